@@ -1,0 +1,44 @@
+/*
+ * flinttool.c - promtool-style CLI: a dispatch table of subcommands, each in
+ * cmd/flinttool_<sub>.c. Bad usage prints a message and exits 1 (as
+ * promtool/kingpin do); --help prints the table.
+ */
+#include "cmd/flinttool.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *help;
+} cmds[] = {
+	{"tsdb", flinttool_tsdb, "tsdb dump [--min-time=MS] [--max-time=MS] [--match=SELECTOR] DIR"},
+	{"test", flinttool_test, "test promql FILE...   run PromQL test scripts"},
+	{"query", flinttool_query, "query instant|range|series|labels URL ...   query a server"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: flinttool <command> [<args> ...]\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		fprintf(f, "  %s\n", cmds[i].help);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 1;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "flinttool: error: expected command but got \"%s\"\n", argv[1]);
+	usage(stderr);
+	return 1;
+}

@@ -1,0 +1,9 @@
+/* flinttool.h - subcommands of flinttool, one file each (cmd/flinttool_<sub>.c).
+ * Each gets argv starting at its own name and returns the exit status
+ * (0 ok, 1 error: bad input, 2 usage). */
+#ifndef FLINTTOOL_H
+#define FLINTTOOL_H
+int flinttool_tsdb(int argc, char **argv);  /* tsdb dump ... */
+int flinttool_test(int argc, char **argv);  /* test promql FILE... */
+int flinttool_query(int argc, char **argv); /* query instant|range|series|labels */
+#endif

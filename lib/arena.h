@@ -1,0 +1,28 @@
+/*
+ * arena.h - bump allocator for one query, request or scrape (h2o's req->pool).
+ * Everything allocated from an arena is freed together by arena_reset/free.
+ * Blocks grow geometrically; large requests get their own block.
+ */
+#ifndef FL_ARENA_H
+#define FL_ARENA_H
+
+#include "lib/fl.h"
+
+typedef struct arena_block arena_block;
+
+typedef struct arena {
+	arena_block *head; /* newest block first */
+	size_t used;       /* bytes handed out (for memory accounting) */
+	size_t limit;      /* 0 = unlimited; else allocations beyond fail */
+} arena;
+
+void arena_init(arena *a);
+/* Free every block. The arena may be reused after. */
+void arena_reset(arena *a);
+/* 16-byte aligned; NULL on OOM or limit. */
+void *arena_alloc(arena *a, size_t n);
+void *arena_calloc(arena *a, size_t n, size_t size);
+char *arena_strndup(arena *a, const char *s, size_t n);
+char *arena_strdup(arena *a, const char *s);
+
+#endif

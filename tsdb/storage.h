@@ -1,0 +1,161 @@
+/*
+ * storage.h - THE seam (Prometheus storage/interface.go): everything that
+ * writes uses an appender, everything that reads uses a querier. The head,
+ * each block and the db (which merges them) offer the same interfaces, so
+ * PromQL tests run on a bare head and the server runs on the db.
+ *
+ * Shape: vtables with the base struct first (SQLite's sqlite3_file):
+ * an implementation embeds `struct sample_iter base;` as its first member.
+ *
+ * Contracts (copied from Prometheus's chunkenc.Iterator / SeriesSet):
+ *  1. sample_iter_next returns VAL_FLOAT, VAL_HISTOGRAM (reserved) or
+ *     VAL_NONE at the end; after VAL_NONE read sample_iter_err once.
+ *  2. seek(t) advances to the first sample with ts >= t and returns its
+ *     type, or VAL_NONE; seek never moves backwards (if the current sample
+ *     is already >= t it stays).
+ *  3. at() is undefined before the first next/seek that returned a value.
+ *  4. series_set_next iterates series sorted by labels (when sorted was
+ *     asked); the labels of the current series stay valid until the
+ *     querier is closed.
+ *  5. A querier sees a consistent snapshot: never half of an appender's
+ *     commit. Whatever a querier hands out is valid until querier_close.
+ */
+#ifndef FL_STORAGE_H
+#define FL_STORAGE_H
+
+#include "lib/err.h"
+#include "tsdb/labels.h"
+#include "tsdb/matcher.h"
+
+/* The stale marker: a NaN with these exact bits (Prometheus value.StaleNaN). */
+#define STALE_NAN_BITS 0x7ff0000000000002ULL
+static inline double stale_nan(void) { double d; uint64_t b = STALE_NAN_BITS; memcpy(&d, &b, 8); return d; }
+static inline bool is_stale_nan(double d) { uint64_t b; memcpy(&b, &d, 8); return b == STALE_NAN_BITS; }
+
+enum val_type { VAL_NONE = 0, VAL_FLOAT = 1, VAL_HISTOGRAM = 2, VAL_FLOAT_HISTOGRAM = 3 };
+
+typedef struct sample {
+	int64_t t; /* milliseconds since epoch */
+	double v;  /* value */
+} sample;
+
+/* ---- sample iterator ---- */
+typedef struct sample_iter sample_iter;
+struct sample_iter_ops {
+	int (*next)(sample_iter *it);              /* enum val_type */
+	int (*seek)(sample_iter *it, int64_t t);   /* enum val_type */
+	void (*at)(sample_iter *it, int64_t *t, double *v);
+	int (*err)(sample_iter *it, err *e);       /* 0 or FL_E* */
+	void (*close)(sample_iter *it);            /* frees it */
+};
+struct sample_iter {
+	const struct sample_iter_ops *ops;
+};
+static inline int sample_iter_next(sample_iter *it) { return it->ops->next(it); }
+static inline int sample_iter_seek(sample_iter *it, int64_t t) { return it->ops->seek(it, t); }
+static inline void sample_iter_at(sample_iter *it, int64_t *t, double *v) { it->ops->at(it, t, v); }
+static inline int sample_iter_err(sample_iter *it, err *e) { return it->ops->err(it, e); }
+static inline void sample_iter_close(sample_iter *it) { if (it) it->ops->close(it); }
+
+/* ---- series set ---- */
+typedef struct series_set series_set;
+struct series_set_ops {
+	bool (*next)(series_set *s);
+	labels (*labels)(series_set *s); /* current series; valid until querier close */
+	/* Iterator over the current series' samples within the querier's range.
+	 * `reuse` may be a previous iterator from this set to recycle (or NULL);
+	 * the caller closes what is returned. */
+	sample_iter *(*iter)(series_set *s, sample_iter *reuse);
+	int (*err)(series_set *s, err *e);
+	void (*close)(series_set *s);
+};
+struct series_set {
+	const struct series_set_ops *ops;
+};
+static inline bool series_set_next(series_set *s) { return s->ops->next(s); }
+static inline labels series_set_labels(series_set *s) { return s->ops->labels(s); }
+static inline sample_iter *series_set_iter(series_set *s, sample_iter *reuse) { return s->ops->iter(s, reuse); }
+static inline int series_set_err(series_set *s, err *e) { return s->ops->err(s, e); }
+static inline void series_set_close(series_set *s) { if (s) s->ops->close(s); }
+
+/* Hints for select (Prometheus storage.SelectHints). */
+typedef struct select_hints {
+	int64_t start_ms; /* data needed from */
+	int64_t end_ms;   /* data needed until */
+	int64_t step_ms;  /* query step, 0 for instant */
+	const char *func; /* surrounding function name or NULL */
+	int64_t range_ms; /* range of a range selector, 0 otherwise */
+	bool series_only; /* only labels needed (api/v1/series): no samples */
+} select_hints;
+
+/* A list of strings (label names or values); the array is owned by the
+ * list (free with strlist_free), the strings are borrowed from the querier. */
+typedef struct strlist {
+	const char **v; /* sorted, unique */
+	size_t n;
+} strlist;
+static inline void strlist_free(strlist *l) { fl_free((void *)l->v); l->v = NULL; l->n = 0; }
+
+/* ---- querier ---- */
+typedef struct querier querier;
+struct querier_ops {
+	/* Series matching all matchers (n >= 1), with samples in [mint, maxt]
+	 * of the querier. Never NULL: errors come out of series_set_err. */
+	series_set *(*select)(querier *q, bool sorted, const select_hints *h, const matcher *ms, size_t n);
+	/* Names of labels of series matching ms (all series when n == 0). */
+	int (*label_names)(querier *q, const matcher *ms, size_t n, strlist *out, err *e);
+	/* Values of label `name` on series matching ms (all when n == 0). */
+	int (*label_values)(querier *q, const char *name, const matcher *ms, size_t n, strlist *out, err *e);
+	void (*close)(querier *q);
+};
+struct querier {
+	const struct querier_ops *ops;
+	int64_t mint; /* inclusive lower bound of the queried range */
+	int64_t maxt; /* inclusive upper bound */
+};
+static inline series_set *querier_select(querier *q, bool sorted, const select_hints *h, const matcher *ms, size_t n) { return q->ops->select(q, sorted, h, ms, n); }
+static inline int querier_label_names(querier *q, const matcher *ms, size_t n, strlist *out, err *e) { return q->ops->label_names(q, ms, n, out, e); }
+static inline int querier_label_values(querier *q, const char *name, const matcher *ms, size_t n, strlist *out, err *e) { return q->ops->label_values(q, name, ms, n, out, e); }
+static inline void querier_close(querier *q) { if (q) q->ops->close(q); }
+
+/* Something a querier can be opened on (head, block, db). */
+typedef struct queryable queryable;
+struct queryable {
+	querier *(*querier)(queryable *self, int64_t mint, int64_t maxt, err *e);
+};
+static inline querier *queryable_querier(queryable *q, int64_t mint, int64_t maxt, err *e) { return q->querier(q, mint, maxt, e); }
+
+/* A series set that is always empty, or that carries an error. */
+series_set *series_set_empty(void);
+series_set *series_set_error(int code, const char *msg);
+
+/* ---- appender ---- */
+typedef uint64_t series_ref; /* 0 = unknown */
+typedef struct appender appender;
+struct appender_ops {
+	/* Append one float sample. If ref is non-zero and known it is used and
+	 * ls may be empty; else the series is looked up or created by ls
+	 * (which must be sorted and valid; it is copied). Returns 0 and sets
+	 * *out_ref, or FL_EOUT_OF_ORDER / FL_EDUPLICATE / FL_ETOO_OLD / FL_EINVAL
+	 * with Prometheus's wording in e ("out of order sample",
+	 * "duplicate sample for timestamp", "out of bounds"). A rejected sample
+	 * does not spoil the rest of the batch. */
+	int (*append)(appender *a, series_ref ref, labels ls, int64_t t, double v, series_ref *out_ref, err *e);
+	/* Reserved for native histograms (later issue): returns FL_EUNSUPPORTED today. */
+	int (*append_histogram)(appender *a, series_ref ref, labels ls, int64_t t, const void *h, series_ref *out_ref, err *e);
+	/* Write the WAL records, then make every sample visible at once. Frees a. */
+	int (*commit)(appender *a, err *e);
+	/* Drop everything appended. Frees a. */
+	void (*rollback)(appender *a);
+};
+struct appender {
+	const struct appender_ops *ops;
+};
+static inline int appender_append(appender *a, series_ref ref, labels ls, int64_t t, double v, series_ref *out, err *e) { return a->ops->append(a, ref, ls, t, v, out, e); }
+static inline int appender_commit(appender *a, err *e) { return a->ops->commit(a, e); }
+static inline void appender_rollback(appender *a) { a->ops->rollback(a); }
+
+/* Merge several queriers (head + blocks) into one; takes ownership of qs[]. */
+querier *querier_merge(querier **qs, size_t n, int64_t mint, int64_t maxt, err *e);
+
+#endif
