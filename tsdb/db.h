@@ -1,0 +1,58 @@
+/*
+ * db.h - the database: a data directory in Prometheus's layout, tying
+ * together the head (with its WAL) and the persisted blocks.
+ *
+ *   data/<ULID>/{meta.json,index,chunks/,tombstones}   blocks (read today;
+ *                                                      written by compaction later)
+ *   data/chunks_head/                                  head chunks (later)
+ *   data/wal/, data/wal/checkpoint.N/                  write-ahead log
+ *   data/lock
+ *
+ * Opening replays the checkpoint and WAL segments into the head, skipping
+ * samples older than the newest block's maxTime; a corrupt tail is repaired
+ * (truncated at the first bad record, logged) and never stops the open.
+ * Reading merges head and blocks behind the storage seam.
+ */
+#ifndef FL_DB_H
+#define FL_DB_H
+
+#include "tsdb/storage.h"
+
+typedef struct db_opts {
+	bool wal_compression;       /* snappy-compress WAL records (default true) */
+	bool read_only;             /* open for reading (flinttool): no lock, no WAL writes */
+	int64_t retention_ms;       /* 0 = default 15d (applied with compaction, later) */
+	int64_t retention_bytes;    /* 0 = none */
+	int64_t chunk_range_ms;     /* head chunk range / block size, default 2h */
+	int64_t out_of_order_window_ms; /* 0 = reject out-of-order */
+} db_opts;
+
+void db_opts_default(db_opts *o);
+
+typedef struct db db;
+
+/* Open (creating if needed) the data directory. */
+db *db_open(const char *dir, const db_opts *o, err *e);
+/* Flush and close the WAL cleanly, release the lock. NULL is a no-op. */
+void db_close(db *d);
+
+/* A new appender (commit or rollback frees it). */
+appender *db_appender(db *d);
+/* The queryable over head + blocks (owned by the db). */
+queryable *db_queryable(db *d);
+
+typedef struct db_stats {
+	int64_t head_series;        /* prometheus_tsdb_head_series */
+	int64_t head_chunks;        /* prometheus_tsdb_head_chunks */
+	int64_t head_samples_appended; /* prometheus_tsdb_head_samples_appended_total */
+	int64_t head_min_time, head_max_time; /* ms; head_min_time > head_max_time when empty */
+	int64_t blocks_loaded;      /* prometheus_tsdb_blocks_loaded */
+	int64_t wal_corruptions;    /* prometheus_tsdb_wal_corruptions_total */
+	int64_t wal_segment_current;/* prometheus_tsdb_wal_segment_current */
+	int64_t out_of_order_samples; /* prometheus_tsdb_out_of_order_samples_total */
+	int64_t replay_ms;          /* time the WAL replay took at open */
+	int64_t min_time, max_time; /* over head and blocks */
+} db_stats;
+void db_get_stats(db *d, db_stats *s);
+
+#endif
