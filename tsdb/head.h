@@ -1,0 +1,112 @@
+/*
+ * head.h - the in-memory head block (Prometheus tsdb/head.go, head_append.go,
+ * head_read.go): the series of the newest ~2h, their postings and their
+ * Gorilla XOR chunks, offered through the storage seam (an appender and a
+ * queryable).
+ *
+ * Series refs are sequential from 1 and never reused while the head lives;
+ * they are what WAL series and samples records carry. Labels passed in are
+ * copied (strings interned); labels handed out are valid while the head
+ * (or the querier that returned them) lives.
+ *
+ * Writes: head_appender() -> appender (storage.h). commit first calls
+ * opts.log with the batch (new series, then samples) so the db can write its
+ * WAL records; only when that succeeds do the samples become visible, all
+ * together. Replay (WAL at open) uses head_replay_series/_sample, which
+ * skip the log hook.
+ *
+ * Validation wording is Prometheus's (storage/interface.go): "out of order
+ * sample", "duplicate sample for timestamp ...", "out of bounds".
+ */
+#ifndef FL_HEAD_H
+#define FL_HEAD_H
+
+#include "lib/err.h"
+#include "tsdb/labels.h"
+#include "tsdb/storage.h"
+
+typedef struct head head;
+
+/* One new series of a commit (what a WAL series record holds). */
+typedef struct head_series_rec {
+	uint64_t ref; /* head series ref */
+	labels ls;    /* borrowed from the head: valid while the head lives */
+} head_series_rec;
+
+/* One sample of a commit (what a WAL samples record holds). */
+typedef struct head_sample_rec {
+	uint64_t ref; /* head series ref */
+	int64_t t;    /* ms */
+	double v;     /* value (stale markers keep their NaN bits) */
+} head_sample_rec;
+
+/* What a commit asks the log hook to persist, in this order. */
+typedef struct head_log_batch {
+	const head_series_rec *series; /* new series created by the appender */
+	size_t n_series;               /* may be 0 */
+	const head_sample_rec *samples; /* accepted samples, in append order */
+	size_t n_samples;              /* may be 0 */
+} head_log_batch;
+
+typedef struct head_opts {
+	int64_t chunk_range_ms; /* block/chunk range, 0 = 2h */
+	int n_stripes;          /* series hash stripes (power of 2), 0 = 16384 */
+	/* Called by commit (and rollback, with series only) before samples are
+	 * made visible; a non-zero return fails the commit (samples dropped).
+	 * NULL = no log. Runs on the committing thread, may run concurrently
+	 * for different appenders. */
+	int (*log)(void *ctx, const head_log_batch *b, err *e);
+	void *log_ctx; /* passed to log */
+} head_opts;
+
+typedef struct head_stats {
+	int64_t series;           /* live series */
+	int64_t chunks;           /* head chunks (open + closed) */
+	int64_t samples_appended; /* samples made visible, total */
+	int64_t min_time;         /* ms; INT64_MAX when empty */
+	int64_t max_time;         /* ms; INT64_MIN when empty */
+	int64_t out_of_order;     /* samples rejected as out of order (append and replay) */
+	int64_t out_of_bounds;    /* samples rejected as too old */
+	int64_t replay_unknown_refs; /* replayed samples whose series ref was unknown */
+} head_stats;
+
+head *head_open(const head_opts *o, err *e);
+/* Frees everything. Appenders and queriers must be closed first. NULL is a no-op. */
+void head_close(head *h);
+
+/* A new appender (commit or rollback frees it). NULL on OOM. */
+appender *head_appender(head *h);
+/* The queryable over the head (owned by the head). */
+queryable *head_queryable(head *h);
+
+/* ---- WAL replay fast paths (no log hook, no isolation; single-threaded) ---- */
+/* Create the series with this exact ref. If the label set already exists
+ * under another ref, ref becomes an alias of that series (as Prometheus's
+ * multiRef on replay). Later refs given out are above every replayed ref. */
+int head_replay_series(head *h, uint64_t ref, labels ls, err *e);
+/* Append a sample to ref: 0 if appended; FL_ENOTFOUND for an unknown ref,
+ * FL_EOUT_OF_ORDER / FL_ETOO_OLD when rejected (counted in stats, skipped).
+ * A sample equal to the last one (t and value bits) is a no-op returning 0. */
+int head_replay_sample(head *h, uint64_t ref, int64_t t, double v);
+
+/* Samples below t are dropped on replay and rejected on append ("out of
+ * bounds"): the db sets it to the newest block's max time. */
+void head_set_min_valid_time(head *h, int64_t t);
+void head_get_stats(head *h, head_stats *s);
+
+/* ---- iteration for head compaction / dump ---- */
+typedef struct head_chunk_meta {
+	int64_t mint;      /* first sample time */
+	int64_t maxt;      /* last sample time */
+	const uint8_t *b;  /* XOR chunk bytes (count header + stream); borrowed */
+	size_t len;        /* byte length */
+} head_chunk_meta;
+
+/* Call fn for every series with samples, in ref order, with its chunks
+ * (oldest first; the open chunk is a stable copy). Stops and returns fn's
+ * value when it is non-zero. Must not run concurrently with appends. */
+int head_for_each_series(head *h,
+			 int (*fn)(void *ctx, uint64_t ref, labels ls, const head_chunk_meta *chunks, size_t n),
+			 void *ctx);
+
+#endif
