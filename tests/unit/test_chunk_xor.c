@@ -1,0 +1,261 @@
+/* test_chunk_xor.c - tsdb/chunk_xor.c: round trips and bit identity with
+ * chunks Prometheus wrote (golden blocks and head chunks). */
+#include "lib/buf.h"
+#include "tests/unit/test.h"
+#include "tsdb/chunk.h"
+#include "tsdb/chunks.h"
+#include "tsdb/storage.h"
+
+#include <dirent.h>
+
+static uint64_t bits_of(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
+static double dbl_of(uint64_t u) { double d; memcpy(&d, &u, 8); return d; }
+
+/* Encode n samples, decode them, compare bit for bit. */
+static void roundtrip(const int64_t *ts, const double *vs, size_t n)
+{
+	xor_app a;
+	ASSERT_EQ(xor_app_init(&a), 0);
+	for (size_t i = 0; i < n; i++)
+		ASSERT_EQ(xor_app_append(&a, ts[i], vs[i]), 0);
+	ASSERT_EQ(xor_chunk_count(xor_app_bytes(&a), xor_app_len(&a)), n);
+	xor_iter it;
+	xor_iter_init(&it, xor_app_bytes(&a), xor_app_len(&a), 0);
+	for (size_t i = 0; i < n; i++) {
+		ASSERT(xor_iter_next(&it));
+		int64_t t;
+		double v;
+		xor_iter_at(&it, &t, &v);
+		ASSERT_EQ(t, ts[i]);
+		ASSERT_U64_EQ(bits_of(v), bits_of(vs[i]));
+	}
+	ASSERT(!xor_iter_next(&it));
+	ASSERT_EQ(it.err, 0);
+	/* continuing from the bytes yields the same chunk as appending on */
+	xor_app b;
+	err e;
+	ASSERT_EQ(xor_app_init_from(&b, xor_app_bytes(&a), xor_app_len(&a), &e), 0);
+	ASSERT_EQ(xor_app_len(&b), xor_app_len(&a));
+	ASSERT(memcmp(xor_app_bytes(&a), xor_app_bytes(&b), xor_app_len(&a)) == 0);
+	xor_app_free(&b);
+	xor_app_free(&a);
+}
+
+static void xor_roundtrip_special_values(void)
+{
+	double vals[] = {0.0, -0.0, NAN, stale_nan(), INFINITY, -INFINITY, 5e-324, 2.2250738585072009e-308,
+			 1.7976931348623157e308, 1.0, 1.0, 0.1, 1e-9, -1e18, 9007199254740993.0, stale_nan(), 42, 42};
+	size_t n = sizeof vals / sizeof vals[0];
+	int64_t ts[sizeof vals / sizeof vals[0]];
+	for (size_t i = 0; i < n; i++)
+		ts[i] = 1700000000000 + (int64_t)i * 15000;
+	roundtrip(ts, vals, n);
+	/* stale bits survive exactly */
+	xor_app a;
+	xor_app_init(&a);
+	xor_app_append(&a, 1, 3.0);
+	xor_app_append(&a, 2, stale_nan());
+	xor_iter it;
+	xor_iter_init(&it, a.b, a.len, 0);
+	ASSERT(xor_iter_next(&it) && xor_iter_next(&it));
+	ASSERT(is_stale_nan(it.v));
+	xor_app_free(&a);
+}
+
+static void xor_roundtrip_timestamps(void)
+{
+	/* huge deltas, negative timestamps, every dod bucket edge */
+	int64_t ts[] = {-9000000000000000000LL, -5, 0, 1, 8194, 16387, 16387 + 8192 + 8193, 200000, 200001,
+			200001 + 65536 * 3, 9000000000000000000LL};
+	double vs[sizeof ts / sizeof ts[0]];
+	for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
+		vs[i] = (double)i * 1.5;
+	roundtrip(ts, vs, sizeof ts / sizeof ts[0]);
+	int64_t t2[300];
+	double v2[300];
+	uint64_t s = 88172645463325252ull;
+	int64_t t = -1000;
+	for (int i = 0; i < 300; i++) {
+		s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+		int shift = (int)(s % 40);
+		t += (int64_t)((s >> 8) & ((1ull << shift) - 1)) + 1;
+		t2[i] = t;
+		v2[i] = i % 7 == 0 ? dbl_of(s) : (double)(s % 1000) / 7.0;
+		if (isnan(v2[i]) && i % 3)
+			v2[i] = 1;
+	}
+	roundtrip(t2, v2, 300);
+	roundtrip(t2, v2, 1);
+	roundtrip(t2, v2, 2);
+}
+
+static void xor_single_sample_layout(void)
+{
+	/* Go: header 2 + varint + 8 value bytes + 1 empty byte (bstream.writeByte) */
+	xor_app a;
+	xor_app_init(&a);
+	xor_app_append(&a, 1000, 1.0);
+	ASSERT_EQ(a.len, 2 + 2 + 8 + 1);
+	ASSERT_EQ(a.b[0], 0);
+	ASSERT_EQ(a.b[1], 1);
+	ASSERT_EQ(a.b[2], 0xd0); /* zigzag(1000)=2000 = d0 0f */
+	ASSERT_EQ(a.b[3], 0x0f);
+	ASSERT_EQ(a.b[4], 0x3f);
+	ASSERT_EQ(a.b[5], 0xf0);
+	ASSERT_EQ(a.b[12], 0);
+	xor_app_free(&a);
+}
+
+static void xor_seek_never_back(void)
+{
+	xor_app a;
+	xor_app_init(&a);
+	for (int i = 0; i < 100; i++)
+		xor_app_append(&a, i * 10, i);
+	xor_iter it;
+	xor_iter_init(&it, a.b, a.len, 0);
+	ASSERT(xor_iter_seek(&it, -5));
+	ASSERT_EQ(it.t, 0);
+	ASSERT(xor_iter_seek(&it, 55));
+	ASSERT_EQ(it.t, 60);
+	ASSERT(xor_iter_seek(&it, 10));
+	ASSERT_EQ(it.t, 60);
+	ASSERT(xor_iter_seek(&it, 990));
+	ASSERT(!xor_iter_seek(&it, 991));
+	ASSERT_EQ(it.err, 0);
+	/* a limit decodes only a prefix */
+	xor_iter_init(&it, a.b, a.len, 5);
+	int n = 0;
+	while (xor_iter_next(&it))
+		n++;
+	ASSERT_EQ(n, 5);
+	xor_app_free(&a);
+}
+
+static void xor_corrupt_inputs(void)
+{
+	xor_app a;
+	xor_app_init(&a);
+	for (int i = 0; i < 50; i++)
+		xor_app_append(&a, i * 15000 + (i % 3), i * 0.37);
+	for (size_t cut = 0; cut < a.len - 1; cut++) {
+		xor_iter it;
+		xor_iter_init(&it, a.b, cut, 0);
+		while (xor_iter_next(&it))
+			;
+		ASSERT(it.err != 0 || cut < 2);
+	}
+	xor_app_free(&a);
+}
+
+/* Re-encode a chunk's samples and require the same bytes. */
+static void check_identical(const uint8_t *p, size_t len, const char *what, size_t off)
+{
+	xor_iter it;
+	xor_iter_init(&it, p, len, 0);
+	xor_app a;
+	ASSERT_EQ(xor_app_init(&a), 0);
+	while (xor_iter_next(&it))
+		xor_app_append(&a, it.t, it.v);
+	if (it.err || it.read != it.total)
+		test_fail(__FILE__, __LINE__, "%s offset %zu: decode error after %u samples", what, off, it.read);
+	if (a.len != len || memcmp(a.b, p, len) != 0)
+		test_fail(__FILE__, __LINE__, "%s offset %zu: re-encoded %zu bytes differ from %zu", what, off, a.len, len);
+	xor_app_free(&a);
+}
+
+static uint8_t *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	buf b;
+	buf_init(&b);
+	char tmp[65536];
+	size_t k;
+	while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
+		buf_put(&b, tmp, k);
+	fclose(f);
+	*n = b.len;
+	return b.p;
+}
+
+static void xor_bit_identical_golden_blocks(void)
+{
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s/conformance/tsdb/block-openmetrics/blocks", test_shared_dir());
+	DIR *d = opendir(dir);
+	ASSERT(d != NULL);
+	struct dirent *de;
+	int n_chunks = 0, n_blocks = 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char path[2048];
+		snprintf(path, sizeof path, "%s/%s/chunks/000001", dir, de->d_name);
+		size_t len;
+		uint8_t *p = slurp(path, &len);
+		ASSERT(p != NULL);
+		chunks_seg_iter si;
+		err e;
+		ASSERT_EQ(chunks_seg_iter_init(&si, p, len, &e), 0);
+		size_t off, dlen;
+		uint8_t enc;
+		const uint8_t *data;
+		while (chunks_seg_iter_next(&si, &off, &enc, &data, &dlen, &e)) {
+			ASSERT_EQ(enc, CHUNK_ENC_XOR);
+			check_identical(data, dlen, path, off);
+			n_chunks++;
+		}
+		ASSERT_EQ(si.err, 0);
+		ASSERT_EQ(si.off, len);
+		fl_free(p);
+		n_blocks++;
+	}
+	closedir(d);
+	ASSERT_EQ(n_blocks, 2);
+	ASSERT_EQ(n_chunks, 67 + 94);
+}
+
+/* chunks_head/NNNNNN: magic 0x0130BC91, version, 3 pad; chunk: ref u64,
+ * mint i64, maxt i64, enc u8, len uvarint, data, crc u32. */
+static void xor_bit_identical_head_chunks(void)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/conformance/tsdb/wal-remote-write/data-sigterm/chunks_head/000001", test_shared_dir());
+	size_t len;
+	uint8_t *p = slurp(path, &len);
+	ASSERT(p != NULL);
+	ASSERT_U64_EQ(be32(p), 0x0130BC91u);
+	size_t off = 8;
+	int n = 0;
+	while (off + 25 < len && be64(p + off) != 0) {
+		uint8_t enc = p[off + 24];
+		uint64_t dlen;
+		int k = uvarint_get(p + off + 25, len - off - 25, &dlen);
+		ASSERT(k > 0);
+		size_t data = off + 25 + (size_t)k;
+		ASSERT(data + dlen + 4 <= len);
+		ASSERT_EQ(enc, CHUNK_ENC_XOR);
+		check_identical(p + data, (size_t)dlen, path, off);
+		xor_iter it;
+		xor_iter_init(&it, p + data, (size_t)dlen, 0);
+		ASSERT(xor_iter_next(&it));
+		ASSERT_EQ(it.t, (int64_t)be64(p + off + 8)); /* mint */
+		off = data + (size_t)dlen + 4;
+		n++;
+	}
+	ASSERT_EQ(n, 198);
+	fl_free(p);
+}
+
+const struct test tests_chunk_xor[] = {
+	{"xor_roundtrip_special_values", xor_roundtrip_special_values},
+	{"xor_roundtrip_timestamps", xor_roundtrip_timestamps},
+	{"xor_single_sample_layout", xor_single_sample_layout},
+	{"xor_seek_never_back", xor_seek_never_back},
+	{"xor_corrupt_inputs", xor_corrupt_inputs},
+	{"xor_bit_identical_golden_blocks", xor_bit_identical_golden_blocks},
+	{"xor_bit_identical_head_chunks", xor_bit_identical_head_chunks},
+	{NULL, NULL},
+};

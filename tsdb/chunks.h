@@ -1,0 +1,48 @@
+/*
+ * chunks.h - block chunk segment files, `<block>/chunks/000001 ...`
+ * (Prometheus tsdb/chunks, docs/format/chunks.md).
+ *
+ *   segment: magic 0x85BD40DD (4) | version 1 (1) | padding (3) | chunks...
+ *   chunk:   len uvarint | encoding (1) | data (len) | CRC32C(encoding+data) (4)
+ *
+ * A chunk reference is (segment index << 32) | byte offset in the segment,
+ * where the index counts the segment files in name order from 0.
+ * Segments are mmapped read-only; chunk bytes handed out are borrowed until
+ * chunks_close.
+ */
+#ifndef FL_CHUNKS_H
+#define FL_CHUNKS_H
+
+#include "lib/err.h"
+#include "lib/fl.h"
+
+#define CHUNKS_MAGIC 0x85BD40DDu
+#define CHUNKS_HEADER_LEN 8
+
+typedef struct chunks_reader chunks_reader;
+
+/* Open every segment file of dir (a block's chunks/ directory). */
+chunks_reader *chunks_open(const char *dir, err *e);
+void chunks_close(chunks_reader *r);
+size_t chunks_n_segments(const chunks_reader *r);
+
+/* The chunk at ref: encoding and data (borrowed until chunks_close).
+ * Bounds-checked; verify_crc also checks the CRC.
+ * 0 or FL_ECORRUPT naming the segment and offset. */
+int chunks_get(chunks_reader *r, uint64_t ref, bool verify_crc, uint8_t *enc, const uint8_t **data, size_t *len, err *e);
+
+/* Walk the chunks of one segment's bytes in order (for checks, tests and
+ * fuzzing). Init fails with FL_ECORRUPT on a bad header. */
+typedef struct chunks_seg_iter {
+	const uint8_t *p; /* segment bytes, borrowed */
+	size_t len;       /* segment length */
+	size_t off;       /* offset of the next chunk */
+	int err;          /* 0 or FL_ECORRUPT (sticky) */
+} chunks_seg_iter;
+int chunks_seg_iter_init(chunks_seg_iter *it, const uint8_t *p, size_t len, err *e);
+/* Next chunk: offset, encoding, data (borrowed). False at the end or on an
+ * error (it->err, message in e). A zero length at the tail ends the walk
+ * (preallocated zero space). */
+bool chunks_seg_iter_next(chunks_seg_iter *it, size_t *off, uint8_t *enc, const uint8_t **data, size_t *len, err *e);
+
+#endif
