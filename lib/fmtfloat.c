@@ -1,0 +1,241 @@
+/*
+ * fmtfloat.c - Go-compatible float and time formatting (see fmtfloat.h).
+ *
+ * Shortest digits (Go strconv's "precision -1", Ryu shortest): the fewest
+ * significant decimal digits whose value parses back to the same double.
+ * We find them with the C library's correctly rounded printf and strtod:
+ *
+ *  1. A double's rounding interval is narrower than the spacing of
+ *     15-significant-digit decimals, so it holds at most one of them; if
+ *     the correctly rounded 15-digit decimal parses back, it is that one,
+ *     and any shorter answer is it with trailing zeros stripped. Else we
+ *     try 16, then 17 digits (17 always round-trip).
+ *  2. The rounding interval of a double is asymmetric at powers of two, so
+ *     an N-1-digit decimal may lie inside the interval on the far side
+ *     while the nearest N-1-digit decimal lies outside on the near side
+ *     (N = 16, 17).
+ *     Go (which walks the interval) would print that one, so we also try
+ *     the neighbour of the correctly rounded candidate in the direction of
+ *     the value, and keep going shorter while that works.
+ *  3. Subnormals (wide intervals) binary search N = 1..17 instead, using
+ *     that N digits round-trip => N+1 digits do.
+ *  4. Integers below 2^53 skip the search: their digits are exact.
+ *
+ * Formatting then follows strconv/ftoa.go's formatDigits: 'g' shortest uses
+ * the exponent form when the decimal exponent is < -4 or >= 6 (eprec is
+ * fixed at 6 for shortest); 'e' has at least two exponent digits.
+ */
+#include "lib/fmtfloat.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* digits + exponent parsed from "%.*e" output ("d.ddde+XX"). */
+static int parse_e(const char *s, char *digs, int *dp)
+{
+	int nd = 0;
+	for (; *s && *s != 'e'; s++)
+		if (*s >= '0' && *s <= '9')
+			digs[nd++] = *s;
+	int exp = *s == 'e' ? atoi(s + 1) : 0;
+	*dp = exp + 1;
+	while (nd > 1 && digs[nd - 1] == '0')
+		nd--;
+	return nd;
+}
+
+/* The double nearest 0.digs * 10^dp. */
+static double value_of(const char *digs, int nd, int dp)
+{
+	char s[64];
+	int n = 0;
+	s[n++] = '.';
+	memcpy(s + n, digs, (size_t)nd);
+	n += nd;
+	snprintf(s + n, sizeof s - (size_t)n, "e%d", dp);
+	return strtod(s, NULL);
+}
+
+/* The correctly rounded n-significant-digit decimal of a (> 0). */
+static int rounded(double a, int n, char *digs, int *dp)
+{
+	char s[64];
+	snprintf(s, sizeof s, "%.*e", n - 1, a);
+	return parse_e(s, digs, dp);
+}
+
+/* digs (nd digits, dp) moved by one unit in the last place, up or down. */
+static int step_last(char *digs, int nd, int *dp, bool up)
+{
+	int i = nd - 1;
+	if (up) {
+		while (i >= 0 && digs[i] == '9')
+			digs[i--] = '0';
+		if (i < 0) { /* 999 -> 1000 */
+			digs[0] = '1';
+			(*dp)++;
+			return 1;
+		}
+		digs[i]++;
+	} else {
+		while (i >= 0 && digs[i] == '0')
+			digs[i--] = '9';
+		if (i < 0)
+			return 0;
+		digs[i]--;
+		if (digs[0] == '0') { /* 100 -> 099 -> 99 */
+			memmove(digs, digs + 1, (size_t)nd - 1);
+			nd--;
+			(*dp)--;
+		}
+	}
+	while (nd > 1 && digs[nd - 1] == '0')
+		nd--;
+	return nd;
+}
+
+static int int_digits(double a, char *digs, int *dp)
+{
+	char s[32];
+	int n = snprintf(s, sizeof s, "%.0f", a);
+	*dp = n;
+	while (n > 1 && s[n - 1] == '0')
+		n--;
+	memcpy(digs, s, (size_t)n);
+	return n;
+}
+
+/* Subnormals have wide intervals: binary search the least N whose correctly
+ * rounded N-digit decimal parses back (N digits work => N+1 digits work). */
+static int subnormal_digits(double a, char *digs, int *dp)
+{
+	int lo = 1, hi = 17;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2, d;
+		char t[20];
+		int n = rounded(a, mid, t, &d);
+		if (value_of(t, n, d) == a)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return rounded(a, lo, digs, dp);
+}
+
+int fmt_shortest_digits(double v, char digs[18], int *dp)
+{
+	double a = fabs(v);
+	if (a < 9007199254740992.0 && a == floor(a))
+		return int_digits(a, digs, dp);
+	if (a < DBL_MIN)
+		return subnormal_digits(a, digs, dp);
+	int lo = 15, nd = 0;
+	for (; lo <= 17; lo++) {
+		nd = rounded(a, lo, digs, dp);
+		if (lo == 17 || value_of(digs, nd, *dp) == a)
+			break;
+	}
+	for (int n = lo - 1; n >= 15; n--) {
+		char t[20];
+		int d, k = rounded(a, n, t, &d);
+		k = step_last(t, k, &d, value_of(t, k, d) < a);
+		if (k == 0 || value_of(t, k, d) != a)
+			break;
+		memcpy(digs, t, (size_t)k);
+		nd = k;
+		*dp = d;
+	}
+	return nd;
+}
+
+static int special(char *out, double v)
+{
+	if (isnan(v))
+		return snprintf(out, FMT_FLOAT_MAX, "NaN");
+	if (isinf(v))
+		return snprintf(out, FMT_FLOAT_MAX, v > 0 ? "+Inf" : "-Inf");
+	return -1;
+}
+
+/* Go's fmtE: d[.ddd]e±dd, prec digits after the point. */
+static int put_e(char *out, bool neg, const char *digs, int nd, int dp)
+{
+	int n = 0;
+	if (neg)
+		out[n++] = '-';
+	out[n++] = nd ? digs[0] : '0';
+	if (nd > 1) {
+		out[n++] = '.';
+		memcpy(out + n, digs + 1, (size_t)nd - 1);
+		n += nd - 1;
+	}
+	int exp = nd ? dp - 1 : 0;
+	out[n++] = 'e';
+	out[n++] = exp < 0 ? '-' : '+';
+	if (exp < 0)
+		exp = -exp;
+	n += snprintf(out + n, 8, "%02d", exp);
+	return n;
+}
+
+/* Go's fmtF with prec = max(nd - dp, 0). */
+static int put_f(char *out, bool neg, const char *digs, int nd, int dp)
+{
+	int n = 0;
+	if (neg)
+		out[n++] = '-';
+	if (dp > 0) {
+		for (int i = 0; i < dp; i++)
+			out[n++] = i < nd ? digs[i] : '0';
+	} else {
+		out[n++] = '0';
+	}
+	int prec = nd - dp > 0 ? nd - dp : 0;
+	if (prec > 0) {
+		out[n++] = '.';
+		for (int i = 0; i < prec; i++) {
+			int j = dp + i;
+			out[n++] = j >= 0 && j < nd ? digs[j] : '0';
+		}
+	}
+	out[n] = 0;
+	return n;
+}
+
+static int digits_of(double v, char *digs, int *dp)
+{
+	if (v == 0) {
+		*dp = 0;
+		return 0;
+	}
+	return fmt_shortest_digits(v, digs, dp);
+}
+
+/* Shortest digits in Go's 'g' form (api false) or the API's 'f'/'e' form. */
+static int fmt_shortest(char *out, double v, bool api)
+{
+	int n = special(out, v);
+	if (n >= 0)
+		return n;
+	char digs[18];
+	int dp, nd = digits_of(v, digs, &dp);
+	double a = fabs(v);
+	bool use_e = api ? a != 0 && (a < 1e-6 || a >= 1e21) : nd && (dp - 1 < -4 || dp - 1 >= 6);
+	return (use_e ? put_e : put_f)(out, signbit(v), digs, nd, dp);
+}
+
+int fmt_go_g(char *out, double v) { return fmt_shortest(out, v, false); }
+
+int fmt_api_float(char *out, double v) { return fmt_shortest(out, v, true); }
+
+int fmt_api_time(char *out, int64_t ms)
+{
+	uint64_t t = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
+	const char *sign = ms < 0 ? "-" : "";
+	unsigned frac = (unsigned)(t % 1000);
+	if (frac)
+		return snprintf(out, FMT_FLOAT_MAX, "%s%llu.%03u", sign, (unsigned long long)(t / 1000), frac);
+	return snprintf(out, FMT_FLOAT_MAX, "%s%llu", sign, (unsigned long long)(t / 1000));
+}

@@ -1,0 +1,141 @@
+/* test_fmtfloat.c - lib/fmtfloat.c and lib/goquote.c against Go's output
+ * (strconv.FormatFloat, Prometheus's API marshalling, strconv.Quote). */
+#include "lib/fmtfloat.h"
+#include "tests/unit/test.h"
+
+static double bits(uint64_t b)
+{
+	double d;
+	memcpy(&d, &b, 8);
+	return d;
+}
+
+static const char *g(double v)
+{
+	static char out[FMT_FLOAT_MAX];
+	fmt_go_g(out, v);
+	return out;
+}
+
+static const char *api(double v)
+{
+	static char out[FMT_FLOAT_MAX];
+	fmt_api_float(out, v);
+	return out;
+}
+
+static const char *tm(int64_t ms)
+{
+	static char out[FMT_FLOAT_MAX];
+	fmt_api_time(out, ms);
+	return out;
+}
+
+/* The examples from conformance/tsdb/README.md (promtool's dump values). */
+static void go_g_readme(void)
+{
+	ASSERT_STR_EQ(g(0), "0");
+	ASSERT_STR_EQ(g(-0.0), "-0");
+	ASSERT_STR_EQ(g(42), "42");
+	ASSERT_STR_EQ(g(123456), "123456");
+	ASSERT_STR_EQ(g(1e6), "1e+06");
+	ASSERT_STR_EQ(g(8.102914513208708e+09), "8.102914513208708e+09");
+	ASSERT_STR_EQ(g(0.1 + 0.2), "0.30000000000000004");
+	ASSERT_STR_EQ(g(1e-5), "1e-05");
+	ASSERT_STR_EQ(g(5e-324), "5e-324");
+	ASSERT_STR_EQ(g(NAN), "NaN");
+	ASSERT_STR_EQ(g(bits(0x7ff0000000000002ull)), "NaN");
+	ASSERT_STR_EQ(g(INFINITY), "+Inf");
+	ASSERT_STR_EQ(g(-INFINITY), "-Inf");
+}
+
+static void go_g_more(void)
+{
+	ASSERT_STR_EQ(g(0.0001), "0.0001");
+	ASSERT_STR_EQ(g(0.00012345), "0.00012345");
+	ASSERT_STR_EQ(g(999999), "999999");
+	ASSERT_STR_EQ(g(1234567), "1.234567e+06");
+	ASSERT_STR_EQ(g(-1e18), "-1e+18");
+	ASSERT_STR_EQ(g(9007199254740993.0), "9.007199254740992e+15");
+	ASSERT_STR_EQ(g(1.7976931348623157e308), "1.7976931348623157e+308");
+	ASSERT_STR_EQ(g(2.2250738585072014e-308), "2.2250738585072014e-308");
+	ASSERT_STR_EQ(g(1e100), "1e+100");
+	ASSERT_STR_EQ(g(0.1), "0.1");
+	ASSERT_STR_EQ(g(-2.5), "-2.5");
+	ASSERT_STR_EQ(g(100.5), "100.5");
+	/* powers of two where the nearest 16-digit decimal falls outside the
+	 * (asymmetric) rounding interval but the other neighbour is inside */
+	ASSERT_STR_EQ(g(8.209073602596753e-289), "8.209073602596753e-289");
+	ASSERT_STR_EQ(g(5.641232424577593e-278), "5.641232424577593e-278");
+	/* subnormals */
+	ASSERT_STR_EQ(g(1e-320), "1e-320");
+	ASSERT_STR_EQ(g(bits(0x000fffffffffffffull)), "2.225073858507201e-308");
+}
+
+static void api_float(void)
+{
+	ASSERT_STR_EQ(api(1e21), "1e+21");
+	ASSERT_STR_EQ(api(1.5e-7), "1.5e-07");
+	ASSERT_STR_EQ(api(1e-6), "0.000001");
+	ASSERT_STR_EQ(api(0), "0");
+	ASSERT_STR_EQ(api(-0.0), "-0");
+	ASSERT_STR_EQ(api(1e20), "100000000000000000000");
+	ASSERT_STR_EQ(api(1234567.5), "1234567.5");
+	ASSERT_STR_EQ(api(0.30000000000000004), "0.30000000000000004");
+	ASSERT_STR_EQ(api(-3.25e25), "-3.25e+25");
+	ASSERT_STR_EQ(api(NAN), "NaN");
+	ASSERT_STR_EQ(api(INFINITY), "+Inf");
+	ASSERT_STR_EQ(api(-INFINITY), "-Inf");
+	ASSERT_STR_EQ(api(5e-324), "5e-324");
+}
+
+static void api_time(void)
+{
+	ASSERT_STR_EQ(tm(1435781451500), "1435781451.500");
+	ASSERT_STR_EQ(tm(1435781451000), "1435781451");
+	ASSERT_STR_EQ(tm(1435781451007), "1435781451.007");
+	ASSERT_STR_EQ(tm(1435781451070), "1435781451.070");
+	ASSERT_STR_EQ(tm(0), "0");
+	ASSERT_STR_EQ(tm(-1500), "-1.500");
+	ASSERT_STR_EQ(tm(INT64_MIN), "-9223372036854775.808");
+}
+
+static const char *q(const char *s, size_t n)
+{
+	static buf b;
+	buf_reset(&b);
+	fmt_go_quote(&b, s, n);
+	return buf_cstr(&b);
+}
+#define Q(s) q(s, sizeof(s) - 1)
+
+static void go_quote(void)
+{
+	ASSERT_STR_EQ(Q("plain"), "\"plain\"");
+	ASSERT_STR_EQ(Q("say \"hi\""), "\"say \\\"hi\\\"\"");
+	ASSERT_STR_EQ(Q("a\\b"), "\"a\\\\b\"");
+	ASSERT_STR_EQ(Q("line1\nline2"), "\"line1\\nline2\"");
+	ASSERT_STR_EQ(Q("\t\r\a\b\f\v"), "\"\\t\\r\\a\\b\\f\\v\"");
+	ASSERT_STR_EQ(Q("\x01\x7f"), "\"\\x01\\x7f\"");
+	ASSERT_STR_EQ(Q("\xff" "a"), "\"\\xffa\"");        /* invalid byte */
+	ASSERT_STR_EQ(Q("\xc0\xaf"), "\"\\xc0\\xaf\"");     /* overlong '/' */
+	ASSERT_STR_EQ(Q("\xed\xa0\x80"), "\"\\xed\\xa0\\x80\""); /* surrogate */
+	ASSERT_STR_EQ(Q("\xe2\x9c"), "\"\\xe2\\x9c\"");     /* truncated */
+	ASSERT_STR_EQ(Q("서울"), "\"서울\"");
+	ASSERT_STR_EQ(Q("✓ ok 🚀"), "\"✓ ok 🚀\"");
+	ASSERT_STR_EQ(Q("e\xcc\x81"), "\"e\xcc\x81\"");     /* combining accent */
+	ASSERT_STR_EQ(Q("\xc2\xa0"), "\"\\u00a0\"");        /* no-break space */
+	ASSERT_STR_EQ(Q("\xe2\x80\x8b"), "\"\\u200b\"");    /* zero-width space */
+	ASSERT_STR_EQ(Q("\xc2\x85"), "\"\\u0085\"");        /* C1 control */
+	ASSERT_STR_EQ(Q("\xf3\xb0\x80\x80"), "\"\\U000f0000\""); /* private use */
+	ASSERT_STR_EQ(q("a\0b", 3), "\"a\\x00b\"");
+}
+
+const struct test tests_fmtfloat[] = {
+	{"go_g_readme", go_g_readme},
+	{"go_g_more", go_g_more},
+	{"api_float", api_float},
+	{"api_time", api_time},
+	{"go_quote", go_quote},
+	{NULL, NULL},
+};
