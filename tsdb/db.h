@@ -51,8 +51,31 @@ typedef struct db_stats {
 	int64_t wal_segment_current;/* prometheus_tsdb_wal_segment_current */
 	int64_t out_of_order_samples; /* prometheus_tsdb_out_of_order_samples_total */
 	int64_t replay_ms;          /* time the WAL replay took at open */
+	int64_t replay_series;      /* series records' entries replayed at open */
+	int64_t replay_samples;     /* samples replayed into the head at open */
 	int64_t min_time, max_time; /* over head and blocks */
 } db_stats;
 void db_get_stats(db *d, db_stats *s);
+
+/* The data directory (borrowed while d lives). */
+const char *db_dir(const db *d);
+
+/* ---- internal: db.c <-> db_replay.c ---- */
+struct head;
+typedef struct db_replay_stats {
+	int64_t records;       /* WAL records read (checkpoint + segments) */
+	int64_t series;        /* series records' entries replayed */
+	int64_t samples;       /* samples appended to the head */
+	int64_t skipped_old;   /* samples below the min valid time (in a block already) */
+	int64_t unknown_refs;  /* samples whose series ref no series record introduced */
+	int64_t rejected;      /* out-of-order / duplicate / too old samples dropped */
+	int64_t other_records; /* records of types the head does not replay */
+	int64_t bad_records;   /* records that passed their CRC but did not decode */
+	int64_t corruptions;   /* checkpoint or segment damage that stopped a read */
+} db_replay_stats;
+/* Replay waldir (checkpoint, then segments) into h. Never fails on damage
+ * (it is logged and counted); when repair is set a damaged segment is
+ * truncated on disk. Returns 0, or FL_ENOMEM / FL_EIO. */
+int db__replay_wal(struct head *h, const char *waldir, int64_t min_valid_ms, bool repair, db_replay_stats *st, err *e);
 
 #endif
