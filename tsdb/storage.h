@@ -95,6 +95,10 @@ typedef struct strlist {
 	size_t n;
 } strlist;
 static inline void strlist_free(strlist *l) { fl_free((void *)l->v); l->v = NULL; l->n = 0; }
+/* Sort v[0..n) (strcmp order), drop duplicates and empty strings, and make
+ * the result out; takes ownership of v (fl_malloc'd, NULL when n == 0).
+ * 0, or FL_ENOMEM. (merge.c) */
+int strlist_take_sorted(strlist *out, const char **v, size_t n, err *e);
 
 /* ---- querier ---- */
 typedef struct querier querier;
@@ -155,7 +159,12 @@ static inline int appender_append(appender *a, series_ref ref, labels ls, int64_
 static inline int appender_commit(appender *a, err *e) { return a->ops->commit(a, e); }
 static inline void appender_rollback(appender *a) { a->ops->rollback(a); }
 
-/* Merge several queriers (head + blocks) into one; takes ownership of qs[]. */
+/* Merge several queriers (head + blocks) into one (merge.c): series sets
+ * merged in label order, a series present in several merged into one sample
+ * stream with duplicate timestamps dropped (the earlier querier in qs wins),
+ * label names and values unioned. Takes ownership of the queriers qs[0..n)
+ * (closed by the merged querier's close, or here on failure), not of the
+ * array itself. n == 1 returns qs[0]. */
 querier *querier_merge(querier **qs, size_t n, int64_t mint, int64_t maxt, err *e);
 
 #endif

@@ -1,0 +1,391 @@
+/*
+ * block_querier.c - the storage.h querier over one block (Prometheus
+ * tsdb/querier.go blockQuerier, blockSeriesSet, populateWithDelSeriesIterator).
+ *
+ * select: the index turns the matchers into sorted series refs (sorted refs
+ * are sorted label sets); each series keeps only the chunks that overlap
+ * [mint, maxt] and are not wholly deleted, and a series left with none is
+ * skipped. Its iterator decodes those chunks in order, drops samples outside
+ * [mint, maxt] or inside a tombstone interval, and never goes back in time
+ * (a sample not after the previous one is skipped, so overlapping chunks
+ * cannot break the seek contract).
+ *
+ * Ownership: label arrays come from the querier's arena and point at the
+ * index's symbol strings, so they live until querier_close; the block must
+ * outlive its queriers. A querier is used by one thread at a time.
+ */
+#include "tsdb/block_int.h"
+#include "tsdb/chunk.h"
+
+#include <stdio.h>
+
+typedef struct bquerier {
+	querier base; /* must be first */
+	block *b;     /* borrowed */
+	arena a;      /* labels handed out */
+} bquerier;
+
+typedef struct bset {
+	series_set base;   /* must be first */
+	bquerier *q;       /* owner */
+	uint32_t *refs;    /* matching series, sorted */
+	size_t n_refs;     /* count */
+	size_t i;          /* next ref to read */
+	labels cur;        /* current series' labels */
+	uint64_t cur_ref;  /* current series ref */
+	chunk_meta *chks;  /* current series' chunks in range */
+	size_t n_chks;     /* count */
+	size_t chks_cap;   /* capacity */
+	err e;             /* first error */
+} bset;
+
+typedef struct biter {
+	sample_iter base;  /* must be first */
+	chunks_reader *cr; /* borrowed */
+	chunk_meta *chks;  /* chunks to read, owned */
+	size_t n_chks;     /* count */
+	size_t chks_cap;   /* capacity */
+	size_t ci;         /* next chunk to open */
+	const tomb *tombs; /* deleted intervals, borrowed from the block */
+	size_t n_tombs;    /* count */
+	int64_t mint;      /* clip from */
+	int64_t maxt;      /* clip to */
+	xor_iter x;        /* the open chunk */
+	bool in_chunk;     /* x is valid */
+	bool started;      /* t, v hold a sample */
+	bool done;         /* exhausted or failed */
+	int64_t t;         /* current sample */
+	double v;          /* current sample */
+	err e;             /* error, if any */
+} biter;
+
+/* ---------------------------------------------------------------- iterator */
+
+static bool deleted(const biter *it, int64_t t)
+{
+	for (size_t i = 0; i < it->n_tombs; i++)
+		if (t >= it->tombs[i].mint && t <= it->tombs[i].maxt)
+			return true;
+	return false;
+}
+
+static int bi_fail(biter *it)
+{
+	it->done = true;
+	it->in_chunk = false;
+	return VAL_NONE;
+}
+
+static bool bi_open_chunk(biter *it)
+{
+	const chunk_meta *c = &it->chks[it->ci++];
+	uint8_t enc;
+	const uint8_t *data;
+	size_t len;
+	if (chunks_get(it->cr, c->ref, false, &enc, &data, &len, &it->e) != 0)
+		return false;
+	if (enc != CHUNK_ENC_XOR) {
+		err_set(&it->e, FL_EUNSUPPORTED, "chunk %llx: encoding %d is not supported", (unsigned long long)c->ref, enc);
+		return false;
+	}
+	xor_iter_init(&it->x, data, len, 0);
+	it->in_chunk = true;
+	return true;
+}
+
+static int bi_corrupt(biter *it)
+{
+	err_set(&it->e, FL_ECORRUPT, "chunk %llx: corrupt XOR data after %u samples",
+		(unsigned long long)it->chks[it->ci - 1].ref, it->x.read);
+	return bi_fail(it);
+}
+
+/* Move to the first visible sample with t >= target (and after the
+ * current one: never back). */
+static int bi_advance(biter *it, int64_t target)
+{
+	if (it->done)
+		return VAL_NONE;
+	if (target < it->mint)
+		target = it->mint;
+	if (it->started && target <= it->t) {
+		if (it->t == INT64_MAX)
+			return bi_fail(it);
+		target = it->t + 1;
+	}
+	for (;;) {
+		if (!it->in_chunk) {
+			while (it->ci < it->n_chks && it->chks[it->ci].maxt < target)
+				it->ci++;
+			if (it->ci >= it->n_chks || !bi_open_chunk(it))
+				return bi_fail(it);
+		}
+		if (!xor_iter_seek(&it->x, target)) {
+			if (it->x.err)
+				return bi_corrupt(it);
+			it->in_chunk = false;
+			continue;
+		}
+		int64_t t = it->x.t;
+		if (t > it->maxt)
+			return bi_fail(it);
+		if (deleted(it, t)) {
+			if (t == INT64_MAX)
+				return bi_fail(it);
+			target = t + 1;
+			continue;
+		}
+		it->t = t;
+		it->v = it->x.v;
+		it->started = true;
+		return VAL_FLOAT;
+	}
+}
+
+static int bi_next(sample_iter *s)
+{
+	biter *it = (biter *)s;
+	return bi_advance(it, it->mint);
+}
+
+static int bi_seek(sample_iter *s, int64_t t)
+{
+	biter *it = (biter *)s;
+	if (it->started && !it->done && it->t >= t)
+		return VAL_FLOAT;
+	return bi_advance(it, t);
+}
+
+static void bi_at(sample_iter *s, int64_t *t, double *v)
+{
+	biter *it = (biter *)s;
+	*t = it->t;
+	*v = it->v;
+}
+
+static int bi_err(sample_iter *s, err *e)
+{
+	biter *it = (biter *)s;
+	if (it->e.code && e)
+		*e = it->e;
+	return it->e.code;
+}
+
+static void bi_close(sample_iter *s)
+{
+	biter *it = (biter *)s;
+	fl_free(it->chks);
+	fl_free(it);
+}
+
+static const struct sample_iter_ops biter_ops = {bi_next, bi_seek, bi_at, bi_err, bi_close};
+
+/* ---------------------------------------------------------------- series set */
+
+static bool chunk_visible(const chunk_meta *c, int64_t mint, int64_t maxt, const tomb *tb, size_t n_tb)
+{
+	if (c->maxt < mint || c->mint > maxt)
+		return false;
+	for (size_t i = 0; i < n_tb; i++)
+		if (tb[i].mint <= c->mint && tb[i].maxt >= c->maxt)
+			return false;
+	return true;
+}
+
+static bool bs_next(series_set *s)
+{
+	bset *bs = (bset *)s;
+	const querier *q = &bs->q->base;
+	while (!bs->e.code && bs->i < bs->n_refs) {
+		uint32_t ref = bs->refs[bs->i++];
+		bs->n_chks = 0;
+		if (index_series(bs->q->b->ix, ref, &bs->q->a, &bs->cur, &bs->chks, &bs->n_chks, &bs->chks_cap, &bs->e) != 0)
+			return false;
+		size_t n_tb;
+		const tomb *tb = block__tombstones(bs->q->b, ref, &n_tb);
+		size_t w = 0;
+		for (size_t k = 0; k < bs->n_chks; k++)
+			if (chunk_visible(&bs->chks[k], q->mint, q->maxt, tb, n_tb))
+				bs->chks[w++] = bs->chks[k];
+		bs->n_chks = w;
+		if (w == 0)
+			continue;
+		bs->cur_ref = ref;
+		return true;
+	}
+	return false;
+}
+
+static labels bs_labels(series_set *s) { return ((bset *)s)->cur; }
+
+static sample_iter *bs_iter(series_set *s, sample_iter *reuse)
+{
+	bset *bs = (bset *)s;
+	biter *it = NULL;
+	if (reuse && reuse->ops == &biter_ops) {
+		it = (biter *)reuse;
+	} else {
+		sample_iter_close(reuse);
+		it = fl_calloc(1, sizeof *it);
+		if (!it)
+			return NULL;
+	}
+	chunk_meta *chks = it->chks;
+	size_t cap = it->chks_cap;
+	if (cap < bs->n_chks) {
+		chunk_meta *nc = fl_realloc(chks, bs->n_chks * sizeof *nc);
+		if (!nc) {
+			fl_free(chks);
+			fl_free(it);
+			return NULL;
+		}
+		chks = nc;
+		cap = bs->n_chks;
+	}
+	memset(it, 0, sizeof *it);
+	it->base.ops = &biter_ops;
+	it->cr = bs->q->b->cr;
+	it->chks = chks;
+	it->chks_cap = cap;
+	it->n_chks = bs->n_chks;
+	memcpy(it->chks, bs->chks, bs->n_chks * sizeof *chks);
+	it->tombs = block__tombstones(bs->q->b, bs->cur_ref, &it->n_tombs);
+	it->mint = bs->q->base.mint;
+	it->maxt = bs->q->base.maxt;
+	return &it->base;
+}
+
+static int bs_err(series_set *s, err *e)
+{
+	bset *bs = (bset *)s;
+	if (bs->e.code && e)
+		*e = bs->e;
+	return bs->e.code;
+}
+
+static void bs_close(series_set *s)
+{
+	bset *bs = (bset *)s;
+	fl_free(bs->refs);
+	fl_free(bs->chks);
+	fl_free(bs);
+}
+
+static const struct series_set_ops bset_ops = {bs_next, bs_labels, bs_iter, bs_err, bs_close};
+
+/* ---------------------------------------------------------------- querier */
+
+static series_set *bq_select(querier *q, bool sorted, const select_hints *h, const matcher *ms, size_t n)
+{
+	bquerier *bq = (bquerier *)q;
+	bset *bs = fl_calloc(1, sizeof *bs);
+	if (!bs)
+		return series_set_error(FL_ENOMEM, "block querier: out of memory");
+	bs->base.ops = &bset_ops;
+	bs->q = bq;
+	if (q->mint > q->maxt || q->maxt < bq->b->meta.min_time || q->mint >= bq->b->meta.max_time)
+		return &bs->base; /* nothing in range */
+	if (index_select(bq->b->ix, ms, n, &bs->refs, &bs->n_refs, &bs->e) != 0)
+		err_wrap(&bs->e, "block %s", bq->b->meta.ulid);
+	return &bs->base;
+}
+
+/* Collect label names (name == NULL) or values of name over the series
+ * matching ms into a sorted unique strlist. */
+static int collect(bquerier *bq, const char *name, const matcher *ms, size_t n, strlist *out, err *e)
+{
+	uint32_t *refs = NULL;
+	size_t n_refs = 0, n_v = 0, cap_v = 0, n_chks = 0, cap_chks = 0;
+	const char **v = NULL;
+	chunk_meta *chks = NULL;
+	arena tmp;
+	arena_init(&tmp);
+	int rc = index_select(bq->b->ix, ms, n, &refs, &n_refs, e);
+	for (size_t i = 0; rc == 0 && i < n_refs; i++) {
+		labels ls;
+		n_chks = 0;
+		rc = index_series(bq->b->ix, refs[i], &tmp, &ls, &chks, &n_chks, &cap_chks, e);
+		if (rc == 0 && n_v + ls.n > cap_v) {
+			cap_v = (n_v + ls.n) * 2;
+			const char **nv = fl_realloc(v, cap_v * sizeof *nv);
+			if (!nv)
+				rc = err_set(e, FL_ENOMEM, "block querier: out of memory");
+			else
+				v = nv;
+		}
+		for (size_t k = 0; rc == 0 && k < ls.n; k++)
+			if (!name || !strcmp(ls.v[k].name, name))
+				v[n_v++] = name ? ls.v[k].value : ls.v[k].name;
+		arena_reset(&tmp);
+	}
+	fl_free(refs);
+	fl_free(chks);
+	arena_reset(&tmp);
+	if (rc != 0) {
+		fl_free(v);
+		return rc;
+	}
+	return strlist_take_sorted(out, v, n_v, e);
+}
+
+/* Copy a borrowed sorted array into a strlist. */
+static int copy_list(const char *const *src, size_t n, strlist *out, err *e)
+{
+	out->v = fl_malloc((n ? n : 1) * sizeof *out->v);
+	if (!out->v)
+		return err_set(e, FL_ENOMEM, "block querier: out of memory");
+	memcpy(out->v, src, n * sizeof *src);
+	out->n = n;
+	return 0;
+}
+
+static int bq_label_names(querier *q, const matcher *ms, size_t n, strlist *out, err *e)
+{
+	bquerier *bq = (bquerier *)q;
+	out->v = NULL;
+	out->n = 0;
+	if (n == 0) {
+		const char *const *names;
+		size_t k = index_label_names(bq->b->ix, &names);
+		return copy_list(names, k, out, e);
+	}
+	return collect(bq, NULL, ms, n, out, e);
+}
+
+static int bq_label_values(querier *q, const char *name, const matcher *ms, size_t n, strlist *out, err *e)
+{
+	bquerier *bq = (bquerier *)q;
+	out->v = NULL;
+	out->n = 0;
+	if (n == 0) {
+		const char *const *vals;
+		size_t k = index_label_values(bq->b->ix, name, &vals);
+		return copy_list(vals, k, out, e);
+	}
+	return collect(bq, name, ms, n, out, e);
+}
+
+static void bq_close(querier *q)
+{
+	bquerier *bq = (bquerier *)q;
+	arena_reset(&bq->a);
+	fl_free(bq);
+}
+
+static const struct querier_ops bquerier_ops = {bq_select, bq_label_names, bq_label_values, bq_close};
+
+querier *block__querier(queryable *self, int64_t mint, int64_t maxt, err *e)
+{
+	block *b = (block *)self;
+	bquerier *bq = fl_calloc(1, sizeof *bq);
+	if (!bq) {
+		err_set(e, FL_ENOMEM, "block querier: out of memory");
+		return NULL;
+	}
+	bq->base.ops = &bquerier_ops;
+	bq->base.mint = mint;
+	bq->base.maxt = maxt;
+	bq->b = b;
+	arena_init(&bq->a);
+	return &bq->base;
+}

@@ -1,0 +1,60 @@
+/*
+ * index.h - reading a block's `index` file, format v2 (Prometheus
+ * tsdb/index/index.go Reader; docs/format/index.md).
+ *
+ *   magic 0xBAAAD700 (4) | version 2 (1)
+ *   symbol table | series (16-byte aligned) | label indices (unused)
+ *   postings lists | label offset table (unused) | postings offset table | TOC
+ *
+ * A series ref is the series' byte offset / 16; postings lists hold them
+ * as 4-byte big-endian numbers in increasing order, and since series are
+ * written sorted by labels, sorted refs mean sorted label sets.
+ *
+ * The reader loads the symbol table and the postings offset table into
+ * memory (NUL-terminated copies) at open and reads series and postings
+ * lists from the mmapped file on demand, checking every length and CRC.
+ * Strings it hands out are borrowed until index_close. A reader is
+ * read-only after open: any number of threads may use it at once.
+ */
+#ifndef FL_INDEX_H
+#define FL_INDEX_H
+
+#include "lib/arena.h"
+#include "lib/err.h"
+#include "tsdb/labels.h"
+#include "tsdb/matcher.h"
+
+#define INDEX_MAGIC 0xBAAAD700u
+
+typedef struct index_reader index_reader;
+
+typedef struct chunk_meta {
+	int64_t mint; /* time of the first sample */
+	int64_t maxt; /* time of the last sample (inclusive) */
+	uint64_t ref; /* (segment index << 32) | offset in chunks/ */
+} chunk_meta;
+
+/* Open and mmap path. */
+index_reader *index_open(const char *path, err *e);
+/* Read an index held in memory (borrowed until index_close; for fuzzing). */
+index_reader *index_open_mem(const uint8_t *p, size_t len, const char *name, err *e);
+void index_close(index_reader *r);
+
+/* Sorted label names of all series (borrowed until close). */
+size_t index_label_names(const index_reader *r, const char *const **names);
+/* Sorted values of label name (0 when no series has it). */
+size_t index_label_values(const index_reader *r, const char *name, const char *const **values);
+
+/* Series refs (sorted, unique) of the series matching every matcher, with
+ * Prometheus's empty-match rule: a matcher that matches "" also selects
+ * series lacking the label. n == 0 selects all series.
+ * *refs is fl_malloc'd (free with fl_free). 0 or FL_ECORRUPT/FL_ENOMEM. */
+int index_select(const index_reader *r, const matcher *ms, size_t n, uint32_t **refs, size_t *n_refs, err *e);
+
+/* Read one series: its labels (array allocated from a; strings borrowed
+ * from the reader) and its chunk metas, appended to *chks (grown with
+ * fl_realloc; *n_chks counts them, *chks_cap is the capacity). */
+int index_series(const index_reader *r, uint32_t ref, arena *a, labels *ls, chunk_meta **chks, size_t *n_chks,
+		 size_t *chks_cap, err *e);
+
+#endif

@@ -1,0 +1,339 @@
+/*
+ * merge.c - one querier over several (blocks + head), as Prometheus's
+ * storage/merge.go (mergeGenericQuerier, genericMergeSeriesSet,
+ * ChainedSeriesMerge and chainSampleIterator).
+ *
+ * select asks every child for a sorted set and merges them k-way by
+ * labels_compare. Children whose current series carry equal labels form one
+ * output series; its iterator chains theirs: it always emits the smallest
+ * next timestamp, and every child positioned at that timestamp steps past
+ * it, so a duplicate timestamp comes out once (the earliest child wins).
+ *
+ * Invariants:
+ *  1. In mset, live[i] says whether child i has a current series;
+ *     cur[0..n_cur) are the live children whose labels equal the output's.
+ *  2. A chain iterator's subs with valid[i] are positioned at t[i] > last
+ *     emitted timestamp.
+ * Ownership: the merged querier owns its children and closes them; labels
+ * and strings it hands out are borrowed from them.
+ */
+#include "tsdb/storage.h"
+
+#include <stdlib.h>
+
+/* ---------------------------------------------------------------- strlist */
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+int strlist_take_sorted(strlist *out, const char **v, size_t n, err *e)
+{
+	out->v = NULL;
+	out->n = 0;
+	if (n == 0) {
+		fl_free(v);
+		out->v = fl_malloc(sizeof *out->v);
+		if (!out->v)
+			return err_set(e, FL_ENOMEM, "strlist: out of memory");
+		return 0;
+	}
+	qsort(v, n, sizeof *v, cmp_str);
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i][0] && (w == 0 || strcmp(v[w - 1], v[i]) != 0))
+			v[w++] = v[i];
+	out->v = v;
+	out->n = w;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- chain iterator */
+
+typedef struct chain {
+	sample_iter base;   /* must be first */
+	sample_iter **subs; /* owned */
+	int64_t *t;         /* subs' current timestamps */
+	bool *valid;        /* sub has a current sample */
+	size_t n;           /* subs */
+	bool started;       /* subs were advanced once */
+	bool have;          /* cur_t/cur_v hold a sample */
+	int64_t cur_t;      /* last emitted */
+	double cur_v;       /* last emitted */
+} chain;
+
+static void ch_step(chain *c, size_t i, int64_t target, bool seek)
+{
+	int vt = seek ? sample_iter_seek(c->subs[i], target) : sample_iter_next(c->subs[i]);
+	c->valid[i] = vt == VAL_FLOAT;
+	if (c->valid[i]) {
+		double v;
+		sample_iter_at(c->subs[i], &c->t[i], &v);
+	}
+}
+
+/* Emit the smallest current timestamp and move every sub past it. */
+static int ch_emit(chain *c)
+{
+	size_t best = c->n;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->valid[i] && (best == c->n || c->t[i] < c->t[best]))
+			best = i;
+	if (best == c->n) {
+		c->have = false;
+		return VAL_NONE;
+	}
+	sample_iter_at(c->subs[best], &c->cur_t, &c->cur_v);
+	c->have = true;
+	for (size_t i = 0; i < c->n; i++)
+		while (c->valid[i] && c->t[i] <= c->cur_t)
+			ch_step(c, i, 0, false);
+	return VAL_FLOAT;
+}
+
+static int ch_next(sample_iter *s)
+{
+	chain *c = (chain *)s;
+	if (!c->started) {
+		c->started = true;
+		for (size_t i = 0; i < c->n; i++)
+			ch_step(c, i, 0, false);
+	}
+	return ch_emit(c);
+}
+
+static int ch_seek(sample_iter *s, int64_t target)
+{
+	chain *c = (chain *)s;
+	if (c->have && c->cur_t >= target)
+		return VAL_FLOAT;
+	if (!c->started) {
+		c->started = true;
+		for (size_t i = 0; i < c->n; i++)
+			ch_step(c, i, target, true);
+	} else {
+		for (size_t i = 0; i < c->n; i++)
+			if (c->valid[i] && c->t[i] < target)
+				ch_step(c, i, target, true);
+	}
+	return ch_emit(c);
+}
+
+static void ch_at(sample_iter *s, int64_t *t, double *v)
+{
+	chain *c = (chain *)s;
+	*t = c->cur_t;
+	*v = c->cur_v;
+}
+
+static int ch_err(sample_iter *s, err *e)
+{
+	chain *c = (chain *)s;
+	for (size_t i = 0; i < c->n; i++) {
+		int rc = sample_iter_err(c->subs[i], e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static void ch_close(sample_iter *s)
+{
+	chain *c = (chain *)s;
+	for (size_t i = 0; i < c->n; i++)
+		sample_iter_close(c->subs[i]);
+	fl_free(c);
+}
+
+static const struct sample_iter_ops chain_ops = {ch_next, ch_seek, ch_at, ch_err, ch_close};
+
+/* ---------------------------------------------------------------- series set */
+
+typedef struct mset {
+	series_set base;   /* must be first */
+	series_set **sets; /* children, owned */
+	bool *live;        /* child has a current series */
+	size_t *cur;       /* children making up the current series */
+	size_t n;          /* children */
+	size_t n_cur;      /* entries in cur */
+	bool started;      /* children were advanced once */
+	err e;             /* first child error */
+} mset;
+
+static void ms_advance(mset *m, size_t i)
+{
+	m->live[i] = m->sets[i] && series_set_next(m->sets[i]);
+	if (!m->live[i] && m->sets[i] && !m->e.code)
+		series_set_err(m->sets[i], &m->e);
+}
+
+static bool ms_next(series_set *s)
+{
+	mset *m = (mset *)s;
+	if (!m->started) {
+		m->started = true;
+		for (size_t i = 0; i < m->n; i++)
+			ms_advance(m, i);
+	} else {
+		for (size_t k = 0; k < m->n_cur; k++)
+			ms_advance(m, m->cur[k]);
+	}
+	m->n_cur = 0;
+	if (m->e.code)
+		return false;
+	labels best = {NULL, 0};
+	for (size_t i = 0; i < m->n; i++) {
+		if (!m->live[i])
+			continue;
+		labels l = series_set_labels(m->sets[i]);
+		int c = m->n_cur ? labels_compare(l, best) : -1;
+		if (c < 0) {
+			best = l;
+			m->n_cur = 0;
+		}
+		if (c <= 0)
+			m->cur[m->n_cur++] = i;
+	}
+	return m->n_cur > 0;
+}
+
+static labels ms_labels(series_set *s)
+{
+	mset *m = (mset *)s;
+	return series_set_labels(m->sets[m->cur[0]]);
+}
+
+static sample_iter *ms_iter(series_set *s, sample_iter *reuse)
+{
+	mset *m = (mset *)s;
+	sample_iter_close(reuse);
+	if (m->n_cur == 1)
+		return series_set_iter(m->sets[m->cur[0]], NULL);
+	size_t n = m->n_cur;
+	chain *c = fl_calloc(1, sizeof *c + n * (sizeof(sample_iter *) + sizeof(int64_t) + sizeof(bool)));
+	if (!c)
+		return NULL;
+	c->base.ops = &chain_ops;
+	c->subs = (sample_iter **)(c + 1);
+	c->t = (int64_t *)(c->subs + n);
+	c->valid = (bool *)(c->t + n);
+	for (size_t k = 0; k < n; k++) {
+		c->subs[k] = series_set_iter(m->sets[m->cur[k]], NULL);
+		if (!c->subs[k]) {
+			ch_close(&c->base);
+			return NULL;
+		}
+		c->n++;
+	}
+	return &c->base;
+}
+
+static int ms_err(series_set *s, err *e)
+{
+	mset *m = (mset *)s;
+	if (m->e.code && e)
+		*e = m->e;
+	return m->e.code;
+}
+
+static void ms_close(series_set *s)
+{
+	mset *m = (mset *)s;
+	for (size_t i = 0; i < m->n; i++)
+		series_set_close(m->sets[i]);
+	fl_free(m);
+}
+
+static const struct series_set_ops mset_ops = {ms_next, ms_labels, ms_iter, ms_err, ms_close};
+
+/* ---------------------------------------------------------------- querier */
+
+typedef struct mquerier {
+	querier base; /* must be first */
+	querier **qs; /* children, owned */
+	size_t n;     /* children */
+} mquerier;
+
+static series_set *mq_select(querier *q, bool sorted, const select_hints *h, const matcher *ms, size_t n)
+{
+	mquerier *mq = (mquerier *)q;
+	size_t k = mq->n;
+	mset *m = fl_calloc(1, sizeof *m + k * (sizeof(series_set *) + sizeof(size_t) + sizeof(bool)));
+	if (!m)
+		return series_set_error(FL_ENOMEM, "merge querier: out of memory");
+	m->base.ops = &mset_ops;
+	m->sets = (series_set **)(m + 1);
+	m->cur = (size_t *)(m->sets + k);
+	m->live = (bool *)(m->cur + k);
+	m->n = k;
+	for (size_t i = 0; i < k; i++)
+		m->sets[i] = querier_select(mq->qs[i], true, h, ms, n);
+	return &m->base;
+}
+
+/* Union of every child's names (name == NULL) or values of name. */
+static int mq_union(mquerier *mq, const char *name, const matcher *ms, size_t n, strlist *out, err *e)
+{
+	const char **all = NULL;
+	size_t n_all = 0;
+	for (size_t i = 0; i < mq->n; i++) {
+		strlist l = {NULL, 0};
+		int rc = name ? querier_label_values(mq->qs[i], name, ms, n, &l, e)
+			      : querier_label_names(mq->qs[i], ms, n, &l, e);
+		if (rc == 0 && l.n) {
+			const char **na = fl_realloc(all, (n_all + l.n) * sizeof *na);
+			if (!na)
+				rc = err_set(e, FL_ENOMEM, "merge querier: out of memory");
+			else {
+				all = na;
+				memcpy(all + n_all, l.v, l.n * sizeof *l.v);
+				n_all += l.n;
+			}
+		}
+		strlist_free(&l);
+		if (rc != 0) {
+			fl_free(all);
+			return rc;
+		}
+	}
+	return strlist_take_sorted(out, all, n_all, e);
+}
+
+static int mq_label_names(querier *q, const matcher *ms, size_t n, strlist *out, err *e)
+{
+	return mq_union((mquerier *)q, NULL, ms, n, out, e);
+}
+
+static int mq_label_values(querier *q, const char *name, const matcher *ms, size_t n, strlist *out, err *e)
+{
+	return mq_union((mquerier *)q, name, ms, n, out, e);
+}
+
+static void mq_close(querier *q)
+{
+	mquerier *mq = (mquerier *)q;
+	for (size_t i = 0; i < mq->n; i++)
+		querier_close(mq->qs[i]);
+	fl_free(mq);
+}
+
+static const struct querier_ops mquerier_ops = {mq_select, mq_label_names, mq_label_values, mq_close};
+
+querier *querier_merge(querier **qs, size_t n, int64_t mint, int64_t maxt, err *e)
+{
+	if (n == 1)
+		return qs[0];
+	mquerier *mq = fl_calloc(1, sizeof *mq + n * sizeof *qs);
+	if (!mq) {
+		for (size_t i = 0; i < n; i++)
+			querier_close(qs[i]);
+		err_set(e, FL_ENOMEM, "merge querier: out of memory");
+		return NULL;
+	}
+	mq->base.ops = &mquerier_ops;
+	mq->base.mint = mint;
+	mq->base.maxt = maxt;
+	mq->qs = (querier **)(mq + 1);
+	if (n)
+		memcpy(mq->qs, qs, n * sizeof *qs);
+	mq->n = n;
+	return &mq->base;
+}
