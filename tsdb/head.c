@@ -1,34 +1,517 @@
 /*
- * head.c - the in-memory head block (stub: the real implementation lands
- * next; the API in head.h is final).
+ * head.c - the in-memory head block: the series registry (by ref and by
+ * label hash), WAL replay entry points, stats and series iteration.
+ * Mirrors Prometheus tsdb/head.go (stripeSeries, getOrCreate, Stats).
+ *
+ * Series registry:
+ *   - by ref: a two-level array (65536 pages of 65536 pointers), pages
+ *     allocated on first use; reads are lock-free acquire loads, writes happen
+ *     under the series' stripe mutex before the ref is published anywhere.
+ *     Replay may alias a second ref to an existing series (duplicate label
+ *     set in the WAL, Prometheus's multiRef).
+ *   - by hash: n_stripes (16384) stripes picked by hash & mask, each an
+ *     open-addressing table of refs probed from hash >> 32; collisions are
+ *     resolved by comparing labels.
+ *   - labels: interned id pairs inside the series allocation (intern.h).
+ * New refs come from an atomic counter: sequential from 1, above every
+ * replayed ref. The append path takes only stripe mutexes (and the shared
+ * side of commit_mu at commit); creating a series also takes the postings
+ * write lock, as Prometheus's MemPostings does.
  */
-#include "tsdb/head.h"
+#include "tsdb/head_int.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define HEAD_DEFAULT_RANGE (2 * 3600 * 1000LL)
+#define HEAD_DEFAULT_STRIPES 16384
+
+static querier *head_querier_open(queryable *q, int64_t mint, int64_t maxt, err *e);
 
 head *head_open(const head_opts *o, err *e)
 {
-	(void)o;
-	err_set(e, FL_EUNSUPPORTED, "head: not implemented yet");
-	return NULL;
+	head *h = fl_calloc(1, sizeof *h);
+	if (!h) {
+		err_set(e, FL_ENOMEM, "head: out of memory");
+		return NULL;
+	}
+	if (o)
+		h->opts = *o;
+	if (h->opts.chunk_range_ms <= 0)
+		h->opts.chunk_range_ms = HEAD_DEFAULT_RANGE;
+	int ns = h->opts.n_stripes > 0 ? h->opts.n_stripes : HEAD_DEFAULT_STRIPES;
+	while (ns & (ns - 1))
+		ns &= ns - 1; /* round down to a power of 2 */
+	h->opts.n_stripes = ns;
+	h->stripe_mask = (uint32_t)ns - 1;
+	h->qable.querier = head_querier_open;
+	h->stripes = fl_calloc((size_t)ns, sizeof *h->stripes);
+	h->strs = intern_new();
+	h->postings = mem_postings_new();
+	if (!h->stripes || !h->strs || !h->postings) {
+		intern_free(h->strs);
+		mem_postings_free(h->postings);
+		fl_free(h->stripes);
+		fl_free(h);
+		err_set(e, FL_ENOMEM, "head: out of memory");
+		return NULL;
+	}
+	for (int i = 0; i < ns; i++)
+		pthread_mutex_init(&h->stripes[i].mu, NULL);
+	pthread_mutex_init(&h->ref_mu, NULL);
+	pthread_rwlockattr_t at;
+	pthread_rwlockattr_init(&at);
+	pthread_rwlockattr_setkind_np(&at, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&h->commit_mu, &at);
+	pthread_rwlockattr_destroy(&at);
+	atomic_store(&h->min_time, INT64_MAX);
+	atomic_store(&h->max_time, INT64_MIN);
+	atomic_store(&h->min_valid_time, INT64_MIN);
+	return h;
 }
-void head_close(head *h) { (void)h; }
-appender *head_appender(head *h) { (void)h; return NULL; }
-queryable *head_queryable(head *h) { (void)h; return NULL; }
+
+static void series_free(hseries *s)
+{
+	for (uint16_t i = 0; i < s->n_closed; i++)
+		fl_free(s->closed[i].b);
+	fl_free(s->closed);
+	xor_app_free(&s->app);
+	fl_free(s);
+}
+
+void head_close(head *h)
+{
+	if (!h)
+		return;
+	for (uint32_t p = 0; p < HEAD_REF_PAGES; p++) {
+		_Atomic(hseries *) *pg = atomic_load(&h->ref_pages[p]);
+		if (!pg)
+			continue;
+		for (uint32_t i = 0; i < (1u << HEAD_REF_PAGE_BITS); i++) {
+			hseries *s = atomic_load(&pg[i]);
+			uint64_t ref = (uint64_t)p << HEAD_REF_PAGE_BITS | i;
+			if (s && s->ref == ref) /* aliases point at a series owned elsewhere */
+				series_free(s);
+		}
+		fl_free((void *)pg);
+	}
+	for (uint32_t i = 0; i <= h->stripe_mask; i++) {
+		fl_free(h->stripes[i].tab);
+		pthread_mutex_destroy(&h->stripes[i].mu);
+	}
+	fl_free(h->stripes);
+	intern_free(h->strs);
+	mem_postings_free(h->postings);
+	pthread_mutex_destroy(&h->ref_mu);
+	pthread_rwlock_destroy(&h->commit_mu);
+	fl_free(h);
+}
+
+queryable *head_queryable(head *h) { return &h->qable; }
+
+static querier *head_querier_open(queryable *q, int64_t mint, int64_t maxt, err *e)
+{
+	return head__querier((head *)q, mint, maxt, e);
+}
+
+/* ---- registry ---- */
+
+static bool set_ref(head *h, uint64_t ref, hseries *s)
+{
+	uint32_t pi = (uint32_t)(ref >> HEAD_REF_PAGE_BITS);
+	_Atomic(hseries *) *pg = atomic_load_explicit(&h->ref_pages[pi], memory_order_acquire);
+	if (!pg) {
+		pthread_mutex_lock(&h->ref_mu);
+		pg = atomic_load_explicit(&h->ref_pages[pi], memory_order_relaxed);
+		if (!pg) {
+			pg = fl_calloc(1u << HEAD_REF_PAGE_BITS, sizeof *pg);
+			if (pg)
+				atomic_store_explicit(&h->ref_pages[pi], pg, memory_order_release);
+		}
+		pthread_mutex_unlock(&h->ref_mu);
+		if (!pg)
+			return false;
+	}
+	atomic_store_explicit(&pg[ref & ((1u << HEAD_REF_PAGE_BITS) - 1)], s, memory_order_release);
+	return true;
+}
+
+static bool series_has_labels(head *h, const hseries *s, labels ls)
+{
+	if (s->n_labels != ls.n)
+		return false;
+	for (size_t i = 0; i < ls.n; i++)
+		if (strcmp(intern_str(h->strs, s->lbl[2 * i]), ls.v[i].name) ||
+		    strcmp(intern_str(h->strs, s->lbl[2 * i + 1]), ls.v[i].value))
+			return false;
+	return true;
+}
+
+/* Slot of the series with these labels in st, or the empty slot to use. */
+static uint32_t *stripe_find(head *h, hstripe *st, uint64_t hash, labels ls)
+{
+	uint32_t mask = st->cap - 1;
+	for (uint32_t i = (uint32_t)(hash >> 32) & mask;; i = (i + 1) & mask) {
+		uint32_t ref = st->tab[i];
+		if (!ref)
+			return &st->tab[i];
+		hseries *s = head__series_by_ref(h, ref);
+		if (s->hash == hash && series_has_labels(h, s, ls))
+			return &st->tab[i];
+	}
+}
+
+static bool stripe_grow(head *h, hstripe *st)
+{
+	uint32_t ncap = st->cap ? st->cap * 2 : 4;
+	uint32_t *nt = fl_calloc(ncap, sizeof *nt);
+	if (!nt)
+		return false;
+	for (uint32_t i = 0; i < st->cap; i++) {
+		if (!st->tab[i])
+			continue;
+		uint64_t hash = head__series_by_ref(h, st->tab[i])->hash;
+		uint32_t j = (uint32_t)(hash >> 32) & (ncap - 1);
+		while (nt[j])
+			j = (j + 1) & (ncap - 1);
+		nt[j] = st->tab[i];
+	}
+	fl_free(st->tab);
+	st->tab = nt;
+	st->cap = ncap;
+	return true;
+}
+
+static void bump_last_ref(head *h, uint32_t ref)
+{
+	uint32_t cur = atomic_load(&h->last_ref);
+	while (cur < ref && !atomic_compare_exchange_weak(&h->last_ref, &cur, ref))
+		;
+}
+
+/* Allocate the series with interned labels; NULL on OOM. */
+static hseries *series_new(head *h, labels ls, uint64_t hash)
+{
+	hseries *s = fl_calloc(1, sizeof *s + 2 * ls.n * sizeof(uint32_t));
+	if (!s)
+		return NULL;
+	s->hash = hash;
+	s->n_labels = (uint16_t)ls.n;
+	s->app.leading = 0xff;
+	for (size_t i = 0; i < ls.n; i++) {
+		s->lbl[2 * i] = intern_id(h->strs, ls.v[i].name, strlen(ls.v[i].name));
+		s->lbl[2 * i + 1] = intern_id(h->strs, ls.v[i].value, strlen(ls.v[i].value));
+		if (!s->lbl[2 * i] || !s->lbl[2 * i + 1]) {
+			fl_free(s);
+			return NULL;
+		}
+	}
+	return s;
+}
+
+static int check_labels(labels ls, err *e)
+{
+	if (ls.n == 0)
+		return err_set(e, FL_EINVAL, "empty labelset: invalid sample");
+	if (ls.n > UINT16_MAX)
+		return err_set(e, FL_EINVAL, "too many labels (%zu): invalid sample", ls.n);
+	for (size_t i = 0; i < ls.n; i++) {
+		if (!ls.v[i].name || !ls.v[i].value || !ls.v[i].name[0])
+			return err_set(e, FL_EINVAL, "label %zu: empty name: invalid sample", i);
+		if (i && strcmp(ls.v[i - 1].name, ls.v[i].name) >= 0)
+			return err_set(e, FL_EINVAL, strcmp(ls.v[i - 1].name, ls.v[i].name)
+							 ? "labels not sorted at \"%s\": invalid sample"
+							 : "label name \"%s\" is not unique: invalid sample",
+				       ls.v[i].name);
+	}
+	return 0;
+}
+
+/* Drop empty-valued labels (Prometheus WithoutEmpty) into tmp if needed. */
+static labels without_empty(labels ls, label *tmp, size_t tmp_cap, label **heap)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < ls.n; i++)
+		k += ls.v[i].value && ls.v[i].value[0];
+	if (k == ls.n)
+		return ls;
+	label *dst = tmp;
+	if (k > tmp_cap && !(dst = *heap = fl_malloc(k * sizeof *dst))) {
+		labels none = {NULL, 0};
+		return none;
+	}
+	k = 0;
+	for (size_t i = 0; i < ls.n; i++)
+		if (ls.v[i].value && ls.v[i].value[0])
+			dst[k++] = ls.v[i];
+	labels r = {dst, k};
+	return r;
+}
+
+static hseries *insert_new(head *h, hstripe *st, uint32_t *slot, labels ls, uint64_t hash, uint64_t ref_hint, err *e)
+{
+	hseries *s = series_new(h, ls, hash);
+	if (!s) {
+		err_set(e, FL_ENOMEM, "head: out of memory creating series");
+		return NULL;
+	}
+	uint32_t ref = ref_hint ? (uint32_t)ref_hint : atomic_fetch_add(&h->last_ref, 1) + 1;
+	if (ref_hint)
+		bump_last_ref(h, ref);
+	s->ref = ref;
+	if (!set_ref(h, ref, s)) {
+		fl_free(s);
+		err_set(e, FL_ENOMEM, "head: out of memory creating series");
+		return NULL;
+	}
+	*slot = ref;
+	st->n++;
+	atomic_fetch_add(&h->n_series, 1);
+	return s;
+}
+
+hseries *head__get_or_create(head *h, labels in, uint64_t ref_hint, bool *created, err *e)
+{
+	*created = false;
+	if (check_labels(in, e))
+		return NULL;
+	label tmp[32], *heap = NULL;
+	labels ls = without_empty(in, tmp, FL_ARRAY_LEN(tmp), &heap);
+	if (!ls.n) {
+		fl_free(heap);
+		err_set(e, ls.v || in.n ? FL_EINVAL : FL_ENOMEM, "empty labelset: invalid sample");
+		return NULL;
+	}
+	uint64_t hash = labels_hash(ls);
+	hstripe *st = head__stripe(h, hash);
+	hseries *s = NULL;
+	pthread_mutex_lock(&st->mu);
+	if ((st->n + 1) * 4 > st->cap * 3 && !stripe_grow(h, st)) {
+		err_set(e, FL_ENOMEM, "head: out of memory");
+		goto out;
+	}
+	uint32_t *slot = stripe_find(h, st, hash, ls);
+	if (*slot) {
+		s = head__series_by_ref(h, *slot);
+		goto out;
+	}
+	s = insert_new(h, st, slot, ls, hash, ref_hint, e);
+	*created = s != NULL;
+out:
+	pthread_mutex_unlock(&st->mu);
+	if (*created && mem_postings_add(h->postings, s->ref, s->lbl, s->n_labels)) {
+		/* The series exists but is not findable by matchers; report it. */
+		err_set(e, FL_ENOMEM, "head: out of memory indexing series");
+	}
+	fl_free(heap);
+	return s;
+}
+
+labels head__series_labels(head *h, const hseries *s, arena *a)
+{
+	labels r = {NULL, 0};
+	label *v = arena_alloc(a, (s->n_labels ? s->n_labels : 1) * sizeof *v);
+	if (!v)
+		return r;
+	for (uint16_t i = 0; i < s->n_labels; i++) {
+		v[i].name = intern_str(h->strs, s->lbl[2 * i]);
+		v[i].value = intern_str(h->strs, s->lbl[2 * i + 1]);
+	}
+	r.v = v;
+	r.n = s->n_labels;
+	return r;
+}
+
+uint32_t head__series_label(const hseries *s, uint32_t name)
+{
+	for (uint16_t i = 0; i < s->n_labels; i++)
+		if (s->lbl[2 * i] == name)
+			return s->lbl[2 * i + 1];
+	return 0;
+}
+
+/* ---- times, validation messages ---- */
+
+void head__update_time(head *h, int64_t mint, int64_t maxt)
+{
+	int64_t cur = atomic_load(&h->min_time);
+	while (mint < cur && !atomic_compare_exchange_weak(&h->min_time, &cur, mint))
+		;
+	cur = atomic_load(&h->max_time);
+	while (maxt > cur && !atomic_compare_exchange_weak(&h->max_time, &cur, maxt))
+		;
+}
+
+int64_t head__min_valid(head *h)
+{
+	int64_t mv = atomic_load(&h->min_valid_time), maxt = atomic_load(&h->max_time);
+	if (maxt == INT64_MIN)
+		return mv;
+	int64_t cw = maxt - h->opts.chunk_range_ms / 2;
+	return cw > mv ? cw : mv;
+}
+
+void head_set_min_valid_time(head *h, int64_t t) { atomic_store(&h->min_valid_time, t); }
+
+/* Go's %g: shortest round-trip digits; exponent form (at least two
+ * exponent digits) when the decimal exponent is < -4 or >= 6. */
+static void fmt_go_g(char *out, size_t n, double v)
+{
+	if (isnan(v)) {
+		snprintf(out, n, "NaN");
+		return;
+	}
+	if (isinf(v)) {
+		snprintf(out, n, v > 0 ? "+Inf" : "-Inf");
+		return;
+	}
+	char tmp[40];
+	int prec = 1;
+	for (; prec <= 17; prec++) {
+		snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
+		if (strtod(tmp, NULL) == v)
+			break;
+	}
+	int exp = atoi(strchr(tmp, 'e') + 1);
+	if (exp < -4 || exp >= 6) {
+		/* mantissa digits then e+XX (at least two exponent digits) */
+		char *ep = strchr(tmp, 'e');
+		*ep = 0;
+		snprintf(out, n, "%se%c%02d", tmp, exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+	} else {
+		snprintf(out, n, "%.*f", prec - 1 - exp > 0 ? prec - 1 - exp : 0, v);
+	}
+}
+
+int head__dup_error(err *e, int64_t t, double existing, double v)
+{
+	char a[40], b[40];
+	fmt_go_g(a, sizeof a, existing);
+	fmt_go_g(b, sizeof b, v);
+	return err_set(e, FL_EDUPLICATE, "duplicate sample for timestamp %" PRId64 "; overrides not allowed: existing %s, new value %s",
+		       t, a, b);
+}
+
+/* ---- replay ---- */
+
 int head_replay_series(head *h, uint64_t ref, labels ls, err *e)
 {
-	(void)h; (void)ref; (void)ls;
-	return err_set(e, FL_EUNSUPPORTED, "head: not implemented yet");
+	if (ref == 0 || ref > UINT32_MAX)
+		return err_set(e, FL_ECORRUPT, "head: series ref %" PRIu64 " out of range", ref);
+	if (head__series_by_ref(h, ref)) {
+		bump_last_ref(h, (uint32_t)ref);
+		return 0; /* already known (e.g. checkpoint and segment both hold it) */
+	}
+	bool created;
+	hseries *s = head__get_or_create(h, ls, ref, &created, e);
+	if (!s)
+		return e && e->code ? e->code : FL_ENOMEM;
+	if (!created) {
+		/* Same labels under another ref: alias it (Prometheus multiRef). */
+		bump_last_ref(h, (uint32_t)ref);
+		if (!set_ref(h, ref, s))
+			return err_set(e, FL_ENOMEM, "head: out of memory");
+	}
+	return 0;
 }
+
 int head_replay_sample(head *h, uint64_t ref, int64_t t, double v)
 {
-	(void)h; (void)ref; (void)t; (void)v;
-	return FL_EUNSUPPORTED;
+	hseries *s = head__series_by_ref(h, ref);
+	if (!s) {
+		atomic_fetch_add(&h->n_unknown, 1);
+		return FL_ENOTFOUND;
+	}
+	hstripe *st = head__stripe(h, s->hash);
+	pthread_mutex_lock(&st->mu);
+	int rc = head__appendable(s, t, v, atomic_load(&h->min_valid_time));
+	if (rc == 0)
+		rc = head__series_append(h, s, t, v);
+	pthread_mutex_unlock(&st->mu);
+	if (rc == 0) {
+		atomic_fetch_add(&h->n_samples, 1);
+		head__update_time(h, t, t);
+	} else if (rc == FL_EOUT_OF_ORDER || rc == FL_EDUPLICATE) {
+		atomic_fetch_add(&h->n_ooo, 1);
+	} else if (rc == FL_ETOO_OLD) {
+		atomic_fetch_add(&h->n_oob, 1);
+	}
+	return rc == 1 ? 0 : rc;
 }
-void head_set_min_valid_time(head *h, int64_t t) { (void)h; (void)t; }
-void head_get_stats(head *h, head_stats *s) { (void)h; memset(s, 0, sizeof *s); }
+
+/* ---- stats, iteration ---- */
+
+void head_get_stats(head *h, head_stats *s)
+{
+	memset(s, 0, sizeof *s);
+	s->series = atomic_load(&h->n_series);
+	s->chunks = atomic_load(&h->n_chunks);
+	s->samples_appended = atomic_load(&h->n_samples);
+	s->min_time = atomic_load(&h->min_time);
+	s->max_time = atomic_load(&h->max_time);
+	s->out_of_order = atomic_load(&h->n_ooo);
+	s->out_of_bounds = atomic_load(&h->n_oob);
+	s->replay_unknown_refs = atomic_load(&h->n_unknown);
+}
+
+static int visit_series(head *h, hseries *s, head_chunk_meta **metas, size_t *cap, arena *a,
+			int (*fn)(void *, uint64_t, labels, const head_chunk_meta *, size_t), void *ctx)
+{
+	hstripe *st = head__stripe(h, s->hash);
+	pthread_mutex_lock(&st->mu);
+	size_t n = (size_t)s->n_closed + (s->app.n > 0);
+	if (n > *cap) {
+		head_chunk_meta *m = fl_realloc(*metas, n * sizeof *m);
+		if (!m) {
+			pthread_mutex_unlock(&st->mu);
+			return FL_ENOMEM;
+		}
+		*metas = m;
+		*cap = n;
+	}
+	for (uint16_t i = 0; i < s->n_closed; i++) {
+		hchunk *c = &s->closed[i];
+		(*metas)[i] = (head_chunk_meta){c->mint, c->maxt, c->b, c->len};
+	}
+	uint8_t *copy = NULL;
+	if (s->app.n) {
+		copy = arena_alloc(a, s->app.len);
+		if (!copy) {
+			pthread_mutex_unlock(&st->mu);
+			return FL_ENOMEM;
+		}
+		memcpy(copy, s->app.b, s->app.len);
+		(*metas)[s->n_closed] = (head_chunk_meta){s->open_mint, s->app.t, copy, s->app.len};
+	}
+	pthread_mutex_unlock(&st->mu);
+	if (!n)
+		return 0;
+	labels ls = head__series_labels(h, s, a);
+	if (!ls.v)
+		return FL_ENOMEM;
+	return fn(ctx, s->ref, ls, *metas, n);
+}
+
 int head_for_each_series(head *h,
 			 int (*fn)(void *ctx, uint64_t ref, labels ls, const head_chunk_meta *chunks, size_t n),
 			 void *ctx)
 {
-	(void)h; (void)fn; (void)ctx;
-	return FL_EUNSUPPORTED;
+	head_chunk_meta *metas = NULL;
+	size_t cap = 0;
+	arena a;
+	arena_init(&a);
+	int rc = 0;
+	uint32_t last = atomic_load(&h->last_ref);
+	for (uint64_t ref = 1; ref <= last && !rc; ref++) {
+		hseries *s = head__series_by_ref(h, ref);
+		if (s && s->ref == ref)
+			rc = visit_series(h, s, &metas, &cap, &a, fn, ctx);
+		if ((ref & 1023) == 0)
+			arena_reset(&a);
+	}
+	arena_reset(&a);
+	fl_free(metas);
+	return rc;
 }

@@ -227,3 +227,11 @@ const char *matcher_prefix(const matcher *m)
 		return NULL;
 	return ((re_state *)m->re)->prefix;
 }
+
+size_t matcher_regex_set(const matcher *m, const char *const **vals)
+{
+	if ((m->type != MATCH_RE && m->type != MATCH_NRE) || !((re_state *)m->re)->set)
+		return 0;
+	*vals = ((re_state *)m->re)->set;
+	return ((re_state *)m->re)->n_set;
+}

@@ -39,6 +39,10 @@ const char *matcher_op_str(match_type t);
  * return them (borrowed, valid while m lives) so the index can look them up
  * directly; else return 0. */
 size_t matcher_set_values(const matcher *m, const char *const **vals);
+/* Like matcher_set_values for the regex of =~ and !~ alike: the literals
+ * the regex itself matches (for !~ the matcher matches all values but
+ * these); 0 when the regex is not a finite literal set. */
+size_t matcher_regex_set(const matcher *m, const char *const **vals);
 /* If the regex is `lit.*`, return the literal prefix (borrowed); else NULL. */
 const char *matcher_prefix(const matcher *m);
 

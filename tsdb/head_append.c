@@ -1,0 +1,348 @@
+/*
+ * head_append.c - the head's appender and chunk cutting (Prometheus
+ * tsdb/head_append.go: headAppender, memSeries.appendable, append,
+ * appendPreprocessor, computeChunkEndTime, cutNewHeadChunk).
+ *
+ * Appender: append validates against the committed state (the series' last
+ * sample, the minimum valid time captured when the appender started) and
+ * buffers {series, t, v}; a series it creates is created in the head at
+ * once (findable, with no samples), as in Prometheus. commit:
+ *   1. calls the log hook with the batch (new series, then samples);
+ *   2. on success takes commit_mu shared and applies every sample under its
+ *      series' stripe mutex, re-checking order (a sample that lost a race
+ *      with another appender is dropped and counted, as upstream);
+ *   3. releases commit_mu. A select snapshots visible sample counts under
+ *      commit_mu exclusive, so it sees every sample of a commit or none.
+ * rollback drops the samples; new series stay and are logged (series only)
+ * so the WAL knows every ref the head gave out, like upstream's Rollback.
+ *
+ * Chunk cutting (memSeries.appendPreprocessor, Prometheus 3.x):
+ *   - a new chunk's end is the next chunk-range boundary
+ *     (t / range * range + range): chunks never span a 2h boundary;
+ *   - when the open chunk holds 30 samples (120/4) its end is predicted as
+ *     computeChunkEndTime(mint, last t, end, 4), spreading the rest of the
+ *     range evenly over chunks of the observed rate;
+ *   - a sample at t >= end, or arriving when the chunk holds 240 samples,
+ *     or when the chunk's bytes exceed 1024 - 19, starts a new chunk.
+ */
+#include "tsdb/head_int.h"
+
+#include <math.h>
+
+#define HEAD_OPEN_CHUNK_CAP 64 /* first buffer of an open chunk */
+
+/* ---- series append ---- */
+
+static int64_t range_end(int64_t t, int64_t range) { return (t / range) * range + range; }
+
+/* Prometheus computeChunkEndTime (float64 arithmetic, as upstream). */
+static int64_t compute_chunk_end(int64_t start, int64_t cur, int64_t max, double ratio)
+{
+	double n = (double)(max - start) / ((double)(cur - start + 1) * ratio);
+	if (n <= 1)
+		return max;
+	return (int64_t)((double)start + (double)(max - start) / floor(n));
+}
+
+/* Start an open chunk with a small buffer (xor_app_init's first buffer is
+ * sized for a whole chunk; at 1M series that would dominate memory). */
+static int open_chunk(xor_app *a)
+{
+	int rc = xor_app_init(a);
+	if (rc)
+		return rc;
+	if (a->cap > HEAD_OPEN_CHUNK_CAP) {
+		uint8_t *p = fl_realloc(a->b, HEAD_OPEN_CHUNK_CAP);
+		if (p) { /* bytes past len are zero already (chunk.h invariant) */
+			a->b = p;
+			a->cap = HEAD_OPEN_CHUNK_CAP;
+		}
+	}
+	return 0;
+}
+
+/* Move the open chunk to the closed list (bytes shrunk to size). */
+static int close_chunk(hseries *s)
+{
+	if (s->n_closed == s->cap_closed) {
+		uint16_t ncap = s->cap_closed ? (uint16_t)FL_MIN(s->cap_closed * 2, UINT16_MAX) : 2;
+		if (ncap == s->cap_closed)
+			return FL_ENOMEM;
+		hchunk *c = fl_realloc(s->closed, ncap * sizeof *c);
+		if (!c)
+			return FL_ENOMEM;
+		s->closed = c;
+		s->cap_closed = ncap;
+	}
+	uint8_t *b = fl_realloc(s->app.b, s->app.len);
+	if (!b)
+		b = s->app.b;
+	s->closed[s->n_closed] = (hchunk){s->open_mint, s->app.t, b, (uint32_t)s->app.len, s->app.n};
+	s->n_closed++;
+	s->app.b = NULL; /* now owned by the closed chunk */
+	s->app.len = s->app.cap = 0;
+	s->app.n = 0;
+	return 0;
+}
+
+static int cut_chunk(head *h, hseries *s, int64_t t)
+{
+	if (s->app.n && close_chunk(s))
+		return FL_ENOMEM;
+	xor_app_free(&s->app);
+	if (open_chunk(&s->app))
+		return FL_ENOMEM;
+	s->open_mint = t;
+	s->next_at = range_end(t, h->opts.chunk_range_ms);
+	atomic_fetch_add(&h->n_chunks, 1);
+	return 0;
+}
+
+int head__series_append(head *h, hseries *s, int64_t t, double v)
+{
+	if (!s->app.n) {
+		if (cut_chunk(h, s, t))
+			return FL_ENOMEM;
+	} else {
+		uint16_t n = s->app.n;
+		if (n == HEAD_SAMPLES_PER_CHUNK / 4)
+			s->next_at = compute_chunk_end(s->open_mint, s->app.t, s->next_at, 4);
+		if (s->app.len > HEAD_MAX_BYTES_PER_XOR_CHUNK - 19 || t >= s->next_at ||
+		    n >= HEAD_SAMPLES_PER_CHUNK * 2) {
+			if (cut_chunk(h, s, t))
+				return FL_ENOMEM;
+		}
+	}
+	return xor_app_append(&s->app, t, v);
+}
+
+int head__appendable(const hseries *s, int64_t t, double v, int64_t min_valid)
+{
+	if (t < min_valid)
+		return FL_ETOO_OLD;
+	if (!s->app.n) /* no samples, or a cut whose first append failed */
+		return s->n_closed && t <= s->closed[s->n_closed - 1].maxt ? FL_EOUT_OF_ORDER : 0;
+	if (t > s->app.t)
+		return 0;
+	if (t == s->app.t) {
+		uint64_t a, b;
+		memcpy(&a, &s->app.v, 8);
+		memcpy(&b, &v, 8);
+		return a == b ? 1 : FL_EDUPLICATE;
+	}
+	return FL_EOUT_OF_ORDER;
+}
+
+/* ---- the appender ---- */
+
+typedef struct pend {
+	hseries *s; /* series (lives as long as the head) */
+	int64_t t;  /* ms */
+	double v;   /* value */
+} pend;
+
+typedef struct happ {
+	appender base;     /* must be first */
+	head *h;           /* owner */
+	int64_t min_valid; /* samples below are out of bounds; INT64_MIN + lazy init */
+	bool init;         /* min_valid is known (head had data, or first sample seen) */
+	pend *samples;     /* buffered samples */
+	size_t n_samples, cap_samples;
+	hseries **created; /* series this appender created */
+	size_t n_created, cap_created;
+} happ;
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return true;
+	size_t nc = *cap ? *cap * 2 : 64;
+	while (nc < need)
+		nc *= 2;
+	void *q = fl_realloc(*p, nc * elem);
+	if (!q)
+		return false;
+	*p = q;
+	*cap = nc;
+	return true;
+}
+
+/* Prometheus's initAppender: an appender on an empty head takes its lower
+ * bound from the first sample's time. */
+static void happ_init_time(happ *a, int64_t t)
+{
+	head *h = a->h;
+	int64_t cur = INT64_MAX;
+	atomic_compare_exchange_strong(&h->min_time, &cur, t);
+	cur = INT64_MIN;
+	atomic_compare_exchange_strong(&h->max_time, &cur, t);
+	a->min_valid = head__min_valid(h);
+	a->init = true;
+}
+
+static int happ_append(appender *ap, series_ref ref, labels ls, int64_t t, double v, series_ref *out, err *e)
+{
+	happ *a = (happ *)ap;
+	head *h = a->h;
+	if (out)
+		*out = 0;
+	if (!a->init)
+		happ_init_time(a, t);
+	if (t < a->min_valid) {
+		atomic_fetch_add(&h->n_oob, 1);
+		return err_set(e, FL_ETOO_OLD, "out of bounds");
+	}
+	hseries *s = head__series_by_ref(h, ref);
+	if (!s) {
+		bool created;
+		s = head__get_or_create(h, ls, 0, &created, e);
+		if (!s)
+			return e && e->code ? e->code : FL_ENOMEM;
+		if (created) {
+			if (!grow((void **)&a->created, &a->cap_created, a->n_created + 1, sizeof(hseries *)))
+				return err_set(e, FL_ENOMEM, "out of memory");
+			a->created[a->n_created++] = s;
+		}
+	}
+	hstripe *st = head__stripe(h, s->hash);
+	pthread_mutex_lock(&st->mu);
+	int64_t last_t = s->app.t;
+	double last_v = s->app.v;
+	int rc = head__appendable(s, t, v, a->min_valid);
+	pthread_mutex_unlock(&st->mu);
+	if (out)
+		*out = s->ref;
+	if (rc == 1)
+		return 0; /* exact duplicate of the last sample: accepted, nothing to do */
+	if (rc == FL_EOUT_OF_ORDER) {
+		atomic_fetch_add(&h->n_ooo, 1);
+		return err_set(e, rc, "out of order sample");
+	}
+	if (rc == FL_EDUPLICATE)
+		return head__dup_error(e, last_t, last_v, v);
+	if (rc == FL_ETOO_OLD) {
+		atomic_fetch_add(&h->n_oob, 1);
+		return err_set(e, rc, "out of bounds");
+	}
+	if (!grow((void **)&a->samples, &a->cap_samples, a->n_samples + 1, sizeof(pend)))
+		return err_set(e, FL_ENOMEM, "out of memory");
+	a->samples[a->n_samples++] = (pend){s, t, v};
+	return 0;
+}
+
+static int happ_append_histogram(appender *ap, series_ref ref, labels ls, int64_t t, const void *hist,
+				 series_ref *out, err *e)
+{
+	if (out)
+		*out = 0;
+	return err_set(e, FL_EUNSUPPORTED, "native histograms are not supported");
+}
+
+static void happ_free(happ *a)
+{
+	fl_free(a->samples);
+	fl_free(a->created);
+	fl_free(a);
+}
+
+/* Call the log hook with the new series and (if with_samples) the samples. */
+static int happ_log(happ *a, bool with_samples, err *e)
+{
+	head *h = a->h;
+	if (!h->opts.log || (!a->n_created && (!with_samples || !a->n_samples)))
+		return 0;
+	arena ar;
+	arena_init(&ar);
+	int rc = FL_ENOMEM;
+	size_t ns = with_samples ? a->n_samples : 0;
+	head_series_rec *sr = arena_alloc(&ar, (a->n_created + 1) * sizeof *sr);
+	head_sample_rec *smp = arena_alloc(&ar, (ns + 1) * sizeof *smp);
+	if (!sr || !smp)
+		goto out;
+	for (size_t i = 0; i < a->n_created; i++) {
+		sr[i].ref = a->created[i]->ref;
+		sr[i].ls = head__series_labels(h, a->created[i], &ar);
+		if (!sr[i].ls.v)
+			goto out;
+	}
+	for (size_t i = 0; i < ns; i++)
+		smp[i] = (head_sample_rec){a->samples[i].s->ref, a->samples[i].t, a->samples[i].v};
+	head_log_batch b = {sr, a->n_created, smp, ns};
+	rc = h->opts.log(h->opts.log_ctx, &b, e);
+out:
+	if (rc == FL_ENOMEM && (!e || !e->code))
+		err_set(e, rc, "out of memory");
+	arena_reset(&ar);
+	return rc;
+}
+
+/* Apply the buffered samples (commit_mu held shared). */
+static void happ_apply(happ *a)
+{
+	head *h = a->h;
+	int64_t mint = INT64_MAX, maxt = INT64_MIN, n_ok = 0, n_ooo = 0;
+	for (size_t i = 0; i < a->n_samples; i++) {
+		pend *p = &a->samples[i];
+		hstripe *st = head__stripe(h, p->s->hash);
+		pthread_mutex_lock(&st->mu);
+		int rc = head__appendable(p->s, p->t, p->v, a->min_valid);
+		if (rc == 0)
+			rc = head__series_append(h, p->s, p->t, p->v);
+		pthread_mutex_unlock(&st->mu);
+		if (rc == 0) {
+			n_ok++;
+			mint = FL_MIN(mint, p->t);
+			maxt = FL_MAX(maxt, p->t);
+		} else if (rc != 1) {
+			n_ooo++;
+		}
+	}
+	atomic_fetch_add(&h->n_samples, n_ok);
+	if (n_ooo)
+		atomic_fetch_add(&h->n_ooo, n_ooo);
+	if (n_ok)
+		head__update_time(h, mint, maxt);
+}
+
+static int happ_commit(appender *ap, err *e)
+{
+	happ *a = (happ *)ap;
+	int rc = happ_log(a, true, e);
+	if (rc) {
+		err_wrap(e, "write to WAL");
+		happ_free(a);
+		return rc;
+	}
+	if (a->n_samples) {
+		pthread_rwlock_rdlock(&a->h->commit_mu);
+		happ_apply(a);
+		pthread_rwlock_unlock(&a->h->commit_mu);
+	}
+	happ_free(a);
+	return 0;
+}
+
+static void happ_rollback(appender *ap)
+{
+	happ *a = (happ *)ap;
+	err e;
+	err_clear(&e);
+	happ_log(a, false, &e); /* series records only; best effort as upstream */
+	happ_free(a);
+}
+
+static const struct appender_ops happ_ops = {happ_append, happ_append_histogram, happ_commit, happ_rollback};
+
+appender *head_appender(head *h)
+{
+	happ *a = fl_calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	a->base.ops = &happ_ops;
+	a->h = h;
+	if (atomic_load(&h->max_time) != INT64_MIN) {
+		a->min_valid = head__min_valid(h);
+		a->init = true;
+	}
+	return &a->base;
+}

@@ -1,0 +1,129 @@
+/*
+ * head_int.h - the head's internals, shared by head.c (series registry,
+ * replay, stats), head_append.c (appender, commit, chunk cutting) and
+ * head_read.c (querier, postings for matchers, iterators). SQLite's
+ * btreeInt.h pattern: nothing here is public.
+ *
+ * Memory per series (the aim is < 500 bytes at 1M series): one allocation
+ * holding the hseries struct and its labels as interned id pairs (8 bytes a
+ * label), the open chunk's growable buffer, 4-8 bytes in the ref table, ~5
+ * in its stripe's hash table, and ~4 per label in postings.
+ *
+ * Locks, in the order they may be taken:
+ *   1. h->commit_mu (rwlock, writer-preferring): commits hold it shared while
+ *      they apply samples; select holds it exclusively while it snapshots
+ *      the visible sample counts of the series it selected (isolation).
+ *   2. stripe mutex (h->stripes[hash & mask].mu): guards the stripe's hash
+ *      table and every mutable field of the series hashed to it.
+ *   3. mem_postings' own rwlock, intern's stripe mutexes, h->ref_mu (leaf).
+ */
+#ifndef FL_HEAD_INT_H
+#define FL_HEAD_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "tsdb/chunk.h"
+#include "tsdb/head.h"
+#include "tsdb/intern.h"
+#include "tsdb/postings.h"
+
+#define HEAD_SAMPLES_PER_CHUNK 120
+#define HEAD_MAX_BYTES_PER_XOR_CHUNK 1024 /* chunkenc.MaxBytesPerXORChunk */
+#define HEAD_REF_PAGE_BITS 16
+#define HEAD_REF_PAGES 65536 /* refs up to 2^32 - 1 */
+
+/* A closed (full) chunk: immutable once cut. */
+typedef struct hchunk {
+	int64_t mint;  /* first sample time */
+	int64_t maxt;  /* last sample time */
+	uint8_t *b;    /* exact-size copy of the chunk bytes, owned */
+	uint32_t len;  /* byte length */
+	uint16_t n;    /* samples */
+} hchunk;
+
+/* One series. All mutable fields are guarded by its stripe's mutex. */
+typedef struct hseries {
+	uint64_t hash;       /* labels_hash of its labels (immutable) */
+	uint32_t ref;        /* its ref (immutable) */
+	uint16_t n_labels;   /* label pairs in lbl (immutable) */
+	uint16_t n_closed;   /* closed chunks */
+	uint16_t cap_closed; /* allocated closed chunks */
+	hchunk *closed;      /* closed chunks, oldest first */
+	xor_app app;         /* open chunk; app.n == 0 (b may be NULL) = none */
+	int64_t open_mint;   /* first sample time of the open chunk */
+	int64_t next_at;     /* cut the open chunk at a sample >= this */
+	uint32_t lbl[];      /* 2 * n_labels interned ids: name, value (immutable) */
+} hseries;
+
+/* A stripe: series whose hash & mask picks it. */
+typedef struct hstripe {
+	pthread_mutex_t mu; /* guards the table and its series' mutable fields */
+	uint32_t *tab;      /* open addressing of refs (0 = empty), probe by hash */
+	uint32_t cap;       /* slots, power of 2 or 0 */
+	uint32_t n;         /* used slots */
+} hstripe;
+
+struct head {
+	queryable qable;          /* head_queryable's face; must stay first */
+	head_opts opts;           /* chunk range resolved, stripes resolved */
+	hstripe *stripes;         /* n_stripes */
+	uint32_t stripe_mask;     /* n_stripes - 1 */
+	_Atomic(hseries *) *_Atomic ref_pages[HEAD_REF_PAGES]; /* ref -> series, pages allocated lazily */
+	pthread_mutex_t ref_mu;   /* serializes ref page allocation */
+	_Atomic uint32_t last_ref; /* highest ref handed out */
+	intern *strs;             /* interned label names and values */
+	mem_postings *postings;   /* label pair -> refs */
+	pthread_rwlock_t commit_mu; /* see the lock order above */
+	_Atomic int64_t min_time;  /* INT64_MAX when empty */
+	_Atomic int64_t max_time;  /* INT64_MIN when empty */
+	_Atomic int64_t min_valid_time; /* samples below are out of bounds */
+	_Atomic int64_t n_series;  /* live series */
+	_Atomic int64_t n_chunks;  /* open + closed chunks */
+	_Atomic int64_t n_samples; /* samples appended */
+	_Atomic int64_t n_ooo;     /* out-of-order rejections */
+	_Atomic int64_t n_oob;     /* out-of-bounds rejections */
+	_Atomic int64_t n_unknown; /* replayed samples with an unknown ref */
+};
+
+static inline hstripe *head__stripe(head *h, uint64_t hash) { return &h->stripes[hash & h->stripe_mask]; }
+
+/* Series by ref (lock-free), NULL when unknown. */
+static inline hseries *head__series_by_ref(head *h, uint64_t ref)
+{
+	if (ref == 0 || ref > UINT32_MAX)
+		return NULL;
+	_Atomic(hseries *) *pg = atomic_load_explicit(&h->ref_pages[ref >> HEAD_REF_PAGE_BITS], memory_order_acquire);
+	return pg ? atomic_load_explicit(&pg[ref & ((1u << HEAD_REF_PAGE_BITS) - 1)], memory_order_acquire) : NULL;
+}
+
+/* Find or create the series of ls (sorted, valid). *created tells which.
+ * ref_hint != 0 forces that ref for a new series (replay). NULL on OOM or an
+ * invalid set (e filled). */
+hseries *head__get_or_create(head *h, labels ls, uint64_t ref_hint, bool *created, err *e);
+/* Materialize a series' labels into the arena (strings borrowed from the
+ * head). .v == NULL on OOM. */
+labels head__series_labels(head *h, const hseries *s, arena *a);
+/* Value id of label name id in s, 0 when absent. */
+uint32_t head__series_label(const hseries *s, uint32_t name);
+
+/* Append one sample to s (caller holds s's stripe lock and has checked
+ * t > last). Applies Prometheus's chunk cutting. 0 or FL_ENOMEM. */
+int head__series_append(head *h, hseries *s, int64_t t, double v);
+/* Is (t, v) appendable to s? 0, 1 for an exact duplicate of the last sample
+ * (silently dropped), or FL_EOUT_OF_ORDER / FL_EDUPLICATE / FL_ETOO_OLD.
+ * Caller holds the stripe lock. */
+int head__appendable(const hseries *s, int64_t t, double v, int64_t min_valid);
+/* Raise max_time / lower min_time atomically. */
+void head__update_time(head *h, int64_t mint, int64_t maxt);
+/* Minimum valid time for a new appender: max(max_time - range/2, min_valid),
+ * or just min_valid when the head is empty. */
+int64_t head__min_valid(head *h);
+/* PostingsForMatchers over the head's index into out (cleared first). */
+int head__postings_for_matchers(head *h, const matcher *ms, size_t n, postings_list *out);
+/* A querier over [mint, maxt] (head_read.c). */
+querier *head__querier(head *h, int64_t mint, int64_t maxt, err *e);
+/* Prometheus's duplicate message into e. */
+int head__dup_error(err *e, int64_t t, double existing, double v);
+
+#endif
