@@ -21,9 +21,8 @@
 #include "tsdb/head_int.h"
 
 #include <inttypes.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
+
+#include "lib/fmtfloat.h"
 
 #define HEAD_DEFAULT_RANGE (2 * 3600 * 1000LL)
 #define HEAD_DEFAULT_STRIPES 16384
@@ -85,17 +84,22 @@ void head_close(head *h)
 {
 	if (!h)
 		return;
-	for (uint32_t p = 0; p < HEAD_REF_PAGES; p++) {
-		_Atomic(hseries *) *pg = atomic_load(&h->ref_pages[p]);
-		if (!pg)
-			continue;
-		for (uint32_t i = 0; i < (1u << HEAD_REF_PAGE_BITS); i++) {
-			hseries *s = atomic_load(&pg[i]);
-			uint64_t ref = (uint64_t)p << HEAD_REF_PAGE_BITS | i;
-			if (s && s->ref == ref) /* aliases point at a series owned elsewhere */
-				series_free(s);
+	/* Pass 1 drops aliases (a replayed ref pointing at another ref's
+	 * series), pass 2 frees each series once, under its own ref. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t p = 0; p < HEAD_REF_PAGES; p++) {
+			_Atomic(hseries *) *pg = atomic_load(&h->ref_pages[p]);
+			for (uint32_t i = 0; pg && i < (1u << HEAD_REF_PAGE_BITS); i++) {
+				hseries *s = atomic_load(&pg[i]);
+				uint64_t ref = (uint64_t)p << HEAD_REF_PAGE_BITS | i;
+				if (s && pass == 0 && s->ref != ref)
+					atomic_store(&pg[i], NULL);
+				else if (s && pass == 1)
+					series_free(s);
+			}
+			if (pass == 1)
+				fl_free((void *)pg);
 		}
-		fl_free((void *)pg);
 	}
 	for (uint32_t i = 0; i <= h->stripe_mask; i++) {
 		fl_free(h->stripes[i].tab);
@@ -355,41 +359,11 @@ int64_t head__min_valid(head *h)
 
 void head_set_min_valid_time(head *h, int64_t t) { atomic_store(&h->min_valid_time, t); }
 
-/* Go's %g: shortest round-trip digits; exponent form (at least two
- * exponent digits) when the decimal exponent is < -4 or >= 6. */
-static void fmt_go_g(char *out, size_t n, double v)
-{
-	if (isnan(v)) {
-		snprintf(out, n, "NaN");
-		return;
-	}
-	if (isinf(v)) {
-		snprintf(out, n, v > 0 ? "+Inf" : "-Inf");
-		return;
-	}
-	char tmp[40];
-	int prec = 1;
-	for (; prec <= 17; prec++) {
-		snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
-		if (strtod(tmp, NULL) == v)
-			break;
-	}
-	int exp = atoi(strchr(tmp, 'e') + 1);
-	if (exp < -4 || exp >= 6) {
-		/* mantissa digits then e+XX (at least two exponent digits) */
-		char *ep = strchr(tmp, 'e');
-		*ep = 0;
-		snprintf(out, n, "%se%c%02d", tmp, exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
-	} else {
-		snprintf(out, n, "%.*f", prec - 1 - exp > 0 ? prec - 1 - exp : 0, v);
-	}
-}
-
 int head__dup_error(err *e, int64_t t, double existing, double v)
 {
-	char a[40], b[40];
-	fmt_go_g(a, sizeof a, existing);
-	fmt_go_g(b, sizeof b, v);
+	char a[FMT_FLOAT_MAX], b[FMT_FLOAT_MAX];
+	fmt_go_g(a, existing);
+	fmt_go_g(b, v);
 	return err_set(e, FL_EDUPLICATE, "duplicate sample for timestamp %" PRId64 "; overrides not allowed: existing %s, new value %s",
 		       t, a, b);
 }

@@ -23,7 +23,9 @@
  *     computeChunkEndTime(mint, last t, end, 4), spreading the rest of the
  *     range evenly over chunks of the observed rate;
  *   - a sample at t >= end, or arriving when the chunk holds 240 samples,
- *     or when the chunk's bytes exceed 1024 - 19, starts a new chunk.
+ *     starts a new chunk; with opts.max_chunk_bytes (3.x: 1024) so does one
+ *     arriving when the chunk's bytes exceed that minus 19 (the largest
+ *     sample), which 2.42 - the golden data's writer - did not do.
  */
 #include "tsdb/head_int.h"
 
@@ -107,8 +109,8 @@ int head__series_append(head *h, hseries *s, int64_t t, double v)
 		uint16_t n = s->app.n;
 		if (n == HEAD_SAMPLES_PER_CHUNK / 4)
 			s->next_at = compute_chunk_end(s->open_mint, s->app.t, s->next_at, 4);
-		if (s->app.len > HEAD_MAX_BYTES_PER_XOR_CHUNK - 19 || t >= s->next_at ||
-		    n >= HEAD_SAMPLES_PER_CHUNK * 2) {
+		int maxb = h->opts.max_chunk_bytes;
+		if ((maxb > 0 && s->app.len > (size_t)maxb - 19) || t >= s->next_at || n >= HEAD_SAMPLES_PER_CHUNK * 2) {
 			if (cut_chunk(h, s, t))
 				return FL_ENOMEM;
 		}

@@ -29,7 +29,6 @@
 #include "tsdb/postings.h"
 
 #define HEAD_SAMPLES_PER_CHUNK 120
-#define HEAD_MAX_BYTES_PER_XOR_CHUNK 1024 /* chunkenc.MaxBytesPerXORChunk */
 #define HEAD_REF_PAGE_BITS 16
 #define HEAD_REF_PAGES 65536 /* refs up to 2^32 - 1 */
 

@@ -20,8 +20,10 @@
  * selected series, how many closed chunks and open-chunk samples exist
  * (no commit is half-applied then), and iterators decode exactly that:
  * closed chunks are immutable, the open chunk is copied under the stripe
- * lock and decoded up to the recorded count. A querier therefore sees each
- * commit entirely or not at all; two selects of one querier may see
+ * lock and decoded up to the recorded count. The postings are computed
+ * again under the lock when series were indexed meanwhile (a series is
+ * indexed before its first commit, so none with visible samples is
+ * missed). A select therefore sees each commit entirely or not at all; two selects of one querier may see
  * different (each consistent) snapshots.
  */
 #include "tsdb/head_int.h"
@@ -415,14 +417,20 @@ static series_set *hq_select(querier *qq, bool sorted, const select_hints *hints
 	postings_list p;
 	postings_init(&p);
 	hset *set = fl_calloc(1, sizeof *set);
+	uint64_t gen = mem_postings_gen(h->postings);
 	if (!set || head__postings_for_matchers(h, ms, n, &p))
 		goto oom;
 	set->base.ops = &hset_ops;
 	set->q = q;
+	pthread_rwlock_wrlock(&h->commit_mu);
+	/* A series indexed after the postings were computed may have had a
+	 * commit applied since: compute again, now that no commit can land
+	 * (a series is always indexed before its first commit). */
+	if (mem_postings_gen(h->postings) != gen && head__postings_for_matchers(h, ms, n, &p))
+		goto oom_locked;
 	set->v = fl_malloc((p.n ? p.n : 1) * sizeof *set->v);
 	if (!set->v)
-		goto oom;
-	pthread_rwlock_wrlock(&h->commit_mu);
+		goto oom_locked;
 	set->n = take_snapshot(h, &p, set->v, qq->mint, qq->maxt);
 	pthread_rwlock_unlock(&h->commit_mu);
 	postings_free(&p);
@@ -434,6 +442,8 @@ static series_set *hq_select(querier *qq, bool sorted, const select_hints *hints
 	if (sorted)
 		qsort(set->v, set->n, sizeof *set->v, cmp_snap);
 	return &set->base;
+oom_locked:
+	pthread_rwlock_unlock(&h->commit_mu);
 oom:
 	postings_free(&p);
 	if (set)

@@ -1,0 +1,597 @@
+/* test_head.c - tsdb/head*.c through head.h and the storage seam: append and
+ * query round trips, Prometheus's rejection wording, rollback, commit
+ * atomicity under a concurrent reader, chunk cut points (against the chunks
+ * real Prometheus cut in conformance/tsdb/wal-remote-write), replay. */
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "lib/buf.h"
+#include "tsdb/chunk.h"
+#include "tsdb/head.h"
+#include "tests/unit/test.h"
+
+#define L(...) ((labels){(const label[]){__VA_ARGS__}, sizeof((const label[]){__VA_ARGS__}) / sizeof(label)})
+
+static head *open_head(void)
+{
+	err e;
+	head_opts o = {0};
+	head *h = head_open(&o, &e);
+	ASSERT(h != NULL);
+	return h;
+}
+
+static void append_ok(head *h, labels ls, int64_t t, double v)
+{
+	appender *a = head_appender(h);
+	err e;
+	err_clear(&e);
+	ASSERT_EQ(appender_append(a, 0, ls, t, v, NULL, &e), 0);
+	ASSERT_EQ(appender_commit(a, &e), 0);
+}
+
+/* Samples of the series matching one matcher, into ts/vs; returns count. */
+static size_t select_one(head *h, int64_t mint, int64_t maxt, match_type mt, const char *name, const char *val,
+			 int64_t *ts, double *vs, size_t cap, size_t *n_series)
+{
+	err e;
+	querier *q = queryable_querier(head_queryable(h), mint, maxt, &e);
+	ASSERT(q != NULL);
+	matcher m;
+	ASSERT_EQ(matcher_init(&m, mt, name, val, &e), 0);
+	series_set *ss = querier_select(q, true, NULL, &m, 1);
+	size_t n = 0, ns = 0;
+	sample_iter *it = NULL;
+	while (series_set_next(ss)) {
+		ns++;
+		it = series_set_iter(ss, it);
+		while (sample_iter_next(it) == VAL_FLOAT && n < cap)
+			sample_iter_at(it, &ts[n], &vs[n]), n++;
+		ASSERT_EQ(sample_iter_err(it, &e), 0);
+	}
+	ASSERT_EQ(series_set_err(ss, &e), 0);
+	sample_iter_close(it);
+	series_set_close(ss);
+	matcher_reset(&m);
+	querier_close(q);
+	if (n_series)
+		*n_series = ns;
+	return n;
+}
+
+static void roundtrip(void)
+{
+	head *h = open_head();
+	appender *a = head_appender(h);
+	err e;
+	series_ref r1, r2;
+	ASSERT_EQ(appender_append(a, 0, L({"__name__", "up"}, {"job", "b"}), 1000, 1, &r1, &e), 0);
+	ASSERT_EQ(appender_append(a, 0, L({"__name__", "up"}, {"job", "a"}), 1000, 2, &r2, &e), 0);
+	ASSERT_EQ(r1, 1);
+	ASSERT_EQ(r2, 2);
+	ASSERT_EQ(appender_append(a, r1, L({"x", "ignored"}), 2000, 3, NULL, &e), 0);
+	ASSERT_EQ(appender_append(a, 0, L({"__name__", "up"}, {"job", "a"}), 2000, stale_nan(), NULL, &e), 0);
+	ASSERT_EQ(appender_commit(a, &e), 0);
+
+	querier *q = queryable_querier(head_queryable(h), 0, 10000, &e);
+	matcher m;
+	ASSERT_EQ(matcher_init(&m, MATCH_EQ, "__name__", "up", &e), 0);
+	series_set *ss = querier_select(q, true, NULL, &m, 1);
+	ASSERT(series_set_next(ss));
+	ASSERT_STR_EQ(labels_get(series_set_labels(ss), "job"), "a"); /* sorted by labels */
+	sample_iter *it = series_set_iter(ss, NULL);
+	int64_t t;
+	double v;
+	ASSERT_EQ(sample_iter_next(it), VAL_FLOAT);
+	sample_iter_at(it, &t, &v);
+	ASSERT_EQ(t, 1000);
+	ASSERT_DBL_EQ(v, 2);
+	ASSERT_EQ(sample_iter_next(it), VAL_FLOAT);
+	sample_iter_at(it, &t, &v);
+	ASSERT(is_stale_nan(v)); /* bits preserved */
+	ASSERT_EQ(sample_iter_next(it), VAL_NONE);
+	ASSERT(series_set_next(ss));
+	ASSERT_STR_EQ(labels_get(series_set_labels(ss), "job"), "b");
+	it = series_set_iter(ss, it);
+	ASSERT_EQ(sample_iter_seek(it, 1500), VAL_FLOAT);
+	sample_iter_at(it, &t, &v);
+	ASSERT_EQ(t, 2000);
+	ASSERT_DBL_EQ(v, 3);
+	ASSERT_EQ(sample_iter_seek(it, 100), VAL_FLOAT); /* never moves back */
+	sample_iter_at(it, &t, &v);
+	ASSERT_EQ(t, 2000);
+	ASSERT_EQ(sample_iter_seek(it, 2001), VAL_NONE);
+	ASSERT(!series_set_next(ss));
+	sample_iter_close(it);
+	series_set_close(ss);
+	matcher_reset(&m);
+
+	strlist sl;
+	ASSERT_EQ(querier_label_values(q, "job", NULL, 0, &sl, &e), 0);
+	ASSERT_EQ(sl.n, 2);
+	ASSERT_STR_EQ(sl.v[0], "a");
+	ASSERT_STR_EQ(sl.v[1], "b");
+	strlist_free(&sl);
+	ASSERT_EQ(querier_label_names(q, NULL, 0, &sl, &e), 0);
+	ASSERT_EQ(sl.n, 2);
+	ASSERT_STR_EQ(sl.v[0], "__name__");
+	ASSERT_STR_EQ(sl.v[1], "job");
+	strlist_free(&sl);
+	ASSERT_EQ(matcher_init(&m, MATCH_EQ, "job", "b", &e), 0);
+	ASSERT_EQ(querier_label_values(q, "job", &m, 1, &sl, &e), 0);
+	ASSERT_EQ(sl.n, 1);
+	ASSERT_STR_EQ(sl.v[0], "b");
+	strlist_free(&sl);
+	matcher_reset(&m);
+	querier_close(q);
+
+	/* time range honoured */
+	int64_t ts[8];
+	double vs[8];
+	ASSERT_EQ(select_one(h, 1500, 1999, MATCH_EQ, "job", "b", ts, vs, 8, NULL), 0);
+	ASSERT_EQ(select_one(h, 1500, 2000, MATCH_EQ, "job", "b", ts, vs, 8, NULL), 1);
+	head_stats st;
+	head_get_stats(h, &st);
+	ASSERT_EQ(st.series, 2);
+	ASSERT_EQ(st.samples_appended, 4);
+	ASSERT_EQ(st.min_time, 1000);
+	ASSERT_EQ(st.max_time, 2000);
+	head_close(h);
+}
+
+static void rejection_wording(void)
+{
+	head *h = open_head();
+	labels ls = L({"__name__", "x"});
+	append_ok(h, ls, 10000000, 1);
+	appender *a = head_appender(h);
+	err e;
+	err_clear(&e);
+	ASSERT_EQ(appender_append(a, 0, ls, 9999999, 1, NULL, &e), FL_EOUT_OF_ORDER);
+	ASSERT_STR_EQ(e.msg, "out of order sample");
+	ASSERT_EQ(appender_append(a, 0, ls, 10000000, 2, NULL, &e), FL_EDUPLICATE);
+	ASSERT_STR_EQ(e.msg, "duplicate sample for timestamp 10000000; overrides not allowed: existing 1, new value 2");
+	ASSERT_EQ(appender_append(a, 0, ls, 10000000, 1, NULL, &e), 0); /* exact duplicate: no-op */
+	/* head max 10000000, range 2h: min valid = max - 1h */
+	ASSERT_EQ(appender_append(a, 0, L({"__name__", "y"}), 10000000 - 3600000 - 1, 1, NULL, &e), FL_ETOO_OLD);
+	ASSERT_STR_EQ(e.msg, "out of bounds");
+	ASSERT_EQ(appender_append(a, 0, L({"__name__", "y"}), 10000000 - 3600000, 1, NULL, &e), 0);
+	ASSERT_EQ(appender_append(a, 0, (labels){NULL, 0}, 10000001, 1, NULL, &e), FL_EINVAL);
+	ASSERT_EQ(appender_append(a, 0, L({"b", "1"}, {"a", "2"}), 10000001, 1, NULL, &e), FL_EINVAL);
+	ASSERT_EQ(a->ops->append_histogram(a, 0, ls, 10000001, NULL, NULL, &e), FL_EUNSUPPORTED);
+	ASSERT_EQ(appender_commit(a, &e), 0);
+	head_set_min_valid_time(h, 10000000 + 5);
+	a = head_appender(h);
+	ASSERT_EQ(appender_append(a, 0, ls, 10000001, 1, NULL, &e), FL_ETOO_OLD);
+	appender_rollback(a);
+	head_stats st;
+	head_get_stats(h, &st);
+	ASSERT_EQ(st.samples_appended, 2);
+	ASSERT_EQ(st.out_of_order, 1);
+	head_close(h);
+}
+
+static void rollback_drops(void)
+{
+	head *h = open_head();
+	appender *a = head_appender(h);
+	err e;
+	ASSERT_EQ(appender_append(a, 0, L({"__name__", "x"}), 1000, 1, NULL, &e), 0);
+	appender_rollback(a);
+	int64_t ts[4];
+	double vs[4];
+	size_t ns;
+	ASSERT_EQ(select_one(h, INT64_MIN, INT64_MAX, MATCH_EQ, "__name__", "x", ts, vs, 4, &ns), 0);
+	ASSERT_EQ(ns, 0);
+	append_ok(h, L({"__name__", "x"}), 500, 2); /* nothing of the rollback remains */
+	ASSERT_EQ(select_one(h, INT64_MIN, INT64_MAX, MATCH_EQ, "__name__", "x", ts, vs, 4, &ns), 1);
+	ASSERT_EQ(ts[0], 500);
+	head_close(h);
+}
+
+/* The log hook sees series first, then samples; its failure fails the commit. */
+typedef struct logrec {
+	int calls;
+	size_t series, samples;
+	uint64_t first_ref;
+	char first_name[32];
+	bool fail;
+} logrec;
+
+static int log_hook(void *ctx, const head_log_batch *b, err *e)
+{
+	logrec *r = ctx;
+	r->calls++;
+	r->series += b->n_series;
+	r->samples += b->n_samples;
+	if (b->n_series) {
+		r->first_ref = b->series[0].ref;
+		snprintf(r->first_name, sizeof r->first_name, "%s", labels_get(b->series[0].ls, "__name__"));
+	}
+	if (r->fail)
+		return err_set(e, FL_EIO, "disk full");
+	return 0;
+}
+
+static void log_hook_and_failure(void)
+{
+	logrec r = {0};
+	head_opts o = {.log = log_hook, .log_ctx = &r};
+	err e;
+	head *h = head_open(&o, &e);
+	append_ok(h, L({"__name__", "a"}), 1, 1);
+	ASSERT_EQ(r.calls, 1);
+	ASSERT_EQ(r.series, 1);
+	ASSERT_EQ(r.samples, 1);
+	ASSERT_EQ(r.first_ref, 1);
+	ASSERT_STR_EQ(r.first_name, "a");
+	r.fail = true;
+	appender *a = head_appender(h);
+	ASSERT_EQ(appender_append(a, 0, L({"__name__", "a"}), 2, 1, NULL, &e), 0);
+	ASSERT_EQ(appender_commit(a, &e), FL_EIO);
+	ASSERT(strstr(e.msg, "disk full") != NULL);
+	int64_t ts[4];
+	double vs[4];
+	ASSERT_EQ(select_one(h, INT64_MIN, INT64_MAX, MATCH_EQ, "__name__", "a", ts, vs, 4, NULL), 1);
+	r.fail = false;
+	a = head_appender(h);
+	ASSERT_EQ(appender_append(a, 0, L({"__name__", "b"}), 2, 1, NULL, &e), 0);
+	appender_rollback(a); /* series record still logged */
+	ASSERT_EQ(r.series, 2);
+	ASSERT_EQ(r.first_ref, 2);
+	head_close(h);
+}
+
+/* ---- commit atomicity ---- */
+
+typedef struct race {
+	head *h;
+	_Atomic int done;
+	int rounds;
+} race;
+
+static void *writer(void *p)
+{
+	race *r = p;
+	err e;
+	for (int i = 1; i <= r->rounds; i++) {
+		appender *a = head_appender(r->h);
+		for (int k = 0; k < 8; k++) {
+			char v[8];
+			snprintf(v, sizeof v, "%d", k);
+			label l[] = {{"__name__", "m"}, {"k", v}};
+			labels ls = {l, 2};
+			if (appender_append(a, 0, ls, (int64_t)i * 1000, i, NULL, &e))
+				abort();
+		}
+		if (appender_commit(a, &e))
+			abort();
+	}
+	atomic_store(&r->done, 1);
+	return NULL;
+}
+
+static void commit_atomic_under_reader(void)
+{
+	race r = {open_head(), 0, 400};
+	pthread_t th;
+	pthread_create(&th, NULL, writer, &r);
+	int checks = 0;
+	while (!atomic_load(&r.done) || checks < 5) {
+		err e;
+		querier *q = queryable_querier(head_queryable(r.h), INT64_MIN, INT64_MAX, &e);
+		matcher m;
+		matcher_init(&m, MATCH_EQ, "__name__", "m", &e);
+		series_set *ss = querier_select(q, true, NULL, &m, 1);
+		int64_t last = -1;
+		size_t ns = 0, count = 0;
+		sample_iter *it = NULL;
+		while (series_set_next(ss)) {
+			ns++;
+			it = series_set_iter(ss, it);
+			int64_t t = -1, tt;
+			double v;
+			size_t c = 0;
+			while (sample_iter_next(it) == VAL_FLOAT)
+				sample_iter_at(it, &tt, &v), t = tt, c++;
+			if (last == -1) {
+				last = t;
+				count = c;
+			}
+			ASSERT_EQ(t, last); /* every series ends at the same commit */
+			ASSERT_EQ(c, count);
+		}
+		ASSERT(ns == 0 || ns == 8);
+		sample_iter_close(it);
+		series_set_close(ss);
+		matcher_reset(&m);
+		querier_close(q);
+		checks++;
+	}
+	pthread_join(th, NULL);
+	head_close(r.h);
+}
+
+/* ---- chunk cutting ---- */
+
+typedef struct chunk_list {
+	size_t n;
+	int64_t mint[4096], maxt[4096];
+	uint32_t len[4096];
+	uint16_t count[4096];
+	uint8_t *bytes[4096];
+} chunk_list;
+
+static int collect(void *ctx, uint64_t ref, labels ls, const head_chunk_meta *c, size_t n)
+{
+	chunk_list *cl = ctx;
+	for (size_t i = 0; i < n && cl->n < 4096; i++) {
+		cl->mint[cl->n] = c[i].mint;
+		cl->maxt[cl->n] = c[i].maxt;
+		cl->len[cl->n] = (uint32_t)c[i].len;
+		cl->count[cl->n] = xor_chunk_count(c[i].b, c[i].len);
+		cl->bytes[cl->n] = malloc(c[i].len);
+		memcpy(cl->bytes[cl->n], c[i].b, c[i].len);
+		cl->n++;
+	}
+	return 0;
+}
+
+static void chunk_list_free(chunk_list *cl)
+{
+	for (size_t i = 0; i < cl->n; i++)
+		free(cl->bytes[i]);
+	free(cl);
+}
+
+static void chunk_cut_aligned_15s(void)
+{
+	/* From a range boundary: at 30 samples (t=435000) the predicted end is
+	 * 0 + 7200000/floor(7200000/(435001*4)) = 1800000: 4 chunks of 120. */
+	head *h = open_head();
+	for (int64_t t = 0; t < 3 * 7200000; t += 15000)
+		append_ok(h, L({"__name__", "x"}), t, (double)t);
+	chunk_list *cl = calloc(1, sizeof *cl);
+	ASSERT_EQ(head_for_each_series(h, collect, cl), 0);
+	ASSERT_EQ(cl->n, 12);
+	for (size_t i = 0; i < cl->n; i++) {
+		ASSERT_EQ(cl->count[i], 120);
+		ASSERT_EQ(cl->mint[i], (int64_t)i * 1800000);
+	}
+	chunk_list_free(cl);
+	head_stats st;
+	head_get_stats(h, &st);
+	ASSERT_EQ(st.chunks, 12);
+
+	/* 30 samples 60s apart predict one chunk for the whole range; then
+	 * samples 1s apart: cut at 240 samples; never across a 2h boundary. */
+	head *h2 = open_head();
+	int64_t t = 0;
+	for (; t < 30 * 60000; t += 60000)
+		append_ok(h2, L({"__name__", "y"}), t, 1);
+	for (; t < 7200000 + 10 * 1000; t += 1000)
+		append_ok(h2, L({"__name__", "y"}), t, 1);
+	cl = calloc(1, sizeof *cl);
+	ASSERT_EQ(head_for_each_series(h2, collect, cl), 0);
+	ASSERT(cl->n > 3);
+	ASSERT_EQ(cl->count[0], 240);
+	for (size_t i = 0; i < cl->n; i++)
+		ASSERT_EQ(cl->mint[i] / 7200000, cl->maxt[i] / 7200000);
+	ASSERT_EQ(cl->mint[cl->n - 1], 7200000);
+	ASSERT_EQ(cl->count[cl->n - 1], 10);
+	chunk_list_free(cl);
+	head_close(h);
+	head_close(h2);
+}
+
+/* Parse `{a="b", c="d"} value ts` (no escapes in this data). */
+static bool parse_sent(char *line, label *l, size_t *n, double *v, int64_t *t)
+{
+	char *p = strchr(line, '{'), *end = strchr(line, '}');
+	if (!p || !end)
+		return false;
+	*end = 0;
+	p++;
+	*n = 0;
+	while (p < end && *p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		char *eq = strchr(p, '=');
+		*eq = 0;
+		l[*n].name = p;
+		char *q = eq + 2, *qe = strchr(q, '"');
+		*qe = 0;
+		l[(*n)++].value = q;
+		p = qe + 1;
+	}
+	char *rest = end + 2;
+	if (!strncmp(rest, "stale", 5)) {
+		*v = stale_nan();
+		rest += 5;
+	} else {
+		*v = strtod(rest, &rest);
+	}
+	*t = strtoll(rest, NULL, 10);
+	return true;
+}
+
+/* Feed sent.txt into a head, one commit per timestamp. */
+static head *load_sent(int max_chunk_bytes)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/conformance/tsdb/wal-remote-write/sent.txt", test_shared_dir());
+	FILE *f = fopen(path, "r");
+	ASSERT(f != NULL);
+	head_opts o = {.max_chunk_bytes = max_chunk_bytes};
+	err e;
+	head *h = head_open(&o, &e);
+	char line[512];
+	appender *a = NULL;
+	int64_t cur_t = INT64_MIN;
+	while (fgets(line, sizeof line, f)) {
+		label l[8];
+		size_t n;
+		double v;
+		int64_t t;
+		ASSERT(parse_sent(line, l, &n, &v, &t));
+		if (t != cur_t) {
+			if (a)
+				ASSERT_EQ(appender_commit(a, &e), 0);
+			a = head_appender(h);
+			cur_t = t;
+		}
+		ASSERT_EQ(appender_append(a, 0, (labels){l, n}, t, v, NULL, &e), 0);
+	}
+	ASSERT_EQ(appender_commit(a, &e), 0);
+	fclose(f);
+	return h;
+}
+
+static void chunks_match_prometheus(void)
+{
+	head *h = load_sent(0);
+	char path[1024];
+	FILE *f;
+	chunk_list *cl = calloc(1, sizeof *cl);
+	ASSERT_EQ(head_for_each_series(h, collect, cl), 0);
+
+	snprintf(path, sizeof path, "%s/conformance/tsdb/wal-remote-write/data-sigterm/chunks_head/000001",
+		 test_shared_dir());
+	f = fopen(path, "rb");
+	ASSERT(f != NULL);
+	static uint8_t file[131072];
+	size_t size = fread(file, 1, sizeof file, f);
+	fclose(f);
+	size_t off = 8, golden = 0, matched = 0;
+	while (off + 25 < size) {
+		uint64_t ref = be64(file + off);
+		int64_t mint = (int64_t)be64(file + off + 8), maxt = (int64_t)be64(file + off + 16);
+		if (!ref && !mint && !maxt)
+			break;
+		uint64_t len;
+		int k = uvarint_get(file + off + 25, size - off - 25, &len);
+		ASSERT(k > 0);
+		const uint8_t *b = file + off + 25 + k;
+		golden++;
+		for (size_t i = 0; i < cl->n; i++)
+			if (cl->mint[i] == mint && cl->maxt[i] == maxt && cl->len[i] == len &&
+			    !memcmp(cl->bytes[i], b, len)) {
+				matched++;
+				break;
+			}
+		off += 25 + (size_t)k + len + 4;
+	}
+	ASSERT_EQ(golden, 198);
+	ASSERT_EQ(matched, 198); /* same cut points, byte-identical chunks */
+	chunk_list_free(cl);
+	head_close(h);
+}
+
+static void chunk_byte_limit_3x(void)
+{
+	head *h = load_sent(1024);
+	chunk_list *cl = calloc(1, sizeof *cl);
+	ASSERT_EQ(head_for_each_series(h, collect, cl), 0);
+	size_t big = 0;
+	for (size_t i = 0; i < cl->n; i++) {
+		ASSERT(cl->len[i] <= 1024);
+		big += cl->len[i] > 1005;
+	}
+	ASSERT(big > 0); /* some chunks end between 1005 and 1024 bytes */
+	chunk_list_free(cl);
+	head_close(h);
+}
+
+static void replay_paths(void)
+{
+	head *h = open_head();
+	err e;
+	ASSERT_EQ(head_replay_series(h, 7, L({"__name__", "a"}), &e), 0);
+	ASSERT_EQ(head_replay_series(h, 9, L({"__name__", "a"}), &e), 0); /* alias */
+	ASSERT_EQ(head_replay_sample(h, 7, 100, 1), 0);
+	ASSERT_EQ(head_replay_sample(h, 9, 200, 2), 0);
+	ASSERT_EQ(head_replay_sample(h, 9, 150, 2), FL_EOUT_OF_ORDER);
+	ASSERT_EQ(head_replay_sample(h, 8, 300, 2), FL_ENOTFOUND);
+	head_set_min_valid_time(h, 250);
+	ASSERT_EQ(head_replay_sample(h, 7, 240, 2), FL_ETOO_OLD);
+	int64_t ts[4];
+	double vs[4];
+	ASSERT_EQ(select_one(h, INT64_MIN, INT64_MAX, MATCH_EQ, "__name__", "a", ts, vs, 4, NULL), 2);
+	/* new refs continue above replayed ones */
+	series_ref r;
+	appender *a = head_appender(h);
+	ASSERT_EQ(appender_append(a, 0, L({"__name__", "b"}), 400, 1, &r, &e), 0);
+	ASSERT_EQ(r, 10);
+	appender_commit(a, &e);
+	head_stats st;
+	head_get_stats(h, &st);
+	ASSERT_EQ(st.series, 2);
+	ASSERT_EQ(st.replay_unknown_refs, 1);
+	head_close(h);
+}
+
+/* PostingsForMatchers semantics through select. */
+static size_t count_series(head *h, const matcher *ms, size_t n)
+{
+	err e;
+	querier *q = queryable_querier(head_queryable(h), INT64_MIN, INT64_MAX, &e);
+	series_set *ss = querier_select(q, true, NULL, ms, n);
+	size_t c = 0;
+	while (series_set_next(ss))
+		c++;
+	series_set_close(ss);
+	querier_close(q);
+	return c;
+}
+
+static void matcher_semantics(void)
+{
+	head *h = open_head();
+	append_ok(h, L({"__name__", "m"}, {"a", "1"}), 1, 1);
+	append_ok(h, L({"__name__", "m"}, {"a", "2"}, {"b", "x"}), 1, 1);
+	append_ok(h, L({"__name__", "m"}, {"b", "y"}), 1, 1);
+	append_ok(h, L({"__name__", "n"}, {"a", "1"}), 1, 1);
+	static const struct {
+		match_type t;
+		const char *name, *value;
+		size_t want;
+	} cases[] = {
+		{MATCH_EQ, "a", "1", 2},   {MATCH_EQ, "a", "", 1},    {MATCH_NEQ, "a", "1", 2},  {MATCH_NEQ, "a", "", 3},
+		{MATCH_RE, "a", "1|2", 3}, {MATCH_RE, "a", "|1", 3},  {MATCH_NRE, "a", "1", 2},  {MATCH_NRE, "a", ".*", 0},
+		{MATCH_RE, "a", ".*", 4},  {MATCH_RE, "a", ".+", 3},  {MATCH_RE, "b", "x.*", 1}, {MATCH_NRE, "zz", "x", 4},
+		{MATCH_EQ, "zz", "x", 0},  {MATCH_RE, "a", "[12]", 3},
+	};
+	err e;
+	for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
+		matcher ms[2];
+		ASSERT_EQ(matcher_init(&ms[0], MATCH_RE, "__name__", ".+", &e), 0);
+		ASSERT_EQ(matcher_init(&ms[1], cases[i].t, cases[i].name, cases[i].value, &e), 0);
+		size_t got = count_series(h, ms, 2);
+		if (got != cases[i].want)
+			test_fail(__FILE__, __LINE__, "case %zu {%s%s\"%s\"}: got %zu series, want %zu", i, cases[i].name,
+				  matcher_op_str(cases[i].t), cases[i].value, got, cases[i].want);
+		matcher_reset(&ms[0]);
+		matcher_reset(&ms[1]);
+	}
+	matcher m[2];
+	matcher_init(&m[0], MATCH_EQ, "__name__", "m", &e);
+	matcher_init(&m[1], MATCH_NEQ, "b", "x", &e);
+	ASSERT_EQ(count_series(h, m, 2), 2);
+	matcher_reset(&m[0]);
+	matcher_reset(&m[1]);
+	head_close(h);
+}
+
+const struct test tests_head[] = {
+	{"roundtrip", roundtrip},
+	{"rejection_wording", rejection_wording},
+	{"rollback_drops", rollback_drops},
+	{"log_hook_and_failure", log_hook_and_failure},
+	{"commit_atomic_under_reader", commit_atomic_under_reader},
+	{"chunk_cut_aligned_15s", chunk_cut_aligned_15s},
+	{"chunks_match_prometheus", chunks_match_prometheus},
+	{"chunk_byte_limit_3x", chunk_byte_limit_3x},
+	{"replay_paths", replay_paths},
+	{"matcher_semantics", matcher_semantics},
+	{NULL, NULL},
+};
