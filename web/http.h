@@ -25,7 +25,7 @@ typedef struct http_param {
 typedef struct http_req {
 	const char *method;   /* "GET", "POST", ... */
 	const char *path;     /* decoded path without query string */
-	http_param *params;   /* URL query parameters, then form-body parameters (POST, urlencoded), merged in that order */
+	http_param *params;   /* form-body parameters (POST/PUT, urlencoded), then URL query parameters: Go's Request.Form order */
 	size_t n_params;      /* number of params */
 	const uint8_t *body;  /* raw body (also for form posts) */
 	size_t body_len;      /* body bytes */
@@ -33,6 +33,7 @@ typedef struct http_req {
 	void *conn;           /* server-private */
 	arena *arena;         /* per-request arena */
 	const char *path_arg; /* the part of the path matched by a trailing '*' in the route, or NULL */
+	const char *form_error; /* first URL/form decoding error (Go's ParseForm: the bad pair is dropped), or NULL */
 } http_req;
 
 #define HTTP_MAX_HEADERS 8
@@ -59,7 +60,7 @@ typedef struct web_env web_env;
 typedef void (*http_handler)(web_env *env, const http_req *r, http_resp *w);
 
 typedef struct http_route {
-	const char *method;   /* "GET", "POST", or "*" for both */
+	const char *method;   /* "GET", "POST", a comma list such as "GET,POST", or "*"; GET admits HEAD */
 	const char *path;     /* exact, or ending in '*' for a prefix (rest in path_arg) */
 	http_handler fn;      /* handler */
 	const char *name;     /* handler label for prometheus_http_requests_total{handler=...} */

@@ -1,0 +1,208 @@
+/*
+ * test_api.c - the HTTP layer: the server on a loopback port (routing,
+ * 404/405/OPTIONS, 503 before ready, gzip, body limit, form parsing) and the
+ * handlers called directly.
+ */
+#include "web/web.h"
+#include "tests/unit/test.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* One HTTP/1.0-style exchange; returns the whole answer (malloc'd). */
+static char *http_raw(int port, const char *req, size_t req_len)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {0};
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+		return NULL;
+	for (size_t off = 0; off < req_len;) {
+		ssize_t n = write(fd, req + off, req_len - off);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	size_t cap = 1 << 16, len = 0;
+	char *out = malloc(cap);
+	ssize_t n;
+	while ((n = read(fd, out + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (len + 1 == cap)
+			out = realloc(out, cap *= 2);
+	}
+	out[len] = 0;
+	close(fd);
+	return out;
+}
+
+static char *http_get(int port, const char *method, const char *target, const char *extra_hdrs, const char *body)
+{
+	char req[8192];
+	int n = snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s%s\r\n%s", method, target,
+			 extra_hdrs ? extra_hdrs : "", body ? "" : "", body ? body : "");
+	if (body) {
+		char tmp[8192];
+		snprintf(tmp, sizeof tmp, "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n%s",
+			 method, target, extra_hdrs ? extra_hdrs : "", strlen(body), body);
+		return http_raw(port, tmp, strlen(tmp));
+	}
+	return http_raw(port, req, (size_t)n);
+}
+
+static int status_of(const char *resp) { return resp && strlen(resp) > 12 ? atoi(resp + 9) : -1; }
+
+static void start(web_env *env, web_opts *o)
+{
+	web_opts_default(o);
+	o->listen_address = "127.0.0.1:0";
+	o->threads = 2;
+	o->max_body_bytes = 1000;
+	ASSERT_EQ(web_env_init(env, o, NULL), 0);
+	ASSERT_EQ(web_server_start(env, NULL), 0);
+	ASSERT(web_server_port(env) > 0);
+}
+
+static void api_server_routing(void)
+{
+	web_env env;
+	web_opts o;
+	start(&env, &o);
+	int port = web_server_port(&env);
+	char *r = http_get(port, "GET", "/-/healthy", NULL, NULL);
+	ASSERT_EQ(status_of(r), 200);
+	ASSERT(strstr(r, "Healthy"));
+	free(r);
+	r = http_get(port, "GET", "/-/ready", NULL, NULL);
+	ASSERT_EQ(status_of(r), 503);
+	ASSERT(strstr(r, "X-Prometheus-Stopping: false"));
+	free(r);
+	r = http_get(port, "GET", "/api/v1/status/buildinfo", NULL, NULL);
+	ASSERT_EQ(status_of(r), 503); /* not ready */
+	ASSERT(strstr(r, "Service Unavailable"));
+	free(r);
+	atomic_store(&env.ready, 1);
+	r = http_get(port, "GET", "/api/v1/status/buildinfo", "Origin: http://g\r\n", NULL);
+	ASSERT_EQ(status_of(r), 200);
+	ASSERT(strstr(r, "{\"status\":\"success\",\"data\":{\"version\":\"2.42.0\""));
+	ASSERT(!strstr(r, "features"));
+	ASSERT(!strstr(r, "\"application\""));
+	ASSERT(strstr(r, "Access-Control-Allow-Origin: *"));
+	ASSERT(strstr(r, "Content-Type: application/json"));
+	free(r);
+	r = http_get(port, "PUT", "/api/v1/query", NULL, NULL);
+	ASSERT_EQ(status_of(r), 405);
+	ASSERT(strstr(r, "Allow: GET, OPTIONS, POST"));
+	free(r);
+	r = http_get(port, "OPTIONS", "/api/v1/anything", NULL, NULL);
+	ASSERT_EQ(status_of(r), 204);
+	free(r);
+	r = http_get(port, "GET", "/nothere", NULL, NULL);
+	ASSERT_EQ(status_of(r), 404);
+	ASSERT(strstr(r, "404 page not found"));
+	free(r);
+	r = http_get(port, "POST", "/-/reload", NULL, "");
+	ASSERT_EQ(status_of(r), 403);
+	ASSERT(strstr(r, "Lifecycle API is not enabled."));
+	free(r);
+	r = http_get(port, "POST", "/api/v1/admin/tsdb/snapshot", NULL, "");
+	ASSERT_EQ(status_of(r), 500);
+	ASSERT(strstr(r, "{\"status\":\"error\",\"errorType\":\"unavailable\",\"error\":\"admin APIs disabled\"}"));
+	free(r);
+	char big[1200];
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	r = http_get(port, "POST", "/api/v1/query", "Content-Type: application/x-www-form-urlencoded\r\n", big);
+	ASSERT_EQ(status_of(r), 413);
+	free(r);
+	/* the request counters saw them */
+	buf b;
+	buf_init(&b);
+	web_write_http_metrics(&env, &b);
+	ASSERT(strstr(buf_cstr(&b), "prometheus_http_requests_total{code=\"200\",handler=\"/-/healthy\"} 1\n"));
+	ASSERT(strstr(buf_cstr(&b), "prometheus_http_request_duration_seconds_count{handler=\"/api/v1/status/buildinfo\"} 2\n"));
+	buf_reset(&b);
+	web_env_destroy(&env);
+}
+
+static void api_server_gzip(void)
+{
+	web_env env;
+	web_opts o;
+	start(&env, &o);
+	atomic_store(&env.ready, 1);
+	char *r = http_get(web_server_port(&env), "GET", "/api/v1/status/buildinfo", "Accept-Encoding: gzip\r\n", NULL);
+	ASSERT_EQ(status_of(r), 200);
+	ASSERT(strstr(r, "Content-Encoding: gzip"));
+	char *body = strstr(r, "\r\n\r\n");
+	ASSERT(body);
+	body += 4;
+	ASSERT((unsigned char)body[0] == 0x1f && (unsigned char)body[1] == 0x8b);
+	free(r);
+	web_env_destroy(&env);
+}
+
+/* A handler that echoes its params, to pin the merge order. */
+static void req_init(http_req *r, arena *a, const char *method, http_param *ps, size_t n)
+{
+	memset(r, 0, sizeof *r);
+	r->method = method;
+	r->path = "/x";
+	r->params = ps;
+	r->n_params = n;
+	r->arena = a;
+}
+
+static void api_errors_and_envelope(void)
+{
+	http_resp w;
+	memset(&w, 0, sizeof w);
+	buf_init(&w.body);
+	api_error(&w, API_TIMEOUT, "query timed out in %s", "query execution");
+	ASSERT_EQ(w.status, 503);
+	ASSERT_STR_EQ(buf_cstr(&w.body), "{\"status\":\"error\",\"errorType\":\"timeout\",\"error\":\"query timed out in query execution\"}");
+	static const struct { api_errtype t; int code; const char *name; } m[] = {
+		{API_BAD_DATA, 400, "bad_data"}, {API_EXECUTION, 422, "execution"}, {API_TIMEOUT, 503, "timeout"},
+		{API_CANCELED, 499, "canceled"}, {API_UNAVAILABLE, 500, "unavailable"}, {API_INTERNAL, 500, "internal"},
+		{API_NOT_FOUND, 404, "not_found"},
+	};
+	for (size_t i = 0; i < FL_ARRAY_LEN(m); i++) {
+		ASSERT_EQ(api_errtype_status(m[i].t), m[i].code);
+		ASSERT_STR_EQ(api_errtype_name(m[i].t), m[i].name);
+	}
+	json_w j;
+	api_begin(&w, &j);
+	json_str(&j, "x");
+	const char *warn[] = {"results truncated due to limit"};
+	api_end(&j, warn, 1, NULL, 0);
+	ASSERT_EQ(w.status, 200);
+	ASSERT_STR_EQ(buf_cstr(&w.body), "{\"status\":\"success\",\"data\":\"x\",\"warnings\":[\"results truncated due to limit\"]}");
+	/* time params */
+	arena a;
+	arena_init(&a);
+	http_param ps[] = {{"time", "nope"}, {"start", "1.5"}};
+	http_req r;
+	req_init(&r, &a, "GET", ps, 2);
+	int64_t ms;
+	ASSERT(api_param_time(&r, &w, "time", 0, &ms) != 0);
+	ASSERT_EQ(w.status, 400);
+	ASSERT_STR_EQ(buf_cstr(&w.body), "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"time\\\": cannot parse \\\"nope\\\" to a valid timestamp\"}");
+	ASSERT_EQ(api_param_time(&r, &w, "start", 0, &ms), 0);
+	ASSERT_EQ(ms, 1500);
+	ASSERT_EQ(api_param_time(&r, &w, "end", 77, &ms), 0);
+	ASSERT_EQ(ms, 77);
+	arena_reset(&a);
+	buf_reset(&w.body);
+}
+
+const struct test tests_api[] = {
+	{"api_server_routing", api_server_routing},
+	{"api_server_gzip", api_server_gzip},
+	{"api_errors_and_envelope", api_errors_and_envelope},
+	{NULL, NULL},
+};

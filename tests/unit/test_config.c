@@ -1,0 +1,106 @@
+/* test_config.c - scrape/config.c: prometheus.yml defaults, validation, errors. */
+#include "scrape/config.h"
+#include "tests/unit/test.h"
+
+static scrape_config *parse(const char *y, err *e) { return scrape_config_parse(y, strlen(y), "p.yml", e); }
+
+static void config_defaults_and_fields(void)
+{
+	err e;
+	scrape_config *c = parse("global:\n  scrape_interval: 15s\n  external_labels: {region: eu, a: b}\n"
+				 "rule_files: [r.yml]\n"
+				 "scrape_configs:\n"
+				 "  - job_name: prometheus\n"
+				 "    static_configs:\n      - targets: ['127.0.0.1:9090']\n        labels: {env: dev}\n"
+				 "  - job_name: fast\n    scrape_interval: 5s\n    metrics_path: /m\n    scheme: https\n"
+				 "    honor_labels: true\n    params: {module: [a, b]}\n"
+				 "remote_write:\n  - url: http://x:1/api/v1/write\n",
+				 &e);
+	ASSERT(c != NULL);
+	ASSERT_EQ(c->scrape_interval_ms, 15000);
+	ASSERT_EQ(c->scrape_timeout_ms, 10000);
+	ASSERT_EQ(c->evaluation_interval_ms, 60000);
+	ASSERT_EQ(c->external_labels.n, 2);
+	ASSERT_STR_EQ(c->external_labels.v[0].name, "a");
+	ASSERT_EQ(c->n_rule_files, 1);
+	ASSERT_EQ(c->n_jobs, 2);
+	ASSERT_STR_EQ(c->jobs[0].metrics_path, "/metrics");
+	ASSERT_STR_EQ(c->jobs[0].scheme, "http");
+	ASSERT_EQ(c->jobs[0].scrape_interval_ms, 15000);
+	ASSERT_EQ(c->jobs[0].scrape_timeout_ms, 10000);
+	ASSERT(c->jobs[0].honor_timestamps);
+	ASSERT_EQ(c->jobs[0].n_static_configs, 1);
+	ASSERT_STR_EQ(c->jobs[0].static_configs[0].targets[0], "127.0.0.1:9090");
+	ASSERT_STR_EQ(labels_get(c->jobs[0].static_configs[0].labels, "env"), "dev");
+	ASSERT_EQ(c->jobs[1].scrape_interval_ms, 5000);
+	ASSERT_EQ(c->jobs[1].scrape_timeout_ms, 5000); /* capped by its interval */
+	ASSERT(c->jobs[1].honor_labels);
+	ASSERT_EQ(c->jobs[1].n_params, 2);
+	ASSERT_EQ(c->n_remote_write, 1);
+	ASSERT_EQ(c->remote_write[0].remote_timeout_ms, 30000);
+	buf b;
+	buf_init(&b);
+	scrape_config_yaml(c, &b);
+	ASSERT(strstr(buf_cstr(&b), "scrape_interval: 15s\n"));
+	ASSERT(strstr(buf_cstr(&b), "- job_name: fast\n"));
+	/* the YAML it prints loads again to the same config */
+	scrape_config *c2 = parse(buf_cstr(&b), &e);
+	ASSERT(c2 != NULL);
+	ASSERT_EQ(c2->n_jobs, 2);
+	ASSERT_EQ(c2->jobs[1].scrape_timeout_ms, 5000);
+	scrape_config_free(c2);
+	buf_reset(&b);
+	scrape_config_free(c);
+}
+
+static void config_errors_name_file_line_field(void)
+{
+	static const struct { const char *y, *msg; } cases[] = {
+		{"global:\n  scrape_interval: 15q\n", "p.yml:2: global.scrape_interval: not a valid duration string: \"15q\""},
+		{"scrape_configs:\n  - job_name: a\n    foo: 1\n", "p.yml:3: scrape_configs[0].foo: field foo not found in type config.ScrapeConfig"},
+		{"scrape_configs:\n  - job_name: a\n  - job_name: a\n", "p.yml:3: scrape_configs[1]: found multiple scrape configs with job name \"a\""},
+		{"scrape_configs:\n  - scrape_interval: 5s\n", "p.yml:2: scrape_configs[0]: job_name is empty"},
+		{"scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n    scrape_timeout: 6s\n",
+		 "p.yml:2: scrape_configs[0]: scrape timeout greater than scrape interval for scrape config with job name \"a\""},
+		{"remote_write:\n  - name: x\n", "p.yml:2: remote_write[0]: url for remote_write is empty"},
+		{"bogus: 1\n", "p.yml:1: bogus: field bogus not found in type config.plain"},
+		{"global: [\n", NULL},
+	};
+	for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
+		err e;
+		err_clear(&e);
+		scrape_config *c = parse(cases[i].y, &e);
+		ASSERT(c == NULL);
+		ASSERT_EQ(e.code, FL_EINVAL);
+		if (cases[i].msg)
+			ASSERT_STR_EQ(e.msg, cases[i].msg);
+		else
+			ASSERT(strstr(e.msg, "p.yml:") == e.msg);
+	}
+}
+
+static void config_default_and_file(void)
+{
+	err e;
+	scrape_config *c = scrape_config_default(&e);
+	ASSERT(c != NULL);
+	ASSERT_EQ(c->n_jobs, 0);
+	ASSERT_EQ(c->scrape_interval_ms, 60000);
+	scrape_config_free(c);
+	char path[512];
+	snprintf(path, sizeof path, "%s/../shared/nonexistent.yml", test_tmpdir());
+	ASSERT(scrape_config_load(path, &e) == NULL);
+	ASSERT_EQ(e.code, FL_EIO);
+	c = scrape_config_load("cmd/flint.yml", &e);
+	ASSERT(c != NULL);
+	ASSERT_EQ(c->n_jobs, 1);
+	ASSERT_STR_EQ(c->jobs[0].job_name, "prometheus");
+	scrape_config_free(c);
+}
+
+const struct test tests_config[] = {
+	{"config_defaults_and_fields", config_defaults_and_fields},
+	{"config_errors_name_file_line_field", config_errors_name_file_line_field},
+	{"config_default_and_file", config_default_and_file},
+	{NULL, NULL},
+};

@@ -1,0 +1,241 @@
+/*
+ * api_status.c - /api/v1/status/..., the admin API and the lifecycle
+ * endpoints /-/healthy, /-/ready, /-/reload, /-/quit (Prometheus
+ * web/api/v1/api.go serveBuildInfo..., web/web.go).
+ *
+ * buildinfo never carries `features` or `application`: Grafana's alerting
+ * page takes any `features` object (even {}) for Mimir.
+ * The admin API is gated by --web.enable-admin-api (500 unavailable
+ * "admin APIs disabled", as 2.42 and 3.x answer). flint's storage keeps no
+ * tombstones yet, so delete_series and clean_tombstones answer honestly
+ * that it is unsupported (500 internal) rather than pretend.
+ */
+#include "web/web.h"
+
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/timeparse.h"
+
+/* Weak until tsdb/db.c lands on main (then this line goes). */
+extern void db_get_stats(db *d, db_stats *s) __attribute__((weak));
+
+WEB_HANDLER(api_buildinfo_handler)
+{
+	(void)r;
+	json_w j;
+	api_begin(w, &j);
+	json_obj_open(&j);
+	json_kstr(&j, "version", env->version ? env->version : "2.42.0");
+	json_kstr(&j, "revision", env->revision ? env->revision : "");
+	json_kstr(&j, "branch", "main");
+	json_kstr(&j, "buildUser", "flint");
+	json_kstr(&j, "buildDate", __DATE__);
+	json_kstr(&j, "goVersion", "C11 (" __VERSION__ ")");
+	json_obj_close(&j);
+	api_end(&j, NULL, 0, NULL, 0);
+}
+
+WEB_HANDLER(api_config_handler)
+{
+	(void)r;
+	json_w j;
+	api_begin(w, &j);
+	json_obj_open(&j);
+	pthread_mutex_lock(&env->cfg_mu);
+	json_kstr(&j, "yaml", env->config_yaml ? env->config_yaml : "");
+	pthread_mutex_unlock(&env->cfg_mu);
+	json_obj_close(&j);
+	api_end(&j, NULL, 0, NULL, 0);
+}
+
+WEB_HANDLER(api_flags_handler)
+{
+	(void)r;
+	json_w j;
+	api_begin(w, &j);
+	json_obj_open(&j);
+	for (size_t i = 0; i < env->n_flags; i++)
+		json_kstr(&j, env->flag_names[i], env->flag_values[i] ? env->flag_values[i] : "");
+	json_obj_close(&j);
+	api_end(&j, NULL, 0, NULL, 0);
+}
+
+/* Prometheus's storageRetention text: "15d", "10GiB", "15d or 10GiB". */
+static void retention_text(const web_opts *o, buf *b)
+{
+	if (o->retention_ms > 0)
+		timeparse_format_duration(b, o->retention_ms);
+	if (o->retention_bytes > 0) {
+		static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+		int64_t v = o->retention_bytes;
+		int u = 0;
+		while (u < 6 && v % 1024 == 0 && v >= 1024)
+			v /= 1024, u++;
+		buf_printf(b, "%s%lld%s", b->len ? " or " : "", (long long)v, units[u]);
+	}
+}
+
+static void kv_time(json_w *j, const char *k, int64_t ms)
+{
+	buf t;
+	buf_init(&t);
+	timeparse_format_rfc3339(&t, ms);
+	json_kstr(j, k, buf_cstr(&t));
+	buf_reset(&t);
+}
+
+WEB_HANDLER(api_runtimeinfo_handler)
+{
+	(void)r;
+	char cwd[4096];
+	if (!getcwd(cwd, sizeof cwd))
+		strcpy(cwd, "<error retrieving current working directory>");
+	db_stats st;
+	memset(&st, 0, sizeof st);
+	if (env->db && db_get_stats)
+		db_get_stats(env->db, &st);
+	json_w j;
+	api_begin(w, &j);
+	json_obj_open(&j);
+	kv_time(&j, "startTime", env->start_ms);
+	json_kstr(&j, "CWD", cwd);
+	pthread_mutex_lock(&env->cfg_mu);
+	json_kbool(&j, "reloadConfigSuccess", env->reload_success);
+	kv_time(&j, "lastConfigTime", env->last_config_ms / 1000 * 1000);
+	pthread_mutex_unlock(&env->cfg_mu);
+	json_kint(&j, "corruptionCount", st.wal_corruptions);
+	json_kint(&j, "goroutineCount", (int64_t)atomic_load(&env->http_inflight) + 4);
+	json_kint(&j, "GOMAXPROCS", sysconf(_SC_NPROCESSORS_ONLN));
+	json_kstr(&j, "GOGC", "");
+	json_kstr(&j, "GODEBUG", "");
+	buf rt;
+	buf_init(&rt);
+	retention_text(&env->opts, &rt);
+	json_kstr(&j, "storageRetention", buf_cstr(&rt));
+	buf_reset(&rt);
+	json_obj_close(&j);
+	api_end(&j, NULL, 0, NULL, 0);
+}
+
+WEB_HANDLER(api_walreplay_handler)
+{
+	(void)r;
+	db_stats st;
+	memset(&st, 0, sizeof st);
+	if (env->db && db_get_stats)
+		db_get_stats(env->db, &st);
+	json_w j;
+	api_begin(w, &j);
+	json_obj_open(&j);
+	/* replay is done before the API opens: min = max = current segment */
+	json_kint(&j, "min", 0);
+	json_kint(&j, "max", st.wal_segment_current);
+	json_kint(&j, "current", st.wal_segment_current);
+	json_obj_close(&j);
+	api_end(&j, NULL, 0, NULL, 0);
+}
+
+static bool admin_enabled(web_env *env, http_resp *w)
+{
+	if (env->opts.enable_admin_api)
+		return true;
+	api_error(w, API_UNAVAILABLE, "admin APIs disabled");
+	return false;
+}
+
+WEB_HANDLER(api_admin_snapshot_handler)
+{
+	(void)r;
+	if (!admin_enabled(env, w))
+		return;
+	api_error(w, API_INTERNAL, "create snapshot: snapshots are not supported by flint's storage yet");
+}
+
+WEB_HANDLER(api_admin_delete_series_handler)
+{
+	if (!admin_enabled(env, w))
+		return;
+	const char *m;
+	if (!api_param_all(r, "match[]", &m, 1)) {
+		api_error(w, API_BAD_DATA, "no match[] parameter provided");
+		return;
+	}
+	api_error(w, API_INTERNAL, "delete series: deletion (tombstones) is not supported by flint's storage yet");
+}
+
+WEB_HANDLER(api_admin_clean_tombstones_handler)
+{
+	(void)r;
+	if (!admin_enabled(env, w))
+		return;
+	/* flint never writes tombstones, so there is nothing to clean */
+	w->status = 204;
+}
+
+/* ---- lifecycle ---- */
+WEB_HANDLER(web_healthy_handler)
+{
+	(void)env;
+	(void)r;
+	web_text(w, 200, "Prometheus Server is Healthy.\n");
+}
+
+WEB_HANDLER(web_ready_handler)
+{
+	(void)r;
+	if (atomic_load(&env->ready) && !atomic_load(&env->stopping)) {
+		web_text(w, 200, "Prometheus Server is Ready.\n");
+		return;
+	}
+	web_text(w, 503, "Service Unavailable");
+	http_resp_header(w, "X-Prometheus-Stopping", atomic_load(&env->stopping) ? "true" : "false");
+}
+
+static bool lifecycle_allowed(web_env *env, const http_req *r, http_resp *w)
+{
+	if (!env->opts.enable_lifecycle) {
+		web_text(w, 403, "Lifecycle API is not enabled.");
+		return false;
+	}
+	if (strcmp(r->method, "POST") && strcmp(r->method, "PUT")) {
+		web_text(w, 405, "Only POST or PUT requests allowed");
+		return false;
+	}
+	return true;
+}
+
+WEB_HANDLER(web_reload_handler)
+{
+	if (!lifecycle_allowed(env, r, w))
+		return;
+	err e;
+	err_clear(&e);
+	if (!env->reload) {
+		web_text(w, 500, "failed to reload config: reload not available");
+		return;
+	}
+	if (env->reload(env, &e)) {
+		char msg[ERR_MSG_CAP + 64];
+		snprintf(msg, sizeof msg, "failed to reload config: %s\n", e.msg);
+		w->status = 500;
+		w->content_type = "text/plain; charset=utf-8";
+		buf_clear(&w->body);
+		buf_put_str(&w->body, msg);
+		return;
+	}
+	w->status = 200;
+	buf_clear(&w->body);
+}
+
+WEB_HANDLER(web_quit_handler)
+{
+	if (!lifecycle_allowed(env, r, w))
+		return;
+	web_text(w, 200, "Requesting termination... Goodbye!");
+	if (env->quit)
+		env->quit(env);
+}
