@@ -25,6 +25,7 @@
  * http_inflight to reach zero, then MHD_stop_daemon.
  */
 #include "web/web.h"
+#include "web/metadata.h"
 #include "web/webconfig.h"
 
 #include <arpa/inet.h>
@@ -785,6 +786,9 @@ int web_env_init(web_env *env, const web_opts *o, err *e)
 	if (!env->route_stats)
 		return err_set(e, FL_ENOMEM, "web: out of memory");
 	env->n_route_stats = web_n_routes;
+	env->metadata = metadata_store_new();
+	if (!env->metadata)
+		return err_set(e, FL_ENOMEM, "web: out of memory");
 	for (size_t i = 0; i < web_n_routes; i++)
 		env->route_stats[i].handler = web_routes[i].name;
 	if (env->opts.web_config_file && *env->opts.web_config_file) {
@@ -802,7 +806,7 @@ void web_env_destroy(web_env *env)
 	fl_free(env->config_yaml);
 	fl_free(env->route_stats);
 	webconfig_free(env->webcfg);
-	api__metadata_free(env);
+	metadata_store_free(env->metadata);
 	pthread_mutex_destroy(&env->cfg_mu);
 	pthread_mutex_destroy(&env->slot_mu);
 	pthread_cond_destroy(&env->slot_cv);

@@ -97,7 +97,7 @@ struct web_env {
 	_Atomic uint64_t config_reloads_failed; /* counters for self metrics */
 	_Atomic uint64_t http_inflight;       /* requests being served */
 
-	struct web_metadata *metadata; /* metric metadata for /api/v1/metadata (api.c; own lock) */
+	struct metadata_store *metadata; /* metric metadata for /api/v1/metadata (web/metadata.h), owned */
 	struct webconfig *webcfg;   /* --web.config.file (auth, TLS) or NULL */
 	struct web_server *server;  /* running daemon or NULL */
 	void *remote;               /* private state of web/remote_*.c (NULL until it sets it) */
@@ -128,17 +128,6 @@ void web_write_http_metrics(web_env *env, buf *b);
 /* Query concurrency slots (--query.max-concurrency): blocks until one is free. */
 void web_query_slot_acquire(web_env *env);
 void web_query_slot_release(web_env *env);
-
-/* Metric metadata (remote write 1.0 `metadata`, later scrapes): one entry
- * per distinct (metric, type, help, unit), served by /api/v1/metadata.
- * Thread-safe; strings are copied. type is Prometheus's lower-case name
- * ("counter", "gauge", "histogram", "gaugehistogram", "summary", "info",
- * "stateset", "unknown"). */
-void web_metadata_set(web_env *env, const char *metric, const char *type, const char *help, const char *unit);
-/* Visit entries sorted by metric (each metric's entries in insertion order);
- * stop when fn returns false. Holds the metadata lock while visiting. */
-void web_metadata_each(web_env *env, bool (*fn)(void *ctx, const char *metric, const char *type, const char *help,
-					       const char *unit), void *ctx);
 
 /* ---- response helpers (api.c) ---- */
 typedef enum api_errtype {
@@ -173,9 +162,6 @@ typedef struct api_matchers {
 } api_matchers;
 int api_parse_matchers(const http_req *r, http_resp *w, api_matchers *m);
 void api_matchers_free(api_matchers *m);
-
-/* Internal to web/: release the metadata store (web_env_destroy). */
-void api__metadata_free(web_env *env);
 
 /* ---- handlers ---- */
 #define WEB_HANDLER(name) void name(web_env *env, const http_req *r, http_resp *w)
