@@ -364,10 +364,85 @@ static bool read_second(xor_iter *it)
 	return read_value(it);
 }
 
+/* 64 bits at bit pos, left aligned (>= 57 valid); the caller guarantees
+ * 8 readable bytes at pos/8. */
+static inline uint64_t load_at(const uint8_t *b, size_t pos)
+{
+	uint64_t w;
+	memcpy(&w, b + (pos >> 3), 8);
+	return __builtin_bswap64(w) << (pos & 7);
+}
+
+/* n (1..64) bits at pos, unchecked (see load_at). */
+static inline uint64_t bits_at(const uint8_t *b, size_t pos, unsigned n)
+{
+	if (n <= 57)
+		return load_at(b, pos) >> (64 - n);
+	return (load_at(b, pos) >> 32 << (n - 32)) | (load_at(b, pos + 32) >> (64 - (n - 32)));
+}
+
+#define FAST_LOOKAHEAD 32 /* bytes: one sample takes at most 145 bits + an 8-byte load */
+
+/* One sample (k >= 2) with no bounds checks: the caller made sure at
+ * least FAST_LOOKAHEAD bytes remain. Same decoding as the checked path. */
+static bool next_fast(xor_iter *it)
+{
+	const uint8_t *b = it->b;
+	size_t pos = it->pos;
+	uint64_t w = load_at(b, pos);
+	int64_t dod;
+	if (__builtin_expect(!(w >> 63), 1)) {
+		dod = 0;
+		pos += 1;
+	} else if (!(w >> 62 & 1)) {
+		uint64_t x = (w << 2) >> 50;
+		dod = (int64_t)(x > 8192 ? x - 16384 : x);
+		pos += 16;
+	} else if (!(w >> 61 & 1)) {
+		uint64_t x = (w << 3) >> 47;
+		dod = (int64_t)(x > 65536 ? x - 131072 : x);
+		pos += 20;
+	} else if (!(w >> 60 & 1)) {
+		uint64_t x = (w << 4) >> 44;
+		dod = (int64_t)(x > 524288 ? x - 1048576 : x);
+		pos += 24;
+	} else {
+		dod = (int64_t)bits_at(b, pos + 4, 64);
+		pos += 68;
+	}
+	it->t_delta = (int64_t)((uint64_t)it->t_delta + (uint64_t)dod);
+	it->t = (int64_t)((uint64_t)it->t + (uint64_t)it->t_delta);
+	w = load_at(b, pos);
+	if (!(w >> 63)) {
+		it->pos = pos + 1;
+		it->read++;
+		return true;
+	}
+	if (w >> 62 & 1) {
+		unsigned lead = (unsigned)(w >> 57) & 31, sig = (unsigned)(w >> 51) & 63;
+		if (sig == 0)
+			sig = 64;
+		if (lead + sig > 64)
+			return fail(it);
+		it->leading = (uint8_t)lead;
+		it->trailing = (uint8_t)(64 - lead - sig);
+		pos += 13;
+	} else {
+		pos += 2;
+	}
+	unsigned sig = 64u - it->leading - it->trailing;
+	it->v = bits_dbl(dbl_bits(it->v) ^ (bits_at(b, pos, sig) << it->trailing));
+	it->pos = pos + sig;
+	it->read++;
+	return true;
+}
+
 bool xor_iter_next(xor_iter *it)
 {
 	if (it->err || it->read >= it->total)
 		return false;
+	if (__builtin_expect(it->read >= 2 && (it->pos >> 3) + FAST_LOOKAHEAD <= it->len, 1))
+		return next_fast(it);
 	if (it->read == 0)
 		return read_first(it);
 	if (it->read == 1)
