@@ -115,8 +115,8 @@ typedef struct wal_corruption {
 	char dir[1024];   /* directory of the bad segment ("" for a memory reader) */
 	int segment;      /* its index */
 	int64_t offset;   /* byte offset of the start of the bad record in the segment */
-	bool torn;        /* a torn tail: the damage is at the end of the last segment,
-	                     with nothing but zeros after it (SIGKILL mid-write) */
+	bool torn;        /* a torn tail: nothing but zeros follows the damage in its
+	                     segment, and later segments are empty (a crash mid-write) */
 	char msg[ERR_MSG_CAP]; /* "wal: segment 00000003: record at offset 12288: crc mismatch ..." */
 } wal_corruption;
 

@@ -165,7 +165,19 @@ int64_t wal_reader_offset(const wal_reader *r) { return r->rec_off; }
 
 /* ---- errors ---- */
 
-static bool is_last_segment(const wal_reader *r) { return r->cur + 1 >= r->n_segs; }
+/* Are all segments after the current one empty files? (A crash right after
+ * a segment cut leaves the new one empty and the old one torn.) */
+static bool only_empty_after(const wal_reader *r)
+{
+	for (size_t i = r->cur + 1; i < r->n_segs; i++) {
+		char path[4096];
+		struct stat sb;
+		wal_segment_name(path, sizeof path, r->segs[i].dir, r->segs[i].index);
+		if (stat(path, &sb) != 0 || sb.st_size != 0)
+			return false;
+	}
+	return true;
+}
 
 /* Any non-zero byte in the current segment from offset `from` to its end? */
 static bool nonzero_after(wal_reader *r, int64_t from)
@@ -208,7 +220,7 @@ static int corrupt(wal_reader *r, int64_t rec_start, int64_t bad_end, err *e, co
 	snprintf(c->dir, sizeof c->dir, "%s", s->dir);
 	c->segment = s->index;
 	c->offset = rec_start;
-	c->torn = is_last_segment(r) && !nonzero_after(r, bad_end);
+	c->torn = only_empty_after(r) && !nonzero_after(r, bad_end);
 	snprintf(c->msg, sizeof c->msg, "wal: segment %08d: record at offset %lld: %s", s->index, (long long)rec_start,
 		 why);
 	r->state = FL_ECORRUPT;
@@ -348,7 +360,7 @@ static int read_fragment(wal_reader *r, frag *f, bool in_rec, int64_t rec_start,
 	if (WAL_PAGE_SIZE - pos < WAL_HEADER_SIZE)
 		return corrupt(r, start, at + 1, e, "fragment header at offset %lld crosses a page boundary", (long long)at);
 	if (pos + WAL_HEADER_SIZE > r->have)
-		return corrupt(r, start, at + 1, e, "segment ends inside a fragment header at offset %lld", (long long)at);
+		return corrupt(r, start, r->size, e, "segment ends inside a fragment header at offset %lld", (long long)at);
 	f->type = b & 7;
 	f->snappy = b & FRAG_SNAPPY;
 	f->len = be16(r->page + pos + 1);
@@ -423,7 +435,7 @@ int wal_reader_next(wal_reader *r, const uint8_t **rec, size_t *len, err *e)
 				return rc;
 			continue;
 		}
-		frag f;
+		frag f = {0};
 		if ((rc = read_fragment(r, &f, in_rec, rec_start, snappy, e)))
 			return rc;
 		if (!in_rec) {

@@ -519,6 +519,267 @@ static void new_segment_each_open(void)
 	ASSERT_EQ(e.code, FL_EINVAL);
 }
 
+/* ---- corruption, torn tails, repair ---- */
+
+typedef struct recpos {
+	int seg;     /* segment index */
+	int64_t off; /* record start */
+} recpos;
+
+/* Write n records of varied sizes (incompressible, plain) into dir with
+ * 4-page segments; return where each landed. */
+static recpos *write_plain(const char *dir, int n, bool close_it)
+{
+	err e;
+	wal_opts o = {.segment_size = 4 * WAL_PAGE_SIZE};
+	wal *w = wal_open(dir, &o, &e);
+	ASSERT(w);
+	uint8_t *p = malloc(3 * WAL_PAGE_SIZE);
+	for (int i = 0; i < n; i++) {
+		size_t len = i % 7 == 6 ? 2 * WAL_PAGE_SIZE + 100 : (size_t)(50 + i * 97 % 3000);
+		fill(p, len, (unsigned)i, false);
+		ASSERT_EQ(wal_log1(w, p, len, &e), 0);
+	}
+	free(p);
+	if (close_it)
+		ASSERT_EQ(wal_close(w, &e), 0);
+	else
+		wal_close(w, NULL), (void)0;
+	recpos *pos = malloc(sizeof *pos * (size_t)n);
+	wal_segment_range g = {dir, -1, -1};
+	wal_reader *r = wal_reader_open(&g, 1, &e);
+	const uint8_t *rec;
+	size_t len;
+	int k = 0;
+	while (wal_reader_next(r, &rec, &len, &e) == 1) {
+		ASSERT(k < n);
+		pos[k].seg = wal_reader_segment(r);
+		pos[k].off = wal_reader_offset(r);
+		k++;
+	}
+	ASSERT_EQ(k, n);
+	wal_reader_close(r);
+	return pos;
+}
+
+static void patch(const char *path, int64_t off, const void *p, size_t n)
+{
+	int fd = open(path, O_WRONLY);
+	ASSERT(fd >= 0);
+	ASSERT(pwrite(fd, p, n, off) == (ssize_t)n);
+	close(fd);
+}
+
+static void corrupt_flipped_byte_mid_wal(void)
+{
+	char dir[1100];
+	snprintf(dir, sizeof dir, "%s/wal", test_tmpdir());
+	recpos *pos = write_plain(dir, 40, true);
+	int first, last;
+	err e;
+	ASSERT_EQ(wal_segments(dir, &first, &last, &e), 0);
+	ASSERT(last >= 3);
+	/* the first record of segment 1 that is not its first */
+	int victim = -1;
+	for (int i = 1; i < 40 && victim < 0; i++)
+		if (pos[i].seg == 1 && pos[i - 1].seg == 1)
+			victim = i;
+	ASSERT(victim > 0);
+	uint8_t x = 0x5a;
+	patch(seg_path(dir, 1), pos[victim].off + WAL_HEADER_SIZE + 3, &x, 1);
+	counts c;
+	wal_corruption corr;
+	ASSERT_EQ(count_dir(dir, &c, &corr), FL_ECORRUPT);
+	ASSERT_EQ(c.other_recs, victim); /* every record before the damage came out */
+	ASSERT_EQ(corr.segment, 1);
+	ASSERT_EQ(corr.offset, pos[victim].off);
+	ASSERT(!corr.torn);
+	char want[200];
+	snprintf(want, sizeof want, "wal: segment 00000001: record at offset %lld: crc mismatch (want ",
+		 (long long)pos[victim].off);
+	ASSERT(strncmp(corr.msg, want, strlen(want)) == 0);
+	/* repair: later segments gone, segment 1 cut at the record, page-padded */
+	ASSERT_EQ(wal_repair(dir, &corr, &e), 0);
+	ASSERT_EQ(wal_segments(dir, &first, &last, &e), 0);
+	ASSERT_EQ(last, 1);
+	int64_t want_size = (pos[victim].off + WAL_PAGE_SIZE - 1) / WAL_PAGE_SIZE * WAL_PAGE_SIZE;
+	ASSERT_EQ(file_size(seg_path(dir, 1)), want_size);
+	ASSERT_EQ(count_dir(dir, &c, NULL), 0);
+	ASSERT_EQ(c.other_recs, victim);
+	/* and writing goes on in a new segment */
+	wal *w = wal_open(dir, NULL, &e);
+	ASSERT_EQ(wal_segment_current(w), 2);
+	ASSERT_EQ(wal_log1(w, "\x03", 1, &e), 0);
+	ASSERT_EQ(wal_close(w, &e), 0);
+	ASSERT_EQ(count_dir(dir, &c, NULL), 0);
+	ASSERT_EQ(c.other_recs, victim + 1);
+	free(pos);
+}
+
+static void corrupt_zeroed_page(void)
+{
+	char dir[1100];
+	snprintf(dir, sizeof dir, "%s/wal", test_tmpdir());
+	recpos *pos = write_plain(dir, 12, true);
+	/* zero page 1 of segment 0 (records follow it in page 2) */
+	ASSERT(file_size(seg_path(dir, 0)) >= 3 * WAL_PAGE_SIZE);
+	static const uint8_t z[WAL_PAGE_SIZE];
+	patch(seg_path(dir, 0), WAL_PAGE_SIZE, z, sizeof z);
+	counts c;
+	wal_corruption corr;
+	ASSERT_EQ(count_dir(dir, &c, &corr), FL_ECORRUPT);
+	ASSERT_EQ(corr.segment, 0);
+	ASSERT(!corr.torn);
+	int before = 0;
+	while (pos[before].seg == 0 && pos[before].off + 7 < WAL_PAGE_SIZE)
+		before++;
+	/* a record that began in page 0 and continued into page 1 is lost too */
+	ASSERT(c.other_recs <= before && c.other_recs >= before - 1);
+	ASSERT(corr.offset <= WAL_PAGE_SIZE);
+	err e;
+	ASSERT_EQ(wal_repair(dir, &corr, &e), 0);
+	ASSERT_EQ(count_dir(dir, &c, NULL), 0);
+	free(pos);
+}
+
+static void corrupt_garbage_appended(void)
+{
+	char dir[1100];
+	snprintf(dir, sizeof dir, "%s/wal", test_tmpdir());
+	recpos *pos = write_plain(dir, 5, false);
+	int first, last;
+	err e;
+	ASSERT_EQ(wal_segments(dir, &first, &last, &e), 0);
+	int64_t size = file_size(seg_path(dir, last));
+	uint8_t g[100];
+	fill(g, sizeof g, 99, false);
+	g[0] = 0x47;
+	patch(seg_path(dir, last), size, g, sizeof g);
+	counts c;
+	wal_corruption corr;
+	ASSERT_EQ(count_dir(dir, &c, &corr), FL_ECORRUPT);
+	ASSERT_EQ(c.other_recs, 5);
+	ASSERT_EQ(corr.segment, last);
+	ASSERT_EQ(corr.offset, size);
+	ASSERT(strstr(corr.msg, "invalid fragment type byte 0x47"));
+	ASSERT_EQ(wal_repair(dir, &corr, &e), 0);
+	ASSERT_EQ(count_dir(dir, &c, NULL), 0);
+	ASSERT_EQ(c.other_recs, 5);
+	free(pos);
+}
+
+/* SIGKILL while a multi-page record was being written: its first pages
+ * reached the file, the rest did not. A torn tail, not a disaster. */
+static void torn_half_written_last_record(void)
+{
+	char dir[1100];
+	snprintf(dir, sizeof dir, "%s/wal", test_tmpdir());
+	recpos *pos = write_plain(dir, 7, false); /* record 6 spans 3 pages */
+	int first, last;
+	err e;
+	ASSERT_EQ(wal_segments(dir, &first, &last, &e), 0);
+	ASSERT_EQ(pos[6].seg, last);
+	int64_t cut = pos[6].off + WAL_PAGE_SIZE + 10;
+	ASSERT_EQ(truncate(seg_path(dir, last), cut), 0);
+	/* an empty newer segment (a cut right before the crash) keeps it a torn tail */
+	write_file(seg_path(dir, last + 1), NULL, 0);
+	counts c;
+	wal_corruption corr;
+	ASSERT_EQ(count_dir(dir, &c, &corr), FL_ECORRUPT);
+	ASSERT_EQ(c.other_recs, 6);
+	ASSERT(corr.torn);
+	ASSERT_EQ(corr.segment, last);
+	ASSERT_EQ(corr.offset, pos[6].off);
+	ASSERT_EQ(wal_repair(dir, &corr, &e), 0);
+	ASSERT_EQ(file_size(seg_path(dir, last + 1)), -1);
+	ASSERT_EQ(count_dir(dir, &c, NULL), 0);
+	ASSERT_EQ(c.other_recs, 6);
+	ASSERT_EQ(file_size(seg_path(dir, last)) % WAL_PAGE_SIZE, 0);
+	/* a corruption in a checkpoint cannot be repaired from the WAL dir */
+	wal_corruption other = corr;
+	snprintf(other.dir, sizeof other.dir, "%s/checkpoint.00000001", dir);
+	ASSERT_EQ(wal_repair(dir, &other, &e), FL_EINVAL);
+	free(pos);
+}
+
+/* Cut a small WAL at every byte: records come out as a prefix, and a cut
+ * inside a record is always a torn tail. */
+static void torn_every_cut(void)
+{
+	char dir[1100];
+	snprintf(dir, sizeof dir, "%s/wal", test_tmpdir());
+	recpos *pos = write_plain(dir, 8, false);
+	size_t n;
+	uint8_t *full = read_file(seg_path(dir, 0), &n);
+	ASSERT(pos[7].seg == 0);
+	for (size_t cut = 0; cut <= n; cut += (cut < 300 || n - cut < 300) ? 1 : 37) {
+		wal_reader *r = wal_reader_open_mem(full, cut);
+		const uint8_t *rec;
+		size_t len;
+		int rc, k = 0;
+		err e;
+		while ((rc = wal_reader_next(r, &rec, &len, &e)) == 1)
+			k++;
+		int whole = 0; /* records that end at or before cut */
+		for (int i = 0; i < 8; i++)
+			if (i + 1 < 8 ? pos[i + 1].off <= (int64_t)cut : cut == n)
+				whole = i + 1;
+		if (rc == 0) {
+			ASSERT(k >= whole);
+		} else {
+			ASSERT_EQ(rc, FL_ECORRUPT);
+			ASSERT(wal_reader_corruption(r)->torn);
+			ASSERT_EQ(k, whole);
+		}
+		wal_reader_close(r);
+	}
+	free(full);
+	free(pos);
+}
+
+/* Random damage: never a crash, and what comes out is an exact prefix. */
+static void random_damage_prefix(void)
+{
+	char dir[1100];
+	snprintf(dir, sizeof dir, "%s/wal", test_tmpdir());
+	wal_opts o = {.compress = true};
+	err e;
+	wal *w = wal_open(dir, &o, &e);
+	uint8_t p[5000];
+	for (int i = 0; i < 30; i++) {
+		size_t len = (size_t)(i * 331 % 5000);
+		fill(p, len, (unsigned)i, i % 2);
+		ASSERT_EQ(wal_log1(w, p, len, &e), 0);
+	}
+	wal_close(w, &e);
+	size_t n;
+	uint8_t *orig = read_file(seg_path(dir, 0), &n);
+	uint8_t *copy = malloc(n);
+	uint32_t x = 12345;
+	for (int iter = 0; iter < 300; iter++) {
+		memcpy(copy, orig, n);
+		for (int f = 0; f < 1 + iter % 3; f++) {
+			x = x * 1103515245u + 12345u;
+			size_t at = (x >> 8) % n;
+			copy[at] ^= (uint8_t)(1 + (x & 0x7f));
+		}
+		wal_reader *r = wal_reader_open_mem(copy, n);
+		const uint8_t *rec;
+		size_t len;
+		int k = 0;
+		while (wal_reader_next(r, &rec, &len, &e) == 1) {
+			size_t want = (size_t)(k * 331 % 5000);
+			ASSERT_EQ(len, want);
+			fill(p, want, (unsigned)k, k % 2);
+			ASSERT(memcmp(p, rec, len) == 0);
+			k++;
+		}
+		wal_reader_close(r);
+	}
+	free(copy);
+	free(orig);
+}
+
 const struct test tests_wal[] = {
 	{"golden_remote_write", golden_remote_write},
 	{"golden_fragment_layout", golden_fragment_layout},
@@ -529,5 +790,11 @@ const struct test tests_wal[] = {
 	{"roundtrip_plain_and_compressed", roundtrip_plain_and_compressed},
 	{"batch_equals_single_writes", batch_equals_single_writes},
 	{"new_segment_each_open", new_segment_each_open},
+	{"corrupt_flipped_byte_mid_wal", corrupt_flipped_byte_mid_wal},
+	{"corrupt_zeroed_page", corrupt_zeroed_page},
+	{"corrupt_garbage_appended", corrupt_garbage_appended},
+	{"torn_half_written_last_record", torn_half_written_last_record},
+	{"torn_every_cut", torn_every_cut},
+	{"random_damage_prefix", random_damage_prefix},
 	{NULL, NULL},
 };
