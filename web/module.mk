@@ -11,3 +11,10 @@ GEN_HDRS += $(WEB_PB_H)
 build/gen/web/proto/%.pb-c.c build/gen/web/proto/%.pb-c.h: web/proto/%.proto
 	@mkdir -p build/gen/web/proto
 	protoc-c --c_out=build/gen/web/proto -Iweb/proto $<
+
+# The remote-write load generator, also built with sanitizers for
+# tests/e2e/remote_write.sh (`make test` builds only the asan flavour).
+EXTRA_ASAN_TARGETS += build/asan/bench/bench_remote
+build/asan/bench/bench_remote: build/asan/bench/bench_remote.o build/asan/libflint.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) $^ -o $@ $(LIBS) $(ASAN_LDFLAGS)

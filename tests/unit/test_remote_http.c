@@ -1,0 +1,222 @@
+/*
+ * test_remote_http.c - the remote read handler (web/remote_read.c) driven
+ * through web/http.h with a head as the queryable: SAMPLES and
+ * STREAMED_XOR_CHUNKS answers decoded back to samples, frame splitting,
+ * the sample limit, negotiation and bad bodies.
+ */
+#include "tests/unit/test.h"
+
+#include <strings.h>
+
+#include "tsdb/chunk.h"
+#include "tsdb/head.h"
+#include "web/remote.h"
+#include "web/remote_codec.h"
+
+typedef struct fake_hdrs {
+	const char *names[4];
+	const char *values[4];
+} fake_hdrs;
+
+static const char *fake_header(const http_req *r, const char *name)
+{
+	const fake_hdrs *h = r->conn;
+	for (int i = 0; i < 4 && h->names[i]; i++)
+		if (!strcasecmp(h->names[i], name))
+			return h->values[i];
+	return NULL;
+}
+
+typedef struct fixture {
+	head *h;
+	web_env env;
+	arena a;
+} fixture;
+
+/* 3 series m{i="0..2"} and one other{}, 300 samples each, 15s apart. */
+static void fixture_init(fixture *f)
+{
+	err e;
+	head_opts ho = {0};
+	f->h = head_open(&ho, &e);
+	ASSERT(f->h != NULL);
+	ASSERT_EQ(web_env_init(&f->env, NULL, &e), 0);
+	f->env.queryable = head_queryable(f->h);
+	arena_init(&f->a);
+	appender *app = head_appender(f->h);
+	const char *names[] = {"m", "m", "m", "other"};
+	const char *is[] = {"0", "1", "2", "0"};
+	for (int s = 0; s < 4; s++) {
+		label l[] = {{"__name__", names[s]}, {"i", is[s]}};
+		series_ref ref = 0;
+		for (int k = 0; k < 300; k++)
+			ASSERT_EQ(appender_append(app, ref, (labels){l, 2}, 1000000 + k * 15000, s * 1000 + k, &ref, &e), 0);
+	}
+	ASSERT_EQ(appender_commit(app, &e), 0);
+}
+
+static void fixture_free(fixture *f)
+{
+	remote_state_free(&f->env);
+	web_env_destroy(&f->env);
+	head_close(f->h);
+	arena_reset(&f->a);
+}
+
+/* POST a read request for m{} over the whole range; returns the response. */
+static void do_read(fixture *f, const int *accepted, size_t n_acc, http_resp *w)
+{
+	rr_matcher m[] = {{MATCH_EQ, "__name__", "m"}};
+	rr_query q = {.start_ms = 0, .end_ms = 10000000, .matchers = m, .n_matchers = 1};
+	rr_request rq = {.queries = &q, .n_queries = 1, .accepted = (int *)accepted, .n_accepted = n_acc};
+	buf pb, body;
+	buf_init(&pb);
+	buf_init(&body);
+	err e;
+	ASSERT_EQ(rr_encode(&rq, &pb, &e), 0);
+	ASSERT_EQ(remote_snappy_encode(pb.p, pb.len, &body), 0);
+	static fake_hdrs h = {{"Content-Encoding", "Content-Type"}, {"snappy", "application/x-protobuf"}};
+	arena ra;
+	arena_init(&ra);
+	http_req r = {.method = "POST", .path = "/api/v1/read", .body = body.p, .body_len = body.len,
+		      .header = fake_header, .conn = &h, .arena = &ra};
+	memset(w, 0, sizeof *w);
+	w->status = 200;
+	buf_init(&w->body);
+	remote_read_handler(&f->env, &r, w);
+	arena_reset(&ra);
+	buf_reset(&pb);
+	buf_reset(&body);
+}
+
+typedef struct seen {
+	int series;
+	int frames;
+	long samples;
+	char order[64];
+	double last_v;
+} seen;
+
+static int seen_samples(void *ctx, size_t q, labels ls, const sample *v, size_t n)
+{
+	seen *s = ctx;
+	s->series++;
+	s->samples += (long)n;
+	strcat(s->order, labels_get(ls, "i"));
+	s->last_v = n ? v[n - 1].v : 0;
+	return 0;
+}
+
+static void read_samples(void)
+{
+	fixture f;
+	fixture_init(&f);
+	http_resp w;
+	do_read(&f, NULL, 0, &w);
+	ASSERT_EQ(w.status, 200);
+	ASSERT_STR_EQ(w.content_type, "application/x-protobuf");
+	buf d;
+	buf_init(&d);
+	err e;
+	ASSERT_EQ(remote_snappy_decode(w.body.p, w.body.len, REMOTE_MAX_DECODED, &d, &e), 0);
+	seen s = {0};
+	ASSERT_EQ(rr_samples_decode(d.p, d.len, &f.a, seen_samples, &s, &e), 0);
+	ASSERT_EQ(s.series, 3);
+	ASSERT_EQ(s.samples, 900);
+	ASSERT_STR_EQ(s.order, "012");
+	ASSERT_DBL_EQ(s.last_v, 2299);
+	buf_reset(&d);
+	buf_reset(&w.body);
+	/* the sample limit */
+	f.env.opts.remote_read_sample_limit = 100;
+	do_read(&f, NULL, 0, &w);
+	ASSERT_EQ(w.status, 400);
+	ASSERT_STR_EQ(buf_cstr(&w.body), "exceeded sample limit (100)\n");
+	buf_reset(&w.body);
+	fixture_free(&f);
+}
+
+static int seen_chunks(void *ctx, int64_t q, labels ls, const rr_chunk *c, size_t n)
+{
+	seen *s = ctx;
+	s->frames++;
+	size_t len = strlen(s->order);
+	if (!len || s->order[len - 1] != labels_get(ls, "i")[0]) {
+		s->series++;
+		strcat(s->order, labels_get(ls, "i"));
+	}
+	for (size_t k = 0; k < n; k++) {
+		xor_iter it;
+		xor_iter_init(&it, c[k].data, c[k].len, 0);
+		int64_t t = 0;
+		while (xor_iter_next(&it)) {
+			xor_iter_at(&it, &t, &s->last_v);
+			s->samples++;
+		}
+		if (it.err || t != c[k].max_ms)
+			return FL_ECORRUPT;
+	}
+	return 0;
+}
+
+static void read_streamed_chunks(void)
+{
+	fixture f;
+	fixture_init(&f);
+	static const int acc[] = {7, RR_STREAMED_XOR_CHUNKS, RR_SAMPLES};
+	http_resp w;
+	do_read(&f, acc, 3, &w);
+	ASSERT_EQ(w.status, 200);
+	ASSERT_STR_EQ(w.content_type, "application/x-streamed-protobuf; proto=prometheus.ChunkedReadResponse");
+	err e;
+	seen s = {0};
+	ASSERT_EQ(rr_frames_decode(w.body.p, w.body.len, &f.a, seen_chunks, &s, &e), 0);
+	ASSERT_EQ(s.series, 3);
+	ASSERT_EQ(s.frames, 3); /* 3 chunks of 120/120/60 fit one 1 MiB frame */
+	ASSERT_EQ(s.samples, 900);
+	ASSERT_STR_EQ(s.order, "012");
+	buf_reset(&w.body);
+	/* a small frame budget splits each series after every chunk */
+	f.env.opts.remote_read_max_bytes_in_frame = 64;
+	do_read(&f, acc, 3, &w);
+	ASSERT_EQ(w.status, 200);
+	memset(&s, 0, sizeof s);
+	ASSERT_EQ(rr_frames_decode(w.body.p, w.body.len, &f.a, seen_chunks, &s, &e), 0);
+	ASSERT_EQ(s.frames, 9);
+	ASSERT_EQ(s.samples, 900);
+	ASSERT_DBL_EQ(s.last_v, 2299);
+	buf_reset(&w.body);
+	fixture_free(&f);
+}
+
+static void read_bad_requests(void)
+{
+	fixture f;
+	fixture_init(&f);
+	static const int acc[] = {5};
+	http_resp w;
+	do_read(&f, acc, 1, &w);
+	ASSERT_EQ(w.status, 400);
+	ASSERT(strstr(buf_cstr(&w.body), "server does not support any of the requested response types") != NULL);
+	buf_reset(&w.body);
+	static fake_hdrs h = {{NULL}, {NULL}};
+	static const uint8_t junk[] = "not snappy";
+	arena ra;
+	arena_init(&ra);
+	http_req r = {.method = "POST", .path = "/api/v1/read", .body = junk, .body_len = sizeof junk,
+		      .header = fake_header, .conn = &h, .arena = &ra};
+	memset(&w, 0, sizeof w);
+	buf_init(&w.body);
+	remote_read_handler(&f.env, &r, &w);
+	ASSERT_EQ(w.status, 400);
+	buf_reset(&w.body);
+	arena_reset(&ra);
+	fixture_free(&f);
+}
+
+const struct test tests_remote_http[] = {
+	{"read_samples", read_samples},
+	{"read_streamed_chunks", read_streamed_chunks},
+	{"read_bad_requests", read_bad_requests},
+	{NULL, NULL},
+};

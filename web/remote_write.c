@@ -1,0 +1,299 @@
+/*
+ * remote_write.c - the remote-write receiver, POST /api/v1/write (and
+ * /api/v1/push, Grafana's Mimir-style path), as Prometheus's
+ * storage/remote/write_handler.go answers it:
+ *
+ *   1. off unless --web.enable-remote-write-receiver: 404 with Prometheus's text
+ *   2. Content-Type: empty = 1.0; "application/x-protobuf" with no proto
+ *      parameter or proto=prometheus.WriteRequest = 1.0,
+ *      proto=io.prometheus.write.v2.Request = 2.0; anything else 415
+ *   3. Content-Encoding: empty or snappy, else 415; body over 32 MiB 413;
+ *      bad snappy (or decoded over 32 MiB) 400; bad protobuf 400
+ *   4. 1.0: series without __name__, with invalid or duplicate label names
+ *      are skipped (counted); an out-of-order / duplicate / out-of-bounds /
+ *      too-old sample rolls the whole request back and answers 400 with the
+ *      storage's message ("duplicate sample for timestamp"); any other append
+ *      failure 500; success 204.
+ *   5. 2.0: invalid series and rejected samples are collected as 400 reasons
+ *      while the rest is committed (partial write); other failures roll back
+ *      with 500. Every answer carries X-Prometheus-Remote-Write-Samples-,
+ *      -Histograms- and -Exemplars-Written.
+ *   6. Samples more than 10 minutes in the future are out of bounds
+ *      ("out of bounds: timestamp is too far in the future", maxAheadTime).
+ *   7. Metadata (1.0's list, 2.0's per series) goes to the metadata store.
+ *
+ * Native histograms and exemplars are decoded and counted but not stored
+ * (flint's head has no histogram chunks yet); they count as not written.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <strings.h>
+#include <time.h>
+
+#include "lib/log.h"
+#include "web/remote.h"
+#include "web/remote_codec.h"
+
+#define MAX_AHEAD_MS (10 * 60 * 1000)
+
+static void trim(const char **p, size_t *n)
+{
+	while (*n && (**p == ' ' || **p == '\t'))
+		(*p)++, (*n)--;
+	while (*n && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+/* write_handler.go parseProtoMsg. Returns the version or 0 with a message. */
+static int parse_content_type(const char *ct, char *msg, size_t cap)
+{
+	if (!ct || !*ct)
+		return RW_V1;
+	const char *p = ct;
+	size_t n = strcspn(p, ";");
+	const char *media = p;
+	size_t mlen = n;
+	trim(&media, &mlen);
+	if (mlen != 22 || strncasecmp(media, "application/x-protobuf", 22)) {
+		snprintf(msg, cap, "expected application/x-protobuf as the first (media) part, got %s content-type", ct);
+		return 0;
+	}
+	for (p += n; *p == ';';) {
+		p++;
+		size_t k = strcspn(p, ";");
+		const char *eq = memchr(p, '=', k);
+		if (!eq || memchr(eq + 1, '=', k - (size_t)(eq + 1 - p))) {
+			snprintf(msg, cap, "as per https://www.rfc-editor.org/rfc/rfc9110#parameter expected parameters to be key-values, got %.*s in %s content-type",
+				 (int)k, p, ct);
+			return 0;
+		}
+		const char *key = p, *val = eq + 1;
+		size_t kl = (size_t)(eq - p), vl = k - kl - 1;
+		trim(&key, &kl);
+		trim(&val, &vl);
+		if (kl == 5 && !strncmp(key, "proto", 5)) {
+			if (vl == 23 && !strncmp(val, "prometheus.WriteRequest", 23))
+				return RW_V1;
+			if (vl == 30 && !strncmp(val, "io.prometheus.write.v2.Request", 30))
+				return RW_V2;
+			snprintf(msg, cap, "got %s content type; unknown remote write protobuf message %.*s, supported: prometheus.WriteRequest, io.prometheus.write.v2.Request",
+				 ct, (int)vl, val);
+			return 0;
+		}
+		p += k;
+	}
+	return RW_V1;
+}
+
+static bool is_reject(int rc) { return rc == FL_EOUT_OF_ORDER || rc == FL_EDUPLICATE || rc == FL_ETOO_OLD; }
+
+/* Reason line of a rejected 2.0 sample: "<msg> for series {labels}". */
+static void add_reason(buf *reasons, const char *msg, labels ls)
+{
+	buf_printf(reasons, "%s%s for series ", reasons->len ? "\n" : "", msg);
+	labels_format(reasons, ls);
+}
+
+/* Append one series' samples; *written counts the appended ones. 1.0
+ * (reasons == NULL) stops at the first failure and returns its code with
+ * the message in e. 2.0 notes each rejected sample in reasons and goes on;
+ * only a failure that is not a rejection is returned. */
+static int append_series(appender *app, const rw_series *s, int64_t max_t, buf *reasons, size_t *written, err *e)
+{
+	labels ls = {s->labels, s->n_labels};
+	series_ref ref = 0;
+	for (size_t i = 0; i < s->n_samples; i++) {
+		int rc;
+		if (s->samples[i].t > max_t)
+			rc = err_set(e, FL_ETOO_OLD, "out of bounds: timestamp is too far in the future");
+		else
+			rc = appender_append(app, ref, ref ? (labels){NULL, 0} : ls, s->samples[i].t, s->samples[i].v, &ref, e);
+		if (!rc) {
+			(*written)++;
+			continue;
+		}
+		if (!reasons || !is_reject(rc))
+			return rc;
+		add_reason(reasons, e->msg, ls);
+	}
+	return 0;
+}
+
+static void store_metadata(metadata_store *m, const rw_request *req)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < req->n_md; i++)
+		metadata_store_set(m, req->md[i].family, req->md[i].type, req->md[i].help, req->md[i].unit);
+	for (size_t i = 0; i < req->n_series; i++)
+		if (req->series[i].has_metadata)
+			metadata_store_set(m, req->series[i].md.family, req->series[i].md.type,
+					   req->series[i].md.help, req->series[i].md.unit);
+}
+
+static void count_dropped(remote_state *st, const rw_series *s)
+{
+	if (s->n_histograms)
+		atomic_fetch_add_explicit(&st->histograms_dropped, s->n_histograms, memory_order_relaxed);
+	if (s->n_exemplars)
+		atomic_fetch_add_explicit(&st->exemplars_dropped, s->n_exemplars, memory_order_relaxed);
+}
+
+/* 1.0: all or nothing. */
+static void write_v1(web_env *env, remote_state *st, const rw_request *req, http_resp *w)
+{
+	appender *app = db_appender(env->db);
+	if (!app)
+		return remote_http_error(w, 500, "cannot open an appender");
+	int64_t max_t = remote_now_ms() + MAX_AHEAD_MS;
+	size_t written = 0, invalid = 0;
+	err e;
+	err_clear(&e);
+	for (size_t i = 0; i < req->n_series; i++) {
+		const rw_series *s = &req->series[i];
+		err ce;
+		if (rw_series_check(s, &ce)) {
+			log_warn("web", "Invalid metric names or labels", "got", ce.msg, NULL);
+			invalid += s->n_samples;
+			continue;
+		}
+		count_dropped(st, s);
+		int rc = append_series(app, s, max_t, NULL, &written, &e);
+		if (rc) {
+			appender_rollback(app);
+			if (is_reject(rc)) {
+				atomic_fetch_add_explicit(&st->samples_rejected, 1, memory_order_relaxed);
+				return remote_http_error(w, 400, e.msg);
+			}
+			log_error("web", "Error while remote writing the v1 request", "err", e.msg, NULL);
+			return remote_http_error(w, 500, e.msg);
+		}
+	}
+	if (appender_commit(app, &e))
+		return remote_http_error(w, 500, e.msg);
+	atomic_fetch_add_explicit(&st->samples_written, written, memory_order_relaxed);
+	atomic_fetch_add_explicit(&st->invalid_labels_samples, invalid, memory_order_relaxed);
+	store_metadata(env->metadata, req);
+	w->status = 204;
+}
+
+static void set_v2_headers(http_resp *w, const http_req *r, size_t samples, size_t histograms, size_t exemplars)
+{
+	char *v = arena_alloc(r->arena, 64);
+	if (!v)
+		return;
+	int n = snprintf(v, 64, "%zu", samples) + 1;
+	snprintf(v + n, 64 - (size_t)n, "%zu", histograms);
+	int m = n + (int)strlen(v + n) + 1;
+	snprintf(v + m, 64 - (size_t)m, "%zu", exemplars);
+	http_resp_header(w, "X-Prometheus-Remote-Write-Samples-Written", v);
+	http_resp_header(w, "X-Prometheus-Remote-Write-Histograms-Written", v + n);
+	http_resp_header(w, "X-Prometheus-Remote-Write-Exemplars-Written", v + m);
+}
+
+/* 2.0: partial writes on 4xx, rollback on 5xx. Reasons joined by "\n". */
+static void write_v2(web_env *env, remote_state *st, const http_req *r, const rw_request *req, http_resp *w)
+{
+	appender *app = db_appender(env->db);
+	if (!app) {
+		set_v2_headers(w, r, 0, 0, 0);
+		return remote_http_error(w, 500, "cannot open an appender");
+	}
+	int64_t max_t = remote_now_ms() + MAX_AHEAD_MS;
+	size_t written = 0, invalid = 0;
+	buf reasons;
+	buf_init(&reasons);
+	err e;
+	for (size_t i = 0; i < req->n_series; i++) {
+		const rw_series *s = &req->series[i];
+		int rc = rw_series_check(s, &e);
+		if (!rc) {
+			count_dropped(st, s);
+			size_t before = reasons.len;
+			rc = append_series(app, s, max_t, &reasons, &written, &e);
+			if (rc) {
+				appender_rollback(app);
+				buf_reset(&reasons);
+				set_v2_headers(w, r, 0, 0, 0);
+				log_error("web", "Error while remote writing the v2 request", "err", e.msg, NULL);
+				return remote_http_error(w, 500, e.msg);
+			}
+			if (reasons.len != before)
+				atomic_fetch_add_explicit(&st->samples_rejected, 1, memory_order_relaxed);
+		} else {
+			invalid += s->n_samples + s->n_histograms;
+			buf_printf(&reasons, "%s%s", reasons.len ? "\n" : "", e.msg);
+		}
+	}
+	if (appender_commit(app, &e)) {
+		buf_reset(&reasons);
+		set_v2_headers(w, r, 0, 0, 0);
+		return remote_http_error(w, 500, e.msg);
+	}
+	atomic_fetch_add_explicit(&st->samples_written, written, memory_order_relaxed);
+	atomic_fetch_add_explicit(&st->invalid_labels_samples, invalid, memory_order_relaxed);
+	store_metadata(env->metadata, req);
+	set_v2_headers(w, r, written, 0, 0);
+	if (reasons.len)
+		remote_http_error(w, 400, buf_cstr(&reasons));
+	else {
+		w->status = 204;
+	}
+	buf_reset(&reasons);
+}
+
+/* Decompress and decode the body; answers the error itself. */
+static int read_body(const http_req *r, http_resp *w, int version, arena *a, rw_request *req)
+{
+	if (r->body_len > REMOTE_MAX_BODY) {
+		remote_http_error(w, 413, "http: request body too large");
+		return -1;
+	}
+	const char *enc = r->header(r, "Content-Encoding");
+	if (enc && *enc && strcasecmp(enc, "snappy")) {
+		char msg[256];
+		snprintf(msg, sizeof msg, "%s encoding (compression) is not accepted by this server; only snappy is acceptable", enc);
+		remote_http_error(w, 415, msg);
+		return -1;
+	}
+	buf pb;
+	buf_init(&pb);
+	err e;
+	int rc = remote_snappy_decode(r->body, r->body_len, REMOTE_MAX_DECODED, &pb, &e);
+	if (!rc)
+		rc = rw_decode((rw_version)version, pb.p, pb.len, a, req, &e);
+	buf_reset(&pb);
+	if (rc) {
+		log_error("web", "Error decoding remote write request", "err", e.msg, NULL);
+		remote_http_error(w, 400, e.msg);
+	}
+	return rc;
+}
+
+void remote_write_handler(web_env *env, const http_req *r, http_resp *w)
+{
+	w->no_gzip = true;
+	if (!env->opts.enable_remote_write_receiver)
+		return remote_http_error(w, 404, "remote write receiver needs to be enabled with --web.enable-remote-write-receiver");
+	if (!env->db)
+		return remote_http_error(w, 503, "Service Unavailable");
+	char msg[512];
+	int version = parse_content_type(r->header(r, "Content-Type"), msg, sizeof msg);
+	if (!version) {
+		log_error("web", "Error decoding remote write request", "err", msg, NULL);
+		return remote_http_error(w, 415, msg);
+	}
+	remote_state *st = remote_state_get(env);
+	if (!st)
+		return remote_http_error(w, 500, "out of memory");
+	arena a;
+	arena_init(&a);
+	rw_request req;
+	if (read_body(r, w, version, &a, &req) == 0) {
+		if (version == RW_V2)
+			write_v2(env, st, r, &req, w);
+		else
+			write_v1(env, st, &req, w);
+	}
+	arena_reset(&a);
+}
