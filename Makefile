@@ -37,6 +37,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 CMDS := flint flinttool
 
+.SECONDARY:
 .PHONY: all deps build-rel build-asan test run bench fuzz clean install unit
 
 all: build-rel
