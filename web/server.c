@@ -50,7 +50,6 @@ const http_route web_routes[] = {
 	R("GET,POST", "/api/v1/query_range", api_query_range_handler),
 	R("GET,POST", "/api/v1/query_exemplars", api_query_exemplars_handler),
 	R("GET,POST", "/api/v1/format_query", api_format_query_handler),
-	R("GET,POST", "/api/v1/parse_query", api_parse_query_handler),
 	R("GET,POST", "/api/v1/series", api_series_handler),
 	R("GET,POST", "/api/v1/labels", api_labels_handler),
 	{"GET,POST", "/api/v1/label/*", api_label_values_handler, "/api/v1/label/:name/values"},
@@ -83,18 +82,27 @@ const http_route web_routes[] = {
 #undef R
 const size_t web_n_routes = FL_ARRAY_LEN(web_routes);
 
-/* Weak stubs for handlers another file provides later. */
+/*
+ * Weak stubs for handlers whose files wait for the db, the PromQL parser and
+ * the engine to land. A weak definition here wins over an archive member (the linker
+ * never extracts api_query.o just to replace a weak symbol), so each stub
+ * must be deleted when its real handler can link.
+ */
 static void unavailable(http_resp *w) { web_text(w, 503, "Service Unavailable: not built into this flint yet\n"); }
-__attribute__((weak)) WEB_HANDLER(remote_write_handler) { (void)env; (void)r; unavailable(w); }
-__attribute__((weak)) WEB_HANDLER(remote_read_handler) { (void)env; (void)r; unavailable(w); }
-__attribute__((weak)) WEB_HANDLER(federate_handler) { (void)env; (void)r; unavailable(w); }
-/* Handlers of files still being written (removed as they land). */
 #define WEB_STUB(name) __attribute__((weak)) WEB_HANDLER(name) { (void)env; (void)r; unavailable(w); }
+WEB_STUB(remote_write_handler)
+WEB_STUB(remote_read_handler)
+WEB_STUB(federate_handler)
+__attribute__((weak)) WEB_HANDLER(self_metrics_handler)
+{
+	(void)r;
+	w->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	web_write_http_metrics(env, &w->body);
+}
 WEB_STUB(api_query_handler)
 WEB_STUB(api_query_range_handler)
 WEB_STUB(api_query_exemplars_handler)
 WEB_STUB(api_format_query_handler)
-WEB_STUB(api_parse_query_handler)
 WEB_STUB(api_series_handler)
 WEB_STUB(api_labels_handler)
 WEB_STUB(api_label_values_handler)
@@ -105,13 +113,6 @@ WEB_STUB(api_scrape_pools_handler)
 WEB_STUB(api_rules_handler)
 WEB_STUB(api_alerts_handler)
 WEB_STUB(api_alertmanagers_handler)
-WEB_STUB(api_tsdb_handler)
-__attribute__((weak)) WEB_HANDLER(self_metrics_handler)
-{
-	(void)r;
-	w->content_type = "text/plain; version=0.0.4; charset=utf-8";
-	web_write_http_metrics(env, &w->body);
-}
 
 /* Does the comma list `methods` allow m? GET also allows HEAD. */
 static bool method_allowed(const char *methods, const char *m)

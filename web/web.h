@@ -163,13 +163,21 @@ typedef struct api_matchers {
 int api_parse_matchers(const http_req *r, http_resp *w, api_matchers *m);
 void api_matchers_free(api_matchers *m);
 
+/* ---- result encoding (json_result.c) ---- */
+/* [t,"v"]: t seconds as a JSON number, v a string (lib/fmtfloat.h). */
+void json_result_point(json_w *j, int64_t t_ms, double v);
+/* A label set as a JSON object, in label order. */
+void json_result_labels(json_w *j, labels ls);
+/* The data object of query/query_range: {"resultType":...,"result":...}
+ * plus "stats" when asked (eval_s: evaluation wall time). */
+void json_result_write(json_w *j, const promql_result *res, bool with_stats, double eval_s);
+
 /* ---- handlers ---- */
 #define WEB_HANDLER(name) void name(web_env *env, const http_req *r, http_resp *w)
 WEB_HANDLER(api_query_handler);
 WEB_HANDLER(api_query_range_handler);
 WEB_HANDLER(api_query_exemplars_handler);
 WEB_HANDLER(api_format_query_handler);
-WEB_HANDLER(api_parse_query_handler);
 WEB_HANDLER(api_series_handler);
 WEB_HANDLER(api_labels_handler);
 WEB_HANDLER(api_label_values_handler);

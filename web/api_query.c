@@ -1,0 +1,306 @@
+/*
+ * api_query.c - /api/v1/query, /query_range, /query_exemplars,
+ * /format_query (Prometheus web/api/v1/api.go query, queryRange,
+ * queryExemplars, formatQuery).
+ *
+ * Parameter checks come first and in Prometheus's order, with its messages
+ * (all bad_data): time/start/end ("invalid parameter \"start\": cannot
+ * parse ..."), end before start, step <= 0, more than 11,000 points, timeout.
+ * Engine errors map to the API's types: parse errors are bad_data prefixed
+ * `invalid parameter "query": `; too many samples is execution (422); the
+ * deadline is timeout (503); cancellation canceled (499).
+ *
+ * A per-request `timeout` shorter than --query.timeout is enforced with a
+ * watchdog thread that trips the engine's cancel flag; its firing is then
+ * reported as a timeout, not a cancellation. Queries hold one of the
+ * --query.max-concurrency slots while they run.
+ */
+#include "web/web.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "lib/timeparse.h"
+
+/* ---- per-request timeout watchdog ---- */
+typedef struct watchdog {
+	pthread_t th;          /* the waiting thread */
+	pthread_mutex_t mu;    /* guards done */
+	pthread_cond_t cv;     /* signalled when the query finishes */
+	bool done;             /* query finished before the deadline */
+	bool fired;            /* deadline passed: cancel was set */
+	struct timespec until; /* CLOCK_REALTIME deadline */
+	promql_cancel *cancel; /* what to trip */
+} watchdog;
+
+static void *watchdog_run(void *arg)
+{
+	watchdog *wd = arg;
+	pthread_mutex_lock(&wd->mu);
+	int rc = 0;
+	while (!wd->done && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&wd->cv, &wd->mu, &wd->until);
+	if (!wd->done) {
+		wd->fired = true;
+		wd->cancel->canceled = 1;
+	}
+	pthread_mutex_unlock(&wd->mu);
+	return NULL;
+}
+
+static bool watchdog_start(watchdog *wd, promql_cancel *c, int64_t timeout_ns)
+{
+	memset(wd, 0, sizeof *wd);
+	wd->cancel = c;
+	pthread_mutex_init(&wd->mu, NULL);
+	pthread_cond_init(&wd->cv, NULL);
+	clock_gettime(CLOCK_REALTIME, &wd->until);
+	int64_t ns = wd->until.tv_nsec + timeout_ns % 1000000000;
+	wd->until.tv_sec += timeout_ns / 1000000000 + ns / 1000000000;
+	wd->until.tv_nsec = ns % 1000000000;
+	return pthread_create(&wd->th, NULL, watchdog_run, wd) == 0;
+}
+
+static void watchdog_stop(watchdog *wd)
+{
+	pthread_mutex_lock(&wd->mu);
+	wd->done = true;
+	pthread_cond_signal(&wd->cv);
+	pthread_mutex_unlock(&wd->mu);
+	pthread_join(wd->th, NULL);
+	pthread_mutex_destroy(&wd->mu);
+	pthread_cond_destroy(&wd->cv);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Parse `timeout`; 0 = none. Writes the error answer on failure. */
+static int timeout_param(const http_req *r, http_resp *w, int64_t *ns)
+{
+	const char *to = http_param_get(r, "timeout");
+	*ns = 0;
+	if (!to || !*to)
+		return 0;
+	err e;
+	if (timeparse_duration(to, ns, &e)) {
+		api_error(w, API_BAD_DATA, "invalid parameter \"timeout\": %s", e.msg);
+		return -1;
+	}
+	if (*ns <= 0)
+		*ns = 1; /* an expired context: the query times out at once */
+	return 0;
+}
+
+/* Map an engine failure to the API's answer. */
+static void query_error(http_resp *w, const promql_result *res, const err *e, bool timed_out)
+{
+	switch (timed_out ? PE_TIMEOUT : res->errtype) {
+	case PE_BAD_DATA:
+		api_error(w, API_BAD_DATA, "invalid parameter \"query\": %s", e->msg);
+		break;
+	case PE_TIMEOUT:
+		api_error(w, API_TIMEOUT, "%s", timed_out ? "query timed out in query execution" : e->msg);
+		break;
+	case PE_CANCELED:
+		api_error(w, API_CANCELED, "%s", e->msg);
+		break;
+	case PE_INTERNAL:
+		api_error(w, API_INTERNAL, "%s", e->msg);
+		break;
+	default:
+		api_error(w, API_EXECUTION, "%s", e->msg[0] ? e->msg : "query execution failed");
+		break;
+	}
+}
+
+/* Run an instant (step_ms == 0) or range query and answer it. */
+static void run_query(web_env *env, const http_req *r, http_resp *w, int64_t start, int64_t end, int64_t step_ms,
+		      int64_t timeout_ns)
+{
+	const char *q = http_param_get(r, "query");
+	promql_cancel cancel = {0};
+	watchdog wd;
+	bool use_wd = timeout_ns > 0 && (env->engine_opts.timeout_ms <= 0 || timeout_ns / 1000000 < env->engine_opts.timeout_ms);
+	promql_result res;
+	memset(&res, 0, sizeof res);
+	err e;
+	err_clear(&e);
+	web_query_slot_acquire(env);
+	if (use_wd && !watchdog_start(&wd, &cancel, timeout_ns))
+		use_wd = false;
+	double t0 = mono_s();
+	int rc = step_ms ? promql_query_range(env->engine, env->queryable, q ? q : "", start, end, step_ms, &cancel, &res, &e)
+			 : promql_query_instant(env->engine, env->queryable, q ? q : "", start, &cancel, &res, &e);
+	double took = mono_s() - t0;
+	bool timed_out = false;
+	if (use_wd) {
+		watchdog_stop(&wd);
+		timed_out = wd.fired && rc != 0;
+	}
+	web_query_slot_release(env);
+	if (rc) {
+		query_error(w, &res, &e, timed_out);
+		promql_result_free(&res);
+		return;
+	}
+	const char *st = http_param_get(r, "stats");
+	json_w j;
+	api_begin(w, &j);
+	json_result_write(&j, &res, st && *st, took);
+	api_end(&j, res.warnings, res.n_warnings, res.infos, res.n_infos);
+	promql_result_free(&res);
+}
+
+WEB_HANDLER(api_query_handler)
+{
+	int64_t t, timeout_ns;
+	if (api_param_time(r, w, "time", now_ms(), &t) || timeout_param(r, w, &timeout_ns))
+		return;
+	run_query(env, r, w, t, t, 0, timeout_ns);
+}
+
+/* A required time parameter (Prometheus parses "" and fails). */
+static int required_time(const http_req *r, http_resp *w, const char *name, int64_t *ms)
+{
+	const char *v = http_param_get(r, name);
+	err e;
+	if (timeparse_time(v ? v : "", ms, &e)) {
+		api_error(w, API_BAD_DATA, "invalid parameter \"%s\": %s", name, e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+WEB_HANDLER(api_query_range_handler)
+{
+	int64_t start, end, step_ns, timeout_ns;
+	err e;
+	if (required_time(r, w, "start", &start) || required_time(r, w, "end", &end))
+		return;
+	if (end < start) {
+		api_error(w, API_BAD_DATA, "invalid parameter \"end\": end timestamp must not be before start time");
+		return;
+	}
+	const char *step = http_param_get(r, "step");
+	if (timeparse_duration(step ? step : "", &step_ns, &e)) {
+		api_error(w, API_BAD_DATA, "invalid parameter \"step\": %s", e.msg);
+		return;
+	}
+	if (step_ns <= 0) {
+		api_error(w, API_BAD_DATA, "invalid parameter \"step\": zero or negative query resolution step widths are "
+					   "not accepted. Try a positive integer");
+		return;
+	}
+	/* (end-start)/step in Go's Duration arithmetic, in ns */
+	__int128 span_ns = (__int128)(end - start) * 1000000;
+	if (span_ns / step_ns > 11000) {
+		api_error(w, API_BAD_DATA, "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing "
+					   "the query resolution (?step=XX)");
+		return;
+	}
+	if (timeout_param(r, w, &timeout_ns))
+		return;
+	int64_t step_ms = step_ns / 1000000;
+	if (step_ms <= 0)
+		step_ms = 1; /* sub-millisecond step over a zero-width range */
+	run_query(env, r, w, start, end, step_ms, timeout_ns);
+}
+
+static bool has_selector(const node *n)
+{
+	if (!n)
+		return false;
+	switch (n->kind) {
+	case NODE_VECTOR_SELECTOR:
+		return true;
+	case NODE_MATRIX_SELECTOR:
+		return has_selector(n->ms.vs);
+	case NODE_SUBQUERY:
+		return has_selector(n->sq.expr);
+	case NODE_PAREN:
+	case NODE_STEP_INVARIANT:
+		return has_selector(n->paren.expr);
+	case NODE_UNARY:
+		return has_selector(n->unary.expr);
+	case NODE_BINARY:
+		return has_selector(n->binary.lhs) || has_selector(n->binary.rhs);
+	case NODE_AGGREGATE:
+		return has_selector(n->agg.expr) || has_selector(n->agg.param);
+	case NODE_CALL:
+		for (size_t i = 0; i < n->call.n_args; i++)
+			if (has_selector(n->call.args[i]))
+				return true;
+		return false;
+	default:
+		return false;
+	}
+}
+
+WEB_HANDLER(api_query_exemplars_handler)
+{
+	(void)env;
+	int64_t start, end;
+	if (api_param_time(r, w, "start", TIME_API_MIN_MS, &start) || api_param_time(r, w, "end", TIME_API_MAX_MS, &end))
+		return;
+	if (end < start) {
+		api_error(w, API_BAD_DATA, "end timestamp must not be before start timestamp");
+		return;
+	}
+	const char *q = http_param_get(r, "query");
+	promql_expr x;
+	err e;
+	err_clear(&e);
+	if (promql_parse(q ? q : "", &x, &e)) {
+		api_error(w, API_BAD_DATA, "%s", e.msg);
+		promql_expr_free(&x);
+		return;
+	}
+	bool sel = has_selector(x.root);
+	promql_expr_free(&x);
+	json_w j;
+	api_begin(w, &j);
+	/* flint keeps no exemplars: [] (null when the query selects nothing, as Prometheus) */
+	if (sel) {
+		json_arr_open(&j);
+		json_arr_close(&j);
+	} else {
+		json_null(&j);
+	}
+	api_end(&j, NULL, 0, NULL, 0);
+}
+
+WEB_HANDLER(api_format_query_handler)
+{
+	(void)env;
+	const char *q = http_param_get(r, "query");
+	promql_expr x;
+	err e;
+	err_clear(&e);
+	if (promql_parse(q ? q : "", &x, &e)) {
+		api_error(w, API_BAD_DATA, "invalid parameter \"query\": %s", e.msg);
+		promql_expr_free(&x);
+		return;
+	}
+	buf b;
+	buf_init(&b);
+	promql_print(&b, x.root);
+	json_w j;
+	api_begin(w, &j);
+	json_strn(&j, b.len ? (const char *)b.p : "", b.len);
+	api_end(&j, NULL, 0, NULL, 0);
+	buf_reset(&b);
+	promql_expr_free(&x);
+}
