@@ -36,8 +36,10 @@ typedef struct chunk_meta {
 
 /* Open and mmap path. */
 index_reader *index_open(const char *path, err *e);
-/* Read an index held in memory (borrowed until index_close; for fuzzing). */
-index_reader *index_open_mem(const uint8_t *p, size_t len, const char *name, err *e);
+/* Read an index held in memory (borrowed until index_close). verify_crc
+ * false skips the CRC checks so fuzzing reaches the decoders; bounds are
+ * checked either way. */
+index_reader *index_open_mem(const uint8_t *p, size_t len, const char *name, bool verify_crc, err *e);
 void index_close(index_reader *r);
 
 /* Sorted label names of all series (borrowed until close). */
