@@ -3,6 +3,7 @@
  * Mirrors model/labels/labels_common.go and labels.go (the slice variant).
  */
 #include "tsdb/labels.h"
+#include "lib/fmtfloat.h"
 
 #include <stdlib.h>
 #define XXH_STATIC_LINKING_ONLY
@@ -120,16 +121,8 @@ void labels_format(buf *b, labels ls)
 		if (i)
 			buf_put_str(b, ", ");
 		buf_put_str(b, ls.v[i].name);
-		buf_put_str(b, "=\"");
-		for (const char *p = ls.v[i].value; *p; p++) {
-			switch (*p) {
-			case '"': buf_put_str(b, "\\\""); break;
-			case '\\': buf_put_str(b, "\\\\"); break;
-			case '\n': buf_put_str(b, "\\n"); break;
-			default: buf_put_byte(b, (uint8_t)*p);
-			}
-		}
-		buf_put_byte(b, '"');
+		buf_put_byte(b, '=');
+		fmt_go_quote(b, ls.v[i].value, strlen(ls.v[i].value)); /* strconv.Quote */
 	}
 	buf_put_byte(b, '}');
 }

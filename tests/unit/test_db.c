@@ -1,0 +1,408 @@
+/* test_db.c - tsdb/db.c: persistence through the WAL, the lock, read-only
+ * opens, damaged WAL segments, and a crash test (SIGKILL at random moments,
+ * every acknowledged commit must survive, no commit may be half there). */
+#include "tsdb/db.h"
+#include "lib/log.h"
+#include "tests/unit/test.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define K 8 /* series per batch */
+
+static db *open_db(const char *dir, bool ro)
+{
+	db_opts o;
+	db_opts_default(&o);
+	o.read_only = ro;
+	err e;
+	err_clear(&e);
+	db *d = db_open(dir, &o, &e);
+	if (!d)
+		test_fail(__FILE__, __LINE__, "db_open %s: %s", dir, e.msg);
+	return d;
+}
+
+/* Batch b: value b in each of K series `crash{s="i"}` at t = b * 1000. */
+static int commit_batch(db *d, int64_t b, err *e)
+{
+	appender *a = db_appender(d);
+	if (!a)
+		return err_set(e, FL_ENOMEM, "no appender");
+	for (int i = 0; i < K; i++) {
+		char s[8];
+		snprintf(s, sizeof s, "%d", i);
+		label lv[2] = {{"__name__", "crash"}, {"s", s}};
+		series_ref ref;
+		int rc = appender_append(a, 0, (labels){lv, 2}, b * 1000, (double)b, &ref, e);
+		if (rc) {
+			appender_rollback(a);
+			return rc;
+		}
+	}
+	return appender_commit(a, e);
+}
+
+/* Counts of samples per batch number in [0, n); fails on any sample that
+ * is not a batch sample (t != v * 1000 or v out of range). */
+static void count_batches(db *d, int *counts, int64_t n)
+{
+	memset(counts, 0, sizeof *counts * (size_t)n);
+	err e;
+	err_clear(&e);
+	querier *q = queryable_querier(db_queryable(d), INT64_MIN, INT64_MAX, &e);
+	if (!q)
+		test_fail(__FILE__, __LINE__, "querier: %s", e.msg);
+	matcher m;
+	ASSERT_EQ(matcher_init(&m, MATCH_EQ, "__name__", "crash", &e), 0);
+	select_hints h = {.start_ms = INT64_MIN, .end_ms = INT64_MAX};
+	series_set *ss = querier_select(q, true, &h, &m, 1);
+	sample_iter *it = NULL;
+	while (series_set_next(ss)) {
+		it = series_set_iter(ss, it);
+		while (sample_iter_next(it) == VAL_FLOAT) {
+			int64_t t;
+			double v;
+			sample_iter_at(it, &t, &v);
+			if (!(v >= 0 && v < (double)n && t == (int64_t)v * 1000))
+				test_fail(__FILE__, __LINE__, "stray sample t=%" PRId64 " v=%g", t, v);
+			counts[(int64_t)v]++;
+		}
+		ASSERT_EQ(sample_iter_err(it, &e), 0);
+	}
+	ASSERT_EQ(series_set_err(ss, &e), 0);
+	sample_iter_close(it);
+	series_set_close(ss);
+	querier_close(q);
+	matcher_reset(&m);
+}
+
+static void reopen_keeps_samples(void)
+{
+	const char *dir = test_tmpdir();
+	log_set_level(LOG_ERROR);
+	db *d = open_db(dir, false);
+	err e;
+	for (int64_t b = 0; b < 50; b++)
+		ASSERT_EQ(commit_batch(d, b, &e), 0);
+	db_close(d);
+	d = open_db(dir, false);
+	int counts[60];
+	count_batches(d, counts, 60);
+	for (int b = 0; b < 60; b++)
+		ASSERT_EQ(counts[b], b < 50 ? K : 0);
+	db_stats st;
+	db_get_stats(d, &st);
+	ASSERT_EQ(st.head_series, K);
+	ASSERT_EQ(st.wal_corruptions, 0);
+	ASSERT_EQ(st.blocks_loaded, 0);
+	/* more data after a restart lands in the new segment and survives too */
+	for (int64_t b = 50; b < 60; b++)
+		ASSERT_EQ(commit_batch(d, b, &e), 0);
+	db_close(d);
+	d = open_db(dir, true);
+	count_batches(d, counts, 60);
+	for (int b = 0; b < 60; b++)
+		ASSERT_EQ(counts[b], K);
+	db_close(d);
+}
+
+static void stale_marker_bits_survive(void)
+{
+	const char *dir = test_tmpdir();
+	log_set_level(LOG_ERROR);
+	db *d = open_db(dir, false);
+	err e;
+	appender *a = db_appender(d);
+	label lv[1] = {{"__name__", "stale_me"}};
+	series_ref ref;
+	ASSERT_EQ(appender_append(a, 0, (labels){lv, 1}, 1000, 1.5, &ref, &e), 0);
+	ASSERT_EQ(appender_append(a, ref, (labels){lv, 1}, 2000, stale_nan(), &ref, &e), 0);
+	ASSERT_EQ(appender_commit(a, &e), 0);
+	db_close(d);
+	d = open_db(dir, true);
+	querier *q = queryable_querier(db_queryable(d), 0, 10000, &e);
+	matcher m;
+	ASSERT_EQ(matcher_init(&m, MATCH_EQ, "__name__", "stale_me", &e), 0);
+	series_set *ss = querier_select(q, true, NULL, &m, 1);
+	ASSERT(series_set_next(ss));
+	sample_iter *it = series_set_iter(ss, NULL);
+	int64_t t;
+	double v;
+	ASSERT_EQ(sample_iter_next(it), VAL_FLOAT);
+	sample_iter_at(it, &t, &v);
+	ASSERT_EQ(t, 1000);
+	ASSERT_DBL_EQ(v, 1.5);
+	ASSERT_EQ(sample_iter_next(it), VAL_FLOAT);
+	sample_iter_at(it, &t, &v);
+	ASSERT_EQ(t, 2000);
+	ASSERT(is_stale_nan(v));
+	ASSERT_EQ(sample_iter_next(it), VAL_NONE);
+	sample_iter_close(it);
+	ASSERT(!series_set_next(ss));
+	series_set_close(ss);
+	querier_close(q);
+	matcher_reset(&m);
+	db_close(d);
+}
+
+static void lock_excludes_second_writer(void)
+{
+	const char *dir = test_tmpdir();
+	log_set_level(LOG_ERROR);
+	db *d = open_db(dir, false);
+	db_opts o;
+	db_opts_default(&o);
+	err e;
+	err_clear(&e);
+	ASSERT(db_open(dir, &o, &e) == NULL);
+	ASSERT_EQ(e.code, FL_EUNAVAILABLE);
+	ASSERT(strstr(e.msg, "lock DB directory") != NULL);
+	db *ro = open_db(dir, true); /* read-only takes no lock */
+	db_close(ro);
+	db_close(d);
+	d = open_db(dir, false); /* released by close */
+	db_close(d);
+}
+
+static void read_only_writes_nothing(void)
+{
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s/none", test_tmpdir());
+	db_opts o;
+	db_opts_default(&o);
+	o.read_only = true;
+	err e;
+	err_clear(&e);
+	log_set_level(LOG_ERROR);
+	db *d = db_open(dir, &o, &e);
+	/* a missing directory is an error read-only, and is not created */
+	ASSERT(d == NULL);
+	ASSERT(e.msg[0] != 0);
+	struct stat st;
+	ASSERT(stat(dir, &st) != 0);
+	ASSERT_EQ(mkdir(dir, 0777), 0);
+	d = open_db(dir, true);
+	db_close(d);
+	char p[600];
+	snprintf(p, sizeof p, "%s/lock", dir);
+	ASSERT(stat(p, &st) != 0);
+	snprintf(p, sizeof p, "%s/wal", dir);
+	ASSERT(stat(p, &st) != 0);
+}
+
+/* ---- damaged segments ---- */
+
+#define NB 4000 /* batches written before the damage */
+
+/* Write NB batches into a fresh db; ends[b] = segment size after batch b. */
+static void write_batches(const char *dir, int64_t *ends)
+{
+	log_set_level(LOG_ERROR);
+	db *d = open_db(dir, false);
+	char seg[600];
+	snprintf(seg, sizeof seg, "%s/wal/00000000", dir);
+	err e;
+	for (int64_t b = 0; b < NB; b++) {
+		ASSERT_EQ(commit_batch(d, b, &e), 0);
+		struct stat st;
+		ASSERT_EQ(stat(seg, &st), 0);
+		ends[b] = st.st_size;
+	}
+	db_close(d);
+	if (ends[NB - 1] <= 3 * 32768) /* the damage cases need 3+ pages */
+		test_fail(__FILE__, __LINE__, "only %" PRId64 " WAL bytes", ends[NB - 1]);
+}
+
+static void damage(const char *dir, int64_t off, const void *bytes, size_t n)
+{
+	char seg[600];
+	snprintf(seg, sizeof seg, "%s/wal/00000000", dir);
+	FILE *f = fopen(seg, "r+b");
+	ASSERT(f != NULL);
+	ASSERT_EQ(fseek(f, (long)off, SEEK_SET), 0);
+	ASSERT_EQ(fwrite(bytes, 1, n, f), n);
+	fclose(f);
+}
+
+/* Reopen (read-only first, then read-write which repairs, then again):
+ * every batch that ended at or before `off` is there, each batch is all or
+ * nothing, batches form a prefix, and the damage was counted once. */
+static void check_after_damage(const char *dir, const int64_t *ends, int64_t off, bool counted)
+{
+	static int counts[NB + 10];
+	for (int pass = 0; pass < 3; pass++) {
+		db *d = open_db(dir, pass == 0);
+		count_batches(d, counts, NB + 10);
+		bool gap = false;
+		for (int b = 0; b < NB + 10; b++) {
+			if (counts[b] != 0 && counts[b] != K)
+				test_fail(__FILE__, __LINE__, "pass %d: batch %d half there (%d of %d)", pass, b, counts[b], K);
+			if (b < NB && ends[b] <= off && counts[b] != K)
+				test_fail(__FILE__, __LINE__, "pass %d: batch %d (ends %" PRId64 " <= damage %" PRId64 ") lost",
+					  pass, b, ends[b], off);
+			if (b < NB && counts[b] && gap)
+				test_fail(__FILE__, __LINE__, "pass %d: batch %d after a missing one", pass, b);
+			if (!counts[b])
+				gap = true;
+		}
+		ASSERT_EQ(counts[NB + 5], pass == 2 ? K : 0);
+		db_stats st;
+		db_get_stats(d, &st);
+		/* pass 0 (read-only) and pass 1 see the damage; pass 2 sees the repaired WAL */
+		if (counted)
+			ASSERT_EQ(st.wal_corruptions, pass < 2 ? 1 : 0);
+		if (pass == 1) {
+			err e;
+			ASSERT_EQ(commit_batch(d, NB + 5, &e), 0); /* writable after repair */
+		}
+		db_close(d);
+	}
+}
+
+static void damage_flipped_byte(void)
+{
+	const char *dir = test_tmpdir();
+	static int64_t ends[NB];
+	write_batches(dir, ends);
+	int64_t off = (ends[299] + ends[300]) / 2;
+	uint8_t c;
+	char seg[600];
+	snprintf(seg, sizeof seg, "%s/wal/00000000", dir);
+	FILE *f = fopen(seg, "rb");
+	ASSERT(f && fseek(f, (long)off, SEEK_SET) == 0 && fread(&c, 1, 1, f) == 1);
+	fclose(f);
+	c ^= 0x5a;
+	damage(dir, off, &c, 1);
+	check_after_damage(dir, ends, off, true);
+}
+
+static void damage_zeroed_page(void)
+{
+	const char *dir = test_tmpdir();
+	static int64_t ends[NB];
+	write_batches(dir, ends);
+	static uint8_t zeros[32768];
+	damage(dir, 32768, zeros, sizeof zeros);
+	check_after_damage(dir, ends, 32768, true);
+}
+
+static void damage_garbage(void)
+{
+	const char *dir = test_tmpdir();
+	static int64_t ends[NB];
+	write_batches(dir, ends);
+	uint8_t junk[300];
+	srand(7);
+	for (size_t i = 0; i < sizeof junk; i++)
+		junk[i] = (uint8_t)rand();
+	int64_t off = ends[100] + 3;
+	damage(dir, off, junk, sizeof junk);
+	check_after_damage(dir, ends, off, true);
+}
+
+static void damage_half_last_record(void)
+{
+	const char *dir = test_tmpdir();
+	static int64_t ends[NB];
+	write_batches(dir, ends);
+	char seg[600];
+	snprintf(seg, sizeof seg, "%s/wal/00000000", dir);
+	int64_t off = ends[NB - 2] + (ends[NB - 1] - ends[NB - 2]) / 2;
+	ASSERT_EQ(truncate(seg, off), 0);
+	check_after_damage(dir, ends, off, true);
+	/* only the last batch was lost */
+	db *d = open_db(dir, true);
+	static int counts[NB + 10];
+	count_batches(d, counts, NB + 10);
+	ASSERT_EQ(counts[NB - 2], K);
+	ASSERT_EQ(counts[NB - 1], 0);
+	db_close(d);
+}
+
+/* ---- crash test ---- */
+
+#define ROUNDS 25
+#define PER_ROUND 10000 /* batch numbers reserved per round */
+
+static void crash_child(const char *dir, int fd, int64_t first)
+{
+	db_opts o;
+	db_opts_default(&o);
+	err e;
+	db *d = db_open(dir, &o, &e);
+	if (!d)
+		_exit(3);
+	for (int64_t b = first; b < first + PER_ROUND; b++) {
+		if (commit_batch(d, b, &e))
+			_exit(4);
+		if (write(fd, &b, sizeof b) != sizeof b)
+			_exit(5);
+	}
+	_exit(0);
+}
+
+static void crash_sigkill(void)
+{
+	const char *dir = test_tmpdir();
+	log_set_level(LOG_ERROR);
+	int64_t n_batches = (int64_t)ROUNDS * PER_ROUND;
+	int *counts = calloc((size_t)n_batches, sizeof *counts);
+	char *acked = calloc((size_t)n_batches, 1);
+	ASSERT(counts && acked);
+	srand((unsigned)time(NULL));
+	int64_t total_acked = 0;
+	for (int round = 0; round < ROUNDS; round++) {
+		int p[2];
+		ASSERT_EQ(pipe(p), 0);
+		pid_t pid = fork();
+		ASSERT(pid >= 0);
+		if (pid == 0) {
+			close(p[0]);
+			crash_child(dir, p[1], (int64_t)round * PER_ROUND);
+		}
+		close(p[1]);
+		usleep((useconds_t)(1000 + rand() % 60000));
+		kill(pid, SIGKILL);
+		int st;
+		ASSERT_EQ(waitpid(pid, &st, 0), pid);
+		if (WIFEXITED(st))
+			test_fail(__FILE__, __LINE__, "round %d: child exited with %d", round, WEXITSTATUS(st));
+		int64_t b;
+		while (read(p[0], &b, sizeof b) == sizeof b) {
+			ASSERT(b >= 0 && b < n_batches);
+			acked[b] = 1;
+			total_acked++;
+		}
+		close(p[0]);
+		db *d = open_db(dir, round % 2 == 0);
+		count_batches(d, counts, n_batches);
+		db_close(d);
+		for (int64_t i = 0; i < n_batches; i++) {
+			if (counts[i] != 0 && counts[i] != K)
+				test_fail(__FILE__, __LINE__, "round %d: batch %" PRId64 " half there (%d of %d)", round, i, counts[i], K);
+			if (acked[i] && counts[i] != K)
+				test_fail(__FILE__, __LINE__, "round %d: acknowledged batch %" PRId64 " lost", round, i);
+		}
+	}
+	ASSERT(total_acked > 0);
+	free(counts);
+	free(acked);
+}
+
+const struct test tests_db[] = {
+	{"reopen_keeps_samples", reopen_keeps_samples},
+	{"stale_marker_bits_survive", stale_marker_bits_survive},
+	{"lock_excludes_second_writer", lock_excludes_second_writer},
+	{"read_only_writes_nothing", read_only_writes_nothing},
+	{"damage_flipped_byte", damage_flipped_byte},
+	{"damage_zeroed_page", damage_zeroed_page},
+	{"damage_garbage", damage_garbage},
+	{"damage_half_last_record", damage_half_last_record},
+	{"crash_sigkill", crash_sigkill},
+	{NULL, NULL},
+};
