@@ -17,11 +17,17 @@
 #include "tsdb/wal.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "tsdb/record.h"
 
 /* "checkpoint.NNNNNNNN" (digits only) -> index; false for anything else. */
 static bool checkpoint_index(const char *name, int *idx)
@@ -79,18 +85,22 @@ static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *
 	return remove(p);
 }
 
-int wal_checkpoint_delete_before(const char *dir, int max_index, err *e)
+/* Delete checkpoints with index < max_index (none when tmp_only) and every .tmp one. */
+static int remove_checkpoints(const char *dir, int max_index, bool tmp_only, err *e)
 {
 	DIR *d = opendir(dir);
 	if (!d)
 		return err_set(e, FL_EIO, "wal: delete checkpoints: open %s: %s", dir, strerror(errno));
 	struct dirent *de;
 	int rc = 0;
-	size_t pl = strlen(WAL_CHECKPOINT_PREFIX);
+	size_t pl = strlen(WAL_CHECKPOINT_PREFIX), nl;
 	while ((de = readdir(d)) && rc == 0) {
 		int idx;
-		bool tmp = strncmp(de->d_name, WAL_CHECKPOINT_PREFIX, pl) == 0 && strstr(de->d_name, ".tmp");
-		if (!tmp && !(checkpoint_index(de->d_name, &idx) && idx < max_index))
+		nl = strlen(de->d_name);
+		bool tmp = strncmp(de->d_name, WAL_CHECKPOINT_PREFIX, pl) == 0 && nl > 4 &&
+			   strcmp(de->d_name + nl - 4, ".tmp") == 0;
+		bool old = !tmp_only && checkpoint_index(de->d_name, &idx) && idx < max_index;
+		if (!tmp && !old)
 			continue;
 		char path[4096];
 		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
@@ -99,6 +109,11 @@ int wal_checkpoint_delete_before(const char *dir, int max_index, err *e)
 	}
 	closedir(d);
 	return rc;
+}
+
+int wal_checkpoint_delete_before(const char *dir, int max_index, err *e)
+{
+	return remove_checkpoints(dir, max_index, false, e);
 }
 
 int wal_replay_plan_make(const char *dir, wal_replay_plan *p, err *e)
@@ -125,4 +140,307 @@ int wal_replay_plan_make(const char *dir, wal_replay_plan *p, err *e)
 	if (last >= p->first && last >= 0)
 		p->ranges[p->n_ranges++] = (wal_segment_range){dir, p->first, p->last};
 	return 0;
+}
+
+/* ---- writing a checkpoint ---- */
+
+typedef struct cp_state {
+	wal *out;                     /* writer on checkpoint.N.tmp */
+	bool (*keep)(void *, uint64_t); /* caller's series filter */
+	void *ctx;
+	int64_t mint;                 /* drop timed entries below */
+	arena a;                      /* decoded records, reset per record */
+	buf batch;                    /* encoded records waiting for one wal_log */
+	size_t *starts;               /* start offset of each record in batch */
+	size_t n_starts, cap_starts;
+	record_metadata *meta;        /* kept metadata entries, in WAL order */
+	size_t n_meta, cap_meta;
+	arena meta_strings;           /* their unit/help strings */
+	wal_checkpoint_stats *st;
+} cp_state;
+
+static bool grow(void **p, size_t *cap, size_t n, size_t sz)
+{
+	if (n < *cap)
+		return true;
+	size_t nc = *cap ? *cap * 2 : 64;
+	void *np = fl_realloc(*p, nc * sz);
+	if (!np)
+		return false;
+	*p = np;
+	*cap = nc;
+	return true;
+}
+
+static int cp_flush(cp_state *c, err *e)
+{
+	if (c->n_starts == 0)
+		return 0;
+	if (c->batch.oom)
+		return err_set(e, FL_ENOMEM, "wal: checkpoint: out of memory");
+	slice *recs = fl_malloc(c->n_starts * sizeof *recs);
+	if (!recs)
+		return err_set(e, FL_ENOMEM, "wal: checkpoint: out of memory");
+	for (size_t i = 0; i < c->n_starts; i++) {
+		size_t end = i + 1 < c->n_starts ? c->starts[i + 1] : c->batch.len;
+		recs[i] = (slice){(const char *)c->batch.p + c->starts[i], end - c->starts[i]};
+	}
+	int rc = wal_log(c->out, recs, c->n_starts, e);
+	fl_free(recs);
+	buf_clear(&c->batch);
+	c->n_starts = 0;
+	return rc;
+}
+
+/* Keep the kept metadata entries (strings copied) for the final record. */
+static int cp_metadata(cp_state *c, record_metadata *m, size_t n, err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		c->st->total_metadata++;
+		if (!c->keep(c->ctx, m[i].ref))
+			continue;
+		if (!grow((void **)&c->meta, &c->cap_meta, c->n_meta, sizeof *c->meta))
+			return err_set(e, FL_ENOMEM, "wal: checkpoint: out of memory");
+		record_metadata *d = &c->meta[c->n_meta++];
+		*d = m[i];
+		d->unit = arena_strdup(&c->meta_strings, m[i].unit);
+		d->help = arena_strdup(&c->meta_strings, m[i].help);
+		if (!d->unit || !d->help)
+			return err_set(e, FL_ENOMEM, "wal: checkpoint: out of memory");
+	}
+	return 0;
+}
+
+/* Filter one record's entries in place and re-encode what is left into batch. */
+static int cp_filter(cp_state *c, const uint8_t *rec, size_t len, err *e)
+{
+	size_t n, k = 0;
+	int rc = 0;
+	buf *b = &c->batch;
+	switch (record_type(rec, len)) {
+	case RECORD_SERIES: {
+		record_series *v;
+		if ((rc = record_decode_series(rec, len, &c->a, &v, &n, e)))
+			break;
+		for (size_t i = 0; i < n; i++)
+			if (c->keep(c->ctx, v[i].ref))
+				v[k++] = v[i];
+		c->st->total_series += (int64_t)n;
+		c->st->dropped_series += (int64_t)(n - k);
+		if (k)
+			record_encode_series(b, v, k);
+		break;
+	}
+	case RECORD_SAMPLES: {
+		record_sample *v;
+		if ((rc = record_decode_samples(rec, len, &c->a, &v, &n, e)))
+			break;
+		for (size_t i = 0; i < n; i++)
+			if (v[i].t >= c->mint)
+				v[k++] = v[i];
+		c->st->total_samples += (int64_t)n;
+		c->st->dropped_samples += (int64_t)(n - k);
+		if (k)
+			record_encode_samples(b, v, k);
+		break;
+	}
+	case RECORD_TOMBSTONES: {
+		record_tombstone *v;
+		if ((rc = record_decode_tombstones(rec, len, &c->a, &v, &n, e)))
+			break;
+		for (size_t i = 0; i < n; i++)
+			if (v[i].maxt >= c->mint)
+				v[k++] = v[i];
+		c->st->total_tombstones += (int64_t)n;
+		c->st->dropped_tombstones += (int64_t)(n - k);
+		if (k)
+			record_encode_tombstones(b, v, k);
+		break;
+	}
+	case RECORD_EXEMPLARS: {
+		record_exemplar *v;
+		if ((rc = record_decode_exemplars(rec, len, &c->a, &v, &n, e)))
+			break;
+		for (size_t i = 0; i < n; i++)
+			if (v[i].t >= c->mint)
+				v[k++] = v[i];
+		c->st->total_exemplars += (int64_t)n;
+		c->st->dropped_exemplars += (int64_t)(n - k);
+		if (k)
+			record_encode_exemplars(b, v, k);
+		break;
+	}
+	case RECORD_METADATA: {
+		record_metadata *v;
+		if ((rc = record_decode_metadata(rec, len, &c->a, &v, &n, e)) == 0)
+			rc = cp_metadata(c, v, n, e);
+		break;
+	}
+	case RECORD_HISTOGRAM_SAMPLES:
+	case RECORD_FLOAT_HISTOGRAM_SAMPLES:
+	case RECORD_CUSTOM_BUCKETS_HISTOGRAM_SAMPLES:
+	case RECORD_CUSTOM_BUCKETS_FLOAT_HISTOGRAM_SAMPLES:
+		c->st->histogram_records++;
+		buf_put(b, rec, len);
+		break;
+	default: /* mmap markers (a WBL record) and unknown types are dropped */
+		break;
+	}
+	return rc;
+}
+
+typedef struct meta_key {
+	uint64_t ref; /* series */
+	size_t seq;   /* position in WAL order */
+} meta_key;
+
+static int cmp_meta_key(const void *x, const void *y)
+{
+	const meta_key *a = x, *b = y;
+	if (a->ref != b->ref)
+		return a->ref < b->ref ? -1 : 1;
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* Log one metadata record with the latest entry of each kept series. */
+static int cp_flush_metadata(cp_state *c, err *e)
+{
+	if (c->n_meta == 0)
+		return 0;
+	meta_key *keys = fl_malloc(c->n_meta * sizeof *keys);
+	record_metadata *latest = fl_malloc(c->n_meta * sizeof *latest);
+	int rc = 0;
+	if (!keys || !latest) {
+		rc = err_set(e, FL_ENOMEM, "wal: checkpoint: out of memory");
+	} else {
+		for (size_t i = 0; i < c->n_meta; i++)
+			keys[i] = (meta_key){c->meta[i].ref, i};
+		qsort(keys, c->n_meta, sizeof *keys, cmp_meta_key);
+		size_t k = 0;
+		for (size_t i = 0; i < c->n_meta; i++)
+			if (i + 1 == c->n_meta || keys[i + 1].ref != keys[i].ref)
+				latest[k++] = c->meta[keys[i].seq];
+		c->st->dropped_metadata += c->st->total_metadata - (int64_t)k;
+		buf_clear(&c->batch);
+		record_encode_metadata(&c->batch, latest, k);
+		rc = c->batch.oom ? err_set(e, FL_ENOMEM, "wal: checkpoint: out of memory")
+				  : wal_log1(c->out, c->batch.p, c->batch.len, e);
+	}
+	fl_free(keys);
+	fl_free(latest);
+	return rc;
+}
+
+/* Read every record of r into the checkpoint writer. */
+static int cp_copy(cp_state *c, wal_reader *r, err *e)
+{
+	const uint8_t *rec;
+	size_t len;
+	int rc;
+	while ((rc = wal_reader_next(r, &rec, &len, e)) == 1) {
+		size_t start = c->batch.len;
+		rc = cp_filter(c, rec, len, e);
+		arena_reset(&c->a);
+		if (rc) {
+			err_wrap(e, "wal: checkpoint: segment %08d offset %lld", wal_reader_segment(r),
+				 (long long)wal_reader_offset(r));
+			return rc;
+		}
+		if (c->batch.len == start)
+			continue; /* everything dropped */
+		if (!grow((void **)&c->starts, &c->cap_starts, c->n_starts, sizeof *c->starts))
+			return err_set(e, FL_ENOMEM, "wal: checkpoint: out of memory");
+		c->starts[c->n_starts++] = start;
+		if (c->batch.len > (1 << 20) && (rc = cp_flush(c, e)))
+			return rc;
+	}
+	if (rc < 0) {
+		err_wrap(e, "wal: checkpoint: read segments");
+		return rc;
+	}
+	if ((rc = cp_flush(c, e)))
+		return rc;
+	return cp_flush_metadata(c, e);
+}
+
+static int sync_dir(const char *dir, err *e)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0 || fsync(fd) != 0) {
+		int en = errno;
+		if (fd >= 0)
+			close(fd);
+		return err_set(e, FL_EIO, "wal: checkpoint: sync %s: %s", dir, strerror(en));
+	}
+	close(fd);
+	return 0;
+}
+
+/* The previous checkpoint and segments from..to, as upstream selects them. */
+static wal_reader *cp_open_source(const char *dir, int from, int to, char *prev, size_t cap, err *e)
+{
+	int idx;
+	int rc = wal_checkpoint_last(dir, prev, cap, &idx, e);
+	if (rc && rc != FL_ENOTFOUND)
+		return NULL;
+	wal_segment_range g[2];
+	size_t n = 0;
+	if (rc == 0) {
+		if (from > idx + 1) {
+			err_set(e, FL_EINVAL, "wal: checkpoint: unexpected gap to last checkpoint: expected %d, requested %d",
+				idx + 1, from);
+			return NULL;
+		}
+		from = idx + 1; /* segments below the checkpoint should not exist */
+		g[n++] = (wal_segment_range){prev, -1, -1};
+	}
+	err_clear(e);
+	g[n++] = (wal_segment_range){dir, from, to};
+	return wal_reader_open(g, n, e);
+}
+
+int wal_checkpoint_create(const char *dir, int from, int to, bool (*keep)(void *ctx, uint64_t ref), void *ctx,
+			  int64_t mint, bool compress, wal_checkpoint_stats *st, err *e)
+{
+	wal_checkpoint_stats dummy;
+	if (!st)
+		st = &dummy;
+	memset(st, 0, sizeof *st);
+	char prev[4096], cpdir[4096], tmp[4200];
+	wal_reader *r = cp_open_source(dir, from, to, prev, sizeof prev, e);
+	if (!r)
+		return e ? e->code : FL_EIO;
+	int rc = remove_checkpoints(dir, 0, true, e);
+	snprintf(cpdir, sizeof cpdir, "%s/" WAL_CHECKPOINT_PREFIX "%08d", dir, to);
+	snprintf(tmp, sizeof tmp, "%s.tmp", cpdir);
+	cp_state c = {.keep = keep, .ctx = ctx, .mint = mint, .st = st};
+	arena_init(&c.a);
+	arena_init(&c.meta_strings);
+	buf_init(&c.batch);
+	wal_opts o = {.compress = compress};
+	if (rc == 0 && !(c.out = wal_open(tmp, &o, e)))
+		rc = e ? e->code : FL_EIO;
+	if (rc == 0)
+		rc = cp_copy(&c, r, e);
+	wal_reader_close(r);
+	int rc2 = wal_close(c.out, rc ? NULL : e);
+	if (rc == 0)
+		rc = rc2;
+	if (rc == 0)
+		rc = sync_dir(tmp, e);
+	if (rc == 0) {
+		nftw(cpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); /* replace an existing one */
+		if (rename(tmp, cpdir) != 0)
+			rc = err_set(e, FL_EIO, "wal: checkpoint: rename %s: %s", tmp, strerror(errno));
+		else
+			rc = sync_dir(dir, e);
+	}
+	if (rc)
+		nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	arena_reset(&c.a);
+	arena_reset(&c.meta_strings);
+	buf_reset(&c.batch);
+	fl_free(c.starts);
+	fl_free(c.meta);
+	return rc;
 }

@@ -159,6 +159,32 @@ int wal_checkpoint_last(const char *dir, char *path, size_t cap, int *index, err
 /* Delete checkpoints with an index < max_index (and stale .tmp ones). */
 int wal_checkpoint_delete_before(const char *dir, int max_index, err *e);
 
+/* Counts of a checkpoint run (Prometheus CheckpointStats). */
+typedef struct wal_checkpoint_stats {
+	int64_t total_series, dropped_series;         /* series entries read / not kept */
+	int64_t total_samples, dropped_samples;       /* float samples read / below mint */
+	int64_t total_tombstones, dropped_tombstones; /* tombstones read / ending below mint */
+	int64_t total_exemplars, dropped_exemplars;   /* exemplars read / below mint */
+	int64_t total_metadata, dropped_metadata;     /* metadata read / superseded or not kept */
+	int64_t histogram_records;                    /* histogram records copied as they are */
+} wal_checkpoint_stats;
+
+/*
+ * Prometheus's wlog.Checkpoint: compact the last checkpoint (if any) and
+ * segments from..to of dir into dir/checkpoint.<to>, keeping the series
+ * for which keep(ctx, ref) is true, samples, exemplars and tombstones
+ * with time >= mint, and the latest metadata of each kept series.
+ * Histogram records (flint cannot filter them yet) are copied unchanged;
+ * unknown record types are dropped, as upstream does. Written into
+ * checkpoint.<to>.tmp with the WAL writer, fsynced, then renamed. A
+ * corruption in what it reads fails the checkpoint (FL_ECORRUPT): the
+ * head could not know which series were lost.
+ * Afterwards the caller truncates the WAL (wal_truncate(w, to + 1)) and
+ * deletes older checkpoints (wal_checkpoint_delete_before(dir, to)).
+ */
+int wal_checkpoint_create(const char *dir, int from, int to, bool (*keep)(void *ctx, uint64_t ref), void *ctx,
+			  int64_t mint, bool compress, wal_checkpoint_stats *st, err *e);
+
 /* What a replay reads, in order: the last checkpoint (all its segments),
  * then the WAL segments after it, as Prometheus's head.Init does. */
 typedef struct wal_replay_plan {

@@ -780,6 +780,146 @@ static void random_damage_prefix(void)
 	free(orig);
 }
 
+/* ---- writing checkpoints ---- */
+
+static bool keep_even(void *ctx, uint64_t ref)
+{
+	(*(int *)ctx)++;
+	return ref % 2 == 0;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	size_t n;
+	uint8_t *p = read_file(from, &n);
+	write_file(to, p, n);
+	free(p);
+}
+
+static void checkpoint_create_golden(void)
+{
+	char dir[1100];
+	snprintf(dir, sizeof dir, "%s/wal", test_tmpdir());
+	mkdir(dir, 0777);
+	copy_file(golden("wal-remote-write/data/wal/00000000"), seg_path(dir, 0));
+	int64_t mint = 1795495000000;
+	/* expected: from the golden data itself */
+	counts all;
+	ASSERT_EQ(count_dir(dir, &all, NULL), 0);
+	int want_samples = 0;
+	{
+		err e;
+		wal_segment_range g = {dir, -1, -1};
+		wal_reader *r = wal_reader_open(&g, 1, &e);
+		arena a;
+		arena_init(&a);
+		const uint8_t *rec;
+		size_t len, n;
+		while (wal_reader_next(r, &rec, &len, &e) == 1) {
+			record_sample *s;
+			if (record_type(rec, len) == RECORD_SAMPLES && record_decode_samples(rec, len, &a, &s, &n, &e) == 0)
+				for (size_t i = 0; i < n; i++)
+					want_samples += s[i].t >= mint;
+			arena_reset(&a);
+		}
+		wal_reader_close(r);
+	}
+	int calls = 0;
+	wal_checkpoint_stats st;
+	err e;
+	ASSERT_EQ(wal_checkpoint_create(dir, 0, 0, keep_even, &calls, mint, true, &st, &e), 0);
+	ASSERT_EQ(calls, 200);
+	ASSERT_EQ(st.total_series, 200);
+	ASSERT_EQ(st.total_samples, 45577);
+	ASSERT_EQ(st.total_samples - st.dropped_samples, want_samples);
+	char cp[1200];
+	int idx;
+	ASSERT_EQ(wal_checkpoint_last(dir, cp, sizeof cp, &idx, &e), 0);
+	ASSERT_EQ(idx, 0);
+	counts c;
+	ASSERT_EQ(count_dir(cp, &c, NULL), 0);
+	ASSERT_EQ(c.series, 200 - st.dropped_series);
+	ASSERT_EQ(c.samples, want_samples);
+	ASSERT(c.mint >= mint);
+	ASSERT_EQ(file_size(seg_path(cp, 0)) % WAL_PAGE_SIZE, 0);
+
+	/* the next checkpoint reads the previous one plus segment 1 */
+	wal *w = wal_open(dir, NULL, &e);
+	ASSERT_EQ(wal_segment_current(w), 1);
+	buf b;
+	buf_init(&b);
+	record_sample smp[] = {{2, mint + 1, 1}, {3, mint - 1, 2}};
+	record_encode_samples(&b, smp, 2);
+	ASSERT_EQ(wal_log1(w, b.p, b.len, &e), 0);
+	record_metadata md[] = {{2, 1, "", "old"}, {3, 2, "", "dropped"}, {2, 1, "s", "new"}};
+	buf_clear(&b);
+	record_encode_metadata(&b, md, 3);
+	ASSERT_EQ(wal_log1(w, b.p, b.len, &e), 0);
+	ASSERT_EQ(wal_close(w, &e), 0);
+	ASSERT_EQ(wal_checkpoint_create(dir, 7, 1, keep_even, &calls, mint, false, &st, &e), FL_EINVAL);
+	ASSERT(strstr(e.msg, "unexpected gap"));
+	ASSERT_EQ(wal_checkpoint_create(dir, 1, 1, keep_even, &calls, mint, false, &st, &e), 0);
+	ASSERT_EQ(st.total_samples, want_samples + 2);
+	ASSERT_EQ(st.dropped_samples, 1);
+	ASSERT_EQ(st.total_metadata, 3);
+	ASSERT_EQ(st.dropped_metadata, 2);
+	ASSERT_EQ(wal_checkpoint_last(dir, cp, sizeof cp, &idx, &e), 0);
+	ASSERT_EQ(idx, 1);
+	wal_segment_range g = {cp, -1, -1};
+	wal_reader *r = wal_reader_open(&g, 1, &e);
+	const uint8_t *rec;
+	size_t len, n;
+	int metas = 0;
+	arena a;
+	arena_init(&a);
+	while (wal_reader_next(r, &rec, &len, &e) == 1) {
+		record_metadata *m;
+		if (record_type(rec, len) != RECORD_METADATA)
+			continue;
+		ASSERT_EQ(record_decode_metadata(rec, len, &a, &m, &n, &e), 0);
+		ASSERT_EQ(n, 1);
+		ASSERT_STR_EQ(m[0].help, "new");
+		ASSERT_STR_EQ(m[0].unit, "s");
+		metas++;
+	}
+	ASSERT_EQ(metas, 1);
+	wal_reader_close(r);
+	arena_reset(&a);
+	/* then the caller truncates: the replay plan starts after checkpoint 1 */
+	ASSERT_EQ(wal_checkpoint_delete_before(dir, 1, &e), 0);
+	snprintf(cp, sizeof cp, "%s/checkpoint.00000000", dir);
+	ASSERT_EQ(file_size(cp), -1);
+	ASSERT_EQ(unlink(seg_path(dir, 0)), 0);
+	ASSERT_EQ(unlink(seg_path(dir, 1)), 0);
+	wal_replay_plan plan;
+	ASSERT_EQ(wal_replay_plan_make(dir, &plan, &e), 0);
+	ASSERT_EQ(plan.checkpoint_index, 1);
+	ASSERT_EQ(plan.n_ranges, 1);
+	ASSERT_EQ(count_ranges(plan.ranges, plan.n_ranges, &c, NULL), 0);
+	ASSERT_EQ(c.samples, want_samples + 1);
+	buf_reset(&b);
+}
+
+/* A corruption in the source fails the checkpoint and leaves no .tmp. */
+static void checkpoint_corrupt_source_fails(void)
+{
+	char dir[1100];
+	snprintf(dir, sizeof dir, "%s/wal", test_tmpdir());
+	recpos *pos = write_plain(dir, 10, true);
+	uint8_t x = 0xee;
+	patch(seg_path(dir, 0), pos[3].off + WAL_HEADER_SIZE, &x, 1);
+	int calls = 0;
+	err e;
+	ASSERT_EQ(wal_checkpoint_create(dir, 0, 0, keep_even, &calls, 0, false, NULL, &e), FL_ECORRUPT);
+	ASSERT(strstr(e.msg, "crc mismatch"));
+	char p[1200];
+	snprintf(p, sizeof p, "%s/checkpoint.00000000.tmp", dir);
+	ASSERT_EQ(file_size(p), -1);
+	snprintf(p, sizeof p, "%s/checkpoint.00000000", dir);
+	ASSERT_EQ(file_size(p), -1);
+	free(pos);
+}
+
 const struct test tests_wal[] = {
 	{"golden_remote_write", golden_remote_write},
 	{"golden_fragment_layout", golden_fragment_layout},
@@ -796,5 +936,7 @@ const struct test tests_wal[] = {
 	{"torn_half_written_last_record", torn_half_written_last_record},
 	{"torn_every_cut", torn_every_cut},
 	{"random_damage_prefix", random_damage_prefix},
+	{"checkpoint_create_golden", checkpoint_create_golden},
+	{"checkpoint_corrupt_source_fails", checkpoint_corrupt_source_fails},
 	{NULL, NULL},
 };
