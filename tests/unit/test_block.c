@@ -1,6 +1,7 @@
 /* test_block.c - tsdb/block.c, index_read.c, chunks.c, block_querier.c
  * against the golden blocks Prometheus wrote (block-openmetrics). */
 #include "tests/unit/test.h"
+#include "lib/hash.h"
 #include "tsdb/block.h"
 
 #include <dirent.h>
@@ -269,6 +270,135 @@ static void block_samples_equal_promtool_dump(void)
 	free(want);
 }
 
+/* Samples in [mint, maxt] over both blocks equal the dump's lines in it. */
+static void block_range_counts_match_dump(void)
+{
+	line *want;
+	size_t n_want = load_expected(&want);
+	static const int64_t ranges[][2] = {{1700003000000, 1700003000000 + 7 * 60000 + 123},
+					     {1700006390000, 1700006410000},
+					     {0, 1699999999540},
+					     {1700011698364, INT64_MAX}};
+	const char *ids[] = {BLOCK_A, BLOCK_B};
+	for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++) {
+		size_t expect = 0, got = 0;
+		for (size_t i = 0; i < n_want; i++) {
+			long long ts = atoll(strrchr(want[i].key, ' ') + 1);
+			expect += ts >= ranges[r][0] && ts <= ranges[r][1];
+		}
+		for (size_t bi = 0; bi < 2; bi++) {
+			block *b = open_golden(ids[bi]);
+			err e;
+			querier *q = queryable_querier(block_queryable(b), ranges[r][0], ranges[r][1], &e);
+			size_t ns, nsamp;
+			count(q, NULL, 0, &ns, &nsamp);
+			got += nsamp;
+			querier_close(q);
+			block_close(b);
+		}
+		ASSERT_EQ(got, expect);
+		ASSERT(r == 0 ? got > 100 : true);
+	}
+	for (size_t i = 0; i < n_want; i++)
+		free(want[i].key);
+	free(want);
+}
+
+static void put_uv(uint8_t **p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*(*p)++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*(*p)++ = (uint8_t)v;
+}
+
+/* A tombstone hides the samples in its interval (inclusive). */
+static void block_tombstones_honoured(void)
+{
+	char src[1024], dst[1024], cmd[3000];
+	snprintf(src, sizeof src, "%s/conformance/tsdb/block-openmetrics/blocks/%s", test_shared_dir(), BLOCK_A);
+	snprintf(dst, sizeof dst, "%s/b", test_tmpdir());
+	snprintf(cmd, sizeof cmd, "cp -r %s %s && chmod -R u+w %s", src, dst, dst);
+	ASSERT_EQ(system(cmd), 0);
+	block *b = block_open(dst, NULL);
+	ASSERT(b != NULL);
+	matcher m;
+	mk(&m, MATCH_EQ, "__name__", "one_sample");
+	uint32_t *refs;
+	size_t n_refs;
+	ASSERT_EQ(index_select(block_index(b), &m, 1, &refs, &n_refs, NULL), 0);
+	ASSERT_EQ(n_refs, 1);
+	uint32_t one_ref = refs[0];
+	fl_free(refs);
+	matcher_reset(&m);
+	mk(&m, MATCH_EQ, "__name__", "http_requests_total");
+	ASSERT_EQ(index_select(block_index(b), &m, 1, &refs, &n_refs, NULL), 0);
+	ASSERT(n_refs >= 1);
+	uint32_t http_ref = refs[0];
+	fl_free(refs);
+	querier *q = queryable_querier(block_queryable(b), INT64_MIN, INT64_MAX, NULL);
+	size_t ns_all, nsamp_all;
+	count(q, NULL, 0, &ns_all, &nsamp_all);
+	querier_close(q);
+	block_close(b);
+
+	/* delete all of one_sample and a 10-minute slice of the first http series */
+	uint8_t tb[64], *p = tb + 5;
+	put_be32(tb, 0x0130BA30u);
+	tb[4] = 1;
+	put_uv(&p, one_ref);
+	put_uv(&p, (uint64_t)INT64_MIN << 1 ^ (uint64_t)(INT64_MIN >> 63)); /* zigzag */
+	put_uv(&p, (uint64_t)INT64_MAX << 1);
+	put_uv(&p, http_ref);
+	put_uv(&p, (uint64_t)1700001000000 << 1);
+	put_uv(&p, (uint64_t)(1700001000000 + 600000) << 1);
+	uint32_t crc = crc32c(0, tb + 5, (size_t)(p - tb - 5));
+	put_be32(p, crc);
+	p += 4;
+	char tp[1100];
+	snprintf(tp, sizeof tp, "%s/tombstones", dst);
+	FILE *f = fopen(tp, "wb");
+	fwrite(tb, 1, (size_t)(p - tb), f);
+	fclose(f);
+
+	err e;
+	b = block_open(dst, &e);
+	ASSERT(b != NULL);
+	q = queryable_querier(block_queryable(b), INT64_MIN, INT64_MAX, &e);
+	size_t ns, nsamp;
+	count(q, NULL, 0, &ns, &nsamp);
+	ASSERT_EQ(ns, ns_all - 1); /* one_sample is gone entirely */
+	ASSERT(nsamp < nsamp_all - 1);
+	series_set *s = querier_select(q, true, NULL, &m, 1);
+	ASSERT(series_set_next(s));
+	sample_iter *it = series_set_iter(s, NULL);
+	int64_t t;
+	double v;
+	size_t k = 0;
+	while (sample_iter_next(it) == VAL_FLOAT) {
+		sample_iter_at(it, &t, &v);
+		ASSERT(t < 1700001000000 || t > 1700001000000 + 600000);
+		k++;
+	}
+	ASSERT(k > 0);
+	ASSERT_EQ(sample_iter_seek(it, 0), VAL_NONE); /* exhausted stays exhausted */
+	sample_iter_close(it);
+	series_set_close(s);
+	querier_close(q);
+	block_close(b);
+	matcher_reset(&m);
+
+	/* a bad CRC is reported */
+	tb[6] ^= 1;
+	f = fopen(tp, "wb");
+	fwrite(tb, 1, (size_t)(p - tb), f);
+	fclose(f);
+	ASSERT(block_open(dst, &e) == NULL);
+	ASSERT_EQ(e.code, FL_ECORRUPT);
+	ASSERT(strstr(e.msg, "tombstones") != NULL);
+}
+
 static void block_corrupt_index_is_reported(void)
 {
 	char src[1024], dst[1024], cmd[3000];
@@ -317,6 +447,8 @@ const struct test tests_block[] = {
 	{"block_label_values_and_regex", block_label_values_and_regex},
 	{"block_clip_and_seek", block_clip_and_seek},
 	{"block_samples_equal_promtool_dump", block_samples_equal_promtool_dump},
+	{"block_range_counts_match_dump", block_range_counts_match_dump},
+	{"block_tombstones_honoured", block_tombstones_honoured},
 	{"block_corrupt_index_is_reported", block_corrupt_index_is_reported},
 	{"block_meta_json_tolerant", block_meta_json_tolerant},
 	{NULL, NULL},
