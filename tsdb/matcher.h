@@ -31,6 +31,10 @@ void matcher_reset(matcher *m);
 /* Does value s (len bytes) satisfy the matcher? */
 bool matcher_matches(const matcher *m, const char *s, size_t len);
 static inline bool matcher_matches_str(const matcher *m, const char *s) { return matcher_matches(m, s, strlen(s)); }
+/* The slow reference for tests and fuzzing: the matcher evaluated by PCRE2
+ * alone, no fast path. 1 or 0, or a negative PCRE2 error (invalid UTF-8
+ * subject, match limit) when PCRE2 cannot decide. */
+int matcher_matches_slow(const matcher *m, const char *s, size_t len);
 /* True when the matcher matches the empty string (so series lacking the label match). */
 bool matcher_matches_empty(const matcher *m);
 /* "=", "!=", "=~", "!~" */
