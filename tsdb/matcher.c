@@ -5,7 +5,8 @@
  * Regex compile: PCRE2 with PCRE2_ANCHORED|PCRE2_ENDANCHORED (RE2's full
  * anchoring without wrapping the pattern), PCRE2_DOTALL (3.x: `.` matches
  * newline), PCRE2_UTF (an invalid UTF-8 pattern is an error, as in Go),
- * JIT when available, and a match limit so that a catastrophic pattern stops instead of hanging (it then counts as no match).
+ * JIT when available, and a match limit so that a catastrophic pattern
+ * stops instead of hanging (it then counts as no match).
  * Every pattern is compiled, so invalid ones are reported even when a fast
  * path would decide alone.
  *
