@@ -47,6 +47,8 @@ typedef enum promql_op {
 	/* aggregations */
 	AGG_SUM, AGG_AVG, AGG_COUNT, AGG_MIN, AGG_MAX, AGG_GROUP, AGG_STDDEV, AGG_STDVAR,
 	AGG_TOPK, AGG_BOTTOMK, AGG_COUNT_VALUES, AGG_QUANTILE, AGG_LIMITK, AGG_LIMIT_RATIO,
+	/* 3.x native histogram trim operators: `</` (trim upper), `>/` (trim lower) */
+	OP_TRIM_UPPER, OP_TRIM_LOWER,
 } promql_op;
 const char *promql_op_str(promql_op op); /* "+", "==", "and", "sum", ... */
 static inline bool promql_op_is_comparison(promql_op op) { return op >= OP_EQLC && op <= OP_LTE; }
@@ -64,7 +66,15 @@ typedef enum node_kind {
 	NODE_AGGREGATE,       /* sum by (a) (expr), topk(3, expr) */
 	NODE_CALL,            /* rate(x[5m]) */
 	NODE_STEP_INVARIANT,  /* engine-inserted wrapper (preprocessing), never printed */
+	NODE_DURATION,        /* 3.x duration expression: 5m+1m, step(), min_of(a, b) (scalar seconds) */
 } node_kind;
+
+/* Functions of a 3.x duration expression (NODE_DURATION). */
+typedef enum dur_fn { DUR_ARITH, DUR_STEP, DUR_RANGE, DUR_MIN, DUR_MAX, DUR_START, DUR_END } dur_fn;
+
+/* Deepest nesting of expressions the parser accepts (the printer, checker
+ * and engine recurse on the tree): deeper input is a parse error. */
+#define PROMQL_MAX_DEPTH 500
 
 /* The @ modifier. */
 typedef enum at_kind { AT_NONE, AT_TIME, AT_START, AT_END } at_kind;
@@ -82,6 +92,7 @@ typedef struct vector_matching {
 	/* 3.x fill modifiers (fill(0), fill_left(1), fill_right(2)); absent when !has_fill_* */
 	bool has_fill_left, has_fill_right; /* a fill value is given for that side */
 	double fill_left, fill_right;       /* the values */
+	bool fill_same;                     /* written as fill(v) for both sides (printer) */
 } vector_matching;
 
 typedef struct node node;
@@ -90,6 +101,7 @@ struct node {
 	node_kind kind;   /* which member of the union */
 	promql_type type; /* result type, set by the parser */
 	int pos, end;     /* byte offsets in the query text */
+	bool num_duration; /* NODE_NUMBER written as a duration (1h30m): printed so */
 	union {
 		double number; /* NODE_NUMBER */
 		struct {
@@ -103,11 +115,16 @@ struct node {
 			at_kind at;            /* @ modifier kind */
 			int64_t at_ms;         /* for AT_TIME; the engine also fills it for start()/end() */
 			bool original_offset_set; /* "offset" was written (printer) */
+			node *offset_expr;     /* 3.x duration expression after offset, or NULL (then
+						  offset_ms is 0 until the engine evaluates it) */
+			bool anchored;         /* 3.x "anchored" extended range selector */
+			bool smoothed;         /* 3.x "smoothed" extended range selector */
 		} vs;                      /* NODE_VECTOR_SELECTOR */
 		struct {
 			node *vs;          /* NODE_VECTOR_SELECTOR */
 			int64_t range_ms;  /* [range] */
-			node *range_expr;  /* 3.x duration expression, or NULL */
+			node *range_expr;  /* 3.x duration expression, or NULL (range_ms holds its
+					      value when it has no step()/range(), else 0) */
 		} ms;                  /* NODE_MATRIX_SELECTOR */
 		struct {
 			node *expr;        /* inner expression (instant vector) */
@@ -116,7 +133,8 @@ struct node {
 			int64_t offset_ms; /* offset modifier */
 			at_kind at;        /* @ modifier kind */
 			int64_t at_ms;     /* for AT_TIME */
-			node *range_expr, *step_expr, *offset_expr; /* duration expressions or NULL */
+			node *range_expr, *step_expr, *offset_expr; /* duration expressions or NULL
+						  (the *_ms value is filled when constant) */
 		} sq;                  /* NODE_SUBQUERY */
 		struct {
 			node *expr;
@@ -145,6 +163,13 @@ struct node {
 			node **args;               /* arguments */
 			size_t n_args;             /* number of arguments */
 		} call;                        /* NODE_CALL */
+		struct {
+			dur_fn fn;         /* DUR_ARITH: op on lhs/rhs; else step(), range(), start(),
+					      end(), min_of(lhs, rhs), max_of(lhs, rhs) */
+			promql_op op;      /* DUR_ARITH: OP_ADD..OP_POW; unary when lhs is NULL */
+			node *lhs, *rhs;   /* operands (NODE_NUMBER or NODE_DURATION); min/max: both */
+			bool wrapped;      /* written in parentheses (printer) */
+		} dur;                 /* NODE_DURATION */
 	};
 };
 
@@ -167,6 +192,18 @@ void promql_expr_free(promql_expr *x);
  * flinttool): fills a matcher array allocated in a (matchers own regexes:
  * the caller resets them). */
 int promql_parse_selector(const char *text, arena *a, matcher **ms, size_t *n, err *e);
+
+/*
+ * Value of a duration expression in seconds (NODE_NUMBER or NODE_DURATION):
+ * step() is the query step, range() is end - start, start() and end() the
+ * query's bounds in seconds (an instant query has start == end, step 0).
+ * min_of/max_of propagate NaN (Go's math.Min/Max). Errors ("division by
+ * zero", "modulo by zero") return FL_EINVAL. Mirrors promql/durations.go.
+ */
+typedef struct promql_dur_ctx {
+	int64_t start_ms, end_ms, step_ms; /* the query's */
+} promql_dur_ctx;
+int promql_duration_eval(const node *n, const promql_dur_ctx *c, double *secs, err *e);
 
 /* Canonical text of a tree (Prometheus's String()), into b. */
 struct buf;

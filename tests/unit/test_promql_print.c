@@ -1,0 +1,128 @@
+/* test_promql_print.c - promql/print.c: Prometheus's canonical String()
+ * forms, durations, and the round trip print(parse(q)) == print(parse(print(parse(q))))
+ * over every expression of the upstream .test scripts. */
+#include <stdlib.h>
+
+#include "lib/buf.h"
+#include "promql/ast.h"
+#include "tests/unit/test.h"
+
+static void durations(void)
+{
+	static const struct {
+		int64_t ms;
+		const char *want;
+	} cases[] = {
+		{0, "0s"}, {1, "1ms"}, {1000, "1s"}, {61000, "1m1s"}, {5400000, "1h30m"}, {86400000, "1d"},
+		{7 * 86400000LL, "1w"}, {90 * 86400000LL, "90d"}, {365 * 86400000LL, "1y"},
+		{366 * 86400000LL, "366d"}, {14 * 86400000LL + 1, "14d1ms"}, {3723004, "1h2m3s4ms"},
+	};
+	for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
+		buf b;
+		buf_init(&b);
+		promql_print_duration(&b, cases[i].ms);
+		ASSERT_STR_EQ(buf_cstr(&b), cases[i].want);
+		buf_reset(&b);
+	}
+}
+
+static void print_one(const char *q, const char *want)
+{
+	promql_expr x;
+	err e;
+	if (promql_parse(q, &x, &e) != 0)
+		test_fail(__FILE__, __LINE__, "%s: %s", q, e.msg);
+	buf b;
+	buf_init(&b);
+	promql_print(&b, x.root);
+	ASSERT_STR_EQ(buf_cstr(&b), want);
+	buf_reset(&b);
+	promql_expr_free(&x);
+}
+
+static void canonical_forms(void)
+{
+	print_one("0.1", "0.1");
+	print_one("1e-7", "0.0000001");
+	print_one("123456789012345678901234", "123456789012345690000000");
+	print_one("-0.5", "-0.5");
+	print_one("sum(rate(x[5m])) by (job)", "sum by (job) (rate(x[5m]))");
+	print_one("sum without(a,b)(x)", "sum without (a, b) (x)");
+	print_one("foo{b=\"2\",a=\"1\"}", "foo{a=\"1\",b=\"2\"}");
+	print_one("{b=\"2\",a=\"1\",__name__=\"foo\"}", "{__name__=\"foo\",a=\"1\",b=\"2\"}");
+	print_one("{__name__=\"\", a=\"1\"}", "{__name__=\"\",a=\"1\"}");
+	print_one("foo{a=\"x\\\"y\\n\"}", "foo{a=\"x\\\"y\\n\"}");
+	print_one("foo{a=\"\\xff\"}", "foo{a=\"\\xff\"}");
+	print_one("x offset 1h30m @ 1.5", "x @ 1.500 offset 1h30m");
+	print_one("x[1m] anchored", "x[1m] anchored");
+	print_one("x smoothed offset 1m", "x smoothed offset 1m");
+	print_one("x[5m:] offset -1h", "x[5m:] offset -1h");
+	print_one("a   +   ignoring(b)   group_right(c)   d", "a + ignoring (b) group_right (c) d");
+	print_one("a == bool on() b", "a == bool on () b");
+	print_one("max_of(1, 2)", "max_of(1, 2)");
+	print_one("x[(5m)]", "x[5m]");
+	print_one("x[(5m+1m)*2]", "x[(5m + 1m) * 2]");
+	print_one("x offset (1m)", "x offset 1m");
+}
+
+static void roundtrip_conformance_exprs(void)
+{
+	static const char *files[] = {"aggregators", "at_modifier", "collision", "duration_expression",
+				      "extended_vectors", "fill-modifier", "functions", "histograms", "info",
+				      "limit", "literals", "name_label_dropping", "native_histograms", "operators",
+				      "range_queries", "selectors", "staleness", "subquery", "trig_functions"};
+	int parsed = 0;
+	for (size_t f = 0; f < FL_ARRAY_LEN(files); f++) {
+		char path[512];
+		snprintf(path, sizeof path, "%s/conformance/promql/%s.test", test_shared_dir(), files[f]);
+		FILE *fp = fopen(path, "r");
+		if (!fp)
+			test_fail(__FILE__, __LINE__, "cannot open %s", path);
+		char line[8192];
+		while (fgets(line, sizeof line, fp)) {
+			if (strncmp(line, "eval", 4) != 0)
+				continue;
+			line[strcspn(line, "\n")] = 0;
+			/* skip "eval[_x] instant at T " or "eval[_x] range from A to B step S " */
+			char *q = strstr(line, " at ");
+			int skip = 1;
+			if (q && strstr(line, "instant"))
+				q += 4;
+			else if ((q = strstr(line, " step ")))
+				q += 6;
+			else
+				continue;
+			q = strchr(q, ' ');
+			if (!q)
+				continue;
+			q += skip;
+			promql_expr x, y;
+			err e;
+			if (promql_parse(q, &x, &e) != 0)
+				continue; /* functions the engine lacks, or deliberate errors */
+			parsed++;
+			buf b1, b2;
+			buf_init(&b1);
+			buf_init(&b2);
+			promql_print(&b1, x.root);
+			if (promql_parse(buf_cstr(&b1), &y, &e) != 0)
+				test_fail(__FILE__, __LINE__, "%s: printed %s does not parse: %s", q, buf_cstr(&b1), e.msg);
+			promql_print(&b2, y.root);
+			ASSERT_STR_EQ(buf_cstr(&b2), buf_cstr(&b1));
+			ASSERT_EQ(x.root->type, y.root->type);
+			buf_reset(&b1);
+			buf_reset(&b2);
+			promql_expr_free(&x);
+			promql_expr_free(&y);
+		}
+		fclose(fp);
+	}
+	ASSERT(parsed > 2000);
+}
+
+const struct test tests_promql_print[] = {
+	{"durations", durations},
+	{"canonical_forms", canonical_forms},
+	{"roundtrip_conformance_exprs", roundtrip_conformance_exprs},
+	{NULL, NULL},
+};
