@@ -154,31 +154,32 @@ static bool series_has_labels(head *h, const hseries *s, labels ls)
 }
 
 /* Slot of the series with these labels in st, or the empty slot to use. */
-static uint32_t *stripe_find(head *h, hstripe *st, uint64_t hash, labels ls)
+static hslot *stripe_find(head *h, hstripe *st, uint64_t hash, labels ls)
 {
-	uint32_t mask = st->cap - 1;
-	for (uint32_t i = (uint32_t)(hash >> 32) & mask;; i = (i + 1) & mask) {
-		uint32_t ref = st->tab[i];
-		if (!ref)
-			return &st->tab[i];
-		hseries *s = head__series_by_ref(h, ref);
+	uint32_t mask = st->cap - 1, hh = (uint32_t)(hash >> 32);
+	for (uint32_t i = hh & mask;; i = (i + 1) & mask) {
+		hslot *sl = &st->tab[i];
+		if (!sl->ref)
+			return sl;
+		if (sl->h != hh)
+			continue;
+		hseries *s = head__series_by_ref(h, sl->ref);
 		if (s->hash == hash && series_has_labels(h, s, ls))
-			return &st->tab[i];
+			return sl;
 	}
 }
 
-static bool stripe_grow(head *h, hstripe *st)
+static bool stripe_grow(hstripe *st)
 {
 	uint32_t ncap = st->cap ? st->cap * 2 : 4;
-	uint32_t *nt = fl_calloc(ncap, sizeof *nt);
+	hslot *nt = fl_calloc(ncap, sizeof *nt);
 	if (!nt)
 		return false;
 	for (uint32_t i = 0; i < st->cap; i++) {
-		if (!st->tab[i])
+		if (!st->tab[i].ref)
 			continue;
-		uint64_t hash = head__series_by_ref(h, st->tab[i])->hash;
-		uint32_t j = (uint32_t)(hash >> 32) & (ncap - 1);
-		while (nt[j])
+		uint32_t j = st->tab[i].h & (ncap - 1);
+		while (nt[j].ref)
 			j = (j + 1) & (ncap - 1);
 		nt[j] = st->tab[i];
 	}
@@ -254,7 +255,7 @@ static labels without_empty(labels ls, label *tmp, size_t tmp_cap, label **heap)
 	return r;
 }
 
-static hseries *insert_new(head *h, hstripe *st, uint32_t *slot, labels ls, uint64_t hash, uint64_t ref_hint, err *e)
+static hseries *insert_new(head *h, hstripe *st, hslot *slot, labels ls, uint64_t hash, uint64_t ref_hint, err *e)
 {
 	hseries *s = series_new(h, ls, hash);
 	if (!s) {
@@ -270,7 +271,8 @@ static hseries *insert_new(head *h, hstripe *st, uint32_t *slot, labels ls, uint
 		err_set(e, FL_ENOMEM, "head: out of memory creating series");
 		return NULL;
 	}
-	*slot = ref;
+	slot->ref = ref;
+	slot->h = (uint32_t)(hash >> 32);
 	st->n++;
 	atomic_fetch_add(&h->n_series, 1);
 	return s;
@@ -292,13 +294,13 @@ hseries *head__get_or_create(head *h, labels in, uint64_t ref_hint, bool *create
 	hstripe *st = head__stripe(h, hash);
 	hseries *s = NULL;
 	pthread_mutex_lock(&st->mu);
-	if ((st->n + 1) * 4 > st->cap * 3 && !stripe_grow(h, st)) {
+	if ((st->n + 1) * 4 > st->cap * 3 && !stripe_grow(st)) {
 		err_set(e, FL_ENOMEM, "head: out of memory");
 		goto out;
 	}
-	uint32_t *slot = stripe_find(h, st, hash, ls);
-	if (*slot) {
-		s = head__series_by_ref(h, *slot);
+	hslot *slot = stripe_find(h, st, hash, ls);
+	if (slot->ref) {
+		s = head__series_by_ref(h, slot->ref);
 		goto out;
 	}
 	s = insert_new(h, st, slot, ls, hash, ref_hint, e);

@@ -6,7 +6,7 @@
  *
  * Memory per series (the aim is < 500 bytes at 1M series): one allocation
  * holding the hseries struct and its labels as interned id pairs (8 bytes a
- * label), the open chunk's growable buffer, 4-8 bytes in the ref table, ~5
+ * label), the open chunk's growable buffer, 8 bytes in the ref table, ~11
  * in its stripe's hash table, and ~4 per label in postings.
  *
  * Locks, in the order they may be taken:
@@ -55,10 +55,17 @@ typedef struct hseries {
 	uint32_t lbl[];      /* 2 * n_labels interned ids: name, value (immutable) */
 } hseries;
 
+/* A slot of a stripe's table: the ref and 32 hash bits, so that probing
+ * touches a series only when those bits match. */
+typedef struct hslot {
+	uint32_t ref; /* 0 = empty */
+	uint32_t h;   /* hash >> 32 */
+} hslot;
+
 /* A stripe: series whose hash & mask picks it. */
 typedef struct hstripe {
 	pthread_mutex_t mu; /* guards the table and its series' mutable fields */
-	uint32_t *tab;      /* open addressing of refs (0 = empty), probe by hash */
+	hslot *tab;         /* open addressing (linear probing from h) */
 	uint32_t cap;       /* slots, power of 2 or 0 */
 	uint32_t n;         /* used slots */
 } hstripe;

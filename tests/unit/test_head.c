@@ -242,6 +242,19 @@ static void log_hook_and_failure(void)
 	head_close(h);
 }
 
+static size_t count_series(head *h, const matcher *ms, size_t n)
+{
+	err e;
+	querier *q = queryable_querier(head_queryable(h), INT64_MIN, INT64_MAX, &e);
+	series_set *ss = querier_select(q, true, NULL, ms, n);
+	size_t c = 0;
+	while (series_set_next(ss))
+		c++;
+	series_set_close(ss);
+	querier_close(q);
+	return c;
+}
+
 /* ---- commit atomicity ---- */
 
 typedef struct race {
@@ -310,6 +323,77 @@ static void commit_atomic_under_reader(void)
 	}
 	pthread_join(th, NULL);
 	head_close(r.h);
+}
+
+/* Threads creating the same series concurrently get one series each. */
+typedef struct creator {
+	head *h;
+	int id;
+} creator;
+
+static void *create_many(void *p)
+{
+	creator *c = p;
+	err e;
+	for (int round = 0; round < 3; round++) {
+		appender *a = head_appender(c->h);
+		for (int k = 0; k < 500; k++) {
+			char v[16];
+			snprintf(v, sizeof v, "%d", k);
+			label l[] = {{"__name__", "c"}, {"k", v}};
+			/* each thread its own timestamps: some collide as out of order */
+			if (appender_append(a, 0, (labels){l, 2}, (int64_t)(round * 10 + c->id) * 1000, c->id, NULL, &e) &&
+			    e.code != FL_EOUT_OF_ORDER && e.code != FL_EDUPLICATE)
+				abort();
+		}
+		if (appender_commit(a, &e))
+			abort();
+	}
+	return NULL;
+}
+
+static void concurrent_series_creation(void)
+{
+	head *h = open_head();
+	pthread_t th[4];
+	creator c[4];
+	for (int i = 0; i < 4; i++) {
+		c[i] = (creator){h, i};
+		pthread_create(&th[i], NULL, create_many, &c[i]);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	head_stats st;
+	head_get_stats(h, &st);
+	ASSERT_EQ(st.series, 500);
+	err e;
+	matcher m;
+	ASSERT_EQ(matcher_init(&m, MATCH_EQ, "__name__", "c", &e), 0);
+	ASSERT_EQ(count_series(h, &m, 1), 500);
+	matcher_reset(&m);
+	/* every series' samples are strictly increasing */
+	querier *q = queryable_querier(head_queryable(h), INT64_MIN, INT64_MAX, &e);
+	ASSERT_EQ(matcher_init(&m, MATCH_RE, "k", ".+", &e), 0);
+	series_set *ss = querier_select(q, false, NULL, &m, 1);
+	sample_iter *it = NULL;
+	size_t total = 0;
+	while (series_set_next(ss)) {
+		it = series_set_iter(ss, it);
+		int64_t prev = INT64_MIN, t;
+		double v;
+		while (sample_iter_next(it) == VAL_FLOAT) {
+			sample_iter_at(it, &t, &v);
+			ASSERT(t > prev);
+			prev = t;
+			total++;
+		}
+	}
+	ASSERT_EQ(total, (size_t)st.samples_appended);
+	sample_iter_close(it);
+	series_set_close(ss);
+	matcher_reset(&m);
+	querier_close(q);
+	head_close(h);
 }
 
 /* ---- chunk cutting ---- */
@@ -531,18 +615,6 @@ static void replay_paths(void)
 }
 
 /* PostingsForMatchers semantics through select. */
-static size_t count_series(head *h, const matcher *ms, size_t n)
-{
-	err e;
-	querier *q = queryable_querier(head_queryable(h), INT64_MIN, INT64_MAX, &e);
-	series_set *ss = querier_select(q, true, NULL, ms, n);
-	size_t c = 0;
-	while (series_set_next(ss))
-		c++;
-	series_set_close(ss);
-	querier_close(q);
-	return c;
-}
 
 static void matcher_semantics(void)
 {
@@ -588,6 +660,7 @@ const struct test tests_head[] = {
 	{"rollback_drops", rollback_drops},
 	{"log_hook_and_failure", log_hook_and_failure},
 	{"commit_atomic_under_reader", commit_atomic_under_reader},
+	{"concurrent_series_creation", concurrent_series_creation},
 	{"chunk_cut_aligned_15s", chunk_cut_aligned_15s},
 	{"chunks_match_prometheus", chunks_match_prometheus},
 	{"chunk_byte_limit_3x", chunk_byte_limit_3x},
