@@ -349,8 +349,10 @@ static bool accept_remaining_duration(lexer *l)
 	}
 	int w;
 	int32_t r = next(l, &w);
-	l->pos -= w; /* backup */
-	return !is_alnum(r);
+	if (is_alnum(r))
+		return false; /* the character stays consumed: it is part of the error text */
+	l->pos -= w;
+	return true;
 }
 
 static void lex_number_or_duration(lexer *l, token *t)

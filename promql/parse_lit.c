@@ -162,11 +162,13 @@ double parse__duration(parser *p, const token *t)
 		int us = i;
 		while (i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
 			i++;
-		size_t u = next_unit;
+		size_t u = 0;
 		while (u < FL_ARRAY_LEN(units) &&
 		       !((int)strlen(units[u].unit) == i - us && !memcmp(units[u].unit, s + us, (size_t)(i - us))))
 			u++;
-		if (i == start || us == start || u == FL_ARRAY_LEN(units))
+		if (i > us && us > start && u == FL_ARRAY_LEN(units))
+			parse__fail(p, t->pos, "unknown unit \"%.*s\" in duration \"%.*s\"", i - us, s + us, n, s);
+		if (i == start || us == start || u == FL_ARRAY_LEN(units) || u < next_unit)
 			parse__fail(p, t->pos, "not a valid duration string: \"%.*s\"", n, s);
 		if (big || num > INT64_MAX / units[u].mult || total > INT64_MAX - num * units[u].mult)
 			parse__fail(p, t->pos, "duration out of range");
