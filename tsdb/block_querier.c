@@ -50,8 +50,12 @@ typedef struct biter {
 	size_t n_tombs;    /* count */
 	int64_t mint;      /* clip from */
 	int64_t maxt;      /* clip to */
-	xor_iter x;        /* the open chunk */
-	bool in_chunk;     /* x is valid */
+	int64_t *bt;       /* the open chunk's samples, decoded at once */
+	double *bv;        /* their values */
+	size_t bn;         /* samples in bt/bv */
+	size_t bi;         /* next unread index */
+	size_t bcap;       /* capacity of bt/bv */
+	bool in_chunk;     /* bt/bv hold the chunk ci-1 */
 	bool started;      /* t, v hold a sample */
 	bool done;         /* exhausted or failed */
 	int64_t t;         /* current sample */
@@ -76,6 +80,7 @@ static int bi_fail(biter *it)
 	return VAL_NONE;
 }
 
+/* Decode chunk ci (all of it: xor_iter_next_batch) into bt/bv. */
 static bool bi_open_chunk(biter *it)
 {
 	const chunk_meta *c = &it->chks[it->ci++];
@@ -88,16 +93,46 @@ static bool bi_open_chunk(biter *it)
 		err_set(&it->e, FL_EUNSUPPORTED, "chunk %llx: encoding %d is not supported", (unsigned long long)c->ref, enc);
 		return false;
 	}
-	xor_iter_init(&it->x, data, len, 0);
+	size_t n = xor_chunk_count(data, len);
+	if (n > it->bcap) {
+		int64_t *bt = fl_realloc(it->bt, n * sizeof *bt);
+		if (bt)
+			it->bt = bt;
+		double *bv = bt ? fl_realloc(it->bv, n * sizeof *bv) : NULL;
+		if (!bv) {
+			err_set(&it->e, FL_ENOMEM, "block querier: out of memory for %zu samples", n);
+			return false;
+		}
+		it->bv = bv;
+		it->bcap = n;
+	}
+	xor_iter x;
+	xor_iter_init(&x, data, len, 0);
+	it->bn = xor_iter_next_batch(&x, it->bt, it->bv, n);
+	if (it->bn != n || x.err) {
+		err_set(&it->e, FL_ECORRUPT, "chunk %llx: corrupt XOR data after %zu of %zu samples",
+			(unsigned long long)c->ref, it->bn, n);
+		return false;
+	}
+	it->bi = 0;
 	it->in_chunk = true;
 	return true;
 }
 
-static int bi_corrupt(biter *it)
+/* First index in [bi, bn) with bt[i] >= target (bn if none). */
+static size_t bi_lower_bound(const biter *it, int64_t target)
 {
-	err_set(&it->e, FL_ECORRUPT, "chunk %llx: corrupt XOR data after %u samples",
-		(unsigned long long)it->chks[it->ci - 1].ref, it->x.read);
-	return bi_fail(it);
+	size_t lo = it->bi, hi = it->bn;
+	if (lo < hi && it->bt[lo] >= target)
+		return lo; /* the usual next() case */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (it->bt[mid] < target)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /* Move to the first visible sample with t >= target (and after the
@@ -120,13 +155,13 @@ static int bi_advance(biter *it, int64_t target)
 			if (it->ci >= it->n_chks || !bi_open_chunk(it))
 				return bi_fail(it);
 		}
-		if (!xor_iter_seek(&it->x, target)) {
-			if (it->x.err)
-				return bi_corrupt(it);
+		size_t i = bi_lower_bound(it, target);
+		if (i == it->bn) {
 			it->in_chunk = false;
 			continue;
 		}
-		int64_t t = it->x.t;
+		int64_t t = it->bt[i];
+		it->bi = i + 1;
 		if (t > it->maxt)
 			return bi_fail(it);
 		if (deleted(it, t)) {
@@ -136,7 +171,7 @@ static int bi_advance(biter *it, int64_t target)
 			continue;
 		}
 		it->t = t;
-		it->v = it->x.v;
+		it->v = it->bv[i];
 		it->started = true;
 		return VAL_FLOAT;
 	}
@@ -175,6 +210,8 @@ static void bi_close(sample_iter *s)
 {
 	biter *it = (biter *)s;
 	fl_free(it->chks);
+	fl_free(it->bt);
+	fl_free(it->bv);
 	fl_free(it);
 }
 
@@ -229,26 +266,29 @@ static sample_iter *bs_iter(series_set *s, sample_iter *reuse)
 		it = fl_calloc(1, sizeof *it);
 		if (!it)
 			return NULL;
+		it->base.ops = &biter_ops;
 	}
-	chunk_meta *chks = it->chks;
-	size_t cap = it->chks_cap;
-	if (cap < bs->n_chks) {
-		chunk_meta *nc = fl_realloc(chks, bs->n_chks * sizeof *nc);
+	if (it->chks_cap < bs->n_chks) {
+		chunk_meta *nc = fl_realloc(it->chks, bs->n_chks * sizeof *nc);
 		if (!nc) {
-			fl_free(chks);
-			fl_free(it);
+			bi_close(&it->base);
 			return NULL;
 		}
-		chks = nc;
-		cap = bs->n_chks;
+		it->chks = nc;
+		it->chks_cap = bs->n_chks;
 	}
+	/* reset everything but the owned buffers */
+	biter keep = *it;
 	memset(it, 0, sizeof *it);
 	it->base.ops = &biter_ops;
+	it->chks = keep.chks;
+	it->chks_cap = keep.chks_cap;
+	it->bt = keep.bt;
+	it->bv = keep.bv;
+	it->bcap = keep.bcap;
 	it->cr = bs->q->b->cr;
-	it->chks = chks;
-	it->chks_cap = cap;
 	it->n_chks = bs->n_chks;
-	memcpy(it->chks, bs->chks, bs->n_chks * sizeof *chks);
+	memcpy(it->chks, bs->chks, bs->n_chks * sizeof *it->chks);
 	it->tombs = block__tombstones(bs->q->b, bs->cur_ref, &it->n_tombs);
 	it->mint = bs->q->base.mint;
 	it->maxt = bs->q->base.maxt;

@@ -63,6 +63,11 @@ typedef struct xor_iter {
 void xor_iter_init(xor_iter *it, const uint8_t *b, size_t len, uint16_t limit);
 /* Advance; false at the end or on corruption (then it->err is set). */
 bool xor_iter_next(xor_iter *it);
+/* Decode up to n samples into t[] and v[]; returns how many (0 at the end
+ * or on corruption, then it->err tells). Same result as n calls of
+ * xor_iter_next, but keeps the decoder state in registers: the way to
+ * read a whole chunk. Afterwards it->t/v hold the last sample decoded. */
+size_t xor_iter_next_batch(xor_iter *it, int64_t *t, double *v, size_t n);
 /* Advance to the first sample with t >= target; false if none. Never moves back. */
 bool xor_iter_seek(xor_iter *it, int64_t target);
 static inline void xor_iter_at(const xor_iter *it, int64_t *t, double *v) { *t = it->t; *v = it->v; }

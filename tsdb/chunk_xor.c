@@ -383,58 +383,136 @@ static inline uint64_t bits_at(const uint8_t *b, size_t pos, unsigned n)
 
 #define FAST_LOOKAHEAD 32 /* bytes: one sample takes at most 145 bits + an 8-byte load */
 
-/* One sample (k >= 2) with no bounds checks: the caller made sure at
- * least FAST_LOOKAHEAD bytes remain. Same decoding as the checked path. */
-static bool next_fast(xor_iter *it)
+/* Delta of delta at *pos, unchecked; advances *pos. */
+__attribute__((always_inline)) static inline int64_t dod_at(const uint8_t *b, size_t *pos)
 {
-	const uint8_t *b = it->b;
-	size_t pos = it->pos;
-	uint64_t w = load_at(b, pos);
-	int64_t dod;
+	uint64_t w = load_at(b, *pos), x;
 	if (__builtin_expect(!(w >> 63), 1)) {
-		dod = 0;
-		pos += 1;
-	} else if (!(w >> 62 & 1)) {
-		uint64_t x = (w << 2) >> 50;
-		dod = (int64_t)(x > 8192 ? x - 16384 : x);
-		pos += 16;
-	} else if (!(w >> 61 & 1)) {
-		uint64_t x = (w << 3) >> 47;
-		dod = (int64_t)(x > 65536 ? x - 131072 : x);
-		pos += 20;
-	} else if (!(w >> 60 & 1)) {
-		uint64_t x = (w << 4) >> 44;
-		dod = (int64_t)(x > 524288 ? x - 1048576 : x);
-		pos += 24;
-	} else {
-		dod = (int64_t)bits_at(b, pos + 4, 64);
-		pos += 68;
+		*pos += 1;
+		return 0;
 	}
-	it->t_delta = (int64_t)((uint64_t)it->t_delta + (uint64_t)dod);
-	it->t = (int64_t)((uint64_t)it->t + (uint64_t)it->t_delta);
-	w = load_at(b, pos);
+	if (!(w >> 62 & 1)) {
+		x = (w << 2) >> 50;
+		*pos += 16;
+		return (int64_t)(x > 8192 ? x - 16384 : x);
+	}
+	if (!(w >> 61 & 1)) {
+		x = (w << 3) >> 47;
+		*pos += 20;
+		return (int64_t)(x > 65536 ? x - 131072 : x);
+	}
+	if (!(w >> 60 & 1)) {
+		x = (w << 4) >> 44;
+		*pos += 24;
+		return (int64_t)(x > 524288 ? x - 1048576 : x);
+	}
+	x = bits_at(b, *pos + 4, 64);
+	*pos += 68;
+	return (int64_t)x;
+}
+
+/* Decoder state in locals, so the hot loop keeps it in registers. */
+typedef struct xstate {
+	size_t pos;      /* bit position */
+	uint64_t t;      /* timestamp (as unsigned: wrapping adds) */
+	uint64_t td;     /* timestamp delta */
+	uint64_t vb;     /* value bits */
+	unsigned lead;   /* XOR window */
+	unsigned trail;  /* XOR window */
+} xstate;
+
+/* One sample (k >= 2) with no bounds checks: the caller made sure at
+ * least FAST_LOOKAHEAD bytes remain. Same decoding as the checked path.
+ * False on an impossible XOR window. */
+__attribute__((always_inline)) static inline bool step_fast(const uint8_t *b, xstate *s)
+{
+	s->td += (uint64_t)dod_at(b, &s->pos);
+	s->t += s->td;
+	uint64_t w = load_at(b, s->pos);
 	if (!(w >> 63)) {
-		it->pos = pos + 1;
-		it->read++;
+		s->pos += 1;
 		return true;
 	}
 	if (w >> 62 & 1) {
 		unsigned lead = (unsigned)(w >> 57) & 31, sig = (unsigned)(w >> 51) & 63;
-		if (sig == 0)
-			sig = 64;
+		sig = sig ? sig : 64;
 		if (lead + sig > 64)
-			return fail(it);
-		it->leading = (uint8_t)lead;
-		it->trailing = (uint8_t)(64 - lead - sig);
-		pos += 13;
+			return false;
+		s->lead = lead;
+		s->trail = 64 - lead - sig;
+		s->pos += 13;
 	} else {
-		pos += 2;
+		s->pos += 2;
 	}
-	unsigned sig = 64u - it->leading - it->trailing;
-	it->v = bits_dbl(dbl_bits(it->v) ^ (bits_at(b, pos, sig) << it->trailing));
-	it->pos = pos + sig;
+	unsigned sig = 64u - s->lead - s->trail;
+	s->vb ^= bits_at(b, s->pos, sig) << s->trail;
+	s->pos += sig;
+	return true;
+}
+
+static inline void state_load(const xor_iter *it, xstate *s)
+{
+	s->pos = it->pos;
+	s->t = (uint64_t)it->t;
+	s->td = (uint64_t)it->t_delta;
+	s->vb = dbl_bits(it->v);
+	s->lead = it->leading;
+	s->trail = it->trailing;
+}
+
+static inline void state_store(xor_iter *it, const xstate *s)
+{
+	it->pos = s->pos;
+	it->t = (int64_t)s->t;
+	it->t_delta = (int64_t)s->td;
+	it->v = bits_dbl(s->vb);
+	it->leading = (uint8_t)s->lead;
+	it->trailing = (uint8_t)s->trail;
+}
+
+static bool next_fast(xor_iter *it)
+{
+	xstate s;
+	state_load(it, &s);
+	if (!step_fast(it->b, &s))
+		return fail(it);
+	state_store(it, &s);
 	it->read++;
 	return true;
+}
+
+size_t xor_iter_next_batch(xor_iter *it, int64_t *t, double *v, size_t n)
+{
+	size_t k = 0;
+	while (k < n && it->read < 2 && xor_iter_next(it)) {
+		t[k] = it->t;
+		v[k++] = it->v;
+	}
+	if (it->err || it->read < 2)
+		return k;
+	size_t lim = it->len >= FAST_LOOKAHEAD ? (it->len - FAST_LOOKAHEAD) * 8 : 0;
+	size_t left = FL_MIN(n - k, (size_t)(it->total - it->read));
+	xstate s;
+	state_load(it, &s);
+	size_t k0 = k;
+	while (left && s.pos <= lim) {
+		if (!step_fast(it->b, &s))
+			break;
+		t[k] = (int64_t)s.t;
+		v[k++] = bits_dbl(s.vb);
+		left--;
+	}
+	state_store(it, &s);
+	it->read = (uint16_t)(it->read + (k - k0));
+	if (left && s.pos <= lim) { /* step_fast refused: report it */
+		fail(it);
+		return k;
+	}
+	while (k < n && xor_iter_next(it)) {
+		t[k] = it->t;
+		v[k++] = it->v;
+	}
+	return k;
 }
 
 bool xor_iter_next(xor_iter *it)

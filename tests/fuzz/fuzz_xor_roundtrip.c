@@ -21,6 +21,11 @@ static void decode_any(const uint8_t *data, size_t size)
 	xor_iter_init(&it, data, size, 0);
 	while (xor_iter_next(&it))
 		;
+	int64_t bt[37];
+	double bv[37];
+	xor_iter_init(&it, data, size, 0);
+	while (xor_iter_next_batch(&it, bt, bv, 37) > 0)
+		;
 	xor_iter_init(&it, data, size, 0);
 	if (size > 3)
 		xor_iter_seek(&it, (int64_t)data[2] << 8);

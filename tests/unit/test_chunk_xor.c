@@ -31,6 +31,23 @@ static void roundtrip(const int64_t *ts, const double *vs, size_t n)
 	}
 	ASSERT(!xor_iter_next(&it));
 	ASSERT_EQ(it.err, 0);
+	/* the batch decoder agrees, in any piece size */
+	for (size_t piece = 1; piece <= 7; piece += 3) {
+		int64_t bt[8];
+		double bv[8];
+		size_t got = 0, k;
+		xor_iter_init(&it, xor_app_bytes(&a), xor_app_len(&a), 0);
+		while ((k = xor_iter_next_batch(&it, bt, bv, piece)) > 0) {
+			for (size_t i = 0; i < k; i++) {
+				ASSERT(got + i < n);
+				ASSERT_EQ(bt[i], ts[got + i]);
+				ASSERT_U64_EQ(bits_of(bv[i]), bits_of(vs[got + i]));
+			}
+			got += k;
+		}
+		ASSERT_EQ(got, n);
+		ASSERT_EQ(it.err, 0);
+	}
 	/* continuing from the bytes yields the same chunk as appending on */
 	xor_app b;
 	err e;
@@ -144,6 +161,11 @@ static void xor_corrupt_inputs(void)
 		while (xor_iter_next(&it))
 			;
 		ASSERT(it.err != 0 || cut < 2);
+		int64_t bt[64];
+		double bv[64];
+		xor_iter_init(&it, a.b, cut, 0);
+		ASSERT(xor_iter_next_batch(&it, bt, bv, 64) < 50);
+		ASSERT(it.err != 0);
 	}
 	xor_app_free(&a);
 }
