@@ -212,8 +212,8 @@ static int happ_append(appender *ap, series_ref ref, labels ls, int64_t t, doubl
 	double last_v = s->app.v;
 	int rc = head__appendable(s, t, v, a->min_valid);
 	pthread_mutex_unlock(&st->mu);
-	if (out)
-		*out = s->ref;
+	if (out && (rc == 0 || rc == 1))
+		*out = s->ref; /* as upstream: no ref with an error */
 	if (rc == 1)
 		return 0; /* exact duplicate of the last sample: accepted, nothing to do */
 	if (rc == FL_EOUT_OF_ORDER) {

@@ -410,10 +410,18 @@ static size_t take_snapshot(head *h, const postings_list *p, snap *v, int64_t mi
 	return n;
 }
 
+static bool head_overlaps(head *h, int64_t mint, int64_t maxt)
+{
+	int64_t hmin = atomic_load(&h->min_time), hmax = atomic_load(&h->max_time);
+	return hmax != INT64_MIN && hmin <= maxt && hmax >= mint;
+}
+
 static series_set *hq_select(querier *qq, bool sorted, const select_hints *hints, const matcher *ms, size_t n)
 {
 	hq *q = (hq *)qq;
 	head *h = q->h;
+	if (!head_overlaps(h, qq->mint, qq->maxt))
+		return series_set_empty();
 	postings_list p;
 	postings_init(&p);
 	hset *set = fl_calloc(1, sizeof *set);
@@ -472,12 +480,6 @@ static int ids_to_strlist(head *h, uint32_t *ids, size_t n, strlist *out, err *e
 	qsort(out->v, out->n, sizeof *out->v, cmp_str);
 	fl_free(ids);
 	return 0;
-}
-
-static bool head_overlaps(head *h, int64_t mint, int64_t maxt)
-{
-	int64_t hmin = atomic_load(&h->min_time), hmax = atomic_load(&h->max_time);
-	return hmax != INT64_MIN && hmin <= maxt && hmax >= mint;
 }
 
 /* ids of label names (name == 0) or of values of name, on series in p. */
