@@ -90,7 +90,9 @@ static bool bi_open_chunk(biter *it)
 	if (chunks_get(it->cr, c->ref, false, &enc, &data, &len, &it->e) != 0)
 		return false;
 	if (enc != CHUNK_ENC_XOR) {
-		err_set(&it->e, FL_EUNSUPPORTED, "chunk %llx: encoding %d is not supported", (unsigned long long)c->ref, enc);
+		char where[1200];
+		chunks_ref_describe(it->cr, c->ref, where, sizeof where);
+		err_set(&it->e, FL_EUNSUPPORTED, "chunks %s: chunk encoding %d is not supported", where, enc);
 		return false;
 	}
 	size_t n = xor_chunk_count(data, len);
@@ -110,8 +112,9 @@ static bool bi_open_chunk(biter *it)
 	xor_iter_init(&x, data, len, 0);
 	it->bn = xor_iter_next_batch(&x, it->bt, it->bv, n);
 	if (it->bn != n || x.err) {
-		err_set(&it->e, FL_ECORRUPT, "chunk %llx: corrupt XOR data after %zu of %zu samples",
-			(unsigned long long)c->ref, it->bn, n);
+		char where[1200];
+		chunks_ref_describe(it->cr, c->ref, where, sizeof where);
+		err_set(&it->e, FL_ECORRUPT, "chunks %s: corrupt XOR data after %zu of %zu samples", where, it->bn, n);
 		return false;
 	}
 	it->bi = 0;

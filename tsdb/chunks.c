@@ -182,6 +182,13 @@ int chunks_get(chunks_reader *r, uint64_t ref, bool verify_crc, uint8_t *enc, co
 	return 0;
 }
 
+void chunks_ref_describe(const chunks_reader *r, uint64_t ref, char *buf, size_t n)
+{
+	size_t si = (size_t)(ref >> 32);
+	snprintf(buf, n, "%s/%s offset %u", r->dir, si < r->n_seg ? r->seg[si].name : "(no such segment)",
+		 (unsigned)(ref & 0xffffffffu));
+}
+
 int chunks_seg_iter_init(chunks_seg_iter *it, const uint8_t *p, size_t len, err *e)
 {
 	it->p = p;

@@ -31,6 +31,9 @@ size_t chunks_n_segments(const chunks_reader *r);
  * 0 or FL_ECORRUPT naming the segment and offset. */
 int chunks_get(chunks_reader *r, uint64_t ref, bool verify_crc, uint8_t *enc, const uint8_t **data, size_t *len, err *e);
 
+/* "DIR/000001 offset 1234" for a chunk ref, for error messages. */
+void chunks_ref_describe(const chunks_reader *r, uint64_t ref, char *buf, size_t n);
+
 /* Walk the chunks of one segment's bytes in order (for checks, tests and
  * fuzzing). Init fails with FL_ECORRUPT on a bad header. */
 typedef struct chunks_seg_iter {

@@ -9,17 +9,22 @@
 #define BLOCK_A "01M85ZJJW0Q48HSX1F1SJXQXMD"
 #define BLOCK_B "01M85ZJJXFQCQ2MCSY0E645XXV"
 
+static block *open_golden_dir(const char *dir)
+{
+	err e;
+	block *b = block_open(dir, &e);
+	if (!b)
+		test_fail(__FILE__, __LINE__, "block_open %s: %s", dir, e.msg);
+	return b;
+}
+
 /* Open a golden block by ULID (also used by test_merge.c). */
 block *test_block_open_golden(const char *ulid);
 block *test_block_open_golden(const char *ulid)
 {
 	char dir[1024];
 	snprintf(dir, sizeof dir, "%s/conformance/tsdb/block-openmetrics/blocks/%s", test_shared_dir(), ulid);
-	err e;
-	block *b = block_open(dir, &e);
-	if (!b)
-		test_fail(__FILE__, __LINE__, "block_open: %s", e.msg);
-	return b;
+	return open_golden_dir(dir);
 }
 
 #define open_golden test_block_open_golden
@@ -423,6 +428,50 @@ static void block_corrupt_index_is_reported(void)
 	ASSERT(strstr(e.msg, "index") && strstr(e.msg, "crc"));
 }
 
+/* A chunk that claims more samples than it holds fails the iterator with
+ * an error naming the segment file and offset. */
+static void block_corrupt_chunk_is_reported(void)
+{
+	char src[1024], dst[1024], cmd[3000];
+	snprintf(src, sizeof src, "%s/conformance/tsdb/block-openmetrics/blocks/%s", test_shared_dir(), BLOCK_A);
+	snprintf(dst, sizeof dst, "%s/b", test_tmpdir());
+	snprintf(cmd, sizeof cmd, "cp -r %s %s && chmod -R u+w %s", src, dst, dst);
+	ASSERT_EQ(system(cmd), 0);
+	char cp[1100];
+	snprintf(cp, sizeof cp, "%s/chunks/000001", dst);
+	FILE *f = fopen(cp, "r+b");
+	ASSERT(f != NULL);
+	uint8_t hdr[16];
+	ASSERT_EQ(fread(hdr, 1, sizeof hdr, f), sizeof hdr);
+	uint64_t len;
+	int k = uvarint_get(hdr + 8, 8, &len);
+	ASSERT(k > 0);
+	fseek(f, 8 + k + 1, SEEK_SET); /* the first chunk's sample count */
+	fputc(0xff, f);
+	fputc(0xff, f);
+	fclose(f);
+	block *b = open_golden_dir(dst);
+	err e;
+	querier *q = queryable_querier(block_queryable(b), INT64_MIN, INT64_MAX, &e);
+	series_set *s = querier_select(q, true, NULL, NULL, 0);
+	sample_iter *it = NULL;
+	bool failed = false;
+	while (!failed && series_set_next(s)) {
+		it = series_set_iter(s, it);
+		while (sample_iter_next(it) == VAL_FLOAT)
+			;
+		if (sample_iter_err(it, &e) != 0)
+			failed = true;
+	}
+	ASSERT(failed);
+	ASSERT_EQ(e.code, FL_ECORRUPT);
+	ASSERT(strstr(e.msg, "chunks/000001 offset 8") != NULL);
+	sample_iter_close(it);
+	series_set_close(s);
+	querier_close(q);
+	block_close(b);
+}
+
 static void block_meta_json_tolerant(void)
 {
 	const char *j = "{\n\t\"ulid\": \"01ABC\",\n\t\"minTime\": -5,\n\t\"maxTime\": 10,\n\t\"stats\": {\"numSamples\": 7, "
@@ -450,6 +499,7 @@ const struct test tests_block[] = {
 	{"block_range_counts_match_dump", block_range_counts_match_dump},
 	{"block_tombstones_honoured", block_tombstones_honoured},
 	{"block_corrupt_index_is_reported", block_corrupt_index_is_reported},
+	{"block_corrupt_chunk_is_reported", block_corrupt_chunk_is_reported},
 	{"block_meta_json_tolerant", block_meta_json_tolerant},
 	{NULL, NULL},
 };
