@@ -271,12 +271,141 @@ static void xor_bit_identical_head_chunks(void)
 	fl_free(p);
 }
 
+/* ---- a slow bit-by-bit reference decoder (Go's readBit semantics) to
+ * cross-check the word-at-a-time fast paths (SQLite's cellSizePtr idea) ---- */
+
+typedef struct ref_rd {
+	const uint8_t *b; /* chunk bytes */
+	size_t n_bits;    /* len * 8 */
+	size_t pos;       /* bit position */
+	bool eof;         /* read past the end */
+} ref_rd;
+
+static uint64_t ref_bits(ref_rd *r, unsigned n)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (r->pos >= r->n_bits) {
+			r->eof = true;
+			return 0;
+		}
+		v = v << 1 | (uint64_t)(r->b[r->pos / 8] >> (7 - r->pos % 8) & 1);
+		r->pos++;
+	}
+	return v;
+}
+
+static uint64_t ref_uvarint(ref_rd *r)
+{
+	uint64_t v = 0;
+	for (unsigned s = 0; s < 70 && !r->eof; s += 7) {
+		uint64_t c = ref_bits(r, 8);
+		v |= (c & 0x7f) << s;
+		if (c < 0x80)
+			return v;
+	}
+	r->eof = true;
+	return 0;
+}
+
+static void ref_value(ref_rd *r, uint64_t *vb, unsigned *lead, unsigned *trail)
+{
+	if (!ref_bits(r, 1))
+		return;
+	if (ref_bits(r, 1)) {
+		*lead = (unsigned)ref_bits(r, 5);
+		unsigned sig = (unsigned)ref_bits(r, 6);
+		if (sig == 0)
+			sig = 64;
+		*trail = 64 - *lead - sig;
+	}
+	*vb ^= ref_bits(r, 64 - *lead - *trail) << *trail;
+}
+
+/* Decode with the reference reader and with xor_iter; require agreement. */
+static void check_against_reference(const uint8_t *p, size_t len)
+{
+	ref_rd r = {p, len * 8, 16, false};
+	unsigned n = be16(p), lead = 0, trail = 0;
+	uint64_t t = 0, td = 0, vb = 0;
+	xor_iter it;
+	xor_iter_init(&it, p, len, 0);
+	for (unsigned i = 0; i < n; i++) {
+		if (i == 0) {
+			uint64_t u = ref_uvarint(&r);
+			t = u & 1 ? ~(u >> 1) : u >> 1;
+			vb = ref_bits(&r, 64);
+		} else if (i == 1) {
+			td = ref_uvarint(&r);
+			t += td;
+			ref_value(&r, &vb, &lead, &trail);
+		} else {
+			unsigned d = 0, k;
+			for (k = 0; k < 4 && ref_bits(&r, 1); k++)
+				d++;
+			static const unsigned sz[] = {0, 14, 17, 20, 64};
+			uint64_t x = sz[d] ? ref_bits(&r, sz[d]) : 0;
+			if (sz[d] && sz[d] < 64 && x > (1ull << (sz[d] - 1)))
+				x -= 1ull << sz[d];
+			td += x;
+			t += td;
+			ref_value(&r, &vb, &lead, &trail);
+		}
+		ASSERT(!r.eof);
+		ASSERT(xor_iter_next(&it));
+		ASSERT_EQ(it.t, (int64_t)t);
+		ASSERT_U64_EQ(bits_of(it.v), vb);
+	}
+	ASSERT(!xor_iter_next(&it));
+	ASSERT_EQ(it.err, 0);
+}
+
+static void xor_fast_paths_match_reference(void)
+{
+	/* every golden block chunk */
+	char path[1024];
+	snprintf(path, sizeof path, "%s/conformance/tsdb/block-openmetrics/blocks/01M85ZJJW0Q48HSX1F1SJXQXMD/chunks/000001",
+		 test_shared_dir());
+	size_t len;
+	uint8_t *p = slurp(path, &len);
+	ASSERT(p != NULL);
+	chunks_seg_iter si;
+	ASSERT_EQ(chunks_seg_iter_init(&si, p, len, NULL), 0);
+	size_t off, dlen;
+	uint8_t enc;
+	const uint8_t *data;
+	int n = 0;
+	while (chunks_seg_iter_next(&si, &off, &enc, &data, &dlen, NULL)) {
+		check_against_reference(data, dlen);
+		n++;
+	}
+	ASSERT_EQ(n, 67);
+	fl_free(p);
+	/* random chunks exercising every bucket and window */
+	uint64_t s = 0x243F6A8885A308D3ull;
+	for (int c = 0; c < 200; c++) {
+		xor_app a;
+		xor_app_init(&a);
+		int64_t t = (int64_t)(s % 100000) - 50000;
+		int count = 1 + (int)(s % 300);
+		for (int i = 0; i < count; i++) {
+			s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+			t += (int64_t)(s >> (40 + s % 24)) + 1;
+			double v = c % 3 == 0 ? dbl_of(s) : (double)(s % 97) * (c % 2 ? 0.25 : 1e6);
+			xor_app_append(&a, t, v);
+		}
+		check_against_reference(a.b, a.len);
+		xor_app_free(&a);
+	}
+}
+
 const struct test tests_chunk_xor[] = {
 	{"xor_roundtrip_special_values", xor_roundtrip_special_values},
 	{"xor_roundtrip_timestamps", xor_roundtrip_timestamps},
 	{"xor_single_sample_layout", xor_single_sample_layout},
 	{"xor_seek_never_back", xor_seek_never_back},
 	{"xor_corrupt_inputs", xor_corrupt_inputs},
+	{"xor_fast_paths_match_reference", xor_fast_paths_match_reference},
 	{"xor_bit_identical_golden_blocks", xor_bit_identical_golden_blocks},
 	{"xor_bit_identical_head_chunks", xor_bit_identical_head_chunks},
 	{NULL, NULL},
