@@ -2,8 +2,9 @@
  * flinttool_tsdb.c - `flinttool tsdb dump`, promtool's `tsdb dump`
  * (cmd/promtool/tsdb.go dumpSamples).
  *
- *   flinttool tsdb dump [--min-time=MS] [--max-time=MS] [--match=SELECTOR] DIR
+ *   flinttool tsdb dump [--min-time=MS] [--max-time=MS] [--match=SELECTOR] [DIR]
  *
+ * (DIR defaults to data/, as promtool's.)
  * Opens DIR read-only (no lock, no WAL writes, no repair on disk), replays
  * its WAL, and prints every sample of the matching series in [min, max]:
  *
@@ -18,6 +19,7 @@
 #include "cmd/flinttool.h"
 #include "lib/fmtfloat.h"
 #include "lib/log.h"
+#include "promql/ast.h"
 #include "tsdb/db.h"
 
 #include <errno.h>
@@ -26,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#define DEFAULT_MATCH "{__name__=~\"(?s:.*)\"}" /* promtool's default: every series */
 
 typedef struct dump_args {
 	int64_t mint;         /* --min-time */
@@ -38,7 +42,7 @@ static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "flinttool: error: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nusage: flinttool tsdb dump [--min-time=MS] [--max-time=MS] [--match=SELECTOR] DIR\n");
+	fprintf(stderr, "\nusage: flinttool tsdb dump [--min-time=MS] [--max-time=MS] [--match=SELECTOR] [DIR]\n");
 	return 1;
 }
 
@@ -92,7 +96,7 @@ static int parse_dump_args(int argc, char **argv, dump_args *a)
 		}
 	}
 	if (!a->dir)
-		return usage_error("%s", "required argument 'db path' not provided");
+		a->dir = "data/"; /* promtool's default */
 	return 0;
 }
 
@@ -150,31 +154,36 @@ static int dump(db *d, const dump_args *a, const matcher *ms, size_t n_ms, err *
 
 static int tsdb_dump(int argc, char **argv)
 {
-	dump_args a;
-	if (parse_dump_args(argc, argv, &a))
+	dump_args args;
+	if (parse_dump_args(argc, argv, &args))
 		return 1;
 	struct stat st;
-	if (stat(a.dir, &st) || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "flinttool: error: open %s: %s\n", a.dir, strerror(errno ? errno : ENOTDIR));
+	if (stat(args.dir, &st) || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "flinttool: error: open %s: %s\n", args.dir, strerror(errno ? errno : ENOTDIR));
 		return 1;
 	}
 	err e;
 	err_clear(&e);
-	matcher m;
-	if (a.match && strcmp(a.match, "{__name__=~\"(?s:.*)\"}"))
-		return usage_error("--match \"%s\": only the default selector is supported until the PromQL parser lands", a.match);
-	if (matcher_init(&m, MATCH_RE, LABEL_NAME, ".*", &e)) {
-		fprintf(stderr, "flinttool: error: %s\n", e.msg);
+	arena a;
+	arena_init(&a);
+	matcher *ms = NULL;
+	size_t n_ms = 0;
+	int rc = promql_parse_selector(args.match ? args.match : DEFAULT_MATCH, &a, &ms, &n_ms, &e);
+	if (rc) {
+		fprintf(stderr, "flinttool: error: --match \"%s\": %s\n", args.match ? args.match : DEFAULT_MATCH, e.msg);
+		arena_reset(&a);
 		return 1;
 	}
 	db_opts o;
 	db_opts_default(&o);
 	o.read_only = true;
 	log_set_level(LOG_WARN);
-	db *d = db_open(a.dir, &o, &e);
-	int rc = d ? dump(d, &a, &m, 1, &e) : (e.code ? e.code : FL_EIO);
+	db *d = db_open(args.dir, &o, &e);
+	rc = d ? dump(d, &args, ms, n_ms, &e) : (e.code ? e.code : FL_EIO);
 	db_close(d);
-	matcher_reset(&m);
+	for (size_t i = 0; i < n_ms; i++)
+		matcher_reset(&ms[i]);
+	arena_reset(&a);
 	if (rc) {
 		fprintf(stderr, "flinttool: error: %s\n", e.msg[0] ? e.msg : fl_strerror(rc));
 		return 1;
