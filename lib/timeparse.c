@@ -248,9 +248,10 @@ bad:
 
 void timeparse_format_duration(buf *b, int64_t ms)
 {
-	static const struct { const char *u; int64_t ms; } units[] = {
-		{"y", 365LL * 86400000}, {"w", 7LL * 86400000}, {"d", 86400000}, {"h", 3600000},
-		{"m", 60000}, {"s", 1000}, {"ms", 1},
+	/* model.Duration.String(): years and weeks only when exact ("90d", not "12w6d") */
+	static const struct { const char *u; int64_t ms; bool exact; } units[] = {
+		{"y", 365LL * 86400000, true}, {"w", 7LL * 86400000, true}, {"d", 86400000, false},
+		{"h", 3600000, false}, {"m", 60000, false}, {"s", 1000, false}, {"ms", 1, false},
 	};
 	if (ms == 0) {
 		buf_put_str(b, "0s");
@@ -260,9 +261,12 @@ void timeparse_format_duration(buf *b, int64_t ms)
 		buf_put_byte(b, '-');
 		ms = -ms;
 	}
-	for (size_t i = 0; i < FL_ARRAY_LEN(units); i++)
+	for (size_t i = 0; i < FL_ARRAY_LEN(units); i++) {
+		if (units[i].exact && ms % units[i].ms)
+			continue;
 		if (ms >= units[i].ms) {
 			buf_printf(b, "%lld%s", (long long)(ms / units[i].ms), units[i].u);
 			ms %= units[i].ms;
 		}
+	}
 }

@@ -160,7 +160,8 @@ void labels_builder_reset(labels_builder *b, labels from)
 	b->oom = false;
 	if (!bgrow(b, from.n))
 		return;
-	memcpy(b->v, from.v, from.n * sizeof(label));
+	if (from.n)
+		memcpy(b->v, from.v, from.n * sizeof(label));
 	b->n = from.n;
 }
 

@@ -129,7 +129,7 @@ int api_param_time(const http_req *r, http_resp *w, const char *name, int64_t df
 	err e;
 	err_clear(&e);
 	if (timeparse_time(v, ms, &e)) {
-		api_error(w, API_BAD_DATA, "invalid parameter \"%s\": %s", name, e.msg);
+		api_error(w, API_BAD_DATA, "invalid parameter \"%s\": Invalid time value for '%s': %s", name, name, e.msg);
 		return -1;
 	}
 	return 0;

@@ -105,11 +105,14 @@ static int timeout_param(const http_req *r, http_resp *w, int64_t *ns)
 }
 
 /* Map an engine failure to the API's answer. */
-static void query_error(http_resp *w, const promql_result *res, const err *e, bool timed_out)
+static void query_error(http_resp *w, const promql_result *res, const err *e, bool timed_out, bool range)
 {
 	switch (timed_out ? PE_TIMEOUT : res->errtype) {
-	case PE_BAD_DATA:
-		api_error(w, API_BAD_DATA, "invalid parameter \"query\": %s", e->msg);
+	case PE_BAD_DATA: /* 2.42 prefixes only the instant query's */
+		if (range)
+			api_error(w, API_BAD_DATA, "%s", e->msg);
+		else
+			api_error(w, API_BAD_DATA, "invalid parameter \"query\": %s", e->msg);
 		break;
 	case PE_TIMEOUT:
 		api_error(w, API_TIMEOUT, "%s", timed_out ? "query timed out in query execution" : e->msg);
@@ -152,7 +155,7 @@ static void run_query(web_env *env, const http_req *r, http_resp *w, int64_t sta
 	}
 	web_query_slot_release(env);
 	if (rc) {
-		query_error(w, &res, &e, timed_out);
+		query_error(w, &res, &e, timed_out, step_ms != 0);
 		promql_result_free(&res);
 		return;
 	}
@@ -272,14 +275,15 @@ WEB_HANDLER(api_query_exemplars_handler)
 	promql_expr_free(&x);
 	json_w j;
 	api_begin(w, &j);
-	/* flint keeps no exemplars: [] (null when the query selects nothing, as Prometheus) */
-	if (sel) {
-		json_arr_open(&j);
-		json_arr_close(&j);
-	} else {
-		json_null(&j);
-	}
+	/* flint keeps no exemplars: []; a query without selectors has no
+	 * data at all, which Prometheus answers 204 No Content */
+	json_arr_open(&j);
+	json_arr_close(&j);
 	api_end(&j, NULL, 0, NULL, 0);
+	if (!sel) {
+		buf_clear(&w->body);
+		w->status = 204;
+	}
 }
 
 WEB_HANDLER(api_format_query_handler)

@@ -167,7 +167,8 @@ static size_t merge_lists(strlist *ls, size_t n, const char ***out)
 	for (size_t i = 0; i < n; i++)
 		for (size_t x = 0; x < ls[i].n; x++)
 			v[k++] = ls[i].v[x];
-	qsort(v, k, sizeof *v, cmp_str);
+	if (k)
+		qsort(v, k, sizeof *v, cmp_str);
 	size_t u = 0;
 	for (size_t i = 0; i < k; i++)
 		if (!u || strcmp(v[u - 1], v[i]))
@@ -318,7 +319,7 @@ WEB_HANDLER(api_series_handler)
 	if (rc) {
 		api_error(w, API_INTERNAL, "%s", e.msg);
 	} else {
-		if (lk.m.n > 1)
+		if (lk.m.n > 1 && n)
 			qsort(all, n, sizeof *all, cmp_labels);
 		const char *warn = "results truncated due to limit";
 		size_t shown = 0;

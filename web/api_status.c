@@ -280,7 +280,8 @@ static int cmp_kv(const void *x, const void *y)
 
 static void top_list(json_w *j, const char *key, tsdb_acc *a, size_t limit)
 {
-	qsort(a->v, a->n, sizeof *a->v, cmp_kv);
+	if (a->n)
+		qsort(a->v, a->n, sizeof *a->v, cmp_kv);
 	json_key(j, key);
 	json_arr_open(j);
 	for (size_t i = 0; i < a->n && i < limit; i++) {

@@ -191,7 +191,7 @@ static void api_errors_and_envelope(void)
 	int64_t ms;
 	ASSERT(api_param_time(&r, &w, "time", 0, &ms) != 0);
 	ASSERT_EQ(w.status, 400);
-	ASSERT_STR_EQ(buf_cstr(&w.body), "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"time\\\": cannot parse \\\"nope\\\" to a valid timestamp\"}");
+	ASSERT_STR_EQ(buf_cstr(&w.body), "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"time\\\": Invalid time value for 'time': cannot parse \\\"nope\\\" to a valid timestamp\"}");
 	ASSERT_EQ(api_param_time(&r, &w, "start", 0, &ms), 0);
 	ASSERT_EQ(ms, 1500);
 	ASSERT_EQ(api_param_time(&r, &w, "end", 77, &ms), 0);

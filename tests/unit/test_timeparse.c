@@ -95,7 +95,8 @@ static void timeparse_formatting(void)
 		buf_reset(&b);
 	}
 	static const struct { int64_t ms; const char *out; } durs[] = {
-		{0, "0s"}, {5400000, "1h30m"}, {15LL * 86400000, "2w1d"}, {1500, "1s500ms"}, {86400000, "1d"},
+		{0, "0s"}, {5400000, "1h30m"}, {15LL * 86400000, "15d"}, {14LL * 86400000, "2w"}, {1500, "1s500ms"},
+		{86400000, "1d"}, {365LL * 86400000, "1y"}, {90LL * 86400000, "90d"},
 	};
 	for (size_t i = 0; i < FL_ARRAY_LEN(durs); i++) {
 		buf b;
