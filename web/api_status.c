@@ -21,9 +21,6 @@
 #include "lib/log.h"
 #include "lib/timeparse.h"
 
-/* Weak until tsdb/db.c lands on main (then this line goes). */
-extern void db_get_stats(db *d, db_stats *s) __attribute__((weak));
-
 WEB_HANDLER(api_buildinfo_handler)
 {
 	(void)r;
@@ -97,7 +94,7 @@ WEB_HANDLER(api_runtimeinfo_handler)
 		strcpy(cwd, "<error retrieving current working directory>");
 	db_stats st;
 	memset(&st, 0, sizeof st);
-	if (env->db && db_get_stats)
+	if (env->db)
 		db_get_stats(env->db, &st);
 	json_w j;
 	api_begin(w, &j);
@@ -127,7 +124,7 @@ WEB_HANDLER(api_walreplay_handler)
 	(void)r;
 	db_stats st;
 	memset(&st, 0, sizeof st);
-	if (env->db && db_get_stats)
+	if (env->db)
 		db_get_stats(env->db, &st);
 	json_w j;
 	api_begin(w, &j);
@@ -309,7 +306,7 @@ WEB_HANDLER(api_tsdb_handler)
 	}
 	db_stats st;
 	memset(&st, 0, sizeof st);
-	if (env->db && db_get_stats)
+	if (env->db)
 		db_get_stats(env->db, &st);
 	err e;
 	err_clear(&e);

@@ -83,36 +83,17 @@ const http_route web_routes[] = {
 const size_t web_n_routes = FL_ARRAY_LEN(web_routes);
 
 /*
- * Weak stubs for handlers whose files wait for the db, the PromQL parser and
- * the engine to land. A weak definition here wins over an archive member (the linker
+ * Weak stubs for the query handlers, whose file waits for the PromQL engine
+ * to land. A weak definition here wins over an archive member (the linker
  * never extracts api_query.o just to replace a weak symbol), so each stub
  * must be deleted when its real handler can link.
  */
 static void unavailable(http_resp *w) { web_text(w, 503, "Service Unavailable: not built into this flint yet\n"); }
 #define WEB_STUB(name) __attribute__((weak)) WEB_HANDLER(name) { (void)env; (void)r; unavailable(w); }
-WEB_STUB(remote_write_handler)
-WEB_STUB(remote_read_handler)
-WEB_STUB(federate_handler)
-__attribute__((weak)) WEB_HANDLER(self_metrics_handler)
-{
-	(void)r;
-	w->content_type = "text/plain; version=0.0.4; charset=utf-8";
-	web_write_http_metrics(env, &w->body);
-}
 WEB_STUB(api_query_handler)
 WEB_STUB(api_query_range_handler)
 WEB_STUB(api_query_exemplars_handler)
 WEB_STUB(api_format_query_handler)
-WEB_STUB(api_series_handler)
-WEB_STUB(api_labels_handler)
-WEB_STUB(api_label_values_handler)
-WEB_STUB(api_metadata_handler)
-WEB_STUB(api_targets_handler)
-WEB_STUB(api_targets_metadata_handler)
-WEB_STUB(api_scrape_pools_handler)
-WEB_STUB(api_rules_handler)
-WEB_STUB(api_alerts_handler)
-WEB_STUB(api_alertmanagers_handler)
 
 /* Does the comma list `methods` allow m? GET also allows HEAD. */
 static bool method_allowed(const char *methods, const char *m)

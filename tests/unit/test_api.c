@@ -5,6 +5,7 @@
  */
 #include "web/web.h"
 #include "tests/unit/test.h"
+#include "tsdb/head.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -200,7 +201,89 @@ static void api_errors_and_envelope(void)
 	buf_reset(&w.body);
 }
 
+/* A head with three series, as the queryable of an env. */
+static head *seed_head(web_env *env)
+{
+	head_opts ho = {0};
+	head *h = head_open(&ho, NULL);
+	ASSERT(h != NULL);
+	appender *a = head_appender(h);
+	static const char *jobs[] = {"a", "b", "a"};
+	static const char *names[] = {"up", "up", "rw_info"};
+	for (int i = 0; i < 3; i++) {
+		label l[3] = {{"__name__", names[i]}, {"instance", i == 2 ? "x:1" : "y:2"}, {"job", jobs[i]}};
+		labels ls = {l, 3};
+		series_ref ref;
+		ASSERT_EQ(appender_append(a, 0, ls, 1000, 1, &ref, NULL), 0);
+	}
+	ASSERT_EQ(appender_commit(a, NULL), 0);
+	ASSERT_EQ(web_env_init(env, NULL, NULL), 0);
+	env->queryable = head_queryable(h);
+	return h;
+}
+
+static const char *call(web_env *env, http_handler fn, http_param *ps, size_t n, const char *arg, http_resp *w)
+{
+	arena *a = fl_calloc(1, sizeof *a);
+	arena_init(a);
+	http_req r;
+	req_init(&r, a, "GET", ps, n);
+	r.path_arg = arg;
+	memset(w, 0, sizeof *w);
+	w->status = 200;
+	buf_init(&w->body);
+	fn(env, &r, w);
+	arena_reset(a);
+	fl_free(a);
+	return buf_cstr(&w->body);
+}
+
+static void api_series_labels_values(void)
+{
+	web_env env;
+	head *h = seed_head(&env);
+	http_resp w;
+	http_param p1[] = {{"match[]", "up"}};
+	ASSERT_STR_EQ(call(&env, api_series_handler, p1, 1, NULL, &w),
+		      "{\"status\":\"success\",\"data\":[{\"__name__\":\"up\",\"instance\":\"y:2\",\"job\":\"a\"},"
+		      "{\"__name__\":\"up\",\"instance\":\"y:2\",\"job\":\"b\"}]}");
+	buf_reset(&w.body);
+	http_param p2[] = {{"match[]", "up"}, {"match[]", "{job=\"a\"}"}, {"limit", "2"}};
+	ASSERT_STR_EQ(call(&env, api_series_handler, p2, 3, NULL, &w),
+		      "{\"status\":\"success\",\"data\":[{\"__name__\":\"rw_info\",\"instance\":\"x:1\",\"job\":\"a\"},"
+		      "{\"__name__\":\"up\",\"instance\":\"y:2\",\"job\":\"a\"}],\"warnings\":[\"results truncated due to limit\"]}");
+	buf_reset(&w.body);
+	ASSERT_STR_EQ(call(&env, api_labels_handler, NULL, 0, NULL, &w),
+		      "{\"status\":\"success\",\"data\":[\"__name__\",\"instance\",\"job\"]}");
+	buf_reset(&w.body);
+	http_param p3[] = {{"match[]", "rw_info"}};
+	ASSERT_STR_EQ(call(&env, api_label_values_handler, p3, 1, "job/values", &w), "{\"status\":\"success\",\"data\":[\"a\"]}");
+	buf_reset(&w.body);
+	ASSERT_STR_EQ(call(&env, api_label_values_handler, NULL, 0, "__name__/values", &w),
+		      "{\"status\":\"success\",\"data\":[\"rw_info\",\"up\"]}");
+	buf_reset(&w.body);
+	ASSERT_STR_EQ(call(&env, api_label_values_handler, NULL, 0, "U__service_2e_name/values", &w),
+		      "{\"status\":\"success\",\"data\":[]}");
+	buf_reset(&w.body);
+	ASSERT_STR_EQ(call(&env, api_series_handler, NULL, 0, NULL, &w),
+		      "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"no match[] parameter provided\"}");
+	ASSERT_EQ(w.status, 400);
+	buf_reset(&w.body);
+	http_param p4[] = {{"match[]", "{job=~\".*\"}"}};
+	call(&env, api_series_handler, p4, 1, NULL, &w);
+	ASSERT_EQ(w.status, 400);
+	ASSERT(strstr(buf_cstr(&w.body), "match[] must contain at least one non-empty matcher"));
+	buf_reset(&w.body);
+	http_param p5[] = {{"limit", "-1"}};
+	call(&env, api_labels_handler, p5, 1, NULL, &w);
+	ASSERT_EQ(w.status, 400);
+	buf_reset(&w.body);
+	web_env_destroy(&env);
+	head_close(h);
+}
+
 const struct test tests_api[] = {
+	{"api_series_labels_values", api_series_labels_values},
 	{"api_server_routing", api_server_routing},
 	{"api_server_gzip", api_server_gzip},
 	{"api_errors_and_envelope", api_errors_and_envelope},
