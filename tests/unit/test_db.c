@@ -2,6 +2,7 @@
  * opens, damaged WAL segments, and a crash test (SIGKILL at random moments,
  * every acknowledged commit must survive, no commit may be half there). */
 #include "tsdb/db.h"
+#include "lib/fmtfloat.h"
 #include "lib/log.h"
 #include "tests/unit/test.h"
 
@@ -371,6 +372,68 @@ static void damage_checkpoint(void)
 	}
 }
 
+/* promtool (Prometheus's own reader) reads the WAL flint writes: its dump
+ * of a flint directory equals the samples flint committed. Skipped when
+ * promtool is not installed. */
+static int cmp_line(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void promtool_reads_our_wal(void)
+{
+	if (system("command -v promtool >/dev/null 2>&1") != 0) {
+		printf("skip: no promtool\n");
+		return;
+	}
+	const char *dir = test_tmpdir();
+	log_set_level(LOG_ERROR);
+	db *d = open_db(dir, false);
+	static const char *vals[] = {"plain", "say \"hi\"", "a\\b\nc", "서울 ✓ 🚀", "\x01ctl"};
+	static const double v[] = {0, -0.0, 0.1, 1e-7, 123456789, 1e21, NAN, INFINITY, -2.5};
+	char *want[400];
+	size_t n_want = 0;
+	err e;
+	for (int b = 0; b < 9; b++) {
+		appender *a = db_appender(d);
+		for (int i = 0; i < 5; i++) {
+			label lv[2] = {{"__name__", "flint_written"}, {"v", vals[i]}};
+			double x = b == 8 && i == 0 ? stale_nan() : v[(b + i) % 9];
+			series_ref ref;
+			ASSERT_EQ(appender_append(a, 0, (labels){lv, 2}, 1700000000000 + b * 15000, x, &ref, &e), 0);
+			buf l;
+			buf_init(&l);
+			labels_format(&l, (labels){lv, 2});
+			char num[FMT_FLOAT_MAX];
+			fmt_go_g(num, x);
+			buf_printf(&l, " %s %" PRId64, num, (int64_t)1700000000000 + b * 15000);
+			want[n_want++] = fl_strdup(buf_cstr(&l));
+			buf_reset(&l);
+		}
+		ASSERT_EQ(appender_commit(a, &e), 0);
+	}
+	db_close(d);
+	char cmd[1200];
+	snprintf(cmd, sizeof cmd, "cp -r '%s' '%s.copy' && rm -f '%s.copy/lock' && promtool tsdb dump '%s.copy' 2>/dev/null",
+		 dir, dir, dir, dir);
+	FILE *p = popen(cmd, "r");
+	ASSERT(p != NULL);
+	char *got[400], line[512];
+	size_t n_got = 0;
+	while (n_got < 400 && fgets(line, sizeof line, p)) {
+		line[strcspn(line, "\n")] = 0;
+		got[n_got++] = fl_strdup(line);
+	}
+	ASSERT_EQ(pclose(p), 0);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s.copy'", dir);
+	ASSERT_EQ(system(cmd), 0);
+	ASSERT_EQ(n_got, n_want);
+	qsort(want, n_want, sizeof *want, cmp_line);
+	qsort(got, n_got, sizeof *got, cmp_line);
+	for (size_t i = 0; i < n_got; i++) {
+		ASSERT_STR_EQ(got[i], want[i]);
+		fl_free(got[i]);
+		fl_free(want[i]);
+	}
+}
+
 /* ---- concurrent committers ---- */
 
 #define THREADS 4
@@ -505,6 +568,7 @@ const struct test tests_db[] = {
 	{"damage_garbage", damage_garbage},
 	{"damage_half_last_record", damage_half_last_record},
 	{"damage_checkpoint", damage_checkpoint},
+	{"promtool_reads_our_wal", promtool_reads_our_wal},
 	{"concurrent_commits_all_logged", concurrent_commits_all_logged},
 	{"crash_sigkill", crash_sigkill},
 	{NULL, NULL},
