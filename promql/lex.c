@@ -241,16 +241,18 @@ static const struct {
 
 static bool word_is(const char *w, int n, const char *kw)
 {
-	if ((int)strlen(kw) != n)
+	if ((kw[0] ^ w[0]) & ~0x20) /* cheap first-letter reject (ASCII letters) */
 		return false;
 	for (int i = 0; i < n; i++) {
+		if (!kw[i])
+			return false;
 		char c = w[i];
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
 		if (c != kw[i])
 			return false;
 	}
-	return true;
+	return kw[n] == 0;
 }
 
 static tok_type keyword(const char *w, int n)
@@ -294,9 +296,8 @@ static bool scan_number(lexer *l)
 			digits = "0123456789abcdefABCDEF";
 		}
 	}
-	bool hex = strlen(digits) > 10;
-	char all[40];
-	snprintf(all, sizeof all, "%s._eE", digits);
+	bool hex = digits[10] != 0;
+	const char *all = hex ? "0123456789abcdefABCDEF._eE" : "0123456789._eE";
 	accept(l, ".");
 	accept(l, digits);
 	bool dot = false, exp = false;
