@@ -63,6 +63,36 @@ static void canonical_forms(void)
 	print_one("x[(5m)]", "x[5m]");
 	print_one("x[(5m+1m)*2]", "x[(5m + 1m) * 2]");
 	print_one("x offset (1m)", "x offset 1m");
+	/* upstream printer_test.go */
+	print_one("sum by() (task:errors:rate10s{job=\"s\"})", "sum(task:errors:rate10s{job=\"s\"})");
+	print_one("sum by(code) (task:errors:rate10s{job=\"s\"})", "sum by (code) (task:errors:rate10s{job=\"s\"})");
+	print_one("sum without(\"foo.bar\") (x)", "sum without (\"foo.bar\") (x)");
+	print_one("a - on(b) group_left c", "a - on (b) group_left () c");
+	print_one("a - on(b) group_left() (c)", "a - on (b) group_left () (c)");
+	print_one("a - ignoring() group_left(__metric__) c", "a - ignoring () group_left (__metric__) c");
+	print_one("a - ignoring() group_left c", "a - ignoring () group_left () c");
+	print_one("a + fill(-23) b", "a + fill (-23) b");
+	print_one("a + on(b) group_left fill(-23) c", "a + on (b) group_left () fill (-23) c");
+	print_one("a{b=\"c\"}[5m] anchored @ start() offset 1m", "a{b=\"c\"}[5m] anchored @ start() offset 1m");
+	print_one("a{b=\"c\"}[5m] smoothed offset 1m", "a{b=\"c\"}[5m] smoothed offset 1m");
+	print_one("{\"a.b\"=\"c\"}", "{\"a.b\"=\"c\"}");
+	print_one("{\"0\"=\"1\"}", "{\"0\"=\"1\"}");
+	print_one("{\"_0\"=\"1\"}", "{_0=\"1\"}");
+	print_one("{\"\"=\"0\"}", "{\"\"=\"0\"}");
+	print_one("{``=\"0\"}", "{\"\"=\"0\"}");
+	print_one("1048576", "1048576");
+	print_one("foo[-step()]", "foo[-step()]");
+	print_one("foo[(step())]", "foo[(step())]");
+	print_one("foo[-(step())]", "foo[-(step())]");
+	print_one("foo offset (step())", "foo offset (step())");
+	print_one("foo offset -(step())", "foo offset -(step())");
+	print_one("foo offset +(5*2)", "foo offset (5 * 2)");
+	print_one("foo offset +min_of(10s, 20s)", "foo offset min_of(10s, 20s)");
+	print_one("foo offset -min_of(10s, +max_of(step() ^ 2, 2))", "foo offset -min_of(10s, max_of(step() ^ 2, 2))");
+	print_one("foo[200-min_of(-step()^+step(),1)]", "foo[200 - min_of(-step() ^ step(), 1)]");
+	print_one("foo[max_of(range(), 5s)]", "foo[max_of(range(), 5s)]");
+	print_one("sum by(\"üüü\") (foo)", "sum by (\"üüü\") (foo)");
+	print_one("foo / on(legacy, \"üüü\") group_right(\"ööö\") bar", "foo / on (legacy, \"üüü\") group_right (\"ööö\") bar");
 }
 
 static void roundtrip_conformance_exprs(void)
