@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <crypt.h>
 
 /* One HTTP/1.0-style exchange; returns the whole answer (malloc'd). */
 static char *http_raw(int port, const char *req, size_t req_len)
@@ -282,7 +283,61 @@ static void api_series_labels_values(void)
 	head_close(h);
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	ASSERT(f != NULL);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* --web.config.file: bcrypt basic auth (401 without or with a wrong password). */
+static void api_webconfig_basic_auth(void)
+{
+	char salt[64], path[512], yml[512];
+	ASSERT(crypt_gensalt_rn("$2b$", 5, NULL, 0, salt, sizeof salt) != NULL);
+	struct crypt_data cd;
+	memset(&cd, 0, sizeof cd);
+	const char *hash = crypt_r("s3cret", salt, &cd);
+	ASSERT(hash && hash[0] == '$');
+	snprintf(path, sizeof path, "%s/web.yml", test_tmpdir());
+	snprintf(yml, sizeof yml, "basic_auth_users:\n  alice: '%s'\nhttp_server_config:\n  headers:\n    X-Test: yes\n", hash);
+	write_file(path, yml);
+	web_env env;
+	web_opts o;
+	web_opts_default(&o);
+	o.listen_address = "127.0.0.1:0";
+	o.threads = 2;
+	o.web_config_file = path;
+	ASSERT_EQ(web_env_init(&env, &o, NULL), 0);
+	ASSERT_EQ(web_server_start(&env, NULL), 0);
+	int port = web_server_port(&env);
+	char *r = http_get(port, "GET", "/-/healthy", NULL, NULL);
+	ASSERT_EQ(status_of(r), 401);
+	ASSERT(strstr(r, "WWW-Authenticate: Basic"));
+	free(r);
+	r = http_get(port, "GET", "/-/healthy", "Authorization: Basic YWxpY2U6d3Jvbmc=\r\n", NULL); /* alice:wrong */
+	ASSERT_EQ(status_of(r), 401);
+	free(r);
+	r = http_get(port, "GET", "/-/healthy", "Authorization: Basic YWxpY2U6czNjcmV0\r\n", NULL); /* alice:s3cret */
+	ASSERT_EQ(status_of(r), 200);
+	ASSERT(strstr(r, "X-Test: yes"));
+	free(r);
+	web_env_destroy(&env);
+	/* a broken file names itself */
+	write_file(path, "basic_auth_users: [\n");
+	err e;
+	ASSERT(web_env_init(&env, &o, &e) != 0);
+	ASSERT(strstr(e.msg, "web.yml"));
+	web_env_destroy(&env);
+	write_file(path, "bogus: 1\n");
+	ASSERT(web_env_init(&env, &o, &e) != 0);
+	ASSERT(strstr(e.msg, "field bogus not found"));
+	web_env_destroy(&env);
+}
+
 const struct test tests_api[] = {
+	{"api_webconfig_basic_auth", api_webconfig_basic_auth},
 	{"api_series_labels_values", api_series_labels_values},
 	{"api_server_routing", api_server_routing},
 	{"api_server_gzip", api_server_gzip},
