@@ -15,7 +15,7 @@
  *   - labels: interned id pairs inside the series allocation (intern.h).
  * New refs come from an atomic counter: sequential from 1, above every
  * replayed ref. The append path takes only stripe mutexes (and the shared
- * side of commit_mu at commit); creating a series also takes the postings
+ * side of commit_mu at commit, see head_isolation.c); creating a series also takes the postings
  * write lock, as Prometheus's MemPostings does.
  */
 #include "tsdb/head_int.h"
@@ -60,6 +60,8 @@ head *head_open(const head_opts *o, err *e)
 	for (int i = 0; i < ns; i++)
 		pthread_mutex_init(&h->stripes[i].mu, NULL);
 	pthread_mutex_init(&h->ref_mu, NULL);
+	pthread_mutex_init(&h->readers_mu, NULL);
+	atomic_store(&h->min_reader, UINT64_MAX);
 	pthread_rwlockattr_t at;
 	pthread_rwlockattr_init(&at);
 	pthread_rwlockattr_setkind_np(&at, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -77,6 +79,7 @@ static void series_free(hseries *s)
 		fl_free(s->closed[i].b);
 	fl_free(s->closed);
 	xor_app_free(&s->app);
+	head__series_hist_free(s);
 	fl_free(s);
 }
 
@@ -109,6 +112,8 @@ void head_close(head *h)
 	intern_free(h->strs);
 	mem_postings_free(h->postings);
 	pthread_mutex_destroy(&h->ref_mu);
+	pthread_mutex_destroy(&h->readers_mu);
+	fl_free(h->readers);
 	pthread_rwlock_destroy(&h->commit_mu);
 	fl_free(h);
 }

@@ -8,11 +8,12 @@
  * buffers {series, t, v}; a series it creates is created in the head at
  * once (findable, with no samples), as in Prometheus. commit:
  *   1. calls the log hook with the batch (new series, then samples);
- *   2. on success takes commit_mu shared and applies every sample under its
- *      series' stripe mutex, re-checking order (a sample that lost a race
- *      with another appender is dropped and counted, as upstream);
- *   3. releases commit_mu. A select snapshots visible sample counts under
- *      commit_mu exclusive, so it sees every sample of a commit or none.
+ *   2. on success takes commit_mu shared and a commit number, and applies
+ *      every sample under its series' stripe mutex, stamping the series with
+ *      the number (head_isolation.c), re-checking order (a sample that lost
+ *      a race with another appender is dropped and counted, as upstream);
+ *   3. releases commit_mu. A querier opened before sees none of the commit,
+ *      one opened after sees all of it.
  * rollback drops the samples; new series stay and are logged (series only)
  * so the WAL knows every ref the head gave out, like upstream's Rollback.
  *
@@ -283,11 +284,14 @@ static void happ_apply(happ *a)
 {
 	head *h = a->h;
 	int64_t mint = INT64_MAX, maxt = INT64_MIN, n_ok = 0, n_ooo = 0;
+	uint64_t seq = atomic_fetch_add(&h->seq, 1) + 1, min_reader = atomic_load(&h->min_reader);
 	for (size_t i = 0; i < a->n_samples; i++) {
 		pend *p = &a->samples[i];
 		hstripe *st = head__stripe(h, p->s->hash);
 		pthread_mutex_lock(&st->mu);
 		int rc = head__appendable(p->s, p->t, p->v, a->min_valid);
+		if (rc == 0)
+			rc = head__series_stamp(p->s, seq, min_reader);
 		if (rc == 0)
 			rc = head__series_append(h, p->s, p->t, p->v);
 		pthread_mutex_unlock(&st->mu);

@@ -9,13 +9,26 @@
  * label), the open chunk's growable buffer, 8 bytes in the ref table, ~11
  * in its stripe's hash table, and ~4 per label in postings.
  *
+ * Isolation (what a querier sees):
+ *   - every commit takes a sequence number h->seq + 1 while it holds
+ *     commit_mu shared, and stamps each series it appends to with it;
+ *   - a querier, when it opens, takes commit_mu exclusively for an instant
+ *     (so no commit is half applied), reads S = h->seq and registers S as
+ *     active: it sees exactly the commits numbered <= S;
+ *   - a series' visible state is {closed chunks, samples of the next chunk,
+ *     last time}; a commit about to change a series stamped with another
+ *     number saves the old state in the series' history list when any
+ *     querier is active, and drops history no active querier can need;
+ *   - a querier reads a series' newest state stamped <= S: the current one,
+ *     or one from its history; with none the series is invisible to it.
+ *
  * Locks, in the order they may be taken:
  *   1. h->commit_mu (rwlock, writer-preferring): commits hold it shared while
- *      they apply samples; select holds it exclusively while it snapshots
- *      the visible sample counts of the series it selected (isolation).
+ *      they apply samples; querier open holds it exclusively for an instant.
  *   2. stripe mutex (h->stripes[hash & mask].mu): guards the stripe's hash
  *      table and every mutable field of the series hashed to it.
- *   3. mem_postings' own rwlock, intern's stripe mutexes, h->ref_mu (leaf).
+ *   3. mem_postings' own rwlock, intern's stripe mutexes, h->ref_mu,
+ *      h->readers_mu (leaves).
  */
 #ifndef FL_HEAD_INT_H
 #define FL_HEAD_INT_H
@@ -41,6 +54,21 @@ typedef struct hchunk {
 	uint16_t n;    /* samples */
 } hchunk;
 
+/* What a querier sees of a series: its first n_closed chunks and open_n
+ * samples of the next one, ending at last_t. */
+typedef struct hview {
+	int64_t last_t;    /* time of the last sample (unset when nothing) */
+	uint16_t n_closed; /* closed chunks */
+	uint16_t open_n;   /* samples in the chunk after them */
+} hview;
+
+/* An older visible state of a series, kept for active queriers. */
+typedef struct hhist {
+	struct hhist *older; /* next older state */
+	uint64_t seq;        /* commit that produced this state */
+	hview v;             /* the state */
+} hhist;
+
 /* One series. All mutable fields are guarded by its stripe's mutex. */
 typedef struct hseries {
 	uint64_t hash;       /* labels_hash of its labels (immutable) */
@@ -49,6 +77,8 @@ typedef struct hseries {
 	uint16_t n_closed;   /* closed chunks */
 	uint16_t cap_closed; /* allocated closed chunks */
 	hchunk *closed;      /* closed chunks, oldest first */
+	uint64_t seq;        /* commit that produced the current state (0: replay/none) */
+	hhist *hist;         /* older states, newest first, for active queriers */
 	xor_app app;         /* open chunk; app.n == 0 (b may be NULL) = none */
 	int64_t open_mint;   /* first sample time of the open chunk */
 	int64_t next_at;     /* cut the open chunk at a sample >= this */
@@ -81,6 +111,11 @@ struct head {
 	intern *strs;             /* interned label names and values */
 	mem_postings *postings;   /* label pair -> refs */
 	pthread_rwlock_t commit_mu; /* see the lock order above */
+	_Atomic uint64_t seq;      /* commits numbered so far (isolation) */
+	pthread_mutex_t readers_mu; /* guards readers */
+	uint64_t *readers;         /* snapshot numbers of open queriers (multiset) */
+	size_t n_readers, cap_readers;
+	_Atomic uint64_t min_reader; /* smallest of readers, UINT64_MAX when none */
 	_Atomic int64_t min_time;  /* INT64_MAX when empty */
 	_Atomic int64_t max_time;  /* INT64_MIN when empty */
 	_Atomic int64_t min_valid_time; /* samples below are out of bounds */
@@ -112,6 +147,19 @@ hseries *head__get_or_create(head *h, labels ls, uint64_t ref_hint, bool *create
 labels head__series_labels(head *h, const hseries *s, arena *a);
 /* Value id of label name id in s, 0 when absent. */
 uint32_t head__series_label(const hseries *s, uint32_t name);
+
+/* The state of s a querier with snapshot number snap sees (stripe locked);
+ * false when it sees nothing of s. */
+bool head__series_view(const hseries *s, uint64_t snap, hview *out);
+/* Register a querier: *snap is its snapshot number. 0 or FL_ENOMEM. */
+int head__reader_open(head *h, uint64_t *snap);
+void head__reader_close(head *h, uint64_t snap);
+/* Before a commit numbered seq changes s (stripe locked): stamp s and keep
+ * the old state if an active querier (oldest snapshot min_reader) may need
+ * it. 0 or FL_ENOMEM. */
+int head__series_stamp(hseries *s, uint64_t seq, uint64_t min_reader);
+/* Free s's history. */
+void head__series_hist_free(hseries *s);
 
 /* Append one sample to s (caller holds s's stripe lock and has checked
  * t > last). Applies Prometheus's chunk cutting. 0 or FL_ENOMEM. */

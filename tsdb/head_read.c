@@ -261,17 +261,16 @@ static const struct sample_iter_ops hiter_ops = {hi_next, hi_seek, hi_at, hi_err
 /* ---- series set ---- */
 
 typedef struct snap {
-	hseries *s;       /* the series */
-	labels ls;        /* materialized in the querier arena */
-	uint16_t n_closed; /* closed chunks visible */
-	uint16_t open_n;  /* samples of the next chunk visible */
-	int64_t last_t;   /* time of the last visible sample */
+	hseries *s; /* the series */
+	labels ls;  /* materialized in the querier arena */
+	hview v;    /* what the querier sees of it */
 } snap;
 
 typedef struct hq {
-	querier base; /* must be first */
-	head *h;      /* owner */
-	arena ar;     /* labels handed out */
+	querier base;  /* must be first */
+	head *h;       /* owner */
+	arena ar;      /* labels handed out */
+	uint64_t snap; /* isolation snapshot number */
 } hq;
 
 typedef struct hset {
@@ -300,20 +299,20 @@ static bool push_ck(hiter *it, hck c)
 static bool collect_chunks(hiter *it, const snap *sn)
 {
 	hseries *s = sn->s;
-	for (uint16_t k = 0; k < sn->n_closed; k++) {
+	for (uint16_t k = 0; k < sn->v.n_closed; k++) {
 		hchunk *c = &s->closed[k];
 		if (c->maxt >= it->mint && c->mint <= it->maxt && !push_ck(it, (hck){c->mint, c->maxt, c->b, c->len, 0}))
 			return false;
 	}
-	if (!sn->open_n)
+	if (!sn->v.open_n)
 		return true;
-	if (s->n_closed > sn->n_closed) { /* the open chunk was cut since */
-		hchunk *c = &s->closed[sn->n_closed];
-		if (c->mint > it->maxt || sn->last_t < it->mint)
+	if (s->n_closed > sn->v.n_closed) { /* the open chunk was cut since */
+		hchunk *c = &s->closed[sn->v.n_closed];
+		if (c->mint > it->maxt || sn->v.last_t < it->mint)
 			return true;
-		return push_ck(it, (hck){c->mint, sn->last_t, c->b, c->len, sn->open_n});
+		return push_ck(it, (hck){c->mint, sn->v.last_t, c->b, c->len, sn->v.open_n});
 	}
-	if (s->open_mint > it->maxt || sn->last_t < it->mint)
+	if (s->open_mint > it->maxt || sn->v.last_t < it->mint)
 		return true;
 	if (s->app.len > it->copy_cap) {
 		uint8_t *p = fl_realloc(it->copy, s->app.len);
@@ -323,7 +322,7 @@ static bool collect_chunks(hiter *it, const snap *sn)
 		it->copy_cap = s->app.len;
 	}
 	memcpy(it->copy, s->app.b, s->app.len);
-	return push_ck(it, (hck){s->open_mint, sn->last_t, it->copy, (uint32_t)s->app.len, sn->open_n});
+	return push_ck(it, (hck){s->open_mint, sn->v.last_t, it->copy, (uint32_t)s->app.len, sn->v.open_n});
 }
 
 static sample_iter *hs_iter(series_set *ss, sample_iter *reuse)
@@ -392,20 +391,23 @@ static int cmp_snap(const void *a, const void *b)
 	return labels_compare(((const snap *)a)->ls, ((const snap *)b)->ls);
 }
 
-/* Record the visible state of each listed series with samples in range
- * (commit_mu held exclusively, so no commit is half applied). */
-static size_t take_snapshot(head *h, const postings_list *p, snap *v, int64_t mint, int64_t maxt)
+/* Record what the querier sees of each listed series with samples in range. */
+static size_t take_snapshot(hq *q, const postings_list *p, snap *v)
 {
+	head *h = q->h;
 	size_t n = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		hseries *s = head__series_by_ref(h, p->v[i]);
-		if (!s || (!s->n_closed && !s->app.n))
+		if (!s)
 			continue;
-		int64_t first = s->n_closed ? s->closed[0].mint : s->open_mint;
-		int64_t last = s->app.n ? s->app.t : s->closed[s->n_closed - 1].maxt;
-		if (first > maxt || last < mint)
-			continue;
-		v[n++] = (snap){s, {NULL, 0}, s->n_closed, s->app.n, last};
+		hstripe *st = head__stripe(h, s->hash);
+		pthread_mutex_lock(&st->mu);
+		hview hv;
+		bool vis = head__series_view(s, q->snap, &hv);
+		int64_t first = vis ? (hv.n_closed ? s->closed[0].mint : s->open_mint) : 0;
+		pthread_mutex_unlock(&st->mu);
+		if (vis && first <= q->base.maxt && hv.last_t >= q->base.mint)
+			v[n++] = (snap){s, {NULL, 0}, hv};
 	}
 	return n;
 }
@@ -425,22 +427,14 @@ static series_set *hq_select(querier *qq, bool sorted, const select_hints *hints
 	postings_list p;
 	postings_init(&p);
 	hset *set = fl_calloc(1, sizeof *set);
-	uint64_t gen = mem_postings_gen(h->postings);
 	if (!set || head__postings_for_matchers(h, ms, n, &p))
 		goto oom;
 	set->base.ops = &hset_ops;
 	set->q = q;
-	pthread_rwlock_wrlock(&h->commit_mu);
-	/* A series indexed after the postings were computed may have had a
-	 * commit applied since: compute again, now that no commit can land
-	 * (a series is always indexed before its first commit). */
-	if (mem_postings_gen(h->postings) != gen && head__postings_for_matchers(h, ms, n, &p))
-		goto oom_locked;
 	set->v = fl_malloc((p.n ? p.n : 1) * sizeof *set->v);
 	if (!set->v)
-		goto oom_locked;
-	set->n = take_snapshot(h, &p, set->v, qq->mint, qq->maxt);
-	pthread_rwlock_unlock(&h->commit_mu);
+		goto oom;
+	set->n = take_snapshot(q, &p, set->v);
 	postings_free(&p);
 	for (size_t i = 0; i < set->n; i++) {
 		set->v[i].ls = head__series_labels(h, set->v[i].s, &q->ar);
@@ -450,8 +444,6 @@ static series_set *hq_select(querier *qq, bool sorted, const select_hints *hints
 	if (sorted)
 		qsort(set->v, set->n, sizeof *set->v, cmp_snap);
 	return &set->base;
-oom_locked:
-	pthread_rwlock_unlock(&h->commit_mu);
 oom:
 	postings_free(&p);
 	if (set)
@@ -559,6 +551,7 @@ static int hq_label_values(querier *qq, const char *name, const matcher *ms, siz
 static void hq_close(querier *qq)
 {
 	hq *q = (hq *)qq;
+	head__reader_close(q->h, q->snap);
 	arena_reset(&q->ar);
 	fl_free(q);
 }
@@ -569,6 +562,11 @@ querier *head__querier(head *h, int64_t mint, int64_t maxt, err *e)
 {
 	hq *q = fl_calloc(1, sizeof *q);
 	if (!q) {
+		err_set(e, FL_ENOMEM, "head: out of memory opening querier");
+		return NULL;
+	}
+	if (head__reader_open(h, &q->snap)) {
+		fl_free(q);
 		err_set(e, FL_ENOMEM, "head: out of memory opening querier");
 		return NULL;
 	}

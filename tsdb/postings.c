@@ -20,7 +20,6 @@
 
 #include <assert.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "lib/err.h"
@@ -228,7 +227,6 @@ struct mem_postings {
 	size_t names_n;      /* used slots */
 	postings_list all;   /* every ref */
 	size_t bytes;        /* bytes held by lists */
-	_Atomic uint64_t gen; /* completed adds (bumped under mu, read lock-free) */
 };
 
 static inline uint32_t *slot_refs(mp_slot *s) { return s->cap ? s->u.p : s->u.inl; }
@@ -413,7 +411,6 @@ int mem_postings_add(mem_postings *mp, uint32_t ref, const uint32_t *pairs, size
 			mp->all.n++;
 		}
 	}
-	atomic_fetch_add(&mp->gen, 1);
 	pthread_rwlock_unlock(&mp->mu);
 	return rc;
 }
@@ -497,8 +494,6 @@ int mem_postings_names(mem_postings *mp, uint32_t **names, size_t *n)
 	pthread_rwlock_unlock(&mp->mu);
 	return rc;
 }
-
-uint64_t mem_postings_gen(mem_postings *mp) { return atomic_load(&mp->gen); }
 
 size_t mem_postings_bytes(mem_postings *mp)
 {

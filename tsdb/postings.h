@@ -57,9 +57,6 @@ int mem_postings_all(mem_postings *mp, postings_list *out);
 int mem_postings_values(mem_postings *mp, uint32_t name, uint32_t **vals, size_t *n);
 /* Name ids with at least one value, like mem_postings_values. */
 int mem_postings_names(mem_postings *mp, uint32_t **names, size_t *n);
-/* Number of completed adds: unchanged across a computation means the
- * computation saw one consistent index state. */
-uint64_t mem_postings_gen(mem_postings *mp);
 /* Bytes held, for stats. */
 size_t mem_postings_bytes(mem_postings *mp);
 

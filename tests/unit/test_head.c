@@ -3,6 +3,7 @@
  * atomicity under a concurrent reader, chunk cut points (against the chunks
  * real Prometheus cut in conformance/tsdb/wal-remote-write), replay. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "lib/buf.h"
@@ -284,6 +285,36 @@ static void *writer(void *p)
 	return NULL;
 }
 
+/* Last sample time and count of every series matched by m, through q. */
+static void last_times(querier *q, const char *re, int64_t *last, size_t *count, size_t *ns)
+{
+	err e;
+	matcher m[2];
+	matcher_init(&m[0], MATCH_EQ, "__name__", "m", &e);
+	matcher_init(&m[1], MATCH_RE, "k", re, &e);
+	series_set *ss = querier_select(q, true, NULL, m, 2);
+	sample_iter *it = NULL;
+	while (series_set_next(ss)) {
+		it = series_set_iter(ss, it);
+		int64_t t = -1, tt;
+		double v;
+		size_t c = 0;
+		while (sample_iter_next(it) == VAL_FLOAT)
+			sample_iter_at(it, &tt, &v), t = tt, c++;
+		if (*last == -1) {
+			*last = t;
+			*count = c;
+		}
+		ASSERT_EQ(t, *last); /* every series ends at the same commit */
+		ASSERT_EQ(c, *count);
+		(*ns)++;
+	}
+	sample_iter_close(it);
+	series_set_close(ss);
+	matcher_reset(&m[0]);
+	matcher_reset(&m[1]);
+}
+
 static void commit_atomic_under_reader(void)
 {
 	race r = {open_head(), 0, 400};
@@ -293,36 +324,54 @@ static void commit_atomic_under_reader(void)
 	while (!atomic_load(&r.done) || checks < 5) {
 		err e;
 		querier *q = queryable_querier(head_queryable(r.h), INT64_MIN, INT64_MAX, &e);
-		matcher m;
-		matcher_init(&m, MATCH_EQ, "__name__", "m", &e);
-		series_set *ss = querier_select(q, true, NULL, &m, 1);
 		int64_t last = -1;
-		size_t ns = 0, count = 0;
-		sample_iter *it = NULL;
-		while (series_set_next(ss)) {
-			ns++;
-			it = series_set_iter(ss, it);
-			int64_t t = -1, tt;
-			double v;
-			size_t c = 0;
-			while (sample_iter_next(it) == VAL_FLOAT)
-				sample_iter_at(it, &tt, &v), t = tt, c++;
-			if (last == -1) {
-				last = t;
-				count = c;
-			}
-			ASSERT_EQ(t, last); /* every series ends at the same commit */
-			ASSERT_EQ(c, count);
-		}
+		size_t count = 0, ns = 0;
+		/* two selects of one querier see the same commits */
+		last_times(q, "[0-3]", &last, &count, &ns);
+		sched_yield();
+		last_times(q, "[4-7]", &last, &count, &ns);
 		ASSERT(ns == 0 || ns == 8);
-		sample_iter_close(it);
-		series_set_close(ss);
-		matcher_reset(&m);
 		querier_close(q);
 		checks++;
 	}
 	pthread_join(th, NULL);
 	head_close(r.h);
+}
+
+static void querier_snapshot_stable(void)
+{
+	head *h = open_head();
+	append_ok(h, L({"__name__", "a"}), 1000, 1);
+	err e;
+	querier *q1 = queryable_querier(head_queryable(h), INT64_MIN, INT64_MAX, &e);
+	append_ok(h, L({"__name__", "a"}), 2000, 2);
+	querier *q2 = queryable_querier(head_queryable(h), INT64_MIN, INT64_MAX, &e);
+	for (int64_t t = 3000; t <= 400 * 1000; t += 1000) /* several chunks */
+		append_ok(h, L({"__name__", "a"}), t, 3);
+	append_ok(h, L({"__name__", "b"}), 5000, 3); /* new series after both */
+	matcher m;
+	matcher_init(&m, MATCH_RE, "__name__", "a|b", &e);
+	querier *qs[2] = {q1, q2};
+	for (int i = 0; i < 2; i++) {
+		series_set *ss = querier_select(qs[i], true, NULL, &m, 1);
+		ASSERT(series_set_next(ss));
+		sample_iter *it = series_set_iter(ss, NULL);
+		size_t n = 0;
+		while (sample_iter_next(it) == VAL_FLOAT)
+			n++;
+		ASSERT_EQ(n, (size_t)i + 1);
+		ASSERT(!series_set_next(ss)); /* b is not visible */
+		sample_iter_close(it);
+		series_set_close(ss);
+	}
+	querier_close(q1);
+	querier_close(q2);
+	append_ok(h, L({"__name__", "a"}), 500 * 1000, 4); /* history dropped now */
+	querier *q3 = queryable_querier(head_queryable(h), INT64_MIN, INT64_MAX, &e);
+	ASSERT_EQ(count_series(h, &m, 1), 2);
+	querier_close(q3);
+	matcher_reset(&m);
+	head_close(h);
 }
 
 /* Threads creating the same series concurrently get one series each. */
@@ -660,6 +709,7 @@ const struct test tests_head[] = {
 	{"rollback_drops", rollback_drops},
 	{"log_hook_and_failure", log_hook_and_failure},
 	{"commit_atomic_under_reader", commit_atomic_under_reader},
+	{"querier_snapshot_stable", querier_snapshot_stable},
 	{"concurrent_series_creation", concurrent_series_creation},
 	{"chunk_cut_aligned_15s", chunk_cut_aligned_15s},
 	{"chunks_match_prometheus", chunks_match_prometheus},
