@@ -1,0 +1,370 @@
+/*
+ * engine.c - PromQL query entry points and the evaluation dispatcher
+ * (Prometheus promql/engine.go: exec, eval, cleanupMetricLabels).
+ *
+ * A query is parsed, one querier is opened on the queryable for the whole
+ * query, and the root node is evaluated over the step grid (instant queries
+ * are a grid of one step). Node kinds are evaluated in their own files:
+ * selectors (eval_select.c), binary operators (eval_binop.c), aggregations
+ * (eval_agg.c), subqueries (eval_subquery.c), calls (functions*.c).
+ *
+ * Finishing (3.x delayed name removal): series flagged drop_name lose
+ * __name__ at the very end; two series left with the same labels are the
+ * error "vector cannot contain metrics with the same labelset".
+ *
+ * Limits: the sample budget (value.c), the timeout and cancellation (checked
+ * in every loop through pq_check), > 11,000 steps refused, and a nesting
+ * depth guard.
+ */
+#include "promql/value.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define MAX_STEPS 11000
+#define MAX_DEPTH 256
+
+struct promql_engine {
+	promql_engine_opts o; /* settings */
+};
+
+void promql_engine_opts_default(promql_engine_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->lookback_ms = 5 * 60 * 1000;
+	o->max_samples = 50000000;
+	o->timeout_ms = 2 * 60 * 1000;
+	o->no_step_subquery_interval_ms = 60 * 1000;
+	o->enable_at_modifier = true;
+	o->enable_negative_offset = true;
+	o->enable_experimental_functions = true;
+}
+
+promql_engine *promql_engine_new(const promql_engine_opts *o)
+{
+	promql_engine *e = fl_calloc(1, sizeof *e);
+	if (!e)
+		return NULL;
+	if (o)
+		e->o = *o;
+	else
+		promql_engine_opts_default(&e->o);
+	if (e->o.lookback_ms <= 0)
+		e->o.lookback_ms = 5 * 60 * 1000;
+	if (e->o.no_step_subquery_interval_ms <= 0)
+		e->o.no_step_subquery_interval_ms = 60 * 1000;
+	return e;
+}
+
+void promql_engine_free(promql_engine *e) { fl_free(e); }
+
+void promql_result_free(promql_result *r)
+{
+	if (!r)
+		return;
+	arena_reset(&r->arena);
+	memset(r, 0, sizeof *r);
+	arena_init(&r->arena);
+}
+
+/* ---- simple node kinds ---- */
+static int eval_number(ev *v, double x, pq_val *out)
+{
+	size_t n = pq_nsteps(v);
+	out->type = PT_SCALAR;
+	out->sc = arena_alloc(v->a, n * sizeof(double));
+	if (!out->sc)
+		return pq_nomem(v);
+	for (size_t i = 0; i < n; i++)
+		out->sc[i] = x;
+	return 0;
+}
+
+static int eval_unary(ev *v, const node *n, pq_val *out)
+{
+	int rc = pq_eval(v, n->unary.expr, out);
+	if (rc || n->unary.op != OP_SUB)
+		return rc;
+	if (out->type == PT_SCALAR) {
+		for (size_t i = 0; i < pq_nsteps(v); i++)
+			out->sc[i] = -out->sc[i];
+		return 0;
+	}
+	for (size_t i = 0; i < out->m.n; i++) {
+		pq_series *s = &out->m.s[i];
+		s->drop_name = true;
+		for (size_t j = 0; j < s->n; j++)
+			s->s[j].v = -s->s[j].v;
+	}
+	return 0;
+}
+
+int pq_eval(ev *v, const node *n, pq_val *out)
+{
+	memset(out, 0, sizeof *out);
+	int rc = pq_check(v);
+	if (rc)
+		return rc;
+	if (++v->depth > MAX_DEPTH) {
+		v->depth--;
+		return pq_fail(v, PE_BAD_DATA, FL_EINVAL, "query is nested too deeply");
+	}
+	switch (n->kind) {
+	case NODE_NUMBER:
+		rc = eval_number(v, n->number, out);
+		break;
+	case NODE_STRING:
+		out->type = PT_STRING;
+		out->str = n->string.val;
+		break;
+	case NODE_PAREN:
+	case NODE_STEP_INVARIANT:
+		rc = pq_eval(v, n->paren.expr, out);
+		break;
+	case NODE_UNARY:
+		rc = eval_unary(v, n, out);
+		break;
+	case NODE_VECTOR_SELECTOR:
+		rc = pq_eval_vector_selector(v, n, out);
+		break;
+	case NODE_MATRIX_SELECTOR:
+	case NODE_SUBQUERY:
+		out->type = PT_MATRIX;
+		rc = pq_eval_range_arg(v, n, &out->r);
+		break;
+	case NODE_BINARY:
+		rc = pq_eval_binary(v, n, out);
+		break;
+	case NODE_AGGREGATE:
+		rc = pq_eval_aggregate(v, n, out);
+		break;
+	case NODE_CALL:
+		rc = pq_eval_call(v, n, out);
+		break;
+	default:
+		rc = pq_fail(v, PE_INTERNAL, FL_EINVAL, "unhandled expression node kind %d", (int)n->kind);
+	}
+	v->depth--;
+	return rc;
+}
+
+/* ---- finishing ---- */
+static int drop_names(ev *v, pq_series *s, size_t n)
+{
+	bool any = false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i].drop_name) {
+			s[i].metric = pq_labels_without(v, s[i].metric, LABEL_NAME);
+			s[i].drop_name = false;
+			any = true;
+		}
+	if (!any && n < 2)
+		return v->errtype ? FL_ENOMEM : 0;
+	pq_map m;
+	pq_map_init(&m);
+	for (size_t i = 0; i < n; i++) {
+		bool found;
+		size_t *slot = pq_map_put(&m, labels_hash(s[i].metric), &found);
+		if (!slot) {
+			pq_map_free(&m);
+			return pq_nomem(v);
+		}
+		if (found && labels_equal(s[*slot].metric, s[i].metric)) {
+			pq_map_free(&m);
+			return pq_fail(v, PE_EXECUTION, FL_EEXEC,
+				       "vector cannot contain metrics with the same labelset");
+		}
+		*slot = i;
+	}
+	pq_map_free(&m);
+	return 0;
+}
+
+/* Move an evaluated value into the public result. */
+static int finish(ev *v, const node *root, pq_val *val, bool instant, promql_result *r)
+{
+	r->type = val->type;
+	if (val->type == PT_SCALAR) {
+		if (instant) {
+			r->scalar = val->sc[0];
+			r->t = v->start;
+			return 0;
+		}
+		r->type = PT_MATRIX;
+		r->series = arena_calloc(v->a, 1, sizeof *r->series);
+		if (!r->series)
+			return pq_nomem(v);
+		size_t n = pq_nsteps(v);
+		r->series[0].samples = arena_alloc(v->a, n * sizeof(sample));
+		if (!r->series[0].samples)
+			return pq_nomem(v);
+		for (size_t i = 0; i < n; i++) {
+			r->series[0].samples[i].t = pq_step_ts(v, i);
+			r->series[0].samples[i].v = val->sc[i];
+		}
+		r->series[0].n = n;
+		r->n_series = 1;
+		return 0;
+	}
+	if (val->type == PT_STRING) {
+		r->str = val->str;
+		r->t = v->start;
+		return 0;
+	}
+	pq_matrix *m = &val->m;
+	if (val->type == PT_MATRIX) {
+		/* a range vector at the single step: cut the windows */
+		pq_matrix cut = {0};
+		for (size_t i = 0; i < val->r.m.n; i++) {
+			size_t lo, hi;
+			pq_range_window(&val->r, &val->r.m.s[i], v->start, &lo, &hi);
+			if (lo == hi)
+				continue;
+			pq_series *s = pq_matrix_add(v, &cut, val->r.m.s[i].metric, val->r.m.s[i].drop_name);
+			if (!s)
+				return FL_ENOMEM;
+			s->s = val->r.m.s[i].s + lo;
+			s->n = hi - lo;
+		}
+		*m = cut;
+	} else if (!instant) {
+		r->type = PT_MATRIX;
+	}
+	int rc = drop_names(v, m->s, m->n);
+	if (rc)
+		return rc;
+	r->series = arena_calloc(v->a, m->n ? m->n : 1, sizeof *r->series);
+	if (!r->series)
+		return pq_nomem(v);
+	for (size_t i = 0; i < m->n; i++) {
+		r->series[i].metric = m->s[i].metric;
+		r->series[i].samples = m->s[i].s;
+		r->series[i].n = m->s[i].n;
+	}
+	r->n_series = m->n;
+	(void)root;
+	return 0;
+}
+
+static bool root_is_ordered(const node *n)
+{
+	while (n->kind == NODE_PAREN || n->kind == NODE_STEP_INVARIANT)
+		n = n->paren.expr;
+	if (n->kind == NODE_CALL) {
+		const char *f = n->call.fn->name;
+		return !strcmp(f, "sort") || !strcmp(f, "sort_desc") || !strcmp(f, "sort_by_label") ||
+		       !strcmp(f, "sort_by_label_desc");
+	}
+	if (n->kind == NODE_AGGREGATE)
+		return n->agg.op == AGG_TOPK || n->agg.op == AGG_BOTTOMK;
+	return false;
+}
+
+static int cmp_result_series(const void *a, const void *b)
+{
+	const promql_series *x = a, *y = b;
+	return labels_compare(x->metric, y->metric);
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int run(promql_engine *eng, queryable *q, const char *query, int64_t start, int64_t end,
+	       int64_t step, bool instant, promql_cancel *cancel, promql_result *out, err *e)
+{
+	memset(out, 0, sizeof *out);
+	arena_init(&out->arena);
+	err_clear(e);
+	err scratch;
+	if (!e)
+		e = &scratch;
+	promql_expr x;
+	int rc = promql_parse(query, &x, e);
+	if (rc) {
+		promql_expr_free(&x);
+		out->errtype = PE_BAD_DATA;
+		return rc;
+	}
+	ev v;
+	memset(&v, 0, sizeof v);
+	v.o = &eng->o;
+	v.a = &out->arena;
+	v.e = e;
+	v.start = v.qstart = start;
+	v.end = v.qend = end;
+	v.interval = step > 0 ? step : 1;
+	v.cancel = cancel;
+	if (eng->o.timeout_ms > 0)
+		v.deadline_ns = mono_ns() + eng->o.timeout_ms * 1000000;
+	labels_builder_init(&v.lb);
+	if (!instant && x.root->type != PT_SCALAR && x.root->type != PT_VECTOR) {
+		rc = pq_fail(&v, PE_BAD_DATA, FL_EINVAL,
+			     "invalid expression type \"%s\" for range query, must be Scalar or instant Vector",
+			     promql_type_name(x.root->type));
+		goto done;
+	}
+	v.qr = queryable_querier(q, INT64_MIN / 4, INT64_MAX / 4, e);
+	if (!v.qr) {
+		rc = pq_fail(&v, PE_INTERNAL, e->code ? e->code : FL_EIO, "%s", e->msg);
+		goto done;
+	}
+	pq_val val;
+	rc = pq_eval(&v, x.root, &val);
+	if (!rc)
+		rc = finish(&v, x.root, &val, instant, out);
+	if (!rc && v.errtype)
+		rc = v.e->code ? v.e->code : FL_EEXEC;
+	if (!rc) {
+		out->ordered = instant && root_is_ordered(x.root);
+		if (!out->ordered && out->n_series > 1)
+			qsort(out->series, out->n_series, sizeof *out->series, cmp_result_series);
+	}
+done:
+	if (v.qr)
+		querier_close(v.qr);
+	labels_builder_free(&v.lb);
+	out->warnings = v.warnings.v;
+	out->n_warnings = v.warnings.n;
+	out->infos = v.infos.v;
+	out->n_infos = v.infos.n;
+	out->total_samples = v.samples;
+	out->peak_samples = v.peak;
+	if (rc) {
+		out->errtype = v.errtype ? v.errtype : PE_INTERNAL;
+		out->n_series = 0;
+		out->series = NULL;
+	}
+	promql_expr_free(&x);
+	return rc;
+}
+
+int promql_query_instant(promql_engine *eng, queryable *q, const char *query, int64_t t_ms,
+			 promql_cancel *cancel, promql_result *out, err *e)
+{
+	return run(eng, q, query, t_ms, t_ms, 0, true, cancel, out, e);
+}
+
+int promql_query_range(promql_engine *eng, queryable *q, const char *query, int64_t start_ms,
+		       int64_t end_ms, int64_t step_ms, promql_cancel *cancel, promql_result *out, err *e)
+{
+	memset(out, 0, sizeof *out);
+	arena_init(&out->arena);
+	if (step_ms <= 0 || end_ms < start_ms) {
+		out->errtype = PE_BAD_DATA;
+		return err_set(e, FL_EINVAL, step_ms <= 0
+						? "zero or negative query resolution step widths are not accepted. Try a positive integer"
+						: "end timestamp must not be before start time");
+	}
+	if ((end_ms - start_ms) / step_ms >= MAX_STEPS) {
+		out->errtype = PE_BAD_DATA;
+		return err_set(e, FL_EINVAL,
+			       "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)");
+	}
+	return run(eng, q, query, start_ms, end_ms, step_ms, false, cancel, out, e);
+}

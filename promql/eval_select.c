@@ -1,0 +1,182 @@
+/*
+ * eval_select.c - vector and matrix selectors (Prometheus engine.go:
+ * evalVectorSelector / vectorSelectorSingle, matrixIterSlice).
+ *
+ * Loading: one querier_select per selector node, reading only the samples
+ * the whole grid needs: [min ref - lookback|range, max ref], where at step ts
+ * ref = (@ time or ts) - offset. Labels are copied into the result arena
+ * (the querier's strings die with it).
+ *
+ * Vector selector at ts: the newest sample with ref - lookback < t <= ref;
+ * none if that sample is a stale marker (staleness ends a series).
+ * Range window at ts: samples with ref - range < t <= ref (left-open, 3.x);
+ * stale markers never appear in range windows.
+ */
+#include "promql/value.h"
+
+#include <math.h>
+
+static int64_t at_time(const ev *v, at_kind k, int64_t at_ms, bool *has)
+{
+	*has = k != AT_NONE;
+	switch (k) {
+	case AT_START:
+		return v->qstart;
+	case AT_END:
+		return v->qend;
+	default:
+		return at_ms;
+	}
+}
+
+/* Load every series matching vs with samples in [mint, maxt]. */
+static int load(ev *v, const node *vs, int64_t mint, int64_t maxt, int64_t range_ms, bool keep_stale,
+		pq_matrix *out)
+{
+	memset(out, 0, sizeof *out);
+	select_hints h = {.start_ms = mint, .end_ms = maxt, .step_ms = v->interval, .range_ms = range_ms};
+	series_set *ss = querier_select(v->qr, false, &h, vs->vs.matchers, vs->vs.n_matchers);
+	if (!ss)
+		return pq_nomem(v);
+	sample_iter *it = NULL;
+	int rc = 0;
+	while (!rc && series_set_next(ss)) {
+		if ((rc = pq_check(v)))
+			break;
+		labels ls = pq_labels_copy(v, series_set_labels(ss));
+		if (v->errtype) {
+			rc = FL_ENOMEM;
+			break;
+		}
+		pq_series *s = pq_matrix_add(v, out, ls, false);
+		if (!s) {
+			rc = FL_ENOMEM;
+			break;
+		}
+		it = series_set_iter(ss, it);
+		if (!it)
+			break;
+		int vt = sample_iter_seek(it, mint);
+		while (vt != VAL_NONE) {
+			if (vt == VAL_FLOAT) {
+				int64_t t;
+				double x;
+				sample_iter_at(it, &t, &x);
+				if (t > maxt)
+					break;
+				if (keep_stale || !is_stale_nan(x)) {
+					if ((rc = pq_series_push(v, s, t, x)))
+						break;
+				}
+			}
+			vt = sample_iter_next(it);
+		}
+		if (!rc) {
+			err e2;
+			err_clear(&e2);
+			if (sample_iter_err(it, &e2))
+				rc = pq_fail(v, PE_INTERNAL, e2.code, "%s", e2.msg);
+		}
+		if (!rc && s->n == 0)
+			out->n--; /* nothing in range: drop it */
+	}
+	sample_iter_close(it);
+	if (!rc) {
+		err e2;
+		err_clear(&e2);
+		if (series_set_err(ss, &e2))
+			rc = pq_fail(v, PE_INTERNAL, e2.code ? e2.code : FL_EIO, "%s", e2.msg);
+	}
+	series_set_close(ss);
+	return rc;
+}
+
+int64_t pq_range_ref(const pq_range *r, int64_t ts) { return (r->has_at ? r->at_ms : ts) - r->offset_ms; }
+
+/* First index with t > x. */
+static size_t upper(const sample *s, size_t n, int64_t x)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (s[mid].t <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void pq_range_window(const pq_range *r, const pq_series *s, int64_t ts, size_t *lo, size_t *hi)
+{
+	int64_t ref = pq_range_ref(r, ts);
+	*hi = upper(s->s, s->n, ref);
+	*lo = upper(s->s, *hi, ref - r->range_ms);
+}
+
+int pq_eval_matrix_selector(ev *v, const node *n, pq_range *out)
+{
+	const node *vs = n->ms.vs;
+	memset(out, 0, sizeof *out);
+	out->range_ms = n->ms.range_ms;
+	out->offset_ms = vs->vs.offset_ms;
+	out->at_ms = at_time(v, vs->vs.at, vs->vs.at_ms, &out->has_at);
+	int64_t a = pq_range_ref(out, v->start), b = pq_range_ref(out, v->end);
+	return load(v, vs, FL_MIN(a, b) - out->range_ms + 1, FL_MAX(a, b), out->range_ms, false, &out->m);
+}
+
+int pq_eval_range_arg(ev *v, const node *n, pq_range *out)
+{
+	while (n->kind == NODE_PAREN)
+		n = n->paren.expr;
+	if (n->kind == NODE_MATRIX_SELECTOR)
+		return pq_eval_matrix_selector(v, n, out);
+	if (n->kind == NODE_SUBQUERY)
+		return pq_eval_subquery(v, n, out);
+	return pq_fail(v, PE_BAD_DATA, FL_EINVAL, "expected a range vector");
+}
+
+/*
+ * Vector selector over the grid. want_ts: the value is the sample's
+ * timestamp in seconds (timestamp(x) on a plain selector).
+ */
+int pq_select_vector(ev *v, const node *n, bool want_ts, pq_val *out)
+{
+	memset(out, 0, sizeof *out);
+	out->type = PT_VECTOR;
+	pq_range r = {0};
+	r.offset_ms = n->vs.offset_ms;
+	r.at_ms = at_time(v, n->vs.at, n->vs.at_ms, &r.has_at);
+	int64_t a = pq_range_ref(&r, v->start), b = pq_range_ref(&r, v->end);
+	int64_t lb = v->o->lookback_ms;
+	pq_matrix raw;
+	int rc = load(v, n, FL_MIN(a, b) - lb + 1, FL_MAX(a, b), 0, true, &raw);
+	if (rc)
+		return rc;
+	size_t steps = pq_nsteps(v);
+	for (size_t i = 0; i < raw.n; i++) {
+		pq_series *in = &raw.s[i], *o = NULL;
+		size_t c = 0;
+		for (size_t k = 0; k < steps; k++) {
+			int64_t ts = pq_step_ts(v, k), ref = pq_range_ref(&r, ts);
+			if (r.has_at)
+				c = 0;
+			while (c < in->n && in->s[c].t <= ref)
+				c++;
+			if (c == 0)
+				continue;
+			const sample *sm = &in->s[c - 1];
+			if (sm->t <= ref - lb || is_stale_nan(sm->v))
+				continue;
+			if (!o && !(o = pq_matrix_add(v, &out->m, in->metric, false)))
+				return FL_ENOMEM;
+			if ((rc = pq_series_push(v, o, ts, want_ts ? (double)sm->t / 1000.0 : sm->v)))
+				return rc;
+		}
+		if ((rc = pq_check(v)))
+			return rc;
+	}
+	return 0;
+}
+
+int pq_eval_vector_selector(ev *v, const node *n, pq_val *out) { return pq_select_vector(v, n, false, out); }

@@ -1,0 +1,442 @@
+/*
+ * functions_range.c - functions of a range vector (Prometheus
+ * promql/functions.go): rate/increase/delta (extrapolatedRate),
+ * irate/idelta, changes, resets, deriv and predict_linear (least squares
+ * with Kahan sums), double_exponential_smoothing (= holt_winters), the
+ * *_over_time family (avg/sum/count/min/max/last/first/stddev/stdvar/
+ * quantile/mad/present/absent, ts_of_*), for matrix selectors and
+ * subqueries alike.
+ *
+ * Each input series yields one output series; at step ts the kernel sees
+ * the window (ref - range, ref] of that series (eval_select.c). Outputs
+ * drop __name__ (delayed) except last_over_time/first_over_time.
+ */
+#include "promql/value.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+typedef struct rctx {
+	const char *name;   /* function */
+	const pq_range *r;  /* source */
+	int64_t ts;         /* step time */
+	double p1, p2;      /* scalar params at this step */
+	double *scratch;    /* quantile scratch */
+	size_t scratch_cap;
+} rctx;
+
+static const char *const range_fns[] = {
+	"rate", "increase", "delta", "irate", "idelta", "changes", "resets", "deriv", "predict_linear",
+	"double_exponential_smoothing", "holt_winters", "avg_over_time", "sum_over_time", "count_over_time",
+	"min_over_time", "max_over_time", "last_over_time", "first_over_time", "stddev_over_time",
+	"stdvar_over_time", "quantile_over_time", "mad_over_time", "present_over_time", "absent_over_time",
+	"ts_of_first_over_time", "ts_of_last_over_time", "ts_of_max_over_time", "ts_of_min_over_time",
+};
+
+bool pq_is_range_fn(const char *name)
+{
+	for (size_t i = 0; i < FL_ARRAY_LEN(range_fns); i++)
+		if (!strcmp(range_fns[i], name))
+			return true;
+	return false;
+}
+
+static bool is(const rctx *c, const char *n) { return !strcmp(c->name, n); }
+
+static bool extrapolated_rate(const rctx *c, const sample *s, size_t n, bool counter, bool rate, double *out)
+{
+	if (n < 2)
+		return false;
+	int64_t ref = pq_range_ref(c->r, c->ts);
+	double range_start = (double)(ref - c->r->range_ms), range_end = (double)ref;
+	double result = s[n - 1].v - s[0].v;
+	if (counter) {
+		for (size_t i = 1; i < n; i++)
+			if (s[i].v < s[i - 1].v)
+				result += s[i - 1].v;
+	}
+	double to_start = ((double)s[0].t - range_start) / 1000.0;
+	double to_end = (range_end - (double)s[n - 1].t) / 1000.0;
+	double sampled = (double)(s[n - 1].t - s[0].t) / 1000.0;
+	double avg = sampled / (double)(n - 1);
+	double thr = avg * 1.1;
+	if (to_start >= thr)
+		to_start = avg / 2;
+	if (counter && result > 0 && s[0].v >= 0) {
+		double to_zero = sampled * (s[0].v / result);
+		if (to_zero < to_start)
+			to_start = to_zero;
+	}
+	if (to_end >= thr)
+		to_end = avg / 2;
+	double factor = (sampled + to_start + to_end) / sampled;
+	if (rate)
+		factor /= (double)c->r->range_ms / 1000.0;
+	*out = result * factor;
+	return true;
+}
+
+static void linreg(const sample *s, size_t n, int64_t icept_t, double *slope, double *icept)
+{
+	double cnt = 0, sx = 0, cx = 0, sy = 0, cy = 0, sxy = 0, cxy = 0, sx2 = 0, cx2 = 0;
+	double init = s[0].v;
+	bool consty = true;
+	for (size_t i = 0; i < n; i++) {
+		if (consty && i > 0 && s[i].v != init)
+			consty = false;
+		cnt += 1;
+		double x = (double)(s[i].t - icept_t) / 1e3;
+		sx = pq_kahan_add(x, sx, &cx);
+		sy = pq_kahan_add(s[i].v, sy, &cy);
+		sxy = pq_kahan_add(x * s[i].v, sxy, &cxy);
+		sx2 = pq_kahan_add(x * x, sx2, &cx2);
+	}
+	if (consty) {
+		if (isinf(init)) {
+			*slope = *icept = NAN;
+			return;
+		}
+		*slope = 0;
+		*icept = init;
+		return;
+	}
+	sx += cx;
+	sy += cy;
+	sxy += cxy;
+	sx2 += cx2;
+	double cov = sxy - sx * sy / cnt, var = sx2 - sx * sx / cnt;
+	*slope = cov / var;
+	*icept = sy / cnt - *slope * sx / cnt;
+}
+
+static double trend(int i, double tf, double s0, double s1, double b)
+{
+	if (i == 0)
+		return b;
+	return tf * (s1 - s0) + (1 - tf) * b;
+}
+
+static double avg_over(const sample *s, size_t n)
+{
+	double sum = 0, mean = 0, c = 0;
+	bool incr = false;
+	if (n == 1)
+		return s[0].v;
+	for (size_t i = 0; i < n; i++) {
+		double cnt = (double)(i + 1);
+		if (!incr) {
+			double c2 = c;
+			double ns = pq_kahan_add(s[i].v, sum, &c2);
+			if (cnt == 1 || !isinf(ns)) {
+				sum = ns;
+				c = c2;
+				continue;
+			}
+			incr = true;
+			mean = sum / (cnt - 1);
+			c /= (cnt - 1);
+		}
+		double q = (cnt - 1) / cnt;
+		double mc = q * c;
+		mean = pq_kahan_add(s[i].v / cnt, q * mean, &mc);
+		c = mc;
+	}
+	if (incr)
+		return mean + c;
+	return sum / (double)n + c / (double)n;
+}
+
+static double var_over(const sample *s, size_t n)
+{
+	double cnt = 0, mean = 0, cm = 0, aux = 0, ca = 0;
+	for (size_t i = 0; i < n; i++) {
+		cnt++;
+		double d = s[i].v - (mean + cm);
+		mean = pq_kahan_add(d / cnt, mean, &cm);
+		aux = pq_kahan_add(d * (s[i].v - (mean + cm)), aux, &ca);
+	}
+	return (aux + ca) / cnt;
+}
+
+static double *scratch(rctx *c, const sample *s, size_t n, ev *v)
+{
+	if (n > c->scratch_cap) {
+		c->scratch_cap = n * 2;
+		c->scratch = arena_alloc(v->a, c->scratch_cap * sizeof(double));
+		if (!c->scratch) {
+			c->scratch_cap = 0;
+			pq_nomem(v);
+			return NULL;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		c->scratch[i] = s[i].v;
+	return c->scratch;
+}
+
+/* One window -> value; false when the function yields nothing. */
+static bool kernel(ev *v, rctx *c, const sample *s, size_t n, double *out)
+{
+	if (n == 0)
+		return false;
+	if (is(c, "rate") || is(c, "increase") || is(c, "delta"))
+		return extrapolated_rate(c, s, n, !is(c, "delta"), is(c, "rate"), out);
+	if (is(c, "irate") || is(c, "idelta")) {
+		if (n < 2)
+			return false;
+		const sample *a = &s[n - 2], *b = &s[n - 1];
+		double r = b->v - a->v;
+		if (is(c, "idelta")) {
+			*out = r;
+			return true;
+		}
+		if (b->v < a->v)
+			r = b->v;
+		int64_t dt = b->t - a->t;
+		if (dt == 0)
+			return false;
+		*out = r / ((double)dt / 1000.0);
+		return true;
+	}
+	if (is(c, "changes") || is(c, "resets")) {
+		double k = 0;
+		for (size_t i = 1; i < n; i++) {
+			double p = s[i - 1].v, x = s[i].v;
+			if (is(c, "changes") ? !(x == p || (isnan(x) && isnan(p))) : x < p)
+				k++;
+		}
+		*out = k;
+		return true;
+	}
+	if (is(c, "deriv") || is(c, "predict_linear")) {
+		if (n < 2)
+			return false;
+		double slope, icept;
+		if (is(c, "deriv")) {
+			linreg(s, n, s[0].t, &slope, &icept);
+			*out = slope;
+		} else {
+			linreg(s, n, c->ts, &slope, &icept);
+			*out = icept + slope * c->p1;
+		}
+		return true;
+	}
+	if (is(c, "double_exponential_smoothing") || is(c, "holt_winters")) {
+		if (n < 2)
+			return false;
+		double sf = c->p1, tf = c->p2, s0 = 0, s1 = s[0].v, b = s[1].v - s[0].v;
+		for (size_t i = 1; i < n; i++) {
+			b = trend((int)i - 1, tf, s0, s1, b);
+			double x = sf * s[i].v, y = (1 - sf) * (s1 + b);
+			s0 = s1;
+			s1 = x + y;
+		}
+		*out = s1;
+		return true;
+	}
+	if (is(c, "avg_over_time")) {
+		*out = avg_over(s, n);
+	} else if (is(c, "sum_over_time")) {
+		double sum = 0, k = 0;
+		for (size_t i = 0; i < n; i++)
+			sum = pq_kahan_add(s[i].v, sum, &k);
+		*out = sum + k;
+	} else if (is(c, "count_over_time")) {
+		*out = (double)n;
+	} else if (is(c, "min_over_time") || is(c, "max_over_time")) {
+		bool mx = is(c, "max_over_time");
+		double r = s[0].v;
+		for (size_t i = 1; i < n; i++)
+			if ((mx ? s[i].v > r : s[i].v < r) || isnan(r))
+				r = s[i].v;
+		*out = r;
+	} else if (is(c, "last_over_time")) {
+		*out = s[n - 1].v;
+	} else if (is(c, "first_over_time")) {
+		*out = s[0].v;
+	} else if (is(c, "ts_of_last_over_time")) {
+		*out = (double)s[n - 1].t / 1000.0;
+	} else if (is(c, "ts_of_first_over_time")) {
+		*out = (double)s[0].t / 1000.0;
+	} else if (is(c, "ts_of_max_over_time") || is(c, "ts_of_min_over_time")) {
+		bool mx = is(c, "ts_of_max_over_time");
+		double r = s[0].v;
+		int64_t t = s[0].t;
+		for (size_t i = 1; i < n; i++)
+			if ((mx ? s[i].v >= r : s[i].v <= r) || isnan(r)) {
+				r = s[i].v;
+				t = s[i].t;
+			}
+		*out = (double)t / 1000.0;
+	} else if (is(c, "stddev_over_time")) {
+		*out = sqrt(var_over(s, n));
+	} else if (is(c, "stdvar_over_time")) {
+		*out = var_over(s, n);
+	} else if (is(c, "quantile_over_time")) {
+		double *x = scratch(c, s, n, v);
+		if (!x)
+			return false;
+		*out = pq_quantile(c->p1, x, n);
+	} else if (is(c, "mad_over_time")) {
+		double *x = scratch(c, s, n, v);
+		if (!x)
+			return false;
+		double med = pq_quantile(0.5, x, n);
+		for (size_t i = 0; i < n; i++)
+			x[i] = fabs(s[i].v - med);
+		*out = pq_quantile(0.5, x, n);
+	} else if (is(c, "present_over_time")) {
+		*out = 1;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static bool counter_name(const char *name)
+{
+	static const char *const suf[] = {"_total", "_sum", "_count", "_bucket"};
+	size_t n = strlen(name);
+	for (size_t i = 0; i < 4; i++) {
+		size_t k = strlen(suf[i]);
+		if (n >= k && !strcmp(name + n - k, suf[i]))
+			return true;
+	}
+	return false;
+}
+
+static int absent_over_time(ev *v, const node *n, const pq_range *r, pq_val *out);
+
+static int range_params(ev *v, const node *n, pq_val *p1, pq_val *p2, const node **rarg)
+{
+	const char *f = n->call.fn->name;
+	int rc = 0;
+	*rarg = n->call.args[0];
+	if (!strcmp(f, "quantile_over_time")) {
+		*rarg = n->call.args[1];
+		rc = pq_eval(v, n->call.args[0], p1);
+	} else if (n->call.n_args > 1) {
+		rc = pq_eval(v, n->call.args[1], p1);
+		if (!rc && n->call.n_args > 2)
+			rc = pq_eval(v, n->call.args[2], p2);
+	}
+	return rc;
+}
+
+int pq_call_range_fn(ev *v, const node *n, pq_val *out)
+{
+	const char *f = n->call.fn->name;
+	pq_val p1 = {0}, p2 = {0};
+	const node *rarg;
+	int rc = range_params(v, n, &p1, &p2, &rarg);
+	pq_range r;
+	if (!rc)
+		rc = pq_eval_range_arg(v, rarg, &r);
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof *out);
+	out->type = PT_VECTOR;
+	if (!strcmp(f, "absent_over_time"))
+		return absent_over_time(v, n, &r, out);
+	rctx c = {.name = f, .r = &r};
+	bool keep = !strcmp(f, "last_over_time") || !strcmp(f, "first_over_time");
+	bool rate = !strcmp(f, "rate") || !strcmp(f, "increase");
+	size_t steps = pq_nsteps(v);
+	bool qwarned = false;
+	for (size_t i = 0; i < steps && p1.type == PT_SCALAR; i++) {
+		double x = p1.sc[i];
+		if ((!strcmp(f, "double_exponential_smoothing") || !strcmp(f, "holt_winters")) && !(x > 0 && x < 1))
+			return pq_fail(v, PE_EXECUTION, FL_EEXEC,
+				       "invalid smoothing factor. Expected: 0 < sf < 1, got: %f", x);
+		if ((!strcmp(f, "double_exponential_smoothing") || !strcmp(f, "holt_winters")) &&
+		    !(p2.sc[i] > 0 && p2.sc[i] < 1))
+			return pq_fail(v, PE_EXECUTION, FL_EEXEC,
+				       "invalid trend factor. Expected: 0 < tf < 1, got: %f", p2.sc[i]);
+	}
+	for (size_t si = 0; si < r.m.n; si++) {
+		const pq_series *in = &r.m.s[si];
+		pq_series *o = NULL;
+		bool any = false;
+		for (size_t i = 0; i < steps; i++) {
+			c.ts = pq_step_ts(v, i);
+			c.p1 = p1.type == PT_SCALAR ? p1.sc[i] : 0;
+			c.p2 = p2.type == PT_SCALAR ? p2.sc[i] : 0;
+			size_t lo, hi;
+			pq_range_window(&r, in, c.ts, &lo, &hi);
+			if (hi > lo)
+				any = true;
+			double x;
+			if (!kernel(v, &c, in->s + lo, hi - lo, &x)) {
+				if (v->errtype)
+					return FL_ENOMEM;
+				continue;
+			}
+			if (!strcmp(f, "quantile_over_time") && !qwarned && !(c.p1 >= 0 && c.p1 <= 1)) {
+				pq_annotate(v, false, "quantile value should be between 0 and 1, got %g", c.p1);
+				qwarned = true;
+			}
+			if (!o && !(o = pq_matrix_add(v, &out->m, in->metric, keep ? in->drop_name : true)))
+				return FL_ENOMEM;
+			if ((rc = pq_series_push(v, o, c.ts, x)))
+				return rc;
+		}
+		if (rate && any) {
+			const char *name = labels_get(in->metric, LABEL_NAME);
+			if (name && !counter_name(name))
+				pq_annotate(v, true,
+					    "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"%s\"",
+					    name);
+		}
+		if ((rc = pq_check(v)))
+			return rc;
+	}
+	return 0;
+}
+
+static labels absent_labels_of(ev *v, const node *arg)
+{
+	labels none = {NULL, 0};
+	while (arg->kind == NODE_PAREN)
+		arg = arg->paren.expr;
+	if (arg->kind != NODE_MATRIX_SELECTOR)
+		return none;
+	arg = arg->ms.vs;
+	labels_builder_reset(&v->lb, none);
+	for (size_t i = 0; i < arg->vs.n_matchers; i++) {
+		const matcher *m = &arg->vs.matchers[i];
+		if (m->type != MATCH_EQ || !strcmp(m->name, LABEL_NAME))
+			continue;
+		bool dup = false;
+		for (size_t k = 0; k < arg->vs.n_matchers; k++)
+			if (k != i && arg->vs.matchers[k].type == MATCH_EQ && !strcmp(arg->vs.matchers[k].name, m->name))
+				dup = true;
+		if (!dup)
+			labels_builder_set(&v->lb, m->name, m->value);
+	}
+	return pq_builder_labels(v, &v->lb);
+}
+
+static int absent_over_time(ev *v, const node *n, const pq_range *r, pq_val *out)
+{
+	labels ls = absent_labels_of(v, n->call.args[0]);
+	if (v->errtype)
+		return FL_ENOMEM;
+	pq_series *o = NULL;
+	for (size_t i = 0; i < pq_nsteps(v); i++) {
+		int64_t ts = pq_step_ts(v, i);
+		bool any = false;
+		for (size_t si = 0; si < r->m.n && !any; si++) {
+			size_t lo, hi;
+			pq_range_window(r, &r->m.s[si], ts, &lo, &hi);
+			any = hi > lo;
+		}
+		if (any)
+			continue;
+		if (!o && !(o = pq_matrix_add(v, &out->m, ls, false)))
+			return FL_ENOMEM;
+		int rc = pq_series_push(v, o, ts, 1);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,240 @@
+/*
+ * quantile.c - quantiles (Prometheus promql/quantile.go): the
+ * interpolating quantile of a sample set (quantile aggregation,
+ * quantile_over_time, mad_over_time) and histogram_quantile over classic
+ * `le` buckets (bucketQuantile with coalescing, the monotonicity fix and
+ * the small-delta tolerance 1e-12, and their annotations).
+ *
+ * histogram_quantile groups the input at each step by all labels except
+ * `le` (and __name__, removed in the delayed way); each group's buckets are
+ * sorted by upper bound; a group needs a +Inf bucket and 2+ buckets.
+ */
+#include "promql/value.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+double pq_quantile(double q, double *vals, size_t n)
+{
+	if (n == 0 || isnan(q))
+		return NAN;
+	if (q < 0)
+		return -INFINITY;
+	if (q > 1)
+		return INFINITY;
+	/* NaNs sort first, as Go's sort.Float64s does */
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (isnan(vals[i])) {
+			double t = vals[k];
+			vals[k++] = vals[i];
+			vals[i] = t;
+		}
+	qsort(vals + k, n - k, sizeof *vals, cmp_double);
+	double rank = q * (double)(n - 1);
+	double lo = fmax(0, floor(rank));
+	double hi = fmin((double)(n - 1), lo + 1);
+	double w = rank - floor(rank);
+	return vals[(size_t)lo] * (1 - w) + vals[(size_t)hi] * w;
+}
+
+static int cmp_bucket(const void *a, const void *b)
+{
+	double x = ((const pq_bucket *)a)->upper, y = ((const pq_bucket *)b)->upper;
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static bool almost_equal(double a, double b, double eps)
+{
+	if (a == b)
+		return true;
+	double diff = fabs(a - b);
+	if (a == 0 || b == 0 || diff < 2.2250738585072014e-308)
+		return diff < eps * 2.2250738585072014e-308;
+	return diff / (fabs(a) + fabs(b)) < eps;
+}
+
+double pq_bucket_quantile(ev *v, double q, pq_bucket *b, size_t n, bool *forced, bool *fixed)
+{
+	(void)v;
+	*forced = *fixed = false;
+	if (isnan(q))
+		return NAN;
+	if (q < 0)
+		return -INFINITY;
+	if (q > 1)
+		return INFINITY;
+	qsort(b, n, sizeof *b, cmp_bucket);
+	if (n == 0 || !(isinf(b[n - 1].upper) && b[n - 1].upper > 0))
+		return NAN;
+	/* coalesce equal upper bounds */
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (k && b[k - 1].upper == b[i].upper)
+			b[k - 1].count += b[i].count;
+		else
+			b[k++] = b[i];
+	}
+	n = k;
+	double prev = b[0].count;
+	for (size_t i = 1; i < n; i++) {
+		double cur = b[i].count;
+		if (cur == prev)
+			continue;
+		if (almost_equal(prev, cur, 1e-12)) {
+			b[i].count = prev;
+			*fixed = true;
+			continue;
+		}
+		if (cur < prev) {
+			b[i].count = prev;
+			*forced = true;
+			continue;
+		}
+		prev = cur;
+	}
+	if (n < 2)
+		return NAN;
+	double obs = b[n - 1].count;
+	if (obs == 0)
+		return NAN;
+	double rank = q * obs;
+	size_t i = 0;
+	while (i < n - 1 && !(b[i].count >= rank))
+		i++;
+	if (i == n - 1)
+		return b[n - 2].upper;
+	if (i == 0 && b[0].upper <= 0)
+		return b[0].upper;
+	double start = 0, end = b[i].upper, count = b[i].count;
+	if (i > 0) {
+		start = b[i - 1].upper;
+		count -= b[i - 1].count;
+		rank -= b[i - 1].count;
+	}
+	return start + (end - start) * (rank / count);
+}
+
+typedef struct hgroup {
+	labels metric;   /* output labels (no le) */
+	const char *name;/* metric name for annotations */
+	pq_bucket *b;    /* buckets */
+	size_t n, cap;
+	bool drop;
+} hgroup;
+
+static int hq_step(ev *v, const pq_vec *in, double q, pq_vec *out, pq_map *map, hgroup **gs, size_t *n_g,
+		   size_t *cap_g)
+{
+	static const char *const le[] = {"le"};
+	*n_g = 0;
+	pq_map_free(map);
+	for (size_t i = 0; i < in->n; i++) {
+		const pq_elem *e = &in->e[i];
+		const char *les = labels_get(e->metric, "le");
+		const char *name = labels_get(e->metric, LABEL_NAME);
+		char *end = NULL;
+		double up = les ? strtod(les, &end) : NAN;
+		if (!les || end == les || *end) {
+			if (!les || strcasecmp(les, "+inf") != 0) {
+				pq_annotate(v, false,
+					    "bucket label \"le\" is missing or has a malformed value of \"%s\" for metric name \"%s\"",
+					    les ? les : "", name ? name : "");
+				continue;
+			}
+			up = INFINITY;
+		}
+		uint64_t key = labels_hash_for(e->metric, le, 1, false);
+		bool found;
+		size_t *slot = pq_map_put(map, key, &found);
+		if (!slot)
+			return pq_nomem(v);
+		if (!found) {
+			hgroup *ng = pq_grow(v->a, *gs, cap_g, *n_g + 1, sizeof *ng);
+			if (!ng)
+				return pq_nomem(v);
+			*gs = ng;
+			*slot = (*n_g)++;
+			hgroup *g = &(*gs)[*slot];
+			memset(g, 0, sizeof *g);
+			labels_builder_reset(&v->lb, e->metric);
+			labels_builder_del(&v->lb, "le");
+			g->metric = pq_builder_labels(v, &v->lb);
+			g->name = name;
+			g->drop = true;
+		}
+		hgroup *g = &(*gs)[*slot];
+		pq_bucket *nb = pq_grow(v->a, g->b, &g->cap, g->n + 1, sizeof *nb);
+		if (!nb)
+			return pq_nomem(v);
+		g->b = nb;
+		g->b[g->n].upper = up;
+		g->b[g->n].count = e->v;
+		g->n++;
+	}
+	for (size_t i = 0; i < *n_g; i++) {
+		hgroup *g = &(*gs)[i];
+		bool forced, fixed, has_nan = false;
+		for (size_t k = 0; k < g->n; k++)
+			if (isnan(g->b[k].count))
+				has_nan = true;
+		double r = pq_bucket_quantile(v, q, g->b, g->n, &forced, &fixed);
+		if (forced)
+			pq_annotate(v, true,
+				    "input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name \"%s\"",
+				    g->name ? g->name : "");
+		if (has_nan)
+			pq_annotate(v, true, "input to histogram_quantile has NaN observations, result is NaN for metric name \"%s\"",
+				    g->name ? g->name : "");
+		int rc = pq_vec_push(v, out, g->metric, r, 0, g->drop);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int pq_histogram_quantile(ev *v, const node *n, pq_val *out)
+{
+	pq_val qv, in;
+	int rc = pq_eval(v, n->call.args[0], &qv);
+	if (!rc)
+		rc = pq_eval(v, n->call.args[1], &in);
+	if (rc)
+		return rc;
+	pq_stepper st;
+	pq_vec vec = {0}, res = {0};
+	pq_map map;
+	pq_map_init(&map);
+	hgroup *gs = NULL;
+	size_t n_g = 0, cap_g = 0;
+	pq_collect col;
+	pq_collect_init(&col);
+	if ((rc = pq_stepper_init(v, &st, &in.m)))
+		return rc;
+	bool warned = false;
+	for (size_t i = 0; i < pq_nsteps(v) && !rc; i++) {
+		int64_t ts = pq_step_ts(v, i);
+		res.n = 0;
+		if ((rc = pq_stepper_at(v, &st, ts, &vec)))
+			break;
+		double q = qv.sc[i];
+		if (!warned && vec.n && !(q >= 0 && q <= 1)) {
+			pq_annotate(v, false, "quantile value should be between 0 and 1, got %g", q);
+			warned = true;
+		}
+		rc = hq_step(v, &vec, q, &res, &map, &gs, &n_g, &cap_g);
+		if (!rc)
+			rc = pq_collect_step(v, &col, &res, ts);
+		if (!rc)
+			rc = pq_check(v);
+	}
+	pq_map_free(&map);
+	pq_collect_done(&col, out);
+	return rc;
+}

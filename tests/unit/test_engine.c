@@ -1,0 +1,297 @@
+/*
+ * test_engine.c - the PromQL engine (promql/engine.c and friends) through
+ * its public face, on a small in-memory queryable defined here (so these
+ * tests need neither the head nor the db), plus the numeric kernels
+ * (quantile.c) through value.h.
+ */
+#include "tests/unit/test.h"
+
+#include "promql/engine.h"
+#include "promql/value.h"
+
+/* ---- a throwaway in-memory queryable ---- */
+typedef struct mseries {
+	label l[4];
+	size_t n_l;
+	sample s[64];
+	size_t n_s;
+} mseries;
+
+typedef struct memq {
+	queryable base; /* must be first */
+	mseries *s;
+	size_t n;
+} memq;
+
+typedef struct miter {
+	sample_iter base;
+	const mseries *s;
+	size_t i; /* next index; cur = i - 1 */
+} miter;
+
+static int mi_next(sample_iter *it)
+{
+	miter *m = (miter *)it;
+	if (m->i >= m->s->n_s)
+		return VAL_NONE;
+	m->i++;
+	return VAL_FLOAT;
+}
+static int mi_seek(sample_iter *it, int64_t t)
+{
+	miter *m = (miter *)it;
+	if (m->i == 0)
+		m->i = 1;
+	while (m->i <= m->s->n_s && m->s->s[m->i - 1].t < t)
+		m->i++;
+	return m->i <= m->s->n_s ? VAL_FLOAT : VAL_NONE;
+}
+static void mi_at(sample_iter *it, int64_t *t, double *v)
+{
+	miter *m = (miter *)it;
+	*t = m->s->s[m->i - 1].t;
+	*v = m->s->s[m->i - 1].v;
+}
+static int mi_err(sample_iter *it, err *e) { return 0; }
+static void mi_close(sample_iter *it) { fl_free(it); }
+static const struct sample_iter_ops mi_ops = {mi_next, mi_seek, mi_at, mi_err, mi_close};
+
+typedef struct mset {
+	series_set base;
+	memq *q;
+	const matcher *ms;
+	size_t n_ms;
+	size_t i; /* next candidate */
+	const mseries *cur;
+} mset;
+
+static bool ms_match(const mseries *s, const matcher *ms, size_t n)
+{
+	labels ls = {s->l, s->n_l};
+	for (size_t i = 0; i < n; i++) {
+		const char *v = labels_get(ls, ms[i].name);
+		if (!matcher_matches_str(&ms[i], v ? v : ""))
+			return false;
+	}
+	return true;
+}
+static bool ms_next(series_set *ss)
+{
+	mset *m = (mset *)ss;
+	while (m->i < m->q->n) {
+		const mseries *s = &m->q->s[m->i++];
+		if (ms_match(s, m->ms, m->n_ms)) {
+			m->cur = s;
+			return true;
+		}
+	}
+	return false;
+}
+static labels ms_labels(series_set *ss)
+{
+	mset *m = (mset *)ss;
+	labels l = {m->cur->l, m->cur->n_l};
+	return l;
+}
+static sample_iter *ms_iter(series_set *ss, sample_iter *reuse)
+{
+	mset *m = (mset *)ss;
+	sample_iter_close(reuse);
+	miter *it = fl_calloc(1, sizeof *it);
+	if (!it)
+		return NULL;
+	it->base.ops = &mi_ops;
+	it->s = m->cur;
+	return &it->base;
+}
+static int ms_err(series_set *ss, err *e) { return 0; }
+static void ms_close(series_set *ss) { fl_free(ss); }
+static const struct series_set_ops ms_ops = {ms_next, ms_labels, ms_iter, ms_err, ms_close};
+
+static series_set *mq_select(querier *q, bool sorted, const select_hints *h, const matcher *ms, size_t n)
+{
+	mset *m = fl_calloc(1, sizeof *m);
+	m->base.ops = &ms_ops;
+	m->q = *(memq **)(q + 1);
+	m->ms = ms;
+	m->n_ms = n;
+	return &m->base;
+}
+static void mq_close(querier *q) { fl_free(q); }
+static const struct querier_ops mq_ops = {mq_select, NULL, NULL, mq_close};
+
+static querier *mq_querier(queryable *self, int64_t mint, int64_t maxt, err *e)
+{
+	querier *q = fl_calloc(1, sizeof *q + sizeof(memq *));
+	q->ops = &mq_ops;
+	q->mint = mint;
+	q->maxt = maxt;
+	*(memq **)(q + 1) = (memq *)self;
+	return q;
+}
+
+/* metric{job=job} with values v0 + i*step at i*60s, n points */
+static void add_series(memq *q, const char *name, const char *job, double v0, double step, size_t n)
+{
+	mseries *s = &q->s[q->n++];
+	memset(s, 0, sizeof *s);
+	s->l[0] = (label){"__name__", name};
+	s->l[1] = (label){"job", job};
+	s->n_l = 2;
+	for (size_t i = 0; i < n; i++) {
+		s->s[i].t = (int64_t)i * 60000;
+		s->s[i].v = v0 + step * (double)i;
+	}
+	s->n_s = n;
+}
+
+static mseries store[8];
+static memq mem;
+
+static void setup(void)
+{
+	mem.base.querier = mq_querier;
+	mem.s = store;
+	mem.n = 0;
+	add_series(&mem, "req_total", "a", 0, 10, 11);
+	add_series(&mem, "req_total", "b", 0, 20, 11);
+}
+
+static promql_engine *engine(void)
+{
+	promql_engine_opts o;
+	promql_engine_opts_default(&o);
+	o.max_samples = 10000;
+	return promql_engine_new(&o);
+}
+
+static void engine_sum_rate_instant(void)
+{
+	setup();
+	promql_engine *e = engine();
+	promql_result r;
+	err er;
+	ASSERT_EQ(promql_query_instant(e, &mem.base, "sum(rate(req_total[5m]))", 600000, NULL, &r, &er), 0);
+	ASSERT_EQ(r.type, PT_VECTOR);
+	ASSERT_EQ(r.n_series, 1);
+	ASSERT_DBL_EQ(r.series[0].samples[0].v, 0.5);
+	promql_result_free(&r);
+	promql_engine_free(e);
+}
+
+static void engine_range_binop_and_names(void)
+{
+	setup();
+	promql_engine *e = engine();
+	promql_result r;
+	err er;
+	ASSERT_EQ(promql_query_range(e, &mem.base, "req_total * 2", 0, 120000, 60000, NULL, &r, &er), 0);
+	ASSERT_EQ(r.type, PT_MATRIX);
+	ASSERT_EQ(r.n_series, 2);
+	ASSERT_EQ(r.series[0].n, 3);
+	ASSERT(labels_get(r.series[0].metric, "__name__") == NULL); /* dropped at the end */
+	ASSERT_DBL_EQ(r.series[1].samples[2].v, 80);
+	promql_result_free(&r);
+	/* comparison keeps the name and filters */
+	ASSERT_EQ(promql_query_instant(e, &mem.base, "req_total > 150", 600000, NULL, &r, &er), 0);
+	ASSERT_EQ(r.n_series, 1);
+	ASSERT_STR_EQ(labels_get(r.series[0].metric, "__name__"), "req_total");
+	promql_result_free(&r);
+	promql_engine_free(e);
+}
+
+static void engine_same_labelset_error(void)
+{
+	setup();
+	add_series(&mem, "other_total", "a", 0, 1, 11);
+	promql_engine *e = engine();
+	promql_result r;
+	err er;
+	ASSERT(promql_query_instant(e, &mem.base, "-{job=\"a\"}", 60000, NULL, &r, &er) != 0);
+	ASSERT_STR_EQ(er.msg, "vector cannot contain metrics with the same labelset");
+	promql_result_free(&r);
+	promql_engine_free(e);
+}
+
+static void engine_max_samples(void)
+{
+	setup();
+	promql_engine_opts o;
+	promql_engine_opts_default(&o);
+	o.max_samples = 5;
+	promql_engine *e = promql_engine_new(&o);
+	promql_result r;
+	err er;
+	ASSERT(promql_query_instant(e, &mem.base, "sum_over_time(req_total[10m])", 600000, NULL, &r, &er) != 0);
+	ASSERT_EQ(r.errtype, PE_EXECUTION);
+	ASSERT_STR_EQ(er.msg, "query processing would load too many samples into memory in query execution");
+	promql_result_free(&r);
+	promql_engine_free(e);
+}
+
+static void engine_too_many_steps_and_cancel(void)
+{
+	setup();
+	promql_engine *e = engine();
+	promql_result r;
+	err er;
+	ASSERT(promql_query_range(e, &mem.base, "1", 0, 11001 * 1000LL, 1000, NULL, &r, &er) != 0);
+	ASSERT_EQ(r.errtype, PE_BAD_DATA);
+	promql_result_free(&r);
+	promql_cancel c = {1};
+	ASSERT(promql_query_instant(e, &mem.base, "req_total", 0, &c, &r, &er) != 0);
+	ASSERT_EQ(r.errtype, PE_CANCELED);
+	promql_result_free(&r);
+	promql_engine_free(e);
+}
+
+static void engine_subquery_alignment(void)
+{
+	setup();
+	promql_engine *e = engine();
+	promql_result r;
+	err er;
+	/* samples at 0..10m; [5m:1m] at 10m sees 6m..10m: five points */
+	ASSERT_EQ(promql_query_instant(e, &mem.base, "count_over_time(req_total{job=\"a\"}[5m:1m])", 600000, NULL,
+				       &r, &er),
+		  0);
+	ASSERT_EQ(r.n_series, 1);
+	ASSERT_DBL_EQ(r.series[0].samples[0].v, 5);
+	promql_result_free(&r);
+	promql_engine_free(e);
+}
+
+static void kernel_quantile(void)
+{
+	double v[] = {4, 1, 3, 2};
+	ASSERT_DBL_EQ(pq_quantile(0.5, v, 4), 2.5);
+	double w[] = {1};
+	ASSERT_DBL_EQ(pq_quantile(-1, w, 1), -INFINITY);
+	ASSERT_DBL_EQ(pq_quantile(2, w, 1), INFINITY);
+	ASSERT(isnan(pq_quantile(NAN, w, 1)));
+}
+
+static void kernel_bucket_quantile(void)
+{
+	pq_bucket b[] = {{INFINITY, 100}, {1, 50}, {2, 100}};
+	bool forced, fixed;
+	ASSERT_DBL_EQ(pq_bucket_quantile(NULL, 0.5, b, 3, &forced, &fixed), 1);
+	pq_bucket c[] = {{1, 10}, {2, 5}, {INFINITY, 20}};
+	double q = pq_bucket_quantile(NULL, 0.5, c, 3, &forced, &fixed);
+	ASSERT(forced);
+	ASSERT_DBL_EQ(q, 1);
+	pq_bucket d[] = {{1, 10}, {2, 20}};
+	ASSERT(isnan(pq_bucket_quantile(NULL, 0.5, d, 2, &forced, &fixed))); /* no +Inf bucket */
+}
+
+const struct test tests_engine[] = {
+	{"engine_sum_rate_instant", engine_sum_rate_instant},
+	{"engine_range_binop_and_names", engine_range_binop_and_names},
+	{"engine_same_labelset_error", engine_same_labelset_error},
+	{"engine_max_samples", engine_max_samples},
+	{"engine_too_many_steps_and_cancel", engine_too_many_steps_and_cancel},
+	{"engine_subquery_alignment", engine_subquery_alignment},
+	{"kernel_quantile", kernel_quantile},
+	{"kernel_bucket_quantile", kernel_bucket_quantile},
+	{NULL, NULL},
+};
