@@ -101,6 +101,65 @@ static int eval_unary(ev *v, const node *n, pq_val *out)
 	return 0;
 }
 
+/* Duration expressions (3.x): seconds as a double. */
+static double duration_s(ev *v, const node *n)
+{
+	if (!n)
+		return 0;
+	switch (n->kind) {
+	case NODE_NUMBER:
+		return n->number;
+	case NODE_PAREN:
+		return duration_s(v, n->paren.expr);
+	case NODE_UNARY:
+		return n->unary.op == OP_SUB ? -duration_s(v, n->unary.expr) : duration_s(v, n->unary.expr);
+	case NODE_DURATION:
+		break;
+	default:
+		return 0;
+	}
+	switch (n->dur.fn) {
+	case DUR_STEP:
+		return (double)v->qstep / 1000.0;
+	case DUR_RANGE:
+		return (double)(v->qend - v->qstart) / 1000.0;
+	case DUR_START:
+		return (double)v->qstart / 1000.0;
+	case DUR_END:
+		return (double)v->qend / 1000.0;
+	case DUR_MIN:
+	case DUR_MAX: {
+		double a = duration_s(v, n->dur.lhs), b = duration_s(v, n->dur.rhs);
+		return n->dur.fn == DUR_MIN ? fmin(a, b) : fmax(a, b);
+	}
+	default:
+		break;
+	}
+	double r = duration_s(v, n->dur.rhs);
+	if (!n->dur.lhs)
+		return n->dur.op == OP_SUB ? -r : r;
+	double l = duration_s(v, n->dur.lhs);
+	switch (n->dur.op) {
+	case OP_ADD: return l + r;
+	case OP_SUB: return l - r;
+	case OP_MUL: return l * r;
+	case OP_DIV: return l / r;
+	case OP_MOD: return fmod(l, r);
+	case OP_POW: return pow(l, r);
+	default: return NAN;
+	}
+}
+
+int64_t pq_duration_ms(ev *v, const node *n, int64_t fallback_ms)
+{
+	if (!n)
+		return fallback_ms;
+	double ms = duration_s(v, n) * 1000.0;
+	if (!(ms > -9e15 && ms < 9e15))
+		return 0;
+	return (int64_t)ms;
+}
+
 int pq_eval(ev *v, const node *n, pq_val *out)
 {
 	memset(out, 0, sizeof *out);
@@ -114,6 +173,9 @@ int pq_eval(ev *v, const node *n, pq_val *out)
 	switch (n->kind) {
 	case NODE_NUMBER:
 		rc = eval_number(v, n->number, out);
+		break;
+	case NODE_DURATION:
+		rc = eval_number(v, duration_s(v, n), out);
 		break;
 	case NODE_STRING:
 		out->type = PT_STRING;
@@ -151,8 +213,37 @@ int pq_eval(ev *v, const node *n, pq_val *out)
 }
 
 /* ---- finishing ---- */
-static int drop_names(ev *v, pq_series *s, size_t n)
+
+/* Merge b's points into a (both time ordered); false if a time repeats. */
+static int merge_series(ev *v, pq_series *a, const pq_series *b)
 {
+	sample *m = arena_alloc(v->a, (a->n + b->n) * sizeof *m);
+	if (!m)
+		return pq_nomem(v);
+	size_t i = 0, j = 0, k = 0;
+	while (i < a->n || j < b->n) {
+		if (i < a->n && j < b->n && a->s[i].t == b->s[j].t)
+			return pq_fail(v, PE_EXECUTION, FL_EEXEC,
+				       "vector cannot contain metrics with the same labelset");
+		if (j >= b->n || (i < a->n && a->s[i].t < b->s[j].t))
+			m[k++] = a->s[i++];
+		else
+			m[k++] = b->s[j++];
+	}
+	a->s = m;
+	a->n = a->cap = k;
+	return 0;
+}
+
+/*
+ * 3.x delayed name removal: drop __name__ where pending; series that end
+ * up with the same labels merge when their times do not overlap (a range
+ * query where two names alternate), else it is an error.
+ */
+static int drop_names(ev *v, pq_matrix *mx)
+{
+	pq_series *s = mx->s;
+	size_t n = mx->n;
 	bool any = false;
 	for (size_t i = 0; i < n; i++)
 		if (s[i].drop_name) {
@@ -160,26 +251,31 @@ static int drop_names(ev *v, pq_series *s, size_t n)
 			s[i].drop_name = false;
 			any = true;
 		}
+	if (v->errtype)
+		return FL_ENOMEM;
 	if (!any && n < 2)
-		return v->errtype ? FL_ENOMEM : 0;
+		return 0;
 	pq_map m;
 	pq_map_init(&m);
-	for (size_t i = 0; i < n; i++) {
+	size_t k = 0;
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
 		bool found;
 		size_t *slot = pq_map_put(&m, labels_hash(s[i].metric), &found);
 		if (!slot) {
-			pq_map_free(&m);
-			return pq_nomem(v);
+			rc = pq_nomem(v);
+			break;
 		}
 		if (found && labels_equal(s[*slot].metric, s[i].metric)) {
-			pq_map_free(&m);
-			return pq_fail(v, PE_EXECUTION, FL_EEXEC,
-				       "vector cannot contain metrics with the same labelset");
+			rc = merge_series(v, &s[*slot], &s[i]);
+			continue;
 		}
-		*slot = i;
+		s[k] = s[i];
+		*slot = k++;
 	}
 	pq_map_free(&m);
-	return 0;
+	mx->n = k;
+	return rc;
 }
 
 /* Move an evaluated value into the public result. */
@@ -209,8 +305,10 @@ static int finish(ev *v, const node *root, pq_val *val, bool instant, promql_res
 		return 0;
 	}
 	if (val->type == PT_STRING) {
-		r->str = val->str;
+		r->str = arena_strdup(v->a, val->str); /* the tree dies before the result */
 		r->t = v->start;
+		if (!r->str)
+			return pq_nomem(v);
 		return 0;
 	}
 	pq_matrix *m = &val->m;
@@ -232,7 +330,7 @@ static int finish(ev *v, const node *root, pq_val *val, bool instant, promql_res
 	} else if (!instant) {
 		r->type = PT_MATRIX;
 	}
-	int rc = drop_names(v, m->s, m->n);
+	int rc = drop_names(v, m);
 	if (rc)
 		return rc;
 	r->series = arena_calloc(v->a, m->n ? m->n : 1, sizeof *r->series);
@@ -299,6 +397,7 @@ static int run(promql_engine *eng, queryable *q, const char *query, int64_t star
 	v.start = v.qstart = start;
 	v.end = v.qend = end;
 	v.interval = step > 0 ? step : 1;
+	v.qstep = step;
 	v.cancel = cancel;
 	if (eng->o.timeout_ms > 0)
 		v.deadline_ns = mono_ns() + eng->o.timeout_ms * 1000000;

@@ -48,7 +48,7 @@ typedef struct aggctx {
 static labels group_labels(ev *v, const node *n, labels ls)
 {
 	labels_builder *b = &v->lb;
-	labels_builder_reset(b, ls);
+	pq_lb_reset(b, ls);
 	for (size_t i = 0; i < ls.n; i++) {
 		bool in = false;
 		for (size_t k = 0; k < n->agg.n_grouping; k++)
@@ -136,7 +136,9 @@ static void add_float(ev *v, aggctx *c, group *g, double x, bool fresh)
 		break;
 	case AGG_STDDEV:
 	case AGG_STDVAR:
-		if (fresh) {
+		if (isnan(x) || isinf(x)) {
+			g->val = NAN; /* sticky */
+		} else if (fresh) {
 			g->mean = x;
 			g->val = 0;
 		} else {
@@ -253,7 +255,7 @@ static int count_values_step(ev *v, aggctx *c)
 		char val[400];
 		format_value(val, sizeof val, in->e[i].v);
 		labels g = group_labels(v, c->n, in->e[i].metric);
-		labels_builder_reset(&v->lb, g);
+		pq_lb_reset(&v->lb, g);
 		labels_builder_set(&v->lb, c->label, val);
 		labels ls = pq_builder_labels(v, &v->lb);
 		if (v->errtype)
@@ -294,8 +296,8 @@ static int k_step(ev *v, aggctx *c)
 		if (isnan(p))
 			return pq_fail(v, PE_EXECUTION, FL_EEXEC, "Ratio value is NaN");
 		if (p < -1 || p > 1) {
-			pq_annotate(v, false, "ratio value should be between -1 and 1, got %g, capping to %g", p,
-				    p < -1 ? -1.0 : 1.0);
+			pq_annotate(v, false, "ratio value should be between -1 and 1, got %s, capping to %s", pq_g(v, p),
+				    p < -1 ? "-1" : "1");
 			p = p < -1 ? -1 : 1;
 		}
 		for (size_t i = 0; i < in->n; i++) {
@@ -312,7 +314,7 @@ static int k_step(ev *v, aggctx *c)
 	if (isnan(p))
 		return pq_fail(v, PE_EXECUTION, FL_EEXEC, "Parameter value is NaN");
 	if (p >= 9223372036854775807.0 || p <= -9223372036854775808.0)
-		return pq_fail(v, PE_EXECUTION, FL_EEXEC, "Scalar value %g overflows int64", p);
+		return pq_fail(v, PE_EXECUTION, FL_EEXEC, "Scalar value %s overflows int64", pq_g(v, p));
 	int64_t k = (int64_t)p;
 	if (k < 1)
 		return 0;
@@ -418,7 +420,7 @@ int pq_eval_aggregate(ev *v, const node *n, pq_val *out)
 	if (c.op == AGG_COUNT_VALUES) {
 		c.label = param.str ? param.str : "";
 		if (!valid_label_name(c.label))
-			return pq_fail(v, PE_EXECUTION, FL_EEXEC, "invalid label name \"%s\"", c.label);
+			return pq_fail(v, PE_EXECUTION, FL_EEXEC, "invalid label name %s", pq_quote(v, c.label));
 	}
 	if ((rc = pq_eval(v, n->agg.expr, &in)))
 		return rc;
@@ -436,7 +438,7 @@ int pq_eval_aggregate(ev *v, const node *n, pq_val *out)
 		c.in = &vec;
 		c.param = param.type == PT_SCALAR ? param.sc[i] : 0;
 		if (c.op == AGG_QUANTILE && !warned && (c.param < 0 || c.param > 1 || isnan(c.param)) && vec.n) {
-			pq_annotate(v, false, "quantile value should be between 0 and 1, got %g", c.param);
+			pq_annotate(v, false, "quantile value should be between 0 and 1, got %s", pq_g(v, c.param));
 			warned = true;
 		}
 		rc = agg_step(v, &c);

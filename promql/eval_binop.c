@@ -60,7 +60,7 @@ static uint64_t sig(const vector_matching *vm, labels ls)
 static labels match_labels(ev *v, const vector_matching *vm, labels ls)
 {
 	labels_builder *b = &v->lb;
-	labels_builder_reset(b, ls);
+	pq_lb_reset(b, ls);
 	for (size_t i = 0; i < ls.n; i++) {
 		bool in = false;
 		for (size_t k = 0; k < vm->n_labels; k++)
@@ -85,7 +85,7 @@ static const char *fmt_labels(ev *v, labels ls)
 static labels result_metric(ev *v, const vector_matching *vm, labels l, labels r)
 {
 	labels_builder *b = &v->lb;
-	labels_builder_reset(b, l);
+	pq_lb_reset(b, l);
 	if (vm->card == CARD_ONE_TO_ONE) {
 		if (vm->on) {
 			for (size_t i = 0; i < l.n; i++) {
@@ -142,17 +142,10 @@ static int emit(ev *v, binctx *c, const pq_elem *ls, const pq_elem *rs, bool swa
 		lv = rv;
 		rv = t;
 	}
-	bool keep;
-	double val = elem_op(c->op, lv, rv, &keep);
-	if (c->rb) {
-		val = keep ? 1 : 0;
-		keep = true;
-	}
-	if (!keep)
-		return 0;
 	labels m = result_metric(v, c->vm, ls->metric, rs->metric);
 	if (v->errtype)
 		return FL_ENOMEM;
+	/* cardinality checks come before comparison filtering (engine.go) */
 	bool found;
 	if (c->vm->card == CARD_ONE_TO_ONE) {
 		size_t *slot = pq_map_put(&c->seen, s, &found);
@@ -169,6 +162,14 @@ static int emit(ev *v, binctx *c, const pq_elem *ls, const pq_elem *rs, bool swa
 			return pq_fail(v, PE_EXECUTION, FL_EEXEC,
 				       "multiple matches for labels: grouping labels must ensure unique matches");
 	}
+	bool keep;
+	double val = elem_op(c->op, lv, rv, &keep);
+	if (c->rb) {
+		val = keep ? 1 : 0;
+		keep = true;
+	}
+	if (!keep)
+		return 0;
 	bool drop = c->rb || is_arith(c->op) || ls->drop_name;
 	return pq_vec_push(v, &c->out, m, val, 0, drop);
 }

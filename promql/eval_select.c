@@ -118,8 +118,8 @@ int pq_eval_matrix_selector(ev *v, const node *n, pq_range *out)
 {
 	const node *vs = n->ms.vs;
 	memset(out, 0, sizeof *out);
-	out->range_ms = n->ms.range_ms;
-	out->offset_ms = vs->vs.offset_ms;
+	out->range_ms = pq_duration_ms(v, n->ms.range_expr, n->ms.range_ms);
+	out->offset_ms = pq_duration_ms(v, vs->vs.offset_expr, vs->vs.offset_ms);
 	out->at_ms = at_time(v, vs->vs.at, vs->vs.at_ms, &out->has_at);
 	int64_t a = pq_range_ref(out, v->start), b = pq_range_ref(out, v->end);
 	return load(v, vs, FL_MIN(a, b) - out->range_ms + 1, FL_MAX(a, b), out->range_ms, false, &out->m);
@@ -145,7 +145,7 @@ int pq_select_vector(ev *v, const node *n, bool want_ts, pq_val *out)
 	memset(out, 0, sizeof *out);
 	out->type = PT_VECTOR;
 	pq_range r = {0};
-	r.offset_ms = n->vs.offset_ms;
+	r.offset_ms = pq_duration_ms(v, n->vs.offset_expr, n->vs.offset_ms);
 	r.at_ms = at_time(v, n->vs.at, n->vs.at_ms, &r.has_at);
 	int64_t a = pq_range_ref(&r, v->start), b = pq_range_ref(&r, v->end);
 	int64_t lb = v->o->lookback_ms;

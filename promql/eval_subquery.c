@@ -17,11 +17,13 @@
 int pq_eval_subquery(ev *v, const node *n, pq_range *out)
 {
 	memset(out, 0, sizeof *out);
-	out->range_ms = n->sq.range_ms;
-	out->offset_ms = n->sq.offset_ms;
+	out->range_ms = pq_duration_ms(v, n->sq.range_expr, n->sq.range_ms);
+	out->offset_ms = pq_duration_ms(v, n->sq.offset_expr, n->sq.offset_ms);
 	out->has_at = n->sq.at != AT_NONE;
 	out->at_ms = n->sq.at == AT_START ? v->qstart : n->sq.at == AT_END ? v->qend : n->sq.at_ms;
-	int64_t step = n->sq.step_ms > 0 ? n->sq.step_ms : v->o->no_step_subquery_interval_ms;
+	int64_t step = pq_duration_ms(v, n->sq.step_expr, n->sq.step_ms);
+	if (step <= 0)
+		step = v->o->no_step_subquery_interval_ms;
 	int64_t a = pq_range_ref(out, v->start), b = pq_range_ref(out, v->end);
 	int64_t lo = FL_MIN(a, b) - out->range_ms, hi = FL_MAX(a, b);
 	int64_t first = step * (lo / step);
@@ -46,6 +48,7 @@ int pq_eval_subquery(ev *v, const node *n, pq_range *out)
 	saved.infos = v->infos;
 	saved.errtype = v->errtype;
 	saved.ticks = v->ticks;
+	saved.lb = v->lb; /* the builder may have grown */
 	*v = saved;
 	if (rc)
 		return rc;

@@ -163,7 +163,7 @@ static labels absent_labels(ev *v, const node *arg)
 	if (arg->kind != NODE_VECTOR_SELECTOR)
 		return none;
 	labels_builder *b = &v->lb;
-	labels_builder_reset(b, none);
+	pq_lb_reset(b, none);
 	/* names with more than one = matcher get no label */
 	for (size_t i = 0; i < arg->vs.n_matchers; i++) {
 		const matcher *m = &arg->vs.matchers[i];
@@ -288,7 +288,7 @@ static int label_fn(ev *v, fnctx *c, const pq_vec *in)
 		labels m = e->metric;
 		bool drop = e->drop_name;
 		if (set) {
-			labels_builder_reset(&v->lb, e->metric);
+			pq_lb_reset(&v->lb, e->metric);
 			labels_builder_set(&v->lb, dst, buf_cstr(&b));
 			m = pq_builder_labels(v, &v->lb);
 			if (!strcmp(dst, LABEL_NAME))
@@ -506,7 +506,7 @@ int pq_eval_call(ev *v, const node *n, pq_val *out)
 			return rc;
 		}
 	}
-	if (!strcmp(f, "histogram_quantile"))
+	if (!strcmp(f, "histogram_quantile") || !strcmp(f, "histogram_fraction"))
 		return pq_histogram_quantile(v, n, out);
 	fnctx c;
 	memset(&c, 0, sizeof c);

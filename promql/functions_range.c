@@ -372,7 +372,7 @@ int pq_call_range_fn(ev *v, const node *n, pq_val *out)
 				continue;
 			}
 			if (!strcmp(f, "quantile_over_time") && !qwarned && !(c.p1 >= 0 && c.p1 <= 1)) {
-				pq_annotate(v, false, "quantile value should be between 0 and 1, got %g", c.p1);
+				pq_annotate(v, false, "quantile value should be between 0 and 1, got %s", pq_g(v, c.p1));
 				qwarned = true;
 			}
 			if (!o && !(o = pq_matrix_add(v, &out->m, in->metric, keep ? in->drop_name : true)))
@@ -401,7 +401,7 @@ static labels absent_labels_of(ev *v, const node *arg)
 	if (arg->kind != NODE_MATRIX_SELECTOR)
 		return none;
 	arg = arg->ms.vs;
-	labels_builder_reset(&v->lb, none);
+	pq_lb_reset(&v->lb, none);
 	for (size_t i = 0; i < arg->vs.n_matchers; i++) {
 		const matcher *m = &arg->vs.matchers[i];
 		if (m->type != MATCH_EQ || !strcmp(m->name, LABEL_NAME))

@@ -185,8 +185,7 @@ static bool name_char(char c, bool first)
 /* Parse `name{a="b",...}` into the builder; returns bytes used or 0. */
 static size_t scan_labels(const char *p, labels_builder *lb, arena *a)
 {
-	labels none = {NULL, 0};
-	labels_builder_reset(lb, none);
+	lb->n = 0; /* empty start (reset would memcpy from NULL) */
 	size_t i = 0;
 	if (name_char(p[0], true)) {
 		while (name_char(p[i], i == 0))
@@ -297,6 +296,12 @@ static bool parse_points(const char *p, points *ps)
 				return false;
 			ps->histogram = true;
 			p = e + 2;
+			if ((*p == '+' || *p == '-') && p[1] == '{' && p[2] == '{') { /* {{a}}+{{b}}xN */
+				e = strstr(p, "}}");
+				if (!e)
+					return false;
+				p = e + 2;
+			}
 			long n = 0;
 			if (*p == 'x' && !scan_count(&p, &n))
 				return false;
@@ -419,6 +424,49 @@ static bool is_known(const script *s, size_t line)
 }
 
 /* ---- load / clear ---- */
+typedef struct loadser {
+	labels ls; /* in the load arena */
+	points ps; /* its points */
+} loadser;
+
+/* Append every series of a load block; a series given twice merges, the
+ * later line winning at a shared time (as upstream's appender ends up). */
+static int append_block(script *s, loadser *ls, size_t n, int64_t interval, err *e)
+{
+	appender *app = head_appender(s->h);
+	if (!app)
+		return err_set(e, FL_ENOMEM, "%s: cannot open an appender", s->name);
+	for (size_t i = 0; i < n; i++) {
+		if (!ls[i].ls.v && ls[i].ls.n)
+			continue;
+		for (size_t k = i + 1; k < n; k++) {
+			if (!labels_equal(ls[i].ls, ls[k].ls))
+				continue;
+			for (size_t j = 0; j < ls[k].ps.n; j++) {
+				if (ls[k].ps.p[j].missing)
+					continue;
+				while (ls[i].ps.n <= j)
+					pt_add(&ls[i].ps, 0, true);
+				if (j < ls[i].ps.n)
+					ls[i].ps.p[j] = ls[k].ps.p[j];
+			}
+			ls[k].ps.n = 0;
+		}
+		series_ref ref = 0;
+		for (size_t j = 0; j < ls[i].ps.n; j++) {
+			if (ls[i].ps.p[j].missing)
+				continue;
+			err ae;
+			if (appender_append(app, ref, ls[i].ls, (int64_t)j * interval, ls[i].ps.p[j].v, &ref, &ae))
+				ref = 0; /* a rejected sample does not stop the load */
+		}
+	}
+	err ce;
+	if (appender_commit(app, &ce))
+		return err_set(e, ce.code, "%s: commit: %s", s->name, ce.msg);
+	return 0;
+}
+
 static int do_load(script *s, size_t *li, err *e)
 {
 	const char *l = s->lines[*li];
@@ -427,42 +475,44 @@ static int do_load(script *s, size_t *li, err *e)
 	const char *d = skip_ws(sp);
 	if (!parse_duration(d, strlen(d), &interval))
 		return err_set(e, FL_EPARSE, "%s:%zu: invalid load interval \"%s\"", s->name, *li + 1, d);
-	appender *app = head_appender(s->h);
-	if (!app)
-		return err_set(e, FL_ENOMEM, "%s:%zu: cannot open an appender", s->name, *li + 1);
 	arena a;
 	arena_init(&a);
 	labels_builder lb;
 	labels_builder_init(&lb);
+	loadser *ser = NULL;
+	size_t n = 0, cap = 0;
 	int rc = 0;
 	size_t i;
-	for (i = *li + 1; i < s->n && s->lines[i][0]; i++) {
+	for (i = *li + 1; i < s->n && s->lines[i][0] && !rc; i++) {
 		const char *p = s->lines[i];
-		size_t k = scan_labels(p, &lb, &a);
 		points ps = {0};
+		size_t k = scan_labels(p, &lb, &a);
 		if (!k || !parse_points(p + k, &ps)) {
 			fl_free(ps.p);
 			rc = err_set(e, FL_EPARSE, "%s:%zu: bad series line \"%s\"", s->name, i + 1, p);
 			break;
 		}
-		labels ls = labels_builder_labels(&lb);
-		series_ref ref = 0;
-		for (size_t j = 0; j < ps.n; j++) {
-			if (ps.p[j].missing)
-				continue;
-			err ae;
-			if (appender_append(app, ref, ls, (int64_t)j * interval, ps.p[j].v, &ref, &ae))
-				ref = 0; /* keep going, as upstream's appender errors are per sample */
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			loadser *ns = fl_realloc(ser, cap * sizeof *ns);
+			if (!ns) {
+				fl_free(ps.p);
+				rc = err_set(e, FL_ENOMEM, "out of memory");
+				break;
+			}
+			ser = ns;
 		}
-		fl_free(ps.p);
+		ser[n].ls = labels_copy(&a, labels_builder_labels(&lb));
+		ser[n].ps = ps;
+		n++;
 	}
 	*li = i;
+	if (!rc)
+		rc = append_block(s, ser, n, interval, e);
+	for (size_t k = 0; k < n; k++)
+		fl_free(ser[k].ps.p);
+	fl_free(ser);
 	labels_builder_free(&lb);
-	err ce;
-	if (rc)
-		appender_rollback(app);
-	else if (appender_commit(app, &ce))
-		rc = err_set(e, ce.code, "%s: commit: %s", s->name, ce.msg);
 	arena_reset(&a);
 	return rc;
 }

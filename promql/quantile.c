@@ -13,6 +13,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -121,6 +122,61 @@ double pq_bucket_quantile(ev *v, double q, pq_bucket *b, size_t n, bool *forced,
 	return start + (end - start) * (rank / count);
 }
 
+/* Fraction of observations in [lower, upper] (quantile.go BucketFraction)
+ * over classic buckets; b is sorted and coalesced by the caller's rules. */
+static double bucket_fraction(double lower, double upper, pq_bucket *b, size_t n)
+{
+	qsort(b, n, sizeof *b, cmp_bucket);
+	if (n == 0 || !(isinf(b[n - 1].upper) && b[n - 1].upper > 0))
+		return NAN;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (k && b[k - 1].upper == b[i].upper)
+			b[k - 1].count += b[i].count;
+		else
+			b[k++] = b[i];
+	}
+	n = k;
+	double count = b[n - 1].count;
+	if (count == 0 || isnan(lower) || isnan(upper))
+		return NAN;
+	if (lower >= upper)
+		return 0;
+	double rank = 0, lo_rank = 0, up_rank = 0;
+	bool lo_set = false, up_set = false;
+	for (size_t i = 0; i < n && !(lo_set && up_set); i++) {
+		double lb = i > 0 ? b[i - 1].upper : (b[0].upper > 0 ? 0 : -INFINITY);
+		double ub = b[i].upper;
+		if (!lo_set && lb >= lower) {
+			lo_rank = rank;
+			lo_set = true;
+		}
+		if (!up_set && lb >= upper) {
+			up_rank = rank;
+			up_set = true;
+		}
+		if (lo_set && up_set)
+			break;
+		/* no interpolation inside a bucket of infinite width */
+		if (!lo_set && lb < lower && ub > lower) {
+			lo_rank = isinf(lb) ? b[i].count : isinf(ub) ? rank
+					 : rank + (b[i].count - rank) * (lower - lb) / (ub - lb);
+			lo_set = true;
+		}
+		if (!up_set && lb < upper && ub > upper) {
+			up_rank = isinf(lb) ? b[i].count : isinf(ub) ? rank
+					 : rank + (b[i].count - rank) * (upper - lb) / (ub - lb);
+			up_set = true;
+		}
+		rank = b[i].count;
+	}
+	if (!lo_set || lo_rank > count)
+		lo_rank = count;
+	if (!up_set || up_rank > count)
+		up_rank = count;
+	return (up_rank - lo_rank) / count;
+}
+
 typedef struct hgroup {
 	labels metric;   /* output labels (no le) */
 	const char *name;/* metric name for annotations */
@@ -129,8 +185,8 @@ typedef struct hgroup {
 	bool drop;
 } hgroup;
 
-static int hq_step(ev *v, const pq_vec *in, double q, pq_vec *out, pq_map *map, hgroup **gs, size_t *n_g,
-		   size_t *cap_g)
+static int hq_step(ev *v, const pq_vec *in, double q, double q2, bool fraction, pq_vec *out, pq_map *map,
+		   hgroup **gs, size_t *n_g, size_t *cap_g)
 {
 	static const char *const le[] = {"le"};
 	*n_g = 0;
@@ -163,7 +219,7 @@ static int hq_step(ev *v, const pq_vec *in, double q, pq_vec *out, pq_map *map, 
 			*slot = (*n_g)++;
 			hgroup *g = &(*gs)[*slot];
 			memset(g, 0, sizeof *g);
-			labels_builder_reset(&v->lb, e->metric);
+			pq_lb_reset(&v->lb, e->metric);
 			labels_builder_del(&v->lb, "le");
 			g->metric = pq_builder_labels(v, &v->lb);
 			g->name = name;
@@ -184,12 +240,17 @@ static int hq_step(ev *v, const pq_vec *in, double q, pq_vec *out, pq_map *map, 
 		for (size_t k = 0; k < g->n; k++)
 			if (isnan(g->b[k].count))
 				has_nan = true;
-		double r = pq_bucket_quantile(v, q, g->b, g->n, &forced, &fixed);
+		double r;
+		forced = fixed = false;
+		if (fraction)
+			r = bucket_fraction(q, q2, g->b, g->n);
+		else
+			r = pq_bucket_quantile(v, q, g->b, g->n, &forced, &fixed);
 		if (forced)
 			pq_annotate(v, true,
 				    "input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name \"%s\"",
 				    g->name ? g->name : "");
-		if (has_nan)
+		if (has_nan && !fraction)
 			pq_annotate(v, true, "input to histogram_quantile has NaN observations, result is NaN for metric name \"%s\"",
 				    g->name ? g->name : "");
 		int rc = pq_vec_push(v, out, g->metric, r, 0, g->drop);
@@ -201,10 +262,13 @@ static int hq_step(ev *v, const pq_vec *in, double q, pq_vec *out, pq_map *map, 
 
 int pq_histogram_quantile(ev *v, const node *n, pq_val *out)
 {
-	pq_val qv, in;
+	pq_val qv, qv2 = {0}, in;
+	bool fraction = !strcmp(n->call.fn->name, "histogram_fraction");
 	int rc = pq_eval(v, n->call.args[0], &qv);
+	if (!rc && fraction)
+		rc = pq_eval(v, n->call.args[1], &qv2);
 	if (!rc)
-		rc = pq_eval(v, n->call.args[1], &in);
+		rc = pq_eval(v, n->call.args[fraction ? 2 : 1], &in);
 	if (rc)
 		return rc;
 	pq_stepper st;
@@ -224,11 +288,11 @@ int pq_histogram_quantile(ev *v, const node *n, pq_val *out)
 		if ((rc = pq_stepper_at(v, &st, ts, &vec)))
 			break;
 		double q = qv.sc[i];
-		if (!warned && vec.n && !(q >= 0 && q <= 1)) {
-			pq_annotate(v, false, "quantile value should be between 0 and 1, got %g", q);
+		if (!fraction && !warned && vec.n && !(q >= 0 && q <= 1)) {
+			pq_annotate(v, false, "quantile value should be between 0 and 1, got %s", pq_g(v, q));
 			warned = true;
 		}
-		rc = hq_step(v, &vec, q, &res, &map, &gs, &n_g, &cap_g);
+		rc = hq_step(v, &vec, q, fraction ? qv2.sc[i] : 0, fraction, &res, &map, &gs, &n_g, &cap_g);
 		if (!rc)
 			rc = pq_collect_step(v, &col, &res, ts);
 		if (!rc)

@@ -12,6 +12,8 @@
  */
 #include "promql/value.h"
 
+#include "lib/fmtfloat.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -345,4 +347,22 @@ double pq_kahan_add(double inc, double sum, double *c)
 	else
 		*c += (inc - t) + sum;
 	return t;
+}
+
+const char *pq_g(ev *v, double x)
+{
+	char tmp[FMT_FLOAT_MAX];
+	fmt_go_g(tmp, x);
+	const char *r = arena_strdup(v->a, tmp);
+	return r ? r : "";
+}
+
+const char *pq_quote(ev *v, const char *s)
+{
+	buf b;
+	buf_init(&b);
+	fmt_go_quote(&b, s, strlen(s));
+	const char *r = arena_strdup(v->a, buf_cstr(&b));
+	buf_reset(&b);
+	return r ? r : "";
 }

@@ -88,6 +88,7 @@ typedef struct ev {
 	promql_errtype errtype;      /* kind of error when failing */
 	int64_t start, end, interval;/* current grid (subqueries change it) */
 	int64_t qstart, qend;        /* the query's own range (@ start()/end()) */
+	int64_t qstep;               /* the query's step, 0 for instant (step()) */
 	int64_t samples;             /* samples loaded/produced so far */
 	int64_t peak;                /* max of samples */
 	promql_cancel *cancel;       /* may be NULL */
@@ -97,6 +98,18 @@ typedef struct ev {
 	pq_strs warnings, infos;     /* annotations, de-duplicated */
 	labels_builder lb;           /* scratch builder */
 } ev;
+
+/* labels_builder_reset that accepts an empty set on a fresh builder
+ * (memcpy from NULL is undefined even for 0 bytes). */
+static inline void pq_lb_reset(labels_builder *b, labels from)
+{
+	if (from.n) {
+		labels_builder_reset(b, from);
+	} else {
+		b->n = 0;
+		b->oom = false;
+	}
+}
 
 /* ---- memory helpers (value.c) ---- */
 void *pq_grow(arena *a, void *p, size_t *cap, size_t n, size_t elem);
@@ -110,6 +123,9 @@ labels pq_labels_without(ev *v, labels ls, const char *name);
 void pq_annotate(ev *v, bool info, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int pq_fail(ev *v, promql_errtype t, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int pq_nomem(ev *v);
+/* Go's %g and %q of a value, in the arena (for messages). */
+const char *pq_g(ev *v, double x);
+const char *pq_quote(ev *v, const char *s);
 /* Account n more samples; fails with the max-samples error. */
 int pq_account(ev *v, int64_t n);
 /* Cancellation / timeout check (cheap; call in loops). */
@@ -135,6 +151,8 @@ int pq_series_cmp(const void *a, const void *b);
 
 /* ---- evaluation (engine.c and eval_*.c) ---- */
 int pq_eval(ev *v, const node *n, pq_val *out);
+/* A 3.x duration expression (or NULL: fallback) in milliseconds. */
+int64_t pq_duration_ms(ev *v, const node *n, int64_t fallback_ms);
 int pq_eval_vector_selector(ev *v, const node *n, pq_val *out);
 int pq_eval_matrix_selector(ev *v, const node *n, pq_range *out);
 int pq_eval_subquery(ev *v, const node *n, pq_range *out);
