@@ -130,6 +130,8 @@ static double duration_s(ev *v, const node *n)
 	case DUR_MIN:
 	case DUR_MAX: {
 		double a = duration_s(v, n->dur.lhs), b = duration_s(v, n->dur.rhs);
+		if (isnan(a) || isnan(b))
+			return NAN;
 		return n->dur.fn == DUR_MIN ? fmin(a, b) : fmax(a, b);
 	}
 	default:
@@ -247,7 +249,10 @@ static int drop_names(ev *v, pq_matrix *mx)
 	bool any = false;
 	for (size_t i = 0; i < n; i++)
 		if (s[i].drop_name) {
+			/* type-and-unit labels go with the name (DropMetricName) */
 			s[i].metric = pq_labels_without(v, s[i].metric, LABEL_NAME);
+			s[i].metric = pq_labels_without(v, s[i].metric, "__type__");
+			s[i].metric = pq_labels_without(v, s[i].metric, "__unit__");
 			s[i].drop_name = false;
 			any = true;
 		}

@@ -437,7 +437,7 @@ int pq_eval_aggregate(ev *v, const node *n, pq_val *out)
 			break;
 		c.in = &vec;
 		c.param = param.type == PT_SCALAR ? param.sc[i] : 0;
-		if (c.op == AGG_QUANTILE && !warned && (c.param < 0 || c.param > 1 || isnan(c.param)) && vec.n) {
+		if (c.op == AGG_QUANTILE && !warned && (c.param < 0 || c.param > 1 || isnan(c.param))) {
 			pq_annotate(v, false, "quantile value should be between 0 and 1, got %s", pq_g(v, c.param));
 			warned = true;
 		}

@@ -179,10 +179,10 @@ static int match_op(ev *v, binctx *c, const pq_vec *l0, const pq_vec *r0)
 	const vector_matching *vm = c->vm;
 	bool swapped = vm->card == CARD_ONE_TO_MANY;
 	const pq_vec *l = swapped ? r0 : l0, *r = swapped ? l0 : r0;
-	bool fill_r = swapped ? vm->has_fill_left : vm->has_fill_right;
-	bool fill_l = swapped ? vm->has_fill_right : vm->has_fill_left;
-	double fv_r = swapped ? vm->fill_left : vm->fill_right;
-	double fv_l = swapped ? vm->fill_right : vm->fill_left;
+	/* fill values apply to the sides as matched (after the group_right
+	 * swap), as engine.go does */
+	bool fill_r = vm->has_fill_right, fill_l = vm->has_fill_left;
+	double fv_r = vm->fill_right, fv_l = vm->fill_left;
 	bool found;
 	pq_map_free(&c->rsig);
 	pq_map_free(&c->seen);

@@ -171,7 +171,7 @@ static labels absent_labels(ev *v, const node *arg)
 			continue;
 		bool dup = false;
 		for (size_t k = 0; k < arg->vs.n_matchers; k++)
-			if (k != i && arg->vs.matchers[k].type == MATCH_EQ && !strcmp(arg->vs.matchers[k].name, m->name))
+			if (k != i && !strcmp(arg->vs.matchers[k].name, m->name))
 				dup = true;
 		if (!dup)
 			labels_builder_set(b, m->name, m->value);

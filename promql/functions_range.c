@@ -281,6 +281,11 @@ static bool kernel(ev *v, rctx *c, const sample *s, size_t n, double *out)
 		double *x = scratch(c, s, n, v);
 		if (!x)
 			return false;
+		for (size_t i = 0; i < n; i++)
+			if (isnan(s[i].v)) {
+				*out = NAN;
+				return true;
+			}
 		double med = pq_quantile(0.5, x, n);
 		for (size_t i = 0; i < n; i++)
 			x[i] = fabs(s[i].v - med);
@@ -408,7 +413,7 @@ static labels absent_labels_of(ev *v, const node *arg)
 			continue;
 		bool dup = false;
 		for (size_t k = 0; k < arg->vs.n_matchers; k++)
-			if (k != i && arg->vs.matchers[k].type == MATCH_EQ && !strcmp(arg->vs.matchers[k].name, m->name))
+			if (k != i && !strcmp(arg->vs.matchers[k].name, m->name))
 				dup = true;
 		if (!dup)
 			labels_builder_set(&v->lb, m->name, m->value);

@@ -288,7 +288,7 @@ int pq_histogram_quantile(ev *v, const node *n, pq_val *out)
 		if ((rc = pq_stepper_at(v, &st, ts, &vec)))
 			break;
 		double q = qv.sc[i];
-		if (!fraction && !warned && vec.n && !(q >= 0 && q <= 1)) {
+		if (!fraction && !warned && !(q >= 0 && q <= 1)) {
 			pq_annotate(v, false, "quantile value should be between 0 and 1, got %s", pq_g(v, q));
 			warned = true;
 		}
