@@ -60,23 +60,40 @@ typedef struct chunkset {
 	size_t bytes;          /* total chunk bytes */
 } chunkset;
 
+static int64_t gen_t[N_CHUNKS][PER_CHUNK]; /* generated samples */
+static double gen_v[N_CHUNKS][PER_CHUNK];
+
+/* Generate the samples (untimed), then encode them: best of 3, seconds.
+ * The chunks of the last round stay in cs. */
 static double build(chunkset *cs, enum kind k, int jitter_ms)
 {
-	double t0 = now_s();
-	cs->bytes = 0;
 	for (int c = 0; c < N_CHUNKS; c++) {
-		xor_app *a = &cs->app[c];
-		xor_app_init(a);
 		int64_t t = 1700000000000 + (int64_t)c * PER_CHUNK * 15000;
 		double v = k == GAUGE_INT ? 1e9 : 0;
 		for (int i = 0; i < PER_CHUNK; i++) {
 			v = value_at(k, i, v);
 			int64_t jitter = jitter_ms ? (int64_t)(rnd() % (uint64_t)(2 * jitter_ms + 1)) - jitter_ms : 0;
-			xor_app_append(a, t + (int64_t)i * 15000 + jitter, v);
+			gen_t[c][i] = t + (int64_t)i * 15000 + jitter;
+			gen_v[c][i] = v;
 		}
-		cs->bytes += xor_app_len(a);
 	}
-	return now_s() - t0;
+	double best = 1e9;
+	for (int trial = 0; trial < 3; trial++) {
+		if (trial)
+			for (int c = 0; c < N_CHUNKS; c++)
+				xor_app_free(&cs->app[c]);
+		double t0 = now_s();
+		cs->bytes = 0;
+		for (int c = 0; c < N_CHUNKS; c++) {
+			xor_app *a = &cs->app[c];
+			xor_app_init(a);
+			for (int i = 0; i < PER_CHUNK; i++)
+				xor_app_append(a, gen_t[c][i], gen_v[c][i]);
+			cs->bytes += xor_app_len(a);
+		}
+		best = fmin(best, now_s() - t0);
+	}
+	return best;
 }
 
 /* Decode every chunk `rounds` times; returns seconds, accumulates a

@@ -67,27 +67,26 @@ static inline void or_be64(uint8_t *p, uint64_t bits)
 	memcpy(p, &w, 8);
 }
 
-/* Write the n (1..64) low bits of u, MSB first; then fix len/bits_left
- * the way Go's bstream would leave them (invariant 2). */
-static void put_bits(xor_app *a, uint64_t u, unsigned n)
+/* Write the n (1..64) low bits of u (u < 2^n), MSB first; then set
+ * len/bits_left the way Go's bstream would leave them (invariant 2):
+ * byte_last says the Go write ending here was a writeByte (the field's
+ * last component had a multiple of 8 bits). Several Go writes may be
+ * merged into one call: only the final position and byte_last matter. */
+static void put_bits(xor_app *a, uint64_t u, unsigned n, bool byte_last)
 {
 	size_t pos = a->len * 8 - a->bits_left;
-	bool whole_bytes = n % 8 == 0;
-	if (n > 32) {
-		or_be64(a->b + (pos >> 3), ((u >> 32) << (64 - (n - 32))) >> (pos & 7));
-		pos += n - 32;
-		u &= 0xffffffffu;
-		or_be64(a->b + (pos >> 3), (u << 32) >> (pos & 7));
-		pos += 32;
-		a->len = (pos + 7) / 8;
-		a->bits_left = (uint8_t)(a->len * 8 - pos);
+	unsigned off = pos & 7;
+	if (n + off <= 64) {
+		or_be64(a->b + (pos >> 3), (u << (64 - n)) >> off);
 	} else {
-		or_be64(a->b + (pos >> 3), (u << (64 - n)) >> (pos & 7));
-		pos += n;
-		a->len = (pos + 7) / 8;
-		a->bits_left = (uint8_t)(a->len * 8 - pos);
+		or_be64(a->b + (pos >> 3), ((u >> 32) << (64 - (n - 32))) >> off);
+		size_t p2 = pos + n - 32;
+		or_be64(a->b + (p2 >> 3), (u << 32) >> (p2 & 7));
 	}
-	if (a->bits_left == 0 && whole_bytes) {
+	pos += n;
+	a->len = (pos + 7) / 8;
+	a->bits_left = (uint8_t)(a->len * 8 - pos);
+	if (a->bits_left == 0 && byte_last) {
 		a->len++; /* Go's writeByte appended the next (empty) byte */
 		a->bits_left = 8;
 	}
@@ -98,7 +97,7 @@ static void put_uvarint_bytes(xor_app *a, uint64_t v)
 	uint8_t tmp[10];
 	int n = uvarint_put(tmp, v);
 	for (int i = 0; i < n; i++)
-		put_bits(a, tmp[i], 8);
+		put_bits(a, tmp[i], 8, true);
 }
 
 static inline uint64_t dbl_bits(double d)
@@ -115,11 +114,13 @@ static inline double bits_dbl(uint64_t u)
 	return d;
 }
 
+/* '0' | '10' + window bits | '11' + lead(5) + sig(6) + sig bits, each
+ * merged into as few put_bits as fit in 64 bits. */
 static void put_value(xor_app *a, double v)
 {
 	uint64_t delta = dbl_bits(v) ^ dbl_bits(a->v);
 	if (delta == 0) {
-		put_bits(a, 0, 1);
+		put_bits(a, 0, 1, false);
 		return;
 	}
 	unsigned lead = (unsigned)__builtin_clzll(delta);
@@ -127,17 +128,26 @@ static void put_value(xor_app *a, double v)
 	if (lead >= 32)
 		lead = 31;
 	if (a->leading != 0xff && lead >= a->leading && trail >= a->trailing) {
-		put_bits(a, 2, 2); /* '10' */
-		put_bits(a, delta >> a->trailing, 64u - a->leading - a->trailing);
+		unsigned sig = 64u - a->leading - a->trailing;
+		uint64_t x = delta >> a->trailing;
+		if (sig <= 62) {
+			put_bits(a, UINT64_C(2) << sig | x, 2 + sig, sig % 8 == 0);
+		} else {
+			put_bits(a, 2, 2, false);
+			put_bits(a, x, sig, sig % 8 == 0);
+		}
 		return;
 	}
 	a->leading = (uint8_t)lead;
 	a->trailing = (uint8_t)trail;
 	unsigned sig = 64 - lead - trail;
-	put_bits(a, 3, 2); /* '11' */
-	put_bits(a, lead, 5);
-	put_bits(a, sig & 63, 6); /* 64 is written as 0 */
-	put_bits(a, delta >> trail, sig);
+	uint64_t head = UINT64_C(3) << 11 | (uint64_t)lead << 6 | (sig & 63); /* 64 is written as 0 */
+	if (sig <= 51) {
+		put_bits(a, head << sig | delta >> trail, 13 + sig, sig % 8 == 0);
+	} else {
+		put_bits(a, head, 13, false);
+		put_bits(a, delta >> trail, sig, sig % 8 == 0);
+	}
 }
 
 /* matches xor.go bitRange: -(2^(n-1)-1) <= x <= 2^(n-1) */
@@ -146,22 +156,22 @@ static inline bool bit_range(int64_t x, unsigned n)
 	return -((INT64_C(1) << (n - 1)) - 1) <= x && x <= (INT64_C(1) << (n - 1));
 }
 
+/* Prefix and payload in one write; none of 14, 17, 20 is a whole number
+ * of bytes, so Go's last primitive there is writeBit. */
 static void put_dod(xor_app *a, int64_t dod)
 {
+	uint64_t u = (uint64_t)dod;
 	if (dod == 0) {
-		put_bits(a, 0, 1);
+		put_bits(a, 0, 1, false);
 	} else if (bit_range(dod, 14)) {
-		put_bits(a, 2, 2);
-		put_bits(a, (uint64_t)dod & 0x3fff, 14);
+		put_bits(a, UINT64_C(2) << 14 | (u & 0x3fff), 16, false);
 	} else if (bit_range(dod, 17)) {
-		put_bits(a, 6, 3);
-		put_bits(a, (uint64_t)dod & 0x1ffff, 17);
+		put_bits(a, UINT64_C(6) << 17 | (u & 0x1ffff), 20, false);
 	} else if (bit_range(dod, 20)) {
-		put_bits(a, 14, 4);
-		put_bits(a, (uint64_t)dod & 0xfffff, 20);
+		put_bits(a, UINT64_C(14) << 20 | (u & 0xfffff), 24, false);
 	} else {
-		put_bits(a, 15, 4);
-		put_bits(a, (uint64_t)dod, 64);
+		put_bits(a, 15, 4, false);
+		put_bits(a, u, 64, true);
 	}
 }
 
@@ -185,7 +195,7 @@ int xor_app_append(xor_app *a, int64_t t, double v)
 	if (a->n == 0) {
 		uint64_t zz = (uint64_t)t << 1;
 		put_uvarint_bytes(a, t < 0 ? ~zz : zz); /* Go PutVarint */
-		put_bits(a, dbl_bits(v), 64);
+		put_bits(a, dbl_bits(v), 64, true);
 	} else if (a->n == 1) {
 		t_delta = (uint64_t)t - (uint64_t)a->t;
 		put_uvarint_bytes(a, t_delta);

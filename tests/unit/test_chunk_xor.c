@@ -399,6 +399,152 @@ static void xor_fast_paths_match_reference(void)
 	}
 }
 
+/* ---- a reference encoder modelling Go's bstream primitive by primitive
+ * (writeBit/writeByte/writeBits), to pin the byte length rules ---- */
+
+typedef struct ref_bs {
+	uint8_t b[4096]; /* stream */
+	size_t len;      /* bytes */
+	unsigned count;  /* free bits in the last byte */
+} ref_bs;
+
+static void go_write_bit(ref_bs *s, int bit)
+{
+	if (s->count == 0) {
+		s->b[s->len++] = 0;
+		s->count = 8;
+	}
+	if (bit)
+		s->b[s->len - 1] |= (uint8_t)(1u << (s->count - 1));
+	s->count--;
+}
+
+static void go_write_byte(ref_bs *s, uint8_t byt)
+{
+	if (s->count == 0) {
+		s->b[s->len++] = 0;
+		s->count = 8;
+	}
+	s->b[s->len - 1] |= (uint8_t)(byt >> (8 - s->count));
+	s->b[s->len++] = (uint8_t)(s->count == 8 ? 0 : byt << s->count);
+}
+
+static void go_write_bits(ref_bs *s, uint64_t u, int nbits)
+{
+	u <<= 64 - nbits;
+	for (; nbits >= 8; nbits -= 8, u <<= 8)
+		go_write_byte(s, (uint8_t)(u >> 56));
+	for (; nbits > 0; nbits--, u <<= 1)
+		go_write_bit(s, (int)(u >> 63));
+}
+
+typedef struct ref_app {
+	ref_bs s;
+	int64_t t;
+	uint64_t td;
+	uint64_t vb;
+	unsigned lead, trail, n;
+} ref_app;
+
+static void go_uvarint(ref_bs *s, uint64_t v)
+{
+	for (; v >= 0x80; v >>= 7)
+		go_write_byte(s, (uint8_t)(v | 0x80));
+	go_write_byte(s, (uint8_t)v);
+}
+
+static bool go_range(int64_t x, int n) { return -((1LL << (n - 1)) - 1) <= x && x <= (1LL << (n - 1)); }
+
+static void go_append(ref_app *a, int64_t t, double v)
+{
+	uint64_t vb = bits_of(v), td = 0;
+	if (a->n == 0) {
+		uint64_t zz = (uint64_t)t << 1;
+		go_uvarint(&a->s, t < 0 ? ~zz : zz);
+		go_write_bits(&a->s, vb, 64);
+	} else {
+		td = (uint64_t)t - (uint64_t)a->t;
+		if (a->n == 1) {
+			go_uvarint(&a->s, td);
+		} else {
+			int64_t dod = (int64_t)(td - a->td);
+			static const int w[] = {14, 17, 20};
+			int k = 0;
+			while (k < 3 && !go_range(dod, w[k]))
+				k++;
+			if (dod == 0) {
+				go_write_bit(&a->s, 0);
+			} else if (k < 3) { /* '10', '110', '1110' */
+				go_write_bits(&a->s, (1u << (k + 2)) - 2, k + 2);
+				go_write_bits(&a->s, (uint64_t)dod & ((1ull << w[k]) - 1), w[k]);
+			} else {
+				go_write_bits(&a->s, 15, 4);
+				go_write_bits(&a->s, (uint64_t)dod, 64);
+			}
+		}
+		uint64_t d = vb ^ a->vb;
+		if (d == 0) {
+			go_write_bit(&a->s, 0);
+		} else {
+			go_write_bit(&a->s, 1);
+			unsigned lead = (unsigned)__builtin_clzll(d), trail = (unsigned)__builtin_ctzll(d);
+			lead = lead >= 32 ? 31 : lead;
+			if (a->lead != 0xff && lead >= a->lead && trail >= a->trail) {
+				go_write_bit(&a->s, 0);
+				go_write_bits(&a->s, d >> a->trail, (int)(64 - a->lead - a->trail));
+			} else {
+				a->lead = lead, a->trail = trail;
+				go_write_bit(&a->s, 1);
+				go_write_bits(&a->s, lead, 5);
+				go_write_bits(&a->s, (64 - lead - trail) & 63, 6);
+				go_write_bits(&a->s, d >> trail, (int)(64 - lead - trail));
+			}
+		}
+	}
+	a->t = t;
+	a->vb = vb;
+	a->td = td;
+	a->n++;
+	a->s.b[0] = (uint8_t)(a->n >> 8);
+	a->s.b[1] = (uint8_t)a->n;
+}
+
+static void xor_encoder_matches_go_bstream_model(void)
+{
+	uint64_t s = 0x9E3779B97F4A7C15ull;
+	for (int c = 0; c < 300; c++) {
+		ref_app r;
+		memset(&r, 0, sizeof r);
+		r.s.len = 2;
+		r.lead = 0xff;
+		xor_app a;
+		xor_app_init(&a);
+		int64_t t = (int64_t)(s % 1000000) - 500000;
+		int count = 1 + (int)(s % 150);
+		double v = 0;
+		for (int i = 0; i < count; i++) {
+			s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+			t += (int64_t)(s >> (36 + s % 28));
+			switch ((s >> 5) % 5) {
+			case 0: v = dbl_of(s); break;                 /* any bits: 64-bit windows */
+			case 1: v += 1; break;                        /* counters */
+			case 2: break;                                /* repeats */
+			case 3: v = (double)(s % 4096) * 256; break;  /* windows of whole bytes */
+			default: v = dbl_of(bits_of(v) ^ (0xffull << (8 * (s % 8)))); break;
+			}
+			if (isnan(v) && c % 2)
+				v = 0;
+			go_append(&r, t, v);
+			ASSERT_EQ(xor_app_append(&a, t, v), 0);
+			if (a.len != r.s.len || memcmp(a.b, r.s.b, a.len) != 0)
+				test_fail(__FILE__, __LINE__, "chunk %d sample %d: %zu bytes, Go model %zu bytes", c, i, a.len,
+					  r.s.len);
+			ASSERT_EQ(a.bits_left, r.s.count);
+		}
+		xor_app_free(&a);
+	}
+}
+
 const struct test tests_chunk_xor[] = {
 	{"xor_roundtrip_special_values", xor_roundtrip_special_values},
 	{"xor_roundtrip_timestamps", xor_roundtrip_timestamps},
@@ -406,6 +552,7 @@ const struct test tests_chunk_xor[] = {
 	{"xor_seek_never_back", xor_seek_never_back},
 	{"xor_corrupt_inputs", xor_corrupt_inputs},
 	{"xor_fast_paths_match_reference", xor_fast_paths_match_reference},
+	{"xor_encoder_matches_go_bstream_model", xor_encoder_matches_go_bstream_model},
 	{"xor_bit_identical_golden_blocks", xor_bit_identical_golden_blocks},
 	{"xor_bit_identical_head_chunks", xor_bit_identical_head_chunks},
 	{NULL, NULL},
