@@ -104,14 +104,33 @@ static int replay_record(replay *r, const uint8_t *rec, size_t len, err *e)
 	return rc;
 }
 
+/* Bytes from the damage to the end of the WAL: what a repair drops. */
+static int64_t bytes_after(const wal_corruption *c)
+{
+	int first, last;
+	err e;
+	if (!c->dir[0] || wal_segments(c->dir, &first, &last, &e))
+		return -1;
+	int64_t n = 0;
+	for (int i = FL_MAX(first, c->segment); i <= last; i++) {
+		char path[1100];
+		struct stat sb;
+		wal_segment_name(path, sizeof path, c->dir, i);
+		if (stat(path, &sb) == 0)
+			n += (int64_t)sb.st_size - (i == c->segment ? c->offset : 0);
+	}
+	return n;
+}
+
 static void log_corruption(const char *what, const wal_corruption *c, const db_replay_stats *st, bool repair)
 {
-	char seg[16], off[32], kept[32];
+	char seg[16], off[32], kept[32], dropped[32];
 	snprintf(seg, sizeof seg, "%08d", c->segment);
 	snprintf(off, sizeof off, "%" PRId64, c->offset);
 	snprintf(kept, sizeof kept, "%" PRId64, st->records);
+	snprintf(dropped, sizeof dropped, "%" PRId64, bytes_after(c));
 	log_warn("tsdb", c->torn ? "Torn WAL tail: the last record was half written" : "Corrupt WAL: dropping the rest",
-		 "what", what, "dir", c->dir, "segment", seg, "offset", off, "records_kept", kept,
+		 "what", what, "dir", c->dir, "segment", seg, "offset", off, "records_kept", kept, "bytes_dropped", dropped,
 		 "repair", repair ? (c->torn ? "truncate torn tail" : "truncate and delete later segments") : "none (read-only)",
 		 "err", c->msg, NULL);
 }
