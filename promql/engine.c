@@ -330,6 +330,16 @@ static int finish(ev *v, const node *root, pq_val *val, bool instant, promql_res
 				return FL_ENOMEM;
 			s->s = val->r.m.s[i].s + lo;
 			s->n = hi - lo;
+			if (val->r.anchored || val->r.smoothed) {
+				int64_t ref = pq_range_ref(&val->r, v->start);
+				sample *ext = arena_alloc(v->a, (s->n + 2) * sizeof *ext);
+				if (!ext)
+					return pq_nomem(v);
+				s->n = pq_extend_floats(s->s, s->n, ref - val->r.range_ms, ref, val->r.smoothed, ext);
+				s->s = ext;
+				if (!s->n)
+					cut.n--;
+			}
 		}
 		*m = cut;
 	} else if (!instant) {

@@ -110,8 +110,68 @@ static size_t upper(const sample *s, size_t n, int64_t x)
 void pq_range_window(const pq_range *r, const pq_series *s, int64_t ts, size_t *lo, size_t *hi)
 {
 	int64_t ref = pq_range_ref(r, ts);
-	*hi = upper(s->s, s->n, ref);
-	*lo = upper(s->s, *hi, ref - r->range_ms);
+	int64_t before = (r->anchored || r->smoothed) ? r->lookback_ms : 0;
+	int64_t after = r->smoothed ? r->lookback_ms : 0;
+	*hi = upper(s->s, s->n, ref + after);
+	*lo = upper(s->s, *hi, ref - r->range_ms - before);
+}
+
+/* First index i in [0, n) with s[i].t > t (sort.Search over n). */
+static size_t search_gt(const sample *s, size_t n, int64_t t)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t m = (lo + hi) / 2;
+		if (s[m].t > t)
+			hi = m;
+		else
+			lo = m + 1;
+	}
+	return lo;
+}
+
+static double interp(sample a, sample b, int64_t t)
+{
+	return a.v + (b.v - a.v) * (double)(t - a.t) / (double)(b.t - a.t);
+}
+
+size_t pq_extend_floats(const sample *s, size_t n, int64_t start, int64_t end, bool smoothed, sample *out)
+{
+	if (n == 0)
+		return 0;
+	size_t last = n - 1;
+	size_t s0 = search_gt(s, last, start);
+	size_t first = s0 ? s0 - 1 : 0;
+	if (smoothed) {
+		size_t lo = 0, hi = last;
+		while (lo < hi) {
+			size_t m = (lo + hi) / 2;
+			if (s[m].t >= end)
+				hi = m;
+			else
+				lo = m + 1;
+		}
+		last = lo;
+	}
+	if (s[last].t <= start)
+		return 0;
+	double left = s[first].v, right = s[last].v;
+	if (smoothed && s[first].t < start && first + 1 < n)
+		left = interp(s[first], s[first + 1], start);
+	if (smoothed && last > 0 && s[last].t > end)
+		right = interp(s[last - 1], s[last], end);
+	/* real samples on the boundaries give way to the synthetic ones */
+	long f = (long)first, l = (long)last;
+	if (s[f].t <= start)
+		f++;
+	if (s[l].t >= end)
+		l--;
+	size_t k = 0;
+	out[k++] = (sample){start, left};
+	for (long i = f; i <= l; i++)
+		out[k++] = s[i];
+	out[k++] = (sample){end, right};
+	return k;
 }
 
 int pq_eval_matrix_selector(ev *v, const node *n, pq_range *out)
@@ -121,8 +181,14 @@ int pq_eval_matrix_selector(ev *v, const node *n, pq_range *out)
 	out->range_ms = pq_duration_ms(v, n->ms.range_expr, n->ms.range_ms);
 	out->offset_ms = pq_duration_ms(v, vs->vs.offset_expr, vs->vs.offset_ms);
 	out->at_ms = at_time(v, vs->vs.at, vs->vs.at_ms, &out->has_at);
+	out->anchored = vs->vs.anchored;
+	out->smoothed = vs->vs.smoothed;
+	out->lookback_ms = v->o->lookback_ms;
+	int64_t before = (out->anchored || out->smoothed) ? out->lookback_ms : 0;
+	int64_t after = out->smoothed ? out->lookback_ms : 0;
 	int64_t a = pq_range_ref(out, v->start), b = pq_range_ref(out, v->end);
-	return load(v, vs, FL_MIN(a, b) - out->range_ms + 1, FL_MAX(a, b), out->range_ms, false, &out->m);
+	return load(v, vs, FL_MIN(a, b) - out->range_ms - before + 1, FL_MAX(a, b) + after, out->range_ms, false,
+		    &out->m);
 }
 
 int pq_eval_range_arg(ev *v, const node *n, pq_range *out)
@@ -149,8 +215,9 @@ int pq_select_vector(ev *v, const node *n, bool want_ts, pq_val *out)
 	r.at_ms = at_time(v, n->vs.at, n->vs.at_ms, &r.has_at);
 	int64_t a = pq_range_ref(&r, v->start), b = pq_range_ref(&r, v->end);
 	int64_t lb = v->o->lookback_ms;
+	bool smooth = n->vs.smoothed;
 	pq_matrix raw;
-	int rc = load(v, n, FL_MIN(a, b) - lb + 1, FL_MAX(a, b), 0, true, &raw);
+	int rc = load(v, n, FL_MIN(a, b) - lb + 1, FL_MAX(a, b) + (smooth ? lb : 0), 0, true, &raw);
 	if (rc)
 		return rc;
 	size_t steps = pq_nsteps(v);
@@ -168,9 +235,14 @@ int pq_select_vector(ev *v, const node *n, bool want_ts, pq_val *out)
 			const sample *sm = &in->s[c - 1];
 			if (sm->t <= ref - lb || is_stale_nan(sm->v))
 				continue;
+			double x = want_ts ? (double)sm->t / 1000.0 : sm->v;
+			/* smoothed: interpolate towards the next sample within the lookback */
+			if (smooth && !want_ts && sm->t < ref && c < in->n && in->s[c].t <= ref + lb &&
+			    !is_stale_nan(in->s[c].v))
+				x = interp(*sm, in->s[c], ref);
 			if (!o && !(o = pq_matrix_add(v, &out->m, in->metric, false)))
 				return FL_ENOMEM;
-			if ((rc = pq_series_push(v, o, ts, want_ts ? (double)sm->t / 1000.0 : sm->v)))
+			if ((rc = pq_series_push(v, o, ts, x)))
 				return rc;
 		}
 		if ((rc = pq_check(v)))

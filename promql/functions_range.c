@@ -16,6 +16,81 @@
 #include <math.h>
 #include <stdlib.h>
 
+/* extendedRate (anchored/smoothed rate, increase, delta): boundary values
+ * picked or interpolated, counter resets inside corrected, no
+ * extrapolation. s[0..n) is the raw window reaching past the range. */
+static bool extended_rate(const pq_range *r, int64_t ts, const sample *s, size_t n, bool counter, bool rate,
+			  double *out)
+{
+	if (n == 0)
+		return false;
+	int64_t ref = pq_range_ref(r, ts), start = ref - r->range_ms;
+	sample ext[2];
+	/* boundary values via extendFloats' rules on the two ends */
+	long last = (long)n - 1, first = 0;
+	{
+		long lo = 0, hi = last;
+		while (lo < hi) {
+			long m = (lo + hi) / 2;
+			if (s[m].t > start)
+				hi = m;
+			else
+				lo = m + 1;
+		}
+		first = lo > 0 ? lo - 1 : 0;
+	}
+	if (r->smoothed) {
+		long lo = 0, hi = last;
+		while (lo < hi) {
+			long m = (lo + hi) / 2;
+			if (s[m].t >= ref)
+				hi = m;
+			else
+				lo = m + 1;
+		}
+		last = lo;
+	}
+	if (s[last].t <= start)
+		return false;
+	if (r->smoothed && s[first].t > ref) /* all data after the range */
+		return false;
+	double left = s[first].v, right = s[last].v;
+	if (r->smoothed && s[first].t < start && first + 1 < (long)n) {
+		double y1 = s[first].v, y2 = s[first + 1].v;
+		if (counter && y2 < y1)
+			y1 = 0;
+		left = y1 + (y2 - y1) * (double)(start - s[first].t) / (double)(s[first + 1].t - s[first].t);
+	}
+	if (r->smoothed && last > 0 && s[last].t > ref) {
+		double y1 = s[last - 1].v, y2 = s[last].v;
+		if (counter && y2 < y1)
+			y2 += y1;
+		right = y1 + (y2 - y1) * (double)(ref - s[last - 1].t) / (double)(s[last].t - s[last - 1].t);
+	}
+	(void)ext;
+	double res = right - left;
+	if (counter) {
+		long f = first, l = last;
+		if (s[f].t <= start)
+			f++;
+		if (s[l].t >= ref)
+			l--;
+		double prev = left, corr = 0;
+		for (long i = f; i <= l; i++) {
+			if (s[i].v < prev)
+				corr += prev;
+			prev = s[i].v;
+		}
+		if (right < prev)
+			corr += prev;
+		res += corr;
+	}
+	if (rate)
+		res /= (double)r->range_ms / 1000.0;
+	*out = res;
+	return true;
+}
+
 typedef struct rctx {
 	const char *name;   /* function */
 	const pq_range *r;  /* source */
@@ -175,12 +250,49 @@ static double *scratch(rctx *c, const sample *s, size_t n, ev *v)
 }
 
 /* One window -> value; false when the function yields nothing. */
+static bool kernel(ev *v, rctx *c, const sample *s, size_t n, double *out);
+
+/* The 3.x modifiers are allowed with a few functions only. */
+static int check_modifiers(ev *v, const char *f, const pq_range *r)
+{
+	static const char *const anch[] = {"changes", "delta", "increase", "rate", "resets"};
+	static const char *const smoo[] = {"delta", "increase", "rate"};
+	const char *const *ok = r->anchored ? anch : smoo;
+	size_t n = r->anchored ? FL_ARRAY_LEN(anch) : FL_ARRAY_LEN(smoo);
+	if (!r->anchored && !r->smoothed)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(ok[i], f))
+			return 0;
+	return pq_fail(v, PE_EXECUTION, FL_EEXEC, "%s modifier can only be used with: %s - not with %s",
+		       r->anchored ? "anchored" : "smoothed",
+		       r->anchored ? "changes, delta, increase, rate, resets" : "delta, increase, rate", f);
+}
+
 static bool kernel(ev *v, rctx *c, const sample *s, size_t n, double *out)
 {
 	if (n == 0)
 		return false;
-	if (is(c, "rate") || is(c, "increase") || is(c, "delta"))
+	if (is(c, "rate") || is(c, "increase") || is(c, "delta")) {
+		if (c->r->anchored || c->r->smoothed)
+			return extended_rate(c->r, c->ts, s, n, !is(c, "delta"), is(c, "rate"), out);
 		return extrapolated_rate(c, s, n, !is(c, "delta"), is(c, "rate"), out);
+	}
+	if (c->r->anchored && (is(c, "changes") || is(c, "resets"))) {
+		/* on the anchored window: [start, end] with picked boundary points */
+		int64_t ref = pq_range_ref(c->r, c->ts);
+		sample *ext = arena_alloc(v->a, (n + 2) * sizeof *ext);
+		if (!ext) {
+			pq_nomem(v);
+			return false;
+		}
+		size_t k = pq_extend_floats(s, n, ref - c->r->range_ms, ref, false, ext);
+		rctx plain = *c;
+		pq_range pr = *c->r;
+		pr.anchored = false;
+		plain.r = &pr;
+		return k && kernel(v, &plain, ext, k, out);
+	}
 	if (is(c, "irate") || is(c, "idelta")) {
 		if (n < 2)
 			return false;
@@ -337,6 +449,8 @@ int pq_call_range_fn(ev *v, const node *n, pq_val *out)
 	pq_range r;
 	if (!rc)
 		rc = pq_eval_range_arg(v, rarg, &r);
+	if (!rc)
+		rc = check_modifiers(v, f, &r);
 	if (rc)
 		return rc;
 	memset(out, 0, sizeof *out);

@@ -63,6 +63,9 @@ typedef struct pq_range {
 	int64_t offset_ms;/* offset modifier */
 	bool has_at;      /* @ given */
 	int64_t at_ms;    /* @ time */
+	bool anchored;    /* 3.x `anchored`: windows reach back one lookback more */
+	bool smoothed;    /* 3.x `smoothed`: one lookback more on both sides */
+	int64_t lookback_ms; /* the lookback those use */
 } pq_range;
 
 typedef struct pq_val {
@@ -164,6 +167,10 @@ int pq_eval_call(ev *v, const node *n, pq_val *out);
 /* Window of series s at step ts: samples in (ref - range, ref]. */
 void pq_range_window(const pq_range *r, const pq_series *s, int64_t ts, size_t *lo, size_t *hi);
 int64_t pq_range_ref(const pq_range *r, int64_t ts);
+/* extendFloats: the window s[0..n) (raw, reaching past the range as the
+ * modifiers ask) cut to [start, end] with a synthetic point at each end
+ * (picked, or interpolated when smoothed); writes into out (n + 2). */
+size_t pq_extend_floats(const sample *s, size_t n, int64_t start, int64_t end, bool smoothed, sample *out);
 
 /* Per-step iteration over a grid-aligned matrix: cursors per series. */
 typedef struct pq_stepper {
