@@ -703,7 +703,158 @@ static void matcher_semantics(void)
 	head_close(h);
 }
 
+/* ---- randomized model check ---- */
+
+#define MODEL_SERIES 6
+#define MODEL_MAX 3000
+
+typedef struct model {
+	int64_t t[MODEL_SERIES][MODEL_MAX];
+	double v[MODEL_SERIES][MODEL_MAX];
+	size_t n[MODEL_SERIES];
+} model;
+
+static uint64_t mrng = 0x9E3779B97F4A7C15ull;
+static uint32_t mrand(void)
+{
+	mrng ^= mrng << 13;
+	mrng ^= mrng >> 7;
+	mrng ^= mrng << 17;
+	return (uint32_t)mrng;
+}
+
+static labels model_labels(int i, label *l, char *buf)
+{
+	snprintf(buf, 8, "%d", i);
+	l[0] = (label){"__name__", "m"};
+	l[1] = (label){"i", buf};
+	return (labels){l, 2};
+}
+
+/* One batch: random samples (some out of order, duplicates, exact repeats),
+ * committed or rolled back; the model follows the expected outcome. */
+static void model_batch(head *h, model *m, int64_t *clock)
+{
+	appender *a = head_appender(h);
+	err e;
+	int64_t pend_last[MODEL_SERIES];
+	size_t n_add[MODEL_SERIES] = {0};
+	int64_t at[MODEL_SERIES][64];
+	double av[MODEL_SERIES][64];
+	for (int i = 0; i < MODEL_SERIES; i++)
+		pend_last[i] = m->n[i] ? m->t[i][m->n[i] - 1] : INT64_MIN;
+	int k = (int)(mrand() % 20);
+	for (int j = 0; j < k; j++) {
+		int i = (int)(mrand() % MODEL_SERIES);
+		*clock += (int64_t)(mrand() % 40000);
+		int64_t t = *clock;
+		double v = (double)(mrand() % 100);
+		uint32_t r = mrand() % 10;
+		if (r == 0 && m->n[i]) { /* out of order */
+			t = m->t[i][m->n[i] - 1] - 1 - (int64_t)(mrand() % 1000);
+		} else if (r == 1 && m->n[i]) { /* exact repeat of the committed last */
+			t = m->t[i][m->n[i] - 1];
+			v = m->v[i][m->n[i] - 1];
+		}
+		label l[2];
+		char buf[8];
+		int rc = appender_append(a, 0, model_labels(i, l, buf), t, v, NULL, &e);
+		int64_t committed_last = m->n[i] ? m->t[i][m->n[i] - 1] : INT64_MIN;
+		if (r == 0 && m->n[i]) {
+			ASSERT(rc == FL_EOUT_OF_ORDER || rc == FL_ETOO_OLD);
+		} else if (r == 1 && m->n[i]) {
+			ASSERT(rc == 0 || rc == FL_ETOO_OLD);
+		} else if (rc == 0 && t > pend_last[i] && t > committed_last && n_add[i] < 64) {
+			at[i][n_add[i]] = t;
+			av[i][n_add[i]] = v;
+			n_add[i]++;
+			pend_last[i] = t;
+		} else {
+			ASSERT(rc == 0 || rc == FL_ETOO_OLD);
+		}
+	}
+	if (mrand() % 5 == 0) {
+		appender_rollback(a);
+		return;
+	}
+	ASSERT_EQ(appender_commit(a, &e), 0);
+	for (int i = 0; i < MODEL_SERIES; i++)
+		for (size_t j = 0; j < n_add[i] && m->n[i] < MODEL_MAX; j++) {
+			m->t[i][m->n[i]] = at[i][j];
+			m->v[i][m->n[i]] = av[i][j];
+			m->n[i]++;
+		}
+}
+
+static void model_query(head *h, const model *m, int64_t clock)
+{
+	int64_t mint = (int64_t)(mrand() % (uint32_t)(clock + 1)), maxt = mint + (int64_t)(mrand() % 3000000);
+	err e;
+	querier *q = queryable_querier(head_queryable(h), mint, maxt, &e);
+	matcher mt;
+	matcher_init(&mt, MATCH_EQ, "__name__", "m", &e);
+	series_set *ss = querier_select(q, true, NULL, &mt, 1);
+	sample_iter *it = NULL;
+	int seen = 0;
+	while (series_set_next(ss)) {
+		int i = atoi(labels_get(series_set_labels(ss), "i"));
+		it = series_set_iter(ss, it);
+		int64_t seek = mint + (int64_t)(mrand() % 200000);
+		size_t j = 0;
+		while (j < m->n[i] && m->t[i][j] < seek)
+			j++;
+		bool use_seek = mrand() % 2;
+		int vt = use_seek ? sample_iter_seek(it, seek) : sample_iter_next(it);
+		if (!use_seek)
+			for (j = 0; j < m->n[i] && m->t[i][j] < mint; j++)
+				;
+		for (; vt == VAL_FLOAT; vt = sample_iter_next(it), j++) {
+			int64_t t;
+			double v;
+			sample_iter_at(it, &t, &v);
+			ASSERT(j < m->n[i]);
+			ASSERT_EQ(t, m->t[i][j]);
+			ASSERT_DBL_EQ(v, m->v[i][j]);
+		}
+		ASSERT(j >= m->n[i] || m->t[i][j] > maxt);
+		seen |= 1 << i;
+	}
+	for (int i = 0; i < MODEL_SERIES; i++) {
+		bool any = false;
+		for (size_t j = 0; j < m->n[i]; j++)
+			any |= m->t[i][j] >= mint && m->t[i][j] <= maxt;
+		if (any)
+			ASSERT(seen & (1 << i));
+	}
+	sample_iter_close(it);
+	series_set_close(ss);
+	matcher_reset(&mt);
+	querier_close(q);
+}
+
+static void random_model(void)
+{
+	head *h = open_head();
+	model *m = calloc(1, sizeof *m);
+	int64_t clock = 0;
+	for (int round = 0; round < 1500; round++) {
+		model_batch(h, m, &clock);
+		if (round % 10 == 0)
+			model_query(h, m, clock);
+	}
+	size_t total = 0;
+	for (int i = 0; i < MODEL_SERIES; i++)
+		total += m->n[i];
+	head_stats st;
+	head_get_stats(h, &st);
+	ASSERT_EQ(st.samples_appended, total);
+	ASSERT(total > 5000);
+	free(m);
+	head_close(h);
+}
+
 const struct test tests_head[] = {
+	{"random_model", random_model},
 	{"roundtrip", roundtrip},
 	{"rejection_wording", rejection_wording},
 	{"rollback_drops", rollback_drops},
