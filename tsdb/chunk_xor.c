@@ -30,9 +30,19 @@
  *  3. Every byte at or past len in the buffer is zero, and cap >= len+16,
  *     so bits are ORed in with whole 64-bit words.
  *
- * The decoder reads 64-bit big-endian windows at the bit position and
- * checks every field against the stream end; corrupt or short input stops
+ *  4. The encoder merges the Go writes of one field (prefix + payload) into
+ *     one put_bits; the resulting bytes depend only on the final bit
+ *     position and on whether Go's last primitive was a writeByte (the
+ *     field's last component a multiple of 8 bits), which put_bits is told.
+ *     test_chunk_xor.c pins this against a primitive-by-primitive model.
+ *
+ * The decoder reads 64-bit big-endian windows at the bit position. While
+ * XOR_FAST_LOOKAHEAD bytes remain (a sample needs at most 145 bits plus an
+ * 8-byte load) it decodes without per-field checks (step_fast); the first
+ * two samples and the stream's tail go through the checked path, which
+ * tests every field against the stream end. Corrupt or short input stops
  * the iterator with FL_ECORRUPT, never a read out of bounds.
+ * xor_iter_next_batch runs step_fast with the state in locals (registers).
  */
 #include "tsdb/chunk.h"
 
@@ -391,7 +401,7 @@ static inline uint64_t bits_at(const uint8_t *b, size_t pos, unsigned n)
 	return (load_at(b, pos) >> 32 << (n - 32)) | (load_at(b, pos + 32) >> (64 - (n - 32)));
 }
 
-#define FAST_LOOKAHEAD 32 /* bytes: one sample takes at most 145 bits + an 8-byte load */
+#define XOR_FAST_LOOKAHEAD 32 /* bytes: one sample takes at most 145 bits + an 8-byte load */
 
 /* Delta of delta at *pos, unchecked; advances *pos. */
 __attribute__((always_inline)) static inline int64_t dod_at(const uint8_t *b, size_t *pos)
@@ -432,7 +442,7 @@ typedef struct xstate {
 } xstate;
 
 /* One sample (k >= 2) with no bounds checks: the caller made sure at
- * least FAST_LOOKAHEAD bytes remain. Same decoding as the checked path.
+ * least XOR_FAST_LOOKAHEAD bytes remain. Same decoding as the checked path.
  * False on an impossible XOR window. */
 __attribute__((always_inline)) static inline bool step_fast(const uint8_t *b, xstate *s)
 {
@@ -500,7 +510,7 @@ size_t xor_iter_next_batch(xor_iter *it, int64_t *t, double *v, size_t n)
 	}
 	if (it->err || it->read < 2)
 		return k;
-	size_t lim = it->len >= FAST_LOOKAHEAD ? (it->len - FAST_LOOKAHEAD) * 8 : 0;
+	size_t lim = it->len >= XOR_FAST_LOOKAHEAD ? (it->len - XOR_FAST_LOOKAHEAD) * 8 : 0;
 	size_t left = FL_MIN(n - k, (size_t)(it->total - it->read));
 	xstate s;
 	state_load(it, &s);
@@ -529,7 +539,7 @@ bool xor_iter_next(xor_iter *it)
 {
 	if (it->err || it->read >= it->total)
 		return false;
-	if (__builtin_expect(it->read >= 2 && (it->pos >> 3) + FAST_LOOKAHEAD <= it->len, 1))
+	if (__builtin_expect(it->read >= 2 && (it->pos >> 3) + XOR_FAST_LOOKAHEAD <= it->len, 1))
 		return next_fast(it);
 	if (it->read == 0)
 		return read_first(it);
