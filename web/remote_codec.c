@@ -90,11 +90,16 @@ static int label_cmp(const void *x, const void *y)
 	return strcmp(((const label *)x)->name, ((const label *)y)->name);
 }
 
-/* Sort s->labels, note a duplicated name, drop empty values. */
-static void series_finish_labels(rw_series *s)
+/* Drop empty values (an empty value means "absent"), sort by name, note a
+ * duplicated name. */
+void rw__series_finish_labels(rw_series *s)
 {
 	label *v = s->labels;
-	size_t n = s->n_labels;
+	size_t n = 0;
+	for (size_t i = 0; i < s->n_labels; i++)
+		if (v[i].value[0])
+			v[n++] = v[i];
+	s->n_labels = n;
 	bool sorted = true;
 	for (size_t i = 1; i < n && sorted; i++)
 		sorted = strcmp(v[i - 1].name, v[i].name) < 0;
@@ -106,11 +111,6 @@ static void series_finish_labels(rw_series *s)
 			s->dup_name = v[i].name;
 			break;
 		}
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (v[i].value[0])
-			v[k++] = v[i];
-	s->n_labels = k;
 }
 
 static bool utf8_valid(const char *p)
@@ -174,7 +174,7 @@ static int v1_series(arena *a, const Prometheus__TimeSeries *ts, rw_series *s)
 		s->labels[i].value = ts->labels[i]->value ? ts->labels[i]->value : "";
 	}
 	s->n_labels = ts->n_labels;
-	series_finish_labels(s);
+	rw__series_finish_labels(s);
 	for (size_t i = 0; i < ts->n_samples; i++) {
 		s->samples[i].t = ts->samples[i]->timestamp;
 		s->samples[i].v = ts->samples[i]->value;
@@ -234,7 +234,7 @@ static int v2_series(arena *a, const Io__Prometheus__Write__V2__Request *r,
 		s->labels[i] = (label){n, v};
 	}
 	s->n_labels = nl;
-	series_finish_labels(s);
+	rw__series_finish_labels(s);
 	for (size_t i = 0; i < ts->n_samples; i++)
 		s->samples[i] = (sample){ts->samples[i]->timestamp, ts->samples[i]->value};
 	s->n_samples = ts->n_samples;
@@ -272,16 +272,68 @@ static int decode_v2(const uint8_t *pb, size_t len, arena *a, rw_request *out, e
 	return 0;
 }
 
-int rw_decode(rw_version v, const uint8_t *pb, size_t len, arena *a, rw_request *out, err *e)
+static int decode(rw_version v, bool fast, const uint8_t *pb, size_t len, arena *a, rw_request *out, err *e)
 {
 	memset(out, 0, sizeof *out);
 	out->version = v;
 	size_t old = bound_arena(a, len);
-	int rc = v == RW_V2 ? decode_v2(pb, len, a, out, e) : decode_v1(pb, len, a, out, e);
+	int rc;
+	if (v == RW_V2)
+		rc = decode_v2(pb, len, a, out, e);
+	else if (fast) {
+		rc = rw__decode_v1_fast(pb, len, a, out);
+		if (rc == FL_ELIMIT)
+			err_set(e, rc, "remote write 1.0 WriteRequest: message expands beyond the decode limit");
+		else if (rc)
+			err_set(e, rc, "remote write 1.0 WriteRequest: invalid protobuf message");
+	} else
+		rc = decode_v1(pb, len, a, out, e);
 	a->limit = old;
 	if (rc)
 		memset(out, 0, sizeof *out);
 	return rc;
+}
+
+int rw_decode(rw_version v, const uint8_t *pb, size_t len, arena *a, rw_request *out, err *e)
+{
+	return decode(v, true, pb, len, a, out, e);
+}
+
+int rw_decode_reference(rw_version v, const uint8_t *pb, size_t len, arena *a, rw_request *out, err *e)
+{
+	return decode(v, false, pb, len, a, out, e);
+}
+
+static bool md_equal(const rw_metadata *a, const rw_metadata *b)
+{
+	return a->type == b->type && !strcmp(a->family, b->family) && !strcmp(a->help, b->help) && !strcmp(a->unit, b->unit);
+}
+
+static bool series_equal(const rw_series *a, const rw_series *b)
+{
+	if (a->n_labels != b->n_labels || a->n_samples != b->n_samples || a->n_histograms != b->n_histograms ||
+	    a->n_exemplars != b->n_exemplars || a->created_ms != b->created_ms || a->has_metadata != b->has_metadata ||
+	    !a->dup_name != !b->dup_name || (a->dup_name && strcmp(a->dup_name, b->dup_name)))
+		return false;
+	if (!labels_equal((labels){a->labels, a->n_labels}, (labels){b->labels, b->n_labels}))
+		return false;
+	for (size_t i = 0; i < a->n_samples; i++)
+		if (a->samples[i].t != b->samples[i].t || memcmp(&a->samples[i].v, &b->samples[i].v, 8))
+			return false;
+	return !a->has_metadata || md_equal(&a->md, &b->md);
+}
+
+bool rw_request_equal(const rw_request *a, const rw_request *b)
+{
+	if (a->n_series != b->n_series || a->n_md != b->n_md)
+		return false;
+	for (size_t i = 0; i < a->n_series; i++)
+		if (!series_equal(&a->series[i], &b->series[i]))
+			return false;
+	for (size_t i = 0; i < a->n_md; i++)
+		if (!md_equal(&a->md[i], &b->md[i]))
+			return false;
+	return true;
 }
 
 /* ------------------------------------------------------ hand encoding */
@@ -401,7 +453,15 @@ static void encode_v1(const rw_request *r, buf *out)
 {
 	for (size_t i = 0; i < r->n_series; i++) {
 		const rw_series *s = &r->series[i];
-		put_ts_v1(out, 1, (labels){s->labels, s->n_labels}, s->samples, s->n_samples);
+		labels ls = {s->labels, s->n_labels};
+		/* exemplars and histograms are only counted: sent as empty messages */
+		put_len(out, 1, ts_v1_size(ls, s->samples, s->n_samples) + 2 * (s->n_exemplars + s->n_histograms));
+		put_labels(out, 1, ls);
+		put_samples(out, 2, s->samples, s->n_samples);
+		for (size_t k = 0; k < s->n_exemplars; k++)
+			put_len(out, 3, 0);
+		for (size_t k = 0; k < s->n_histograms; k++)
+			put_len(out, 4, 0);
 	}
 	for (size_t i = 0; i < r->n_md; i++) {
 		const rw_metadata *m = &r->md[i];

@@ -97,6 +97,14 @@ typedef struct rw_request {
  */
 int rw_decode(rw_version v, const uint8_t *pb, size_t len, arena *a, rw_request *out, err *e);
 
+/* The same through protobuf-c's generic decoder (1.0 takes a hand-written
+ * fast path in rw_decode): the slow reference that tests and the fuzz
+ * target compare the fast path with. */
+int rw_decode_reference(rw_version v, const uint8_t *pb, size_t len, arena *a, rw_request *out, err *e);
+
+/* Same series (labels, samples bit for bit, counts, metadata) and metadata. */
+bool rw_request_equal(const rw_request *a, const rw_request *b);
+
 /*
  * Prometheus's receiver checks for one series: __name__ present, names
  * non-empty valid UTF-8, values valid UTF-8, no duplicate names. Returns
@@ -176,5 +184,11 @@ typedef int (*rr_series_cb)(void *ctx, size_t query, labels ls, const sample *v,
 int rr_samples_decode(const uint8_t *pb, size_t len, arena *a, rr_series_cb cb, void *ctx, err *e);
 typedef int (*rr_chunks_cb)(void *ctx, int64_t query, labels ls, const rr_chunk *c, size_t n);
 int rr_frames_decode(const uint8_t *p, size_t len, arena *a, rr_chunks_cb cb, void *ctx, err *e);
+
+/* ---- internal: remote_codec.c <-> remote_pb.c ---- */
+/* Drop a decoded series' empty-valued labels, sort, note a duplicate name. */
+void rw__series_finish_labels(rw_series *s);
+/* The hand-written 1.0 decoder: 0, FL_ECORRUPT or FL_ELIMIT (no message). */
+int rw__decode_v1_fast(const uint8_t *pb, size_t len, arena *a, rw_request *out);
 
 #endif

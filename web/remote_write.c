@@ -153,7 +153,11 @@ static void write_v1(web_env *env, remote_state *st, const rw_request *req, http
 		const rw_series *s = &req->series[i];
 		err ce;
 		if (rw_series_check(s, &ce)) {
-			log_warn("web", "Invalid metric names or labels", "got", ce.msg, NULL);
+			buf lb;
+			buf_init(&lb);
+			labels_format(&lb, (labels){s->labels, s->n_labels});
+			log_warn("web", "Invalid metric names or labels", "got", buf_cstr(&lb), NULL);
+			buf_reset(&lb);
 			invalid += s->n_samples;
 			continue;
 		}

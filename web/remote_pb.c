@@ -1,0 +1,265 @@
+/*
+ * remote_pb.c - a hand-written protobuf reader for the hot path of remote
+ * write: the 1.0 prometheus.WriteRequest, which every Prometheus, Grafana
+ * Agent and OpenTelemetry exporter sends. protobuf-c's table-driven decoder
+ * (kept for 2.0 and remote read, and as the slow reference the fuzz target
+ * compares against) spends most of the receive path's CPU allocating one
+ * struct per label and sample; this reader walks the bytes twice per
+ * message (count, then fill) and allocates only the arrays and the label
+ * strings, all from the request arena.
+ *
+ * Wire format (protobuf encoding): key = uvarint(field << 3 | wiretype);
+ * wiretype 0 varint, 1 fixed64 (little endian), 2 length-delimited,
+ * 5 fixed32. Known fields with another wire type are an error, as in gogo
+ * protobuf; unknown fields are skipped; groups (3, 4) and 6, 7 are errors.
+ * A scalar given twice keeps the last value (protobuf's merge rule).
+ *
+ *   WriteRequest   { repeated TimeSeries timeseries = 1; repeated MetricMetadata metadata = 3; }
+ *   TimeSeries     { repeated Label labels = 1; repeated Sample samples = 2;
+ *                    repeated Exemplar exemplars = 3; repeated Histogram histograms = 4; }
+ *   Label          { string name = 1; string value = 2; }
+ *   Sample         { double value = 1; int64 timestamp = 2; }
+ *   MetricMetadata { MetricType type = 1; string metric_family_name = 2; string help = 4; string unit = 5; }
+ */
+#include "web/remote_codec.h"
+
+typedef struct pbr {
+	const uint8_t *p;   /* next byte */
+	const uint8_t *end; /* one past the last */
+	bool bad;           /* sticky: malformed input */
+} pbr;
+
+enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
+
+static uint64_t rd_varint(pbr *r)
+{
+	uint64_t v = 0;
+	for (int shift = 0; shift < 64; shift += 7) {
+		if (r->p >= r->end) {
+			r->bad = true;
+			return 0;
+		}
+		uint8_t b = *r->p++;
+		if (shift == 63 && b > 1) {
+			r->bad = true; /* overflows 64 bits */
+			return 0;
+		}
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (b < 0x80)
+			return v;
+	}
+	r->bad = true;
+	return 0;
+}
+
+/* Next key; false at the end or on error (then r->bad). */
+static bool rd_key(pbr *r, uint32_t *field, int *wt)
+{
+	if (r->bad || r->p >= r->end)
+		return false;
+	uint64_t k = rd_varint(r);
+	*field = (uint32_t)(k >> 3);
+	*wt = (int)(k & 7);
+	if (r->bad || *field == 0 || k >> 32) {
+		r->bad = true;
+		return false;
+	}
+	return true;
+}
+
+static pbr rd_len(pbr *r)
+{
+	uint64_t n = rd_varint(r);
+	pbr sub = {r->p, r->p, r->bad};
+	if (r->bad || n > (uint64_t)(r->end - r->p)) {
+		r->bad = sub.bad = true;
+		return sub;
+	}
+	sub.end = r->p + n;
+	r->p += n;
+	return sub;
+}
+
+static void rd_skip(pbr *r, int wt)
+{
+	size_t n = 0;
+	switch (wt) {
+	case WT_VARINT:
+		rd_varint(r);
+		return;
+	case WT_LEN:
+		rd_len(r);
+		return;
+	case WT_I64:
+		n = 8;
+		break;
+	case WT_I32:
+		n = 4;
+		break;
+	default:
+		r->bad = true;
+		return;
+	}
+	if ((size_t)(r->end - r->p) < n)
+		r->bad = true;
+	else
+		r->p += n;
+}
+
+static uint64_t rd_fixed64(pbr *r)
+{
+	if (r->end - r->p < 8) {
+		r->bad = true;
+		return 0;
+	}
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | r->p[i];
+	r->p += 8;
+	return v;
+}
+
+/* A field of this wire type expected (known field); mark bad otherwise. */
+static bool want(pbr *r, int wt, int expected)
+{
+	if (wt != expected)
+		r->bad = true;
+	return !r->bad;
+}
+
+static const char *rd_str(pbr *r, arena *a)
+{
+	pbr s = rd_len(r);
+	if (r->bad)
+		return NULL;
+	char *c = arena_strndup(a, (const char *)s.p, (size_t)(s.end - s.p));
+	if (!c)
+		r->bad = true;
+	return c;
+}
+
+static void rd_label(pbr m, arena *a, label *l)
+{
+	l->name = l->value = "";
+	uint32_t f;
+	int wt;
+	while (rd_key(&m, &f, &wt)) {
+		if (f == 1 && want(&m, wt, WT_LEN))
+			l->name = rd_str(&m, a);
+		else if (f == 2 && want(&m, wt, WT_LEN))
+			l->value = rd_str(&m, a);
+		else if (f > 2)
+			rd_skip(&m, wt);
+	}
+	if (m.bad || !l->name || !l->value)
+		l->name = NULL; /* signals failure to the caller */
+}
+
+static bool rd_sample(pbr m, sample *s)
+{
+	s->t = 0;
+	s->v = 0;
+	uint32_t f;
+	int wt;
+	while (rd_key(&m, &f, &wt)) {
+		if (f == 1 && want(&m, wt, WT_I64)) {
+			uint64_t b = rd_fixed64(&m);
+			memcpy(&s->v, &b, 8);
+		} else if (f == 2 && want(&m, wt, WT_VARINT))
+			s->t = (int64_t)rd_varint(&m);
+		else if (f > 2)
+			rd_skip(&m, wt);
+	}
+	return !m.bad;
+}
+
+static bool rd_series(pbr m, arena *a, rw_series *s)
+{
+	memset(s, 0, sizeof *s);
+	pbr c = m; /* pass 1: count */
+	uint32_t f;
+	int wt;
+	while (rd_key(&c, &f, &wt)) {
+		if (f >= 1 && f <= 4 && want(&c, wt, WT_LEN)) {
+			rd_len(&c);
+			s->n_labels += f == 1;
+			s->n_samples += f == 2;
+			s->n_exemplars += f == 3;
+			s->n_histograms += f == 4;
+		} else if (f > 4)
+			rd_skip(&c, wt);
+	}
+	if (c.bad)
+		return false;
+	s->labels = arena_alloc(a, (s->n_labels ? s->n_labels : 1) * sizeof(label));
+	s->samples = arena_alloc(a, (s->n_samples ? s->n_samples : 1) * sizeof(sample));
+	if (!s->labels || !s->samples)
+		return false;
+	size_t nl = 0, ns = 0;
+	while (rd_key(&m, &f, &wt)) { /* pass 2: fill (wire types checked above) */
+		if (f == 1) {
+			rd_label(rd_len(&m), a, &s->labels[nl]);
+			if (!s->labels[nl++].name)
+				return false;
+		} else if (f == 2) {
+			if (!rd_sample(rd_len(&m), &s->samples[ns++]))
+				return false;
+		} else
+			rd_skip(&m, wt);
+	}
+	rw__series_finish_labels(s);
+	return !m.bad;
+}
+
+static bool rd_metadata(pbr m, arena *a, rw_metadata *md)
+{
+	*md = (rw_metadata){0, "", "", ""};
+	uint32_t f;
+	int wt;
+	while (rd_key(&m, &f, &wt)) {
+		if (f == 1 && want(&m, wt, WT_VARINT))
+			md->type = (int)(int32_t)rd_varint(&m);
+		else if (f == 2 && want(&m, wt, WT_LEN))
+			md->family = rd_str(&m, a);
+		else if (f == 4 && want(&m, wt, WT_LEN))
+			md->help = rd_str(&m, a);
+		else if (f == 5 && want(&m, wt, WT_LEN))
+			md->unit = rd_str(&m, a);
+		else if (f != 1 && f != 2 && f != 4 && f != 5)
+			rd_skip(&m, wt);
+	}
+	return !m.bad && md->family && md->help && md->unit;
+}
+
+int rw__decode_v1_fast(const uint8_t *pb, size_t len, arena *a, rw_request *out)
+{
+	pbr c = {pb, pb + len, false}, r = c;
+	size_t n_ts = 0, n_md = 0;
+	uint32_t f;
+	int wt;
+	while (rd_key(&c, &f, &wt)) { /* pass 1: count */
+		if ((f == 1 || f == 3) && want(&c, wt, WT_LEN)) {
+			rd_len(&c);
+			n_ts += f == 1;
+			n_md += f == 3;
+		} else if (f != 1 && f != 3)
+			rd_skip(&c, wt);
+	}
+	if (c.bad)
+		return FL_ECORRUPT;
+	out->series = arena_alloc(a, (n_ts ? n_ts : 1) * sizeof(rw_series));
+	out->md = arena_alloc(a, (n_md ? n_md : 1) * sizeof(rw_metadata));
+	if (!out->series || !out->md)
+		return FL_ELIMIT;
+	while (rd_key(&r, &f, &wt)) {
+		if (f == 1) {
+			if (!rd_series(rd_len(&r), a, &out->series[out->n_series++]))
+				return a->limit && a->used + 4096 > a->limit ? FL_ELIMIT : FL_ECORRUPT;
+		} else if (f == 3) {
+			if (!rd_metadata(rd_len(&r), a, &out->md[out->n_md++]))
+				return a->limit && a->used + 4096 > a->limit ? FL_ELIMIT : FL_ECORRUPT;
+		} else
+			rd_skip(&r, wt);
+	}
+	return r.bad ? FL_ECORRUPT : 0;
+}
