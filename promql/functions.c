@@ -506,6 +506,8 @@ int pq_eval_call(ev *v, const node *n, pq_val *out)
 			return rc;
 		}
 	}
+	if (!strcmp(f, "info"))
+		return pq_eval_info(v, n, out);
 	if (!strcmp(f, "histogram_quantile") || !strcmp(f, "histogram_fraction"))
 		return pq_histogram_quantile(v, n, out);
 	fnctx c;

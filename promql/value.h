@@ -201,6 +201,7 @@ double pq_quantile(double q, double *vals, size_t n);   /* sorts vals */
 int pq_call_range_fn(ev *v, const node *n, pq_val *out); /* rate, *_over_time... */
 bool pq_is_range_fn(const char *name);
 int pq_histogram_quantile(ev *v, const node *n, pq_val *out);
+int pq_eval_info(ev *v, const node *n, pq_val *out); /* functions_info.c */
 double pq_kahan_add(double inc, double sum, double *c);
 
 #endif
