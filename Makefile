@@ -86,7 +86,7 @@ build/asan/fuzz/%: build/asan/tests/fuzz/%.o build/asan/tests/fuzz/replay_main.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) $^ -o $@ $(LIBS) $(ASAN_LDFLAGS)
 
-FUZZ_CFLAGS := $(BASEFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS := $(BASEFLAGS) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(GEN_HDRS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -DFL_LIBFUZZER $< $(LIB_SRCS) -o $@ $(LIBS)
