@@ -667,6 +667,33 @@ static void lex_cmp(lexer *l, token *t, tok_type eq, tok_type trim, tok_type pla
 		emit(l, t, plain);
 }
 
+/* = == != < <= </ > >= >/ (and upstream's errors for =~ and a lone !). */
+static void lex_comparison(lexer *l, token *t, int32_t r)
+{
+	int w;
+	if (r == '<') {
+		lex_cmp(l, t, T_LTE, T_TRIM_UPPER, T_LSS);
+	} else if (r == '>') {
+		lex_cmp(l, t, T_GTE, T_TRIM_LOWER, T_GTR);
+	} else if (r == '!') {
+		int32_t n = next(l, &w);
+		if (n != '=')
+			error_rune(l, t, "unexpected character after '!': ", n, "");
+		else
+			emit(l, t, T_NEQ);
+	} else {
+		int32_t n = peek(l);
+		if (n == '=') {
+			l->pos++;
+			emit(l, t, T_EQLC);
+		} else if (n == '~') {
+			error_rune(l, t, "unexpected character after '=': ", n, "");
+		} else {
+			emit(l, t, T_EQL);
+		}
+	}
+}
+
 /* The alphabetic/colon case of lexStatements inside [...]. */
 static void lex_bracket_word(lexer *l, token *t, int32_t r)
 {
@@ -710,26 +737,8 @@ static void lex_statements(lexer *l, token *t)
 		t->type = T_COMMENT;
 	} else if (r > 0 && r < 0x80 && strchr(single, (char)r)) {
 		emit(l, t, single_t[strchr(single, (char)r) - single]);
-	} else if (r == '=') {
-		int32_t n = peek(l);
-		if (n == '=') {
-			l->pos++;
-			emit(l, t, T_EQLC);
-		} else if (n == '~') {
-			error_rune(l, t, "unexpected character after '=': ", n, "");
-		} else {
-			emit(l, t, T_EQL);
-		}
-	} else if (r == '!') {
-		int32_t n = next(l, &w);
-		if (n != '=')
-			error_rune(l, t, "unexpected character after '!': ", n, "");
-		else
-			emit(l, t, T_NEQ);
-	} else if (r == '<') {
-		lex_cmp(l, t, T_LTE, T_TRIM_UPPER, T_LSS);
-	} else if (r == '>') {
-		lex_cmp(l, t, T_GTE, T_TRIM_LOWER, T_GTR);
+	} else if (r == '=' || r == '!' || r == '<' || r == '>') {
+		lex_comparison(l, t, r);
 	} else if (is_digit(r) || (r == '.' && is_digit(peek(l)))) {
 		l->pos -= w;
 		lex_number_or_duration(l, t);

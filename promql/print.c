@@ -217,11 +217,31 @@ static void put_at(buf *b, at_kind at, int64_t at_ms)
 	}
 }
 
-static void put_offset(buf *b, int64_t off_ms, const node *off_expr)
+/*
+ * " offset <d>". A duration expression after offset is parsed greedily when
+ * it starts with '(' (`x offset (1m) + 2` offsets by (1m)+2) and stops
+ * early otherwise (`x offset 1m + 2` adds 2), so an unparenthesised binary
+ * duration expression is printed in parentheses, and a parenthesised one
+ * that a binary operator follows (guard) gets upstream's non-greedy
+ * `+(...)` form: the text parses back to the same tree.
+ */
+static void put_offset(buf *b, int64_t off_ms, const node *off_expr, bool guard)
 {
 	if (off_expr) {
 		buf_put_str(b, " offset ");
-		put_duration_expr(b, off_expr);
+		bool bin = off_expr->kind == NODE_DURATION && off_expr->dur.fn == DUR_ARITH && off_expr->dur.lhs &&
+			   !off_expr->dur.wrapped;
+		buf tmp;
+		buf_init(&tmp);
+		if (bin)
+			buf_put_byte(&tmp, '(');
+		put_duration_expr(&tmp, off_expr);
+		if (bin)
+			buf_put_byte(&tmp, ')');
+		if (guard && tmp.len && tmp.p[0] == '(')
+			buf_put_byte(b, '+');
+		buf_put(b, tmp.p, tmp.len);
+		buf_reset(&tmp);
 	} else if (off_ms > 0) {
 		buf_put_str(b, " offset ");
 		promql_print_duration(b, off_ms);
@@ -314,6 +334,8 @@ static void put_matching(buf *b, const vector_matching *vm)
 	}
 }
 
+static void print_node(buf *b, const node *n, bool guard);
+
 static void put_aggregate(buf *b, const node *n)
 {
 	buf_put_str(b, promql_op_str(n->agg.op));
@@ -331,7 +353,7 @@ static void put_aggregate(buf *b, const node *n)
 	buf_put_byte(b, ')');
 }
 
-static void put_subquery(buf *b, const node *n)
+static void put_subquery(buf *b, const node *n, bool guard)
 {
 	promql_print(b, n->sq.expr);
 	buf_put_byte(b, '[');
@@ -346,10 +368,13 @@ static void put_subquery(buf *b, const node *n)
 		promql_print_duration(b, n->sq.step_ms);
 	buf_put_byte(b, ']');
 	put_at(b, n->sq.at, n->sq.at_ms);
-	put_offset(b, n->sq.offset_ms, n->sq.offset_expr);
+	put_offset(b, n->sq.offset_ms, n->sq.offset_expr, guard);
 }
 
-void promql_print(buf *b, const node *n)
+void promql_print(buf *b, const node *n) { print_node(b, n, false); }
+
+/* guard: a binary operator follows the text of n (see put_offset). */
+static void print_node(buf *b, const node *n, bool guard)
 {
 	switch (n->kind) {
 	case NODE_NUMBER:
@@ -362,7 +387,7 @@ void promql_print(buf *b, const node *n)
 		put_selector_core(b, n);
 		put_at(b, n->vs.at, n->vs.at_ms);
 		put_extended(b, n);
-		put_offset(b, n->vs.offset_ms, n->vs.offset_expr);
+		put_offset(b, n->vs.offset_ms, n->vs.offset_expr, guard);
 		break;
 	case NODE_MATRIX_SELECTOR:
 		put_selector_core(b, n->ms.vs);
@@ -374,10 +399,10 @@ void promql_print(buf *b, const node *n)
 		buf_put_byte(b, ']');
 		put_extended(b, n->ms.vs);
 		put_at(b, n->ms.vs->vs.at, n->ms.vs->vs.at_ms);
-		put_offset(b, n->ms.vs->vs.offset_ms, n->ms.vs->vs.offset_expr);
+		put_offset(b, n->ms.vs->vs.offset_ms, n->ms.vs->vs.offset_expr, guard);
 		break;
 	case NODE_SUBQUERY:
-		put_subquery(b, n);
+		put_subquery(b, n, guard);
 		break;
 	case NODE_PAREN:
 		buf_put_byte(b, '(');
@@ -385,18 +410,18 @@ void promql_print(buf *b, const node *n)
 		buf_put_byte(b, ')');
 		break;
 	case NODE_STEP_INVARIANT:
-		promql_print(b, n->paren.expr);
+		print_node(b, n->paren.expr, guard);
 		break;
 	case NODE_UNARY:
 		buf_put_str(b, promql_op_str(n->unary.op));
-		promql_print(b, n->unary.expr);
+		print_node(b, n->unary.expr, guard);
 		break;
 	case NODE_BINARY:
-		promql_print(b, n->binary.lhs);
+		print_node(b, n->binary.lhs, true);
 		buf_printf(b, " %s%s", promql_op_str(n->binary.op), n->binary.return_bool ? " bool" : "");
 		put_matching(b, n->binary.vm);
 		buf_put_byte(b, ' ');
-		promql_print(b, n->binary.rhs);
+		print_node(b, n->binary.rhs, guard);
 		break;
 	case NODE_AGGREGATE:
 		put_aggregate(b, n);

@@ -63,6 +63,13 @@ static void canonical_forms(void)
 	print_one("x[(5m)]", "x[5m]");
 	print_one("x[(5m+1m)*2]", "x[(5m + 1m) * 2]");
 	print_one("x offset (1m)", "x offset 1m");
+	/* offset duration expressions keep their grouping through a print */
+	print_one("foo offset +(1m * 2) + 3", "foo offset +(1m * 2) + 3");
+	print_one("foo offset (1m) * 2 + 3", "foo offset (1m * 2 + 3)");
+	print_one("foo offset (1m + 2)", "foo offset (1m + 2)");
+	print_one("a * foo offset -(step()) - 1", "a * foo offset -(step()) - 1");
+	print_one("rate(foo[1m:] offset (step())) - 1", "rate(foo[1m:] offset (step())) - 1");
+	print_one("-foo offset +(step()) ^ 2", "-foo offset +(step()) ^ 2");
 	/* upstream printer_test.go */
 	print_one("sum by() (task:errors:rate10s{job=\"s\"})", "sum(task:errors:rate10s{job=\"s\"})");
 	print_one("sum by(code) (task:errors:rate10s{job=\"s\"})", "sum by (code) (task:errors:rate10s{job=\"s\"})");
