@@ -61,6 +61,8 @@ head *head_open(const head_opts *o, err *e)
 		pthread_mutex_init(&h->stripes[i].mu, NULL);
 	pthread_mutex_init(&h->ref_mu, NULL);
 	pthread_mutex_init(&h->readers_mu, NULL);
+	pthread_cond_init(&h->readers_cv, NULL);
+	h->trunc_mint = INT64_MIN;
 	atomic_store(&h->min_reader, UINT64_MAX);
 	pthread_rwlockattr_t at;
 	pthread_rwlockattr_init(&at);
@@ -113,6 +115,7 @@ void head_close(head *h)
 	mem_postings_free(h->postings);
 	pthread_mutex_destroy(&h->ref_mu);
 	pthread_mutex_destroy(&h->readers_mu);
+	pthread_cond_destroy(&h->readers_cv);
 	fl_free(h->readers);
 	pthread_rwlock_destroy(&h->commit_mu);
 	fl_free(h);
@@ -420,6 +423,59 @@ int head_replay_sample(head *h, uint64_t ref, int64_t t, double v)
 		atomic_fetch_add(&h->n_oob, 1);
 	}
 	return rc == 1 ? 0 : rc;
+}
+
+/* ---- truncation ---- */
+
+/* Drop s's chunks older than mint (stripe locked); returns chunks dropped. */
+static int64_t series_truncate(hseries *s, int64_t mint)
+{
+	uint16_t k = 0;
+	while (k < s->n_closed && s->closed[k].maxt < mint)
+		fl_free(s->closed[k++].b);
+	if (k) {
+		memmove(s->closed, s->closed + k, (size_t)(s->n_closed - k) * sizeof *s->closed);
+		s->n_closed = (uint16_t)(s->n_closed - k);
+		s->n_dropped += k;
+	}
+	int64_t dropped = k;
+	if (!s->n_closed && s->app.n && s->app.t < mint) {
+		/* The open chunk goes too; it keeps its number, so a view of it
+		 * (in a querier reading at or above mint) finds it dropped. */
+		xor_app_free(&s->app);
+		s->app.n = 0;
+		s->n_dropped++;
+		dropped++;
+	}
+	if (!s->n_closed && !s->app.n) {
+		fl_free(s->closed);
+		s->closed = NULL;
+		s->cap_closed = 0;
+	}
+	return dropped;
+}
+
+void head_truncate(head *h, int64_t mint)
+{
+	int64_t cur = atomic_load(&h->min_valid_time);
+	while (mint > cur && !atomic_compare_exchange_weak(&h->min_valid_time, &cur, mint))
+		;
+	head__readers_truncate(h, mint);
+	int64_t dropped = 0;
+	uint32_t last = atomic_load(&h->last_ref);
+	for (uint64_t ref = 1; ref <= last; ref++) {
+		hseries *s = head__series_by_ref(h, ref);
+		if (!s || s->ref != ref)
+			continue;
+		hstripe *st = head__stripe(h, s->hash);
+		pthread_mutex_lock(&st->mu);
+		dropped += series_truncate(s, mint);
+		pthread_mutex_unlock(&st->mu);
+	}
+	atomic_fetch_sub(&h->n_chunks, dropped);
+	cur = atomic_load(&h->min_time);
+	while (mint > cur && !atomic_compare_exchange_weak(&h->min_time, &cur, mint))
+		;
 }
 
 /* ---- stats, iteration ---- */

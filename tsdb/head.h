@@ -98,6 +98,13 @@ int head_replay_sample(head *h, uint64_t ref, int64_t t, double v);
 void head_set_min_valid_time(head *h, int64_t t);
 void head_get_stats(head *h, head_stats *s);
 
+/* Drop every chunk whose samples are all older than mint (after compaction
+ * wrote them into a block), as Prometheus's truncateMemory; raises the min
+ * valid time and the head's min time to mint. Waits until the queriers that
+ * may read below mint are closed; queriers opened later start at mint.
+ * Series stay (with no chunks when all were old). */
+void head_truncate(head *h, int64_t mint);
+
 /* ---- iteration for head compaction / dump ---- */
 typedef struct head_chunk_meta {
 	int64_t mint;      /* first sample time */

@@ -285,11 +285,13 @@ static void happ_apply(happ *a)
 	head *h = a->h;
 	int64_t mint = INT64_MAX, maxt = INT64_MIN, n_ok = 0, n_ooo = 0;
 	uint64_t seq = atomic_fetch_add(&h->seq, 1) + 1, min_reader = atomic_load(&h->min_reader);
+	/* head_truncate may have raised the bound since the appender started. */
+	int64_t min_valid = FL_MAX(a->min_valid, atomic_load(&h->min_valid_time));
 	for (size_t i = 0; i < a->n_samples; i++) {
 		pend *p = &a->samples[i];
 		hstripe *st = head__stripe(h, p->s->hash);
 		pthread_mutex_lock(&st->mu);
-		int rc = head__appendable(p->s, p->t, p->v, a->min_valid);
+		int rc = head__appendable(p->s, p->t, p->v, min_valid);
 		if (rc == 0)
 			rc = head__series_stamp(p->s, seq, min_reader);
 		if (rc == 0)

@@ -55,10 +55,12 @@ typedef struct hchunk {
 } hchunk;
 
 /* What a querier sees of a series: its first n_closed chunks and open_n
- * samples of the next one, ending at last_t. */
+ * samples of the next one, ending at last_t. Chunks are counted from the
+ * series' first chunk ever (truncated ones included), so views stay valid
+ * when head_truncate drops chunks from the front. */
 typedef struct hview {
 	int64_t last_t;    /* time of the last sample (unset when nothing) */
-	uint16_t n_closed; /* closed chunks */
+	uint32_t n_closed; /* closed chunks, absolute count */
 	uint16_t open_n;   /* samples in the chunk after them */
 } hview;
 
@@ -76,6 +78,7 @@ typedef struct hseries {
 	uint16_t n_labels;   /* label pairs in lbl (immutable) */
 	uint16_t n_closed;   /* closed chunks */
 	uint16_t cap_closed; /* allocated closed chunks */
+	uint32_t n_dropped;  /* chunks truncated so far: closed[0] is chunk n_dropped */
 	hchunk *closed;      /* closed chunks, oldest first */
 	uint64_t seq;        /* commit that produced the current state (0: replay/none) */
 	hhist *hist;         /* older states, newest first, for active queriers */
@@ -100,6 +103,12 @@ typedef struct hstripe {
 	uint32_t n;         /* used slots */
 } hstripe;
 
+/* An open querier, as the head tracks it. */
+typedef struct hreader {
+	uint64_t snap; /* its snapshot number */
+	int64_t mint;  /* the lowest time it may read */
+} hreader;
+
 struct head {
 	queryable qable;          /* head_queryable's face; must stay first */
 	head_opts opts;           /* chunk range resolved, stripes resolved */
@@ -112,9 +121,11 @@ struct head {
 	mem_postings *postings;   /* label pair -> refs */
 	pthread_rwlock_t commit_mu; /* see the lock order above */
 	_Atomic uint64_t seq;      /* commits numbered so far (isolation) */
-	pthread_mutex_t readers_mu; /* guards readers */
-	uint64_t *readers;         /* snapshot numbers of open queriers (multiset) */
+	pthread_mutex_t readers_mu; /* guards readers, trunc_mint */
+	pthread_cond_t readers_cv; /* signalled when a querier closes */
+	hreader *readers;          /* open queriers (multiset) */
 	size_t n_readers, cap_readers;
+	int64_t trunc_mint;        /* chunks below were truncated; queriers start here */
 	_Atomic uint64_t min_reader; /* smallest of readers, UINT64_MAX when none */
 	_Atomic int64_t min_time;  /* INT64_MAX when empty */
 	_Atomic int64_t max_time;  /* INT64_MIN when empty */
@@ -151,9 +162,12 @@ uint32_t head__series_label(const hseries *s, uint32_t name);
 /* The state of s a querier with snapshot number snap sees (stripe locked);
  * false when it sees nothing of s. */
 bool head__series_view(const hseries *s, uint64_t snap, hview *out);
-/* Register a querier: *snap is its snapshot number. 0 or FL_ENOMEM. */
-int head__reader_open(head *h, uint64_t *snap);
-void head__reader_close(head *h, uint64_t snap);
+/* Register a querier reading from *mint (raised to the truncation point):
+ * *snap is its snapshot number. 0 or FL_ENOMEM. */
+int head__reader_open(head *h, int64_t *mint, uint64_t *snap);
+void head__reader_close(head *h, uint64_t snap, int64_t mint);
+/* Raise the truncation point and wait for queriers reading below it. */
+void head__readers_truncate(head *h, int64_t mint);
 /* Before a commit numbered seq changes s (stripe locked): stamp s and keep
  * the old state if an active querier (oldest snapshot min_reader) may need
  * it. 0 or FL_ENOMEM. */

@@ -30,7 +30,7 @@
 
 static hview current_view(const hseries *s)
 {
-	hview v = {INT64_MIN, s->n_closed, s->app.n};
+	hview v = {INT64_MIN, s->n_dropped + s->n_closed, s->app.n};
 	if (s->app.n)
 		v.last_t = s->app.t;
 	else if (s->n_closed)
@@ -98,27 +98,29 @@ static void recompute_min(head *h)
 {
 	uint64_t m = UINT64_MAX;
 	for (size_t i = 0; i < h->n_readers; i++)
-		if (h->readers[i] < m)
-			m = h->readers[i];
+		if (h->readers[i].snap < m)
+			m = h->readers[i].snap;
 	atomic_store(&h->min_reader, m);
 }
 
-int head__reader_open(head *h, uint64_t *snap)
+int head__reader_open(head *h, int64_t *mint, uint64_t *snap)
 {
 	int rc = 0;
 	pthread_rwlock_wrlock(&h->commit_mu);
 	*snap = atomic_load(&h->seq);
 	pthread_mutex_lock(&h->readers_mu);
+	if (*mint < h->trunc_mint)
+		*mint = h->trunc_mint; /* truncated chunks are in a block now */
 	if (h->n_readers == h->cap_readers) {
 		size_t nc = h->cap_readers ? h->cap_readers * 2 : 16;
-		uint64_t *r = fl_realloc(h->readers, nc * sizeof *r);
+		hreader *r = fl_realloc(h->readers, nc * sizeof *r);
 		if (r) {
 			h->readers = r;
 			h->cap_readers = nc;
 		}
 	}
 	if (h->n_readers < h->cap_readers) {
-		h->readers[h->n_readers++] = *snap;
+		h->readers[h->n_readers++] = (hreader){*snap, *mint};
 		recompute_min(h);
 	} else {
 		rc = FL_ENOMEM;
@@ -128,14 +130,33 @@ int head__reader_open(head *h, uint64_t *snap)
 	return rc;
 }
 
-void head__reader_close(head *h, uint64_t snap)
+void head__reader_close(head *h, uint64_t snap, int64_t mint)
 {
 	pthread_mutex_lock(&h->readers_mu);
 	for (size_t i = 0; i < h->n_readers; i++)
-		if (h->readers[i] == snap) {
+		if (h->readers[i].snap == snap && h->readers[i].mint == mint) {
 			h->readers[i] = h->readers[--h->n_readers];
 			break;
 		}
 	recompute_min(h);
+	pthread_cond_broadcast(&h->readers_cv);
+	pthread_mutex_unlock(&h->readers_mu);
+}
+
+/* Raise the truncation point to mint, then wait until no open querier may
+ * read below it (Prometheus WaitForPendingReadersInTimeRange). */
+void head__readers_truncate(head *h, int64_t mint)
+{
+	pthread_mutex_lock(&h->readers_mu);
+	if (mint > h->trunc_mint)
+		h->trunc_mint = mint;
+	for (;;) {
+		bool busy = false;
+		for (size_t i = 0; i < h->n_readers && !busy; i++)
+			busy = h->readers[i].mint < mint;
+		if (!busy)
+			break;
+		pthread_cond_wait(&h->readers_cv, &h->readers_mu);
+	}
 	pthread_mutex_unlock(&h->readers_mu);
 }

@@ -299,15 +299,18 @@ static bool push_ck(hiter *it, hck c)
 static bool collect_chunks(hiter *it, const snap *sn)
 {
 	hseries *s = sn->s;
-	for (uint16_t k = 0; k < sn->v.n_closed; k++) {
-		hchunk *c = &s->closed[k];
+	/* Views count chunks from the series' first ever (head_truncate may
+	 * have dropped some from the front since: those are below the range). */
+	uint32_t base = s->n_dropped;
+	for (uint32_t k = base; k < sn->v.n_closed; k++) {
+		hchunk *c = &s->closed[k - base];
 		if (c->maxt >= it->mint && c->mint <= it->maxt && !push_ck(it, (hck){c->mint, c->maxt, c->b, c->len, 0}))
 			return false;
 	}
-	if (!sn->v.open_n)
+	if (!sn->v.open_n || sn->v.n_closed < base)
 		return true;
-	if (s->n_closed > sn->v.n_closed) { /* the open chunk was cut since */
-		hchunk *c = &s->closed[sn->v.n_closed];
+	if (base + s->n_closed > sn->v.n_closed) { /* the open chunk was cut since */
+		hchunk *c = &s->closed[sn->v.n_closed - base];
 		if (c->mint > it->maxt || sn->v.last_t < it->mint)
 			return true;
 		return push_ck(it, (hck){c->mint, sn->v.last_t, c->b, c->len, sn->v.open_n});
@@ -403,8 +406,8 @@ static size_t take_snapshot(hq *q, const postings_list *p, snap *v)
 		hstripe *st = head__stripe(h, s->hash);
 		pthread_mutex_lock(&st->mu);
 		hview hv;
-		bool vis = head__series_view(s, q->snap, &hv);
-		int64_t first = vis ? (hv.n_closed ? s->closed[0].mint : s->open_mint) : 0;
+		bool vis = head__series_view(s, q->snap, &hv) && (s->n_closed || s->app.n);
+		int64_t first = vis ? (s->n_closed ? s->closed[0].mint : s->open_mint) : 0;
 		pthread_mutex_unlock(&st->mu);
 		if (vis && first <= q->base.maxt && hv.last_t >= q->base.mint)
 			v[n++] = (snap){s, {NULL, 0}, hv};
@@ -551,7 +554,7 @@ static int hq_label_values(querier *qq, const char *name, const matcher *ms, siz
 static void hq_close(querier *qq)
 {
 	hq *q = (hq *)qq;
-	head__reader_close(q->h, q->snap);
+	head__reader_close(q->h, q->snap, q->base.mint);
 	arena_reset(&q->ar);
 	fl_free(q);
 }
@@ -565,7 +568,7 @@ querier *head__querier(head *h, int64_t mint, int64_t maxt, err *e)
 		err_set(e, FL_ENOMEM, "head: out of memory opening querier");
 		return NULL;
 	}
-	if (head__reader_open(h, &q->snap)) {
+	if (head__reader_open(h, &mint, &q->snap)) {
 		fl_free(q);
 		err_set(e, FL_ENOMEM, "head: out of memory opening querier");
 		return NULL;

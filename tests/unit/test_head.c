@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <unistd.h>
 
 #include "lib/buf.h"
 #include "tsdb/chunk.h"
@@ -703,12 +704,118 @@ static void matcher_semantics(void)
 	head_close(h);
 }
 
+/* ---- truncation ---- */
+
+typedef struct trunc_arg {
+	head *h;
+	int64_t mint;
+	_Atomic int done;
+} trunc_arg;
+
+static void *do_truncate(void *p)
+{
+	trunc_arg *t = p;
+	head_truncate(t->h, t->mint);
+	atomic_store(&t->done, 1);
+	return NULL;
+}
+
+static size_t count_samples(querier *q, int64_t *first)
+{
+	err e;
+	matcher m;
+	matcher_init(&m, MATCH_EQ, "__name__", "a", &e);
+	series_set *ss = querier_select(q, true, NULL, &m, 1);
+	size_t n = 0;
+	sample_iter *it = NULL;
+	*first = INT64_MAX;
+	while (series_set_next(ss)) {
+		it = series_set_iter(ss, it);
+		while (sample_iter_next(it) == VAL_FLOAT) {
+			int64_t t;
+			double v;
+			sample_iter_at(it, &t, &v);
+			if (t < *first)
+				*first = t;
+			n++;
+		}
+	}
+	sample_iter_close(it);
+	series_set_close(ss);
+	matcher_reset(&m);
+	return n;
+}
+
+static void truncate_drops_old_chunks(void)
+{
+	head *h = open_head();
+	const int64_t H = 3600 * 1000, T = 4 * H;
+	for (int64_t t = 0; t < 6 * H; t += 15000) {
+		append_ok(h, L({"__name__", "a"}), t, 1);
+		if (t == 4 * H)
+			append_ok(h, L({"__name__", "stale"}), 4 * H + 5, 1);
+		if (t == 5 * H)
+			append_ok(h, L({"__name__", "old"}), 5 * H + 1, 1);
+	}
+	head_stats st0;
+	head_get_stats(h, &st0);
+	err e;
+	querier *hi = queryable_querier(head_queryable(h), 5 * H, INT64_MAX, &e);
+	int64_t first;
+	size_t n_hi = count_samples(hi, &first);
+	querier *lo = queryable_querier(head_queryable(h), 0, INT64_MAX, &e);
+	trunc_arg ta = {h, T, 0};
+	pthread_t th;
+	pthread_create(&th, NULL, do_truncate, &ta);
+	usleep(100 * 1000);
+	ASSERT_EQ(atomic_load(&ta.done), 0); /* waits for the querier reading below T */
+	ASSERT_EQ(count_samples(lo, &first), 6 * H / 15000);
+	querier_close(lo);
+	pthread_join(th, NULL);
+	ASSERT_EQ(atomic_load(&ta.done), 1);
+	ASSERT_EQ(count_samples(hi, &first), n_hi); /* untouched by the truncation */
+	querier_close(hi);
+
+	head_stats st;
+	head_get_stats(h, &st);
+	ASSERT(st.chunks < st0.chunks);
+	ASSERT_EQ(st.min_time, T);
+	querier *q = queryable_querier(head_queryable(h), 0, INT64_MAX, &e);
+	ASSERT_EQ(count_samples(q, &first), (6 * H - T) / 15000); /* starts at T */
+	ASSERT_EQ(first, T);
+	querier_close(q);
+	chunk_list *cl = calloc(1, sizeof *cl);
+	ASSERT_EQ(head_for_each_series(h, collect, cl), 0);
+	for (size_t i = 0; i < cl->n; i++)
+		ASSERT(cl->maxt[i] >= T);
+	chunk_list_free(cl);
+
+	appender *a = head_appender(h);
+	ASSERT_EQ(appender_append(a, 0, L({"__name__", "x"}), T - 1, 1, NULL, &e), FL_ETOO_OLD);
+	ASSERT_EQ(appender_append(a, 0, L({"__name__", "old"}), 6 * H, 2, NULL, &e), 0);
+	ASSERT_EQ(appender_commit(a, &e), 0);
+	head_truncate(h, 5 * H + 2); /* "old" keeps its new chunk, "stale" loses its open one */
+	int64_t ts[4];
+	double vs[4];
+	size_t ns;
+	ASSERT_EQ(select_one(h, INT64_MIN, INT64_MAX, MATCH_EQ, "__name__", "old", ts, vs, 4, NULL), 1);
+	ASSERT_EQ(ts[0], 6 * H);
+	ASSERT_EQ(select_one(h, INT64_MIN, INT64_MAX, MATCH_EQ, "__name__", "stale", ts, vs, 4, &ns), 0);
+	ASSERT_EQ(ns, 0);
+	append_ok(h, L({"__name__", "stale"}), 6 * H + 1, 7);
+	ASSERT_EQ(select_one(h, INT64_MIN, INT64_MAX, MATCH_EQ, "__name__", "stale", ts, vs, 4, &ns), 1);
+	ASSERT_EQ(ts[0], 6 * H + 1);
+	ASSERT_DBL_EQ(vs[0], 7);
+	head_close(h);
+}
+
 /* ---- randomized model check ---- */
 
 #define MODEL_SERIES 6
 #define MODEL_MAX 3000
 
 typedef struct model {
+	int64_t trunc; /* head_truncate point */
 	int64_t t[MODEL_SERIES][MODEL_MAX];
 	double v[MODEL_SERIES][MODEL_MAX];
 	size_t n[MODEL_SERIES];
@@ -791,6 +898,8 @@ static void model_query(head *h, const model *m, int64_t clock)
 	int64_t mint = (int64_t)(mrand() % (uint32_t)(clock + 1)), maxt = mint + (int64_t)(mrand() % 3000000);
 	err e;
 	querier *q = queryable_querier(head_queryable(h), mint, maxt, &e);
+	if (mint < m->trunc)
+		mint = m->trunc; /* the head has nothing below */
 	matcher mt;
 	matcher_init(&mt, MATCH_EQ, "__name__", "m", &e);
 	series_set *ss = querier_select(q, true, NULL, &mt, 1);
@@ -841,6 +950,10 @@ static void random_model(void)
 		model_batch(h, m, &clock);
 		if (round % 10 == 0)
 			model_query(h, m, clock);
+		if (round % 300 == 299 && clock - 3600000 > m->trunc) {
+			m->trunc = clock - 3600000;
+			head_truncate(h, m->trunc);
+		}
 	}
 	size_t total = 0;
 	for (int i = 0; i < MODEL_SERIES; i++)
@@ -849,6 +962,7 @@ static void random_model(void)
 	head_get_stats(h, &st);
 	ASSERT_EQ(st.samples_appended, total);
 	ASSERT(total > 5000);
+	ASSERT(m->trunc > 0);
 	free(m);
 	head_close(h);
 }
@@ -866,6 +980,7 @@ const struct test tests_head[] = {
 	{"chunks_match_prometheus", chunks_match_prometheus},
 	{"chunk_byte_limit_3x", chunk_byte_limit_3x},
 	{"replay_paths", replay_paths},
+	{"truncate_drops_old_chunks", truncate_drops_old_chunks},
 	{"matcher_semantics", matcher_semantics},
 	{NULL, NULL},
 };
