@@ -32,7 +32,33 @@ static void append_ok(head *h, labels ls, int64_t t, double v)
 	ASSERT_EQ(appender_commit(a, &e), 0);
 }
 
-/* Samples of the series matching one matcher, into ts/vs; returns count. */
+/* Samples of the series q selects with ms, into ts/vs (up to cap);
+ * returns the count of all samples. */
+static size_t scan(querier *q, const matcher *ms, size_t nm, int64_t *ts, double *vs, size_t cap, size_t *n_series)
+{
+	err e;
+	series_set *ss = querier_select(q, true, NULL, ms, nm);
+	size_t n = 0, ns = 0;
+	sample_iter *it = NULL;
+	while (series_set_next(ss)) {
+		ns++;
+		it = series_set_iter(ss, it);
+		while (sample_iter_next(it) == VAL_FLOAT) {
+			if (n < cap)
+				sample_iter_at(it, &ts[n], &vs[n]);
+			n++;
+		}
+		ASSERT_EQ(sample_iter_err(it, &e), 0);
+	}
+	ASSERT_EQ(series_set_err(ss, &e), 0);
+	sample_iter_close(it);
+	series_set_close(ss);
+	if (n_series)
+		*n_series = ns;
+	return n;
+}
+
+/* scan over a querier of [mint, maxt] with one matcher. */
 static size_t select_one(head *h, int64_t mint, int64_t maxt, match_type mt, const char *name, const char *val,
 			 int64_t *ts, double *vs, size_t cap, size_t *n_series)
 {
@@ -41,23 +67,9 @@ static size_t select_one(head *h, int64_t mint, int64_t maxt, match_type mt, con
 	ASSERT(q != NULL);
 	matcher m;
 	ASSERT_EQ(matcher_init(&m, mt, name, val, &e), 0);
-	series_set *ss = querier_select(q, true, NULL, &m, 1);
-	size_t n = 0, ns = 0;
-	sample_iter *it = NULL;
-	while (series_set_next(ss)) {
-		ns++;
-		it = series_set_iter(ss, it);
-		while (sample_iter_next(it) == VAL_FLOAT && n < cap)
-			sample_iter_at(it, &ts[n], &vs[n]), n++;
-		ASSERT_EQ(sample_iter_err(it, &e), 0);
-	}
-	ASSERT_EQ(series_set_err(ss, &e), 0);
-	sample_iter_close(it);
-	series_set_close(ss);
+	size_t n = scan(q, &m, 1, ts, vs, cap, n_series);
 	matcher_reset(&m);
 	querier_close(q);
-	if (n_series)
-		*n_series = ns;
 	return n;
 }
 
@@ -720,29 +732,20 @@ static void *do_truncate(void *p)
 	return NULL;
 }
 
+/* Samples of {__name__="a"} through q; *first = the earliest time. */
 static size_t count_samples(querier *q, int64_t *first)
 {
+	static int64_t ts[1 << 15];
+	static double vs[1 << 15];
 	err e;
 	matcher m;
 	matcher_init(&m, MATCH_EQ, "__name__", "a", &e);
-	series_set *ss = querier_select(q, true, NULL, &m, 1);
-	size_t n = 0;
-	sample_iter *it = NULL;
-	*first = INT64_MAX;
-	while (series_set_next(ss)) {
-		it = series_set_iter(ss, it);
-		while (sample_iter_next(it) == VAL_FLOAT) {
-			int64_t t;
-			double v;
-			sample_iter_at(it, &t, &v);
-			if (t < *first)
-				*first = t;
-			n++;
-		}
-	}
-	sample_iter_close(it);
-	series_set_close(ss);
+	size_t n = scan(q, &m, 1, ts, vs, 1 << 15, NULL);
 	matcher_reset(&m);
+	*first = INT64_MAX;
+	for (size_t i = 0; i < n && i < (1 << 15); i++)
+		if (ts[i] < *first)
+			*first = ts[i];
 	return n;
 }
 
