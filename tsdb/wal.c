@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <snappy-c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -254,20 +253,20 @@ static int64_t segment_room(const wal *w)
 	return (WAL_PAGE_SIZE - alloc) - WAL_HEADER_SIZE + (WAL_PAGE_SIZE - WAL_HEADER_SIZE) * (pages - done - 1);
 }
 
-/* Snappy-compress rec into cbuf when enabled and smaller; returns the bytes to write. */
+/* Snappy-compress rec into cbuf when enabled and smaller (Prometheus's
+ * rule); returns the bytes to write. */
 static const uint8_t *maybe_compress(wal *w, const uint8_t *rec, size_t *len, bool *compressed)
 {
 	*compressed = false;
 	if (!w->compress || *len == 0)
 		return rec;
-	size_t max = snappy_max_compressed_length(*len);
 	buf_clear(&w->cbuf);
-	if (!buf_reserve(&w->cbuf, max)) {
+	if (!buf_reserve(&w->cbuf, wal_snappy_max_len(*len))) {
 		w->cbuf.oom = false;
 		return rec; /* plain is always valid */
 	}
-	size_t clen = max;
-	if (snappy_compress((const char *)rec, *len, (char *)w->cbuf.p, &clen) != SNAPPY_OK || clen >= *len)
+	size_t clen = wal_snappy_encode(w->cbuf.p, rec, *len);
+	if (clen >= *len)
 		return rec;
 	w->st.record_bytes_saved += (int64_t)(*len - clen);
 	*len = clen;

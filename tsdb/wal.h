@@ -12,7 +12,8 @@
  *   type <1b> | len <2b BE> | CRC32-Castagnoli of data <4b BE> | data <len>
  *
  * type: low 3 bits 1 full, 2 first, 3 middle, 4 last; bit 0x08 set when the
- * record was snappy-compressed (only when that made it smaller); 0 means
+ * record was snappy-compressed (only when that made it smaller; with
+ * golang/snappy's exact encoder, so the bytes match Prometheus's); 0 means
  * "rest of the page is zeros". A page with < 7 bytes left is zero-padded.
  * A record never crosses a segment: one that does not fit in what is left
  * of the segment starts the next one (a record bigger than a whole segment
@@ -100,6 +101,12 @@ int wal_close(wal *w, err *e);
 int wal_segments(const char *dir, int *first, int *last, err *e);
 /* "dir/%08d" into out. */
 void wal_segment_name(char *out, size_t cap, const char *dir, int index);
+
+/* Snappy block encoding byte-identical to golang/snappy's Encode, the one
+ * Prometheus compresses records with (wal_snappy.c). dst needs
+ * wal_snappy_max_len(n) bytes; returns the encoded length. */
+size_t wal_snappy_max_len(size_t n);
+size_t wal_snappy_encode(uint8_t *dst, const uint8_t *src, size_t n);
 
 /* ---------------- reader (wal_reader.c) ---------------- */
 
