@@ -19,7 +19,10 @@
  *     the value, and keep going shorter while that works.
  *  3. Subnormals (wide intervals) binary search N = 1..17 instead, using
  *     that N digits round-trip => N+1 digits do.
- *  4. Integers below 2^53 skip the search: their digits are exact.
+ *  4. Integers below 2^53 skip the search: their digits are exact; and
+ *     values with up to 15 significant digits and a decimal exponent above
+ *     -23 (most samples: 0.5, 12.25, 1e-05) are found by scaling with
+ *     powers of ten (short_decimal_digits), without printf or strtod.
  *
  * Formatting then follows strconv/ftoa.go's formatDigits: 'g' shortest uses
  * the exponent form when the decimal exponent is < -4 or >= 6 (eprec is
@@ -96,14 +99,26 @@ static int step_last(char *digs, int nd, int *dp, bool up)
 	return nd;
 }
 
+/* Decimal digits of m (< 2^53) into digs; returns their number. */
+static int u64_digits(uint64_t m, char *digs)
+{
+	char t[24];
+	int n = 0;
+	do {
+		t[n++] = (char)('0' + m % 10);
+		m /= 10;
+	} while (m);
+	for (int i = 0; i < n; i++)
+		digs[i] = t[n - 1 - i];
+	return n;
+}
+
 static int int_digits(double a, char *digs, int *dp)
 {
-	char s[32];
-	int n = snprintf(s, sizeof s, "%.0f", a);
+	int n = u64_digits((uint64_t)a, digs);
 	*dp = n;
-	while (n > 1 && s[n - 1] == '0')
+	while (n > 1 && digs[n - 1] == '0')
 		n--;
-	memcpy(digs, s, (size_t)n);
 	return n;
 }
 
@@ -124,14 +139,40 @@ static int subnormal_digits(double a, char *digs, int *dp)
 	return rounded(a, lo, digs, dp);
 }
 
+/* Values with few digits (0.5, 12.25, 1e-05): the least k such that
+ * m = round(a * 10^k) divided by 10^k gives back a (IEEE division is
+ * correctly rounded, like strtod). Kept to m < 10^15, where a double's
+ * rounding interval holds at most one k-place decimal and the rounded
+ * product is that decimal (the product's error is < 0.25). 0 = not found. */
+static int short_decimal_digits(double a, char *digs, int *dp)
+{
+	static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+				     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	for (int k = 1; k <= 22; k++) {
+		double p = a * p10[k];
+		if (p >= 1e15)
+			return 0;
+		double m = nearbyint(p);
+		if (m / p10[k] != a)
+			continue;
+		int n = u64_digits((uint64_t)m, digs);
+		*dp = n - k;
+		return n;
+	}
+	return 0;
+}
+
 int fmt_shortest_digits(double v, char digs[18], int *dp)
 {
 	double a = fabs(v);
 	if (a < 9007199254740992.0 && a == floor(a))
 		return int_digits(a, digs, dp);
+	int nd = short_decimal_digits(a, digs, dp);
+	if (nd)
+		return nd;
 	if (a < DBL_MIN)
 		return subnormal_digits(a, digs, dp);
-	int lo = 15, nd = 0;
+	int lo = 15;
 	for (; lo <= 17; lo++) {
 		nd = rounded(a, lo, digs, dp);
 		if (lo == 17 || value_of(digs, nd, *dp) == a)
