@@ -126,9 +126,8 @@ static int simple_fn(ev *v, fnctx *c, const pq_vec *in)
 			double lo = sc_arg(c, 1), hi = sc_arg(c, 2);
 			if (hi < lo)
 				continue;
-			r = fmax(lo, fmin(hi, x));
-			if (isnan(x))
-				r = x;
+			/* Go's math.Max/Min: NaN anywhere gives NaN */
+			r = (isnan(x) || isnan(lo) || isnan(hi)) ? NAN : fmax(lo, fmin(hi, x));
 		} else if (fn_is(c, "clamp_max")) {
 			r = fmin(sc_arg(c, 1), x);
 			if (isnan(x) || isnan(sc_arg(c, 1)))
@@ -343,8 +342,8 @@ static int cmp_elems(const void *pa, const void *pb)
 	const fnctx *c = sort_ctx;
 	if (fn_is(c, "sort") || fn_is(c, "sort_desc")) {
 		bool desc = fn_is(c, "sort_desc");
-		if (isnan(a->v) || isnan(b->v))
-			return isnan(b->v) - isnan(a->v) ? (isnan(a->v) ? (desc ? 1 : -1) : (desc ? -1 : 1)) : 0;
+		if (isnan(a->v) || isnan(b->v)) /* NaN sorts last either way */
+			return isnan(a->v) - isnan(b->v);
 		if (a->v == b->v)
 			return 0;
 		return (a->v < b->v) != desc ? -1 : 1;

@@ -63,8 +63,8 @@ static bool extended_rate(const pq_range *r, int64_t ts, const sample *s, size_t
 	}
 	if (r->smoothed && last > 0 && s[last].t > ref) {
 		double y1 = s[last - 1].v, y2 = s[last].v;
-		if (counter && y2 < y1)
-			y2 += y1;
+		if (counter && y2 < y1) /* the post-reset ramp starts at 0 */
+			y1 = 0;
 		right = y1 + (y2 - y1) * (double)(ref - s[last - 1].t) / (double)(s[last].t - s[last - 1].t);
 	}
 	(void)ext;
