@@ -507,7 +507,7 @@ int pq_eval_call(ev *v, const node *n, pq_val *out)
 	}
 	if (!strcmp(f, "info"))
 		return pq_eval_info(v, n, out);
-	if (!strcmp(f, "histogram_quantile") || !strcmp(f, "histogram_fraction"))
+	if (!strcmp(f, "histogram_quantile") || !strcmp(f, "histogram_fraction") || !strcmp(f, "histogram_quantiles"))
 		return pq_histogram_quantile(v, n, out);
 	fnctx c;
 	memset(&c, 0, sizeof c);

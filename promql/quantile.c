@@ -12,6 +12,7 @@
 #include "promql/value.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,10 +186,39 @@ typedef struct hgroup {
 	bool drop;
 } hgroup;
 
-static int hq_step(ev *v, const pq_vec *in, double q, double q2, bool fraction, pq_vec *out, pq_map *map,
-		   hgroup **gs, size_t *n_g, size_t *cap_g)
+typedef struct hqargs {
+	const double *qs;   /* quantiles (or the fraction's lower bound) */
+	size_t n_qs;        /* how many */
+	double q2;          /* the fraction's upper bound */
+	bool fraction;      /* histogram_fraction */
+	const char *qlabel; /* histogram_quantiles: label for q, or NULL */
+} hqargs;
+
+/* histogram_quantiles' label value: shortest 'f' digits, ".0" if integral. */
+static const char *q_label_value(ev *v, double q)
 {
-	static const char *const le[] = {"le"};
+	if (isnan(q) || isinf(q))
+		return pq_g(v, q);
+	const char *g = pq_g(v, q);
+	if (strchr(g, 'e')) {
+		char tmp[64];
+		snprintf(tmp, sizeof tmp, "%.17f", q);
+		g = arena_strdup(v->a, tmp);
+	}
+	if (!g || strchr(g, '.'))
+		return g ? g : "";
+	size_t n = strlen(g);
+	char *r = arena_alloc(v->a, n + 3);
+	if (!r)
+		return "";
+	memcpy(r, g, n);
+	memcpy(r + n, ".0", 3);
+	return r;
+}
+
+static int hq_step(ev *v, const pq_vec *in, const hqargs *qa, pq_vec *out, pq_map *map, hgroup **gs, size_t *n_g,
+		   size_t *cap_g)
+{
 	*n_g = 0;
 	pq_map_free(map);
 	for (size_t i = 0; i < in->n; i++) {
@@ -206,7 +236,9 @@ static int hq_step(ev *v, const pq_vec *in, double q, double q2, bool fraction, 
 			}
 			up = INFINITY;
 		}
-		uint64_t key = labels_hash_for(e->metric, le, 1, false);
+		/* group by all labels but le, __name__ included: two histograms
+		 * whose names differ collide only when the names are dropped */
+		uint64_t key = labels_hash(pq_labels_without(v, e->metric, "le"));
 		bool found;
 		size_t *slot = pq_map_put(map, key, &found);
 		if (!slot)
@@ -234,26 +266,39 @@ static int hq_step(ev *v, const pq_vec *in, double q, double q2, bool fraction, 
 		g->b[g->n].count = e->v;
 		g->n++;
 	}
-	for (size_t i = 0; i < *n_g; i++) {
-		hgroup *g = &(*gs)[i];
+	pq_bucket *scratch = NULL;
+	size_t scap = 0;
+	for (size_t i = 0; i < *n_g * qa->n_qs; i++) {
+		hgroup *g = &(*gs)[i / qa->n_qs];
+		double q = qa->qs[i % qa->n_qs];
 		bool forced, fixed, has_nan = false;
 		for (size_t k = 0; k < g->n; k++)
 			if (isnan(g->b[k].count))
 				has_nan = true;
+		/* the kernels sort and coalesce in place: work on a copy */
+		if (!(scratch = pq_grow(v->a, scratch, &scap, g->n, sizeof *scratch)))
+			return pq_nomem(v);
+		memcpy(scratch, g->b, g->n * sizeof *scratch);
 		double r;
 		forced = fixed = false;
-		if (fraction)
-			r = bucket_fraction(q, q2, g->b, g->n);
+		if (qa->fraction)
+			r = bucket_fraction(q, qa->q2, scratch, g->n);
 		else
-			r = pq_bucket_quantile(v, q, g->b, g->n, &forced, &fixed);
+			r = pq_bucket_quantile(v, q, scratch, g->n, &forced, &fixed);
 		if (forced)
 			pq_annotate(v, true,
 				    "input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name \"%s\"",
 				    g->name ? g->name : "");
-		if (has_nan && !fraction)
+		if (has_nan && !qa->fraction)
 			pq_annotate(v, true, "input to histogram_quantile has NaN observations, result is NaN for metric name \"%s\"",
 				    g->name ? g->name : "");
-		int rc = pq_vec_push(v, out, g->metric, r, 0, g->drop);
+		labels m = g->metric;
+		if (qa->qlabel) {
+			pq_lb_reset(&v->lb, g->metric);
+			labels_builder_set(&v->lb, qa->qlabel, q_label_value(v, q));
+			m = pq_builder_labels(v, &v->lb);
+		}
+		int rc = pq_vec_push(v, out, m, r, 0, g->drop);
 		if (rc)
 			return rc;
 	}
@@ -262,15 +307,27 @@ static int hq_step(ev *v, const pq_vec *in, double q, double q2, bool fraction, 
 
 int pq_histogram_quantile(ev *v, const node *n, pq_val *out)
 {
-	pq_val qv, qv2 = {0}, in;
-	bool fraction = !strcmp(n->call.fn->name, "histogram_fraction");
-	int rc = pq_eval(v, n->call.args[0], &qv);
+	const char *f = n->call.fn->name;
+	bool fraction = !strcmp(f, "histogram_fraction"), multi = !strcmp(f, "histogram_quantiles");
+	/* argument positions: quantile(q, v), fraction(lo, hi, v), quantiles(v, label, q...) */
+	size_t vi = fraction ? 2 : multi ? 0 : 1;
+	size_t q0 = multi ? 2 : 0, nq = multi ? n->call.n_args - 2 : 1;
+	pq_val *qv = arena_calloc(v->a, nq + 1, sizeof *qv), in, hi = {0}, label = {0};
+	double *qs = arena_calloc(v->a, nq, sizeof *qs);
+	if (!qv || !qs)
+		return pq_nomem(v);
+	int rc = 0;
+	for (size_t k = 0; k < nq && !rc; k++)
+		rc = pq_eval(v, n->call.args[q0 + k], &qv[k]);
 	if (!rc && fraction)
-		rc = pq_eval(v, n->call.args[1], &qv2);
+		rc = pq_eval(v, n->call.args[1], &hi);
+	if (!rc && multi)
+		rc = pq_eval(v, n->call.args[1], &label);
 	if (!rc)
-		rc = pq_eval(v, n->call.args[fraction ? 2 : 1], &in);
+		rc = pq_eval(v, n->call.args[vi], &in);
 	if (rc)
 		return rc;
+	hqargs qa = {.qs = qs, .n_qs = nq, .fraction = fraction, .qlabel = multi ? label.str : NULL};
 	pq_stepper st;
 	pq_vec vec = {0}, res = {0};
 	pq_map map;
@@ -287,12 +344,15 @@ int pq_histogram_quantile(ev *v, const node *n, pq_val *out)
 		res.n = 0;
 		if ((rc = pq_stepper_at(v, &st, ts, &vec)))
 			break;
-		double q = qv.sc[i];
-		if (!fraction && !warned && !(q >= 0 && q <= 1)) {
-			pq_annotate(v, false, "quantile value should be between 0 and 1, got %s", pq_g(v, q));
-			warned = true;
+		for (size_t k = 0; k < nq; k++) {
+			qs[k] = qv[k].sc[i];
+			if (!fraction && !warned && !(qs[k] >= 0 && qs[k] <= 1)) {
+				pq_annotate(v, false, "quantile value should be between 0 and 1, got %s", pq_g(v, qs[k]));
+				warned = true;
+			}
 		}
-		rc = hq_step(v, &vec, q, fraction ? qv2.sc[i] : 0, fraction, &res, &map, &gs, &n_g, &cap_g);
+		qa.q2 = fraction ? hi.sc[i] : 0;
+		rc = hq_step(v, &vec, &qa, &res, &map, &gs, &n_g, &cap_g);
 		if (!rc)
 			rc = pq_collect_step(v, &col, &res, ts);
 		if (!rc)
