@@ -6,7 +6,8 @@
 #     request, the same timestamps for both)
 #   - ingest samples/s (as the sender saw it) and server CPU seconds per
 #     million samples (utime+stime from /proc/PID/stat, before and after)
-#   - peak RSS (VmHWM) per active series
+#   - peak RSS (VmHWM) per active series, and its growth over the idle
+#     server's RSS per series (what a series costs, without the baseline)
 #   - query_range latency: the median of 5 runs of each of 5 queries over the
 #     pushed data, summed
 #   - restart time: SIGTERM, start again, until /-/ready answers 200
@@ -35,6 +36,7 @@ TCK=$(getconf CLK_TCK)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 wait_ready() { # url seconds (gives up early when the server died)
 	for _ in $(seq $(($2 * 20))); do
 		[ "$(curl -s -o /dev/null -w '%{http_code}' "$1/-/ready")" = 200 ] && return 0
@@ -76,13 +78,14 @@ run() { # name -> prints "name ingest cpu_per_M rss_per_series query_ms restart_
 		echo "compare: $name did not become ready: $(tail -3 "$tmp/$name.log")" >&2
 		return 1
 	fi
-	local c0 c1 out rate
+	local c0 c1 out rate base
+	base=$(rss_kb "$pid")
 	c0=$(cpu_ticks "$pid")
 	out=$("$BENCH" load "$url/api/v1/write" "$SERIES" "$ROUNDS" 2 "$END_MS" 2000) ||
 		{ echo "compare: $name: load failed: $out" >&2; return 1; }
 	c1=$(cpu_ticks "$pid")
 	rate=$(echo "$out" | awk '{ for (i = 1; i <= NF; i++) if ($i == "samples/s,") print $(i - 1) }')
-	local cpu_m rss q_ms=0 t0 t1
+	local cpu_m rss growth q_ms=0 t0 t1
 	cpu_m=$(awk -v d=$((c1 - c0)) -v t="$TCK" -v n=$((SERIES * ROUNDS)) 'BEGIN { printf "%.3f", d / t / (n / 1e6) }')
 	local step=$(((QEND - QSTART) / 100 + 1))
 	for qq in "${QUERIES[@]}"; do
@@ -98,6 +101,7 @@ run() { # name -> prints "name ingest cpu_per_M rss_per_series query_ms restart_
 		q_ms=$(printf '%s\n' "${ts[@]}" | sort -n | awk -v acc="$q_ms" 'NR == 3 { printf "%.2f", acc + $1 * 1000 }')
 	done
 	rss=$(awk -v kb="$(hwm_kb "$pid")" -v n="$SERIES" 'BEGIN { printf "%.0f", kb * 1024 / n }')
+	growth=$(awk -v kb="$(hwm_kb "$pid")" -v b="$base" -v n="$SERIES" 'BEGIN { printf "%.0f", (kb - b) * 1024 / n }')
 	kill -TERM "$pid"
 	wait "$pid" 2>/dev/null
 	t0=$(now_s)
@@ -107,15 +111,15 @@ run() { # name -> prints "name ingest cpu_per_M rss_per_series query_ms restart_
 	kill -TERM "$pid"
 	wait "$pid" 2>/dev/null
 	pid=
-	echo "$name $rate $cpu_m $rss $q_ms $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
+	echo "$name $rate $cpu_m $rss $growth $q_ms $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
 }
 
 echo "pushing $SERIES series x $ROUNDS samples (remote write 1.0) to each; queries: ${#QUERIES[@]} x 5 runs"
 run flint >"$tmp/flint.res"
 case $? in 0) ;; 2) exit 0 ;; *) exit 1 ;; esac
 run prometheus >"$tmp/prometheus.res" || exit 1
-read -r _ f_rate f_cpu f_rss f_q f_rs <"$tmp/flint.res"
-read -r _ p_rate p_cpu p_rss p_q p_rs <"$tmp/prometheus.res"
+read -r _ f_rate f_cpu f_rss f_grow f_q f_rs <"$tmp/flint.res"
+read -r _ p_rate p_cpu p_rss p_grow p_q p_rs <"$tmp/prometheus.res"
 row() { # label flint prom unit higher_is_better
 	awk -v l="$1" -v f="$2" -v p="$3" -v u="$4" -v h="$5" 'BEGIN {
 		if (f !~ /^[0-9.]+$/ || p !~ /^[0-9.]+$/ || f + 0 == 0 || p + 0 == 0) {
@@ -127,6 +131,7 @@ printf '%-34s %14s %14s %-12s %s\n' "at $SERIES series" flint prometheus unit "f
 row "ingest rate" "$f_rate" "$p_rate" samples/s 1
 row "CPU per million samples" "$f_cpu" "$p_cpu" s 0
 row "peak RSS per active series" "$f_rss" "$p_rss" bytes 0
+row "  growth over idle, per series" "$f_grow" "$p_grow" bytes 0
 row "query_range latency (5 medians)" "$f_q" "$p_q" ms 0
 row "restart to ready" "$f_rs" "$p_rs" s 0
 if [ "${BENCH_1M:-0}" = 1 ] && [ "$SERIES" != 1000000 ]; then
