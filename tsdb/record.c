@@ -289,14 +289,6 @@ static void one_series(decbuf *d, arena *a, const dec_base *base, void *elem)
 	s->ls = dec_labels(d, a);
 }
 
-static void one_sample(decbuf *d, arena *a, const dec_base *base, void *elem)
-{
-	record_sample *s = elem;
-	s->ref = base->ref + (uint64_t)decbuf_varint(d);
-	s->t = (int64_t)(base->t + (uint64_t)decbuf_varint(d));
-	s->v = f64_from(decbuf_be64(d));
-}
-
 static void one_tombstone(decbuf *d, arena *a, const dec_base *base, void *elem)
 {
 	record_tombstone *s = elem;
@@ -343,11 +335,10 @@ static void one_metadata(decbuf *d, arena *a, const dec_base *base, void *elem)
 	}
 }
 
-/* min_size: series ref + label count; sample 2 varints + value; tombstone
+/* min_size: series ref + label count; tombstone
  * ref + 2 varints; exemplar sample + label count; marker 2 refs; metadata
  * ref + type + field count. */
 static const dec_kind k_series = {RECORD_SERIES, false, 9, sizeof(record_series), one_series};
-static const dec_kind k_samples = {RECORD_SAMPLES, true, 10, sizeof(record_sample), one_sample};
 static const dec_kind k_tombstones = {RECORD_TOMBSTONES, false, 10, sizeof(record_tombstone), one_tombstone};
 static const dec_kind k_exemplars = {RECORD_EXEMPLARS, true, 11, sizeof(record_exemplar), one_exemplar};
 static const dec_kind k_markers = {RECORD_MMAP_MARKERS, false, 16, sizeof(record_mmap_marker), one_mmap_marker};
@@ -358,9 +349,64 @@ int record_decode_series(const uint8_t *rec, size_t len, arena *a, record_series
 	return dec_records(&k_series, rec, len, a, (void **)out, n, e);
 }
 
+/* Inline varint for the replay hot path: 1 and 2-byte values take no call;
+ * anything longer, truncated or overlong goes to uvarint_get. */
+static inline bool fast_varint(const uint8_t **pp, const uint8_t *end, int64_t *v)
+{
+	const uint8_t *p = *pp;
+	uint64_t u;
+	if (p < end && p[0] < 0x80) {
+		u = p[0];
+		p += 1;
+	} else if (end - p >= 2 && p[1] < 0x80) {
+		u = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+		p += 2;
+	} else {
+		int k = uvarint_get(p, (size_t)(end - p), &u);
+		if (k <= 0)
+			return false;
+		p += k;
+	}
+	*v = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+	*pp = p;
+	return true;
+}
+
+/*
+ * Samples are most of what a replay decodes, so they get their own loop
+ * instead of dec_records' callback per entry: same layout, same bounds
+ * (base, then entries of at least 10 bytes), same errors.
+ */
 int record_decode_samples(const uint8_t *rec, size_t len, arena *a, record_sample **out, size_t *n, err *e)
 {
-	return dec_records(&k_samples, rec, len, a, (void **)out, n, e);
+	*out = NULL;
+	*n = 0;
+	if (len < 1 || rec[0] != RECORD_SAMPLES)
+		return err_set(e, FL_ECORRUPT, "record: samples: invalid record type %u", len ? (unsigned)rec[0] : 0u);
+	if (len == 1)
+		return 0;
+	if (len < 17)
+		return err_set(e, FL_ECORRUPT, "record: samples: decode error after 0 entries");
+	uint64_t base_ref = be64(rec + 1), base_t = be64(rec + 9);
+	const uint8_t *p = rec + 17, *end = rec + len;
+	size_t max = (size_t)(end - p) / 10, k = 0;
+	record_sample *v = max ? arena_alloc(a, max * sizeof *v) : NULL;
+	if (max && !v)
+		return err_set(e, FL_ENOMEM, "record: samples: out of memory");
+	while (p < end) {
+		int64_t dref, dt;
+		if (k == max || !fast_varint(&p, end, &dref) || !fast_varint(&p, end, &dt) || end - p < 8)
+			return err_set(e, FL_ECORRUPT, "record: samples: decode error after %zu entries", k);
+		v[k].ref = base_ref + (uint64_t)dref;
+		v[k].t = (int64_t)(base_t + (uint64_t)dt);
+		uint64_t bits = be64(p);
+		memcpy(&v[k].v, &bits, sizeof bits);
+		p += 8;
+		k++;
+	}
+	*out = v;
+	*n = k;
+	return 0;
 }
 
 int record_decode_tombstones(const uint8_t *rec, size_t len, arena *a, record_tombstone **out, size_t *n, err *e)

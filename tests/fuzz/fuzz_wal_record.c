@@ -36,11 +36,42 @@ static void series(const uint8_t *data, size_t size, arena *a, buf *b)
 		check(s[i].ref == s2[i].ref && labels_equal(s[i].ls, s2[i].ls));
 }
 
+/* Slow reference for the samples decoder's hand-inlined loop (decbuf). */
+static int ref_samples(const uint8_t *data, size_t size, record_sample *out, size_t cap, size_t *n)
+{
+	decbuf d;
+	decbuf_init(&d, data, size);
+	*n = 0;
+	if (decbuf_byte(&d) != RECORD_SAMPLES || d.err)
+		return -1;
+	if (decbuf_len(&d) == 0)
+		return 0;
+	uint64_t ref = decbuf_be64(&d), t = decbuf_be64(&d);
+	while (decbuf_len(&d) > 0 && !d.err && *n < cap) {
+		int64_t dr = decbuf_varint(&d), dt = decbuf_varint(&d);
+		uint64_t v = decbuf_be64(&d);
+		if (d.err)
+			break;
+		out[*n].ref = ref + (uint64_t)dr;
+		out[*n].t = (int64_t)(t + (uint64_t)dt);
+		memcpy(&out[*n].v, &v, 8);
+		(*n)++;
+	}
+	return d.err || decbuf_len(&d) ? -1 : 0;
+}
+
 static void samples(const uint8_t *data, size_t size, arena *a, buf *b)
 {
 	record_sample *s, *s2;
 	size_t n, n2;
-	if (record_decode_samples(data, size, a, &s, &n, NULL))
+	record_sample *ref = malloc((size / 10 + 1) * sizeof *ref);
+	int rrc = ref_samples(data, size, ref, size / 10 + 1, &n2);
+	int rc = record_decode_samples(data, size, a, &s, &n, NULL);
+	check((rc == 0) == (rrc == 0));
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		check(n == n2 && s[i].ref == ref[i].ref && s[i].t == ref[i].t && bits(s[i].v) == bits(ref[i].v));
+	free(ref);
+	if (rc)
 		return;
 	record_encode_samples(b, s, n);
 	check(record_decode_samples(b->p, b->len, a, &s2, &n2, NULL) == 0 && n2 == n);
