@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "tsdb/chunk.h"
+#include "scrape/config.h"
 #include "tsdb/head.h"
 #include "web/remote.h"
 #include "web/remote_codec.h"
@@ -214,7 +215,79 @@ static void read_bad_requests(void)
 	fixture_free(&f);
 }
 
+static int seen_ext(void *ctx, size_t q, labels ls, const sample *v, size_t n)
+{
+	seen *s = ctx;
+	s->series++;
+	s->samples += (long)n;
+	/* external labels merged in label order; the stored label wins */
+	buf b;
+	buf_init(&b);
+	labels_format(&b, ls);
+	snprintf(s->order, sizeof s->order, "%s", buf_cstr(&b));
+	buf_reset(&b);
+	return 0;
+}
+
+/* External labels: an equality matcher on one with its value matches the
+ * stored series (which lack it), and returned series carry them. */
+static void read_external_labels(void)
+{
+	fixture f;
+	fixture_init(&f);
+	static const char yml[] = "global:\n  external_labels:\n    region: eu\n    i: x\n";
+	err e;
+	scrape_config *c = scrape_config_parse(yml, sizeof yml - 1, "test.yml", &e);
+	if (!c)
+		test_fail(__FILE__, __LINE__, "config: %s", e.msg);
+	web_env_set_config(&f.env, c);
+	rr_matcher m[] = {{MATCH_EQ, "__name__", "other"}, {MATCH_EQ, "region", "eu"}};
+	rr_query q = {.start_ms = 0, .end_ms = 10000000, .matchers = m, .n_matchers = 2};
+	rr_request rq = {.queries = &q, .n_queries = 1};
+	buf pb, body, d;
+	buf_init(&pb);
+	buf_init(&body);
+	buf_init(&d);
+	ASSERT_EQ(rr_encode(&rq, &pb, &e), 0);
+	ASSERT_EQ(remote_snappy_encode(pb.p, pb.len, &body), 0);
+	static fake_hdrs h = {{NULL}, {NULL}};
+	arena ra;
+	arena_init(&ra);
+	http_req r = {.method = "POST", .path = "/api/v1/read", .body = body.p, .body_len = body.len,
+		      .header = fake_header, .conn = &h, .arena = &ra};
+	http_resp w;
+	memset(&w, 0, sizeof w);
+	w.status = 200; /* the server's default */
+	buf_init(&w.body);
+	remote_read_handler(&f.env, &r, &w);
+	ASSERT_EQ(w.status, 200);
+	ASSERT_EQ(remote_snappy_decode(w.body.p, w.body.len, REMOTE_MAX_DECODED, &d, &e), 0);
+	seen s = {0};
+	ASSERT_EQ(rr_samples_decode(d.p, d.len, &f.a, seen_ext, &s, &e), 0);
+	ASSERT_EQ(s.series, 1);
+	ASSERT_EQ(s.samples, 300);
+	ASSERT_STR_EQ(s.order, "{__name__=\"other\", i=\"0\", region=\"eu\"}");
+	buf_reset(&w.body);
+	/* /federate appends the external labels after the series' own */
+	http_param p[] = {{"match[]", "other"}};
+	http_req fr = {.method = "GET", .path = "/federate", .params = p, .n_params = 1, .header = fake_header,
+		       .conn = &h, .arena = &ra};
+	memset(&w, 0, sizeof w);
+	buf_init(&w.body);
+	f.env.opts.lookback_ms = INT64_MAX / 4; /* the fixture's samples are old */
+	federate_handler(&f.env, &fr, &w);
+	ASSERT_EQ(w.status, 200);
+	ASSERT(strstr(buf_cstr(&w.body), "other{i=\"0\",region=\"eu\",instance=\"\"} 3299 5485000\n") != NULL);
+	buf_reset(&w.body);
+	arena_reset(&ra);
+	buf_reset(&pb);
+	buf_reset(&body);
+	buf_reset(&d);
+	fixture_free(&f);
+}
+
 const struct test tests_remote_http[] = {
+	{"read_external_labels", read_external_labels},
 	{"read_samples", read_samples},
 	{"read_streamed_chunks", read_streamed_chunks},
 	{"read_bad_requests", read_bad_requests},
