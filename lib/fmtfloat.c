@@ -35,7 +35,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* digits + exponent parsed from "%.*e" output ("d.ddde+XX"). */
+/* digits + exponent parsed from "%.*e" output ("d.ddde+XX"), all of them
+ * (trailing zeros kept: the neighbour step works on the last place). */
 static int parse_e(const char *s, char *digs, int *dp)
 {
 	int nd = 0;
@@ -44,6 +45,11 @@ static int parse_e(const char *s, char *digs, int *dp)
 			digs[nd++] = *s;
 	int exp = *s == 'e' ? atoi(s + 1) : 0;
 	*dp = exp + 1;
+	return nd;
+}
+
+static int strip_zeros(const char *digs, int nd)
+{
 	while (nd > 1 && digs[nd - 1] == '0')
 		nd--;
 	return nd;
@@ -88,9 +94,9 @@ static int step_last(char *digs, int nd, int *dp, bool up)
 		if (i < 0)
 			return 0;
 		digs[i]--;
-		if (digs[0] == '0') { /* 100 -> 099 -> 99 */
+		if (digs[0] == '0') { /* 1.00 -> 0.99 -> 0.999: stay on the nd-digit grid */
 			memmove(digs, digs + 1, (size_t)nd - 1);
-			nd--;
+			digs[nd - 1] = '9';
 			(*dp)--;
 		}
 	}
@@ -136,7 +142,7 @@ static int subnormal_digits(double a, char *digs, int *dp)
 		else
 			lo = mid + 1;
 	}
-	return rounded(a, lo, digs, dp);
+	return strip_zeros(digs, rounded(a, lo, digs, dp));
 }
 
 /* Values with few digits (0.5, 12.25, 1e-05): the least k such that
@@ -188,7 +194,7 @@ int fmt_shortest_digits(double v, char digs[18], int *dp)
 		nd = k;
 		*dp = d;
 	}
-	return nd;
+	return strip_zeros(digs, nd);
 }
 
 static int special(char *out, double v)

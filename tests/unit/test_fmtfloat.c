@@ -131,7 +131,74 @@ static void go_quote(void)
 	ASSERT_STR_EQ(q("a\0b", 3), "\"a\\x00b\"");
 }
 
+/* m * 10^e as a double (strtod, correctly rounded). */
+static double dec(unsigned long long m, int e)
+{
+	char s[48];
+	snprintf(s, sizeof s, "%llue%d", m, e);
+	return strtod(s, NULL);
+}
+
+/* The correctly rounded n-digit decimal of a as m * 10^e. */
+static void rounded(double a, int n, unsigned long long *m, int *e)
+{
+	char s[48], *p = s, d[24];
+	int k = 0;
+	snprintf(s, sizeof s, "%.*e", n - 1, a);
+	for (; *p != 'e'; p++)
+		if (*p >= '0' && *p <= '9')
+			d[k++] = *p;
+	d[k] = 0;
+	*m = strtoull(d, NULL, 10);
+	*e = atoi(p + 1) - (n - 1);
+}
+
+/* Shortest-digit properties on one value: round-trips; no decimal with one
+ * digit fewer round-trips (nearest and both neighbours checked); when the
+ * nearest decimal with as many digits round-trips, it is the one chosen. */
+static void check_shortest(double a)
+{
+	char digs[18];
+	int dp, nd = fmt_shortest_digits(a, digs, &dp);
+	if (nd < 1 || nd > 17)
+		test_fail(__FILE__, __LINE__, "%a: %d digits", a, nd);
+	char d[24];
+	memcpy(d, digs, (size_t)nd);
+	d[nd] = 0;
+	unsigned long long m = strtoull(d, NULL, 10), rm;
+	int e = dp - nd, re;
+	if (dec(m, e) != a)
+		test_fail(__FILE__, __LINE__, "%a: %se%d does not round-trip", a, d, e);
+	if (nd > 1) {
+		rounded(a, nd - 1, &rm, &re);
+		if (dec(rm, re) == a || dec(rm + 1, re) == a || (rm > 1 && dec(rm - 1, re) == a))
+			test_fail(__FILE__, __LINE__, "%a: %se%d is not shortest (%llue%d)", a, d, e, rm, re);
+	}
+	rounded(a, nd, &rm, &re);
+	while (rm % 10 == 0 && rm) {
+		rm /= 10;
+		re++;
+	}
+	if (dec(rm, re) == a && (rm != m || re != e))
+		test_fail(__FILE__, __LINE__, "%a: chose %se%d, nearest is %llue%d", a, d, e, rm, re);
+}
+
+static void shortest_properties(void)
+{
+	uint64_t x = 88172645463325252ull;
+	for (int i = 0; i < 60000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+		double a = fabs(bits(x));
+		if (isfinite(a) && a != 0)
+			check_shortest(a);
+		check_shortest((double)(x % 1000000) / 1000 + 0.001); /* short decimals */
+		check_shortest((double)(x % 100000) * 1e-9 + 1e-12);
+		check_shortest(ldexp(1.0, (int)(x % 2098) - 1074)); /* powers of two */
+	}
+}
+
 const struct test tests_fmtfloat[] = {
+	{"shortest_properties", shortest_properties},
 	{"go_g_readme", go_g_readme},
 	{"go_g_more", go_g_more},
 	{"api_float", api_float},
