@@ -10,13 +10,14 @@
  *     Replay may alias a second ref to an existing series (duplicate label
  *     set in the WAL, Prometheus's multiRef).
  *   - by hash: n_stripes (16384) stripes picked by hash & mask, each an
- *     open-addressing table of refs probed from hash >> 32; collisions are
+ *     open-addressing table of {ref, hash >> 32} probed from hash >> 32; collisions are
  *     resolved by comparing labels.
  *   - labels: interned id pairs inside the series allocation (intern.h).
  * New refs come from an atomic counter: sequential from 1, above every
- * replayed ref. The append path takes only stripe mutexes (and the shared
- * side of commit_mu at commit, see head_isolation.c); creating a series also takes the postings
- * write lock, as Prometheus's MemPostings does.
+ * replayed ref. Appending to a series takes only its spin lock (and the
+ * shared side of commit_mu at commit, see head_isolation.c); creating a
+ * series takes its stripe mutex and the postings write lock, as
+ * Prometheus's MemPostings does.
  */
 #include "tsdb/head_int.h"
 
@@ -408,12 +409,11 @@ int head_replay_sample(head *h, uint64_t ref, int64_t t, double v)
 		atomic_fetch_add(&h->n_unknown, 1);
 		return FL_ENOTFOUND;
 	}
-	hstripe *st = head__stripe(h, s->hash);
-	pthread_mutex_lock(&st->mu);
-	int rc = head__appendable(s, t, v, atomic_load(&h->min_valid_time));
+	head__series_lock(s);
+	int rc = head__appendable(s, t, v, atomic_load_explicit(&h->min_valid_time, memory_order_relaxed));
 	if (rc == 0)
 		rc = head__series_append(h, s, t, v);
-	pthread_mutex_unlock(&st->mu);
+	head__series_unlock(s);
 	if (rc == 0) {
 		atomic_fetch_add(&h->n_samples, 1);
 		head__update_time(h, t, t);
@@ -427,7 +427,7 @@ int head_replay_sample(head *h, uint64_t ref, int64_t t, double v)
 
 /* ---- truncation ---- */
 
-/* Drop s's chunks older than mint (stripe locked); returns chunks dropped. */
+/* Drop s's chunks older than mint (s locked); returns chunks dropped. */
 static int64_t series_truncate(hseries *s, int64_t mint)
 {
 	uint16_t k = 0;
@@ -467,10 +467,9 @@ void head_truncate(head *h, int64_t mint)
 		hseries *s = head__series_by_ref(h, ref);
 		if (!s || s->ref != ref)
 			continue;
-		hstripe *st = head__stripe(h, s->hash);
-		pthread_mutex_lock(&st->mu);
+		head__series_lock(s);
 		dropped += series_truncate(s, mint);
-		pthread_mutex_unlock(&st->mu);
+		head__series_unlock(s);
 	}
 	atomic_fetch_sub(&h->n_chunks, dropped);
 	cur = atomic_load(&h->min_time);
@@ -496,13 +495,12 @@ void head_get_stats(head *h, head_stats *s)
 static int visit_series(head *h, hseries *s, head_chunk_meta **metas, size_t *cap, arena *a,
 			int (*fn)(void *, uint64_t, labels, const head_chunk_meta *, size_t), void *ctx)
 {
-	hstripe *st = head__stripe(h, s->hash);
-	pthread_mutex_lock(&st->mu);
+	head__series_lock(s);
 	size_t n = (size_t)s->n_closed + (s->app.n > 0);
 	if (n > *cap) {
 		head_chunk_meta *m = fl_realloc(*metas, n * sizeof *m);
 		if (!m) {
-			pthread_mutex_unlock(&st->mu);
+			head__series_unlock(s);
 			return FL_ENOMEM;
 		}
 		*metas = m;
@@ -516,13 +514,13 @@ static int visit_series(head *h, hseries *s, head_chunk_meta **metas, size_t *ca
 	if (s->app.n) {
 		copy = arena_alloc(a, s->app.len);
 		if (!copy) {
-			pthread_mutex_unlock(&st->mu);
+			head__series_unlock(s);
 			return FL_ENOMEM;
 		}
 		memcpy(copy, s->app.b, s->app.len);
 		(*metas)[s->n_closed] = (head_chunk_meta){s->open_mint, s->app.t, copy, s->app.len};
 	}
-	pthread_mutex_unlock(&st->mu);
+	head__series_unlock(s);
 	if (!n)
 		return 0;
 	labels ls = head__series_labels(h, s, a);

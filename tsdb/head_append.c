@@ -9,7 +9,7 @@
  * once (findable, with no samples), as in Prometheus. commit:
  *   1. calls the log hook with the batch (new series, then samples);
  *   2. on success takes commit_mu shared and a commit number, and applies
- *      every sample under its series' stripe mutex, stamping the series with
+ *      every sample under its series' lock, stamping the series with
  *      the number (head_isolation.c), re-checking order (a sample that lost
  *      a race with another appender is dropped and counted, as upstream);
  *   3. releases commit_mu. A querier opened before sees none of the commit,
@@ -207,12 +207,11 @@ static int happ_append(appender *ap, series_ref ref, labels ls, int64_t t, doubl
 			a->created[a->n_created++] = s;
 		}
 	}
-	hstripe *st = head__stripe(h, s->hash);
-	pthread_mutex_lock(&st->mu);
+	head__series_lock(s);
 	int64_t last_t = s->app.t;
 	double last_v = s->app.v;
 	int rc = head__appendable(s, t, v, a->min_valid);
-	pthread_mutex_unlock(&st->mu);
+	head__series_unlock(s);
 	if (out && (rc == 0 || rc == 1))
 		*out = s->ref; /* as upstream: no ref with an error */
 	if (rc == 1)
@@ -289,14 +288,13 @@ static void happ_apply(happ *a)
 	int64_t min_valid = FL_MAX(a->min_valid, atomic_load(&h->min_valid_time));
 	for (size_t i = 0; i < a->n_samples; i++) {
 		pend *p = &a->samples[i];
-		hstripe *st = head__stripe(h, p->s->hash);
-		pthread_mutex_lock(&st->mu);
+		head__series_lock(p->s);
 		int rc = head__appendable(p->s, p->t, p->v, min_valid);
 		if (rc == 0)
 			rc = head__series_stamp(p->s, seq, min_reader);
 		if (rc == 0)
 			rc = head__series_append(h, p->s, p->t, p->v);
-		pthread_mutex_unlock(&st->mu);
+		head__series_unlock(p->s);
 		if (rc == 0) {
 			n_ok++;
 			mint = FL_MIN(mint, p->t);

@@ -26,14 +26,17 @@
  *   1. h->commit_mu (rwlock, writer-preferring): commits hold it shared while
  *      they apply samples; querier open holds it exclusively for an instant.
  *   2. stripe mutex (h->stripes[hash & mask].mu): guards the stripe's hash
- *      table and every mutable field of the series hashed to it.
- *   3. mem_postings' own rwlock, intern's stripe mutexes, h->ref_mu,
+ *      table (series creation and lookup by labels).
+ *   3. series spin lock (s->lock): guards the series' mutable fields; never
+ *      held while taking another lock.
+ *   4. mem_postings' own rwlock, intern's stripe mutexes, h->ref_mu,
  *      h->readers_mu (leaves).
  */
 #ifndef FL_HEAD_INT_H
 #define FL_HEAD_INT_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "tsdb/chunk.h"
@@ -71,13 +74,16 @@ typedef struct hhist {
 	hview v;             /* the state */
 } hhist;
 
-/* One series. All mutable fields are guarded by its stripe's mutex. */
+/* One series. All mutable fields are guarded by its own spin lock (held
+ * for one sample append or one chunk copy at most), which shares the series'
+ * cache line, so appending costs one cache miss, not two. */
 typedef struct hseries {
 	uint64_t hash;       /* labels_hash of its labels (immutable) */
 	uint32_t ref;        /* its ref (immutable) */
 	uint16_t n_labels;   /* label pairs in lbl (immutable) */
 	uint16_t n_closed;   /* closed chunks */
 	uint16_t cap_closed; /* allocated closed chunks */
+	_Atomic uint8_t lock; /* spin lock guarding every mutable field */
 	uint32_t n_dropped;  /* chunks truncated so far: closed[0] is chunk n_dropped */
 	hchunk *closed;      /* closed chunks, oldest first */
 	uint64_t seq;        /* commit that produced the current state (0: replay/none) */
@@ -97,7 +103,7 @@ typedef struct hslot {
 
 /* A stripe: series whose hash & mask picks it. */
 typedef struct hstripe {
-	pthread_mutex_t mu; /* guards the table and its series' mutable fields */
+	pthread_mutex_t mu; /* guards the table */
 	hslot *tab;         /* open addressing (linear probing from h) */
 	uint32_t cap;       /* slots, power of 2 or 0 */
 	uint32_t n;         /* used slots */
@@ -140,6 +146,14 @@ struct head {
 
 static inline hstripe *head__stripe(head *h, uint64_t hash) { return &h->stripes[hash & h->stripe_mask]; }
 
+static inline void head__series_lock(hseries *s)
+{
+	while (atomic_exchange_explicit(&s->lock, 1, memory_order_acquire))
+		while (atomic_load_explicit(&s->lock, memory_order_relaxed))
+			sched_yield();
+}
+static inline void head__series_unlock(hseries *s) { atomic_store_explicit(&s->lock, 0, memory_order_release); }
+
 /* Series by ref (lock-free), NULL when unknown. */
 static inline hseries *head__series_by_ref(head *h, uint64_t ref)
 {
@@ -159,7 +173,7 @@ labels head__series_labels(head *h, const hseries *s, arena *a);
 /* Value id of label name id in s, 0 when absent. */
 uint32_t head__series_label(const hseries *s, uint32_t name);
 
-/* The state of s a querier with snapshot number snap sees (stripe locked);
+/* The state of s a querier with snapshot number snap sees (s locked);
  * false when it sees nothing of s. */
 bool head__series_view(const hseries *s, uint64_t snap, hview *out);
 /* Register a querier reading from *mint (raised to the truncation point):
@@ -168,19 +182,19 @@ int head__reader_open(head *h, int64_t *mint, uint64_t *snap);
 void head__reader_close(head *h, uint64_t snap, int64_t mint);
 /* Raise the truncation point and wait for queriers reading below it. */
 void head__readers_truncate(head *h, int64_t mint);
-/* Before a commit numbered seq changes s (stripe locked): stamp s and keep
+/* Before a commit numbered seq changes s (s locked): stamp s and keep
  * the old state if an active querier (oldest snapshot min_reader) may need
  * it. 0 or FL_ENOMEM. */
 int head__series_stamp(hseries *s, uint64_t seq, uint64_t min_reader);
 /* Free s's history. */
 void head__series_hist_free(hseries *s);
 
-/* Append one sample to s (caller holds s's stripe lock and has checked
+/* Append one sample to s (caller holds s's lock and has checked
  * t > last). Applies Prometheus's chunk cutting. 0 or FL_ENOMEM. */
 int head__series_append(head *h, hseries *s, int64_t t, double v);
 /* Is (t, v) appendable to s? 0, 1 for an exact duplicate of the last sample
  * (silently dropped), or FL_EOUT_OF_ORDER / FL_EDUPLICATE / FL_ETOO_OLD.
- * Caller holds the stripe lock. */
+ * Caller holds s's lock. */
 int head__appendable(const hseries *s, int64_t t, double v, int64_t min_valid);
 /* Raise max_time / lower min_time atomically. */
 void head__update_time(head *h, int64_t mint, int64_t maxt);

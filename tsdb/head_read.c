@@ -295,7 +295,7 @@ static bool push_ck(hiter *it, hck c)
 	return true;
 }
 
-/* Collect the visible chunks of sn overlapping [mint, maxt] (stripe locked). */
+/* Collect the visible chunks of sn overlapping [mint, maxt] (series locked). */
 static bool collect_chunks(hiter *it, const snap *sn)
 {
 	hseries *s = sn->s;
@@ -349,10 +349,9 @@ static sample_iter *hs_iter(series_set *ss, sample_iter *reuse)
 	if (set->i == 0 || set->i > set->n)
 		return &it->base;
 	const snap *sn = &set->v[set->i - 1];
-	hstripe *st = head__stripe(set->q->h, sn->s->hash);
-	pthread_mutex_lock(&st->mu);
+	head__series_lock(sn->s);
 	bool ok = collect_chunks(it, sn);
-	pthread_mutex_unlock(&st->mu);
+	head__series_unlock(sn->s);
 	if (!ok) {
 		it->n_ck = 0;
 		it->err = FL_ENOMEM;
@@ -403,12 +402,11 @@ static size_t take_snapshot(hq *q, const postings_list *p, snap *v)
 		hseries *s = head__series_by_ref(h, p->v[i]);
 		if (!s)
 			continue;
-		hstripe *st = head__stripe(h, s->hash);
-		pthread_mutex_lock(&st->mu);
+		head__series_lock(s);
 		hview hv;
 		bool vis = head__series_view(s, q->snap, &hv) && (s->n_closed || s->app.n);
 		int64_t first = vis ? (s->n_closed ? s->closed[0].mint : s->open_mint) : 0;
-		pthread_mutex_unlock(&st->mu);
+		head__series_unlock(s);
 		if (vis && first <= q->base.maxt && hv.last_t >= q->base.mint)
 			v[n++] = (snap){s, {NULL, 0}, hv};
 	}
