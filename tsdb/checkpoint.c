@@ -444,3 +444,41 @@ int wal_checkpoint_create(const char *dir, int from, int to, bool (*keep)(void *
 	fl_free(c.meta);
 	return rc;
 }
+
+int wal_checkpoint_truncate(wal *w, int64_t mint, bool (*keep)(void *ctx, uint64_t ref), void *ctx, bool compress,
+			    int *checkpoint, wal_checkpoint_stats *st, err *e)
+{
+	const char *dir = wal_dir(w);
+	int first, last;
+	*checkpoint = -1;
+	if (st)
+		memset(st, 0, sizeof *st);
+	int rc = wal_segments(dir, &first, &last, e);
+	if (rc)
+		return rc;
+	/* a new segment, so a quiet TSDB does not keep more WAL than needed */
+	if ((rc = wal_next_segment(w, e)) < 0)
+		return rc;
+	last--; /* never the segment that was being written */
+	if (last < 0)
+		return 0;
+	/* the lower two thirds hold mostly samples that are now in blocks;
+	 * with fewer than two closed segments it is not worth it yet */
+	last = first + (last - first) * 2 / 3;
+	if (last <= first)
+		return 0;
+	char fs[16], ls[16], ms[32];
+	snprintf(fs, sizeof fs, "%d", first);
+	snprintf(ls, sizeof ls, "%d", last);
+	snprintf(ms, sizeof ms, "%lld", (long long)mint);
+	log_info("wal", "Creating checkpoint", "from_segment", fs, "to_segment", ls, "mint", ms, NULL);
+	if ((rc = wal_checkpoint_create(dir, first, last, keep, ctx, mint, compress, st, e)))
+		return rc;
+	*checkpoint = last;
+	err te;
+	if (wal_truncate(w, last + 1, &te)) /* retried at the next checkpoint */
+		log_error("wal", "Truncating segments failed", "err", te.msg, NULL);
+	if (wal_checkpoint_delete_before(dir, last, &te))
+		log_error("wal", "Deleting old checkpoints failed", "err", te.msg, NULL);
+	return 0;
+}

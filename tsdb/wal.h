@@ -192,6 +192,18 @@ typedef struct wal_checkpoint_stats {
 int wal_checkpoint_create(const char *dir, int from, int to, bool (*keep)(void *ctx, uint64_t ref), void *ctx,
 			  int64_t mint, bool compress, wal_checkpoint_stats *st, err *e);
 
+/*
+ * Prometheus's head.truncateWAL, the whole sequence a head compaction runs
+ * on the open wal w: note the segment range, cut a new segment, then (if
+ * at least two closed segments exist) checkpoint the lower two thirds of
+ * the closed segments [first, first + (last - 1 - first) * 2 / 3] with
+ * keep and mint, delete those segments and the older checkpoints.
+ * *checkpoint gets the new checkpoint's index, or -1 when it was not worth
+ * one yet. keep is called from this thread, once per series entry.
+ */
+int wal_checkpoint_truncate(wal *w, int64_t mint, bool (*keep)(void *ctx, uint64_t ref), void *ctx, bool compress,
+			    int *checkpoint, wal_checkpoint_stats *st, err *e);
+
 /* What a replay reads, in order: the last checkpoint (all its segments),
  * then the WAL segments after it, as Prometheus's head.Init does. */
 typedef struct wal_replay_plan {

@@ -996,6 +996,68 @@ static void checkpoint_corrupt_source_fails(void)
 	free(pos);
 }
 
+/* head.truncateWAL's arithmetic: with segments 0..6 (6 active), cut 7,
+ * checkpoint 0..3 (the lower two thirds of 0..5), keep 4..7. */
+static void checkpoint_truncate_sequence(void)
+{
+	char dir[1100];
+	snprintf(dir, sizeof dir, "%s/wal", test_tmpdir());
+	err e;
+	wal *w = wal_open(dir, NULL, &e);
+	buf b;
+	buf_init(&b);
+	for (int s = 0; s <= 6; s++) {
+		label l[] = {{"__name__", "m"}, {"s", s % 2 ? "odd" : "even"}};
+		record_series rs = {(uint64_t)s + 1, {l, 2}};
+		buf_clear(&b);
+		record_encode_series(&b, &rs, 1);
+		ASSERT_EQ(wal_log1(w, b.p, b.len, &e), 0);
+		record_sample smp = {(uint64_t)s + 1, 1000 * s, s};
+		buf_clear(&b);
+		record_encode_samples(&b, &smp, 1);
+		ASSERT_EQ(wal_log1(w, b.p, b.len, &e), 0);
+		if (s < 6)
+			ASSERT_EQ(wal_next_segment(w, &e), s + 1);
+	}
+	int cp, calls = 0;
+	wal_checkpoint_stats st;
+	ASSERT_EQ(wal_checkpoint_truncate(w, 2000, keep_even, &calls, true, &cp, &st, &e), 0);
+	ASSERT_EQ(cp, 3);
+	ASSERT_EQ(wal_segment_current(w), 7);
+	ASSERT_EQ(st.total_series, 4);   /* refs 1..4 */
+	ASSERT_EQ(st.dropped_series, 2); /* 1 and 3 */
+	ASSERT_EQ(st.total_samples, 4);
+	ASSERT_EQ(st.dropped_samples, 2); /* t 0 and 1000 < 2000 */
+	int first, last;
+	ASSERT_EQ(wal_segments(dir, &first, &last, &e), 0);
+	ASSERT_EQ(first, 4);
+	ASSERT_EQ(last, 7);
+	wal_replay_plan plan;
+	ASSERT_EQ(wal_replay_plan_make(dir, &plan, &e), 0);
+	ASSERT_EQ(plan.checkpoint_index, 3);
+	counts c;
+	ASSERT_EQ(count_ranges(plan.ranges, plan.n_ranges, &c, NULL), 0);
+	ASSERT_EQ(c.series, 2 + 3);  /* 2, 4 from the checkpoint; 5, 6, 7 */
+	ASSERT_EQ(c.samples, 2 + 3); /* t 2000, 3000; then 4000.. */
+	/* again: 4..7 noted, 8 cut, 4 + (6 - 4) * 2 / 3 = 5 */
+	ASSERT_EQ(wal_checkpoint_truncate(w, 9000, keep_even, &calls, true, &cp, &st, &e), 0);
+	ASSERT_EQ(cp, 5);
+	ASSERT_EQ(wal_checkpoint_last(dir, plan.checkpoint, sizeof plan.checkpoint, &cp, &e), 0);
+	ASSERT_EQ(cp, 5);
+	snprintf(plan.checkpoint, sizeof plan.checkpoint, "%s/checkpoint.00000003", dir);
+	ASSERT_EQ(file_size(plan.checkpoint), -1);
+	wal_close(w, &e);
+	/* too few closed segments: only the cut */
+	snprintf(dir, sizeof dir, "%s/wal2", test_tmpdir());
+	w = wal_open(dir, NULL, &e);
+	ASSERT_EQ(wal_next_segment(w, &e), 1);
+	ASSERT_EQ(wal_checkpoint_truncate(w, 0, keep_even, &calls, true, &cp, &st, &e), 0);
+	ASSERT_EQ(cp, -1);
+	ASSERT_EQ(wal_segment_current(w), 2);
+	wal_close(w, &e);
+	buf_reset(&b);
+}
+
 const struct test tests_wal[] = {
 	{"golden_remote_write", golden_remote_write},
 	{"golden_fragment_layout", golden_fragment_layout},
@@ -1015,5 +1077,6 @@ const struct test tests_wal[] = {
 	{"random_damage_prefix", random_damage_prefix},
 	{"checkpoint_create_golden", checkpoint_create_golden},
 	{"checkpoint_corrupt_source_fails", checkpoint_corrupt_source_fails},
+	{"checkpoint_truncate_sequence", checkpoint_truncate_sequence},
 	{NULL, NULL},
 };
