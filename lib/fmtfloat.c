@@ -23,6 +23,10 @@
  *     values with up to 15 significant digits and a decimal exponent above
  *     -23 (most samples: 0.5, 12.25, 1e-05) are found by scaling with
  *     powers of ten (short_decimal_digits), without printf or strtod.
+ *  5. One printf of 17 digits gives the 15- and 16-digit candidates too,
+ *     by rounding its digit string: exact unless the dropped digits read
+ *     exactly "50...0" (the 17-digit rounding hid the side of the half);
+ *     then the slow path asks printf for each length.
  *
  * Formatting then follows strconv/ftoa.go's formatDigits: 'g' shortest uses
  * the exponent form when the decimal exponent is < -4 or >= 6 (eprec is
@@ -168,17 +172,72 @@ static int short_decimal_digits(double a, char *digs, int *dp)
 	return 0;
 }
 
-int fmt_shortest_digits(double v, char digs[18], int *dp)
+/* Round r (17 digits of a, point at dp17) to n digits into t (unstripped,
+ * n digits, point *dp). *dir: +1 when t > a, -1 when t < a, 0 unknown
+ * (nothing dropped). -1 when the dropped digits are exactly 5000...: the
+ * 17-digit rounding hid which side of the half a lies on. */
+static int round17(const char *r, int dp17, int n, char *t, int *dp, int *dir)
 {
-	double a = fabs(v);
-	if (a < 9007199254740992.0 && a == floor(a))
-		return int_digits(a, digs, dp);
-	int nd = short_decimal_digits(a, digs, dp);
-	if (nd)
-		return nd;
-	if (a < DBL_MIN)
-		return subnormal_digits(a, digs, dp);
-	int lo = 15;
+	bool rest_zero = true;
+	for (int i = n + 1; i < 17; i++)
+		rest_zero &= r[i] == '0';
+	if (r[n] == '5' && rest_zero)
+		return -1;
+	memcpy(t, r, (size_t)n);
+	*dp = dp17;
+	if (r[n] >= '5') {
+		int k = step_last(t, n, dp, true);
+		memset(t + k, '0', (size_t)(n - k)); /* back on the n-digit grid */
+		*dir = 1;
+	} else {
+		*dir = r[n] == '0' && rest_zero ? 0 : -1;
+	}
+	return n;
+}
+
+/* 15-17 digits from one printf of 17 digits (see the notes at the top);
+ * 0 when a double-rounding tie needs the slow path. */
+static int long_digits(double a, char *digs, int *dp)
+{
+	char s[48], r[24], cand[17][17];
+	int cdp[17], cdir[17], dp17;
+	snprintf(s, sizeof s, "%.16e", a);
+	if (parse_e(s, r, &dp17) != 17)
+		return 0;
+	int lo = 15, nd = 17;
+	for (; lo <= 16; lo++) {
+		if (round17(r, dp17, lo, cand[lo], &cdp[lo], &cdir[lo]) < 0)
+			return 0;
+		if (value_of(cand[lo], lo, cdp[lo]) == a)
+			break;
+	}
+	if (lo <= 16) {
+		memcpy(digs, cand[lo], (size_t)lo);
+		nd = lo;
+		*dp = cdp[lo];
+	} else {
+		memcpy(digs, r, 17);
+		*dp = dp17;
+	}
+	for (int n = lo - 1; n >= 15; n--) { /* the far-side neighbour (note 2) */
+		char *t = cand[n];
+		int d = cdp[n], dir = cdir[n];
+		if (dir == 0)
+			dir = value_of(t, n, d) < a ? -1 : 1;
+		int k = step_last(t, n, &d, dir < 0);
+		if (k == 0 || value_of(t, k, d) != a)
+			break;
+		memcpy(digs, t, (size_t)k);
+		nd = k;
+		*dp = d;
+	}
+	return strip_zeros(digs, nd);
+}
+
+/* The general case by printf + strtod at 15, 16, 17 digits. */
+static int slow_digits(double a, char *digs, int *dp)
+{
+	int lo = 15, nd = 0;
 	for (; lo <= 17; lo++) {
 		nd = rounded(a, lo, digs, dp);
 		if (lo == 17 || value_of(digs, nd, *dp) == a)
@@ -195,6 +254,20 @@ int fmt_shortest_digits(double v, char digs[18], int *dp)
 		*dp = d;
 	}
 	return strip_zeros(digs, nd);
+}
+
+int fmt_shortest_digits(double v, char digs[18], int *dp)
+{
+	double a = fabs(v);
+	if (a < 9007199254740992.0 && a == floor(a))
+		return int_digits(a, digs, dp);
+	int nd = short_decimal_digits(a, digs, dp);
+	if (nd)
+		return nd;
+	if (a < DBL_MIN)
+		return subnormal_digits(a, digs, dp);
+	nd = long_digits(a, digs, dp);
+	return nd ? nd : slow_digits(a, digs, dp);
 }
 
 static int special(char *out, double v)
