@@ -314,8 +314,13 @@ int wal_log(wal *w, const slice *recs, size_t n, err *e)
 	if (w->fd < 0)
 		rc = segment_create(w, w->segment_cur + 1, e);
 	assert(rc || wal_check(w));
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = log_one(w, (const uint8_t *)recs[i].p, recs[i].len, e);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (recs[i].len > WAL_MAX_RECORD_SIZE) /* readers would refuse it */
+			rc = err_set(e, FL_EINVAL, "wal: record of %zu bytes exceeds the %d-byte limit", recs[i].len,
+				     WAL_MAX_RECORD_SIZE);
+		else
+			rc = log_one(w, (const uint8_t *)recs[i].p, recs[i].len, e);
+	}
 	if (rc == 0)
 		rc = flush_out(w, e);
 	else if (w->fd >= 0 && w->out.len) { /* drop what this batch staged in the segment */

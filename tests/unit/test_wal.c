@@ -589,6 +589,15 @@ static void new_segment_each_open(void)
 	counts c;
 	ASSERT_EQ(count_dir(dir, &c, NULL), 0);
 	ASSERT_EQ(c.samples_recs, 1);
+	/* a record the reader would refuse is refused (never dereferenced here) */
+	w = wal_open(dir, NULL, &e);
+	slice huge[] = {{"\x02", 1}, {"x", (size_t)WAL_MAX_RECORD_SIZE + 1}};
+	ASSERT_EQ(wal_log(w, huge, 2, &e), FL_EINVAL);
+	ASSERT(strstr(e.msg, "exceeds"));
+	ASSERT_EQ(wal_log1(w, "\x02", 1, &e), 0);
+	ASSERT_EQ(wal_close(w, &e), 0);
+	ASSERT_EQ(count_dir(dir, &c, NULL), 0);
+	ASSERT_EQ(c.samples_recs, 2); /* the refused batch left nothing */
 	/* a bad segment size is refused */
 	wal_opts bad = {.segment_size = 1000};
 	ASSERT(wal_open(dir, &bad, &e) == NULL);
