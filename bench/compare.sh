@@ -85,6 +85,7 @@ run() { # name -> prints "name ingest cpu_per_M rss_per_series query_ms restart_
 		{ echo "compare: $name: load failed: $out" >&2; return 1; }
 	c1=$(cpu_ticks "$pid")
 	rate=$(echo "$out" | awk '{ for (i = 1; i <= NF; i++) if ($i == "samples/s,") print $(i - 1) }')
+	echo "compare: $name: $out" >&2
 	local cpu_m rss growth q_ms=0 t0 t1
 	cpu_m=$(awk -v d=$((c1 - c0)) -v t="$TCK" -v n=$((SERIES * ROUNDS)) 'BEGIN { printf "%.3f", d / t / (n / 1e6) }')
 	local step=$(((QEND - QSTART) / 100 + 1))
@@ -94,10 +95,13 @@ run() { # name -> prints "name ingest cpu_per_M rss_per_series query_ms restart_
 			r=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -G --data-urlencode "query=$qq" \
 				--data-urlencode "start=$QSTART.5" --data-urlencode "end=$QEND.5" --data-urlencode "step=$step" \
 				"$url/api/v1/query_range")
-			[ "${r%% *}" = 200 ] || { q_ms=n/a; echo "compare: $name: query_range $qq: HTTP ${r%% *}" >&2; }
+			if [ "${r%% *}" != 200 ]; then
+				q_ms=n/a
+				echo "compare: $name: query_range $qq: HTTP ${r%% *}" >&2
+				break 2
+			fi
 			ts+=("${r#* }")
 		done
-		[ "$q_ms" = n/a ] && continue
 		q_ms=$(printf '%s\n' "${ts[@]}" | sort -n | awk -v acc="$q_ms" 'NR == 3 { printf "%.2f", acc + $1 * 1000 }')
 	done
 	rss=$(awk -v kb="$(hwm_kb "$pid")" -v n="$SERIES" 'BEGIN { printf "%.0f", kb * 1024 / n }')
@@ -106,12 +110,19 @@ run() { # name -> prints "name ingest cpu_per_M rss_per_series query_ms restart_
 	wait "$pid" 2>/dev/null
 	t0=$(now_s)
 	start "$name" "$port"
-	wait_ready "$url" 120 || { echo "compare: $name did not restart" >&2; return 1; }
-	t1=$(now_s)
-	kill -TERM "$pid"
+	local restart
+	if wait_ready "$url" 300; then
+		t1=$(now_s)
+		restart=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+		kill -TERM "$pid"
+	else
+		restart=">300"
+		echo "compare: $name was not ready within 300 s of a restart" >&2
+		kill -KILL "$pid"
+	fi
 	wait "$pid" 2>/dev/null
 	pid=
-	echo "$name $rate $cpu_m $rss $growth $q_ms $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
+	echo "$name $rate $cpu_m $rss $growth $q_ms $restart"
 }
 
 echo "pushing $SERIES series x $ROUNDS samples (remote write 1.0) to each; queries: ${#QUERIES[@]} x 5 runs"

@@ -25,8 +25,12 @@ remote_state *remote_state_get(web_env *env)
 	s = fl_calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
+	pthread_mutex_init(&s->read_mu, NULL);
+	pthread_cond_init(&s->read_cv, NULL);
 	void *expected = NULL;
 	if (!__atomic_compare_exchange_n(&env->remote, &expected, s, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		pthread_cond_destroy(&s->read_cv);
+		pthread_mutex_destroy(&s->read_mu);
 		fl_free(s);
 		return expected;
 	}
@@ -36,7 +40,51 @@ remote_state *remote_state_get(web_env *env)
 void remote_state_free(web_env *env)
 {
 	remote_state *s = __atomic_exchange_n((remote_state **)&env->remote, NULL, __ATOMIC_ACQ_REL);
+	if (!s)
+		return;
+	pthread_cond_destroy(&s->read_cv);
+	pthread_mutex_destroy(&s->read_mu);
 	fl_free(s);
+}
+
+int remote_read_gate_enter(remote_state *s, int limit, int64_t timeout_ms)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += (time_t)(timeout_ms / 1000);
+	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (dl.tv_nsec >= 1000000000) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000;
+	}
+	int rc = 0;
+	pthread_mutex_lock(&s->read_mu);
+	s->read_waiting++;
+	while (limit > 0 && s->read_active >= limit && rc == 0)
+		rc = pthread_cond_timedwait(&s->read_cv, &s->read_mu, &dl);
+	s->read_waiting--;
+	if (rc == 0 || !(limit > 0 && s->read_active >= limit)) {
+		s->read_active++;
+		rc = 0;
+	}
+	pthread_mutex_unlock(&s->read_mu);
+	return rc ? FL_ETIMEOUT : 0;
+}
+
+void remote_read_gate_leave(remote_state *s)
+{
+	pthread_mutex_lock(&s->read_mu);
+	s->read_active--;
+	pthread_cond_signal(&s->read_cv);
+	pthread_mutex_unlock(&s->read_mu);
+}
+
+int remote_read_gate_load(remote_state *s)
+{
+	pthread_mutex_lock(&s->read_mu);
+	int n = s->read_active + s->read_waiting;
+	pthread_mutex_unlock(&s->read_mu);
+	return n;
 }
 
 /* Go's http.Error: plain text, the message and a newline. */

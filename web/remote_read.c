@@ -18,6 +18,9 @@
  *     is the frame size minus the label sizes, checked after each chunk, as
  *     StreamChunkedReadResponses does).
  *
+ * At most --storage.remote.read-concurrent-limit reads run at once; the
+ * others wait (up to --web.read-timeout) for a slot, as Prometheus's gate.
+ *
  * External labels: an equality matcher on an external label with its value
  * becomes `name=""` (the label is not in storage), and the external labels
  * are added to every returned series (a stored label of the same name wins).
@@ -263,8 +266,12 @@ void remote_read_handler(web_env *env, const http_req *r, http_resp *w)
 	if (!env->queryable)
 		return remote_http_error(w, 503, "Service Unavailable");
 	remote_state *st = remote_state_get(env);
-	if (st)
-		atomic_fetch_add_explicit(&st->read_queries, 1, memory_order_relaxed);
+	if (!st)
+		return remote_http_error(w, 500, "remote read: out of memory");
+	int64_t wait_ms = env->opts.read_timeout_ms > 0 ? env->opts.read_timeout_ms : 5 * 60 * 1000;
+	if (remote_read_gate_enter(st, (int)env->opts.remote_read_concurrent_limit, wait_ms))
+		return remote_http_error(w, 500, "remote read: timed out waiting for one of the --storage.remote.read-concurrent-limit slots");
+	atomic_fetch_add_explicit(&st->read_queries, 1, memory_order_relaxed);
 	buf pb;
 	buf_init(&pb);
 	err e;
@@ -289,4 +296,5 @@ void remote_read_handler(web_env *env, const http_req *r, http_resp *w)
 		fl_free(c.sv.v);
 	}
 	arena_reset(&a);
+	remote_read_gate_leave(st);
 }

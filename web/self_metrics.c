@@ -203,6 +203,10 @@ static void write_prometheus(web_env *env, buf *b, remote_state *st)
 	web_write_http_metrics(env, b);
 	one(b, "prometheus_ready", "gauge", "Whether Prometheus startup was fully completed and the server is ready for normal operation.",
 	    atomic_load(&env->ready) ? 1 : 0);
+	if (st)
+		one(b, "prometheus_remote_read_handler_queries", "gauge",
+		    "The current number of remote read queries that are either in execution or queued on the handler.",
+		    remote_read_gate_load(st));
 }
 
 static void write_tsdb(web_env *env, buf *b)

@@ -286,7 +286,31 @@ static void read_external_labels(void)
 	fixture_free(&f);
 }
 
+static void read_gate(void)
+{
+	web_env env;
+	err e;
+	ASSERT_EQ(web_env_init(&env, NULL, &e), 0);
+	remote_state *s = remote_state_get(&env);
+	ASSERT(s != NULL);
+	ASSERT(remote_state_get(&env) == s);
+	ASSERT_EQ(remote_read_gate_enter(s, 1, 1000), 0);
+	ASSERT_EQ(remote_read_gate_load(s), 1);
+	ASSERT_EQ(remote_read_gate_enter(s, 1, 30), FL_ETIMEOUT);
+	ASSERT_EQ(remote_read_gate_load(s), 1);
+	ASSERT_EQ(remote_read_gate_enter(s, 0, 0), 0); /* no limit */
+	remote_read_gate_leave(s);
+	remote_read_gate_leave(s);
+	ASSERT_EQ(remote_read_gate_enter(s, 1, 30), 0);
+	remote_read_gate_leave(s);
+	ASSERT_EQ(remote_read_gate_load(s), 0);
+	remote_state_free(&env);
+	remote_state_free(&env);
+	web_env_destroy(&env);
+}
+
 const struct test tests_remote_http[] = {
+	{"read_gate", read_gate},
 	{"read_external_labels", read_external_labels},
 	{"read_samples", read_samples},
 	{"read_streamed_chunks", read_streamed_chunks},
