@@ -493,7 +493,6 @@ static int build_request(web_env *env, struct MHD_Connection *c, conn_state *st,
 
 static void add_cors(web_env *env, const http_req *r, http_resp *w)
 {
-	(void)env;
 	if (strncmp(r->path, "/api/", 5))
 		return;
 	http_resp_header(w, "Vary", "Origin");
@@ -503,7 +502,10 @@ static void add_cors(web_env *env, const http_req *r, http_resp *w)
 	http_resp_header(w, "Access-Control-Allow-Headers", "Accept, Authorization, Content-Type, Origin");
 	http_resp_header(w, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
 	http_resp_header(w, "Access-Control-Expose-Headers", "Date");
-	http_resp_header(w, "Access-Control-Allow-Origin", "*");
+	if (!env->cors)
+		http_resp_header(w, "Access-Control-Allow-Origin", "*");
+	else if (matcher_matches_str(env->cors, origin))
+		http_resp_header(w, "Access-Control-Allow-Origin", origin);
 }
 
 static enum MHD_Result send_resp(web_env *env, struct MHD_Connection *c, const http_req *r, http_resp *w)
@@ -773,6 +775,15 @@ int web_env_init(web_env *env, const web_opts *o, err *e)
 		return err_set(e, FL_ENOMEM, "web: out of memory");
 	for (size_t i = 0; i < web_n_routes; i++)
 		env->route_stats[i].handler = web_routes[i].name;
+	if (env->opts.cors_origin && strcmp(env->opts.cors_origin, ".*")) {
+		env->cors = fl_calloc(1, sizeof *env->cors);
+		if (!env->cors || matcher_init(env->cors, MATCH_RE, "origin", env->opts.cors_origin, e)) {
+			fl_free(env->cors);
+			env->cors = NULL;
+			err_wrap(e, "web.cors.origin");
+			return FL_EINVAL;
+		}
+	}
 	if (env->opts.web_config_file && *env->opts.web_config_file) {
 		env->webcfg = webconfig_load(env->opts.web_config_file, e);
 		if (!env->webcfg)
@@ -788,6 +799,10 @@ void web_env_destroy(web_env *env)
 	fl_free(env->config_yaml);
 	fl_free(env->route_stats);
 	webconfig_free(env->webcfg);
+	if (env->cors) {
+		matcher_reset(env->cors);
+		fl_free(env->cors);
+	}
 	metadata_store_free(env->metadata);
 	pthread_mutex_destroy(&env->cfg_mu);
 	pthread_mutex_destroy(&env->slot_mu);

@@ -99,6 +99,7 @@ struct web_env {
 
 	struct metadata_store *metadata; /* metric metadata for /api/v1/metadata (web/metadata.h), owned */
 	struct webconfig *webcfg;   /* --web.config.file (auth, TLS) or NULL */
+	matcher *cors;              /* compiled --web.cors.origin, NULL for ".*" (any origin: "*") */
 	struct web_server *server;  /* running daemon or NULL */
 	void *remote;               /* private state of web/remote_*.c (NULL until it sets it) */
 };

@@ -336,7 +336,39 @@ static void api_webconfig_basic_auth(void)
 	web_env_destroy(&env);
 }
 
+static void api_cors_origin(void)
+{
+	web_env env;
+	web_opts o;
+	web_opts_default(&o);
+	o.listen_address = "127.0.0.1:0";
+	o.threads = 1;
+	o.cors_origin = "https://(a|b)\\.example";
+	ASSERT_EQ(web_env_init(&env, &o, NULL), 0);
+	ASSERT_EQ(web_server_start(&env, NULL), 0);
+	atomic_store(&env.ready, 1);
+	int port = web_server_port(&env);
+	char *r = http_get(port, "GET", "/api/v1/status/buildinfo", "Origin: https://a.example\r\n", NULL);
+	ASSERT(strstr(r, "Access-Control-Allow-Origin: https://a.example\r\n"));
+	ASSERT(strstr(r, "Vary: Origin"));
+	free(r);
+	r = http_get(port, "GET", "/api/v1/status/buildinfo", "Origin: https://c.example\r\n", NULL);
+	ASSERT(!strstr(r, "Access-Control-Allow-Origin"));
+	ASSERT(strstr(r, "Access-Control-Allow-Methods: GET, POST, OPTIONS"));
+	free(r);
+	r = http_get(port, "GET", "/api/v1/status/buildinfo", NULL, NULL);
+	ASSERT(!strstr(r, "Access-Control-Allow-Methods"));
+	free(r);
+	web_env_destroy(&env);
+	o.cors_origin = "(";
+	err e;
+	ASSERT(web_env_init(&env, &o, &e) != 0);
+	ASSERT(strstr(e.msg, "web.cors.origin"));
+	web_env_destroy(&env);
+}
+
 const struct test tests_api[] = {
+	{"api_cors_origin", api_cors_origin},
 	{"api_webconfig_basic_auth", api_webconfig_basic_auth},
 	{"api_series_labels_values", api_series_labels_values},
 	{"api_server_routing", api_server_routing},
