@@ -1,17 +1,415 @@
 /*
- * flint.c - the server: flags (Prometheus's names), wiring, signals.
- * Until the server issue lands this only validates its flags.
+ * flint.c - the server: flags (Prometheus's names and defaults, kingpin's
+ * grammar), wiring, signals (Prometheus cmd/prometheus/main.go).
+ *
+ * Flags: --name=value or --name value; booleans as --name / --no-name
+ * (kingpin refuses --name=false: "unexpected false"). Unknown flags, missing
+ * values, positional arguments and bad values print
+ *   Error parsing commandline arguments: <reason>
+ *   flint: error: <reason>, try --help
+ * and exit 1.
+ *
+ * Start-up order: flags, logging, config (a bad file stops the start with
+ * its file:line:field message), the HTTP server (so /-/healthy answers
+ * during WAL replay; the API says 503 until ready), the db, ready.
+ * Signals are blocked in every thread and taken by sigwait in main:
+ * SIGHUP reloads the config, SIGTERM/SIGINT stop accepting, finish
+ * in-flight requests (bounded), close the db cleanly and exit 0.
  */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/timeparse.h"
+#include "promql/engine.h"
+#include "scrape/config.h"
+#include "tsdb/db.h"
+#include "web/web.h"
+
+#define FLINT_VERSION "0.1.0"
+
+enum flag_kind { F_STRING, F_BOOL, F_DURATION, F_BYTES, F_INT, F_FLOAT, F_LEVEL, F_FORMAT, F_LIST };
+
+typedef struct flag {
+	const char *name;  /* without the leading "--" */
+	enum flag_kind kind;
+	const char *dflt;  /* default text, as /status/flags shows it */
+	const char *help;
+	const char *value; /* current text */
+	bool set;          /* given on the command line */
+} flag;
+
+static flag flags[] = {
+	{"config.file", F_STRING, "prometheus.yml", "Prometheus configuration file path.", 0, 0},
+	{"web.listen-address", F_STRING, "0.0.0.0:9090", "Address to listen on for UI, API, and telemetry.", 0, 0},
+	{"web.config.file", F_STRING, "", "[EXPERIMENTAL] Path to configuration file that can enable TLS or authentication.", 0, 0},
+	{"web.read-timeout", F_DURATION, "5m", "Maximum duration before timing out read of the request, and closing idle connections.", 0, 0},
+	{"web.max-connections", F_INT, "512", "Maximum number of simultaneous connections.", 0, 0},
+	{"web.external-url", F_STRING, "", "The URL under which Prometheus is externally reachable.", 0, 0},
+	{"web.route-prefix", F_STRING, "/", "Prefix for the internal routes of web endpoints.", 0, 0},
+	{"web.enable-lifecycle", F_BOOL, "false", "Enable shutdown and reload via HTTP request.", 0, 0},
+	{"web.enable-admin-api", F_BOOL, "false", "Enable API endpoints for admin control actions.", 0, 0},
+	{"web.enable-remote-write-receiver", F_BOOL, "false", "Enable API endpoint accepting remote write requests.", 0, 0},
+	{"web.cors.origin", F_STRING, ".*", "Regex for CORS origin. It is fully anchored.", 0, 0},
+	{"web.page-title", F_STRING, "Prometheus Time Series Collection and Processing Server", "Document title of Prometheus instance.", 0, 0},
+	{"storage.tsdb.path", F_STRING, "data/", "Base path for metrics storage.", 0, 0},
+	{"storage.tsdb.retention", F_DURATION, "0s", "[DEPRECATED] How long to retain samples in storage.", 0, 0},
+	{"storage.tsdb.retention.time", F_DURATION, "0s", "How long to retain samples in storage (default 15d when no size is set).", 0, 0},
+	{"storage.tsdb.retention.size", F_BYTES, "0B", "Maximum number of bytes that can be stored for blocks.", 0, 0},
+	{"storage.tsdb.wal-compression", F_BOOL, "true", "Compress the tsdb WAL.", 0, 0},
+	{"storage.tsdb.no-lockfile", F_BOOL, "false", "Do not create lockfile in data directory.", 0, 0},
+	{"storage.tsdb.min-block-duration", F_DURATION, "2h", "Minimum duration of a data block before being persisted.", 0, 0},
+	{"storage.remote.flush-deadline", F_DURATION, "1m", "How long to wait flushing sample on shutdown or config reload.", 0, 0},
+	{"storage.remote.read-sample-limit", F_INT, "50000000", "Maximum overall number of samples to return via the remote read interface.", 0, 0},
+	{"storage.remote.read-concurrent-limit", F_INT, "10", "Maximum number of concurrent remote read calls.", 0, 0},
+	{"storage.remote.read-max-bytes-in-frame", F_INT, "1048576", "Maximum number of bytes in a single frame for streaming remote read responses.", 0, 0},
+	{"query.lookback-delta", F_DURATION, "5m", "The maximum lookback duration for retrieving metrics during expression evaluations and federation.", 0, 0},
+	{"query.timeout", F_DURATION, "2m", "Maximum time a query may take before being aborted.", 0, 0},
+	{"query.max-concurrency", F_INT, "20", "Maximum number of queries executed concurrently.", 0, 0},
+	{"query.max-samples", F_FLOAT, "50000000", "Maximum number of samples a single query can load into memory.", 0, 0},
+	{"enable-feature", F_LIST, "", "Comma separated feature names to enable (accepted, ignored).", 0, 0},
+	{"log.level", F_LEVEL, "info", "Only log messages with the given severity or above. One of: [debug, info, warn, error]", 0, 0},
+	{"log.format", F_FORMAT, "logfmt", "Output format of log messages. One of: [logfmt, json]", 0, 0},
+};
+#define N_FLAGS FL_ARRAY_LEN(flags)
+
+static flag *flag_find(const char *name, size_t n)
+{
+	for (size_t i = 0; i < N_FLAGS; i++)
+		if (strlen(flags[i].name) == n && !strncmp(flags[i].name, name, n))
+			return &flags[i];
+	return NULL;
+}
+
+static const char *fv(const char *name) { return flag_find(name, strlen(name))->value; }
+static bool fbool(const char *name) { return !strcmp(fv(name), "true"); }
+
+static int64_t fdur_ms(const char *name)
+{
+	int64_t ms = 0;
+	const char *s = fv(name);
+	timeparse_model_duration(s, strlen(s), &ms, NULL);
+	return ms;
+}
+
+/* units.ParseBase2Bytes: <int><unit>, units B KB MB GB TB PB EB (x1024), also KiB... */
+static int parse_bytes(const char *s, int64_t *out, char *why, size_t why_len)
+{
+	static const char *const u[] = {"B", "KB", "MB", "GB", "TB", "PB", "EB"};
+	static const char *const ui[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	if (!strcmp(s, "0")) {
+		*out = 0;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || errno || v < 0) {
+		snprintf(why, why_len, "units: invalid number in %s", s);
+		return -1;
+	}
+	for (int i = 0; i < 7; i++)
+		if (!strcmp(end, u[i]) || !strcmp(end, ui[i])) {
+			*out = v << (10 * i);
+			return 0;
+		}
+	snprintf(why, why_len, "units: unknown unit %s in %s", end, s);
+	return -1;
+}
+
+/* Validate a value for its kind; why gets kingpin's reason. */
+static int flag_check(const flag *f, const char *v, char *why, size_t why_len)
+{
+	err e;
+	int64_t x;
+	char *end;
+	switch (f->kind) {
+	case F_DURATION:
+		if (timeparse_model_duration(v, strlen(v), &x, &e)) {
+			snprintf(why, why_len, "%s", e.msg);
+			return -1;
+		}
+		return 0;
+	case F_BYTES:
+		return parse_bytes(v, &x, why, why_len);
+	case F_INT:
+		errno = 0;
+		strtoll(v, &end, 10);
+		if (!*v || *end || errno) {
+			snprintf(why, why_len, "strconv.ParseInt: parsing \"%s\": invalid syntax", v);
+			return -1;
+		}
+		return 0;
+	case F_FLOAT:
+		strtod(v, &end);
+		if (!*v || *end) {
+			snprintf(why, why_len, "strconv.ParseFloat: parsing \"%s\": invalid syntax", v);
+			return -1;
+		}
+		return 0;
+	case F_LEVEL:
+		if (strcmp(v, "debug") && strcmp(v, "info") && strcmp(v, "warn") && strcmp(v, "error")) {
+			snprintf(why, why_len, "unrecognized log level \"%s\"", v);
+			return -1;
+		}
+		return 0;
+	case F_FORMAT:
+		if (strcmp(v, "logfmt") && strcmp(v, "json")) {
+			snprintf(why, why_len, "unrecognized log format \"%s\"", v);
+			return -1;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: flint [<flags>]\n\nThe flint monitoring server (Prometheus-compatible)\n\nFlags:\n"
+		   "  -h, --help                 Show context-sensitive help.\n      --version              Show application version.\n");
+	for (size_t i = 0; i < N_FLAGS; i++) {
+		const flag *fl = &flags[i];
+		if (fl->kind == F_BOOL)
+			fprintf(f, "      --[no-]%s\n            %s\n", fl->name, fl->help);
+		else
+			fprintf(f, "      --%s=<value>\n            %s (default: %s)\n", fl->name, fl->help, fl->dflt);
+	}
+}
+
+static int parse_error(const char *fmt, const char *a, const char *b)
+{
+	char msg[512];
+	snprintf(msg, sizeof msg, fmt, a, b);
+	fprintf(stderr, "Error parsing commandline arguments: %s\nflint: error: %s, try --help\n", msg, msg);
+	return 1;
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_flags(int argc, char **argv)
+{
+	for (size_t i = 0; i < N_FLAGS; i++)
+		flags[i].value = flags[i].dflt;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(a, "--version")) {
+			printf("flint, version " FLINT_VERSION " (Prometheus API 2.42.0)\n  build date:       " __DATE__ "\n"
+			       "  compiler:         " __VERSION__ "\n");
+			return 0;
+		}
+		if (strncmp(a, "--", 2)) {
+			return parse_error("unexpected %s%s", a, "");
+		}
+		const char *name = a + 2, *eq = strchr(name, '=');
+		size_t nl = eq ? (size_t)(eq - name) : strlen(name);
+		bool neg = false;
+		flag *f = flag_find(name, nl);
+		if (!f && nl > 3 && !strncmp(name, "no-", 3)) {
+			f = flag_find(name + 3, nl - 3);
+			if (f && f->kind != F_BOOL)
+				f = NULL;
+			neg = f != NULL;
+		}
+		if (!f) {
+			char nm[256];
+			snprintf(nm, sizeof nm, "%.*s", (int)(nl < 200 ? nl : 200), name);
+			return parse_error("unknown long flag '--%s'%s", nm, "");
+		}
+		if (f->kind == F_BOOL) {
+			if (eq)
+				return parse_error("unexpected %s%s", eq + 1, "");
+			f->value = neg ? "false" : "true";
+			f->set = true;
+			continue;
+		}
+		const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+		if (!v)
+			return parse_error("expected argument for flag '--%s'%s", f->name, "");
+		char why[256];
+		if (flag_check(f, v, why, sizeof why))
+			return parse_error("%s%s", why, "");
+		f->value = v;
+		f->set = true;
+	}
+	return -1;
+}
+
+/* ---- wiring ---- */
+typedef struct flint {
+	web_env env;         /* the HTTP side */
+	promql_engine *eng;  /* the query engine */
+	db *db;              /* storage */
+	const char *cfg_path; /* --config.file */
+	const char *names[N_FLAGS]; /* /status/flags */
+	const char *values[N_FLAGS];
+} flint;
+
+static int reload_config(web_env *env, err *e)
+{
+	flint *fl = env->reload_ctx;
+	scrape_config *c = scrape_config_load(fl->cfg_path, e);
+	if (!c) {
+		pthread_mutex_lock(&env->cfg_mu);
+		env->reload_success = false;
+		pthread_mutex_unlock(&env->cfg_mu);
+		atomic_fetch_add(&env->config_reloads_failed, 1);
+		log_error("main", "Error reloading config", "err", e->msg, NULL);
+		return e->code ? e->code : FL_EINVAL;
+	}
+	web_env_set_config(env, c);
+	log_info("main", "Completed loading of configuration file", "filename", fl->cfg_path, NULL);
+	return 0;
+}
+
+static void request_quit(web_env *env)
+{
+	(void)env;
+	kill(getpid(), SIGTERM);
+}
+
+static void fill_opts(web_opts *o, promql_engine_opts *eo, db_opts *dopt)
+{
+	web_opts_default(o);
+	o->listen_address = fv("web.listen-address");
+	o->web_config_file = *fv("web.config.file") ? fv("web.config.file") : NULL;
+	o->data_dir = fv("storage.tsdb.path");
+	o->enable_admin_api = fbool("web.enable-admin-api");
+	o->enable_remote_write_receiver = fbool("web.enable-remote-write-receiver");
+	o->enable_lifecycle = fbool("web.enable-lifecycle");
+	o->max_connections = atoi(fv("web.max-connections"));
+	o->read_timeout_ms = fdur_ms("web.read-timeout");
+	o->cors_origin = fv("web.cors.origin");
+	o->max_concurrency = atoi(fv("query.max-concurrency"));
+	o->remote_read_sample_limit = atoll(fv("storage.remote.read-sample-limit"));
+	o->remote_read_concurrent_limit = atoll(fv("storage.remote.read-concurrent-limit"));
+	o->remote_read_max_bytes_in_frame = atoll(fv("storage.remote.read-max-bytes-in-frame"));
+	o->lookback_ms = fdur_ms("query.lookback-delta");
+	char why[64];
+	parse_bytes(fv("storage.tsdb.retention.size"), &o->retention_bytes, why, sizeof why);
+	o->retention_ms = fdur_ms("storage.tsdb.retention.time");
+	if (!o->retention_ms)
+		o->retention_ms = fdur_ms("storage.tsdb.retention");
+	if (!o->retention_ms && !o->retention_bytes)
+		o->retention_ms = 15LL * 86400000; /* Prometheus's default */
+
+	promql_engine_opts_default(eo);
+	eo->lookback_ms = o->lookback_ms;
+	eo->timeout_ms = fdur_ms("query.timeout");
+	eo->max_samples = (int64_t)strtod(fv("query.max-samples"), NULL);
+
+	db_opts_default(dopt);
+	dopt->wal_compression = fbool("storage.tsdb.wal-compression");
+	dopt->retention_ms = o->retention_ms;
+	dopt->retention_bytes = o->retention_bytes;
+}
+
+/* Wait for signals; returns when asked to stop. */
+static void signal_loop(flint *fl, const sigset_t *set)
+{
+	for (;;) {
+		int sig = 0;
+		if (sigwait(set, &sig))
+			continue;
+		if (sig == SIGHUP) {
+			err e;
+			err_clear(&e);
+			reload_config(&fl->env, &e);
+			continue;
+		}
+		log_warn("main", sig == SIGINT ? "Received SIGINT, exiting gracefully..." : "Received SIGTERM, exiting gracefully...",
+			 NULL);
+		return;
+	}
+}
 
 int main(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--version")) {
-			printf("flint, version 0.1.0\n");
-			return 0;
-		}
-	fprintf(stderr, "flint: the server is not built yet (storage and PromQL come first)\n");
-	return 1;
+	int rc = parse_flags(argc, argv);
+	if (rc >= 0)
+		return rc;
+	log_set_level_name(fv("log.level"));
+	log_set_format_name(fv("log.format"));
+
+	static flint fl;
+	fl.cfg_path = fv("config.file");
+	for (size_t i = 0; i < N_FLAGS; i++) {
+		fl.names[i] = flags[i].name;
+		fl.values[i] = flags[i].value;
+	}
+	err e;
+	err_clear(&e);
+	scrape_config *cfg = scrape_config_load(fl.cfg_path, &e);
+	if (!cfg) {
+		log_error("main", "Error loading config", "file", fl.cfg_path, "err", e.msg, NULL);
+		return 1;
+	}
+
+	/* every thread started from here on inherits the blocked signals */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	web_opts o;
+	promql_engine_opts eo;
+	db_opts dopt;
+	fill_opts(&o, &eo, &dopt);
+	if (web_env_init(&fl.env, &o, &e)) {
+		log_error("main", "Error loading web config", "err", e.msg, NULL);
+		scrape_config_free(cfg);
+		return 1;
+	}
+	fl.env.flag_names = fl.names;
+	fl.env.flag_values = fl.values;
+	fl.env.n_flags = N_FLAGS;
+	fl.env.reload = reload_config;
+	fl.env.reload_ctx = &fl;
+	fl.env.quit = request_quit;
+	fl.env.engine_opts = eo;
+	web_env_set_config(&fl.env, cfg);
+	fl.eng = promql_engine_new(&eo);
+	fl.env.engine = fl.eng;
+	log_info("main", "Starting flint", "version", FLINT_VERSION, NULL);
+	if (!fl.eng || web_server_start(&fl.env, &e)) {
+		log_error("main", "Error starting web server", "err", fl.eng ? e.msg : "out of memory", NULL);
+		promql_engine_free(fl.eng);
+		web_env_destroy(&fl.env);
+		return 1;
+	}
+	log_info("main", "Starting TSDB ...", "path", o.data_dir, NULL);
+	fl.db = db_open(o.data_dir, &dopt, &e);
+	if (!fl.db) {
+		log_error("main", "Opening storage failed", "err", e.msg, NULL);
+		web_env_destroy(&fl.env);
+		promql_engine_free(fl.eng);
+		return 1;
+	}
+	fl.env.db = fl.db;
+	fl.env.queryable = db_queryable(fl.db);
+	atomic_store(&fl.env.ready, 1);
+	log_info("main", "TSDB started", NULL);
+	log_info("main", "Server is ready to receive web requests.", NULL);
+
+	signal_loop(&fl, &set);
+
+	web_server_stop(&fl.env); /* stop accepting, finish in-flight requests */
+	atomic_store(&fl.env.ready, 0);
+	db_close(fl.db);
+	log_info("main", "See you next time!", NULL);
+	promql_engine_free(fl.eng);
+	web_env_destroy(&fl.env);
+	return 0;
 }

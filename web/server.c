@@ -82,19 +82,6 @@ const http_route web_routes[] = {
 #undef R
 const size_t web_n_routes = FL_ARRAY_LEN(web_routes);
 
-/*
- * Weak stubs for the query handlers, whose file waits for the PromQL engine
- * to land. A weak definition here wins over an archive member (the linker
- * never extracts api_query.o just to replace a weak symbol), so each stub
- * must be deleted when its real handler can link.
- */
-static void unavailable(http_resp *w) { web_text(w, 503, "Service Unavailable: not built into this flint yet\n"); }
-#define WEB_STUB(name) __attribute__((weak)) WEB_HANDLER(name) { (void)env; (void)r; unavailable(w); }
-WEB_STUB(api_query_handler)
-WEB_STUB(api_query_range_handler)
-WEB_STUB(api_query_exemplars_handler)
-WEB_STUB(api_format_query_handler)
-
 /* Does the comma list `methods` allow m? GET also allows HEAD. */
 static bool method_allowed(const char *methods, const char *m)
 {

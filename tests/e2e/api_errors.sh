@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# api_errors.sh - flint's error answers are Prometheus's (texts and codes
+# taken from Debian's Prometheus 2.42; see spec/grafana-and-http-api.md 5.2):
+# malformed queries, times, steps, matchers, URL encodings; a query over
+# --query.max-samples (422 execution); a slow query under a tiny
+# --query.timeout (503 timeout); routing errors (404/405/OPTIONS); gated
+# admin and lifecycle endpoints; and promtool's query subcommands against
+# flint. Prints `N passed, N failed`.
+set -u
+. "$(dirname "$0")/web_common.bash"
+need "$FLINT" curl promtool "$PY"
+
+FP=$(free_port)
+F=http://127.0.0.1:$FP
+start_flint flint "$FP" --web.enable-remote-write-receiver --web.enable-lifecycle
+
+# expect NAME METHOD PATH+QUERY CODE BODY [curl args]
+expect() {
+	local name=$1 m=$2 u=$3 code=$4 body=$5
+	shift 5
+	local got
+	got=$(http "$m" "$F$u" "$@")
+	check_eq "$name" "$got" "$code $body"
+}
+E='{"status":"error","errorType":"bad_data","error":'
+
+expect "instant parse error" GET '/api/v1/query?query=sum(&time=4' 400 "$E"'"invalid parameter \"query\": 1:5: parse error: unclosed left parenthesis"}'
+expect "empty query" GET '/api/v1/query?query=' 400 "$E"'"invalid parameter \"query\": 1:1: parse error: no expression found in input"}'
+expect "bad time" GET '/api/v1/query?query=up&time=abc' 400 "$E"'"invalid parameter \"time\": Invalid time value for '"'time'"': cannot parse \"abc\" to a valid timestamp"}'
+expect "bad timeout" GET '/api/v1/query?query=up&timeout=abc' 400 "$E"'"invalid parameter \"timeout\": cannot parse \"abc\" to a valid duration"}'
+expect "range end before start" GET '/api/v1/query_range?query=up&start=10&end=5&step=1' 400 "$E"'"invalid parameter \"end\": end timestamp must not be before start time"}'
+expect "range step zero" GET '/api/v1/query_range?query=up&start=0&end=100&step=0' 400 "$E"'"invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer"}'
+expect "range step negative" GET '/api/v1/query_range?query=up&start=0&end=100&step=-1' 400 "$E"'"invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer"}'
+expect "range bad step" GET '/api/v1/query_range?query=up&start=0&end=100&step=abc' 400 "$E"'"invalid parameter \"step\": cannot parse \"abc\" to a valid duration"}'
+expect "range step overflow" GET '/api/v1/query_range?query=up&start=0&end=100&step=1e300' 400 "$E"'"invalid parameter \"step\": cannot parse \"1e300\" to a valid duration. It overflows int64"}'
+expect "range 11000 points" GET '/api/v1/query_range?query=up&start=0&end=100000&step=1' 400 "$E"'"exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"}'
+expect "range missing start" GET '/api/v1/query_range?query=up&end=100&step=1' 400 "$E"'"invalid parameter \"start\": cannot parse \"\" to a valid timestamp"}'
+expect "range parse error" GET '/api/v1/query_range?query=sum(&start=0&end=100&step=1' 400 "$E"'"1:5: parse error: unclosed left parenthesis"}'
+expect "range string expression" GET '/api/v1/query_range?query=%22foo%22&start=0&end=100&step=1' 400 "$E"'"invalid expression type \"string\" for range query, must be Scalar or instant Vector"}'
+expect "series no match[]" GET '/api/v1/series' 400 "$E"'"no match[] parameter provided"}'
+expect "series empty matcher" GET '/api/v1/series?match[]=%7Bfoo%3D%22%22%7D' 400 "$E"'"invalid parameter \"match[]\": match[] must contain at least one non-empty matcher"}'
+# the regexp error's own wording comes from the matcher (RE2's text in Prometheus)
+got=$(http GET "$F/api/v1/series?match[]=%7B__name__%3D~%22(%22%7D")
+check_has "series bad regex" "$got" '400 {"status":"error","errorType":"bad_data","error":"invalid parameter \"match[]\": 1:2: parse error: error parsing regexp: missing closing '
+expect "series bad URL escape" GET '/api/v1/series?match[]=up%zz' 400 "$E"'"error parsing form values: invalid URL escape \"%zz\""}'
+expect "series bad form escape" POST '/api/v1/series' 400 "$E"'"error parsing form values: invalid URL escape \"%z\""}' --data-raw 'match[]=up%z'
+expect "labels bad start" GET '/api/v1/labels?start=abc' 400 "$E"'"invalid parameter \"start\": Invalid time value for '"'start'"': cannot parse \"abc\" to a valid timestamp"}'
+expect "labels negative limit" GET '/api/v1/labels?limit=-1' 400 "$E"'"invalid parameter \"limit\": limit must be non-negative"}'
+expect "dropped bad pair leaves no query" GET '/api/v1/query?query=1%zz&time=4' 400 "$E"'"invalid parameter \"query\": 1:1: parse error: no expression found in input"}'
+expect "exemplars parse error" GET '/api/v1/query_exemplars?query=sum(' 400 "$E"'"1:5: parse error: unclosed left parenthesis"}'
+expect "exemplars without selector" GET '/api/v1/query_exemplars?query=1%2B1' 204 ""
+expect "exemplar probe in ms" GET '/api/v1/query_exemplars?query=test&start=1795496240724&end=1795496240725' 200 '{"status":"success","data":[]}'
+expect "health check POST" POST '/api/v1/query' 200 '{"status":"success","data":{"resultType":"scalar","result":[4,"2"]}}' --data-raw 'query=1%2B1&time=4'
+expect "health check GET" GET '/api/v1/query?query=1%2B1&time=4' 200 '{"status":"success","data":{"resultType":"scalar","result":[4,"2"]}}'
+expect "URL params on POST merge" POST '/api/v1/query?time=4' 200 '{"status":"success","data":{"resultType":"scalar","result":[4,"2"]}}' --data-raw 'query=1%2B1'
+expect "admin disabled" POST '/api/v1/admin/tsdb/snapshot' 500 '{"status":"error","errorType":"unavailable","error":"admin APIs disabled"}'
+expect "unknown path" GET '/api/v1/nothere' 404 "404 page not found"
+expect "options" OPTIONS '/api/v1/query' 204 ""
+expect "reload by GET" GET '/-/reload' 405 "Only POST or PUT requests allowed"
+expect "reload" POST '/-/reload' 200 ""
+allow=$(curl -s -o /dev/null -D - -X PUT "$F/api/v1/query" | tr -d '\r' | grep -i '^Allow:')
+check_eq "405 with Allow" "$allow" "Allow: GET, OPTIONS, POST"
+
+# a query over --query.max-samples: 422 execution
+MP=$(free_port)
+start_flint small "$MP" --query.max-samples=100
+got=$(http GET "http://127.0.0.1:$MP/api/v1/query_range?query=vector(1)&start=0&end=1000&step=1")
+check_eq "max samples" "$got" '422 {"status":"error","errorType":"execution","error":"query processing would load too many samples into memory in query execution"}'
+
+# a slow query under a tiny --query.timeout: 503 timeout
+TP=$(free_port)
+start_flint slow "$TP" --query.timeout=20ms
+got=$(http GET "http://127.0.0.1:$TP/api/v1/query?query=count_over_time(vector(1)%5B2h:1ms%5D)&time=7200")
+check_eq "query timeout" "$got" '503 {"status":"error","errorType":"timeout","error":"query timed out in query execution"}'
+got=$(http GET "$F/api/v1/query?query=count_over_time(vector(1)%5B2h:1ms%5D)&time=7200&timeout=20ms")
+check_eq "timeout parameter" "$got" '503 {"status":"error","errorType":"timeout","error":"query timed out in query execution"}'
+
+# promtool against flint, on data remote-written into it
+end_ms=$(($(date +%s) * 1000))
+(cd "$tmp" && "$PY" "$SHARED/conformance/tsdb/wal-remote-write/send-remote-write.py" "$F/api/v1/write" "$end_ms" 20 10 >/dev/null 2>&1)
+now=$(date +%s)
+out=$(promtool query instant "$F" 'count({__name__=~".+"})' 2>&1)
+check_has "promtool query instant" "$out" "=>"
+out=$(promtool query range --start=$((now - 300)) --end="$now" --step=60s "$F" 'count({__name__=~".+"})' 2>&1)
+check_has "promtool query range" "$out" "@["
+out=$(promtool query series --match='{__name__=~".+"}' "$F" 2>&1)
+check_has "promtool query series" "$out" "__name__"
+out=$(promtool query labels "$F" __name__ 2>&1)
+[ -n "$out" ] && ! echo "$out" | grep -qi error && ok "promtool query labels" || fail "promtool query labels" "$out"
+# flags: kingpin's grammar and messages, exit status 1
+cli() { # NAME WANT-SUBSTRING ARGS...
+	local name=$1 want=$2
+	shift 2
+	local out rc
+	out=$("$FLINT" "$@" 2>&1)
+	rc=$?
+	if [ "$rc" = 1 ]; then check_has "$name" "$out" "$want"; else fail "$name" "exit $rc: $out"; fi
+}
+cli "flag unknown" "flint: error: unknown long flag '--foo', try --help" --foo
+cli "flag bad duration" 'not a valid duration string: "abc"' --query.timeout=abc
+cli "flag bool with value" "unexpected false" --web.enable-lifecycle=false
+cli "flag missing value" "expected argument for flag '--config.file'" --config.file
+cli "flag bad bytes" "units: unknown unit XB in 1XB" --storage.tsdb.retention.size=1XB
+cli "flag bad log level" 'unrecognized log level "bogus"' --log.level=bogus
+cli "positional argument" "unexpected positional" positional
+printf 'global:\n  scrape_interval: 15q\n' >"$tmp/bad.yml"
+cli "bad config file" 'bad.yml:2: global.scrape_interval: not a valid duration string: \"15q\"' --config.file="$tmp/bad.yml" --storage.tsdb.path="$tmp/bad-data"
+out=$("$FLINT" --version 2>&1) && check_has "version" "$out" "flint, version" || fail "version" "$out"
+
+# SIGHUP and /-/reload reload the config; SIGTERM stops cleanly
+SP=$(free_port)
+start_flint sig "$SP" --web.enable-lifecycle
+spid=${pids[${#pids[@]}-1]}
+printf 'global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: added\n    static_configs: [{targets: ["127.0.0.1:1"]}]\n' >"$tmp/sig.yml"
+kill -HUP "$spid"
+for _ in $(seq 50); do curl -s "http://127.0.0.1:$SP/api/v1/status/config" | grep -q "job_name: added" && break; sleep 0.1; done
+check_has "SIGHUP reload" "$(curl -s "http://127.0.0.1:$SP/api/v1/status/config")" "job_name: added"
+cp "$tmp/bad.yml" "$tmp/sig.yml"
+got=$(http POST "http://127.0.0.1:$SP/-/reload")
+check_has "reload of a bad file" "$got" "500 failed to reload config: "
+check_eq "runtimeinfo after failed reload" "$(curl -s "http://127.0.0.1:$SP/api/v1/status/runtimeinfo" | grep -o '"reloadConfigSuccess":[a-z]*')" '"reloadConfigSuccess":false'
+kill -TERM "$spid"
+for _ in $(seq 100); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$spid" 2>/dev/null; then fail "SIGTERM stops flint" "still running after 10s"; else
+	wait "$spid" 2>/dev/null
+	rc=$?
+	check_eq "SIGTERM exit status" "$rc" 0
+	check_has "SIGTERM clean shutdown" "$(cat "$tmp/sig.log")" "See you next time!"
+fi
+kill -0 "${pids[0]}" 2>/dev/null && ok "flint still running" || fail "flint still running" "$(tail -5 "$tmp/flint.log")"
+finish
