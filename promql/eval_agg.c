@@ -41,6 +41,8 @@ typedef struct aggctx {
 	pq_map map;    /* group key -> index */
 	pq_vec out;    /* step output */
 	const pq_vec *in; /* step input */
+	uint64_t *keys;   /* group key per input series (cached) */
+	bool *have_key;   /* keys[i] is set */
 	double param;  /* k, q or ratio at this step */
 	const char *label; /* count_values label */
 } aggctx;
@@ -63,6 +65,15 @@ static labels group_labels(ev *v, const node *n, labels ls)
 static uint64_t group_key(const node *n, labels ls)
 {
 	return labels_hash_for(ls, n->agg.grouping, n->agg.n_grouping, !n->agg.without);
+}
+
+static uint64_t cached_key(aggctx *c, const pq_elem *e)
+{
+	if (!c->have_key[e->sidx]) {
+		c->keys[e->sidx] = group_key(c->n, e->metric);
+		c->have_key[e->sidx] = true;
+	}
+	return c->keys[e->sidx];
 }
 
 static group *get_group(ev *v, aggctx *c, labels ls, uint64_t key, bool *fresh)
@@ -320,7 +331,7 @@ static int k_step(ev *v, aggctx *c)
 		return 0;
 	for (size_t i = 0; i < in->n; i++) {
 		bool fresh;
-		group *g = get_group(v, c, in->e[i].metric, group_key(c->n, in->e[i].metric), &fresh);
+		group *g = get_group(v, c, in->e[i].metric, cached_key(c, &in->e[i]), &fresh);
 		if (!g)
 			return FL_ENOMEM;
 		size_t *ni = pq_grow(v->a, g->idx, &g->cap_idx, g->n_idx + 1, sizeof *ni);
@@ -359,7 +370,7 @@ static int agg_step(ev *v, aggctx *c)
 	const pq_vec *in = c->in;
 	for (size_t i = 0; i < in->n; i++) {
 		const pq_elem *e = &in->e[i];
-		uint64_t key = group_key(c->n, e->metric);
+		uint64_t key = cached_key(c, e);
 		bool fresh;
 		size_t *slot = pq_map_get(&c->map, key);
 		group *g;
@@ -430,6 +441,10 @@ int pq_eval_aggregate(ev *v, const node *n, pq_val *out)
 	pq_collect_init(&col);
 	if ((rc = pq_stepper_init(v, &st, &in.m)))
 		return rc;
+	c.keys = arena_alloc(v->a, (in.m.n ? in.m.n : 1) * sizeof *c.keys);
+	c.have_key = arena_calloc(v->a, in.m.n ? in.m.n : 1, sizeof *c.have_key);
+	if (!c.keys || !c.have_key)
+		return pq_nomem(v);
 	bool warned = false;
 	for (size_t i = 0; i < pq_nsteps(v) && !rc; i++) {
 		int64_t ts = pq_step_ts(v, i);

@@ -209,7 +209,7 @@ static int match_op(ev *v, binctx *c, const pq_vec *l0, const pq_vec *r0)
 		if (slot) {
 			rc = emit(v, c, &l->e[i], &r->e[*slot], swapped, s);
 		} else if (fill_r) {
-			pq_elem f = {match_labels(v, vm, l->e[i].metric), fv_r, 0, false};
+			pq_elem f = {match_labels(v, vm, l->e[i].metric), fv_r, 0, false, 0};
 			rc = emit(v, c, &l->e[i], &f, swapped, s);
 		}
 	}
@@ -218,7 +218,7 @@ static int match_op(ev *v, binctx *c, const pq_vec *l0, const pq_vec *r0)
 			uint64_t s = sig(vm, r->e[i].metric);
 			if (pq_map_get(&c->lsig, s))
 				continue;
-			pq_elem f = {match_labels(v, vm, r->e[i].metric), fv_l, 0, false};
+			pq_elem f = {match_labels(v, vm, r->e[i].metric), fv_l, 0, false, 0};
 			rc = emit(v, c, &f, &r->e[i], swapped, s);
 		}
 	return rc;

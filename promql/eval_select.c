@@ -240,7 +240,8 @@ int pq_select_vector(ev *v, const node *n, bool want_ts, pq_val *out)
 			if (smooth && !want_ts && sm->t < ref && c < in->n && in->s[c].t <= ref + lb &&
 			    !is_stale_nan(in->s[c].v))
 				x = interp(*sm, in->s[c], ref);
-			if (!o && !(o = pq_matrix_add(v, &out->m, in->metric, false)))
+			if (!o && (!(o = pq_matrix_add(v, &out->m, in->metric, false)) ||
+				   pq_series_reserve(v, o, steps - k)))
 				return FL_ENOMEM;
 			if ((rc = pq_series_push(v, o, ts, x)))
 				return rc;

@@ -152,7 +152,7 @@ static int simple_fn(ev *v, fnctx *c, const pq_vec *in)
 }
 
 /* ---- absent ---- */
-static labels absent_labels(ev *v, const node *arg)
+labels pq_absent_labels(ev *v, const node *arg)
 {
 	labels none = {NULL, 0};
 	while (arg->kind == NODE_PAREN)
@@ -364,14 +364,9 @@ static int sort_fn(ev *v, fnctx *c, const pq_vec *in)
 	for (size_t i = 0; i < in->n; i++)
 		if (pq_vec_push(v, &c->out, in->e[i].metric, in->e[i].v, 0, in->e[i].drop_name))
 			return FL_ENOMEM;
-	if (v->start == v->end) {
+	if (v->start == v->end && c->out.n > 1) { /* order only means something for instant queries */
 		sort_ctx = c;
-		if (fn_is(c, "sort") || fn_is(c, "sort_desc")) {
-			/* stable: merge by index order on ties */
-			qsort(c->out.e, c->out.n, sizeof *c->out.e, cmp_elems);
-		} else {
-			qsort(c->out.e, c->out.n, sizeof *c->out.e, cmp_elems);
-		}
+		qsort(c->out.e, c->out.n, sizeof *c->out.e, cmp_elems);
 	}
 	return 0;
 }
@@ -393,7 +388,7 @@ static int call_step(ev *v, fnctx *c)
 	if (!strcmp(f, "absent")) {
 		if (in0->n)
 			return 0;
-		labels ls = absent_labels(v, c->n->call.args[0]);
+		labels ls = pq_absent_labels(v, c->n->call.args[0]);
 		return v->errtype ? FL_ENOMEM : pq_vec_push(v, &c->out, ls, 1, 0, false);
 	}
 	if (!strcmp(f, "label_replace") || !strcmp(f, "label_join"))

@@ -494,7 +494,8 @@ int pq_call_range_fn(ev *v, const node *n, pq_val *out)
 				pq_annotate(v, false, "quantile value should be between 0 and 1, got %s", pq_g(v, c.p1));
 				qwarned = true;
 			}
-			if (!o && !(o = pq_matrix_add(v, &out->m, in->metric, keep ? in->drop_name : true)))
+			if (!o && (!(o = pq_matrix_add(v, &out->m, in->metric, keep ? in->drop_name : true)) ||
+				   pq_series_reserve(v, o, steps - i)))
 				return FL_ENOMEM;
 			if ((rc = pq_series_push(v, o, c.ts, x)))
 				return rc;
@@ -512,32 +513,9 @@ int pq_call_range_fn(ev *v, const node *n, pq_val *out)
 	return 0;
 }
 
-static labels absent_labels_of(ev *v, const node *arg)
-{
-	labels none = {NULL, 0};
-	while (arg->kind == NODE_PAREN)
-		arg = arg->paren.expr;
-	if (arg->kind != NODE_MATRIX_SELECTOR)
-		return none;
-	arg = arg->ms.vs;
-	pq_lb_reset(&v->lb, none);
-	for (size_t i = 0; i < arg->vs.n_matchers; i++) {
-		const matcher *m = &arg->vs.matchers[i];
-		if (m->type != MATCH_EQ || !strcmp(m->name, LABEL_NAME))
-			continue;
-		bool dup = false;
-		for (size_t k = 0; k < arg->vs.n_matchers; k++)
-			if (k != i && !strcmp(arg->vs.matchers[k].name, m->name))
-				dup = true;
-		if (!dup)
-			labels_builder_set(&v->lb, m->name, m->value);
-	}
-	return pq_builder_labels(v, &v->lb);
-}
-
 static int absent_over_time(ev *v, const node *n, const pq_range *r, pq_val *out)
 {
-	labels ls = absent_labels_of(v, n->call.args[0]);
+	labels ls = pq_absent_labels(v, n->call.args[0]);
 	if (v->errtype)
 		return FL_ENOMEM;
 	pq_series *o = NULL;

@@ -71,6 +71,20 @@ pq_series *pq_matrix_add(ev *v, pq_matrix *m, labels metric, bool drop)
 	return s;
 }
 
+int pq_series_reserve(ev *v, pq_series *s, size_t n)
+{
+	if (n <= s->cap)
+		return 0;
+	sample *ns = arena_alloc(v->a, n * sizeof *ns);
+	if (!ns)
+		return pq_nomem(v);
+	if (s->n)
+		memcpy(ns, s->s, s->n * sizeof *ns);
+	s->s = ns;
+	s->cap = n;
+	return 0;
+}
+
 int pq_series_push(ev *v, pq_series *s, int64_t t, double val)
 {
 	if (s->n == s->cap) {
@@ -283,6 +297,7 @@ int pq_stepper_at(ev *v, pq_stepper *st, int64_t ts, pq_vec *vec)
 			int rc = pq_vec_push(v, vec, s->metric, s->s[c].v, ts, s->drop_name);
 			if (rc)
 				return rc;
+			vec->e[vec->n - 1].sidx = (uint32_t)i;
 		}
 	}
 	return 0;
@@ -313,7 +328,7 @@ int pq_collect_step(ev *v, pq_collect *c, const pq_vec *vec, int64_t ts)
 		pq_series *s;
 		if (!found) {
 			s = pq_matrix_add(v, &c->m, e->metric, e->drop_name);
-			if (!s)
+			if (!s || pq_series_reserve(v, s, pq_nsteps(v) - (size_t)((ts - v->start) / v->interval)))
 				return FL_ENOMEM;
 			*slot = c->m.n - 1;
 		} else {

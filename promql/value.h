@@ -34,6 +34,7 @@ typedef struct pq_elem {
 	double v;       /* value */
 	int64_t t;      /* sample timestamp (timestamp() needs it) */
 	bool drop_name; /* delayed __name__ removal pending */
+	uint32_t sidx;  /* index of the source series (stepper), for per-series caches */
 } pq_elem;
 
 typedef struct pq_vec {
@@ -119,6 +120,8 @@ void *pq_grow(arena *a, void *p, size_t *cap, size_t n, size_t elem);
 int pq_vec_push(ev *v, pq_vec *vec, labels m, double val, int64_t t, bool drop);
 pq_series *pq_matrix_add(ev *v, pq_matrix *m, labels metric, bool drop);
 int pq_series_push(ev *v, pq_series *s, int64_t t, double val);
+/* Reserve room for n points (a grid series holds at most one per step). */
+int pq_series_reserve(ev *v, pq_series *s, size_t n);
 labels pq_labels_copy(ev *v, labels ls);
 /* Labels of b's current contents copied into the arena. */
 labels pq_builder_labels(ev *v, labels_builder *b);
@@ -202,6 +205,8 @@ int pq_call_range_fn(ev *v, const node *n, pq_val *out); /* rate, *_over_time...
 bool pq_is_range_fn(const char *name);
 int pq_histogram_quantile(ev *v, const node *n, pq_val *out);
 int pq_eval_info(ev *v, const node *n, pq_val *out); /* functions_info.c */
+/* absent()'s labels: the selector's single `=` matchers (not __name__). */
+labels pq_absent_labels(ev *v, const node *arg);
 double pq_kahan_add(double inc, double sum, double *c);
 
 #endif
