@@ -367,7 +367,51 @@ static void api_cors_origin(void)
 	web_env_destroy(&env);
 }
 
+static void api_query_handlers(void)
+{
+	web_env env;
+	head *h = seed_head(&env);
+	promql_engine_opts eo;
+	promql_engine_opts_default(&eo);
+	env.engine = promql_engine_new(&eo);
+	env.engine_opts = eo;
+	http_resp w;
+	http_param q1[] = {{"query", "up"}, {"time", "1.5"}};
+	ASSERT_STR_EQ(call(&env, api_query_handler, q1, 2, NULL, &w),
+		      "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":["
+		      "{\"metric\":{\"__name__\":\"up\",\"instance\":\"y:2\",\"job\":\"a\"},\"value\":[1.500,\"1\"]},"
+		      "{\"metric\":{\"__name__\":\"up\",\"instance\":\"y:2\",\"job\":\"b\"},\"value\":[1.500,\"1\"]}]}}");
+	buf_reset(&w.body);
+	http_param q2[] = {{"query", "count(up)"}, {"start", "0"}, {"end", "2"}, {"step", "1"}, {"stats", "all"}};
+	const char *body = call(&env, api_query_range_handler, q2, 5, NULL, &w);
+	ASSERT(strstr(body, "\"resultType\":\"matrix\",\"result\":[{\"metric\":{},\"values\":[[1,\"2\"],[2,\"2\"]]}]"));
+	ASSERT(strstr(body, "\"stats\":{\"timings\":{"));
+	ASSERT(strstr(body, "\"samples\":{\"totalQueryableSamples\":"));
+	buf_reset(&w.body);
+	http_param q3[] = {{"query", "1e-7"}, {"time", "4"}};
+	ASSERT_STR_EQ(call(&env, api_query_handler, q3, 2, NULL, &w),
+		      "{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":[4,\"1e-07\"]}}");
+	buf_reset(&w.body);
+	http_param q4[] = {{"query", "sum("}};
+	call(&env, api_query_handler, q4, 1, NULL, &w);
+	ASSERT_EQ(w.status, 400);
+	ASSERT(strstr(buf_cstr(&w.body), "\"error\":\"invalid parameter \\\"query\\\": 1:5: parse error"));
+	buf_reset(&w.body);
+	http_param q5[] = {{"query", "up"}, {"start", "0"}, {"end", "100000"}, {"step", "1"}};
+	call(&env, api_query_range_handler, q5, 4, NULL, &w);
+	ASSERT_EQ(w.status, 400);
+	ASSERT(strstr(buf_cstr(&w.body), "exceeded maximum resolution of 11,000 points per timeseries"));
+	buf_reset(&w.body);
+	http_param q6[] = {{"query", "sum(up)by(job)"}};
+	ASSERT_STR_EQ(call(&env, api_format_query_handler, q6, 1, NULL, &w), "{\"status\":\"success\",\"data\":\"sum by (job) (up)\"}");
+	buf_reset(&w.body);
+	promql_engine_free(env.engine);
+	web_env_destroy(&env);
+	head_close(h);
+}
+
 const struct test tests_api[] = {
+	{"api_query_handlers", api_query_handlers},
 	{"api_cors_origin", api_cors_origin},
 	{"api_webconfig_basic_auth", api_webconfig_basic_auth},
 	{"api_series_labels_values", api_series_labels_values},
