@@ -286,16 +286,21 @@ static int count_values_step(ev *v, aggctx *c)
 }
 
 /* ---- k aggregations ---- */
-static const pq_vec *sort_in;
-static bool sort_top;
-static int cmp_k(const void *a, const void *b)
+typedef struct ksort {
+	const pq_vec *in; /* elements the indexes point into */
+	bool top;         /* topk: descending */
+} ksort;
+
+/* qsort_r comparator: no shared state, queries run concurrently. */
+static int cmp_k(const void *a, const void *b, void *arg)
 {
-	double x = sort_in->e[*(const size_t *)a].v, y = sort_in->e[*(const size_t *)b].v;
+	const ksort *k = arg;
+	double x = k->in->e[*(const size_t *)a].v, y = k->in->e[*(const size_t *)b].v;
 	/* NaN sorts last either way */
 	if (isnan(x) || isnan(y))
 		return isnan(x) - isnan(y);
 	if (x != y)
-		return sort_top ? (x < y ? 1 : -1) : (x < y ? -1 : 1);
+		return k->top ? (x < y ? 1 : -1) : (x < y ? -1 : 1);
 	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
 
@@ -343,9 +348,8 @@ static int k_step(ev *v, aggctx *c)
 	for (size_t gi = 0; gi < c->n_g; gi++) {
 		group *g = &c->g[gi];
 		if (c->op != AGG_LIMITK) {
-			sort_in = in;
-			sort_top = c->op == AGG_TOPK;
-			qsort(g->idx, g->n_idx, sizeof *g->idx, cmp_k);
+			ksort ks = {in, c->op == AGG_TOPK};
+			qsort_r(g->idx, g->n_idx, sizeof *g->idx, cmp_k, &ks);
 		}
 		size_t lim = (uint64_t)k < g->n_idx ? (size_t)k : g->n_idx;
 		for (size_t j = 0; j < lim; j++) {

@@ -303,7 +303,6 @@ static int label_fn(ev *v, fnctx *c, const pq_vec *in)
 }
 
 /* ---- sorting ---- */
-static const fnctx *sort_ctx;
 
 static int natural_cmp(const char *a, const char *b)
 {
@@ -336,10 +335,11 @@ static int natural_cmp(const char *a, const char *b)
 	return *a ? 1 : *b ? -1 : 0;
 }
 
-static int cmp_elems(const void *pa, const void *pb)
+/* qsort_r comparator (no shared state: queries run concurrently). */
+static int cmp_elems(const void *pa, const void *pb, void *arg)
 {
 	const pq_elem *a = pa, *b = pb;
-	const fnctx *c = sort_ctx;
+	const fnctx *c = arg;
 	if (fn_is(c, "sort") || fn_is(c, "sort_desc")) {
 		bool desc = fn_is(c, "sort_desc");
 		if (isnan(a->v) || isnan(b->v)) /* NaN sorts last either way */
@@ -365,8 +365,7 @@ static int sort_fn(ev *v, fnctx *c, const pq_vec *in)
 		if (pq_vec_push(v, &c->out, in->e[i].metric, in->e[i].v, 0, in->e[i].drop_name))
 			return FL_ENOMEM;
 	if (v->start == v->end && c->out.n > 1) { /* order only means something for instant queries */
-		sort_ctx = c;
-		qsort(c->out.e, c->out.n, sizeof *c->out.e, cmp_elems);
+		qsort_r(c->out.e, c->out.n, sizeof *c->out.e, cmp_elems, c);
 	}
 	return 0;
 }
