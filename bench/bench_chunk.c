@@ -16,10 +16,15 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define N_CHUNKS 4000
 #define PER_CHUNK 120
+
+/* --quick: few chunks, one pass each, no block read; for counting
+ * instructions per sample under callgrind (see main). */
+static int n_chunks = N_CHUNKS, n_trials = 5;
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void)
@@ -67,7 +72,7 @@ static double gen_v[N_CHUNKS][PER_CHUNK];
  * The chunks of the last round stay in cs. */
 static double build(chunkset *cs, enum kind k, int jitter_ms)
 {
-	for (int c = 0; c < N_CHUNKS; c++) {
+	for (int c = 0; c < n_chunks; c++) {
 		int64_t t = 1700000000000 + (int64_t)c * PER_CHUNK * 15000;
 		double v = k == GAUGE_INT ? 1e9 : 0;
 		for (int i = 0; i < PER_CHUNK; i++) {
@@ -78,13 +83,13 @@ static double build(chunkset *cs, enum kind k, int jitter_ms)
 		}
 	}
 	double best = 1e9;
-	for (int trial = 0; trial < 3; trial++) {
+	for (int trial = 0; trial < (n_trials < 3 ? n_trials : 3); trial++) {
 		if (trial)
-			for (int c = 0; c < N_CHUNKS; c++)
+			for (int c = 0; c < n_chunks; c++)
 				xor_app_free(&cs->app[c]);
 		double t0 = now_s();
 		cs->bytes = 0;
-		for (int c = 0; c < N_CHUNKS; c++) {
+		for (int c = 0; c < n_chunks; c++) {
 			xor_app *a = &cs->app[c];
 			xor_app_init(a);
 			for (int i = 0; i < PER_CHUNK; i++)
@@ -104,7 +109,7 @@ static double decode(const chunkset *cs, int rounds, double *sum)
 	double vs = 0;
 	int64_t ts = 0;
 	for (int r = 0; r < rounds; r++) {
-		for (int c = 0; c < N_CHUNKS; c++) {
+		for (int c = 0; c < n_chunks; c++) {
 			xor_iter it;
 			xor_iter_init(&it, xor_app_bytes(&cs->app[c]), xor_app_len(&cs->app[c]), 0);
 			while (xor_iter_next(&it)) {
@@ -124,10 +129,10 @@ static double grid_mix(chunkset *cs)
 	for (int k = 0; k < N_KINDS; k++) {
 		build(cs, (enum kind)k, 0);
 		bytes += (double)cs->bytes;
-		for (int c = 0; c < N_CHUNKS; c++)
+		for (int c = 0; c < n_chunks; c++)
 			xor_app_free(&cs->app[c]);
 	}
-	return bytes / ((double)N_KINDS * N_CHUNKS * PER_CHUNK);
+	return bytes / ((double)N_KINDS * n_chunks * PER_CHUNK);
 }
 
 /* Same, decoding each chunk in one xor_iter_next_batch call. */
@@ -139,7 +144,7 @@ static double decode_batch(const chunkset *cs, int rounds, double *sum)
 	double vsum = 0;
 	int64_t tsum = 0;
 	for (int r = 0; r < rounds; r++) {
-		for (int c = 0; c < N_CHUNKS; c++) {
+		for (int c = 0; c < n_chunks; c++) {
 			xor_iter it;
 			xor_iter_init(&it, xor_app_bytes(&cs->app[c]), xor_app_len(&cs->app[c]), 0);
 			size_t n = xor_iter_next_batch(&it, ts, vs, PER_CHUNK);
@@ -204,32 +209,53 @@ static void bench_blocks(void)
 	block_close(b[1]);
 }
 
-int main(void)
+/* Decode one kind's chunks both ways, best of n_trials: seconds for
+ * `rounds` passes (each n_chunks * PER_CHUNK samples). */
+static void time_kind(chunkset *cs, int rounds, double *dec_s, double *bat_s, double *sum)
+{
+	*dec_s = *bat_s = 1e9;
+	for (int trial = 0; trial < n_trials; trial++) /* best of N: the machine may be busy */
+		*dec_s = fmin(*dec_s, decode(cs, rounds, sum));
+	for (int trial = 0; trial < n_trials; trial++)
+		*bat_s = fmin(*bat_s, decode_batch(cs, rounds, sum));
+}
+
+/* bench_chunk [--quick [KIND]]: --quick decodes 250 chunks once each way
+ * (optionally only kind KIND, 0..3) and skips the blocks, for
+ *   valgrind --tool=callgrind --toggle-collect=xor_iter_next_batch \
+ *     build/rel/bench/bench_chunk --quick
+ * (instructions per sample = Ir / (samples printed)). */
+int main(int argc, char **argv)
 {
 	static chunkset cs;
+	bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+	int only = quick && argc > 2 ? atoi(argv[2]) : -1;
+	int rounds = quick ? 1 : 2;
+	if (quick)
+		n_chunks = 250, n_trials = 1;
 	double total_s = 0, total_b = 0, total_n = 0, all_bytes = 0, sum = 0;
-	printf("XOR chunks, %d chunks x %d samples per kind, 15 s +-5 ms jitter; speeds in CPU time\n", N_CHUNKS, PER_CHUNK);
+	printf("XOR chunks, %d chunks x %d samples per kind, 15 s +-5 ms jitter; speeds in CPU time\n", n_chunks, PER_CHUNK);
 	printf("%-18s %13s %10s %10s %10s  (M samples/s)\n", "series kind", "bytes/sample", "encode", "next()", "batch");
 	for (int k = 0; k < N_KINDS; k++) {
-		double enc_s = build(&cs, (enum kind)k, 5);
-		double n = (double)N_CHUNKS * PER_CHUNK;
-		int rounds = 2;
-		double dec_s = 1e9;
-		for (int trial = 0; trial < 5; trial++) /* best of 5: the machine may be busy */
-			dec_s = fmin(dec_s, decode(&cs, rounds, &sum));
-		double bat_s = 1e9;
-		for (int trial = 0; trial < 5; trial++)
-			bat_s = fmin(bat_s, decode_batch(&cs, rounds, &sum));
+		if (only >= 0 && k != only)
+			continue;
+		double enc_s = build(&cs, (enum kind)k, 5), dec_s, bat_s;
+		double n = (double)n_chunks * PER_CHUNK;
+		time_kind(&cs, rounds, &dec_s, &bat_s, &sum);
 		printf("%-18s %13.3f %10.1f %10.1f %10.1f\n", kind_name[k], cs.bytes / n, n / enc_s / 1e6,
 		       n * rounds / dec_s / 1e6, n * rounds / bat_s / 1e6);
 		total_s += dec_s;
 		total_b += bat_s;
 		total_n += n * rounds;
 		all_bytes += cs.bytes;
-		for (int c = 0; c < N_CHUNKS; c++)
+		for (int c = 0; c < n_chunks; c++)
 			xor_app_free(&cs.app[c]);
 	}
-	double mix_bps = all_bytes / ((double)N_KINDS * N_CHUNKS * PER_CHUNK);
+	if (quick) {
+		printf("samples decoded per way: %.0f\n", total_n);
+		return 0;
+	}
+	double mix_bps = all_bytes / ((double)N_KINDS * n_chunks * PER_CHUNK);
 	double mix_rate = total_n / total_s / 1e6;
 	printf("mix, jittered:  %.3f bytes/sample (Gorilla paper: 1.37; Prometheus typical: ~1.3)\n", mix_bps);
 	printf("mix, on grid:   %.3f bytes/sample (Prometheus >= 2.43 snaps scrape times within 2 ms to the grid)\n",

@@ -36,13 +36,17 @@
  *     field's last component a multiple of 8 bits), which put_bits is told.
  *     test_chunk_xor.c pins this against a primitive-by-primitive model.
  *
- * The decoder reads 64-bit big-endian windows at the bit position. While
- * XOR_FAST_LOOKAHEAD bytes remain (a sample needs at most 145 bits plus an
- * 8-byte load) it decodes without per-field checks (step_fast); the first
- * two samples and the stream's tail go through the checked path, which
- * tests every field against the stream end. Corrupt or short input stops
- * the iterator with FL_ECORRUPT, never a read out of bounds.
- * xor_iter_next_batch runs step_fast with the state in locals (registers).
+ * The decoder reads 64-bit big-endian windows at the bit position. The
+ * first two samples (varints) go through a checked path that tests every
+ * field against the stream end. Samples 2.. go through step(), which has
+ * no per-field checks: while XOR_LOOKAHEAD bytes remain after the
+ * position it reads the chunk in place; for the last bytes it decodes from
+ * a zero-padded copy and drops, as corrupt, a sample that ends past the
+ * stream (the same samples the bit-by-bit reader in test_chunk_xor.c
+ * yields). Corrupt or short input stops the iterator with FL_ECORRUPT,
+ * never a read out of bounds. The dod field is sign-extended without a
+ * compare (DOD_FIELD); the XOR window is kept as a shift and a mask.
+ * xor_iter_next_batch runs step() with the state in locals (registers).
  */
 #include "tsdb/chunk.h"
 
@@ -384,8 +388,20 @@ static bool read_second(xor_iter *it)
 	return read_value(it);
 }
 
-/* 64 bits at bit pos, left aligned (>= 57 valid); the caller guarantees
- * 8 readable bytes at pos/8. */
+/* ------------------------------------------------- fast decoder (k >= 2) */
+
+#define XOR_LIKELY(x) __builtin_expect(!!(x), 1)
+#define XOR_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* step() reads at most this many bytes from byte pos/8: a sample spans at
+ * most 145 bits (4+64 dod, 2+11+64 value); its last load (8 bytes) is the
+ * second half of a 64-bit payload, at bit pos+81+56, so at byte
+ * (7+137)/8 = 18 past pos/8. */
+#define XOR_LOOKAHEAD 26
+#define XOR_TAIL_BUF (2 * XOR_LOOKAHEAD + 8)
+
+/* 64 bits at bit pos, left aligned: 64 - pos%8 >= 57 of them are stream
+ * bits, the rest zero. Unchecked: 8 bytes must be readable at pos/8. */
 static inline uint64_t load_at(const uint8_t *b, size_t pos)
 {
 	uint64_t w;
@@ -393,81 +409,111 @@ static inline uint64_t load_at(const uint8_t *b, size_t pos)
 	return __builtin_bswap64(w) << (pos & 7);
 }
 
-/* n (1..64) bits at pos, unchecked (see load_at). */
-static inline uint64_t bits_at(const uint8_t *b, size_t pos, unsigned n)
+/* All 64 bits at pos (two loads; 16 bytes readable at pos/8). */
+static inline uint64_t load64_at(const uint8_t *b, size_t pos)
 {
-	if (n <= 57)
-		return load_at(b, pos) >> (64 - n);
-	return (load_at(b, pos) >> 32 << (n - 32)) | (load_at(b, pos + 32) >> (64 - (n - 32)));
+	return load_at(b, pos) | load_at(b, pos + 56) >> 56;
 }
 
-#define XOR_FAST_LOOKAHEAD 32 /* bytes: one sample takes at most 145 bits + an 8-byte load */
-
-/* Delta of delta at *pos, unchecked; advances *pos. */
-__attribute__((always_inline)) static inline int64_t dod_at(const uint8_t *b, size_t *pos)
-{
-	uint64_t w = load_at(b, *pos), x;
-	if (__builtin_expect(!(w >> 63), 1)) {
-		*pos += 1;
-		return 0;
-	}
-	if (!(w >> 62 & 1)) {
-		x = (w << 2) >> 50;
-		*pos += 16;
-		return (int64_t)(x > 8192 ? x - 16384 : x);
-	}
-	if (!(w >> 61 & 1)) {
-		x = (w << 3) >> 47;
-		*pos += 20;
-		return (int64_t)(x > 65536 ? x - 131072 : x);
-	}
-	if (!(w >> 60 & 1)) {
-		x = (w << 4) >> 44;
-		*pos += 24;
-		return (int64_t)(x > 524288 ? x - 1048576 : x);
-	}
-	x = bits_at(b, *pos + 4, 64);
-	*pos += 68;
-	return (int64_t)x;
-}
-
-/* Decoder state in locals, so the hot loop keeps it in registers. */
+/* Decoder state in locals, so the hot loop keeps it in registers. The
+ * XOR window is kept as lead, sig and mask, the bits it covers. */
 typedef struct xstate {
-	size_t pos;      /* bit position */
-	uint64_t t;      /* timestamp (as unsigned: wrapping adds) */
-	uint64_t td;     /* timestamp delta */
-	uint64_t vb;     /* value bits */
-	unsigned lead;   /* XOR window */
-	unsigned trail;  /* XOR window */
+	size_t pos;    /* bit position */
+	uint64_t t;    /* timestamp (unsigned: wrapping adds, as Go) */
+	uint64_t td;   /* timestamp delta */
+	uint64_t vb;   /* value bits */
+	uint64_t mask; /* XOR window: ones from bit 63-lead down to bit trail */
+	unsigned lead; /* leading zeros of the window */
+	unsigned sig;  /* bits in the window (1..64) */
 } xstate;
 
-/* One sample (k >= 2) with no bounds checks: the caller made sure at
- * least XOR_FAST_LOOKAHEAD bytes remain. Same decoding as the checked path.
- * False on an impossible XOR window. */
-__attribute__((always_inline)) static inline bool step_fast(const uint8_t *b, xstate *s)
+static inline uint64_t window_mask(unsigned lead, unsigned trail)
 {
-	s->td += (uint64_t)dod_at(b, &s->pos);
-	s->t += s->td;
+	return (~UINT64_C(0) >> lead) & (~UINT64_C(0) << trail);
+}
+
+/* An n-bit dod field at the top of f (Go: a field above 2^(n-1) is
+ * negative): sign-extending f-1 and adding 1 maps 2^(n-1) to itself and
+ * the values above it to field - 2^n. */
+#define DOD_FIELD(f, n) ((uint64_t)((int64_t)((f) - (UINT64_C(1) << (64 - (n)))) >> (64 - (n))) + 1)
+
+/* Advance s over the dod of a sample, unchecked; returns the bits after
+ * it, left aligned (at least 33 valid). Branches ordered by frequency. */
+__attribute__((always_inline)) static inline uint64_t step_dod(const uint8_t *b, xstate *s)
+{
 	uint64_t w = load_at(b, s->pos);
+	if (XOR_LIKELY(!(w >> 63))) {
+		s->pos += 1;
+		return w << 1;
+	}
+	if (XOR_LIKELY(!(w >> 62 & 1))) {
+		s->td += DOD_FIELD(w << 2, 14);
+		s->pos += 16;
+		return w << 16;
+	}
+	if (!(w >> 61 & 1)) {
+		s->td += DOD_FIELD(w << 3, 17);
+		s->pos += 20;
+		return w << 20;
+	}
+	if (!(w >> 60 & 1)) {
+		s->td += DOD_FIELD(w << 4, 20);
+		s->pos += 24;
+		return w << 24;
+	}
+	s->td += load64_at(b, s->pos + 4);
+	s->pos += 68;
+	return load_at(b, s->pos);
+}
+
+/* One sample (k >= 2), unchecked: XOR_LOOKAHEAD bytes must be readable at
+ * pos/8. w is step_dod's result. False on an impossible XOR window. */
+__attribute__((always_inline)) static inline bool step(const uint8_t *b, xstate *s)
+{
+	uint64_t w = step_dod(b, s);
+	s->t += s->td;
 	if (!(w >> 63)) {
 		s->pos += 1;
 		return true;
 	}
 	if (w >> 62 & 1) {
-		unsigned lead = (unsigned)(w >> 57) & 31, sig = (unsigned)(w >> 51) & 63;
-		sig = sig ? sig : 64;
-		if (lead + sig > 64)
-			return false;
+		unsigned lead = (unsigned)(w >> 57) & 31;
+		unsigned sig = (((unsigned)(w >> 51) - 1) & 63) + 1; /* 0 means 64 */
+		if (XOR_UNLIKELY(lead + sig > 64))
+			return false; /* Go wraps uint8s here; no writer emits it */
 		s->lead = lead;
-		s->trail = 64 - lead - sig;
+		s->sig = sig;
+		s->mask = window_mask(lead, 64 - lead - sig);
 		s->pos += 13;
 	} else {
 		s->pos += 2;
 	}
-	unsigned sig = 64u - s->lead - s->trail;
-	s->vb ^= bits_at(b, s->pos, sig) << s->trail;
-	s->pos += sig;
+	uint64_t x = XOR_LIKELY(s->sig <= 57) ? load_at(b, s->pos) : load64_at(b, s->pos);
+	s->vb ^= (x >> s->lead) & s->mask;
+	s->pos += s->sig;
 	return true;
+}
+
+/* Decode up to n samples while pos <= lim (so that XOR_LOOKAHEAD bytes
+ * are readable); false if step refused one. *k counts the samples. */
+__attribute__((always_inline)) static inline bool run(const uint8_t *b, size_t lim, xstate *s, int64_t *t,
+						      double *v, size_t n, size_t *k)
+{
+	xstate st = *s;
+	size_t i = *k;
+	bool ok = true;
+	while (i < n && st.pos <= lim) {
+		if (XOR_UNLIKELY(!step(b, &st))) {
+			ok = false;
+			break;
+		}
+		t[i] = (int64_t)st.t;
+		v[i] = bits_dbl(st.vb);
+		i++;
+	}
+	*s = st;
+	*k = i;
+	return ok;
 }
 
 static inline void state_load(const xor_iter *it, xstate *s)
@@ -477,7 +523,8 @@ static inline void state_load(const xor_iter *it, xstate *s)
 	s->td = (uint64_t)it->t_delta;
 	s->vb = dbl_bits(it->v);
 	s->lead = it->leading;
-	s->trail = it->trailing;
+	s->sig = 64u - it->leading - it->trailing;
+	s->mask = window_mask(it->leading, it->trailing);
 }
 
 static inline void state_store(xor_iter *it, const xstate *s)
@@ -487,18 +534,47 @@ static inline void state_store(xor_iter *it, const xstate *s)
 	it->t_delta = (int64_t)s->td;
 	it->v = bits_dbl(s->vb);
 	it->leading = (uint8_t)s->lead;
-	it->trailing = (uint8_t)s->trail;
+	it->trailing = (uint8_t)(64 - s->lead - s->sig);
 }
 
-static bool next_fast(xor_iter *it)
+/* The last bytes: decode from a zero-padded copy, and drop (as corrupt) a
+ * sample that ends past the stream (it read padding). */
+static size_t run_tail(xor_iter *it, xstate *s, int64_t *t, double *v, size_t n, size_t k)
+{
+	uint8_t tb[XOR_TAIL_BUF] = {0};
+	size_t at = s->pos >> 3;
+	if (at > it->len) { /* cannot happen: pos never passes the end without an error */
+		it->err = FL_ECORRUPT;
+		return k;
+	}
+	size_t end = (it->len - at) * 8;
+	memcpy(tb, it->b + at, it->len - at); /* < XOR_LOOKAHEAD + 1 bytes */
+	s->pos -= at * 8;
+	size_t k0 = k;
+	bool ok = run(tb, end, s, t, v, n, &k);
+	if (k > k0 && s->pos > end) {
+		k--;
+		ok = false;
+	}
+	s->pos += at * 8;
+	if (!ok)
+		it->err = FL_ECORRUPT;
+	return k;
+}
+
+/* Samples 2.. of the chunk: up to n more (n <= samples left). */
+static size_t decode_fast(xor_iter *it, int64_t *t, double *v, size_t n)
 {
 	xstate s;
 	state_load(it, &s);
-	if (!step_fast(it->b, &s))
-		return fail(it);
+	size_t k = 0, lim = it->len >= XOR_LOOKAHEAD ? (it->len - XOR_LOOKAHEAD) * 8 : 0;
+	if (it->len >= XOR_LOOKAHEAD && s.pos <= lim && !run(it->b, lim, &s, t, v, n, &k))
+		it->err = FL_ECORRUPT;
+	else if (k < n)
+		k = run_tail(it, &s, t, v, n, k);
 	state_store(it, &s);
-	it->read++;
-	return true;
+	it->read = (uint16_t)(it->read + k);
+	return k;
 }
 
 size_t xor_iter_next_batch(xor_iter *it, int64_t *t, double *v, size_t n)
@@ -508,75 +584,29 @@ size_t xor_iter_next_batch(xor_iter *it, int64_t *t, double *v, size_t n)
 		t[k] = it->t;
 		v[k++] = it->v;
 	}
-	if (it->err || it->read < 2)
+	if (it->err || it->read < 2 || k == n)
 		return k;
-	size_t lim = it->len >= XOR_FAST_LOOKAHEAD ? (it->len - XOR_FAST_LOOKAHEAD) * 8 : 0;
-	size_t left = FL_MIN(n - k, (size_t)(it->total - it->read));
-	xstate s;
-	state_load(it, &s);
-	size_t k0 = k;
-	while (left && s.pos <= lim) {
-		if (!step_fast(it->b, &s))
-			break;
-		t[k] = (int64_t)s.t;
-		v[k++] = bits_dbl(s.vb);
-		left--;
-	}
-	state_store(it, &s);
-	it->read = (uint16_t)(it->read + (k - k0));
-	if (left && s.pos <= lim) { /* step_fast refused: report it */
-		fail(it);
-		return k;
-	}
-	while (k < n && xor_iter_next(it)) {
-		t[k] = it->t;
-		v[k++] = it->v;
-	}
-	return k;
+	return k + decode_fast(it, t + k, v + k, FL_MIN(n - k, (size_t)(it->total - it->read)));
 }
 
 bool xor_iter_next(xor_iter *it)
 {
-	if (it->err || it->read >= it->total)
+	if (XOR_UNLIKELY(it->err || it->read >= it->total))
 		return false;
-	if (__builtin_expect(it->read >= 2 && (it->pos >> 3) + XOR_FAST_LOOKAHEAD <= it->len, 1))
-		return next_fast(it);
-	if (it->read == 0)
-		return read_first(it);
-	if (it->read == 1)
-		return read_second(it);
-	if (!avail(it, 1))
-		return fail(it);
-	uint64_t w = peek(it, it->pos);
-	int64_t dod = 0;
-	unsigned sz = 0, pre;
-	if (!(w >> 63))
-		pre = 1;
-	else if (!(w >> 62 & 1))
-		pre = 2, sz = 14;
-	else if (!(w >> 61 & 1))
-		pre = 3, sz = 17;
-	else if (!(w >> 60 & 1))
-		pre = 4, sz = 20;
-	else
-		pre = 4, sz = 64;
-	if (!avail(it, pre + sz))
-		return fail(it);
-	if (sz == 0) {
-		it->pos++;
-	} else if (sz < 64) {
-		uint64_t x = (w << pre) >> (64 - sz);
-		if (x > (UINT64_C(1) << (sz - 1)))
-			x -= UINT64_C(1) << sz;
-		dod = (int64_t)x;
-		it->pos += pre + sz;
-	} else {
-		it->pos += pre;
-		dod = (int64_t)take(it, 64);
+	if (XOR_UNLIKELY(it->read < 2))
+		return it->read == 0 ? read_first(it) : read_second(it);
+	if (XOR_LIKELY((it->pos >> 3) + XOR_LOOKAHEAD <= it->len)) {
+		xstate s;
+		state_load(it, &s);
+		if (XOR_UNLIKELY(!step(it->b, &s)))
+			return fail(it);
+		state_store(it, &s);
+		it->read++;
+		return true;
 	}
-	it->t_delta = (int64_t)((uint64_t)it->t_delta + (uint64_t)dod);
-	it->t = (int64_t)((uint64_t)it->t + (uint64_t)it->t_delta);
-	return read_value(it);
+	int64_t t;
+	double v;
+	return decode_fast(it, &t, &v, 1) == 1;
 }
 
 bool xor_iter_seek(xor_iter *it, int64_t target)

@@ -170,6 +170,40 @@ static void xor_corrupt_inputs(void)
 	xor_app_free(&a);
 }
 
+static void check_against_reference_n(const uint8_t *p, size_t len, size_t piece);
+
+/* Truncated and bit-flipped chunks: every decoder path stops at the same
+ * sample as the bit-by-bit reference (the fast path's padded tail must
+ * drop a sample that runs past the end), with the same samples before. */
+static void xor_corrupt_matches_reference(void)
+{
+	uint64_t s = 0x9E3779B97F4A7C15ull;
+	for (int c = 0; c < 40; c++) {
+		xor_app a;
+		xor_app_init(&a);
+		int64_t t = 1000;
+		for (int i = 0; i < 60; i++) {
+			s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+			t += c % 4 == 0 ? 15000 : (int64_t)(s >> (36 + c % 28)) + 1;
+			xor_app_append(&a, t, c % 3 == 0 ? dbl_of(s) : (double)(s % 50) * 0.5);
+		}
+		for (size_t cut = 2; cut <= a.len; cut++) /* every prefix */
+			check_against_reference_n(a.b, cut, 1 + (cut % 5) * 7);
+		uint8_t *m = fl_malloc(a.len);
+		for (int f = 0; f < 40; f++) { /* random bit flips */
+			memcpy(m, a.b, a.len);
+			for (int k = 0; k <= f % 3; k++) {
+				s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+				size_t bit = 16 + s % ((a.len - 2) * 8);
+				m[bit / 8] ^= (uint8_t)(0x80 >> bit % 8);
+			}
+			check_against_reference_n(m, a.len, 1 + f % 9);
+		}
+		fl_free(m);
+		xor_app_free(&a);
+	}
+}
+
 /* Re-encode a chunk's samples and require the same bytes. */
 static void check_identical(const uint8_t *p, size_t len, const char *what, size_t off)
 {
@@ -308,29 +342,38 @@ static uint64_t ref_uvarint(ref_rd *r)
 	return 0;
 }
 
-static void ref_value(ref_rd *r, uint64_t *vb, unsigned *lead, unsigned *trail)
+/* Returns false for an impossible window (lead + sig > 64), which flint
+ * rejects as corrupt (Go would wrap its uint8s). */
+static bool ref_value(ref_rd *r, uint64_t *vb, unsigned *lead, unsigned *trail)
 {
 	if (!ref_bits(r, 1))
-		return;
+		return true;
 	if (ref_bits(r, 1)) {
-		*lead = (unsigned)ref_bits(r, 5);
+		unsigned l = (unsigned)ref_bits(r, 5);
 		unsigned sig = (unsigned)ref_bits(r, 6);
 		if (sig == 0)
 			sig = 64;
-		*trail = 64 - *lead - sig;
+		if (l + sig > 64)
+			return false;
+		*lead = l;
+		*trail = 64 - l - sig;
 	}
 	*vb ^= ref_bits(r, 64 - *lead - *trail) << *trail;
+	return true;
 }
 
-/* Decode with the reference reader and with xor_iter; require agreement. */
-static void check_against_reference(const uint8_t *p, size_t len)
+/* Decode with the reference reader: the samples that lie wholly inside
+ * the stream, up to the header's count (at most max). */
+static size_t ref_decode(const uint8_t *p, size_t len, int64_t *ts, uint64_t *vs, size_t max)
 {
+	if (len < 2)
+		return 0;
 	ref_rd r = {p, len * 8, 16, false};
 	unsigned n = be16(p), lead = 0, trail = 0;
 	uint64_t t = 0, td = 0, vb = 0;
-	xor_iter it;
-	xor_iter_init(&it, p, len, 0);
-	for (unsigned i = 0; i < n; i++) {
+	size_t i;
+	for (i = 0; i < n && i < max; i++) {
+		bool ok = true;
 		if (i == 0) {
 			uint64_t u = ref_uvarint(&r);
 			t = u & 1 ? ~(u >> 1) : u >> 1;
@@ -338,7 +381,7 @@ static void check_against_reference(const uint8_t *p, size_t len)
 		} else if (i == 1) {
 			td = ref_uvarint(&r);
 			t += td;
-			ref_value(&r, &vb, &lead, &trail);
+			ok = ref_value(&r, &vb, &lead, &trail);
 		} else {
 			unsigned d = 0, k;
 			for (k = 0; k < 4 && ref_bits(&r, 1); k++)
@@ -349,15 +392,53 @@ static void check_against_reference(const uint8_t *p, size_t len)
 				x -= 1ull << sz[d];
 			td += x;
 			t += td;
-			ref_value(&r, &vb, &lead, &trail);
+			ok = ref_value(&r, &vb, &lead, &trail);
 		}
-		ASSERT(!r.eof);
+		if (r.eof || !ok)
+			break;
+		ts[i] = (int64_t)t;
+		vs[i] = vb;
+	}
+	return i;
+}
+
+/* xor_iter_next and xor_iter_next_batch (in pieces of `piece`) decode
+ * exactly the reference's samples, and report corruption iff the
+ * reference stopped short of the header's count. */
+static void check_against_reference_n(const uint8_t *p, size_t len, size_t piece)
+{
+	static int64_t rt[65536], bt[65536];
+	static uint64_t rv[65536];
+	static double bv[65536];
+	size_t n = ref_decode(p, len, rt, rv, 65536);
+	bool short_read = len < 2 || n < be16(p);
+	xor_iter it;
+	xor_iter_init(&it, p, len, 0);
+	for (size_t i = 0; i < n; i++) {
 		ASSERT(xor_iter_next(&it));
-		ASSERT_EQ(it.t, (int64_t)t);
-		ASSERT_U64_EQ(bits_of(it.v), vb);
+		ASSERT_EQ(it.t, rt[i]);
+		ASSERT_U64_EQ(bits_of(it.v), rv[i]);
 	}
 	ASSERT(!xor_iter_next(&it));
-	ASSERT_EQ(it.err, 0);
+	ASSERT_EQ(it.err != 0, short_read);
+	size_t got = 0, k;
+	xor_iter_init(&it, p, len, 0);
+	while ((k = xor_iter_next_batch(&it, bt + got, bv + got, piece)) > 0)
+		got += k;
+	ASSERT_EQ(got, n);
+	ASSERT_EQ(it.err != 0, short_read);
+	for (size_t i = 0; i < n; i++) {
+		ASSERT_EQ(bt[i], rt[i]);
+		ASSERT_U64_EQ(bits_of(bv[i]), rv[i]);
+	}
+}
+
+/* Decode with the reference reader and with xor_iter; require agreement. */
+static void check_against_reference(const uint8_t *p, size_t len)
+{
+	ASSERT(len >= 2);
+	check_against_reference_n(p, len, 1000);
+	check_against_reference_n(p, len, 3);
 }
 
 static void xor_fast_paths_match_reference(void)
@@ -551,6 +632,7 @@ const struct test tests_chunk_xor[] = {
 	{"xor_single_sample_layout", xor_single_sample_layout},
 	{"xor_seek_never_back", xor_seek_never_back},
 	{"xor_corrupt_inputs", xor_corrupt_inputs},
+	{"xor_corrupt_matches_reference", xor_corrupt_matches_reference},
 	{"xor_fast_paths_match_reference", xor_fast_paths_match_reference},
 	{"xor_encoder_matches_go_bstream_model", xor_encoder_matches_go_bstream_model},
 	{"xor_bit_identical_golden_blocks", xor_bit_identical_golden_blocks},
