@@ -62,6 +62,9 @@ build/$(1)/flinttool: $$(patsubst %.c,build/$(1)/%.o,$$(wildcard cmd/flinttool*.
 endef
 $(eval $(call flavour,rel,REL_CFLAGS,))
 $(eval $(call flavour,asan,ASAN_CFLAGS,$(ASAN_LDFLAGS)))
+# Header dependencies of the programs, tests, fuzz targets and benches too
+# (a changed struct in a header must rebuild every object that embeds it).
+-include $(wildcard build/*/cmd/*.d build/asan/tests/unit/*.d build/asan/tests/fuzz/*.d build/rel/bench/*.d)
 
 build-rel: $(addprefix build/rel/,$(CMDS))
 build-asan: $(addprefix build/asan/,$(CMDS)) build/asan/unit $(patsubst tests/fuzz/%.c,build/asan/fuzz/%,$(FUZZ_SRCS)) $(EXTRA_ASAN_TARGETS)

@@ -26,6 +26,7 @@
  */
 #include "web/web.h"
 #include "web/metadata.h"
+#include "web/remote.h"
 #include "web/webconfig.h"
 
 #include <arpa/inet.h>
@@ -791,6 +792,7 @@ void web_env_destroy(web_env *env)
 		fl_free(env->cors);
 	}
 	metadata_store_free(env->metadata);
+	remote_state_free(env); /* web/remote.c's lazily created state */
 	pthread_mutex_destroy(&env->cfg_mu);
 	pthread_mutex_destroy(&env->slot_mu);
 	pthread_cond_destroy(&env->slot_cv);
