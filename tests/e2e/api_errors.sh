@@ -127,5 +127,20 @@ if kill -0 "$spid" 2>/dev/null; then fail "SIGTERM stops flint" "still running a
 	check_eq "SIGTERM exit status" "$rc" 0
 	check_has "SIGTERM clean shutdown" "$(cat "$tmp/sig.log")" "See you next time!"
 fi
+# --web.config.file: TLS (cert/key relative to the file) and bcrypt basic auth
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 2 \
+		-subj "/CN=127.0.0.1" >/dev/null 2>&1
+	hash=$("$PY" -c 'import crypt; print(crypt.crypt("pw", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=32)))' 2>/dev/null)
+	printf 'tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\nbasic_auth_users:\n  bob: %s\n' "'$hash'" >"$tmp/web.yml"
+	WP=$(free_port)
+	"$FLINT" --config.file="$tmp/flint.yml" --storage.tsdb.path="$tmp/tls-data" --web.listen-address=127.0.0.1:"$WP" \
+		--web.config.file="$tmp/web.yml" >"$tmp/tls.log" 2>&1 &
+	pids+=($!)
+	for _ in $(seq 100); do [ "$(curl -sk -u bob:pw -o /dev/null -w '%{http_code}' "https://127.0.0.1:$WP/-/ready")" = 200 ] && break; sleep 0.1; done
+	check_eq "TLS with basic auth" "$(curl -sk -u bob:pw "https://127.0.0.1:$WP/-/healthy")" "Prometheus Server is Healthy."
+	check_eq "TLS wrong password" "$(curl -sk -u bob:no -o /dev/null -w '%{http_code}' "https://127.0.0.1:$WP/-/healthy")" 401
+	check_eq "plain HTTP refused on TLS port" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WP/-/healthy")" 000
+fi
 kill -0 "${pids[0]}" 2>/dev/null && ok "flint still running" || fail "flint still running" "$(tail -5 "$tmp/flint.log")"
 finish
