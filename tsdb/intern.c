@@ -9,6 +9,10 @@
  *   - id -> string: a two-level array (65536 pages of 65536 pointers),
  *     pages allocated on first use; reads are lock-free (acquire loads).
  *
+ *   - a direct-mapped cache of 4096 {32-bit hash, id} words in front of the
+ *     stripes: a hit (checked against the string itself) takes no lock,
+ *     which serves the few names and common values of every new series.
+ *
  * Invariants:
  *   1. An id is written into its page slot before it is inserted into a
  *      stripe table, and ids only reach other threads through that table
@@ -30,6 +34,7 @@
 #define IN_PAGE_SIZE (1u << IN_PAGE_BITS)
 #define IN_TOP 65536
 #define IN_SLAB_SIZE 65536
+#define IN_CACHE 4096
 
 typedef struct in_slab {
 	struct in_slab *next; /* older slab */
@@ -56,6 +61,7 @@ struct intern {
 	_Atomic(const char **) pages[IN_TOP];   /* id -> string, lazily allocated */
 	pthread_mutex_t page_mu;                /* serializes page allocation */
 	_Atomic uint32_t n_ids;                 /* ids handed out (last id) */
+	_Atomic uint64_t cache[IN_CACHE];       /* hash << 32 | id of recent strings */
 	_Atomic size_t bytes;                   /* bytes held */
 };
 
@@ -195,9 +201,31 @@ static bool set_page_slot(intern *in, uint32_t id, const char *p)
  * recompute it from the 32 stored bits. */
 static uint64_t str_hash(const char *s, size_t len) { return hash_xxh64(s, len) & 0xffffffffu; }
 
+/* Lock-free lookup in the cache: the id of s, or 0. Ids and strings never
+ * change once published, so a word read whole is either right or checked
+ * false by the comparison. */
+static uint32_t cache_get(intern *in, uint64_t hash, const char *s, size_t len)
+{
+	uint64_t w = atomic_load_explicit(&in->cache[(hash >> 12) & (IN_CACHE - 1)], memory_order_acquire);
+	uint32_t id = (uint32_t)w;
+	if (!id || (uint32_t)(w >> 32) != (uint32_t)hash)
+		return 0;
+	const char *p = intern_str(in, id);
+	return p && memcmp(p, s, len) == 0 && p[len] == 0 ? id : 0;
+}
+
+static void cache_put(intern *in, uint64_t hash, uint32_t id)
+{
+	atomic_store_explicit(&in->cache[(hash >> 12) & (IN_CACHE - 1)], (uint64_t)(uint32_t)hash << 32 | id,
+			      memory_order_release);
+}
+
 uint32_t intern_lookup(intern *in, const char *s, size_t len)
 {
 	uint64_t hash = str_hash(s, len);
+	uint32_t hit = cache_get(in, hash, s, len);
+	if (hit)
+		return hit;
 	in_stripe *st = &in->stripes[hash & (IN_STRIPES - 1)];
 	uint32_t id = 0;
 	pthread_mutex_lock(&st->mu);
@@ -210,8 +238,10 @@ uint32_t intern_lookup(intern *in, const char *s, size_t len)
 uint32_t intern_id(intern *in, const char *s, size_t len)
 {
 	uint64_t hash = str_hash(s, len);
+	uint32_t id = cache_get(in, hash, s, len);
+	if (id)
+		return id;
 	in_stripe *st = &in->stripes[hash & (IN_STRIPES - 1)];
-	uint32_t id = 0;
 	pthread_mutex_lock(&st->mu);
 	if ((st->n + 1) * 4 > st->cap * 3 && !grow_table(st))
 		goto out;
@@ -232,5 +262,7 @@ uint32_t intern_id(intern *in, const char *s, size_t len)
 	id = nid;
 out:
 	pthread_mutex_unlock(&st->mu);
+	if (id)
+		cache_put(in, hash, id);
 	return id;
 }
