@@ -322,25 +322,49 @@ static int names_grow(mem_postings *mp)
 	return 0;
 }
 
-/* Insert ref into a sorted array of n (room for n+1), keeping order. */
-static void sorted_insert(uint32_t *v, uint32_t n, uint32_t ref)
+/* Position of ref in sorted v[0..n) (where it is, or would go); searched
+ * backwards from the end, where new refs almost always land. */
+static uint32_t find_pos(const uint32_t *v, uint32_t n, uint32_t ref)
 {
-	uint32_t i = n;
-	while (i > 0 && v[i - 1] > ref) {
-		v[i] = v[i - 1];
-		i--;
+	if (!n || v[n - 1] < ref)
+		return n;
+	uint32_t step = 1, hi = n, lo;
+	for (;;) { /* gallop back from the end */
+		lo = hi > step ? hi - step : 0;
+		if (lo == 0 || v[lo - 1] < ref)
+			break;
+		hi = lo;
+		step *= 2;
 	}
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (v[mid] < ref)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Insert ref into sorted v[0..n) (room for n+1) unless present; true if
+ * inserted. Out-of-order refs (concurrent creators, WAL replay in commit
+ * order) cost a binary search and a short move, never a scan. */
+static bool sorted_insert(uint32_t *v, uint32_t n, uint32_t ref)
+{
+	uint32_t i = find_pos(v, n, ref);
+	if (i < n && v[i] == ref)
+		return false;
+	memmove(v + i + 1, v + i, (size_t)(n - i) * sizeof *v);
 	v[i] = ref;
+	return true;
 }
 
 static int slot_add(mem_postings *mp, mp_slot *s, uint32_t ref)
 {
 	uint32_t *v = slot_refs(s);
-	if (s->n && v[s->n - 1] >= ref) {
-		for (uint32_t i = 0; i < s->n; i++)
-			if (v[i] == ref)
-				return 0;
-	}
+	uint32_t i = find_pos(v, s->n, ref);
+	if (i < s->n && v[i] == ref)
+		return 0;
 	uint32_t room = s->cap ? s->cap : 2;
 	if (s->n == room) {
 		uint32_t ncap = room * 2;
@@ -403,14 +427,8 @@ int mem_postings_add(mem_postings *mp, uint32_t ref, const uint32_t *pairs, size
 	pthread_rwlock_wrlock(&mp->mu);
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = add_pair(mp, ref, pairs[2 * i], pairs[2 * i + 1]);
-	if (!rc && (rc = postings_reserve(&mp->all, mp->all.n + 1)) == 0) {
-		if (!mp->all.n || mp->all.v[mp->all.n - 1] < ref) {
-			mp->all.v[mp->all.n++] = ref;
-		} else if (!postings_contains(&mp->all, ref)) {
-			sorted_insert(mp->all.v, (uint32_t)mp->all.n, ref);
-			mp->all.n++;
-		}
-	}
+	if (!rc && (rc = postings_reserve(&mp->all, mp->all.n + 1)) == 0)
+		mp->all.n += sorted_insert(mp->all.v, (uint32_t)mp->all.n, ref);
 	pthread_rwlock_unlock(&mp->mu);
 	return rc;
 }
