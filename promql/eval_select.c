@@ -29,7 +29,54 @@ static int64_t at_time(const ev *v, at_kind k, int64_t at_ms, bool *has)
 	}
 }
 
-/* Load every series matching vs with samples in [mint, maxt]. */
+/* Read one series' samples in [mint, maxt] into the scratch buffer (grown
+ * with fl_realloc, reused across series), counting them against the budget
+ * as they arrive. Returns 0 and sets *n. */
+static int read_series(ev *v, sample_iter *it, int64_t mint, int64_t maxt, bool keep_stale, sample **buf,
+		       size_t *cap, size_t *n)
+{
+	size_t k = 0, counted = 0;
+	int rc = 0;
+	for (int vt = sample_iter_seek(it, mint); vt != VAL_NONE; vt = sample_iter_next(it)) {
+		if (vt != VAL_FLOAT)
+			continue;
+		int64_t t;
+		double x;
+		sample_iter_at(it, &t, &x);
+		if (t > maxt)
+			break;
+		if (!keep_stale && is_stale_nan(x))
+			continue;
+		if (k == *cap) {
+			size_t nc = *cap ? *cap * 2 : 256;
+			sample *nb = fl_realloc(*buf, nc * sizeof *nb);
+			if (!nb)
+				return pq_nomem(v);
+			*buf = nb;
+			*cap = nc;
+			if ((rc = pq_account(v, (int64_t)(k - counted))))
+				return rc;
+			counted = k;
+		}
+		(*buf)[k].t = t;
+		(*buf)[k].v = x;
+		k++;
+	}
+	if ((rc = pq_account(v, (int64_t)(k - counted))))
+		return rc;
+	err e2;
+	err_clear(&e2);
+	if (sample_iter_err(it, &e2))
+		return pq_fail(v, PE_INTERNAL, e2.code, "%s", e2.msg);
+	*n = k;
+	return 0;
+}
+
+/*
+ * Load every series matching vs with samples in [mint, maxt]; series with
+ * none are left out. Each kept series gets an exactly sized array in the
+ * arena (no growth waste: the arena never frees).
+ */
 static int load(ev *v, const node *vs, int64_t mint, int64_t maxt, int64_t range_ms, bool keep_stale,
 		pq_matrix *out)
 {
@@ -39,47 +86,30 @@ static int load(ev *v, const node *vs, int64_t mint, int64_t maxt, int64_t range
 	if (!ss)
 		return pq_nomem(v);
 	sample_iter *it = NULL;
+	sample *buf = NULL;
+	size_t cap = 0;
 	int rc = 0;
 	while (!rc && series_set_next(ss)) {
 		if ((rc = pq_check(v)))
 			break;
-		labels ls = pq_labels_copy(v, series_set_labels(ss));
-		if (v->errtype) {
-			rc = FL_ENOMEM;
-			break;
-		}
-		pq_series *s = pq_matrix_add(v, out, ls, false);
-		if (!s) {
-			rc = FL_ENOMEM;
-			break;
-		}
 		it = series_set_iter(ss, it);
-		if (!it)
+		if (!it) {
+			rc = pq_nomem(v);
 			break;
-		int vt = sample_iter_seek(it, mint);
-		while (vt != VAL_NONE) {
-			if (vt == VAL_FLOAT) {
-				int64_t t;
-				double x;
-				sample_iter_at(it, &t, &x);
-				if (t > maxt)
-					break;
-				if (keep_stale || !is_stale_nan(x)) {
-					if ((rc = pq_series_push(v, s, t, x)))
-						break;
-				}
-			}
-			vt = sample_iter_next(it);
 		}
-		if (!rc) {
-			err e2;
-			err_clear(&e2);
-			if (sample_iter_err(it, &e2))
-				rc = pq_fail(v, PE_INTERNAL, e2.code, "%s", e2.msg);
+		size_t n = 0;
+		if ((rc = read_series(v, it, mint, maxt, keep_stale, &buf, &cap, &n)) || n == 0)
+			continue;
+		labels ls = pq_labels_copy(v, series_set_labels(ss));
+		pq_series *s = v->errtype ? NULL : pq_matrix_add(v, out, ls, false);
+		if (!s || !(s->s = arena_alloc(v->a, n * sizeof *s->s))) {
+			rc = pq_nomem(v);
+			break;
 		}
-		if (!rc && s->n == 0)
-			out->n--; /* nothing in range: drop it */
+		memcpy(s->s, buf, n * sizeof *s->s);
+		s->n = s->cap = n;
 	}
+	fl_free(buf);
 	sample_iter_close(it);
 	if (!rc) {
 		err e2;

@@ -93,12 +93,45 @@ static bool extended_rate(const pq_range *r, int64_t ts, const sample *s, size_t
 
 typedef struct rctx {
 	const char *name;   /* function */
+	int id;             /* RF_* */
 	const pq_range *r;  /* source */
 	int64_t ts;         /* step time */
 	double p1, p2;      /* scalar params at this step */
 	double *scratch;    /* quantile scratch */
 	size_t scratch_cap;
 } rctx;
+
+/* Kernel ids, in range_fns[] order (the kernel switches on ints, not names). */
+enum {
+	RF_RATE,
+	RF_INCREASE,
+	RF_DELTA,
+	RF_IRATE,
+	RF_IDELTA,
+	RF_CHANGES,
+	RF_RESETS,
+	RF_DERIV,
+	RF_PREDICT_LINEAR,
+	RF_DOUBLE_EXPONENTIAL_SMOOTHING,
+	RF_HOLT_WINTERS,
+	RF_AVG_OVER_TIME,
+	RF_SUM_OVER_TIME,
+	RF_COUNT_OVER_TIME,
+	RF_MIN_OVER_TIME,
+	RF_MAX_OVER_TIME,
+	RF_LAST_OVER_TIME,
+	RF_FIRST_OVER_TIME,
+	RF_STDDEV_OVER_TIME,
+	RF_STDVAR_OVER_TIME,
+	RF_QUANTILE_OVER_TIME,
+	RF_MAD_OVER_TIME,
+	RF_PRESENT_OVER_TIME,
+	RF_ABSENT_OVER_TIME,
+	RF_TS_OF_FIRST_OVER_TIME,
+	RF_TS_OF_LAST_OVER_TIME,
+	RF_TS_OF_MAX_OVER_TIME,
+	RF_TS_OF_MIN_OVER_TIME,
+};
 
 static const char *const range_fns[] = {
 	"rate", "increase", "delta", "irate", "idelta", "changes", "resets", "deriv", "predict_linear",
@@ -116,7 +149,13 @@ bool pq_is_range_fn(const char *name)
 	return false;
 }
 
-static bool is(const rctx *c, const char *n) { return !strcmp(c->name, n); }
+static int range_fn_id(const char *name)
+{
+	for (size_t i = 0; i < FL_ARRAY_LEN(range_fns); i++)
+		if (!strcmp(range_fns[i], name))
+			return (int)i;
+	return -1;
+}
 
 static bool extrapolated_rate(const rctx *c, const sample *s, size_t n, bool counter, bool rate, double *out)
 {
@@ -273,12 +312,12 @@ static bool kernel(ev *v, rctx *c, const sample *s, size_t n, double *out)
 {
 	if (n == 0)
 		return false;
-	if (is(c, "rate") || is(c, "increase") || is(c, "delta")) {
+	if (c->id == RF_RATE || c->id == RF_INCREASE || c->id == RF_DELTA) {
 		if (c->r->anchored || c->r->smoothed)
-			return extended_rate(c->r, c->ts, s, n, !is(c, "delta"), is(c, "rate"), out);
-		return extrapolated_rate(c, s, n, !is(c, "delta"), is(c, "rate"), out);
+			return extended_rate(c->r, c->ts, s, n, c->id != RF_DELTA, c->id == RF_RATE, out);
+		return extrapolated_rate(c, s, n, c->id != RF_DELTA, c->id == RF_RATE, out);
 	}
-	if (c->r->anchored && (is(c, "changes") || is(c, "resets"))) {
+	if (c->r->anchored && (c->id == RF_CHANGES || c->id == RF_RESETS)) {
 		/* on the anchored window: [start, end] with picked boundary points */
 		int64_t ref = pq_range_ref(c->r, c->ts);
 		sample *ext = arena_alloc(v->a, (n + 2) * sizeof *ext);
@@ -293,12 +332,12 @@ static bool kernel(ev *v, rctx *c, const sample *s, size_t n, double *out)
 		plain.r = &pr;
 		return k && kernel(v, &plain, ext, k, out);
 	}
-	if (is(c, "irate") || is(c, "idelta")) {
+	if (c->id == RF_IRATE || c->id == RF_IDELTA) {
 		if (n < 2)
 			return false;
 		const sample *a = &s[n - 2], *b = &s[n - 1];
 		double r = b->v - a->v;
-		if (is(c, "idelta")) {
+		if (c->id == RF_IDELTA) {
 			*out = r;
 			return true;
 		}
@@ -310,21 +349,21 @@ static bool kernel(ev *v, rctx *c, const sample *s, size_t n, double *out)
 		*out = r / ((double)dt / 1000.0);
 		return true;
 	}
-	if (is(c, "changes") || is(c, "resets")) {
+	if (c->id == RF_CHANGES || c->id == RF_RESETS) {
 		double k = 0;
 		for (size_t i = 1; i < n; i++) {
 			double p = s[i - 1].v, x = s[i].v;
-			if (is(c, "changes") ? !(x == p || (isnan(x) && isnan(p))) : x < p)
+			if (c->id == RF_CHANGES ? !(x == p || (isnan(x) && isnan(p))) : x < p)
 				k++;
 		}
 		*out = k;
 		return true;
 	}
-	if (is(c, "deriv") || is(c, "predict_linear")) {
+	if (c->id == RF_DERIV || c->id == RF_PREDICT_LINEAR) {
 		if (n < 2)
 			return false;
 		double slope, icept;
-		if (is(c, "deriv")) {
+		if (c->id == RF_DERIV) {
 			linreg(s, n, s[0].t, &slope, &icept);
 			*out = slope;
 		} else {
@@ -333,7 +372,7 @@ static bool kernel(ev *v, rctx *c, const sample *s, size_t n, double *out)
 		}
 		return true;
 	}
-	if (is(c, "double_exponential_smoothing") || is(c, "holt_winters")) {
+	if (c->id == RF_DOUBLE_EXPONENTIAL_SMOOTHING || c->id == RF_HOLT_WINTERS) {
 		if (n < 2)
 			return false;
 		double sf = c->p1, tf = c->p2, s0 = 0, s1 = s[0].v, b = s[1].v - s[0].v;
@@ -346,32 +385,32 @@ static bool kernel(ev *v, rctx *c, const sample *s, size_t n, double *out)
 		*out = s1;
 		return true;
 	}
-	if (is(c, "avg_over_time")) {
+	if (c->id == RF_AVG_OVER_TIME) {
 		*out = avg_over(s, n);
-	} else if (is(c, "sum_over_time")) {
+	} else if (c->id == RF_SUM_OVER_TIME) {
 		double sum = 0, k = 0;
 		for (size_t i = 0; i < n; i++)
 			sum = pq_kahan_add(s[i].v, sum, &k);
 		*out = sum + k;
-	} else if (is(c, "count_over_time")) {
+	} else if (c->id == RF_COUNT_OVER_TIME) {
 		*out = (double)n;
-	} else if (is(c, "min_over_time") || is(c, "max_over_time")) {
-		bool mx = is(c, "max_over_time");
+	} else if (c->id == RF_MIN_OVER_TIME || c->id == RF_MAX_OVER_TIME) {
+		bool mx = c->id == RF_MAX_OVER_TIME;
 		double r = s[0].v;
 		for (size_t i = 1; i < n; i++)
 			if ((mx ? s[i].v > r : s[i].v < r) || isnan(r))
 				r = s[i].v;
 		*out = r;
-	} else if (is(c, "last_over_time")) {
+	} else if (c->id == RF_LAST_OVER_TIME) {
 		*out = s[n - 1].v;
-	} else if (is(c, "first_over_time")) {
+	} else if (c->id == RF_FIRST_OVER_TIME) {
 		*out = s[0].v;
-	} else if (is(c, "ts_of_last_over_time")) {
+	} else if (c->id == RF_TS_OF_LAST_OVER_TIME) {
 		*out = (double)s[n - 1].t / 1000.0;
-	} else if (is(c, "ts_of_first_over_time")) {
+	} else if (c->id == RF_TS_OF_FIRST_OVER_TIME) {
 		*out = (double)s[0].t / 1000.0;
-	} else if (is(c, "ts_of_max_over_time") || is(c, "ts_of_min_over_time")) {
-		bool mx = is(c, "ts_of_max_over_time");
+	} else if (c->id == RF_TS_OF_MAX_OVER_TIME || c->id == RF_TS_OF_MIN_OVER_TIME) {
+		bool mx = c->id == RF_TS_OF_MAX_OVER_TIME;
 		double r = s[0].v;
 		int64_t t = s[0].t;
 		for (size_t i = 1; i < n; i++)
@@ -380,16 +419,16 @@ static bool kernel(ev *v, rctx *c, const sample *s, size_t n, double *out)
 				t = s[i].t;
 			}
 		*out = (double)t / 1000.0;
-	} else if (is(c, "stddev_over_time")) {
+	} else if (c->id == RF_STDDEV_OVER_TIME) {
 		*out = sqrt(var_over(s, n));
-	} else if (is(c, "stdvar_over_time")) {
+	} else if (c->id == RF_STDVAR_OVER_TIME) {
 		*out = var_over(s, n);
-	} else if (is(c, "quantile_over_time")) {
+	} else if (c->id == RF_QUANTILE_OVER_TIME) {
 		double *x = scratch(c, s, n, v);
 		if (!x)
 			return false;
 		*out = pq_quantile(c->p1, x, n);
-	} else if (is(c, "mad_over_time")) {
+	} else if (c->id == RF_MAD_OVER_TIME) {
 		double *x = scratch(c, s, n, v);
 		if (!x)
 			return false;
@@ -402,7 +441,7 @@ static bool kernel(ev *v, rctx *c, const sample *s, size_t n, double *out)
 		for (size_t i = 0; i < n; i++)
 			x[i] = fabs(s[i].v - med);
 		*out = pq_quantile(0.5, x, n);
-	} else if (is(c, "present_over_time")) {
+	} else if (c->id == RF_PRESENT_OVER_TIME) {
 		*out = 1;
 	} else {
 		return false;
@@ -457,7 +496,7 @@ int pq_call_range_fn(ev *v, const node *n, pq_val *out)
 	out->type = PT_VECTOR;
 	if (!strcmp(f, "absent_over_time"))
 		return absent_over_time(v, n, &r, out);
-	rctx c = {.name = f, .r = &r};
+	rctx c = {.name = f, .id = range_fn_id(f), .r = &r};
 	bool keep = !strcmp(f, "last_over_time") || !strcmp(f, "first_over_time");
 	bool rate = !strcmp(f, "rate") || !strcmp(f, "increase");
 	size_t steps = pq_nsteps(v);
