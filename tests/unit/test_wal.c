@@ -1067,6 +1067,56 @@ static void checkpoint_truncate_sequence(void)
 	buf_reset(&b);
 }
 
+static bool keep_all(void *ctx, uint64_t ref)
+{
+	(void)ctx;
+	(void)ref;
+	return true;
+}
+
+/* Prometheus reads the checkpoints flint writes: promtool's dump of a data
+ * dir whose WAL is a flint checkpoint of the golden remote-write segment
+ * holds exactly the samples at or after the checkpoint's mint. Skipped
+ * when promtool is not installed. */
+static void promtool_reads_our_checkpoint(void)
+{
+	if (system("command -v promtool >/dev/null 2>&1") != 0) {
+		printf("skip: no promtool\n");
+		return;
+	}
+	char data[1100], dir[1200];
+	snprintf(data, sizeof data, "%s/data", test_tmpdir());
+	snprintf(dir, sizeof dir, "%s/wal", data);
+	mkdir(data, 0777);
+	mkdir(dir, 0777);
+	copy_file(golden("wal-remote-write/data/wal/00000000"), seg_path(dir, 0));
+	int64_t mint = 1795495000000;
+	err e;
+	wal_checkpoint_stats st;
+	ASSERT_EQ(wal_checkpoint_create(dir, 0, 0, keep_all, NULL, mint, true, &st, &e), 0);
+	int64_t want = st.total_samples - st.dropped_samples;
+	ASSERT(want > 10000 && want < 45577);
+	wal *w = wal_open(dir, NULL, &e); /* the next segment, empty */
+	ASSERT_EQ(wal_segment_current(w), 1);
+	ASSERT_EQ(wal_close(w, &e), 0);
+	ASSERT_EQ(unlink(seg_path(dir, 0)), 0); /* truncated, as after a head compaction */
+	char cmd[1500];
+	snprintf(cmd, sizeof cmd, "promtool tsdb dump '%s' 2>/dev/null", data);
+	FILE *p = popen(cmd, "r");
+	ASSERT(p);
+	char line[1024];
+	int64_t lines = 0, early = 0;
+	while (fgets(line, sizeof line, p)) {
+		char *sp = strrchr(line, ' ');
+		ASSERT(sp);
+		early += strtoll(sp + 1, NULL, 10) < mint;
+		lines++;
+	}
+	ASSERT_EQ(pclose(p), 0);
+	ASSERT_EQ(early, 0);
+	ASSERT_EQ(lines, want);
+}
+
 const struct test tests_wal[] = {
 	{"golden_remote_write", golden_remote_write},
 	{"golden_fragment_layout", golden_fragment_layout},
@@ -1087,5 +1137,6 @@ const struct test tests_wal[] = {
 	{"checkpoint_create_golden", checkpoint_create_golden},
 	{"checkpoint_corrupt_source_fails", checkpoint_corrupt_source_fails},
 	{"checkpoint_truncate_sequence", checkpoint_truncate_sequence},
+	{"promtool_reads_our_checkpoint", promtool_reads_our_checkpoint},
 	{NULL, NULL},
 };
