@@ -308,10 +308,10 @@ static int check_modifiers(ev *v, const char *f, const pq_range *r)
 		       r->anchored ? "changes, delta, increase, rate, resets" : "delta, increase, rate", f);
 }
 
-static bool kernel(ev *v, rctx *c, const sample *s, size_t n, double *out)
+/* Counter/gauge change family: rate, increase, delta, irate, idelta,
+ * changes, resets (with the anchored window where allowed). */
+static bool kernel_change(ev *v, rctx *c, const sample *s, size_t n, double *out)
 {
-	if (n == 0)
-		return false;
 	if (c->id == RF_RATE || c->id == RF_INCREASE || c->id == RF_DELTA) {
 		if (c->r->anchored || c->r->smoothed)
 			return extended_rate(c->r, c->ts, s, n, c->id != RF_DELTA, c->id == RF_RATE, out);
@@ -359,6 +359,12 @@ static bool kernel(ev *v, rctx *c, const sample *s, size_t n, double *out)
 		*out = k;
 		return true;
 	}
+	return false;
+}
+
+/* Trend family: deriv, predict_linear, double_exponential_smoothing. */
+static bool kernel_trend(rctx *c, const sample *s, size_t n, double *out)
+{
 	if (c->id == RF_DERIV || c->id == RF_PREDICT_LINEAR) {
 		if (n < 2)
 			return false;
@@ -385,6 +391,12 @@ static bool kernel(ev *v, rctx *c, const sample *s, size_t n, double *out)
 		*out = s1;
 		return true;
 	}
+	return false;
+}
+
+/* The *_over_time family. */
+static bool kernel_over_time(ev *v, rctx *c, const sample *s, size_t n, double *out)
+{
 	if (c->id == RF_AVG_OVER_TIME) {
 		*out = avg_over(s, n);
 	} else if (c->id == RF_SUM_OVER_TIME) {
@@ -447,6 +459,21 @@ static bool kernel(ev *v, rctx *c, const sample *s, size_t n, double *out)
 		return false;
 	}
 	return true;
+}
+
+static bool kernel(ev *v, rctx *c, const sample *s, size_t n, double *out)
+{
+	if (n == 0)
+		return false;
+	switch (c->id) {
+	case RF_RATE: case RF_INCREASE: case RF_DELTA: case RF_IRATE: case RF_IDELTA:
+	case RF_CHANGES: case RF_RESETS:
+		return kernel_change(v, c, s, n, out);
+	case RF_DERIV: case RF_PREDICT_LINEAR: case RF_DOUBLE_EXPONENTIAL_SMOOTHING: case RF_HOLT_WINTERS:
+		return kernel_trend(c, s, n, out);
+	default:
+		return kernel_over_time(v, c, s, n, out);
+	}
 }
 
 static bool counter_name(const char *name)
