@@ -1,8 +1,8 @@
 /*
  * remote.c - what web/remote_write.c, remote_read.c, federate.c and
- * self_metrics.c share (see remote.h): the receiver's lazily created state
- * in env->remote, plain-text errors as Go's http.Error writes them, the
- * external labels of the current config, the text format's float.
+ * self_metrics.c share (see remote.h): the remote-read gate, plain-text
+ * errors as Go's http.Error writes them, the external labels of the current
+ * config, the text format's float.
  */
 #include <stdatomic.h>
 #include <time.h>
@@ -17,74 +17,35 @@ int64_t remote_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-remote_state *remote_state_get(web_env *env)
-{
-	remote_state *s = __atomic_load_n((remote_state **)&env->remote, __ATOMIC_ACQUIRE);
-	if (s)
-		return s;
-	s = fl_calloc(1, sizeof *s);
-	if (!s)
-		return NULL;
-	pthread_mutex_init(&s->read_mu, NULL);
-	pthread_cond_init(&s->read_cv, NULL);
-	void *expected = NULL;
-	if (!__atomic_compare_exchange_n(&env->remote, &expected, s, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		pthread_cond_destroy(&s->read_cv);
-		pthread_mutex_destroy(&s->read_mu);
-		fl_free(s);
-		return expected;
-	}
-	return s;
-}
-
-void remote_state_free(web_env *env)
-{
-	remote_state *s = __atomic_exchange_n((remote_state **)&env->remote, NULL, __ATOMIC_ACQ_REL);
-	if (!s)
-		return;
-	pthread_cond_destroy(&s->read_cv);
-	pthread_mutex_destroy(&s->read_mu);
-	fl_free(s);
-}
-
 int remote_read_gate_enter(remote_state *s, int limit, int64_t timeout_ms)
 {
-	struct timespec dl;
-	clock_gettime(CLOCK_REALTIME, &dl);
-	dl.tv_sec += (time_t)(timeout_ms / 1000);
-	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (dl.tv_nsec >= 1000000000) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000;
-	}
+	atomic_fetch_add_explicit(&s->read_waiting, 1, memory_order_relaxed);
+	int64_t deadline = remote_now_ms() + timeout_ms;
 	int rc = 0;
-	pthread_mutex_lock(&s->read_mu);
-	s->read_waiting++;
-	while (limit > 0 && s->read_active >= limit && rc == 0)
-		rc = pthread_cond_timedwait(&s->read_cv, &s->read_mu, &dl);
-	s->read_waiting--;
-	if (rc == 0 || !(limit > 0 && s->read_active >= limit)) {
-		s->read_active++;
-		rc = 0;
+	for (;;) {
+		int cur = atomic_load_explicit(&s->read_active, memory_order_relaxed);
+		if ((limit <= 0 || cur < limit) &&
+		    atomic_compare_exchange_weak_explicit(&s->read_active, &cur, cur + 1, memory_order_acq_rel,
+							  memory_order_relaxed))
+			break;
+		if (limit > 0 && cur >= limit) {
+			if (remote_now_ms() >= deadline) {
+				rc = FL_ETIMEOUT;
+				break;
+			}
+			nanosleep(&(struct timespec){0, 1000000}, NULL);
+		}
 	}
-	pthread_mutex_unlock(&s->read_mu);
-	return rc ? FL_ETIMEOUT : 0;
+	atomic_fetch_sub_explicit(&s->read_waiting, 1, memory_order_relaxed);
+	return rc;
 }
 
-void remote_read_gate_leave(remote_state *s)
-{
-	pthread_mutex_lock(&s->read_mu);
-	s->read_active--;
-	pthread_cond_signal(&s->read_cv);
-	pthread_mutex_unlock(&s->read_mu);
-}
+void remote_read_gate_leave(remote_state *s) { atomic_fetch_sub_explicit(&s->read_active, 1, memory_order_acq_rel); }
 
 int remote_read_gate_load(remote_state *s)
 {
-	pthread_mutex_lock(&s->read_mu);
-	int n = s->read_active + s->read_waiting;
-	pthread_mutex_unlock(&s->read_mu);
-	return n;
+	return atomic_load_explicit(&s->read_active, memory_order_relaxed) +
+	       atomic_load_explicit(&s->read_waiting, memory_order_relaxed);
 }
 
 /* Go's http.Error: plain text, the message and a newline. */

@@ -266,8 +266,6 @@ void remote_read_handler(web_env *env, const http_req *r, http_resp *w)
 	if (!env->queryable)
 		return remote_http_error(w, 503, "Service Unavailable");
 	remote_state *st = remote_state_get(env);
-	if (!st)
-		return remote_http_error(w, 500, "remote read: out of memory");
 	int64_t wait_ms = env->opts.read_timeout_ms > 0 ? env->opts.read_timeout_ms : 5 * 60 * 1000;
 	if (remote_read_gate_enter(st, (int)env->opts.remote_read_concurrent_limit, wait_ms))
 		return remote_http_error(w, 500, "remote read: timed out waiting for one of the --storage.remote.read-concurrent-limit slots");

@@ -288,8 +288,6 @@ void remote_write_handler(web_env *env, const http_req *r, http_resp *w)
 		return remote_http_error(w, 415, msg);
 	}
 	remote_state *st = remote_state_get(env);
-	if (!st)
-		return remote_http_error(w, 500, "out of memory");
 	arena a;
 	arena_init(&a);
 	rw_request req;

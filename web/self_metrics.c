@@ -161,8 +161,6 @@ static void write_flint(web_env *env, buf *b, remote_state *st)
 {
 	one(b, "flint_heap_allocated_bytes", "gauge", "Bytes currently allocated through flint's allocator.",
 	    (double)fl_alloc_bytes());
-	if (!st)
-		return;
 	one(b, "flint_remote_write_exemplars_dropped_total", "counter",
 	    "Exemplars received by remote write and not stored (no exemplar storage).",
 	    (double)atomic_load_explicit(&st->exemplars_dropped, memory_order_relaxed));
@@ -178,8 +176,7 @@ static void write_flint(web_env *env, buf *b, remote_state *st)
 
 static void write_prometheus(web_env *env, buf *b, remote_state *st)
 {
-	if (st)
-		one(b, "prometheus_api_remote_write_invalid_labels_samples_total", "counter",
+	one(b, "prometheus_api_remote_write_invalid_labels_samples_total", "counter",
 		    "The total number of received remote write samples and histogram samples which were rejected due to invalid labels.",
 		    (double)atomic_load_explicit(&st->invalid_labels_samples, memory_order_relaxed));
 	fam(b, "prometheus_build_info", "gauge",
@@ -203,8 +200,7 @@ static void write_prometheus(web_env *env, buf *b, remote_state *st)
 	web_write_http_metrics(env, b);
 	one(b, "prometheus_ready", "gauge", "Whether Prometheus startup was fully completed and the server is ready for normal operation.",
 	    atomic_load(&env->ready) ? 1 : 0);
-	if (st)
-		one(b, "prometheus_remote_read_handler_queries", "gauge",
+	one(b, "prometheus_remote_read_handler_queries", "gauge",
 		    "The current number of remote read queries that are either in execution or queued on the handler.",
 		    remote_read_gate_load(st));
 }

@@ -21,6 +21,7 @@
 #include "scrape/config.h"
 #include "tsdb/db.h"
 #include "web/http.h"
+#include "web/remote_state.h"
 
 typedef struct web_opts {
 	const char *listen_address;   /* "host:port" (--web.listen-address, default 0.0.0.0:9090) */
@@ -102,6 +103,7 @@ struct web_env {
 	matcher *cors;              /* compiled --web.cors.origin, NULL for ".*" (any origin: "*") */
 	struct web_server *server;  /* running daemon or NULL */
 	void *remote;               /* private state of web/remote_*.c (NULL until it sets it) */
+	remote_state remote_st;     /* remote write/read counters and read gate (web/remote.h); zero = initial */
 };
 
 /* Initialise (no server yet). o may be NULL for defaults. */

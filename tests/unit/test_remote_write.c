@@ -37,7 +37,6 @@ static void wfix_init(wfix *f)
 
 static void wfix_free(wfix *f)
 {
-	remote_state_free(&f->env);
 	web_env_destroy(&f->env);
 	db_close(f->d);
 }
