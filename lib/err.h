@@ -47,7 +47,8 @@ const char *fl_strerror(int code);
 /* Set e (if not NULL) and return code, so `return err_set(e, FL_EIO, ...)` works. */
 int err_set(err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int err_setv(err *e, int code, const char *fmt, va_list ap);
-/* Prefix an existing message: "ctx: old message". */
+/* Prefix an existing message: "ctx: old message". Returns e->code, or 0
+ * when e is NULL: callers return their own code, not this. */
 int err_wrap(err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static inline void err_clear(err *e) { if (e) { e->code = 0; e->msg[0] = 0; } }
 

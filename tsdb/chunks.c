@@ -74,8 +74,11 @@ static int seg_map(chunks_reader *r, segment *s, err *e)
 		return err_set(e, FL_EIO, "chunks: mmap %s: %s", path, strerror(errno));
 	s->p = m;
 	chunks_seg_iter it;
-	if (chunks_seg_iter_init(&it, s->p, s->len, e) != 0)
-		return err_wrap(e, "chunks: %s", path);
+	int rc = chunks_seg_iter_init(&it, s->p, s->len, e);
+	if (rc != 0) {
+		err_wrap(e, "chunks: %s", path);
+		return rc;
+	}
 	return 0;
 }
 
@@ -177,8 +180,11 @@ int chunks_get(chunks_reader *r, uint64_t ref, bool verify_crc, uint8_t *enc, co
 		return err_set(e, FL_ECORRUPT, "chunks: %s: chunk ref %llx: segment index %zu out of range (%zu segments)", r->dir,
 			       (unsigned long long)ref, si, r->n_seg);
 	segment *s = &r->seg[si];
-	if (parse_chunk(s->p, s->len, off, verify_crc, enc, data, len, NULL, e) != 0)
-		return err_wrap(e, "chunks: %s/%s", r->dir, s->name);
+	int rc = parse_chunk(s->p, s->len, off, verify_crc, enc, data, len, NULL, e);
+	if (rc != 0) {
+		err_wrap(e, "chunks: %s/%s", r->dir, s->name);
+		return rc;
+	}
 	return 0;
 }
 
