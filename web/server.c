@@ -792,7 +792,6 @@ void web_env_destroy(web_env *env)
 		fl_free(env->cors);
 	}
 	metadata_store_free(env->metadata);
-	remote_state_free(env); /* web/remote.c's lazily created state */
 	pthread_mutex_destroy(&env->cfg_mu);
 	pthread_mutex_destroy(&env->slot_mu);
 	pthread_cond_destroy(&env->slot_cv);
