@@ -13,6 +13,8 @@
 
 /* The receiver's state inside env (never NULL; lives as long as env). */
 static inline remote_state *remote_state_get(web_env *env) { return &env->remote_st; }
+/* Nothing to free any more (the state is part of env); kept for callers. */
+static inline void remote_state_free(web_env *env) { (void)env; }
 
 /* The remote-read gate (--storage.remote.read-concurrent-limit, 0 = none;
  * Prometheus's util/gate): wait up to timeout_ms for a slot. 0 when one was
