@@ -304,6 +304,24 @@ static int cmp_k(const void *a, const void *b, void *arg)
 	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
 
+/* The first k of idx in cmp_k order, moved to the front (small k: O(n k)
+ * instead of sorting everything; ties break on index as in the sort). */
+static void select_k(size_t *idx, size_t n, size_t k, ksort *ks)
+{
+	size_t m = 0; /* idx[0..m) is the sorted best-so-far */
+	for (size_t i = 0; i < n; i++) {
+		size_t x = idx[i];
+		if (m == k && cmp_k(&x, &idx[m - 1], ks) >= 0)
+			continue;
+		size_t j = m < k ? m++ : m - 1;
+		while (j > 0 && cmp_k(&x, &idx[j - 1], ks) < 0) {
+			idx[j] = idx[j - 1];
+			j--;
+		}
+		idx[j] = x;
+	}
+}
+
 static int k_step(ev *v, aggctx *c)
 {
 	const pq_vec *in = c->in;
@@ -347,11 +365,14 @@ static int k_step(ev *v, aggctx *c)
 	}
 	for (size_t gi = 0; gi < c->n_g; gi++) {
 		group *g = &c->g[gi];
+		size_t lim = (uint64_t)k < g->n_idx ? (size_t)k : g->n_idx;
 		if (c->op != AGG_LIMITK) {
 			ksort ks = {in, c->op == AGG_TOPK};
-			qsort_r(g->idx, g->n_idx, sizeof *g->idx, cmp_k, &ks);
+			if (lim <= 32 && g->n_idx > 4 * lim)
+				select_k(g->idx, g->n_idx, lim, &ks);
+			else
+				qsort_r(g->idx, g->n_idx, sizeof *g->idx, cmp_k, &ks);
 		}
-		size_t lim = (uint64_t)k < g->n_idx ? (size_t)k : g->n_idx;
 		for (size_t j = 0; j < lim; j++) {
 			const pq_elem *e = &in->e[g->idx[j]];
 			int rc = pq_vec_push(v, &c->out, e->metric, e->v, 0, e->drop_name);

@@ -145,7 +145,7 @@ static void add_series(memq *q, const char *name, const char *job, double v0, do
 	s->n_s = n;
 }
 
-static mseries store[8];
+static mseries store[16];
 static memq mem;
 
 static void setup(void)
@@ -261,6 +261,31 @@ static void engine_subquery_alignment(void)
 	promql_engine_free(e);
 }
 
+static void engine_topk_small_k_order(void)
+{
+	setup();
+	mem.n = 0;
+	static const char *jobs[] = {"j0", "j1", "j2", "j3", "j4", "j5", "j6", "j7", "j8", "j9", "j10", "j11"};
+	static const double v0[] = {5, 9, 1, 7, 9, 3, 8, 2, 6, 0, 4, NAN};
+	for (size_t i = 0; i < 12; i++)
+		add_series(&mem, "m", jobs[i], v0[i], 0, 1);
+	promql_engine *e = engine();
+	promql_result r;
+	err er;
+	ASSERT_EQ(promql_query_instant(e, &mem.base, "topk(2, m)", 0, NULL, &r, &er), 0);
+	ASSERT(r.ordered);
+	ASSERT_EQ(r.n_series, 2);
+	ASSERT_STR_EQ(labels_get(r.series[0].metric, "job"), "j1"); /* ties keep input order */
+	ASSERT_STR_EQ(labels_get(r.series[1].metric, "job"), "j4");
+	promql_result_free(&r);
+	ASSERT_EQ(promql_query_instant(e, &mem.base, "bottomk(2, m)", 0, NULL, &r, &er), 0);
+	ASSERT_EQ(r.n_series, 2);
+	ASSERT_DBL_EQ(r.series[0].samples[0].v, 0);
+	ASSERT_DBL_EQ(r.series[1].samples[0].v, 1);
+	promql_result_free(&r);
+	promql_engine_free(e);
+}
+
 static void kernel_quantile(void)
 {
 	double v[] = {4, 1, 3, 2};
@@ -291,6 +316,7 @@ const struct test tests_engine[] = {
 	{"engine_max_samples", engine_max_samples},
 	{"engine_too_many_steps_and_cancel", engine_too_many_steps_and_cancel},
 	{"engine_subquery_alignment", engine_subquery_alignment},
+	{"engine_topk_small_k_order", engine_topk_small_k_order},
 	{"kernel_quantile", kernel_quantile},
 	{"kernel_bucket_quantile", kernel_bucket_quantile},
 	{NULL, NULL},
