@@ -442,7 +442,7 @@ static inline uint64_t window_mask(unsigned lead, unsigned trail)
 __attribute__((always_inline)) static inline uint64_t step_dod(const uint8_t *b, xstate *s)
 {
 	uint64_t w = load_at(b, s->pos);
-	if (XOR_LIKELY(!(w >> 63))) {
+	if (!(w >> 63)) {
 		s->pos += 1;
 		return w << 1;
 	}
@@ -476,7 +476,7 @@ __attribute__((always_inline)) static inline bool step(const uint8_t *b, xstate 
 		s->pos += 1;
 		return true;
 	}
-	if (w >> 62 & 1) {
+	if ((int64_t)(w << 1) < 0) {
 		unsigned lead = (unsigned)(w >> 57) & 31;
 		unsigned sig = (((unsigned)(w >> 51) - 1) & 63) + 1; /* 0 means 64 */
 		if (XOR_UNLIKELY(lead + sig > 64))
@@ -500,19 +500,21 @@ __attribute__((always_inline)) static inline bool run(const uint8_t *b, size_t l
 						      double *v, size_t n, size_t *k)
 {
 	xstate st = *s;
-	size_t i = *k;
+	int64_t *te = t + n; /* index from -(samples left) up to 0 */
+	double *ve = v + n;
+	ptrdiff_t i = (ptrdiff_t)*k - (ptrdiff_t)n;
 	bool ok = true;
-	while (i < n && st.pos <= lim) {
+	while (i < 0 && st.pos <= lim) {
 		if (XOR_UNLIKELY(!step(b, &st))) {
 			ok = false;
 			break;
 		}
-		t[i] = (int64_t)st.t;
-		v[i] = bits_dbl(st.vb);
+		te[i] = (int64_t)st.t;
+		ve[i] = bits_dbl(st.vb);
 		i++;
 	}
 	*s = st;
-	*k = i;
+	*k = (size_t)(i + (ptrdiff_t)n);
 	return ok;
 }
 
