@@ -6,8 +6,9 @@
 #     request, the same timestamps for both)
 #   - ingest samples/s (as the sender saw it) and server CPU seconds per
 #     million samples (utime+stime from /proc/PID/stat, before and after)
-#   - peak RSS (VmHWM) per active series, and its growth over the idle
-#     server's RSS per series (what a series costs, without the baseline)
+#   - peak RSS (VmHWM) per active series after ingest (before the queries),
+#     and its growth over the idle server's RSS per series (what a series
+#     costs, without the baseline)
 #   - query_range latency: the median of 5 runs of each of 5 queries over the
 #     pushed data, summed
 #   - restart time: SIGTERM, start again, until /-/ready answers 200
@@ -88,6 +89,9 @@ run() { # name -> prints "name ingest cpu_per_M rss_per_series query_ms restart_
 	echo "compare: $name: $out" >&2
 	local cpu_m rss growth q_ms=0 t0 t1
 	cpu_m=$(awk -v d=$((c1 - c0)) -v t="$TCK" -v n=$((SERIES * ROUNDS)) 'BEGIN { printf "%.3f", d / t / (n / 1e6) }')
+	# memory after ingest, before any query allocates
+	rss=$(awk -v kb="$(hwm_kb "$pid")" -v n="$SERIES" 'BEGIN { printf "%.0f", kb * 1024 / n }')
+	growth=$(awk -v kb="$(hwm_kb "$pid")" -v b="$base" -v n="$SERIES" 'BEGIN { printf "%.0f", (kb - b) * 1024 / n }')
 	local step=$(((QEND - QSTART) / 100 + 1))
 	for qq in "${QUERIES[@]}"; do
 		local ts=() r
@@ -104,8 +108,6 @@ run() { # name -> prints "name ingest cpu_per_M rss_per_series query_ms restart_
 		done
 		q_ms=$(printf '%s\n' "${ts[@]}" | sort -n | awk -v acc="$q_ms" 'NR == 3 { printf "%.2f", acc + $1 * 1000 }')
 	done
-	rss=$(awk -v kb="$(hwm_kb "$pid")" -v n="$SERIES" 'BEGIN { printf "%.0f", kb * 1024 / n }')
-	growth=$(awk -v kb="$(hwm_kb "$pid")" -v b="$base" -v n="$SERIES" 'BEGIN { printf "%.0f", (kb - b) * 1024 / n }')
 	kill -TERM "$pid"
 	wait "$pid" 2>/dev/null
 	t0=$(now_s)
