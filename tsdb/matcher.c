@@ -26,6 +26,7 @@
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "tsdb/matcher.h"
+#include "tsdb/regex_errors.h"
 
 #include <ctype.h>
 #include <pcre2.h>
@@ -283,16 +284,9 @@ static void re_free(re_state *st)
 
 static int re_compile(re_state *st, const char *v, err *e)
 {
-	int ec;
-	PCRE2_SIZE off;
-	st->code = pcre2_compile((PCRE2_SPTR)v, PCRE2_ZERO_TERMINATED,
-				 PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_DOTALL | PCRE2_UTF, &ec,
-				 &off, NULL);
-	if (!st->code) {
-		char msg[256];
-		pcre2_get_error_message(ec, (PCRE2_UCHAR *)msg, sizeof msg);
-		return err_set(e, FL_EINVAL, "error parsing regexp: %s at offset %zu: `%s`", msg, (size_t)off, v);
-	}
+	st->code = regex_compile_go(v, PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_DOTALL | PCRE2_UTF, e);
+	if (!st->code)
+		return FL_EINVAL; /* e set by regex_compile_go (tsdb/regex_errors.c: Go's messages) */
 	pcre2_jit_compile(st->code, PCRE2_JIT_COMPLETE);
 	st->mctx = pcre2_match_context_create(NULL);
 	if (!st->mctx)

@@ -145,6 +145,10 @@ compare("label values __name__", "GET", "/api/v1/label/__name__/values", {})
 compare("label values with match[]", "GET", "/api/v1/label/instance/values", {"match[]": '{__name__="rw_info"}', "start": f"{int(rs)}", "end": f"{int(re_)}"})
 compare("label values unknown", "GET", "/api/v1/label/nope/values", {})
 compare("label values bare name match[]", "GET", "/api/v1/label/shard/values", {"match[]": "rw_batch_last_success"})
+# regexp errors in Go's words (tsdb/regex_errors.c); only patterns whose error
+# text does not reach the pattern's end, where 2.42's "^(?:...)$" wrapping shows
+for rx in ("*", "a**", "a*+", "[z-a]", "x\\q", "(?=a)", "(?x)a", "a{2,1}", "a{1001}", "[[:foo:]]", "(a)\\1"):
+    compare(f"regexp error {rx}", "GET", "/api/v1/query", {"query": "rw_info{instance=~`" + rx + "`}", "time": "4"})
 compare("rfc3339 time", "GET", "/api/v1/query", {"query": "count(rw_info)", "time": "2026-11-25T00:00:00.5Z"})
 compare("step duration form", "GET", "/api/v1/query_range", {"query": "count(rw_info)", "start": f"{rs}", "end": f"{re_}", "step": "1m30s"})
 PYEOF

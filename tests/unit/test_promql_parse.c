@@ -155,7 +155,7 @@ static void selectors(void)
 	CHECK_ERR("foo @ Inf", "1:1: parse error: timestamp out of bounds for @ modifier: +Inf");
 	CHECK_ERR("(foo) offset 5m", "1:1: parse error: offset modifier must be preceded by an instant vector selector or range vector selector or a subquery");
 	CHECK_ERR("sum(foo) @ 1", "1:1: parse error: @ modifier must be preceded by an instant vector selector or range vector selector or a subquery");
-	CHECK_ERR("foo{a=~\"(\"}", "1:5: parse error: error parsing regexp: missing closing parenthesis at offset 1: `(`");
+	CHECK_ERR("foo{a=~\"(\"}", "1:5: parse error: error parsing regexp: missing closing ): `(`");
 }
 
 static void selector_tree(void)
