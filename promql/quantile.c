@@ -216,53 +216,84 @@ static const char *q_label_value(ev *v, double q)
 	return r;
 }
 
-static int hq_step(ev *v, const pq_vec *in, const hqargs *qa, pq_vec *out, pq_map *map, hgroup **gs, size_t *n_g,
-		   size_t *cap_g)
+/* What hq_step needs of one input series, worked out at its first step
+ * (labels do not change between steps): bucket bound, group key and labels. */
+typedef struct hsrc {
+	uint8_t state;   /* 0 unset, 1 valid, 2 bad le */
+	double up;       /* le */
+	uint64_t key;    /* hash of the labels without le */
+	labels metric;   /* the labels without le (the group's labels) */
+	const char *les; /* le's text (for the annotation) */
+	const char *name;/* __name__ */
+} hsrc;
+
+static int hq_source(ev *v, const pq_elem *e, hsrc *h)
+{
+	const char *les = labels_get(e->metric, "le");
+	char *end = NULL;
+	h->les = les;
+	h->name = labels_get(e->metric, LABEL_NAME);
+	h->up = les ? strtod(les, &end) : NAN;
+	h->state = 1;
+	if (!les || end == les || *end) {
+		if (!les || strcasecmp(les, "+inf") != 0) {
+			h->state = 2;
+			return 0;
+		}
+		h->up = INFINITY;
+	}
+	pq_lb_reset(&v->lb, e->metric);
+	labels_builder_del(&v->lb, "le");
+	h->metric = pq_builder_labels(v, &v->lb);
+	/* group by all labels but le, __name__ included: two histograms
+	 * whose names differ collide only when the names are dropped */
+	h->key = labels_hash(h->metric);
+	return v->errtype ? FL_ENOMEM : 0;
+}
+
+static int hq_step(ev *v, const pq_vec *in, const hqargs *qa, hsrc *src, pq_vec *out, pq_map *map, hgroup **gs,
+		   size_t *n_g, size_t *cap_g)
 {
 	*n_g = 0;
 	pq_map_free(map);
 	for (size_t i = 0; i < in->n; i++) {
 		const pq_elem *e = &in->e[i];
-		const char *les = labels_get(e->metric, "le");
-		const char *name = labels_get(e->metric, LABEL_NAME);
-		char *end = NULL;
-		double up = les ? strtod(les, &end) : NAN;
-		if (!les || end == les || *end) {
-			if (!les || strcasecmp(les, "+inf") != 0) {
-				pq_annotate(v, false,
-					    "bucket label \"le\" is missing or has a malformed value of \"%s\" for metric name \"%s\"",
-					    les ? les : "", name ? name : "");
-				continue;
-			}
-			up = INFINITY;
+		hsrc *h = &src[e->sidx];
+		int rc = h->state ? 0 : hq_source(v, e, h);
+		if (rc)
+			return rc;
+		if (h->state == 2) {
+			pq_annotate(v, false,
+				    "bucket label \"le\" is missing or has a malformed value of \"%s\" for metric name \"%s\"",
+				    h->les ? h->les : "", h->name ? h->name : "");
+			continue;
 		}
-		/* group by all labels but le, __name__ included: two histograms
-		 * whose names differ collide only when the names are dropped */
-		uint64_t key = labels_hash(pq_labels_without(v, e->metric, "le"));
 		bool found;
-		size_t *slot = pq_map_put(map, key, &found);
+		size_t *slot = pq_map_put(map, h->key, &found);
 		if (!slot)
 			return pq_nomem(v);
 		if (!found) {
-			hgroup *ng = pq_grow(v->a, *gs, cap_g, *n_g + 1, sizeof *ng);
-			if (!ng)
-				return pq_nomem(v);
-			*gs = ng;
+			if (*n_g == *cap_g) {
+				size_t old = *cap_g;
+				hgroup *ng = pq_grow(v->a, *gs, cap_g, *n_g + 1, sizeof *ng);
+				if (!ng)
+					return pq_nomem(v);
+				memset(ng + old, 0, (*cap_g - old) * sizeof *ng);
+				*gs = ng;
+			}
 			*slot = (*n_g)++;
 			hgroup *g = &(*gs)[*slot];
-			memset(g, 0, sizeof *g);
-			pq_lb_reset(&v->lb, e->metric);
-			labels_builder_del(&v->lb, "le");
-			g->metric = pq_builder_labels(v, &v->lb);
-			g->name = name;
+			g->metric = h->metric;
+			g->name = h->name;
 			g->drop = true;
+			g->n = 0; /* the bucket array (b, cap) is kept from earlier steps */
 		}
 		hgroup *g = &(*gs)[*slot];
 		pq_bucket *nb = pq_grow(v->a, g->b, &g->cap, g->n + 1, sizeof *nb);
 		if (!nb)
 			return pq_nomem(v);
 		g->b = nb;
-		g->b[g->n].upper = up;
+		g->b[g->n].upper = h->up;
 		g->b[g->n].count = e->v;
 		g->n++;
 	}
@@ -338,6 +369,9 @@ int pq_histogram_quantile(ev *v, const node *n, pq_val *out)
 	pq_collect_init(&col);
 	if ((rc = pq_stepper_init(v, &st, &in.m)))
 		return rc;
+	hsrc *src = arena_calloc(v->a, in.m.n ? in.m.n : 1, sizeof *src);
+	if (!src)
+		return pq_nomem(v);
 	bool warned = false;
 	for (size_t i = 0; i < pq_nsteps(v) && !rc; i++) {
 		int64_t ts = pq_step_ts(v, i);
@@ -352,7 +386,7 @@ int pq_histogram_quantile(ev *v, const node *n, pq_val *out)
 			}
 		}
 		qa.q2 = fraction ? hi.sc[i] : 0;
-		rc = hq_step(v, &vec, &qa, &res, &map, &gs, &n_g, &cap_g);
+		rc = hq_step(v, &vec, &qa, src, &res, &map, &gs, &n_g, &cap_g);
 		if (!rc)
 			rc = pq_collect_step(v, &col, &res, ts);
 		if (!rc)

@@ -308,6 +308,7 @@ void pq_collect_init(pq_collect *c)
 {
 	memset(&c->m, 0, sizeof c->m);
 	pq_map_init(&c->map);
+	pq_map_init(&c->byptr);
 }
 
 static uint64_t elem_hash(const pq_elem *e)
@@ -317,22 +318,43 @@ static uint64_t elem_hash(const pq_elem *e)
 	return e->drop_name ? labels_hash_for(e->metric, NULL, 0, false) : labels_hash(e->metric);
 }
 
+/* The series a label set was seen in before, by pointer (label sets are
+ * immutable for the query), checked exactly; NULL when not known. */
+static size_t *collect_by_ptr(pq_collect *c, const pq_elem *e, uint64_t pk)
+{
+	size_t *slot = e->metric.v ? pq_map_get(&c->byptr, pk) : NULL;
+	if (!slot)
+		return NULL;
+	const pq_series *s = &c->m.s[*slot];
+	bool same = s->metric.v == e->metric.v && s->metric.n == e->metric.n && s->drop_name == e->drop_name;
+	return same ? slot : NULL;
+}
+
 int pq_collect_step(ev *v, pq_collect *c, const pq_vec *vec, int64_t ts)
 {
 	for (size_t i = 0; i < vec->n; i++) {
 		const pq_elem *e = &vec->e[i];
-		bool found;
-		size_t *slot = pq_map_put(&c->map, elem_hash(e), &found);
-		if (!slot)
+		bool found = true;
+		uint64_t pk = (uint64_t)(uintptr_t)e->metric.v * 0x9E3779B97F4A7C15ull; /* bijective mix */
+		size_t *slot = collect_by_ptr(c, e, pk);
+		if (!slot && !(slot = pq_map_put(&c->map, elem_hash(e), &found)))
 			return pq_nomem(v);
+		size_t idx = *slot;
 		pq_series *s;
 		if (!found) {
 			s = pq_matrix_add(v, &c->m, e->metric, e->drop_name);
 			if (!s || pq_series_reserve(v, s, pq_nsteps(v) - (size_t)((ts - v->start) / v->interval)))
 				return FL_ENOMEM;
-			*slot = c->m.n - 1;
+			idx = *slot = c->m.n - 1;
+			if (e->metric.v) {
+				size_t *ps = pq_map_put(&c->byptr, pk, &found);
+				if (!ps)
+					return pq_nomem(v);
+				if (!found) /* a colliding pointer keeps its entry; we hash instead */
+					*ps = idx;
+			}
 		} else {
-			s = &c->m.s[*slot];
+			s = &c->m.s[idx];
 			if (s->n && s->s[s->n - 1].t == ts)
 				return pq_fail(v, PE_EXECUTION, FL_EEXEC,
 					       "vector cannot contain metrics with the same labelset");
@@ -350,6 +372,7 @@ void pq_collect_done(pq_collect *c, pq_val *out)
 	out->type = PT_VECTOR;
 	out->m = c->m;
 	pq_map_free(&c->map);
+	pq_map_free(&c->byptr);
 }
 
 double pq_kahan_add(double inc, double sum, double *c)

@@ -188,6 +188,7 @@ int pq_stepper_at(ev *v, pq_stepper *st, int64_t ts, pq_vec *vec);
 typedef struct pq_collect {
 	pq_matrix m; /* output */
 	pq_map map;  /* labels hash -> series index */
+	pq_map byptr;/* label set pointer (mixed) -> series index */
 } pq_collect;
 void pq_collect_init(pq_collect *c);
 /* Adds vec's elements at ts; fails on a duplicate labelset within a step. */
