@@ -43,6 +43,8 @@ typedef struct aggctx {
 	const pq_vec *in; /* step input */
 	uint64_t *keys;   /* group key per input series (cached) */
 	bool *have_key;   /* keys[i] is set */
+	labels *glab;     /* group labels per input series (cached) */
+	bool *have_glab;  /* glab[i] is set */
 	double param;  /* k, q or ratio at this step */
 	const char *label; /* count_values label */
 } aggctx;
@@ -403,7 +405,11 @@ static int agg_step(ev *v, aggctx *c)
 			g = &c->g[*slot];
 			fresh = false;
 		} else {
-			labels gl = group_labels(v, c->n, e->metric);
+			if (!c->have_glab[e->sidx]) {
+				c->glab[e->sidx] = group_labels(v, c->n, e->metric);
+				c->have_glab[e->sidx] = true;
+			}
+			labels gl = c->glab[e->sidx];
 			if (v->errtype)
 				return FL_ENOMEM;
 			g = get_group(v, c, gl, key, &fresh);
@@ -468,7 +474,9 @@ int pq_eval_aggregate(ev *v, const node *n, pq_val *out)
 		return rc;
 	c.keys = arena_alloc(v->a, (in.m.n ? in.m.n : 1) * sizeof *c.keys);
 	c.have_key = arena_calloc(v->a, in.m.n ? in.m.n : 1, sizeof *c.have_key);
-	if (!c.keys || !c.have_key)
+	c.glab = arena_alloc(v->a, (in.m.n ? in.m.n : 1) * sizeof *c.glab);
+	c.have_glab = arena_calloc(v->a, in.m.n ? in.m.n : 1, sizeof *c.have_glab);
+	if (!c.keys || !c.have_key || !c.glab || !c.have_glab)
 		return pq_nomem(v);
 	bool warned = false;
 	for (size_t i = 0; i < pq_nsteps(v) && !rc; i++) {

@@ -34,6 +34,8 @@ typedef struct fnctx {
 	pq_vec out;             /* step output */
 	pcre2_code *re;         /* label_replace regex */
 	pcre2_match_data *md;   /* its match data */
+	labels *lab;            /* label_replace/join: output labels per input series */
+	uint8_t *lab_state;     /* 0 not yet, 1 lab[i] set, 2 set and drop_name */
 } fnctx;
 
 static bool fn_is(const fnctx *c, const char *name) { return !strcmp(c->name, name); }
@@ -264,8 +266,22 @@ static int label_fn(ev *v, fnctx *c, const pq_vec *in)
 	const char *dst = c->args[1].str;
 	buf b;
 	buf_init(&b);
+	/* the output labels depend on the input labels only: work them out at
+	 * a series' first step (the same pointer then also spares the step
+	 * collector a hash) */
+	size_t ns = c->args[0].m.n ? c->args[0].m.n : 1;
+	if (!c->lab && (!(c->lab = arena_alloc(v->a, ns * sizeof *c->lab)) ||
+			!(c->lab_state = arena_calloc(v->a, ns, 1))))
+		return pq_nomem(v);
 	for (size_t i = 0; i < in->n; i++) {
 		const pq_elem *e = &in->e[i];
+		if (c->lab_state[e->sidx]) {
+			if (pq_vec_push(v, &c->out, c->lab[e->sidx], e->v, 0, c->lab_state[e->sidx] == 2)) {
+				buf_reset(&b);
+				return FL_ENOMEM;
+			}
+			continue;
+		}
 		buf_clear(&b);
 		bool set = true;
 		if (fn_is(c, "label_replace")) {
@@ -293,6 +309,8 @@ static int label_fn(ev *v, fnctx *c, const pq_vec *in)
 			if (!strcmp(dst, LABEL_NAME))
 				drop = false;
 		}
+		c->lab[e->sidx] = m;
+		c->lab_state[e->sidx] = drop ? 2 : 1;
 		if (v->errtype || pq_vec_push(v, &c->out, m, e->v, 0, drop)) {
 			buf_reset(&b);
 			return FL_ENOMEM;
