@@ -129,50 +129,141 @@ static void query_error(http_resp *w, const promql_result *res, const err *e, bo
 	}
 }
 
-/* Run an instant (step_ms == 0) or range query and answer it. */
-static void run_query(web_env *env, const http_req *r, http_resp *w, int64_t start, int64_t end, int64_t step_ms,
-		      int64_t timeout_ns)
+/* Parse `lookback_delta` (3.x extractQueryOpts); 0 = the engine's. Writes the error answer on failure. */
+static int lookback_param(const http_req *r, http_resp *w, int64_t *ms)
 {
-	const char *q = http_param_get(r, "query");
+	const char *v = http_param_get(r, "lookback_delta");
+	int64_t ns = 0;
+	err e;
+	*ms = 0;
+	if (!v || !*v)
+		return 0;
+	if (timeparse_duration(v, &ns, &e)) {
+		api_error(w, API_BAD_DATA, "error parsing lookback delta duration: %s", e.msg);
+		return -1;
+	}
+	*ms = ns > 0 ? ns / 1000000 : 0; /* <= 0: the default, as the engine does */
+	return 0;
+}
+
+/* One query's parameters after validation. */
+typedef struct query_args {
+	const char *q;        /* the expression */
+	int64_t start, end;   /* ms; equal for an instant query */
+	int64_t step_ms;      /* 0 = instant */
+	int64_t timeout_ns;   /* 0 = none */
+	int64_t lookback_ms;  /* 0 = the engine's */
+} query_args;
+
+static int eval(promql_engine *eng, web_env *env, const query_args *a, int64_t start, int64_t end,
+		promql_cancel *c, promql_result *res, err *e)
+{
+	return a->step_ms ? promql_query_range(eng, env->queryable, a->q, start, end, a->step_ms, c, res, e)
+			  : promql_query_instant(eng, env->queryable, a->q, start, c, res, e);
+}
+
+/*
+ * stats=all's per-step figures. An instant query is one step (its total).
+ * For a range query the engine reports only the total, so each step is
+ * evaluated again as an instant query at that time (the samples a range
+ * evaluation loads at a step are those an instant query there loads): the
+ * price of stats=all is one more evaluation per step, under the same
+ * timeout. The figures are the engine's sample accounting (points held,
+ * promql/value.c), which for aggregations counts more than Prometheus's
+ * selector-loaded samples; totalQueryableSamples becomes the steps' sum so
+ * the answer is self-consistent as upstream's is. Returns 0, or the failing evaluation's code with res/e set.
+ */
+static int step_stats(promql_engine *eng, web_env *env, const query_args *a, promql_cancel *c, promql_result *res,
+		      api_step_stat **out, size_t *n, err *e)
+{
+	size_t cnt = a->step_ms ? (size_t)((a->end - a->start) / a->step_ms) + 1 : 1;
+	*out = fl_malloc(cnt * sizeof **out);
+	*n = cnt;
+	if (!a->step_ms) {
+		(*out)[0] = (api_step_stat){a->start, res->total_samples};
+		return 0;
+	}
+	int64_t sum = 0;
+	for (size_t i = 0; i < cnt; i++) {
+		int64_t t = a->start + (int64_t)i * a->step_ms;
+		promql_result one;
+		memset(&one, 0, sizeof one);
+		query_args ia = *a;
+		ia.step_ms = 0;
+		int rc = eval(eng, env, &ia, t, t, c, &one, e);
+		(*out)[i] = (api_step_stat){t, one.total_samples};
+		sum += one.total_samples;
+		if (rc) {
+			res->errtype = one.errtype;
+			promql_result_free(&one);
+			return rc;
+		}
+		promql_result_free(&one);
+	}
+	res->total_samples = sum; /* as upstream, the total is the steps' sum */
+	return 0;
+}
+
+/* Run an instant (step_ms == 0) or range query and answer it. */
+static void run_query(web_env *env, const http_req *r, http_resp *w, const query_args *a)
+{
+	const char *st = http_param_get(r, "stats");
 	promql_cancel cancel = {0};
 	watchdog wd;
-	bool use_wd = timeout_ns > 0 && (env->engine_opts.timeout_ms <= 0 || timeout_ns / 1000000 < env->engine_opts.timeout_ms);
+	bool use_wd = a->timeout_ns > 0 &&
+		      (env->engine_opts.timeout_ms <= 0 || a->timeout_ns / 1000000 < env->engine_opts.timeout_ms);
+	promql_engine *eng = env->engine, *own = NULL;
+	if (a->lookback_ms > 0) {
+		promql_engine_opts o = env->engine_opts;
+		o.lookback_ms = a->lookback_ms;
+		eng = own = promql_engine_new(&o);
+	}
 	promql_result res;
 	memset(&res, 0, sizeof res);
+	api_step_stat *steps = NULL;
+	size_t n_steps = 0;
 	err e;
 	err_clear(&e);
 	web_query_slot_acquire(env);
-	if (use_wd && !watchdog_start(&wd, &cancel, timeout_ns))
+	if (use_wd && !watchdog_start(&wd, &cancel, a->timeout_ns))
 		use_wd = false;
 	double t0 = mono_s();
-	int rc = step_ms ? promql_query_range(env->engine, env->queryable, q ? q : "", start, end, step_ms, &cancel, &res, &e)
-			 : promql_query_instant(env->engine, env->queryable, q ? q : "", start, &cancel, &res, &e);
+	int rc = eng ? eval(eng, env, a, a->start, a->end, &cancel, &res, &e) : err_set(&e, FL_ENOMEM, "out of memory");
 	double took = mono_s() - t0;
+	if (!rc && st && !strcmp(st, "all"))
+		rc = step_stats(eng, env, a, &cancel, &res, &steps, &n_steps, &e);
 	bool timed_out = false;
 	if (use_wd) {
 		watchdog_stop(&wd);
 		timed_out = wd.fired && rc != 0;
 	}
 	web_query_slot_release(env);
+	if (own)
+		promql_engine_free(own);
 	if (rc) {
-		query_error(w, &res, &e, timed_out, step_ms != 0);
-		promql_result_free(&res);
-		return;
+		if (!eng)
+			res.errtype = PE_INTERNAL;
+		query_error(w, &res, &e, timed_out, a->step_ms != 0);
+	} else {
+		json_w j;
+		api_begin(w, &j);
+		json_result_write(&j, &res, st && *st, took, steps, n_steps);
+		api_end(&j, res.warnings, res.n_warnings, res.infos, res.n_infos);
 	}
-	const char *st = http_param_get(r, "stats");
-	json_w j;
-	api_begin(w, &j);
-	json_result_write(&j, &res, st && *st, took);
-	api_end(&j, res.warnings, res.n_warnings, res.infos, res.n_infos);
+	fl_free(steps);
 	promql_result_free(&res);
 }
 
 WEB_HANDLER(api_query_handler)
 {
-	int64_t t, timeout_ns;
-	if (api_param_time(r, w, "time", now_ms(), &t) || timeout_param(r, w, &timeout_ns))
+	query_args a = {.q = http_param_get(r, "query")};
+	if (api_param_time(r, w, "time", now_ms(), &a.start) || timeout_param(r, w, &a.timeout_ns) ||
+	    lookback_param(r, w, &a.lookback_ms))
 		return;
-	run_query(env, r, w, t, t, 0, timeout_ns);
+	a.end = a.start;
+	if (!a.q)
+		a.q = "";
+	run_query(env, r, w, &a);
 }
 
 /* A required time parameter (Prometheus parses "" and fails). */
@@ -189,7 +280,7 @@ static int required_time(const http_req *r, http_resp *w, const char *name, int6
 
 WEB_HANDLER(api_query_range_handler)
 {
-	int64_t start, end, step_ns, timeout_ns;
+	int64_t start, end, step_ns;
 	err e;
 	if (required_time(r, w, "start", &start) || required_time(r, w, "end", &end))
 		return;
@@ -214,12 +305,14 @@ WEB_HANDLER(api_query_range_handler)
 					   "the query resolution (?step=XX)");
 		return;
 	}
-	if (timeout_param(r, w, &timeout_ns))
+	query_args a = {.q = http_param_get(r, "query"), .start = start, .end = end, .step_ms = step_ns / 1000000};
+	if (timeout_param(r, w, &a.timeout_ns) || lookback_param(r, w, &a.lookback_ms))
 		return;
-	int64_t step_ms = step_ns / 1000000;
-	if (step_ms <= 0)
-		step_ms = 1; /* sub-millisecond step over a zero-width range */
-	run_query(env, r, w, start, end, step_ms, timeout_ns);
+	if (a.step_ms <= 0)
+		a.step_ms = 1; /* sub-millisecond step over a zero-width range */
+	if (!a.q)
+		a.q = "";
+	run_query(env, r, w, &a);
 }
 
 static bool has_selector(const node *n)

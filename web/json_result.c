@@ -59,7 +59,22 @@ static void series_list(json_w *j, const promql_result *res, bool matrix)
 	json_arr_close(j);
 }
 
-static void stats(json_w *j, const promql_result *res, double eval_s)
+/* [[t, n], ...]: t as encoding/json writes float64(t)/1000 (1.5, not 1.500). */
+static void per_step(json_w *j, const api_step_stat *steps, size_t n)
+{
+	char ts[FMT_FLOAT_MAX];
+	json_key(j, "totalQueryableSamplesPerStep");
+	json_arr_open(j);
+	for (size_t i = 0; i < n; i++) {
+		json_arr_open(j);
+		json_raw(j, ts, (size_t)fmt_api_float(ts, (double)steps[i].t_ms / 1000.0));
+		json_int(j, steps[i].n);
+		json_arr_close(j);
+	}
+	json_arr_close(j);
+}
+
+static void stats(json_w *j, const promql_result *res, double eval_s, const api_step_stat *steps, size_t n_steps)
 {
 	json_key(j, "stats");
 	json_obj_open(j);
@@ -80,13 +95,16 @@ static void stats(json_w *j, const promql_result *res, double eval_s)
 	json_obj_close(j);
 	json_key(j, "samples");
 	json_obj_open(j);
+	if (steps && n_steps)
+		per_step(j, steps, n_steps);
 	json_kint(j, "totalQueryableSamples", res->total_samples);
 	json_kint(j, "peakSamples", res->peak_samples);
 	json_obj_close(j);
 	json_obj_close(j);
 }
 
-void json_result_write(json_w *j, const promql_result *res, bool with_stats, double eval_s)
+void json_result_write(json_w *j, const promql_result *res, bool with_stats, double eval_s,
+		       const api_step_stat *steps, size_t n_steps)
 {
 	json_obj_open(j);
 	switch (res->type) {
@@ -118,6 +136,6 @@ void json_result_write(json_w *j, const promql_result *res, bool with_stats, dou
 		break;
 	}
 	if (with_stats)
-		stats(j, res, eval_s);
+		stats(j, res, eval_s, steps, n_steps);
 	json_obj_close(j);
 }

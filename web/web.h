@@ -171,9 +171,16 @@ void api_matchers_free(api_matchers *m);
 void json_result_point(json_w *j, int64_t t_ms, double v);
 /* A label set as a JSON object, in label order. */
 void json_result_labels(json_w *j, labels ls);
+/* One step of stats=all's samples.totalQueryableSamplesPerStep: [t_s, n]. */
+typedef struct api_step_stat {
+	int64_t t_ms; /* the step's evaluation time */
+	int64_t n;    /* samples loaded for it */
+} api_step_stat;
 /* The data object of query/query_range: {"resultType":...,"result":...}
- * plus "stats" when asked (eval_s: evaluation wall time). */
-void json_result_write(json_w *j, const promql_result *res, bool with_stats, double eval_s);
+ * plus "stats" when asked (eval_s: evaluation wall time; steps, when not
+ * NULL, the per-step figures of stats=all). */
+void json_result_write(json_w *j, const promql_result *res, bool with_stats, double eval_s,
+		       const api_step_stat *steps, size_t n_steps);
 
 /* ---- handlers ---- */
 #define WEB_HANDLER(name) void name(web_env *env, const http_req *r, http_resp *w)

@@ -28,6 +28,7 @@ expect "instant parse error" GET '/api/v1/query?query=sum(&time=4' 400 "$E"'"inv
 expect "empty query" GET '/api/v1/query?query=' 400 "$E"'"invalid parameter \"query\": 1:1: parse error: no expression found in input"}'
 expect "bad time" GET '/api/v1/query?query=up&time=abc' 400 "$E"'"invalid parameter \"time\": Invalid time value for '"'time'"': cannot parse \"abc\" to a valid timestamp"}'
 expect "bad timeout" GET '/api/v1/query?query=up&timeout=abc' 400 "$E"'"invalid parameter \"timeout\": cannot parse \"abc\" to a valid duration"}'
+expect "bad lookback_delta (3.x)" GET '/api/v1/query?query=up&lookback_delta=abc' 400 "$E"'"error parsing lookback delta duration: cannot parse \"abc\" to a valid duration"}'
 expect "range end before start" GET '/api/v1/query_range?query=up&start=10&end=5&step=1' 400 "$E"'"invalid parameter \"end\": end timestamp must not be before start time"}'
 expect "range step zero" GET '/api/v1/query_range?query=up&start=0&end=100&step=0' 400 "$E"'"invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer"}'
 expect "range step negative" GET '/api/v1/query_range?query=up&start=0&end=100&step=-1' 400 "$E"'"invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer"}'

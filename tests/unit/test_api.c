@@ -386,7 +386,7 @@ static void api_query_handlers(void)
 	const char *body = call(&env, api_query_range_handler, q2, 5, NULL, &w);
 	ASSERT(strstr(body, "\"resultType\":\"matrix\",\"result\":[{\"metric\":{},\"values\":[[1,\"2\"],[2,\"2\"]]}]"));
 	ASSERT(strstr(body, "\"stats\":{\"timings\":{"));
-	ASSERT(strstr(body, "\"samples\":{\"totalQueryableSamples\":"));
+	ASSERT(strstr(body, "\"samples\":{\"totalQueryableSamplesPerStep\":[[0,0],[1,"));
 	buf_reset(&w.body);
 	http_param q3[] = {{"query", "1e-7"}, {"time", "4"}};
 	ASSERT_STR_EQ(call(&env, api_query_handler, q3, 2, NULL, &w),
@@ -401,6 +401,37 @@ static void api_query_handlers(void)
 	call(&env, api_query_range_handler, q5, 4, NULL, &w);
 	ASSERT_EQ(w.status, 400);
 	ASSERT(strstr(buf_cstr(&w.body), "exceeded maximum resolution of 11,000 points per timeseries"));
+	buf_reset(&w.body);
+	/* lookback_delta (3.x): 200ms misses the sample 500ms back, 1s finds it */
+	http_param q7[] = {{"query", "up"}, {"time", "1.5"}, {"lookback_delta", "200ms"}};
+	ASSERT_STR_EQ(call(&env, api_query_handler, q7, 3, NULL, &w),
+		      "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}");
+	buf_reset(&w.body);
+	http_param q8[] = {{"query", "count(up)"}, {"start", "1.5"}, {"end", "2.5"}, {"step", "1"}, {"lookback_delta", "1s"}};
+	ASSERT_STR_EQ(call(&env, api_query_range_handler, q8, 5, NULL, &w),
+		      "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":[{\"metric\":{},\"values\":[[1.500,\"2\"]]}]}}");
+	buf_reset(&w.body);
+	http_param q9[] = {{"query", "up"}, {"lookback_delta", "abc"}};
+	ASSERT_STR_EQ(call(&env, api_query_handler, q9, 2, NULL, &w),
+		      "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"error parsing lookback delta duration: "
+		      "cannot parse \\\"abc\\\" to a valid duration\"}");
+	ASSERT_EQ(w.status, 400);
+	buf_reset(&w.body);
+	/* stats=all: per-step figures, [t as encoding/json's float, n]; the total is their sum.
+	 * n is the engine's accounting (2 points selected + 2 output = 4 here;
+	 * Prometheus counts the 2 selected only): see step_stats in api_query.c */
+	http_param q10[] = {{"query", "up"}, {"start", "0"}, {"end", "2.5"}, {"step", "0.5"}, {"stats", "all"}};
+	body = call(&env, api_query_range_handler, q10, 5, NULL, &w);
+	ASSERT(strstr(body, "\"samples\":{\"totalQueryableSamplesPerStep\":[[0,0],[0.5,0],[1,4],[1.5,4],[2,4],[2.5,4]],"
+			    "\"totalQueryableSamples\":16,"));
+	buf_reset(&w.body);
+	http_param q11[] = {{"query", "up"}, {"time", "1.5"}, {"stats", "all"}};
+	body = call(&env, api_query_handler, q11, 3, NULL, &w);
+	ASSERT(strstr(body, "\"samples\":{\"totalQueryableSamplesPerStep\":[[1.5,4]],\"totalQueryableSamples\":4,"));
+	buf_reset(&w.body);
+	http_param q12[] = {{"query", "up"}, {"time", "1.5"}, {"stats", "1"}};
+	body = call(&env, api_query_handler, q12, 3, NULL, &w);
+	ASSERT(strstr(body, "\"samples\":{\"totalQueryableSamples\":4,"));
 	buf_reset(&w.body);
 	http_param q6[] = {{"query", "sum(up)by(job)"}};
 	ASSERT_STR_EQ(call(&env, api_format_query_handler, q6, 1, NULL, &w), "{\"status\":\"success\",\"data\":\"sum by (job) (up)\"}");
