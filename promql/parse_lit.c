@@ -107,9 +107,13 @@ double parse__number(parser *p, const token *t)
 	double v;
 	if (go_parse_int(s, n, &v))
 		return v;
-	char tmp[128];
+	/* Go's ParseFloat takes any number of digits (2e222 prints as 223 of
+	 * them); long literals go in the arena, which parse__fail leaves alone */
+	char stack[128], *tmp = n < (int)sizeof stack ? stack : arena_alloc(p->a, (size_t)n + 1);
+	if (!tmp)
+		parse__fail(p, t->pos, "out of memory");
 	int k = 0;
-	bool ok = underscore_ok(s, n) && n < (int)sizeof tmp;
+	bool ok = underscore_ok(s, n);
 	for (int i = 0; ok && i < n; i++)
 		if (s[i] != '_')
 			tmp[k++] = s[i];
