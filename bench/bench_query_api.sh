@@ -73,6 +73,7 @@ STEP=15
 # name|query
 QUERIES=(
 	'raw matrix (250 series)|{__name__=~"bench_metric_[0-9]|bench_metric_1[0-4]"}'
+	'rate matrix (250 series)|rate({__name__=~"bench_metric_[0-9]|bench_metric_1[0-4]"}[5m])'
 	'sum by (instance) (rate)|sum by (instance) (rate({job="bench"}[5m]))'
 	'sum(rate(x[5m]))|sum(rate(bench_metric_7[5m]))'
 	'topk(5, rate)|topk(5, rate({job="bench"}[5m]))'

@@ -59,9 +59,22 @@ static int strip_zeros(const char *digs, int nd)
 	return nd;
 }
 
-/* The double nearest 0.digs * 10^dp. */
+/* The double nearest 0.digs * 10^dp. Clinger's fast path when the digits
+ * as an integer m are below 2^53 and the power 10^|e| (e = dp - nd) is at
+ * most 10^22: m and 10^|e| are then exact doubles, and one IEEE multiply or
+ * divide rounds correctly, as strtod does. Else strtod. */
 static double value_of(const char *digs, int nd, int dp)
 {
+	static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+				     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	int e = dp - nd;
+	if (nd <= 17 && e >= -22 && e <= 22) {
+		uint64_t m = 0;
+		for (int i = 0; i < nd; i++)
+			m = m * 10 + (uint64_t)(digs[i] - '0');
+		if (m < (1ull << 53))
+			return e < 0 ? (double)m / p10[-e] : (double)m * p10[e];
+	}
 	char s[64];
 	int n = 0;
 	s[n++] = '.';
@@ -109,7 +122,7 @@ static int step_last(char *digs, int nd, int *dp, bool up)
 	return nd;
 }
 
-/* Decimal digits of m (< 2^53) into digs; returns their number. */
+/* Decimal digits of m into digs (20 at most); returns their number. */
 static int u64_digits(uint64_t m, char *digs)
 {
 	char t[24];
@@ -353,9 +366,19 @@ int fmt_api_float(char *out, double v) { return fmt_shortest(out, v, true); }
 int fmt_api_time(char *out, int64_t ms)
 {
 	uint64_t t = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
-	const char *sign = ms < 0 ? "-" : "";
 	unsigned frac = (unsigned)(t % 1000);
-	if (frac)
-		return snprintf(out, FMT_FLOAT_MAX, "%s%llu.%03u", sign, (unsigned long long)(t / 1000), frac);
-	return snprintf(out, FMT_FLOAT_MAX, "%s%llu", sign, (unsigned long long)(t / 1000));
+	char digs[24];
+	int n = 0, nd = u64_digits(t / 1000, digs);
+	if (ms < 0)
+		out[n++] = '-';
+	memcpy(out + n, digs, (size_t)nd);
+	n += nd;
+	if (frac) {
+		out[n++] = '.';
+		out[n++] = (char)('0' + frac / 100);
+		out[n++] = (char)('0' + frac / 10 % 10);
+		out[n++] = (char)('0' + frac % 10);
+	}
+	out[n] = 0;
+	return n;
 }

@@ -15,15 +15,20 @@
 
 #include "lib/fmtfloat.h"
 
+/* [t,"v"] composed in place and written in one piece (v never needs
+ * escaping: digits, '.', 'e', signs, NaN, Inf). */
 void json_result_point(json_w *j, int64_t t, double v)
 {
-	char ts[FMT_FLOAT_MAX], vs[FMT_FLOAT_MAX];
-	int tl = fmt_api_time(ts, t);
-	int vl = fmt_api_float(vs, v);
-	json_arr_open(j);
-	json_raw(j, ts, (size_t)tl);
-	json_strn(j, vs, (size_t)vl);
-	json_arr_close(j);
+	char p[2 * FMT_FLOAT_MAX + 8];
+	size_t n = 0;
+	p[n++] = '[';
+	n += (size_t)fmt_api_time(p + n, t);
+	p[n++] = ',';
+	p[n++] = '"';
+	n += (size_t)fmt_api_float(p + n, v);
+	p[n++] = '"';
+	p[n++] = ']';
+	json_raw(j, p, n);
 }
 
 void json_result_labels(json_w *j, labels ls)

@@ -197,7 +197,32 @@ static void shortest_properties(void)
 	}
 }
 
+/* Values like rate() results (17 significant digits, magnitudes 1e-9 to
+ * 1e12, where the fast round-trip check is taken) against strtod. */
+static void shortest_rates(void)
+{
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+	for (int i = 0; i < 60000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+		double base = (double)(x % 1000000007) / (double)(x % 997 + 1) / 60.0;
+		check_shortest(base);
+		check_shortest(base * 1e-9 + 1e-12);
+		check_shortest(base * 1e5);
+		check_shortest(nextafter(base, 0) + 1e-3);
+	}
+	char s[FMT_FLOAT_MAX];
+	fmt_api_float(s, 1.0 / 3.0);
+	ASSERT_STR_EQ(s, "0.3333333333333333");
+	fmt_api_float(s, 2.0 / 3.0);
+	ASSERT_STR_EQ(s, "0.6666666666666666");
+	fmt_api_float(s, 0.1 + 0.2);
+	ASSERT_STR_EQ(s, "0.30000000000000004");
+	fmt_api_float(s, 123456.789 / 7);
+	ASSERT_STR_EQ(s, "17636.684142857142");
+}
+
 const struct test tests_fmtfloat[] = {
+	{"shortest_rates", shortest_rates},
 	{"shortest_properties", shortest_properties},
 	{"go_g_readme", go_g_readme},
 	{"go_g_more", go_g_more},
