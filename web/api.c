@@ -135,3 +135,16 @@ int api_param_time(const http_req *r, http_resp *w, const char *name, int64_t df
 	return 0;
 }
 
+
+int api_parse_query_param(const http_req *r, http_resp *w, promql_expr *x)
+{
+	const char *q = http_param_get(r, "query");
+	err e;
+	err_clear(&e);
+	if (promql_parse(q ? q : "", x, &e)) {
+		api_error(w, API_BAD_DATA, "invalid parameter \"query\": %s", e.msg);
+		promql_expr_free(x);
+		return -1;
+	}
+	return 0;
+}

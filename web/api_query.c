@@ -382,15 +382,9 @@ WEB_HANDLER(api_query_exemplars_handler)
 WEB_HANDLER(api_format_query_handler)
 {
 	(void)env;
-	const char *q = http_param_get(r, "query");
 	promql_expr x;
-	err e;
-	err_clear(&e);
-	if (promql_parse(q ? q : "", &x, &e)) {
-		api_error(w, API_BAD_DATA, "invalid parameter \"query\": %s", e.msg);
-		promql_expr_free(&x);
+	if (api_parse_query_param(r, w, &x))
 		return;
-	}
 	buf b;
 	buf_init(&b);
 	promql_print(&b, x.root);

@@ -51,6 +51,7 @@ const http_route web_routes[] = {
 	R("GET,POST", "/api/v1/query_range", api_query_range_handler),
 	R("GET,POST", "/api/v1/query_exemplars", api_query_exemplars_handler),
 	R("GET,POST", "/api/v1/format_query", api_format_query_handler),
+	R("GET,POST", "/api/v1/parse_query", api_parse_query_handler),
 	R("GET,POST", "/api/v1/series", api_series_handler),
 	R("GET,POST", "/api/v1/labels", api_labels_handler),
 	{"GET,POST", "/api/v1/label/*", api_label_values_handler, "/api/v1/label/:name/values"},

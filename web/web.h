@@ -166,6 +166,10 @@ typedef struct api_matchers {
 int api_parse_matchers(const http_req *r, http_resp *w, api_matchers *m);
 void api_matchers_free(api_matchers *m);
 
+/* Parse the `query` parameter; on failure answers bad_data `invalid parameter
+ * "query": <parse error>` and returns -1 (x already freed). */
+int api_parse_query_param(const http_req *r, http_resp *w, promql_expr *x);
+
 /* ---- result encoding (json_result.c) ---- */
 /* [t,"v"]: t seconds as a JSON number, v a string (lib/fmtfloat.h). */
 void json_result_point(json_w *j, int64_t t_ms, double v);
@@ -188,6 +192,7 @@ WEB_HANDLER(api_query_handler);
 WEB_HANDLER(api_query_range_handler);
 WEB_HANDLER(api_query_exemplars_handler);
 WEB_HANDLER(api_format_query_handler);
+WEB_HANDLER(api_parse_query_handler);
 WEB_HANDLER(api_series_handler);
 WEB_HANDLER(api_labels_handler);
 WEB_HANDLER(api_label_values_handler);

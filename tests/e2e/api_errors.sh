@@ -55,6 +55,8 @@ expect "exemplar probe in ms" GET '/api/v1/query_exemplars?query=test&start=1795
 expect "health check POST" POST '/api/v1/query' 200 '{"status":"success","data":{"resultType":"scalar","result":[4,"2"]}}' --data-raw 'query=1%2B1&time=4'
 expect "health check GET" GET '/api/v1/query?query=1%2B1&time=4' 200 '{"status":"success","data":{"resultType":"scalar","result":[4,"2"]}}'
 expect "URL params on POST merge" POST '/api/v1/query?time=4' 200 '{"status":"success","data":{"resultType":"scalar","result":[4,"2"]}}' --data-raw 'query=1%2B1'
+expect "parse_query (3.x) POST" POST '/api/v1/parse_query' 200 '{"status":"success","data":{"expr":{"expr":{"type":"numberLiteral","val":"1"},"type":"parenExpr"},"op":"-","type":"unaryExpr"}}' --data-raw 'query=-(1)'
+expect "parse_query (3.x) error" GET '/api/v1/parse_query?query=sum(' 400 "$E"'"invalid parameter \"query\": 1:5: parse error: unclosed left parenthesis"}'
 expect "admin disabled" POST '/api/v1/admin/tsdb/snapshot' 500 '{"status":"error","errorType":"unavailable","error":"admin APIs disabled"}'
 expect "unknown path" GET '/api/v1/nothere' 404 "404 page not found"
 expect "options" OPTIONS '/api/v1/query' 204 ""

@@ -441,7 +441,88 @@ static void api_query_handlers(void)
 	head_close(h);
 }
 
+/* /api/v1/parse_query: translate_ast.go's shapes, keys sorted as Go writes maps */
+static void api_parse_query(void)
+{
+	web_env env;
+	ASSERT_EQ(web_env_init(&env, NULL, NULL), 0);
+	http_resp w;
+	static const char *const cases[][2] = {
+		{"sum by (job) (rate(foo{a=\"b\"}[5m] offset 1m))",
+		 "{\"expr\":{\"args\":[{\"anchored\":false,\"matchers\":[{\"name\":\"a\",\"type\":\"=\",\"value\":\"b\"},"
+		 "{\"name\":\"__name__\",\"type\":\"=\",\"value\":\"foo\"}],\"name\":\"foo\",\"offset\":60000,\"offsetExpr\":null,"
+		 "\"range\":300000,\"rangeExpr\":null,\"smoothed\":false,\"startOrEnd\":null,\"timestamp\":null,"
+		 "\"type\":\"matrixSelector\"}],\"func\":{\"argTypes\":[\"matrix\"],\"name\":\"rate\",\"returnType\":\"vector\","
+		 "\"variadic\":0},\"type\":\"call\"},\"grouping\":[\"job\"],\"op\":\"sum\",\"param\":null,\"type\":\"aggregation\","
+		 "\"without\":false}"},
+		{"1 + {x=~\"y\"} @ 10",
+		 "{\"bool\":false,\"lhs\":{\"type\":\"numberLiteral\",\"val\":\"1\"},\"matching\":null,\"op\":\"+\",\"rhs\":"
+		 "{\"anchored\":false,\"matchers\":[{\"name\":\"x\",\"type\":\"=~\",\"value\":\"y\"}],\"name\":\"\",\"offset\":0,"
+		 "\"offsetExpr\":null,\"smoothed\":false,\"startOrEnd\":null,\"timestamp\":10000,\"type\":\"vectorSelector\"},"
+		 "\"type\":\"binaryExpr\"}"},
+		{"a / on(x) group_left(y) b",
+		 "{\"bool\":false,\"lhs\":{\"anchored\":false,\"matchers\":[{\"name\":\"__name__\",\"type\":\"=\",\"value\":\"a\"}],"
+		 "\"name\":\"a\",\"offset\":0,\"offsetExpr\":null,\"smoothed\":false,\"startOrEnd\":null,\"timestamp\":null,"
+		 "\"type\":\"vectorSelector\"},\"matching\":{\"card\":\"many-to-one\",\"fillValues\":{\"lhs\":null,\"rhs\":null},"
+		 "\"include\":[\"y\"],\"labels\":[\"x\"],\"on\":true},\"op\":\"/\",\"rhs\":{\"anchored\":false,\"matchers\":"
+		 "[{\"name\":\"__name__\",\"type\":\"=\",\"value\":\"b\"}],\"name\":\"b\",\"offset\":0,\"offsetExpr\":null,"
+		 "\"smoothed\":false,\"startOrEnd\":null,\"timestamp\":null,\"type\":\"vectorSelector\"},\"type\":\"binaryExpr\"}"},
+		{"{a=\"b\"}[1h:] @ end() offset (10m/2)",
+		 "{\"expr\":{\"anchored\":false,\"matchers\":[{\"name\":\"a\",\"type\":\"=\",\"value\":\"b\"}],\"name\":\"\","
+		 "\"offset\":0,\"offsetExpr\":null,\"smoothed\":false,\"startOrEnd\":null,\"timestamp\":null,"
+		 "\"type\":\"vectorSelector\"},\"offset\":0,\"offsetExpr\":{\"lhs\":{\"duration\":true,\"type\":\"numberLiteral\","
+		 "\"val\":\"600\"},\"op\":\"/\",\"rhs\":{\"duration\":false,\"type\":\"numberLiteral\",\"val\":\"2\"},"
+		 "\"type\":\"durationExpr\",\"wrapped\":true},\"range\":3600000,\"rangeExpr\":null,\"startOrEnd\":\"end\","
+		 "\"step\":0,\"stepExpr\":null,\"timestamp\":null,\"type\":\"subquery\"}"},
+		{"-(1.5e-7) + round(\"s\" == \"s\", 1e22)", NULL}, /* only must not fail */
+		{"-(1.5e-7)",
+		 "{\"expr\":{\"expr\":{\"type\":\"numberLiteral\",\"val\":\"0.00000015\"},\"type\":\"parenExpr\"},\"op\":\"-\","
+		 "\"type\":\"unaryExpr\"}"},
+		{"1e22", "{\"type\":\"numberLiteral\",\"val\":\"10000000000000000000000\"}"},
+		{"\"s\"", "{\"type\":\"stringLiteral\",\"val\":\"s\"}"},
+	};
+	for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
+		http_param q[] = {{"query", cases[i][0]}};
+		const char *body = call(&env, api_parse_query_handler, q, 1, NULL, &w);
+		if (cases[i][1]) {
+			char want[4096];
+			snprintf(want, sizeof want, "{\"status\":\"success\",\"data\":%s}", cases[i][1]);
+			ASSERT_STR_EQ(body, want);
+		}
+		buf_reset(&w.body);
+	}
+	/* deeper than the JSON writer's own nesting limit */
+	buf deep;
+	buf_init(&deep);
+	for (int i = 0; i < 400; i++)
+		buf_put_str(&deep, "(");
+	buf_put_str(&deep, "1");
+	for (int i = 0; i < 400; i++)
+		buf_put_str(&deep, ")");
+	http_param qd[] = {{"query", buf_cstr(&deep)}};
+	const char *body = call(&env, api_parse_query_handler, qd, 1, NULL, &w);
+	ASSERT_EQ(w.status, 200);
+	size_t parens = 0;
+	for (const char *p = body; (p = strstr(p, "\"type\":\"parenExpr\"")); p++)
+		parens++;
+	ASSERT_EQ(parens, 400);
+	ASSERT(strstr(body, "\"expr\":{\"type\":\"numberLiteral\",\"val\":\"1\"},\"type\":\"parenExpr\"}"));
+	long bal = 0;
+	for (const char *p = body; *p; p++)
+		bal += *p == '{' ? 1 : *p == '}' ? -1 : 0;
+	ASSERT_EQ(bal, 0);
+	buf_reset(&w.body);
+	buf_reset(&deep);
+	http_param qe[] = {{"query", "sum("}};
+	ASSERT_STR_EQ(call(&env, api_parse_query_handler, qe, 1, NULL, &w),
+		      "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid parameter \\\"query\\\": 1:5: parse "
+		      "error: unclosed left parenthesis\"}");
+	buf_reset(&w.body);
+	web_env_destroy(&env);
+}
+
 const struct test tests_api[] = {
+	{"api_parse_query", api_parse_query},
 	{"api_query_handlers", api_query_handlers},
 	{"api_cors_origin", api_cors_origin},
 	{"api_webconfig_basic_auth", api_webconfig_basic_auth},
