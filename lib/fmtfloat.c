@@ -23,7 +23,9 @@
  *     values with up to 15 significant digits and a decimal exponent above
  *     -23 (most samples: 0.5, 12.25, 1e-05) are found by scaling with
  *     powers of ten (short_decimal_digits), without printf or strtod.
- *  5. One printf of 17 digits gives the 15- and 16-digit candidates too,
+ *  5. One 17-digit rounding (digits17: exact 128-bit integer arithmetic
+ *     for 1e-6 <~ a < 2^53, else printf) gives the 15- and 16-digit
+ *     candidates too,
  *     by rounding its digit string: exact unless the dropped digits read
  *     exactly "50...0" (the 17-digit rounding hid the side of the half);
  *     then the slow path asks printf for each length.
@@ -208,15 +210,63 @@ static int round17(const char *r, int dp17, int n, char *t, int *dp, int *dir)
 	return n;
 }
 
-/* 15-17 digits from one printf of 17 digits (see the notes at the top);
+/* The correctly rounded 17-digit decimal of a (> 0) as printf("%.16e")
+ * gives it (ties to even), exactly, for a = M * 2^E with E < 0 and
+ * 10^16 <= a * 10^k < 10^17 for some 0 <= k <= 22: M * 10^k < 2^53 * 2^74
+ * fits 128 bits, and the shift by -E leaves an exact remainder to round
+ * with. 0 when a is outside that range (printf then). */
+static int digits17(double a, char *r, int *dp17)
+{
+	const uint64_t e16 = 10000000000000000ull, e17 = 100000000000000000ull;
+	int e2;
+	double f = frexp(a, &e2);
+	uint64_t m = (uint64_t)ldexp(f, 53);
+	int sh = 53 - e2; /* a = m / 2^sh */
+	if (sh <= 0 || sh >= 127)
+		return 0;
+	int dp = (int)floor(log10(a)) + 1; /* may be off by one: corrected */
+	for (int tries = 0; tries < 3; tries++) {
+		int k = 17 - dp;
+		if (k < 0 || k > 22)
+			return 0;
+		unsigned __int128 p = m;
+		for (int i = 0; i < k; i++)
+			p *= 10;
+		unsigned __int128 one = 1, q = p >> sh, rem = p & ((one << sh) - 1), half = one << (sh - 1);
+		if (q >= e17) {
+			dp++;
+			continue;
+		}
+		if (q < e16) {
+			dp--;
+			continue;
+		}
+		if (rem > half || (rem == half && (q & 1)))
+			q++;
+		if (q == e17) { /* 99..9.5 rounded up to 10^17 */
+			q = e16;
+			dp++;
+		}
+		uint64_t v = (uint64_t)q;
+		for (int i = 16; i >= 0; i--, v /= 10)
+			r[i] = (char)('0' + v % 10);
+		*dp17 = dp;
+		return 17;
+	}
+	return 0;
+}
+
+/* 15-17 digits from one 17-digit rounding (see the notes at the top);
  * 0 when a double-rounding tie needs the slow path. */
 static int long_digits(double a, char *digs, int *dp)
 {
 	char s[48], r[24], cand[17][17];
 	int cdp[17], cdir[17], dp17;
-	snprintf(s, sizeof s, "%.16e", a);
-	if (parse_e(s, r, &dp17) != 17)
-		return 0;
+	if (!digits17(a, r, &dp17)) {
+		snprintf(s, sizeof s, "%.16e", a);
+		if (parse_e(s, r, &dp17) != 17)
+			return 0;
+	}
 	int lo = 15, nd = 17;
 	for (; lo <= 16; lo++) {
 		if (round17(r, dp17, lo, cand[lo], &cdp[lo], &cdir[lo]) < 0)
