@@ -208,6 +208,11 @@ int promql_duration_eval(const node *n, const promql_dur_ctx *c, double *secs, e
 /* Canonical text of a tree (Prometheus's String()), into b. */
 struct buf;
 void promql_print(struct buf *b, const node *n);
+/* Prometheus's Pretty(0) (promql/parser/prettier.go), what
+ * /api/v1/format_query returns: the one-line form when it fits in 100
+ * bytes, else binary operators, aggregations, calls and parentheses split
+ * over lines indented by two spaces per level. */
+void promql_print_pretty(struct buf *b, const node *n);
 /* Duration in Prometheus's format: 1h30m, 5m, 1d, 0s. */
 void promql_print_duration(struct buf *b, int64_t ms);
 

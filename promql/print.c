@@ -441,3 +441,142 @@ static void print_node(buf *b, const node *n, bool guard)
 		break;
 	}
 }
+
+/* ---- Pretty(): upstream's promql/parser/prettier.go ---- */
+
+#define PRETTY_MAX_LINE 100 /* upstream's maxCharactersPerLine */
+
+static void indent(buf *b, int level)
+{
+	for (int i = 0; i < level; i++)
+		buf_put_str(b, "  ");
+}
+
+/* Upstream's needsSplit: the one-line form is longer than 100 bytes. */
+static bool needs_split(const node *n, bool guard)
+{
+	buf t;
+	buf_init(&t);
+	print_node(&t, n, guard);
+	bool split = t.len > PRETTY_MAX_LINE;
+	buf_reset(&t);
+	return split;
+}
+
+static void pretty(buf *b, const node *n, int level, bool guard);
+
+static void pretty_binary(buf *b, const node *n, int level, bool guard)
+{
+	pretty(b, n->binary.lhs, level + 1, true);
+	buf_put_byte(b, '\n');
+	indent(b, level);
+	buf_printf(b, "%s%s", promql_op_str(n->binary.op), n->binary.return_bool ? " bool" : "");
+	put_matching(b, n->binary.vm);
+	buf_put_byte(b, '\n');
+	pretty(b, n->binary.rhs, level + 1, guard);
+}
+
+static void pretty_aggregate(buf *b, const node *n, int level)
+{
+	buf_put_str(b, promql_op_str(n->agg.op));
+	if (n->agg.without || n->agg.n_grouping > 0) {
+		buf_put_str(b, n->agg.without ? " without (" : " by (");
+		put_labels(b, n->agg.grouping, n->agg.n_grouping);
+		buf_put_str(b, ") ");
+	}
+	buf_put_str(b, "(\n");
+	if (n->agg.param) {
+		pretty(b, n->agg.param, level + 1, false);
+		buf_put_str(b, ",\n");
+	}
+	pretty(b, n->agg.expr, level + 1, false);
+	buf_put_byte(b, '\n');
+	indent(b, level);
+	buf_put_byte(b, ')');
+}
+
+static void pretty_call(buf *b, const node *n, int level)
+{
+	buf_printf(b, "%s(\n", n->call.fn->name);
+	for (size_t i = 0; i < n->call.n_args; i++) {
+		if (i)
+			buf_put_str(b, ",\n");
+		pretty(b, n->call.args[i], level + 1, false);
+	}
+	buf_put_byte(b, '\n');
+	indent(b, level);
+	buf_put_byte(b, ')');
+}
+
+/* The inner expression pretty-printed, then the [range:step] @ offset suffix. */
+static void pretty_subquery(buf *b, const node *n, int level, bool guard)
+{
+	pretty(b, n->sq.expr, level, false);
+	buf whole, inner;
+	buf_init(&whole);
+	buf_init(&inner);
+	put_subquery(&whole, n, guard);
+	promql_print(&inner, n->sq.expr);
+	buf_put(b, whole.p + inner.len, whole.len - inner.len);
+	buf_reset(&whole);
+	buf_reset(&inner);
+}
+
+/* guard as in print_node: a binary operator follows. */
+static void pretty(buf *b, const node *n, int level, bool guard)
+{
+	if (n->kind == NODE_STEP_INVARIANT) {
+		pretty(b, n->paren.expr, level, guard);
+		return;
+	}
+	if (n->kind == NODE_UNARY) { /* the operand's own indent is dropped */
+		buf t;
+		buf_init(&t);
+		pretty(&t, n->unary.expr, level, guard);
+		size_t k = 0;
+		while (k < t.len && (t.p[k] == ' ' || t.p[k] == '\n' || t.p[k] == '\t'))
+			k++;
+		indent(b, level);
+		buf_put_str(b, promql_op_str(n->unary.op));
+		buf_put(b, t.p + k, t.len - k);
+		buf_reset(&t);
+		return;
+	}
+	if (!needs_split(n, guard)) {
+		if (n->kind != NODE_SUBQUERY) /* upstream: a short subquery is not indented */
+			indent(b, level);
+		print_node(b, n, guard);
+		return;
+	}
+	switch (n->kind) {
+	case NODE_BINARY: /* upstream: a split binary expression adds no indent of its own */
+		pretty_binary(b, n, level, guard);
+		return;
+	case NODE_SUBQUERY:
+		pretty_subquery(b, n, level, guard);
+		return;
+	default:
+		break;
+	}
+	indent(b, level);
+	switch (n->kind) {
+	case NODE_AGGREGATE:
+		pretty_aggregate(b, n, level);
+		break;
+	case NODE_CALL:
+		pretty_call(b, n, level);
+		break;
+	case NODE_PAREN:
+		buf_put_str(b, "(\n");
+		pretty(b, n->paren.expr, level + 1, false);
+		buf_put_byte(b, '\n');
+		indent(b, level);
+		buf_put_byte(b, ')');
+		break;
+	default: /* selectors, literals: never split */
+		print_node(b, n, guard);
+		break;
+	}
+}
+
+void promql_print_pretty(buf *b, const node *n) { pretty(b, n, 0, false); }

@@ -1,7 +1,8 @@
 /*
  * fuzz_promql_expr.c - any bytes as a PromQL query: promql_parse must
  * return a tree or a positioned parse error, never crash or leak; a tree
- * must print (promql_print) to text that parses again and prints the same.
+ * must print (promql_print) to text that parses again and prints the same,
+ * and its pretty form (promql_print_pretty) must parse to that tree too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		promql_print(&b2, y.root);
 		if (strcmp(buf_cstr(&b1), buf_cstr(&b2)) != 0) {
 			fprintf(stderr, "print not stable:\n  %s\n  %s\n", buf_cstr(&b1), buf_cstr(&b2));
+			abort();
+		}
+		promql_expr_free(&y);
+		buf_clear(&b2);
+		promql_print_pretty(&b2, x.root);
+		if (promql_parse(buf_cstr(&b2), &y, &e) != 0) {
+			fprintf(stderr, "pretty reparse failed: %s\n  query: %s\n  pretty: %s\n", e.msg, q, buf_cstr(&b2));
+			abort();
+		}
+		buf_clear(&b2);
+		promql_print(&b2, y.root);
+		if (strcmp(buf_cstr(&b1), buf_cstr(&b2)) != 0) {
+			fprintf(stderr, "pretty form is another tree:\n  %s\n  %s\n", buf_cstr(&b1), buf_cstr(&b2));
 			abort();
 		}
 		promql_expr_free(&y);

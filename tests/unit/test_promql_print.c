@@ -157,7 +157,77 @@ static void roundtrip_conformance_exprs(void)
 	ASSERT(parsed > 2000);
 }
 
+static const char *pretty_of(const char *q)
+{
+	static char out[4096];
+	promql_expr x;
+	err e;
+	if (promql_parse(q, &x, &e) != 0)
+		test_fail(__FILE__, __LINE__, "%s: %s", q, e.msg);
+	buf b;
+	buf_init(&b);
+	promql_print_pretty(&b, x.root);
+	snprintf(out, sizeof out, "%s", buf_cstr(&b));
+	buf_reset(&b);
+	promql_expr_free(&x);
+	return out;
+}
+
+#define LONG_A "metric_one{some_very_long_label_name=\"some_very_long_label_value\"}"
+#define LONG_B "metric_two{another_long_label_name=\"another_very_long_label_value\"}"
+
+static void pretty_forms(void)
+{
+	/* short expressions are their one-line form */
+	ASSERT_STR_EQ(pretty_of("sum(rate(x[5m])) by (job)"), "sum by (job) (rate(x[5m]))");
+	/* prettier.go: binary operands one level deeper, the operator at the parent's level */
+	ASSERT_STR_EQ(pretty_of(LONG_A " + " LONG_B), "  " LONG_A "\n+\n  " LONG_B);
+	ASSERT_STR_EQ(pretty_of(LONG_A " / on(a) group_left " LONG_B),
+		      "  " LONG_A "\n/ on (a) group_left ()\n  " LONG_B);
+	ASSERT_STR_EQ(pretty_of("sum by (job) (" LONG_A " + " LONG_B ")"),
+		      "sum by (job) (\n    " LONG_A "\n  +\n    " LONG_B "\n)");
+	ASSERT_STR_EQ(pretty_of("topk(5, " LONG_A " * " LONG_B ")"),
+		      "topk(\n  5,\n    " LONG_A "\n  *\n    " LONG_B "\n)");
+	ASSERT_STR_EQ(pretty_of("label_replace(" LONG_A ", \"dst\", \"$1\", \"src\", \"(.*)\")"),
+		      "label_replace(\n  " LONG_A ",\n  \"dst\",\n  \"$1\",\n  \"src\",\n  \"(.*)\"\n)");
+	ASSERT_STR_EQ(pretty_of("(" LONG_A " - " LONG_B ")"), "(\n    " LONG_A "\n  -\n    " LONG_B "\n)");
+	ASSERT_STR_EQ(pretty_of("-(" LONG_A " - " LONG_B ")"), "-(\n    " LONG_A "\n  -\n    " LONG_B "\n)");
+}
+
+/* Pretty output parses back to the same tree (same one-line print). */
+static void pretty_roundtrip(void)
+{
+	static const char *qs[] = {
+		"sum by (job) (rate(" LONG_A "[5m])) / on (job) group_left sum by (job) (rate(" LONG_B "[5m]))",
+		"max_over_time((" LONG_A " + " LONG_B ")[1h:5m] offset 1h)",
+		LONG_A " offset +(step() * 2) + " LONG_B,
+		"histogram_quantile(0.9, sum by (le) (rate(" LONG_A "[5m]) or rate(" LONG_B "[5m])))",
+	};
+	for (size_t i = 0; i < FL_ARRAY_LEN(qs); i++) {
+		promql_expr x, y;
+		err e;
+		ASSERT_EQ(promql_parse(qs[i], &x, &e), 0);
+		buf p, a, c;
+		buf_init(&p);
+		buf_init(&a);
+		buf_init(&c);
+		promql_print_pretty(&p, x.root);
+		promql_print(&a, x.root);
+		if (promql_parse(buf_cstr(&p), &y, &e) != 0)
+			test_fail(__FILE__, __LINE__, "pretty form does not parse: %s\n%s", e.msg, buf_cstr(&p));
+		promql_print(&c, y.root);
+		ASSERT_STR_EQ(buf_cstr(&c), buf_cstr(&a));
+		buf_reset(&p);
+		buf_reset(&a);
+		buf_reset(&c);
+		promql_expr_free(&x);
+		promql_expr_free(&y);
+	}
+}
+
 const struct test tests_promql_print[] = {
+	{"pretty_forms", pretty_forms},
+	{"pretty_roundtrip", pretty_roundtrip},
 	{"durations", durations},
 	{"canonical_forms", canonical_forms},
 	{"roundtrip_conformance_exprs", roundtrip_conformance_exprs},
