@@ -10,55 +10,94 @@
  * `invalid parameter "query": `; too many samples is execution (422); the
  * deadline is timeout (503); cancellation canceled (499).
  *
- * A per-request `timeout` shorter than --query.timeout is enforced with a
- * watchdog thread that trips the engine's cancel flag; its firing is then
- * reported as a timeout, not a cancellation. Queries hold one of the
+ * A watchdog thread per query trips the engine's cancel flag when a
+ * per-request `timeout` shorter than --query.timeout passes (reported as a
+ * timeout) or when the client hangs up (the socket polled every 50 ms for
+ * POLLRDHUP; reported as canceled, 499, as 3.x does when the request's
+ * context is canceled, so the query stops instead of running to the end). Queries hold one of the
  * --query.max-concurrency slots while they run.
  */
 #include "web/web.h"
 
-#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <time.h>
 
 #include "lib/timeparse.h"
 
-/* ---- per-request timeout watchdog ---- */
+/* ---- per-request watchdog: timeout and client hang-up ---- */
 typedef struct watchdog {
 	pthread_t th;          /* the waiting thread */
 	pthread_mutex_t mu;    /* guards done */
 	pthread_cond_t cv;     /* signalled when the query finishes */
-	bool done;             /* query finished before the deadline */
+	bool done;             /* query finished first */
 	bool fired;            /* deadline passed: cancel was set */
+	bool client_gone;      /* the client hung up: cancel was set */
+	bool has_deadline;     /* until is set */
 	struct timespec until; /* CLOCK_REALTIME deadline */
+	int client_fd;         /* socket to watch for a hang-up, or -1 */
 	promql_cancel *cancel; /* what to trip */
 } watchdog;
+
+#define WATCH_POLL_NS 50000000 /* hang-up check period */
+
+static bool ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+static void ts_add(struct timespec *t, int64_t ns)
+{
+	int64_t n = t->tv_nsec + ns % 1000000000;
+	t->tv_sec += ns / 1000000000 + n / 1000000000;
+	t->tv_nsec = n % 1000000000;
+}
+
+/* Has the peer closed (or reset) the connection? Reads nothing. */
+static bool client_hung_up(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
 
 static void *watchdog_run(void *arg)
 {
 	watchdog *wd = arg;
 	pthread_mutex_lock(&wd->mu);
-	int rc = 0;
-	while (!wd->done && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&wd->cv, &wd->mu, &wd->until);
-	if (!wd->done) {
-		wd->fired = true;
-		wd->cancel->canceled = 1;
+	while (!wd->done) {
+		struct timespec now, wake;
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (wd->has_deadline && !ts_before(&now, &wd->until)) {
+			wd->fired = true;
+			break;
+		}
+		if (wd->client_fd >= 0 && client_hung_up(wd->client_fd)) {
+			wd->client_gone = true;
+			break;
+		}
+		wake = now;
+		ts_add(&wake, WATCH_POLL_NS);
+		if (wd->client_fd < 0 || (wd->has_deadline && ts_before(&wd->until, &wake)))
+			wake = wd->until;
+		pthread_cond_timedwait(&wd->cv, &wd->mu, &wake);
 	}
+	if (!wd->done)
+		wd->cancel->canceled = 1;
 	pthread_mutex_unlock(&wd->mu);
 	return NULL;
 }
 
-static bool watchdog_start(watchdog *wd, promql_cancel *c, int64_t timeout_ns)
+/* timeout_ns 0 = no deadline; client_fd -1 = no hang-up watch. */
+static bool watchdog_start(watchdog *wd, promql_cancel *c, int64_t timeout_ns, int client_fd)
 {
 	memset(wd, 0, sizeof *wd);
 	wd->cancel = c;
+	wd->client_fd = client_fd;
+	wd->has_deadline = timeout_ns > 0;
 	pthread_mutex_init(&wd->mu, NULL);
 	pthread_cond_init(&wd->cv, NULL);
 	clock_gettime(CLOCK_REALTIME, &wd->until);
-	int64_t ns = wd->until.tv_nsec + timeout_ns % 1000000000;
-	wd->until.tv_sec += timeout_ns / 1000000000 + ns / 1000000000;
-	wd->until.tv_nsec = ns % 1000000000;
+	ts_add(&wd->until, timeout_ns);
 	return pthread_create(&wd->th, NULL, watchdog_run, wd) == 0;
 }
 
@@ -210,8 +249,10 @@ static void run_query(web_env *env, const http_req *r, http_resp *w, const query
 	const char *st = http_param_get(r, "stats");
 	promql_cancel cancel = {0};
 	watchdog wd;
-	bool use_wd = a->timeout_ns > 0 &&
+	bool short_timeout = a->timeout_ns > 0 &&
 		      (env->engine_opts.timeout_ms <= 0 || a->timeout_ns / 1000000 < env->engine_opts.timeout_ms);
+	int fd = http_req_client_fd(r);
+	bool use_wd = short_timeout || fd >= 0;
 	promql_engine *eng = env->engine, *own = NULL;
 	if (a->lookback_ms > 0) {
 		promql_engine_opts o = env->engine_opts;
@@ -225,7 +266,7 @@ static void run_query(web_env *env, const http_req *r, http_resp *w, const query
 	err e;
 	err_clear(&e);
 	web_query_slot_acquire(env);
-	if (use_wd && !watchdog_start(&wd, &cancel, a->timeout_ns))
+	if (use_wd && !watchdog_start(&wd, &cancel, short_timeout ? a->timeout_ns : 0, fd))
 		use_wd = false;
 	double t0 = mono_s();
 	int rc = eng ? eval(eng, env, a, a->start, a->end, &cancel, &res, &e) : err_set(&e, FL_ENOMEM, "out of memory");
@@ -236,6 +277,8 @@ static void run_query(web_env *env, const http_req *r, http_resp *w, const query
 	if (use_wd) {
 		watchdog_stop(&wd);
 		timed_out = wd.fired && rc != 0;
+		if (wd.client_gone && rc != 0)
+			res.errtype = PE_CANCELED; /* 499 canceled, 3.x's code for a client gone */
 	}
 	web_query_slot_release(env);
 	if (own)

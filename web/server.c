@@ -449,6 +449,14 @@ static bool gzip_buf(const buf *in, buf *out)
 
 static void free_cb(void *p) { fl_free(p); }
 
+int http_req_client_fd(const http_req *r)
+{
+	if (!r->conn)
+		return -1;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	return ci ? (int)ci->connect_fd : -1;
+}
+
 /* Fill the request from the raw URI, body and headers. */
 static int build_request(web_env *env, struct MHD_Connection *c, conn_state *st, const char *method, http_req *r)
 {

@@ -166,6 +166,10 @@ typedef struct api_matchers {
 int api_parse_matchers(const http_req *r, http_resp *w, api_matchers *m);
 void api_matchers_free(api_matchers *m);
 
+/* The client's socket (server.c), or -1 outside the server (unit tests):
+ * watched for a hang-up while a query runs. */
+int http_req_client_fd(const http_req *r);
+
 /* Parse the `query` parameter; on failure answers bad_data `invalid parameter
  * "query": <parse error>` and returns -1 (x already freed). */
 int api_parse_query_param(const http_req *r, http_resp *w, promql_expr *x);

@@ -3,7 +3,7 @@
 # taken from Debian's Prometheus 2.42; see spec/grafana-and-http-api.md 5.2):
 # malformed queries, times, steps, matchers, URL encodings; a query over
 # --query.max-samples (422 execution); a slow query under a tiny
-# --query.timeout (503 timeout); routing errors (404/405/OPTIONS); gated
+# --query.timeout (503 timeout); a client hanging up mid-query (499); routing errors (404/405/OPTIONS); gated
 # admin and lifecycle endpoints; and promtool's query subcommands against
 # flint. Prints `N passed, N failed`.
 set -u
@@ -78,6 +78,12 @@ got=$(http GET "http://127.0.0.1:$TP/api/v1/query?query=count_over_time(vector(1
 check_eq "query timeout" "$got" '503 {"status":"error","errorType":"timeout","error":"query timed out in query execution"}'
 got=$(http GET "$F/api/v1/query?query=count_over_time(vector(1)%5B2h:1ms%5D)&time=7200&timeout=20ms")
 check_eq "timeout parameter" "$got" '503 {"status":"error","errorType":"timeout","error":"query timed out in query execution"}'
+
+# a client that hangs up mid-query cancels it: 499 canceled (3.x), counted at once
+curl -s -o /dev/null --max-time 0.3 "$F/api/v1/query?query=count_over_time(vector(1)%5B2h:1ms%5D)&time=7200"
+sleep 0.5
+got=$(curl -s "$F/metrics" | grep 'prometheus_http_requests_total{code="499",handler="/api/v1/query"}')
+check_eq "client hang-up cancels (499)" "$got" 'prometheus_http_requests_total{code="499",handler="/api/v1/query"} 1'
 
 # promtool against flint, on data remote-written into it
 end_ms=$(($(date +%s) * 1000))
