@@ -126,7 +126,7 @@ int timeparse_rfc3339(const char *s, int64_t *ms)
 	int64_t off_s = 0;
 	if (*p == 'Z') {
 		p++;
-	} else if (*p == '+' || *p == '-') {
+	} else if ((*p == '+' || *p == '-') && strlen(p) == 6) { /* "+hh:mm" exactly */
 		int oh = two(p + 1), om = two(p + 4);
 		if (oh < 0 || oh > 24 || p[3] != ':' || om < 0 || om > 59)
 			return FL_EINVAL;

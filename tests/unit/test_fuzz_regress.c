@@ -6,8 +6,10 @@
 #include "tests/unit/test.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include "lib/buf.h"
+#include "lib/timeparse.h"
 #include "promql/ast.h"
 
 /* fuzz_promql_expr: 2e222 prints as 223 digits (FormatFloat 'f'), which
@@ -35,7 +37,27 @@ static void test_promql_long_number_literal(void)
 	ASSERT(strstr(e.msg, "value out of range"));
 }
 
+/* fuzz_small_parsers: a zone offset cut short ("-2") read past the end of
+ * the string (the minutes were taken before the length was known). */
+static void test_rfc3339_short_zone_offset(void)
+{
+	int64_t ms = 42;
+	const char *cut[] = {"2026-11-25T13:45:01.1022311-2", "2026-11-25T13:45:01+02", "2026-11-25T13:45:01-02:0",
+			     "2026-11-25T13:45:01+02:000"};
+	for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+		char *s = strdup(cut[i]); /* exact-size heap copy, so ASan sees an overread */
+		ASSERT(timeparse_rfc3339(s, &ms) != 0);
+		free(s);
+	}
+	ASSERT_EQ(ms, 42);
+	ASSERT_EQ(timeparse_rfc3339("2026-11-25T13:45:01.123+02:00", &ms), 0);
+	ASSERT_EQ(ms, 1795607101123LL);
+	ASSERT_EQ(timeparse_rfc3339("2026-11-25T13:45:01-00:30", &ms), 0);
+	ASSERT_EQ(ms, 1795616101000LL);
+}
+
 const struct test tests_fuzz_regress[] = {
 	{"promql_long_number_literal", test_promql_long_number_literal},
+	{"rfc3339_short_zone_offset", test_rfc3339_short_zone_offset},
 	{NULL, NULL},
 };
