@@ -6,12 +6,18 @@
  * buildinfo never carries `features` or `application`: Grafana's alerting
  * page takes any `features` object (even {}) for Mimir.
  * The admin API is gated by --web.enable-admin-api (500 unavailable
- * "admin APIs disabled", as 2.42 and 3.x answer). flint's storage keeps no
- * tombstones yet, so delete_series and clean_tombstones answer honestly
- * that it is unsupported (500 internal) rather than pretend.
+ * "admin APIs disabled", as 2.42 and 3.x answer). snapshot hard-links the
+ * persisted blocks into <data>/snapshots/<name>/ and, unless skip_head,
+ * copies the WAL beside them (the head as a WAL to replay, not as a block:
+ * flint has no block writer yet). flint's storage keeps no tombstones yet,
+ * so delete_series answers honestly that it is unsupported (500 internal)
+ * rather than pretend, and clean_tombstones has nothing to clean (204).
  */
 #include "web/web.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -145,12 +151,164 @@ static bool admin_enabled(web_env *env, http_resp *w)
 	return false;
 }
 
+/* ---- snapshot ---- */
+static bool is_ulid(const char *s)
+{
+	if (strlen(s) != 26)
+		return false;
+	for (; *s; s++)
+		if (!strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ", *s))
+			return false;
+	return true;
+}
+
+/* Copy one file (the WAL keeps changing: never hard-linked). */
+static int copy_file(const char *src, const char *dst, err *e)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return err_set(e, FL_EIO, "open %s: %s", src, strerror(errno));
+	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (out < 0) {
+		close(in);
+		return err_set(e, FL_EIO, "create %s: %s", dst, strerror(errno));
+	}
+	char b[65536];
+	ssize_t n;
+	int rc = 0;
+	while ((n = read(in, b, sizeof b)) > 0)
+		if (write(out, b, (size_t)n) != n) {
+			rc = err_set(e, FL_EIO, "write %s: %s", dst, strerror(errno));
+			break;
+		}
+	if (!rc && n < 0)
+		rc = err_set(e, FL_EIO, "read %s: %s", src, strerror(errno));
+	if (close(out) && !rc)
+		rc = err_set(e, FL_EIO, "close %s: %s", dst, strerror(errno));
+	close(in);
+	return rc;
+}
+
+/* Mirror the tree src into dst (created): files hard-linked (link) or copied. */
+static int mirror_tree(const char *src, const char *dst, bool link_files, int depth, err *e)
+{
+	if (mkdir(dst, 0777) && errno != EEXIST)
+		return err_set(e, FL_EIO, "mkdir %s: %s", dst, strerror(errno));
+	DIR *d = opendir(src);
+	if (!d)
+		return err_set(e, FL_EIO, "open %s: %s", src, strerror(errno));
+	int rc = 0;
+	struct dirent *de;
+	while (!rc && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char s[4096], t[4096];
+		struct stat st;
+		snprintf(s, sizeof s, "%s/%s", src, de->d_name);
+		snprintf(t, sizeof t, "%s/%s", dst, de->d_name);
+		if (lstat(s, &st))
+			continue; /* removed meanwhile (a truncated WAL segment) */
+		if (S_ISDIR(st.st_mode))
+			rc = depth < 4 ? mirror_tree(s, t, link_files, depth + 1, e) : 0;
+		else if (S_ISREG(st.st_mode) && (!link_files || link(s, t)))
+			rc = copy_file(s, t, e);
+	}
+	closedir(d);
+	return rc;
+}
+
+/*
+ * db.Snapshot: every persisted block hard-linked into dir; with the head
+ * (skip_head false) the WAL is copied too, so that flint or Prometheus
+ * opening the snapshot replays it into the head (Prometheus writes its head
+ * as one more block instead: flint has no block writer yet). A record
+ * appended during the copy may be torn at the copy's end; replay repairs it.
+ */
+static int snapshot(const char *data, const char *dir, bool with_head, err *e)
+{
+	DIR *d = opendir(data);
+	if (!d)
+		return err_set(e, FL_EIO, "open %s: %s", data, strerror(errno));
+	int rc = 0;
+	struct dirent *de;
+	while (!rc && (de = readdir(d))) {
+		if (!is_ulid(de->d_name))
+			continue;
+		char s[4096], t[4096];
+		snprintf(s, sizeof s, "%s/%s", data, de->d_name);
+		snprintf(t, sizeof t, "%s/%s", dir, de->d_name);
+		rc = mirror_tree(s, t, true, 0, e);
+	}
+	closedir(d);
+	if (!rc && with_head) {
+		char s[4096], t[4096];
+		snprintf(s, sizeof s, "%s/wal", data);
+		snprintf(t, sizeof t, "%s/wal", dir);
+		if (!access(s, F_OK))
+			rc = mirror_tree(s, t, false, 0, e);
+	}
+	return rc;
+}
+
+/* Go's strconv.ParseBool. */
+static int parse_bool(const char *v, bool *out)
+{
+	static const char *const t[] = {"1", "t", "T", "TRUE", "true", "True"};
+	static const char *const f[] = {"0", "f", "F", "FALSE", "false", "False"};
+	for (size_t i = 0; i < FL_ARRAY_LEN(t); i++) {
+		if (!strcmp(v, t[i]) || !strcmp(v, f[i])) {
+			*out = !strcmp(v, t[i]);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 WEB_HANDLER(api_admin_snapshot_handler)
 {
-	(void)r;
 	if (!admin_enabled(env, w))
 		return;
-	api_error(w, API_INTERNAL, "create snapshot: snapshots are not supported by flint's storage yet");
+	bool skip_head = false;
+	const char *sh = http_param_get(r, "skip_head");
+	if (sh && *sh && parse_bool(sh, &skip_head)) {
+		api_error(w, API_BAD_DATA, "unable to parse boolean 'skip_head' argument: strconv.ParseBool: parsing \"%s\": "
+					   "invalid syntax", sh);
+		return;
+	}
+	if (!env->db) {
+		api_error(w, API_INTERNAL, "create snapshot: no database is open");
+		return;
+	}
+	/* <data>/snapshots/<20060102T150405Z>-<%016x of a random int63> */
+	char name[64], dir[4096];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	size_t n = strftime(name, sizeof name, "%Y%m%dT%H%M%SZ", &tm);
+	uint64_t rnd = ((uint64_t)random() << 32 ^ (uint64_t)random() ^ (uint64_t)now << 20) & INT64_MAX;
+	snprintf(name + n, sizeof name - n, "-%016llx", (unsigned long long)rnd);
+	snprintf(dir, sizeof dir, "%s/snapshots", db_dir(env->db));
+	if (mkdir(dir, 0777) && errno != EEXIST) {
+		api_error(w, API_INTERNAL, "create snapshot directory: mkdir %s: %s", dir, strerror(errno));
+		return;
+	}
+	snprintf(dir, sizeof dir, "%s/snapshots/%s", db_dir(env->db), name);
+	if (mkdir(dir, 0777)) {
+		api_error(w, API_INTERNAL, "create snapshot directory: mkdir %s: %s", dir, strerror(errno));
+		return;
+	}
+	err e;
+	err_clear(&e);
+	if (snapshot(db_dir(env->db), dir, !skip_head, &e)) {
+		api_error(w, API_INTERNAL, "create snapshot: %s", e.msg);
+		return;
+	}
+	json_w j;
+	api_begin(w, &j);
+	json_obj_open(&j);
+	json_kstr(&j, "name", name);
+	json_obj_close(&j);
+	api_end(&j, NULL, 0, NULL, 0);
 }
 
 WEB_HANDLER(api_admin_delete_series_handler)
