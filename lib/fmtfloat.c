@@ -189,18 +189,24 @@ static int short_decimal_digits(double a, char *digs, int *dp)
 
 /* Round r (17 digits of a, point at dp17) to n digits into t (unstripped,
  * n digits, point *dp). *dir: +1 when t > a, -1 when t < a, 0 unknown
- * (nothing dropped). -1 when the dropped digits are exactly 5000...: the
- * 17-digit rounding hid which side of the half a lies on. */
-static int round17(const char *r, int dp17, int n, char *t, int *dp, int *dir)
+ * (nothing dropped). side: a's side of r (-1 above r, +1 below, 0 equal,
+ * 2 unknown). -1 when the dropped digits are exactly 5000... and side is
+ * unknown: the 17-digit rounding hid which side of the half a lies on. */
+static int round17(const char *r, int dp17, int side, int n, char *t, int *dp, int *dir)
 {
 	bool rest_zero = true;
 	for (int i = n + 1; i < 17; i++)
 		rest_zero &= r[i] == '0';
-	if (r[n] == '5' && rest_zero)
-		return -1;
+	bool up = r[n] >= '5';
+	if (r[n] == '5' && rest_zero) {
+		/* side (digits17): where a lies from r; an exact tie goes to even */
+		if (side == 2)
+			return -1;
+		up = side < 0 || (side == 0 && (r[n - 1] - '0') % 2 == 1);
+	}
 	memcpy(t, r, (size_t)n);
 	*dp = dp17;
-	if (r[n] >= '5') {
+	if (up) {
 		int k = step_last(t, n, dp, true);
 		memset(t + k, '0', (size_t)(n - k)); /* back on the n-digit grid */
 		*dir = 1;
@@ -215,7 +221,7 @@ static int round17(const char *r, int dp17, int n, char *t, int *dp, int *dir)
  * 10^16 <= a * 10^k < 10^17 for some 0 <= k <= 22: M * 10^k < 2^53 * 2^74
  * fits 128 bits, and the shift by -E leaves an exact remainder to round
  * with. 0 when a is outside that range (printf then). */
-static int digits17(double a, char *r, int *dp17)
+static int digits17(double a, char *r, int *dp17, int *side)
 {
 	const uint64_t e16 = 10000000000000000ull, e17 = 100000000000000000ull;
 	int e2;
@@ -241,8 +247,11 @@ static int digits17(double a, char *r, int *dp17)
 			dp--;
 			continue;
 		}
-		if (rem > half || (rem == half && (q & 1)))
+		*side = rem == 0 ? 0 : -1; /* r < a while not rounded up */
+		if (rem > half || (rem == half && (q & 1))) {
 			q++;
+			*side = 1;
+		}
 		if (q == e17) { /* 99..9.5 rounded up to 10^17 */
 			q = e16;
 			dp++;
@@ -258,18 +267,20 @@ static int digits17(double a, char *r, int *dp17)
 
 /* 15-17 digits from one 17-digit rounding (see the notes at the top);
  * 0 when a double-rounding tie needs the slow path. */
-static int long_digits(double a, char *digs, int *dp)
+static int long_digits(double a, char *digs, int *dp, bool allow_printf)
 {
 	char s[48], r[24], cand[17][17];
-	int cdp[17], cdir[17], dp17;
-	if (!digits17(a, r, &dp17)) {
+	int cdp[17], cdir[17], dp17, side = 2;
+	if (!digits17(a, r, &dp17, &side)) {
+		if (!allow_printf)
+			return 0;
 		snprintf(s, sizeof s, "%.16e", a);
 		if (parse_e(s, r, &dp17) != 17)
 			return 0;
 	}
 	int lo = 15, nd = 17;
 	for (; lo <= 16; lo++) {
-		if (round17(r, dp17, lo, cand[lo], &cdp[lo], &cdir[lo]) < 0)
+		if (round17(r, dp17, side, lo, cand[lo], &cdp[lo], &cdir[lo]) < 0)
 			return 0;
 		if (value_of(cand[lo], lo, cdp[lo]) == a)
 			break;
@@ -324,12 +335,17 @@ int fmt_shortest_digits(double v, char digs[18], int *dp)
 	double a = fabs(v);
 	if (a < 9007199254740992.0 && a == floor(a))
 		return int_digits(a, digs, dp);
-	int nd = short_decimal_digits(a, digs, dp);
+	/* long_digits is complete for normal values (notes 1, 2); where
+	 * digits17 is exact it needs neither printf nor strtod */
+	int nd = a >= DBL_MIN ? long_digits(a, digs, dp, false) : 0;
+	if (nd)
+		return nd;
+	nd = short_decimal_digits(a, digs, dp);
 	if (nd)
 		return nd;
 	if (a < DBL_MIN)
 		return subnormal_digits(a, digs, dp);
-	nd = long_digits(a, digs, dp);
+	nd = long_digits(a, digs, dp, true);
 	return nd ? nd : slow_digits(a, digs, dp);
 }
 
