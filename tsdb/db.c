@@ -128,7 +128,7 @@ static int take_lock(db *d, err *e)
 
 /* ---- blocks ---- */
 
-static bool is_ulid(const char *s)
+bool db_is_ulid(const char *s)
 {
 	if (strlen(s) != 26)
 		return false;
@@ -184,7 +184,7 @@ static int load_blocks(db *d, err *e)
 	int rc = 0;
 	struct dirent *de;
 	while (rc == 0 && (de = readdir(dh)))
-		if (is_ulid(de->d_name))
+		if (db_is_ulid(de->d_name))
 			rc = add_block(d, de->d_name, &cap, e);
 	closedir(dh);
 	if (rc)

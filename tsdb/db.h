@@ -59,6 +59,8 @@ void db_get_stats(db *d, db_stats *s);
 
 /* The data directory (borrowed while d lives). */
 const char *db_dir(const db *d);
+/* Is name a block directory's name (a 26-character ULID)? */
+bool db_is_ulid(const char *name);
 
 /* ---- internal: db.c <-> db_replay.c ---- */
 struct head;

@@ -152,16 +152,6 @@ static bool admin_enabled(web_env *env, http_resp *w)
 }
 
 /* ---- snapshot ---- */
-static bool is_ulid(const char *s)
-{
-	if (strlen(s) != 26)
-		return false;
-	for (; *s; s++)
-		if (!strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ", *s))
-			return false;
-	return true;
-}
-
 /* Copy one file (the WAL keeps changing: never hard-linked). */
 static int copy_file(const char *src, const char *dst, err *e)
 {
@@ -232,7 +222,7 @@ static int snapshot(const char *data, const char *dir, bool with_head, err *e)
 	int rc = 0;
 	struct dirent *de;
 	while (!rc && (de = readdir(d))) {
-		if (!is_ulid(de->d_name))
+		if (!db_is_ulid(de->d_name))
 			continue;
 		char s[4096], t[4096];
 		snprintf(s, sizeof s, "%s/%s", data, de->d_name);

@@ -39,6 +39,28 @@ check_eq "Prometheus 2.42 on the snapshot" "$(count "http://127.0.0.1:$PP")" "$w
 got=$(http POST "$F/api/v1/admin/tsdb/snapshot?skip_head=true")
 name2=$(printf '%s' "$got" | sed -n 's/.*"name":"\([^"]*\)".*/\1/p')
 check_eq "skip_head: no WAL" "$([ -n "$name2" ] && [ -d "$tmp/flint-data/snapshots/$name2" ] && [ ! -e "$tmp/flint-data/snapshots/$name2/wal" ] && echo ok || echo "$got")" ok
+# blocks: a data directory with persisted blocks (conformance's data-sigterm)
+cp -r "$SHARED/conformance/tsdb/wal-with-checkpoint/data-sigterm" "$tmp/blocks-data"
+BP=$(free_port)
+start_flint blocks "$BP" --web.enable-admin-api
+series() { curl -s -G "$1/api/v1/series" --data-urlencode 'match[]={__name__=~".+"}' | "$PY" -c 'import hashlib,json,sys; d=json.load(sys.stdin)["data"]; print(len(d), hashlib.md5("\n".join(sorted(json.dumps(x, sort_keys=True) for x in d)).encode()).hexdigest())'; }
+bwant=$(series "http://127.0.0.1:$BP")
+got=$(http POST "http://127.0.0.1:$BP/api/v1/admin/tsdb/snapshot")
+bname=$(printf '%s' "$got" | sed -n 's/.*"name":"\([^"]*\)".*/\1/p')
+bsnap=$tmp/blocks-data/snapshots/$bname
+blk=$(cd "$tmp/blocks-data" && ls -d 01* | head -1)
+check_eq "block files hard-linked" "$(stat -c %i "$tmp/blocks-data/$blk/index" 2>&1)" "$(stat -c %i "$bsnap/$blk/index" 2>&1)"
+check_eq "block chunks linked" "$(ls "$tmp/blocks-data/$blk/chunks" | wc -l)" "$(ls "$bsnap/$blk/chunks" 2>/dev/null | wc -l)"
+cp -r "$bsnap" "$tmp/bsnapf-data"
+cp -r "$bsnap" "$tmp/bsnapp-data"
+SP2=$(free_port)
+start_flint bsnapf "$SP2"
+check_eq "flint on the block snapshot: same series" "$(series "http://127.0.0.1:$SP2")" "$bwant"
+PP2=$(free_port)
+printf 'global:\n  scrape_interval: 15s\n' >"$tmp/bsnapp.yml"
+start_prom bsnapp "$PP2" "$tmp/bsnapp.yml"
+check_eq "Prometheus 2.42 on the block snapshot: same series" "$(series "http://127.0.0.1:$PP2")" "$bwant"
+
 E='{"status":"error","errorType":"bad_data","error":'
 got=$(http POST "$F/api/v1/admin/tsdb/snapshot?skip_head=maybe")
 check_eq "bad skip_head" "$got" "400 $E"'"unable to parse boolean '"'skip_head'"' argument: strconv.ParseBool: parsing \"maybe\": invalid syntax"}'
