@@ -15,7 +15,6 @@ static const struct {
 } cmds[] = {
 	{"tsdb", flinttool_tsdb, "tsdb dump [--min-time=MS] [--max-time=MS] [--match=SELECTOR] DIR"},
 	{"test", flinttool_test, "test promql FILE...   run PromQL test scripts"},
-	{"query", flinttool_query, "query instant|range|series|labels URL ...   query a server"},
 };
 
 static void usage(FILE *f)

@@ -5,5 +5,4 @@
 #define FLINTTOOL_H
 int flinttool_tsdb(int argc, char **argv);  /* tsdb dump ... */
 int flinttool_test(int argc, char **argv);  /* test promql FILE... */
-int flinttool_query(int argc, char **argv); /* query instant|range|series|labels */
 #endif
