@@ -430,7 +430,7 @@ WEB_HANDLER(api_format_query_handler)
 		return;
 	buf b;
 	buf_init(&b);
-	promql_print(&b, x.root);
+	promql_print_pretty(&b, x.root); /* upstream answers expr.Pretty(0) */
 	json_w j;
 	api_begin(w, &j);
 	json_strn(&j, b.len ? (const char *)b.p : "", b.len);

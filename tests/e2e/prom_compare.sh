@@ -151,6 +151,10 @@ for rx in ("*", "a**", "a*+", "[z-a]", "x\\q", "(?=a)", "(?x)a", "a{2,1}", "a{10
     compare(f"regexp error {rx}", "GET", "/api/v1/query", {"query": "rw_info{instance=~`" + rx + "`}", "time": "4"})
 compare("rfc3339 time", "GET", "/api/v1/query", {"query": "count(rw_info)", "time": "2026-11-25T00:00:00.5Z"})
 compare("step duration form", "GET", "/api/v1/query_range", {"query": "count(rw_info)", "start": f"{rs}", "end": f"{re_}", "step": "1m30s"})
+# format_query answers expr.Pretty(0): one line up to 100 bytes, split past it
+for n, q in (("short", "sum(rate(rw_requests_total[5m]))by(instance)"),
+             ("long", 'sum by (job, instance) (rate(http_requests_total{job="api-server", handler=~"/api/.*"}[5m])) / on (job, instance) group_left sum by (job, instance) (rate(http_requests_total[5m]))')):
+    compare(f"format_query {n}", "POST", "/api/v1/format_query", {"query": q})
 PYEOF
 while IFS= read -r line; do
 	case "$line" in
