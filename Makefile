@@ -90,9 +90,18 @@ build/asan/fuzz/%: build/asan/tests/fuzz/%.o build/asan/tests/fuzz/replay_main.o
 	$(CC) $(ASAN_CFLAGS) $^ -o $@ $(LIBS) $(ASAN_LDFLAGS)
 
 FUZZ_CFLAGS := $(BASEFLAGS) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(GEN_HDRS)
+# The library is compiled once for all targets (fuzzer-no-link), then each
+# target links it.
+FUZZLIB_CFLAGS := $(BASEFLAGS) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
+build/fuzzlib/%.o: %.c $(GEN_HDRS)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -DFL_LIBFUZZER $< $(LIB_SRCS) -o $@ $(LIBS)
+	clang $(FUZZLIB_CFLAGS) -c $< -o $@
+build/fuzzlib/libflint.a: $(patsubst %.c,build/fuzzlib/%.o,$(LIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+build/fuzz/%: tests/fuzz/%.c build/fuzzlib/libflint.a
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -DFL_LIBFUZZER $< build/fuzzlib/libflint.a -o $@ $(LIBS)
 
 fuzz: deps $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 	@for t in $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS)); do \
