@@ -430,23 +430,6 @@ static int agg_step(ev *v, aggctx *c)
 	return v->errtype ? FL_ENOMEM : 0;
 }
 
-static bool valid_label_name(const char *s)
-{
-	if (!*s)
-		return false;
-	/* UTF-8 label names are allowed in 3.x; reject invalid UTF-8 only */
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		int n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
-		if (!n)
-			return false;
-		for (int i = 1; i < n; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-		p += n;
-	}
-	return true;
-}
 
 int pq_eval_aggregate(ev *v, const node *n, pq_val *out)
 {
@@ -461,7 +444,7 @@ int pq_eval_aggregate(ev *v, const node *n, pq_val *out)
 		return rc;
 	if (c.op == AGG_COUNT_VALUES) {
 		c.label = param.str ? param.str : "";
-		if (!valid_label_name(c.label))
+		if (!pq_valid_label_name(c.label))
 			return pq_fail(v, PE_EXECUTION, FL_EEXEC, "invalid label name %s", pq_quote(v, c.label));
 	}
 	if ((rc = pq_eval(v, n->agg.expr, &in)))

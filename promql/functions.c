@@ -181,23 +181,6 @@ labels pq_absent_labels(ev *v, const node *arg)
 }
 
 /* ---- label_replace / label_join ---- */
-static bool valid_label_name(const char *s)
-{
-	if (!*s)
-		return false;
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		int n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
-		if (!n)
-			return false;
-		for (int i = 1; i < n; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-		p += n;
-	}
-	return true;
-}
-
 static int compile_re(ev *v, fnctx *c, const char *re)
 {
 	int ec;
@@ -448,17 +431,17 @@ static int eval_scalar_fn(ev *v, const node *n, pq_val *args, pq_val *out)
 static int check_args(ev *v, fnctx *c)
 {
 	if (fn_is(c, "label_replace")) {
-		if (!valid_label_name(c->args[1].str))
+		if (!pq_valid_label_name(c->args[1].str))
 			return pq_fail(v, PE_EXECUTION, FL_EEXEC,
 				       "invalid destination label name in label_replace(): %s", c->args[1].str);
 		return compile_re(v, c, c->args[4].str);
 	}
 	if (fn_is(c, "label_join")) {
-		if (!valid_label_name(c->args[1].str))
+		if (!pq_valid_label_name(c->args[1].str))
 			return pq_fail(v, PE_EXECUTION, FL_EEXEC, "invalid destination label name in label_join(): %s",
 				       c->args[1].str);
 		for (size_t k = 3; k < c->n->call.n_args; k++)
-			if (!valid_label_name(c->args[k].str))
+			if (!pq_valid_label_name(c->args[k].str))
 				return pq_fail(v, PE_EXECUTION, FL_EEXEC, "invalid source label name in label_join(): %s",
 					       c->args[k].str);
 	}

@@ -404,3 +404,20 @@ const char *pq_quote(ev *v, const char *s)
 	buf_reset(&b);
 	return r ? r : "";
 }
+
+bool pq_valid_label_name(const char *s)
+{
+	if (!*s)
+		return false;
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		int n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 0;
+		if (!n)
+			return false;
+		for (int i = 1; i < n; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+		p += n;
+	}
+	return true;
+}

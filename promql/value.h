@@ -209,5 +209,7 @@ int pq_eval_info(ev *v, const node *n, pq_val *out); /* functions_info.c */
 /* absent()'s labels: the selector's single `=` matchers (not __name__). */
 labels pq_absent_labels(ev *v, const node *arg);
 double pq_kahan_add(double inc, double sum, double *c);
+/* A label name as 3.x accepts it: non-empty, valid UTF-8. */
+bool pq_valid_label_name(const char *s);
 
 #endif
