@@ -4,17 +4,43 @@
  * file's result, every unexpected failure (file:line, query, want vs got)
  * and a last line `N passed, N failed, N known`. Exit status 1 only on
  * unexpected failures (or unreadable scripts).
+ *
+ * Without --known, the project's checked-in list is used when it can be
+ * found: tests/conformance/promql-known-failures.txt under the current
+ * directory, or two levels above the binary (build/<flavour>/flinttool).
+ * --known=none runs without a list.
  */
 #include "cmd/flinttool.h"
 
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "promql/promqltest.h"
 
+#define KNOWN_REL "tests/conformance/promql-known-failures.txt"
+
+/* The checked-in known-failures list, or NULL when it is not found. */
+static const char *default_known(char *path, size_t cap)
+{
+	if (access(KNOWN_REL, R_OK) == 0) {
+		snprintf(path, cap, "%s", KNOWN_REL);
+		return path;
+	}
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = 0;
+	snprintf(path, cap, "%s/../../%s", dirname(exe), KNOWN_REL);
+	return access(path, R_OK) == 0 ? path : NULL;
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: flinttool test promql [--known=FILE] FILE...\n");
+	fprintf(stderr, "usage: flinttool test promql [--known=FILE|none] FILE...\n");
 	return 1;
 }
 
@@ -27,19 +53,28 @@ int flinttool_test(int argc, char **argv)
 	bool have_known = false;
 	int i = 2, bad = 0;
 	err e;
+	const char *known_path = NULL;
+	char path[PATH_MAX + 64];
+	bool known_given = false;
 	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
 		if (!strncmp(argv[i], "--known=", 8)) {
-			if (promqltest_known_load(&known, argv[i] + 8, &e)) {
-				fprintf(stderr, "flinttool: %s\n", e.msg);
-				return 1;
-			}
-			have_known = true;
+			known_given = true;
+			known_path = strcmp(argv[i] + 8, "none") ? argv[i] + 8 : NULL;
 		} else {
 			return usage();
 		}
 	}
 	if (i >= argc)
 		return usage();
+	if (!known_given && (known_path = default_known(path, sizeof path)))
+		fprintf(stderr, "flinttool: known failures from %s\n", known_path);
+	if (known_path) {
+		if (promqltest_known_load(&known, known_path, &e)) {
+			fprintf(stderr, "flinttool: %s\n", e.msg);
+			return 1;
+		}
+		have_known = true;
+	}
 	promqltest_stats total = {0};
 	for (; i < argc; i++) {
 		promqltest_stats st = {0};
