@@ -398,8 +398,10 @@ static int run(promql_engine *eng, queryable *q, const char *query, int64_t star
 	if (!e)
 		e = &scratch;
 	promql_expr x;
+	int64_t t0 = mono_ns();
 	int rc = promql_parse(query, &x, e);
 	if (rc) {
+		out->prepare_s = (double)(mono_ns() - t0) / 1e9;
 		promql_expr_free(&x);
 		out->errtype = PE_BAD_DATA;
 		return rc;
@@ -429,15 +431,20 @@ static int run(promql_engine *eng, queryable *q, const char *query, int64_t star
 		goto done;
 	}
 	pq_val val;
+	int64_t t1 = mono_ns();
+	out->prepare_s = (double)(t1 - t0) / 1e9;
 	rc = pq_eval(&v, x.root, &val);
 	if (!rc)
 		rc = finish(&v, x.root, &val, instant, out);
 	if (!rc && v.errtype)
 		rc = v.e->code ? v.e->code : FL_EEXEC;
+	int64_t t2 = mono_ns();
+	out->eval_s = (double)(t2 - t1) / 1e9;
 	if (!rc) {
 		out->ordered = instant && root_is_ordered(x.root);
 		if (!out->ordered && out->n_series > 1)
 			qsort(out->series, out->n_series, sizeof *out->series, cmp_result_series);
+		out->sort_s = (double)(mono_ns() - t2) / 1e9;
 	}
 done:
 	if (v.qr)

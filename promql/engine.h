@@ -54,6 +54,9 @@ typedef struct promql_result {
 	promql_errtype errtype;  /* PE_NONE on success */
 	int64_t total_samples;   /* stats: samples loaded */
 	int64_t peak_samples;    /* stats: peak samples held */
+	double prepare_s;        /* timings (seconds): parsing and opening the querier, */
+	double eval_s;           /* evaluation, */
+	double sort_s;           /* sorting the output series */
 	arena arena;             /* owns everything above */
 } promql_result;
 

@@ -265,12 +265,19 @@ static void run_query(web_env *env, const http_req *r, http_resp *w, const query
 	size_t n_steps = 0;
 	err e;
 	err_clear(&e);
+	double tq = mono_s();
 	web_query_slot_acquire(env);
+	qd_observe(&env->qdur, QD_QUEUE_TIME, mono_s() - tq);
 	if (use_wd && !watchdog_start(&wd, &cancel, short_timeout ? a->timeout_ns : 0, fd))
 		use_wd = false;
 	double t0 = mono_s();
 	int rc = eng ? eval(eng, env, a, a->start, a->end, &cancel, &res, &e) : err_set(&e, FL_ENOMEM, "out of memory");
 	double took = mono_s() - t0;
+	if (eng) {
+		qd_observe(&env->qdur, QD_PREPARE_TIME, res.prepare_s);
+		qd_observe(&env->qdur, QD_INNER_EVAL, res.eval_s);
+		qd_observe(&env->qdur, QD_RESULT_SORT, res.sort_s);
+	}
 	if (!rc && st && !strcmp(st, "all"))
 		rc = step_stats(eng, env, a, &cancel, &res, &steps, &n_steps, &e);
 	bool timed_out = false;

@@ -6,7 +6,9 @@
  *   process_*              client_golang's process collector, from /proc/self
  *                          (stat, limits, fd/) and /proc/stat (btime)
  *   prometheus_build_info, prometheus_ready, prometheus_config_last_reload_*
- *   prometheus_engine_queries, prometheus_engine_queries_concurrent_max
+ *   prometheus_engine_queries, prometheus_engine_queries_concurrent_max,
+ *   prometheus_engine_query_duration_seconds (web/query_durations.c),
+ *   prometheus_engine_query_log_enabled (0: there is no query log)
  *   prometheus_http_requests_total, prometheus_http_request_duration_seconds
  *                          (written by web/server.c's web_write_http_metrics)
  *   prometheus_tsdb_*      tsdb/db.h db_get_stats (head series, chunks,
@@ -197,6 +199,8 @@ static void write_prometheus(web_env *env, buf *b, remote_state *st)
 	one(b, "prometheus_engine_queries", "gauge", "The current number of queries being executed or waiting.", used);
 	one(b, "prometheus_engine_queries_concurrent_max", "gauge", "The max number of concurrent queries.",
 	    env->opts.max_concurrency);
+	qd_write(&env->qdur, b);
+	one(b, "prometheus_engine_query_log_enabled", "gauge", "State of the query log.", 0); /* no query log */
 	web_write_http_metrics(env, b);
 	one(b, "prometheus_ready", "gauge", "Whether Prometheus startup was fully completed and the server is ready for normal operation.",
 	    atomic_load(&env->ready) ? 1 : 0);

@@ -21,6 +21,7 @@
 #include "scrape/config.h"
 #include "tsdb/db.h"
 #include "web/http.h"
+#include "web/query_durations.h"
 #include "web/remote_state.h"
 
 typedef struct web_opts {
@@ -104,6 +105,7 @@ struct web_env {
 	struct web_server *server;  /* running daemon or NULL */
 	void *remote;               /* private state of web/remote_*.c (NULL until it sets it) */
 	remote_state remote_st;     /* remote write/read counters and read gate (web/remote.h); zero = initial */
+	query_durations qdur;       /* prometheus_engine_query_duration_seconds (web/query_durations.h); zero = initial */
 };
 
 /* Initialise (no server yet). o may be NULL for defaults. */
