@@ -32,10 +32,17 @@ static int64_t at_time(const ev *v, at_kind k, int64_t at_ms, bool *has)
 /* Read one series' samples in [mint, maxt] into the scratch buffer (grown
  * with fl_realloc, reused across series), counting them against the budget
  * as they arrive. Returns 0 and sets *n. */
-static int read_series(ev *v, sample_iter *it, int64_t mint, int64_t maxt, bool keep_stale, sample **buf,
-		       size_t *cap, size_t *n)
+typedef struct rbuf {
+	sample *s;   /* samples */
+	int64_t *st; /* their start timestamps (same capacity) */
+	size_t cap;  /* allocated */
+	bool any_st; /* the last series read had a start timestamp */
+} rbuf;
+
+static int read_series(ev *v, sample_iter *it, int64_t mint, int64_t maxt, bool keep_stale, rbuf *b, size_t *n)
 {
 	size_t k = 0, counted = 0;
+	b->any_st = false;
 	int rc = 0;
 	for (int vt = sample_iter_seek(it, mint); vt != VAL_NONE; vt = sample_iter_next(it)) {
 		if (vt != VAL_FLOAT)
@@ -47,19 +54,24 @@ static int read_series(ev *v, sample_iter *it, int64_t mint, int64_t maxt, bool 
 			break;
 		if (!keep_stale && is_stale_nan(x))
 			continue;
-		if (k == *cap) {
-			size_t nc = *cap ? *cap * 2 : 256;
-			sample *nb = fl_realloc(*buf, nc * sizeof *nb);
-			if (!nb)
+		if (k == b->cap) {
+			size_t nc = b->cap ? b->cap * 2 : 256;
+			sample *nb = fl_realloc(b->s, nc * sizeof *nb);
+			if (nb)
+				b->s = nb;
+			int64_t *ns = nb ? fl_realloc(b->st, nc * sizeof *ns) : NULL;
+			if (!ns)
 				return pq_nomem(v);
-			*buf = nb;
-			*cap = nc;
+			b->st = ns;
+			b->cap = nc;
 			if ((rc = pq_account(v, (int64_t)(k - counted))))
 				return rc;
 			counted = k;
 		}
-		(*buf)[k].t = t;
-		(*buf)[k].v = x;
+		b->s[k].t = t;
+		b->s[k].v = x;
+		b->st[k] = sample_iter_at_st(it);
+		b->any_st |= b->st[k] != 0;
 		k++;
 	}
 	if ((rc = pq_account(v, (int64_t)(k - counted))))
@@ -86,8 +98,7 @@ static int load(ev *v, const node *vs, int64_t mint, int64_t maxt, int64_t range
 	if (!ss)
 		return pq_nomem(v);
 	sample_iter *it = NULL;
-	sample *buf = NULL;
-	size_t cap = 0;
+	rbuf buf = {0};
 	int rc = 0;
 	while (!rc && series_set_next(ss)) {
 		if ((rc = pq_check(v)))
@@ -98,7 +109,7 @@ static int load(ev *v, const node *vs, int64_t mint, int64_t maxt, int64_t range
 			break;
 		}
 		size_t n = 0;
-		if ((rc = read_series(v, it, mint, maxt, keep_stale, &buf, &cap, &n)) || n == 0)
+		if ((rc = read_series(v, it, mint, maxt, keep_stale, &buf, &n)) || n == 0)
 			continue;
 		labels ls = pq_labels_copy(v, series_set_labels(ss));
 		pq_series *s = v->errtype ? NULL : pq_matrix_add(v, out, ls, false);
@@ -106,10 +117,18 @@ static int load(ev *v, const node *vs, int64_t mint, int64_t maxt, int64_t range
 			rc = pq_nomem(v);
 			break;
 		}
-		memcpy(s->s, buf, n * sizeof *s->s);
+		memcpy(s->s, buf.s, n * sizeof *s->s);
 		s->n = s->cap = n;
+		if (buf.any_st) {
+			if (!(s->st = arena_alloc(v->a, n * sizeof *s->st))) {
+				rc = pq_nomem(v);
+				break;
+			}
+			memcpy(s->st, buf.st, n * sizeof *s->st);
+		}
 	}
-	fl_free(buf);
+	fl_free(buf.s);
+	fl_free(buf.st);
 	sample_iter_close(it);
 	if (!rc) {
 		err e2;

@@ -99,7 +99,31 @@ typedef struct rctx {
 	double p1, p2;      /* scalar params at this step */
 	double *scratch;    /* quantile scratch */
 	size_t scratch_cap;
+	const int64_t *st;  /* start timestamps of the window's samples, or NULL */
+	const char *metric; /* __name__ of the series (messages), or NULL */
+	bool st_warned;     /* the overlap warning was given for this series */
 } rctx;
+
+/* Start timestamp of window sample i (0 = unknown). */
+static int64_t st_at(const rctx *c, size_t i) { return c->st ? c->st[i] : 0; }
+
+/* Did the counter restart between samples (pt, pst) and (t, st), as the
+ * start timestamps tell (Prometheus 3.14)? A start after the previous
+ * sample is a restart; a start exactly at it is one only when the previous
+ * sample had a start of its own before it (a delta stream), not when it had
+ * none (a cumulative series with unknown start, OTel) or an invalid one. */
+static bool st_reset(int64_t pst, int64_t pt, int64_t st, int64_t t)
+{
+	if (st == 0 || st >= t || st < pt)
+		return false;
+	return st > pt || (pst != 0 && pst < pt);
+}
+
+/* Was sample i (i >= 1) counted as a restart of the counter? */
+static bool is_reset(const rctx *c, const sample *s, size_t i)
+{
+	return s[i].v < s[i - 1].v || st_reset(st_at(c, i - 1), s[i - 1].t, st_at(c, i), s[i].t);
+}
 
 /* Kernel ids, in range_fns[] order (the kernel switches on ints, not names). */
 enum {
@@ -157,30 +181,47 @@ static int range_fn_id(const char *name)
 	return -1;
 }
 
+/*
+ * With start timestamps (counters only): a restart the start times reveal
+ * adds the previous value like a drop does, and when the first sample's
+ * start lies inside the range the counter is taken to be 0 there: no
+ * extrapolation to the left, the sampled interval reaches back to it (one
+ * sample is then enough).
+ */
 static bool extrapolated_rate(const rctx *c, const sample *s, size_t n, bool counter, bool rate, double *out)
 {
-	if (n < 2)
-		return false;
 	int64_t ref = pq_range_ref(c->r, c->ts);
+	int64_t st0 = counter ? st_at(c, 0) : 0;
+	bool from_st = st0 != 0 && st0 > ref - c->r->range_ms && st0 < s[0].t;
+	if (n < 2 && !from_st)
+		return false;
 	double range_start = (double)(ref - c->r->range_ms), range_end = (double)ref;
 	double result = s[n - 1].v - s[0].v;
 	if (counter) {
 		for (size_t i = 1; i < n; i++)
-			if (s[i].v < s[i - 1].v)
+			if (is_reset(c, s, i))
 				result += s[i - 1].v;
 	}
 	double to_start = ((double)s[0].t - range_start) / 1000.0;
 	double to_end = (range_end - (double)s[n - 1].t) / 1000.0;
 	double sampled = (double)(s[n - 1].t - s[0].t) / 1000.0;
-	double avg = sampled / (double)(n - 1);
+	double avg = n > 1 ? sampled / (double)(n - 1) : 0;
 	double thr = avg * 1.1;
-	if (to_start >= thr)
-		to_start = avg / 2;
-	if (counter && result > 0 && s[0].v >= 0) {
-		double to_zero = sampled * (s[0].v / result);
-		if (to_zero < to_start)
-			to_start = to_zero;
+	if (from_st) {
+		to_start = 0;
+		sampled = (double)(s[n - 1].t - st0) / 1000.0;
+		result += s[0].v;
+	} else {
+		if (to_start >= thr)
+			to_start = avg / 2;
+		if (counter && result > 0 && s[0].v >= 0) {
+			double to_zero = sampled * (s[0].v / result);
+			if (to_zero < to_start)
+				to_start = to_zero;
+		}
 	}
+	if (sampled <= 0)
+		return false;
 	if (to_end >= thr)
 		to_end = avg / 2;
 	double factor = (sampled + to_start + to_end) / sampled;
@@ -308,6 +349,21 @@ static int check_modifiers(ev *v, const char *f, const pq_range *r)
 		       r->anchored ? "changes, delta, increase, rate, resets" : "delta, increase, rate", f);
 }
 
+/* Warn (once a series) when a sample's start time reaches back before the
+ * previous sample without being that sample's start too (upstream's
+ * overlap check; deltas and cumulatives never trip it). */
+static void st_overlap_check(ev *v, rctx *c, const sample *s, size_t n)
+{
+	for (size_t i = 1; c->st && !c->st_warned && i < n; i++) {
+		int64_t st = c->st[i];
+		if (st != 0 && st < s[i - 1].t && st != c->st[i - 1]) {
+			pq_annotate(v, false, "sample has start time that overlaps with previous sample timestamp for metric %s",
+				    pq_quote(v, c->metric ? c->metric : ""));
+			c->st_warned = true;
+		}
+	}
+}
+
 /* Counter/gauge change family: rate, increase, delta, irate, idelta,
  * changes, resets (with the anchored window where allowed). */
 static bool kernel_change(ev *v, rctx *c, const sample *s, size_t n, double *out)
@@ -315,6 +371,8 @@ static bool kernel_change(ev *v, rctx *c, const sample *s, size_t n, double *out
 	if (c->id == RF_RATE || c->id == RF_INCREASE || c->id == RF_DELTA) {
 		if (c->r->anchored || c->r->smoothed)
 			return extended_rate(c->r, c->ts, s, n, c->id != RF_DELTA, c->id == RF_RATE, out);
+		if (c->id != RF_DELTA)
+			st_overlap_check(v, c, s, n);
 		return extrapolated_rate(c, s, n, c->id != RF_DELTA, c->id == RF_RATE, out);
 	}
 	if (c->r->anchored && (c->id == RF_CHANGES || c->id == RF_RESETS)) {
@@ -327,6 +385,7 @@ static bool kernel_change(ev *v, rctx *c, const sample *s, size_t n, double *out
 		}
 		size_t k = pq_extend_floats(s, n, ref - c->r->range_ms, ref, false, ext);
 		rctx plain = *c;
+		plain.st = NULL;
 		pq_range pr = *c->r;
 		pr.anchored = false;
 		plain.r = &pr;
@@ -341,7 +400,7 @@ static bool kernel_change(ev *v, rctx *c, const sample *s, size_t n, double *out
 			*out = r;
 			return true;
 		}
-		if (b->v < a->v)
+		if (b->v < a->v || st_reset(st_at(c, n - 2), a->t, st_at(c, n - 1), b->t))
 			r = b->v;
 		int64_t dt = b->t - a->t;
 		if (dt == 0)
@@ -353,7 +412,7 @@ static bool kernel_change(ev *v, rctx *c, const sample *s, size_t n, double *out
 		double k = 0;
 		for (size_t i = 1; i < n; i++) {
 			double p = s[i - 1].v, x = s[i].v;
-			if (c->id == RF_CHANGES ? !(x == p || (isnan(x) && isnan(p))) : x < p)
+			if (c->id == RF_CHANGES ? !(x == p || (isnan(x) && isnan(p))) : is_reset(c, s, i))
 				k++;
 		}
 		*out = k;
@@ -542,12 +601,15 @@ int pq_call_range_fn(ev *v, const node *n, pq_val *out)
 		const pq_series *in = &r.m.s[si];
 		pq_series *o = NULL;
 		bool any = false;
+		c.metric = labels_get(in->metric, LABEL_NAME);
+		c.st_warned = false;
 		for (size_t i = 0; i < steps; i++) {
 			c.ts = pq_step_ts(v, i);
 			c.p1 = p1.type == PT_SCALAR ? p1.sc[i] : 0;
 			c.p2 = p2.type == PT_SCALAR ? p2.sc[i] : 0;
 			size_t lo, hi;
 			pq_range_window(&r, in, c.ts, &lo, &hi);
+			c.st = in->st ? in->st + lo : NULL;
 			if (hi > lo)
 				any = true;
 			double x;

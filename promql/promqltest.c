@@ -357,6 +357,60 @@ static bool parse_points(const char *p, points *ps)
 	}
 }
 
+/* A signed duration of the @st notation ("-30s", "1ms", "+1m", "0"):
+ * returns the characters taken (0 when none). */
+static size_t scan_st_dur(const char *p, int64_t *ms)
+{
+	size_t i = (*p == '-' || *p == '+') ? 1 : 0, k = i;
+	while (isdigit((unsigned char)p[k]) || (k > i && strchr("ywdhms", p[k]) && p[k]))
+		k++;
+	if (k == i || !parse_duration(p + i, k - i, ms))
+		return 0;
+	if (*p == '-')
+		*ms = -*ms;
+	return k;
+}
+
+/* Expand an @st line: start timestamps as offsets from each sample's time,
+ * in ms ("_" = none), with the values notation's a[+-]bxN and axN. */
+static bool parse_st_points(const char *p, points *ps)
+{
+	for (;;) {
+		p = skip_ws(p);
+		if (!*p)
+			return true;
+		long n = 0;
+		if (*p == '_') {
+			p++;
+			if (*p == 'x' && !scan_count(&p, &n))
+				return false;
+			for (long i = 0; i < (n ? n : 1); i++)
+				if (!pt_add(ps, 0, true))
+					return false;
+			continue;
+		}
+		int64_t a, b = 0;
+		size_t k = scan_st_dur(p, &a);
+		if (!k)
+			return false;
+		p += k;
+		if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1])) {
+			if (!(k = scan_st_dur(p, &b)))
+				return false;
+			p += k;
+			if (!scan_count(&p, &n))
+				return false;
+		} else if (*p == 'x' && !scan_count(&p, &n)) {
+			return false;
+		}
+		if (*p && *p != ' ' && *p != '\t')
+			return false;
+		for (long i = 0; i <= n; i++)
+			if (!pt_add(ps, (double)(a + i * b), false))
+				return false;
+	}
+}
+
 /* ---- known list ---- */
 int promqltest_known_load(promqltest_known *k, const char *path, err *e)
 {
@@ -426,8 +480,19 @@ static bool is_known(const script *s, size_t line)
 /* ---- load / clear ---- */
 typedef struct loadser {
 	labels ls; /* in the load arena */
-	points ps; /* its points */
+	points ps; /* its points; for an @st line, start offsets in ms */
+	bool st;   /* an @st line: start timestamps of the same series' samples */
 } loadser;
+
+/* The @st line given for series i's labels (the last one), or NULL. */
+static const points *st_points(const loadser *ls, size_t n, size_t i)
+{
+	const points *r = NULL;
+	for (size_t k = 0; k < n; k++)
+		if (ls[k].st && labels_equal(ls[k].ls, ls[i].ls))
+			r = &ls[k].ps;
+	return r;
+}
 
 /* Append every series of a load block; a series given twice merges, the
  * later line winning at a shared time (as upstream's appender ends up). */
@@ -437,10 +502,10 @@ static int append_block(script *s, loadser *ls, size_t n, int64_t interval, err 
 	if (!app)
 		return err_set(e, FL_ENOMEM, "%s: cannot open an appender", s->name);
 	for (size_t i = 0; i < n; i++) {
-		if (!ls[i].ls.v && ls[i].ls.n)
+		if ((!ls[i].ls.v && ls[i].ls.n) || ls[i].st)
 			continue;
 		for (size_t k = i + 1; k < n; k++) {
-			if (!labels_equal(ls[i].ls, ls[k].ls))
+			if (ls[k].st || !labels_equal(ls[i].ls, ls[k].ls))
 				continue;
 			for (size_t j = 0; j < ls[k].ps.n; j++) {
 				if (ls[k].ps.p[j].missing)
@@ -453,11 +518,15 @@ static int append_block(script *s, loadser *ls, size_t n, int64_t interval, err 
 			ls[k].ps.n = 0;
 		}
 		series_ref ref = 0;
+		const points *sp = st_points(ls, n, i);
 		for (size_t j = 0; j < ls[i].ps.n; j++) {
 			if (ls[i].ps.p[j].missing)
 				continue;
 			err ae;
-			if (appender_append(app, ref, ls[i].ls, (int64_t)j * interval, ls[i].ps.p[j].v, &ref, &ae))
+			int64_t t = (int64_t)j * interval, st = 0;
+			if (sp && j < sp->n && !sp->p[j].missing)
+				st = t + (int64_t)sp->p[j].v;
+			if (appender_append_st(app, ref, ls[i].ls, st, t, ls[i].ps.p[j].v, &ref, &ae))
 				ref = 0; /* a rejected sample does not stop the load */
 		}
 	}
@@ -487,9 +556,10 @@ static int do_load(script *s, size_t *li, err *e)
 		const char *p = s->lines[i];
 		points ps = {0};
 		size_t k = scan_labels(p, &lb, &a);
-		if (!k || !parse_points(p + k, &ps)) {
-			/* notation we do not support (e.g. @st start timestamps):
-			 * the series is not loaded; evals needing it fail */
+		bool st = k && !strncmp(p + k, "@st", 3) && (!p[k + 3] || isspace((unsigned char)p[k + 3]));
+		if (!k || !(st ? parse_st_points(p + k + 3, &ps) : parse_points(p + k, &ps))) {
+			/* notation we do not support: the series is not loaded;
+			 * evals needing it fail */
 			fl_free(ps.p);
 			fprintf(s->out, "%s:%zu: note: series not loaded (unsupported notation): %s\n", s->name, i + 1, p);
 			continue;
@@ -506,6 +576,7 @@ static int do_load(script *s, size_t *li, err *e)
 		}
 		ser[n].ls = labels_copy(&a, labels_builder_labels(&lb));
 		ser[n].ps = ps;
+		ser[n].st = st;
 		n++;
 	}
 	*li = i;

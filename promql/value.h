@@ -49,6 +49,8 @@ typedef struct pq_series {
 	size_t n;       /* used */
 	size_t cap;     /* allocated */
 	bool drop_name; /* delayed __name__ removal pending */
+	int64_t *st;    /* start timestamps parallel to s (0 = unknown), or NULL:
+			 * only raw selections of series that have them */
 } pq_series;
 
 typedef struct pq_matrix {

@@ -218,7 +218,7 @@ static void bi_close(sample_iter *s)
 	fl_free(it);
 }
 
-static const struct sample_iter_ops biter_ops = {bi_next, bi_seek, bi_at, bi_err, bi_close};
+static const struct sample_iter_ops biter_ops = {bi_next, bi_seek, bi_at, bi_err, bi_close, NULL};
 
 /* ---------------------------------------------------------------- series set */
 

@@ -83,6 +83,7 @@ static void series_free(hseries *s)
 	fl_free(s->closed);
 	xor_app_free(&s->app);
 	head__series_hist_free(s);
+	head__series_st_free(s);
 	fl_free(s);
 }
 

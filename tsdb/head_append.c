@@ -142,6 +142,7 @@ typedef struct pend {
 	hseries *s; /* series (lives as long as the head) */
 	int64_t t;  /* ms */
 	double v;   /* value */
+	int64_t st; /* start timestamp, 0 = none */
 } pend;
 
 typedef struct happ {
@@ -183,7 +184,8 @@ static void happ_init_time(happ *a, int64_t t)
 	a->init = true;
 }
 
-static int happ_append(appender *ap, series_ref ref, labels ls, int64_t t, double v, series_ref *out, err *e)
+static int happ_append_st(appender *ap, series_ref ref, labels ls, int64_t st, int64_t t, double v, series_ref *out,
+			  err *e)
 {
 	happ *a = (happ *)ap;
 	head *h = a->h;
@@ -228,8 +230,32 @@ static int happ_append(appender *ap, series_ref ref, labels ls, int64_t t, doubl
 	}
 	if (!grow((void **)&a->samples, &a->cap_samples, a->n_samples + 1, sizeof(pend)))
 		return err_set(e, FL_ENOMEM, "out of memory");
-	a->samples[a->n_samples++] = (pend){s, t, v};
+	a->samples[a->n_samples++] = (pend){s, t, v, st};
 	return 0;
+}
+
+static int happ_append(appender *ap, series_ref ref, labels ls, int64_t t, double v, series_ref *out, err *e)
+{
+	return happ_append_st(ap, ref, ls, 0, t, v, out, e);
+}
+
+int head__series_set_st(hseries *s, int64_t t, int64_t st)
+{
+	if (!s->st && !(s->st = fl_calloc(1, sizeof *s->st)))
+		return FL_ENOMEM;
+	hst *x = s->st;
+	if (!grow((void **)&x->e, &x->cap, x->n + 1, sizeof *x->e))
+		return FL_ENOMEM;
+	x->e[x->n++] = (hst_ent){t, st};
+	return 0;
+}
+
+void head__series_st_free(hseries *s)
+{
+	if (s->st)
+		fl_free(s->st->e);
+	fl_free(s->st);
+	s->st = NULL;
 }
 
 static int happ_append_histogram(appender *ap, series_ref ref, labels ls, int64_t t, const void *hist,
@@ -294,6 +320,8 @@ static void happ_apply(happ *a)
 			rc = head__series_stamp(p->s, seq, min_reader);
 		if (rc == 0)
 			rc = head__series_append(h, p->s, p->t, p->v);
+		if (rc == 0 && p->st)
+			(void)head__series_set_st(p->s, p->t, p->st); /* out of memory: the sample stands, its ST is lost */
 		head__series_unlock(p->s);
 		if (rc == 0) {
 			n_ok++;
@@ -337,7 +365,7 @@ static void happ_rollback(appender *ap)
 	happ_free(a);
 }
 
-static const struct appender_ops happ_ops = {happ_append, happ_append_histogram, happ_commit, happ_rollback};
+static const struct appender_ops happ_ops = {happ_append, happ_append_histogram, happ_commit, happ_rollback, happ_append_st};
 
 appender *head_appender(head *h)
 {

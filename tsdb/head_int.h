@@ -78,6 +78,18 @@ typedef struct hhist {
 /* One series. All mutable fields are guarded by its own spin lock (held
  * for one sample append or one chunk copy at most), which shares the series'
  * cache line, so appending costs one cache miss, not two. */
+/* Start timestamps of a series' samples (Prometheus ST), kept beside the
+ * chunks only for series that received one: (t, st) pairs in time order,
+ * st != 0. Guarded by the series lock; grows only. Not in the WAL yet
+ * (a later issue): a replayed head has none. */
+typedef struct hst_ent {
+	int64_t t, st;
+} hst_ent;
+typedef struct hst {
+	hst_ent *e;
+	size_t n, cap;
+} hst;
+
 typedef struct hseries {
 	uint64_t hash;       /* labels_hash of its labels (immutable) */
 	uint32_t ref;        /* its ref (immutable) */
@@ -92,6 +104,7 @@ typedef struct hseries {
 	xor_app app;         /* open chunk; app.n == 0 (b may be NULL) = none */
 	int64_t open_mint;   /* first sample time of the open chunk */
 	int64_t next_at;     /* cut the open chunk at a sample >= this */
+	struct hst *st;      /* start timestamps, NULL until a sample brings one */
 	uint32_t lbl[];      /* 2 * n_labels interned ids: name, value (immutable) */
 } hseries;
 
@@ -193,6 +206,11 @@ void head__series_hist_free(hseries *s);
 /* Append one sample to s (caller holds s's lock and has checked
  * t > last). Applies Prometheus's chunk cutting. 0 or FL_ENOMEM. */
 int head__series_append(head *h, hseries *s, int64_t t, double v);
+/* Record start timestamp st of the sample at t (series lock held; t after
+ * every recorded one). 0, or FL_ENOMEM. */
+int head__series_set_st(hseries *s, int64_t t, int64_t st);
+/* Free the series' start timestamps. */
+void head__series_st_free(hseries *s);
 /* Is (t, v) appendable to s? 0, 1 for an exact duplicate of the last sample
  * (silently dropped), or FL_EOUT_OF_ORDER / FL_EDUPLICATE / FL_ETOO_OLD.
  * Caller holds s's lock. */

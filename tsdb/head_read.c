@@ -172,6 +172,8 @@ typedef struct hiter {
 	bool in_chunk;      /* xi is positioned in ck[ci] */
 	bool valid;         /* a current sample exists (t, v) */
 	xor_iter xi;        /* decoder of ck[ci] */
+	hst_ent *st;        /* copy of the series' start timestamps in range */
+	size_t n_st, cap_st, sti; /* count, allocated, cursor (times only grow) */
 	int err;            /* 0 or FL_ECORRUPT / FL_ENOMEM */
 } hiter;
 
@@ -239,6 +241,14 @@ static void hi_at(sample_iter *si, int64_t *t, double *v)
 	*v = it->xi.v;
 }
 
+static int64_t hi_at_st(sample_iter *si)
+{
+	hiter *it = (hiter *)si;
+	while (it->sti < it->n_st && it->st[it->sti].t < it->xi.t)
+		it->sti++;
+	return it->sti < it->n_st && it->st[it->sti].t == it->xi.t ? it->st[it->sti].st : 0;
+}
+
 static int hi_err(sample_iter *si, err *e)
 {
 	hiter *it = (hiter *)si;
@@ -253,10 +263,11 @@ static void hi_close(sample_iter *si)
 	hiter *it = (hiter *)si;
 	fl_free(it->ck);
 	fl_free(it->copy);
+	fl_free(it->st);
 	fl_free(it);
 }
 
-static const struct sample_iter_ops hiter_ops = {hi_next, hi_seek, hi_at, hi_err, hi_close};
+static const struct sample_iter_ops hiter_ops = {hi_next, hi_seek, hi_at, hi_err, hi_close, hi_at_st};
 
 /* ---- series set ---- */
 
@@ -328,6 +339,32 @@ static bool collect_chunks(hiter *it, const snap *sn)
 	return push_ck(it, (hck){s->open_mint, sn->v.last_t, it->copy, (uint32_t)s->app.len, sn->v.open_n});
 }
 
+/* Copy the start timestamps of samples in the iterator's range (series
+ * lock held); series without any cost nothing. */
+static bool collect_st(hiter *it, const hseries *s)
+{
+	if (!s->st)
+		return true;
+	const hst *x = s->st;
+	size_t lo = 0;
+	while (lo < x->n && x->e[lo].t < it->mint)
+		lo++;
+	size_t hi = lo;
+	while (hi < x->n && x->e[hi].t <= it->maxt)
+		hi++;
+	if (hi - lo > it->cap_st) {
+		hst_ent *ne = fl_realloc(it->st, (hi - lo) * sizeof *ne);
+		if (!ne)
+			return false;
+		it->st = ne;
+		it->cap_st = hi - lo;
+	}
+	if (hi > lo)
+		memcpy(it->st, x->e + lo, (hi - lo) * sizeof *x->e);
+	it->n_st = hi - lo;
+	return true;
+}
+
 static sample_iter *hs_iter(series_set *ss, sample_iter *reuse)
 {
 	hset *set = (hset *)ss;
@@ -343,14 +380,14 @@ static sample_iter *hs_iter(series_set *ss, sample_iter *reuse)
 	}
 	it->mint = set->q->base.mint;
 	it->maxt = set->q->base.maxt;
-	it->n_ck = it->ci = 0;
+	it->n_ck = it->ci = it->n_st = it->sti = 0;
 	it->in_chunk = it->valid = false;
 	it->err = 0;
 	if (set->i == 0 || set->i > set->n)
 		return &it->base;
 	const snap *sn = &set->v[set->i - 1];
 	head__series_lock(sn->s);
-	bool ok = collect_chunks(it, sn);
+	bool ok = collect_chunks(it, sn) && collect_st(it, sn->s);
 	head__series_unlock(sn->s);
 	if (!ok) {
 		it->n_ck = 0;

@@ -143,7 +143,7 @@ static void ch_close(sample_iter *s)
 	fl_free(c);
 }
 
-static const struct sample_iter_ops chain_ops = {ch_next, ch_seek, ch_at, ch_err, ch_close};
+static const struct sample_iter_ops chain_ops = {ch_next, ch_seek, ch_at, ch_err, ch_close, NULL};
 
 /* ---------------------------------------------------------------- series set */
 

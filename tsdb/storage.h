@@ -47,6 +47,9 @@ struct sample_iter_ops {
 	void (*at)(sample_iter *it, int64_t *t, double *v);
 	int (*err)(sample_iter *it, err *e);       /* 0 or FL_E* */
 	void (*close)(sample_iter *it);            /* frees it */
+	/* Optional (NULL when the storage keeps none): the current sample's
+	 * start timestamp (Prometheus AtST), 0 = unknown. Same validity as at(). */
+	int64_t (*at_st)(sample_iter *it);
 };
 struct sample_iter {
 	const struct sample_iter_ops *ops;
@@ -56,6 +59,7 @@ static inline int sample_iter_seek(sample_iter *it, int64_t t) { return it->ops-
 static inline void sample_iter_at(sample_iter *it, int64_t *t, double *v) { it->ops->at(it, t, v); }
 static inline int sample_iter_err(sample_iter *it, err *e) { return it->ops->err(it, e); }
 static inline void sample_iter_close(sample_iter *it) { if (it) it->ops->close(it); }
+static inline int64_t sample_iter_at_st(sample_iter *it) { return it->ops->at_st ? it->ops->at_st(it) : 0; }
 
 /* ---- series set ---- */
 typedef struct series_set series_set;
@@ -151,11 +155,22 @@ struct appender_ops {
 	int (*commit)(appender *a, err *e);
 	/* Drop everything appended. Frees a. */
 	void (*rollback)(appender *a);
+	/* Optional (NULL: start timestamps are dropped): append with the
+	 * sample's start timestamp st (ms, 0 = unknown); else as append. */
+	int (*append_st)(appender *a, series_ref ref, labels ls, int64_t st, int64_t t, double v, series_ref *out_ref,
+			 err *e);
 };
 struct appender {
 	const struct appender_ops *ops;
 };
 static inline int appender_append(appender *a, series_ref ref, labels ls, int64_t t, double v, series_ref *out, err *e) { return a->ops->append(a, ref, ls, t, v, out, e); }
+static inline int appender_append_st(appender *a, series_ref ref, labels ls, int64_t st, int64_t t, double v,
+				     series_ref *out, err *e)
+{
+	if (a->ops->append_st)
+		return a->ops->append_st(a, ref, ls, st, t, v, out, e);
+	return a->ops->append(a, ref, ls, t, v, out, e);
+}
 static inline int appender_commit(appender *a, err *e) { return a->ops->commit(a, e); }
 static inline void appender_rollback(appender *a) { a->ops->rollback(a); }
 

@@ -54,7 +54,7 @@ static void mi_at(sample_iter *it, int64_t *t, double *v)
 }
 static int mi_err(sample_iter *it, err *e) { return 0; }
 static void mi_close(sample_iter *it) { fl_free(it); }
-static const struct sample_iter_ops mi_ops = {mi_next, mi_seek, mi_at, mi_err, mi_close};
+static const struct sample_iter_ops mi_ops = {mi_next, mi_seek, mi_at, mi_err, mi_close, NULL};
 
 typedef struct mset {
 	series_set base;

@@ -46,7 +46,7 @@ static int mi_seek(sample_iter *it, int64_t t)
 static void mi_at(sample_iter *it, int64_t *t, double *v) { miter *m = (miter *)it; *t = m->s->t[m->i - 1]; *v = m->s->v[m->i - 1]; }
 static int mi_err(sample_iter *it, err *e) { return 0; }
 static void mi_close(sample_iter *it) { free(it); }
-static const struct sample_iter_ops mi_ops = {mi_next, mi_seek, mi_at, mi_err, mi_close};
+static const struct sample_iter_ops mi_ops = {mi_next, mi_seek, mi_at, mi_err, mi_close, NULL};
 
 static bool ms_match(mset *s, size_t i)
 {
