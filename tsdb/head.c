@@ -428,6 +428,22 @@ int head_replay_sample(head *h, uint64_t ref, int64_t t, double v)
 
 /* ---- truncation ---- */
 
+/* Drop the start timestamps of samples no chunk holds any more (s locked). */
+static void st_truncate(hseries *s)
+{
+	hst *x = s->st;
+	int64_t keep = s->n_closed ? s->closed[0].mint : s->app.n ? s->open_mint : INT64_MAX;
+	size_t k = 0;
+	while (k < x->n && x->e[k].t < keep)
+		k++;
+	if (k == x->n) {
+		head__series_st_free(s);
+		return;
+	}
+	memmove(x->e, x->e + k, (x->n - k) * sizeof *x->e);
+	x->n -= k;
+}
+
 /* Drop s's chunks older than mint (s locked); returns chunks dropped. */
 static int64_t series_truncate(hseries *s, int64_t mint)
 {
@@ -453,6 +469,8 @@ static int64_t series_truncate(hseries *s, int64_t mint)
 		s->closed = NULL;
 		s->cap_closed = 0;
 	}
+	if (s->st)
+		st_truncate(s);
 	return dropped;
 }
 

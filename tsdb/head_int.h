@@ -5,10 +5,11 @@
  * btreeInt.h pattern: nothing here is public.
  *
  * Memory per series (the aim is < 500 bytes at 1M series; bench_head
- * measures ~440): one allocation holding the hseries struct (~136 bytes)
+ * measures ~440): one allocation holding the hseries struct (~144 bytes)
  * and its labels as interned id pairs (8 bytes a label), the open chunk's
  * growable buffer (64 bytes to start), 8 bytes in the ref table, ~11 in its
- * stripe's hash table, and ~4-6 per label in postings.
+ * stripe's hash table, and ~4-6 per label in postings; 16 bytes a sample
+ * more for series that get start timestamps (hst), none for others.
  *
  * Isolation (what a querier sees):
  *   - every commit takes a sequence number h->seq + 1 while it holds

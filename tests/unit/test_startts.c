@@ -74,6 +74,29 @@ static void head_keeps_st(void)
 	head_close(h);
 }
 
+/* Truncation drops the start times with the chunks and keeps the rest
+ * matched to their samples. */
+static void head_truncate_st(void)
+{
+	err e;
+	head_opts o = {0};
+	head *h = head_open(&o, &e);
+	ASSERT(h != NULL);
+	appender *a = head_appender(h);
+	series_ref ref = 0;
+	for (int64_t t = 1000; t <= 400000; t += 1000)
+		ASSERT_EQ(appender_append_st(a, ref, L({"__name__", "c"}), t - 7, t, 1, &ref, &e), 0);
+	ASSERT_EQ(appender_commit(a, &e), 0);
+	head_truncate(h, 250000);
+	static int64_t ts[400], sts[400];
+	size_t n = read_st(h, "c", 0, 1000000, ts, sts, 400);
+	ASSERT(n > 150 && n < 400); /* whole chunks went */
+	ASSERT_EQ(ts[n - 1], 400000);
+	for (size_t i = 0; i < n; i++)
+		ASSERT_EQ(sts[i], ts[i] - 7);
+	head_close(h);
+}
+
 typedef struct run {
 	promqltest_stats st;
 	char *out;
@@ -172,6 +195,7 @@ static void bad_st_line(void)
 
 const struct test tests_startts[] = {
 	{"head_keeps_st", head_keeps_st},
+	{"head_truncate_st", head_truncate_st},
 	{"delta_rate", delta_rate},
 	{"first_sample_and_overlap", first_sample_and_overlap},
 	{"bad_st_line", bad_st_line},
