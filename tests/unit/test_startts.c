@@ -38,12 +38,19 @@ static size_t read_st(head *h, const char *name, int64_t mint, int64_t maxt, int
 	return n;
 }
 
-static void head_keeps_st(void)
+static head *open_head(void)
 {
 	err e;
 	head_opts o = {0};
 	head *h = head_open(&o, &e);
 	ASSERT(h != NULL);
+	return h;
+}
+
+static void head_keeps_st(void)
+{
+	err e;
+	head *h = open_head();
 	appender *a = head_appender(h);
 	series_ref ref = 0;
 	for (int64_t t = 1000; t <= 5000; t += 1000) {
@@ -79,9 +86,7 @@ static void head_keeps_st(void)
 static void head_truncate_st(void)
 {
 	err e;
-	head_opts o = {0};
-	head *h = head_open(&o, &e);
-	ASSERT(h != NULL);
+	head *h = open_head();
 	appender *a = head_appender(h);
 	series_ref ref = 0;
 	for (int64_t t = 1000; t <= 400000; t += 1000)
