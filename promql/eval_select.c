@@ -142,41 +142,13 @@ static int load(ev *v, const node *vs, int64_t mint, int64_t maxt, int64_t range
 
 int64_t pq_range_ref(const pq_range *r, int64_t ts) { return (r->has_at ? r->at_ms : ts) - r->offset_ms; }
 
-/* First index with t > x. */
-static size_t upper(const sample *s, size_t n, int64_t x)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (s[mid].t <= x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 void pq_range_window(const pq_range *r, const pq_series *s, int64_t ts, size_t *lo, size_t *hi)
 {
 	int64_t ref = pq_range_ref(r, ts);
 	int64_t before = (r->anchored || r->smoothed) ? r->lookback_ms : 0;
 	int64_t after = r->smoothed ? r->lookback_ms : 0;
-	*hi = upper(s->s, s->n, ref + after);
-	*lo = upper(s->s, *hi, ref - r->range_ms - before);
-}
-
-/* First index i in [0, n) with s[i].t > t (sort.Search over n). */
-static size_t search_gt(const sample *s, size_t n, int64_t t)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t m = (lo + hi) / 2;
-		if (s[m].t > t)
-			hi = m;
-		else
-			lo = m + 1;
-	}
-	return lo;
+	*hi = pq_search_gt(s->s, s->n, ref + after);
+	*lo = pq_search_gt(s->s, *hi, ref - r->range_ms - before);
 }
 
 static double interp(sample a, sample b, int64_t t)
@@ -189,19 +161,10 @@ size_t pq_extend_floats(const sample *s, size_t n, int64_t start, int64_t end, b
 	if (n == 0)
 		return 0;
 	size_t last = n - 1;
-	size_t s0 = search_gt(s, last, start);
+	size_t s0 = pq_search_gt(s, last, start);
 	size_t first = s0 ? s0 - 1 : 0;
-	if (smoothed) {
-		size_t lo = 0, hi = last;
-		while (lo < hi) {
-			size_t m = (lo + hi) / 2;
-			if (s[m].t >= end)
-				hi = m;
-			else
-				lo = m + 1;
-		}
-		last = lo;
-	}
+	if (smoothed)
+		last = pq_search_ge(s, last, end);
 	if (s[last].t <= start)
 		return 0;
 	double left = s[first].v, right = s[last].v;

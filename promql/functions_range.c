@@ -25,37 +25,17 @@ static bool extended_rate(const pq_range *r, int64_t ts, const sample *s, size_t
 	if (n == 0)
 		return false;
 	int64_t ref = pq_range_ref(r, ts), start = ref - r->range_ms;
-	sample ext[2];
 	/* boundary values via extendFloats' rules on the two ends */
-	long last = (long)n - 1, first = 0;
-	{
-		long lo = 0, hi = last;
-		while (lo < hi) {
-			long m = (lo + hi) / 2;
-			if (s[m].t > start)
-				hi = m;
-			else
-				lo = m + 1;
-		}
-		first = lo > 0 ? lo - 1 : 0;
-	}
-	if (r->smoothed) {
-		long lo = 0, hi = last;
-		while (lo < hi) {
-			long m = (lo + hi) / 2;
-			if (s[m].t >= ref)
-				hi = m;
-			else
-				lo = m + 1;
-		}
-		last = lo;
-	}
+	size_t last = n - 1, first = pq_search_gt(s, last, start);
+	first = first ? first - 1 : 0;
+	if (r->smoothed)
+		last = pq_search_ge(s, last, ref);
 	if (s[last].t <= start)
 		return false;
 	if (r->smoothed && s[first].t > ref) /* all data after the range */
 		return false;
 	double left = s[first].v, right = s[last].v;
-	if (r->smoothed && s[first].t < start && first + 1 < (long)n) {
+	if (r->smoothed && s[first].t < start && first + 1 < n) {
 		double y1 = s[first].v, y2 = s[first + 1].v;
 		if (counter && y2 < y1)
 			y1 = 0;
@@ -67,10 +47,9 @@ static bool extended_rate(const pq_range *r, int64_t ts, const sample *s, size_t
 			y1 = 0;
 		right = y1 + (y2 - y1) * (double)(ref - s[last - 1].t) / (double)(s[last].t - s[last - 1].t);
 	}
-	(void)ext;
 	double res = right - left;
 	if (counter) {
-		long f = first, l = last;
+		long f = (long)first, l = (long)last;
 		if (s[f].t <= start)
 			f++;
 		if (s[l].t >= ref)

@@ -421,3 +421,29 @@ bool pq_valid_label_name(const char *s)
 	}
 	return true;
 }
+
+size_t pq_search_gt(const sample *s, size_t n, int64_t t)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t m = (lo + hi) / 2;
+		if (s[m].t > t)
+			hi = m;
+		else
+			lo = m + 1;
+	}
+	return lo;
+}
+
+size_t pq_search_ge(const sample *s, size_t n, int64_t t)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t m = (lo + hi) / 2;
+		if (s[m].t >= t)
+			hi = m;
+		else
+			lo = m + 1;
+	}
+	return lo;
+}

@@ -211,6 +211,10 @@ int pq_eval_info(ev *v, const node *n, pq_val *out); /* functions_info.c */
 /* absent()'s labels: the selector's single `=` matchers (not __name__). */
 labels pq_absent_labels(ev *v, const node *arg);
 double pq_kahan_add(double inc, double sum, double *c);
+/* First index i in [0, n) with s[i].t > t, or n (Go's sort.Search). */
+size_t pq_search_gt(const sample *s, size_t n, int64_t t);
+/* First index i in [0, n) with s[i].t >= t, or n. */
+size_t pq_search_ge(const sample *s, size_t n, int64_t t);
 /* A label name as 3.x accepts it: non-empty, valid UTF-8. */
 bool pq_valid_label_name(const char *s);
 
