@@ -12,6 +12,23 @@
 #include <math.h>
 #include <stdlib.h>
 
+const char *promql_value_type_name(promql_type t)
+{
+	switch (t) {
+	case PT_SCALAR:
+		return "scalar";
+	case PT_VECTOR:
+		return "vector";
+	case PT_MATRIX:
+		return "matrix";
+	case PT_STRING:
+		return "string";
+	case PT_NONE:
+		break;
+	}
+	return "none";
+}
+
 const char *promql_type_name(promql_type t)
 {
 	switch (t) {

@@ -20,6 +20,8 @@
 
 typedef enum promql_type { PT_NONE, PT_SCALAR, PT_VECTOR, PT_MATRIX, PT_STRING } promql_type;
 const char *promql_type_name(promql_type t); /* "scalar", "instant vector", "range vector", "string" */
+/* Prometheus's ValueType names: "scalar", "vector", "matrix", "string", "none". */
+const char *promql_value_type_name(promql_type t);
 
 /* Function table (functions.def). */
 enum { FNF_EXPERIMENTAL = 1, FNF_KEEP_NAME = 2 };

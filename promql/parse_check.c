@@ -22,23 +22,6 @@
 
 static promql_type check(parser *p, node *n, bool bypass_empty);
 
-static const char *value_type(promql_type t)
-{
-	switch (t) {
-	case PT_SCALAR:
-		return "scalar";
-	case PT_VECTOR:
-		return "vector";
-	case PT_MATRIX:
-		return "matrix";
-	case PT_STRING:
-		return "string";
-	case PT_NONE:
-		break;
-	}
-	return "none";
-}
-
 static void expect_type(parser *p, node *n, promql_type want, const char *ctx)
 {
 	promql_type t = check(p, n, false);
@@ -195,7 +178,7 @@ static promql_type check_node(parser *p, node *n, bool bypass_empty)
 	case NODE_SUBQUERY:
 		t = check(p, n->sq.expr, false);
 		if (t != PT_VECTOR)
-			parse__fail(p, n->pos, "subquery is only allowed on instant vector, got %s instead", value_type(t));
+			parse__fail(p, n->pos, "subquery is only allowed on instant vector, got %s instead", promql_value_type_name(t));
 		return PT_MATRIX;
 	case NODE_PAREN:
 	case NODE_STEP_INVARIANT:

@@ -90,21 +90,6 @@ static void put_f(json_w *j, double v)
 	json_strn(j, out, o);
 }
 
-static const char *value_type(promql_type t)
-{
-	switch (t) {
-	case PT_SCALAR:
-		return "scalar";
-	case PT_VECTOR:
-		return "vector";
-	case PT_MATRIX:
-		return "matrix";
-	case PT_STRING:
-		return "string";
-	default:
-		return "none";
-	}
-}
 
 static void str_list(json_w *j, const char *key, const char *const *v, size_t n)
 {
@@ -261,10 +246,10 @@ static void call(json_w *j, const node *n)
 	json_key(j, "argTypes");
 	json_arr_open(j);
 	for (size_t i = 0; i < FL_ARRAY_LEN(f->args) && f->args[i] != PT_NONE; i++)
-		json_str(j, value_type(f->args[i]));
+		json_str(j, promql_value_type_name(f->args[i]));
 	json_arr_close(j);
 	json_kstr(j, "name", f->name);
-	json_kstr(j, "returnType", value_type(f->ret));
+	json_kstr(j, "returnType", promql_value_type_name(f->ret));
 	json_kint(j, "variadic", f->variadic);
 	json_obj_close(j);
 	json_kstr(j, "type", "call");
