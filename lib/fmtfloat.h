@@ -38,6 +38,11 @@ int fmt_go_g(char *out, double v);
  * |v| >= 1e21: "1e+21", "1.5e-07", "0.000001", "0", "-0". */
 int fmt_api_float(char *out, double v);
 
+/* strconv.FormatFloat(v, 'f', -1, 64): plain decimal whatever the size
+ * (1e300 is 301 digits), so out needs FMT_FLOAT_F_MAX bytes. */
+#define FMT_FLOAT_F_MAX 400
+int fmt_go_f(char *out, double v);
+
 /* The API's timestamp: ms as seconds, "1435781451.500" or "1435781451". */
 int fmt_api_time(char *out, int64_t ms);
 

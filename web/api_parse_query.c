@@ -29,7 +29,6 @@
  */
 #include "web/web.h"
 
-#include <math.h>
 
 #include "lib/fmtfloat.h"
 
@@ -57,39 +56,9 @@ static bool spliced(json_w *j, void (*fn)(json_w *, const node *), const node *n
 /* strconv.FormatFloat(v, 'f', -1, 64) */
 static void put_f(json_w *j, double v)
 {
-	char out[400], digs[18];
-	size_t o = 0;
-	if (isnan(v) || isinf(v)) {
-		json_str(j, isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf");
-		return;
-	}
-	if (signbit(v))
-		out[o++] = '-';
-	if (v == 0) {
-		out[o++] = '0';
-		json_strn(j, out, o);
-		return;
-	}
-	int dp, nd = fmt_shortest_digits(fabs(v), digs, &dp);
-	if (dp <= 0) {
-		out[o++] = '0';
-		out[o++] = '.';
-		for (int i = 0; i < -dp; i++)
-			out[o++] = '0';
-		for (int i = 0; i < nd; i++)
-			out[o++] = digs[i];
-	} else {
-		for (int i = 0; i < dp; i++)
-			out[o++] = i < nd ? digs[i] : '0';
-		if (nd > dp) {
-			out[o++] = '.';
-			for (int i = dp; i < nd; i++)
-				out[o++] = digs[i];
-		}
-	}
-	json_strn(j, out, o);
+	char out[FMT_FLOAT_F_MAX];
+	json_strn(j, out, (size_t)fmt_go_f(out, v));
 }
-
 
 static void str_list(json_w *j, const char *key, const char *const *v, size_t n)
 {

@@ -221,7 +221,29 @@ static void shortest_rates(void)
 	ASSERT_STR_EQ(s, "17636.684142857142");
 }
 
+/* strconv.FormatFloat(v, 'f', -1, 64) */
+static void go_f(void)
+{
+	static const struct {
+		double v;
+		const char *want;
+	} cases[] = {
+		{0, "0"}, {-0.0, "-0"}, {1.5, "1.5"}, {1e21, "1000000000000000000000"}, {1e-7, "0.0000001"},
+		{-123.25, "-123.25"}, {0.1 + 0.2, "0.30000000000000004"}, {NAN, "NaN"}, {INFINITY, "+Inf"},
+		{-INFINITY, "-Inf"},
+	};
+	char out[FMT_FLOAT_F_MAX];
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		fmt_go_f(out, cases[i].v);
+		ASSERT_STR_EQ(out, cases[i].want);
+	}
+	ASSERT_EQ(fmt_go_f(out, 1e300), 301);
+	ASSERT_EQ(fmt_go_f(out, -1.7976931348623157e308), 310);
+	ASSERT_EQ(out[0], '-');
+}
+
 const struct test tests_fmtfloat[] = {
+	{"go_f", go_f},
 	{"shortest_rates", shortest_rates},
 	{"shortest_properties", shortest_properties},
 	{"go_g_readme", go_g_readme},
