@@ -66,16 +66,9 @@ const char *promql_op_str(promql_op op)
 
 /* ---- the function table ---- */
 
-enum {
-#define FN(name, ret, n_args, variadic, a0, a1, a2, a3, a4, flags) FN_ID_##name,
-#include "promql/functions.def"
-#undef FN
-	FN_COUNT
-};
-
 const promql_function promql_functions[] = {
-#define FN(name, ret, n_args, variadic, a0, a1, a2, a3, a4, flags) \
-	{#name, ret, n_args, variadic, {a0, a1, a2, a3, a4}, flags, FN_ID_##name},
+#define FN(name, ret, n_args, variadic, a0, a1, a2, a3, a4, flags, impl) \
+	{#name, ret, n_args, variadic, {a0, a1, a2, a3, a4}, flags, FN_##name},
 #include "promql/functions.def"
 #undef FN
 };

@@ -366,9 +366,8 @@ static bool root_is_ordered(const node *n)
 	while (n->kind == NODE_PAREN || n->kind == NODE_STEP_INVARIANT)
 		n = n->paren.expr;
 	if (n->kind == NODE_CALL) {
-		const char *f = n->call.fn->name;
-		return !strcmp(f, "sort") || !strcmp(f, "sort_desc") || !strcmp(f, "sort_by_label") ||
-		       !strcmp(f, "sort_by_label_desc");
+		promql_fn_id f = n->call.fn->id;
+		return f == FN_sort || f == FN_sort_desc || f == FN_sort_by_label || f == FN_sort_by_label_desc;
 	}
 	if (n->kind == NODE_AGGREGATE)
 		return n->agg.op == AGG_TOPK || n->agg.op == AGG_BOTTOMK;

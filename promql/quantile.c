@@ -338,8 +338,7 @@ static int hq_step(ev *v, const pq_vec *in, const hqargs *qa, hsrc *src, pq_vec 
 
 int pq_histogram_quantile(ev *v, const node *n, pq_val *out)
 {
-	const char *f = n->call.fn->name;
-	bool fraction = !strcmp(f, "histogram_fraction"), multi = !strcmp(f, "histogram_quantiles");
+	bool fraction = n->call.fn->id == FN_histogram_fraction, multi = n->call.fn->id == FN_histogram_quantiles;
 	/* argument positions: quantile(q, v), fraction(lo, hi, v), quantiles(v, label, q...) */
 	size_t vi = fraction ? 2 : multi ? 0 : 1;
 	size_t q0 = multi ? 2 : 0, nq = multi ? n->call.n_args - 2 : 1;
