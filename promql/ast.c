@@ -8,6 +8,7 @@
  * (functions.def is kept alphabetical), so lookup is a binary search.
  */
 #include "promql/ast.h"
+#include "lib/gomath.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -140,13 +141,8 @@ void promql_expr_free(promql_expr *x)
 
 /* ---- duration expressions (promql/durations.go) ---- */
 
-/* Go's math.Min/math.Max: NaN wins (C's fmin/fmax ignore it). */
-static double go_min_max(double l, double r, bool min)
-{
-	if (isnan(l) || isnan(r))
-		return NAN;
-	return min ? fmin(l, r) : fmax(l, r);
-}
+/* Go's math.Min/math.Max (lib/gomath.h), as durations.go uses them. */
+static double go_min_max(double l, double r, bool min) { return min ? go_min(l, r) : go_max(l, r); }
 
 int promql_duration_eval(const node *n, const promql_dur_ctx *c, double *secs, err *e)
 {

@@ -130,9 +130,7 @@ static double duration_s(ev *v, const node *n)
 	case DUR_MIN:
 	case DUR_MAX: {
 		double a = duration_s(v, n->dur.lhs), b = duration_s(v, n->dur.rhs);
-		if (isnan(a) || isnan(b))
-			return NAN;
-		return n->dur.fn == DUR_MIN ? fmin(a, b) : fmax(a, b);
+		return n->dur.fn == DUR_MIN ? go_min(a, b) : go_max(a, b);
 	}
 	default:
 		break;

@@ -122,29 +122,25 @@ static int step_date(ev *v, fnctx *c, const pq_vec *in)
 	return 0;
 }
 
-/* clamp, clamp_max, clamp_min */
+/* clamp, clamp_max, clamp_min: upstream's clamp(v, lo, hi) =
+ * Max(lo, Min(hi, x)) with Go's rules (lib/gomath.h: -0 and NaN as Go has
+ * them); clamp_max is clamp(v, -Inf, hi), clamp_min clamp(v, lo, +Inf). */
 static int step_clamp(ev *v, fnctx *c, const pq_vec *in)
 {
-	for (size_t i = 0; i < in->n; i++) {
-		double x = in->e[i].v, r;
-		if (c->id == FN_clamp) {
-			double lo = sc_arg(c, 1), hi = sc_arg(c, 2);
-			if (hi < lo)
-				continue;
-			/* Go's math.Max/Min: NaN anywhere gives NaN */
-			r = (isnan(x) || isnan(lo) || isnan(hi)) ? NAN : fmax(lo, fmin(hi, x));
-		} else if (c->id == FN_clamp_max) {
-			r = fmin(sc_arg(c, 1), x);
-			if (isnan(x) || isnan(sc_arg(c, 1)))
-				r = NAN;
-		} else {
-			r = fmax(sc_arg(c, 1), x);
-			if (isnan(x) || isnan(sc_arg(c, 1)))
-				r = NAN;
-		}
-		if (pq_vec_push(v, &c->out, in->e[i].metric, r, 0, true))
-			return FL_ENOMEM;
+	double lo = -INFINITY, hi = INFINITY;
+	if (c->id == FN_clamp) {
+		lo = sc_arg(c, 1);
+		hi = sc_arg(c, 2);
+	} else if (c->id == FN_clamp_min) {
+		lo = sc_arg(c, 1);
+	} else {
+		hi = sc_arg(c, 1);
 	}
+	if (hi < lo)
+		return 0;
+	for (size_t i = 0; i < in->n; i++)
+		if (pq_vec_push(v, &c->out, in->e[i].metric, go_max(lo, go_min(hi, in->e[i].v)), 0, true))
+			return FL_ENOMEM;
 	return 0;
 }
 

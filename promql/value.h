@@ -24,6 +24,7 @@
 
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/gomath.h" /* go_max/go_min: Go's float rules, used across the engine */
 #include "promql/ast.h"
 #include "promql/engine.h"
 #include "tsdb/storage.h"
