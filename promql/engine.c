@@ -368,7 +368,8 @@ static bool root_is_ordered(const node *n)
 		return f == FN_sort || f == FN_sort_desc || f == FN_sort_by_label || f == FN_sort_by_label_desc;
 	}
 	if (n->kind == NODE_AGGREGATE)
-		return n->agg.op == AGG_TOPK || n->agg.op == AGG_BOTTOMK;
+		return n->agg.op == AGG_TOPK || n->agg.op == AGG_BOTTOMK || n->agg.op == AGG_LIMITK ||
+		       n->agg.op == AGG_LIMIT_RATIO; /* upstream's heap order (eval_agg.c) */
 	return false;
 }
 
