@@ -14,6 +14,7 @@
  * A group's pending __name__ removal is set if any member's is.
  */
 #include "promql/value.h"
+#include "lib/gosort.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -300,9 +301,8 @@ static int count_values_step(ev *v, aggctx *c)
  * on the heap's exact shape, so push (sift up) and replace-the-root (sift
  * down) follow container/heap step for step. The output is each group's
  * heap array in order, for topk/bottomk after sort.Sort(sort.Reverse(heap))
- * (Go's insertion sort for up to 12 elements, which is what makes tied
- * values come out as they do; bigger heaps are ordered by value with ties
- * in heap order).
+ * with Go's own (unstable) sort, which is what puts tied values where
+ * Prometheus puts them.
  */
 static bool k_less(const pq_vec *in, const size_t *h, size_t i, size_t j, bool rev)
 {
@@ -341,46 +341,25 @@ static void k_down(const pq_vec *in, size_t *h, size_t n, bool rev)
 	}
 }
 
-/* qsort_r comparator for heaps past Go's insertion-sort size: by value as
- * sort.Reverse(heap) orders (NaN last), ties in heap order */
+/* sort.Sort(sort.Reverse(heap)) (lib/gosort.h): Less(i, j) is the heap's Less(j, i) */
 typedef struct ksort {
 	const pq_vec *in; /* elements the indexes point into */
-	const size_t *h;  /* the heap (for tie order) */
-	bool rev;         /* bottomk */
+	size_t *h;        /* the heap being sorted */
+	bool rev;         /* bottomk's heap */
 } ksort;
 
-static int cmp_k(const void *a, const void *b, void *arg)
+static bool ks_less(void *ctx, size_t i, size_t j)
 {
-	const ksort *k = arg;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	double x = k->in->e[k->h[i]].v, y = k->in->e[k->h[j]].v;
-	if (isnan(x) || isnan(y))
-		return isnan(x) - isnan(y);
-	if (x != y)
-		return (k->rev ? x < y : x > y) ? -1 : 1;
-	return i < j ? -1 : 1;
+	const ksort *k = ctx;
+	return k_less(k->in, k->h, j, i, k->rev);
 }
 
-/* sort.Sort(sort.Reverse(heap)): Less(i, j) is the heap's Less(j, i). */
-static int k_sort(ev *v, const pq_vec *in, size_t *h, size_t n, bool rev)
+static void ks_swap(void *ctx, size_t i, size_t j) { k_swap(((ksort *)ctx)->h, i, j); }
+
+static void k_sort(const pq_vec *in, size_t *h, size_t n, bool rev)
 {
-	if (n <= 12) { /* Go's pdqsort sorts this few by insertion */
-		for (size_t i = 1; i < n; i++)
-			for (size_t j = i; j > 0 && k_less(in, h, j - 1, j, rev); j--)
-				k_swap(h, j, j - 1);
-		return 0;
-	}
-	size_t *pos = arena_alloc(v->a, n * sizeof *pos), *tmp = arena_alloc(v->a, n * sizeof *tmp);
-	if (!pos || !tmp)
-		return pq_nomem(v);
-	for (size_t i = 0; i < n; i++)
-		pos[i] = i;
 	ksort ks = {in, h, rev};
-	qsort_r(pos, n, sizeof *pos, cmp_k, &ks);
-	for (size_t i = 0; i < n; i++)
-		tmp[i] = h[pos[i]];
-	memcpy(h, tmp, n * sizeof *h);
-	return 0;
+	go_sort(&(go_sort_iface){&ks, ks_less, ks_swap}, n);
 }
 
 /* Offer input element i to group g's heap (k > 0: the heap's bound). */
@@ -442,8 +421,8 @@ static int k_step(ev *v, aggctx *c)
 	}
 	for (size_t gi = 0; gi < c->n_g; gi++) {
 		group *g = &c->g[gi];
-		if ((c->op == AGG_TOPK || c->op == AGG_BOTTOMK) && k_sort(v, in, g->idx, g->n_idx, c->op == AGG_BOTTOMK))
-			return FL_ENOMEM;
+		if (c->op == AGG_TOPK || c->op == AGG_BOTTOMK)
+			k_sort(in, g->idx, g->n_idx, c->op == AGG_BOTTOMK);
 		for (size_t j = 0; j < g->n_idx; j++) {
 			const pq_elem *e = &in->e[g->idx[j]];
 			int rc = pq_vec_push(v, &c->out, e->metric, e->v, 0, e->drop_name);

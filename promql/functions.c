@@ -21,6 +21,7 @@
  * clear the mark.
  */
 #include "promql/value.h"
+#include "lib/gosort.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <assert.h>
@@ -362,19 +363,31 @@ static int natural_cmp(const char *a, const char *b)
 	return *a ? 1 : *b ? -1 : 0;
 }
 
-/* qsort_r comparator (no shared state: queries run concurrently). */
+/* sort(), sort_desc(): upstream's sort.Sort(sort.Reverse(h)) with h
+ * vectorByReverseValueHeap (sort) or vectorByValueHeap (sort_desc), whose
+ * Less puts NaN first, so Less(i, j) here is h.Less(j, i); Go's unstable
+ * sort (lib/gosort.h) puts equal values where Prometheus does. */
+static bool by_value_less(void *ctx, size_t i, size_t j)
+{
+	const fnctx *c = ctx;
+	double x = c->out.e[j].v, y = c->out.e[i].v;
+	return isnan(x) || (c->id == FN_sort ? x > y : x < y);
+}
+
+static void by_value_swap(void *ctx, size_t i, size_t j)
+{
+	pq_vec *o = &((fnctx *)ctx)->out;
+	pq_elem t = o->e[i];
+	o->e[i] = o->e[j];
+	o->e[j] = t;
+}
+
+/* sort_by_label(_desc) qsort_r comparator (no shared state: queries run
+ * concurrently); label sets are unique, so the order is total. */
 static int cmp_elems(const void *pa, const void *pb, void *arg)
 {
 	const pq_elem *a = pa, *b = pb;
 	const fnctx *c = arg;
-	if (c->id == FN_sort || c->id == FN_sort_desc) {
-		bool desc = c->id == FN_sort_desc;
-		if (isnan(a->v) || isnan(b->v)) /* NaN sorts last either way */
-			return isnan(a->v) - isnan(b->v);
-		if (a->v == b->v)
-			return 0;
-		return (a->v < b->v) != desc ? -1 : 1;
-	}
 	bool desc = c->id == FN_sort_by_label_desc;
 	for (size_t k = 1; k < c->n->call.n_args; k++) {
 		const char *x = labels_get(a->metric, c->args[k].str), *y = labels_get(b->metric, c->args[k].str);
@@ -391,9 +404,12 @@ static int step_sort(ev *v, fnctx *c, const pq_vec *in)
 	for (size_t i = 0; i < in->n; i++)
 		if (pq_vec_push(v, &c->out, in->e[i].metric, in->e[i].v, 0, in->e[i].drop_name))
 			return FL_ENOMEM;
-	if (v->start == v->end && c->out.n > 1) { /* order only means something for instant queries */
+	if (v->start != v->end || c->out.n < 2) /* order only means something for instant queries */
+		return 0;
+	if (c->id == FN_sort || c->id == FN_sort_desc)
+		go_sort(&(go_sort_iface){c, by_value_less, by_value_swap}, c->out.n);
+	else
 		qsort_r(c->out.e, c->out.n, sizeof *c->out.e, cmp_elems, c);
-	}
 	return 0;
 }
 

@@ -171,8 +171,11 @@ done <"$tmp/compare.out"
 # series in the same order, and where picking "the first k in input order
 # among ties" would not (e.g. [1,1,1,0,0,2,0]: topk(2) is s5, s1, not s5,
 # s0). Each metric cycles its patterns over one sample a minute for 40
-# minutes; tie_zero are counters all at 0; tie_negzero is -0 (clamp's signed
-# zero). Series are created in label order, so input order is the same
+# minutes; tie_zero are counters all at 0; tie_many are 40 series of 0, 1,
+# 2 and NaN for the order Go's unstable sort gives ties in sort(),
+# sort_desc() and topk/bottomk with k past the series count (every series
+# then sits in the heap, which both versions fill alike); tie_negzero is -0
+# (clamp's signed zero). Series are created in label order, so input order is the same
 # whether a server reads the head in creation or label order. Values are
 # compared as exact strings, instant results in order.
 "$PY" - "$F" "$P" "$end_ms" >"$tmp/ties.out" 2>&1 <<'PYEOF'
@@ -206,6 +209,9 @@ for name, pool in (("tie_grp", pools["tie_top2"]), ("tie_grpb", pools["tie_bot2"
     for g, shift in (("a", 0), ("b", 3)):
         for i in range(7):
             series.append(({"__name__": name, "grp": g, "s": f"s{i}"}, [(t, float(pool[(j + shift) % 6][i])) for j, t in enumerate(steps)]))
+for i in range(40):  # more than 12: Go's sort leaves insertion sort for pdqsort
+    series.append(({"__name__": "tie_many", "s": f"s{i:02d}"},
+                   [(t, N if (i + j) % 11 == 0 else float(((i * 7 + j * 3) % 5) // 2)) for j, t in enumerate(steps)]))
 for i in range(5):
     series.append(({"__name__": "tie_zero", "s": f"s{i}"}, [(t, 0.0) for t in steps]))
 series.append(({"__name__": "tie_negzero"}, [(t, -0.0) for t in steps]))
@@ -237,6 +243,7 @@ def strict(name, path, params, ordered):
 for q in ("topk(2, tie_zero)", "bottomk(2, tie_zero)", "topk(20, tie_zero)", "topk(0, tie_zero)",
           "topk(2, tie_top2)", "bottomk(2, tie_bot2)", "topk(3, tie_top3)", "bottomk(3, tie_bot3)",
           "topk(1, tie_top2)", "bottomk(1, tie_bot2)", "topk by (grp) (2, tie_grp)", "bottomk by (grp) (2, tie_grpb)",
+          "sort(tie_many)", "sort_desc(tie_many)", "topk(50, tie_many)", "bottomk(40, tie_many)",
           "clamp(tie_negzero, 0, 50)", "clamp_min(tie_negzero, 0)", "clamp_max(tie_negzero, 0)"):
     for off in range(0, 360, 60):  # one instant per pattern
         strict(f"ties instant {q} @-{off}s", "/api/v1/query", {"query": q, "time": f"{t0 - off:.3f}"}, True)
