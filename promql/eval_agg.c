@@ -302,8 +302,12 @@ static int count_values_step(ev *v, aggctx *c)
  * down) follow container/heap step for step. The output is each group's
  * heap array in order, for topk/bottomk after sort.Sort(sort.Reverse(heap))
  * with Go's own (unstable) sort, which is what puts tied values where
- * Prometheus puts them.
+ * Prometheus puts them. (2.x popped the root and pushed instead of
+ * replacing it, and replaced a NaN root by NaN too: its ties can differ;
+ * 3.x is the reference. The input order is the selector's, see
+ * eval_select.c.)
  */
+/* heap position i before j: in->e[h[i]] vs in->e[h[j]], bottomk's heap when rev */
 static bool k_less(const pq_vec *in, const size_t *h, size_t i, size_t j, bool rev)
 {
 	double a = in->e[h[i]].v, b = in->e[h[j]].v;
@@ -362,7 +366,13 @@ static void k_sort(const pq_vec *in, size_t *h, size_t n, bool rev)
 	go_sort(&(go_sort_iface){&ks, ks_less, ks_swap}, n);
 }
 
-/* Offer input element i to group g's heap (k > 0: the heap's bound). */
+/* Offer an input element to a group's heap (aggregationK's per-sample step).
+ *   v     the evaluation (allocation, errors)
+ *   c     the aggregation; c->in holds the element
+ *   g     the element's group
+ *   i     the element's index in c->in
+ *   k     the heap's bound (UINT64_MAX for limit_ratio)
+ *   keep  limit_ratio's sampling verdict (true for the others) */
 static int k_offer(ev *v, aggctx *c, group *g, size_t i, uint64_t k, bool keep)
 {
 	const pq_vec *in = c->in;
