@@ -12,6 +12,7 @@
  * evals that need it fail and sit on the known list.
  */
 #include "promql/promqltest.h"
+#include "lib/gomath.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -635,18 +636,7 @@ typedef struct evalcmd {
 	arena a;               /* strings */
 } evalcmd;
 
-static bool almost_equal(double a, double b)
-{
-	if (isnan(a) && isnan(b))
-		return true;
-	if (a == b)
-		return true;
-	double sum = fabs(a) + fabs(b), diff = fabs(a - b);
-	const double min_normal = 2.2250738585072014e-308;
-	if (a == 0 || b == 0 || sum < min_normal)
-		return diff < EPSILON * min_normal;
-	return diff / fmin(sum, 1.7976931348623157e308) < EPSILON;
-}
+static bool almost_equal(double a, double b) { return go_almost_equal(a, b, EPSILON); }
 
 static bool regex_match(const char *re, const char *s)
 {
