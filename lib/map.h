@@ -58,6 +58,10 @@ static inline bool map_used(const void *entry)
 	return tag != 0;
 }
 
+/* For eq (and hash) callbacks of tables on hot paths: with the map_type a
+ * constant, the probe loop then holds the comparison inline, no call. */
+#define MAP_INLINE static inline __attribute__((always_inline))
+
 /* Doubles the table (or makes the first): 0, or FL_ENOMEM with m unchanged. */
 int map_grow(map *m, const map_type *t);
 

@@ -174,7 +174,7 @@ static uint64_t slot_hash(const void *e) { return ((const hslot *)e)->h; }
 
 /* Inlined into the probe loop (map_slot is inline, stripe_type constant):
  * most probed slots fail on the hash bits without a call. */
-static inline __attribute__((always_inline)) bool slot_eq(const void *e, const void *key)
+MAP_INLINE bool slot_eq(const void *e, const void *key)
 {
 	const hslot *sl = e;
 	const series_key *k = key;

@@ -115,7 +115,7 @@ typedef struct in_key {
  * 0..7), recomputed from the 32 bits a slot keeps when the table grows. */
 static uint64_t slot_hash(const void *e) { return ((const in_slot *)e)->h >> 8; }
 
-static inline __attribute__((always_inline)) bool slot_eq(const void *e, const void *key)
+MAP_INLINE bool slot_eq(const void *e, const void *key)
 {
 	const in_slot *sl = e;
 	const in_key *k = key;
