@@ -72,11 +72,40 @@ static void arena_many(void)
 	arena_reset(&a);
 }
 
+static void fl_grow_doubles(void)
+{
+	uint32_t *v = NULL;
+	size_t cap = 0;
+	ASSERT(fl_grow((void **)&v, &cap, 0, sizeof *v));
+	ASSERT(v == NULL && cap == 0);
+	ASSERT(fl_grow((void **)&v, &cap, 1, sizeof *v));
+	ASSERT_EQ(cap, 16);
+	for (uint32_t i = 0; i < 1000; i++) {
+		ASSERT(fl_grow((void **)&v, &cap, i + 1, sizeof *v));
+		v[i] = i;
+	}
+	ASSERT_EQ(cap, 1024);
+	ASSERT(fl_grow((void **)&v, &cap, 5000, sizeof *v));
+	ASSERT_EQ(cap, 8192);
+	/* failure leaves the array as it was */
+	fl_alloc_fail_after(1);
+	ASSERT(!fl_grow((void **)&v, &cap, 8193, sizeof *v));
+	fl_alloc_fail_after(0);
+	ASSERT_EQ(cap, 8192);
+	for (uint32_t i = 0; i < 1000; i++)
+		ASSERT_EQ(v[i], i);
+	/* a size that cannot be counted fails without allocating */
+	ASSERT(!fl_grow((void **)&v, &cap, SIZE_MAX / 2, sizeof *v));
+	ASSERT_EQ(cap, 8192);
+	fl_free(v);
+}
+
 const struct test tests_lib[] = {
 	{"varint_roundtrip", varint_roundtrip},
 	{"uvarint_go_encoding", uvarint_go_encoding},
 	{"crc32c_known", crc32c_known},
 	{"xxh64_known", xxh64_known},
 	{"arena_many", arena_many},
+	{"fl_grow_doubles", fl_grow_doubles},
 	{NULL, NULL},
 };
