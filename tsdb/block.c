@@ -266,15 +266,10 @@ int block__tombstones_parse(const uint8_t *p, size_t len, tomb **out, size_t *n_
 		t.maxt = decbuf_varint(&d);
 		if (d.err)
 			break;
-		if (*n_out == cap) {
-			cap = cap ? cap * 2 : 16;
-			tomb *nv = fl_realloc(*out, cap * sizeof *nv);
-			if (!nv) {
-				fl_free(*out);
-				*out = NULL;
-				return err_set(e, FL_ENOMEM, "tombstones: out of memory");
-			}
-			*out = nv;
+		if (!fl_grow((void **)out, &cap, *n_out + 1, sizeof **out)) {
+			fl_free(*out);
+			*out = NULL;
+			return err_set(e, FL_ENOMEM, "tombstones: out of memory");
 		}
 		(*out)[(*n_out)++] = t;
 	}

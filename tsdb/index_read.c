@@ -132,13 +132,8 @@ static int str_cmp(const char *a, slice b)
 
 static int add_name(index_reader *r, const char *name, size_t first, size_t *cap)
 {
-	if (r->n_names == *cap) {
-		*cap = *cap ? *cap * 2 : 16;
-		pname *nn = fl_realloc(r->names, *cap * sizeof *nn);
-		if (!nn)
-			return FL_ENOMEM;
-		r->names = nn;
-	}
+	if (!fl_grow((void **)&r->names, cap, r->n_names + 1, sizeof *r->names))
+		return FL_ENOMEM;
 	pname *pn = &r->names[r->n_names++];
 	pn->name = name;
 	pn->first = first;
@@ -327,17 +322,7 @@ typedef struct plist {
 
 static int plist_reserve(plist *l, size_t extra)
 {
-	if (l->n + extra <= l->cap)
-		return 0;
-	size_t cap = l->cap ? l->cap : 64;
-	while (cap < l->n + extra)
-		cap *= 2;
-	uint32_t *v = fl_realloc(l->v, cap * sizeof *v);
-	if (!v)
-		return FL_ENOMEM;
-	l->v = v;
-	l->cap = cap;
-	return 0;
+	return fl_grow((void **)&l->v, &l->cap, l->n + extra, sizeof *l->v) ? 0 : FL_ENOMEM;
 }
 
 /* Append the postings list at off to l (unsorted concatenation). */

@@ -33,17 +33,7 @@ void postings_free(postings_list *p)
 
 int postings_reserve(postings_list *p, size_t n)
 {
-	if (n <= p->cap)
-		return 0;
-	size_t cap = p->cap ? p->cap : 16;
-	while (cap < n)
-		cap *= 2;
-	uint32_t *v = fl_realloc(p->v, cap * sizeof *v);
-	if (!v)
-		return FL_ENOMEM;
-	p->v = v;
-	p->cap = cap;
-	return 0;
+	return fl_grow((void **)&p->v, &p->cap, n, sizeof *p->v) ? 0 : FL_ENOMEM;
 }
 
 int postings_push(postings_list *p, uint32_t ref)
