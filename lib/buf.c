@@ -2,6 +2,7 @@
 #include "lib/buf.h"
 #include "lib/err.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -13,19 +14,10 @@ bool buf_reserve(buf *b, size_t extra)
 {
 	if (b->oom)
 		return false;
-	if (b->len + extra <= b->cap)
+	if (fl_grow((void **)&b->p, &b->cap, b->len + extra, 1))
 		return true;
-	size_t cap = b->cap ? b->cap : 64;
-	while (cap < b->len + extra)
-		cap *= 2;
-	uint8_t *p = fl_realloc(b->p, cap);
-	if (!p) {
-		b->oom = true;
-		return false;
-	}
-	b->p = p;
-	b->cap = cap;
-	return true;
+	b->oom = true;
+	return false;
 }
 
 void buf_put(buf *b, const void *p, size_t n)
@@ -125,6 +117,25 @@ const char *buf_cstr(buf *b)
 		return "";
 	b->p[b->len] = 0;
 	return (const char *)b->p;
+}
+
+int buf_read_file(buf *b, const char *path, err *e)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return err_set(e, errno == ENOENT ? FL_ENOTFOUND : FL_EIO, "open %s: %s", path, strerror(errno));
+	char tmp[16384];
+	size_t k;
+	while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
+		buf_put(b, tmp, k);
+	int bad = ferror(f) ? errno : 0;
+	fclose(f);
+	if (bad)
+		return err_set(e, FL_EIO, "read %s: %s", path, strerror(bad));
+	buf_cstr(b);
+	if (b->oom)
+		return err_set(e, FL_ENOMEM, "read %s: out of memory", path);
+	return 0;
 }
 
 static bool need(decbuf *d, size_t n)

@@ -100,6 +100,37 @@ static void fl_grow_doubles(void)
 	fl_free(v);
 }
 
+static void buf_read_file_cases(void)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/f", test_tmpdir());
+	buf b;
+	buf_init(&b);
+	err e;
+	err_clear(&e);
+	ASSERT_EQ(buf_read_file(&b, path, &e), FL_ENOTFOUND);
+	ASSERT(strstr(e.msg, "open ") && strstr(e.msg, "/f: "));
+	FILE *f = fopen(path, "w");
+	ASSERT(f);
+	fclose(f);
+	ASSERT_EQ(buf_read_file(&b, path, &e), 0);
+	ASSERT_EQ(b.len, 0);
+	ASSERT_STR_EQ((const char *)b.p, ""); /* terminated even when empty */
+	f = fopen(path, "w");
+	ASSERT(f);
+	for (int i = 0; i < 5000; i++) /* several reads' worth */
+		fprintf(f, "line %d\n", i);
+	fclose(f);
+	buf_put_str(&b, "head:");
+	ASSERT_EQ(buf_read_file(&b, path, &e), 0); /* appends */
+	ASSERT(!strncmp((const char *)b.p, "head:line 0\nline 1\n", 19));
+	ASSERT(strstr((const char *)b.p, "line 4999\n") != NULL);
+	ASSERT_EQ(strlen((const char *)b.p), b.len);
+	buf_reset(&b);
+	ASSERT_EQ(buf_read_file(&b, test_tmpdir(), &e), FL_EIO); /* a directory */
+	buf_reset(&b);
+}
+
 const struct test tests_lib[] = {
 	{"varint_roundtrip", varint_roundtrip},
 	{"uvarint_go_encoding", uvarint_go_encoding},
@@ -107,5 +138,6 @@ const struct test tests_lib[] = {
 	{"xxh64_known", xxh64_known},
 	{"arena_many", arena_many},
 	{"fl_grow_doubles", fl_grow_doubles},
+	{"buf_read_file_cases", buf_read_file_cases},
 	{NULL, NULL},
 };
