@@ -158,29 +158,20 @@ uint8_t decbuf_byte(decbuf *d)
 
 uint16_t decbuf_be16(decbuf *d)
 {
-	if (!need(d, 2))
-		return 0;
-	uint16_t v = be16(d->p);
-	d->p += 2;
-	return v;
+	const uint8_t *p = decbuf_bytes(d, 2);
+	return p ? be16(p) : 0;
 }
 
 uint32_t decbuf_be32(decbuf *d)
 {
-	if (!need(d, 4))
-		return 0;
-	uint32_t v = be32(d->p);
-	d->p += 4;
-	return v;
+	const uint8_t *p = decbuf_bytes(d, 4);
+	return p ? be32(p) : 0;
 }
 
 uint64_t decbuf_be64(decbuf *d)
 {
-	if (!need(d, 8))
-		return 0;
-	uint64_t v = be64(d->p);
-	d->p += 8;
-	return v;
+	const uint8_t *p = decbuf_bytes(d, 8);
+	return p ? be64(p) : 0;
 }
 
 uint64_t decbuf_uvarint(decbuf *d)

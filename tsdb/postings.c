@@ -67,6 +67,19 @@ void postings_sort_unique(postings_list *p)
 	p->n = w;
 }
 
+/* First index i in [lo, hi) with v[i] >= x, or hi (binary search). */
+static size_t lower_bound(const uint32_t *v, size_t lo, size_t hi, uint32_t x)
+{
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* First index i >= lo with v[i] >= x (galloping then binary search). */
 static size_t gallop(const uint32_t *v, size_t lo, size_t n, uint32_t x)
 {
@@ -76,16 +89,7 @@ static size_t gallop(const uint32_t *v, size_t lo, size_t n, uint32_t x)
 		hi += step;
 		step *= 2;
 	}
-	if (hi > n)
-		hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return lower_bound(v, lo, FL_MIN(hi, n), x);
 }
 
 bool postings_contains(const postings_list *p, uint32_t ref)
@@ -297,14 +301,7 @@ static uint32_t find_pos(const uint32_t *v, uint32_t n, uint32_t ref)
 		hi = lo;
 		step *= 2;
 	}
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (v[mid] < ref)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return (uint32_t)lower_bound(v, lo, hi, ref);
 }
 
 /* Insert ref into sorted v[0..n) (room for n+1) unless present; true if
