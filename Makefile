@@ -11,10 +11,15 @@
 # becomes a fuzz target. Module-specific rules (generated protobuf code) live
 # in <module>/module.mk.
 
+# A bare `make` builds flint and flinttool (module.mk files included below
+# define rules of their own; none of them may become the default).
+.DEFAULT_GOAL := all
+
 CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 FUZZ_SECONDS ?= 60
+# The shared test data beside the clone; tests/paths.bash makes it absolute.
 SHARED   ?= ../shared
 
 MODULES  := lib tsdb promql scrape web
