@@ -21,6 +21,11 @@ void fl_free(void *p);
 char *fl_strdup(const char *s);
 char *fl_strndup(const char *s, size_t n);
 
+/* Makes the array *p of *cap elements of elem bytes hold at least need:
+ * doubles *cap (from 16) until it does. False, with *p and *cap as they
+ * were, when out of memory. Call as fl_grow((void **)&v, &cap, n + 1, sizeof *v). */
+bool fl_grow(void **p, size_t *cap, size_t need, size_t elem);
+
 /* Bytes currently allocated through fl_* (approximate, for /metrics). */
 int64_t fl_alloc_bytes(void);
 

@@ -1130,18 +1130,11 @@ int promqltest_run_string(const char *name, const char *text, const promqltest_k
 
 int promqltest_run_file(const char *path, const promqltest_known *k, FILE *out, promqltest_stats *st, err *e)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return err_set(e, FL_EIO, "%s: %s", path, strerror(errno));
 	buf b;
 	buf_init(&b);
-	char tmp[65536];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		buf_put(&b, tmp, n);
-	fclose(f);
-	int rc = b.oom ? err_set(e, FL_ENOMEM, "%s: out of memory", path)
-		       : promqltest_run_string(path, buf_cstr(&b), k, out, st, e);
+	int rc = buf_read_file(&b, path, e);
+	if (!rc)
+		rc = promqltest_run_string(path, (const char *)b.p, k, out, st, e);
 	buf_reset(&b);
 	return rc;
 }

@@ -161,15 +161,9 @@ static int add_block(db *d, const char *name, size_t *cap, err *e)
 		log_error("tsdb", "Cannot open block: skipping it", "block", name, "err", be.msg, NULL);
 		return 0;
 	}
-	if (d->n_blocks == *cap) {
-		size_t nc = *cap ? *cap * 2 : 8;
-		block **nb = fl_realloc(d->blocks, nc * sizeof *nb);
-		if (!nb) {
-			block_close(b);
-			return err_set(e, FL_ENOMEM, "db: out of memory loading blocks");
-		}
-		d->blocks = nb;
-		*cap = nc;
+	if (!fl_grow((void **)&d->blocks, cap, d->n_blocks + 1, sizeof *d->blocks)) {
+		block_close(b);
+		return err_set(e, FL_ENOMEM, "db: out of memory loading blocks");
 	}
 	d->blocks[d->n_blocks++] = b;
 	return 0;
@@ -199,27 +193,12 @@ static int load_blocks(db *d, err *e)
 
 /* ---- the head's log hook ---- */
 
-static bool grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	if (n <= *cap)
-		return true;
-	size_t nc = *cap ? *cap : 64;
-	while (nc < n)
-		nc *= 2;
-	void *np = fl_realloc(*p, nc * size);
-	if (!np)
-		return false;
-	*p = np;
-	*cap = nc;
-	return true;
-}
-
 /* Encode the batch into the reusable record buffers (log_mu held). */
 static int encode_batch(db *d, const head_log_batch *b, slice *recs, size_t *n, err *e)
 {
 	*n = 0;
-	if (!grow((void **)&d->rs, &d->rs_cap, b->n_series, sizeof *d->rs) ||
-	    !grow((void **)&d->rsm, &d->rsm_cap, b->n_samples, sizeof *d->rsm))
+	if (!fl_grow((void **)&d->rs, &d->rs_cap, b->n_series, sizeof *d->rs) ||
+	    !fl_grow((void **)&d->rsm, &d->rsm_cap, b->n_samples, sizeof *d->rsm))
 		return err_set(e, FL_ENOMEM, "wal: out of memory encoding a commit");
 	buf_clear(&d->series_rec);
 	buf_clear(&d->samples_rec);

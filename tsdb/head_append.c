@@ -156,21 +156,6 @@ typedef struct happ {
 	size_t n_created, cap_created;
 } happ;
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return true;
-	size_t nc = *cap ? *cap * 2 : 64;
-	while (nc < need)
-		nc *= 2;
-	void *q = fl_realloc(*p, nc * elem);
-	if (!q)
-		return false;
-	*p = q;
-	*cap = nc;
-	return true;
-}
-
 /* Prometheus's initAppender: an appender on an empty head takes its lower
  * bound from the first sample's time. */
 static void happ_init_time(happ *a, int64_t t)
@@ -204,7 +189,7 @@ static int happ_append_st(appender *ap, series_ref ref, labels ls, int64_t st, i
 		if (!s)
 			return e && e->code ? e->code : FL_ENOMEM;
 		if (created) {
-			if (!grow((void **)&a->created, &a->cap_created, a->n_created + 1, sizeof(hseries *)))
+			if (!fl_grow((void **)&a->created, &a->cap_created, a->n_created + 1, sizeof(hseries *)))
 				return err_set(e, FL_ENOMEM, "out of memory");
 			a->created[a->n_created++] = s;
 		}
@@ -228,7 +213,7 @@ static int happ_append_st(appender *ap, series_ref ref, labels ls, int64_t st, i
 		atomic_fetch_add(&h->n_oob, 1);
 		return err_set(e, rc, "out of bounds");
 	}
-	if (!grow((void **)&a->samples, &a->cap_samples, a->n_samples + 1, sizeof(pend)))
+	if (!fl_grow((void **)&a->samples, &a->cap_samples, a->n_samples + 1, sizeof(pend)))
 		return err_set(e, FL_ENOMEM, "out of memory");
 	a->samples[a->n_samples++] = (pend){s, t, v, st};
 	return 0;
@@ -244,7 +229,7 @@ int head__series_set_st(hseries *s, int64_t t, int64_t st)
 	if (!s->st && !(s->st = fl_calloc(1, sizeof *s->st)))
 		return FL_ENOMEM;
 	hst *x = s->st;
-	if (!grow((void **)&x->e, &x->cap, x->n + 1, sizeof *x->e))
+	if (!fl_grow((void **)&x->e, &x->cap, x->n + 1, sizeof *x->e))
 		return FL_ENOMEM;
 	x->e[x->n++] = (hst_ent){t, st};
 	return 0;

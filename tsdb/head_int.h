@@ -41,6 +41,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 
+#include "lib/map.h"
 #include "tsdb/chunk.h"
 #include "tsdb/head.h"
 #include "tsdb/intern.h"
@@ -119,9 +120,7 @@ typedef struct hslot {
 /* A stripe: series whose hash & mask picks it. */
 typedef struct hstripe {
 	pthread_mutex_t mu; /* guards the table */
-	hslot *tab;         /* open addressing (linear probing from h) */
-	uint32_t cap;       /* slots, power of 2 or 0 */
-	uint32_t n;         /* used slots */
+	map tab;            /* hslot entries, probed from h (lib/map.h) */
 } hstripe;
 
 /* An open querier, as the head tracks it. */

@@ -80,20 +80,19 @@ static double boot_time(void)
 static proc_stat read_proc_stat(void)
 {
 	proc_stat ps = {0};
-	char text[1024];
-	FILE *f = fopen("/proc/self/stat", "r");
-	size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-	if (f)
-		fclose(f);
-	text[n] = 0;
-	char *p = strrchr(text, ')'); /* comm may hold spaces */
-	if (!p)
+	buf b;
+	buf_init(&b);
+	const char *p = buf_read_file(&b, "/proc/self/stat", NULL) ? NULL : strrchr((const char *)b.p, ')');
+	if (!p) { /* comm, before ')', may hold spaces */
+		buf_reset(&b);
 		return ps;
+	}
 	/* fields after comm, numbered from 3 (state) */
 	unsigned long long utime = 0, stime = 0, start = 0, vsize = 0;
 	long long rss = 0;
 	int got = sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %llu %llu %lld",
 			 &utime, &stime, &start, &vsize, &rss);
+	buf_reset(&b);
 	if (got != 5)
 		return ps;
 	double tck = (double)sysconf(_SC_CLK_TCK);
