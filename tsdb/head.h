@@ -23,29 +23,19 @@
 
 #include "lib/err.h"
 #include "tsdb/labels.h"
+#include "tsdb/record.h"
 #include "tsdb/storage.h"
 
 typedef struct head head;
 
-/* One new series of a commit (what a WAL series record holds). */
-typedef struct head_series_rec {
-	uint64_t ref; /* head series ref */
-	labels ls;    /* borrowed from the head: valid while the head lives */
-} head_series_rec;
-
-/* One sample of a commit (what a WAL samples record holds). */
-typedef struct head_sample_rec {
-	uint64_t ref; /* head series ref */
-	int64_t t;    /* ms */
-	double v;     /* value (stale markers keep their NaN bits) */
-} head_sample_rec;
-
-/* What a commit asks the log hook to persist, in this order. */
+/* What a commit asks the log hook to persist, in this order: the WAL's
+ * own record types, so the hook encodes them as they are (no copy). All
+ * borrowed until the hook returns. */
 typedef struct head_log_batch {
-	const head_series_rec *series; /* new series created by the appender */
-	size_t n_series;               /* may be 0 */
-	const head_sample_rec *samples; /* accepted samples, in append order */
-	size_t n_samples;              /* may be 0 */
+	const record_series *series;  /* new series created by the appender */
+	size_t n_series;              /* may be 0 */
+	const record_sample *samples; /* accepted samples, in append order */
+	size_t n_samples;             /* may be 0 */
 } head_log_batch;
 
 typedef struct head_opts {

@@ -273,7 +273,8 @@ static void happ_free(happ *a)
 	fl_free(a);
 }
 
-/* Call the log hook with the new series and (if with_samples) the samples. */
+/* Call the log hook with the new series and (if with_samples) the samples,
+ * built here as the WAL's record types, which the hook encodes as they are. */
 static int happ_log(happ *a, bool with_samples, err *e)
 {
 	head *h = a->h;
@@ -283,8 +284,8 @@ static int happ_log(happ *a, bool with_samples, err *e)
 	arena_init(&ar);
 	int rc = FL_ENOMEM;
 	size_t ns = with_samples ? a->n_samples : 0;
-	head_series_rec *sr = arena_alloc(&ar, (a->n_created + 1) * sizeof *sr);
-	head_sample_rec *smp = arena_alloc(&ar, (ns + 1) * sizeof *smp);
+	record_series *sr = arena_alloc(&ar, (a->n_created + 1) * sizeof *sr);
+	record_sample *smp = arena_alloc(&ar, (ns + 1) * sizeof *smp);
 	if (!sr || !smp)
 		goto out;
 	for (size_t i = 0; i < a->n_created; i++) {
@@ -294,7 +295,7 @@ static int happ_log(happ *a, bool with_samples, err *e)
 			goto out;
 	}
 	for (size_t i = 0; i < ns; i++)
-		smp[i] = (head_sample_rec){a->samples[i].s->ref, a->samples[i].t, a->samples[i].v};
+		smp[i] = (record_sample){a->samples[i].s->ref, a->samples[i].t, a->samples[i].v};
 	head_log_batch b = {sr, a->n_created, smp, ns};
 	rc = h->opts.log(h->opts.log_ctx, &b, e);
 out:
