@@ -78,6 +78,12 @@ void db_opts_default(db_opts *o)
 
 const char *db_dir(const db *d) { return d->dir; }
 
+block *const *db__blocks(const db *d, size_t *n)
+{
+	*n = d->n_blocks;
+	return d->blocks;
+}
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;

@@ -62,8 +62,20 @@ const char *db_dir(const db *d);
 /* Is name a block directory's name (a 26-character ULID)? */
 bool db_is_ulid(const char *name);
 
-/* ---- internal: db.c <-> db_replay.c ---- */
+/*
+ * Snapshot into dir (created if absent; normally new and empty): every
+ * block hard-linked as dir/<ULID>/ and, unless skip_head, the WAL copied as
+ * dir/wal/, so that opening dir (flint or Prometheus) yields the same data.
+ * Safe while appends go on (db_snapshot.c). 0 or FL_EIO with e naming the
+ * path.
+ */
+int db_snapshot(db *d, const char *dir, bool skip_head, err *e);
+
+/* ---- internal: db.c <-> db_replay.c, db_snapshot.c ---- */
 struct head;
+struct block;
+/* The loaded blocks, by minTime (*n of them); borrowed while d lives. */
+struct block *const *db__blocks(const db *d, size_t *n);
 typedef struct db_replay_stats {
 	int64_t records;       /* WAL records read (checkpoint + segments) */
 	int64_t series;        /* series records' entries replayed */

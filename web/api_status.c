@@ -6,18 +6,15 @@
  * buildinfo never carries `features` or `application`: Grafana's alerting
  * page takes any `features` object (even {}) for Mimir.
  * The admin API is gated by --web.enable-admin-api (500 unavailable
- * "admin APIs disabled", as 2.42 and 3.x answer). snapshot hard-links the
- * persisted blocks into <data>/snapshots/<name>/ and, unless skip_head,
- * copies the WAL beside them (the head as a WAL to replay, not as a block:
- * flint has no block writer yet). flint's storage keeps no tombstones yet,
+ * "admin APIs disabled", as 2.42 and 3.x answer). snapshot names and makes
+ * <data>/snapshots/<name>/ and has db_snapshot (tsdb/db_snapshot.c) fill
+ * it: blocks hard-linked and, unless skip_head, the WAL. flint's storage keeps no tombstones yet,
  * so delete_series answers honestly that it is unsupported (500 internal)
  * rather than pretend, and clean_tombstones has nothing to clean (204).
  */
 #include "web/web.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -151,95 +148,7 @@ static bool admin_enabled(web_env *env, http_resp *w)
 	return false;
 }
 
-/* ---- snapshot ---- */
-/* Copy one file (the WAL keeps changing: never hard-linked). */
-static int copy_file(const char *src, const char *dst, err *e)
-{
-	int in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return err_set(e, FL_EIO, "open %s: %s", src, strerror(errno));
-	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (out < 0) {
-		close(in);
-		return err_set(e, FL_EIO, "create %s: %s", dst, strerror(errno));
-	}
-	char b[65536];
-	ssize_t n;
-	int rc = 0;
-	while ((n = read(in, b, sizeof b)) > 0)
-		if (write(out, b, (size_t)n) != n) {
-			rc = err_set(e, FL_EIO, "write %s: %s", dst, strerror(errno));
-			break;
-		}
-	if (!rc && n < 0)
-		rc = err_set(e, FL_EIO, "read %s: %s", src, strerror(errno));
-	if (close(out) && !rc)
-		rc = err_set(e, FL_EIO, "close %s: %s", dst, strerror(errno));
-	close(in);
-	return rc;
-}
-
-/* Mirror the tree src into dst (created): files hard-linked (link) or copied. */
-static int mirror_tree(const char *src, const char *dst, bool link_files, int depth, err *e)
-{
-	if (mkdir(dst, 0777) && errno != EEXIST)
-		return err_set(e, FL_EIO, "mkdir %s: %s", dst, strerror(errno));
-	DIR *d = opendir(src);
-	if (!d)
-		return err_set(e, FL_EIO, "open %s: %s", src, strerror(errno));
-	int rc = 0;
-	struct dirent *de;
-	while (!rc && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		char s[4096], t[4096];
-		struct stat st;
-		snprintf(s, sizeof s, "%s/%s", src, de->d_name);
-		snprintf(t, sizeof t, "%s/%s", dst, de->d_name);
-		if (lstat(s, &st))
-			continue; /* removed meanwhile (a truncated WAL segment) */
-		if (S_ISDIR(st.st_mode))
-			rc = depth < 4 ? mirror_tree(s, t, link_files, depth + 1, e) : 0;
-		else if (S_ISREG(st.st_mode) && (!link_files || link(s, t)))
-			rc = copy_file(s, t, e);
-	}
-	closedir(d);
-	return rc;
-}
-
-/*
- * db.Snapshot: every persisted block hard-linked into dir; with the head
- * (skip_head false) the WAL is copied too, so that flint or Prometheus
- * opening the snapshot replays it into the head (Prometheus writes its head
- * as one more block instead: flint has no block writer yet). A record
- * appended during the copy may be torn at the copy's end; replay repairs it.
- */
-static int snapshot(const char *data, const char *dir, bool with_head, err *e)
-{
-	DIR *d = opendir(data);
-	if (!d)
-		return err_set(e, FL_EIO, "open %s: %s", data, strerror(errno));
-	int rc = 0;
-	struct dirent *de;
-	while (!rc && (de = readdir(d))) {
-		if (!db_is_ulid(de->d_name))
-			continue;
-		char s[4096], t[4096];
-		snprintf(s, sizeof s, "%s/%s", data, de->d_name);
-		snprintf(t, sizeof t, "%s/%s", dir, de->d_name);
-		rc = mirror_tree(s, t, true, 0, e);
-	}
-	closedir(d);
-	if (!rc && with_head) {
-		char s[4096], t[4096];
-		snprintf(s, sizeof s, "%s/wal", data);
-		snprintf(t, sizeof t, "%s/wal", dir);
-		if (!access(s, F_OK))
-			rc = mirror_tree(s, t, false, 0, e);
-	}
-	return rc;
-}
-
+/* ---- snapshot (the storage work is db_snapshot's) ---- */
 /* Go's strconv.ParseBool. */
 static int parse_bool(const char *v, bool *out)
 {
@@ -289,7 +198,7 @@ WEB_HANDLER(api_admin_snapshot_handler)
 	}
 	err e;
 	err_clear(&e);
-	if (snapshot(db_dir(env->db), dir, !skip_head, &e)) {
+	if (db_snapshot(env->db, dir, skip_head, &e)) {
 		api_error(w, API_INTERNAL, "create snapshot: %s", e.msg);
 		return;
 	}
