@@ -78,6 +78,11 @@ void db_opts_default(db_opts *o)
 
 const char *db_dir(const db *d) { return d->dir; }
 
+int db_head_cardinality(db *d, size_t limit, arena *a, head_cardinality *out, err *e)
+{
+	return head_cardinality_get(d->h, limit, a, out, e);
+}
+
 block *const *db__blocks(const db *d, size_t *n)
 {
 	*n = d->n_blocks;

@@ -16,6 +16,7 @@
 #ifndef FL_DB_H
 #define FL_DB_H
 
+#include "tsdb/head.h"
 #include "tsdb/storage.h"
 
 typedef struct db_opts {
@@ -56,6 +57,9 @@ typedef struct db_stats {
 	int64_t min_time, max_time; /* over head and blocks */
 } db_stats;
 void db_get_stats(db *d, db_stats *s);
+/* The head's cardinality statistics, top `limit` of each list (see
+ * head_cardinality_get: names valid while d lives and a is not reset). */
+int db_head_cardinality(db *d, size_t limit, arena *a, head_cardinality *out, err *e);
 
 /* The data directory (borrowed while d lives). */
 const char *db_dir(const db *d);

@@ -520,3 +520,13 @@ size_t mem_postings_bytes(mem_postings *mp)
 	pthread_rwlock_unlock(&mp->mu);
 	return b;
 }
+
+void mem_postings_counts(mem_postings *mp, uint32_t name, const uint32_t *values, size_t n, uint32_t *counts)
+{
+	pthread_rwlock_rdlock(&mp->mu);
+	for (size_t i = 0; i < n; i++) {
+		const mp_slot *s = pair_find(mp, name, values[i]);
+		counts[i] = s && s->name ? s->n : 0;
+	}
+	pthread_rwlock_unlock(&mp->mu);
+}
