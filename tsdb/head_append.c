@@ -30,9 +30,14 @@
  */
 #include "tsdb/head_int.h"
 
+#include <assert.h>
 #include <math.h>
 
 #define HEAD_OPEN_CHUNK_CAP 64 /* first buffer of an open chunk */
+
+#if FL_SLOW_CHECKS_ON
+_Thread_local int head__series_locks_held; /* see head__series_lock */
+#endif
 
 /* ---- series append ---- */
 
@@ -101,8 +106,21 @@ static int cut_chunk(head *h, hseries *s, int64_t t)
 	return 0;
 }
 
+/* The chunk state of a series (lock held; O(1)): the open chunk holds at
+ * most 2 x 120 samples (the cut bound), its first sample is no later than
+ * its last, and it starts after the newest closed chunk ends. */
+static bool series_check(const hseries *s)
+{
+	if (!s->app.n)
+		return true;
+	const hchunk *last = s->n_closed ? &s->closed[s->n_closed - 1] : NULL;
+	return s->app.n <= HEAD_SAMPLES_PER_CHUNK * 2 && s->open_mint <= s->app.t &&
+	       (!last || (last->mint <= last->maxt && last->maxt < s->open_mint));
+}
+
 int head__series_append(head *h, hseries *s, int64_t t, double v)
 {
+	assert(!s->app.n || t > s->app.t); /* the caller checked head__appendable */
 	if (!s->app.n) {
 		if (cut_chunk(h, s, t))
 			return FL_ENOMEM;
@@ -116,7 +134,9 @@ int head__series_append(head *h, hseries *s, int64_t t, double v)
 				return FL_ENOMEM;
 		}
 	}
-	return xor_app_append(&s->app, t, v);
+	int rc = xor_app_append(&s->app, t, v);
+	assert(rc || (s->app.t == t && series_check(s)));
+	return rc;
 }
 
 int head__appendable(const hseries *s, int64_t t, double v, int64_t min_valid)
@@ -349,6 +369,7 @@ static int happ_commit(appender *ap, err *e)
 		return rc;
 	}
 	if (a->n_samples) {
+		FL_SLOW_ASSERT(head__series_locks_held == 0); /* lock order: commit_mu before series locks */
 		pthread_rwlock_rdlock(&a->h->commit_mu);
 		happ_apply(a);
 		pthread_rwlock_unlock(&a->h->commit_mu);

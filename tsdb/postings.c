@@ -24,6 +24,17 @@
 
 #include "lib/err.h"
 
+#if FL_SLOW_CHECKS_ON
+/* Strictly increasing: the invariant of every list here (O(n)). */
+static bool postings_check(const postings_list *p)
+{
+	for (size_t i = 1; i < p->n; i++)
+		if (p->v[i - 1] >= p->v[i])
+			return false;
+	return true;
+}
+#endif
+
 void postings_free(postings_list *p)
 {
 	fl_free(p->v);
@@ -105,6 +116,8 @@ bool postings_contains(const postings_list *p, uint32_t ref)
 
 int postings_intersect(const postings_list *a, const postings_list *b, postings_list *out)
 {
+	FL_SLOW_ASSERT(postings_check(a) && postings_check(b));
+	assert(out != a && out != b);
 	out->n = 0;
 	if (a->n > b->n) {
 		const postings_list *t = a;
@@ -119,11 +132,14 @@ int postings_intersect(const postings_list *a, const postings_list *b, postings_
 		if (j < b->n && b->v[j] == a->v[i])
 			out->v[out->n++] = a->v[i];
 	}
+	FL_SLOW_ASSERT(postings_check(out));
 	return 0;
 }
 
 int postings_subtract(const postings_list *a, const postings_list *b, postings_list *out)
 {
+	FL_SLOW_ASSERT(postings_check(a) && postings_check(b));
+	assert(out != a && out != b);
 	out->n = 0;
 	if (postings_reserve(out, a->n))
 		return FL_ENOMEM;
@@ -133,6 +149,7 @@ int postings_subtract(const postings_list *a, const postings_list *b, postings_l
 		if (j >= b->n || b->v[j] != a->v[i])
 			out->v[out->n++] = a->v[i];
 	}
+	FL_SLOW_ASSERT(postings_check(out));
 	return 0;
 }
 
@@ -178,6 +195,7 @@ static int merge_runs(run *h, size_t k, size_t total, postings_list *out)
 			h[0] = h[--n];
 		heap_down(h, n, 0);
 	}
+	FL_SLOW_ASSERT(postings_check(out)); /* runs sorted: merged and deduplicated */
 	return 0;
 }
 
