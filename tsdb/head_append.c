@@ -109,7 +109,7 @@ static int cut_chunk(head *h, hseries *s, int64_t t)
 /* The chunk state of a series (lock held; O(1)): the open chunk holds at
  * most 2 x 120 samples (the cut bound), its first sample is no later than
  * its last, and it starts after the newest closed chunk ends. */
-static bool series_check(const hseries *s)
+static inline bool series_check(const hseries *s)
 {
 	if (!s->app.n)
 		return true;
@@ -135,7 +135,7 @@ int head__series_append(head *h, hseries *s, int64_t t, double v)
 		}
 	}
 	int rc = xor_app_append(&s->app, t, v);
-	assert(rc || (s->app.t == t && series_check(s)));
+	FL_SLOW_ASSERT(rc || (s->app.t == t && series_check(s))); /* per sample: debug builds only */
 	return rc;
 }
 

@@ -180,8 +180,8 @@ static inline void head__series_lock(hseries *s)
 }
 static inline void head__series_unlock(hseries *s)
 {
-	assert(atomic_load_explicit(&s->lock, memory_order_relaxed)); /* held */
 #if FL_SLOW_CHECKS_ON
+	assert(atomic_load_explicit(&s->lock, memory_order_relaxed)); /* held */
 	assert(head__series_locks_held == 1);
 	head__series_locks_held--;
 #endif
