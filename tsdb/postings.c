@@ -25,6 +25,17 @@
 #include "lib/err.h"
 #include "lib/map.h"
 
+#if FL_SLOW_CHECKS_ON
+/* Strictly increasing: the invariant of every list here (O(n)). */
+static bool postings_check(const postings_list *p)
+{
+	for (size_t i = 1; i < p->n; i++)
+		if (p->v[i - 1] >= p->v[i])
+			return false;
+	return true;
+}
+#endif
+
 void postings_free(postings_list *p)
 {
 	fl_free(p->v);
@@ -100,6 +111,8 @@ bool postings_contains(const postings_list *p, uint32_t ref)
 
 int postings_intersect(const postings_list *a, const postings_list *b, postings_list *out)
 {
+	FL_SLOW_ASSERT(postings_check(a) && postings_check(b));
+	assert(out != a && out != b);
 	out->n = 0;
 	if (a->n > b->n) {
 		const postings_list *t = a;
@@ -114,11 +127,14 @@ int postings_intersect(const postings_list *a, const postings_list *b, postings_
 		if (j < b->n && b->v[j] == a->v[i])
 			out->v[out->n++] = a->v[i];
 	}
+	FL_SLOW_ASSERT(postings_check(out));
 	return 0;
 }
 
 int postings_subtract(const postings_list *a, const postings_list *b, postings_list *out)
 {
+	FL_SLOW_ASSERT(postings_check(a) && postings_check(b));
+	assert(out != a && out != b);
 	out->n = 0;
 	if (postings_reserve(out, a->n))
 		return FL_ENOMEM;
@@ -128,6 +144,7 @@ int postings_subtract(const postings_list *a, const postings_list *b, postings_l
 		if (j >= b->n || b->v[j] != a->v[i])
 			out->v[out->n++] = a->v[i];
 	}
+	FL_SLOW_ASSERT(postings_check(out));
 	return 0;
 }
 
@@ -173,6 +190,7 @@ static int merge_runs(run *h, size_t k, size_t total, postings_list *out)
 			h[0] = h[--n];
 		heap_down(h, n, 0);
 	}
+	FL_SLOW_ASSERT(postings_check(out)); /* runs sorted: merged and deduplicated */
 	return 0;
 }
 
@@ -479,4 +497,14 @@ size_t mem_postings_bytes(mem_postings *mp)
 	size_t b = mp->bytes + mp->pairs.cap * sizeof(mp_slot) + mp->names.cap * sizeof(mp_name) + mp->all.cap * 4;
 	pthread_rwlock_unlock(&mp->mu);
 	return b;
+}
+
+void mem_postings_counts(mem_postings *mp, uint32_t name, const uint32_t *values, size_t n, uint32_t *counts)
+{
+	pthread_rwlock_rdlock(&mp->mu);
+	for (size_t i = 0; i < n; i++) {
+		const mp_slot *s = pair_find(mp, name, values[i]);
+		counts[i] = s && s->name ? s->n : 0;
+	}
+	pthread_rwlock_unlock(&mp->mu);
 }
