@@ -326,6 +326,25 @@ static void retention_time_and_size(void)
 	db_block_set_release(s);
 }
 
+/* A db (read-write) on a fresh copy of the golden blocks, in *dir; 0 for
+ * the default retention; maint_ms for the maintenance thread (0: none). */
+static db *golden_db(const char **dir, int64_t retention_ms, int64_t maint_ms)
+{
+	log_set_level(LOG_ERROR);
+	*dir = test_tmpdir();
+	copy_golden_blocks(*dir);
+	db_opts o;
+	db_opts_default(&o);
+	if (retention_ms)
+		o.retention_ms = retention_ms;
+	o.maintenance_interval_ms = maint_ms;
+	err e;
+	db *d = db_open(*dir, &o, &e);
+	if (!d)
+		test_fail(__FILE__, __LINE__, "db_open %s: %s", *dir, e.msg);
+	return d;
+}
+
 /* Open dir with this retention, read-only or not: its stats, closed. */
 static db_stats stats_after_open(const char *dir, int64_t retention_ms, bool ro)
 {
@@ -384,14 +403,9 @@ static void db_open_applies_retention(void)
  * querier closes. Queriers only pin blocks in their range. */
 static void querier_pins_dropped_block(void)
 {
-	log_set_level(LOG_ERROR);
-	const char *dir = test_tmpdir();
-	copy_golden_blocks(dir);
-	db_opts o;
-	db_opts_default(&o);
+	const char *dir;
+	db *d = golden_db(&dir, 0, 0);
 	err e;
-	db *d = db_open(dir, &o, &e);
-	ASSERT(d != NULL);
 	querier *old = queryable_querier(db_queryable(d), INT64_MIN, INT64_MAX, &e);
 	querier *narrow = queryable_querier(db_queryable(d), 1795485600000LL, 1795492800000LL, &e);
 	ASSERT(old && narrow);
@@ -456,16 +470,8 @@ static void crash_during_retention(void)
  * loaded, and the older ones fall out of the time retention. */
 static void maintenance_thread_reloads(void)
 {
-	log_set_level(LOG_ERROR);
-	const char *dir = test_tmpdir();
-	copy_golden_blocks(dir);
-	db_opts o;
-	db_opts_default(&o);
-	o.retention_ms = 24 * 3600 * 1000;
-	o.maintenance_interval_ms = 20;
-	err e;
-	db *d = db_open(dir, &o, &e);
-	ASSERT(d != NULL);
+	const char *dir;
+	db *d = golden_db(&dir, 24 * 3600 * 1000, 20);
 	db_stats st;
 	db_get_stats(d, &st);
 	ASSERT_EQ(st.blocks_loaded, 3);
@@ -480,6 +486,60 @@ static void maintenance_thread_reloads(void)
 	ASSERT_EQ(st.time_retentions, 1);
 	ASSERT(st.reloads >= 2);
 	ASSERT(!exists(dir, B_2H_A) && !exists(dir, B_2H_B) && !exists(dir, B_L2));
+	db_close(d);
+}
+
+/* db queriers in threads while reloads replace blocks (each new copy of
+ * block A names the previous copy as its parent): every query sees A's
+ * samples exactly once (copies overlap A; the merge drops duplicates) and
+ * every replaced copy is deleted once its readers are done. */
+typedef struct dbq_arg {
+	db *d;
+	int64_t bad; /* queries that did not see exactly A's samples */
+} dbq_arg;
+
+static void *db_reader(void *p)
+{
+	dbq_arg *a = p;
+	for (int k = 0; k < 40; k++) {
+		err e;
+		querier *q = queryable_querier(db_queryable(a->d), INT64_MIN, INT64_MAX, &e);
+		a->bad += count_in(q, 1795478400000LL, 1795485600000LL) != 2782;
+		querier_close(q);
+	}
+	return NULL;
+}
+
+static void db_queriers_during_reloads(void)
+{
+	const char *dir;
+	db *d = golden_db(&dir, 0, 0);
+	err e;
+	enum { R = 3, N = 25 };
+	pthread_t th[R];
+	dbq_arg args[R];
+	for (int i = 0; i < R; i++) {
+		args[i] = (dbq_arg){.d = d};
+		ASSERT_EQ(pthread_create(&th[i], NULL, db_reader, &args[i]), 0);
+	}
+	char u[N][32], comp[256];
+	for (int i = 0; i < N; i++) {
+		snprintf(u[i], sizeof u[i], "01M8602G000000000000000%03d", i);
+		snprintf(comp, sizeof comp, "{\"level\":2,\"parents\":[{\"ulid\":\"%s\"}]}", i ? u[i - 1] : "none");
+		fake_block(dir, B_2H_A, u[i], 1795478400000LL, 1795485600000LL, comp);
+		ASSERT_EQ(db_compact(d, &e), 0);
+		usleep(2000);
+	}
+	for (int i = 0; i < R; i++) {
+		pthread_join(th[i], NULL);
+		ASSERT_EQ(args[i].bad, 0);
+	}
+	db_stats st;
+	db_get_stats(d, &st);
+	ASSERT_EQ(st.blocks_loaded, 4);
+	for (int i = 0; i < N - 1; i++)
+		ASSERT(!exists(dir, u[i]));
+	ASSERT(exists(dir, u[N - 1]));
 	db_close(d);
 }
 
@@ -513,5 +573,6 @@ const struct test tests_db_blocks[] = {
 	{"block_ranges_as_prometheus", block_ranges_as_prometheus},
 	{"crash_during_retention", crash_during_retention},
 	{"maintenance_thread_reloads", maintenance_thread_reloads},
+	{"db_queriers_during_reloads", db_queriers_during_reloads},
 	{NULL, NULL},
 };
