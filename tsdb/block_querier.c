@@ -333,79 +333,16 @@ static series_set *bq_select(querier *q, bool sorted, const select_hints *h, con
 	return &bs->base;
 }
 
-/* Collect label names (name == NULL) or values of name over the series
- * matching ms into a sorted unique strlist. */
-static int collect(bquerier *bq, const char *name, const matcher *ms, size_t n, strlist *out, err *e)
-{
-	uint32_t *refs = NULL;
-	size_t n_refs = 0, n_v = 0, cap_v = 0, n_chks = 0, cap_chks = 0;
-	const char **v = NULL;
-	chunk_meta *chks = NULL;
-	arena tmp;
-	arena_init(&tmp);
-	int rc = index_select(bq->b->ix, ms, n, &refs, &n_refs, e);
-	for (size_t i = 0; rc == 0 && i < n_refs; i++) {
-		labels ls;
-		n_chks = 0;
-		rc = index_series(bq->b->ix, refs[i], &tmp, &ls, &chks, &n_chks, &cap_chks, e);
-		if (rc == 0 && n_v + ls.n > cap_v) {
-			cap_v = (n_v + ls.n) * 2;
-			const char **nv = fl_realloc(v, cap_v * sizeof *nv);
-			if (!nv)
-				rc = err_set(e, FL_ENOMEM, "block querier: out of memory");
-			else
-				v = nv;
-		}
-		for (size_t k = 0; rc == 0 && k < ls.n; k++)
-			if (!name || !strcmp(ls.v[k].name, name))
-				v[n_v++] = name ? ls.v[k].value : ls.v[k].name;
-		arena_reset(&tmp);
-	}
-	fl_free(refs);
-	fl_free(chks);
-	arena_reset(&tmp);
-	if (rc != 0) {
-		fl_free(v);
-		return rc;
-	}
-	return strlist_take_sorted(out, v, n_v, e);
-}
-
-/* Copy a borrowed sorted array into a strlist. */
-static int copy_list(const char *const *src, size_t n, strlist *out, err *e)
-{
-	out->v = fl_malloc((n ? n : 1) * sizeof *out->v);
-	if (!out->v)
-		return err_set(e, FL_ENOMEM, "block querier: out of memory");
-	memcpy(out->v, src, n * sizeof *src);
-	out->n = n;
-	return 0;
-}
-
 static int bq_label_names(querier *q, const matcher *ms, size_t n, strlist *out, err *e)
 {
 	bquerier *bq = (bquerier *)q;
-	out->v = NULL;
-	out->n = 0;
-	if (n == 0) {
-		const char *const *names;
-		size_t k = index_label_names(bq->b->ix, &names);
-		return copy_list(names, k, out, e);
-	}
-	return collect(bq, NULL, ms, n, out, e);
+	return index_label_names_matching(index_reader_source(bq->b->ix), ms, n, out, e);
 }
 
 static int bq_label_values(querier *q, const char *name, const matcher *ms, size_t n, strlist *out, err *e)
 {
 	bquerier *bq = (bquerier *)q;
-	out->v = NULL;
-	out->n = 0;
-	if (n == 0) {
-		const char *const *vals;
-		size_t k = index_label_values(bq->b->ix, name, &vals);
-		return copy_list(vals, k, out, e);
-	}
-	return collect(bq, name, ms, n, out, e);
+	return index_label_values_matching(index_reader_source(bq->b->ix), name, ms, n, out, e);
 }
 
 static void bq_close(querier *q)

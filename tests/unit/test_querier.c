@@ -1,0 +1,249 @@
+/* test_querier.c - tsdb/querier.c: PostingsForMatchers and the label APIs
+ * over the index-reader seam, checked against a naive evaluation (a label a
+ * series lacks has the value "", which is exactly Prometheus's semantics)
+ * on the golden blocks Prometheus wrote, for the block itself and for a head
+ * holding the same series: both implementations of the seam must agree. */
+#include "tests/unit/test.h"
+#include "tsdb/block.h"
+#include "tsdb/head.h"
+#include "tsdb/index.h"
+
+block *test_block_open_golden(const char *ulid);
+
+#define BLOCK_A "01M85ZJJW0Q48HSX1F1SJXQXMD"
+#define BLOCK_B "01M85ZJJXFQCQ2MCSY0E645XXV"
+#define MAX_MS 3
+
+typedef struct corpus {
+	labels *ls; /* every series of the block, sorted (strings borrowed from the block) */
+	size_t n;
+	arena a;
+} corpus;
+
+static void load_corpus(block *b, corpus *c)
+{
+	uint32_t *refs = NULL;
+	size_t n_refs = 0, n_chks = 0, cap_chks = 0;
+	chunk_meta *chks = NULL;
+	err e;
+	arena_init(&c->a);
+	ASSERT_EQ(index_select(block_index(b), NULL, 0, &refs, &n_refs, &e), 0);
+	ASSERT(n_refs > 10);
+	c->ls = arena_alloc(&c->a, n_refs * sizeof *c->ls);
+	for (size_t i = 0; i < n_refs; i++) {
+		n_chks = 0;
+		ASSERT_EQ(index_series(block_index(b), refs[i], &c->a, &c->ls[i], &chks, &n_chks, &cap_chks, &e), 0);
+	}
+	c->n = n_refs;
+	fl_free(refs);
+	fl_free(chks);
+}
+
+static const char *value_of(labels ls, const char *name)
+{
+	for (size_t i = 0; i < ls.n; i++)
+		if (!strcmp(ls.v[i].name, name))
+			return ls.v[i].value;
+	return "";
+}
+
+static bool naive_match(labels ls, const matcher *ms, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!ms[i].name[0] && !ms[i].value[0])
+			continue;
+		if (!matcher_matches_str(&ms[i], value_of(ls, ms[i].name)))
+			return false;
+	}
+	return true;
+}
+
+/* Compare what q selects with the naive answer over c. */
+static void check_select(querier *q, const corpus *c, const matcher *ms, size_t n, const char *what)
+{
+	series_set *ss = querier_select(q, true, NULL, ms, n);
+	size_t k = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		if (!naive_match(c->ls[i], ms, n))
+			continue;
+		if (!series_set_next(ss))
+			test_fail(__FILE__, __LINE__, "%s: series %zu missing", what, i);
+		if (labels_compare(series_set_labels(ss), c->ls[i]) != 0)
+			test_fail(__FILE__, __LINE__, "%s: unexpected series at %zu", what, k);
+		k++;
+	}
+	if (series_set_next(ss))
+		test_fail(__FILE__, __LINE__, "%s: extra series after %zu", what, k);
+	ASSERT_EQ(series_set_err(ss, NULL), 0);
+	series_set_close(ss);
+}
+
+/* label_values(name, ms) against the naive answer. */
+static void check_values(querier *q, const corpus *c, const char *name, const matcher *ms, size_t n,
+			 const char *what)
+{
+	strlist got;
+	err e;
+	ASSERT_EQ(querier_label_values(q, name, ms, n, &got, &e), 0);
+	const char **want = fl_malloc((c->n ? c->n : 1) * sizeof *want);
+	size_t nw = 0;
+	for (size_t i = 0; i < c->n; i++)
+		if (naive_match(c->ls[i], ms, n))
+			want[nw++] = value_of(c->ls[i], name);
+	strlist w;
+	ASSERT_EQ(strlist_take_sorted(&w, want, nw, &e), 0);
+	if (got.n != w.n)
+		test_fail(__FILE__, __LINE__, "%s: %zu values, want %zu", what, got.n, w.n);
+	for (size_t i = 0; i < w.n; i++)
+		ASSERT_STR_EQ(got.v[i], w.v[i]);
+	strlist_free(&got);
+	strlist_free(&w);
+}
+
+typedef struct mcase {
+	match_type t;
+	const char *fmt; /* %s = a value of the label (regex-quoted for =~ and !~) */
+	int keep;        /* use only the first keep UTF-8 characters of it (0: all) */
+} mcase;
+
+static const mcase cases[] = {
+	{MATCH_EQ, "%s", 0},         {MATCH_NEQ, "%s", 0},     {MATCH_RE, "%s|zzz", 0}, {MATCH_NRE, "%s|zzz", 0},
+	{MATCH_RE, "%s.*", 1},       {MATCH_NRE, "%s.*", 1},   {MATCH_EQ, "", 0},       {MATCH_NEQ, "", 0},
+	{MATCH_RE, ".*", 0},         {MATCH_RE, ".+", 0},      {MATCH_NRE, ".+", 0},    {MATCH_NRE, ".*", 0},
+	{MATCH_RE, "%s|", 0},        {MATCH_NRE, "%s|", 0},    {MATCH_RE, ".*%s.*", 2}, {MATCH_EQ, "no-such-value", 0},
+	{MATCH_NEQ, "no-such", 0},   {MATCH_RE, "(%s)?", 0},
+};
+
+/* The first keep characters of v (all when 0), regex-quoted when quote. */
+static void prep(char *out, size_t cap, const char *v, int keep, bool quote)
+{
+	size_t w = 0;
+	int chars = 0;
+	for (const char *p = v; *p && w + 3 < cap; p++) {
+		if (((unsigned char)*p & 0xC0) != 0x80 && keep && chars++ == keep)
+			break;
+		if (quote && strchr("\\.+*?()|[]{}^$", *p))
+			out[w++] = '\\';
+		out[w++] = *p;
+	}
+	out[w] = 0;
+}
+
+static void mk(matcher *m, match_type t, const char *name, const char *fmt, const char *v, int keep)
+{
+	char val[512], x[256];
+	err e;
+	prep(x, sizeof x, v, keep, t == MATCH_RE || t == MATCH_NRE);
+	snprintf(val, sizeof val, fmt, x);
+	if (matcher_init(m, t, name, val, &e) != 0)
+		test_fail(__FILE__, __LINE__, "matcher %s %s: %s", name, val, e.msg);
+}
+
+/* Run every case on every label name (and an unknown one), alone and
+ * after a metric-name matcher, plus label values under each. */
+static void check_all(querier *q, const corpus *c, const char *who)
+{
+	const char *names[64];
+	size_t n_names = 0;
+	for (size_t i = 0; i < c->n; i++)
+		for (size_t k = 0; k < c->ls[i].n; k++) {
+			size_t j = 0;
+			while (j < n_names && strcmp(names[j], c->ls[i].v[k].name))
+				j++;
+			if (j == n_names && n_names < 63)
+				names[n_names++] = c->ls[i].v[k].name;
+		}
+	names[n_names++] = "no_such_label";
+	size_t n_checks = 0;
+	for (size_t ni = 0; ni < n_names; ni++) {
+		const char *v = "x";
+		for (size_t i = 0; i < c->n && !strcmp(v, "x"); i++)
+			if (value_of(c->ls[i], names[ni])[0])
+				v = value_of(c->ls[i], names[ni]);
+		for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++) {
+			matcher ms[MAX_MS];
+			char what[256];
+			mk(&ms[0], MATCH_EQ, "__name__", "%s", value_of(c->ls[ci % c->n], "__name__"), 0);
+			mk(&ms[1], cases[ci].t, names[ni], cases[ci].fmt, v, cases[ci].keep);
+			mk(&ms[2], MATCH_RE, "__name__", ".+", "", 0);
+			snprintf(what, sizeof what, "%s: %s%s\"%s\"", who, ms[1].name, matcher_op_str(ms[1].type), ms[1].value);
+			check_select(q, c, &ms[1], 1, what);
+			check_select(q, c, &ms[1], 2, what);
+			check_select(q, c, ms, 2, what);
+			check_values(q, c, names[ni], &ms[1], 2, what);
+			check_values(q, c, "__name__", &ms[1], 1, what);
+			n_checks += 5;
+			for (size_t k = 0; k < MAX_MS; k++)
+				matcher_reset(&ms[k]);
+		}
+	}
+	ASSERT(n_checks > 100);
+}
+
+static void load_head(head *h, const corpus *c)
+{
+	appender *a = head_appender(h);
+	err e;
+	for (size_t i = 0; i < c->n; i++)
+		ASSERT_EQ(appender_append(a, 0, c->ls[i], 1000, 1.0, NULL, &e), 0);
+	ASSERT_EQ(appender_commit(a, &e), 0);
+}
+
+static void querier_matchers_block_and_head_agree(void)
+{
+	const char *ulids[] = {BLOCK_A, BLOCK_B};
+	for (size_t u = 0; u < 2; u++) {
+		block *b = test_block_open_golden(ulids[u]);
+		corpus c;
+		load_corpus(b, &c);
+		err e;
+		querier *bq = queryable_querier(block_queryable(b), INT64_MIN / 2, INT64_MAX / 2, &e);
+		check_all(bq, &c, "block");
+		querier_close(bq);
+		head_opts o = {0};
+		head *h = head_open(&o, &e);
+		ASSERT(h != NULL);
+		load_head(h, &c);
+		querier *hq = queryable_querier(head_queryable(h), INT64_MIN / 2, INT64_MAX / 2, &e);
+		check_all(hq, &c, "head");
+		querier_close(hq);
+		head_close(h);
+		arena_reset(&c.a);
+		block_close(b);
+	}
+}
+
+/* label_names with matchers: the union of the names of matching series. */
+static void querier_label_names_matching(void)
+{
+	block *b = test_block_open_golden(BLOCK_A);
+	corpus c;
+	load_corpus(b, &c);
+	err e;
+	querier *q = queryable_querier(block_queryable(b), INT64_MIN / 2, INT64_MAX / 2, &e);
+	for (size_t i = 0; i < c.n; i++) {
+		matcher m;
+		mk(&m, MATCH_EQ, "__name__", "%s", value_of(c.ls[i], "__name__"), 0);
+		strlist got;
+		ASSERT_EQ(querier_label_names(q, &m, 1, &got, &e), 0);
+		for (size_t k = 0; k < c.ls[i].n; k++) {
+			size_t j = 0;
+			while (j < got.n && strcmp(got.v[j], c.ls[i].v[k].name))
+				j++;
+			ASSERT(j < got.n);
+		}
+		for (size_t j = 1; j < got.n; j++)
+			ASSERT(strcmp(got.v[j - 1], got.v[j]) < 0);
+		strlist_free(&got);
+		matcher_reset(&m);
+	}
+	querier_close(q);
+	arena_reset(&c.a);
+	block_close(b);
+}
+
+const struct test tests_querier[] = {
+	{"querier_matchers_block_and_head_agree", querier_matchers_block_and_head_agree},
+	{"querier_label_names_matching", querier_label_names_matching},
+	{NULL, NULL},
+};
