@@ -4,7 +4,8 @@
  *
  * select: the index turns the matchers into sorted series refs (sorted refs
  * are sorted label sets); each series keeps only the chunks that overlap
- * [mint, maxt] and are not wholly deleted, and a series left with none is
+ * the select's [mint, maxt] (the querier's range narrowed to the hints',
+ * querier_select_range) and are not wholly deleted, and a series left with none is
  * skipped. Its iterator decodes those chunks in order, drops samples outside
  * [mint, maxt] or inside a tombstone interval, and never goes back in time
  * (a sample not after the previous one is skipped, so overlapping chunks
@@ -36,6 +37,8 @@ typedef struct bset {
 	chunk_meta *chks;  /* current series' chunks in range */
 	size_t n_chks;     /* count */
 	size_t chks_cap;   /* capacity */
+	int64_t mint;      /* the select's range (querier_select_range) */
+	int64_t maxt;
 	err e;             /* first error */
 } bset;
 
@@ -235,7 +238,6 @@ static bool chunk_visible(const chunk_meta *c, int64_t mint, int64_t maxt, const
 static bool bs_next(series_set *s)
 {
 	bset *bs = (bset *)s;
-	const querier *q = &bs->q->base;
 	while (!bs->e.code && bs->i < bs->n_refs) {
 		uint32_t ref = bs->refs[bs->i++];
 		bs->n_chks = 0;
@@ -245,7 +247,7 @@ static bool bs_next(series_set *s)
 		const tomb *tb = block__tombstones(bs->q->b, ref, &n_tb);
 		size_t w = 0;
 		for (size_t k = 0; k < bs->n_chks; k++)
-			if (chunk_visible(&bs->chks[k], q->mint, q->maxt, tb, n_tb))
+			if (chunk_visible(&bs->chks[k], bs->mint, bs->maxt, tb, n_tb))
 				bs->chks[w++] = bs->chks[k];
 		bs->n_chks = w;
 		if (w == 0)
@@ -293,8 +295,8 @@ static sample_iter *bs_iter(series_set *s, sample_iter *reuse)
 	it->n_chks = bs->n_chks;
 	memcpy(it->chks, bs->chks, bs->n_chks * sizeof *it->chks);
 	it->tombs = block__tombstones(bs->q->b, bs->cur_ref, &it->n_tombs);
-	it->mint = bs->q->base.mint;
-	it->maxt = bs->q->base.maxt;
+	it->mint = bs->mint;
+	it->maxt = bs->maxt;
 	return &it->base;
 }
 
@@ -326,7 +328,8 @@ static series_set *bq_select(querier *q, bool sorted, const select_hints *h, con
 		return series_set_error(FL_ENOMEM, "block querier: out of memory");
 	bs->base.ops = &bset_ops;
 	bs->q = bq;
-	if (q->mint > q->maxt || q->maxt < bq->b->meta.min_time || q->mint >= bq->b->meta.max_time)
+	querier_select_range(q, h, &bs->mint, &bs->maxt);
+	if (bs->mint > bs->maxt || bs->maxt < bq->b->meta.min_time || bs->mint >= bq->b->meta.max_time)
 		return &bs->base; /* nothing in range */
 	if (index_select(bq->b->ix, ms, n, &bs->refs, &bs->n_refs, &bs->e) != 0)
 		err_wrap(&bs->e, "block %s", bq->b->meta.ulid);

@@ -270,6 +270,8 @@ typedef struct hset {
 	snap *v;         /* selected series */
 	size_t n;        /* count */
 	size_t i;        /* next index; current is i - 1 */
+	int64_t mint;    /* the select's range (querier_select_range) */
+	int64_t maxt;
 } hset;
 
 static bool push_ck(hiter *it, hck c)
@@ -352,8 +354,8 @@ static sample_iter *hs_iter(series_set *ss, sample_iter *reuse)
 			return NULL;
 		it->base.ops = &hiter_ops;
 	}
-	it->mint = set->q->base.mint;
-	it->maxt = set->q->base.maxt;
+	it->mint = set->mint;
+	it->maxt = set->maxt;
 	it->n_ck = it->ci = it->n_st = it->sti = 0;
 	it->in_chunk = it->valid = false;
 	it->err = 0;
@@ -405,7 +407,7 @@ static int cmp_snap(const void *a, const void *b)
 }
 
 /* Record what the querier sees of each listed series with samples in range. */
-static size_t take_snapshot(hq *q, const postings_list *p, snap *v)
+static size_t take_snapshot(hq *q, const postings_list *p, int64_t mint, int64_t maxt, snap *v)
 {
 	head *h = q->h;
 	size_t n = 0;
@@ -418,7 +420,7 @@ static size_t take_snapshot(hq *q, const postings_list *p, snap *v)
 		bool vis = head__series_view(s, q->snap, &hv) && (s->n_closed || s->app.n);
 		int64_t first = vis ? (s->n_closed ? s->closed[0].mint : s->open_mint) : 0;
 		head__series_unlock(s);
-		if (vis && first <= q->base.maxt && hv.last_t >= q->base.mint)
+		if (vis && first <= maxt && hv.last_t >= mint)
 			v[n++] = (snap){s, {NULL, 0}, hv};
 	}
 	return n;
@@ -434,7 +436,9 @@ static series_set *hq_select(querier *qq, bool sorted, const select_hints *hints
 {
 	hq *q = (hq *)qq;
 	head *h = q->h;
-	if (!head_overlaps(h, qq->mint, qq->maxt))
+	int64_t mint, maxt;
+	querier_select_range(qq, hints, &mint, &maxt);
+	if (mint > maxt || !head_overlaps(h, mint, maxt))
 		return series_set_empty();
 	postings_list p;
 	postings_init(&p);
@@ -443,10 +447,12 @@ static series_set *hq_select(querier *qq, bool sorted, const select_hints *hints
 		goto oom;
 	set->base.ops = &hset_ops;
 	set->q = q;
+	set->mint = mint;
+	set->maxt = maxt;
 	set->v = fl_malloc((p.n ? p.n : 1) * sizeof *set->v);
 	if (!set->v)
 		goto oom;
-	set->n = take_snapshot(q, &p, set->v);
+	set->n = take_snapshot(q, &p, set->mint, set->maxt, set->v);
 	postings_free(&p);
 	for (size_t i = 0; i < set->n; i++) {
 		set->v[i].ls = head__series_labels(h, set->v[i].s, &q->ar);

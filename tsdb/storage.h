@@ -108,7 +108,8 @@ int strlist_take_sorted(strlist *out, const char **v, size_t n, err *e);
 typedef struct querier querier;
 struct querier_ops {
 	/* Series matching all matchers (n >= 1), with samples in [mint, maxt]
-	 * of the querier. Never NULL: errors come out of series_set_err. */
+	 * of the querier narrowed to the hints' range (querier_select_range;
+	 * h may be NULL). Never NULL: errors come out of series_set_err. */
 	series_set *(*select)(querier *q, bool sorted, const select_hints *h, const matcher *ms, size_t n);
 	/* Names of labels of series matching ms (all series when n == 0). */
 	int (*label_names)(querier *q, const matcher *ms, size_t n, strlist *out, err *e);
@@ -125,6 +126,14 @@ static inline series_set *querier_select(querier *q, bool sorted, const select_h
 static inline int querier_label_names(querier *q, const matcher *ms, size_t n, strlist *out, err *e) { return q->ops->label_names(q, ms, n, out, e); }
 static inline int querier_label_values(querier *q, const char *name, const matcher *ms, size_t n, strlist *out, err *e) { return q->ops->label_values(q, name, ms, n, out, e); }
 static inline void querier_close(querier *q) { if (q) q->ops->close(q); }
+/* The time range a select reads: the querier's, narrowed to the hints'
+ * [start_ms, end_ms] when hints are given (Prometheus blockQuerier.Select:
+ * chunks wholly outside it are not collected, samples are trimmed to it). */
+static inline void querier_select_range(const querier *q, const select_hints *h, int64_t *mint, int64_t *maxt)
+{
+	*mint = h && h->start_ms > q->mint ? h->start_ms : q->mint;
+	*maxt = h && h->end_ms < q->maxt ? h->end_ms : q->maxt;
+}
 
 /* Something a querier can be opened on (head, block, db). */
 typedef struct queryable queryable;

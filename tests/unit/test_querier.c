@@ -242,7 +242,91 @@ static void querier_label_names_matching(void)
 	block_close(b);
 }
 
+/* Everything a select returns, flattened: labels compared by the caller
+ * series by series, samples as (t, v) into ts (up to cap). */
+static size_t drain(querier *q, const select_hints *h, const matcher *m, labels *ls, int64_t *ts, size_t cap,
+		    size_t *n_series)
+{
+	series_set *ss = querier_select(q, true, h, m, 1);
+	sample_iter *it = NULL;
+	size_t n = 0;
+	*n_series = 0;
+	while (series_set_next(ss)) {
+		ASSERT(*n_series < 64);
+		ls[(*n_series)++] = series_set_labels(ss);
+		it = series_set_iter(ss, it);
+		while (sample_iter_next(it) == VAL_FLOAT) {
+			double v;
+			if (n < cap)
+				sample_iter_at(it, &ts[n], &v);
+			n++;
+		}
+	}
+	sample_iter_close(it);
+	ASSERT_EQ(series_set_err(ss, NULL), 0);
+	series_set_close(ss);
+	return n;
+}
+
+/* A select's hints narrow what it reads exactly as a querier opened over
+ * the hints' range would (Prometheus blockQuerier.Select uses hints.Start
+ * and hints.End): head and block alike, including ranges that miss. */
+static void querier_hints_time_range(void)
+{
+	block *b = test_block_open_golden(BLOCK_A);
+	const block_meta *bm = block_meta_get(b);
+	head_opts o = {0};
+	err e;
+	head *h = head_open(&o, &e);
+	ASSERT(h != NULL);
+	appender *a = head_appender(h);
+	static const label lv[] = {{"__name__", "x"}, {"i", "1"}};
+	labels ls = {lv, 2};
+	for (int64_t t = 0; t < 1000; t++)
+		ASSERT_EQ(appender_append(a, 0, ls, t * 1000, (double)t, NULL, &e), 0);
+	ASSERT_EQ(appender_commit(a, &e), 0);
+	matcher m;
+	mk(&m, MATCH_RE, "__name__", ".+", "", 0);
+	queryable *srcs[2] = {block_queryable(b), head_queryable(h)};
+	int64_t spans[2][2] = {{bm->min_time, bm->max_time}, {0, 999000}};
+	enum { CAP = 100000 };
+	int64_t *t1 = fl_malloc(CAP * sizeof *t1), *t2 = fl_malloc(CAP * sizeof *t2);
+	labels l1[64], l2[64];
+	for (int s = 0; s < 2; s++) {
+		int64_t lo = spans[s][0], span = spans[s][1] - lo;
+		int64_t ranges[][2] = {{lo, lo + span / 3},     {lo + span / 4, lo + span / 2}, {lo + span - 1, lo + 2 * span},
+				       {lo - 2 * span, lo - 1}, {lo + span / 2, lo + span / 2}, {lo, lo + span}};
+		for (size_t r = 0; r < sizeof ranges / sizeof *ranges; r++) {
+			select_hints hh = {.start_ms = ranges[r][0], .end_ms = ranges[r][1]};
+			querier *wide = queryable_querier(srcs[s], INT64_MIN / 2, INT64_MAX / 2, &e);
+			querier *narrow = queryable_querier(srcs[s], ranges[r][0], ranges[r][1], &e);
+			size_t ns1, ns2;
+			size_t n1 = drain(wide, &hh, &m, l1, t1, CAP, &ns1);
+			size_t n2 = drain(narrow, NULL, &m, l2, t2, CAP, &ns2);
+			ASSERT_EQ(ns1, ns2);
+			ASSERT_EQ(n1, n2);
+			ASSERT(n1 <= CAP);
+			for (size_t i = 0; i < ns1; i++)
+				ASSERT_EQ(labels_compare(l1[i], l2[i]), 0);
+			for (size_t i = 0; i < n1; i++) {
+				ASSERT_EQ(t1[i], t2[i]);
+				ASSERT(t1[i] >= ranges[r][0] && t1[i] <= ranges[r][1]);
+			}
+			if (r == 0 || r == 5)
+				ASSERT(n1 > 0);
+			querier_close(wide);
+			querier_close(narrow);
+		}
+	}
+	fl_free(t1);
+	fl_free(t2);
+	matcher_reset(&m);
+	head_close(h);
+	block_close(b);
+}
+
 const struct test tests_querier[] = {
+	{"querier_hints_time_range", querier_hints_time_range},
 	{"querier_matchers_block_and_head_agree", querier_matchers_block_and_head_agree},
 	{"querier_label_names_matching", querier_label_names_matching},
 	{NULL, NULL},
