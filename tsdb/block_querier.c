@@ -39,6 +39,9 @@ typedef struct bset {
 	size_t chks_cap;   /* capacity */
 	int64_t mint;      /* the select's range (querier_select_range) */
 	int64_t maxt;
+	series_chunks cl;     /* the current series' chunk view (bs_chunks) */
+	tinterval *del;    /* its deleted intervals, for cl */
+	size_t del_cap;    /* capacity of del */
 	err e;             /* first error */
 } bset;
 
@@ -83,21 +86,27 @@ static int bi_fail(biter *it)
 	return VAL_NONE;
 }
 
+/* The bytes of the XOR chunk at ref; other encodings are refused. */
+static int get_xor(chunks_reader *cr, uint64_t ref, const uint8_t **data, size_t *len, err *e)
+{
+	uint8_t enc;
+	int rc = chunks_get(cr, ref, false, &enc, data, len, e);
+	if (!rc && enc != CHUNK_ENC_XOR) {
+		char where[1200];
+		chunks_ref_describe(cr, ref, where, sizeof where);
+		rc = err_set(e, FL_EUNSUPPORTED, "chunks %s: chunk encoding %d is not supported", where, enc);
+	}
+	return rc;
+}
+
 /* Decode chunk ci (all of it: xor_iter_next_batch) into bt/bv. */
 static bool bi_open_chunk(biter *it)
 {
 	const chunk_meta *c = &it->chks[it->ci++];
-	uint8_t enc;
 	const uint8_t *data;
 	size_t len;
-	if (chunks_get(it->cr, c->ref, false, &enc, &data, &len, &it->e) != 0)
+	if (get_xor(it->cr, c->ref, &data, &len, &it->e) != 0)
 		return false;
-	if (enc != CHUNK_ENC_XOR) {
-		char where[1200];
-		chunks_ref_describe(it->cr, c->ref, where, sizeof where);
-		err_set(&it->e, FL_EUNSUPPORTED, "chunks %s: chunk encoding %d is not supported", where, enc);
-		return false;
-	}
 	size_t n = xor_chunk_count(data, len);
 	if (n > it->bcap) {
 		int64_t *bt = fl_realloc(it->bt, n * sizeof *bt);
@@ -308,15 +317,49 @@ static int bs_err(series_set *s, err *e)
 	return bs->e.code;
 }
 
+/* The chunk view: stored chunks as they are, unless trimmed or touched by
+ * a tombstone (series_chunks_add_xor). */
+static int bs_chunks(series_set *s, const chunk_data **out, size_t *n, err *e)
+{
+	bset *bs = (bset *)s;
+	size_t n_tb;
+	const tomb *tb = block__tombstones(bs->q->b, bs->cur_ref, &n_tb);
+	series_chunks_reset(&bs->cl);
+	if (n_tb > bs->del_cap) {
+		tinterval *d = fl_realloc(bs->del, n_tb * sizeof *d);
+		if (!d)
+			return err_set(e, FL_ENOMEM, "block querier: out of memory");
+		bs->del = d;
+		bs->del_cap = n_tb;
+	}
+	for (size_t i = 0; i < n_tb; i++)
+		bs->del[i] = (tinterval){tb[i].mint, tb[i].maxt};
+	for (size_t k = 0; k < bs->n_chks; k++) {
+		const chunk_meta *c = &bs->chks[k];
+		const uint8_t *data;
+		size_t len;
+		int rc = get_xor(bs->q->b->cr, c->ref, &data, &len, e);
+		if (!rc)
+			rc = series_chunks_add_xor(&bs->cl, data, len, 0, c->mint, c->maxt, bs->mint, bs->maxt, bs->del, n_tb, e);
+		if (rc)
+			return rc;
+	}
+	*out = bs->cl.v;
+	*n = bs->cl.n;
+	return 0;
+}
+
 static void bs_close(series_set *s)
 {
 	bset *bs = (bset *)s;
+	series_chunks_free(&bs->cl);
+	fl_free(bs->del);
 	fl_free(bs->refs);
 	fl_free(bs->chks);
 	fl_free(bs);
 }
 
-static const struct series_set_ops bset_ops = {bs_next, bs_labels, bs_iter, bs_err, bs_close};
+static const struct series_set_ops bset_ops = {bs_next, bs_labels, bs_iter, bs_err, bs_close, bs_chunks};
 
 /* ---------------------------------------------------------------- querier */
 
@@ -328,6 +371,7 @@ static series_set *bq_select(querier *q, bool sorted, const select_hints *h, con
 		return series_set_error(FL_ENOMEM, "block querier: out of memory");
 	bs->base.ops = &bset_ops;
 	bs->q = bq;
+	series_chunks_init(&bs->cl);
 	querier_select_range(q, h, &bs->mint, &bs->maxt);
 	if (bs->mint > bs->maxt || bs->maxt < bq->b->meta.min_time || bs->mint >= bq->b->meta.max_time)
 		return &bs->base; /* nothing in range */

@@ -272,6 +272,8 @@ typedef struct hset {
 	size_t i;        /* next index; current is i - 1 */
 	int64_t mint;    /* the select's range (querier_select_range) */
 	int64_t maxt;
+	sample_iter *ck_it; /* hs_chunks' collector (an hiter), owned */
+	series_chunks cl;   /* the current series' chunk view (hs_chunks) */
 } hset;
 
 static bool push_ck(hiter *it, hck c)
@@ -392,14 +394,38 @@ static labels hs_labels(series_set *ss)
 
 static int hs_err(series_set *ss, err *e) { return 0; }
 
+/* The chunk view: the chunks an iterator would decode (closed ones as
+ * they are, the open one as the iterator's snapshot copy), re-encoded only
+ * where trimmed to the range or cut to the visible sample count. */
+static int hs_chunks(series_set *ss, const chunk_data **out, size_t *n, err *e)
+{
+	hset *set = (hset *)ss;
+	series_chunks_reset(&set->cl);
+	set->ck_it = hs_iter(ss, set->ck_it);
+	if (!set->ck_it)
+		return err_set(e, FL_ENOMEM, "head: out of memory reading chunks");
+	hiter *it = (hiter *)set->ck_it;
+	int rc = hi_err(set->ck_it, e);
+	for (size_t k = 0; k < it->n_ck && !rc; k++) {
+		const hck *c = &it->ck[k];
+		rc = series_chunks_add_xor(&set->cl, c->b, c->len, c->limit, c->mint, c->maxt, set->mint, set->maxt, NULL, 0,
+					e);
+	}
+	*out = set->cl.v;
+	*n = rc ? 0 : set->cl.n;
+	return rc;
+}
+
 static void hs_close(series_set *ss)
 {
 	hset *set = (hset *)ss;
+	sample_iter_close(set->ck_it);
+	series_chunks_free(&set->cl);
 	fl_free(set->v);
 	fl_free(set);
 }
 
-static const struct series_set_ops hset_ops = {hs_next, hs_labels, hs_iter, hs_err, hs_close};
+static const struct series_set_ops hset_ops = {hs_next, hs_labels, hs_iter, hs_err, hs_close, hs_chunks};
 
 static int cmp_snap(const void *a, const void *b)
 {
@@ -447,6 +473,7 @@ static series_set *hq_select(querier *qq, bool sorted, const select_hints *hints
 		goto oom;
 	set->base.ops = &hset_ops;
 	set->q = q;
+	series_chunks_init(&set->cl);
 	set->mint = mint;
 	set->maxt = maxt;
 	set->v = fl_malloc((p.n ? p.n : 1) * sizeof *set->v);
