@@ -239,6 +239,8 @@ void head__update_time(head *h, int64_t mint, int64_t maxt);
 /* Minimum valid time for a new appender: max(max_time - range/2, min_valid),
  * or just min_valid when the head is empty. */
 int64_t head__min_valid(head *h);
+/* PostingsForMatchers over the head's index into out (cleared first). */
+int head__postings_for_matchers(head *h, const matcher *ms, size_t n, postings_list *out);
 /* A querier over [mint, maxt] (head_read.c). */
 querier *head__querier(head *h, int64_t mint, int64_t maxt, err *e);
 /* Prometheus's duplicate message into e. */

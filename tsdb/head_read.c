@@ -132,6 +132,11 @@ static const struct index_source_ops hsrc_ops = {hsrc_label_names, hsrc_label_va
 
 #define HSRC(h) (&(hsrc){{&hsrc_ops}, (h)}.base)
 
+int head__postings_for_matchers(head *h, const matcher *ms, size_t n, postings_list *out)
+{
+	return index_postings_for_matchers(HSRC(h), ms, n, out, NULL);
+}
+
 /* ---- sample iterator ---- */
 
 typedef struct hck {
@@ -469,7 +474,7 @@ static series_set *hq_select(querier *qq, bool sorted, const select_hints *hints
 	postings_list p;
 	postings_init(&p);
 	hset *set = fl_calloc(1, sizeof *set);
-	if (!set || index_postings_for_matchers(HSRC(h), ms, n, &p, NULL))
+	if (!set || head__postings_for_matchers(h, ms, n, &p))
 		goto oom;
 	set->base.ops = &hset_ops;
 	set->q = q;

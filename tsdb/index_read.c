@@ -333,7 +333,8 @@ size_t index_label_values(const index_reader *r, const char *name, const char *c
 
 /* ---------------------------------------------------------------- postings */
 
-/* Append the postings list at off to l (unsorted concatenation). */
+/* Append the postings list at off to l (a concatenation: each list is
+ * checked to be strictly increasing, as the seam promises). */
 static int postings_append(const index_reader *r, uint64_t off, postings_list *l, err *e)
 {
 	decbuf d;
@@ -344,8 +345,12 @@ static int postings_append(const index_reader *r, uint64_t off, postings_list *l
 		return corrupt(r, e, (size_t)off, "postings list length does not match its entry count");
 	if (postings_reserve(l, l->n + n) != 0)
 		return err_set(e, FL_ENOMEM, "index: out of memory for postings");
-	for (uint32_t i = 0; i < n; i++)
-		l->v[l->n++] = be32(d.p + 4 * (size_t)i);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t ref = be32(d.p + 4 * (size_t)i);
+		if (i && ref <= l->v[l->n - 1])
+			return corrupt(r, e, (size_t)off, "postings list not in increasing order");
+		l->v[l->n++] = ref;
+	}
 	return 0;
 }
 
