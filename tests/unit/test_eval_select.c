@@ -97,6 +97,8 @@ static const rcase rcases[] = {
 	{"max_over_time(foo[1h:1m] @ 7200)", T, T, 0, 7200000 - 60 * M - LB + 1, 7200000, -1, -1, 0},
 	{"max_over_time(foo[1h:1m] @ 7200 offset 1h)", T, T, 0, 3600000 - 60 * M - LB + 1, 3600000, -1, -1, 0},
 	{"max_over_time((foo offset 1h)[1h:1m] @ 7200)", T, T, 0, 3600000 - 60 * M - LB + 1, 3600000, -1, -1, 0},
+	/* info() reads its info series like a vector selector at each step */
+	{"info(rate(foo[1m]))", T, T, 0, T - LB + 1, T, T - M + 1, T, M},
 	/* nothing selected */
 	{"vector(1) + 2", T, T, 0, 0, 0, -1, -1, 0},
 };
@@ -105,6 +107,7 @@ static void eval_select_querier_range_find_min_max(void)
 {
 	promql_engine_opts o;
 	promql_engine_opts_default(&o);
+	o.enable_experimental_functions = true;
 	promql_engine *eng = promql_engine_new(&o);
 	ASSERT(eng != NULL);
 	for (size_t i = 0; i < sizeof rcases / sizeof *rcases; i++) {
