@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define TOMBSTONES_MAGIC 0x0130BA30u
 #define JSON_MAX_DEPTH 32
 
 /* ---------------------------------------------------------------- meta.json */
@@ -219,53 +218,6 @@ int block_meta_parse(const char *json, size_t len, block_meta *m, err *e)
 
 /* ---------------------------------------------------------------- files */
 
-static int cmp_tomb(const void *a, const void *b)
-{
-	const tomb *x = a, *y = b;
-	if (x->ref != y->ref)
-		return x->ref < y->ref ? -1 : 1;
-	return x->mint < y->mint ? -1 : x->mint > y->mint;
-}
-
-int block__tombstones_parse(const uint8_t *p, size_t len, tomb **out, size_t *n_out, err *e)
-{
-	*out = NULL;
-	*n_out = 0;
-	if (len < 9 || be32(p) != TOMBSTONES_MAGIC)
-		return err_set(e, FL_ECORRUPT, "tombstones: invalid magic number or size (%zu bytes)", len);
-	if (p[4] != 1)
-		return err_set(e, FL_ECORRUPT, "tombstones: invalid format version %d", p[4]);
-	uint32_t want = be32(p + len - 4), got = crc32c(0, p + 5, len - 9);
-	if (want != got)
-		return err_set(e, FL_ECORRUPT, "tombstones: checksum mismatch (want %08x, got %08x)", want, got);
-	decbuf d;
-	decbuf_init(&d, p + 5, len - 9);
-	size_t cap = 0;
-	while (decbuf_len(&d) > 0 && !d.err) {
-		tomb t;
-		t.ref = decbuf_uvarint(&d);
-		t.mint = decbuf_varint(&d);
-		t.maxt = decbuf_varint(&d);
-		if (d.err)
-			break;
-		if (!fl_grow((void **)out, &cap, *n_out + 1, sizeof **out)) {
-			fl_free(*out);
-			*out = NULL;
-			return err_set(e, FL_ENOMEM, "tombstones: out of memory");
-		}
-		(*out)[(*n_out)++] = t;
-	}
-	if (d.err) {
-		fl_free(*out);
-		*out = NULL;
-		*n_out = 0;
-		return err_set(e, FL_ECORRUPT, "tombstones: truncated entry at offset %zu", (size_t)(d.p - p));
-	}
-	if (*n_out > 1)
-		qsort(*out, *n_out, sizeof **out, cmp_tomb);
-	return 0;
-}
-
 const tomb *block__tombstones(const block *b, uint64_t ref, size_t *n)
 {
 	size_t lo = 0, hi = b->n_tomb;
@@ -299,7 +251,7 @@ static int open_parts(block *b, err *e)
 		if (rc == FL_ENOTFOUND)
 			rc = 0; /* as Prometheus: no file, no tombstones */
 		else if (rc == 0)
-			rc = block__tombstones_parse(t.p, t.len, &b->tomb, &b->n_tomb, e);
+			rc = tombstones_parse(t.p, t.len, &b->tomb, &b->n_tomb, e);
 	}
 	buf_reset(&t);
 	if (rc != 0)
