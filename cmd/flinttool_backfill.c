@@ -163,6 +163,12 @@ static int fill_head(head *h, const char *text, size_t len, int64_t t0, int64_t 
 		}
 		if (p.ts_ms < t0 || p.ts_ms >= t1)
 			continue;
+		for (size_t i = 1; i < ls.n && rc == 0; i++)
+			if (!strcmp(ls.v[i - 1].name, ls.v[i].name))
+				rc = err_set(e, FL_EINVAL, "add sample: label name \"%s\" is not unique: invalid sample",
+					     ls.v[i].name);
+		if (rc)
+			break;
 		series_ref ref;
 		rc = appender_append(app, 0, ls, p.ts_ms, p.value, &ref, e);
 		if (rc) {

@@ -47,7 +47,8 @@ void textparse_om_free(textparse_om *p);
  * FL_EPARSE with e saying what and where, in Prometheus's words where they
  * matter ("data does not end with # EOF", strconv.ParseFloat's). */
 int textparse_om_next(textparse_om *p, textparse_entry *kind, err *e);
-/* The current series' labels, __name__ included, sorted by name. */
+/* The current series' labels, __name__ included, sorted by name; a name
+ * given twice is there twice (labels_valid_order says no). */
 labels textparse_om_labels(const textparse_om *p);
 
 #endif

@@ -20,7 +20,8 @@
  *
  * Invariants:
  *  1. p->off only moves forward, to the start of a line or p->len.
- *  2. p->lv[i] point into p->strs, sorted by name after a SERIES entry.
+ *  2. p->lv[i] point into p->strs, sorted by name after a SERIES entry
+ *     (a repeated name is kept twice, as Prometheus's parser keeps it).
  */
 #include "scrape/textparse.h"
 
@@ -178,10 +179,7 @@ static int build_labels(textparse_om *p, err *e)
 		p->lv[i].value = s;
 		s += strlen(s) + 1;
 	}
-	qsort(p->lv, p->n_lv, sizeof *p->lv, cmp_label);
-	for (size_t i = 1; i < p->n_lv; i++)
-		if (!strcmp(p->lv[i - 1].name, p->lv[i].name))
-			return err_set(e, FL_EPARSE, "line %zu: duplicate label name \"%s\"", p->line, p->lv[i].name);
+	qsort(p->lv, p->n_lv, sizeof *p->lv, cmp_label); /* duplicates stay: the appender refuses them */
 	return 0;
 }
 
@@ -203,7 +201,7 @@ static int take_value_ts(textparse_om *p, cursor *c, double *v, bool *has_ts, in
 			return err_set(e, FL_EPARSE, "strconv.ParseFloat: parsing \"%.*s\": invalid syntax", (int)tok.len,
 				       tok.p);
 		if (isnan(sec) || isinf(sec))
-			return err_set(e, FL_EPARSE, "line %zu: invalid timestamp", p->line);
+			return err_set(e, FL_EPARSE, "invalid timestamp");
 		double ms = sec * 1000;
 		if (!(ms > -9.3e18 && ms < 9.3e18))
 			return err_set(e, FL_EPARSE, "line %zu: timestamp out of range", p->line);
@@ -271,7 +269,7 @@ int textparse_om_next(textparse_om *p, textparse_entry *kind, err *e)
 {
 	if (p->eof) {
 		if (p->off < p->len)
-			return err_set(e, FL_EPARSE, "line %zu: unexpected data after # EOF", p->line + 1);
+			return err_set(e, FL_EPARSE, "unexpected data after # EOF");
 		return 0;
 	}
 	if (p->off >= p->len)
@@ -284,7 +282,7 @@ int textparse_om_next(textparse_om *p, textparse_entry *kind, err *e)
 	if (c.n == 5 && !memcmp(s, "# EOF", 5)) {
 		p->eof = true;
 		*kind = TEXTPARSE_EOF;
-		return p->off < p->len ? err_set(e, FL_EPARSE, "line %zu: unexpected data after # EOF", p->line + 1) : 1;
+		return p->off < p->len ? err_set(e, FL_EPARSE, "unexpected data after # EOF") : 1;
 	}
 	if (!nl)
 		return err_set(e, FL_EPARSE, "data does not end with # EOF");
