@@ -34,6 +34,7 @@
 #include "lib/buf.h"
 #include "lib/fsutil.h"
 #include "lib/ulid.h"
+#include "tsdb/chunk.h"
 #include "tsdb/head.h"
 #include "tsdb/tombstones.h"
 
@@ -322,7 +323,7 @@ static int collect_series(void *ctx, uint64_t ref, labels ls, const head_chunk_m
 			continue;
 		if (!fl_grow((void **)&hc->items, &hc->items_cap, hc->n_items + 1, sizeof *hc->items))
 			return FL_ENOMEM;
-		hc->items[hc->n_items++] = (chunks_item){.mint = c[i].mint, .maxt = c[i].maxt, .enc = CHUNKS_ENC_XOR,
+		hc->items[hc->n_items++] = (chunks_item){.mint = c[i].mint, .maxt = c[i].maxt, .enc = CHUNK_ENC_XOR,
 							  .data = (const uint8_t *)(uintptr_t)hc->bytes.len, .len = c[i].len};
 		buf_put(&hc->bytes, c[i].b, c[i].len);
 	}

@@ -19,7 +19,6 @@
 #define CHUNKS_MAGIC 0x85BD40DDu
 #define CHUNKS_HEADER_LEN 8
 #define CHUNKS_SEGMENT_SIZE (512ull << 20) /* Prometheus's DefaultChunkSegmentSize */
-#define CHUNKS_ENC_XOR 1                      /* chunkenc.EncXOR */
 
 typedef struct chunks_reader chunks_reader;
 
@@ -59,7 +58,7 @@ typedef struct chunks_writer chunks_writer;
 typedef struct chunks_item {
 	int64_t mint;        /* first sample time */
 	int64_t maxt;        /* last sample time (inclusive) */
-	uint8_t enc;         /* CHUNKS_ENC_XOR */
+	uint8_t enc;         /* enum chunk_encoding (chunk.h): CHUNK_ENC_XOR */
 	const uint8_t *data; /* encoded chunk (for XOR: count header + stream); borrowed */
 	size_t len;          /* bytes */
 } chunks_item;
