@@ -31,8 +31,71 @@ typedef struct jwalk {
 	const char *end; /* end of text */
 	char path[256];  /* dotted path of the current value */
 	block_meta *m;   /* output */
+	block_meta_ext *x; /* optional output: sources, parents, unknown members */
+	bool oom;        /* an allocation for x failed */
 	bool bad;        /* syntax error seen */
 } jwalk;
+
+/* ---- block_meta_ext: what compaction carries over (block_meta_parse_ext) ---- */
+
+static void ext_string(jwalk *w, const char *path, slice tok)
+{
+	block_meta_ext *x = w->x;
+	if (!strcmp(path, "compaction.sources[]")) {
+		size_t cap = x->n_sources; /* grown one at a time: metas are small */
+		if (!fl_grow((void **)&x->sources, &cap, x->n_sources + 1, sizeof *x->sources)) {
+			w->oom = true;
+			return;
+		}
+		snprintf(x->sources[x->n_sources++], sizeof *x->sources, "%.*s", (int)FL_MIN(tok.len, 31), tok.p);
+	} else if (!strcmp(path, "compaction.parents[].ulid")) {
+		size_t cap = x->n_parents;
+		if (!fl_grow((void **)&x->parents, &cap, x->n_parents + 1, sizeof *x->parents)) {
+			w->oom = true;
+			return;
+		}
+		block_desc *d = &x->parents[x->n_parents++];
+		memset(d, 0, sizeof *d);
+		snprintf(d->ulid, sizeof d->ulid, "%.*s", (int)FL_MIN(tok.len, 31), tok.p);
+	}
+}
+
+static void ext_number(jwalk *w, const char *path, long long v)
+{
+	block_meta_ext *x = w->x;
+	if (!x->n_parents)
+		return;
+	if (!strcmp(path, "compaction.parents[].minTime"))
+		x->parents[x->n_parents - 1].min_time = v;
+	else if (!strcmp(path, "compaction.parents[].maxTime"))
+		x->parents[x->n_parents - 1].max_time = v;
+}
+
+/* A top-level member BlockMeta does not know: keep its text (`"k": v`). */
+static void ext_unknown(jwalk *w, const char *from, const char *to)
+{
+	block_meta_ext *x = w->x;
+	size_t old = x->extra_json ? strlen(x->extra_json) : 0, n = (size_t)(to - from);
+	char *p = fl_realloc(x->extra_json, old + n + 3);
+	if (!p) {
+		w->oom = true;
+		return;
+	}
+	if (old)
+		memcpy(p + old, ", ", 2), old += 2;
+	memcpy(p + old, from, n);
+	p[old + n] = 0;
+	x->extra_json = p;
+}
+
+static bool known_top(slice key)
+{
+	static const char *known[] = {"ulid", "minTime", "maxTime", "stats", "compaction", "version"};
+	for (size_t i = 0; i < FL_ARRAY_LEN(known); i++)
+		if (slice_eq_str(key, known[i]))
+			return true;
+	return false;
+}
 
 static void jw_ws(jwalk *w)
 {
@@ -68,6 +131,8 @@ static void jw_scalar(jwalk *w, slice tok, bool is_str)
 {
 	block_meta *m = w->m;
 	const char *path = w->path;
+	if (is_str && w->x)
+		ext_string(w, path, tok);
 	if (is_str) {
 		if (!strcmp(path, "ulid") && tok.len < sizeof m->ulid) {
 			memcpy(m->ulid, tok.p, tok.len);
@@ -85,6 +150,8 @@ static void jw_scalar(jwalk *w, slice tok, bool is_str)
 	long long v = strtoll(num, &endp, 10);
 	if (*endp || errno)
 		return;
+	if (w->x)
+		ext_number(w, path, v);
 	if (!strcmp(path, "minTime"))
 		m->min_time = v;
 	else if (!strcmp(path, "maxTime"))
@@ -104,6 +171,7 @@ static void jw_scalar(jwalk *w, slice tok, bool is_str)
 }
 
 static void jw_value(jwalk *w, int depth);
+static int meta_walk(jwalk *w, const char *json, err *e);
 
 static void jw_object(jwalk *w, int depth)
 {
@@ -116,6 +184,7 @@ static void jw_object(jwalk *w, int depth)
 	}
 	while (!w->bad) {
 		jw_ws(w);
+		const char *key_start = w->p;
 		slice key = jw_string(w);
 		jw_ws(w);
 		if (w->bad || w->p >= w->end || *w->p != ':') {
@@ -126,6 +195,8 @@ static void jw_object(jwalk *w, int depth)
 		snprintf(w->path + plen, sizeof w->path - plen, "%s%.*s", plen ? "." : "", (int)key.len, key.p);
 		jw_value(w, depth + 1);
 		w->path[plen] = 0;
+		if (depth == 0 && w->x && !w->bad && !known_top(key))
+			ext_unknown(w, key_start, w->p);
 		jw_ws(w);
 		if (w->p < w->end && *w->p == ',') {
 			w->p++;
@@ -194,19 +265,47 @@ static void jw_value(jwalk *w, int depth)
 	}
 }
 
+void block_meta_ext_reset(block_meta_ext *x)
+{
+	if (!x)
+		return;
+	fl_free(x->sources);
+	fl_free(x->parents);
+	fl_free(x->extra_json);
+	memset(x, 0, sizeof *x);
+}
+
 int block_meta_parse(const char *json, size_t len, block_meta *m, err *e)
+{
+	return block_meta_parse_ext(json, len, m, NULL, e);
+}
+
+int block_meta_parse_ext(const char *json, size_t len, block_meta *m, block_meta_ext *x, err *e)
 {
 	memset(m, 0, sizeof *m);
 	m->min_time = INT64_MIN;
 	m->max_time = INT64_MIN;
-	jwalk w = {.p = json, .end = json + len, .m = m};
-	jw_ws(&w);
-	if (w.p >= w.end || *w.p != '{')
+	if (x)
+		memset(x, 0, sizeof *x);
+	jwalk w = {.p = json, .end = json + len, .m = m, .x = x};
+	int rc = meta_walk(&w, json, e);
+	if (rc == 0 && w.oom)
+		rc = err_set(e, FL_ENOMEM, "meta.json: out of memory");
+	if (rc)
+		block_meta_ext_reset(x);
+	return rc;
+}
+
+static int meta_walk(jwalk *w, const char *json, err *e)
+{
+	const block_meta *m = w->m;
+	jw_ws(w);
+	if (w->p >= w->end || *w->p != '{')
 		return err_set(e, FL_ECORRUPT, "meta.json: not a JSON object");
-	jw_value(&w, 0);
-	jw_ws(&w);
-	if (w.bad || w.p != w.end)
-		return err_set(e, FL_ECORRUPT, "meta.json: malformed JSON at byte %zu", (size_t)(w.p - json));
+	jw_value(w, 0);
+	jw_ws(w);
+	if (w->bad || w->p != w->end)
+		return err_set(e, FL_ECORRUPT, "meta.json: malformed JSON at byte %zu", (size_t)(w->p - json));
 	if (!m->ulid[0])
 		return err_set(e, FL_ECORRUPT, "meta.json: missing ulid");
 	if (m->min_time == INT64_MIN || m->max_time == INT64_MIN)

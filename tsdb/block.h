@@ -111,6 +111,22 @@ void block_writer_abort(block_writer *bw);
 struct head;
 int block_write_head(struct head *h, const char *dir, int64_t mint, int64_t maxt, block_meta *out, err *e);
 
+/* What a rewrite of a block (compaction, tombstone cleaning) carries over
+ * from the old meta.json besides block_meta: compaction.sources and
+ * .parents, and the top-level members Prometheus's BlockMeta does not know
+ * (Thanos's "thanos" section, say) as raw text for block_compaction's
+ * extra_json. Owned; free with block_meta_ext_reset. */
+typedef struct block_meta_ext {
+	char (*sources)[32];  /* source ULIDs, in file order */
+	size_t n_sources;     /* count */
+	block_desc *parents;  /* parents, in file order */
+	size_t n_parents;     /* count */
+	char *extra_json;     /* `"k": v, "k2": v2` or NULL */
+} block_meta_ext;
+/* block_meta_parse, also filling x (may be NULL). On failure x is empty. */
+int block_meta_parse_ext(const char *json, size_t len, block_meta *m, block_meta_ext *x, err *e);
+void block_meta_ext_reset(block_meta_ext *x);
+
 /* meta.json for m and c, as Prometheus formats it (appended to b). */
 void block_meta_format(buf *b, const block_meta *m, const block_compaction *c);
 /* Replace dir/meta.json atomically (write meta.json.tmp, fsync, rename). */

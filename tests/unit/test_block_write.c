@@ -165,6 +165,50 @@ static void block_write_meta_json_format(void)
 	buf_reset(&b);
 }
 
+/* Format meta.json from what block_meta_parse_ext read of text. */
+static void reformat(const char *text, buf *out)
+{
+	block_meta m;
+	block_meta_ext x;
+	err e;
+	if (block_meta_parse_ext(text, strlen(text), &m, &x, &e) != 0)
+		test_fail(__FILE__, __LINE__, "parse: %s", e.msg);
+	const char *src[64];
+	ASSERT(x.n_sources <= 64);
+	for (size_t i = 0; i < x.n_sources; i++)
+		src[i] = x.sources[i];
+	block_compaction c = {.level = m.level, .sources = src, .n_sources = x.n_sources, .parents = x.parents,
+			      .n_parents = x.n_parents, .extra_json = x.extra_json};
+	block_meta_format(out, &m, &c);
+	block_meta_ext_reset(&x);
+}
+
+/* A level-2 meta.json Prometheus wrote comes back byte for byte; unknown
+ * top-level members (Thanos's) survive a rewrite. */
+static void block_meta_rewrite_keeps_everything(void)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/conformance/tsdb/wal-with-checkpoint/data/01M8602FC3K55VFHHV60XC24K6/meta.json",
+		 test_shared_dir());
+	buf orig, b;
+	buf_init(&orig);
+	buf_init(&b);
+	err e;
+	ASSERT_EQ(buf_read_file(&orig, path, &e), 0);
+	reformat((const char *)orig.p, &b);
+	ASSERT_STR_EQ(buf_cstr(&b), (const char *)orig.p);
+	const char *thanos = "{\"ulid\": \"01ARZ3NDEKTSV4RRFFQ69G5FAV\", \"minTime\": 1, \"maxTime\": 2,"
+			     " \"thanos\": {\"labels\": {\"a\": \"b\"}, \"downsample\": {\"resolution\": 0}},"
+			     " \"compaction\": {\"level\": 1}, \"version\": 1, \"x\": [1, 2]}";
+	buf_clear(&b);
+	reformat(thanos, &b);
+	ASSERT(strstr(buf_cstr(&b), "\t\"version\": 1,\n\t\"thanos\": {\"labels\": {\"a\": \"b\"}, \"downsample\": "
+				    "{\"resolution\": 0}}, \"x\": [1, 2]\n}"));
+	ASSERT(!strstr(buf_cstr(&b), "sources")); /* none given, none written (omitempty) */
+	buf_reset(&orig);
+	buf_reset(&b);
+}
+
 static void block_write_empty_block_opens(void)
 {
 	const char *dir = test_tmpdir();
@@ -248,6 +292,7 @@ const struct test tests_block_write[] = {
 	{"block_write_out_of_order_series_refused", block_write_out_of_order_series_refused},
 	{"block_write_meta_json_format", block_write_meta_json_format},
 	{"block_write_empty_block_opens", block_write_empty_block_opens},
+	{"block_meta_rewrite_keeps_everything", block_meta_rewrite_keeps_everything},
 	{"chunks_write_segments_cut", chunks_write_segments_cut},
 	{"block_write_head_roundtrip", block_write_head_roundtrip},
 	{NULL, NULL},
