@@ -152,8 +152,8 @@ static int fill_head(head *h, const char *text, size_t len, int64_t t0, int64_t 
 		rc = 0;
 		if (k != TEXTPARSE_SERIES)
 			continue;
-		labels ls = textparse_om_labels(&p);
 		if (!p.has_ts) {
+			labels ls = textparse_om_labels(&p, e);
 			buf b;
 			buf_init(&b);
 			labels_format(&b, ls);
@@ -163,6 +163,11 @@ static int fill_head(head *h, const char *text, size_t len, int64_t t0, int64_t 
 		}
 		if (p.ts_ms < t0 || p.ts_ms >= t1)
 			continue;
+		labels ls = textparse_om_labels(&p, e);
+		if (!ls.v) {
+			rc = e->code ? e->code : FL_ENOMEM;
+			break;
+		}
 		for (size_t i = 1; i < ls.n && rc == 0; i++)
 			if (!strcmp(ls.v[i - 1].name, ls.v[i].name))
 				rc = err_set(e, FL_EINVAL, "add sample: label name \"%s\" is not unique: invalid sample",

@@ -33,6 +33,8 @@ typedef struct textparse_om {
 	buf strs;             /* current line's label strings, NUL-separated */
 	label *lv;            /* current line's labels, sorted */
 	size_t n_lv, lv_cap;  /* count, capacity */
+	slice series;         /* current series' name{labels} text */
+	bool lv_built;        /* lv/strs hold the current series' labels */
 	double value;         /* sample value */
 	bool has_ts;          /* a timestamp was given */
 	int64_t ts_ms;        /* timestamp in ms: int64(seconds * 1000) as Go truncates */
@@ -48,7 +50,8 @@ void textparse_om_free(textparse_om *p);
  * matter ("data does not end with # EOF", strconv.ParseFloat's). */
 int textparse_om_next(textparse_om *p, textparse_entry *kind, err *e);
 /* The current series' labels, __name__ included, sorted by name; a name
- * given twice is there twice (labels_valid_order says no). */
-labels textparse_om_labels(const textparse_om *p);
+ * given twice is there twice (labels_valid_order says no). Built on the
+ * first call for each series; {NULL, 0} with e set when out of memory. */
+labels textparse_om_labels(textparse_om *p, err *e);
 
 #endif

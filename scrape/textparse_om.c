@@ -20,7 +20,9 @@
  *
  * Invariants:
  *  1. p->off only moves forward, to the start of a line or p->len.
- *  2. p->lv[i] point into p->strs, sorted by name after a SERIES entry
+ *  2. Labels are checked by next() and copied only when asked for
+ *     (textparse_om_labels; backfill skips most lines unread): then
+ *     p->lv[i] point into p->strs, sorted by name
  *     (a repeated name is kept twice, as Prometheus's parser keeps it).
  */
 #include "scrape/textparse.h"
@@ -46,7 +48,6 @@ void textparse_om_free(textparse_om *p)
 	p->lv = NULL;
 }
 
-labels textparse_om_labels(const textparse_om *p) { return (labels){p->lv, p->n_lv}; }
 
 typedef struct cursor {
 	const char *s;   /* line start */
@@ -85,7 +86,8 @@ static bool parse_float(slice tok, double *v)
 	memcpy(tmp, tok.p, tok.len);
 	tmp[tok.len] = 0;
 	const char *s = tmp + (tmp[0] == '+' || tmp[0] == '-');
-	if (!strcasecmp(s, "nan") || !strcasecmp(s, "inf") || !strcasecmp(s, "infinity")) {
+	bool word = (s[0] | 0x20) == 'n' || (s[0] | 0x20) == 'i';
+	if (word && (!strcasecmp(s, "nan") || !strcasecmp(s, "inf") || !strcasecmp(s, "infinity"))) {
 		if (s[0] == 'n' || s[0] == 'N') {
 			uint64_t go_nan = 0x7FF8000000000001ull; /* Go's math.NaN(): what Prometheus stores */
 			memcpy(v, &go_nan, 8);
@@ -116,14 +118,19 @@ static void add_label(textparse_om *p, slice name, slice raw)
 {
 	buf_put(&p->strs, name.p, name.len);
 	buf_put_byte(&p->strs, 0);
-	for (size_t i = 0; i < raw.len; i++) {
-		char ch = raw.p[i];
-		if (ch == '\\' && i + 1 < raw.len) {
-			ch = raw.p[++i];
-			if (ch == 'n')
-				ch = '\n';
+	for (size_t i = 0; i < raw.len;) {
+		const char *bs = memchr(raw.p + i, '\\', raw.len - i);
+		size_t run = bs ? (size_t)(bs - raw.p) - i : raw.len - i;
+		buf_put(&p->strs, raw.p + i, run); /* unescaped stretches in one copy */
+		i += run;
+		if (i + 1 < raw.len) {
+			char ch = raw.p[i + 1];
+			buf_put_byte(&p->strs, (uint8_t)(ch == 'n' ? '\n' : ch));
+			i += 2;
+		} else if (i < raw.len) {
+			buf_put_byte(&p->strs, '\\');
+			i++;
 		}
-		buf_put_byte(&p->strs, (uint8_t)ch);
 	}
 	buf_put_byte(&p->strs, 0);
 	p->n_lv++;
@@ -183,6 +190,23 @@ static int build_labels(textparse_om *p, err *e)
 	return 0;
 }
 
+labels textparse_om_labels(textparse_om *p, err *e)
+{
+	if (!p->lv_built) {
+		buf_clear(&p->strs);
+		p->n_lv = 0;
+		cursor c = {p->series.p, 0, p->series.len};
+		slice name = take_name(&c, true);
+		add_label(p, slice_of(LABEL_NAME), name);
+		if (c.i < c.n && take_labels(p, &c, true, e) != 0) /* checked by next(): cannot fail */
+			return (labels){NULL, 0};
+		if (build_labels(p, e) != 0)
+			return (labels){NULL, 0};
+		p->lv_built = true;
+	}
+	return (labels){p->lv, p->n_lv};
+}
+
 /* " value [timestamp]" after a metric or an exemplar's labels. */
 static int take_value_ts(textparse_om *p, cursor *c, double *v, bool *has_ts, int64_t *ts, err *e)
 {
@@ -213,15 +237,16 @@ static int take_value_ts(textparse_om *p, cursor *c, double *v, bool *has_ts, in
 
 static int parse_series(textparse_om *p, cursor *c, err *e)
 {
-	buf_clear(&p->strs);
 	p->n_lv = 0;
+	p->lv_built = false;
+	p->series = (slice){c->s, 0};
 	slice name = take_name(c, true);
 	if (name.len == 0)
 		return bad(p, e, "expected metric name", c);
-	add_label(p, slice_of(LABEL_NAME), name);
 	int rc = 0;
 	if (c->i < c->n && c->s[c->i] == '{')
-		rc = take_labels(p, c, true, e);
+		rc = take_labels(p, c, false, e); /* checked now, copied by textparse_om_labels */
+	p->series.len = c->i;
 	if (rc == 0)
 		rc = take_value_ts(p, c, &p->value, &p->has_ts, &p->ts_ms, e);
 	if (rc == 0 && c->i < c->n) { /* exemplar: " # {labels} value [ts]" */
@@ -237,7 +262,7 @@ static int parse_series(textparse_om *p, cursor *c, err *e)
 		if (rc == 0 && c->i < c->n)
 			return bad(p, e, "expected end of line after exemplar", c);
 	}
-	return rc ? rc : build_labels(p, e);
+	return rc;
 }
 
 static int parse_meta(textparse_om *p, cursor *c, textparse_entry *kind, err *e)

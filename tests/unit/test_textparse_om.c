@@ -30,7 +30,7 @@ static void textparse_om_entries(void)
 	ASSERT_EQ(k, TEXTPARSE_UNIT);
 	ASSERT_EQ(textparse_om_next(&p, &k, &e), 1);
 	ASSERT_EQ(k, TEXTPARSE_SERIES);
-	labels ls = textparse_om_labels(&p);
+	labels ls = textparse_om_labels(&p, &e);
 	ASSERT_EQ(ls.n, 3);
 	ASSERT_STR_EQ(ls.v[0].name, "__name__");
 	ASSERT_STR_EQ(ls.v[0].value, "foo_total");
@@ -41,7 +41,7 @@ static void textparse_om_entries(void)
 	ASSERT(p.has_ts);
 	ASSERT_EQ(p.ts_ms, 1700000000000); /* int64(1700000000.0005 * 1000) truncates */
 	ASSERT_EQ(textparse_om_next(&p, &k, &e), 1);
-	ASSERT_EQ(textparse_om_labels(&p).n, 1);
+	ASSERT_EQ(textparse_om_labels(&p, &e).n, 1);
 	ASSERT_DBL_EQ(p.value, 1000);
 	ASSERT_EQ(p.ts_ms, 1000);
 	ASSERT_EQ(textparse_om_next(&p, &k, &e), 1);
