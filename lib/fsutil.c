@@ -68,7 +68,7 @@ static void flush(fs_writer *w)
 void fs_writer_put(fs_writer *w, const void *p, size_t n)
 {
 	w->pos += n;
-	if (w->err)
+	if (w->err || n == 0)
 		return;
 	if (w->n + n > w->cap) {
 		flush(w);

@@ -9,6 +9,8 @@
 #include "tsdb/head.h"
 
 #include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 static int count_entries(const char *dir, const char *needle)
@@ -287,7 +289,85 @@ static void block_write_head_roundtrip(void)
 	head_close(h);
 }
 
+/* Write a 3-series block from prepared chunks; the error code. */
+static int try_write(const char *dir, const chunks_item *it, size_t n, block_meta *m)
+{
+	err e;
+	block_writer *bw = block_writer_open(dir, 0, 100000, NULL, &e);
+	if (!bw)
+		return e.code ? e.code : -100;
+	static const char *names[] = {"a", "b", "c"};
+	int rc = 0;
+	for (int s = 0; s < 3 && rc == 0; s++) {
+		label lv[2] = {{"__name__", "m"}, {"s", names[s]}};
+		rc = block_writer_add_series(bw, (labels){lv, 2}, it, n, &e);
+	}
+	if (rc) {
+		block_writer_abort(bw);
+		return rc;
+	}
+	return block_writer_commit(bw, m, &e);
+}
+
+/* Every allocation failing in turn: an error, never a crash or a leak,
+ * and never a half block: either a whole block appears or nothing. */
+static void block_write_alloc_failures_leave_nothing(void)
+{
+	xor_app a[2];
+	chunks_item it[2];
+	make_chunk(&a[0], &it[0], 0, 10, 50, 1);
+	make_chunk(&a[1], &it[1], 500, 10, 50, 2);
+	const char *dir = test_tmpdir();
+	bool ok = false;
+	for (long n = 1; n < 2000 && !ok; n++) {
+		block_meta m;
+		fl_alloc_fail_after(n);
+		int rc = try_write(dir, it, 2, &m);
+		fl_alloc_fail_after(0);
+		if (rc == 0) {
+			ok = true;
+			ASSERT_EQ(count_entries(dir, NULL), 1);
+		} else {
+			ASSERT_EQ(count_entries(dir, NULL), 0);
+		}
+	}
+	ASSERT(ok);
+	for (int c = 0; c < 2; c++)
+		xor_app_free(&a[c]);
+}
+
+/* A full disk (here: a file size limit, so writes fail with EFBIG) while
+ * writing: FL_EIO naming the file, and the directory as it was. */
+static void block_write_disk_full_leaves_previous_state(void)
+{
+	xor_app a[2];
+	chunks_item it[2];
+	make_chunk(&a[0], &it[0], 0, 10, 120, 1);
+	make_chunk(&a[1], &it[1], 1200, 10, 120, 2);
+	const char *dir = test_tmpdir();
+	block_meta first;
+	ASSERT_EQ(try_write(dir, it, 2, &first), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit orig;
+	ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &orig), 0);
+	for (rlim_t lim = 16; lim <= 4096; lim *= 2) {
+		struct rlimit rl = {lim, orig.rlim_max}; /* the soft limit only */
+		ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &rl), 0);
+		block_meta m;
+		int rc = try_write(dir, it, 2, &m);
+		if (rc == 0)
+			break; /* the limit now fits every file */
+		ASSERT_EQ(rc, FL_EIO);
+		ASSERT_EQ(count_entries(dir, NULL), 1);
+		ASSERT_EQ(count_entries(dir, first.ulid), 1);
+	}
+	for (int c = 0; c < 2; c++)
+		xor_app_free(&a[c]);
+}
+
 const struct test tests_block_write[] = {
+	{"block_write_alloc_failures_leave_nothing", block_write_alloc_failures_leave_nothing},
+	{"block_write_disk_full_leaves_previous_state", block_write_disk_full_leaves_previous_state},
 	{"block_write_roundtrip", block_write_roundtrip},
 	{"block_write_out_of_order_series_refused", block_write_out_of_order_series_refused},
 	{"block_write_meta_json_format", block_write_meta_json_format},
