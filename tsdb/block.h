@@ -127,6 +127,22 @@ typedef struct block_meta_ext {
 int block_meta_parse_ext(const char *json, size_t len, block_meta *m, block_meta_ext *x, err *e);
 void block_meta_ext_reset(block_meta_ext *x);
 
+/* The compaction section of a block made from n parent blocks, as
+ * Prometheus's CompactBlockMetas computes it: level = highest parent level
+ * + 1, sources = union of the parents' sources sorted by ULID, parents in
+ * the order given, mint and maxt get the union of their ranges, extra_json =
+ * the first parent's. out->c points into out (and into x[0] for
+ * extra_json); free with block_compaction_merged_reset. 0 or FL_ENOMEM. */
+typedef struct block_compaction_merged {
+	block_compaction c;   /* what block_writer_open takes */
+	const char **sources; /* owned array, strings in srcbuf */
+	char (*srcbuf)[32];   /* owned copies of the source ULIDs */
+	block_desc *parents;  /* owned */
+} block_compaction_merged;
+int block_compaction_merge(const block_meta *metas, const block_meta_ext *x, size_t n, block_compaction_merged *out,
+			   int64_t *mint, int64_t *maxt, err *e);
+void block_compaction_merged_reset(block_compaction_merged *m);
+
 /* meta.json for m and c, as Prometheus formats it (appended to b). */
 void block_meta_format(buf *b, const block_meta *m, const block_compaction *c);
 /* Replace dir/meta.json atomically (write meta.json.tmp, fsync, rename). */

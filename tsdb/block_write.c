@@ -238,6 +238,58 @@ void block_meta_format(buf *b, const block_meta *m, const block_compaction *c)
 	buf_put_str(b, "\n}");
 }
 
+static int cmp_ulid(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+int block_compaction_merge(const block_meta *metas, const block_meta_ext *x, size_t n, block_compaction_merged *out,
+			   int64_t *mint, int64_t *maxt, err *e)
+{
+	memset(out, 0, sizeof *out);
+	assert(n > 0);
+	size_t n_src = 0;
+	for (size_t i = 0; i < n; i++)
+		n_src += x[i].n_sources;
+	out->sources = fl_calloc(n_src + 1, sizeof *out->sources);
+	out->srcbuf = fl_calloc(n_src + 1, sizeof *out->srcbuf);
+	out->parents = fl_calloc(n, sizeof *out->parents);
+	if (!out->sources || !out->srcbuf || !out->parents) {
+		block_compaction_merged_reset(out);
+		return err_set(e, FL_ENOMEM, "compaction meta: out of memory");
+	}
+	*mint = metas[0].min_time;
+	*maxt = metas[0].max_time;
+	int level = 0;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		*mint = FL_MIN(*mint, metas[i].min_time);
+		*maxt = FL_MAX(*maxt, metas[i].max_time);
+		level = FL_MAX(level, metas[i].level);
+		for (size_t j = 0; j < x[i].n_sources; j++, k++) {
+			memcpy(out->srcbuf[k], x[i].sources[j], sizeof out->srcbuf[k]);
+			out->sources[k] = out->srcbuf[k];
+		}
+		block_desc *d = &out->parents[i];
+		snprintf(d->ulid, sizeof d->ulid, "%s", metas[i].ulid);
+		d->min_time = metas[i].min_time;
+		d->max_time = metas[i].max_time;
+	}
+	qsort(out->sources, k, sizeof *out->sources, cmp_ulid);
+	size_t u = 0;
+	for (size_t i = 0; i < k; i++)
+		if (u == 0 || strcmp(out->sources[u - 1], out->sources[i]))
+			out->sources[u++] = out->sources[i];
+	out->c = (block_compaction){.level = level + 1, .sources = out->sources, .n_sources = u,
+				    .parents = out->parents, .n_parents = n, .extra_json = x[0].extra_json};
+	return 0;
+}
+
+void block_compaction_merged_reset(block_compaction_merged *m)
+{
+	fl_free(m->sources);
+	fl_free(m->srcbuf);
+	fl_free(m->parents);
+	memset(m, 0, sizeof *m);
+}
+
 int block_meta_write(const char *dir, const block_meta *m, const block_compaction *c, err *e)
 {
 	buf b;

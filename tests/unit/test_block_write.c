@@ -211,6 +211,45 @@ static void block_meta_rewrite_keeps_everything(void)
 	buf_reset(&b);
 }
 
+/* The level-2 golden block's meta from its three parents' metas (as
+ * Prometheus wrote them before compacting): level, sources, parents and
+ * range equal the real one's. */
+static void block_compaction_merge_like_prometheus(void)
+{
+	static const char *par[3][2] = {{"01M8602ENR3WYTY7QT6EJSFP2S", "1795458135000, \"maxTime\": 1795464000000"},
+					{"01M8602ETGF8EHKV3JBXEB6FJ3", "1795464000000, \"maxTime\": 1795471200000"},
+					{"01M8602F0JJK7JB70X2QEZNEMT", "1795471200000, \"maxTime\": 1795478400000"}};
+	block_meta m[3];
+	block_meta_ext x[3];
+	err e;
+	for (int i = 2; i >= 0; i--) { /* sources come out sorted whatever the order in */
+		char j[512];
+		snprintf(j, sizeof j, "{\"ulid\": \"%s\", \"minTime\": %s, \"compaction\": {\"level\": 1, \"sources\": [\"%s\"]},"
+			 " \"version\": 1}", par[i][0], par[i][1], par[i][0]);
+		ASSERT_EQ(block_meta_parse_ext(j, strlen(j), &m[i], &x[i], &e), 0);
+	}
+	block_compaction_merged cm;
+	int64_t mint, maxt;
+	ASSERT_EQ(block_compaction_merge(m, x, 3, &cm, &mint, &maxt, &e), 0);
+	block_meta out = {.min_time = mint, .max_time = maxt, .num_samples = 7824, .num_series = 6, .num_chunks = 63,
+			  .level = cm.c.level, .version = 1};
+	snprintf(out.ulid, sizeof out.ulid, "01M8602FC3K55VFHHV60XC24K6");
+	buf b, want;
+	buf_init(&b);
+	buf_init(&want);
+	block_meta_format(&b, &out, &cm.c);
+	char path[1024];
+	snprintf(path, sizeof path, "%s/conformance/tsdb/wal-with-checkpoint/data/01M8602FC3K55VFHHV60XC24K6/meta.json",
+		 test_shared_dir());
+	ASSERT_EQ(buf_read_file(&want, path, &e), 0);
+	ASSERT_STR_EQ(buf_cstr(&b), buf_cstr(&want));
+	buf_reset(&b);
+	buf_reset(&want);
+	block_compaction_merged_reset(&cm);
+	for (int i = 0; i < 3; i++)
+		block_meta_ext_reset(&x[i]);
+}
+
 static void block_write_empty_block_opens(void)
 {
 	const char *dir = test_tmpdir();
@@ -372,6 +411,7 @@ const struct test tests_block_write[] = {
 	{"block_write_out_of_order_series_refused", block_write_out_of_order_series_refused},
 	{"block_write_meta_json_format", block_write_meta_json_format},
 	{"block_write_empty_block_opens", block_write_empty_block_opens},
+	{"block_compaction_merge_like_prometheus", block_compaction_merge_like_prometheus},
 	{"block_meta_rewrite_keeps_everything", block_meta_rewrite_keeps_everything},
 	{"chunks_write_segments_cut", chunks_write_segments_cut},
 	{"block_write_head_roundtrip", block_write_head_roundtrip},
