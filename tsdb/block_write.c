@@ -150,6 +150,17 @@ int block_writer_add_series(block_writer *bw, labels ls, const chunks_item *chun
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
+/* Sort v[0..n) and drop repeats; returns the count left. */
+static size_t sort_unique(const char **v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp_str);
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++)
+		if (u == 0 || strcmp(v[u - 1], v[i]) != 0)
+			v[u++] = v[i];
+	return u;
+}
+
 /* Every label string, "" and the extra symbols, sorted and unique. */
 static const char **collect_symbols(block_writer *bw, size_t *n_out)
 {
@@ -168,12 +179,7 @@ static const char **collect_symbols(block_writer *bw, size_t *n_out)
 			v[k++] = bw->series[i].ls.v[j].name;
 			v[k++] = bw->series[i].ls.v[j].value;
 		}
-	qsort(v, k, sizeof *v, cmp_str);
-	size_t u = 0;
-	for (size_t i = 0; i < k; i++)
-		if (u == 0 || strcmp(v[u - 1], v[i]) != 0)
-			v[u++] = v[i];
-	*n_out = u;
+	*n_out = sort_unique(v, k);
 	return v;
 }
 
@@ -238,8 +244,6 @@ void block_meta_format(buf *b, const block_meta *m, const block_compaction *c)
 	buf_put_str(b, "\n}");
 }
 
-static int cmp_ulid(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
-
 int block_compaction_merge(const block_meta *metas, const block_meta_ext *x, size_t n, block_compaction_merged *out,
 			   int64_t *mint, int64_t *maxt, err *e)
 {
@@ -272,11 +276,7 @@ int block_compaction_merge(const block_meta *metas, const block_meta_ext *x, siz
 		d->min_time = metas[i].min_time;
 		d->max_time = metas[i].max_time;
 	}
-	qsort(out->sources, k, sizeof *out->sources, cmp_ulid);
-	size_t u = 0;
-	for (size_t i = 0; i < k; i++)
-		if (u == 0 || strcmp(out->sources[u - 1], out->sources[i]))
-			out->sources[u++] = out->sources[i];
+	size_t u = sort_unique(out->sources, k);
 	out->c = (block_compaction){.level = level + 1, .sources = out->sources, .n_sources = u,
 				    .parents = out->parents, .n_parents = n, .extra_json = x[0].extra_json};
 	return 0;
