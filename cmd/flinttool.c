@@ -13,7 +13,8 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *help;
 } cmds[] = {
-	{"tsdb", flinttool_tsdb, "tsdb dump [--min-time=MS] [--max-time=MS] [--match=SELECTOR] DIR"},
+	{"tsdb", flinttool_tsdb, "tsdb dump [--min-time=MS] [--max-time=MS] [--match=SELECTOR] DIR\n"
+				 "  tsdb create-blocks-from openmetrics [-r] [-q] [--max-block-duration=D] FILE [DIR]"},
 	{"test", flinttool_test, "test promql FILE...   run PromQL test scripts"},
 };
 

@@ -5,4 +5,6 @@
 #define FLINTTOOL_H
 int flinttool_tsdb(int argc, char **argv);  /* tsdb dump ... */
 int flinttool_test(int argc, char **argv);  /* test promql FILE... */
+/* tsdb create-blocks-from openmetrics ... (argv from "create-blocks-from") */
+int flinttool_backfill(int argc, char **argv);
 #endif

@@ -194,11 +194,13 @@ static int tsdb_dump(int argc, char **argv)
 int flinttool_tsdb(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "flinttool: error: expected tsdb subcommand: dump\n");
+		fprintf(stderr, "flinttool: error: expected tsdb subcommand: dump, create-blocks-from\n");
 		return 1;
 	}
 	if (!strcmp(argv[1], "dump"))
 		return tsdb_dump(argc - 1, argv + 1);
-	fprintf(stderr, "flinttool: error: unknown tsdb subcommand \"%s\" (want: dump)\n", argv[1]);
+	if (!strcmp(argv[1], "create-blocks-from"))
+		return flinttool_backfill(argc - 1, argv + 1);
+	fprintf(stderr, "flinttool: error: unknown tsdb subcommand \"%s\" (want: dump, create-blocks-from)\n", argv[1]);
 	return 1;
 }

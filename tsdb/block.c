@@ -5,9 +5,8 @@
  *
  * meta.json is read with a small tolerant JSON walker: it visits every
  * scalar with its dotted path ("stats.numSamples") and ignores what it
- * does not know (sources, hints), so newer Prometheus fields do not break
- * us. block_open also collects compaction.parents[].ulid: the db deletes
- * the parents of a loaded block (tsdb/db.go reloadBlocks). Depth is bounded; malformed text is FL_ECORRUPT.
+ * does not know (sources, parents, hints), so newer Prometheus fields do
+ * not break us. Depth is bounded; malformed text is FL_ECORRUPT.
  *
  * Invariants:
  *  1. tomb[] is sorted by (ref, mint); block__tombstones returns a
@@ -23,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define TOMBSTONES_MAGIC 0x0130BA30u
 #define JSON_MAX_DEPTH 32
 
 /* ---------------------------------------------------------------- meta.json */
@@ -33,12 +31,71 @@ typedef struct jwalk {
 	const char *end; /* end of text */
 	char path[256];  /* dotted path of the current value */
 	block_meta *m;   /* output */
+	block_meta_ext *x; /* optional output: sources, parents, unknown members */
+	bool oom;        /* an allocation for x failed */
 	bool bad;        /* syntax error seen */
-	bool oom;        /* out of memory collecting parents */
-	block_ulid *parents; /* compaction.parents[].ulid, when collected (block_open) */
-	size_t n_parents, parents_cap;
-	bool want_parents;   /* collect them */
 } jwalk;
+
+/* ---- block_meta_ext: what compaction carries over (block_meta_parse_ext) ---- */
+
+static void ext_string(jwalk *w, const char *path, slice tok)
+{
+	block_meta_ext *x = w->x;
+	if (!strcmp(path, "compaction.sources[]")) {
+		size_t cap = x->n_sources; /* grown one at a time: metas are small */
+		if (!fl_grow((void **)&x->sources, &cap, x->n_sources + 1, sizeof *x->sources)) {
+			w->oom = true;
+			return;
+		}
+		snprintf(x->sources[x->n_sources++], sizeof *x->sources, "%.*s", (int)FL_MIN(tok.len, 31), tok.p);
+	} else if (!strcmp(path, "compaction.parents[].ulid")) {
+		size_t cap = x->n_parents;
+		if (!fl_grow((void **)&x->parents, &cap, x->n_parents + 1, sizeof *x->parents)) {
+			w->oom = true;
+			return;
+		}
+		block_desc *d = &x->parents[x->n_parents++];
+		memset(d, 0, sizeof *d);
+		snprintf(d->ulid, sizeof d->ulid, "%.*s", (int)FL_MIN(tok.len, 31), tok.p);
+	}
+}
+
+static void ext_number(jwalk *w, const char *path, long long v)
+{
+	block_meta_ext *x = w->x;
+	if (!x->n_parents)
+		return;
+	if (!strcmp(path, "compaction.parents[].minTime"))
+		x->parents[x->n_parents - 1].min_time = v;
+	else if (!strcmp(path, "compaction.parents[].maxTime"))
+		x->parents[x->n_parents - 1].max_time = v;
+}
+
+/* A top-level member BlockMeta does not know: keep its text (`"k": v`). */
+static void ext_unknown(jwalk *w, const char *from, const char *to)
+{
+	block_meta_ext *x = w->x;
+	size_t old = x->extra_json ? strlen(x->extra_json) : 0, n = (size_t)(to - from);
+	char *p = fl_realloc(x->extra_json, old + n + 3);
+	if (!p) {
+		w->oom = true;
+		return;
+	}
+	if (old)
+		memcpy(p + old, ", ", 2), old += 2;
+	memcpy(p + old, from, n);
+	p[old + n] = 0;
+	x->extra_json = p;
+}
+
+static bool known_top(slice key)
+{
+	static const char *known[] = {"ulid", "minTime", "maxTime", "stats", "compaction", "version"};
+	for (size_t i = 0; i < FL_ARRAY_LEN(known); i++)
+		if (slice_eq_str(key, known[i]))
+			return true;
+	return false;
+}
 
 static void jw_ws(jwalk *w)
 {
@@ -74,17 +131,12 @@ static void jw_scalar(jwalk *w, slice tok, bool is_str)
 {
 	block_meta *m = w->m;
 	const char *path = w->path;
+	if (is_str && w->x)
+		ext_string(w, path, tok);
 	if (is_str) {
 		if (!strcmp(path, "ulid") && tok.len < sizeof m->ulid) {
 			memcpy(m->ulid, tok.p, tok.len);
 			m->ulid[tok.len] = 0;
-		} else if (w->want_parents && !strcmp(path, "compaction.parents[].ulid") && tok.len < sizeof(block_ulid)) {
-			if (!fl_grow((void **)&w->parents, &w->parents_cap, w->n_parents + 1, sizeof *w->parents)) {
-				w->oom = true;
-				return;
-			}
-			memcpy(w->parents[w->n_parents].s, tok.p, tok.len);
-			w->parents[w->n_parents++].s[tok.len] = 0;
 		}
 		return;
 	}
@@ -98,6 +150,8 @@ static void jw_scalar(jwalk *w, slice tok, bool is_str)
 	long long v = strtoll(num, &endp, 10);
 	if (*endp || errno)
 		return;
+	if (w->x)
+		ext_number(w, path, v);
 	if (!strcmp(path, "minTime"))
 		m->min_time = v;
 	else if (!strcmp(path, "maxTime"))
@@ -117,6 +171,7 @@ static void jw_scalar(jwalk *w, slice tok, bool is_str)
 }
 
 static void jw_value(jwalk *w, int depth);
+static int meta_walk(jwalk *w, const char *json, err *e);
 
 static void jw_object(jwalk *w, int depth)
 {
@@ -129,6 +184,7 @@ static void jw_object(jwalk *w, int depth)
 	}
 	while (!w->bad) {
 		jw_ws(w);
+		const char *key_start = w->p;
 		slice key = jw_string(w);
 		jw_ws(w);
 		if (w->bad || w->p >= w->end || *w->p != ':') {
@@ -139,6 +195,8 @@ static void jw_object(jwalk *w, int depth)
 		snprintf(w->path + plen, sizeof w->path - plen, "%s%.*s", plen ? "." : "", (int)key.len, key.p);
 		jw_value(w, depth + 1);
 		w->path[plen] = 0;
+		if (depth == 0 && w->x && !w->bad && !known_top(key))
+			ext_unknown(w, key_start, w->p);
 		jw_ws(w);
 		if (w->p < w->end && *w->p == ',') {
 			w->p++;
@@ -207,23 +265,45 @@ static void jw_value(jwalk *w, int depth)
 	}
 }
 
-/* Parse meta.json into m and, when w->want_parents, the parents' ULIDs
- * into w->parents (the caller frees them, also on failure). */
-static int meta_parse(jwalk *w, const char *json, size_t len, block_meta *m, err *e)
+void block_meta_ext_reset(block_meta_ext *x)
+{
+	if (!x)
+		return;
+	fl_free(x->sources);
+	fl_free(x->parents);
+	fl_free(x->extra_json);
+	memset(x, 0, sizeof *x);
+}
+
+int block_meta_parse(const char *json, size_t len, block_meta *m, err *e)
+{
+	return block_meta_parse_ext(json, len, m, NULL, e);
+}
+
+int block_meta_parse_ext(const char *json, size_t len, block_meta *m, block_meta_ext *x, err *e)
 {
 	memset(m, 0, sizeof *m);
 	m->min_time = INT64_MIN;
 	m->max_time = INT64_MIN;
-	w->p = json;
-	w->end = json + len;
-	w->m = m;
+	if (x)
+		memset(x, 0, sizeof *x);
+	jwalk w = {.p = json, .end = json + len, .m = m, .x = x};
+	int rc = meta_walk(&w, json, e);
+	if (rc == 0 && w.oom)
+		rc = err_set(e, FL_ENOMEM, "meta.json: out of memory");
+	if (rc)
+		block_meta_ext_reset(x);
+	return rc;
+}
+
+static int meta_walk(jwalk *w, const char *json, err *e)
+{
+	const block_meta *m = w->m;
 	jw_ws(w);
 	if (w->p >= w->end || *w->p != '{')
 		return err_set(e, FL_ECORRUPT, "meta.json: not a JSON object");
 	jw_value(w, 0);
 	jw_ws(w);
-	if (w->oom)
-		return err_set(e, FL_ENOMEM, "meta.json: out of memory");
 	if (w->bad || w->p != w->end)
 		return err_set(e, FL_ECORRUPT, "meta.json: malformed JSON at byte %zu", (size_t)(w->p - json));
 	if (!m->ulid[0])
@@ -235,61 +315,7 @@ static int meta_parse(jwalk *w, const char *json, size_t len, block_meta *m, err
 	return 0;
 }
 
-int block_meta_parse(const char *json, size_t len, block_meta *m, err *e)
-{
-	jwalk w;
-	memset(&w, 0, sizeof w);
-	return meta_parse(&w, json, len, m, e);
-}
-
 /* ---------------------------------------------------------------- files */
-
-static int cmp_tomb(const void *a, const void *b)
-{
-	const tomb *x = a, *y = b;
-	if (x->ref != y->ref)
-		return x->ref < y->ref ? -1 : 1;
-	return x->mint < y->mint ? -1 : x->mint > y->mint;
-}
-
-int block__tombstones_parse(const uint8_t *p, size_t len, tomb **out, size_t *n_out, err *e)
-{
-	*out = NULL;
-	*n_out = 0;
-	if (len < 9 || be32(p) != TOMBSTONES_MAGIC)
-		return err_set(e, FL_ECORRUPT, "tombstones: invalid magic number or size (%zu bytes)", len);
-	if (p[4] != 1)
-		return err_set(e, FL_ECORRUPT, "tombstones: invalid format version %d", p[4]);
-	uint32_t want = be32(p + len - 4), got = crc32c(0, p + 5, len - 9);
-	if (want != got)
-		return err_set(e, FL_ECORRUPT, "tombstones: checksum mismatch (want %08x, got %08x)", want, got);
-	decbuf d;
-	decbuf_init(&d, p + 5, len - 9);
-	size_t cap = 0;
-	while (decbuf_len(&d) > 0 && !d.err) {
-		tomb t;
-		t.ref = decbuf_uvarint(&d);
-		t.mint = decbuf_varint(&d);
-		t.maxt = decbuf_varint(&d);
-		if (d.err)
-			break;
-		if (!fl_grow((void **)out, &cap, *n_out + 1, sizeof **out)) {
-			fl_free(*out);
-			*out = NULL;
-			return err_set(e, FL_ENOMEM, "tombstones: out of memory");
-		}
-		(*out)[(*n_out)++] = t;
-	}
-	if (d.err) {
-		fl_free(*out);
-		*out = NULL;
-		*n_out = 0;
-		return err_set(e, FL_ECORRUPT, "tombstones: truncated entry at offset %zu", (size_t)(d.p - p));
-	}
-	if (*n_out > 1)
-		qsort(*out, *n_out, sizeof **out, cmp_tomb);
-	return 0;
-}
 
 const tomb *block__tombstones(const block *b, uint64_t ref, size_t *n)
 {
@@ -315,14 +341,8 @@ static int open_parts(block *b, err *e)
 	buf_init(&t);
 	snprintf(path, sizeof path, "%s/meta.json", b->dir);
 	int rc = buf_read_file(&t, path, e);
-	if (rc == 0) {
-		jwalk w;
-		memset(&w, 0, sizeof w);
-		w.want_parents = true;
-		rc = meta_parse(&w, (const char *)t.p, t.len, &b->meta, e);
-		b->parents = w.parents;
-		b->n_parents = w.n_parents;
-	}
+	if (rc == 0)
+		rc = block_meta_parse_ext((const char *)t.p, t.len, &b->meta, &b->ext, e);
 	buf_clear(&t);
 	if (rc == 0) {
 		snprintf(path, sizeof path, "%s/tombstones", b->dir);
@@ -330,7 +350,7 @@ static int open_parts(block *b, err *e)
 		if (rc == FL_ENOTFOUND)
 			rc = 0; /* as Prometheus: no file, no tombstones */
 		else if (rc == 0)
-			rc = block__tombstones_parse(t.p, t.len, &b->tomb, &b->n_tomb, e);
+			rc = tombstones_parse(t.p, t.len, &b->tomb, &b->n_tomb, e);
 	}
 	buf_reset(&t);
 	if (rc != 0)
@@ -370,7 +390,7 @@ void block_close(block *b)
 	index_close(b->ix);
 	chunks_close(b->cr);
 	fl_free(b->tomb);
-	fl_free(b->parents);
+	block_meta_ext_reset(&b->ext);
 	fl_free(b);
 }
 
@@ -380,8 +400,8 @@ queryable *block_queryable(block *b) { return &b->qable; }
 index_reader *block_index(block *b) { return b->ix; }
 chunks_reader *block_chunks(block *b) { return b->cr; }
 
-const block_ulid *block_parents(const block *b, size_t *n)
+const block_desc *block_parents(const block *b, size_t *n)
 {
-	*n = b->n_parents;
-	return b->parents;
+	*n = b->ext.n_parents;
+	return b->ext.parents;
 }

@@ -18,6 +18,7 @@
 
 #define CHUNKS_MAGIC 0x85BD40DDu
 #define CHUNKS_HEADER_LEN 8
+#define CHUNKS_SEGMENT_SIZE (512ull << 20) /* Prometheus's DefaultChunkSegmentSize */
 
 typedef struct chunks_reader chunks_reader;
 
@@ -47,5 +48,29 @@ int chunks_seg_iter_init(chunks_seg_iter *it, const uint8_t *p, size_t len, err 
  * error (it->err, message in e). A zero length at the tail ends the walk
  * (preallocated zero space). */
 bool chunks_seg_iter_next(chunks_seg_iter *it, size_t *off, uint8_t *enc, const uint8_t **data, size_t *len, err *e);
+
+/*
+ * Writing segments (chunks_write.c). Each write appends one series' chunks
+ * and returns their refs; close fsyncs the last segment and the directory.
+ */
+typedef struct chunks_writer chunks_writer;
+
+typedef struct chunks_item {
+	int64_t mint;        /* first sample time */
+	int64_t maxt;        /* last sample time (inclusive) */
+	uint8_t enc;         /* enum chunk_encoding (chunk.h): CHUNK_ENC_XOR */
+	const uint8_t *data; /* encoded chunk (for XOR: count header + stream); borrowed */
+	size_t len;          /* bytes */
+} chunks_item;
+
+/* Write segments into dir (created if missing); segment_size 0 = 512 MiB. */
+chunks_writer *chunks_writer_open(const char *dir, uint64_t segment_size, err *e);
+/* Append n chunks (one series' worth, oldest first); refs[i] gets each ref. */
+int chunks_writer_write(chunks_writer *w, const chunks_item *c, size_t n, uint64_t *refs, err *e);
+/* Finish: fsync the last segment and dir, free w; *bytes (may be NULL)
+ * gets the total size of the segments. */
+int chunks_writer_close(chunks_writer *w, uint64_t *bytes, err *e);
+/* Free w, closing (not syncing) the open segment. NULL is a no-op. */
+void chunks_writer_abort(chunks_writer *w);
 
 #endif

@@ -279,9 +279,9 @@ static bool is_parent(const load_state *ls, const char *ulid)
 {
 	for (size_t i = 0; i < ls->n; i++) {
 		size_t np;
-		const block_ulid *p = block_parents(ls->v[i]->b, &np);
+		const block_desc *p = block_parents(ls->v[i]->b, &np);
 		for (size_t j = 0; j < np; j++)
-			if (!strcmp(p[j].s, ulid))
+			if (!strcmp(p[j].ulid, ulid))
 				return true;
 	}
 	return false;

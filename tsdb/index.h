@@ -119,4 +119,26 @@ int index_select(const index_reader *r, const matcher *ms, size_t n, uint32_t **
 int index_series(const index_reader *r, uint32_t ref, arena *a, labels *ls, chunk_meta **chks, size_t *n_chks,
 		 size_t *chks_cap, err *e);
 
+/*
+ * Writing an index (index_write.c): symbols first, all of them, strictly
+ * increasing (every label name and value the series will use, plus ""
+ * which Prometheus always includes); then series in strictly increasing
+ * label order with their chunk metas (refs into the block's chunks/);
+ * then close, which writes label indices, postings and the tables, and
+ * fsyncs. Any error leaves the writer only good for index_writer_abort
+ * (close always frees it). The file is byte-identical to Prometheus 2.42's
+ * for the same input.
+ */
+typedef struct index_writer index_writer;
+
+index_writer *index_writer_open(const char *path, err *e);
+int index_writer_add_symbol(index_writer *w, const char *s, err *e);
+/* ls and chks are borrowed for the call. A series with no chunks is
+ * written as given (block writers skip those, as Prometheus does). */
+int index_writer_add_series(index_writer *w, labels ls, const chunk_meta *chks, size_t n, err *e);
+/* Finish, fsync and free w. 0 or the first error. */
+int index_writer_close(index_writer *w, err *e);
+/* Free w and remove the partial file. NULL is a no-op. */
+void index_writer_abort(index_writer *w);
+
 #endif

@@ -96,9 +96,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 0:
 		times(s, strlen(s));
 		break;
-	case 1:
+	case 1: {
+		block_meta_ext x; /* the compactor's reading too: sources, parents, unknown members */
 		block_meta_parse(s, size - 1, &m, &e);
+		if (block_meta_parse_ext(s, size - 1, &m, &x, &e) == 0) {
+			buf b;
+			buf_init(&b);
+			block_compaction c = {.level = m.level, .parents = x.parents, .n_parents = x.n_parents,
+					      .extra_json = x.extra_json};
+			block_meta_format(&b, &m, &c);
+			buf_reset(&b);
+		}
+		block_meta_ext_reset(&x);
 		break;
+	}
 	default:
 		web_config(data + 1, size - 1);
 		break;

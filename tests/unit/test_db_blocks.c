@@ -109,10 +109,10 @@ static void load_sorted_with_sizes(void)
 	}
 	ASSERT_EQ(s->bytes, total);
 	size_t np;
-	const block_ulid *par = block_parents(s->v[0]->b, &np);
+	const block_desc *par = block_parents(s->v[0]->b, &np);
 	ASSERT_EQ(np, 3);
-	ASSERT_STR_EQ(par[0].s, PARENT_1);
-	ASSERT_STR_EQ(par[2].s, PARENT_3);
+	ASSERT_STR_EQ(par[0].ulid, PARENT_1);
+	ASSERT_STR_EQ(par[2].ulid, PARENT_3);
 	db_block_set_release(s);
 }
 
