@@ -373,6 +373,33 @@ static void put_subquery(buf *b, const node *n, bool guard)
 
 void promql_print(buf *b, const node *n) { print_node(b, n, false); }
 
+/* "op bool on (..) group_left (..) fill (..)" */
+static void put_binop(buf *b, const node *n)
+{
+	buf_printf(b, "%s%s", promql_op_str(n->binary.op), n->binary.return_bool ? " bool" : "");
+	put_matching(b, n->binary.vm);
+}
+
+/* A chain of binary operators; guard as in print_node for its end. Stops
+ * once b holds more than stop bytes (needs_split only wants to know). */
+static void print_chain(buf *b, const node *n, bool guard, size_t stop)
+{
+	promql_chain c;
+	promql_chain_init(&c, n, NULL);
+	while (b->len <= stop && promql_chain_next(&c)) {
+		if (c.ev == CHAIN_OPERAND)
+			print_node(b, c.node, guard || !c.last);
+		else if (c.ev == CHAIN_OP) {
+			buf_put_byte(b, ' ');
+			put_binop(b, c.node);
+			buf_put_byte(b, ' ');
+		}
+	}
+	if (c.oom)
+		b->oom = true;
+	promql_chain_free(&c);
+}
+
 /* guard: a binary operator follows the text of n (see put_offset). */
 static void print_node(buf *b, const node *n, bool guard)
 {
@@ -417,11 +444,7 @@ static void print_node(buf *b, const node *n, bool guard)
 		print_node(b, n->unary.expr, guard);
 		break;
 	case NODE_BINARY:
-		print_node(b, n->binary.lhs, true);
-		buf_printf(b, " %s%s", promql_op_str(n->binary.op), n->binary.return_bool ? " bool" : "");
-		put_matching(b, n->binary.vm);
-		buf_put_byte(b, ' ');
-		print_node(b, n->binary.rhs, guard);
+		print_chain(b, n, guard, SIZE_MAX);
 		break;
 	case NODE_AGGREGATE:
 		put_aggregate(b, n);
@@ -452,12 +475,16 @@ static void indent(buf *b, int level)
 		buf_put_str(b, "  ");
 }
 
-/* Upstream's needsSplit: the one-line form is longer than 100 bytes. */
+/* Upstream's needsSplit: the one-line form is longer than 100 bytes (a
+ * chain is printed only that far). */
 static bool needs_split(const node *n, bool guard)
 {
 	buf t;
 	buf_init(&t);
-	print_node(&t, n, guard);
+	if (n->kind == NODE_BINARY)
+		print_chain(&t, n, guard, PRETTY_MAX_LINE);
+	else
+		print_node(&t, n, guard);
 	bool split = t.len > PRETTY_MAX_LINE;
 	buf_reset(&t);
 	return split;
@@ -465,15 +492,40 @@ static bool needs_split(const node *n, bool guard)
 
 static void pretty(buf *b, const node *n, int level, bool guard);
 
-static void pretty_binary(buf *b, const node *n, int level, bool guard)
+/* A split chain: each binary node that is still too long puts its lhs one
+ * level deeper, its operator on a line of its own at its level, its rhs one
+ * level deeper (upstream's BinaryExpr.Pretty); a short one fits a line. */
+static void pretty_chain(buf *b, const node *n, int level, bool guard)
 {
-	pretty(b, n->binary.lhs, level + 1, true);
-	buf_put_byte(b, '\n');
-	indent(b, level);
-	buf_printf(b, "%s%s", promql_op_str(n->binary.op), n->binary.return_bool ? " bool" : "");
-	put_matching(b, n->binary.vm);
-	buf_put_byte(b, '\n');
-	pretty(b, n->binary.rhs, level + 1, guard);
+	promql_chain c;
+	promql_chain_init(&c, n, NULL);
+	while (promql_chain_next(&c)) {
+		int lvl = level + (int)c.depth;
+		bool g = guard || !c.last;
+		switch (c.ev) {
+		case CHAIN_ENTER:
+			if (c.node != n && !needs_split(c.node, g)) {
+				indent(b, lvl);
+				print_chain(b, c.node, g, SIZE_MAX);
+				promql_chain_skip(&c);
+			}
+			break;
+		case CHAIN_OP:
+			buf_put_byte(b, '\n');
+			indent(b, lvl);
+			put_binop(b, c.node);
+			buf_put_byte(b, '\n');
+			break;
+		case CHAIN_OPERAND:
+			pretty(b, c.node, lvl, g);
+			break;
+		case CHAIN_LEAVE:
+			break;
+		}
+	}
+	if (c.oom)
+		b->oom = true;
+	promql_chain_free(&c);
 }
 
 static void pretty_aggregate(buf *b, const node *n, int level)
@@ -550,7 +602,7 @@ static void pretty(buf *b, const node *n, int level, bool guard)
 	}
 	switch (n->kind) {
 	case NODE_BINARY: /* upstream: a split binary expression adds no indent of its own */
-		pretty_binary(b, n, level, guard);
+		pretty_chain(b, n, level, guard);
 		return;
 	case NODE_SUBQUERY:
 		pretty_subquery(b, n, level, guard);

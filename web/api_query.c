@@ -381,8 +381,15 @@ static bool has_selector(const node *n)
 		return has_selector(n->paren.expr);
 	case NODE_UNARY:
 		return has_selector(n->unary.expr);
-	case NODE_BINARY:
-		return has_selector(n->binary.lhs) || has_selector(n->binary.rhs);
+	case NODE_BINARY: {
+		promql_chain c;
+		bool found = false;
+		promql_chain_init(&c, n, NULL);
+		while (!found && promql_chain_next(&c))
+			found = c.ev == CHAIN_OPERAND && has_selector(c.node);
+		promql_chain_free(&c);
+		return found || c.oom; /* out of memory: look, to be safe */
+	}
 	case NODE_AGGREGATE:
 		return has_selector(n->agg.expr) || has_selector(n->agg.param);
 	case NODE_CALL:
