@@ -270,8 +270,10 @@ void promql_print(struct buf *b, const node *n);
 /* Prometheus's Pretty(0) (promql/parser/prettier.go), what
  * /api/v1/format_query returns: the one-line form when it fits in 100
  * bytes, else binary operators, aggregations, calls and parentheses split
- * over lines indented by two spaces per level. */
-void promql_print_pretty(struct buf *b, const node *n);
+ * over lines indented by two spaces per level. A chain of n operators takes
+ * about 2n^2 bytes (each operator is a level deeper): past max bytes the
+ * output is cut short and the answer is false. */
+bool promql_print_pretty(struct buf *b, const node *n, size_t max);
 /* Duration in Prometheus's format: 1h30m, 5m, 1d, 0s. */
 void promql_print_duration(struct buf *b, int64_t ms);
 
