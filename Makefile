@@ -11,10 +11,15 @@
 # becomes a fuzz target. Module-specific rules (generated protobuf code) live
 # in <module>/module.mk.
 
+# A bare `make` builds flint and flinttool (module.mk files included below
+# define rules of their own; none of them may become the default).
+.DEFAULT_GOAL := all
+
 CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 FUZZ_SECONDS ?= 60
+# The shared test data beside the clone; tests/paths.bash makes it absolute.
 SHARED   ?= ../shared
 
 MODULES  := lib tsdb promql scrape web
@@ -24,7 +29,7 @@ LIBS     := -lpcre2-8 -lsnappy -lmicrohttpd -lprotobuf-c -lcurl -lyaml -lz -lxxh
 
 # Two flavours: rel (optimized, for run and bench) and asan (for test).
 REL_CFLAGS  := $(BASEFLAGS) -O2
-ASAN_CFLAGS := $(BASEFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+ASAN_CFLAGS := $(BASEFLAGS) -DFL_SLOW_CHECKS -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 ASAN_LDFLAGS := -fsanitize=address,undefined
 
 GEN_SRCS :=

@@ -219,24 +219,6 @@ int block_meta_parse(const char *json, size_t len, block_meta *m, err *e)
 
 /* ---------------------------------------------------------------- files */
 
-static int read_file(const char *path, buf *out, err *e)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return err_set(e, errno == ENOENT ? FL_ENOTFOUND : FL_EIO, "open %s: %s", path, strerror(errno));
-	char tmp[16384];
-	size_t k;
-	while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
-		buf_put(out, tmp, k);
-	int bad = ferror(f);
-	fclose(f);
-	if (bad)
-		return err_set(e, FL_EIO, "read %s: i/o error", path);
-	if (out->oom)
-		return err_set(e, FL_ENOMEM, "read %s: out of memory", path);
-	return 0;
-}
-
 static int cmp_tomb(const void *a, const void *b)
 {
 	const tomb *x = a, *y = b;
@@ -266,15 +248,10 @@ int block__tombstones_parse(const uint8_t *p, size_t len, tomb **out, size_t *n_
 		t.maxt = decbuf_varint(&d);
 		if (d.err)
 			break;
-		if (*n_out == cap) {
-			cap = cap ? cap * 2 : 16;
-			tomb *nv = fl_realloc(*out, cap * sizeof *nv);
-			if (!nv) {
-				fl_free(*out);
-				*out = NULL;
-				return err_set(e, FL_ENOMEM, "tombstones: out of memory");
-			}
-			*out = nv;
+		if (!fl_grow((void **)out, &cap, *n_out + 1, sizeof **out)) {
+			fl_free(*out);
+			*out = NULL;
+			return err_set(e, FL_ENOMEM, "tombstones: out of memory");
 		}
 		(*out)[(*n_out)++] = t;
 	}
@@ -312,13 +289,13 @@ static int open_parts(block *b, err *e)
 	buf t;
 	buf_init(&t);
 	snprintf(path, sizeof path, "%s/meta.json", b->dir);
-	int rc = read_file(path, &t, e);
+	int rc = buf_read_file(&t, path, e);
 	if (rc == 0)
 		rc = block_meta_parse((const char *)t.p, t.len, &b->meta, e);
 	buf_clear(&t);
 	if (rc == 0) {
 		snprintf(path, sizeof path, "%s/tombstones", b->dir);
-		rc = read_file(path, &t, e);
+		rc = buf_read_file(&t, path, e);
 		if (rc == FL_ENOTFOUND)
 			rc = 0; /* as Prometheus: no file, no tombstones */
 		else if (rc == 0)

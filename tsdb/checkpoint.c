@@ -159,19 +159,6 @@ typedef struct cp_state {
 	wal_checkpoint_stats *st;
 } cp_state;
 
-static bool grow(void **p, size_t *cap, size_t n, size_t sz)
-{
-	if (n < *cap)
-		return true;
-	size_t nc = *cap ? *cap * 2 : 64;
-	void *np = fl_realloc(*p, nc * sz);
-	if (!np)
-		return false;
-	*p = np;
-	*cap = nc;
-	return true;
-}
-
 static int cp_flush(cp_state *c, err *e)
 {
 	if (c->n_starts == 0)
@@ -199,7 +186,7 @@ static int cp_metadata(cp_state *c, record_metadata *m, size_t n, err *e)
 		c->st->total_metadata++;
 		if (!c->keep(c->ctx, m[i].ref))
 			continue;
-		if (!grow((void **)&c->meta, &c->cap_meta, c->n_meta, sizeof *c->meta))
+		if (!fl_grow((void **)&c->meta, &c->cap_meta, c->n_meta + 1, sizeof *c->meta))
 			return err_set(e, FL_ENOMEM, "wal: checkpoint: out of memory");
 		record_metadata *d = &c->meta[c->n_meta++];
 		*d = m[i];
@@ -348,7 +335,7 @@ static int cp_copy(cp_state *c, wal_reader *r, err *e)
 		}
 		if (c->batch.len == start)
 			continue; /* everything dropped */
-		if (!grow((void **)&c->starts, &c->cap_starts, c->n_starts, sizeof *c->starts))
+		if (!fl_grow((void **)&c->starts, &c->cap_starts, c->n_starts + 1, sizeof *c->starts))
 			return err_set(e, FL_ENOMEM, "wal: checkpoint: out of memory");
 		c->starts[c->n_starts++] = start;
 		if (c->batch.len > (1 << 20) && (rc = cp_flush(c, e)))

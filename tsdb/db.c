@@ -64,10 +64,6 @@ struct db {
 	pthread_mutex_t log_mu; /* guards the encode state below */
 	buf series_rec;        /* encoded series record (log_mu) */
 	buf samples_rec;       /* encoded samples record (log_mu) */
-	record_series *rs;     /* conversion arrays (log_mu) */
-	size_t rs_cap;
-	record_sample *rsm;
-	size_t rsm_cap;
 };
 
 static querier *db_querier(queryable *self, int64_t mint, int64_t maxt, err *e);
@@ -81,6 +77,17 @@ void db_opts_default(db_opts *o)
 }
 
 const char *db_dir(const db *d) { return d->dir; }
+
+int db_head_cardinality(db *d, size_t limit, arena *a, head_cardinality *out, err *e)
+{
+	return head_cardinality_get(d->h, limit, a, out, e);
+}
+
+block *const *db__blocks(const db *d, size_t *n)
+{
+	*n = d->n_blocks;
+	return d->blocks;
+}
 
 static int64_t now_ms(void)
 {
@@ -161,15 +168,9 @@ static int add_block(db *d, const char *name, size_t *cap, err *e)
 		log_error("tsdb", "Cannot open block: skipping it", "block", name, "err", be.msg, NULL);
 		return 0;
 	}
-	if (d->n_blocks == *cap) {
-		size_t nc = *cap ? *cap * 2 : 8;
-		block **nb = fl_realloc(d->blocks, nc * sizeof *nb);
-		if (!nb) {
-			block_close(b);
-			return err_set(e, FL_ENOMEM, "db: out of memory loading blocks");
-		}
-		d->blocks = nb;
-		*cap = nc;
+	if (!fl_grow((void **)&d->blocks, cap, d->n_blocks + 1, sizeof *d->blocks)) {
+		block_close(b);
+		return err_set(e, FL_ENOMEM, "db: out of memory loading blocks");
 	}
 	d->blocks[d->n_blocks++] = b;
 	return 0;
@@ -199,40 +200,18 @@ static int load_blocks(db *d, err *e)
 
 /* ---- the head's log hook ---- */
 
-static bool grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	if (n <= *cap)
-		return true;
-	size_t nc = *cap ? *cap : 64;
-	while (nc < n)
-		nc *= 2;
-	void *np = fl_realloc(*p, nc * size);
-	if (!np)
-		return false;
-	*p = np;
-	*cap = nc;
-	return true;
-}
-
 /* Encode the batch into the reusable record buffers (log_mu held). */
 static int encode_batch(db *d, const head_log_batch *b, slice *recs, size_t *n, err *e)
 {
 	*n = 0;
-	if (!grow((void **)&d->rs, &d->rs_cap, b->n_series, sizeof *d->rs) ||
-	    !grow((void **)&d->rsm, &d->rsm_cap, b->n_samples, sizeof *d->rsm))
-		return err_set(e, FL_ENOMEM, "wal: out of memory encoding a commit");
 	buf_clear(&d->series_rec);
 	buf_clear(&d->samples_rec);
 	if (b->n_series) {
-		for (size_t i = 0; i < b->n_series; i++)
-			d->rs[i] = (record_series){b->series[i].ref, b->series[i].ls};
-		record_encode_series(&d->series_rec, d->rs, b->n_series);
+		record_encode_series(&d->series_rec, b->series, b->n_series);
 		recs[(*n)++] = (slice){(const char *)d->series_rec.p, d->series_rec.len};
 	}
 	if (b->n_samples) {
-		for (size_t i = 0; i < b->n_samples; i++)
-			d->rsm[i] = (record_sample){b->samples[i].ref, b->samples[i].t, b->samples[i].v};
-		record_encode_samples(&d->samples_rec, d->rsm, b->n_samples);
+		record_encode_samples(&d->samples_rec, b->samples, b->n_samples);
 		recs[(*n)++] = (slice){(const char *)d->samples_rec.p, d->samples_rec.len};
 	}
 	if (d->series_rec.oom || d->samples_rec.oom) {
@@ -347,8 +326,6 @@ void db_close(db *d)
 		close(d->lock_fd); /* releases the flock */
 	buf_reset(&d->series_rec);
 	buf_reset(&d->samples_rec);
-	fl_free(d->rs);
-	fl_free(d->rsm);
 	pthread_mutex_destroy(&d->log_mu);
 	fl_free(d->dir);
 	fl_free(d);

@@ -16,6 +16,7 @@
 #ifndef FL_DB_H
 #define FL_DB_H
 
+#include "tsdb/head.h"
 #include "tsdb/storage.h"
 
 typedef struct db_opts {
@@ -56,14 +57,29 @@ typedef struct db_stats {
 	int64_t min_time, max_time; /* over head and blocks */
 } db_stats;
 void db_get_stats(db *d, db_stats *s);
+/* The head's cardinality statistics, top `limit` of each list (see
+ * head_cardinality_get: names valid while d lives and a is not reset). */
+int db_head_cardinality(db *d, size_t limit, arena *a, head_cardinality *out, err *e);
 
 /* The data directory (borrowed while d lives). */
 const char *db_dir(const db *d);
 /* Is name a block directory's name (a 26-character ULID)? */
 bool db_is_ulid(const char *name);
 
-/* ---- internal: db.c <-> db_replay.c ---- */
+/*
+ * Snapshot into dir (created if absent; normally new and empty): every
+ * block hard-linked as dir/<ULID>/ and, unless skip_head, the WAL copied as
+ * dir/wal/, so that opening dir (flint or Prometheus) yields the same data.
+ * Safe while appends go on (db_snapshot.c). 0 or FL_EIO with e naming the
+ * path.
+ */
+int db_snapshot(db *d, const char *dir, bool skip_head, err *e);
+
+/* ---- internal: db.c <-> db_replay.c, db_snapshot.c ---- */
 struct head;
+struct block;
+/* The loaded blocks, by minTime (*n of them); borrowed while d lives. */
+struct block *const *db__blocks(const db *d, size_t *n);
 typedef struct db_replay_stats {
 	int64_t records;       /* WAL records read (checkpoint + segments) */
 	int64_t series;        /* series records' entries replayed */

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "lib/version.h"
 #include "web/remote.h"
 
 static void fam(buf *b, const char *name, const char *type, const char *help)
@@ -79,20 +80,19 @@ static double boot_time(void)
 static proc_stat read_proc_stat(void)
 {
 	proc_stat ps = {0};
-	char text[1024];
-	FILE *f = fopen("/proc/self/stat", "r");
-	size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-	if (f)
-		fclose(f);
-	text[n] = 0;
-	char *p = strrchr(text, ')'); /* comm may hold spaces */
-	if (!p)
+	buf b;
+	buf_init(&b);
+	const char *p = buf_read_file(&b, "/proc/self/stat", NULL) ? NULL : strrchr((const char *)b.p, ')');
+	if (!p) { /* comm, before ')', may hold spaces */
+		buf_reset(&b);
 		return ps;
+	}
 	/* fields after comm, numbered from 3 (state) */
 	unsigned long long utime = 0, stime = 0, start = 0, vsize = 0;
 	long long rss = 0;
 	int got = sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %llu %llu %lld",
 			 &utime, &stime, &start, &vsize, &rss);
+	buf_reset(&b);
 	if (got != 5)
 		return ps;
 	double tck = (double)sysconf(_SC_CLK_TCK);
@@ -183,8 +183,8 @@ static void write_prometheus(web_env *env, buf *b, remote_state *st)
 		    (double)atomic_load_explicit(&st->invalid_labels_samples, memory_order_relaxed));
 	fam(b, "prometheus_build_info", "gauge",
 	    "A metric with a constant '1' value labeled by version, revision, branch, goversion from which prometheus was built, and the goos and goarch for the build.");
-	buf_printf(b, "prometheus_build_info{branch=\"\",goversion=\"\",revision=\"%s\",tags=\"flint\",version=\"%s\"} 1\n",
-		   env->revision ? env->revision : "", env->version ? env->version : "");
+	buf_put_str(b, "prometheus_build_info{branch=\"" FLINT_BRANCH "\",goversion=\"\",revision=\"" FLINT_REVISION
+		    "\",tags=\"flint\",version=\"" FLINT_PROMETHEUS_VERSION "\"} 1\n");
 	pthread_mutex_lock(&env->cfg_mu);
 	bool ok = env->reload_success;
 	int64_t last = env->last_config_ms;

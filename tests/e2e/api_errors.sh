@@ -102,7 +102,7 @@ cli() { # NAME WANT-SUBSTRING ARGS...
 	local name=$1 want=$2
 	shift 2
 	local out rc
-	out=$("$FLINT" "$@" 2>&1)
+	out=$(timeout 20 "$FLINT" "$@" 2>&1) # bounded: a flint that ignores a bad flag would serve forever
 	rc=$?
 	if [ "$rc" = 1 ]; then check_has "$name" "$out" "$want"; else fail "$name" "exit $rc: $out"; fi
 }
@@ -115,7 +115,7 @@ cli "flag bad log level" 'unrecognized log level "bogus"' --log.level=bogus
 cli "positional argument" "unexpected positional" positional
 printf 'global:\n  scrape_interval: 15q\n' >"$tmp/bad.yml"
 cli "bad config file" 'bad.yml:2: global.scrape_interval: not a valid duration string: \"15q\"' --config.file="$tmp/bad.yml" --storage.tsdb.path="$tmp/bad-data"
-out=$("$FLINT" --version 2>&1) && check_has "version" "$out" "flint, version" || fail "version" "$out"
+out=$(timeout 20 "$FLINT" --version 2>&1) && check_has "version" "$out" "flint, version" || fail "version" "$out"
 
 # SIGHUP and /-/reload reload the config; SIGTERM stops cleanly
 SP=$(free_port)

@@ -2,7 +2,8 @@
  * replay_main.c - the `make test` face of every fuzz target (SQLite's
  * fuzzcheck): feeds each file of the given directories (or files) to
  * LLVMFuzzerTestOneInput once. No output checks: only crashes, sanitizer
- * reports and leaks fail it.
+ * reports and leaks fail it. The replay of one corpus is one test in
+ * `make test`'s tally; an empty or missing corpus is a failure, not a pass.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -57,5 +58,10 @@ int main(int argc, char **argv)
 	LLVMFuzzerTestOneInput(z, 0);
 	LLVMFuzzerTestOneInput(z, sizeof z);
 	printf("replayed %d inputs\n", n);
+	if (n == 0) {
+		printf("FAIL replay: no corpus inputs found\n0 passed, 1 failed\n");
+		return 1;
+	}
+	printf("1 passed, 0 failed\n");
 	return 0;
 }

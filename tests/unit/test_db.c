@@ -567,7 +567,85 @@ static void crash_sigkill(void)
 	free(acked);
 }
 
+/* db_snapshot with the head: the WAL travels, the snapshot opens to the same
+ * samples and the original keeps taking writes; skip_head leaves it out. */
+static void snapshot_with_and_without_head(void)
+{
+	const char *dir = test_tmpdir();
+	char data[1024], snap[1024], bare[1024];
+	snprintf(data, sizeof data, "%s/data", dir);
+	snprintf(snap, sizeof snap, "%s/snap", dir);
+	snprintf(bare, sizeof bare, "%s/bare", dir);
+	log_set_level(LOG_ERROR);
+	db *d = open_db(data, false);
+	err e;
+	err_clear(&e);
+	for (int64_t b = 0; b < 20; b++)
+		ASSERT_EQ(commit_batch(d, b, &e), 0);
+	ASSERT_EQ(db_snapshot(d, snap, false, &e), 0);
+	ASSERT_EQ(db_snapshot(d, bare, true, &e), 0);
+	ASSERT_EQ(commit_batch(d, 20, &e), 0); /* the original goes on */
+	db_close(d);
+	int counts[21];
+	d = open_db(snap, true);
+	count_batches(d, counts, 21);
+	for (int b = 0; b < 21; b++)
+		ASSERT_EQ(counts[b], b < 20 ? K : 0);
+	db_close(d);
+	struct stat st;
+	char wal[1100];
+	snprintf(wal, sizeof wal, "%s/wal", bare);
+	ASSERT(stat(wal, &st) != 0);
+	d = open_db(bare, true);
+	db_stats ds;
+	db_get_stats(d, &ds);
+	ASSERT_EQ(ds.head_series, 0);
+	db_close(d);
+	/* a directory that cannot be made is an error naming it */
+	d = open_db(data, false);
+	char bad[1100];
+	snprintf(bad, sizeof bad, "%s/no/such/dir", dir);
+	ASSERT_EQ(db_snapshot(d, bad, true, &e), FL_EIO);
+	ASSERT(strstr(e.msg, bad) != NULL);
+	db_close(d);
+}
+
+/* Blocks are hard-linked, file by file, and open from the snapshot. */
+static void snapshot_links_blocks(void)
+{
+	static const char ulid[] = "01M85ZJJW0Q48HSX1F1SJXQXMD";
+	const char *dir = test_tmpdir();
+	char cmd[4096], data[1024], snap[1024], a[1200], b[1200];
+	snprintf(data, sizeof data, "%s/data", dir);
+	snprintf(snap, sizeof snap, "%s/snap", dir);
+	snprintf(cmd, sizeof cmd, "mkdir -p %s && cp -r %s/conformance/tsdb/block-openmetrics/blocks/%s %s/ && chmod -R u+w %s",
+		 data, test_shared_dir(), ulid, data, data);
+	ASSERT_EQ(system(cmd), 0);
+	log_set_level(LOG_ERROR);
+	db *d = open_db(data, false);
+	err e;
+	err_clear(&e);
+	ASSERT_EQ(db_snapshot(d, snap, false, &e), 0);
+	db_close(d);
+	const char *files[] = {"index", "meta.json", "chunks/000001"};
+	for (size_t i = 0; i < FL_ARRAY_LEN(files); i++) {
+		struct stat sa, sb;
+		snprintf(a, sizeof a, "%s/%s/%s", data, ulid, files[i]);
+		snprintf(b, sizeof b, "%s/%s/%s", snap, ulid, files[i]);
+		ASSERT_EQ(stat(a, &sa), 0);
+		ASSERT_EQ(stat(b, &sb), 0);
+		ASSERT_EQ(sa.st_ino, sb.st_ino);
+	}
+	d = open_db(snap, true);
+	db_stats ds;
+	db_get_stats(d, &ds);
+	ASSERT_EQ(ds.blocks_loaded, 1);
+	db_close(d);
+}
+
 const struct test tests_db[] = {
+	{"snapshot_with_and_without_head", snapshot_with_and_without_head},
+	{"snapshot_links_blocks", snapshot_links_blocks},
 	{"reopen_keeps_samples", reopen_keeps_samples},
 	{"stale_marker_bits_survive", stale_marker_bits_survive},
 	{"lock_excludes_second_writer", lock_excludes_second_writer},
