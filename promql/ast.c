@@ -106,18 +106,21 @@ void promql_chain_init(promql_chain *c, const node *root, arena *a)
 static void push(promql_chain *c, const node *n, bool last)
 {
 	if (c->n == c->cap) {
-		size_t cap = c->cap * 2;
-		promql_chain_frame *p;
-		if (c->a)
-			p = arena_alloc(c->a, cap * sizeof *p);
-		else
-			p = c->path == c->small ? fl_malloc(cap * sizeof *p) : fl_realloc(c->path, cap * sizeof *p);
+		/* the arena's copy, or the heap's (moving off the small array first) */
+		void *p = c->path == c->small ? NULL : c->path;
+		size_t cap = p ? c->cap : 0;
+		if (c->a) {
+			cap = c->cap * 2;
+			p = arena_alloc(c->a, cap * sizeof *c->path);
+		} else if (!fl_grow(&p, &cap, c->n + 1, sizeof *c->path)) {
+			p = NULL;
+		}
 		if (!p) {
 			c->oom = true;
 			return;
 		}
 		if (c->a || c->path == c->small)
-			memcpy(p, c->path, c->n * sizeof *p);
+			memcpy(p, c->path, c->n * sizeof *c->path);
 		c->path = p;
 		c->cap = cap;
 	}

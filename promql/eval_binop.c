@@ -335,16 +335,17 @@ int pq_eval_binary(ev *v, const node *n, pq_val *out)
 		}
 		if (c.ev != CHAIN_OPERAND)
 			continue;
-		if (sp == cap) {
-			pq_val *g = st == small ? fl_malloc(2 * cap * sizeof *g) : fl_realloc(st, 2 * cap * sizeof *g);
-			if (!g) {
+		if (sp == cap) { /* onto the heap, then grown there */
+			void *g = st == small ? NULL : st;
+			size_t gcap = g ? cap : 0;
+			if (!fl_grow(&g, &gcap, sp + 1, sizeof *st)) {
 				rc = pq_nomem(v);
 				break;
 			}
 			if (st == small)
 				memcpy(g, small, sizeof small);
 			st = g;
-			cap *= 2;
+			cap = gcap;
 		}
 		rc = pq_eval(v, c.node, &st[sp++]);
 	}
