@@ -423,7 +423,14 @@ static int run(promql_engine *eng, queryable *q, const char *query, int64_t star
 			     promql_type_name(x.root->type));
 		goto done;
 	}
-	v.qr = queryable_querier(q, INT64_MIN / 4, INT64_MAX / 4, e);
+	/* The querier spans what the query reads, no more (Prometheus opens it
+	 * over FindMinMaxTime; [0, 0] when nothing is selected): blocks and
+	 * chunks outside it are never touched. */
+	int64_t qmint, qmaxt;
+	pq_query_range(&v, x.root, &qmint, &qmaxt);
+	if (qmint > qmaxt)
+		qmint = qmaxt = 0;
+	v.qr = queryable_querier(q, qmint, qmaxt, e);
 	if (!v.qr) {
 		rc = pq_fail(&v, PE_INTERNAL, e->code ? e->code : FL_EIO, "%s", e->msg);
 		goto done;

@@ -186,21 +186,39 @@ size_t pq_extend_floats(const sample *s, size_t n, int64_t start, int64_t end, b
 	return k;
 }
 
-int pq_eval_matrix_selector(ev *v, const node *n, pq_range *out)
+/* The modifiers of a vector selector (range_ms 0) or of a matrix
+ * selector's inner one, and the lookback the windows use. */
+static void sel_modifiers(ev *v, const node *vs, int64_t range_ms, pq_range *out)
 {
-	const node *vs = n->ms.vs;
 	memset(out, 0, sizeof *out);
-	out->range_ms = pq_duration_ms(v, n->ms.range_expr, n->ms.range_ms);
+	out->range_ms = range_ms;
 	out->offset_ms = pq_duration_ms(v, vs->vs.offset_expr, vs->vs.offset_ms);
 	out->at_ms = at_time(v, vs->vs.at, vs->vs.at_ms, &out->has_at);
 	out->anchored = vs->vs.anchored;
 	out->smoothed = vs->vs.smoothed;
 	out->lookback_ms = v->o->lookback_ms;
-	int64_t before = (out->anchored || out->smoothed) ? out->lookback_ms : 0;
-	int64_t after = out->smoothed ? out->lookback_ms : 0;
-	int64_t a = pq_range_ref(out, v->start), b = pq_range_ref(out, v->end);
-	return load(v, vs, FL_MIN(a, b) - out->range_ms - before + 1, FL_MAX(a, b) + after, out->range_ms, false,
-		    &out->m);
+}
+
+/* The samples a selector reads over the grid [start, end]: at each step
+ * with reference time ref, (ref - range, ref] for a matrix selector and
+ * (ref - lookback, ref] for a vector one (range 0), one lookback more on
+ * the left for anchored/smoothed, and on the right for smoothed. */
+static void sel_window(const pq_range *r, bool vector, int64_t start, int64_t end, int64_t *mint, int64_t *maxt)
+{
+	int64_t before = vector || r->anchored || r->smoothed ? r->lookback_ms : 0;
+	int64_t after = r->smoothed ? r->lookback_ms : 0;
+	int64_t a = pq_range_ref(r, start), b = pq_range_ref(r, end);
+	*mint = FL_MIN(a, b) - r->range_ms - before + 1;
+	*maxt = FL_MAX(a, b) + after;
+}
+
+int pq_eval_matrix_selector(ev *v, const node *n, pq_range *out)
+{
+	const node *vs = n->ms.vs;
+	sel_modifiers(v, vs, pq_duration_ms(v, n->ms.range_expr, n->ms.range_ms), out);
+	int64_t mint, maxt;
+	sel_window(out, false, v->start, v->end, &mint, &maxt);
+	return load(v, vs, mint, maxt, out->range_ms, false, &out->m);
 }
 
 int pq_eval_range_arg(ev *v, const node *n, pq_range *out)
@@ -222,14 +240,13 @@ int pq_select_vector(ev *v, const node *n, bool want_ts, pq_val *out)
 {
 	memset(out, 0, sizeof *out);
 	out->type = PT_VECTOR;
-	pq_range r = {0};
-	r.offset_ms = pq_duration_ms(v, n->vs.offset_expr, n->vs.offset_ms);
-	r.at_ms = at_time(v, n->vs.at, n->vs.at_ms, &r.has_at);
-	int64_t a = pq_range_ref(&r, v->start), b = pq_range_ref(&r, v->end);
-	int64_t lb = v->o->lookback_ms;
+	pq_range r;
+	sel_modifiers(v, n, 0, &r);
+	int64_t lb = v->o->lookback_ms, mint, maxt;
 	bool smooth = n->vs.smoothed;
+	sel_window(&r, true, v->start, v->end, &mint, &maxt);
 	pq_matrix raw;
-	int rc = load(v, n, FL_MIN(a, b) - lb + 1, FL_MAX(a, b) + (smooth ? lb : 0), 0, true, &raw);
+	int rc = load(v, n, mint, maxt, 0, true, &raw);
 	if (rc)
 		return rc;
 	size_t steps = pq_nsteps(v);
@@ -265,3 +282,75 @@ int pq_select_vector(ev *v, const node *n, bool want_ts, pq_val *out)
 }
 
 int pq_eval_vector_selector(ev *v, const node *n, pq_val *out) { return pq_select_vector(v, n, false, out); }
+
+/*
+ * The time range a query reads (Prometheus promql FindMinMaxTime): the
+ * union of every selector's window (sel_window, exactly what load asks
+ * for) over the grid it is evaluated on, where a subquery evaluates its
+ * expression over [ref(start) - range, ref(end)] (its offset and @ apply
+ * to the whole inner grid) and info() reads its info series like a plain
+ * vector selector. Nodes without selectors leave *mint > *maxt.
+ */
+static void widen(const pq_range *r, bool vector, int64_t start, int64_t end, int64_t *mint, int64_t *maxt)
+{
+	int64_t lo, hi;
+	sel_window(r, vector, start, end, &lo, &hi);
+	*mint = FL_MIN(*mint, lo);
+	*maxt = FL_MAX(*maxt, hi);
+}
+
+static void find_range(ev *v, const node *n, int64_t start, int64_t end, int64_t *mint, int64_t *maxt, int depth)
+{
+	pq_range r;
+	if (!n || depth > 1000)
+		return;
+	switch (n->kind) {
+	case NODE_VECTOR_SELECTOR:
+		sel_modifiers(v, n, 0, &r);
+		widen(&r, true, start, end, mint, maxt);
+		break;
+	case NODE_MATRIX_SELECTOR:
+		sel_modifiers(v, n->ms.vs, pq_duration_ms(v, n->ms.range_expr, n->ms.range_ms), &r);
+		widen(&r, false, start, end, mint, maxt);
+		break;
+	case NODE_SUBQUERY: {
+		pq_subquery_modifiers(v, n, &r);
+		int64_t a = pq_range_ref(&r, start), b = pq_range_ref(&r, end);
+		find_range(v, n->sq.expr, FL_MIN(a, b) - r.range_ms, FL_MAX(a, b), mint, maxt, depth + 1);
+		break;
+	}
+	case NODE_PAREN:
+	case NODE_STEP_INVARIANT:
+		find_range(v, n->paren.expr, start, end, mint, maxt, depth + 1);
+		break;
+	case NODE_UNARY:
+		find_range(v, n->unary.expr, start, end, mint, maxt, depth + 1);
+		break;
+	case NODE_BINARY:
+		find_range(v, n->binary.lhs, start, end, mint, maxt, depth + 1);
+		find_range(v, n->binary.rhs, start, end, mint, maxt, depth + 1);
+		break;
+	case NODE_AGGREGATE:
+		find_range(v, n->agg.expr, start, end, mint, maxt, depth + 1);
+		find_range(v, n->agg.param, start, end, mint, maxt, depth + 1);
+		break;
+	case NODE_CALL:
+		for (size_t i = 0; i < n->call.n_args; i++)
+			find_range(v, n->call.args[i], start, end, mint, maxt, depth + 1);
+		if (n->call.fn->id == FN_info) {
+			memset(&r, 0, sizeof r);
+			r.lookback_ms = v->o->lookback_ms;
+			widen(&r, true, start, end, mint, maxt);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+void pq_query_range(ev *v, const node *root, int64_t *mint, int64_t *maxt)
+{
+	*mint = INT64_MAX;
+	*maxt = INT64_MIN;
+	find_range(v, root, v->start, v->end, mint, maxt, 0);
+}

@@ -14,13 +14,18 @@
  */
 #include "promql/value.h"
 
-int pq_eval_subquery(ev *v, const node *n, pq_range *out)
+void pq_subquery_modifiers(ev *v, const node *n, pq_range *out)
 {
 	memset(out, 0, sizeof *out);
 	out->range_ms = pq_duration_ms(v, n->sq.range_expr, n->sq.range_ms);
 	out->offset_ms = pq_duration_ms(v, n->sq.offset_expr, n->sq.offset_ms);
 	out->has_at = n->sq.at != AT_NONE;
 	out->at_ms = n->sq.at == AT_START ? v->qstart : n->sq.at == AT_END ? v->qend : n->sq.at_ms;
+}
+
+int pq_eval_subquery(ev *v, const node *n, pq_range *out)
+{
+	pq_subquery_modifiers(v, n, out);
 	int64_t step = pq_duration_ms(v, n->sq.step_expr, n->sq.step_ms);
 	if (step <= 0)
 		step = v->o->no_step_subquery_interval_ms;

@@ -165,6 +165,11 @@ int64_t pq_duration_ms(ev *v, const node *n, int64_t fallback_ms);
 int pq_eval_vector_selector(ev *v, const node *n, pq_val *out);
 int pq_eval_matrix_selector(ev *v, const node *n, pq_range *out);
 int pq_eval_subquery(ev *v, const node *n, pq_range *out);
+/* A subquery's range, offset and @ (into out, the rest zeroed). */
+void pq_subquery_modifiers(ev *v, const node *n, pq_range *out);
+/* The time range the query rooted at root reads over v's grid (Prometheus
+ * FindMinMaxTime; eval_select.c): *mint > *maxt when it reads nothing. */
+void pq_query_range(ev *v, const node *root, int64_t *mint, int64_t *maxt);
 int pq_eval_range_arg(ev *v, const node *n, pq_range *out);
 int pq_select_vector(ev *v, const node *n, bool want_ts, pq_val *out);
 int pq_eval_binary(ev *v, const node *n, pq_val *out);

@@ -4,7 +4,8 @@
  *
  * select: the index turns the matchers into sorted series refs (sorted refs
  * are sorted label sets); each series keeps only the chunks that overlap
- * [mint, maxt] and are not wholly deleted, and a series left with none is
+ * the select's [mint, maxt] (the querier's range narrowed to the hints',
+ * querier_select_range) and are not wholly deleted, and a series left with none is
  * skipped. Its iterator decodes those chunks in order, drops samples outside
  * [mint, maxt] or inside a tombstone interval, and never goes back in time
  * (a sample not after the previous one is skipped, so overlapping chunks
@@ -36,6 +37,11 @@ typedef struct bset {
 	chunk_meta *chks;  /* current series' chunks in range */
 	size_t n_chks;     /* count */
 	size_t chks_cap;   /* capacity */
+	int64_t mint;      /* the select's range (querier_select_range) */
+	int64_t maxt;
+	series_chunks cl;     /* the current series' chunk view (bs_chunks) */
+	tinterval *del;    /* its deleted intervals, for cl */
+	size_t del_cap;    /* capacity of del */
 	err e;             /* first error */
 } bset;
 
@@ -80,21 +86,27 @@ static int bi_fail(biter *it)
 	return VAL_NONE;
 }
 
+/* The bytes of the XOR chunk at ref; other encodings are refused. */
+static int get_xor(chunks_reader *cr, uint64_t ref, const uint8_t **data, size_t *len, err *e)
+{
+	uint8_t enc;
+	int rc = chunks_get(cr, ref, false, &enc, data, len, e);
+	if (!rc && enc != CHUNK_ENC_XOR) {
+		char where[1200];
+		chunks_ref_describe(cr, ref, where, sizeof where);
+		rc = err_set(e, FL_EUNSUPPORTED, "chunks %s: chunk encoding %d is not supported", where, enc);
+	}
+	return rc;
+}
+
 /* Decode chunk ci (all of it: xor_iter_next_batch) into bt/bv. */
 static bool bi_open_chunk(biter *it)
 {
 	const chunk_meta *c = &it->chks[it->ci++];
-	uint8_t enc;
 	const uint8_t *data;
 	size_t len;
-	if (chunks_get(it->cr, c->ref, false, &enc, &data, &len, &it->e) != 0)
+	if (get_xor(it->cr, c->ref, &data, &len, &it->e) != 0)
 		return false;
-	if (enc != CHUNK_ENC_XOR) {
-		char where[1200];
-		chunks_ref_describe(it->cr, c->ref, where, sizeof where);
-		err_set(&it->e, FL_EUNSUPPORTED, "chunks %s: chunk encoding %d is not supported", where, enc);
-		return false;
-	}
 	size_t n = xor_chunk_count(data, len);
 	if (n > it->bcap) {
 		int64_t *bt = fl_realloc(it->bt, n * sizeof *bt);
@@ -235,7 +247,6 @@ static bool chunk_visible(const chunk_meta *c, int64_t mint, int64_t maxt, const
 static bool bs_next(series_set *s)
 {
 	bset *bs = (bset *)s;
-	const querier *q = &bs->q->base;
 	while (!bs->e.code && bs->i < bs->n_refs) {
 		uint32_t ref = bs->refs[bs->i++];
 		bs->n_chks = 0;
@@ -245,7 +256,7 @@ static bool bs_next(series_set *s)
 		const tomb *tb = block__tombstones(bs->q->b, ref, &n_tb);
 		size_t w = 0;
 		for (size_t k = 0; k < bs->n_chks; k++)
-			if (chunk_visible(&bs->chks[k], q->mint, q->maxt, tb, n_tb))
+			if (chunk_visible(&bs->chks[k], bs->mint, bs->maxt, tb, n_tb))
 				bs->chks[w++] = bs->chks[k];
 		bs->n_chks = w;
 		if (w == 0)
@@ -293,8 +304,8 @@ static sample_iter *bs_iter(series_set *s, sample_iter *reuse)
 	it->n_chks = bs->n_chks;
 	memcpy(it->chks, bs->chks, bs->n_chks * sizeof *it->chks);
 	it->tombs = block__tombstones(bs->q->b, bs->cur_ref, &it->n_tombs);
-	it->mint = bs->q->base.mint;
-	it->maxt = bs->q->base.maxt;
+	it->mint = bs->mint;
+	it->maxt = bs->maxt;
 	return &it->base;
 }
 
@@ -306,15 +317,49 @@ static int bs_err(series_set *s, err *e)
 	return bs->e.code;
 }
 
+/* The chunk view: stored chunks as they are, unless trimmed or touched by
+ * a tombstone (series_chunks_add_xor). */
+static int bs_chunks(series_set *s, const chunk_data **out, size_t *n, err *e)
+{
+	bset *bs = (bset *)s;
+	size_t n_tb;
+	const tomb *tb = block__tombstones(bs->q->b, bs->cur_ref, &n_tb);
+	series_chunks_reset(&bs->cl);
+	if (n_tb > bs->del_cap) {
+		tinterval *d = fl_realloc(bs->del, n_tb * sizeof *d);
+		if (!d)
+			return err_set(e, FL_ENOMEM, "block querier: out of memory");
+		bs->del = d;
+		bs->del_cap = n_tb;
+	}
+	for (size_t i = 0; i < n_tb; i++)
+		bs->del[i] = (tinterval){tb[i].mint, tb[i].maxt};
+	for (size_t k = 0; k < bs->n_chks; k++) {
+		const chunk_meta *c = &bs->chks[k];
+		const uint8_t *data;
+		size_t len;
+		int rc = get_xor(bs->q->b->cr, c->ref, &data, &len, e);
+		if (!rc)
+			rc = series_chunks_add_xor(&bs->cl, data, len, 0, c->mint, c->maxt, bs->mint, bs->maxt, bs->del, n_tb, e);
+		if (rc)
+			return rc;
+	}
+	*out = bs->cl.v;
+	*n = bs->cl.n;
+	return 0;
+}
+
 static void bs_close(series_set *s)
 {
 	bset *bs = (bset *)s;
+	series_chunks_free(&bs->cl);
+	fl_free(bs->del);
 	fl_free(bs->refs);
 	fl_free(bs->chks);
 	fl_free(bs);
 }
 
-static const struct series_set_ops bset_ops = {bs_next, bs_labels, bs_iter, bs_err, bs_close};
+static const struct series_set_ops bset_ops = {bs_next, bs_labels, bs_iter, bs_err, bs_close, bs_chunks};
 
 /* ---------------------------------------------------------------- querier */
 
@@ -326,86 +371,25 @@ static series_set *bq_select(querier *q, bool sorted, const select_hints *h, con
 		return series_set_error(FL_ENOMEM, "block querier: out of memory");
 	bs->base.ops = &bset_ops;
 	bs->q = bq;
-	if (q->mint > q->maxt || q->maxt < bq->b->meta.min_time || q->mint >= bq->b->meta.max_time)
+	series_chunks_init(&bs->cl);
+	querier_select_range(q, h, &bs->mint, &bs->maxt);
+	if (bs->mint > bs->maxt || bs->maxt < bq->b->meta.min_time || bs->mint >= bq->b->meta.max_time)
 		return &bs->base; /* nothing in range */
 	if (index_select(bq->b->ix, ms, n, &bs->refs, &bs->n_refs, &bs->e) != 0)
 		err_wrap(&bs->e, "block %s", bq->b->meta.ulid);
 	return &bs->base;
 }
 
-/* Collect label names (name == NULL) or values of name over the series
- * matching ms into a sorted unique strlist. */
-static int collect(bquerier *bq, const char *name, const matcher *ms, size_t n, strlist *out, err *e)
-{
-	uint32_t *refs = NULL;
-	size_t n_refs = 0, n_v = 0, cap_v = 0, n_chks = 0, cap_chks = 0;
-	const char **v = NULL;
-	chunk_meta *chks = NULL;
-	arena tmp;
-	arena_init(&tmp);
-	int rc = index_select(bq->b->ix, ms, n, &refs, &n_refs, e);
-	for (size_t i = 0; rc == 0 && i < n_refs; i++) {
-		labels ls;
-		n_chks = 0;
-		rc = index_series(bq->b->ix, refs[i], &tmp, &ls, &chks, &n_chks, &cap_chks, e);
-		if (rc == 0 && n_v + ls.n > cap_v) {
-			cap_v = (n_v + ls.n) * 2;
-			const char **nv = fl_realloc(v, cap_v * sizeof *nv);
-			if (!nv)
-				rc = err_set(e, FL_ENOMEM, "block querier: out of memory");
-			else
-				v = nv;
-		}
-		for (size_t k = 0; rc == 0 && k < ls.n; k++)
-			if (!name || !strcmp(ls.v[k].name, name))
-				v[n_v++] = name ? ls.v[k].value : ls.v[k].name;
-		arena_reset(&tmp);
-	}
-	fl_free(refs);
-	fl_free(chks);
-	arena_reset(&tmp);
-	if (rc != 0) {
-		fl_free(v);
-		return rc;
-	}
-	return strlist_take_sorted(out, v, n_v, e);
-}
-
-/* Copy a borrowed sorted array into a strlist. */
-static int copy_list(const char *const *src, size_t n, strlist *out, err *e)
-{
-	out->v = fl_malloc((n ? n : 1) * sizeof *out->v);
-	if (!out->v)
-		return err_set(e, FL_ENOMEM, "block querier: out of memory");
-	memcpy(out->v, src, n * sizeof *src);
-	out->n = n;
-	return 0;
-}
-
 static int bq_label_names(querier *q, const matcher *ms, size_t n, strlist *out, err *e)
 {
 	bquerier *bq = (bquerier *)q;
-	out->v = NULL;
-	out->n = 0;
-	if (n == 0) {
-		const char *const *names;
-		size_t k = index_label_names(bq->b->ix, &names);
-		return copy_list(names, k, out, e);
-	}
-	return collect(bq, NULL, ms, n, out, e);
+	return index_label_names_matching(index_reader_source(bq->b->ix), ms, n, out, e);
 }
 
 static int bq_label_values(querier *q, const char *name, const matcher *ms, size_t n, strlist *out, err *e)
 {
 	bquerier *bq = (bquerier *)q;
-	out->v = NULL;
-	out->n = 0;
-	if (n == 0) {
-		const char *const *vals;
-		size_t k = index_label_values(bq->b->ix, name, &vals);
-		return copy_list(vals, k, out, e);
-	}
-	return collect(bq, name, ms, n, out, e);
+	return index_label_values_matching(index_reader_source(bq->b->ix), name, ms, n, out, e);
 }
 
 static void bq_close(querier *q)

@@ -20,12 +20,12 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "tsdb/record.h"
 
@@ -77,14 +77,6 @@ int wal_checkpoint_last(const char *dir, char *path, size_t cap, int *index, err
 	return 0;
 }
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 /* Delete checkpoints with index < max_index (none when tmp_only) and every .tmp one. */
 static int remove_checkpoints(const char *dir, int max_index, bool tmp_only, err *e)
 {
@@ -104,8 +96,8 @@ static int remove_checkpoints(const char *dir, int max_index, bool tmp_only, err
 			continue;
 		char path[4096];
 		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-			rc = err_set(e, FL_EIO, "wal: delete checkpoint %s: %s", path, strerror(errno));
+		if ((rc = fsutil_remove_all(path, e)))
+			err_wrap(e, "wal: delete checkpoint");
 	}
 	closedir(d);
 	return rc;
@@ -416,14 +408,14 @@ int wal_checkpoint_create(const char *dir, int from, int to, bool (*keep)(void *
 	if (rc == 0)
 		rc = sync_dir(tmp, e);
 	if (rc == 0) {
-		nftw(cpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); /* replace an existing one */
+		fsutil_remove_all(cpdir, NULL); /* replace an existing one */
 		if (rename(tmp, cpdir) != 0)
 			rc = err_set(e, FL_EIO, "wal: checkpoint: rename %s: %s", tmp, strerror(errno));
 		else
 			rc = sync_dir(dir, e);
 	}
 	if (rc)
-		nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		fsutil_remove_all(tmp, NULL);
 	arena_reset(&c.a);
 	arena_reset(&c.meta_strings);
 	buf_reset(&c.batch);

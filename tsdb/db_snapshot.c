@@ -4,7 +4,7 @@
  * POST /api/v1/admin/tsdb/snapshot asks for.
  *
  *   dir/<ULID>/...   every loaded block, its files hard-linked (blocks are
- *                    immutable while the db is open, so a link is a copy);
+ *                    immutable, and pinned while they are linked, so a link is a copy);
  *   dir/wal/...      unless skip_head: the WAL copied byte for byte (it keeps
  *                    changing, so never linked).
  *
@@ -17,6 +17,7 @@
  */
 #include "tsdb/db.h"
 #include "tsdb/block.h"
+#include "tsdb/db_blocks.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -88,17 +89,19 @@ int db_snapshot(db *d, const char *dir, bool skip_head, err *e)
 {
 	if (mkdir(dir, 0777) && errno != EEXIST)
 		return err_set(e, FL_EIO, "mkdir %s: %s", dir, strerror(errno));
-	size_t n;
-	block *const *bs = db__blocks(d, &n);
+	db_block_set *bs = db__blocks_acquire(d); /* pinned: retention cannot delete them meanwhile */
 	char t[4096], s[4096];
-	for (size_t i = 0; i < n; i++) {
-		const char *src = block_dir(bs[i]);
+	for (size_t i = 0; i < bs->n; i++) {
+		const char *src = block_dir(bs->v[i]->b);
 		const char *base = strrchr(src, '/');
 		snprintf(t, sizeof t, "%s/%s", dir, base ? base + 1 : src);
 		int rc = mirror_tree(src, t, true, 0, e);
-		if (rc)
+		if (rc) {
+			db_block_set_release(bs);
 			return rc;
+		}
 	}
+	db_block_set_release(bs);
 	if (skip_head)
 		return 0;
 	snprintf(s, sizeof s, "%s/wal", db_dir(d));

@@ -1,20 +1,12 @@
 /*
- * head_read.c - reading the head: PostingsForMatchers, the querier, its
+ * head_read.c - reading the head: its index-reader seam, the querier, its
  * series set and sample iterator (Prometheus tsdb/querier.go
  * PostingsForMatchers, tsdb/head_read.go, memSafeIterator).
  *
- * PostingsForMatchers semantics (upstream, exactly):
- *   - a label "must be set" when some matcher on it does not match "";
- *   - for such a label, `!=`/`!~` matchers whose inner matcher does not
- *     match "" are subtracted ("notIts"); other matchers intersect
- *     ("its"), and an empty one makes the result empty;
- *   - a matcher on a label that need not be set (it matches "") subtracts
- *     the series whose value it does not match, so series lacking the label
- *     match (`{a=""}`, `{a=~"x|"}`);
- *   - with nothing to intersect, start from all postings.
- * Values are found directly for `=` and literal-set regexes
- * (matcher_regex_set), else by scanning the label's values (the matcher's
- * own prefix / set fast paths run per value).
+ * The head offers the index-reader seam (index.h index_source: label
+ * names and values from the interned strings, postings from mem_postings);
+ * PostingsForMatchers and the label APIs over it live in querier.c, shared
+ * with the blocks.
  *
  * Isolation: select takes commit_mu exclusively while it records, per
  * selected series, how many closed chunks and open-chunk samples exist
@@ -27,129 +19,122 @@
  * different (each consistent) snapshots.
  */
 #include "tsdb/head_int.h"
+#include "tsdb/index.h"
 
 #include <stdlib.h>
 
-/* ---- postings for matchers ---- */
+/* ---- the index-reader seam over the head (index.h) ---- */
 
-static const char *const *single(const matcher *m) { return (const char *const *)&m->value; }
+typedef struct hsrc {
+	index_source base; /* must be first */
+	head *h;           /* borrowed */
+} hsrc;
 
-/* Postings of series whose label m->name has a value v with
- * matcher_matches(m, v) == want. */
-static int values_postings(head *h, const matcher *m, bool want, postings_list *out)
+static int src_nomem(err *e) { return err_set(e, FL_ENOMEM, "head: out of memory reading the index"); }
+
+/* Replace ids[0..n) (owned, freed here) by their strings in *out. */
+static int ids_to_strs(head *h, uint32_t *ids, size_t n, const char ***out, err *e)
 {
-	out->n = 0;
-	uint32_t name = intern_lookup(h->strs, m->name, strlen(m->name));
-	if (!name)
+	*out = NULL;
+	if (n == 0) {
+		fl_free(ids);
 		return 0;
-	const char *const *lits = NULL;
-	size_t n_lits = 0;
-	if ((m->type == MATCH_EQ && want) || (m->type == MATCH_NEQ && !want)) {
-		lits = single(m);
-		n_lits = 1;
-	} else if ((m->type == MATCH_RE && want) || (m->type == MATCH_NRE && !want)) {
-		n_lits = matcher_regex_set(m, &lits);
 	}
-	uint32_t *ids = NULL;
-	size_t n = 0;
-	int rc;
-	if (lits) {
-		ids = fl_malloc((n_lits ? n_lits : 1) * sizeof *ids);
-		if (!ids)
-			return FL_ENOMEM;
-		for (size_t i = 0; i < n_lits; i++) {
-			uint32_t id = intern_lookup(h->strs, lits[i], strlen(lits[i]));
-			if (id)
-				ids[n++] = id;
-		}
-	} else {
-		if ((rc = mem_postings_values(h->postings, name, &ids, &n)))
-			return rc;
-		size_t w = 0;
-		for (size_t i = 0; i < n; i++) {
-			const char *v = intern_str(h->strs, ids[i]);
-			if (matcher_matches(m, v, strlen(v)) == want)
-				ids[w++] = ids[i];
-		}
-		n = w;
-	}
-	rc = mem_postings_get_many(h->postings, name, ids, n, out);
+	const char **v = fl_malloc(n * sizeof *v);
+	if (v)
+		for (size_t i = 0; i < n; i++)
+			v[i] = intern_str(h->strs, ids[i]);
 	fl_free(ids);
-	return rc;
+	*out = v;
+	return v ? 0 : src_nomem(e);
 }
 
-static bool must_be_set(const matcher *ms, size_t n, const char *name)
+static int hsrc_label_names(index_source *s, const char ***names, size_t *n, err *e)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(ms[i].name, name) && !matcher_matches_empty(&ms[i]))
-			return true;
-	return false;
+	head *h = ((hsrc *)s)->h;
+	uint32_t *ids = NULL;
+	if (mem_postings_names(h->postings, &ids, n))
+		return src_nomem(e);
+	return ids_to_strs(h, ids, *n, names, e);
 }
 
-static int cmp_len(const void *a, const void *b)
+static int hsrc_label_values(index_source *s, const char *name, const char ***vals, size_t *n, err *e)
 {
-	const postings_list *x = a, *y = b;
-	return x->n < y->n ? -1 : x->n > y->n;
+	head *h = ((hsrc *)s)->h;
+	uint32_t nid = intern_lookup(h->strs, name, strlen(name)), *ids = NULL;
+	*vals = NULL;
+	*n = 0;
+	if (!nid)
+		return 0;
+	if (mem_postings_values(h->postings, nid, &ids, n))
+		return src_nomem(e);
+	return ids_to_strs(h, ids, *n, vals, e);
 }
 
-/* Intersect its[0..n_its), subtract nots[0..n_nots), into out. */
-static int combine(postings_list *its, size_t n_its, postings_list *nots, size_t n_nots, postings_list *out)
+static int hsrc_postings(index_source *s, const char *name, const char *const *vals, size_t n, postings_list *out,
+			 err *e)
 {
-	qsort(its, n_its, sizeof *its, cmp_len);
-	postings_list cur, tmp;
-	postings_init(&tmp);
-	cur = its[0];
-	postings_init(&its[0]);
-	int rc = 0;
-	for (size_t i = 1; i < n_its && !rc && cur.n; i++) {
-		rc = postings_intersect(&cur, &its[i], &tmp);
-		postings_list t = cur;
-		cur = tmp;
-		tmp = t;
+	head *h = ((hsrc *)s)->h;
+	out->n = 0;
+	uint32_t nid = intern_lookup(h->strs, name, strlen(name));
+	if (!nid || n == 0)
+		return 0;
+	uint32_t one, *ids = n == 1 ? &one : fl_malloc(n * sizeof *ids);
+	if (!ids)
+		return src_nomem(e);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t id = intern_lookup(h->strs, vals[i], strlen(vals[i]));
+		if (id)
+			ids[k++] = id;
 	}
-	for (size_t i = 0; i < n_nots && !rc && cur.n; i++) {
-		rc = postings_subtract(&cur, &nots[i], &tmp);
-		postings_list t = cur;
-		cur = tmp;
-		tmp = t;
-	}
-	postings_free(&tmp);
-	postings_free(out);
-	*out = cur;
-	return rc;
+	int rc = mem_postings_get_many(h->postings, nid, ids, k, out);
+	if (ids != &one)
+		fl_free(ids);
+	return rc ? src_nomem(e) : 0;
 }
+
+static int hsrc_all_postings(index_source *s, postings_list *out, err *e)
+{
+	return mem_postings_all(((hsrc *)s)->h->postings, out) ? src_nomem(e) : 0;
+}
+
+/* Names (name == NULL) or values of name on the series in p. */
+static int hsrc_labels_for(index_source *s, const char *name, const postings_list *p, const char ***out, size_t *n,
+			   err *e)
+{
+	head *h = ((hsrc *)s)->h;
+	uint32_t nid = name ? intern_lookup(h->strs, name, strlen(name)) : 0;
+	postings_list acc;
+	postings_init(&acc);
+	*out = NULL;
+	*n = 0;
+	if (name && !nid)
+		return 0;
+	for (size_t i = 0; i < p->n; i++) {
+		hseries *hs = head__series_by_ref(h, p->v[i]);
+		for (uint16_t k = 0; hs && k < hs->n_labels; k++) {
+			if (nid && hs->lbl[2 * k] != nid)
+				continue;
+			if (postings_push(&acc, hs->lbl[2 * k + (nid ? 1 : 0)])) {
+				postings_free(&acc);
+				return src_nomem(e);
+			}
+		}
+	}
+	postings_sort_unique(&acc);
+	*n = acc.n;
+	return ids_to_strs(h, acc.v, acc.n, out, e);
+}
+
+static const struct index_source_ops hsrc_ops = {hsrc_label_names, hsrc_label_values, hsrc_postings,
+						 hsrc_all_postings, hsrc_labels_for};
+
+#define HSRC(h) (&(hsrc){{&hsrc_ops}, (h)}.base)
 
 int head__postings_for_matchers(head *h, const matcher *ms, size_t n, postings_list *out)
 {
-	postings_list *its = fl_calloc(n + 1, sizeof *its), *nots = fl_calloc(n + 1, sizeof *nots);
-	size_t n_its = 0, n_nots = 0;
-	int rc = its && nots ? 0 : FL_ENOMEM;
-	bool empty = false;
-	for (size_t i = 0; i < n && !rc && !empty; i++) {
-		const matcher *m = &ms[i];
-		if (!m->name[0] && !m->value[0])
-			continue; /* upstream: the empty matcher is ignored */
-		bool is_not = m->type == MATCH_NEQ || m->type == MATCH_NRE;
-		bool me = matcher_matches_empty(m);
-		if (must_be_set(ms, n, m->name) && !(is_not && me)) {
-			rc = values_postings(h, m, true, &its[n_its]);
-			empty = its[n_its++].n == 0;
-		} else {
-			rc = values_postings(h, m, false, &nots[n_nots++]);
-		}
-	}
-	if (!rc && !empty && n_its == 0)
-		rc = mem_postings_all(h->postings, &its[n_its++]);
-	out->n = 0;
-	if (!rc && !empty)
-		rc = combine(its, n_its, nots, n_nots, out);
-	for (size_t i = 0; its && i < n_its; i++)
-		postings_free(&its[i]);
-	for (size_t i = 0; nots && i < n_nots; i++)
-		postings_free(&nots[i]);
-	fl_free(its);
-	fl_free(nots);
-	return rc;
+	return index_postings_for_matchers(HSRC(h), ms, n, out, NULL);
 }
 
 /* ---- sample iterator ---- */
@@ -290,6 +275,10 @@ typedef struct hset {
 	snap *v;         /* selected series */
 	size_t n;        /* count */
 	size_t i;        /* next index; current is i - 1 */
+	int64_t mint;    /* the select's range (querier_select_range) */
+	int64_t maxt;
+	sample_iter *ck_it; /* hs_chunks' collector (an hiter), owned */
+	series_chunks cl;   /* the current series' chunk view (hs_chunks) */
 } hset;
 
 static bool push_ck(hiter *it, hck c)
@@ -372,8 +361,8 @@ static sample_iter *hs_iter(series_set *ss, sample_iter *reuse)
 			return NULL;
 		it->base.ops = &hiter_ops;
 	}
-	it->mint = set->q->base.mint;
-	it->maxt = set->q->base.maxt;
+	it->mint = set->mint;
+	it->maxt = set->maxt;
 	it->n_ck = it->ci = it->n_st = it->sti = 0;
 	it->in_chunk = it->valid = false;
 	it->err = 0;
@@ -410,14 +399,38 @@ static labels hs_labels(series_set *ss)
 
 static int hs_err(series_set *ss, err *e) { return 0; }
 
+/* The chunk view: the chunks an iterator would decode (closed ones as
+ * they are, the open one as the iterator's snapshot copy), re-encoded only
+ * where trimmed to the range or cut to the visible sample count. */
+static int hs_chunks(series_set *ss, const chunk_data **out, size_t *n, err *e)
+{
+	hset *set = (hset *)ss;
+	series_chunks_reset(&set->cl);
+	set->ck_it = hs_iter(ss, set->ck_it);
+	if (!set->ck_it)
+		return err_set(e, FL_ENOMEM, "head: out of memory reading chunks");
+	hiter *it = (hiter *)set->ck_it;
+	int rc = hi_err(set->ck_it, e);
+	for (size_t k = 0; k < it->n_ck && !rc; k++) {
+		const hck *c = &it->ck[k];
+		rc = series_chunks_add_xor(&set->cl, c->b, c->len, c->limit, c->mint, c->maxt, set->mint, set->maxt, NULL, 0,
+					e);
+	}
+	*out = set->cl.v;
+	*n = rc ? 0 : set->cl.n;
+	return rc;
+}
+
 static void hs_close(series_set *ss)
 {
 	hset *set = (hset *)ss;
+	sample_iter_close(set->ck_it);
+	series_chunks_free(&set->cl);
 	fl_free(set->v);
 	fl_free(set);
 }
 
-static const struct series_set_ops hset_ops = {hs_next, hs_labels, hs_iter, hs_err, hs_close};
+static const struct series_set_ops hset_ops = {hs_next, hs_labels, hs_iter, hs_err, hs_close, hs_chunks};
 
 static int cmp_snap(const void *a, const void *b)
 {
@@ -425,7 +438,7 @@ static int cmp_snap(const void *a, const void *b)
 }
 
 /* Record what the querier sees of each listed series with samples in range. */
-static size_t take_snapshot(hq *q, const postings_list *p, snap *v)
+static size_t take_snapshot(hq *q, const postings_list *p, int64_t mint, int64_t maxt, snap *v)
 {
 	head *h = q->h;
 	size_t n = 0;
@@ -438,7 +451,7 @@ static size_t take_snapshot(hq *q, const postings_list *p, snap *v)
 		bool vis = head__series_view(s, q->snap, &hv) && (s->n_closed || s->app.n);
 		int64_t first = vis ? (s->n_closed ? s->closed[0].mint : s->open_mint) : 0;
 		head__series_unlock(s);
-		if (vis && first <= q->base.maxt && hv.last_t >= q->base.mint)
+		if (vis && first <= maxt && hv.last_t >= mint)
 			v[n++] = (snap){s, {NULL, 0}, hv};
 	}
 	return n;
@@ -454,7 +467,9 @@ static series_set *hq_select(querier *qq, bool sorted, const select_hints *hints
 {
 	hq *q = (hq *)qq;
 	head *h = q->h;
-	if (!head_overlaps(h, qq->mint, qq->maxt))
+	int64_t mint, maxt;
+	querier_select_range(qq, hints, &mint, &maxt);
+	if (mint > maxt || !head_overlaps(h, mint, maxt))
 		return series_set_empty();
 	postings_list p;
 	postings_init(&p);
@@ -463,10 +478,13 @@ static series_set *hq_select(querier *qq, bool sorted, const select_hints *hints
 		goto oom;
 	set->base.ops = &hset_ops;
 	set->q = q;
+	series_chunks_init(&set->cl);
+	set->mint = mint;
+	set->maxt = maxt;
 	set->v = fl_malloc((p.n ? p.n : 1) * sizeof *set->v);
 	if (!set->v)
 		goto oom;
-	set->n = take_snapshot(q, &p, set->v);
+	set->n = take_snapshot(q, &p, set->mint, set->maxt, set->v);
 	postings_free(&p);
 	for (size_t i = 0; i < set->n; i++) {
 		set->v[i].ls = head__series_labels(h, set->v[i].s, &q->ar);
@@ -486,98 +504,20 @@ oom:
 
 /* ---- label names and values ---- */
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
-
-/* Turn ids into a sorted unique strlist (takes ownership of ids). */
-static int ids_to_strlist(head *h, uint32_t *ids, size_t n, strlist *out, err *e)
-{
-	postings_list p = {ids, n, n};
-	postings_sort_unique(&p);
-	out->v = fl_malloc((p.n ? p.n : 1) * sizeof *out->v);
-	if (!out->v) {
-		fl_free(ids);
-		return err_set(e, FL_ENOMEM, "head: out of memory");
-	}
-	for (size_t i = 0; i < p.n; i++)
-		out->v[i] = intern_str(h->strs, p.v[i]);
-	out->n = p.n;
-	qsort(out->v, out->n, sizeof *out->v, cmp_str);
-	fl_free(ids);
-	return 0;
-}
-
-/* ids of label names (name == 0) or of values of name, on series in p. */
-static int ids_of_series(head *h, const postings_list *p, uint32_t name, uint32_t **ids, size_t *n)
-{
-	postings_list acc;
-	postings_init(&acc);
-	for (size_t i = 0; i < p->n; i++) {
-		hseries *s = head__series_by_ref(h, p->v[i]);
-		if (!s)
-			continue;
-		for (uint16_t k = 0; k < s->n_labels; k++) {
-			if (name && s->lbl[2 * k] != name)
-				continue;
-			if (postings_push(&acc, s->lbl[2 * k + (name ? 1 : 0)])) {
-				postings_free(&acc);
-				return FL_ENOMEM;
-			}
-		}
-	}
-	*ids = acc.v;
-	*n = acc.n;
-	return 0;
-}
-
 static int hq_label_names(querier *qq, const matcher *ms, size_t n, strlist *out, err *e)
 {
 	hq *q = (hq *)qq;
-	out->v = NULL;
-	out->n = 0;
-	uint32_t *ids = NULL;
-	size_t k = 0;
-	int rc;
 	if (!head_overlaps(q->h, qq->mint, qq->maxt))
-		return ids_to_strlist(q->h, NULL, 0, out, e);
-	if (n == 0) {
-		rc = mem_postings_names(q->h->postings, &ids, &k);
-	} else {
-		postings_list p;
-		postings_init(&p);
-		rc = head__postings_for_matchers(q->h, ms, n, &p);
-		if (!rc)
-			rc = ids_of_series(q->h, &p, 0, &ids, &k);
-		postings_free(&p);
-	}
-	if (rc)
-		return err_set(e, rc, "head: out of memory listing label names");
-	return ids_to_strlist(q->h, ids, k, out, e);
+		return strlist_take_sorted(out, NULL, 0, e);
+	return index_label_names_matching(HSRC(q->h), ms, n, out, e);
 }
 
 static int hq_label_values(querier *qq, const char *name, const matcher *ms, size_t n, strlist *out, err *e)
 {
 	hq *q = (hq *)qq;
-	out->v = NULL;
-	out->n = 0;
-	uint32_t nid = intern_lookup(q->h->strs, name, strlen(name));
-	uint32_t *ids = NULL;
-	size_t k = 0;
-	int rc = 0;
-	if (!nid || !head_overlaps(q->h, qq->mint, qq->maxt))
-		return ids_to_strlist(q->h, NULL, 0, out, e);
-	if (n == 0) {
-		rc = mem_postings_values(q->h->postings, nid, &ids, &k);
-	} else {
-		postings_list p;
-		postings_init(&p);
-		rc = head__postings_for_matchers(q->h, ms, n, &p);
-		if (!rc)
-			rc = ids_of_series(q->h, &p, nid, &ids, &k);
-		postings_free(&p);
-	}
-	if (rc)
-		return err_set(e, rc, "head: out of memory listing label values of %s", name);
-	return ids_to_strlist(q->h, ids, k, out, e);
+	if (!head_overlaps(q->h, qq->mint, qq->maxt))
+		return strlist_take_sorted(out, NULL, 0, e);
+	return index_label_values_matching(HSRC(q->h), name, ms, n, out, e);
 }
 
 static void hq_close(querier *qq)

@@ -23,8 +23,66 @@
 #include "lib/err.h"
 #include "tsdb/labels.h"
 #include "tsdb/matcher.h"
+#include "tsdb/postings.h"
+#include "tsdb/storage.h"
 
 #define INDEX_MAGIC 0xBAAAD700u
+
+/*
+ * ---- the index-reader seam (Prometheus tsdb.IndexReader) ----
+ *
+ * What PostingsForMatchers and the label APIs need from an index, offered
+ * by the head (head_read.c, over its interned strings and mem_postings) and
+ * by a block (index_read.c, over the index file), so that one
+ * implementation (querier.c) serves both. Refs are the index's own series
+ * refs (head series refs, or block series offsets / 16), which fit 32 bits.
+ *
+ * Arrays of strings come back fl_malloc'd (the caller frees the array with
+ * fl_free, NULL when empty), the strings borrowed from the index (valid
+ * while it lives). Every op returns 0, FL_ENOMEM or FL_ECORRUPT (with e).
+ */
+typedef struct index_source index_source;
+struct index_source_ops {
+	/* All label names (any order, may repeat). */
+	int (*label_names)(index_source *s, const char ***names, size_t *n, err *e);
+	/* All values of label name (any order; none for an unknown name). */
+	int (*label_values)(index_source *s, const char *name, const char ***vals, size_t *n, err *e);
+	/* out = the union of the postings of name=vals[i] (sorted, unique);
+	 * unknown values contribute nothing. */
+	int (*postings)(index_source *s, const char *name, const char *const *vals, size_t n, postings_list *out,
+			err *e);
+	/* out = every series ref (sorted, unique). */
+	int (*all_postings)(index_source *s, postings_list *out, err *e);
+	/* Label names (name == NULL) or values of label name carried by the
+	 * series in p (any order, may repeat), as Prometheus's LabelNamesFor
+	 * and LabelValueFor. */
+	int (*labels_for)(index_source *s, const char *name, const postings_list *p, const char ***out, size_t *n,
+			  err *e);
+};
+struct index_source {
+	const struct index_source_ops *ops;
+};
+
+/* PostingsForMatchers (querier.c), Prometheus's semantics exactly:
+ *   - a label "must be set" when some matcher on it does not match "";
+ *   - on such a label, `!=`/`!~` matchers whose inner matcher does not
+ *     match "" are subtracted; other matchers are intersected, and an empty
+ *     one makes the result empty;
+ *   - a matcher on a label that need not be set (it matches "") subtracts
+ *     the series whose value it rejects, so series lacking the label match
+ *     (`{a=""}`, `{a=~"x|"}`);
+ *   - with nothing to intersect, start from all postings; a matcher with an
+ *     empty name and value is ignored.
+ * `=` and literal-set regexes look their values up directly; other
+ * regexes scan the label's values. out (sorted, unique) is replaced. */
+int index_postings_for_matchers(index_source *s, const matcher *ms, size_t n, postings_list *out, err *e);
+/* Label names of the series matching ms (all names when n == 0), and the
+ * values of label name on them, as a sorted unique strlist (storage.h). */
+int index_label_names_matching(index_source *s, const matcher *ms, size_t n, strlist *out, err *e);
+int index_label_values_matching(index_source *s, const char *name, const matcher *ms, size_t n, strlist *out,
+				err *e);
+
+/* ---- the block index file ---- */
 
 typedef struct index_reader index_reader;
 
@@ -47,9 +105,11 @@ size_t index_label_names(const index_reader *r, const char *const **names);
 /* Sorted values of label name (0 when no series has it). */
 size_t index_label_values(const index_reader *r, const char *name, const char *const **values);
 
-/* Series refs (sorted, unique) of the series matching every matcher, with
- * Prometheus's empty-match rule: a matcher that matches "" also selects
- * series lacking the label. n == 0 selects all series.
+/* The reader as an index_source (borrowed until index_close). */
+index_source *index_reader_source(index_reader *r);
+
+/* Series refs (sorted, unique) of the series matching every matcher:
+ * index_postings_for_matchers over the reader; n == 0 selects all series.
  * *refs is fl_malloc'd (free with fl_free). 0 or FL_ECORRUPT/FL_ENOMEM. */
 int index_select(const index_reader *r, const matcher *ms, size_t n, uint32_t **refs, size_t *n_refs, err *e);
 

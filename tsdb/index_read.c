@@ -1,7 +1,8 @@
 /*
  * index_read.c - the block index v2 reader (see index.h for the format).
- * Mirrors Prometheus tsdb/index/index.go (Reader, Symbols, Decoder) and
- * the selection logic of tsdb/querier.go PostingsForMatchers.
+ * Mirrors Prometheus tsdb/index/index.go (Reader, Symbols, Decoder); the
+ * reader offers the index-reader seam (index.h index_source), over which
+ * querier.c implements PostingsForMatchers for blocks and head alike.
  *
  * Layout details that matter:
  *  - Sections that start with a 4-byte `len` are followed by a CRC32C over
@@ -24,6 +25,7 @@
 #include "lib/hash.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +63,10 @@ struct index_reader {
 	const char **lnames;   /* label names without "" */
 	size_t n_lnames;       /* count of lnames */
 	char *ent_str;         /* storage for the table's strings */
+	index_source src;      /* the reader as an index_source (read-only ops) */
 };
+
+static const struct index_source_ops src_ops;
 
 static int corrupt(const index_reader *r, err *e, size_t off, const char *what)
 {
@@ -246,6 +251,7 @@ index_reader *index_open_mem(const uint8_t *p, size_t len, const char *name, boo
 	r->len = len;
 	r->no_crc = !verify_crc;
 	snprintf(r->name, sizeof r->name, "%s", name ? name : "(memory)");
+	r->src.ops = &src_ops;
 	return finish_open(r, e);
 }
 
@@ -274,6 +280,7 @@ index_reader *index_open(const char *path, err *e)
 	r->p = m;
 	r->len = (size_t)st.st_size;
 	r->mapped = true;
+	r->src.ops = &src_ops;
 	snprintf(r->name, sizeof r->name, "%s", path);
 	return finish_open(r, e);
 }
@@ -326,19 +333,9 @@ size_t index_label_values(const index_reader *r, const char *name, const char *c
 
 /* ---------------------------------------------------------------- postings */
 
-typedef struct plist {
-	uint32_t *v; /* sorted refs */
-	size_t n;    /* used */
-	size_t cap;  /* allocated */
-} plist;
-
-static int plist_reserve(plist *l, size_t extra)
-{
-	return fl_grow((void **)&l->v, &l->cap, l->n + extra, sizeof *l->v) ? 0 : FL_ENOMEM;
-}
-
-/* Append the postings list at off to l (unsorted concatenation). */
-static int postings_append(const index_reader *r, uint64_t off, plist *l, err *e)
+/* Append the postings list at off to l (a concatenation: each list is
+ * checked to be strictly increasing, as the seam promises). */
+static int postings_append(const index_reader *r, uint64_t off, postings_list *l, err *e)
 {
 	decbuf d;
 	if (section(r, off, "postings list", &d, e) != 0)
@@ -346,125 +343,140 @@ static int postings_append(const index_reader *r, uint64_t off, plist *l, err *e
 	uint32_t n = decbuf_be32(&d);
 	if (d.err || (uint64_t)n * 4 != decbuf_len(&d))
 		return corrupt(r, e, (size_t)off, "postings list length does not match its entry count");
-	if (plist_reserve(l, n) != 0)
+	if (postings_reserve(l, l->n + n) != 0)
 		return err_set(e, FL_ENOMEM, "index: out of memory for postings");
-	for (uint32_t i = 0; i < n; i++)
-		l->v[l->n++] = be32(d.p + 4 * (size_t)i);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t ref = be32(d.p + 4 * (size_t)i);
+		if (i && ref <= l->v[l->n - 1])
+			return corrupt(r, e, (size_t)off, "postings list not in increasing order");
+		l->v[l->n++] = ref;
+	}
 	return 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
+/* The entry of value v among pn's values, or NULL. */
+static const pentry *find_value(const index_reader *r, const pname *pn, const char *v)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static void plist_sort_unique(plist *l)
-{
-	if (l->n < 2)
-		return;
-	qsort(l->v, l->n, sizeof *l->v, cmp_u32);
-	size_t w = 1;
-	for (size_t i = 1; i < l->n; i++)
-		if (l->v[i] != l->v[w - 1])
-			l->v[w++] = l->v[i];
-	l->n = w;
-}
-
-/* Union of the postings of name's values for which the matcher's result
- * equals want. */
-static int postings_for(const index_reader *r, const matcher *m, bool want, plist *out, err *e)
-{
-	const pname *pn = find_name(r, m->name);
-	if (!pn || !m->name[0])
-		return 0;
-	if (m->type == MATCH_EQ && want) {
-		size_t lo = 0, hi = pn->n;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			int c = strcmp(pn->vals[mid], m->value);
-			if (c == 0)
-				return postings_append(r, r->ent[pn->first + mid].off, out, e);
-			if (c < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		return 0;
+	size_t lo = 0, hi = pn->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(pn->vals[mid], v);
+		if (c == 0)
+			return &r->ent[pn->first + mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	for (size_t i = 0; i < pn->n; i++) {
-		if (matcher_matches_str(m, pn->vals[i]) != want)
-			continue;
-		int rc = postings_append(r, r->ent[pn->first + i].off, out, e);
-		if (rc != 0)
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- the seam */
+
+#define READER(s) ((const index_reader *)((const char *)(s) - offsetof(index_reader, src)))
+
+static int copy_strs(const char *const *src, size_t n, const char ***out, size_t *n_out, err *e)
+{
+	*out = NULL;
+	*n_out = 0;
+	if (n == 0)
+		return 0;
+	if (!(*out = fl_malloc(n * sizeof **out)))
+		return err_set(e, FL_ENOMEM, "index: out of memory");
+	memcpy(*out, src, n * sizeof *src);
+	*n_out = n;
+	return 0;
+}
+
+static int src_label_names(index_source *s, const char ***names, size_t *n, err *e)
+{
+	const index_reader *r = READER(s);
+	return copy_strs(r->lnames, r->n_lnames, names, n, e);
+}
+
+static int src_label_values(index_source *s, const char *name, const char ***vals, size_t *n, err *e)
+{
+	const char *const *v;
+	size_t k = index_label_values(READER(s), name, &v);
+	return copy_strs(v, k, vals, n, e);
+}
+
+static int src_postings(index_source *s, const char *name, const char *const *vals, size_t n, postings_list *out,
+			err *e)
+{
+	const index_reader *r = READER(s);
+	const pname *pn = name[0] ? find_name(r, name) : NULL;
+	out->n = 0;
+	for (size_t i = 0; pn && i < n; i++) {
+		const pentry *pe = find_value(r, pn, vals[i]);
+		int rc = pe ? postings_append(r, pe->off, out, e) : 0;
+		if (rc)
 			return rc;
 	}
-	plist_sort_unique(out);
+	if (n > 1)
+		postings_sort_unique(out);
 	return 0;
 }
 
-/* a := a ∩ b (keep) or a \ b (!keep); both sorted. */
-static void plist_filter(plist *a, const plist *b, bool keep)
+static int src_all_postings(index_source *s, postings_list *out, err *e)
 {
-	size_t w = 0, j = 0;
-	for (size_t i = 0; i < a->n; i++) {
-		while (j < b->n && b->v[j] < a->v[i])
-			j++;
-		bool in = j < b->n && b->v[j] == a->v[i];
-		if (in == keep)
-			a->v[w++] = a->v[i];
-	}
-	a->n = w;
-}
-
-static int all_postings(const index_reader *r, plist *out, err *e)
-{
+	const index_reader *r = READER(s);
 	const pname *pn = r->n_names && !r->names[0].name[0] ? &r->names[0] : NULL;
+	out->n = 0;
 	if (!pn || pn->n == 0)
 		return r->n_ent ? corrupt(r, e, 0, "no all-postings entry") : 0;
 	return postings_append(r, r->ent[pn->first].off, out, e);
 }
 
+static int src_labels_for(index_source *s, const char *name, const postings_list *p, const char ***out, size_t *n,
+			  err *e)
+{
+	const index_reader *r = READER(s);
+	size_t n_v = 0, cap_v = 0, n_chks = 0, cap_chks = 0;
+	const char **v = NULL;
+	chunk_meta *chks = NULL;
+	arena tmp;
+	arena_init(&tmp);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < p->n; i++) {
+		labels ls;
+		n_chks = 0;
+		rc = index_series(r, p->v[i], &tmp, &ls, &chks, &n_chks, &cap_chks, e);
+		if (rc == 0 && !fl_grow((void **)&v, &cap_v, n_v + ls.n, sizeof *v))
+			rc = err_set(e, FL_ENOMEM, "index: out of memory");
+		for (size_t k = 0; rc == 0 && k < ls.n; k++)
+			if (!name || !strcmp(ls.v[k].name, name))
+				v[n_v++] = name ? ls.v[k].value : ls.v[k].name;
+		arena_reset(&tmp);
+	}
+	fl_free(chks);
+	arena_reset(&tmp);
+	if (rc) {
+		fl_free(v);
+		v = NULL;
+		n_v = 0;
+	}
+	*out = v;
+	*n = n_v;
+	return rc;
+}
+
+static const struct index_source_ops src_ops = {src_label_names, src_label_values, src_postings, src_all_postings,
+						src_labels_for};
+
+index_source *index_reader_source(index_reader *r) { return &r->src; }
+
 int index_select(const index_reader *r, const matcher *ms, size_t n, uint32_t **refs, size_t *n_refs, err *e)
 {
-	plist pos = {0}, neg = {0}, tmp = {0};
-	bool have_pos = false;
-	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (matcher_matches_empty(&ms[i])) {
-			/* fails only where the label has a value it rejects */
-			rc = postings_for(r, &ms[i], false, &neg, e);
-			continue;
-		}
-		tmp.n = 0;
-		rc = postings_for(r, &ms[i], true, &tmp, e);
-		if (rc != 0)
-			break;
-		if (!have_pos) {
-			plist t = pos;
-			pos = tmp;
-			tmp = t;
-			have_pos = true;
-		} else {
-			plist_filter(&pos, &tmp, true);
-		}
-		if (pos.n == 0)
-			break;
-	}
-	if (rc == 0 && !have_pos)
-		rc = all_postings(r, &pos, e);
-	if (rc == 0 && neg.n) {
-		plist_sort_unique(&neg);
-		plist_filter(&pos, &neg, false);
-	}
-	fl_free(neg.v);
-	fl_free(tmp.v);
-	if (rc != 0) {
-		fl_free(pos.v);
+	postings_list p;
+	postings_init(&p);
+	int rc = index_postings_for_matchers((index_source *)&r->src, ms, n, &p, e);
+	if (rc) {
+		postings_free(&p);
 		return rc;
 	}
-	*refs = pos.v;
-	*n_refs = pos.n;
+	*refs = p.v;
+	*n_refs = p.n;
 	return 0;
 }
 

@@ -155,6 +155,7 @@ typedef struct mset {
 	size_t n;          /* children */
 	size_t n_cur;      /* entries in cur */
 	bool started;      /* children were advanced once */
+	series_chunks cl;     /* the current series' merged chunk view */
 	err e;             /* first child error */
 } mset;
 
@@ -234,15 +235,38 @@ static int ms_err(series_set *s, err *e)
 	return m->e.code;
 }
 
+/* The chunk view: the children's chunks, overlapping ones merged and
+ * re-encoded (series_chunks_merge); a series from one child passes through. */
+static int ms_chunks(series_set *s, const chunk_data **out, size_t *n, err *e)
+{
+	mset *m = (mset *)s;
+	if (m->n_cur == 1)
+		return series_set_chunks(m->sets[m->cur[0]], out, n, e);
+	const chunk_data **ins = fl_malloc(m->n_cur * sizeof *ins);
+	size_t *n_in = fl_malloc(m->n_cur * sizeof *n_in);
+	int rc = ins && n_in ? 0 : err_set(e, FL_ENOMEM, "merge querier: out of memory");
+	for (size_t k = 0; k < m->n_cur && !rc; k++)
+		rc = series_set_chunks(m->sets[m->cur[k]], &ins[k], &n_in[k], e);
+	series_chunks_reset(&m->cl);
+	if (!rc)
+		rc = series_chunks_merge(&m->cl, ins, n_in, m->n_cur, e);
+	fl_free(ins);
+	fl_free(n_in);
+	*out = m->cl.v;
+	*n = rc ? 0 : m->cl.n;
+	return rc;
+}
+
 static void ms_close(series_set *s)
 {
 	mset *m = (mset *)s;
+	series_chunks_free(&m->cl);
 	for (size_t i = 0; i < m->n; i++)
 		series_set_close(m->sets[i]);
 	fl_free(m);
 }
 
-static const struct series_set_ops mset_ops = {ms_next, ms_labels, ms_iter, ms_err, ms_close};
+static const struct series_set_ops mset_ops = {ms_next, ms_labels, ms_iter, ms_err, ms_close, ms_chunks};
 
 /* ---------------------------------------------------------------- querier */
 
@@ -264,6 +288,7 @@ static series_set *mq_select(querier *q, bool sorted, const select_hints *h, con
 	m->cur = (size_t *)(m->sets + k);
 	m->live = (bool *)(m->cur + k);
 	m->n = k;
+	series_chunks_init(&m->cl);
 	for (size_t i = 0; i < k; i++)
 		m->sets[i] = querier_select(mq->qs[i], true, h, ms, n);
 	return &m->base;

@@ -24,7 +24,7 @@ static void es_close(series_set *s)
 	fl_free(s);
 }
 
-static const struct series_set_ops es_ops = {es_next, es_labels, es_iter, es_err, es_close};
+static const struct series_set_ops es_ops = {es_next, es_labels, es_iter, es_err, es_close, NULL};
 
 series_set *series_set_error(int code, const char *msg)
 {

@@ -23,6 +23,7 @@
 #ifndef FL_STORAGE_H
 #define FL_STORAGE_H
 
+#include "lib/arena.h"
 #include "lib/err.h"
 #include "tsdb/labels.h"
 #include "tsdb/matcher.h"
@@ -61,6 +62,22 @@ static inline int sample_iter_err(sample_iter *it, err *e) { return it->ops->err
 static inline void sample_iter_close(sample_iter *it) { if (it) it->ops->close(it); }
 static inline int64_t sample_iter_at_st(sample_iter *it) { return it->ops->at_st ? it->ops->at_st(it) : 0; }
 
+/* ---- chunks (the chunk view of a select; Prometheus ChunkQuerier) ---- */
+
+/* One XOR chunk as stored: bytes are the 2-byte sample count then the
+ * Gorilla stream (Prometheus chunkenc.XORChunk.Bytes()). */
+typedef struct chunk_data {
+	int64_t mint;     /* first sample time */
+	int64_t maxt;     /* last sample time */
+	const uint8_t *b; /* chunk bytes, borrowed (see series_set_chunks) */
+	size_t len;       /* byte length */
+} chunk_data;
+
+/* A deleted (or excluded) closed time interval. */
+typedef struct tinterval {
+	int64_t mint, maxt; /* inclusive */
+} tinterval;
+
 /* ---- series set ---- */
 typedef struct series_set series_set;
 struct series_set_ops {
@@ -72,6 +89,14 @@ struct series_set_ops {
 	sample_iter *(*iter)(series_set *s, sample_iter *reuse);
 	int (*err)(series_set *s, err *e);
 	void (*close)(series_set *s);
+	/* Optional (NULL: samples only). The current series' chunks within the
+	 * select's range, oldest first and not overlapping (Prometheus
+	 * ChunkSeries.Iterator): stored chunks as they are when wholly inside
+	 * the range and untouched by deletions, else re-encoded with only the
+	 * samples the sample iterator would return (the head's open chunk is
+	 * a snapshot copy). Valid until the next next/chunks call on the set.
+	 * 0, or FL_ECORRUPT / FL_EUNSUPPORTED / FL_ENOMEM with e. */
+	int (*chunks)(series_set *s, const chunk_data **out, size_t *n, err *e);
 };
 struct series_set {
 	const struct series_set_ops *ops;
@@ -81,6 +106,13 @@ static inline labels series_set_labels(series_set *s) { return s->ops->labels(s)
 static inline sample_iter *series_set_iter(series_set *s, sample_iter *reuse) { return s->ops->iter(s, reuse); }
 static inline int series_set_err(series_set *s, err *e) { return s->ops->err(s, e); }
 static inline void series_set_close(series_set *s) { if (s) s->ops->close(s); }
+static inline bool series_set_has_chunks(const series_set *s) { return s->ops->chunks != NULL; }
+static inline int series_set_chunks(series_set *s, const chunk_data **out, size_t *n, err *e)
+{
+	if (!s->ops->chunks)
+		return err_set(e, FL_EUNSUPPORTED, "series set: no chunk view");
+	return s->ops->chunks(s, out, n, e);
+}
 
 /* Hints for select (Prometheus storage.SelectHints). */
 typedef struct select_hints {
@@ -108,7 +140,8 @@ int strlist_take_sorted(strlist *out, const char **v, size_t n, err *e);
 typedef struct querier querier;
 struct querier_ops {
 	/* Series matching all matchers (n >= 1), with samples in [mint, maxt]
-	 * of the querier. Never NULL: errors come out of series_set_err. */
+	 * of the querier narrowed to the hints' range (querier_select_range;
+	 * h may be NULL). Never NULL: errors come out of series_set_err. */
 	series_set *(*select)(querier *q, bool sorted, const select_hints *h, const matcher *ms, size_t n);
 	/* Names of labels of series matching ms (all series when n == 0). */
 	int (*label_names)(querier *q, const matcher *ms, size_t n, strlist *out, err *e);
@@ -125,6 +158,14 @@ static inline series_set *querier_select(querier *q, bool sorted, const select_h
 static inline int querier_label_names(querier *q, const matcher *ms, size_t n, strlist *out, err *e) { return q->ops->label_names(q, ms, n, out, e); }
 static inline int querier_label_values(querier *q, const char *name, const matcher *ms, size_t n, strlist *out, err *e) { return q->ops->label_values(q, name, ms, n, out, e); }
 static inline void querier_close(querier *q) { if (q) q->ops->close(q); }
+/* The time range a select reads: the querier's, narrowed to the hints'
+ * [start_ms, end_ms] when hints are given (Prometheus blockQuerier.Select:
+ * chunks wholly outside it are not collected, samples are trimmed to it). */
+static inline void querier_select_range(const querier *q, const select_hints *h, int64_t *mint, int64_t *maxt)
+{
+	*mint = h && h->start_ms > q->mint ? h->start_ms : q->mint;
+	*maxt = h && h->end_ms < q->maxt ? h->end_ms : q->maxt;
+}
 
 /* Something a querier can be opened on (head, block, db). */
 typedef struct queryable queryable;
@@ -173,6 +214,35 @@ static inline int appender_append_st(appender *a, series_ref ref, labels ls, int
 }
 static inline int appender_commit(appender *a, err *e) { return a->ops->commit(a, e); }
 static inline void appender_rollback(appender *a) { a->ops->rollback(a); }
+
+/* ---- chunk lists: what implementations of series_set_chunks build
+ * (series_chunks.c). Re-encoded chunks hold at most SERIES_CHUNKS_SAMPLES. ---- */
+#define SERIES_CHUNKS_SAMPLES 120
+typedef struct series_chunks {
+	chunk_data *v;  /* chunks, in order added */
+	size_t n, cap;  /* used, allocated */
+	arena a;        /* re-encoded bytes (reset with the list) */
+	sample *s;      /* decode scratch */
+	size_t s_cap;   /* its capacity */
+} series_chunks;
+void series_chunks_init(series_chunks *l);
+void series_chunks_reset(series_chunks *l); /* empty it (re-encoded bytes freed) */
+void series_chunks_free(series_chunks *l);
+/* Add XOR chunk b[0..len) holding samples [cmint, cmaxt], of which only
+ * the first `limit` count (0: all): as it is when all of them are kept,
+ * else re-encoded with the samples in [mint, maxt] outside del[0..n_del)
+ * (nothing when none are left). b is borrowed: it must outlive the list's
+ * use. 0, FL_ECORRUPT or FL_ENOMEM (with e). */
+int series_chunks_add_xor(series_chunks *l, const uint8_t *b, size_t len, uint16_t limit, int64_t cmint, int64_t cmaxt,
+		       int64_t mint, int64_t maxt, const tinterval *del, size_t n_del, err *e);
+/* Add samples s[0..n) (time-ordered), encoded into new chunks. */
+int series_chunks_add_samples(series_chunks *l, const sample *s, size_t n, err *e);
+/* Add the union of the chunk arrays ins[i][0..n_in[i]) (each time-ordered)
+ * in time order: a chunk overlapping no other is added as it is (borrowed),
+ * a run of overlapping ones is decoded, merged (on equal times the earlier
+ * array wins, as querier_merge) and re-encoded, as Prometheus's compacting
+ * chunk series merger. */
+int series_chunks_merge(series_chunks *l, const chunk_data *const *ins, const size_t *n_in, size_t n_ins, err *e);
 
 /* Merge several queriers (head + blocks) into one (merge.c): series sets
  * merged in label order, a series present in several merged into one sample

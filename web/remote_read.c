@@ -25,9 +25,12 @@
  * becomes `name=""` (the label is not in storage), and the external labels
  * are added to every returned series (a stored label of the same name wins).
  *
- * The storage seam hands out samples, not chunks, so streamed responses
- * re-encode XOR chunks of at most 120 samples; a client decodes the same
- * samples either way.
+ * Streamed responses send the stored chunks as they are (the storage
+ * seam's chunk view, series_set_chunks: block and head chunks, re-encoded
+ * only where trimmed to the range, touched by a tombstone or overlapping
+ * another source); storage without one gets its samples cut into XOR
+ * chunks of at most 120 samples. A client decodes the same samples either
+ * way.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -37,7 +40,6 @@
 #include "web/remote.h"
 #include "web/remote_codec.h"
 
-#define RR_CHUNK_SAMPLES 120
 
 /* Sorted merge; primary wins on equal names (codec.go MergeLabels). */
 static labels merge_labels(arena *a, labels p, labels s)
@@ -121,31 +123,38 @@ typedef struct read_ctx {
 	int64_t budget;   /* SAMPLES: samples left under the limit; -1 = none */
 	rr_samples *out;  /* SAMPLES builder */
 	buf *frames;      /* STREAMED: the body */
+	series_chunks cl; /* STREAMED: chunks cut from samples, for storage without a chunk view */
 } read_ctx;
 
-/* Cut sv into XOR chunks and emit frames (one series). */
-static int stream_series(read_ctx *c, int64_t qi, labels ls, arena *a, err *e)
+/* The current series' chunks: the storage's own (series_set_chunks), or
+ * when it keeps none, its samples cut into new XOR chunks. */
+static int series_chunks_of(read_ctx *c, series_set *ss, sample_iter **it, const chunk_data **cd, size_t *n, err *e)
 {
-	size_t n_chunks = (c->sv.n + RR_CHUNK_SAMPLES - 1) / RR_CHUNK_SAMPLES;
+	if (series_set_has_chunks(ss))
+		return series_set_chunks(ss, cd, n, e);
+	int64_t no_budget = -1;
+	series_chunks_reset(&c->cl);
+	int rc = read_series(ss, it, &c->sv, &no_budget, e);
+	if (!rc)
+		rc = series_chunks_add_samples(&c->cl, c->sv.v, c->sv.n, e);
+	*cd = c->cl.v;
+	*n = rc ? 0 : c->cl.n;
+	return rc;
+}
+
+/* Emit the current series' chunks as frames. */
+static int stream_series(read_ctx *c, int64_t qi, labels ls, series_set *ss, sample_iter **it, arena *a, err *e)
+{
+	const chunk_data *cd;
+	size_t n_chunks;
+	int rc = series_chunks_of(c, ss, it, &cd, &n_chunks, e);
+	if (rc)
+		return rc;
 	rr_chunk *ch = arena_alloc(a, (n_chunks ? n_chunks : 1) * sizeof *ch);
 	if (!ch)
 		return err_set(e, FL_ENOMEM, "remote read: out of memory");
-	for (size_t k = 0; k < n_chunks; k++) {
-		xor_app x;
-		if (xor_app_init(&x))
-			return err_set(e, FL_ENOMEM, "remote read: out of memory");
-		size_t from = k * RR_CHUNK_SAMPLES, to = FL_MIN(from + RR_CHUNK_SAMPLES, c->sv.n);
-		int rc = 0;
-		for (size_t i = from; i < to && !rc; i++)
-			rc = xor_app_append(&x, c->sv.v[i].t, c->sv.v[i].v);
-		uint8_t *copy = rc ? NULL : arena_alloc(a, xor_app_len(&x));
-		if (copy)
-			memcpy(copy, xor_app_bytes(&x), xor_app_len(&x));
-		ch[k] = (rr_chunk){c->sv.v[from].t, c->sv.v[to - 1].t, copy, xor_app_len(&x)};
-		xor_app_free(&x);
-		if (!copy)
-			return err_set(e, FL_ENOMEM, "remote read: out of memory");
-	}
+	for (size_t k = 0; k < n_chunks; k++)
+		ch[k] = (rr_chunk){cd[k].mint, cd[k].maxt, cd[k].b, cd[k].len};
 	int64_t max_data = c->env->opts.remote_read_max_bytes_in_frame - (int64_t)rr_labels_pb_size(ls);
 	int64_t left = max_data;
 	size_t start = 0;
@@ -153,7 +162,7 @@ static int stream_series(read_ctx *c, int64_t qi, labels ls, arena *a, err *e)
 		left -= (int64_t)rr_chunk_pb_size(&ch[k]);
 		if (left > 0 && k + 1 < n_chunks)
 			continue;
-		int rc = rr_frame_append(c->frames, qi, ls, ch + start, k + 1 - start, e);
+		rc = rr_frame_append(c->frames, qi, ls, ch + start, k + 1 - start, e);
 		if (rc)
 			return rc;
 		start = k + 1;
@@ -185,14 +194,17 @@ static int run_query(read_ctx *c, size_t qi, const rr_query *q, int *status, err
 	arena_init(&scratch);
 	while (!rc && series_set_next(ss)) {
 		labels ls = merge_labels(&scratch, series_set_labels(ss), c->ext);
+		if (!c->out) {
+			rc = stream_series(c, (int64_t)qi, ls, ss, &it, &scratch, e);
+			arena_reset(&scratch);
+			continue;
+		}
 		rc = read_series(ss, &it, &c->sv, &c->budget, e);
 		if (rc == FL_ELIMIT) {
 			*status = 400;
 			err_set(e, FL_ELIMIT, "exceeded sample limit (%lld)", (long long)c->env->opts.remote_read_sample_limit);
-		} else if (!rc && c->out)
+		} else if (!rc)
 			rc = rr_samples_add(c->out, qi, ls, c->sv.v, c->sv.n) ? err_set(e, FL_ENOMEM, "remote read: out of memory") : 0;
-		else if (!rc)
-			rc = stream_series(c, (int64_t)qi, ls, &scratch, e);
 		arena_reset(&scratch);
 	}
 	if (!rc)
@@ -284,7 +296,9 @@ void remote_read_handler(web_env *env, const http_req *r, http_resp *w)
 		remote_http_error(w, 400, msg);
 	else {
 		read_ctx c = {.env = env, .r = r, .ext = remote_external_labels(env, r->arena)};
+		series_chunks_init(&c.cl);
 		answer(&c, &req, type, w);
+		series_chunks_free(&c.cl);
 		fl_free(c.sv.v);
 	}
 	arena_reset(&a);

@@ -108,7 +108,7 @@ static sample_iter *ms_iter(series_set *ss, sample_iter *reuse)
 }
 static int ms_err(series_set *ss, err *e) { return 0; }
 static void ms_close(series_set *ss) { fl_free(ss); }
-static const struct series_set_ops ms_ops = {ms_next, ms_labels, ms_iter, ms_err, ms_close};
+static const struct series_set_ops ms_ops = {ms_next, ms_labels, ms_iter, ms_err, ms_close, NULL};
 
 static series_set *mq_select(querier *q, bool sorted, const select_hints *h, const matcher *ms, size_t n)
 {

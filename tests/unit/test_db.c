@@ -489,6 +489,66 @@ static void concurrent_commits_all_logged(void)
 	db_close(d);
 }
 
+/* db_truncate_wal as a head compaction calls it: each round cuts a
+ * segment; the fourth checkpoints the lower two thirds (segments 0-1),
+ * dropping samples below mint and the series keep refuses. Reopened, the
+ * data is what the checkpoint kept plus the segments after it. */
+static bool keep_except(void *ctx, uint64_t ref) { return ref != *(const uint64_t *)ctx; }
+
+static void truncate_wal_checkpoints(void)
+{
+	const char *dir = test_tmpdir();
+	log_set_level(LOG_ERROR);
+	db *d = open_db(dir, false);
+	err e;
+	for (int64_t b = 0; b < 10; b++)
+		ASSERT_EQ(commit_batch(d, b, &e), 0);
+	appender *a = db_appender(d); /* the ref of crash{s="0"} */
+	label lv[2] = {{"__name__", "crash"}, {"s", "0"}};
+	series_ref ref0 = 0;
+	ASSERT_EQ(appender_append(a, 0, (labels){lv, 2}, 9000, 9, &ref0, &e), 0);
+	appender_rollback(a);
+	ASSERT(ref0 != 0);
+	uint64_t drop = ref0;
+	ASSERT_EQ(db_truncate_wal(d, INT64_MIN, keep_except, &drop, &e), 0);
+	for (int64_t b = 10; b < 20; b++)
+		ASSERT_EQ(commit_batch(d, b, &e), 0);
+	ASSERT_EQ(db_truncate_wal(d, INT64_MIN, keep_except, &drop, &e), 0);
+	db_stats st;
+	db_get_stats(d, &st);
+	ASSERT_EQ(st.checkpoint_creations, 0); /* not worth one yet */
+	ASSERT_EQ(st.wal_segment_current, 2);
+	for (int64_t b = 20; b < 30; b++)
+		ASSERT_EQ(commit_batch(d, b, &e), 0);
+	ASSERT_EQ(db_truncate_wal(d, INT64_MIN, keep_except, &drop, &e), 0);
+	for (int64_t b = 30; b < 40; b++)
+		ASSERT_EQ(commit_batch(d, b, &e), 0);
+	ASSERT_EQ(db_truncate_wal(d, 5000, keep_except, &drop, &e), 0); /* segments 0-3 closed: checkpoint 0-1 */
+	for (int64_t b = 40; b < 50; b++)
+		ASSERT_EQ(commit_batch(d, b, &e), 0);
+	db_get_stats(d, &st);
+	ASSERT_EQ(st.checkpoint_creations, 1);
+	ASSERT_EQ(st.checkpoint_creations_failed, 0);
+	db_close(d);
+	char p[1200];
+	struct stat sb;
+	snprintf(p, sizeof p, "%s/wal/checkpoint.00000001", dir);
+	ASSERT_EQ(stat(p, &sb), 0);
+	snprintf(p, sizeof p, "%s/wal/00000001", dir);
+	ASSERT(stat(p, &sb) != 0);
+	snprintf(p, sizeof p, "%s/wal/00000000", dir);
+	ASSERT(stat(p, &sb) != 0);
+	d = open_db(dir, true);
+	int counts[50];
+	count_batches(d, counts, 50);
+	for (int b = 0; b < 50; b++) /* s="0" is gone: its series record was checkpointed away */
+		ASSERT_EQ(counts[b], b < 5 ? 0 : K - 1);
+	db_get_stats(d, &st);
+	ASSERT_EQ(st.head_series, K - 1);
+	ASSERT_EQ(st.wal_corruptions, 0);
+	db_close(d);
+}
+
 /* ---- crash test ---- */
 
 #define ROUNDS 25
@@ -658,5 +718,6 @@ const struct test tests_db[] = {
 	{"promtool_reads_our_wal", promtool_reads_our_wal},
 	{"concurrent_commits_all_logged", concurrent_commits_all_logged},
 	{"crash_sigkill", crash_sigkill},
+	{"truncate_wal_checkpoints", truncate_wal_checkpoints},
 	{NULL, NULL},
 };

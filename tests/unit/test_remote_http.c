@@ -10,6 +10,7 @@
 
 #include "tsdb/chunk.h"
 #include "scrape/config.h"
+#include "tsdb/block.h"
 #include "tsdb/head.h"
 #include "web/remote.h"
 #include "web/remote_codec.h"
@@ -63,11 +64,9 @@ static void fixture_free(fixture *f)
 	arena_reset(&f->a);
 }
 
-/* POST a read request for m{} over the whole range; returns the response. */
-static void do_read(fixture *f, const int *accepted, size_t n_acc, http_resp *w)
+/* POST a read request with query q; returns the response. */
+static void do_read_query(fixture *f, rr_query q, const int *accepted, size_t n_acc, http_resp *w)
 {
-	rr_matcher m[] = {{MATCH_EQ, "__name__", "m"}};
-	rr_query q = {.start_ms = 0, .end_ms = 10000000, .matchers = m, .n_matchers = 1};
 	rr_request rq = {.queries = &q, .n_queries = 1, .accepted = (int *)accepted, .n_accepted = n_acc};
 	buf pb, body;
 	buf_init(&pb);
@@ -89,6 +88,14 @@ static void do_read(fixture *f, const int *accepted, size_t n_acc, http_resp *w)
 	buf_reset(&body);
 }
 
+/* POST a read request for m{} over the whole range; returns the response. */
+static void do_read(fixture *f, const int *accepted, size_t n_acc, http_resp *w)
+{
+	static rr_matcher m[] = {{MATCH_EQ, "__name__", "m"}};
+	do_read_query(f, (rr_query){.start_ms = 0, .end_ms = 10000000, .matchers = m, .n_matchers = 1}, accepted,
+		      n_acc, w);
+}
+
 typedef struct seen {
 	int series;
 	int frames;
@@ -104,6 +111,12 @@ static int seen_samples(void *ctx, size_t q, labels ls, const sample *v, size_t 
 	s->samples += (long)n;
 	strcat(s->order, labels_get(ls, "i"));
 	s->last_v = n ? v[n - 1].v : 0;
+	return 0;
+}
+
+static int seen_samples_count(void *ctx, size_t q, labels ls, const sample *v, size_t n)
+{
+	((seen *)ctx)->samples += (long)n;
 	return 0;
 }
 
@@ -305,7 +318,121 @@ static void read_gate(void)
 	web_env_destroy(&env);
 }
 
+block *test_block_open_golden(const char *ulid); /* test_block.c */
+
+/* What a streamed answer held, series by series: labels and chunks as sent. */
+typedef struct got_chunks {
+	labels ls[64];        /* series, in order (frames of one series merged) */
+	buf bytes[64];        /* concatenated chunk bytes of each */
+	int64_t t0[64], t1[64]; /* first chunk's min, last chunk's max */
+	size_t n;             /* series */
+	long samples;         /* decoded */
+} got_chunks;
+
+static int got_cb(void *ctx, int64_t q, labels ls, const rr_chunk *c, size_t n)
+{
+	got_chunks *g = ctx;
+	if (!g->n || labels_compare(g->ls[g->n - 1], ls) != 0) {
+		if (g->n == 64)
+			return FL_ELIMIT;
+		g->ls[g->n] = ls;
+		buf_init(&g->bytes[g->n]);
+		g->t0[g->n] = n ? c[0].min_ms : 0;
+		g->n++;
+	}
+	for (size_t k = 0; k < n; k++) {
+		buf_put(&g->bytes[g->n - 1], c[k].data, c[k].len);
+		g->t1[g->n - 1] = c[k].max_ms;
+		xor_iter it;
+		xor_iter_init(&it, c[k].data, c[k].len, 0);
+		while (xor_iter_next(&it))
+			g->samples++;
+	}
+	return 0;
+}
+
+/* STREAMED_XOR_CHUNKS over a block sends the block's chunks byte for byte
+ * (the chunk view, not decoded and re-encoded); a range that cuts chunks
+ * re-encodes only those, and the samples equal the SAMPLES answer's. */
+static void read_streamed_block_chunks_as_stored(void)
+{
+	err e;
+	block *b = test_block_open_golden("01M85ZJJW0Q48HSX1F1SJXQXMD");
+	const block_meta *bm = block_meta_get(b);
+	fixture f;
+	fixture_init(&f);
+	f.env.queryable = block_queryable(b);
+	static const int acc[] = {RR_STREAMED_XOR_CHUNKS};
+	static rr_matcher m[] = {{MATCH_RE, "__name__", ".+"}};
+	http_resp w;
+	do_read_query(&f, (rr_query){.start_ms = bm->min_time, .end_ms = bm->max_time, .matchers = m, .n_matchers = 1},
+		      acc, 1, &w);
+	ASSERT_EQ(w.status, 200);
+	got_chunks *g = fl_calloc(1, sizeof *g);
+	ASSERT_EQ(rr_frames_decode(w.body.p, w.body.len, &f.a, got_cb, g, &e), 0);
+	/* the block's own series and chunk bytes, in order */
+	uint32_t *refs = NULL;
+	size_t n_refs = 0, n_chks = 0, cap_chks = 0;
+	chunk_meta *chks = NULL;
+	ASSERT_EQ(index_select(block_index(b), NULL, 0, &refs, &n_refs, &e), 0);
+	ASSERT_EQ(g->n, n_refs);
+	long n_chunks = 0;
+	for (size_t i = 0; i < n_refs; i++) {
+		labels ls;
+		n_chks = 0;
+		ASSERT_EQ(index_series(block_index(b), refs[i], &f.a, &ls, &chks, &n_chks, &cap_chks, &e), 0);
+		ASSERT_EQ(labels_compare(ls, g->ls[i]), 0);
+		buf want;
+		buf_init(&want);
+		for (size_t k = 0; k < n_chks; k++) {
+			uint8_t enc;
+			const uint8_t *data;
+			size_t len;
+			ASSERT_EQ(chunks_get(block_chunks(b), chks[k].ref, false, &enc, &data, &len, &e), 0);
+			buf_put(&want, data, len);
+			n_chunks++;
+		}
+		ASSERT_EQ(want.len, g->bytes[i].len);
+		ASSERT(memcmp(want.p, g->bytes[i].p, want.len) == 0);
+		ASSERT_EQ(g->t0[i], chks[0].mint);
+		ASSERT_EQ(g->t1[i], chks[n_chks - 1].maxt);
+		buf_reset(&want);
+		buf_reset(&g->bytes[i]);
+	}
+	ASSERT(n_chunks > 20);
+	buf_reset(&w.body);
+	/* a range cutting the block in the middle: the samples equal SAMPLES' */
+	int64_t mid0 = bm->min_time + (bm->max_time - bm->min_time) / 3, mid1 = bm->max_time - (bm->max_time - bm->min_time) / 3;
+	rr_query q = {.start_ms = mid0, .end_ms = mid1, .matchers = m, .n_matchers = 1};
+	long streamed;
+	memset(g, 0, sizeof *g);
+	do_read_query(&f, q, acc, 1, &w);
+	ASSERT_EQ(rr_frames_decode(w.body.p, w.body.len, &f.a, got_cb, g, &e), 0);
+	streamed = g->samples;
+	for (size_t i = 0; i < g->n; i++) {
+		ASSERT(g->t0[i] >= mid0 && g->t1[i] <= mid1);
+		buf_reset(&g->bytes[i]);
+	}
+	buf_reset(&w.body);
+	do_read_query(&f, q, NULL, 0, &w);
+	buf d;
+	buf_init(&d);
+	ASSERT_EQ(remote_snappy_decode(w.body.p, w.body.len, REMOTE_MAX_DECODED, &d, &e), 0);
+	seen s = {0};
+	ASSERT_EQ(rr_samples_decode(d.p, d.len, &f.a, seen_samples_count, &s, &e), 0);
+	ASSERT(streamed > 0);
+	ASSERT_EQ(streamed, s.samples);
+	buf_reset(&d);
+	buf_reset(&w.body);
+	fl_free(g);
+	fl_free(refs);
+	fl_free(chks);
+	fixture_free(&f);
+	block_close(b);
+}
+
 const struct test tests_remote_http[] = {
+	{"read_streamed_block_chunks_as_stored", read_streamed_block_chunks_as_stored},
 	{"read_gate", read_gate},
 	{"read_external_labels", read_external_labels},
 	{"read_samples", read_samples},
