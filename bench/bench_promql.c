@@ -127,6 +127,8 @@ int main(void)
 	run(eng, q, "histogram_quantile(0.9, sum by (le) (rate(lat_bucket[5m])))", runs);
 	run(eng, q, "count(x_total{inst=~\"1.*5\"})", runs);
 	run(eng, q, "max_over_time(sum by (lbl) (x_total)[10m:1m])", runs);
+	run(eng, q, "x_total / on (inst) group_left x_total * 2 + 1 > bool 0", runs);
+	run(eng, q, "sum by (lbl) (x_total) or sum by (lbl) (x_total)", runs);
 	promql_engine_free(eng);
 	head_close(h);
 	return 0;

@@ -2,7 +2,8 @@
  * ast.c - the PromQL syntax tree's small pieces (Prometheus
  * promql/parser/ast.go, functions.go, value.go, promql/durations.go): type
  * and operator names, the function table expanded from functions.def,
- * freeing a parsed expression, and the value of a 3.x duration expression.
+ * freeing a parsed expression, walking chains of binary operators, and the
+ * value of a 3.x duration expression.
  *
  * Invariant: promql_functions[i].id == i and the table is sorted by name
  * (functions.def is kept alphabetical), so lookup is a binary search.
@@ -10,6 +11,7 @@
 #include "promql/ast.h"
 #include "lib/gomath.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -85,7 +87,122 @@ const promql_function *promql_function_lookup(const char *name)
 	return bsearch(name, promql_functions, promql_n_functions, sizeof promql_functions[0], fn_cmp);
 }
 
+/* ---- walking chains of binary operators ---- */
+
+/* A frame's state: what its next step is. */
+enum { FR_ENTER, FR_LHS, FR_OP, FR_RHS, FR_LEAVE };
+
+void promql_chain_init(promql_chain *c, const node *root, arena *a)
+{
+	c->path = c->small;
+	c->cap = FL_ARRAY_LEN(c->small);
+	c->a = a;
+	c->oom = false;
+	c->node = NULL;
+	c->path[0] = (promql_chain_frame){root, FR_ENTER, true};
+	c->n = 1;
+}
+
+static void push(promql_chain *c, const node *n, bool last)
+{
+	if (c->n == c->cap) {
+		/* the arena's copy, or the heap's (moving off the small array first) */
+		void *p = c->path == c->small ? NULL : c->path;
+		size_t cap = p ? c->cap : 0;
+		if (c->a) {
+			cap = c->cap * 2;
+			p = arena_alloc(c->a, cap * sizeof *c->path);
+		} else if (!fl_grow(&p, &cap, c->n + 1, sizeof *c->path)) {
+			p = NULL;
+		}
+		if (!p) {
+			c->oom = true;
+			return;
+		}
+		if (c->a || c->path == c->small)
+			memcpy(p, c->path, c->n * sizeof *c->path);
+		c->path = p;
+		c->cap = cap;
+	}
+	c->path[c->n++] = (promql_chain_frame){n, FR_ENTER, last};
+}
+
+/* Report the top frame's node; pop it when its visit is over. */
+static bool emit(promql_chain *c, promql_chain_ev ev, bool pop)
+{
+	const promql_chain_frame *f = &c->path[c->n - 1];
+	c->node = f->n;
+	c->ev = ev;
+	c->depth = c->n - 1;
+	c->last = f->last;
+	if (pop)
+		c->n--;
+	return true;
+}
+
+bool promql_chain_next(promql_chain *c)
+{
+	while (c->n > 0 && !c->oom) {
+		promql_chain_frame *f = &c->path[c->n - 1];
+		if (f->n->kind != NODE_BINARY)
+			return emit(c, CHAIN_OPERAND, true);
+		switch (f->state++) {
+		case FR_ENTER:
+			return emit(c, CHAIN_ENTER, false);
+		case FR_LHS:
+			push(c, f->n->binary.lhs, false); /* may move the path: f is stale after */
+			break;
+		case FR_OP:
+			return emit(c, CHAIN_OP, false);
+		case FR_RHS:
+			push(c, f->n->binary.rhs, f->last);
+			break;
+		default:
+			return emit(c, CHAIN_LEAVE, true);
+		}
+	}
+	return false;
+}
+
+void promql_chain_skip(promql_chain *c)
+{
+	assert(c->n > 0 && c->ev == CHAIN_ENTER && c->path[c->n - 1].n == c->node);
+	c->n--;
+}
+
+void promql_chain_free(promql_chain *c)
+{
+	if (!c->a && c->path != c->small)
+		fl_free(c->path);
+	c->path = c->small;
+	c->n = 0;
+}
+
 /* ---- freeing ---- */
+
+static void free_matchers(node *n);
+
+/*
+ * The operands of a chain, without recursion and without memory (freeing
+ * must not fail): rotate right until the lhs is an operand, free it, go on
+ * with the rhs. Rotations keep the operands' order; they wreck the tree,
+ * which is about to be freed.
+ */
+static void free_chain(node *n)
+{
+	while (n->kind == NODE_BINARY) {
+		node *l = n->binary.lhs;
+		if (l->kind == NODE_BINARY) {
+			n->binary.lhs = l->binary.rhs;
+			l->binary.rhs = n;
+			n = l;
+		} else {
+			free_matchers(l);
+			n = n->binary.rhs;
+		}
+	}
+	free_matchers(n);
+}
 
 static void free_matchers(node *n)
 {
@@ -111,8 +228,7 @@ static void free_matchers(node *n)
 		free_matchers(n->unary.expr);
 		break;
 	case NODE_BINARY:
-		free_matchers(n->binary.lhs);
-		free_matchers(n->binary.rhs);
+		free_chain(n);
 		break;
 	case NODE_AGGREGATE:
 		free_matchers(n->agg.param);

@@ -82,7 +82,10 @@ typedef enum node_kind {
 typedef enum dur_fn { DUR_ARITH, DUR_STEP, DUR_RANGE, DUR_MIN, DUR_MAX, DUR_START, DUR_END } dur_fn;
 
 /* Deepest nesting of expressions the parser accepts (the printer, checker
- * and engine recurse on the tree): deeper input is a parse error. */
+ * and engine recurse on the tree): deeper input is a parse error. Chains of
+ * binary operators do not count (see promql_chain below): only the
+ * parentheses, calls, aggregations, signs and range/subquery brackets
+ * between an operand and the root. */
 #define PROMQL_MAX_DEPTH 500
 
 /* The @ modifier. */
@@ -182,6 +185,60 @@ struct node {
 	};
 };
 
+/*
+ * Walking a chain of binary operators without recursion. Dashboards and
+ * rule generators write chains of thousands of operators (`a or b or c
+ * ...`, `1 + 1 + ...`, `a ^ b ^ c ...`), which parse into trees as deep as
+ * they are long. Every pass over the tree (type check, printers, engine,
+ * JSON, freeing) walks such a chain with this iterator, which keeps the
+ * path from the chain's root in an array, and recurses only into the
+ * chain's operands (the maximal subtrees whose root is not a binary
+ * operator), whose nesting the parser bounds by PROMQL_MAX_DEPTH.
+ *
+ *   promql_chain c;
+ *   promql_chain_init(&c, root, NULL);
+ *   while (promql_chain_next(&c))
+ *           switch (c.ev) { case CHAIN_OPERAND: ... recurse on c.node ... }
+ *   if (c.oom) ...;
+ *   promql_chain_free(&c);
+ *
+ * Events come in the text's order: a binary node gives CHAIN_ENTER (before
+ * its lhs), CHAIN_OP (between lhs and rhs) and CHAIN_LEAVE (after its rhs);
+ * anything else is one CHAIN_OPERAND. A root that is not binary is a chain
+ * of one operand. depth is the number of binary nodes above c.node in the
+ * chain; last says c.node's text ends the chain's text (it lies on the
+ * root's right edge), so no operator of this chain follows it.
+ */
+typedef enum promql_chain_ev { CHAIN_ENTER, CHAIN_OP, CHAIN_LEAVE, CHAIN_OPERAND } promql_chain_ev;
+
+typedef struct promql_chain_frame {
+	const node *n; /* a binary node on the path, or the operand being visited */
+	uint8_t state; /* how far its visit has come (ast.c) */
+	bool last;     /* on the root's right edge */
+} promql_chain_frame;
+
+typedef struct promql_chain {
+	promql_chain_frame *path;     /* path from the root: small, or grown */
+	size_t n, cap;                /* frames in use, room */
+	arena *a;                     /* grow the path here (nothing to free after a longjmp), or NULL: heap */
+	bool oom;                     /* growing failed: the walk stopped early */
+	promql_chain_frame small[16]; /* the path of a short chain */
+	/* the current event */
+	const node *node;   /* the node it is about */
+	promql_chain_ev ev; /* which event */
+	size_t depth;       /* binary nodes above node */
+	bool last;          /* node's text ends the chain's */
+} promql_chain;
+
+/* a (may be NULL) holds the path when it outgrows c->small. */
+void promql_chain_init(promql_chain *c, const node *root, arena *a);
+/* Next event into c->node/ev/depth/last; false at the end or on c->oom. */
+bool promql_chain_next(promql_chain *c);
+/* Right after CHAIN_ENTER: do not walk into that node (no events for its
+ * operands, no CHAIN_OP or CHAIN_LEAVE for it). */
+void promql_chain_skip(promql_chain *c);
+void promql_chain_free(promql_chain *c);
+
 /* A parsed expression: the tree and the arena that owns it. */
 typedef struct promql_expr {
 	node *root;  /* never NULL after a successful parse */
@@ -220,8 +277,10 @@ void promql_print(struct buf *b, const node *n);
 /* Prometheus's Pretty(0) (promql/parser/prettier.go), what
  * /api/v1/format_query returns: the one-line form when it fits in 100
  * bytes, else binary operators, aggregations, calls and parentheses split
- * over lines indented by two spaces per level. */
-void promql_print_pretty(struct buf *b, const node *n);
+ * over lines indented by two spaces per level. A chain of n operators takes
+ * about 2n^2 bytes (each operator is a level deeper): past max bytes the
+ * output is cut short and the answer is false. */
+bool promql_print_pretty(struct buf *b, const node *n, size_t max);
 /* Duration in Prometheus's format: 1h30m, 5m, 1d, 0s. */
 void promql_print_duration(struct buf *b, int64_t ms);
 

@@ -16,6 +16,7 @@
  */
 #include "promql/value.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -261,14 +262,12 @@ static int scalar_scalar(ev *v, const node *n, pq_val *l, pq_val *r, pq_val *out
 	return 0;
 }
 
-int pq_eval_binary(ev *v, const node *n, pq_val *out)
+/* One binary node over its operands' values. */
+static int binop(ev *v, const node *n, pq_val *lp, pq_val *rp, pq_val *out)
 {
-	pq_val l, r;
-	int rc = pq_eval(v, n->binary.lhs, &l);
-	if (!rc)
-		rc = pq_eval(v, n->binary.rhs, &r);
-	if (rc)
-		return rc;
+	pq_val l = *lp, r = *rp; /* out may be *lp */
+	int rc = 0;
+	memset(out, 0, sizeof *out);
 	if (l.type == PT_SCALAR && r.type == PT_SCALAR)
 		return scalar_scalar(v, n, &l, &r, out);
 	static const vector_matching none = {.card = CARD_ONE_TO_ONE};
@@ -310,5 +309,54 @@ int pq_eval_binary(ev *v, const node *n, pq_val *out)
 	pq_map_free(&c.lsig);
 	pq_map_free(&c.seen);
 	pq_collect_done(&col, out);
+	return rc;
+}
+
+/*
+ * A chain of binary operators, evaluated without recursion: operands (by
+ * pq_eval) in the text's order onto a stack of values, each binary node
+ * combining the top two as the walk leaves it. A left-deep chain keeps at
+ * most two values; a right-deep one (a ^ b ^ c) one per pending operator.
+ */
+int pq_eval_binary(ev *v, const node *n, pq_val *out)
+{
+	pq_val small[4], *st = small;
+	size_t sp = 0, cap = FL_ARRAY_LEN(small);
+	promql_chain c;
+	promql_chain_init(&c, n, NULL);
+	int rc = 0;
+	while (!rc && promql_chain_next(&c)) {
+		if (c.ev == CHAIN_LEAVE) {
+			assert(sp >= 2);
+			sp -= 2;
+			rc = binop(v, c.node, &st[sp], &st[sp + 1], &st[sp]);
+			sp++;
+			continue;
+		}
+		if (c.ev != CHAIN_OPERAND)
+			continue;
+		if (sp == cap) { /* onto the heap, then grown there */
+			void *g = st == small ? NULL : st;
+			size_t gcap = g ? cap : 0;
+			if (!fl_grow(&g, &gcap, sp + 1, sizeof *st)) {
+				rc = pq_nomem(v);
+				break;
+			}
+			if (st == small)
+				memcpy(g, small, sizeof small);
+			st = g;
+			cap = gcap;
+		}
+		rc = pq_eval(v, c.node, &st[sp++]);
+	}
+	if (!rc && c.oom)
+		rc = pq_nomem(v);
+	if (!rc) {
+		assert(sp == 1);
+		*out = st[0];
+	}
+	promql_chain_free(&c);
+	if (st != small)
+		fl_free(st);
 	return rc;
 }

@@ -29,6 +29,7 @@
  */
 #include "promql/parse.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -152,7 +153,7 @@ static void enter(parser *p)
 		parse__fail(p, peek(p)->pos, "expression nesting too deep (more than %d levels)", PROMQL_MAX_DEPTH);
 }
 
-static node *parse_expr(parser *p, int min_prec);
+static node *parse_expr(parser *p);
 static node *parse_dur_expr(parser *p, int min_prec);
 
 /* ---- label lists: grouping_labels ---- */
@@ -350,7 +351,7 @@ static void parse_args(parser *p, node ***out, size_t *n)
 	*n = 0;
 	if (peek_type(p) != T_RPAREN) {
 		for (;;) {
-			node *a = parse_expr(p, 0);
+			node *a = parse_expr(p);
 			if (*n == cap) {
 				node **nv = alloc(p, 2 * cap * sizeof *nv);
 				memcpy(nv, v, cap * sizeof *v);
@@ -900,7 +901,7 @@ static bool is_metric_ident(tok_type t)
 static node *parse_paren(parser *p)
 {
 	token lp = next_tok(p);
-	node *in = parse_expr(p, 0);
+	node *in = parse_expr(p);
 	if (peek_type(p) != T_RPAREN)
 		unexpected_here(p);
 	token rp = next_tok(p);
@@ -950,21 +951,17 @@ static node *parse_primary(parser *p)
 
 /* ---- unary and binary expressions ---- */
 
-static node *parse_unary(parser *p)
+/* A sign in front of x: folded into a number literal, else a unary node. */
+static node *apply_sign(parser *p, const token *t, node *x)
 {
-	token t = *peek(p);
-	if (t.type != T_ADD && t.type != T_SUB)
-		return parse_postfix(p, parse_primary(p));
-	next_tok(p);
-	node *x = parse_expr(p, 6); /* %prec MUL: only ^ binds tighter */
 	if (x->kind == NODE_NUMBER) {
-		if (t.type == T_SUB)
+		if (t->type == T_SUB)
 			x->number = -x->number;
-		x->pos = t.pos;
+		x->pos = t->pos;
 		return x;
 	}
-	node *n = new_node(p, NODE_UNARY, t.pos, x->end);
-	n->unary.op = t.type == T_SUB ? OP_SUB : OP_ADD;
+	node *n = new_node(p, NODE_UNARY, t->pos, x->end);
+	n->unary.op = t->type == T_SUB ? OP_SUB : OP_ADD;
 	n->unary.expr = x;
 	return n;
 }
@@ -1068,29 +1065,80 @@ static vector_matching *parse_bin_modifiers(parser *p, bool *ret_bool)
 	return vm;
 }
 
-static node *parse_expr(parser *p, int min_prec)
+/*
+ * expr: operator precedence parsing with an explicit stack, so that a chain
+ * of any length (left-deep `a + b + c`, right-deep `a ^ b ^ c`, or mixed)
+ * costs no C recursion. Each pending entry waits for its right operand: a
+ * binary node whose lhs is set, or a sign, which binds like * (upstream's
+ * `unary_op expr %prec MUL`: only ^ binds tighter). An operator first
+ * reduces the pending entries that bind at least as tightly (tighter only,
+ * for right-associative ^); the end of the expression reduces them all.
+ * Signs count as nesting (they build unary nodes the passes recurse into);
+ * binary operators do not (the passes walk them with promql_chain).
+ */
+typedef struct pending {
+	node *bin;   /* binary node awaiting its rhs, or NULL for a sign */
+	token sign;  /* the sign's token */
+	int prec;    /* binop_prec, 5 for a sign */
+} pending;
+
+enum { SIGN_PREC = 5 };
+
+static node *reduce(parser *p, const pending *e, node *rhs)
+{
+	if (!e->bin) {
+		p->depth--;
+		return apply_sign(p, &e->sign, rhs);
+	}
+	e->bin->binary.rhs = rhs;
+	e->bin->end = rhs->end;
+	return e->bin;
+}
+
+static void push_pending(parser *p, pending **v, size_t *n, size_t *cap, pending e)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		pending *g = alloc(p, c * sizeof *g);
+		if (*n)
+			memcpy(g, *v, *n * sizeof *g);
+		*v = g;
+		*cap = c;
+	}
+	(*v)[(*n)++] = e;
+}
+
+static node *parse_expr(parser *p)
 {
 	enter(p);
-	node *lhs = parse_unary(p);
-	int chain = 0;
+	pending *st = NULL;
+	size_t n = 0, cap = 0;
+	node *x;
 	for (;;) {
+		token t = *peek(p);
+		while (t.type == T_ADD || t.type == T_SUB) {
+			next_tok(p);
+			enter(p);
+			push_pending(p, &st, &n, &cap, (pending){NULL, t, SIGN_PREC});
+			t = *peek(p);
+		}
+		x = parse_postfix(p, parse_primary(p));
 		token op = *peek(p);
 		int prec = binop_prec(op.type);
-		if (prec < 0 || prec < min_prec)
+		while (n > 0 && (st[n - 1].prec > prec || (st[n - 1].prec == prec && op.type != T_POW)))
+			x = reduce(p, &st[--n], x);
+		if (prec < 0)
 			break;
 		next_tok(p);
-		enter(p);
-		chain++;
-		node *n = new_node(p, NODE_BINARY, lhs->pos, 0);
-		n->binary.op = binop(op.type);
-		n->binary.vm = parse_bin_modifiers(p, &n->binary.return_bool);
-		n->binary.lhs = lhs;
-		n->binary.rhs = parse_expr(p, op.type == T_POW ? prec : prec + 1);
-		n->end = n->binary.rhs->end;
-		lhs = n;
+		node *b = new_node(p, NODE_BINARY, x->pos, 0);
+		b->binary.op = binop(op.type);
+		b->binary.vm = parse_bin_modifiers(p, &b->binary.return_bool);
+		b->binary.lhs = x;
+		push_pending(p, &st, &n, &cap, (pending){b, {0}, prec});
 	}
-	p->depth -= chain + 1;
-	return lhs;
+	assert(n == 0);
+	p->depth--;
+	return x;
 }
 
 /* ---- entry points ---- */
@@ -1137,7 +1185,7 @@ int promql_parse(const char *query, promql_expr *out, err *e)
 	}
 	if (peek_type(p) == T_EOF)
 		parse__fail(p, 0, "no expression found in input");
-	node *root = parse_expr(p, 0);
+	node *root = parse_expr(p);
 	if (peek_type(p) != T_EOF)
 		unexpected_here(p);
 	parse__check(p, root);

@@ -15,6 +15,8 @@
  *   - unary operators on scalars or vectors; subqueries on vectors;
  *   - selectors: the metric name is set once, and at least one matcher
  *     does not match the empty string.
+ * Chains of binary operators are walked without recursion (promql_chain),
+ * however long.
  */
 #include "promql/parse.h"
 
@@ -61,10 +63,11 @@ static void check_binary_matching(parser *p, node *n, promql_type lt, promql_typ
 		parse__fail(p, n->pos, "set operator \"%s\" not allowed in binary scalar expression", promql_op_str(op));
 }
 
+/* A binary node whose operands are checked (their types set). */
 static promql_type check_binary(parser *p, node *n)
 {
-	promql_type lt = check(p, n->binary.lhs, false);
-	promql_type rt = check(p, n->binary.rhs, false);
+	promql_type lt = n->binary.lhs->type;
+	promql_type rt = n->binary.rhs->type;
 	promql_op op = n->binary.op;
 	vector_matching *vm = n->binary.vm;
 	if (n->binary.return_bool && !promql_op_is_comparison(op))
@@ -160,6 +163,25 @@ static void check_selector(parser *p, node *n, bool bypass_empty)
 	parse__fail(p, n->pos, "vector selector must contain at least one non-empty matcher");
 }
 
+/* A chain of binary operators, children first: operands by recursion,
+ * binary nodes as the walk leaves them. */
+static promql_type check_chain(parser *p, node *n)
+{
+	promql_chain c;
+	promql_chain_init(&c, n, p->a);
+	while (promql_chain_next(&c)) {
+		node *m = (node *)c.node; /* the parser's own tree */
+		if (c.ev == CHAIN_OPERAND)
+			check(p, m, false);
+		else if (c.ev == CHAIN_LEAVE && m != n)
+			m->type = check_binary(p, m);
+	}
+	if (c.oom)
+		parse__fail(p, n->pos, "out of memory");
+	promql_chain_free(&c);
+	return check_binary(p, n);
+}
+
 static promql_type check_node(parser *p, node *n, bool bypass_empty)
 {
 	promql_type t;
@@ -191,7 +213,7 @@ static promql_type check_node(parser *p, node *n, bool bypass_empty)
 				    promql_type_name(t));
 		return t;
 	case NODE_BINARY:
-		return check_binary(p, n);
+		return check_chain(p, n);
 	case NODE_AGGREGATE:
 		expect_type(p, n->agg.expr, PT_VECTOR, "aggregation expression");
 		if (n->agg.op == AGG_COUNT_VALUES)

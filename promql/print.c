@@ -373,6 +373,43 @@ static void put_subquery(buf *b, const node *n, bool guard)
 
 void promql_print(buf *b, const node *n) { print_node(b, n, false); }
 
+/* "op bool on (..) group_left (..) fill (..)" */
+static void put_binop(buf *b, const node *n)
+{
+	buf_printf(b, "%s%s", promql_op_str(n->binary.op), n->binary.return_bool ? " bool" : "");
+	put_matching(b, n->binary.vm);
+}
+
+/*
+ * A chain of binary operators; guard as in print_node for its end. With
+ * stop, gives up once the text is known to be longer than stop bytes and
+ * says so: when it has printed that much, or reached a binary node d levels
+ * down (d + 1 binary nodes above and at it print at least 4(d + 1) + 1
+ * bytes: " + " and an operand each, plus one operand), so that asking
+ * whether a chain fits a line costs O(stop), not the length of its left
+ * spine.
+ */
+static bool print_chain(buf *b, const node *n, bool guard, size_t stop)
+{
+	size_t from = b->len;
+	bool longer = false;
+	promql_chain c;
+	promql_chain_init(&c, n, NULL);
+	while (!longer && promql_chain_next(&c)) {
+		if (c.ev == CHAIN_OPERAND) {
+			print_node(b, c.node, guard || !c.last);
+		} else if (c.ev == CHAIN_OP) {
+			buf_put_byte(b, ' ');
+			put_binop(b, c.node);
+			buf_put_byte(b, ' ');
+		}
+		longer = b->len - from > stop || (c.ev == CHAIN_ENTER && 4 * (c.depth + 1) + 1 > stop);
+	}
+	if (c.oom)
+		b->oom = true;
+	promql_chain_free(&c);
+	return longer;
+}
 /* guard: a binary operator follows the text of n (see put_offset). */
 static void print_node(buf *b, const node *n, bool guard)
 {
@@ -417,11 +454,7 @@ static void print_node(buf *b, const node *n, bool guard)
 		print_node(b, n->unary.expr, guard);
 		break;
 	case NODE_BINARY:
-		print_node(b, n->binary.lhs, true);
-		buf_printf(b, " %s%s", promql_op_str(n->binary.op), n->binary.return_bool ? " bool" : "");
-		put_matching(b, n->binary.vm);
-		buf_put_byte(b, ' ');
-		print_node(b, n->binary.rhs, guard);
+		print_chain(b, n, guard, SIZE_MAX);
 		break;
 	case NODE_AGGREGATE:
 		put_aggregate(b, n);
@@ -452,31 +485,62 @@ static void indent(buf *b, int level)
 		buf_put_str(b, "  ");
 }
 
-/* Upstream's needsSplit: the one-line form is longer than 100 bytes. */
+/* Upstream's needsSplit: the one-line form is longer than 100 bytes (a
+ * chain is printed only that far). */
 static bool needs_split(const node *n, bool guard)
 {
 	buf t;
 	buf_init(&t);
-	print_node(&t, n, guard);
-	bool split = t.len > PRETTY_MAX_LINE;
+	bool split;
+	if (n->kind == NODE_BINARY) {
+		split = print_chain(&t, n, guard, PRETTY_MAX_LINE);
+	} else {
+		print_node(&t, n, guard);
+		split = t.len > PRETTY_MAX_LINE;
+	}
 	buf_reset(&t);
 	return split;
 }
 
-static void pretty(buf *b, const node *n, int level, bool guard);
+static void pretty(buf *b, const node *n, int level, bool guard, size_t max);
 
-static void pretty_binary(buf *b, const node *n, int level, bool guard)
+/* A split chain: each binary node that is still too long puts its lhs one
+ * level deeper, its operator on a line of its own at its level, its rhs one
+ * level deeper (upstream's BinaryExpr.Pretty); a short one fits a line. */
+static void pretty_chain(buf *b, const node *n, int level, bool guard, size_t max)
 {
-	pretty(b, n->binary.lhs, level + 1, true);
-	buf_put_byte(b, '\n');
-	indent(b, level);
-	buf_printf(b, "%s%s", promql_op_str(n->binary.op), n->binary.return_bool ? " bool" : "");
-	put_matching(b, n->binary.vm);
-	buf_put_byte(b, '\n');
-	pretty(b, n->binary.rhs, level + 1, guard);
+	promql_chain c;
+	promql_chain_init(&c, n, NULL);
+	while (b->len <= max && promql_chain_next(&c)) {
+		int lvl = level + (int)c.depth;
+		bool g = guard || !c.last;
+		switch (c.ev) {
+		case CHAIN_ENTER:
+			if (c.node != n && !needs_split(c.node, g)) {
+				indent(b, lvl);
+				print_chain(b, c.node, g, SIZE_MAX);
+				promql_chain_skip(&c);
+			}
+			break;
+		case CHAIN_OP:
+			buf_put_byte(b, '\n');
+			indent(b, lvl);
+			put_binop(b, c.node);
+			buf_put_byte(b, '\n');
+			break;
+		case CHAIN_OPERAND:
+			pretty(b, c.node, lvl, g, max);
+			break;
+		case CHAIN_LEAVE:
+			break;
+		}
+	}
+	if (c.oom)
+		b->oom = true;
+	promql_chain_free(&c);
 }
 
-static void pretty_aggregate(buf *b, const node *n, int level)
+static void pretty_aggregate(buf *b, const node *n, int level, size_t max)
 {
 	buf_put_str(b, promql_op_str(n->agg.op));
 	if (n->agg.without || n->agg.n_grouping > 0) {
@@ -486,22 +550,22 @@ static void pretty_aggregate(buf *b, const node *n, int level)
 	}
 	buf_put_str(b, "(\n");
 	if (n->agg.param) {
-		pretty(b, n->agg.param, level + 1, false);
+		pretty(b, n->agg.param, level + 1, false, max);
 		buf_put_str(b, ",\n");
 	}
-	pretty(b, n->agg.expr, level + 1, false);
+	pretty(b, n->agg.expr, level + 1, false, max);
 	buf_put_byte(b, '\n');
 	indent(b, level);
 	buf_put_byte(b, ')');
 }
 
-static void pretty_call(buf *b, const node *n, int level)
+static void pretty_call(buf *b, const node *n, int level, size_t max)
 {
 	buf_printf(b, "%s(\n", n->call.fn->name);
 	for (size_t i = 0; i < n->call.n_args; i++) {
 		if (i)
 			buf_put_str(b, ",\n");
-		pretty(b, n->call.args[i], level + 1, false);
+		pretty(b, n->call.args[i], level + 1, false, max);
 	}
 	buf_put_byte(b, '\n');
 	indent(b, level);
@@ -509,9 +573,9 @@ static void pretty_call(buf *b, const node *n, int level)
 }
 
 /* The inner expression pretty-printed, then the [range:step] @ offset suffix. */
-static void pretty_subquery(buf *b, const node *n, int level, bool guard)
+static void pretty_subquery(buf *b, const node *n, int level, bool guard, size_t max)
 {
-	pretty(b, n->sq.expr, level, false);
+	pretty(b, n->sq.expr, level, false, max);
 	buf whole, inner;
 	buf_init(&whole);
 	buf_init(&inner);
@@ -522,17 +586,21 @@ static void pretty_subquery(buf *b, const node *n, int level, bool guard)
 	buf_reset(&inner);
 }
 
-/* guard as in print_node: a binary operator follows. */
-static void pretty(buf *b, const node *n, int level, bool guard)
+/* guard as in print_node: a binary operator follows. Stops soon after b
+ * holds more than max bytes: a long chain's form grows with the square of
+ * its length (each operator one level deeper). */
+static void pretty(buf *b, const node *n, int level, bool guard, size_t max)
 {
+	if (b->len > max)
+		return;
 	if (n->kind == NODE_STEP_INVARIANT) {
-		pretty(b, n->paren.expr, level, guard);
+		pretty(b, n->paren.expr, level, guard, max);
 		return;
 	}
 	if (n->kind == NODE_UNARY) { /* the operand's own indent is dropped */
 		buf t;
 		buf_init(&t);
-		pretty(&t, n->unary.expr, level, guard);
+		pretty(&t, n->unary.expr, level, guard, max);
 		size_t k = 0;
 		while (k < t.len && (t.p[k] == ' ' || t.p[k] == '\n' || t.p[k] == '\t'))
 			k++;
@@ -550,10 +618,10 @@ static void pretty(buf *b, const node *n, int level, bool guard)
 	}
 	switch (n->kind) {
 	case NODE_BINARY: /* upstream: a split binary expression adds no indent of its own */
-		pretty_binary(b, n, level, guard);
+		pretty_chain(b, n, level, guard, max);
 		return;
 	case NODE_SUBQUERY:
-		pretty_subquery(b, n, level, guard);
+		pretty_subquery(b, n, level, guard, max);
 		return;
 	default:
 		break;
@@ -561,14 +629,14 @@ static void pretty(buf *b, const node *n, int level, bool guard)
 	indent(b, level);
 	switch (n->kind) {
 	case NODE_AGGREGATE:
-		pretty_aggregate(b, n, level);
+		pretty_aggregate(b, n, level, max);
 		break;
 	case NODE_CALL:
-		pretty_call(b, n, level);
+		pretty_call(b, n, level, max);
 		break;
 	case NODE_PAREN:
 		buf_put_str(b, "(\n");
-		pretty(b, n->paren.expr, level + 1, false);
+		pretty(b, n->paren.expr, level + 1, false, max);
 		buf_put_byte(b, '\n');
 		indent(b, level);
 		buf_put_byte(b, ')');
@@ -579,4 +647,9 @@ static void pretty(buf *b, const node *n, int level, bool guard)
 	}
 }
 
-void promql_print_pretty(buf *b, const node *n) { pretty(b, n, 0, false); }
+bool promql_print_pretty(buf *b, const node *n, size_t max)
+{
+	size_t from = b->len;
+	pretty(b, n, 0, false, from + max);
+	return b->len - from <= max;
+}

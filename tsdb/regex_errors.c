@@ -50,16 +50,16 @@ static size_t repeat_len(const char *s, long *lo, long *hi)
 	if (*s != '{' || !isdigit((unsigned char)*p))
 		return 0;
 	*lo = 0;
-	while (isdigit((unsigned char)*p))
-		*lo = *lo > 100000 ? *lo : *lo * 10 + (*p++ - '0');
+	for (; isdigit((unsigned char)*p); p++) /* saturating: every digit is consumed */
+		*lo = *lo > 100000 ? *lo : *lo * 10 + (*p - '0');
 	*hi = *lo;
 	if (*p == ',') {
 		p++;
 		*hi = -1;
 		if (isdigit((unsigned char)*p)) {
 			*hi = 0;
-			while (isdigit((unsigned char)*p))
-				*hi = *hi > 100000 ? *hi : *hi * 10 + (*p++ - '0');
+			for (; isdigit((unsigned char)*p); p++)
+				*hi = *hi > 100000 ? *hi : *hi * 10 + (*p - '0');
 		}
 	}
 	return *p == '}' ? (size_t)(p + 1 - s) : 0;

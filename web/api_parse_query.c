@@ -36,8 +36,9 @@ static void ast(json_w *j, const node *n);
 
 /*
  * json_w nests at most JSON_MAX_DEPTH containers and a query may nest
- * PROMQL_MAX_DEPTH (500) levels: past half the writer's depth a subtree is
- * written by a fresh writer into its own buffer and spliced in raw.
+ * PROMQL_MAX_DEPTH (500) levels (not counting chains of binary operators,
+ * see chain()): past half the writer's depth a subtree is written by a
+ * fresh writer into its own buffer and spliced in raw.
  */
 static bool spliced(json_w *j, void (*fn)(json_w *, const node *), const node *n)
 {
@@ -225,6 +226,49 @@ static void call(json_w *j, const node *n)
 	json_obj_close(j);
 }
 
+/*
+ * A chain of binary operators: binaryExpr objects nest as deep as the chain
+ * is long, so the chain is written as text around its operands (each by a
+ * fresh writer) and spliced in raw: neither the C stack nor the writer's
+ * depth grows with its length.
+ */
+static void chain(json_w *j, const node *n)
+{
+	buf b;
+	buf_init(&b);
+	promql_chain c;
+	promql_chain_init(&c, n, NULL);
+	while (promql_chain_next(&c)) {
+		json_w k;
+		json_init(&k, &b);
+		switch (c.ev) {
+		case CHAIN_ENTER:
+			buf_put_str(&b, c.node->binary.return_bool ? "{\"bool\":true,\"lhs\":" : "{\"bool\":false,\"lhs\":");
+			break;
+		case CHAIN_OPERAND:
+			ast(&k, c.node);
+			break;
+		case CHAIN_OP:
+			buf_put_str(&b, ",\"matching\":");
+			matching(&k, c.node->binary.vm);
+			buf_put_str(&b, ",\"op\":");
+			json_str(&k, promql_op_str(c.node->binary.op));
+			buf_put_str(&b, ",\"rhs\":");
+			break;
+		case CHAIN_LEAVE:
+			buf_put_str(&b, ",\"type\":\"binaryExpr\"}");
+			break;
+		}
+	}
+	if (c.oom)
+		b.oom = true;
+	promql_chain_free(&c);
+	json_raw(j, (const char *)b.p, b.len);
+	if (b.oom)
+		j->b->oom = true;
+	buf_reset(&b);
+}
+
 /* translateAST */
 static void ast(json_w *j, const node *n)
 {
@@ -250,6 +294,9 @@ static void ast(json_w *j, const node *n)
 	case NODE_DURATION:
 		dur(j, n);
 		return;
+	case NODE_BINARY:
+		chain(j, n);
+		return;
 	case NODE_STEP_INVARIANT: /* never from the parser; transparent */
 		ast(j, n->paren.expr);
 		return;
@@ -274,17 +321,6 @@ static void ast(json_w *j, const node *n)
 		if (n->kind == NODE_UNARY)
 			json_kstr(j, "op", promql_op_str(n->unary.op));
 		json_kstr(j, "type", n->kind == NODE_PAREN ? "parenExpr" : "unaryExpr");
-		break;
-	case NODE_BINARY:
-		json_kbool(j, "bool", n->binary.return_bool);
-		json_key(j, "lhs");
-		ast(j, n->binary.lhs);
-		json_key(j, "matching");
-		matching(j, n->binary.vm);
-		json_kstr(j, "op", promql_op_str(n->binary.op));
-		json_key(j, "rhs");
-		ast(j, n->binary.rhs);
-		json_kstr(j, "type", "binaryExpr");
 		break;
 	case NODE_AGGREGATE:
 		json_key(j, "expr");

@@ -155,6 +155,16 @@ compare("step duration form", "GET", "/api/v1/query_range", {"query": "count(rw_
 for n, q in (("short", "sum(rate(rw_requests_total[5m]))by(instance)"),
              ("long", 'sum by (job, instance) (rate(http_requests_total{job="api-server", handler=~"/api/.*"}[5m])) / on (job, instance) group_left sum by (job, instance) (rate(http_requests_total[5m]))')):
     compare(f"format_query {n}", "POST", "/api/v1/format_query", {"query": q})
+# issue 14: chains of 2,000 binary operators (left-deep, right-deep ^, mixed
+# precedence, set operators), by POST: too long for a URL
+chains = (("sum", " + ".join(["1"] * 2000)), ("pow", " ^ ".join(["2"] + ["1"] * 1999)),
+          ("or", " or ".join(["rw_requests_total"] * 2000)),
+          ("vector or", " or ".join(f"vector({i})" for i in range(2000))),
+          ("mixed", "rw_temperature_celsius" + " * 2 - rw_temperature_celsius / 2 ^ 1 + 1 > bool 0" * 500),
+          ("matching", " + on (instance, shard) ".join(["rw_requests_total"] * 2000)))
+for n, q in chains:
+    compare(f"chain {n} instant", "POST", "/api/v1/query", {"query": q, "time": f"{t0:.3f}"})
+    compare(f"chain {n} range", "POST", "/api/v1/query_range", {"query": q, "start": f"{rs:.3f}", "end": f"{re_:.3f}", "step": "60"})
 PYEOF
 while IFS= read -r line; do
 	case "$line" in

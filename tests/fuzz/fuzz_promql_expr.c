@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		promql_expr_free(&y);
 		buf_clear(&b2);
-		promql_print_pretty(&b2, x.root);
+		promql_print_pretty(&b2, x.root, SIZE_MAX);
 		if (promql_parse(buf_cstr(&b2), &y, &e) != 0) {
 			fprintf(stderr, "pretty reparse failed: %s\n  query: %s\n  pretty: %s\n", e.msg, q, buf_cstr(&b2));
 			abort();

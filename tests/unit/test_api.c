@@ -513,6 +513,27 @@ static void api_parse_query(void)
 		bal += *p == '{' ? 1 : *p == '}' ? -1 : 0;
 	ASSERT_EQ(bal, 0);
 	buf_reset(&w.body);
+	/* a chain of binary operators nests binaryExpr objects as deep as it is long */
+	buf_clear(&deep);
+	buf_put_str(&deep, "up");
+	for (int i = 1; i <= 50000; i++) /* up or 1 == bool 2 ^ up or ... ^ up */
+		buf_put_str(&deep, i % 2 ? " or 1 == bool 2" : " ^ up");
+	http_param qc[] = {{"query", buf_cstr(&deep)}};
+	body = call(&env, api_parse_query_handler, qc, 1, NULL, &w);
+	if (w.status != 200)
+		test_fail(__FILE__, __LINE__, "%d %.300s", w.status, body);
+	static const char bin[] = "\"type\":\"binaryExpr\"";
+	size_t bins = 0, len = strlen(body); /* (ASan's strstr measures its haystack each call) */
+	for (size_t i = 0; i + sizeof bin - 1 <= len; i++)
+		bins += !memcmp(body + i, bin, sizeof bin - 1);
+	ASSERT_EQ(bins, 3 * 25000); /* "or", "== bool" and "^" */
+	static const char head[] = "{\"status\":\"success\",\"data\":{\"bool\":false,\"lhs\":{\"bool\":false,\"lhs\":";
+	ASSERT(!strncmp(body, head, sizeof head - 1));
+	bal = 0;
+	for (const char *p = body; *p; p++)
+		bal += *p == '{' ? 1 : *p == '}' ? -1 : 0;
+	ASSERT_EQ(bal, 0);
+	buf_reset(&w.body);
 	buf_reset(&deep);
 	http_param qe[] = {{"query", "sum("}};
 	ASSERT_STR_EQ(call(&env, api_parse_query_handler, qe, 1, NULL, &w),

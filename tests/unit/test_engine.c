@@ -143,6 +143,96 @@ static void engine_topk_small_k_order(void)
 	promql_engine_free(e);
 }
 
+/* first, then n - 1 times more: "1", " + 1", 3 -> "1 + 1 + 1" (caller frees) */
+static char *repeat_chain(const char *first, const char *more, size_t n)
+{
+	size_t lf = strlen(first), lm = strlen(more);
+	char *q = malloc(lf + (n - 1) * lm + 1);
+	memcpy(q, first, lf);
+	for (size_t i = 1; i < n; i++)
+		memcpy(q + lf + (i - 1) * lm, more, lm);
+	q[lf + (n - 1) * lm] = 0;
+	return q;
+}
+
+/* Parses, prints back and evaluates at 10m; the result's first value. */
+static double chain_value(promql_engine *e, const char *q, size_t *n_series)
+{
+	promql_expr x;
+	err er;
+	ASSERT_EQ(promql_parse(q, &x, &er), 0);
+	buf b;
+	buf_init(&b);
+	promql_print(&b, x.root);
+	ASSERT(!b.oom && !strcmp(buf_cstr(&b), q));
+	buf_reset(&b);
+	promql_expr_free(&x);
+	promql_result r;
+	if (promql_query_instant(e, &mem.base, q, 600000, NULL, &r, &er) != 0)
+		test_fail(__FILE__, __LINE__, "%.40s...: %s", q, er.msg);
+	double v = r.type == PT_SCALAR ? r.scalar : r.n_series ? r.series[0].samples[0].v : NAN;
+	*n_series = r.type == PT_SCALAR ? 1 : r.n_series;
+	promql_result_free(&r);
+	return v;
+}
+
+static void engine_long_chains(void)
+{
+	setup();
+	promql_engine *e = promql_engine_new(NULL); /* the default sample budget: the chains count */
+	const size_t n = 50000;
+	static const struct {
+		const char *first, *more;
+		double want;
+		size_t series;
+	} cases[] = {
+		{"1", " + 1", 50000, 1},                    /* left-deep */
+		{"2", " ^ 1", 2, 1},                        /* right-deep */
+		{"1", " + -1", 1 - 49999.0, 1},             /* signed operands */
+		{"0", " + 2 * 3 ^ 1", 6 * 49999.0, 1},      /* precedence mixing */
+		{"1", " == bool 1", 1, 1},                  /* comparisons */
+		{"vector(1)", " or vector(2)", 1, 1},       /* set operators */
+		{"req_total", " or req_total", 100, 2},     /* set operators on a selector */
+		{"req_total", " * 1", 100, 2},              /* vector-scalar */
+		{"req_total", " - on (job) req_total", 100 - 49999 * 100.0, 2}, /* vector matching */
+	};
+	for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
+		char *q = repeat_chain(cases[i].first, cases[i].more, n);
+		size_t got_n;
+		double v = chain_value(e, q, &got_n);
+		if (v != cases[i].want || got_n != cases[i].series)
+			test_fail(__FILE__, __LINE__, "%s%s...: %g (%zu series), want %g (%zu)", cases[i].first,
+				  cases[i].more, v, got_n, cases[i].want, cases[i].series);
+		free(q);
+	}
+	/* a range query over a chain */
+	char *q = repeat_chain("req_total", " * 1", n);
+	promql_result r;
+	err er;
+	ASSERT_EQ(promql_query_range(e, &mem.base, q, 0, 120000, 60000, NULL, &r, &er), 0);
+	ASSERT_EQ(r.n_series, 2);
+	ASSERT_EQ(r.series[1].n, 3);
+	ASSERT_DBL_EQ(r.series[1].samples[2].v, 40);
+	promql_result_free(&r);
+	free(q);
+	/* real nesting still has its limit, inside a chain too */
+	char *deep = malloc(2 * 300 + 8);
+	size_t k = 0;
+	k += (size_t)sprintf(deep, "1 + ");
+	for (int i = 0; i < 300; i++)
+		deep[k++] = '(';
+	deep[k++] = '1';
+	for (int i = 0; i < 300; i++)
+		deep[k++] = ')';
+	deep[k] = 0;
+	ASSERT(promql_query_instant(e, &mem.base, deep, 0, NULL, &r, &er) != 0);
+	ASSERT_STR_EQ(er.msg, "query is nested too deeply");
+	ASSERT_EQ(r.errtype, PE_BAD_DATA);
+	promql_result_free(&r);
+	free(deep);
+	promql_engine_free(e);
+}
+
 static void kernel_quantile(void)
 {
 	double v[] = {4, 1, 3, 2};
@@ -174,6 +264,7 @@ const struct test tests_engine[] = {
 	{"engine_too_many_steps_and_cancel", engine_too_many_steps_and_cancel},
 	{"engine_subquery_alignment", engine_subquery_alignment},
 	{"engine_topk_small_k_order", engine_topk_small_k_order},
+	{"engine_long_chains", engine_long_chains},
 	{"kernel_quantile", kernel_quantile},
 	{"kernel_bucket_quantile", kernel_bucket_quantile},
 	{NULL, NULL},

@@ -416,7 +416,8 @@ static void depth_limit(void)
 	const char *got = run(q, &ok);
 	ASSERT(!ok);
 	ASSERT(strstr(got, "expression nesting too deep") != NULL);
-	/* a long left-associative chain is a deep tree too */
+	/* a long chain of binary operators is not nesting: the passes walk it
+	 * without recursion (the engine's tests evaluate such chains) */
 	char *chain = malloc(4 * n + 1);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -425,12 +426,34 @@ static void depth_limit(void)
 	}
 	chain[k - 3] = 0;
 	got = run(chain, &ok);
-	ASSERT(!ok);
+	ASSERT(ok);
+	ASSERT(!strncmp(got, chain, 4000)); /* run() keeps 4 KiB */
+	for (size_t i = 0; i + 1 < n; i++)
+		chain[4 * i + 2] = '^';
+	got = run(chain, &ok);
+	ASSERT(ok);
+	ASSERT(!strncmp(got, chain, 4000)); /* run() keeps 4 KiB */
+	/* signs are: they nest unary nodes */
 	memset(q, '-', n);
 	q[n] = '1';
 	q[n + 1] = 0;
 	got = run(q, &ok);
 	ASSERT(!ok);
+	ASSERT(strstr(got, "expression nesting too deep (more than 500 levels)") != NULL);
+	/* and so are calls and aggregations, also as the operand of a chain */
+	buf b;
+	buf_init(&b);
+	buf_put_str(&b, "1 + 1 + ");
+	for (int i = 0; i < 600; i++)
+		buf_put_str(&b, i % 2 ? "abs(" : "sum(");
+	buf_put_str(&b, "up");
+	for (int i = 0; i < 600; i++)
+		buf_put_str(&b, ")");
+	buf_put_str(&b, " + 1");
+	got = run(buf_cstr(&b), &ok);
+	ASSERT(!ok);
+	ASSERT(strstr(got, "expression nesting too deep (more than 500 levels)") != NULL);
+	buf_reset(&b);
 	/* but reasonable nesting is fine */
 	CHECK_OK("((((((((((1))))))))))", "((((((((((1))))))))))");
 	CHECK_OK("-------------------1", "-1");

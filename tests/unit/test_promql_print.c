@@ -166,7 +166,7 @@ static const char *pretty_of(const char *q)
 		test_fail(__FILE__, __LINE__, "%s: %s", q, e.msg);
 	buf b;
 	buf_init(&b);
-	promql_print_pretty(&b, x.root);
+	ASSERT(promql_print_pretty(&b, x.root, SIZE_MAX));
 	snprintf(out, sizeof out, "%s", buf_cstr(&b));
 	buf_reset(&b);
 	promql_expr_free(&x);
@@ -211,7 +211,7 @@ static void pretty_roundtrip(void)
 		buf_init(&p);
 		buf_init(&a);
 		buf_init(&c);
-		promql_print_pretty(&p, x.root);
+		ASSERT(promql_print_pretty(&p, x.root, SIZE_MAX));
 		promql_print(&a, x.root);
 		if (promql_parse(buf_cstr(&p), &y, &e) != 0)
 			test_fail(__FILE__, __LINE__, "pretty form does not parse: %s\n%s", e.msg, buf_cstr(&p));
@@ -225,7 +225,53 @@ static void pretty_roundtrip(void)
 	}
 }
 
+/* Pretty() of a long chain: no recursion, upstream's shape (each split
+ * binary node puts its operands one level deeper), and it parses back. */
+static void pretty_long_chain(void)
+{
+	const size_t n = 2000;
+	buf q;
+	buf_init(&q);
+	buf_put_str(&q, "1");
+	for (size_t i = 1; i < n; i++)
+		buf_put_str(&q, " + 1");
+	promql_expr x, y;
+	err e;
+	ASSERT_EQ(promql_parse(buf_cstr(&q), &x, &e), 0);
+	buf p, c;
+	buf_init(&p);
+	buf_init(&c);
+	ASSERT(promql_print_pretty(&p, x.root, SIZE_MAX));
+	ASSERT(!p.oom);
+	/* "1 + ... + 1" of 25 terms fits in 100 bytes, at level n - 25; then
+	 * every split node adds an operator line and its rhs */
+	const char *s = buf_cstr(&p);
+	size_t lines = 1, ind = 0;
+	for (const char *t = s; *t; t++)
+		lines += *t == '\n';
+	while (s[ind] == ' ')
+		ind++;
+	ASSERT_EQ(lines, 1 + 2 * (n - 25));
+	ASSERT_EQ(ind, 2 * (n - 25));
+	ASSERT(!strncmp(s + ind, "1 + 1", 5) && strlen(s + ind) > 4 * 25 - 3);
+	ASSERT(!strcmp(s + p.len - 6, "\n+\n  1"));
+	if (promql_parse(s, &y, &e) != 0)
+		test_fail(__FILE__, __LINE__, "pretty form does not parse: %s", e.msg);
+	promql_print(&c, y.root);
+	ASSERT_STR_EQ(buf_cstr(&c), buf_cstr(&q));
+	/* about 2n^2 bytes: a limit cuts it short */
+	buf_clear(&c);
+	ASSERT(!promql_print_pretty(&c, x.root, 100000));
+	ASSERT(c.len > 100000 && c.len < 100000 + 2 * 2 * n);
+	promql_expr_free(&y);
+	promql_expr_free(&x);
+	buf_reset(&p);
+	buf_reset(&c);
+	buf_reset(&q);
+}
+
 const struct test tests_promql_print[] = {
+	{"pretty_long_chain", pretty_long_chain},
 	{"pretty_forms", pretty_forms},
 	{"pretty_roundtrip", pretty_roundtrip},
 	{"durations", durations},

@@ -35,6 +35,8 @@ static void go_messages(void)
 		{"(?<=a)", "invalid named capture: `(?<=a)`"},
 		{"a{2,1}", "invalid repeat count: `{2,1}`"},
 		{"a{1001}", "invalid repeat count: `{1001}`"},
+		{"a{4444444}", "invalid repeat count: `{4444444}`"}, /* past the saturation: no endless loop */
+		{"a{1,99999999999999999999}", "invalid repeat count: `{1,99999999999999999999}`"},
 		{"[[:foo:]]", "invalid character class range: `[:foo:]`"},
 		{"\\p{Foo}", "invalid character class range: `\\p{Foo}`"},
 	};
