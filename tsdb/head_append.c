@@ -109,7 +109,7 @@ static int cut_chunk(head *h, hseries *s, int64_t t)
 /* The chunk state of a series (lock held; O(1)): the open chunk holds at
  * most 2 x 120 samples (the cut bound), its first sample is no later than
  * its last, and it starts after the newest closed chunk ends. */
-static inline bool series_check(const hseries *s)
+static inline __attribute__((unused)) bool series_check(const hseries *s)
 {
 	if (!s->app.n)
 		return true;
