@@ -241,7 +241,10 @@ static int db_log(void *ctx, const head_log_batch *b, err *e)
 
 static int open_head(db *d, err *e)
 {
-	head_opts ho = {.chunk_range_ms = d->opts.chunk_range_ms, .log = db_log, .log_ctx = d};
+	char cdir[4096];
+	snprintf(cdir, sizeof cdir, "%s/chunks_head", d->dir);
+	head_opts ho = {.chunk_range_ms = d->opts.chunk_range_ms, .log = db_log, .log_ctx = d,
+			.chunks_dir = cdir, .chunks_read_only = d->opts.read_only};
 	d->h = head_open(&ho, e);
 	if (!d->h)
 		return e && e->code ? e->code : FL_ENOMEM;
@@ -260,11 +263,13 @@ static int replay_wal(db *d, err *e)
 	d->replay_ms = now_ms() - t0;
 	if (rc)
 		return rc;
-	char dur[32], series[32], samples[32];
+	char dur[32], series[32], samples[32], mm[32];
 	snprintf(dur, sizeof dur, "%.3fs", (double)d->replay_ms / 1000);
 	snprintf(series, sizeof series, "%" PRId64, d->replay.series);
 	snprintf(samples, sizeof samples, "%" PRId64, d->replay.samples);
-	log_info("tsdb", "WAL replay completed", "duration", dur, "series", series, "samples", samples, NULL);
+	snprintf(mm, sizeof mm, "%" PRId64, d->replay.mmapped_chunks);
+	log_info("tsdb", "WAL replay completed", "duration", dur, "series", series, "samples", samples,
+		 "mmapped_chunks", mm, NULL);
 	if (d->opts.read_only)
 		return 0;
 	wal_opts wo = {.compress = d->opts.wal_compression};
@@ -386,6 +391,9 @@ void db_get_stats(db *d, db_stats *s)
 	s->replay_ms = d->replay_ms;
 	s->replay_series = d->replay.series;
 	s->replay_samples = d->replay.samples;
+	s->replay_in_mmapped = d->replay.in_mmapped;
+	s->head_truncations = hs.truncations;
+	s->head_series_removed = hs.series_removed;
 	s->min_time = hs.min_time;
 	s->max_time = hs.max_time;
 	for (size_t i = 0; i < d->n_blocks; i++) {

@@ -54,6 +54,9 @@ typedef struct db_stats {
 	int64_t replay_ms;          /* time the WAL replay took at open */
 	int64_t replay_series;      /* series records' entries replayed at open */
 	int64_t replay_samples;     /* samples replayed into the head at open */
+	int64_t replay_in_mmapped;  /* WAL samples skipped at open: in an m-mapped head chunk */
+	int64_t head_truncations;   /* prometheus_tsdb_head_truncations_total */
+	int64_t head_series_removed; /* prometheus_tsdb_head_series_removed_total */
 	int64_t min_time, max_time; /* over head and blocks */
 } db_stats;
 void db_get_stats(db *d, db_stats *s);
@@ -90,6 +93,9 @@ typedef struct db_replay_stats {
 	int64_t other_records; /* records of types the head does not replay */
 	int64_t bad_records;   /* records that passed their CRC but did not decode */
 	int64_t corruptions;   /* checkpoint or segment damage that stopped a read */
+	int64_t in_mmapped;    /* samples already in an m-mapped head chunk (skipped) */
+	int64_t mmapped_chunks; /* chunks_head/ chunks given to their series */
+	int64_t mmapped_dropped; /* chunks_head/ chunks of no series, too old or overlapping */
 } db_replay_stats;
 /* Replay waldir (checkpoint, then segments) into h. Never fails on damage
  * (it is logged and counted); when repair is set a damaged segment is

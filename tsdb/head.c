@@ -22,8 +22,11 @@
 #include "tsdb/head_int.h"
 
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "lib/fmtfloat.h"
+#include "lib/log.h"
 
 #define HEAD_DEFAULT_RANGE (2 * 3600 * 1000LL)
 #define HEAD_DEFAULT_STRIPES 16384
@@ -50,12 +53,17 @@ head *head_open(const head_opts *o, err *e)
 	h->stripes = fl_calloc((size_t)ns, sizeof *h->stripes);
 	h->strs = intern_new();
 	h->postings = mem_postings_new();
-	if (!h->stripes || !h->strs || !h->postings) {
+	h->chunks = hchunks_open(h->opts.chunks_dir, h->opts.chunks_read_only, e);
+	h->opts.chunks_dir = NULL; /* borrowed only for the open */
+	if (!h->stripes || !h->strs || !h->postings || !h->chunks) {
+		int code = h->chunks ? FL_ENOMEM : (e && e->code ? e->code : FL_ENOMEM);
+		hchunks_close(h->chunks, NULL);
 		intern_free(h->strs);
 		mem_postings_free(h->postings);
 		fl_free(h->stripes);
 		fl_free(h);
-		err_set(e, FL_ENOMEM, "head: out of memory");
+		if (code == FL_ENOMEM)
+			err_set(e, FL_ENOMEM, "head: out of memory");
 		return NULL;
 	}
 	for (int i = 0; i < ns; i++)
@@ -78,8 +86,6 @@ head *head_open(const head_opts *o, err *e)
 
 static void series_free(hseries *s)
 {
-	for (uint16_t i = 0; i < s->n_closed; i++)
-		fl_free(s->closed[i].b);
 	fl_free(s->closed);
 	xor_app_free(&s->app);
 	head__series_hist_free(s);
@@ -115,6 +121,10 @@ void head_close(head *h)
 	fl_free(h->stripes);
 	intern_free(h->strs);
 	mem_postings_free(h->postings);
+	err e;
+	if (hchunks_close(h->chunks, &e))
+		log_error("tsdb", "Closing the head chunk files failed", "err", e.msg, NULL);
+	fl_free(h->pending);
 	pthread_mutex_destroy(&h->ref_mu);
 	pthread_mutex_destroy(&h->readers_mu);
 	pthread_cond_destroy(&h->readers_cv);
@@ -370,6 +380,119 @@ int head__dup_error(err *e, int64_t t, double existing, double v)
 		       t, a, b);
 }
 
+/* ---- replay of chunks_head/ ---- */
+
+/* A chunk found in the head-chunk files, waiting for its series. */
+typedef struct hmmap {
+	uint64_t series_ref; /* 0 once attached or dropped */
+	uint64_t ref;        /* chunk ref (file << 32 | offset): file order */
+	int64_t mint, maxt;  /* sample times */
+} hmmap;
+
+static int collect_mmapped(void *ctx, uint64_t series_ref, uint64_t ref, int64_t mint, int64_t maxt, uint8_t enc,
+			   const uint8_t *data, size_t len)
+{
+	head *h = ctx;
+	(void)data;
+	(void)len;
+	h->mm_found++;
+	if (enc != CHUNK_ENC_XOR || mint > maxt || series_ref == 0 || series_ref > UINT32_MAX ||
+	    maxt < atomic_load(&h->min_valid_time)) {
+		h->mm_dropped++; /* out-of-order chunks (enc bit 0x80) are not kept either */
+		return 0;
+	}
+	if (!fl_grow((void **)&h->pending, &h->cap_pending, h->n_pending + 1, sizeof *h->pending))
+		return FL_ENOMEM;
+	h->pending[h->n_pending++] = (hmmap){series_ref, ref, mint, maxt};
+	return 0;
+}
+
+static int cmp_hmmap(const void *a, const void *b)
+{
+	const hmmap *x = a, *y = b;
+	if (x->series_ref != y->series_ref)
+		return x->series_ref < y->series_ref ? -1 : 1;
+	return x->ref < y->ref ? -1 : x->ref > y->ref;
+}
+
+int head_replay_mmapped_begin(head *h, err *e)
+{
+	int rc = hchunks_iterate(h->chunks, collect_mmapped, h);
+	if (rc) {
+		fl_free(h->pending);
+		h->pending = NULL;
+		h->n_pending = h->cap_pending = 0;
+		return err_set(e, rc, "head: out of memory reading head chunks");
+	}
+	if (h->n_pending > 1)
+		qsort(h->pending, h->n_pending, sizeof *h->pending, cmp_hmmap);
+	/* A series whose chunks overlap keeps none of them (Prometheus drops
+	 * every m-mapped chunk then; the WAL has the samples). */
+	for (size_t i = 0, j; i < h->n_pending; i = j) {
+		bool bad = false;
+		for (j = i + 1; j < h->n_pending && h->pending[j].series_ref == h->pending[i].series_ref; j++)
+			bad |= h->pending[j].mint <= h->pending[j - 1].maxt;
+		if (bad) {
+			char sr[24];
+			snprintf(sr, sizeof sr, "%" PRIu64, h->pending[i].series_ref);
+			log_warn("tsdb", "Out of sequence m-mapped chunks: replaying the series from the WAL", "series", sr, NULL);
+			for (size_t k = i; k < j; k++)
+				h->pending[k].series_ref = 0;
+			h->mm_dropped += (int64_t)(j - i);
+		}
+	}
+	return 0;
+}
+
+/* Give a new series the chunks found for its ref. 0 or FL_ENOMEM. */
+static int attach_mmapped(head *h, hseries *s)
+{
+	size_t lo = 0, hi = h->n_pending;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->pending[mid].series_ref < s->ref)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t k = 0;
+	while (lo + k < h->n_pending && h->pending[lo + k].series_ref == s->ref && k < UINT16_MAX)
+		k++;
+	if (!k)
+		return 0;
+	hchunk *c = fl_malloc(k * sizeof *c);
+	if (!c)
+		return FL_ENOMEM;
+	for (size_t i = 0; i < k; i++) {
+		hmmap *m = &h->pending[lo + i];
+		c[i] = (hchunk){m->mint, m->maxt, m->ref};
+		hchunks_retain(h->chunks, m->ref);
+		m->series_ref = 0;
+	}
+	head__series_lock(s);
+	fl_free(s->closed);
+	s->closed = c;
+	s->n_closed = s->cap_closed = (uint16_t)k;
+	head__series_unlock(s);
+	atomic_fetch_add(&h->n_chunks, (int64_t)k);
+	head__update_time(h, c[0].mint, c[k - 1].maxt);
+	h->mm_attached += (int64_t)k;
+	return 0;
+}
+
+void head_replay_mmapped_end(head *h, head_mmap_stats *st)
+{
+	for (size_t i = 0; i < h->n_pending; i++)
+		h->mm_dropped += h->pending[i].series_ref != 0; /* no series record named it */
+	fl_free(h->pending);
+	h->pending = NULL;
+	h->n_pending = h->cap_pending = 0;
+	hchunks_gc(h->chunks);
+	st->found = h->mm_found;
+	st->attached = h->mm_attached;
+	st->dropped = h->mm_dropped;
+}
+
 /* ---- replay ---- */
 
 int head_replay_series(head *h, uint64_t ref, labels ls, err *e)
@@ -384,6 +507,8 @@ int head_replay_series(head *h, uint64_t ref, labels ls, err *e)
 	hseries *s = head__get_or_create(h, ls, ref, &created, e);
 	if (!s)
 		return e && e->code ? e->code : FL_ENOMEM;
+	if (created && h->n_pending && attach_mmapped(h, s))
+		return err_set(e, FL_ENOMEM, "head: out of memory");
 	if (!created) {
 		/* Same labels under another ref: alias it (Prometheus multiRef). */
 		bump_last_ref(h, (uint32_t)ref);
@@ -400,6 +525,9 @@ int head_replay_sample(head *h, uint64_t ref, int64_t t, double v)
 		atomic_fetch_add(&h->n_unknown, 1);
 		return FL_ENOTFOUND;
 	}
+	/* head_wal.go: samples at or before the last m-mapped chunk are in it */
+	if (s->n_closed && t <= s->closed[s->n_closed - 1].maxt)
+		return HEAD_REPLAY_IN_MMAPPED;
 	head__series_lock(s);
 	int rc = head__appendable(s, t, v, atomic_load_explicit(&h->min_valid_time, memory_order_relaxed));
 	if (rc == 0)
@@ -435,11 +563,11 @@ static void st_truncate(hseries *s)
 }
 
 /* Drop s's chunks older than mint (s locked); returns chunks dropped. */
-static int64_t series_truncate(hseries *s, int64_t mint)
+static int64_t series_truncate(head *h, hseries *s, int64_t mint)
 {
 	uint16_t k = 0;
 	while (k < s->n_closed && s->closed[k].maxt < mint)
-		fl_free(s->closed[k++].b);
+		hchunks_release(h->chunks, s->closed[k++].ref);
 	if (k) {
 		memmove(s->closed, s->closed + k, (size_t)(s->n_closed - k) * sizeof *s->closed);
 		s->n_closed = (uint16_t)(s->n_closed - k);
@@ -477,10 +605,12 @@ void head_truncate(head *h, int64_t mint)
 		if (!s || s->ref != ref)
 			continue;
 		head__series_lock(s);
-		dropped += series_truncate(s, mint);
+		dropped += series_truncate(h, s, mint);
 		head__series_unlock(s);
 	}
 	atomic_fetch_sub(&h->n_chunks, dropped);
+	hchunks_gc(h->chunks); /* files nothing holds any more; no querier reads below mint */
+	atomic_fetch_add(&h->n_truncations, 1);
 	cur = atomic_load(&h->min_time);
 	while (mint > cur && !atomic_compare_exchange_weak(&h->min_time, &cur, mint))
 		;
@@ -499,6 +629,9 @@ void head_get_stats(head *h, head_stats *s)
 	s->out_of_order = atomic_load(&h->n_ooo);
 	s->out_of_bounds = atomic_load(&h->n_oob);
 	s->replay_unknown_refs = atomic_load(&h->n_unknown);
+	s->truncations = atomic_load(&h->n_truncations);
+	s->series_removed = atomic_load(&h->n_removed);
+	s->chunks_disk_bytes = hchunks_disk_bytes(h->chunks);
 }
 
 static int visit_series(head *h, hseries *s, head_chunk_meta **metas, size_t *cap, arena *a,
@@ -517,7 +650,14 @@ static int visit_series(head *h, hseries *s, head_chunk_meta **metas, size_t *ca
 	}
 	for (uint16_t i = 0; i < s->n_closed; i++) {
 		hchunk *c = &s->closed[i];
-		(*metas)[i] = (head_chunk_meta){c->mint, c->maxt, c->b, c->len};
+		const uint8_t *b;
+		size_t len;
+		err e;
+		if (hchunks_get(h->chunks, c->ref, &b, &len, &e)) {
+			head__series_unlock(s);
+			return FL_ECORRUPT;
+		}
+		(*metas)[i] = (head_chunk_meta){c->mint, c->maxt, b, len};
 	}
 	uint8_t *copy = NULL;
 	if (s->app.n) {

@@ -69,8 +69,10 @@ static int open_chunk(xor_app *a)
 	return 0;
 }
 
-/* Move the open chunk to the closed list (bytes shrunk to size). */
-static int close_chunk(hseries *s)
+/* Write the open chunk to the head-chunk files and add it to the closed
+ * list (as Prometheus's mmapHeadChunk when it cuts a chunk); the caller
+ * frees the open chunk's buffer. */
+static int close_chunk(head *h, hseries *s)
 {
 	if (s->n_closed == s->cap_closed) {
 		uint16_t ncap = s->cap_closed ? (uint16_t)FL_MIN(s->cap_closed * 2, UINT16_MAX) : 2;
@@ -82,20 +84,17 @@ static int close_chunk(hseries *s)
 		s->closed = c;
 		s->cap_closed = ncap;
 	}
-	uint8_t *b = fl_realloc(s->app.b, s->app.len);
-	if (!b)
-		b = s->app.b;
-	s->closed[s->n_closed] = (hchunk){s->open_mint, s->app.t, b, (uint32_t)s->app.len, s->app.n};
-	s->n_closed++;
-	s->app.b = NULL; /* now owned by the closed chunk */
-	s->app.len = s->app.cap = 0;
-	s->app.n = 0;
+	uint64_t ref;
+	err e;
+	if (hchunks_write(h->chunks, s->ref, s->open_mint, s->app.t, CHUNK_ENC_XOR, s->app.b, s->app.len, &ref, &e))
+		return FL_ENOMEM;
+	s->closed[s->n_closed++] = (hchunk){s->open_mint, s->app.t, ref};
 	return 0;
 }
 
 static int cut_chunk(head *h, hseries *s, int64_t t)
 {
-	if (s->app.n && close_chunk(s))
+	if (s->app.n && close_chunk(h, s))
 		return FL_ENOMEM;
 	xor_app_free(&s->app);
 	if (open_chunk(&s->app))

@@ -268,9 +268,17 @@ static hfile *new_disk_file(hchunks *m)
 	f->fd = fd;
 	f->map = p;
 	f->map_len = HCHUNKS_MAX_FILE_SIZE;
-	put_header(m->wbuf);
-	m->wlen = HCHUNKS_HEADER_LEN;
-	m->wbuf_off = 0;
+	/* The header goes out at once, as Prometheus writes it: a file killed
+	 * before its first flush is a valid empty file. A failure here shows
+	 * again at the first flush. */
+	uint8_t hdr[HCHUNKS_HEADER_LEN];
+	put_header(hdr);
+	bool hdr_ok = pwrite(fd, hdr, sizeof hdr, 0) == (ssize_t)sizeof hdr;
+	m->wlen = hdr_ok ? 0 : HCHUNKS_HEADER_LEN;
+	if (!hdr_ok)
+		put_header(m->wbuf);
+	m->wbuf_off = hdr_ok ? HCHUNKS_HEADER_LEN : 0;
+	atomic_store(&f->readable, m->wbuf_off);
 	f->size = HCHUNKS_HEADER_LEN;
 	return f;
 }

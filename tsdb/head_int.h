@@ -4,12 +4,14 @@
  * head_read.c (querier, postings for matchers, iterators). SQLite's
  * btreeInt.h pattern: nothing here is public.
  *
- * Memory per series (the aim is < 500 bytes at 1M series; bench_head
+ * Memory per series (the aim is < 450 bytes at 1M series; bench_head
  * measures ~440): one allocation holding the hseries struct (~144 bytes)
  * and its labels as interned id pairs (8 bytes a label), the open chunk's
  * growable buffer (64 bytes to start), 8 bytes in the ref table, ~11 in its
  * stripe's hash table, and ~4-6 per label in postings; 16 bytes a sample
- * more for series that get start timestamps (hst), none for others.
+ * more for series that get start timestamps (hst), none for others. A
+ * full chunk costs 24 bytes (hchunk): its bytes are in chunks_head/ files,
+ * mmapped (head_chunks.c), as Prometheus's ChunkDiskMapper keeps them.
  *
  * Isolation (what a querier sees):
  *   - every commit takes a sequence number h->seq + 1 while it holds
@@ -32,7 +34,8 @@
  *   3. series spin lock (s->lock): guards the series' mutable fields; never
  *      held while taking another lock.
  *   4. mem_postings' own rwlock, intern's stripe mutexes, h->ref_mu,
- *      h->readers_mu (leaves).
+ *      h->readers_mu, the head-chunk files' mutex (leaves; cutting a chunk
+ *      writes it to h->chunks with the series lock held).
  */
 #ifndef FL_HEAD_INT_H
 #define FL_HEAD_INT_H
@@ -45,6 +48,7 @@
 #include "lib/map.h"
 #include "tsdb/chunk.h"
 #include "tsdb/head.h"
+#include "tsdb/head_chunks.h"
 #include "tsdb/intern.h"
 #include "tsdb/postings.h"
 
@@ -52,13 +56,12 @@
 #define HEAD_REF_PAGE_BITS 16
 #define HEAD_REF_PAGES 65536 /* refs up to 2^32 - 1 */
 
-/* A closed (full) chunk: immutable once cut. */
+/* A closed (full) chunk: immutable once cut, its bytes in a head-chunk
+ * file (head_chunks.h), as Prometheus's mmappedChunk. 24 bytes. */
 typedef struct hchunk {
-	int64_t mint;  /* first sample time */
-	int64_t maxt;  /* last sample time */
-	uint8_t *b;    /* exact-size copy of the chunk bytes, owned */
-	uint32_t len;  /* byte length */
-	uint16_t n;    /* samples */
+	int64_t mint; /* first sample time */
+	int64_t maxt; /* last sample time */
+	uint64_t ref; /* where its bytes are: hchunks_get(h->chunks, ref), retained once */
 } hchunk;
 
 /* What a querier sees of a series: its first n_closed chunks and open_n
@@ -139,6 +142,9 @@ struct head {
 	pthread_mutex_t ref_mu;   /* serializes ref page allocation */
 	_Atomic uint32_t last_ref; /* highest ref handed out */
 	intern *strs;             /* interned label names and values */
+	hchunks *chunks;          /* full chunks' bytes (chunks_head/, or memory) */
+	struct hmmap *pending;    /* chunks found at open, until replay attaches them */
+	size_t n_pending, cap_pending; /* their count (sorted by series ref), allocated */
 	mem_postings *postings;   /* label pair -> refs */
 	pthread_rwlock_t commit_mu; /* see the lock order above */
 	_Atomic uint64_t seq;      /* commits numbered so far (isolation) */
@@ -157,6 +163,9 @@ struct head {
 	_Atomic int64_t n_ooo;     /* out-of-order rejections */
 	_Atomic int64_t n_oob;     /* out-of-bounds rejections */
 	_Atomic int64_t n_unknown; /* replayed samples with an unknown ref */
+	_Atomic int64_t n_truncations; /* head_truncate calls */
+	int64_t mm_found, mm_dropped, mm_attached; /* chunks_head replay (single-threaded) */
+	_Atomic int64_t n_removed; /* series garbage-collected */
 };
 
 static inline hstripe *head__stripe(head *h, uint64_t hash) { return &h->stripes[hash & h->stripe_mask]; }
