@@ -125,6 +125,9 @@ void head_close(head *h)
 	if (hchunks_close(h->chunks, &e))
 		log_error("tsdb", "Closing the head chunk files failed", "err", e.msg, NULL);
 	fl_free(h->pending);
+	for (size_t i = 0; i < h->n_grave; i++)
+		series_free(h->grave[i]);
+	fl_free(h->grave);
 	pthread_mutex_destroy(&h->ref_mu);
 	pthread_mutex_destroy(&h->readers_mu);
 	pthread_cond_destroy(&h->readers_cv);
@@ -592,13 +595,98 @@ static int64_t series_truncate(head *h, hseries *s, int64_t mint)
 	return dropped;
 }
 
-void head_truncate(head *h, int64_t mint)
+/* Match a stripe slot by ref (for removal). */
+static bool slot_ref_eq(const void *e, const void *key) { return ((const hslot *)e)->ref == *(const uint32_t *)key; }
+static const map_type stripe_ref_type = {sizeof(hslot), 4, slot_hash, slot_ref_eq};
+
+/* Unlink s if it is still empty and nothing is pending for it: mark it
+ * dead, drop it from its stripe and the ref table. True if it was. */
+static bool series_unlink(head *h, hseries *s)
+{
+	hstripe *st = head__stripe(h, s->hash);
+	pthread_mutex_lock(&st->mu);
+	head__series_lock(s);
+	bool gone = !s->dead && !s->n_closed && !s->app.n && !s->pending;
+	if (gone)
+		s->dead = 1;
+	head__series_unlock(s);
+	if (gone) {
+		uint32_t ref = s->ref;
+		hslot *sl = map_find(&st->tab, &stripe_ref_type, s->hash >> 32, &ref);
+		assert(sl); /* a live series is in its stripe */
+		if (sl)
+			map_del(&st->tab, &stripe_type, sl);
+		set_ref(h, ref, NULL); /* the page exists: never fails */
+	}
+	pthread_mutex_unlock(&st->mu);
+	return gone;
+}
+
+/* Free the removed series once nobody can hold them. */
+static void grave_reap(head *h, int timeout_ms)
+{
+	if (!h->n_grave || !head__epoch_sync(h, timeout_ms))
+		return;
+	for (size_t i = 0; i < h->n_grave; i++)
+		series_free(h->grave[i]);
+	h->n_grave = 0;
+}
+
+/* Remove the series among cand[0..n) (ascending refs) that are still
+ * empty: series tables, aliases, postings; report and bury them. */
+static int64_t gc_series(head *h, const uint32_t *cand, size_t n)
+{
+	uint32_t *dead = fl_malloc((n ? n : 1) * sizeof *dead);
+	uint64_t *pairs = NULL;
+	size_t n_dead = 0, n_pairs = 0, cap_pairs = 0;
+	if (!dead || !fl_grow((void **)&h->grave, &h->cap_grave, h->n_grave + n, sizeof *h->grave)) {
+		fl_free(dead);
+		return 0; /* out of memory: the series stay, empty */
+	}
+	for (size_t i = 0; i < n; i++) {
+		hseries *s = head__series_by_ref(h, cand[i]);
+		if (!s || !fl_grow((void **)&pairs, &cap_pairs, n_pairs + s->n_labels, sizeof *pairs))
+			continue;
+		if (!series_unlink(h, s))
+			continue;
+		for (uint16_t k = 0; k < s->n_labels; k++)
+			pairs[n_pairs++] = (uint64_t)s->lbl[2 * k] << 32 | s->lbl[2 * k + 1];
+		dead[n_dead++] = s->ref;
+		h->grave[h->n_grave++] = s;
+	}
+	if (n_dead) {
+		uint32_t last = atomic_load(&h->last_ref);
+		for (uint64_t ref = 1; ref <= last; ref++) { /* replay aliases of removed series */
+			hseries *s = head__series_by_ref(h, ref);
+			if (s && s->ref != ref && s->dead)
+				set_ref(h, ref, NULL);
+		}
+		mem_postings_delete(h->postings, dead, n_dead, pairs, n_pairs);
+		atomic_fetch_sub(&h->n_series, (int64_t)n_dead);
+		atomic_fetch_add(&h->n_removed, (int64_t)n_dead);
+		if (h->opts.series_removed) {
+			uint64_t *refs = fl_malloc(n_dead * sizeof *refs);
+			for (size_t i = 0; refs && i < n_dead; i++)
+				refs[i] = dead[i];
+			if (refs)
+				h->opts.series_removed(h->opts.series_removed_ctx, refs, n_dead);
+			fl_free(refs);
+		}
+	}
+	fl_free(pairs);
+	fl_free(dead);
+	return (int64_t)n_dead;
+}
+
+int64_t head_truncate(head *h, int64_t mint)
 {
 	int64_t cur = atomic_load(&h->min_valid_time);
 	while (mint > cur && !atomic_compare_exchange_weak(&h->min_valid_time, &cur, mint))
 		;
 	head__readers_truncate(h, mint);
 	int64_t dropped = 0;
+	uint32_t *cand = NULL;
+	size_t n_cand = 0, cap_cand = 0;
 	uint32_t last = atomic_load(&h->last_ref);
 	for (uint64_t ref = 1; ref <= last; ref++) {
 		hseries *s = head__series_by_ref(h, ref);
@@ -606,15 +694,24 @@ void head_truncate(head *h, int64_t mint)
 			continue;
 		head__series_lock(s);
 		dropped += series_truncate(h, s, mint);
+		bool empty = !s->n_closed && !s->app.n && !s->pending;
 		head__series_unlock(s);
+		if (empty && fl_grow((void **)&cand, &cap_cand, n_cand + 1, sizeof *cand))
+			cand[n_cand++] = (uint32_t)ref;
 	}
 	atomic_fetch_sub(&h->n_chunks, dropped);
 	hchunks_gc(h->chunks); /* files nothing holds any more; no querier reads below mint */
+	int64_t removed = gc_series(h, cand, n_cand);
+	fl_free(cand);
+	grave_reap(h, 1000);
 	atomic_fetch_add(&h->n_truncations, 1);
 	cur = atomic_load(&h->min_time);
 	while (mint > cur && !atomic_compare_exchange_weak(&h->min_time, &cur, mint))
 		;
+	return removed;
 }
+
+bool head_series_alive(head *h, uint64_t ref) { return head__series_by_ref(h, ref) != NULL; }
 
 /* ---- stats, iteration ---- */
 
@@ -686,7 +783,7 @@ int head_for_each_series(head *h,
 	size_t cap = 0;
 	arena a;
 	arena_init(&a);
-	int rc = 0;
+	int rc = 0, ep = head__epoch_enter(h);
 	uint32_t last = atomic_load(&h->last_ref);
 	for (uint64_t ref = 1; ref <= last && !rc; ref++) {
 		hseries *s = head__series_by_ref(h, ref);
@@ -697,5 +794,6 @@ int head_for_each_series(head *h,
 	}
 	arena_reset(&a);
 	fl_free(metas);
+	head__epoch_exit(h, ep);
 	return rc;
 }

@@ -56,6 +56,14 @@ typedef struct head_opts {
 	 * created if missing; NULL keeps full chunks in memory. Borrowed. */
 	const char *chunks_dir;
 	bool chunks_read_only; /* read chunks_dir but never write it */
+	/* Called by head_truncate with the refs of the series it removed
+	 * (ascending; borrowed for the call), no lock held, so that ref
+	 * holders (scrape caches, remote write) forget them. NULL = none.
+	 * Holders that do not register can compare head_get_stats'
+	 * series_removed, a generation counter: a stale ref only costs a
+	 * lookup by labels (refs are never reused). */
+	void (*series_removed)(void *ctx, const uint64_t *refs, size_t n);
+	void *series_removed_ctx; /* passed to series_removed */
 } head_opts;
 
 typedef struct head_stats {
@@ -148,8 +156,15 @@ void head_get_stats(head *h, head_stats *s);
  * wrote them into a block), as Prometheus's truncateMemory; raises the min
  * valid time and the head's min time to mint. Waits until the queriers that
  * may read below mint are closed; queriers opened later start at mint.
- * Series stay (with no chunks when all were old). */
-void head_truncate(head *h, int64_t mint);
+ * Head-chunk files nothing needs any more are deleted. Series left with no
+ * samples (and none pending in an appender) are removed - from the series
+ * tables and the postings - and reported through opts.series_removed;
+ * their memory is freed once no appender or querier open before can hold
+ * them (waiting up to a second, else at a later truncation). Returns the
+ * number of series removed. Not concurrent with itself. */
+int64_t head_truncate(head *h, int64_t mint);
+/* Is ref a live series (the WAL checkpoint keeps its series record)? */
+bool head_series_alive(head *h, uint64_t ref);
 
 /* ---- iteration for head compaction / dump ---- */
 typedef struct head_chunk_meta {

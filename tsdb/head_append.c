@@ -167,6 +167,7 @@ typedef struct pend {
 typedef struct happ {
 	appender base;     /* must be first */
 	head *h;           /* owner */
+	int epoch;         /* head__epoch_enter token: its series stay allocated */
 	int64_t min_valid; /* samples below are out of bounds; INT64_MIN + lazy init */
 	bool init;         /* min_valid is known (head had data, or first sample seen) */
 	pend *samples;     /* buffered samples */
@@ -202,22 +203,40 @@ static int happ_append_st(appender *ap, series_ref ref, labels ls, int64_t st, i
 		return err_set(e, FL_ETOO_OLD, "out of bounds");
 	}
 	hseries *s = head__series_by_ref(h, ref);
-	if (!s) {
-		bool created;
-		s = head__get_or_create(h, ls, 0, &created, e);
-		if (!s)
-			return e && e->code ? e->code : FL_ENOMEM;
-		if (created) {
-			if (!fl_grow((void **)&a->created, &a->cap_created, a->n_created + 1, sizeof(hseries *)))
-				return err_set(e, FL_ENOMEM, "out of memory");
-			a->created[a->n_created++] = s;
+	int64_t last_t = 0;
+	double last_v = 0;
+	int rc = 0;
+	/* A series garbage-collected since it was found is dead: look its
+	 * labels up again, which makes a new one (head_truncate unlinked it
+	 * before we saw the mark, so this ends at the second pass). */
+	for (int pass = 0; pass < 2; pass++) {
+		if (!s) {
+			bool created;
+			s = head__get_or_create(h, ls, 0, &created, e);
+			if (!s)
+				return e && e->code ? e->code : FL_ENOMEM;
+			if (created) {
+				if (!fl_grow((void **)&a->created, &a->cap_created, a->n_created + 1, sizeof(hseries *)))
+					return err_set(e, FL_ENOMEM, "out of memory");
+				a->created[a->n_created++] = s;
+			}
 		}
+		head__series_lock(s);
+		if (s->dead) {
+			head__series_unlock(s);
+			s = NULL;
+			continue;
+		}
+		last_t = s->app.t;
+		last_v = s->app.v;
+		rc = head__appendable(s, t, v, a->min_valid);
+		if (rc == 0)
+			s->pending++; /* keeps head_truncate from removing it until commit */
+		head__series_unlock(s);
+		break;
 	}
-	head__series_lock(s);
-	int64_t last_t = s->app.t;
-	double last_v = s->app.v;
-	int rc = head__appendable(s, t, v, a->min_valid);
-	head__series_unlock(s);
+	if (!s)
+		return err_set(e, FL_ENOMEM, "head: series removed while appending");
 	if (out && (rc == 0 || rc == 1))
 		*out = s->ref; /* as upstream: no ref with an error */
 	if (rc == 1)
@@ -232,8 +251,12 @@ static int happ_append_st(appender *ap, series_ref ref, labels ls, int64_t st, i
 		atomic_fetch_add(&h->n_oob, 1);
 		return err_set(e, rc, "out of bounds");
 	}
-	if (!fl_grow((void **)&a->samples, &a->cap_samples, a->n_samples + 1, sizeof(pend)))
+	if (!fl_grow((void **)&a->samples, &a->cap_samples, a->n_samples + 1, sizeof(pend))) {
+		head__series_lock(s);
+		s->pending--;
+		head__series_unlock(s);
 		return err_set(e, FL_ENOMEM, "out of memory");
+	}
 	a->samples[a->n_samples++] = (pend){s, t, v, st};
 	return 0;
 }
@@ -272,6 +295,7 @@ static int happ_append_histogram(appender *ap, series_ref ref, labels ls, int64_
 
 static void happ_free(happ *a)
 {
+	head__epoch_exit(a->h, a->epoch);
 	fl_free(a->samples);
 	fl_free(a->created);
 	fl_free(a);
@@ -320,6 +344,7 @@ static void happ_apply(happ *a)
 	for (size_t i = 0; i < a->n_samples; i++) {
 		pend *p = &a->samples[i];
 		head__series_lock(p->s);
+		p->s->pending--;
 		int rc = head__appendable(p->s, p->t, p->v, min_valid);
 		if (rc == 0)
 			rc = head__series_stamp(p->s, seq, min_reader);
@@ -343,12 +368,23 @@ static void happ_apply(happ *a)
 		head__update_time(h, mint, maxt);
 }
 
+/* The samples will not be applied: their series may be removed again. */
+static void drop_pending(happ *a)
+{
+	for (size_t i = 0; i < a->n_samples; i++) {
+		head__series_lock(a->samples[i].s);
+		a->samples[i].s->pending--;
+		head__series_unlock(a->samples[i].s);
+	}
+}
+
 static int happ_commit(appender *ap, err *e)
 {
 	happ *a = (happ *)ap;
 	int rc = happ_log(a, true, e);
 	if (rc) {
 		err_wrap(e, "write to WAL");
+		drop_pending(a);
 		happ_free(a);
 		return rc;
 	}
@@ -365,6 +401,7 @@ static int happ_commit(appender *ap, err *e)
 static void happ_rollback(appender *ap)
 {
 	happ *a = (happ *)ap;
+	drop_pending(a);
 	err e;
 	err_clear(&e);
 	happ_log(a, false, &e); /* series records only; best effort as upstream */
@@ -380,6 +417,7 @@ appender *head_appender(head *h)
 		return NULL;
 	a->base.ops = &happ_ops;
 	a->h = h;
+	a->epoch = head__epoch_enter(h);
 	if (atomic_load(&h->max_time) != INT64_MIN) {
 		a->min_valid = head__min_valid(h);
 		a->init = true;

@@ -425,6 +425,10 @@ int hchunks_gc(hchunks *m)
 {
 	int n = 0;
 	pthread_mutex_lock(&m->mu);
+	/* As Prometheus's Truncate: the file being written is finished when it
+	 * holds chunks, so that it can go once they are released. */
+	if (m->cur && m->cur->size > HCHUNKS_HEADER_LEN)
+		finish_cur(m);
 	while (m->first_disk < m->next_disk) {
 		hfile *f = file_get(m, m->first_disk);
 		if (f && !removable(m, f))

@@ -66,9 +66,10 @@ int hchunks_iterate(hchunks *m, hchunks_fn fn, void *ctx);
 void hchunks_retain(hchunks *m, uint64_t ref);
 /* The head no longer holds the chunk at ref. Lock-free. */
 void hchunks_release(hchunks *m, uint64_t ref);
-/* Delete the oldest files no chunk of which is retained (never the one
- * being written, never leaving a gap), and memory files likewise. Returns
- * the number of files removed. Callers make sure no reader holds their
+/* Delete the oldest files no chunk of which is retained (never leaving a
+ * gap), and memory files likewise. The file being written is finished
+ * first if it holds a chunk (the next write starts a new one), as
+ * Prometheus's Truncate cuts a new file. Returns the number of files removed. Callers make sure no reader holds their
  * bytes (head_truncate waits for queriers below its time). */
 int hchunks_gc(hchunks *m);
 /* Write the buffer out (not synced). 0 or FL_EIO. */

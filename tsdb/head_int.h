@@ -13,6 +13,14 @@
  * full chunk costs 24 bytes (hchunk): its bytes are in chunks_head/ files,
  * mmapped (head_chunks.c), as Prometheus's ChunkDiskMapper keeps them.
  *
+ * Garbage collection (head_truncate): a series with no chunk left and no
+ * sample pending in an appender is marked dead under its stripe mutex and
+ * its own lock, unlinked from the stripe table, the ref table and the
+ * postings, and freed after a grace period (head__epoch_sync), since
+ * appenders and queriers find series without locks. An appender that
+ * meets a dead series looks its labels up again (a new series, new ref).
+ * Interned strings are not freed (ids are never reused).
+ *
  * Isolation (what a querier sees):
  *   - every commit takes a sequence number h->seq + 1 while it holds
  *     commit_mu shared, and stamps each series it appends to with it;
@@ -103,7 +111,9 @@ typedef struct hseries {
 	uint16_t n_closed;   /* closed chunks */
 	uint16_t cap_closed; /* allocated closed chunks */
 	_Atomic uint8_t lock; /* spin lock guarding every mutable field */
+	uint8_t dead;        /* garbage-collected: unlinked, freed after a grace period */
 	uint32_t n_dropped;  /* chunks truncated so far: closed[0] is chunk n_dropped */
+	uint32_t pending;    /* samples appenders hold for it, not yet committed */
 	hchunk *closed;      /* closed chunks, oldest first */
 	uint64_t seq;        /* commit that produced the current state (0: replay/none) */
 	hhist *hist;         /* older states, newest first, for active queriers */
@@ -164,6 +174,10 @@ struct head {
 	_Atomic int64_t n_oob;     /* out-of-bounds rejections */
 	_Atomic int64_t n_unknown; /* replayed samples with an unknown ref */
 	_Atomic int64_t n_truncations; /* head_truncate calls */
+	_Atomic uint64_t epoch;    /* grace periods begun (head__epoch_sync) */
+	_Atomic int64_t epoch_active[2]; /* appenders and queriers open, by epoch parity */
+	hseries **grave;           /* removed series awaiting a grace period (truncation only) */
+	size_t n_grave, cap_grave;
 	int64_t mm_found, mm_dropped, mm_attached; /* chunks_head replay (single-threaded) */
 	_Atomic int64_t n_removed; /* series garbage-collected */
 };
@@ -230,6 +244,14 @@ void head__readers_truncate(head *h, int64_t mint);
 int head__series_stamp(hseries *s, uint64_t seq, uint64_t min_reader);
 /* Free s's history. */
 void head__series_hist_free(hseries *s);
+/* Series memory reclamation (head_isolation.c): appenders and queriers
+ * run inside an epoch, so that garbage-collected series are freed only
+ * when nobody who could have found them is left. enter returns the token
+ * exit takes. sync waits (up to timeout_ms per stage) for everyone inside
+ * when it began; false on timeout (free nothing then, try again later). */
+int head__epoch_enter(head *h);
+void head__epoch_exit(head *h, int token);
+bool head__epoch_sync(head *h, int timeout_ms);
 
 /* Append one sample to s (caller holds s's lock and has checked
  * t > last). Applies Prometheus's chunk cutting. 0 or FL_ENOMEM. */

@@ -282,6 +282,7 @@ typedef struct hq {
 	head *h;       /* owner */
 	arena ar;      /* labels handed out */
 	uint64_t snap; /* isolation snapshot number */
+	int epoch;     /* head__epoch_enter token: series it finds stay allocated */
 } hq;
 
 typedef struct hset {
@@ -600,6 +601,7 @@ static void hq_close(querier *qq)
 {
 	hq *q = (hq *)qq;
 	head__reader_close(q->h, q->snap, q->base.mint);
+	head__epoch_exit(q->h, q->epoch);
 	arena_reset(&q->ar);
 	fl_free(q);
 }
@@ -618,6 +620,7 @@ querier *head__querier(head *h, int64_t mint, int64_t maxt, err *e)
 		err_set(e, FL_ENOMEM, "head: out of memory opening querier");
 		return NULL;
 	}
+	q->epoch = head__epoch_enter(h);
 	q->base.ops = &hq_ops;
 	q->base.mint = mint;
 	q->base.maxt = maxt;

@@ -259,14 +259,18 @@ static void gc_releases_files(void)
 		for (int i = 0; i <= n; i++)
 			if ((refs[i] >> 32) != (refs[0] >> 32))
 				hchunks_release(m, refs[i]);
-		ASSERT_EQ(hchunks_gc(m), 1); /* file 3 is current */
+		uint64_t r4;
+		ASSERT_EQ(hchunks_write(m, 1, 0, 0, 1, big, 10, &r4, &e), 0); /* a new file: the gc finished 3 */
+		ASSERT_EQ((r4 >> 32) - (refs[0] >> 32), 3);
+		ASSERT_EQ(hchunks_gc(m), 2); /* 2 and 3; 4 is finished, still held */
 		if (disk) {
 			char path[1100];
-			snprintf(path, sizeof path, "%s/000002", dir);
-			ASSERT(access(path, F_OK) != 0);
 			snprintf(path, sizeof path, "%s/000003", dir);
+			ASSERT(access(path, F_OK) != 0);
+			snprintf(path, sizeof path, "%s/000004", dir);
 			ASSERT(access(path, F_OK) == 0);
 		}
+		ASSERT_EQ(hchunks_get(m, r4, &p, &len, &e), 0);
 		free(refs);
 		hchunks_close(m, NULL);
 	}
