@@ -75,7 +75,7 @@ static int open_chunk(xor_app *a)
 static int close_chunk(head *h, hseries *s)
 {
 	if (s->n_closed == s->cap_closed) {
-		uint16_t ncap = s->cap_closed ? (uint16_t)FL_MIN(s->cap_closed * 2, UINT16_MAX) : 2;
+		uint16_t ncap = s->cap_closed ? (uint16_t)FL_MIN(s->cap_closed * 2, UINT16_MAX) : 1;
 		if (ncap == s->cap_closed)
 			return FL_ENOMEM;
 		hchunk *c = fl_realloc(s->closed, ncap * sizeof *c);
@@ -105,6 +105,7 @@ static int cut_chunk(head *h, hseries *s, int64_t t)
 	return 0;
 }
 
+#if FL_SLOW_CHECKS_ON
 /* The chunk state of a series (lock held; O(1)): the open chunk holds at
  * most 2 x 120 samples (the cut bound), its first sample is no later than
  * its last, and it starts after the newest closed chunk ends. */
@@ -116,6 +117,7 @@ static inline bool series_check(const hseries *s)
 	return s->app.n <= HEAD_SAMPLES_PER_CHUNK * 2 && s->open_mint <= s->app.t &&
 	       (!last || (last->mint <= last->maxt && last->maxt < s->open_mint));
 }
+#endif
 
 int head__series_append(head *h, hseries *s, int64_t t, double v)
 {
