@@ -73,6 +73,28 @@ static labels series_labels(long i, label *l, char bufs[2][48])
 	return (labels){l, 6};
 }
 
+/* Rounds [from, to) of one sample per series by cached ref, 15 s apart,
+ * 1000 per commit (the scrape path). 0, or 1 after printing the error. */
+static int append_rounds(head *h, const series_ref *refs, long n, long from, long to, int64_t t0)
+{
+	err e;
+	for (long r = from; r < to; r++) {
+		appender *a = head_appender(h);
+		for (long i = 0; i < n; i++) {
+			if (appender_append(a, refs[i], (labels){NULL, 0}, t0 + r * 15000, (double)(i + r), NULL, &e)) {
+				fprintf(stderr, "bench_head: append by ref: %s\n", e.msg);
+				return 1;
+			}
+			if (i % 1000 == 999) {
+				appender_commit(a, &e);
+				a = head_appender(h);
+			}
+		}
+		appender_commit(a, &e);
+	}
+	return 0;
+}
+
 int main(void)
 {
 	long n = env_long("BENCH_HEAD_SERIES", 1000000), rounds = env_long("BENCH_HEAD_ROUNDS", 20);
@@ -112,20 +134,8 @@ int main(void)
 
 	double c0 = cpu_s();
 	w0 = now_s();
-	for (long r = 1; r <= rounds; r++) {
-		a = head_appender(h);
-		for (long i = 0; i < n; i++) {
-			if (appender_append(a, refs[i], (labels){NULL, 0}, t0 + r * 15000, (double)(i + r), NULL, &e)) {
-				fprintf(stderr, "bench_head: append by ref: %s\n", e.msg);
-				return 1;
-			}
-			if (i % 1000 == 999) {
-				appender_commit(a, &e);
-				a = head_appender(h);
-			}
-		}
-		appender_commit(a, &e);
-	}
+	if (append_rounds(h, refs, n, 1, rounds + 1, t0))
+		return 1;
 	double app_cpu = cpu_s() - c0, app_wall = now_s() - w0;
 	long rss1 = rss_bytes();
 	double heap1 = (double)fl_alloc_bytes() / (double)n;
@@ -152,20 +162,8 @@ int main(void)
 	int64_t samples4 = st.samples_appended, chunks4 = st.chunks;
 
 	/* 5. rounds until every series has cut a full chunk to chunks_head/ */
-	for (long r = rounds + 2; r < rounds + 2 + full_rounds; r++) {
-		a = head_appender(h);
-		for (long i = 0; i < n; i++) {
-			if (appender_append(a, refs[i], (labels){NULL, 0}, t0 + r * 15000, (double)(i + r), NULL, &e)) {
-				fprintf(stderr, "bench_head: append by ref: %s\n", e.msg);
-				return 1;
-			}
-			if (i % 1000 == 999) {
-				appender_commit(a, &e);
-				a = head_appender(h);
-			}
-		}
-		appender_commit(a, &e);
-	}
+	if (append_rounds(h, refs, n, rounds + 2, rounds + 2 + full_rounds, t0))
+		return 1;
 	long rss2 = rss_bytes();
 	double heap2 = (double)fl_alloc_bytes() / (double)n;
 	head_stats st2;
