@@ -463,7 +463,7 @@ static int attach_mmapped(head *h, hseries *s)
 		k++;
 	if (!k)
 		return 0;
-	hchunk *c = fl_malloc(k * sizeof *c);
+	hchunk *c = fl_malloc(head__closed_cap((uint16_t)k) * sizeof *c);
 	if (!c)
 		return FL_ENOMEM;
 	for (size_t i = 0; i < k; i++) {
@@ -475,7 +475,7 @@ static int attach_mmapped(head *h, hseries *s)
 	head__series_lock(s);
 	fl_free(s->closed);
 	s->closed = c;
-	s->n_closed = s->cap_closed = (uint16_t)k;
+	s->n_closed = (uint16_t)k;
 	head__series_unlock(s);
 	atomic_fetch_add(&h->n_chunks, (int64_t)k);
 	head__update_time(h, c[0].mint, c[k - 1].maxt);
@@ -588,7 +588,6 @@ static int64_t series_truncate(head *h, hseries *s, int64_t mint)
 	if (!s->n_closed && !s->app.n) {
 		fl_free(s->closed);
 		s->closed = NULL;
-		s->cap_closed = 0;
 	}
 	if (s->st)
 		st_truncate(s);

@@ -74,15 +74,13 @@ static int open_chunk(xor_app *a)
  * frees the open chunk's buffer. */
 static int close_chunk(head *h, hseries *s)
 {
-	if (s->n_closed == s->cap_closed) {
-		uint16_t ncap = s->cap_closed ? (uint16_t)FL_MIN(s->cap_closed * 2, UINT16_MAX) : 1;
-		if (ncap == s->cap_closed)
-			return FL_ENOMEM;
-		hchunk *c = fl_realloc(s->closed, ncap * sizeof *c);
+	if (s->n_closed == UINT16_MAX)
+		return FL_ENOMEM;
+	if (!s->closed || (s->n_closed & (s->n_closed - 1)) == 0) { /* full: 0 or a power of two */
+		hchunk *c = fl_realloc(s->closed, head__closed_cap((uint16_t)(s->n_closed + 1)) * sizeof *c);
 		if (!c)
 			return FL_ENOMEM;
 		s->closed = c;
-		s->cap_closed = ncap;
 	}
 	uint64_t ref;
 	err e;
@@ -233,7 +231,7 @@ static int happ_append_st(appender *ap, series_ref ref, labels ls, int64_t st, i
 		last_v = s->app.v;
 		rc = head__appendable(s, t, v, a->min_valid);
 		if (rc == 0)
-			s->pending++; /* keeps head_truncate from removing it until commit */
+			head__pending_inc(s); /* keeps head_truncate from removing it until commit */
 		head__series_unlock(s);
 		break;
 	}
@@ -255,7 +253,7 @@ static int happ_append_st(appender *ap, series_ref ref, labels ls, int64_t st, i
 	}
 	if (!fl_grow((void **)&a->samples, &a->cap_samples, a->n_samples + 1, sizeof(pend))) {
 		head__series_lock(s);
-		s->pending--;
+		head__pending_dec(s);
 		head__series_unlock(s);
 		return err_set(e, FL_ENOMEM, "out of memory");
 	}
@@ -346,7 +344,7 @@ static void happ_apply(happ *a)
 	for (size_t i = 0; i < a->n_samples; i++) {
 		pend *p = &a->samples[i];
 		head__series_lock(p->s);
-		p->s->pending--;
+		head__pending_dec(p->s);
 		int rc = head__appendable(p->s, p->t, p->v, min_valid);
 		if (rc == 0)
 			rc = head__series_stamp(p->s, seq, min_reader);
@@ -375,7 +373,7 @@ static void drop_pending(happ *a)
 {
 	for (size_t i = 0; i < a->n_samples; i++) {
 		head__series_lock(a->samples[i].s);
-		a->samples[i].s->pending--;
+		head__pending_dec(a->samples[i].s);
 		head__series_unlock(a->samples[i].s);
 	}
 }
