@@ -163,6 +163,22 @@ static void mmapped_chunks_replay_and_damage(void)
 	}
 }
 
+/* Prometheus's own chunks_head/ (golden data-sigterm: 198 chunks) is
+ * replayed: its chunks hold most of the samples, the WAL the rest. */
+static void prometheus_chunks_head_replayed(void)
+{
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s/conformance/tsdb/wal-remote-write/data-sigterm", test_shared_dir());
+	log_set_level(LOG_ERROR);
+	db *d = open_db(dir, true);
+	db_stats st;
+	db_get_stats(d, &st);
+	ASSERT_EQ(st.head_series, 200);
+	ASSERT(st.replay_in_mmapped > 198 * 100); /* ~139 samples a chunk */
+	ASSERT_EQ(st.wal_corruptions, 0);
+	db_close(d);
+}
+
 static void stale_marker_bits_survive(void)
 {
 	const char *dir = test_tmpdir();
@@ -699,6 +715,7 @@ const struct test tests_db[] = {
 	{"snapshot_links_blocks", snapshot_links_blocks},
 	{"reopen_keeps_samples", reopen_keeps_samples},
 	{"mmapped_chunks_replay_and_damage", mmapped_chunks_replay_and_damage},
+	{"prometheus_chunks_head_replayed", prometheus_chunks_head_replayed},
 	{"stale_marker_bits_survive", stale_marker_bits_survive},
 	{"lock_excludes_second_writer", lock_excludes_second_writer},
 	{"read_only_writes_nothing", read_only_writes_nothing},

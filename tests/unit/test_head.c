@@ -1174,14 +1174,16 @@ static void *gc_appender(void *p)
 {
 	gc_race *g = p;
 	series_ref refs[50] = {0};
-	for (int64_t t = 1; t <= 20000 && !atomic_load(&g->stop); t++) {
+	for (int64_t t = 1; t <= 6000 && !atomic_load(&g->stop); t++) {
 		appender *a = head_appender(g->h);
 		err e;
 		for (int i = 0; i < 50; i++) {
 			char v[8];
 			snprintf(v, sizeof v, "%d", i);
-			/* series i only gets samples every (i % 5 + 1) rounds: some go idle */
-			if (t % (i % 5 + 1) && t > 100)
+			/* series i gets samples every (i % 5 + 1) rounds; 40-49 stop at
+			 * 1500 (removed), 30-39 pause from 1500 to 3000 (removed, then
+			 * appended to through their stale refs: new series) */
+			if ((t % (i % 5 + 1) && t > 100) || (i >= 40 && t > 1500) || (i >= 30 && t > 1500 && t < 3000))
 				continue;
 			series_ref out = 0;
 			int rc = appender_append(a, refs[i], L({"__name__", "r"}, {"i", v}), t * 1000, (double)t, &out, &e);
@@ -1191,6 +1193,8 @@ static void *gc_appender(void *p)
 		}
 		ASSERT_EQ(appender_commit(a, &e), 0);
 		atomic_store(&g->clock, t * 1000);
+		if (t % 10 == 0)
+			usleep(200); /* let truncations interleave (~120 ms in all) */
 	}
 	return NULL;
 }
@@ -1219,7 +1223,7 @@ static void truncate_gc_concurrent(void)
 	pthread_t w, r;
 	pthread_create(&w, NULL, gc_appender, &g);
 	pthread_create(&r, NULL, gc_reader, &g);
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 5000 && atomic_load(&g.clock) < 6000 * 1000; i++) {
 		int64_t c = atomic_load(&g.clock);
 		if (c > 30000)
 			head_truncate(g.h, c - 20000);
@@ -1232,6 +1236,15 @@ static void truncate_gc_concurrent(void)
 	head_get_stats(g.h, &st);
 	ASSERT(st.truncations > 0);
 	ASSERT(st.series <= 50);
+	ASSERT(st.series_removed >= 20); /* 30-49 at least once */
+	/* the series still appended to hold their recent samples */
+	int64_t last = atomic_load(&g.clock);
+	head_truncate(g.h, last - 20000);
+	static int64_t ts[1 << 14];
+	static double vs[1 << 14];
+	size_t ns;
+	select_one(g.h, last - 5000, last, MATCH_EQ, "__name__", "r", ts, vs, 1 << 14, &ns);
+	ASSERT_EQ(ns, 40); /* 0-39 */
 	head_close(g.h);
 }
 
