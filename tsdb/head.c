@@ -1,7 +1,19 @@
 /*
  * head.c - the in-memory head block: the series registry (by ref and by
- * label hash), WAL replay entry points, stats and series iteration.
- * Mirrors Prometheus tsdb/head.go (stripeSeries, getOrCreate, Stats).
+ * label hash), WAL replay entry points, replay of the m-mapped chunks of
+ * chunks_head/, truncation with series garbage collection, stats and
+ * series iteration. Mirrors Prometheus tsdb/head.go (stripeSeries,
+ * getOrCreate, loadMmappedChunks, truncateMemory, gc, Stats).
+ *
+ * Replay of chunks_head/ (head_replay_mmapped_begin/_end): the chunks of
+ * the files wait in an array sorted by series ref; a series record
+ * creating that ref takes them (retaining each in head_chunks.c); WAL
+ * samples at or before its last such chunk are skipped; chunks of refs no
+ * record names are forgotten, and files nothing retains are deleted.
+ *
+ * Truncation (head_truncate): chunks wholly before mint are released
+ * (their files go once empty, oldest first), then series with no chunk and
+ * no pending sample are removed (see head_int.h, garbage collection).
  *
  * Series registry:
  *   - by ref: a two-level array (65536 pages of 65536 pointers), pages

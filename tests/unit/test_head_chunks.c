@@ -9,6 +9,8 @@
 #include "tsdb/head_chunks.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -276,7 +278,43 @@ static void gc_releases_files(void)
 	}
 }
 
+/* A disk that refuses writes (a file size limit standing in for a full
+ * disk): every chunk written still reads back - from the buffer kept in
+ * memory when its write failed, or from memory files - and the files on
+ * disk stay readable up to where the writes stopped. */
+static void full_disk_keeps_chunks(void)
+{
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s/chunks_head", test_tmpdir());
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit rl = {20000, 20000}; /* bytes per file */
+	ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	err e;
+	hchunks *m = hchunks_open(dir, false, &e);
+	ASSERT(m);
+	enum { N = 400 };
+	static uint64_t refs[N];
+	for (int k = 0; k < N; k += 20) {
+		for (int i = 0; i < 20; i++) { /* chunk j holds the bytes check_n expects of it */
+			uint8_t data[300];
+			for (size_t b = 0; b < sizeof data; b++)
+				data[b] = (uint8_t)((k + i) * 7 + b);
+			ASSERT_EQ(hchunks_write(m, 1, 0, 0, 1, data, 100 + (size_t)(k + i) % 200, &refs[k + i], &e), 0);
+		}
+		check_n(m, k + 20, refs); /* reading flushes: the writes fail past 20000 bytes */
+	}
+	check_n(m, N, refs);
+	hchunks_close(m, NULL);
+	m = hchunks_open(dir, true, &e); /* what reached the disk reads back */
+	ASSERT(m);
+	seen s = {0};
+	ASSERT_EQ(hchunks_iterate(m, count_fn, &s), 0);
+	ASSERT(s.n > 0);
+	hchunks_close(m, NULL);
+}
+
 const struct test tests_head_chunks[] = {
+	{"full_disk_keeps_chunks", full_disk_keeps_chunks},
 	{"golden_sigterm_file", golden_sigterm_file},
 	{"write_read_reopen", write_read_reopen},
 	{"repair_corrupt_tail", repair_corrupt_tail},
