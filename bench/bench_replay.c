@@ -120,13 +120,15 @@ int main(void)
 	double mser = (double)n_series / 1e6;
 	printf("wal write:  %ld series x %ld samples through the db: %.2f s wall, %.2f s CPU (%.0f samples/CPU-s)\n",
 	       n_series, n_samples, t1 - t0, c1 - c0, (double)(n_series * n_samples) / (c1 - c0));
-	printf("wal replay: %" PRId64 " series, %" PRId64 " samples: %.2f s wall, %.2f s CPU\n", st.head_series,
-	       st.replay_samples, replay, c2 - c1);
+	printf("wal replay: %" PRId64 " series, %" PRId64 " samples (+ %" PRId64 " in m-mapped chunks_head/ chunks): "
+	       "%.2f s wall, %.2f s CPU\n",
+	       st.head_series, st.replay_samples, st.replay_in_mmapped, replay, c2 - c1);
 	printf("  per million series: %.2f s wall, %.2f s CPU (aim < 10 s; Prometheus: minutes at this scale)\n",
 	       replay / mser, (c2 - c1) / mser);
-	if (st.head_series != n_series || st.replay_samples != n_series * n_samples) {
+	/* every WAL sample is replayed or already in an m-mapped head chunk */
+	if (st.head_series != n_series || st.replay_samples + st.replay_in_mmapped != n_series * n_samples) {
 		fprintf(stderr, "bench_replay: replayed %" PRId64 " series, %" PRId64 " samples; want %ld, %ld\n",
-			st.head_series, st.replay_samples, n_series, n_series * n_samples);
+			st.head_series, st.replay_samples + st.replay_in_mmapped, n_series, n_series * n_samples);
 		return 1;
 	}
 	return 0;

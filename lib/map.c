@@ -49,6 +49,26 @@ void map_added(map *m, const void *entry)
 	m->n++;
 }
 
+void map_del(map *m, const map_type *t, void *entry)
+{
+	assert(map_used(entry) && m->n > 0);
+	char *tab = m->tab;
+	size_t mask = m->cap - 1, sz = t->size;
+	size_t hole = (size_t)((char *)entry - tab) / sz;
+	/* Bounded: the table always has an empty slot (invariant 1). */
+	for (size_t j = (hole + 1) & mask; map_used(tab + j * sz); j = (j + 1) & mask) {
+		size_t home = (size_t)t->hash(tab + j * sz) & mask;
+		/* The entry at j may fill the hole when the hole lies on its
+		 * probe path, between home and j (cyclically). */
+		if (((j - home) & mask) >= ((j - hole) & mask)) {
+			memcpy(tab + hole * sz, tab + j * sz, sz);
+			hole = j;
+		}
+	}
+	memset(tab + hole * sz, 0, sz);
+	m->n--;
+}
+
 void *map_next(const map *m, const map_type *t, size_t *i)
 {
 	for (; *i < m->cap; (*i)++) {

@@ -22,8 +22,9 @@
  *      n / cap stays at most 3/4 (map_slot doubles the table before an
  *      insert would pass it), so every probe ends at an empty slot.
  *   2. An entry lies on the probe path of its hash: no slot between
- *      hash & (cap - 1) and the entry is empty. Nothing is ever deleted
- *      (no table needs it), which keeps this true without tombstones.
+ *      hash & (cap - 1) and the entry is empty. map_del keeps this true
+ *      without tombstones by moving later entries of the run back into the
+ *      hole (backward-shift deletion, as in Knuth's Algorithm R).
  * Not thread-safe: each user locks around its map (the head stripes them).
  * map_find and map_slot are inline so that with a constant map_type the
  * compiler inlines eq into the caller's probe loop (head series lookup by
@@ -97,6 +98,11 @@ static inline void *map_slot(map *m, const map_type *t, uint64_t hash, const voi
 
 /* Counts the entry just filled in the slot map_slot returned. */
 void map_added(map *m, const void *entry);
+
+/* Empties the used entry (a pointer map_find or map_slot returned) and
+ * moves entries after it back so every probe still finds them. Pointers
+ * to other entries of m may move. */
+void map_del(map *m, const map_type *t, void *entry);
 
 /* Iteration over used entries in slot order:
  *   for (size_t i = 0; (e = map_next(m, t, &i));) ...

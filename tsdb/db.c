@@ -74,8 +74,6 @@ typedef struct db_counters {
 	atomic_llong time_retentions;      /* prometheus_tsdb_time_retentions_total */
 	atomic_llong size_retentions;      /* prometheus_tsdb_size_retentions_total */
 	atomic_llong compactions;          /* prometheus_tsdb_compactions_total */
-	atomic_llong head_truncations;     /* prometheus_tsdb_head_truncations_total */
-	atomic_llong head_series_removed;  /* prometheus_tsdb_head_series_removed_total */
 	atomic_llong checkpoint_creations; /* prometheus_tsdb_checkpoint_creations_total */
 	atomic_llong checkpoint_failures;  /* prometheus_tsdb_checkpoint_creations_failed_total */
 	atomic_llong blocks_failed;        /* blocks skipped as broken, at open and reloads */
@@ -329,7 +327,10 @@ static int db_log(void *ctx, const head_log_batch *b, err *e)
 
 static int open_head(db *d, err *e)
 {
-	head_opts ho = {.chunk_range_ms = d->opts.chunk_range_ms, .log = db_log, .log_ctx = d};
+	char cdir[4096];
+	snprintf(cdir, sizeof cdir, "%s/chunks_head", d->dir);
+	head_opts ho = {.chunk_range_ms = d->opts.chunk_range_ms, .log = db_log, .log_ctx = d,
+			.chunks_dir = cdir, .chunks_read_only = d->opts.read_only};
 	d->h = head_open(&ho, e);
 	if (!d->h)
 		return e && e->code ? e->code : FL_ENOMEM;
@@ -348,11 +349,13 @@ static int replay_wal(db *d, err *e)
 	d->replay_ms = now_ms() - t0;
 	if (rc)
 		return rc;
-	char dur[32], series[32], samples[32];
+	char dur[32], series[32], samples[32], mm[32];
 	snprintf(dur, sizeof dur, "%.3fs", (double)d->replay_ms / 1000);
 	snprintf(series, sizeof series, "%" PRId64, d->replay.series);
 	snprintf(samples, sizeof samples, "%" PRId64, d->replay.samples);
-	log_info("tsdb", "WAL replay completed", "duration", dur, "series", series, "samples", samples, NULL);
+	snprintf(mm, sizeof mm, "%" PRId64, d->replay.mmapped_chunks);
+	log_info("tsdb", "WAL replay completed", "duration", dur, "series", series, "samples", samples,
+		 "mmapped_chunks", mm, NULL);
 	if (d->opts.read_only)
 		return 0;
 	wal_opts wo = {.compress = d->opts.wal_compression};
@@ -375,7 +378,7 @@ int db_compact(db *d, err *e)
 	 *     (block_writer_open/add_series/commit into <ULID>.tmp-for-creation,
 	 *     renamed), db_reload to load it, head_truncate(h, range end),
 	 *     db_truncate_wal(d, range end, keep series still in the head), and
-	 *     db__note_compaction / db__note_head_truncation for /metrics;
+	 *     db__note_compaction for /metrics (the head counts its own truncations);
 	 *  2. block compaction: plan over db__blocks_acquire with the ranges of
 	 *     db_block_ranges (none when it returns one range: both block
 	 *     durations equal), write, db_reload (the parents go).
@@ -457,11 +460,6 @@ void db__note_compaction(db *d, double seconds)
 	pthread_mutex_unlock(&d->stats_mu);
 }
 
-void db__note_head_truncation(db *d, int64_t series_removed)
-{
-	atomic_fetch_add(&d->c.head_truncations, 1);
-	atomic_fetch_add(&d->c.head_series_removed, series_removed);
-}
 
 /* ---- open / close ---- */
 
@@ -662,6 +660,9 @@ void db_get_stats(db *d, db_stats *s)
 	s->replay_ms = d->replay_ms;
 	s->replay_series = d->replay.series;
 	s->replay_samples = d->replay.samples;
+	s->replay_in_mmapped = d->replay.in_mmapped;
+	s->head_truncations = hs.truncations;
+	s->head_series_removed = hs.series_removed;
 	s->min_time = hs.min_time;
 	s->max_time = hs.max_time;
 	db_block_set *bs = db_blocks_acquire(&d->blocks);
@@ -676,8 +677,6 @@ void db_get_stats(db *d, db_stats *s)
 	s->time_retentions = atomic_load(&d->c.time_retentions);
 	s->size_retentions = atomic_load(&d->c.size_retentions);
 	s->compactions = atomic_load(&d->c.compactions);
-	s->head_truncations = atomic_load(&d->c.head_truncations);
-	s->head_series_removed = atomic_load(&d->c.head_series_removed);
 	s->checkpoint_creations = atomic_load(&d->c.checkpoint_creations);
 	s->checkpoint_creations_failed = atomic_load(&d->c.checkpoint_failures);
 	s->blocks_failed = atomic_load(&d->c.blocks_failed);

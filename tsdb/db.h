@@ -89,6 +89,9 @@ typedef struct db_stats {
 	int64_t replay_ms;          /* time the WAL replay took at open */
 	int64_t replay_series;      /* series records' entries replayed at open */
 	int64_t replay_samples;     /* samples replayed into the head at open */
+	int64_t replay_in_mmapped;  /* WAL samples skipped at open: in an m-mapped head chunk */
+	int64_t head_truncations;   /* prometheus_tsdb_head_truncations_total */
+	int64_t head_series_removed; /* prometheus_tsdb_head_series_removed_total */
 	int64_t min_time, max_time; /* over head and blocks */
 	int64_t blocks_bytes;       /* prometheus_tsdb_storage_blocks_bytes */
 	int64_t retention_limit_bytes; /* prometheus_tsdb_retention_limit_bytes */
@@ -97,8 +100,6 @@ typedef struct db_stats {
 	int64_t compactions;        /* prometheus_tsdb_compactions_total */
 	int64_t compaction_buckets[DB_COMPACTION_BUCKETS]; /* _compaction_duration_seconds, le = 1, 2, 4 ... 8192 s */
 	double compaction_seconds;  /* its sum (its count is compactions) */
-	int64_t head_truncations;   /* prometheus_tsdb_head_truncations_total */
-	int64_t head_series_removed; /* prometheus_tsdb_head_series_removed_total */
 	int64_t checkpoint_creations; /* prometheus_tsdb_checkpoint_creations_total */
 	int64_t checkpoint_creations_failed; /* prometheus_tsdb_checkpoint_creations_failed_total */
 	int64_t reloads;            /* prometheus_tsdb_reloads_total */
@@ -129,10 +130,8 @@ struct head;
 struct db_block_set;
 /* The current block set (db_blocks.h), pinned: db_block_set_release it. */
 struct db_block_set *db__blocks_acquire(db *d);
-/* For the compaction glue: one compaction took seconds; one head
- * truncation removed series_removed series. */
+/* For the compaction glue: one compaction took seconds. */
 void db__note_compaction(db *d, double seconds);
-void db__note_head_truncation(db *d, int64_t series_removed);
 typedef struct db_replay_stats {
 	int64_t records;       /* WAL records read (checkpoint + segments) */
 	int64_t series;        /* series records' entries replayed */
@@ -143,6 +142,9 @@ typedef struct db_replay_stats {
 	int64_t other_records; /* records of types the head does not replay */
 	int64_t bad_records;   /* records that passed their CRC but did not decode */
 	int64_t corruptions;   /* checkpoint or segment damage that stopped a read */
+	int64_t in_mmapped;    /* samples already in an m-mapped head chunk (skipped) */
+	int64_t mmapped_chunks; /* chunks_head/ chunks given to their series */
+	int64_t mmapped_dropped; /* chunks_head/ chunks of no series, too old or overlapping */
 } db_replay_stats;
 /* Replay waldir (checkpoint, then segments) into h. Never fails on damage
  * (it is logged and counted); when repair is set a damaged segment is

@@ -3,6 +3,10 @@
  * Init and head_wal.go loadWAL, single-threaded).
  *
  * Order, as Prometheus's head.Init:
+ *   0. the head-chunk files (chunks_head/, loadMmappedChunks): their
+ *      chunks wait, by series ref, for the series records below, which
+ *      attach them; samples at or before a series' last such chunk are
+ *      skipped (they are in it);
  *   1. the last checkpoint wal/checkpoint.NNNNNNNN (all its segments);
  *   2. the WAL segments after NNNNNNNN (all of them when there is no
  *      checkpoint).
@@ -75,6 +79,8 @@ static int replay_samples(replay *r, const uint8_t *rec, size_t len, err *e)
 		rc = head_replay_sample(r->h, s[i].ref, s[i].t, s[i].v);
 		if (rc == 0)
 			r->st->samples++;
+		else if (rc == HEAD_REPLAY_IN_MMAPPED)
+			r->st->in_mmapped++;
 		else if (rc == FL_ENOTFOUND)
 			r->st->unknown_refs++;
 		else if (rc == FL_EOUT_OF_ORDER || rc == FL_ETOO_OLD || rc == FL_EDUPLICATE)
@@ -184,9 +190,24 @@ static int replay_ranges(replay *r, const wal_segment_range *ranges, size_t n, c
 	return rc < 0 ? rc : 0;
 }
 
+static int replay_wal_records(struct head *h, const char *waldir, int64_t min_valid, bool repair, db_replay_stats *st,
+			      err *e);
+
 int db__replay_wal(struct head *h, const char *waldir, int64_t min_valid, bool repair, db_replay_stats *st, err *e)
 {
 	memset(st, 0, sizeof *st);
+	int rc = head_replay_mmapped_begin(h, e);
+	if (rc == 0)
+		rc = replay_wal_records(h, waldir, min_valid, repair, st, e);
+	head_mmap_stats ms;
+	head_replay_mmapped_end(h, &ms);
+	st->mmapped_chunks = ms.attached;
+	st->mmapped_dropped = ms.dropped;
+	return rc;
+}
+
+static int replay_wal_records(struct head *h, const char *waldir, int64_t min_valid, bool repair, db_replay_stats *st, err *e)
+{
 	struct stat sb;
 	if (stat(waldir, &sb) && errno == ENOENT)
 		return 0; /* nothing written yet */

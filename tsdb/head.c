@@ -1,7 +1,19 @@
 /*
  * head.c - the in-memory head block: the series registry (by ref and by
- * label hash), WAL replay entry points, stats and series iteration.
- * Mirrors Prometheus tsdb/head.go (stripeSeries, getOrCreate, Stats).
+ * label hash), WAL replay entry points, replay of the m-mapped chunks of
+ * chunks_head/, truncation with series garbage collection, stats and
+ * series iteration. Mirrors Prometheus tsdb/head.go (stripeSeries,
+ * getOrCreate, loadMmappedChunks, truncateMemory, gc, Stats).
+ *
+ * Replay of chunks_head/ (head_replay_mmapped_begin/_end): the chunks of
+ * the files wait in an array sorted by series ref; a series record
+ * creating that ref takes them (retaining each in head_chunks.c); WAL
+ * samples at or before its last such chunk are skipped; chunks of refs no
+ * record names are forgotten, and files nothing retains are deleted.
+ *
+ * Truncation (head_truncate): chunks wholly before mint are released
+ * (their files go once empty, oldest first), then series with no chunk and
+ * no pending sample are removed (see head_int.h, garbage collection).
  *
  * Series registry:
  *   - by ref: a two-level array (65536 pages of 65536 pointers), pages
@@ -22,8 +34,11 @@
 #include "tsdb/head_int.h"
 
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "lib/fmtfloat.h"
+#include "lib/log.h"
 
 #define HEAD_DEFAULT_RANGE (2 * 3600 * 1000LL)
 #define HEAD_DEFAULT_STRIPES 16384
@@ -50,12 +65,17 @@ head *head_open(const head_opts *o, err *e)
 	h->stripes = fl_calloc((size_t)ns, sizeof *h->stripes);
 	h->strs = intern_new();
 	h->postings = mem_postings_new();
-	if (!h->stripes || !h->strs || !h->postings) {
+	h->chunks = hchunks_open(h->opts.chunks_dir, h->opts.chunks_read_only, e);
+	h->opts.chunks_dir = NULL; /* borrowed only for the open */
+	if (!h->stripes || !h->strs || !h->postings || !h->chunks) {
+		int code = h->chunks ? FL_ENOMEM : (e && e->code ? e->code : FL_ENOMEM);
+		hchunks_close(h->chunks, NULL);
 		intern_free(h->strs);
 		mem_postings_free(h->postings);
 		fl_free(h->stripes);
 		fl_free(h);
-		err_set(e, FL_ENOMEM, "head: out of memory");
+		if (code == FL_ENOMEM)
+			err_set(e, FL_ENOMEM, "head: out of memory");
 		return NULL;
 	}
 	for (int i = 0; i < ns; i++)
@@ -78,8 +98,6 @@ head *head_open(const head_opts *o, err *e)
 
 static void series_free(hseries *s)
 {
-	for (uint16_t i = 0; i < s->n_closed; i++)
-		fl_free(s->closed[i].b);
 	fl_free(s->closed);
 	xor_app_free(&s->app);
 	head__series_hist_free(s);
@@ -115,6 +133,13 @@ void head_close(head *h)
 	fl_free(h->stripes);
 	intern_free(h->strs);
 	mem_postings_free(h->postings);
+	err e;
+	if (hchunks_close(h->chunks, &e))
+		log_error("tsdb", "Closing the head chunk files failed", "err", e.msg, NULL);
+	fl_free(h->pending);
+	for (size_t i = 0; i < h->n_grave; i++)
+		series_free(h->grave[i]);
+	fl_free(h->grave);
 	pthread_mutex_destroy(&h->ref_mu);
 	pthread_mutex_destroy(&h->readers_mu);
 	pthread_cond_destroy(&h->readers_cv);
@@ -370,6 +395,119 @@ int head__dup_error(err *e, int64_t t, double existing, double v)
 		       t, a, b);
 }
 
+/* ---- replay of chunks_head/ ---- */
+
+/* A chunk found in the head-chunk files, waiting for its series. */
+typedef struct hmmap {
+	uint64_t series_ref; /* 0 once attached or dropped */
+	uint64_t ref;        /* chunk ref (file << 32 | offset): file order */
+	int64_t mint, maxt;  /* sample times */
+} hmmap;
+
+static int collect_mmapped(void *ctx, uint64_t series_ref, uint64_t ref, int64_t mint, int64_t maxt, uint8_t enc,
+			   const uint8_t *data, size_t len)
+{
+	head *h = ctx;
+	(void)data;
+	(void)len;
+	h->mm_found++;
+	if (enc != CHUNK_ENC_XOR || mint > maxt || series_ref == 0 || series_ref > UINT32_MAX ||
+	    maxt < atomic_load(&h->min_valid_time)) {
+		h->mm_dropped++; /* out-of-order chunks (enc bit 0x80) are not kept either */
+		return 0;
+	}
+	if (!fl_grow((void **)&h->pending, &h->cap_pending, h->n_pending + 1, sizeof *h->pending))
+		return FL_ENOMEM;
+	h->pending[h->n_pending++] = (hmmap){series_ref, ref, mint, maxt};
+	return 0;
+}
+
+static int cmp_hmmap(const void *a, const void *b)
+{
+	const hmmap *x = a, *y = b;
+	if (x->series_ref != y->series_ref)
+		return x->series_ref < y->series_ref ? -1 : 1;
+	return x->ref < y->ref ? -1 : x->ref > y->ref;
+}
+
+int head_replay_mmapped_begin(head *h, err *e)
+{
+	int rc = hchunks_iterate(h->chunks, collect_mmapped, h);
+	if (rc) {
+		fl_free(h->pending);
+		h->pending = NULL;
+		h->n_pending = h->cap_pending = 0;
+		return err_set(e, rc, "head: out of memory reading head chunks");
+	}
+	if (h->n_pending > 1)
+		qsort(h->pending, h->n_pending, sizeof *h->pending, cmp_hmmap);
+	/* A series whose chunks overlap keeps none of them (Prometheus drops
+	 * every m-mapped chunk then; the WAL has the samples). */
+	for (size_t i = 0, j; i < h->n_pending; i = j) {
+		bool bad = false;
+		for (j = i + 1; j < h->n_pending && h->pending[j].series_ref == h->pending[i].series_ref; j++)
+			bad |= h->pending[j].mint <= h->pending[j - 1].maxt;
+		if (bad) {
+			char sr[24];
+			snprintf(sr, sizeof sr, "%" PRIu64, h->pending[i].series_ref);
+			log_warn("tsdb", "Out of sequence m-mapped chunks: replaying the series from the WAL", "series", sr, NULL);
+			for (size_t k = i; k < j; k++)
+				h->pending[k].series_ref = 0;
+			h->mm_dropped += (int64_t)(j - i);
+		}
+	}
+	return 0;
+}
+
+/* Give a new series the chunks found for its ref. 0 or FL_ENOMEM. */
+static int attach_mmapped(head *h, hseries *s)
+{
+	size_t lo = 0, hi = h->n_pending;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (h->pending[mid].series_ref < s->ref)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t k = 0;
+	while (lo + k < h->n_pending && h->pending[lo + k].series_ref == s->ref && k < UINT16_MAX)
+		k++;
+	if (!k)
+		return 0;
+	hchunk *c = fl_malloc(head__closed_cap((uint16_t)k) * sizeof *c);
+	if (!c)
+		return FL_ENOMEM;
+	for (size_t i = 0; i < k; i++) {
+		hmmap *m = &h->pending[lo + i];
+		c[i] = (hchunk){m->mint, m->maxt, m->ref};
+		hchunks_retain(h->chunks, m->ref);
+		m->series_ref = 0;
+	}
+	head__series_lock(s);
+	fl_free(s->closed);
+	s->closed = c;
+	s->n_closed = (uint16_t)k;
+	head__series_unlock(s);
+	atomic_fetch_add(&h->n_chunks, (int64_t)k);
+	head__update_time(h, c[0].mint, c[k - 1].maxt);
+	h->mm_attached += (int64_t)k;
+	return 0;
+}
+
+void head_replay_mmapped_end(head *h, head_mmap_stats *st)
+{
+	for (size_t i = 0; i < h->n_pending; i++)
+		h->mm_dropped += h->pending[i].series_ref != 0; /* no series record named it */
+	fl_free(h->pending);
+	h->pending = NULL;
+	h->n_pending = h->cap_pending = 0;
+	hchunks_gc(h->chunks);
+	st->found = h->mm_found;
+	st->attached = h->mm_attached;
+	st->dropped = h->mm_dropped;
+}
+
 /* ---- replay ---- */
 
 int head_replay_series(head *h, uint64_t ref, labels ls, err *e)
@@ -384,6 +522,8 @@ int head_replay_series(head *h, uint64_t ref, labels ls, err *e)
 	hseries *s = head__get_or_create(h, ls, ref, &created, e);
 	if (!s)
 		return e && e->code ? e->code : FL_ENOMEM;
+	if (created && h->n_pending && attach_mmapped(h, s))
+		return err_set(e, FL_ENOMEM, "head: out of memory");
 	if (!created) {
 		/* Same labels under another ref: alias it (Prometheus multiRef). */
 		bump_last_ref(h, (uint32_t)ref);
@@ -400,6 +540,9 @@ int head_replay_sample(head *h, uint64_t ref, int64_t t, double v)
 		atomic_fetch_add(&h->n_unknown, 1);
 		return FL_ENOTFOUND;
 	}
+	/* head_wal.go: samples at or before the last m-mapped chunk are in it */
+	if (s->n_closed && t <= s->closed[s->n_closed - 1].maxt)
+		return HEAD_REPLAY_IN_MMAPPED;
 	head__series_lock(s);
 	int rc = head__appendable(s, t, v, atomic_load_explicit(&h->min_valid_time, memory_order_relaxed));
 	if (rc == 0)
@@ -435,11 +578,11 @@ static void st_truncate(hseries *s)
 }
 
 /* Drop s's chunks older than mint (s locked); returns chunks dropped. */
-static int64_t series_truncate(hseries *s, int64_t mint)
+static int64_t series_truncate(head *h, hseries *s, int64_t mint)
 {
 	uint16_t k = 0;
 	while (k < s->n_closed && s->closed[k].maxt < mint)
-		fl_free(s->closed[k++].b);
+		hchunks_release(h->chunks, s->closed[k++].ref);
 	if (k) {
 		memmove(s->closed, s->closed + k, (size_t)(s->n_closed - k) * sizeof *s->closed);
 		s->n_closed = (uint16_t)(s->n_closed - k);
@@ -457,34 +600,129 @@ static int64_t series_truncate(hseries *s, int64_t mint)
 	if (!s->n_closed && !s->app.n) {
 		fl_free(s->closed);
 		s->closed = NULL;
-		s->cap_closed = 0;
 	}
 	if (s->st)
 		st_truncate(s);
 	return dropped;
 }
 
-void head_truncate(head *h, int64_t mint)
+/* Match a stripe slot by ref (for removal). */
+static bool slot_ref_eq(const void *e, const void *key) { return ((const hslot *)e)->ref == *(const uint32_t *)key; }
+static const map_type stripe_ref_type = {sizeof(hslot), 4, slot_hash, slot_ref_eq};
+
+/* Unlink s if it is still empty and nothing is pending for it: mark it
+ * dead, drop it from its stripe and the ref table. True if it was. */
+static bool series_unlink(head *h, hseries *s)
+{
+	hstripe *st = head__stripe(h, s->hash);
+	pthread_mutex_lock(&st->mu);
+	head__series_lock(s);
+	bool gone = !s->dead && !s->n_closed && !s->app.n && !s->pending;
+	if (gone)
+		s->dead = 1;
+	head__series_unlock(s);
+	if (gone) {
+		uint32_t ref = s->ref;
+		hslot *sl = map_find(&st->tab, &stripe_ref_type, s->hash >> 32, &ref);
+		assert(sl); /* a live series is in its stripe */
+		if (sl)
+			map_del(&st->tab, &stripe_type, sl);
+		set_ref(h, ref, NULL); /* the page exists: never fails */
+	}
+	pthread_mutex_unlock(&st->mu);
+	return gone;
+}
+
+/* Free the removed series once nobody can hold them. */
+static void grave_reap(head *h, int timeout_ms)
+{
+	if (!h->n_grave || !head__epoch_sync(h, timeout_ms))
+		return;
+	for (size_t i = 0; i < h->n_grave; i++)
+		series_free(h->grave[i]);
+	h->n_grave = 0;
+}
+
+/* Remove the series among cand[0..n) (ascending refs) that are still
+ * empty: series tables, aliases, postings; report and bury them. */
+static int64_t gc_series(head *h, const uint32_t *cand, size_t n)
+{
+	uint32_t *dead = fl_malloc((n ? n : 1) * sizeof *dead);
+	uint64_t *pairs = NULL;
+	size_t n_dead = 0, n_pairs = 0, cap_pairs = 0;
+	if (!dead || !fl_grow((void **)&h->grave, &h->cap_grave, h->n_grave + n, sizeof *h->grave)) {
+		fl_free(dead);
+		return 0; /* out of memory: the series stay, empty */
+	}
+	for (size_t i = 0; i < n; i++) {
+		hseries *s = head__series_by_ref(h, cand[i]);
+		if (!s || !fl_grow((void **)&pairs, &cap_pairs, n_pairs + s->n_labels, sizeof *pairs))
+			continue;
+		if (!series_unlink(h, s))
+			continue;
+		for (uint16_t k = 0; k < s->n_labels; k++)
+			pairs[n_pairs++] = (uint64_t)s->lbl[2 * k] << 32 | s->lbl[2 * k + 1];
+		dead[n_dead++] = s->ref;
+		h->grave[h->n_grave++] = s;
+	}
+	if (n_dead) {
+		uint32_t last = atomic_load(&h->last_ref);
+		for (uint64_t ref = 1; ref <= last; ref++) { /* replay aliases of removed series */
+			hseries *s = head__series_by_ref(h, ref);
+			if (s && s->ref != ref && s->dead)
+				set_ref(h, ref, NULL);
+		}
+		mem_postings_delete(h->postings, dead, n_dead, pairs, n_pairs);
+		atomic_fetch_sub(&h->n_series, (int64_t)n_dead);
+		atomic_fetch_add(&h->n_removed, (int64_t)n_dead);
+		if (h->opts.series_removed) {
+			uint64_t *refs = fl_malloc(n_dead * sizeof *refs);
+			for (size_t i = 0; refs && i < n_dead; i++)
+				refs[i] = dead[i];
+			if (refs)
+				h->opts.series_removed(h->opts.series_removed_ctx, refs, n_dead);
+			fl_free(refs);
+		}
+	}
+	fl_free(pairs);
+	fl_free(dead);
+	return (int64_t)n_dead;
+}
+
+int64_t head_truncate(head *h, int64_t mint)
 {
 	int64_t cur = atomic_load(&h->min_valid_time);
 	while (mint > cur && !atomic_compare_exchange_weak(&h->min_valid_time, &cur, mint))
 		;
 	head__readers_truncate(h, mint);
 	int64_t dropped = 0;
+	uint32_t *cand = NULL;
+	size_t n_cand = 0, cap_cand = 0;
 	uint32_t last = atomic_load(&h->last_ref);
 	for (uint64_t ref = 1; ref <= last; ref++) {
 		hseries *s = head__series_by_ref(h, ref);
 		if (!s || s->ref != ref)
 			continue;
 		head__series_lock(s);
-		dropped += series_truncate(s, mint);
+		dropped += series_truncate(h, s, mint);
+		bool empty = !s->n_closed && !s->app.n && !s->pending;
 		head__series_unlock(s);
+		if (empty && fl_grow((void **)&cand, &cap_cand, n_cand + 1, sizeof *cand))
+			cand[n_cand++] = (uint32_t)ref;
 	}
 	atomic_fetch_sub(&h->n_chunks, dropped);
+	hchunks_gc(h->chunks); /* files nothing holds any more; no querier reads below mint */
+	int64_t removed = gc_series(h, cand, n_cand);
+	fl_free(cand);
+	grave_reap(h, 1000);
+	atomic_fetch_add(&h->n_truncations, 1);
 	cur = atomic_load(&h->min_time);
 	while (mint > cur && !atomic_compare_exchange_weak(&h->min_time, &cur, mint))
 		;
+	return removed;
 }
+
+bool head_series_alive(head *h, uint64_t ref) { return head__series_by_ref(h, ref) != NULL; }
 
 /* ---- stats, iteration ---- */
 
@@ -499,6 +737,9 @@ void head_get_stats(head *h, head_stats *s)
 	s->out_of_order = atomic_load(&h->n_ooo);
 	s->out_of_bounds = atomic_load(&h->n_oob);
 	s->replay_unknown_refs = atomic_load(&h->n_unknown);
+	s->truncations = atomic_load(&h->n_truncations);
+	s->series_removed = atomic_load(&h->n_removed);
+	s->chunks_disk_bytes = hchunks_disk_bytes(h->chunks);
 }
 
 static int visit_series(head *h, hseries *s, head_chunk_meta **metas, size_t *cap, arena *a,
@@ -517,7 +758,14 @@ static int visit_series(head *h, hseries *s, head_chunk_meta **metas, size_t *ca
 	}
 	for (uint16_t i = 0; i < s->n_closed; i++) {
 		hchunk *c = &s->closed[i];
-		(*metas)[i] = (head_chunk_meta){c->mint, c->maxt, c->b, c->len};
+		const uint8_t *b;
+		size_t len;
+		err e;
+		if (hchunks_get(h->chunks, c->ref, &b, &len, &e)) {
+			head__series_unlock(s);
+			return FL_ECORRUPT;
+		}
+		(*metas)[i] = (head_chunk_meta){c->mint, c->maxt, b, len};
 	}
 	uint8_t *copy = NULL;
 	if (s->app.n) {
@@ -546,7 +794,7 @@ int head_for_each_series(head *h,
 	size_t cap = 0;
 	arena a;
 	arena_init(&a);
-	int rc = 0;
+	int rc = 0, ep = head__epoch_enter(h);
 	uint32_t last = atomic_load(&h->last_ref);
 	for (uint64_t ref = 1; ref <= last && !rc; ref++) {
 		hseries *s = head__series_by_ref(h, ref);
@@ -557,5 +805,6 @@ int head_for_each_series(head *h,
 	}
 	arena_reset(&a);
 	fl_free(metas);
+	head__epoch_exit(h, ep);
 	return rc;
 }

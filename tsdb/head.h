@@ -52,6 +52,18 @@ typedef struct head_opts {
 	 * for different appenders. */
 	int (*log)(void *ctx, const head_log_batch *b, err *e);
 	void *log_ctx; /* passed to log */
+	/* Directory of the head-chunk files (Prometheus's <data>/chunks_head),
+	 * created if missing; NULL keeps full chunks in memory. Borrowed. */
+	const char *chunks_dir;
+	bool chunks_read_only; /* read chunks_dir but never write it */
+	/* Called by head_truncate with the refs of the series it removed
+	 * (ascending; borrowed for the call), no lock held, so that ref
+	 * holders (scrape caches, remote write) forget them. NULL = none.
+	 * Holders that do not register can compare head_get_stats'
+	 * series_removed, a generation counter: a stale ref only costs a
+	 * lookup by labels (refs are never reused). */
+	void (*series_removed)(void *ctx, const uint64_t *refs, size_t n);
+	void *series_removed_ctx; /* passed to series_removed */
 } head_opts;
 
 typedef struct head_stats {
@@ -63,6 +75,9 @@ typedef struct head_stats {
 	int64_t out_of_order;     /* samples rejected as out of order (append and replay) */
 	int64_t out_of_bounds;    /* samples rejected as too old */
 	int64_t replay_unknown_refs; /* replayed samples whose series ref was unknown */
+	int64_t truncations;      /* prometheus_tsdb_head_truncations_total */
+	int64_t series_removed;   /* prometheus_tsdb_head_series_removed_total */
+	int64_t chunks_disk_bytes; /* bytes of chunks_head/ files */
 } head_stats;
 
 head *head_open(const head_opts *o, err *e);
@@ -83,6 +98,23 @@ int head_replay_series(head *h, uint64_t ref, labels ls, err *e);
  * FL_EOUT_OF_ORDER / FL_ETOO_OLD when rejected (counted in stats, skipped).
  * A sample equal to the last one (t and value bits) is a no-op returning 0. */
 int head_replay_sample(head *h, uint64_t ref, int64_t t, double v);
+
+/* ---- replay of chunks_head/ (Prometheus head.go loadMmappedChunks) ---- */
+#define HEAD_REPLAY_IN_MMAPPED 2 /* head_replay_sample: sample already in an m-mapped chunk */
+typedef struct head_mmap_stats {
+	int64_t found;    /* chunks in the files */
+	int64_t attached; /* chunks given to their series */
+	int64_t dropped;  /* chunks of no series, too old, out of order, or not XOR */
+} head_mmap_stats;
+/* Before WAL replay (after head_set_min_valid_time): read every chunk of
+ * the head-chunk files. head_replay_series then gives a new series the
+ * chunks of its ref, and head_replay_sample skips (returning
+ * HEAD_REPLAY_IN_MMAPPED) samples at or before its last such chunk. A
+ * series whose chunks overlap gets none of them (the WAL has the samples).
+ * 0 or FL_ENOMEM. */
+int head_replay_mmapped_begin(head *h, err *e);
+/* After WAL replay: forget the chunks no series took; fills st. */
+void head_replay_mmapped_end(head *h, head_mmap_stats *st);
 
 /* ---- cardinality statistics (/api/v1/status/tsdb; head_stats.c) ---- */
 typedef struct head_card_stat {
@@ -124,8 +156,15 @@ void head_get_stats(head *h, head_stats *s);
  * wrote them into a block), as Prometheus's truncateMemory; raises the min
  * valid time and the head's min time to mint. Waits until the queriers that
  * may read below mint are closed; queriers opened later start at mint.
- * Series stay (with no chunks when all were old). */
-void head_truncate(head *h, int64_t mint);
+ * Head-chunk files nothing needs any more are deleted. Series left with no
+ * samples (and none pending in an appender) are removed - from the series
+ * tables and the postings - and reported through opts.series_removed;
+ * their memory is freed once no appender or querier open before can hold
+ * them (waiting up to a second, else at a later truncation). Returns the
+ * number of series removed. Not concurrent with itself. */
+int64_t head_truncate(head *h, int64_t mint);
+/* Is ref a live series (the WAL checkpoint keeps its series record)? */
+bool head_series_alive(head *h, uint64_t ref);
 
 /* ---- iteration for head compaction / dump ---- */
 typedef struct head_chunk_meta {

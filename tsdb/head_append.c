@@ -69,33 +69,30 @@ static int open_chunk(xor_app *a)
 	return 0;
 }
 
-/* Move the open chunk to the closed list (bytes shrunk to size). */
-static int close_chunk(hseries *s)
+/* Write the open chunk to the head-chunk files and add it to the closed
+ * list (as Prometheus's mmapHeadChunk when it cuts a chunk); the caller
+ * frees the open chunk's buffer. */
+static int close_chunk(head *h, hseries *s)
 {
-	if (s->n_closed == s->cap_closed) {
-		uint16_t ncap = s->cap_closed ? (uint16_t)FL_MIN(s->cap_closed * 2, UINT16_MAX) : 2;
-		if (ncap == s->cap_closed)
-			return FL_ENOMEM;
-		hchunk *c = fl_realloc(s->closed, ncap * sizeof *c);
+	if (s->n_closed == UINT16_MAX)
+		return FL_ENOMEM;
+	if (!s->closed || (s->n_closed & (s->n_closed - 1)) == 0) { /* full: 0 or a power of two */
+		hchunk *c = fl_realloc(s->closed, head__closed_cap((uint16_t)(s->n_closed + 1)) * sizeof *c);
 		if (!c)
 			return FL_ENOMEM;
 		s->closed = c;
-		s->cap_closed = ncap;
 	}
-	uint8_t *b = fl_realloc(s->app.b, s->app.len);
-	if (!b)
-		b = s->app.b;
-	s->closed[s->n_closed] = (hchunk){s->open_mint, s->app.t, b, (uint32_t)s->app.len, s->app.n};
-	s->n_closed++;
-	s->app.b = NULL; /* now owned by the closed chunk */
-	s->app.len = s->app.cap = 0;
-	s->app.n = 0;
+	uint64_t ref;
+	err e;
+	if (hchunks_write(h->chunks, s->ref, s->open_mint, s->app.t, CHUNK_ENC_XOR, s->app.b, s->app.len, &ref, &e))
+		return FL_ENOMEM;
+	s->closed[s->n_closed++] = (hchunk){s->open_mint, s->app.t, ref};
 	return 0;
 }
 
 static int cut_chunk(head *h, hseries *s, int64_t t)
 {
-	if (s->app.n && close_chunk(s))
+	if (s->app.n && close_chunk(h, s))
 		return FL_ENOMEM;
 	xor_app_free(&s->app);
 	if (open_chunk(&s->app))
@@ -106,6 +103,7 @@ static int cut_chunk(head *h, hseries *s, int64_t t)
 	return 0;
 }
 
+#if FL_SLOW_CHECKS_ON
 /* The chunk state of a series (lock held; O(1)): the open chunk holds at
  * most 2 x 120 samples (the cut bound), its first sample is no later than
  * its last, and it starts after the newest closed chunk ends. */
@@ -117,6 +115,7 @@ static inline __attribute__((unused)) bool series_check(const hseries *s)
 	return s->app.n <= HEAD_SAMPLES_PER_CHUNK * 2 && s->open_mint <= s->app.t &&
 	       (!last || (last->mint <= last->maxt && last->maxt < s->open_mint));
 }
+#endif
 
 int head__series_append(head *h, hseries *s, int64_t t, double v)
 {
@@ -168,6 +167,7 @@ typedef struct pend {
 typedef struct happ {
 	appender base;     /* must be first */
 	head *h;           /* owner */
+	int epoch;         /* head__epoch_enter token: its series stay allocated */
 	int64_t min_valid; /* samples below are out of bounds; INT64_MIN + lazy init */
 	bool init;         /* min_valid is known (head had data, or first sample seen) */
 	pend *samples;     /* buffered samples */
@@ -203,22 +203,40 @@ static int happ_append_st(appender *ap, series_ref ref, labels ls, int64_t st, i
 		return err_set(e, FL_ETOO_OLD, "out of bounds");
 	}
 	hseries *s = head__series_by_ref(h, ref);
-	if (!s) {
-		bool created;
-		s = head__get_or_create(h, ls, 0, &created, e);
-		if (!s)
-			return e && e->code ? e->code : FL_ENOMEM;
-		if (created) {
-			if (!fl_grow((void **)&a->created, &a->cap_created, a->n_created + 1, sizeof(hseries *)))
-				return err_set(e, FL_ENOMEM, "out of memory");
-			a->created[a->n_created++] = s;
+	int64_t last_t = 0;
+	double last_v = 0;
+	int rc = 0;
+	/* A series garbage-collected since it was found is dead: look its
+	 * labels up again, which makes a new one (head_truncate unlinked it
+	 * before we saw the mark, so this ends at the second pass). */
+	for (int pass = 0; pass < 2; pass++) {
+		if (!s) {
+			bool created;
+			s = head__get_or_create(h, ls, 0, &created, e);
+			if (!s)
+				return e && e->code ? e->code : FL_ENOMEM;
+			if (created) {
+				if (!fl_grow((void **)&a->created, &a->cap_created, a->n_created + 1, sizeof(hseries *)))
+					return err_set(e, FL_ENOMEM, "out of memory");
+				a->created[a->n_created++] = s;
+			}
 		}
+		head__series_lock(s);
+		if (s->dead) {
+			head__series_unlock(s);
+			s = NULL;
+			continue;
+		}
+		last_t = s->app.t;
+		last_v = s->app.v;
+		rc = head__appendable(s, t, v, a->min_valid);
+		if (rc == 0)
+			head__pending_inc(s); /* keeps head_truncate from removing it until commit */
+		head__series_unlock(s);
+		break;
 	}
-	head__series_lock(s);
-	int64_t last_t = s->app.t;
-	double last_v = s->app.v;
-	int rc = head__appendable(s, t, v, a->min_valid);
-	head__series_unlock(s);
+	if (!s)
+		return err_set(e, FL_ENOMEM, "head: series removed while appending");
 	if (out && (rc == 0 || rc == 1))
 		*out = s->ref; /* as upstream: no ref with an error */
 	if (rc == 1)
@@ -233,8 +251,12 @@ static int happ_append_st(appender *ap, series_ref ref, labels ls, int64_t st, i
 		atomic_fetch_add(&h->n_oob, 1);
 		return err_set(e, rc, "out of bounds");
 	}
-	if (!fl_grow((void **)&a->samples, &a->cap_samples, a->n_samples + 1, sizeof(pend)))
+	if (!fl_grow((void **)&a->samples, &a->cap_samples, a->n_samples + 1, sizeof(pend))) {
+		head__series_lock(s);
+		head__pending_dec(s);
+		head__series_unlock(s);
 		return err_set(e, FL_ENOMEM, "out of memory");
+	}
 	a->samples[a->n_samples++] = (pend){s, t, v, st};
 	return 0;
 }
@@ -273,6 +295,7 @@ static int happ_append_histogram(appender *ap, series_ref ref, labels ls, int64_
 
 static void happ_free(happ *a)
 {
+	head__epoch_exit(a->h, a->epoch);
 	fl_free(a->samples);
 	fl_free(a->created);
 	fl_free(a);
@@ -321,6 +344,7 @@ static void happ_apply(happ *a)
 	for (size_t i = 0; i < a->n_samples; i++) {
 		pend *p = &a->samples[i];
 		head__series_lock(p->s);
+		head__pending_dec(p->s);
 		int rc = head__appendable(p->s, p->t, p->v, min_valid);
 		if (rc == 0)
 			rc = head__series_stamp(p->s, seq, min_reader);
@@ -344,12 +368,23 @@ static void happ_apply(happ *a)
 		head__update_time(h, mint, maxt);
 }
 
+/* The samples will not be applied: their series may be removed again. */
+static void drop_pending(happ *a)
+{
+	for (size_t i = 0; i < a->n_samples; i++) {
+		head__series_lock(a->samples[i].s);
+		head__pending_dec(a->samples[i].s);
+		head__series_unlock(a->samples[i].s);
+	}
+}
+
 static int happ_commit(appender *ap, err *e)
 {
 	happ *a = (happ *)ap;
 	int rc = happ_log(a, true, e);
 	if (rc) {
 		err_wrap(e, "write to WAL");
+		drop_pending(a);
 		happ_free(a);
 		return rc;
 	}
@@ -366,6 +401,7 @@ static int happ_commit(appender *ap, err *e)
 static void happ_rollback(appender *ap)
 {
 	happ *a = (happ *)ap;
+	drop_pending(a);
 	err e;
 	err_clear(&e);
 	happ_log(a, false, &e); /* series records only; best effort as upstream */
@@ -381,6 +417,7 @@ appender *head_appender(head *h)
 		return NULL;
 	a->base.ops = &happ_ops;
 	a->h = h;
+	a->epoch = head__epoch_enter(h);
 	if (atomic_load(&h->max_time) != INT64_MIN) {
 		a->min_valid = head__min_valid(h);
 		a->init = true;

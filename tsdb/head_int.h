@@ -4,12 +4,26 @@
  * head_read.c (querier, postings for matchers, iterators). SQLite's
  * btreeInt.h pattern: nothing here is public.
  *
- * Memory per series (the aim is < 500 bytes at 1M series; bench_head
+ * Memory per series (the aim is < 450 bytes at 1M series; bench_head
  * measures ~440): one allocation holding the hseries struct (~144 bytes)
  * and its labels as interned id pairs (8 bytes a label), the open chunk's
  * growable buffer (64 bytes to start), 8 bytes in the ref table, ~11 in its
  * stripe's hash table, and ~4-6 per label in postings; 16 bytes a sample
- * more for series that get start timestamps (hst), none for others.
+ * more for series that get start timestamps (hst), none for others. A
+ * full chunk costs 24 bytes (hchunk, in an array of a power-of-two room):
+ * its bytes are in chunks_head/ files, mmapped (head_chunks.c), as
+ * Prometheus's ChunkDiskMapper keeps them. bench_head phase 5 (every series
+ * cut one chunk): fl heap 419 B/series, RSS 877 B/series - the allocator
+ * keeps the high-water mark of the open chunks, all ~400 B just before the
+ * cut there (Prometheus 2.42: ~3.9 KB).
+ *
+ * Garbage collection (head_truncate): a series with no chunk left and no
+ * sample pending in an appender is marked dead under its stripe mutex and
+ * its own lock, unlinked from the stripe table, the ref table and the
+ * postings, and freed after a grace period (head__epoch_sync), since
+ * appenders and queriers find series without locks. An appender that
+ * meets a dead series looks its labels up again (a new series, new ref).
+ * Interned strings are not freed (ids are never reused).
  *
  * Isolation (what a querier sees):
  *   - every commit takes a sequence number h->seq + 1 while it holds
@@ -32,7 +46,8 @@
  *   3. series spin lock (s->lock): guards the series' mutable fields; never
  *      held while taking another lock.
  *   4. mem_postings' own rwlock, intern's stripe mutexes, h->ref_mu,
- *      h->readers_mu (leaves).
+ *      h->readers_mu, the head-chunk files' mutex (leaves; cutting a chunk
+ *      writes it to h->chunks with the series lock held).
  */
 #ifndef FL_HEAD_INT_H
 #define FL_HEAD_INT_H
@@ -45,6 +60,7 @@
 #include "lib/map.h"
 #include "tsdb/chunk.h"
 #include "tsdb/head.h"
+#include "tsdb/head_chunks.h"
 #include "tsdb/intern.h"
 #include "tsdb/postings.h"
 
@@ -52,13 +68,12 @@
 #define HEAD_REF_PAGE_BITS 16
 #define HEAD_REF_PAGES 65536 /* refs up to 2^32 - 1 */
 
-/* A closed (full) chunk: immutable once cut. */
+/* A closed (full) chunk: immutable once cut, its bytes in a head-chunk
+ * file (head_chunks.h), as Prometheus's mmappedChunk. 24 bytes. */
 typedef struct hchunk {
-	int64_t mint;  /* first sample time */
-	int64_t maxt;  /* last sample time */
-	uint8_t *b;    /* exact-size copy of the chunk bytes, owned */
-	uint32_t len;  /* byte length */
-	uint16_t n;    /* samples */
+	int64_t mint; /* first sample time */
+	int64_t maxt; /* last sample time */
+	uint64_t ref; /* where its bytes are: hchunks_get(h->chunks, ref), retained once */
 } hchunk;
 
 /* What a querier sees of a series: its first n_closed chunks and open_n
@@ -97,9 +112,11 @@ typedef struct hseries {
 	uint64_t hash;       /* labels_hash of its labels (immutable) */
 	uint32_t ref;        /* its ref (immutable) */
 	uint16_t n_labels;   /* label pairs in lbl (immutable) */
-	uint16_t n_closed;   /* closed chunks */
-	uint16_t cap_closed; /* allocated closed chunks */
+	uint16_t n_closed;   /* closed chunks; closed has room for head__closed_cap(n_closed) */
 	_Atomic uint8_t lock; /* spin lock guarding every mutable field */
+	uint8_t dead;        /* garbage-collected: unlinked, freed after a grace period */
+	uint16_t pending;    /* samples appenders hold for it, not yet committed
+	                      * (saturates at UINT16_MAX: such a series is never removed) */
 	uint32_t n_dropped;  /* chunks truncated so far: closed[0] is chunk n_dropped */
 	hchunk *closed;      /* closed chunks, oldest first */
 	uint64_t seq;        /* commit that produced the current state (0: replay/none) */
@@ -139,6 +156,9 @@ struct head {
 	pthread_mutex_t ref_mu;   /* serializes ref page allocation */
 	_Atomic uint32_t last_ref; /* highest ref handed out */
 	intern *strs;             /* interned label names and values */
+	hchunks *chunks;          /* full chunks' bytes (chunks_head/, or memory) */
+	struct hmmap *pending;    /* chunks found at open, until replay attaches them */
+	size_t n_pending, cap_pending; /* their count (sorted by series ref), allocated */
 	mem_postings *postings;   /* label pair -> refs */
 	pthread_rwlock_t commit_mu; /* see the lock order above */
 	_Atomic uint64_t seq;      /* commits numbered so far (isolation) */
@@ -157,6 +177,13 @@ struct head {
 	_Atomic int64_t n_ooo;     /* out-of-order rejections */
 	_Atomic int64_t n_oob;     /* out-of-bounds rejections */
 	_Atomic int64_t n_unknown; /* replayed samples with an unknown ref */
+	_Atomic int64_t n_truncations; /* head_truncate calls */
+	_Atomic uint64_t epoch;    /* grace periods begun (head__epoch_sync) */
+	_Atomic int64_t epoch_active[2]; /* appenders and queriers open, by epoch parity */
+	hseries **grave;           /* removed series awaiting a grace period (truncation only) */
+	size_t n_grave, cap_grave;
+	int64_t mm_found, mm_dropped, mm_attached; /* chunks_head replay (single-threaded) */
+	_Atomic int64_t n_removed; /* series garbage-collected */
 };
 
 static inline hstripe *head__stripe(head *h, uint64_t hash) { return &h->stripes[hash & h->stripe_mask]; }
@@ -185,6 +212,30 @@ static inline void head__series_unlock(hseries *s)
 	head__series_locks_held--;
 #endif
 	atomic_store_explicit(&s->lock, 0, memory_order_release);
+}
+
+/* Room the closed array has for n chunks: the next power of two (it only
+ * ever grows by doubling; truncation shrinks n, never the array). */
+static inline size_t head__closed_cap(uint16_t n)
+{
+	size_t c = 1;
+	while (c < n)
+		c *= 2;
+	return c;
+}
+
+/* Appender bookkeeping of s->pending (s locked). */
+static inline void head__pending_inc(hseries *s)
+{
+	if (s->pending < UINT16_MAX)
+		s->pending++;
+}
+static inline void head__pending_dec(hseries *s)
+{
+	if (s->pending < UINT16_MAX) {
+		assert(s->pending > 0);
+		s->pending--;
+	}
 }
 
 /* Series by ref (lock-free), NULL when unknown. */
@@ -221,6 +272,14 @@ void head__readers_truncate(head *h, int64_t mint);
 int head__series_stamp(hseries *s, uint64_t seq, uint64_t min_reader);
 /* Free s's history. */
 void head__series_hist_free(hseries *s);
+/* Series memory reclamation (head_isolation.c): appenders and queriers
+ * run inside an epoch, so that garbage-collected series are freed only
+ * when nobody who could have found them is left. enter returns the token
+ * exit takes. sync waits (up to timeout_ms per stage) for everyone inside
+ * when it began; false on timeout (free nothing then, try again later). */
+int head__epoch_enter(head *h);
+void head__epoch_exit(head *h, int token);
+bool head__epoch_sync(head *h, int timeout_ms);
 
 /* Append one sample to s (caller holds s's lock and has checked
  * t > last). Applies Prometheus's chunk cutting. 0 or FL_ENOMEM. */

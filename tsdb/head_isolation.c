@@ -28,6 +28,8 @@
  */
 #include "tsdb/head_int.h"
 
+#include <time.h>
+
 static hview current_view(const hseries *s)
 {
 	hview v = {INT64_MIN, s->n_dropped + s->n_closed, s->app.n};
@@ -151,4 +153,50 @@ void head__readers_truncate(head *h, int64_t mint)
 		pthread_cond_wait(&h->readers_cv, &h->readers_mu);
 	}
 	pthread_mutex_unlock(&h->readers_mu);
+}
+
+/* ---- series memory reclamation ----
+ * Two counters, by epoch parity, of the appenders and queriers inside
+ * (sleepable RCU's scheme): enter counts itself under the current parity
+ * and retries if a sync flipped it meanwhile, so after a flip everyone
+ * counted under the old parity entered before it. sync first waits for
+ * the other parity to drain (stragglers from an earlier sync that timed
+ * out), flips, then waits for the old one. */
+
+int head__epoch_enter(head *h)
+{
+	/* Retries only when a sync flips the epoch between the two loads;
+	 * syncs run once per truncation, so this ends at the second pass. */
+	for (;;) {
+		uint64_t e = atomic_load(&h->epoch);
+		atomic_fetch_add(&h->epoch_active[e & 1], 1);
+		if (atomic_load(&h->epoch) == e)
+			return (int)(e & 1);
+		atomic_fetch_sub(&h->epoch_active[e & 1], 1);
+	}
+}
+
+void head__epoch_exit(head *h, int token)
+{
+	int64_t was = atomic_fetch_sub(&h->epoch_active[token], 1);
+	assert(was > 0);
+	(void)was;
+}
+
+static bool epoch_drained(head *h, int parity, int timeout_ms)
+{
+	for (int i = 0; i < timeout_ms && atomic_load(&h->epoch_active[parity]); i++) {
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
+	return atomic_load(&h->epoch_active[parity]) == 0;
+}
+
+bool head__epoch_sync(head *h, int timeout_ms)
+{
+	uint64_t e = atomic_load(&h->epoch);
+	if (!epoch_drained(h, (int)((e + 1) & 1), timeout_ms))
+		return false;
+	atomic_store(&h->epoch, e + 1);
+	return epoch_drained(h, (int)(e & 1), timeout_ms);
 }

@@ -267,6 +267,7 @@ typedef struct hq {
 	head *h;       /* owner */
 	arena ar;      /* labels handed out */
 	uint64_t snap; /* isolation snapshot number */
+	int epoch;     /* head__epoch_enter token: series it finds stay allocated */
 } hq;
 
 typedef struct hset {
@@ -289,8 +290,22 @@ static bool push_ck(hiter *it, hck c)
 	return true;
 }
 
+/* Push closed chunk c (its bytes from the head-chunk files) decoding
+ * `limit` samples (0 = all) up to maxt. */
+static bool push_closed(hiter *it, head *h, const hchunk *c, int64_t maxt, uint16_t limit)
+{
+	const uint8_t *b;
+	size_t len;
+	err e;
+	if (hchunks_get(h->chunks, c->ref, &b, &len, &e)) {
+		it->err = FL_ECORRUPT;
+		return true;
+	}
+	return push_ck(it, (hck){c->mint, maxt, b, (uint32_t)len, limit});
+}
+
 /* Collect the visible chunks of sn overlapping [mint, maxt] (series locked). */
-static bool collect_chunks(hiter *it, const snap *sn)
+static bool collect_chunks(hiter *it, head *h, const snap *sn)
 {
 	hseries *s = sn->s;
 	/* Views count chunks from the series' first ever (head_truncate may
@@ -298,7 +313,7 @@ static bool collect_chunks(hiter *it, const snap *sn)
 	uint32_t base = s->n_dropped;
 	for (uint32_t k = base; k < sn->v.n_closed; k++) {
 		hchunk *c = &s->closed[k - base];
-		if (c->maxt >= it->mint && c->mint <= it->maxt && !push_ck(it, (hck){c->mint, c->maxt, c->b, c->len, 0}))
+		if (c->maxt >= it->mint && c->mint <= it->maxt && !push_closed(it, h, c, c->maxt, 0))
 			return false;
 	}
 	if (!sn->v.open_n || sn->v.n_closed < base)
@@ -307,7 +322,7 @@ static bool collect_chunks(hiter *it, const snap *sn)
 		hchunk *c = &s->closed[sn->v.n_closed - base];
 		if (c->mint > it->maxt || sn->v.last_t < it->mint)
 			return true;
-		return push_ck(it, (hck){c->mint, sn->v.last_t, c->b, c->len, sn->v.open_n});
+		return push_closed(it, h, c, sn->v.last_t, sn->v.open_n);
 	}
 	if (s->open_mint > it->maxt || sn->v.last_t < it->mint)
 		return true;
@@ -370,9 +385,11 @@ static sample_iter *hs_iter(series_set *ss, sample_iter *reuse)
 		return &it->base;
 	const snap *sn = &set->v[set->i - 1];
 	head__series_lock(sn->s);
-	bool ok = collect_chunks(it, sn) && collect_st(it, sn->s);
+	bool ok = collect_chunks(it, set->q->h, sn) && collect_st(it, sn->s);
 	head__series_unlock(sn->s);
-	if (!ok) {
+	if (it->err) {
+		it->n_ck = 0;
+	} else if (!ok) {
 		it->n_ck = 0;
 		it->err = FL_ENOMEM;
 	}
@@ -524,6 +541,7 @@ static void hq_close(querier *qq)
 {
 	hq *q = (hq *)qq;
 	head__reader_close(q->h, q->snap, q->base.mint);
+	head__epoch_exit(q->h, q->epoch);
 	arena_reset(&q->ar);
 	fl_free(q);
 }
@@ -542,6 +560,7 @@ querier *head__querier(head *h, int64_t mint, int64_t maxt, err *e)
 		err_set(e, FL_ENOMEM, "head: out of memory opening querier");
 		return NULL;
 	}
+	q->epoch = head__epoch_enter(h);
 	q->base.ops = &hq_ops;
 	q->base.mint = mint;
 	q->base.maxt = maxt;

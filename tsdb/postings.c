@@ -398,6 +398,84 @@ static int add_pair(mem_postings *mp, uint32_t ref, uint32_t name, uint32_t valu
 	return slot_add(mp, s, ref);
 }
 
+/* ---- deletion (head series garbage collection) ---- */
+
+static bool in_sorted(const uint32_t *v, size_t n, uint32_t x)
+{
+	size_t i = lower_bound(v, 0, n, x);
+	return i < n && v[i] == x;
+}
+
+/* Keep the refs of v[0..*n) that are not dead. */
+static void filter_refs(uint32_t *v, uint32_t *n, const uint32_t *dead, size_t n_dead)
+{
+	uint32_t w = 0;
+	for (uint32_t i = 0; i < *n; i++)
+		if (!in_sorted(dead, n_dead, v[i]))
+			v[w++] = v[i];
+	*n = w;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Drop from name's values the ones whose pair is gone. */
+static void name_drop_values(mem_postings *mp, uint32_t name)
+{
+	mp_name *nm = name_find(mp, name);
+	if (!nm)
+		return;
+	uint32_t w = 0;
+	for (uint32_t i = 0; i < nm->n; i++)
+		if (pair_find(mp, name, nm->vals[i]))
+			nm->vals[w++] = nm->vals[i];
+	nm->n = w;
+	if (!w) {
+		mp->bytes -= nm->cap * sizeof *nm->vals;
+		fl_free(nm->vals);
+		map_del(&mp->names, &name_type, nm);
+	}
+}
+
+void mem_postings_delete(mem_postings *mp, const uint32_t *dead, size_t n_dead, uint64_t *pairs, size_t n_pairs)
+{
+	if (!n_dead)
+		return;
+	qsort(pairs, n_pairs, sizeof *pairs, cmp_u64);
+	pthread_rwlock_wrlock(&mp->mu);
+	size_t w = 0, n_gone = 0;
+	for (size_t i = 0; i < mp->all.n; i++)
+		if (!in_sorted(dead, n_dead, mp->all.v[i]))
+			mp->all.v[w++] = mp->all.v[i];
+	mp->all.n = w;
+	/* Unique pairs; the emptied ones are collected at the front of pairs
+	 * (still sorted) for the names pass. */
+	for (size_t i = 0; i < n_pairs; i++) {
+		if (i && pairs[i] == pairs[i - 1])
+			continue;
+		uint32_t name = (uint32_t)(pairs[i] >> 32), value = (uint32_t)pairs[i];
+		mp_slot *sl = pair_find(mp, name, value);
+		if (!sl)
+			continue;
+		filter_refs(slot_refs(sl), &sl->n, dead, n_dead);
+		if (sl->n)
+			continue;
+		if (sl->cap) {
+			mp->bytes -= sl->cap * sizeof *sl->u.p;
+			fl_free(sl->u.p);
+		}
+		map_del(&mp->pairs, &pair_type, sl);
+		pairs[n_gone++] = pairs[i];
+	}
+	for (size_t i = 0; i < n_gone; i++) /* pairs is sorted: each name once */
+		if (!i || pairs[i] >> 32 != pairs[i - 1] >> 32)
+			name_drop_values(mp, (uint32_t)(pairs[i] >> 32));
+	pthread_rwlock_unlock(&mp->mu);
+}
+
 int mem_postings_add(mem_postings *mp, uint32_t ref, const uint32_t *pairs, size_t n)
 {
 	int rc = 0;

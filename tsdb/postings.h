@@ -46,6 +46,12 @@ void mem_postings_free(mem_postings *mp);
  * n pairs as name0, value0, name1, ... Refs are usually added in increasing
  * order; a smaller one is inserted in place. 0 or FL_ENOMEM. */
 int mem_postings_add(mem_postings *mp, uint32_t ref, const uint32_t *pairs, size_t n);
+/* Remove the refs dead[0..n_dead) (strictly increasing) from every list.
+ * pairs[0..n_pairs) holds (name << 32 | value) of every pair they were
+ * added with (any order, duplicates allowed; sorted in place). A pair left
+ * with no ref is dropped, and a value left with no pair is dropped from its
+ * name (a name with no value, too). One write lock; never allocates. */
+void mem_postings_delete(mem_postings *mp, const uint32_t *dead, size_t n_dead, uint64_t *pairs, size_t n_pairs);
 /* Append (union into) out the postings of name=value; copies. */
 int mem_postings_get(mem_postings *mp, uint32_t name, uint32_t value, postings_list *out);
 /* Union of the postings of name=v for every v in values[0..n). */

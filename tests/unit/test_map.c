@@ -168,7 +168,48 @@ static void map_alloc_failure(void)
 	map_free(&m);
 }
 
+/* Deletion against a reference set, with crowded hashes (long runs that
+ * wrap around the table's end): whatever was not deleted stays findable,
+ * the deleted are gone, and their slots take new entries. */
+static void map_delete_backward_shift(void)
+{
+	enum { N = 3000 };
+	static bool in[N + 1];
+	memset(in, 0, sizeof in);
+	map m;
+	map_init(&m);
+	uint64_t rng = 88172645463325252ull;
+	for (int round = 0; round < 20000; round++) {
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		/* a third of the ids share 64 hashes, the rest are spread */
+		uint32_t id = (uint32_t)(rng % N) + 1, hh = id % 3 ? mix(id) : (id % 64) * 0x9E3779B1u;
+		if (in[id]) {
+			ent *e = map_find(&m, &ent_type, hh, &id);
+			ASSERT(e && e->id == id);
+			map_del(&m, &ent_type, e);
+			in[id] = false;
+			ASSERT(map_find(&m, &ent_type, hh, &id) == NULL);
+		} else {
+			ASSERT(put(&m, id, hh, id));
+			in[id] = true;
+		}
+		if (round % 1000 == 999) {
+			uint32_t n = 0;
+			for (uint32_t k = 1; k <= N; k++) {
+				uint32_t kh = k % 3 ? mix(k) : (k % 64) * 0x9E3779B1u;
+				const ent *e = map_find(&m, &ent_type, kh, &k);
+				ASSERT(in[k] == (e != NULL));
+				ASSERT(!e || e->val == k);
+				n += in[k];
+			}
+			ASSERT_EQ(map_len(&m), n);
+		}
+	}
+	map_free(&m);
+}
+
 const struct test tests_map[] = {
+	{"map_delete_backward_shift", map_delete_backward_shift},
 	{"map_insert_lookup", map_insert_lookup},
 	{"map_growth_many_sizes", map_growth_many_sizes},
 	{"map_collisions", map_collisions},

@@ -196,7 +196,71 @@ static void out_of_order_adds_are_cheap(void)
 	mem_postings_free(mp);
 }
 
+/* mem_postings_delete against a naive model: 300 refs over 3 names with
+ * 1-40 values each; delete a random half in two batches; every pair's list,
+ * every name's values and all postings match what is left. */
+static void mem_postings_delete_vs_naive(void)
+{
+	enum { R = 300 };
+	static uint32_t pairs[R + 1][6];
+	static bool alive[R + 1];
+	mem_postings *mp = mem_postings_new();
+	for (uint32_t r = 1; r <= R; r++) {
+		uint32_t p[6] = {1, 100 + r % 40, 2, 200 + r % 7, 3, 300 + (r > 290)};
+		memcpy(pairs[r], p, sizeof p);
+		ASSERT_EQ(mem_postings_add(mp, r, p, 3), 0);
+		alive[r] = true;
+	}
+	uint64_t rng = 12345;
+	for (int batch = 0; batch < 2; batch++) {
+		uint32_t dead[R];
+		uint64_t keys[3 * R];
+		size_t nd = 0, nk = 0;
+		for (uint32_t r = 1; r <= R; r++) {
+			rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+			if (!alive[r] || (rng % 3 && r <= 290))
+				continue;
+			alive[r] = false;
+			dead[nd++] = r;
+			for (int k = 0; k < 3; k++)
+				keys[nk++] = (uint64_t)pairs[r][2 * k] << 32 | pairs[r][2 * k + 1];
+		}
+		mem_postings_delete(mp, dead, nd, keys, nk);
+		postings_list all;
+		postings_init(&all);
+		ASSERT_EQ(mem_postings_all(mp, &all), 0);
+		size_t want_all = 0;
+		for (uint32_t r = 1; r <= R; r++)
+			want_all += alive[r];
+		ASSERT_EQ(all.n, want_all);
+		postings_free(&all);
+		for (uint32_t name = 1; name <= 3; name++) {
+			uint32_t *vals;
+			size_t nv;
+			ASSERT_EQ(mem_postings_values(mp, name, &vals, &nv), 0);
+			size_t want_nv = 0;
+			for (uint32_t v = name * 100; v < name * 100 + 40; v++) {
+				size_t want = 0;
+				for (uint32_t r = 1; r <= R; r++)
+					want += alive[r] && pairs[r][2 * (name - 1) + 1] == v;
+				postings_list got;
+				postings_init(&got);
+				ASSERT_EQ(mem_postings_get(mp, name, v, &got), 0);
+				ASSERT_EQ(got.n, want);
+				for (size_t i = 0; i < got.n; i++)
+					ASSERT(alive[got.v[i]] && pairs[got.v[i]][2 * (name - 1) + 1] == v);
+				postings_free(&got);
+				want_nv += want > 0;
+			}
+			ASSERT_EQ(nv, want_nv);
+			fl_free(vals);
+		}
+	}
+	mem_postings_free(mp);
+}
+
 const struct test tests_postings[] = {
+	{"mem_postings_delete_vs_naive", mem_postings_delete_vs_naive},
 	{"out_of_order_adds_are_cheap", out_of_order_adds_are_cheap},
 	{"set_ops_vs_naive", set_ops_vs_naive},
 	{"sort_unique", sort_unique},
