@@ -9,7 +9,7 @@
  * not break us. Depth is bounded; malformed text is FL_ECORRUPT.
  *
  * Invariants:
- *  1. tomb[] is sorted by (ref, mint); block__tombstones returns a
+ *  1. the tombstone set is sorted by (ref, mint); tombstones_set_get returns a
  *     contiguous run of it.
  *  2. After block_open succeeds, a block is never modified.
  */
@@ -317,23 +317,6 @@ static int meta_walk(jwalk *w, const char *json, err *e)
 
 /* ---------------------------------------------------------------- files */
 
-const tomb *block__tombstones(const block *b, uint64_t ref, size_t *n)
-{
-	size_t lo = 0, hi = b->n_tomb;
-	while (lo < hi) { /* first entry with t.ref >= ref */
-		size_t mid = lo + (hi - lo) / 2;
-		if (b->tomb[mid].ref < ref)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	size_t k = lo;
-	while (k < b->n_tomb && b->tomb[k].ref == ref)
-		k++;
-	*n = k - lo;
-	return *n ? &b->tomb[lo] : NULL;
-}
-
 static int open_parts(block *b, err *e)
 {
 	char path[1200];
@@ -347,10 +330,18 @@ static int open_parts(block *b, err *e)
 	if (rc == 0) {
 		snprintf(path, sizeof path, "%s/tombstones", b->dir);
 		rc = buf_read_file(&t, path, e);
+		tomb *v = NULL;
+		size_t n = 0;
 		if (rc == FL_ENOTFOUND)
 			rc = 0; /* as Prometheus: no file, no tombstones */
 		else if (rc == 0)
-			rc = tombstones_parse(t.p, t.len, &b->tomb, &b->n_tomb, e);
+			rc = tombstones_parse(t.p, t.len, &v, &n, e);
+		tomb_set *ts = rc ? NULL : tombstones_set_new(v, n, NULL, 0);
+		fl_free(v);
+		if (rc == 0 && !ts)
+			rc = err_set(e, FL_ENOMEM, "block: out of memory");
+		if (rc == 0)
+			tombstones_holder_swap(&b->tombs, ts);
 	}
 	buf_reset(&t);
 	if (rc != 0)
@@ -375,6 +366,11 @@ block *block_open(const char *dir, err *e)
 	}
 	snprintf(b->dir, sizeof b->dir, "%s", dir);
 	b->qable.querier = block__querier;
+	if (tombstones_holder_init(&b->tombs, NULL, e)) {
+		fl_free(b);
+		return NULL;
+	}
+	pthread_mutex_init(&b->del_mu, NULL);
 	if (open_parts(b, e) != 0) {
 		err_wrap(e, "block %s", dir);
 		block_close(b);
@@ -389,7 +385,8 @@ void block_close(block *b)
 		return;
 	index_close(b->ix);
 	chunks_close(b->cr);
-	fl_free(b->tomb);
+	tombstones_holder_destroy(&b->tombs);
+	pthread_mutex_destroy(&b->del_mu);
 	block_meta_ext_reset(&b->ext);
 	fl_free(b);
 }
@@ -399,6 +396,44 @@ const char *block_dir(const block *b) { return b->dir; }
 queryable *block_queryable(block *b) { return &b->qable; }
 index_reader *block_index(block *b) { return b->ix; }
 chunks_reader *block_chunks(block *b) { return b->cr; }
+
+tomb_set *block_tombstones_acquire(block *b) { return tombstones_holder_acquire(&b->tombs); }
+
+/* Prometheus Block.Delete's second half: merge, rewrite tombstones and
+ * meta.json (numTombstones), then let new queriers see the new set. */
+int block_add_tombstones(block *b, const tomb *add, size_t n, err *e)
+{
+	if (n == 0)
+		return 0;
+	pthread_mutex_lock(&b->del_mu);
+	tomb_set *cur = tombstones_holder_acquire(&b->tombs);
+	tomb_set *ts = tombstones_set_new(cur->v, cur->n, add, n);
+	tombstones_set_release(cur);
+	int rc = ts ? tombstones_write(b->dir, ts->v, ts->n, NULL, e) : err_set(e, FL_ENOMEM, "block: out of memory");
+	if (rc == 0) {
+		block_meta m = b->meta;
+		m.num_tombstones = ts->n;
+		const char **src = fl_malloc((b->ext.n_sources ? b->ext.n_sources : 1) * sizeof *src);
+		if (!src)
+			rc = err_set(e, FL_ENOMEM, "block: out of memory");
+		for (size_t i = 0; src && i < b->ext.n_sources; i++)
+			src[i] = b->ext.sources[i];
+		block_compaction c = {m.level, src, b->ext.n_sources, b->ext.parents, b->ext.n_parents, b->ext.extra_json};
+		if (rc == 0)
+			rc = block_meta_write(b->dir, &m, &c, e);
+		fl_free(src);
+		if (rc == 0)
+			b->meta.num_tombstones = ts->n;
+	}
+	if (rc == 0)
+		tombstones_holder_swap(&b->tombs, ts);
+	else
+		tombstones_set_release(ts);
+	pthread_mutex_unlock(&b->del_mu);
+	return rc;
+}
+
+const block_meta_ext *block_ext(const block *b) { return &b->ext; }
 
 const block_desc *block_parents(const block *b, size_t *n)
 {

@@ -58,6 +58,16 @@ chunks_reader *block_chunks(block *b);
 struct block_desc;
 const struct block_desc *block_parents(const block *b, size_t *n);
 
+/* The block's deleted intervals (tombstones.h), pinned: release them. */
+struct tomb_set;
+struct tomb;
+struct tomb_set *block_tombstones_acquire(block *b);
+/* Add deleted intervals add[0..n) (Prometheus Block.Delete): merged with
+ * the block's, the tombstones file and meta.json (numTombstones) rewritten
+ * atomically, then queriers opened afterwards honour them. 0 or FL_EIO /
+ * FL_ENOMEM (the block unchanged). */
+int block_add_tombstones(block *b, const struct tomb *add, size_t n, err *e);
+
 /* Parse meta.json text; 0 or FL_ECORRUPT naming the field. */
 int block_meta_parse(const char *json, size_t len, block_meta *m, err *e);
 
@@ -121,6 +131,19 @@ void block_writer_abort(block_writer *bw);
 struct head;
 int block_write_head(struct head *h, const char *dir, int64_t mint, int64_t maxt, block_meta *out, err *e);
 
+/*
+ * Write everything q's series hold in [mint, maxt) (all series, through
+ * the chunk view: stored chunks as they are, those cut by the range or by
+ * tombstones re-encoded) as a block in dir with meta minTime mint, maxTime
+ * maxt and compaction c (NULL: level 1, sources itself). What Prometheus's
+ * compactor.Write does for Block.CleanTombstones and Snapshot's head block;
+ * q must be a querier whose select offers series_set_chunks and covers the
+ * range. FL_ENOTFOUND when no sample is left (nothing is written, as
+ * Prometheus writes no empty block). (block_write_querier.c)
+ */
+int block_write_querier(querier *q, const char *dir, int64_t mint, int64_t maxt, const block_compaction *c,
+			block_meta *out, err *e);
+
 /* What a rewrite of a block (compaction, tombstone cleaning) carries over
  * from the old meta.json besides block_meta: compaction.sources and
  * .parents, and the top-level members Prometheus's BlockMeta does not know
@@ -136,6 +159,8 @@ typedef struct block_meta_ext {
 /* block_meta_parse, also filling x (may be NULL). On failure x is empty. */
 int block_meta_parse_ext(const char *json, size_t len, block_meta *m, block_meta_ext *x, err *e);
 void block_meta_ext_reset(block_meta_ext *x);
+/* The open block's parsed extras (borrowed until block_close). */
+const block_meta_ext *block_ext(const block *b);
 
 /* The compaction section of a block made from n parent blocks, as
  * Prometheus's CompactBlockMetas computes it: level = highest parent level

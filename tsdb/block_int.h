@@ -14,13 +14,11 @@ struct block {
 	block_meta meta;     /* parsed meta.json */
 	index_reader *ix;    /* index, owned */
 	chunks_reader *cr;   /* chunk segments, owned */
-	tomb *tomb;          /* sorted by (ref, mint), owned */
-	size_t n_tomb;       /* tombstone intervals */
+	tombstones_holder tombs; /* deleted intervals; queriers pin the set they open with */
+	pthread_mutex_t del_mu; /* serialises block_delete (file and meta rewrite) */
 	block_meta_ext ext;  /* meta.json's sources, parents, unknown members, owned */
 };
 
-/* The deleted intervals of series ref (sorted by mint), or NULL. */
-const tomb *block__tombstones(const block *b, uint64_t ref, size_t *n);
 querier *block__querier(queryable *self, int64_t mint, int64_t maxt, err *e);
 
 #endif

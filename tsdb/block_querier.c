@@ -24,6 +24,7 @@ typedef struct bquerier {
 	querier base; /* must be first */
 	block *b;     /* borrowed */
 	arena a;      /* labels handed out */
+	tomb_set *ts; /* the block's tombstones when opened, pinned */
 } bquerier;
 
 typedef struct bset {
@@ -71,13 +72,7 @@ typedef struct biter {
 
 /* ---------------------------------------------------------------- iterator */
 
-static bool deleted(const biter *it, int64_t t)
-{
-	for (size_t i = 0; i < it->n_tombs; i++)
-		if (t >= it->tombs[i].mint && t <= it->tombs[i].maxt)
-			return true;
-	return false;
-}
+static bool deleted(const biter *it, int64_t t) { return tombstones_contain(it->tombs, it->n_tombs, t); }
 
 static int bi_fail(biter *it)
 {
@@ -236,12 +231,7 @@ static const struct sample_iter_ops biter_ops = {bi_next, bi_seek, bi_at, bi_err
 
 static bool chunk_visible(const chunk_meta *c, int64_t mint, int64_t maxt, const tomb *tb, size_t n_tb)
 {
-	if (c->maxt < mint || c->mint > maxt)
-		return false;
-	for (size_t i = 0; i < n_tb; i++)
-		if (tb[i].mint <= c->mint && tb[i].maxt >= c->maxt)
-			return false;
-	return true;
+	return c->maxt >= mint && c->mint <= maxt && !tombstones_cover(tb, n_tb, c->mint, c->maxt);
 }
 
 static bool bs_next(series_set *s)
@@ -253,7 +243,7 @@ static bool bs_next(series_set *s)
 		if (index_series(bs->q->b->ix, ref, &bs->q->a, &bs->cur, &bs->chks, &bs->n_chks, &bs->chks_cap, &bs->e) != 0)
 			return false;
 		size_t n_tb;
-		const tomb *tb = block__tombstones(bs->q->b, ref, &n_tb);
+		const tomb *tb = tombstones_set_get(bs->q->ts, ref, &n_tb);
 		size_t w = 0;
 		for (size_t k = 0; k < bs->n_chks; k++)
 			if (chunk_visible(&bs->chks[k], bs->mint, bs->maxt, tb, n_tb))
@@ -303,7 +293,7 @@ static sample_iter *bs_iter(series_set *s, sample_iter *reuse)
 	it->cr = bs->q->b->cr;
 	it->n_chks = bs->n_chks;
 	memcpy(it->chks, bs->chks, bs->n_chks * sizeof *it->chks);
-	it->tombs = block__tombstones(bs->q->b, bs->cur_ref, &it->n_tombs);
+	it->tombs = tombstones_set_get(bs->q->ts, bs->cur_ref, &it->n_tombs);
 	it->mint = bs->mint;
 	it->maxt = bs->maxt;
 	return &it->base;
@@ -323,7 +313,7 @@ static int bs_chunks(series_set *s, const chunk_data **out, size_t *n, err *e)
 {
 	bset *bs = (bset *)s;
 	size_t n_tb;
-	const tomb *tb = block__tombstones(bs->q->b, bs->cur_ref, &n_tb);
+	const tomb *tb = tombstones_set_get(bs->q->ts, bs->cur_ref, &n_tb);
 	series_chunks_reset(&bs->cl);
 	if (n_tb > bs->del_cap) {
 		tinterval *d = fl_realloc(bs->del, n_tb * sizeof *d);
@@ -396,6 +386,7 @@ static void bq_close(querier *q)
 {
 	bquerier *bq = (bquerier *)q;
 	arena_reset(&bq->a);
+	tombstones_set_release(bq->ts);
 	fl_free(bq);
 }
 
@@ -413,6 +404,7 @@ querier *block__querier(queryable *self, int64_t mint, int64_t maxt, err *e)
 	bq->base.mint = mint;
 	bq->base.maxt = maxt;
 	bq->b = b;
+	bq->ts = block_tombstones_acquire(b);
 	arena_init(&bq->a);
 	return &bq->base;
 }

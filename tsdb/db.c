@@ -149,6 +149,12 @@ int db_head_cardinality(db *d, size_t limit, arena *a, head_cardinality *out, er
 }
 
 db_block_set *db__blocks_acquire(db *d) { return db_blocks_acquire(&d->blocks); }
+void db__blocks_swap(db *d, db_block_set *s) { db_blocks_swap(&d->blocks, s); }
+head *db__head(db *d) { return d->h; }
+int db__log_record(db *d, const void *rec, size_t len, err *e) { return d->w ? wal_log1(d->w, rec, len, e) : 0; }
+void db__maint_lock(db *d) { pthread_mutex_lock(&d->maint_mu); }
+void db__maint_unlock(db *d) { pthread_mutex_unlock(&d->maint_mu); }
+bool db__read_only(const db *d) { return d->opts.read_only; }
 
 static int64_t now_ms(void)
 {

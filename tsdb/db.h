@@ -118,14 +118,45 @@ bool db_is_ulid(const char *name);
 
 /*
  * Snapshot into dir (created if absent; normally new and empty): every
- * block hard-linked as dir/<ULID>/ and, unless skip_head, the WAL copied as
- * dir/wal/, so that opening dir (flint or Prometheus) yields the same data.
- * Safe while appends go on (db_snapshot.c). 0 or FL_EIO with e naming the
- * path.
+ * block hard-linked as dir/<ULID>/ and, unless skip_head, the head written
+ * as one more block (Prometheus DB.Snapshot), so that opening dir (flint
+ * or Prometheus) yields the same data. Safe while appends go on
+ * (db_snapshot.c). 0 or FL_EIO with e naming the path.
  */
 int db_snapshot(db *d, const char *dir, bool skip_head, err *e);
 
-/* ---- internal: db.c <-> db_replay.c, db_snapshot.c, compaction ---- */
+/*
+ * delete_series (Prometheus DB.Delete; db_delete.c): hide the samples in
+ * [mint, maxt] of every series matching ms (n >= 1). Each block
+ * overlapping the interval gets tombstones (its tombstones file and
+ * meta.json rewritten); the head's get a WAL tombstones record, then
+ * in-memory tombstones. Queriers opened afterwards no longer see the data.
+ * FL_EINVAL read-only; FL_EIO / FL_ENOMEM with e.
+ */
+struct matcher;
+int db_delete(db *d, int64_t mint, int64_t maxt, const struct matcher *ms, size_t n, err *e);
+/*
+ * clean_tombstones (Prometheus DB.CleanTombstones): rewrite every block
+ * with tombstones without the deleted data, as a new level-1 block whose
+ * parent is the old one (compactor.Write), then reload (the old block goes
+ * once its readers are done). A block whose data is all deleted is just
+ * dropped. Tombstones in the head are left (the head compaction drops the
+ * data). 0 or the first error.
+ */
+int db_clean_tombstones(db *d, err *e);
+
+/* ---- internal: db.c <-> db_replay.c, db_snapshot.c, db_delete.c, compaction ---- */
+/* The head (borrowed while d lives). */
+struct head *db__head(db *d);
+/* Append one record to the WAL; 0 when read-only is refused by the caller. */
+int db__log_record(db *d, const void *rec, size_t len, err *e);
+/* Serialise with maintenance (compaction, reload, retention). */
+void db__maint_lock(db *d);
+void db__maint_unlock(db *d);
+struct db_block_set;
+/* Make s the current block set (takes the caller's ref); under db__maint_lock. */
+void db__blocks_swap(db *d, struct db_block_set *s);
+bool db__read_only(const db *d);
 struct head;
 struct db_block_set;
 /* The current block set (db_blocks.h), pinned: db_block_set_release it. */
@@ -139,6 +170,7 @@ typedef struct db_replay_stats {
 	int64_t skipped_old;   /* samples below the min valid time (in a block already) */
 	int64_t unknown_refs;  /* samples whose series ref no series record introduced */
 	int64_t rejected;      /* out-of-order / duplicate / too old samples dropped */
+	int64_t tombstones;    /* deleted intervals replayed into the head */
 	int64_t other_records; /* records of types the head does not replay */
 	int64_t bad_records;   /* records that passed their CRC but did not decode */
 	int64_t corruptions;   /* checkpoint or segment damage that stopped a read */

@@ -12,11 +12,12 @@
  *      checkpoint).
  * Series records create series under their WAL refs (head_replay_series,
  * which also folds duplicate label sets into one series); samples records
- * append (head_replay_sample). Samples older than the min valid time (the
+ * append (head_replay_sample); tombstones records become the head's
+ * tombstones (head_add_tombstones). Samples older than the min valid time (the
  * newest block's maxTime, exclusive) are already in a block and are
  * skipped; samples for refs no series record introduced are counted and
  * dropped; out-of-order samples are counted and dropped. Other record
- * types (tombstones, exemplars, metadata, m-map markers, histograms) are
+ * types (exemplars, metadata, m-map markers, histograms) are
  * skipped.
  *
  * Damage never stops the open: a corrupt checkpoint is logged and the WAL
@@ -33,6 +34,7 @@
 #include "tsdb/db.h"
 #include "tsdb/head.h"
 #include "tsdb/record.h"
+#include "tsdb/tombstones.h"
 #include "tsdb/wal.h"
 #include "lib/log.h"
 
@@ -91,6 +93,26 @@ static int replay_samples(replay *r, const uint8_t *rec, size_t len, err *e)
 	return 0;
 }
 
+/* head_wal.go: intervals wholly below the min valid time and unknown refs
+ * are skipped; the rest become the head's tombstones. */
+static int replay_tombstones(replay *r, const uint8_t *rec, size_t len, err *e)
+{
+	record_tombstone *s;
+	size_t n;
+	int rc = record_decode_tombstones(rec, len, &r->a, &s, &n, e);
+	if (rc || n == 0)
+		return rc;
+	tomb *v = arena_alloc(&r->a, n * sizeof *v);
+	if (!v)
+		return err_set(e, FL_ENOMEM, "replay: out of memory");
+	for (size_t i = 0; i < n; i++)
+		v[i] = (tomb){s[i].ref, s[i].mint, s[i].maxt};
+	int64_t skipped = 0;
+	rc = head_add_tombstones(r->h, v, n, &skipped, e);
+	r->st->tombstones += (int64_t)n - skipped;
+	return rc;
+}
+
 static int replay_record(replay *r, const uint8_t *rec, size_t len, err *e)
 {
 	int rc = 0;
@@ -100,6 +122,9 @@ static int replay_record(replay *r, const uint8_t *rec, size_t len, err *e)
 		break;
 	case RECORD_SAMPLES:
 		rc = replay_samples(r, rec, len, e);
+		break;
+	case RECORD_TOMBSTONES:
+		rc = replay_tombstones(r, rec, len, e);
 		break;
 	default:
 		r->st->other_records++;

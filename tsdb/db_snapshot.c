@@ -4,16 +4,20 @@
  * POST /api/v1/admin/tsdb/snapshot asks for.
  *
  *   dir/<ULID>/...   every loaded block, its files hard-linked (blocks are
- *                    immutable, and pinned while they are linked, so a link is a copy);
- *   dir/wal/...      unless skip_head: the WAL copied byte for byte (it keeps
- *                    changing, so never linked).
+ *                    immutable, and pinned while they are linked, so a link
+ *                    is a copy; a tombstones rewrite replaces the file by
+ *                    rename, so the link keeps the old one);
+ *   dir/<ULID>/...   unless skip_head: the head's [minTime, maxTime + 1)
+ *                    written as one more level-1 block through a head
+ *                    querier (block_write_querier), as Prometheus's
+ *                    compactor.Write(dir, RangeHead, mint, maxt + 1): what
+ *                    the querier sees, so deleted samples stay out and a
+ *                    concurrent commit is in it wholly or not at all.
  *
- * Prometheus writes the head as one more block instead of copying the WAL;
- * flint has no block writer yet, so the head travels as the log that
- * rebuilds it: flint or Prometheus opening the snapshot replays it. A record
- * appended during the copy may be torn at the copy's end; replay repairs it
- * as any torn tail. Hard links need dir on the data directory's file system;
- * where link fails the file is copied.
+ * No WAL is copied: flint and Prometheus open the snapshot from its blocks.
+ * Runs under the maintenance lock (Prometheus's cmtx), so no compaction or
+ * retention changes the set meanwhile. Hard links need dir on the data
+ * directory's file system; where link fails the file is copied.
  */
 #include "tsdb/db.h"
 #include "tsdb/block.h"
@@ -26,7 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SNAPSHOT_MAX_DEPTH 4 /* <ULID>/chunks/NNNNNN, wal/checkpoint.N/NNNNNN */
+#define SNAPSHOT_MAX_DEPTH 2 /* <ULID>/chunks/NNNNNN */
 
 /* Copy one file. */
 static int copy_file(const char *src, const char *dst, err *e)
@@ -56,8 +60,7 @@ static int copy_file(const char *src, const char *dst, err *e)
 }
 
 /* Mirror the tree src into dst (created): files hard-linked (link_files) or
- * copied; dot files skipped, as are entries removed meanwhile (a WAL
- * segment deleted by a checkpoint). */
+ * copied; dot files skipped, as are entries removed meanwhile. */
 static int mirror_tree(const char *src, const char *dst, bool link_files, int depth, err *e)
 {
 	if (mkdir(dst, 0777) && errno != EEXIST)
@@ -85,26 +88,43 @@ static int mirror_tree(const char *src, const char *dst, bool link_files, int de
 	return rc;
 }
 
+/* The head as a block in dir (Prometheus: nothing when it has no sample). */
+static int snapshot_head(db *d, const char *dir, err *e)
+{
+	head *h = db__head(d);
+	head_stats hs;
+	head_get_stats(h, &hs);
+	if (hs.max_time == INT64_MIN || hs.min_time > hs.max_time)
+		return 0;
+	querier *q = queryable_querier(head_queryable(h), hs.min_time, hs.max_time, e);
+	if (!q)
+		return e && e->code ? e->code : FL_ENOMEM;
+	int rc = block_write_querier(q, dir, hs.min_time, hs.max_time + 1, NULL, NULL, e);
+	querier_close(q);
+	if (rc == FL_ENOTFOUND)
+		return 0; /* every sample deleted */
+	if (rc)
+		err_wrap(e, "snapshot head block");
+	return rc;
+}
+
 int db_snapshot(db *d, const char *dir, bool skip_head, err *e)
 {
 	if (mkdir(dir, 0777) && errno != EEXIST)
 		return err_set(e, FL_EIO, "mkdir %s: %s", dir, strerror(errno));
-	db_block_set *bs = db__blocks_acquire(d); /* pinned: retention cannot delete them meanwhile */
-	char t[4096], s[4096];
-	for (size_t i = 0; i < bs->n; i++) {
+	db__maint_lock(d);
+	db_block_set *bs = db__blocks_acquire(d);
+	char t[4096];
+	int rc = 0;
+	for (size_t i = 0; i < bs->n && rc == 0; i++) {
 		const char *src = block_dir(bs->v[i]->b);
 		const char *base = strrchr(src, '/');
 		snprintf(t, sizeof t, "%s/%s", dir, base ? base + 1 : src);
-		int rc = mirror_tree(src, t, true, 0, e);
-		if (rc) {
-			db_block_set_release(bs);
-			return rc;
-		}
+		rc = mirror_tree(src, t, true, 0, e);
 	}
 	db_block_set_release(bs);
-	if (skip_head)
-		return 0;
-	snprintf(s, sizeof s, "%s/wal", db_dir(d));
-	snprintf(t, sizeof t, "%s/wal", dir);
-	return access(s, F_OK) ? 0 : mirror_tree(s, t, false, 0, e);
+	if (rc == 0 && !skip_head)
+		rc = snapshot_head(d, dir, e);
+	db__maint_unlock(d);
+	return rc;
 }

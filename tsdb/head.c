@@ -93,6 +93,10 @@ head *head_open(const head_opts *o, err *e)
 	atomic_store(&h->min_time, INT64_MAX);
 	atomic_store(&h->max_time, INT64_MIN);
 	atomic_store(&h->min_valid_time, INT64_MIN);
+	if (tombstones_holder_init(&h->tombs, NULL, e)) {
+		head_close(h);
+		return NULL;
+	}
 	return h;
 }
 
@@ -133,6 +137,7 @@ void head_close(head *h)
 	fl_free(h->stripes);
 	intern_free(h->strs);
 	mem_postings_free(h->postings);
+	tombstones_holder_destroy(&h->tombs);
 	err e;
 	if (hchunks_close(h->chunks, &e))
 		log_error("tsdb", "Closing the head chunk files failed", "err", e.msg, NULL);
@@ -714,6 +719,7 @@ int64_t head_truncate(head *h, int64_t mint)
 	hchunks_gc(h->chunks); /* files nothing holds any more; no querier reads below mint */
 	int64_t removed = gc_series(h, cand, n_cand);
 	fl_free(cand);
+	head__tombstones_truncate(h, mint);
 	grave_reap(h, 1000);
 	atomic_fetch_add(&h->n_truncations, 1);
 	cur = atomic_load(&h->min_time);

@@ -166,6 +166,24 @@ int64_t head_truncate(head *h, int64_t mint);
 /* Is ref a live series (the WAL checkpoint keeps its series record)? */
 bool head_series_alive(head *h, uint64_t ref);
 
+/* ---- deletion (head_tombstones.c; Prometheus Head.Delete) ---- */
+struct tomb;
+/* The intervals delete_series writes for the head: for each series
+ * matching ms (n >= 1) with samples, [mint, maxt] clamped to its first and
+ * last sample (none when they do not overlap). *out is fl_malloc'd (NULL
+ * when *n_out is 0), sorted by ref. 0 or FL_ENOMEM. */
+int head_delete_intervals(head *h, int64_t mint, int64_t maxt, const matcher *ms, size_t n, struct tomb **out,
+			  size_t *n_out, err *e);
+/* Make v[0..n) deleted (once the WAL holds them, or on replay): merged
+ * into the head's tombstones; queriers opened afterwards no longer see the
+ * samples, nor a series with no chunk left outside them. Refs replayed as
+ * aliases resolve to their series; unknown refs and intervals wholly below
+ * the min valid time are skipped (counted in *skipped, may be NULL).
+ * Serialised by the caller. 0 or FL_ENOMEM. */
+int head_add_tombstones(head *h, const struct tomb *v, size_t n, int64_t *skipped, err *e);
+/* Series with tombstones and their intervals (for tests and /metrics). */
+void head_tombstones_count(head *h, int64_t *series, int64_t *intervals);
+
 /* ---- iteration for head compaction / dump ---- */
 typedef struct head_chunk_meta {
 	int64_t mint;      /* first sample time */

@@ -63,6 +63,7 @@
 #include "tsdb/head_chunks.h"
 #include "tsdb/intern.h"
 #include "tsdb/postings.h"
+#include "tsdb/tombstones.h"
 
 #define HEAD_SAMPLES_PER_CHUNK 120
 #define HEAD_REF_PAGE_BITS 16
@@ -184,6 +185,7 @@ struct head {
 	size_t n_grave, cap_grave;
 	int64_t mm_found, mm_dropped, mm_attached; /* chunks_head replay (single-threaded) */
 	_Atomic int64_t n_removed; /* series garbage-collected */
+	tombstones_holder tombs;   /* deleted intervals by series ref (head_tombstones.c); queriers pin a set */
 };
 
 static inline hstripe *head__stripe(head *h, uint64_t hash) { return &h->stripes[hash & h->stripe_mask]; }
@@ -251,6 +253,8 @@ static inline hseries *head__series_by_ref(head *h, uint64_t ref)
  * ref_hint != 0 forces that ref for a new series (replay). NULL on OOM or an
  * invalid set (e filled). */
 hseries *head__get_or_create(head *h, labels ls, uint64_t ref_hint, bool *created, err *e);
+/* Drop the tombstones wholly before mint (head_truncate; head_tombstones.c). */
+void head__tombstones_truncate(head *h, int64_t mint);
 /* Materialize a series' labels into the arena (strings borrowed from the
  * head). .v == NULL on OOM. */
 labels head__series_labels(head *h, const hseries *s, arena *a);

@@ -157,6 +157,8 @@ typedef struct hiter {
 	bool in_chunk;      /* xi is positioned in ck[ci] */
 	bool valid;         /* a current sample exists (t, v) */
 	xor_iter xi;        /* decoder of ck[ci] */
+	const tomb *del;    /* the series' deleted intervals (the querier's pinned set) */
+	size_t n_del;       /* count */
 	hst_ent *st;        /* copy of the series' start timestamps in range */
 	size_t n_st, cap_st, sti; /* count, allocated, cursor (times only grow) */
 	int err;            /* 0 or FL_ECORRUPT / FL_ENOMEM */
@@ -196,7 +198,7 @@ static int hi_next(sample_iter *si)
 {
 	hiter *it = (hiter *)si;
 	bool ok;
-	while ((ok = hi_step(it)) && it->xi.t < it->mint)
+	while ((ok = hi_step(it)) && (it->xi.t < it->mint || tombstones_contain(it->del, it->n_del, it->xi.t)))
 		;
 	return hi_finish(it, ok);
 }
@@ -214,7 +216,7 @@ static int hi_seek(sample_iter *si, int64_t t)
 		it->in_chunk = false;
 	}
 	bool ok;
-	while ((ok = hi_step(it)) && it->xi.t < t)
+	while ((ok = hi_step(it)) && (it->xi.t < t || tombstones_contain(it->del, it->n_del, it->xi.t)))
 		;
 	return hi_finish(it, ok);
 }
@@ -268,6 +270,7 @@ typedef struct hq {
 	arena ar;      /* labels handed out */
 	uint64_t snap; /* isolation snapshot number */
 	int epoch;     /* head__epoch_enter token: series it finds stay allocated */
+	tomb_set *ts;  /* the head's tombstones when opened, pinned */
 } hq;
 
 typedef struct hset {
@@ -280,6 +283,8 @@ typedef struct hset {
 	int64_t maxt;
 	sample_iter *ck_it; /* hs_chunks' collector (an hiter), owned */
 	series_chunks cl;   /* the current series' chunk view (hs_chunks) */
+	tinterval *del;     /* hs_chunks' deleted intervals */
+	size_t del_cap;     /* their capacity */
 } hset;
 
 static bool push_ck(hiter *it, hck c)
@@ -313,18 +318,20 @@ static bool collect_chunks(hiter *it, head *h, const snap *sn)
 	uint32_t base = s->n_dropped;
 	for (uint32_t k = base; k < sn->v.n_closed; k++) {
 		hchunk *c = &s->closed[k - base];
-		if (c->maxt >= it->mint && c->mint <= it->maxt && !push_closed(it, h, c, c->maxt, 0))
+		if (c->maxt >= it->mint && c->mint <= it->maxt && !tombstones_cover(it->del, it->n_del, c->mint, c->maxt) &&
+		    !push_closed(it, h, c, c->maxt, 0))
 			return false;
 	}
 	if (!sn->v.open_n || sn->v.n_closed < base)
 		return true;
 	if (base + s->n_closed > sn->v.n_closed) { /* the open chunk was cut since */
 		hchunk *c = &s->closed[sn->v.n_closed - base];
-		if (c->mint > it->maxt || sn->v.last_t < it->mint)
+		if (c->mint > it->maxt || sn->v.last_t < it->mint || tombstones_cover(it->del, it->n_del, c->mint, sn->v.last_t))
 			return true;
 		return push_closed(it, h, c, sn->v.last_t, sn->v.open_n);
 	}
-	if (s->open_mint > it->maxt || sn->v.last_t < it->mint)
+	if (s->open_mint > it->maxt || sn->v.last_t < it->mint ||
+	    tombstones_cover(it->del, it->n_del, s->open_mint, sn->v.last_t))
 		return true;
 	if (s->app.len > it->copy_cap) {
 		uint8_t *p = fl_realloc(it->copy, s->app.len);
@@ -381,9 +388,12 @@ static sample_iter *hs_iter(series_set *ss, sample_iter *reuse)
 	it->n_ck = it->ci = it->n_st = it->sti = 0;
 	it->in_chunk = it->valid = false;
 	it->err = 0;
+	it->del = NULL;
+	it->n_del = 0;
 	if (set->i == 0 || set->i > set->n)
 		return &it->base;
 	const snap *sn = &set->v[set->i - 1];
+	it->del = tombstones_set_get(set->q->ts, sn->s->ref, &it->n_del);
 	head__series_lock(sn->s);
 	bool ok = collect_chunks(it, set->q->h, sn) && collect_st(it, sn->s);
 	head__series_unlock(sn->s);
@@ -396,15 +406,28 @@ static sample_iter *hs_iter(series_set *ss, sample_iter *reuse)
 	return &it->base;
 }
 
+static sample_iter *hs_iter(series_set *ss, sample_iter *reuse);
+
+/* Does the current series keep a chunk outside its deleted intervals? */
+static bool hs_visible(hset *set)
+{
+	size_t n_del;
+	if (!tombstones_set_get(set->q->ts, set->v[set->i - 1].s->ref, &n_del))
+		return true;
+	set->ck_it = hs_iter(&set->base, set->ck_it);
+	return !set->ck_it || ((hiter *)set->ck_it)->n_ck > 0 || ((hiter *)set->ck_it)->err;
+}
+
 static bool hs_next(series_set *ss)
 {
 	hset *set = (hset *)ss;
-	if (set->i >= set->n) {
-		set->i = set->n + 1;
-		return false;
+	while (set->i < set->n) {
+		set->i++;
+		if (hs_visible(set))
+			return true;
 	}
-	set->i++;
-	return true;
+	set->i = set->n + 1;
+	return false;
 }
 
 static labels hs_labels(series_set *ss)
@@ -428,10 +451,19 @@ static int hs_chunks(series_set *ss, const chunk_data **out, size_t *n, err *e)
 		return err_set(e, FL_ENOMEM, "head: out of memory reading chunks");
 	hiter *it = (hiter *)set->ck_it;
 	int rc = hi_err(set->ck_it, e);
+	if (!rc && it->n_del > set->del_cap) {
+		tinterval *d = fl_realloc(set->del, it->n_del * sizeof *d);
+		if (!d)
+			return err_set(e, FL_ENOMEM, "head: out of memory reading chunks");
+		set->del = d;
+		set->del_cap = it->n_del;
+	}
+	for (size_t i = 0; !rc && i < it->n_del; i++)
+		set->del[i] = (tinterval){it->del[i].mint, it->del[i].maxt};
 	for (size_t k = 0; k < it->n_ck && !rc; k++) {
 		const hck *c = &it->ck[k];
-		rc = series_chunks_add_xor(&set->cl, c->b, c->len, c->limit, c->mint, c->maxt, set->mint, set->maxt, NULL, 0,
-					e);
+		rc = series_chunks_add_xor(&set->cl, c->b, c->len, c->limit, c->mint, c->maxt, set->mint, set->maxt, set->del,
+					it->n_del, e);
 	}
 	*out = set->cl.v;
 	*n = rc ? 0 : set->cl.n;
@@ -443,6 +475,7 @@ static void hs_close(series_set *ss)
 	hset *set = (hset *)ss;
 	sample_iter_close(set->ck_it);
 	series_chunks_free(&set->cl);
+	fl_free(set->del);
 	fl_free(set->v);
 	fl_free(set);
 }
@@ -542,6 +575,7 @@ static void hq_close(querier *qq)
 	hq *q = (hq *)qq;
 	head__reader_close(q->h, q->snap, q->base.mint);
 	head__epoch_exit(q->h, q->epoch);
+	tombstones_set_release(q->ts);
 	arena_reset(&q->ar);
 	fl_free(q);
 }
@@ -561,6 +595,7 @@ querier *head__querier(head *h, int64_t mint, int64_t maxt, err *e)
 		return NULL;
 	}
 	q->epoch = head__epoch_enter(h);
+	q->ts = tombstones_holder_acquire(&h->tombs);
 	q->base.ops = &hq_ops;
 	q->base.mint = mint;
 	q->base.maxt = maxt;

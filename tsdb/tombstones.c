@@ -104,3 +104,146 @@ int tombstones_write(const char *dir, const tomb *ts, size_t n, uint64_t *size, 
 	buf_reset(&b);
 	return rc;
 }
+
+/* ---- in-memory tombstone sets ---- */
+
+static tomb_set *set_alloc(size_t n)
+{
+	tomb_set *s = fl_malloc(sizeof *s + (n ? n : 1) * sizeof(tomb));
+	if (s) {
+		atomic_init(&s->refs, 1);
+		s->n = 0;
+		s->n_refs = 0;
+	}
+	return s;
+}
+
+/* Sort s->v[0..n) and merge each series' intervals in place (Intervals.Add:
+ * overlapping or adjacent ones become one). */
+static void set_normalise(tomb_set *s, size_t n)
+{
+	if (n > 1)
+		qsort(s->v, n, sizeof *s->v, cmp_tomb);
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		tomb t = s->v[i];
+		if (w && s->v[w - 1].ref == t.ref &&
+		    (s->v[w - 1].maxt == INT64_MAX || t.mint <= s->v[w - 1].maxt + 1)) {
+			if (t.maxt > s->v[w - 1].maxt)
+				s->v[w - 1].maxt = t.maxt;
+			continue;
+		}
+		if (!w || s->v[w - 1].ref != t.ref)
+			s->n_refs++;
+		s->v[w++] = t;
+	}
+	s->n = w;
+}
+
+tomb_set *tombstones_set_new(const tomb *a, size_t na, const tomb *b, size_t nb)
+{
+	tomb_set *s = set_alloc(na + nb);
+	if (!s)
+		return NULL;
+	if (na)
+		memcpy(s->v, a, na * sizeof *a);
+	if (nb)
+		memcpy(s->v + na, b, nb * sizeof *b);
+	set_normalise(s, na + nb);
+	return s;
+}
+
+void tombstones_set_ref(tomb_set *s) { atomic_fetch_add(&s->refs, 1); }
+
+void tombstones_set_release(tomb_set *s)
+{
+	if (s && atomic_fetch_sub(&s->refs, 1) == 1)
+		fl_free(s);
+}
+
+const tomb *tombstones_set_get(const tomb_set *s, uint64_t ref, size_t *n)
+{
+	*n = 0;
+	if (!s)
+		return NULL;
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) { /* first entry with ref >= ref */
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->v[mid].ref < ref)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t k = lo;
+	while (k < s->n && s->v[k].ref == ref)
+		k++;
+	*n = k - lo;
+	return *n ? &s->v[lo] : NULL;
+}
+
+tomb_set *tombstones_set_truncate(const tomb_set *s, int64_t mint)
+{
+	tomb_set *o = set_alloc(s->n);
+	if (!o)
+		return NULL;
+	size_t w = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->v[i].maxt < mint)
+			continue;
+		o->v[w] = s->v[i];
+		if (o->v[w].mint < mint)
+			o->v[w].mint = mint;
+		w++;
+	}
+	set_normalise(o, w);
+	return o;
+}
+
+int tombstones_holder_init(tombstones_holder *h, tomb_set *s, err *e)
+{
+	if (!s)
+		s = set_alloc(0);
+	if (!s)
+		return err_set(e, FL_ENOMEM, "tombstones: out of memory");
+	h->cur = s;
+	pthread_mutex_init(&h->mu, NULL);
+	return 0;
+}
+
+void tombstones_holder_destroy(tombstones_holder *h)
+{
+	if (!h->cur)
+		return;
+	tombstones_set_release(h->cur);
+	h->cur = NULL;
+	pthread_mutex_destroy(&h->mu);
+}
+
+tomb_set *tombstones_holder_acquire(tombstones_holder *h)
+{
+	pthread_mutex_lock(&h->mu);
+	tomb_set *s = h->cur;
+	tombstones_set_ref(s);
+	pthread_mutex_unlock(&h->mu);
+	return s;
+}
+
+void tombstones_holder_swap(tombstones_holder *h, tomb_set *s)
+{
+	pthread_mutex_lock(&h->mu);
+	tomb_set *old = h->cur;
+	h->cur = s;
+	pthread_mutex_unlock(&h->mu);
+	tombstones_set_release(old);
+}
+
+int tombstones_holder_add(tombstones_holder *h, const tomb *add, size_t n, err *e)
+{
+	tomb_set *cur = tombstones_holder_acquire(h);
+	tomb_set *s = tombstones_set_new(cur->v, cur->n, add, n);
+	tombstones_set_release(cur);
+	if (!s)
+		return err_set(e, FL_ENOMEM, "tombstones: out of memory");
+	tombstones_holder_swap(h, s);
+	return 0;
+}

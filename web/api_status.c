@@ -8,9 +8,9 @@
  * The admin API is gated by --web.enable-admin-api (500 unavailable
  * "admin APIs disabled", as 2.42 and 3.x answer). snapshot names and makes
  * <data>/snapshots/<name>/ and has db_snapshot (tsdb/db_snapshot.c) fill
- * it: blocks hard-linked and, unless skip_head, the WAL. flint's storage keeps no tombstones yet,
- * so delete_series answers honestly that it is unsupported (500 internal)
- * rather than pretend, and clean_tombstones has nothing to clean (204).
+ * it: blocks hard-linked and, unless skip_head, the head written as a block.
+ * delete_series writes tombstones (db_delete) and clean_tombstones rewrites
+ * the blocks that have some (db_clean_tombstones); both answer 204.
  */
 #include "web/web.h"
 
@@ -211,16 +211,42 @@ WEB_HANDLER(api_admin_snapshot_handler)
 	api_end(&j, NULL, 0, NULL, 0);
 }
 
+/* Prometheus api.go deleteSeries: form, match[], start, end, then each
+ * selector's deletion in turn; 204 when all are done. */
 WEB_HANDLER(api_admin_delete_series_handler)
 {
 	if (!admin_enabled(env, w))
 		return;
-	const char *m;
-	if (!api_param_all(r, "match[]", &m, 1)) {
+	if (r->form_error) {
+		api_error(w, API_BAD_DATA, "error parsing form values: %s", r->form_error);
+		return;
+	}
+	if (!api_param_all(r, "match[]", NULL, 0)) {
 		api_error(w, API_BAD_DATA, "no match[] parameter provided");
 		return;
 	}
-	api_error(w, API_INTERNAL, "delete series: deletion (tombstones) is not supported by flint's storage yet");
+	int64_t start, end;
+	if (api_param_time(r, w, "start", TIME_API_MIN_MS, &start) || api_param_time(r, w, "end", TIME_API_MAX_MS, &end))
+		return;
+	api_matchers m;
+	if (api_parse_matchers(r, w, &m))
+		return;
+	if (!env->db) {
+		api_matchers_free(&m);
+		api_error(w, API_INTERNAL, "delete series: no database is open");
+		return;
+	}
+	err e;
+	err_clear(&e);
+	int rc = 0;
+	for (size_t i = 0; i < m.n && rc == 0; i++)
+		rc = db_delete(env->db, start, end, m.sets[i], m.lens[i], &e);
+	api_matchers_free(&m);
+	if (rc) {
+		api_error(w, API_INTERNAL, "%s", e.msg);
+		return;
+	}
+	w->status = 204;
 }
 
 WEB_HANDLER(api_admin_clean_tombstones_handler)
@@ -228,7 +254,16 @@ WEB_HANDLER(api_admin_clean_tombstones_handler)
 	(void)r;
 	if (!admin_enabled(env, w))
 		return;
-	/* flint never writes tombstones, so there is nothing to clean */
+	if (!env->db) {
+		api_error(w, API_INTERNAL, "clean tombstones: no database is open");
+		return;
+	}
+	err e;
+	err_clear(&e);
+	if (db_clean_tombstones(env->db, &e)) {
+		api_error(w, API_INTERNAL, "%s", e.msg);
+		return;
+	}
 	w->status = 204;
 }
 

@@ -4,6 +4,7 @@
 #include "tsdb/db.h"
 #include "lib/fmtfloat.h"
 #include "lib/log.h"
+#include "tests/unit/dbopen.h"
 #include "tests/unit/test.h"
 
 #include <poll.h>
@@ -17,18 +18,7 @@
 
 #define K 8 /* series per batch */
 
-static db *open_db(const char *dir, bool ro)
-{
-	db_opts o;
-	db_opts_default(&o);
-	o.read_only = ro;
-	err e;
-	err_clear(&e);
-	db *d = db_open(dir, &o, &e);
-	if (!d)
-		test_fail(__FILE__, __LINE__, "db_open %s: %s", dir, e.msg);
-	return d;
-}
+static db *open_db(const char *dir, bool ro) { return test_db_open(dir, ro); }
 
 /* Batch b: value b in each of K series `crash{s="i"}` at t = b * 1000. */
 static int commit_batch(db *d, int64_t b, err *e)

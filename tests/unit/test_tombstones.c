@@ -73,7 +73,51 @@ static void tombstones_write_replaces_file(void)
 	buf_reset(&b);
 }
 
+/* Intervals.Add: overlapping and adjacent intervals merge, per series;
+ * TruncateBefore drops and cuts. */
+static void tombstones_set_merges_and_truncates(void)
+{
+	tomb a[] = {{7, 10, 20}, {3, 0, 5}, {7, 30, 40}};
+	tomb b[] = {{7, 21, 25}, {3, 7, 9}, {7, 26, 29}, {9, INT64_MIN, INT64_MAX}, {9, 5, 6}};
+	tomb_set *s = tombstones_set_new(a, 3, b, 5);
+	ASSERT(s != NULL);
+	ASSERT_EQ(s->n, 4);
+	ASSERT_EQ(s->n_refs, 3);
+	size_t n;
+	const tomb *t = tombstones_set_get(s, 3, &n);
+	ASSERT_EQ(n, 2); /* [0,5] and [7,9]: 6 is between them */
+	ASSERT_EQ(t[1].mint, 7);
+	t = tombstones_set_get(s, 7, &n);
+	ASSERT_EQ(n, 1); /* [10,20] [21,25] [26,29] [30,40] are one */
+	ASSERT_EQ(t[0].mint, 10);
+	ASSERT_EQ(t[0].maxt, 40);
+	ASSERT(tombstones_contain(t, n, 40) && !tombstones_contain(t, n, 41));
+	ASSERT(tombstones_cover(t, n, 10, 40) && !tombstones_cover(t, n, 9, 40));
+	t = tombstones_set_get(s, 9, &n);
+	ASSERT_EQ(n, 1);
+	ASSERT(tombstones_set_get(s, 8, &n) == NULL && n == 0);
+	tomb_set *tr = tombstones_set_truncate(s, 8);
+	ASSERT_EQ(tr->n, 3); /* 3's [0,5] goes, [7,9] becomes [8,9] */
+	t = tombstones_set_get(tr, 3, &n);
+	ASSERT_EQ(n, 1);
+	ASSERT_EQ(t[0].mint, 8);
+	tombstones_set_release(tr);
+	tombstones_holder h;
+	err e;
+	ASSERT_EQ(tombstones_holder_init(&h, s, &e), 0);
+	tomb_set *pinned = tombstones_holder_acquire(&h);
+	tomb c = {1, 1, 1};
+	ASSERT_EQ(tombstones_holder_add(&h, &c, 1, &e), 0);
+	ASSERT_EQ(pinned->n, 4); /* a reader's set never changes */
+	tomb_set *cur = tombstones_holder_acquire(&h);
+	ASSERT_EQ(cur->n, 5);
+	tombstones_set_release(cur);
+	tombstones_set_release(pinned);
+	tombstones_holder_destroy(&h);
+}
+
 const struct test tests_tombstones[] = {
+	{"tombstones_set_merges_and_truncates", tombstones_set_merges_and_truncates},
 	{"tombstones_empty_is_prometheus_bytes", tombstones_empty_is_prometheus_bytes},
 	{"tombstones_roundtrip_and_corruption", tombstones_roundtrip_and_corruption},
 	{"tombstones_write_replaces_file", tombstones_write_replaces_file},

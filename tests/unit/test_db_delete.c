@@ -1,0 +1,278 @@
+/* test_db_delete.c - tsdb/db_delete.c (delete_series, clean_tombstones),
+ * the head's tombstones (head_tombstones.c) and their WAL replay, and
+ * snapshots writing the head as a block (db_snapshot.c). */
+#include "tsdb/db.h"
+#include "tsdb/block.h"
+#include "tsdb/tombstones.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "tests/unit/dbopen.h"
+#include "tests/unit/test.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#define NS 4  /* series del{s="0".."3"} */
+#define NB 30 /* samples each, at t = b * 1000, value b */
+
+static db *open_at(const char *dir, bool ro) { return test_db_open(dir, ro); }
+
+static void fill(db *d)
+{
+	err e;
+	err_clear(&e);
+	for (int64_t b = 0; b < NB; b++) {
+		appender *a = db_appender(d);
+		for (int i = 0; i < NS; i++) {
+			char s[8];
+			snprintf(s, sizeof s, "%d", i);
+			label lv[2] = {{"__name__", "del"}, {"s", s}};
+			series_ref ref;
+			ASSERT_EQ(appender_append(a, 0, (labels){lv, 2}, b * 1000, (double)b, &ref, &e), 0);
+		}
+		ASSERT_EQ(appender_commit(a, &e), 0);
+	}
+}
+
+/* seen[i][b]: series s=i has its sample of batch b. Returns series selected. */
+static int scan(db *d, bool seen[NS][NB])
+{
+	memset(seen, 0, sizeof(bool) * NS * NB);
+	err e;
+	err_clear(&e);
+	querier *q = queryable_querier(db_queryable(d), INT64_MIN, INT64_MAX, &e);
+	ASSERT(q != NULL);
+	matcher m;
+	ASSERT_EQ(matcher_init(&m, MATCH_EQ, "__name__", "del", &e), 0);
+	series_set *ss = querier_select(q, true, NULL, &m, 1);
+	int n = 0;
+	sample_iter *it = NULL;
+	while (series_set_next(ss)) {
+		labels ls = series_set_labels(ss);
+		int i = atoi(labels_get(ls, "s"));
+		ASSERT(i >= 0 && i < NS);
+		n++;
+		it = series_set_iter(ss, it);
+		while (sample_iter_next(it) == VAL_FLOAT) {
+			int64_t t;
+			double v;
+			sample_iter_at(it, &t, &v);
+			ASSERT(t % 1000 == 0 && t / 1000 < NB && v == (double)(t / 1000));
+			ASSERT(!seen[i][t / 1000]);
+			seen[i][t / 1000] = true;
+		}
+		ASSERT_EQ(sample_iter_err(it, &e), 0);
+	}
+	ASSERT_EQ(series_set_err(ss, &e), 0);
+	sample_iter_close(it);
+	series_set_close(ss);
+	matcher_reset(&m);
+	querier_close(q);
+	return n;
+}
+
+/* What survives: s=1 loses [5s, 9s], s=2 loses everything. */
+static bool expected(int i, int b) { return !(i == 1 && b >= 5 && b <= 9) && i != 2; }
+
+static void check_deleted(db *d)
+{
+	bool seen[NS][NB];
+	ASSERT_EQ(scan(d, seen), NS - 1);
+	for (int i = 0; i < NS; i++)
+		for (int b = 0; b < NB; b++)
+			if (seen[i][b] != expected(i, b))
+				test_fail(__FILE__, __LINE__, "s=%d batch %d: seen %d", i, b, seen[i][b]);
+}
+
+static void do_deletes(db *d)
+{
+	err e;
+	err_clear(&e);
+	matcher m[2];
+	ASSERT_EQ(matcher_init(&m[0], MATCH_EQ, "__name__", "del", &e), 0);
+	ASSERT_EQ(matcher_init(&m[1], MATCH_EQ, "s", "1", &e), 0);
+	/* two adjacent intervals merge into [5000, 9000] */
+	ASSERT_EQ(db_delete(d, 5000, 6999, m, 2, &e), 0);
+	ASSERT_EQ(db_delete(d, 7000, 9000, m, 2, &e), 0);
+	matcher_reset(&m[1]);
+	ASSERT_EQ(matcher_init(&m[1], MATCH_RE, "s", "2|9", &e), 0);
+	ASSERT_EQ(db_delete(d, INT64_MIN, INT64_MAX, m, 2, &e), 0);
+	matcher_reset(&m[0]);
+	matcher_reset(&m[1]);
+}
+
+/* Head: deletion is seen at once by new queriers, not by an older one;
+ * it survives a restart (WAL tombstones record replayed). */
+static void delete_head_and_replay(void)
+{
+	const char *dir = test_tmpdir();
+	log_set_level(LOG_ERROR);
+	db *d = open_at(dir, false);
+	fill(d);
+	err e;
+	err_clear(&e);
+	querier *old = queryable_querier(db_queryable(d), INT64_MIN, INT64_MAX, &e);
+	do_deletes(d);
+	check_deleted(d);
+	matcher m;
+	ASSERT_EQ(matcher_init(&m, MATCH_EQ, "s", "2", &e), 0);
+	series_set *ss = querier_select(old, false, NULL, &m, 1);
+	ASSERT(series_set_next(ss)); /* pinned before the delete */
+	series_set_close(ss);
+	matcher_reset(&m);
+	querier_close(old);
+	db_close(d);
+	d = open_at(dir, true);
+	check_deleted(d);
+	db_close(d);
+	d = open_at(dir, false); /* read-write replay, then appends go on */
+	check_deleted(d);
+	db_close(d);
+}
+
+static int count_blocks(const char *dir, char ulid[][32], int cap)
+{
+	DIR *dd = opendir(dir);
+	ASSERT(dd != NULL);
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(dd)))
+		if (db_is_ulid(de->d_name) && n < cap)
+			snprintf(ulid[n++], 32, "%s", de->d_name);
+	closedir(dd);
+	return n;
+}
+
+/* A snapshot writes the head as a block; deleting in that block writes its
+ * tombstones file and meta.json; clean_tombstones rewrites it with the old
+ * one as its parent, and promtool reads the result. */
+static void delete_block_and_clean(void)
+{
+	const char *tmp = test_tmpdir();
+	char data[1024], snap[1024], path[1200], cmd[4096];
+	snprintf(data, sizeof data, "%s/data", tmp);
+	snprintf(snap, sizeof snap, "%s/snap", tmp);
+	log_set_level(LOG_ERROR);
+	db *d = open_at(data, false);
+	fill(d);
+	err e;
+	err_clear(&e);
+	ASSERT_EQ(db_snapshot(d, snap, false, &e), 0);
+	db_close(d);
+	char ulid[4][32];
+	ASSERT_EQ(count_blocks(snap, ulid, 4), 1);
+	d = open_at(snap, false);
+	do_deletes(d);
+	check_deleted(d);
+	snprintf(path, sizeof path, "%s/%s/tombstones", snap, ulid[0]);
+	buf b;
+	buf_init(&b);
+	ASSERT_EQ(buf_read_file(&b, path, &e), 0);
+	tomb *t;
+	size_t n;
+	ASSERT_EQ(tombstones_parse(b.p, b.len, &t, &n, &e), 0);
+	ASSERT_EQ(n, 2); /* s=1 [5000, 9000] merged, s=2 [0, 29000] clamped */
+	ASSERT_EQ(t[0].mint, 5000);
+	ASSERT_EQ(t[0].maxt, 9000);
+	ASSERT_EQ(t[1].mint, 0);
+	ASSERT_EQ(t[1].maxt, (NB - 1) * 1000);
+	fl_free(t);
+	buf_reset(&b);
+	snprintf(path, sizeof path, "%s/%s/meta.json", snap, ulid[0]);
+	ASSERT_EQ(buf_read_file(&b, path, &e), 0);
+	block_meta m;
+	ASSERT_EQ(block_meta_parse((const char *)b.p, b.len, &m, &e), 0);
+	ASSERT_EQ(m.num_tombstones, 2);
+	buf_reset(&b);
+	db_close(d);
+	d = open_at(snap, false); /* the block's tombstones load */
+	check_deleted(d);
+	ASSERT_EQ(db_clean_tombstones(d, &e), 0);
+	check_deleted(d);
+	db_stats ds;
+	db_get_stats(d, &ds);
+	ASSERT_EQ(ds.blocks_loaded, 1);
+	db_close(d);
+	char now[4][32];
+	ASSERT_EQ(count_blocks(snap, now, 4), 1);
+	ASSERT(strcmp(now[0], ulid[0]) != 0);
+	snprintf(path, sizeof path, "%s/%s/meta.json", snap, now[0]);
+	ASSERT_EQ(buf_read_file(&b, path, &e), 0);
+	ASSERT(strstr((const char *)b.p, ulid[0]) != NULL); /* the parent */
+	ASSERT_EQ(block_meta_parse((const char *)b.p, b.len, &m, &e), 0);
+	ASSERT_EQ(m.num_tombstones, 0);
+	ASSERT_EQ(m.num_series, NS - 1);
+	ASSERT_EQ(m.num_samples, (NS - 2) * NB + NB - 5);
+	buf_reset(&b);
+	d = open_at(snap, true);
+	check_deleted(d);
+	db_close(d);
+	snprintf(cmd, sizeof cmd, "promtool tsdb dump %s 2>/dev/null | wc -l | grep -qx %d", snap,
+		 (NS - 2) * NB + NB - 5);
+	ASSERT_EQ(system(cmd), 0);
+	/* deleting all that is left: clean drops the block */
+	d = open_at(snap, false);
+	matcher all;
+	ASSERT_EQ(matcher_init(&all, MATCH_EQ, "__name__", "del", &e), 0);
+	ASSERT_EQ(db_delete(d, INT64_MIN, INT64_MAX, &all, 1, &e), 0);
+	matcher_reset(&all);
+	bool seen[NS][NB];
+	ASSERT_EQ(scan(d, seen), 0);
+	ASSERT_EQ(db_clean_tombstones(d, &e), 0);
+	db_get_stats(d, &ds);
+	ASSERT_EQ(ds.blocks_loaded, 0);
+	db_close(d);
+	ASSERT_EQ(count_blocks(snap, now, 4), 0);
+}
+
+/* The head block of a snapshot leaves deleted samples out. */
+static void snapshot_honours_head_tombstones(void)
+{
+	const char *tmp = test_tmpdir();
+	char data[1024], snap[1024];
+	snprintf(data, sizeof data, "%s/data", tmp);
+	snprintf(snap, sizeof snap, "%s/snap", tmp);
+	log_set_level(LOG_ERROR);
+	db *d = open_at(data, false);
+	fill(d);
+	do_deletes(d);
+	err e;
+	err_clear(&e);
+	ASSERT_EQ(db_snapshot(d, snap, false, &e), 0);
+	db_close(d);
+	d = open_at(snap, true);
+	check_deleted(d);
+	db_stats ds;
+	db_get_stats(d, &ds);
+	ASSERT_EQ(ds.blocks_loaded, 1);
+	ASSERT_EQ(ds.head_series, 0);
+	db_close(d);
+}
+
+/* Read-only databases refuse to delete. */
+static void delete_read_only_refused(void)
+{
+	const char *dir = test_tmpdir();
+	log_set_level(LOG_ERROR);
+	db *d = open_at(dir, false);
+	fill(d);
+	db_close(d);
+	d = open_at(dir, true);
+	err e;
+	err_clear(&e);
+	matcher m;
+	ASSERT_EQ(matcher_init(&m, MATCH_EQ, "__name__", "del", &e), 0);
+	ASSERT_EQ(db_delete(d, 0, 1000, &m, 1, &e), FL_EINVAL);
+	ASSERT_EQ(db_clean_tombstones(d, &e), FL_EINVAL);
+	matcher_reset(&m);
+	db_close(d);
+}
+
+const struct test tests_db_delete[] = {
+	{"delete_head_and_replay", delete_head_and_replay},
+	{"delete_block_and_clean", delete_block_and_clean},
+	{"snapshot_honours_head_tombstones", snapshot_honours_head_tombstones},
+	{"delete_read_only_refused", delete_read_only_refused},
+	{NULL, NULL},
+};
