@@ -123,11 +123,14 @@ int block_writer_add_series(block_writer *bw, labels ls, const chunks_item *chun
 int block_writer_commit(block_writer *bw, block_meta *out, err *e);
 void block_writer_abort(block_writer *bw);
 
-/* Write the head's chunks overlapping [mint, maxt) as a level-1 block in
- * dir with meta minTime mint and maxTime maxt (what Prometheus's
- * compactor.Write(dir, head, mint, maxt) does for snapshots and backfill).
- * Must not run concurrently with appends (head_for_each_series). FL_ENOTFOUND
- * ("no series appended") when no chunk is in range. */
+/* Write the head's samples in [mint, maxt) as a level-1 block in dir with
+ * meta minTime mint and maxTime maxt (what Prometheus's
+ * compactor.Write(dir, RangeHead, mint, maxt) does for head compaction,
+ * snapshots and backfill), through a head querier (block_write_querier):
+ * safe beside appends (one isolation snapshot), chunks wholly inside the
+ * range kept as they are, others and those touched by the head's
+ * tombstones re-encoded without the samples left out. FL_ENOTFOUND when no
+ * sample is in range (nothing written). */
 struct head;
 int block_write_head(struct head *h, const char *dir, int64_t mint, int64_t maxt, block_meta *out, err *e);
 

@@ -349,74 +349,15 @@ void block_writer_abort(block_writer *bw)
 
 /* ---------------------------------------------------------------- from a head */
 
-typedef struct hs {
-	labels ls;    /* copied into hcollect.a */
-	size_t first; /* first item in hc.items */
-	size_t n;     /* items */
-} hs;
-
-typedef struct hcollect {
-	int64_t mint, maxt;    /* chunks overlapping [mint, maxt) */
-	hs *s;                 /* series with chunks in range */
-	size_t n_s, s_cap;     /* count, capacity */
-	chunks_item *items;    /* chunks; data offsets into bytes until fixed up */
-	size_t n_items, items_cap; /* count, capacity */
-	buf bytes;             /* copies of the chunk bytes */
-	arena a;               /* copies of the labels (the head's are borrowed for the callback) */
-} hcollect;
-
-static int collect_series(void *ctx, uint64_t ref, labels ls, const head_chunk_meta *c, size_t n)
-{
-	(void)ref;
-	hcollect *hc = ctx;
-	size_t first = hc->n_items;
-	for (size_t i = 0; i < n; i++) {
-		if (c[i].maxt < hc->mint || c[i].mint >= hc->maxt)
-			continue;
-		if (!fl_grow((void **)&hc->items, &hc->items_cap, hc->n_items + 1, sizeof *hc->items))
-			return FL_ENOMEM;
-		hc->items[hc->n_items++] = (chunks_item){.mint = c[i].mint, .maxt = c[i].maxt, .enc = CHUNK_ENC_XOR,
-							  .data = (const uint8_t *)(uintptr_t)hc->bytes.len, .len = c[i].len};
-		buf_put(&hc->bytes, c[i].b, c[i].len);
-	}
-	if (hc->n_items == first)
-		return 0;
-	labels copy = labels_copy(&hc->a, ls);
-	if (hc->bytes.oom || copy.n != ls.n || !fl_grow((void **)&hc->s, &hc->s_cap, hc->n_s + 1, sizeof *hc->s))
-		return FL_ENOMEM;
-	hc->s[hc->n_s++] = (hs){copy, first, hc->n_items - first};
-	return 0;
-}
-
-static int cmp_hs(const void *a, const void *b) { return labels_compare(((const hs *)a)->ls, ((const hs *)b)->ls); }
-
+/* Through a head querier (block_write_querier.c), so the block is what a
+ * query would see: one isolation snapshot, chunks cut by the range or by
+ * the head's tombstones re-encoded, deleted samples left out. */
 int block_write_head(head *h, const char *dir, int64_t mint, int64_t maxt, block_meta *out, err *e)
 {
-	hcollect hc = {.mint = mint, .maxt = maxt};
-	buf_init(&hc.bytes);
-	arena_init(&hc.a);
-	int rc = head_for_each_series(h, collect_series, &hc);
-	if (rc)
-		rc = err_set(e, FL_ENOMEM, "block writer: out of memory collecting the head's chunks");
-	if (rc == 0 && hc.n_s == 0)
-		rc = err_set(e, FL_ENOTFOUND, "no series appended, aborting");
-	block_writer *bw = rc ? NULL : block_writer_open(dir, mint, maxt, NULL, e);
-	if (rc == 0 && !bw)
-		rc = e && e->code ? e->code : FL_EIO;
-	if (rc == 0) {
-		for (size_t i = 0; i < hc.n_items; i++)
-			hc.items[i].data = hc.bytes.p + (uintptr_t)hc.items[i].data;
-		qsort(hc.s, hc.n_s, sizeof *hc.s, cmp_hs);
-		for (size_t i = 0; i < hc.n_s && rc == 0; i++)
-			rc = block_writer_add_series(bw, hc.s[i].ls, &hc.items[hc.s[i].first], hc.s[i].n, e);
-		if (rc == 0)
-			rc = block_writer_commit(bw, out, e);
-		else
-			block_writer_abort(bw);
-	}
-	fl_free(hc.s);
-	fl_free(hc.items);
-	buf_reset(&hc.bytes);
-	arena_reset(&hc.a);
+	querier *q = queryable_querier(head_queryable(h), mint, maxt - 1, e);
+	if (!q)
+		return e && e->code ? e->code : FL_ENOMEM;
+	int rc = block_write_querier(q, dir, mint, maxt, NULL, out, e);
+	querier_close(q);
 	return rc;
 }

@@ -3,6 +3,7 @@
  * snapshots writing the head as a block (db_snapshot.c). */
 #include "tsdb/db.h"
 #include "tsdb/block.h"
+#include "tsdb/head.h"
 #include "tsdb/tombstones.h"
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -250,6 +251,33 @@ static void snapshot_honours_head_tombstones(void)
 	db_close(d);
 }
 
+/* The head compaction's writer (block_write_head) leaves deleted samples
+ * out, as Prometheus's compactor over a RangeHead with tombstones. */
+static void head_block_honours_tombstones(void)
+{
+	const char *tmp = test_tmpdir();
+	char data[1024], out[1024];
+	snprintf(data, sizeof data, "%s/data", tmp);
+	snprintf(out, sizeof out, "%s/out", tmp);
+	ASSERT_EQ(mkdir(out, 0777), 0);
+	log_set_level(LOG_ERROR);
+	db *d = open_at(data, false);
+	fill(d);
+	do_deletes(d);
+	err e;
+	err_clear(&e);
+	block_meta m;
+	int rc = block_write_head(db__head(d), out, 0, NB * 1000, &m, &e);
+	if (rc)
+		test_fail(__FILE__, __LINE__, "block_write_head: %s", e.msg);
+	ASSERT_EQ(m.num_series, NS - 1);
+	ASSERT_EQ(m.num_samples, (NS - 2) * NB + NB - 5);
+	db_close(d);
+	d = open_at(out, true);
+	check_deleted(d);
+	db_close(d);
+}
+
 /* Read-only databases refuse to delete. */
 static void delete_read_only_refused(void)
 {
@@ -274,5 +302,6 @@ const struct test tests_db_delete[] = {
 	{"delete_block_and_clean", delete_block_and_clean},
 	{"snapshot_honours_head_tombstones", snapshot_honours_head_tombstones},
 	{"delete_read_only_refused", delete_read_only_refused},
+	{"head_block_honours_tombstones", head_block_honours_tombstones},
 	{NULL, NULL},
 };
