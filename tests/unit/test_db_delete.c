@@ -227,37 +227,15 @@ static void delete_block_and_clean(void)
 	ASSERT_EQ(count_blocks(snap, now, 4), 0);
 }
 
-/* The head block of a snapshot leaves deleted samples out. */
-static void snapshot_honours_head_tombstones(void)
+/* Blocks written from the head leave deleted samples out: a snapshot's
+ * head block, and the head compaction's writer (block_write_head), as
+ * Prometheus's compactor over a RangeHead with tombstones. */
+static void head_blocks_honour_tombstones(void)
 {
 	const char *tmp = test_tmpdir();
-	char data[1024], snap[1024];
+	char data[1024], snap[1024], out[1024];
 	snprintf(data, sizeof data, "%s/data", tmp);
 	snprintf(snap, sizeof snap, "%s/snap", tmp);
-	log_set_level(LOG_ERROR);
-	db *d = open_at(data, false);
-	fill(d);
-	do_deletes(d);
-	err e;
-	err_clear(&e);
-	ASSERT_EQ(db_snapshot(d, snap, false, &e), 0);
-	db_close(d);
-	d = open_at(snap, true);
-	check_deleted(d);
-	db_stats ds;
-	db_get_stats(d, &ds);
-	ASSERT_EQ(ds.blocks_loaded, 1);
-	ASSERT_EQ(ds.head_series, 0);
-	db_close(d);
-}
-
-/* The head compaction's writer (block_write_head) leaves deleted samples
- * out, as Prometheus's compactor over a RangeHead with tombstones. */
-static void head_block_honours_tombstones(void)
-{
-	const char *tmp = test_tmpdir();
-	char data[1024], out[1024];
-	snprintf(data, sizeof data, "%s/data", tmp);
 	snprintf(out, sizeof out, "%s/out", tmp);
 	ASSERT_EQ(mkdir(out, 0777), 0);
 	log_set_level(LOG_ERROR);
@@ -266,6 +244,7 @@ static void head_block_honours_tombstones(void)
 	do_deletes(d);
 	err e;
 	err_clear(&e);
+	ASSERT_EQ(db_snapshot(d, snap, false, &e), 0);
 	block_meta m;
 	int rc = block_write_head(db__head(d), out, 0, NB * 1000, &m, &e);
 	if (rc)
@@ -273,8 +252,40 @@ static void head_block_honours_tombstones(void)
 	ASSERT_EQ(m.num_series, NS - 1);
 	ASSERT_EQ(m.num_samples, (NS - 2) * NB + NB - 5);
 	db_close(d);
-	d = open_at(out, true);
-	check_deleted(d);
+	const char *dirs[] = {snap, out};
+	for (size_t i = 0; i < 2; i++) {
+		d = open_at(dirs[i], true);
+		check_deleted(d);
+		db_stats ds;
+		db_get_stats(d, &ds);
+		ASSERT_EQ(ds.blocks_loaded, 1);
+		ASSERT_EQ(ds.head_series, 0);
+		db_close(d);
+	}
+}
+
+/* head_truncate drops the intervals wholly before its mint and cuts those
+ * straddling it; unknown refs are skipped when added. */
+static void head_truncate_drops_tombstones(void)
+{
+	const char *dir = test_tmpdir();
+	log_set_level(LOG_ERROR);
+	db *d = open_at(dir, false);
+	fill(d);
+	head *h = db__head(d);
+	tomb v[] = {{1, 0, 2000}, {2, 3000, 20000}, {999, 0, 1}};
+	err e;
+	err_clear(&e);
+	int64_t skipped = 0, ns, ni;
+	ASSERT_EQ(head_add_tombstones(h, v, 3, &skipped, &e), 0);
+	ASSERT_EQ(skipped, 1);
+	head_tombstones_count(h, &ns, &ni);
+	ASSERT_EQ(ns, 2);
+	ASSERT_EQ(ni, 2);
+	head_truncate(h, 5000);
+	head_tombstones_count(h, &ns, &ni);
+	ASSERT_EQ(ns, 1);
+	ASSERT_EQ(ni, 1);
 	db_close(d);
 }
 
@@ -300,8 +311,8 @@ static void delete_read_only_refused(void)
 const struct test tests_db_delete[] = {
 	{"delete_head_and_replay", delete_head_and_replay},
 	{"delete_block_and_clean", delete_block_and_clean},
-	{"snapshot_honours_head_tombstones", snapshot_honours_head_tombstones},
+	{"head_blocks_honour_tombstones", head_blocks_honour_tombstones},
 	{"delete_read_only_refused", delete_read_only_refused},
-	{"head_block_honours_tombstones", head_block_honours_tombstones},
+	{"head_truncate_drops_tombstones", head_truncate_drops_tombstones},
 	{NULL, NULL},
 };
