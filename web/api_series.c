@@ -25,7 +25,9 @@
 #include "lib/timeparse.h"
 #include "web/metadata.h"
 
-int api_parse_matchers(const http_req *r, http_resp *w, api_matchers *m)
+int api_parse_matchers(const http_req *r, http_resp *w, api_matchers *m) { return api_parse_selectors(r, w, m, true); }
+
+int api_parse_selectors(const http_req *r, http_resp *w, api_matchers *m, bool nonempty_only)
 {
 	memset(m, 0, sizeof *m);
 	size_t n = api_param_all(r, "match[]", NULL, 0);
@@ -50,7 +52,7 @@ int api_parse_matchers(const http_req *r, http_resp *w, api_matchers *m)
 		}
 		m->n = i + 1;
 	}
-	for (size_t i = 0; i < m->n; i++) {
+	for (size_t i = 0; nonempty_only && i < m->n; i++) {
 		bool nonempty = false;
 		for (size_t k = 0; k < m->lens[i]; k++)
 			if (!matcher_matches_empty(&m->sets[i][k]))

@@ -229,7 +229,7 @@ WEB_HANDLER(api_admin_delete_series_handler)
 	if (api_param_time(r, w, "start", TIME_API_MIN_MS, &start) || api_param_time(r, w, "end", TIME_API_MAX_MS, &end))
 		return;
 	api_matchers m;
-	if (api_parse_matchers(r, w, &m))
+	if (api_parse_selectors(r, w, &m, false))
 		return;
 	if (!env->db) {
 		api_matchers_free(&m);

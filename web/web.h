@@ -164,6 +164,9 @@ typedef struct api_matchers {
 	size_t n;       /* number of sets */
 } api_matchers;
 int api_parse_matchers(const http_req *r, http_resp *w, api_matchers *m);
+/* The same; nonempty_only false accepts a set whose matchers all match ""
+ * (Prometheus's delete_series takes ParseMetricSelector's answer as is). */
+int api_parse_selectors(const http_req *r, http_resp *w, api_matchers *m, bool nonempty_only);
 void api_matchers_free(api_matchers *m);
 
 /* The client's socket (server.c), or -1 outside the server (unit tests):

@@ -55,6 +55,8 @@ rfc25=$(date -u -d "@$(((end_ms - 25 * 60000) / 1000))" +%Y-%m-%dT%H:%M:%SZ)
 both "delete a range of one series" "/api/v1/admin/tsdb/delete_series?match[]=rw_requests_total%7Bshard%3D%220%22%7D&start=$s20.5&end=$s10"
 both "delete whole series, two match[]" "/api/v1/admin/tsdb/delete_series?match[]=rw_info&match[]=rw_batch_last_success%7Binstance%3D%22host-3:9100%22%7D"
 both "delete from an RFC 3339 start" "/api/v1/admin/tsdb/delete_series?match[]=%7Bjob%3D%22rw%22,shard%3D~%221%7C5%22%7D&start=$rfc25"
+both "a selector of empty matchers only" "/api/v1/admin/tsdb/delete_series?match[]=%7Bshard%3D%22%22%7D"
+both "start after end" "/api/v1/admin/tsdb/delete_series?match[]=rw_requests_total&start=$s10&end=$s20"
 both "no match[]" "/api/v1/admin/tsdb/delete_series"
 both "bad selector" "/api/v1/admin/tsdb/delete_series?match[]=rw_info%7B"
 both "bad start" "/api/v1/admin/tsdb/delete_series?match[]=rw_info&start=yesterday"
