@@ -1,13 +1,20 @@
 /*
- * dbopen.h - open a db for a unit test with default options, failing the
- * test on error (test_db.c, test_db_delete.c). Header-only: each test file
- * gets its own static copy.
+ * dbopen.h - db helpers for unit tests (test_db.c, test_db_delete.c):
+ * open a db with default options, failing the test on error; one round of
+ * a SIGKILL crash test. Header-only: each test file gets its own static
+ * copy.
  */
 #ifndef FL_TEST_DBOPEN_H
 #define FL_TEST_DBOPEN_H
 
 #include "tsdb/db.h"
 #include "tests/unit/test.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static inline db *test_db_open(const char *dir, bool ro)
 {
@@ -20,6 +27,42 @@ static inline db *test_db_open(const char *dir, bool ro)
 	if (!d)
 		test_fail(__FILE__, __LINE__, "db_open %s: %s", dir, e.msg);
 	return d;
+}
+
+/*
+ * Fork a child running child(fd, ctx) (it writes its acknowledgements to
+ * fd and must not return), wait for its first acknowledgement unless
+ * wait_ack is false (then the kill may land during its open), let it run
+ * for up to max_us more, SIGKILL it and reap it. Returns the read end of
+ * the pipe holding what it acknowledged (the caller reads and closes it).
+ */
+static inline int test_crash_round(void (*child)(int fd, void *ctx), void *ctx, bool wait_ack, int max_us, int round)
+{
+	int p[2];
+	if (pipe(p))
+		test_fail(__FILE__, __LINE__, "round %d: pipe failed", round);
+	pid_t pid = fork();
+	if (pid < 0)
+		test_fail(__FILE__, __LINE__, "round %d: fork failed", round);
+	if (pid == 0) {
+		close(p[0]);
+		child(p[1], ctx);
+		_exit(9);
+	}
+	close(p[1]);
+	if (wait_ack) {
+		struct pollfd pf = {.fd = p[0], .events = POLLIN};
+		if (poll(&pf, 1, 60000) != 1)
+			test_fail(__FILE__, __LINE__, "round %d: child acknowledged nothing in 60 s", round);
+	}
+	usleep((useconds_t)(rand() % max_us));
+	kill(pid, SIGKILL);
+	int st;
+	if (waitpid(pid, &st, 0) != pid)
+		test_fail(__FILE__, __LINE__, "round %d: waitpid failed", round);
+	if (WIFEXITED(st))
+		test_fail(__FILE__, __LINE__, "round %d: child exited with %d", round, WEXITSTATUS(st));
+	return p[0];
 }
 
 #endif

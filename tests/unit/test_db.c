@@ -611,8 +611,15 @@ static void truncate_wal_checkpoints(void)
 #define ROUNDS 25
 #define PER_ROUND 10000 /* batch numbers reserved per round */
 
-static void crash_child(const char *dir, int fd, int64_t first)
+typedef struct crash_ctx {
+	const char *dir; /* data directory */
+	int64_t first;   /* first batch number of the round */
+} crash_ctx;
+
+static void crash_child(int fd, void *ctx)
 {
+	const char *dir = ((crash_ctx *)ctx)->dir;
+	int64_t first = ((crash_ctx *)ctx)->first;
 	db_opts o;
 	db_opts_default(&o);
 	err e;
@@ -639,36 +646,18 @@ static void crash_sigkill(void)
 	srand((unsigned)time(NULL));
 	int64_t total_acked = 0;
 	for (int round = 0; round < ROUNDS; round++) {
-		int p[2];
-		ASSERT_EQ(pipe(p), 0);
-		pid_t pid = fork();
-		ASSERT(pid >= 0);
-		if (pid == 0) {
-			close(p[0]);
-			crash_child(dir, p[1], (int64_t)round * PER_ROUND);
-		}
-		close(p[1]);
 		/* Most rounds kill mid-commits (after the child's first ack, however
 		 * slow its open was); every 5th kills at a random moment, often
 		 * during the open's replay or repair. */
-		if (round % 5 != 4) {
-			struct pollfd pf = {.fd = p[0], .events = POLLIN};
-			if (poll(&pf, 1, 60000) != 1)
-				test_fail(__FILE__, __LINE__, "round %d: child made no commit in 60 s", round);
-		}
-		usleep((useconds_t)(rand() % 30000));
-		kill(pid, SIGKILL);
-		int st;
-		ASSERT_EQ(waitpid(pid, &st, 0), pid);
-		if (WIFEXITED(st))
-			test_fail(__FILE__, __LINE__, "round %d: child exited with %d", round, WEXITSTATUS(st));
+		crash_ctx cc = {dir, (int64_t)round * PER_ROUND};
+		int rfd = test_crash_round(crash_child, &cc, round % 5 != 4, 30000, round);
 		int64_t b;
-		while (read(p[0], &b, sizeof b) == sizeof b) {
+		while (read(rfd, &b, sizeof b) == sizeof b) {
 			ASSERT(b >= 0 && b < n_batches);
 			acked[b] = 1;
 			total_acked++;
 		}
-		close(p[0]);
+		close(rfd);
 		db *d = open_db(dir, round % 2 == 0);
 		count_batches(d, counts, n_batches);
 		db_close(d);
