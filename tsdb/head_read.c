@@ -309,7 +309,11 @@ static bool push_closed(hiter *it, head *h, const hchunk *c, int64_t maxt, uint1
 	return push_ck(it, (hck){c->mint, maxt, b, (uint32_t)len, limit});
 }
 
-/* Collect the visible chunks of sn overlapping [mint, maxt] (series locked). */
+/* Collect the visible chunks of sn overlapping [mint, maxt] (series locked).
+ * A closed chunk wholly inside a deleted interval is left out; the open
+ * chunk never is: Prometheus's head index gives it maxTime MaxInt64, so no
+ * (clamped) interval covers it and a series with an open chunk is still
+ * selected, its samples hidden by the iterator (what /api/v1/series shows). */
 static bool collect_chunks(hiter *it, head *h, const snap *sn)
 {
 	hseries *s = sn->s;
@@ -326,12 +330,11 @@ static bool collect_chunks(hiter *it, head *h, const snap *sn)
 		return true;
 	if (base + s->n_closed > sn->v.n_closed) { /* the open chunk was cut since */
 		hchunk *c = &s->closed[sn->v.n_closed - base];
-		if (c->mint > it->maxt || sn->v.last_t < it->mint || tombstones_cover(it->del, it->n_del, c->mint, sn->v.last_t))
+		if (c->mint > it->maxt || sn->v.last_t < it->mint)
 			return true;
 		return push_closed(it, h, c, sn->v.last_t, sn->v.open_n);
 	}
-	if (s->open_mint > it->maxt || sn->v.last_t < it->mint ||
-	    tombstones_cover(it->del, it->n_del, s->open_mint, sn->v.last_t))
+	if (s->open_mint > it->maxt || sn->v.last_t < it->mint)
 		return true;
 	if (s->app.len > it->copy_cap) {
 		uint8_t *p = fl_realloc(it->copy, s->app.len);

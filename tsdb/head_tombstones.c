@@ -12,9 +12,11 @@
  *
  *   - a querier pins the set current when it opened (tombstones.h's
  *     copy-on-write set) and reads it without a lock;
- *   - a chunk wholly inside one interval is not collected, and a series
- *     left without chunks is not selected (as Prometheus's
- *     blockBaseSeriesSet);
+ *   - a closed chunk wholly inside one interval is not collected, and a
+ *     series left without chunks is not selected (as Prometheus's
+ *     blockBaseSeriesSet); the open chunk always counts, as Prometheus's
+ *     head index gives it maxTime MaxInt64 (so /api/v1/series still lists
+ *     a series whose samples were all deleted while it has an open chunk);
  *   - iterators skip samples inside an interval; the chunk view re-encodes
  *     chunks an interval touches (series_chunks_add_xor).
  *
