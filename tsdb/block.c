@@ -410,6 +410,7 @@ int block_add_tombstones(block *b, const tomb *add, size_t n, err *e)
 	tomb_set *ts = tombstones_set_new(cur->v, cur->n, add, n);
 	tombstones_set_release(cur);
 	int rc = ts ? tombstones_write(b->dir, ts->v, ts->n, NULL, e) : err_set(e, FL_ENOMEM, "block: out of memory");
+	bool written = rc == 0; /* the file holds them: readers must too, whatever meta.json's fate */
 	if (rc == 0) {
 		block_meta m = b->meta;
 		m.num_tombstones = ts->n;
@@ -425,7 +426,7 @@ int block_add_tombstones(block *b, const tomb *add, size_t n, err *e)
 		if (rc == 0)
 			b->meta.num_tombstones = ts->n;
 	}
-	if (rc == 0)
+	if (written)
 		tombstones_holder_swap(&b->tombs, ts);
 	else
 		tombstones_set_release(ts);

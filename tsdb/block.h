@@ -64,8 +64,8 @@ struct tomb;
 struct tomb_set *block_tombstones_acquire(block *b);
 /* Add deleted intervals add[0..n) (Prometheus Block.Delete): merged with
  * the block's, the tombstones file and meta.json (numTombstones) rewritten
- * atomically, then queriers opened afterwards honour them. 0 or FL_EIO /
- * FL_ENOMEM (the block unchanged). */
+ * atomically, then queriers opened afterwards honour them (also when only
+ * meta.json failed: the file has them). 0 or FL_EIO / FL_ENOMEM. */
 int block_add_tombstones(block *b, const struct tomb *add, size_t n, err *e);
 
 /* Parse meta.json text; 0 or FL_ECORRUPT naming the field. */
