@@ -15,6 +15,8 @@ CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 FUZZ_SECONDS ?= 60
+# libFuzzer's per-input limit: an input slower than this is reported as a hang
+FUZZ_TIMEOUT ?= 10
 SHARED   ?= ../shared
 
 MODULES  := lib tsdb promql scrape web
@@ -107,7 +109,7 @@ fuzz: deps $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 	@for t in $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS)); do \
 	  mkdir -p build/fuzz-corpus/$$t; \
 	  echo "== $$t ($(FUZZ_SECONDS)s)"; \
-	  ./build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz-corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	  ./build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) -max_len=65536 build/fuzz-corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
 	done
 
 # ---- top level ----
