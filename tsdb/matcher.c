@@ -8,7 +8,9 @@
  * JIT when available, and a match limit so that a catastrophic pattern
  * stops instead of hanging (it then counts as no match).
  * Every pattern is compiled, so invalid ones are reported even when a fast
- * path would decide alone.
+ * path would decide alone. A thread-local matcher_guard (set by the query
+ * layer) stops PCRE2 matching once its query is canceled and counts limit
+ * errors, which then make the query fail instead of answering wrongly.
  *
  * Fast paths (decided once at compile, from the pattern text), as upstream:
  *   - `.*` matches everything, `.+` anything non-empty;
@@ -50,6 +52,10 @@ typedef struct re_state {
 	size_t lit_len;            /* its length */
 	bool match_empty;          /* regex matches "" */
 } re_state;
+
+static _Thread_local matcher_guard *tls_guard; /* this thread's query guard, or NULL */
+
+void matcher_guard_set(matcher_guard *g) { tls_guard = g; }
 
 static pcre2_match_data *tls_md(void)
 {
@@ -263,9 +269,16 @@ static bool re_exec(const re_state *st, const char *s, size_t len)
 		break;
 	}
 	pcre2_match_data *md = tls_md();
+	matcher_guard *g = tls_guard;
 	if (!md || !st->code)
 		return false;
+	if (g && g->cancel && *g->cancel) {
+		g->n_skipped++;
+		return false;
+	}
 	int rc = pcre2_match(st->code, (PCRE2_SPTR)s, len, 0, 0, md, st->mctx);
+	if (rc < 0 && rc != PCRE2_ERROR_NOMATCH && g)
+		g->n_limit++;
 	return rc >= 0;
 }
 

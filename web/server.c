@@ -682,6 +682,13 @@ int web_server_start(web_env *env, err *e)
 		flags |= MHD_USE_TLS;
 	}
 	unsigned threads = env->opts.threads > 0 ? (unsigned)env->opts.threads : 8;
+	/* A query holds its pool thread until it answers (waiting for a slot
+	 * included): with fewer threads than slots, queries queue behind each
+	 * other inside MHD, before their deadline starts, and /-/ready starves
+	 * (issue 14). Keep a few threads beyond the query slots. */
+	unsigned slots = (unsigned)(env->opts.max_concurrency > 0 ? env->opts.max_concurrency : 20);
+	if (threads < slots + 4)
+		threads = slots + 4;
 	unsigned timeout_s = env->opts.read_timeout_ms > 0 ? (unsigned)(env->opts.read_timeout_ms / 1000) : 300;
 	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, env,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -829,14 +836,31 @@ void web_env_set_config(web_env *env, scrape_config *c)
 	fl_free(old_yaml);
 }
 
-void web_query_slot_acquire(web_env *env)
+bool web_query_slot_acquire(web_env *env, const volatile int *cancel)
 {
 	int max = env->opts.max_concurrency > 0 ? env->opts.max_concurrency : 20;
+	bool got = false;
 	pthread_mutex_lock(&env->slot_mu);
-	while (env->slots_used >= max)
-		pthread_cond_wait(&env->slot_cv, &env->slot_mu);
-	env->slots_used++;
+	for (;;) {
+		if (cancel && *cancel)
+			break;
+		if (env->slots_used < max) {
+			env->slots_used++;
+			got = true;
+			break;
+		}
+		/* the cancel flag is set by another thread without this lock: look again every 50 ms */
+		struct timespec wake;
+		clock_gettime(CLOCK_REALTIME, &wake);
+		wake.tv_nsec += 50000000;
+		if (wake.tv_nsec >= 1000000000) {
+			wake.tv_sec++;
+			wake.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&env->slot_cv, &env->slot_mu, &wake);
+	}
 	pthread_mutex_unlock(&env->slot_mu);
+	return got;
 }
 
 void web_query_slot_release(web_env *env)

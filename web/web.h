@@ -130,8 +130,10 @@ extern const size_t web_n_routes;
  * in the text exposition format (for /metrics). */
 void web_write_http_metrics(web_env *env, buf *b);
 
-/* Query concurrency slots (--query.max-concurrency): blocks until one is free. */
-void web_query_slot_acquire(web_env *env);
+/* Query concurrency slots (--query.max-concurrency): blocks until one is
+ * free, or until *cancel (if not NULL) becomes non-zero: then false, no slot
+ * taken (the query's deadline passed while it queued). */
+bool web_query_slot_acquire(web_env *env, const volatile int *cancel);
 void web_query_slot_release(web_env *env);
 
 /* ---- response helpers (api.c) ---- */
