@@ -32,6 +32,7 @@
 
 #include <ctype.h>
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -57,11 +58,21 @@ static _Thread_local matcher_guard *tls_guard; /* this thread's query guard, or 
 
 void matcher_guard_set(matcher_guard *g) { tls_guard = g; }
 
+/* Each thread's match data, freed when the thread ends (a key destructor). */
+static pthread_key_t md_key;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static void md_free(void *md) { pcre2_match_data_free(md); }
+static void md_key_init(void) { (void)pthread_key_create(&md_key, md_free); }
+
 static pcre2_match_data *tls_md(void)
 {
 	static _Thread_local pcre2_match_data *md;
-	if (!md)
+	if (!md) {
+		pthread_once(&md_once, md_key_init);
 		md = pcre2_match_data_create(1, NULL);
+		if (md)
+			(void)pthread_setspecific(md_key, md);
+	}
 	return md;
 }
 

@@ -13,7 +13,7 @@
  * A watchdog thread per query trips the engine's cancel flag when the
  * query's deadline (the shorter of `timeout` and --query.timeout, counted
  * from before the queue and the parse) passes (reported as a timeout) or
- * when the client hangs up (the socket polled every 50 ms for
+ * when the client hangs up, or at shutdown once the drain's grace is over (the socket polled every 50 ms for
  * POLLRDHUP; reported as canceled, 499, as 3.x does when the request's
  * context is canceled, so the query stops instead of running to the end). Queries hold one of the
  * --query.max-concurrency slots while they run.
@@ -37,6 +37,7 @@ typedef struct watchdog {
 	bool has_deadline;     /* until is set */
 	struct timespec until; /* CLOCK_REALTIME deadline */
 	int client_fd;         /* socket to watch for a hang-up, or -1 */
+	const _Atomic int *shutdown; /* the server's cancel_queries (SIGTERM drain) */
 	promql_cancel *cancel; /* what to trip */
 } watchdog;
 
@@ -76,9 +77,11 @@ static void *watchdog_run(void *arg)
 			wd->client_gone = true;
 			break;
 		}
+		if (atomic_load(wd->shutdown))
+			break;
 		wake = now;
 		ts_add(&wake, WATCH_POLL_NS);
-		if (wd->client_fd < 0 || (wd->has_deadline && ts_before(&wd->until, &wake)))
+		if (wd->has_deadline && ts_before(&wd->until, &wake))
 			wake = wd->until;
 		pthread_cond_timedwait(&wd->cv, &wd->mu, &wake);
 	}
@@ -88,12 +91,13 @@ static void *watchdog_run(void *arg)
 	return NULL;
 }
 
-/* timeout_ns 0 = no deadline; client_fd -1 = no hang-up watch. */
-static bool watchdog_start(watchdog *wd, promql_cancel *c, int64_t timeout_ns, int client_fd)
+/* timeout_ns 0 = no deadline; client_fd -1 = no hang-up watch; shutdown is polled too. */
+static bool watchdog_start(watchdog *wd, promql_cancel *c, int64_t timeout_ns, int client_fd, const _Atomic int *shutdown)
 {
 	memset(wd, 0, sizeof *wd);
 	wd->cancel = c;
 	wd->client_fd = client_fd;
+	wd->shutdown = shutdown;
 	wd->has_deadline = timeout_ns > 0;
 	pthread_mutex_init(&wd->mu, NULL);
 	pthread_cond_init(&wd->cv, NULL);
@@ -299,7 +303,7 @@ static void run_query(web_env *env, const http_req *r, http_resp *w, const query
 	watchdog wd;
 	int64_t deadline_ns = query_deadline_ns(env, a);
 	int fd = http_req_client_fd(r);
-	bool use_wd = (deadline_ns > 0 || fd >= 0) && watchdog_start(&wd, &cancel, deadline_ns, fd);
+	bool use_wd = watchdog_start(&wd, &cancel, deadline_ns, fd, &env->cancel_queries);
 	promql_engine *eng = env->engine, *own = NULL;
 	if (a->lookback_ms > 0) {
 		promql_engine_opts o = env->engine_opts;

@@ -21,8 +21,15 @@
  * 503 "Service Unavailable" until env->ready. CORS headers only when the
  * request carries Origin (util/httputil/cors.go).
  *
- * Shutdown: MHD_quiesce_daemon stops accepting, then we wait (bounded) for
- * http_inflight to reach zero, then MHD_stop_daemon.
+ * Shutdown (SIGTERM), with a deadline (issue 14: a flint whose query hung
+ * was still running 80 minutes after SIGTERM): MHD_quiesce_daemon stops
+ * accepting; in-flight requests get DRAIN_GRACE_MS to finish; then
+ * cancel_queries makes every query's watchdog trip its cancel flag, and
+ * they get DRAIN_CANCEL_MS more to answer (canceled); then MHD_stop_daemon.
+ * Should a request still not have finished (a handler that never polls its
+ * cancel flag), the daemon is left as it is rather than joined, so that the
+ * process still closes its storage and exits; Prometheus itself does not
+ * wait for in-flight queries at all.
  */
 #include "web/web.h"
 #include "web/metadata.h"
@@ -719,6 +726,9 @@ int web_server_port(web_env *env)
 	return i ? (int)i->port : -1;
 }
 
+#define DRAIN_GRACE_MS 3000  /* in-flight requests finish on their own */
+#define DRAIN_CANCEL_MS 2000 /* canceled queries answer */
+
 void web_server_stop(web_env *env)
 {
 	struct web_server *s = env->server;
@@ -728,9 +738,20 @@ void web_server_stop(web_env *env)
 	MHD_socket fd = MHD_quiesce_daemon(s->d);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
-	/* finish in-flight requests (bounded: 30 s) */
-	for (int i = 0; i < 3000 && atomic_load(&env->http_inflight) > 0; i++)
+	for (int i = 0; i < DRAIN_GRACE_MS / 10 && atomic_load(&env->http_inflight) > 0; i++)
 		usleep(10000);
+	if (atomic_load(&env->http_inflight) > 0) {
+		log_warn("web", "Canceling in-flight queries at shutdown", "grace", "3s", NULL);
+		atomic_store(&env->cancel_queries, 1);
+		for (int i = 0; i < DRAIN_CANCEL_MS / 10 && atomic_load(&env->http_inflight) > 0; i++)
+			usleep(10000);
+	}
+	if (atomic_load(&env->http_inflight) > 0) {
+		/* a stuck handler would make MHD_stop_daemon wait forever */
+		log_warn("web", "In-flight requests did not finish; closing without them", NULL);
+		env->server = NULL;
+		return;
+	}
 	MHD_stop_daemon(s->d);
 	fl_free(s);
 	env->server = NULL;

@@ -72,6 +72,7 @@ struct web_env {
 	promql_engine_opts engine_opts; /* as the engine was built */
 	_Atomic int ready;          /* 1 once storage is open (API answers 503 before) */
 	_Atomic int stopping;       /* 1 during shutdown (/-/ready says so) */
+	_Atomic int cancel_queries; /* 1 once the shutdown grace is over: watchdogs cancel in-flight queries */
 	int64_t start_ms;           /* process start, Unix ms */
 	const char *version;        /* "2.42.0"-style API version for buildinfo */
 	const char *revision;       /* build revision (git) */

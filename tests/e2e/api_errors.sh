@@ -197,6 +197,38 @@ PYEOF
 	got=$(http GET "http://127.0.0.1:$HP/api/v1/query" -G --data-urlencode 'query={job=~"a{99999999}"}')
 	check_eq "an 8-digit repeat count is refused, as in Prometheus" "$got" \
 		'400 {"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:2: parse error: error parsing regexp: invalid repeat count: `{99999999}`"}'
+	# issue 14: SIGTERM with a slow query in flight (the backtracking regexp,
+	# 25 s of work, under a 10m --query.timeout): flint cancels it after the
+	# drain's 3 s grace, exits 0 within the deadline, and its data reopens.
+	promtool tsdb create-blocks-from openmetrics "$tmp/hostile.om" "$tmp/drain-data" >/dev/null 2>&1
+	DP=$(free_port)
+	start_flint drain "$DP" --query.timeout=10m
+	dpid=${pids[$((${#pids[@]} - 1))]}
+	curl -s -o "$tmp/drain.body" --max-time 30 --data-urlencode 'query=count(hostile{v=~"(a|aa)*(c|d)"})' \
+		--data-urlencode "time=$hts" "http://127.0.0.1:$DP/api/v1/query" &
+	cpid=$!
+	sleep 1
+	t0=$(date +%s%N)
+	kill -TERM "$dpid"
+	for _ in $(seq 150); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
+	took_ms=$((($(date +%s%N) - t0) / 1000000))
+	if kill -0 "$dpid" 2>/dev/null; then
+		fail "SIGTERM with a slow query in flight" "still running after 15 s"
+	else
+		wait "$dpid" 2>/dev/null
+		check_eq "SIGTERM with a slow query in flight: exit status" "$?" 0
+		[ "$took_ms" -lt 8000 ] && ok "SIGTERM with a slow query in flight: exited in ${took_ms} ms" ||
+			fail "SIGTERM with a slow query in flight: exits within the drain deadline" "took ${took_ms} ms"
+		check_has "SIGTERM with a slow query in flight: clean shutdown" "$(cat "$tmp/drain.log")" "See you next time!"
+	fi
+	wait "$cpid" 2>/dev/null
+	check_has "the in-flight query was answered (canceled)" "$(cat "$tmp/drain.body")" '"status":"error"'
+	DP2=$(free_port)
+	mv "$tmp/drain.log" "$tmp/drain-1.log"
+	start_flint drain "$DP2"
+	got=$(http GET "http://127.0.0.1:$DP2/api/v1/query?query=count(hostile)&time=$hts")
+	check_eq "data directory reopens after the drain" "$got" \
+		'200 {"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":['"$hts"',"3000"]}]}}'
 fi
 kill -0 "${pids[0]}" 2>/dev/null && ok "flint still running" || fail "flint still running" "$(tail -5 "$tmp/flint.log")"
 finish
