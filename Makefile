@@ -11,12 +11,17 @@
 # becomes a fuzz target. Module-specific rules (generated protobuf code) live
 # in <module>/module.mk.
 
+# A bare `make` builds flint and flinttool (module.mk files included below
+# define rules of their own; none of them may become the default).
+.DEFAULT_GOAL := all
+
 CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 FUZZ_SECONDS ?= 60
 # libFuzzer's per-input limit: an input slower than this is reported as a hang
 FUZZ_TIMEOUT ?= 10
+# The shared test data beside the clone; tests/paths.bash makes it absolute.
 SHARED   ?= ../shared
 
 MODULES  := lib tsdb promql scrape web

@@ -4,8 +4,7 @@
 # if any of them failed, after running them all.
 set -u
 BUILD=${BUILD:-build/rel}
-SHARED=${SHARED:-../shared}
-export BUILD SHARED
+. "$(dirname "$0")/../tests/paths.bash"
 rc=0
 for b in "$BUILD"/bench/bench_*; do
 	case $(basename "$b") in *.*) continue ;; esac

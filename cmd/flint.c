@@ -26,13 +26,13 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/version.h"
 #include "lib/timeparse.h"
 #include "promql/engine.h"
 #include "scrape/config.h"
 #include "tsdb/db.h"
 #include "web/web.h"
 
-#define FLINT_VERSION "0.1.0"
 
 enum flag_kind { F_STRING, F_BOOL, F_DURATION, F_BYTES, F_INT, F_FLOAT, F_LEVEL, F_FORMAT, F_LIST };
 
@@ -203,7 +203,7 @@ static int parse_flags(int argc, char **argv)
 			return 0;
 		}
 		if (!strcmp(a, "--version")) {
-			printf("flint, version " FLINT_VERSION " (Prometheus API 2.42.0)\n  build date:       " __DATE__ "\n"
+			printf("flint, version " FLINT_VERSION " (Prometheus " FLINT_PROMETHEUS_VERSION " API and semantics)\n  build date:       " __DATE__ "\n"
 			       "  compiler:         " __VERSION__ "\n");
 			return 0;
 		}

@@ -2,12 +2,13 @@
 # run_all.sh - runs every suite of `make test` and sums their counts.
 # Suites: the unit runner; each fuzz target's replay over its corpus; every
 # tests/conformance/*.sh and tests/e2e/*.sh. A suite prints its own
-# `N passed, N failed` line; a suite that prints none counts as one test,
-# passed when it exits 0. The last line is the total.
+# `N passed, N failed` line; a suite that prints none, or reports `0 passed`,
+# has tested nothing and counts as one failure, as does a non-zero exit.
+# The last line is the total. BUILD and SHARED become absolute paths
+# (tests/paths.bash): suites cd into their temporary directories.
 set -u
-BUILD=${BUILD:-build/asan}
-SHARED=${SHARED:-../shared}
-export BUILD SHARED FLINT_SHARED=$SHARED
+. "$(dirname "$0")/paths.bash"
+cd "$FLINT_ROOT"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 passed=0 failed=0
@@ -28,12 +29,11 @@ suite() { # name command...
 		p=$(echo "$line" | awk '{print $1}')
 		f=$(echo "$line" | awk '{print $3}')
 		if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi
+		if [ "$p" = 0 ] && [ "$f" = 0 ]; then f=1; line="$line (nothing tested)"; fi
 		passed=$((passed + p)); failed=$((failed + f))
 		echo "   $line"
-	elif [ "$rc" = 0 ]; then
-		passed=$((passed + 1)); echo "   ok"
 	else
-		failed=$((failed + 1)); echo "   FAIL (exit $rc)"; tail -n 30 "$out" | sed 's/^/   | /'
+		failed=$((failed + 1)); echo "   FAIL (exit $rc, no \`N passed, N failed\` line)"; tail -n 30 "$out" | sed 's/^/   | /'
 	fi
 	if [ "$rc" != 0 ]; then tail -n 15 "$out" | sed 's/^/   | /'; fi
 }

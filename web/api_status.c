@@ -26,6 +26,7 @@
 
 #include "lib/log.h"
 #include "lib/timeparse.h"
+#include "lib/version.h"
 
 WEB_HANDLER(api_buildinfo_handler)
 {
@@ -33,9 +34,9 @@ WEB_HANDLER(api_buildinfo_handler)
 	json_w j;
 	api_begin(w, &j);
 	json_obj_open(&j);
-	json_kstr(&j, "version", env->version ? env->version : "2.42.0");
-	json_kstr(&j, "revision", env->revision ? env->revision : "");
-	json_kstr(&j, "branch", "main");
+	json_kstr(&j, "version", FLINT_PROMETHEUS_VERSION);
+	json_kstr(&j, "revision", FLINT_REVISION);
+	json_kstr(&j, "branch", FLINT_BRANCH);
 	json_kstr(&j, "buildUser", "flint");
 	json_kstr(&j, "buildDate", __DATE__);
 	json_kstr(&j, "goVersion", "C11 (" __VERSION__ ")");

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "lib/version.h"
 #include "web/remote.h"
 
 static void fam(buf *b, const char *name, const char *type, const char *help)
@@ -183,8 +184,8 @@ static void write_prometheus(web_env *env, buf *b, remote_state *st)
 		    (double)atomic_load_explicit(&st->invalid_labels_samples, memory_order_relaxed));
 	fam(b, "prometheus_build_info", "gauge",
 	    "A metric with a constant '1' value labeled by version, revision, branch, goversion from which prometheus was built, and the goos and goarch for the build.");
-	buf_printf(b, "prometheus_build_info{branch=\"\",goversion=\"\",revision=\"%s\",tags=\"flint\",version=\"%s\"} 1\n",
-		   env->revision ? env->revision : "", env->version ? env->version : "");
+	buf_put_str(b, "prometheus_build_info{branch=\"" FLINT_BRANCH "\",goversion=\"\",revision=\"" FLINT_REVISION
+		    "\",tags=\"flint\",version=\"" FLINT_PROMETHEUS_VERSION "\"} 1\n");
 	pthread_mutex_lock(&env->cfg_mu);
 	bool ok = env->reload_success;
 	int64_t last = env->last_config_ms;

@@ -786,8 +786,6 @@ int web_env_init(web_env *env, const web_opts *o, err *e)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	env->start_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	env->version = "2.42.0";
-	env->revision = "flint";
 	pthread_mutex_init(&env->cfg_mu, NULL);
 	pthread_mutex_init(&env->slot_mu, NULL);
 	pthread_cond_init(&env->slot_cv, NULL);

@@ -74,8 +74,6 @@ struct web_env {
 	_Atomic int stopping;       /* 1 during shutdown (/-/ready says so) */
 	_Atomic int cancel_queries; /* 1 once the shutdown grace is over: watchdogs cancel in-flight queries */
 	int64_t start_ms;           /* process start, Unix ms */
-	const char *version;        /* "2.42.0"-style API version for buildinfo */
-	const char *revision;       /* build revision (git) */
 	/* /status/flags: every flag with its value (borrowed, live for the process) */
 	const char *const *flag_names;
 	const char *const *flag_values;

@@ -5,8 +5,7 @@
 # count as known; any other failure fails the suite. Prints flinttool's
 # `N passed, N failed, N known` line, then `P passed, F failed` for run_all.
 set -u
-BUILD=${BUILD:-build/asan}
-SHARED=${SHARED:-../shared}
+. "$(dirname "$0")/../paths.bash"
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(mktemp /tmp/flint-promql.XXXXXX)
 trap 'rm -f "$out"' EXIT

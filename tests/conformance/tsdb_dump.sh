@@ -5,8 +5,7 @@
 # Each case dumps a fresh copy (a dump may write into the directory).
 # One pass/fail per directory; last line `N passed, N failed`.
 set -u
-BUILD=${BUILD:-build/asan}
-SHARED=${SHARED:-../shared}
+. "$(dirname "$0")/../paths.bash"
 G=$SHARED/conformance/tsdb
 TOOL=$BUILD/flinttool
 tmp=$(mktemp -d /tmp/flint-dump.XXXXXX)

@@ -1,12 +1,11 @@
 #!/usr/bin/env python3
-"""remote_write_verify.py SENT_TXT FLINT_URL QUERY_API(0|1)
+"""remote_write_verify.py SENT_TXT FLINT_URL
 
 Checks that flint holds what send-remote-write.py sent (its sent.txt):
 - /federate for {job="rw"} gives, for every series, exactly the last sample
   sent (value and timestamp), and nothing for series that ended with a stale
   marker (federation drops stale markers);
-- when the query API is there (QUERY_API=1), an instant query half a second
-  after each series' last sample returns that sample's value.
+- an instant query half a second after each series' last sample returns that sample's value.
 Prints the mismatches and `checked N series, M mismatches`; exit 1 on any."""
 import json
 import sys
@@ -37,7 +36,7 @@ def federate_key(lbls):
 
 
 def main():
-    sent, base, query_api = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+    sent, base = sys.argv[1], sys.argv[2]
     last, stale = parse_sent(sent)
     bad = 0
     url = base + "/federate?" + urllib.parse.urlencode({"match[]": '{job="rw"}'})
@@ -52,15 +51,14 @@ def main():
         if got.get(key) != want:
             print("federate mismatch", key, "want", want, "got", got.get(key))
             bad += 1
-    if query_api:
-        for lbls, (v, t) in sorted(last.items())[:40]:
-            if lbls in stale:
-                continue
-            qs = urllib.parse.urlencode({"query": lbls, "time": "%.3f" % (t / 1000 + 0.5)})
-            r = json.load(urllib.request.urlopen(base + "/api/v1/query?" + qs))["data"]["result"]
-            if len(r) != 1 or float(r[0]["value"][1]) != v:
-                print("query mismatch", lbls, v, t, r)
-                bad += 1
+    for lbls, (v, t) in sorted(last.items())[:40]:
+        if lbls in stale:
+            continue
+        qs = urllib.parse.urlencode({"query": lbls, "time": "%.3f" % (t / 1000 + 0.5)})
+        r = json.load(urllib.request.urlopen(base + "/api/v1/query?" + qs))["data"]["result"]
+        if len(r) != 1 or float(r[0]["value"][1]) != v:
+            print("query mismatch", lbls, v, t, r)
+            bad += 1
     print("checked", len(last), "series,", bad, "mismatches")
     sys.exit(1 if bad else 0)
 

@@ -1,8 +1,7 @@
 # web_common.bash - shared by the web e2e scripts (sourced, not run):
 # counters, free loopback ports, bounded waits, starting flint and
 # Debian's Prometheus 2.42 with a trap that kills everything started.
-BUILD=${BUILD:-build/asan}
-SHARED=${SHARED:-../shared}
+. "$(dirname "${BASH_SOURCE[0]}")/../paths.bash"
 FLINT=$BUILD/flint
 PY=/usr/bin/python3
 passed=0 failed=0

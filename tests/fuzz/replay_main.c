@@ -2,7 +2,8 @@
  * replay_main.c - the `make test` face of every fuzz target (SQLite's
  * fuzzcheck): feeds each file of the given directories (or files) to
  * LLVMFuzzerTestOneInput once. No output checks: only crashes, sanitizer
- * reports, leaks and hangs fail it.
+ * reports, leaks and hangs fail it. The replay of one corpus is one test in
+ * `make test`'s tally; an empty or missing corpus is a failure, not a pass.
  *
  * Hangs (issue 14: a regexp whose repeat count stopped the parser's digit
  * loop spun forever): each input runs under an alarm of
@@ -89,5 +90,10 @@ int main(int argc, char **argv)
 	run_input("(empty input)", z, 0, timeout_s);
 	run_input("(64 zero bytes)", z, sizeof z, timeout_s);
 	printf("replayed %d inputs\n", n);
+	if (n == 0) {
+		printf("FAIL replay: no corpus inputs found\n0 passed, 1 failed\n");
+		return 1;
+	}
+	printf("1 passed, 0 failed\n");
 	return 0;
 }

@@ -3,6 +3,7 @@
  * 404/405/OPTIONS, 503 before ready, gzip, body limit, form parsing) and the
  * handlers called directly.
  */
+#include "lib/version.h"
 #include "web/web.h"
 #include "tests/unit/test.h"
 #include "tsdb/head.h"
@@ -91,7 +92,7 @@ static void api_server_routing(void)
 	atomic_store(&env.ready, 1);
 	r = http_get(port, "GET", "/api/v1/status/buildinfo", "Origin: http://g\r\n", NULL);
 	ASSERT_EQ(status_of(r), 200);
-	ASSERT(strstr(r, "{\"status\":\"success\",\"data\":{\"version\":\"2.42.0\""));
+	ASSERT(strstr(r, "{\"status\":\"success\",\"data\":{\"version\":\"" FLINT_PROMETHEUS_VERSION "\""));
 	ASSERT(!strstr(r, "features"));
 	ASSERT(!strstr(r, "\"application\""));
 	ASSERT(strstr(r, "Access-Control-Allow-Origin: *"));
