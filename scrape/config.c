@@ -668,8 +668,9 @@ static void ylabels(buf *b, const char *indent, const char *key, labels ls)
 static void yjob(buf *b, const scrape_job_config *j)
 {
 	ykv(b, "- ", "job_name", j->job_name);
-	buf_printf(b, "  honor_labels: %s\n  honor_timestamps: %s\n", j->honor_labels ? "true" : "false",
-		   j->honor_timestamps ? "true" : "false");
+	if (j->honor_labels) /* `yaml:"honor_labels,omitempty"` */
+		buf_put_str(b, "  honor_labels: true\n");
+	buf_printf(b, "  honor_timestamps: %s\n", j->honor_timestamps ? "true" : "false");
 	if (j->n_params) {
 		buf_put_str(b, "  params:\n");
 		for (size_t i = 0; i < j->n_params; i++) {

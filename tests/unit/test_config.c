@@ -161,7 +161,39 @@ static void issue_14_yaml_config_roundtrip(void)
 	buf_reset(&b);
 }
 
+/* Long strings fold past column 80 as go-yaml's do, and honor_labels is
+ * omitted when false (`omitempty`): Prometheus 2.42's text for the same file. */
+static void yaml_config_folds_as_prometheus(void)
+{
+	char in[1024] = "scrape_configs:\n- job_name: \"", words[512] = "";
+	for (int i = 0; i < 40; i++)
+		snprintf(words + strlen(words), sizeof words - strlen(words), "%sword%d", i ? " " : "", i);
+	snprintf(in + strlen(in), sizeof in - strlen(in), "%s\"\n  static_configs: [{targets: [\"h:1\"]}]\n", words);
+	static const char want[] =
+		"- job_name: word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11\n"
+		"    word12 word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23\n"
+		"    word24 word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35\n"
+		"    word36 word37 word38 word39\n"
+		"  honor_timestamps: true\n";
+	err e;
+	scrape_config *c = parse(in, &e);
+	ASSERT(c != NULL);
+	buf b;
+	buf_init(&b);
+	scrape_config_yaml(c, &b);
+	if (!strstr(buf_cstr(&b), want))
+		fprintf(stderr, "got:\n%s\n", buf_cstr(&b));
+	ASSERT(strstr(buf_cstr(&b), want) != NULL);
+	scrape_config *c2 = parse(buf_cstr(&b), &e);
+	ASSERT(c2 != NULL);
+	ASSERT_STR_EQ(c2->jobs[0].job_name, words);
+	scrape_config_free(c2);
+	scrape_config_free(c);
+	buf_reset(&b);
+}
+
 const struct test tests_config[] = {
+	{"yaml_config_folds_as_prometheus", yaml_config_folds_as_prometheus},
 	{"issue_14_yaml_config_roundtrip", issue_14_yaml_config_roundtrip},
 	{"config_defaults_and_fields", config_defaults_and_fields},
 	{"config_errors_name_file_line_field", config_errors_name_file_line_field},
