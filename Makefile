@@ -96,10 +96,10 @@ build/asan/fuzz/%: build/asan/tests/fuzz/%.o build/asan/tests/fuzz/replay_main.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) $^ -o $@ $(LIBS) $(ASAN_LDFLAGS)
 
-FUZZ_CFLAGS := $(BASEFLAGS) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS := $(BASEFLAGS) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 # The library is compiled once for all targets (fuzzer-no-link), then each
 # target links it.
-FUZZLIB_CFLAGS := $(BASEFLAGS) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
+FUZZLIB_CFLAGS := $(BASEFLAGS) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 build/fuzzlib/%.o: %.c $(GEN_HDRS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZLIB_CFLAGS) -c $< -o $@
