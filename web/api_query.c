@@ -12,11 +12,13 @@
  *
  * A watchdog thread per query trips the engine's cancel flag when the
  * query's deadline (the shorter of `timeout` and --query.timeout, counted
- * from before the queue and the parse) passes (reported as a timeout) or
- * when the client hangs up, or at shutdown once the drain's grace is over (the socket polled every 50 ms for
- * POLLRDHUP; reported as canceled, 499, as 3.x does when the request's
- * context is canceled, so the query stops instead of running to the end). Queries hold one of the
- * --query.max-concurrency slots while they run.
+ * from before the queue and the parse) passes (reported as a timeout), when
+ * the client hangs up (the socket polled every 50 ms for POLLRDHUP;
+ * reported as canceled, 499, as 3.x does when the request's context is
+ * canceled, so the query stops instead of running to the end), or at
+ * shutdown once the drain's grace is over. Queries hold one of the
+ * --query.max-concurrency slots while they run; the wait for one ends at
+ * the deadline too.
  */
 #include "web/web.h"
 
