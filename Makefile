@@ -31,7 +31,7 @@ LIBS     := -lpcre2-8 -lsnappy -lmicrohttpd -lprotobuf-c -lcurl -lyaml -lz -lxxh
 
 # Two flavours: rel (optimized, for run and bench) and asan (for test).
 REL_CFLAGS  := $(BASEFLAGS) -O2
-ASAN_CFLAGS := $(BASEFLAGS) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+ASAN_CFLAGS := $(BASEFLAGS) -DFL_SLOW_CHECKS -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 ASAN_LDFLAGS := -fsanitize=address,undefined
 
 GEN_SRCS :=

@@ -64,7 +64,8 @@ static flag flags[] = {
 	{"storage.tsdb.retention.size", F_BYTES, "0B", "Maximum number of bytes that can be stored for blocks.", 0, 0},
 	{"storage.tsdb.wal-compression", F_BOOL, "true", "Compress the tsdb WAL.", 0, 0},
 	{"storage.tsdb.no-lockfile", F_BOOL, "false", "Do not create lockfile in data directory.", 0, 0},
-	{"storage.tsdb.min-block-duration", F_DURATION, "2h", "Minimum duration of a data block before being persisted.", 0, 0},
+	{"storage.tsdb.min-block-duration", F_DURATION, "2h", "Minimum duration of a data block before being persisted. For use in testing.", 0, 0},
+	{"storage.tsdb.max-block-duration", F_DURATION, "0s", "Maximum duration compacted blocks may span. For use in testing. (Defaults to 10% of the retention period.)", 0, 0},
 	{"storage.remote.flush-deadline", F_DURATION, "1m", "How long to wait flushing sample on shutdown or config reload.", 0, 0},
 	{"storage.remote.read-sample-limit", F_INT, "50000000", "Maximum overall number of samples to return via the remote read interface.", 0, 0},
 	{"storage.remote.read-concurrent-limit", F_INT, "10", "Maximum number of concurrent remote read calls.", 0, 0},
@@ -311,6 +312,9 @@ static void fill_opts(web_opts *o, promql_engine_opts *eo, db_opts *dopt)
 	dopt->wal_compression = fbool("storage.tsdb.wal-compression");
 	dopt->retention_ms = o->retention_ms;
 	dopt->retention_bytes = o->retention_bytes;
+	dopt->chunk_range_ms = fdur_ms("storage.tsdb.min-block-duration");
+	dopt->max_block_duration_ms = fdur_ms("storage.tsdb.max-block-duration"); /* 0: db_block_ranges derives it */
+	dopt->maintenance_interval_ms = 60 * 1000; /* Prometheus's db.run: every minute */
 }
 
 /* Wait for signals; returns when asked to stop. */

@@ -2,6 +2,7 @@
 #include "lib/buf.h"
 #include "lib/err.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -13,19 +14,10 @@ bool buf_reserve(buf *b, size_t extra)
 {
 	if (b->oom)
 		return false;
-	if (b->len + extra <= b->cap)
+	if (fl_grow((void **)&b->p, &b->cap, b->len + extra, 1))
 		return true;
-	size_t cap = b->cap ? b->cap : 64;
-	while (cap < b->len + extra)
-		cap *= 2;
-	uint8_t *p = fl_realloc(b->p, cap);
-	if (!p) {
-		b->oom = true;
-		return false;
-	}
-	b->p = p;
-	b->cap = cap;
-	return true;
+	b->oom = true;
+	return false;
 }
 
 void buf_put(buf *b, const void *p, size_t n)
@@ -127,6 +119,25 @@ const char *buf_cstr(buf *b)
 	return (const char *)b->p;
 }
 
+int buf_read_file(buf *b, const char *path, err *e)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return err_set(e, errno == ENOENT ? FL_ENOTFOUND : FL_EIO, "open %s: %s", path, strerror(errno));
+	char tmp[16384];
+	size_t k;
+	while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
+		buf_put(b, tmp, k);
+	int bad = ferror(f) ? errno : 0;
+	fclose(f);
+	if (bad)
+		return err_set(e, FL_EIO, "read %s: %s", path, strerror(bad));
+	buf_cstr(b);
+	if (b->oom)
+		return err_set(e, FL_ENOMEM, "read %s: out of memory", path);
+	return 0;
+}
+
 static bool need(decbuf *d, size_t n)
 {
 	if (d->err)
@@ -147,29 +158,20 @@ uint8_t decbuf_byte(decbuf *d)
 
 uint16_t decbuf_be16(decbuf *d)
 {
-	if (!need(d, 2))
-		return 0;
-	uint16_t v = be16(d->p);
-	d->p += 2;
-	return v;
+	const uint8_t *p = decbuf_bytes(d, 2);
+	return p ? be16(p) : 0;
 }
 
 uint32_t decbuf_be32(decbuf *d)
 {
-	if (!need(d, 4))
-		return 0;
-	uint32_t v = be32(d->p);
-	d->p += 4;
-	return v;
+	const uint8_t *p = decbuf_bytes(d, 4);
+	return p ? be32(p) : 0;
 }
 
 uint64_t decbuf_be64(decbuf *d)
 {
-	if (!need(d, 8))
-		return 0;
-	uint64_t v = be64(d->p);
-	d->p += 8;
-	return v;
+	const uint8_t *p = decbuf_bytes(d, 8);
+	return p ? be64(p) : 0;
 }
 
 uint64_t decbuf_uvarint(decbuf *d)

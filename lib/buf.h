@@ -12,6 +12,7 @@
 #ifndef FL_BUF_H
 #define FL_BUF_H
 
+#include "lib/err.h"
 #include "lib/fl.h"
 
 typedef struct buf {
@@ -38,6 +39,11 @@ void buf_put_varint(buf *b, int64_t v);
 void buf_put_uvarint_str(buf *b, const char *s, size_t n);
 /* NUL-terminate without counting the NUL in len; returns p (or "" on oom). */
 const char *buf_cstr(buf *b);
+/* Appends the whole file at path to b, NUL-terminated as buf_cstr leaves
+ * it (so b->p is a C string the caller may take). 0, or FL_ENOTFOUND (no
+ * such file), FL_EIO or FL_ENOMEM with e saying "open <path>: <reason>" /
+ * "read <path>: <reason>". */
+int buf_read_file(buf *b, const char *path, err *e);
 
 /* Raw decoders for a known-valid pointer. */
 static inline uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }

@@ -87,4 +87,21 @@ char *fl_strdup(const char *s) { return fl_strndup(s, strlen(s)); }
 
 int64_t fl_alloc_bytes(void) { return atomic_load_explicit(&alloc_bytes, memory_order_relaxed); }
 
+bool fl_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return true;
+	size_t nc = *cap ? *cap : 16;
+	while (nc < need)
+		nc = nc > SIZE_MAX / 2 ? need : nc * 2;
+	if (elem && nc > SIZE_MAX / elem)
+		return false;
+	void *np = fl_realloc(*p, nc * elem);
+	if (!np)
+		return false;
+	*p = np;
+	*cap = nc;
+	return true;
+}
+
 void fl_alloc_fail_after(long n) { atomic_store(&fail_after, n); }

@@ -9,6 +9,7 @@
 #ifndef FL_H
 #define FL_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -21,11 +22,32 @@ void fl_free(void *p);
 char *fl_strdup(const char *s);
 char *fl_strndup(const char *s, size_t n);
 
+/* Makes the array *p of *cap elements of elem bytes hold at least need:
+ * doubles *cap (from 16) until it does. False, with *p and *cap as they
+ * were, when out of memory. Call as fl_grow((void **)&v, &cap, n + 1, sizeof *v). */
+bool fl_grow(void **p, size_t *cap, size_t need, size_t elem);
+
 /* Bytes currently allocated through fl_* (approximate, for /metrics). */
 int64_t fl_alloc_bytes(void);
 
 /* Test hook: make the n-th allocation from now fail (0 disables). */
 void fl_alloc_fail_after(long n);
+
+/*
+ * Invariant checks (STYLE.md "assert"): plain assert() for O(1) checks, on
+ * in every build without NDEBUG (the release build included). FL_SLOW_ASSERT
+ * for checks that cost O(n) or touch the hot path (a whole postings list is
+ * sorted, per-thread lock bookkeeping): compiled only in the sanitizer build
+ * `make test` uses (or with -DFL_SLOW_CHECKS), never in the -O2 release
+ * build that bench and run use. FL_SLOW_CHECKS_ON says which.
+ */
+#if !defined(NDEBUG) && (defined(FL_SLOW_CHECKS) || defined(__SANITIZE_ADDRESS__))
+#define FL_SLOW_CHECKS_ON 1
+#define FL_SLOW_ASSERT(x) assert(x)
+#else
+#define FL_SLOW_CHECKS_ON 0
+#define FL_SLOW_ASSERT(x) ((void)0)
+#endif
 
 #define FL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define FL_MIN(a, b) ((a) < (b) ? (a) : (b))

@@ -8,6 +8,7 @@
  * (functions.def is kept alphabetical), so lookup is a binary search.
  */
 #include "promql/ast.h"
+#include "lib/gomath.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -66,16 +67,9 @@ const char *promql_op_str(promql_op op)
 
 /* ---- the function table ---- */
 
-enum {
-#define FN(name, ret, n_args, variadic, a0, a1, a2, a3, a4, flags) FN_ID_##name,
-#include "promql/functions.def"
-#undef FN
-	FN_COUNT
-};
-
 const promql_function promql_functions[] = {
-#define FN(name, ret, n_args, variadic, a0, a1, a2, a3, a4, flags) \
-	{#name, ret, n_args, variadic, {a0, a1, a2, a3, a4}, flags, FN_ID_##name},
+#define FN(name, ret, n_args, variadic, a0, a1, a2, a3, a4, flags, impl) \
+	{#name, ret, n_args, variadic, {a0, a1, a2, a3, a4}, flags, FN_##name},
 #include "promql/functions.def"
 #undef FN
 };
@@ -147,13 +141,8 @@ void promql_expr_free(promql_expr *x)
 
 /* ---- duration expressions (promql/durations.go) ---- */
 
-/* Go's math.Min/math.Max: NaN wins (C's fmin/fmax ignore it). */
-static double go_min_max(double l, double r, bool min)
-{
-	if (isnan(l) || isnan(r))
-		return NAN;
-	return min ? fmin(l, r) : fmax(l, r);
-}
+/* Go's math.Min/math.Max (lib/gomath.h), as durations.go uses them. */
+static double go_min_max(double l, double r, bool min) { return min ? go_min(l, r) : go_max(l, r); }
 
 int promql_duration_eval(const node *n, const promql_dur_ctx *c, double *secs, err *e)
 {

@@ -25,6 +25,13 @@ const char *promql_value_type_name(promql_type t);
 
 /* Function table (functions.def). */
 enum { FNF_EXPERIMENTAL = 1, FNF_KEEP_NAME = 2 };
+/* FN_<name>: a function's row index (the engine dispatches on it). */
+typedef enum promql_fn_id {
+#define FN(name, ...) FN_##name,
+#include "promql/functions.def"
+#undef FN
+	FN_COUNT
+} promql_fn_id;
 typedef struct promql_function {
 	const char *name;    /* e.g. "rate" */
 	promql_type ret;     /* return type */
@@ -32,7 +39,7 @@ typedef struct promql_function {
 	int variadic;        /* 0 none, k up to k optional more, -1 unbounded */
 	promql_type args[5]; /* argument types; the last one repeats for variadic */
 	int flags;           /* FNF_* */
-	int id;              /* index in the table (the engine dispatches on it) */
+	promql_fn_id id;     /* FN_<name>, the row index (the engine dispatches on it) */
 } promql_function;
 const promql_function *promql_function_lookup(const char *name);
 extern const promql_function promql_functions[];

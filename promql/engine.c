@@ -130,9 +130,7 @@ static double duration_s(ev *v, const node *n)
 	case DUR_MIN:
 	case DUR_MAX: {
 		double a = duration_s(v, n->dur.lhs), b = duration_s(v, n->dur.rhs);
-		if (isnan(a) || isnan(b))
-			return NAN;
-		return n->dur.fn == DUR_MIN ? fmin(a, b) : fmax(a, b);
+		return n->dur.fn == DUR_MIN ? go_min(a, b) : go_max(a, b);
 	}
 	default:
 		break;
@@ -366,12 +364,12 @@ static bool root_is_ordered(const node *n)
 	while (n->kind == NODE_PAREN || n->kind == NODE_STEP_INVARIANT)
 		n = n->paren.expr;
 	if (n->kind == NODE_CALL) {
-		const char *f = n->call.fn->name;
-		return !strcmp(f, "sort") || !strcmp(f, "sort_desc") || !strcmp(f, "sort_by_label") ||
-		       !strcmp(f, "sort_by_label_desc");
+		promql_fn_id f = n->call.fn->id;
+		return f == FN_sort || f == FN_sort_desc || f == FN_sort_by_label || f == FN_sort_by_label_desc;
 	}
 	if (n->kind == NODE_AGGREGATE)
-		return n->agg.op == AGG_TOPK || n->agg.op == AGG_BOTTOMK;
+		return n->agg.op == AGG_TOPK || n->agg.op == AGG_BOTTOMK || n->agg.op == AGG_LIMITK ||
+		       n->agg.op == AGG_LIMIT_RATIO; /* upstream's heap order (eval_agg.c) */
 	return false;
 }
 

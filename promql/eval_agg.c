@@ -8,11 +8,13 @@
  *  - sum (Kahan), avg (Kahan sum, incremental mean on overflow), count,
  *    group, min/max (NaN loses), stddev/stdvar (Welford), quantile;
  *  - topk/bottomk/limitk/limit_ratio return input elements unchanged
- *    (labels and pending name removal kept), topk/bottomk sorted;
+ *    (labels and pending name removal kept), chosen and ordered through
+ *    upstream's per-group heaps (see "k aggregations" below);
  *  - count_values groups by the formatted value as a new label.
  * A group's pending __name__ removal is set if any member's is.
  */
 #include "promql/value.h"
+#include "lib/gosort.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -26,10 +28,9 @@ typedef struct group {
 	double count;   /* members */
 	bool drop;      /* pending name removal */
 	bool incr;      /* avg switched to incremental mean */
-	size_t first;   /* index of the first member (k-aggregations) */
 	double *vals;   /* quantile: values */
 	size_t n_vals, cap_vals;
-	size_t *idx;    /* topk etc: member indexes */
+	size_t *idx;    /* topk etc: the heap of input indexes */
 	size_t n_idx, cap_idx;
 } group;
 
@@ -287,47 +288,119 @@ static int count_values_step(ev *v, aggctx *c)
 	return 0;
 }
 
-/* ---- k aggregations ---- */
-typedef struct ksort {
-	const pq_vec *in; /* elements the indexes point into */
-	bool top;         /* topk: descending */
-} ksort;
-
-/* qsort_r comparator: no shared state, queries run concurrently. */
-static int cmp_k(const void *a, const void *b, void *arg)
+/* ---- k aggregations ----
+ *
+ * As upstream (engine.go aggregationK), each group keeps a binary heap of
+ * input indexes, built with Go's container/heap over functions.go's
+ * vectorByValueHeap (topk, limitk, limit_ratio: smallest at the root) or
+ * vectorByReverseValueHeap (bottomk: largest at the root); their Less puts
+ * NaN below everything. Walking the input in order, topk pushes while the
+ * heap holds fewer than k and then replaces the root only by a strictly
+ * greater value (or a number over a NaN root); bottomk mirrors it; limitk
+ * and limit_ratio only push. Which series survive ties therefore depends
+ * on the heap's exact shape, so push (sift up) and replace-the-root (sift
+ * down) follow container/heap step for step. The output is each group's
+ * heap array in order, for topk/bottomk after sort.Sort(sort.Reverse(heap))
+ * with Go's own (unstable) sort, which is what puts tied values where
+ * Prometheus puts them. (2.x popped the root and pushed instead of
+ * replacing it, and replaced a NaN root by NaN too: its ties can differ;
+ * 3.x is the reference. The input order is the selector's, see
+ * eval_select.c.)
+ */
+/* heap position i before j: in->e[h[i]] vs in->e[h[j]], bottomk's heap when rev */
+static bool k_less(const pq_vec *in, const size_t *h, size_t i, size_t j, bool rev)
 {
-	const ksort *k = arg;
-	double x = k->in->e[*(const size_t *)a].v, y = k->in->e[*(const size_t *)b].v;
-	/* NaN sorts last either way */
-	if (isnan(x) || isnan(y))
-		return isnan(x) - isnan(y);
-	if (x != y)
-		return k->top ? (x < y ? 1 : -1) : (x < y ? -1 : 1);
-	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+	double a = in->e[h[i]].v, b = in->e[h[j]].v;
+	return isnan(a) || (rev ? a > b : a < b);
 }
 
-/* The first k of idx in cmp_k order, moved to the front (small k: O(n k)
- * instead of sorting everything; ties break on index as in the sort). */
-static void select_k(size_t *idx, size_t n, size_t k, ksort *ks)
+static void k_swap(size_t *h, size_t i, size_t j)
 {
-	size_t m = 0; /* idx[0..m) is the sorted best-so-far */
-	for (size_t i = 0; i < n; i++) {
-		size_t x = idx[i];
-		if (m == k && cmp_k(&x, &idx[m - 1], ks) >= 0)
-			continue;
-		size_t j = m < k ? m++ : m - 1;
-		while (j > 0 && cmp_k(&x, &idx[j - 1], ks) < 0) {
-			idx[j] = idx[j - 1];
-			j--;
-		}
-		idx[j] = x;
+	size_t t = h[i];
+	h[i] = h[j];
+	h[j] = t;
+}
+
+/* container/heap's up(j) and down(0, n) */
+static void k_up(const pq_vec *in, size_t *h, size_t j, bool rev)
+{
+	while (j > 0 && k_less(in, h, j, (j - 1) / 2, rev)) {
+		k_swap(h, j, (j - 1) / 2);
+		j = (j - 1) / 2;
 	}
+}
+
+static void k_down(const pq_vec *in, size_t *h, size_t n, bool rev)
+{
+	for (size_t i = 0;;) {
+		size_t j = 2 * i + 1;
+		if (j >= n)
+			return;
+		if (j + 1 < n && k_less(in, h, j + 1, j, rev))
+			j++;
+		if (!k_less(in, h, j, i, rev))
+			return;
+		k_swap(h, i, j);
+		i = j;
+	}
+}
+
+/* sort.Sort(sort.Reverse(heap)) (lib/gosort.h): Less(i, j) is the heap's Less(j, i) */
+typedef struct ksort {
+	const pq_vec *in; /* elements the indexes point into */
+	size_t *h;        /* the heap being sorted */
+	bool rev;         /* bottomk's heap */
+} ksort;
+
+static bool ks_less(void *ctx, size_t i, size_t j)
+{
+	const ksort *k = ctx;
+	return k_less(k->in, k->h, j, i, k->rev);
+}
+
+static void ks_swap(void *ctx, size_t i, size_t j) { k_swap(((ksort *)ctx)->h, i, j); }
+
+static void k_sort(const pq_vec *in, size_t *h, size_t n, bool rev)
+{
+	ksort ks = {in, h, rev};
+	go_sort(&(go_sort_iface){&ks, ks_less, ks_swap}, n);
+}
+
+/* Offer an input element to a group's heap (aggregationK's per-sample step).
+ *   v     the evaluation (allocation, errors)
+ *   c     the aggregation; c->in holds the element
+ *   g     the element's group
+ *   i     the element's index in c->in
+ *   k     the heap's bound (UINT64_MAX for limit_ratio)
+ *   keep  limit_ratio's sampling verdict (true for the others) */
+static int k_offer(ev *v, aggctx *c, group *g, size_t i, uint64_t k, bool keep)
+{
+	const pq_vec *in = c->in;
+	bool rev = c->op == AGG_BOTTOMK;
+	if ((c->op == AGG_TOPK || c->op == AGG_BOTTOMK) && g->n_idx == k) {
+		double root = in->e[g->idx[0]].v, x = in->e[i].v;
+		if ((rev ? root > x : root < x) || (isnan(root) && !isnan(x))) {
+			g->idx[0] = i;
+			k_down(in, g->idx, g->n_idx, rev);
+		}
+		return 0;
+	}
+	if (!keep || g->n_idx == k)
+		return 0;
+	size_t *ni = pq_grow(v->a, g->idx, &g->cap_idx, g->n_idx + 1, sizeof *ni);
+	if (!ni)
+		return pq_nomem(v);
+	g->idx = ni;
+	g->idx[g->n_idx++] = i;
+	k_up(in, g->idx, g->n_idx - 1, rev);
+	return 0;
 }
 
 static int k_step(ev *v, aggctx *c)
 {
 	const pq_vec *in = c->in;
 	double p = c->param;
+	uint64_t k = UINT64_MAX; /* limit_ratio: unbounded */
 	if (c->op == AGG_LIMIT_RATIO) {
 		if (isnan(p))
 			return pq_fail(v, PE_EXECUTION, FL_EEXEC, "Ratio value is NaN");
@@ -336,46 +409,31 @@ static int k_step(ev *v, aggctx *c)
 				    p < -1 ? "-1" : "1");
 			p = p < -1 ? -1 : 1;
 		}
-		for (size_t i = 0; i < in->n; i++) {
-			double off = (double)labels_hash(in->e[i].metric) / 18446744073709551615.0;
-			bool keep = p >= 0 ? off < p : off >= 1 + p;
-			if (keep) {
-				int rc = pq_vec_push(v, &c->out, in->e[i].metric, in->e[i].v, 0, in->e[i].drop_name);
-				if (rc)
-					return rc;
-			}
-		}
-		return 0;
+	} else {
+		if (isnan(p))
+			return pq_fail(v, PE_EXECUTION, FL_EEXEC, "Parameter value is NaN");
+		if (p >= 9223372036854775807.0 || p <= -9223372036854775808.0)
+			return pq_fail(v, PE_EXECUTION, FL_EEXEC, "Scalar value %s overflows int64", pq_g(v, p));
+		if ((int64_t)p < 1)
+			return 0;
+		k = (uint64_t)(int64_t)p;
 	}
-	if (isnan(p))
-		return pq_fail(v, PE_EXECUTION, FL_EEXEC, "Parameter value is NaN");
-	if (p >= 9223372036854775807.0 || p <= -9223372036854775808.0)
-		return pq_fail(v, PE_EXECUTION, FL_EEXEC, "Scalar value %s overflows int64", pq_g(v, p));
-	int64_t k = (int64_t)p;
-	if (k < 1)
-		return 0;
 	for (size_t i = 0; i < in->n; i++) {
+		bool keep = true;
+		if (c->op == AGG_LIMIT_RATIO) {
+			double off = (double)labels_hash(in->e[i].metric) / 18446744073709551615.0;
+			keep = p >= 0 ? off < p : off >= 1 + p;
+		}
 		bool fresh;
 		group *g = get_group(v, c, in->e[i].metric, cached_key(c, &in->e[i]), &fresh);
-		if (!g)
+		if (!g || k_offer(v, c, g, i, k, keep))
 			return FL_ENOMEM;
-		size_t *ni = pq_grow(v->a, g->idx, &g->cap_idx, g->n_idx + 1, sizeof *ni);
-		if (!ni)
-			return pq_nomem(v);
-		g->idx = ni;
-		g->idx[g->n_idx++] = i;
 	}
 	for (size_t gi = 0; gi < c->n_g; gi++) {
 		group *g = &c->g[gi];
-		size_t lim = (uint64_t)k < g->n_idx ? (size_t)k : g->n_idx;
-		if (c->op != AGG_LIMITK) {
-			ksort ks = {in, c->op == AGG_TOPK};
-			if (lim <= 32 && g->n_idx > 4 * lim)
-				select_k(g->idx, g->n_idx, lim, &ks);
-			else
-				qsort_r(g->idx, g->n_idx, sizeof *g->idx, cmp_k, &ks);
-		}
-		for (size_t j = 0; j < lim; j++) {
+		if (c->op == AGG_TOPK || c->op == AGG_BOTTOMK)
+			k_sort(in, g->idx, g->n_idx, c->op == AGG_BOTTOMK);
+		for (size_t j = 0; j < g->n_idx; j++) {
 			const pq_elem *e = &in->e[g->idx[j]];
 			int rc = pq_vec_push(v, &c->out, e->metric, e->v, 0, e->drop_name);
 			if (rc)

@@ -5,7 +5,13 @@
  * dispatch to range-vector functions (functions_range.c) and
  * histogram_quantile (quantile.c).
  *
- * Calls are evaluated step by step over the grid: vector arguments through
+ * Dispatch: the call node holds its functions.def row (resolved once by the
+ * parser); the engine indexes fn_impls[] (expanded from the same rows) by
+ * the row's FN_<name> id. A row's impl column names either a whole-call
+ * evaluator (EVAL) or a step function (STEP, MATH: one shared step applying
+ * the row's f(double)); no function is looked up by name here.
+ *
+ * Step-wise calls are evaluated step by step over the grid: vector arguments through
  * a per-series cursor, scalars per step, strings once; each step's output is
  * collected into series (so a label function producing two identical
  * labelsets at one step fails as upstream does).
@@ -15,8 +21,10 @@
  * clear the mark.
  */
 #include "promql/value.h"
+#include "lib/gosort.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <assert.h>
 #include <math.h>
 #include <pcre2.h>
 #include <stdio.h>
@@ -24,9 +32,12 @@
 #include <ctype.h>
 #include <time.h>
 
+typedef struct fn_impl fn_impl;
+
 typedef struct fnctx {
 	const node *n;          /* the call */
-	const char *name;       /* function name */
+	promql_fn_id id;        /* its function */
+	const fn_impl *im;      /* its implementation (fn_impls[id]) */
 	pq_val *args;           /* evaluated arguments */
 	pq_vec *vecs;           /* per-arg step vectors */
 	size_t step;            /* step index */
@@ -38,47 +49,29 @@ typedef struct fnctx {
 	uint8_t *lab_state;     /* 0 not yet, 1 lab[i] set, 2 set and drop_name */
 } fnctx;
 
-static bool fn_is(const fnctx *c, const char *name) { return !strcmp(c->name, name); }
+/* A row of the engine's table (fn_impls[], from functions.def's impl column). */
+struct fn_impl {
+	int (*eval)(ev *v, const node *n, pq_val *out);  /* evaluates the whole call */
+	int (*step)(ev *v, fnctx *c, const pq_vec *in); /* step-wise calls: one step's output, or NULL */
+	double (*math)(double);                          /* MATH rows: the element-wise function */
+};
 
 static double sc_arg(const fnctx *c, size_t i) { return c->args[i].sc[c->step]; }
 
-/* ---- math ---- */
-static double sgn(double x) { return x > 0 ? 1 : x < 0 ? -1 : x; }
+/* ---- math: MATH(f) rows (f is a <math.h> function or one of these) ---- */
+static double fn_sgn(double x) { return x > 0 ? 1 : x < 0 ? -1 : x; }
+static double fn_deg(double x) { return x * 180 / M_PI; }
+static double fn_rad(double x) { return x * M_PI / 180; }
 
-static double math1(const char *f, double x)
+static int step_math(ev *v, fnctx *c, const pq_vec *in)
 {
-	static const struct {
-		const char *name;
-		double (*fn)(double);
-	} tab[] = {
-		{"abs", fabs},   {"ceil", ceil},   {"floor", floor}, {"exp", exp},     {"sqrt", sqrt},
-		{"ln", log},     {"log2", log2},   {"log10", log10}, {"sin", sin},     {"cos", cos},
-		{"tan", tan},    {"asin", asin},   {"acos", acos},   {"atan", atan},   {"sinh", sinh},
-		{"cosh", cosh},  {"tanh", tanh},   {"asinh", asinh}, {"acosh", acosh}, {"atanh", atanh},
-		{"sgn", sgn},
-	};
-	for (size_t i = 0; i < FL_ARRAY_LEN(tab); i++)
-		if (!strcmp(tab[i].name, f))
-			return tab[i].fn(x);
-	if (!strcmp(f, "deg"))
-		return x * 180 / M_PI;
-	if (!strcmp(f, "rad"))
-		return x * M_PI / 180;
-	return NAN;
+	for (size_t i = 0; i < in->n; i++)
+		if (pq_vec_push(v, &c->out, in->e[i].metric, c->im->math(in->e[i].v), 0, true))
+			return FL_ENOMEM;
+	return 0;
 }
 
-static bool is_math1(const char *f)
-{
-	static const char *const names[] = {"abs",  "ceil", "floor", "exp",   "sqrt",  "ln",    "log2", "log10",
-					    "sin",  "cos",  "tan",   "asin",  "acos",  "atan",  "sinh", "cosh",
-					    "tanh", "asinh", "acosh", "atanh", "sgn",  "deg",   "rad"};
-	for (size_t i = 0; i < FL_ARRAY_LEN(names); i++)
-		if (!strcmp(names[i], f))
-			return true;
-	return false;
-}
-
-static int date_fn(ev *v, fnctx *c, const pq_vec *in)
+static int step_date(ev *v, fnctx *c, const pq_vec *in)
 {
 	pq_vec one = {0};
 	if (!in) {
@@ -94,25 +87,35 @@ static int date_fn(ev *v, fnctx *c, const pq_vec *in)
 		struct tm tm;
 		gmtime_r(&t, &tm);
 		double r;
-		if (fn_is(c, "day_of_month"))
+		switch (c->id) {
+		case FN_day_of_month:
 			r = tm.tm_mday;
-		else if (fn_is(c, "day_of_week"))
+			break;
+		case FN_day_of_week:
 			r = tm.tm_wday;
-		else if (fn_is(c, "day_of_year"))
+			break;
+		case FN_day_of_year:
 			r = tm.tm_yday + 1;
-		else if (fn_is(c, "hour"))
+			break;
+		case FN_hour:
 			r = tm.tm_hour;
-		else if (fn_is(c, "minute"))
+			break;
+		case FN_minute:
 			r = tm.tm_min;
-		else if (fn_is(c, "month"))
+			break;
+		case FN_month:
 			r = tm.tm_mon + 1;
-		else if (fn_is(c, "year"))
+			break;
+		case FN_year:
 			r = tm.tm_year + 1900;
-		else { /* days_in_month */
+			break;
+		default: { /* days_in_month */
+			assert(c->id == FN_days_in_month);
 			static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 			int y = tm.tm_year + 1900;
 			bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 			r = dm[tm.tm_mon] + (tm.tm_mon == 1 && leap);
+		}
 		}
 		if (pq_vec_push(v, &c->out, in->e[i].metric, r, 0, true))
 			return FL_ENOMEM;
@@ -120,38 +123,54 @@ static int date_fn(ev *v, fnctx *c, const pq_vec *in)
 	return 0;
 }
 
-static int simple_fn(ev *v, fnctx *c, const pq_vec *in)
+/* clamp, clamp_max, clamp_min: upstream's clamp(v, lo, hi) =
+ * Max(lo, Min(hi, x)) with Go's rules (lib/gomath.h: -0 and NaN as Go has
+ * them); clamp_max is clamp(v, -Inf, hi), clamp_min clamp(v, lo, +Inf). */
+static int step_clamp(ev *v, fnctx *c, const pq_vec *in)
 {
-	for (size_t i = 0; i < in->n; i++) {
-		double x = in->e[i].v, r;
-		if (fn_is(c, "clamp")) {
-			double lo = sc_arg(c, 1), hi = sc_arg(c, 2);
-			if (hi < lo)
-				continue;
-			/* Go's math.Max/Min: NaN anywhere gives NaN */
-			r = (isnan(x) || isnan(lo) || isnan(hi)) ? NAN : fmax(lo, fmin(hi, x));
-		} else if (fn_is(c, "clamp_max")) {
-			r = fmin(sc_arg(c, 1), x);
-			if (isnan(x) || isnan(sc_arg(c, 1)))
-				r = NAN;
-		} else if (fn_is(c, "clamp_min")) {
-			r = fmax(sc_arg(c, 1), x);
-			if (isnan(x) || isnan(sc_arg(c, 1)))
-				r = NAN;
-		} else if (fn_is(c, "round")) {
-			double to = c->n->call.n_args > 1 ? sc_arg(c, 1) : 1;
-			double inv = 1.0 / to;
-			r = floor(x * inv + 0.5) / inv;
-		} else if (fn_is(c, "timestamp")) {
-			r = (double)in->e[i].t / 1000.0;
-		} else {
-			r = math1(c->name, x);
-		}
-		if (pq_vec_push(v, &c->out, in->e[i].metric, r, 0, true))
-			return FL_ENOMEM;
+	double lo = -INFINITY, hi = INFINITY;
+	if (c->id == FN_clamp) {
+		lo = sc_arg(c, 1);
+		hi = sc_arg(c, 2);
+	} else if (c->id == FN_clamp_min) {
+		lo = sc_arg(c, 1);
+	} else {
+		hi = sc_arg(c, 1);
 	}
+	if (hi < lo)
+		return 0;
+	for (size_t i = 0; i < in->n; i++)
+		if (pq_vec_push(v, &c->out, in->e[i].metric, go_max(lo, go_min(hi, in->e[i].v)), 0, true))
+			return FL_ENOMEM;
 	return 0;
 }
+
+static int step_round(ev *v, fnctx *c, const pq_vec *in)
+{
+	double to = c->n->call.n_args > 1 ? sc_arg(c, 1) : 1;
+	double inv = 1.0 / to;
+	for (size_t i = 0; i < in->n; i++)
+		if (pq_vec_push(v, &c->out, in->e[i].metric, floor(in->e[i].v * inv + 0.5) / inv, 0, true))
+			return FL_ENOMEM;
+	return 0;
+}
+
+static int step_timestamp(ev *v, fnctx *c, const pq_vec *in)
+{
+	for (size_t i = 0; i < in->n; i++)
+		if (pq_vec_push(v, &c->out, in->e[i].metric, (double)in->e[i].t / 1000.0, 0, true))
+			return FL_ENOMEM;
+	return 0;
+}
+
+static int step_vector(ev *v, fnctx *c, const pq_vec *in)
+{
+	return pq_vec_push(v, &c->out, (labels){NULL, 0}, sc_arg(c, 0), 0, false);
+}
+
+/* histogram_avg/count/sum/stddev/stdvar: native histograms only, floats
+ * are ignored */
+static int step_none(ev *v, fnctx *c, const pq_vec *in) { return 0; }
 
 /* ---- absent ---- */
 labels pq_absent_labels(ev *v, const node *arg)
@@ -178,6 +197,14 @@ labels pq_absent_labels(ev *v, const node *arg)
 			labels_builder_set(b, m->name, m->value);
 	}
 	return pq_builder_labels(v, b);
+}
+
+static int step_absent(ev *v, fnctx *c, const pq_vec *in)
+{
+	if (in->n)
+		return 0;
+	labels ls = pq_absent_labels(v, c->n->call.args[0]);
+	return v->errtype ? FL_ENOMEM : pq_vec_push(v, &c->out, ls, 1, 0, false);
 }
 
 /* ---- label_replace / label_join ---- */
@@ -244,7 +271,7 @@ static void expand(buf *out, const char *tmpl, const char *subj, pcre2_code *re,
 	}
 }
 
-static int label_fn(ev *v, fnctx *c, const pq_vec *in)
+static int step_label(ev *v, fnctx *c, const pq_vec *in)
 {
 	const char *dst = c->args[1].str;
 	buf b;
@@ -267,7 +294,7 @@ static int label_fn(ev *v, fnctx *c, const pq_vec *in)
 		}
 		buf_clear(&b);
 		bool set = true;
-		if (fn_is(c, "label_replace")) {
+		if (c->id == FN_label_replace) {
 			const char *src = labels_get(e->metric, c->args[3].str);
 			src = src ? src : "";
 			int rc = pcre2_match(c->re, (PCRE2_SPTR)src, strlen(src), 0, 0, c->md, NULL);
@@ -336,20 +363,32 @@ static int natural_cmp(const char *a, const char *b)
 	return *a ? 1 : *b ? -1 : 0;
 }
 
-/* qsort_r comparator (no shared state: queries run concurrently). */
+/* sort(), sort_desc(): upstream's sort.Sort(sort.Reverse(h)) with h
+ * vectorByReverseValueHeap (sort) or vectorByValueHeap (sort_desc), whose
+ * Less puts NaN first, so Less(i, j) here is h.Less(j, i); Go's unstable
+ * sort (lib/gosort.h) puts equal values where Prometheus does. */
+static bool by_value_less(void *ctx, size_t i, size_t j)
+{
+	const fnctx *c = ctx;
+	double x = c->out.e[j].v, y = c->out.e[i].v;
+	return isnan(x) || (c->id == FN_sort ? x > y : x < y);
+}
+
+static void by_value_swap(void *ctx, size_t i, size_t j)
+{
+	pq_vec *o = &((fnctx *)ctx)->out;
+	pq_elem t = o->e[i];
+	o->e[i] = o->e[j];
+	o->e[j] = t;
+}
+
+/* sort_by_label(_desc) qsort_r comparator (no shared state: queries run
+ * concurrently); label sets are unique, so the order is total. */
 static int cmp_elems(const void *pa, const void *pb, void *arg)
 {
 	const pq_elem *a = pa, *b = pb;
 	const fnctx *c = arg;
-	if (fn_is(c, "sort") || fn_is(c, "sort_desc")) {
-		bool desc = fn_is(c, "sort_desc");
-		if (isnan(a->v) || isnan(b->v)) /* NaN sorts last either way */
-			return isnan(a->v) - isnan(b->v);
-		if (a->v == b->v)
-			return 0;
-		return (a->v < b->v) != desc ? -1 : 1;
-	}
-	bool desc = fn_is(c, "sort_by_label_desc");
+	bool desc = c->id == FN_sort_by_label_desc;
 	for (size_t k = 1; k < c->n->call.n_args; k++) {
 		const char *x = labels_get(a->metric, c->args[k].str), *y = labels_get(b->metric, c->args[k].str);
 		int r = natural_cmp(x ? x : "", y ? y : "");
@@ -360,83 +399,56 @@ static int cmp_elems(const void *pa, const void *pb, void *arg)
 	return desc ? -r : r;
 }
 
-static int sort_fn(ev *v, fnctx *c, const pq_vec *in)
+static int step_sort(ev *v, fnctx *c, const pq_vec *in)
 {
 	for (size_t i = 0; i < in->n; i++)
 		if (pq_vec_push(v, &c->out, in->e[i].metric, in->e[i].v, 0, in->e[i].drop_name))
 			return FL_ENOMEM;
-	if (v->start == v->end && c->out.n > 1) { /* order only means something for instant queries */
+	if (v->start != v->end || c->out.n < 2) /* order only means something for instant queries */
+		return 0;
+	if (c->id == FN_sort || c->id == FN_sort_desc)
+		go_sort(&(go_sort_iface){c, by_value_less, by_value_swap}, c->out.n);
+	else
 		qsort_r(c->out.e, c->out.n, sizeof *c->out.e, cmp_elems, c);
-	}
 	return 0;
 }
 
-/* ---- one step of a call ---- */
-static int call_step(ev *v, fnctx *c)
+/* ---- scalar-valued: time(), pi(), scalar(v) ---- */
+static int eval_scalar(ev *v, const node *n, pq_val *out)
 {
-	const pq_vec *in0 = c->n->call.n_args ? &c->vecs[0] : NULL;
-	const char *f = c->name;
-	if (is_math1(f) || !strcmp(f, "clamp") || !strcmp(f, "clamp_max") || !strcmp(f, "clamp_min") ||
-	    !strcmp(f, "round") || !strcmp(f, "timestamp"))
-		return simple_fn(v, c, in0);
-	if (!strcmp(f, "day_of_month") || !strcmp(f, "day_of_week") || !strcmp(f, "day_of_year") ||
-	    !strcmp(f, "days_in_month") || !strcmp(f, "hour") || !strcmp(f, "minute") || !strcmp(f, "month") ||
-	    !strcmp(f, "year"))
-		return date_fn(v, c, in0);
-	if (!strcmp(f, "vector"))
-		return pq_vec_push(v, &c->out, (labels){NULL, 0}, sc_arg(c, 0), 0, false);
-	if (!strcmp(f, "absent")) {
-		if (in0->n)
-			return 0;
-		labels ls = pq_absent_labels(v, c->n->call.args[0]);
-		return v->errtype ? FL_ENOMEM : pq_vec_push(v, &c->out, ls, 1, 0, false);
-	}
-	if (!strcmp(f, "label_replace") || !strcmp(f, "label_join"))
-		return label_fn(v, c, in0);
-	if (!strncmp(f, "sort", 4))
-		return sort_fn(v, c, in0);
-	if (!strncmp(f, "histogram_", 10) && strcmp(f, "histogram_quantile") != 0)
-		return 0; /* native histograms only: floats are ignored */
-	return pq_fail(v, PE_EXECUTION, FL_EUNSUPPORTED, "function %s is not supported", f);
-}
-
-static int eval_scalar_fn(ev *v, const node *n, pq_val *args, pq_val *out)
-{
-	const char *f = n->call.fn->name;
 	size_t steps = pq_nsteps(v);
 	out->type = PT_SCALAR;
 	out->sc = arena_alloc(v->a, steps * sizeof(double));
 	if (!out->sc)
 		return pq_nomem(v);
+	if (n->call.fn->id != FN_scalar) {
+		for (size_t i = 0; i < steps; i++)
+			out->sc[i] = n->call.fn->id == FN_time ? (double)pq_step_ts(v, i) / 1000.0 : M_PI;
+		return 0;
+	}
+	pq_val arg;
 	pq_stepper st;
 	pq_vec vec = {0};
-	if (!strcmp(f, "scalar") && pq_stepper_init(v, &st, &args[0].m))
-		return FL_ENOMEM;
+	int rc = pq_eval(v, n->call.args[0], &arg);
+	if (rc || (rc = pq_stepper_init(v, &st, &arg.m)))
+		return rc;
 	for (size_t i = 0; i < steps; i++) {
-		int64_t ts = pq_step_ts(v, i);
-		if (!strcmp(f, "time"))
-			out->sc[i] = (double)ts / 1000.0;
-		else if (!strcmp(f, "pi"))
-			out->sc[i] = M_PI;
-		else {
-			int rc = pq_stepper_at(v, &st, ts, &vec);
-			if (rc)
-				return rc;
-			out->sc[i] = vec.n == 1 ? vec.e[0].v : NAN;
-		}
+		if ((rc = pq_stepper_at(v, &st, pq_step_ts(v, i), &vec)))
+			return rc;
+		out->sc[i] = vec.n == 1 ? vec.e[0].v : NAN;
 	}
 	return 0;
 }
 
 static int check_args(ev *v, fnctx *c)
 {
-	if (fn_is(c, "label_replace")) {
+	if (c->id == FN_label_replace) {
 		if (!pq_valid_label_name(c->args[1].str))
 			return pq_fail(v, PE_EXECUTION, FL_EEXEC,
 				       "invalid destination label name in label_replace(): %s", c->args[1].str);
 		return compile_re(v, c, c->args[4].str);
 	}
-	if (fn_is(c, "label_join")) {
+	if (c->id == FN_label_join) {
 		if (!pq_valid_label_name(c->args[1].str))
 			return pq_fail(v, PE_EXECUTION, FL_EEXEC, "invalid destination label name in label_join(): %s",
 				       c->args[1].str);
@@ -445,8 +457,7 @@ static int check_args(ev *v, fnctx *c)
 				return pq_fail(v, PE_EXECUTION, FL_EEXEC, "invalid source label name in label_join(): %s",
 					       c->args[k].str);
 	}
-	if (v->start != v->end && (fn_is(c, "sort") || fn_is(c, "sort_desc") || fn_is(c, "sort_by_label") ||
-				   fn_is(c, "sort_by_label_desc")))
+	if (v->start != v->end && c->im->step == step_sort)
 		pq_annotate(v, false, "sort is ineffective for range queries since results are always ordered by labels");
 	return 0;
 }
@@ -472,7 +483,7 @@ static int run_steps(ev *v, fnctx *c, pq_val *out)
 			if (c->args[k].type == PT_VECTOR)
 				rc = pq_stepper_at(v, &st[k], c->ts, &c->vecs[k]);
 		if (!rc)
-			rc = call_step(v, c);
+			rc = c->im->step(v, c, na ? &c->vecs[0] : NULL);
 		if (!rc)
 			rc = pq_collect_step(v, &col, &c->out, c->ts);
 		if (!rc)
@@ -482,32 +493,33 @@ static int run_steps(ev *v, fnctx *c, pq_val *out)
 	return rc;
 }
 
-int pq_eval_call(ev *v, const node *n, pq_val *out)
+/* ---- the engine's function table, from functions.def's impl column ---- */
+static int eval_steps(ev *v, const node *n, pq_val *out);
+static int eval_timestamp(ev *v, const node *n, pq_val *out);
+
+#define IMPL(e, s) {e, s, NULL}
+#define MATH(f) {eval_steps, step_math, f}
+#define STEP(s) {eval_steps, s, NULL}
+#define EVAL(e) {e, NULL, NULL}
+static const fn_impl fn_impls[FN_COUNT] = {
+#define FN(name, ret, n_args, variadic, a0, a1, a2, a3, a4, flags, impl) [FN_##name] = impl,
+#include "promql/functions.def"
+#undef FN
+};
+#undef IMPL
+#undef MATH
+#undef STEP
+#undef EVAL
+
+/* A step-wise call: arguments evaluated, then the row's step function per step. */
+static int eval_steps(ev *v, const node *n, pq_val *out)
 {
-	const char *f = n->call.fn->name;
-	if (!v->o->enable_experimental_functions && (n->call.fn->flags & FNF_EXPERIMENTAL))
-		return pq_fail(v, PE_BAD_DATA, FL_EINVAL, "function \"%s\" is not enabled", f);
-	if (pq_is_range_fn(f))
-		return pq_call_range_fn(v, n, out);
-	if (!strcmp(f, "timestamp")) {
-		const node *a = n->call.args[0];
-		while (a->kind == NODE_PAREN)
-			a = a->paren.expr;
-		if (a->kind == NODE_VECTOR_SELECTOR) {
-			int rc = pq_select_vector(v, a, true, out);
-			for (size_t i = 0; !rc && i < out->m.n; i++)
-				out->m.s[i].drop_name = true;
-			return rc;
-		}
-	}
-	if (!strcmp(f, "info"))
-		return pq_eval_info(v, n, out);
-	if (!strcmp(f, "histogram_quantile") || !strcmp(f, "histogram_fraction") || !strcmp(f, "histogram_quantiles"))
-		return pq_histogram_quantile(v, n, out);
 	fnctx c;
 	memset(&c, 0, sizeof c);
 	c.n = n;
-	c.name = f;
+	c.id = n->call.fn->id;
+	c.im = &fn_impls[c.id];
+	assert(c.im->step);
 	c.args = arena_calloc(v->a, n->call.n_args ? n->call.n_args : 1, sizeof *c.args);
 	if (!c.args)
 		return pq_nomem(v);
@@ -516,8 +528,6 @@ int pq_eval_call(ev *v, const node *n, pq_val *out)
 		rc = pq_eval(v, n->call.args[k], &c.args[k]);
 	if (rc)
 		return rc;
-	if (n->call.fn->ret == PT_SCALAR)
-		return eval_scalar_fn(v, n, c.args, out);
 	rc = check_args(v, &c);
 	if (!rc)
 		rc = run_steps(v, &c, out);
@@ -526,4 +536,28 @@ int pq_eval_call(ev *v, const node *n, pq_val *out)
 	if (c.re)
 		pcre2_code_free(c.re);
 	return rc;
+}
+
+/* timestamp(selector) reads the samples' own timestamps (upstream's
+ * special case); other arguments go step-wise. */
+static int eval_timestamp(ev *v, const node *n, pq_val *out)
+{
+	const node *a = n->call.args[0];
+	while (a->kind == NODE_PAREN)
+		a = a->paren.expr;
+	if (a->kind != NODE_VECTOR_SELECTOR)
+		return eval_steps(v, n, out);
+	int rc = pq_select_vector(v, a, true, out);
+	for (size_t i = 0; !rc && i < out->m.n; i++)
+		out->m.s[i].drop_name = true;
+	return rc;
+}
+
+int pq_eval_call(ev *v, const node *n, pq_val *out)
+{
+	const promql_function *f = n->call.fn;
+	if (!v->o->enable_experimental_functions && (f->flags & FNF_EXPERIMENTAL))
+		return pq_fail(v, PE_BAD_DATA, FL_EINVAL, "function \"%s\" is not enabled", f->name);
+	assert(f->id < FN_COUNT && &promql_functions[f->id] == f && fn_impls[f->id].eval);
+	return fn_impls[f->id].eval(v, n, out);
 }

@@ -71,8 +71,7 @@ static bool extended_rate(const pq_range *r, int64_t ts, const sample *s, size_t
 }
 
 typedef struct rctx {
-	const char *name;   /* function */
-	int id;             /* RF_* */
+	promql_fn_id id;    /* FN_<name> */
 	const pq_range *r;  /* source */
 	int64_t ts;         /* step time */
 	double p1, p2;      /* scalar params at this step */
@@ -102,62 +101,6 @@ static bool st_reset(int64_t pst, int64_t pt, int64_t st, int64_t t)
 static bool is_reset(const rctx *c, const sample *s, size_t i)
 {
 	return s[i].v < s[i - 1].v || st_reset(st_at(c, i - 1), s[i - 1].t, st_at(c, i), s[i].t);
-}
-
-/* Kernel ids, in range_fns[] order (the kernel switches on ints, not names). */
-enum {
-	RF_RATE,
-	RF_INCREASE,
-	RF_DELTA,
-	RF_IRATE,
-	RF_IDELTA,
-	RF_CHANGES,
-	RF_RESETS,
-	RF_DERIV,
-	RF_PREDICT_LINEAR,
-	RF_DOUBLE_EXPONENTIAL_SMOOTHING,
-	RF_HOLT_WINTERS,
-	RF_AVG_OVER_TIME,
-	RF_SUM_OVER_TIME,
-	RF_COUNT_OVER_TIME,
-	RF_MIN_OVER_TIME,
-	RF_MAX_OVER_TIME,
-	RF_LAST_OVER_TIME,
-	RF_FIRST_OVER_TIME,
-	RF_STDDEV_OVER_TIME,
-	RF_STDVAR_OVER_TIME,
-	RF_QUANTILE_OVER_TIME,
-	RF_MAD_OVER_TIME,
-	RF_PRESENT_OVER_TIME,
-	RF_ABSENT_OVER_TIME,
-	RF_TS_OF_FIRST_OVER_TIME,
-	RF_TS_OF_LAST_OVER_TIME,
-	RF_TS_OF_MAX_OVER_TIME,
-	RF_TS_OF_MIN_OVER_TIME,
-};
-
-static const char *const range_fns[] = {
-	"rate", "increase", "delta", "irate", "idelta", "changes", "resets", "deriv", "predict_linear",
-	"double_exponential_smoothing", "holt_winters", "avg_over_time", "sum_over_time", "count_over_time",
-	"min_over_time", "max_over_time", "last_over_time", "first_over_time", "stddev_over_time",
-	"stdvar_over_time", "quantile_over_time", "mad_over_time", "present_over_time", "absent_over_time",
-	"ts_of_first_over_time", "ts_of_last_over_time", "ts_of_max_over_time", "ts_of_min_over_time",
-};
-
-bool pq_is_range_fn(const char *name)
-{
-	for (size_t i = 0; i < FL_ARRAY_LEN(range_fns); i++)
-		if (!strcmp(range_fns[i], name))
-			return true;
-	return false;
-}
-
-static int range_fn_id(const char *name)
-{
-	for (size_t i = 0; i < FL_ARRAY_LEN(range_fns); i++)
-		if (!strcmp(range_fns[i], name))
-			return (int)i;
-	return -1;
 }
 
 /*
@@ -312,20 +255,23 @@ static double *scratch(rctx *c, const sample *s, size_t n, ev *v)
 static bool kernel(ev *v, rctx *c, const sample *s, size_t n, double *out);
 
 /* The 3.x modifiers are allowed with a few functions only. */
-static int check_modifiers(ev *v, const char *f, const pq_range *r)
+static int check_modifiers(ev *v, const promql_function *f, const pq_range *r)
 {
-	static const char *const anch[] = {"changes", "delta", "increase", "rate", "resets"};
-	static const char *const smoo[] = {"delta", "increase", "rate"};
-	const char *const *ok = r->anchored ? anch : smoo;
-	size_t n = r->anchored ? FL_ARRAY_LEN(anch) : FL_ARRAY_LEN(smoo);
 	if (!r->anchored && !r->smoothed)
 		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(ok[i], f))
+	switch (f->id) {
+	case FN_delta: case FN_increase: case FN_rate:
+		return 0;
+	case FN_changes: case FN_resets:
+		if (r->anchored)
 			return 0;
+		break;
+	default:
+		break;
+	}
 	return pq_fail(v, PE_EXECUTION, FL_EEXEC, "%s modifier can only be used with: %s - not with %s",
 		       r->anchored ? "anchored" : "smoothed",
-		       r->anchored ? "changes, delta, increase, rate, resets" : "delta, increase, rate", f);
+		       r->anchored ? "changes, delta, increase, rate, resets" : "delta, increase, rate", f->name);
 }
 
 /* Warn (once a series) when a sample's start time reaches back before the
@@ -347,14 +293,14 @@ static void st_overlap_check(ev *v, rctx *c, const sample *s, size_t n)
  * changes, resets (with the anchored window where allowed). */
 static bool kernel_change(ev *v, rctx *c, const sample *s, size_t n, double *out)
 {
-	if (c->id == RF_RATE || c->id == RF_INCREASE || c->id == RF_DELTA) {
+	if (c->id == FN_rate || c->id == FN_increase || c->id == FN_delta) {
 		if (c->r->anchored || c->r->smoothed)
-			return extended_rate(c->r, c->ts, s, n, c->id != RF_DELTA, c->id == RF_RATE, out);
-		if (c->id != RF_DELTA)
+			return extended_rate(c->r, c->ts, s, n, c->id != FN_delta, c->id == FN_rate, out);
+		if (c->id != FN_delta)
 			st_overlap_check(v, c, s, n);
-		return extrapolated_rate(c, s, n, c->id != RF_DELTA, c->id == RF_RATE, out);
+		return extrapolated_rate(c, s, n, c->id != FN_delta, c->id == FN_rate, out);
 	}
-	if (c->r->anchored && (c->id == RF_CHANGES || c->id == RF_RESETS)) {
+	if (c->r->anchored && (c->id == FN_changes || c->id == FN_resets)) {
 		/* on the anchored window: [start, end] with picked boundary points */
 		int64_t ref = pq_range_ref(c->r, c->ts);
 		sample *ext = arena_alloc(v->a, (n + 2) * sizeof *ext);
@@ -370,12 +316,12 @@ static bool kernel_change(ev *v, rctx *c, const sample *s, size_t n, double *out
 		plain.r = &pr;
 		return k && kernel(v, &plain, ext, k, out);
 	}
-	if (c->id == RF_IRATE || c->id == RF_IDELTA) {
+	if (c->id == FN_irate || c->id == FN_idelta) {
 		if (n < 2)
 			return false;
 		const sample *a = &s[n - 2], *b = &s[n - 1];
 		double r = b->v - a->v;
-		if (c->id == RF_IDELTA) {
+		if (c->id == FN_idelta) {
 			*out = r;
 			return true;
 		}
@@ -387,11 +333,11 @@ static bool kernel_change(ev *v, rctx *c, const sample *s, size_t n, double *out
 		*out = r / ((double)dt / 1000.0);
 		return true;
 	}
-	if (c->id == RF_CHANGES || c->id == RF_RESETS) {
+	if (c->id == FN_changes || c->id == FN_resets) {
 		double k = 0;
 		for (size_t i = 1; i < n; i++) {
 			double p = s[i - 1].v, x = s[i].v;
-			if (c->id == RF_CHANGES ? !(x == p || (isnan(x) && isnan(p))) : is_reset(c, s, i))
+			if (c->id == FN_changes ? !(x == p || (isnan(x) && isnan(p))) : is_reset(c, s, i))
 				k++;
 		}
 		*out = k;
@@ -403,11 +349,11 @@ static bool kernel_change(ev *v, rctx *c, const sample *s, size_t n, double *out
 /* Trend family: deriv, predict_linear, double_exponential_smoothing. */
 static bool kernel_trend(rctx *c, const sample *s, size_t n, double *out)
 {
-	if (c->id == RF_DERIV || c->id == RF_PREDICT_LINEAR) {
+	if (c->id == FN_deriv || c->id == FN_predict_linear) {
 		if (n < 2)
 			return false;
 		double slope, icept;
-		if (c->id == RF_DERIV) {
+		if (c->id == FN_deriv) {
 			linreg(s, n, s[0].t, &slope, &icept);
 			*out = slope;
 		} else {
@@ -416,7 +362,7 @@ static bool kernel_trend(rctx *c, const sample *s, size_t n, double *out)
 		}
 		return true;
 	}
-	if (c->id == RF_DOUBLE_EXPONENTIAL_SMOOTHING || c->id == RF_HOLT_WINTERS) {
+	if (c->id == FN_double_exponential_smoothing || c->id == FN_holt_winters) {
 		if (n < 2)
 			return false;
 		double sf = c->p1, tf = c->p2, s0 = 0, s1 = s[0].v, b = s[1].v - s[0].v;
@@ -435,32 +381,32 @@ static bool kernel_trend(rctx *c, const sample *s, size_t n, double *out)
 /* The *_over_time family. */
 static bool kernel_over_time(ev *v, rctx *c, const sample *s, size_t n, double *out)
 {
-	if (c->id == RF_AVG_OVER_TIME) {
+	if (c->id == FN_avg_over_time) {
 		*out = avg_over(s, n);
-	} else if (c->id == RF_SUM_OVER_TIME) {
+	} else if (c->id == FN_sum_over_time) {
 		double sum = 0, k = 0;
 		for (size_t i = 0; i < n; i++)
 			sum = pq_kahan_add(s[i].v, sum, &k);
 		*out = sum + k;
-	} else if (c->id == RF_COUNT_OVER_TIME) {
+	} else if (c->id == FN_count_over_time) {
 		*out = (double)n;
-	} else if (c->id == RF_MIN_OVER_TIME || c->id == RF_MAX_OVER_TIME) {
-		bool mx = c->id == RF_MAX_OVER_TIME;
+	} else if (c->id == FN_min_over_time || c->id == FN_max_over_time) {
+		bool mx = c->id == FN_max_over_time;
 		double r = s[0].v;
 		for (size_t i = 1; i < n; i++)
 			if ((mx ? s[i].v > r : s[i].v < r) || isnan(r))
 				r = s[i].v;
 		*out = r;
-	} else if (c->id == RF_LAST_OVER_TIME) {
+	} else if (c->id == FN_last_over_time) {
 		*out = s[n - 1].v;
-	} else if (c->id == RF_FIRST_OVER_TIME) {
+	} else if (c->id == FN_first_over_time) {
 		*out = s[0].v;
-	} else if (c->id == RF_TS_OF_LAST_OVER_TIME) {
+	} else if (c->id == FN_ts_of_last_over_time) {
 		*out = (double)s[n - 1].t / 1000.0;
-	} else if (c->id == RF_TS_OF_FIRST_OVER_TIME) {
+	} else if (c->id == FN_ts_of_first_over_time) {
 		*out = (double)s[0].t / 1000.0;
-	} else if (c->id == RF_TS_OF_MAX_OVER_TIME || c->id == RF_TS_OF_MIN_OVER_TIME) {
-		bool mx = c->id == RF_TS_OF_MAX_OVER_TIME;
+	} else if (c->id == FN_ts_of_max_over_time || c->id == FN_ts_of_min_over_time) {
+		bool mx = c->id == FN_ts_of_max_over_time;
 		double r = s[0].v;
 		int64_t t = s[0].t;
 		for (size_t i = 1; i < n; i++)
@@ -469,16 +415,16 @@ static bool kernel_over_time(ev *v, rctx *c, const sample *s, size_t n, double *
 				t = s[i].t;
 			}
 		*out = (double)t / 1000.0;
-	} else if (c->id == RF_STDDEV_OVER_TIME) {
+	} else if (c->id == FN_stddev_over_time) {
 		*out = sqrt(var_over(s, n));
-	} else if (c->id == RF_STDVAR_OVER_TIME) {
+	} else if (c->id == FN_stdvar_over_time) {
 		*out = var_over(s, n);
-	} else if (c->id == RF_QUANTILE_OVER_TIME) {
+	} else if (c->id == FN_quantile_over_time) {
 		double *x = scratch(c, s, n, v);
 		if (!x)
 			return false;
 		*out = pq_quantile(c->p1, x, n);
-	} else if (c->id == RF_MAD_OVER_TIME) {
+	} else if (c->id == FN_mad_over_time) {
 		double *x = scratch(c, s, n, v);
 		if (!x)
 			return false;
@@ -491,7 +437,7 @@ static bool kernel_over_time(ev *v, rctx *c, const sample *s, size_t n, double *
 		for (size_t i = 0; i < n; i++)
 			x[i] = fabs(s[i].v - med);
 		*out = pq_quantile(0.5, x, n);
-	} else if (c->id == RF_PRESENT_OVER_TIME) {
+	} else if (c->id == FN_present_over_time) {
 		*out = 1;
 	} else {
 		return false;
@@ -504,10 +450,10 @@ static bool kernel(ev *v, rctx *c, const sample *s, size_t n, double *out)
 	if (n == 0)
 		return false;
 	switch (c->id) {
-	case RF_RATE: case RF_INCREASE: case RF_DELTA: case RF_IRATE: case RF_IDELTA:
-	case RF_CHANGES: case RF_RESETS:
+	case FN_rate: case FN_increase: case FN_delta: case FN_irate: case FN_idelta:
+	case FN_changes: case FN_resets:
 		return kernel_change(v, c, s, n, out);
-	case RF_DERIV: case RF_PREDICT_LINEAR: case RF_DOUBLE_EXPONENTIAL_SMOOTHING: case RF_HOLT_WINTERS:
+	case FN_deriv: case FN_predict_linear: case FN_double_exponential_smoothing: case FN_holt_winters:
 		return kernel_trend(c, s, n, out);
 	default:
 		return kernel_over_time(v, c, s, n, out);
@@ -530,10 +476,9 @@ static int absent_over_time(ev *v, const node *n, const pq_range *r, pq_val *out
 
 static int range_params(ev *v, const node *n, pq_val *p1, pq_val *p2, const node **rarg)
 {
-	const char *f = n->call.fn->name;
 	int rc = 0;
 	*rarg = n->call.args[0];
-	if (!strcmp(f, "quantile_over_time")) {
+	if (n->call.fn->id == FN_quantile_over_time) {
 		*rarg = n->call.args[1];
 		rc = pq_eval(v, n->call.args[0], p1);
 	} else if (n->call.n_args > 1) {
@@ -546,7 +491,7 @@ static int range_params(ev *v, const node *n, pq_val *p1, pq_val *p2, const node
 
 int pq_call_range_fn(ev *v, const node *n, pq_val *out)
 {
-	const char *f = n->call.fn->name;
+	const promql_function *f = n->call.fn;
 	pq_val p1 = {0}, p2 = {0};
 	const node *rarg;
 	int rc = range_params(v, n, &p1, &p2, &rarg);
@@ -559,20 +504,20 @@ int pq_call_range_fn(ev *v, const node *n, pq_val *out)
 		return rc;
 	memset(out, 0, sizeof *out);
 	out->type = PT_VECTOR;
-	if (!strcmp(f, "absent_over_time"))
+	if (f->id == FN_absent_over_time)
 		return absent_over_time(v, n, &r, out);
-	rctx c = {.name = f, .id = range_fn_id(f), .r = &r};
-	bool keep = !strcmp(f, "last_over_time") || !strcmp(f, "first_over_time");
-	bool rate = !strcmp(f, "rate") || !strcmp(f, "increase");
+	rctx c = {.id = f->id, .r = &r};
+	bool keep = f->id == FN_last_over_time || f->id == FN_first_over_time;
+	bool rate = f->id == FN_rate || f->id == FN_increase;
+	bool smoothing = f->id == FN_double_exponential_smoothing || f->id == FN_holt_winters;
 	size_t steps = pq_nsteps(v);
 	bool qwarned = false;
 	for (size_t i = 0; i < steps && p1.type == PT_SCALAR; i++) {
 		double x = p1.sc[i];
-		if ((!strcmp(f, "double_exponential_smoothing") || !strcmp(f, "holt_winters")) && !(x > 0 && x < 1))
+		if (smoothing && !(x > 0 && x < 1))
 			return pq_fail(v, PE_EXECUTION, FL_EEXEC,
 				       "invalid smoothing factor. Expected: 0 < sf < 1, got: %f", x);
-		if ((!strcmp(f, "double_exponential_smoothing") || !strcmp(f, "holt_winters")) &&
-		    !(p2.sc[i] > 0 && p2.sc[i] < 1))
+		if (smoothing && !(p2.sc[i] > 0 && p2.sc[i] < 1))
 			return pq_fail(v, PE_EXECUTION, FL_EEXEC,
 				       "invalid trend factor. Expected: 0 < tf < 1, got: %f", p2.sc[i]);
 	}
@@ -597,7 +542,7 @@ int pq_call_range_fn(ev *v, const node *n, pq_val *out)
 					return FL_ENOMEM;
 				continue;
 			}
-			if (!strcmp(f, "quantile_over_time") && !qwarned && !(c.p1 >= 0 && c.p1 <= 1)) {
+			if (f->id == FN_quantile_over_time && !qwarned && !(c.p1 >= 0 && c.p1 <= 1)) {
 				pq_annotate(v, false, "quantile value should be between 0 and 1, got %s", pq_g(v, c.p1));
 				qwarned = true;
 			}

@@ -115,7 +115,7 @@ static promql_type check_call(parser *p, node *n)
 		parse__fail(p, n->pos, "expected at most %d argument(s) in call to \"%s\", got %zu",
 			    f->n_args + f->variadic, f->name, got);
 	}
-	bool info = !strcmp(f->name, "info") && got > 1;
+	bool info = f->id == FN_info && got > 1;
 	if (info)
 		check_info(p, n);
 	for (size_t i = 0; i < got; i++) {

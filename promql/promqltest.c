@@ -12,6 +12,7 @@
  * evals that need it fail and sit on the known list.
  */
 #include "promql/promqltest.h"
+#include "lib/gomath.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -635,18 +636,7 @@ typedef struct evalcmd {
 	arena a;               /* strings */
 } evalcmd;
 
-static bool almost_equal(double a, double b)
-{
-	if (isnan(a) && isnan(b))
-		return true;
-	if (a == b)
-		return true;
-	double sum = fabs(a) + fabs(b), diff = fabs(a - b);
-	const double min_normal = 2.2250738585072014e-308;
-	if (a == 0 || b == 0 || sum < min_normal)
-		return diff < EPSILON * min_normal;
-	return diff / fmin(sum, 1.7976931348623157e308) < EPSILON;
-}
+static bool almost_equal(double a, double b) { return go_almost_equal(a, b, EPSILON); }
 
 static bool regex_match(const char *re, const char *s)
 {
@@ -1140,18 +1130,11 @@ int promqltest_run_string(const char *name, const char *text, const promqltest_k
 
 int promqltest_run_file(const char *path, const promqltest_known *k, FILE *out, promqltest_stats *st, err *e)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return err_set(e, FL_EIO, "%s: %s", path, strerror(errno));
 	buf b;
 	buf_init(&b);
-	char tmp[65536];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		buf_put(&b, tmp, n);
-	fclose(f);
-	int rc = b.oom ? err_set(e, FL_ENOMEM, "%s: out of memory", path)
-		       : promqltest_run_string(path, buf_cstr(&b), k, out, st, e);
+	int rc = buf_read_file(&b, path, e);
+	if (!rc)
+		rc = promqltest_run_string(path, (const char *)b.p, k, out, st, e);
 	buf_reset(&b);
 	return rc;
 }

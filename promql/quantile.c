@@ -40,8 +40,8 @@ double pq_quantile(double q, double *vals, size_t n)
 		}
 	qsort(vals + k, n - k, sizeof *vals, cmp_double);
 	double rank = q * (double)(n - 1);
-	double lo = fmax(0, floor(rank));
-	double hi = fmin((double)(n - 1), lo + 1);
+	double lo = go_max(0, floor(rank));
+	double hi = go_min((double)(n - 1), lo + 1);
 	double w = rank - floor(rank);
 	return vals[(size_t)lo] * (1 - w) + vals[(size_t)hi] * w;
 }
@@ -50,16 +50,6 @@ static int cmp_bucket(const void *a, const void *b)
 {
 	double x = ((const pq_bucket *)a)->upper, y = ((const pq_bucket *)b)->upper;
 	return x < y ? -1 : x > y ? 1 : 0;
-}
-
-static bool almost_equal(double a, double b, double eps)
-{
-	if (a == b)
-		return true;
-	double diff = fabs(a - b);
-	if (a == 0 || b == 0 || diff < 2.2250738585072014e-308)
-		return diff < eps * 2.2250738585072014e-308;
-	return diff / (fabs(a) + fabs(b)) < eps;
 }
 
 double pq_bucket_quantile(ev *v, double q, pq_bucket *b, size_t n, bool *forced, bool *fixed)
@@ -89,7 +79,7 @@ double pq_bucket_quantile(ev *v, double q, pq_bucket *b, size_t n, bool *forced,
 		double cur = b[i].count;
 		if (cur == prev)
 			continue;
-		if (almost_equal(prev, cur, 1e-12)) {
+		if (go_almost_equal(prev, cur, 1e-12)) {
 			b[i].count = prev;
 			*fixed = true;
 			continue;
@@ -338,8 +328,7 @@ static int hq_step(ev *v, const pq_vec *in, const hqargs *qa, hsrc *src, pq_vec 
 
 int pq_histogram_quantile(ev *v, const node *n, pq_val *out)
 {
-	const char *f = n->call.fn->name;
-	bool fraction = !strcmp(f, "histogram_fraction"), multi = !strcmp(f, "histogram_quantiles");
+	bool fraction = n->call.fn->id == FN_histogram_fraction, multi = n->call.fn->id == FN_histogram_quantiles;
 	/* argument positions: quantile(q, v), fraction(lo, hi, v), quantiles(v, label, q...) */
 	size_t vi = fraction ? 2 : multi ? 0 : 1;
 	size_t q0 = multi ? 2 : 0, nq = multi ? n->call.n_args - 2 : 1;

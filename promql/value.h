@@ -24,6 +24,7 @@
 
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/gomath.h" /* go_max/go_min: Go's float rules, used across the engine */
 #include "promql/ast.h"
 #include "promql/engine.h"
 #include "tsdb/storage.h"
@@ -205,7 +206,6 @@ typedef struct pq_bucket {
 double pq_bucket_quantile(ev *v, double q, pq_bucket *b, size_t n, bool *forced_monotonic, bool *fixed_precision);
 double pq_quantile(double q, double *vals, size_t n);   /* sorts vals */
 int pq_call_range_fn(ev *v, const node *n, pq_val *out); /* rate, *_over_time... */
-bool pq_is_range_fn(const char *name);
 int pq_histogram_quantile(ev *v, const node *n, pq_val *out);
 int pq_eval_info(ev *v, const node *n, pq_val *out); /* functions_info.c */
 /* absent()'s labels: the selector's single `=` matchers (not __name__). */

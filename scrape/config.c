@@ -598,24 +598,14 @@ scrape_config *scrape_config_parse(const char *text, size_t len, const char *fil
 
 scrape_config *scrape_config_load(const char *path, err *e)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		err_set(e, FL_EIO, "open %s: %s", path, strerror(errno));
-		return NULL;
-	}
 	buf b;
 	buf_init(&b);
-	char tmp[8192];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		buf_put(&b, tmp, n);
-	bool bad = ferror(f) || b.oom;
-	fclose(f);
 	scrape_config *c = NULL;
-	if (bad)
-		err_set(e, FL_EIO, "read %s: i/o error", path);
-	else
-		c = scrape_config_parse(b.len ? (const char *)b.p : "", b.len, path, e);
+	int rc = buf_read_file(&b, path, e);
+	if (rc && e)
+		e->code = FL_EIO; /* a config that cannot be read, missing or not */
+	if (!rc)
+		c = scrape_config_parse((const char *)b.p, b.len, path, e);
 	buf_reset(&b);
 	return c;
 }

@@ -5,8 +5,9 @@
  *
  * meta.json is read with a small tolerant JSON walker: it visits every
  * scalar with its dotted path ("stats.numSamples") and ignores what it
- * does not know (sources, parents, hints), so newer Prometheus fields do
- * not break us. Depth is bounded; malformed text is FL_ECORRUPT.
+ * does not know (sources, hints), so newer Prometheus fields do not break
+ * us. block_open also collects compaction.parents[].ulid: the db deletes
+ * the parents of a loaded block (tsdb/db.go reloadBlocks). Depth is bounded; malformed text is FL_ECORRUPT.
  *
  * Invariants:
  *  1. tomb[] is sorted by (ref, mint); block__tombstones returns a
@@ -33,6 +34,10 @@ typedef struct jwalk {
 	char path[256];  /* dotted path of the current value */
 	block_meta *m;   /* output */
 	bool bad;        /* syntax error seen */
+	bool oom;        /* out of memory collecting parents */
+	block_ulid *parents; /* compaction.parents[].ulid, when collected (block_open) */
+	size_t n_parents, parents_cap;
+	bool want_parents;   /* collect them */
 } jwalk;
 
 static void jw_ws(jwalk *w)
@@ -73,6 +78,13 @@ static void jw_scalar(jwalk *w, slice tok, bool is_str)
 		if (!strcmp(path, "ulid") && tok.len < sizeof m->ulid) {
 			memcpy(m->ulid, tok.p, tok.len);
 			m->ulid[tok.len] = 0;
+		} else if (w->want_parents && !strcmp(path, "compaction.parents[].ulid") && tok.len < sizeof(block_ulid)) {
+			if (!fl_grow((void **)&w->parents, &w->parents_cap, w->n_parents + 1, sizeof *w->parents)) {
+				w->oom = true;
+				return;
+			}
+			memcpy(w->parents[w->n_parents].s, tok.p, tok.len);
+			w->parents[w->n_parents++].s[tok.len] = 0;
 		}
 		return;
 	}
@@ -195,19 +207,25 @@ static void jw_value(jwalk *w, int depth)
 	}
 }
 
-int block_meta_parse(const char *json, size_t len, block_meta *m, err *e)
+/* Parse meta.json into m and, when w->want_parents, the parents' ULIDs
+ * into w->parents (the caller frees them, also on failure). */
+static int meta_parse(jwalk *w, const char *json, size_t len, block_meta *m, err *e)
 {
 	memset(m, 0, sizeof *m);
 	m->min_time = INT64_MIN;
 	m->max_time = INT64_MIN;
-	jwalk w = {.p = json, .end = json + len, .m = m};
-	jw_ws(&w);
-	if (w.p >= w.end || *w.p != '{')
+	w->p = json;
+	w->end = json + len;
+	w->m = m;
+	jw_ws(w);
+	if (w->p >= w->end || *w->p != '{')
 		return err_set(e, FL_ECORRUPT, "meta.json: not a JSON object");
-	jw_value(&w, 0);
-	jw_ws(&w);
-	if (w.bad || w.p != w.end)
-		return err_set(e, FL_ECORRUPT, "meta.json: malformed JSON at byte %zu", (size_t)(w.p - json));
+	jw_value(w, 0);
+	jw_ws(w);
+	if (w->oom)
+		return err_set(e, FL_ENOMEM, "meta.json: out of memory");
+	if (w->bad || w->p != w->end)
+		return err_set(e, FL_ECORRUPT, "meta.json: malformed JSON at byte %zu", (size_t)(w->p - json));
 	if (!m->ulid[0])
 		return err_set(e, FL_ECORRUPT, "meta.json: missing ulid");
 	if (m->min_time == INT64_MIN || m->max_time == INT64_MIN)
@@ -217,25 +235,14 @@ int block_meta_parse(const char *json, size_t len, block_meta *m, err *e)
 	return 0;
 }
 
-/* ---------------------------------------------------------------- files */
-
-static int read_file(const char *path, buf *out, err *e)
+int block_meta_parse(const char *json, size_t len, block_meta *m, err *e)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return err_set(e, errno == ENOENT ? FL_ENOTFOUND : FL_EIO, "open %s: %s", path, strerror(errno));
-	char tmp[16384];
-	size_t k;
-	while ((k = fread(tmp, 1, sizeof tmp, f)) > 0)
-		buf_put(out, tmp, k);
-	int bad = ferror(f);
-	fclose(f);
-	if (bad)
-		return err_set(e, FL_EIO, "read %s: i/o error", path);
-	if (out->oom)
-		return err_set(e, FL_ENOMEM, "read %s: out of memory", path);
-	return 0;
+	jwalk w;
+	memset(&w, 0, sizeof w);
+	return meta_parse(&w, json, len, m, e);
 }
+
+/* ---------------------------------------------------------------- files */
 
 static int cmp_tomb(const void *a, const void *b)
 {
@@ -266,15 +273,10 @@ int block__tombstones_parse(const uint8_t *p, size_t len, tomb **out, size_t *n_
 		t.maxt = decbuf_varint(&d);
 		if (d.err)
 			break;
-		if (*n_out == cap) {
-			cap = cap ? cap * 2 : 16;
-			tomb *nv = fl_realloc(*out, cap * sizeof *nv);
-			if (!nv) {
-				fl_free(*out);
-				*out = NULL;
-				return err_set(e, FL_ENOMEM, "tombstones: out of memory");
-			}
-			*out = nv;
+		if (!fl_grow((void **)out, &cap, *n_out + 1, sizeof **out)) {
+			fl_free(*out);
+			*out = NULL;
+			return err_set(e, FL_ENOMEM, "tombstones: out of memory");
 		}
 		(*out)[(*n_out)++] = t;
 	}
@@ -312,13 +314,19 @@ static int open_parts(block *b, err *e)
 	buf t;
 	buf_init(&t);
 	snprintf(path, sizeof path, "%s/meta.json", b->dir);
-	int rc = read_file(path, &t, e);
-	if (rc == 0)
-		rc = block_meta_parse((const char *)t.p, t.len, &b->meta, e);
+	int rc = buf_read_file(&t, path, e);
+	if (rc == 0) {
+		jwalk w;
+		memset(&w, 0, sizeof w);
+		w.want_parents = true;
+		rc = meta_parse(&w, (const char *)t.p, t.len, &b->meta, e);
+		b->parents = w.parents;
+		b->n_parents = w.n_parents;
+	}
 	buf_clear(&t);
 	if (rc == 0) {
 		snprintf(path, sizeof path, "%s/tombstones", b->dir);
-		rc = read_file(path, &t, e);
+		rc = buf_read_file(&t, path, e);
 		if (rc == FL_ENOTFOUND)
 			rc = 0; /* as Prometheus: no file, no tombstones */
 		else if (rc == 0)
@@ -362,6 +370,7 @@ void block_close(block *b)
 	index_close(b->ix);
 	chunks_close(b->cr);
 	fl_free(b->tomb);
+	fl_free(b->parents);
 	fl_free(b);
 }
 
@@ -370,3 +379,9 @@ const char *block_dir(const block *b) { return b->dir; }
 queryable *block_queryable(block *b) { return &b->qable; }
 index_reader *block_index(block *b) { return b->ix; }
 chunks_reader *block_chunks(block *b) { return b->cr; }
+
+const block_ulid *block_parents(const block *b, size_t *n)
+{
+	*n = b->n_parents;
+	return b->parents;
+}

@@ -23,6 +23,10 @@
 
 typedef struct block block;
 
+typedef struct block_ulid {
+	char s[27]; /* 26-character ULID, NUL-terminated */
+} block_ulid;
+
 typedef struct block_meta {
 	char ulid[32];        /* 26-character ULID, NUL-terminated */
 	int64_t min_time;     /* first sample time */
@@ -46,6 +50,10 @@ queryable *block_queryable(block *b);
 /* The block's readers (borrowed until block_close), for tools. */
 index_reader *block_index(block *b);
 chunks_reader *block_chunks(block *b);
+
+/* The ULIDs of the blocks this one was compacted from (meta.json
+ * compaction.parents; borrowed until block_close). */
+const block_ulid *block_parents(const block *b, size_t *n);
 
 /* Parse meta.json text; 0 or FL_ECORRUPT naming the field. */
 int block_meta_parse(const char *json, size_t len, block_meta *m, err *e);

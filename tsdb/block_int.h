@@ -21,6 +21,8 @@ struct block {
 	chunks_reader *cr;   /* chunk segments, owned */
 	tomb *tomb;          /* sorted by (ref, mint), owned */
 	size_t n_tomb;       /* tombstone intervals */
+	block_ulid *parents; /* meta.json compaction.parents[].ulid, owned */
+	size_t n_parents;    /* their number */
 };
 
 /* The deleted intervals of series ref (sorted by mint), or NULL. */

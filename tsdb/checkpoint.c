@@ -20,12 +20,12 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "tsdb/record.h"
 
@@ -77,14 +77,6 @@ int wal_checkpoint_last(const char *dir, char *path, size_t cap, int *index, err
 	return 0;
 }
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 /* Delete checkpoints with index < max_index (none when tmp_only) and every .tmp one. */
 static int remove_checkpoints(const char *dir, int max_index, bool tmp_only, err *e)
 {
@@ -104,8 +96,8 @@ static int remove_checkpoints(const char *dir, int max_index, bool tmp_only, err
 			continue;
 		char path[4096];
 		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-		if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-			rc = err_set(e, FL_EIO, "wal: delete checkpoint %s: %s", path, strerror(errno));
+		if ((rc = fsutil_remove_all(path, e)))
+			err_wrap(e, "wal: delete checkpoint");
 	}
 	closedir(d);
 	return rc;
@@ -159,19 +151,6 @@ typedef struct cp_state {
 	wal_checkpoint_stats *st;
 } cp_state;
 
-static bool grow(void **p, size_t *cap, size_t n, size_t sz)
-{
-	if (n < *cap)
-		return true;
-	size_t nc = *cap ? *cap * 2 : 64;
-	void *np = fl_realloc(*p, nc * sz);
-	if (!np)
-		return false;
-	*p = np;
-	*cap = nc;
-	return true;
-}
-
 static int cp_flush(cp_state *c, err *e)
 {
 	if (c->n_starts == 0)
@@ -199,7 +178,7 @@ static int cp_metadata(cp_state *c, record_metadata *m, size_t n, err *e)
 		c->st->total_metadata++;
 		if (!c->keep(c->ctx, m[i].ref))
 			continue;
-		if (!grow((void **)&c->meta, &c->cap_meta, c->n_meta, sizeof *c->meta))
+		if (!fl_grow((void **)&c->meta, &c->cap_meta, c->n_meta + 1, sizeof *c->meta))
 			return err_set(e, FL_ENOMEM, "wal: checkpoint: out of memory");
 		record_metadata *d = &c->meta[c->n_meta++];
 		*d = m[i];
@@ -348,7 +327,7 @@ static int cp_copy(cp_state *c, wal_reader *r, err *e)
 		}
 		if (c->batch.len == start)
 			continue; /* everything dropped */
-		if (!grow((void **)&c->starts, &c->cap_starts, c->n_starts, sizeof *c->starts))
+		if (!fl_grow((void **)&c->starts, &c->cap_starts, c->n_starts + 1, sizeof *c->starts))
 			return err_set(e, FL_ENOMEM, "wal: checkpoint: out of memory");
 		c->starts[c->n_starts++] = start;
 		if (c->batch.len > (1 << 20) && (rc = cp_flush(c, e)))
@@ -429,14 +408,14 @@ int wal_checkpoint_create(const char *dir, int from, int to, bool (*keep)(void *
 	if (rc == 0)
 		rc = sync_dir(tmp, e);
 	if (rc == 0) {
-		nftw(cpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); /* replace an existing one */
+		fsutil_remove_all(cpdir, NULL); /* replace an existing one */
 		if (rename(tmp, cpdir) != 0)
 			rc = err_set(e, FL_EIO, "wal: checkpoint: rename %s: %s", tmp, strerror(errno));
 		else
 			rc = sync_dir(dir, e);
 	}
 	if (rc)
-		nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		fsutil_remove_all(tmp, NULL);
 	arena_reset(&c.a);
 	arena_reset(&c.meta_strings);
 	buf_reset(&c.batch);

@@ -93,14 +93,9 @@ static int list_segments(chunks_reader *r, err *e)
 	while ((de = readdir(d))) {
 		if (!seq_name(de->d_name))
 			continue;
-		if (r->n_seg == cap) {
-			cap = cap ? cap * 2 : 4;
-			segment *ns = fl_realloc(r->seg, cap * sizeof *ns);
-			if (!ns) {
-				rc = err_set(e, FL_ENOMEM, "chunks: out of memory");
-				break;
-			}
-			r->seg = ns;
+		if (!fl_grow((void **)&r->seg, &cap, r->n_seg + 1, sizeof *r->seg)) {
+			rc = err_set(e, FL_ENOMEM, "chunks: out of memory");
+			break;
 		}
 		segment *s = &r->seg[r->n_seg++];
 		memset(s, 0, sizeof *s);

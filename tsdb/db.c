@@ -6,13 +6,25 @@
  * Open, in order:
  *   1. create the directory (unless read-only) and take `lock` with flock
  *      (read-only opens take no lock, as promtool's);
- *   2. load every block: a <ULID>/ directory holding meta.json;
+ *   2. load the blocks (db_blocks.c): leftover tmp directories and the
+ *      parents of compacted blocks removed, broken blocks skipped and
+ *      counted; read-write, retention applied (as Prometheus's open runs
+ *      reloadBlocks);
  *   3. open the head with the log hook below and min valid time = the
  *      newest block's maxTime (exclusive), so samples already in a block
  *      are not replayed twice;
  *   4. replay the WAL (db_replay.c): last checkpoint, then the segments
  *      after it; damage is logged, counted and (read-write) repaired;
- *   5. read-write: open the WAL writer, which starts a new segment.
+ *   5. read-write: open the WAL writer, which starts a new segment;
+ *   6. read-write with maintenance_interval_ms > 0: start the maintenance
+ *      thread, which runs db_compact every interval (Prometheus's db.run
+ *      loop: a minute).
+ *
+ * Maintenance (db_compact, under maint_mu): cut blocks from the head,
+ * compact blocks, then db_reload: rescan the directory (new blocks in,
+ * their parents out) and apply retention, swapping the block set. The
+ * first two are the compaction glue's (marked below); the WAL side of a
+ * head compaction is db_truncate_wal.
  *
  * Writes: the head calls db_log at every commit with the new series and
  * the accepted samples; db_log encodes one series record and one samples
@@ -21,17 +33,24 @@
  * told is committed is in the WAL (in the page cache; the kernel writes it
  * even if the process is killed).
  *
- * Reads: db_queryable opens one querier per block overlapping the range and
- * one on the head, merged by querier_merge (tsdb/merge.c).
+ * Reads: db_queryable acquires the current block set, pins the blocks that
+ * overlap the range (the others are neither opened nor pinned), opens one
+ * querier on each and one on the head, merged by querier_merge
+ * (tsdb/merge.c); closing the querier unpins them. A block retention or
+ * compaction drops stays readable until then (db_blocks.c).
  *
- * Locks: log_mu serialises db_log (it guards the encode buffers; wal_log
- * has its own mutex). Blocks are immutable while the db is open.
+ * Locks: maint_mu serialises maintenance (block-set writers) and is taken
+ * before db_blocks.mu; log_mu serialises db_log (it guards the encode
+ * buffers; wal_log has its own mutex); stats_mu guards the compaction
+ * histogram. Counters are atomics: each is read alone.
  */
 #include "tsdb/db.h"
 #include "tsdb/block.h"
+#include "tsdb/db_blocks.h"
 #include "tsdb/head.h"
 #include "tsdb/record.h"
 #include "tsdb/wal.h"
+#include "lib/fsutil.h"
 #include "lib/log.h"
 
 #include <dirent.h>
@@ -48,6 +67,21 @@
 
 #define DB_DEFAULT_RANGE_MS (2 * 3600 * 1000LL)
 #define DB_DEFAULT_RETENTION_MS (15 * 24 * 3600 * 1000LL)
+#define DB_MAX_BLOCK_DURATION_MS (31 * 24 * 3600 * 1000LL) /* Prometheus's cap: 31d */
+
+/* Counters for /metrics (atomics: each read on its own). */
+typedef struct db_counters {
+	atomic_llong time_retentions;      /* prometheus_tsdb_time_retentions_total */
+	atomic_llong size_retentions;      /* prometheus_tsdb_size_retentions_total */
+	atomic_llong compactions;          /* prometheus_tsdb_compactions_total */
+	atomic_llong head_truncations;     /* prometheus_tsdb_head_truncations_total */
+	atomic_llong head_series_removed;  /* prometheus_tsdb_head_series_removed_total */
+	atomic_llong checkpoint_creations; /* prometheus_tsdb_checkpoint_creations_total */
+	atomic_llong checkpoint_failures;  /* prometheus_tsdb_checkpoint_creations_failed_total */
+	atomic_llong blocks_failed;        /* blocks skipped as broken, at open and reloads */
+	atomic_llong reloads;              /* prometheus_tsdb_reloads_total */
+	atomic_llong reload_failures;      /* prometheus_tsdb_reloads_failures_total */
+} db_counters;
 
 struct db {
 	queryable q;           /* must be first: db_queryable hands out &d->q */
@@ -56,18 +90,24 @@ struct db {
 	int lock_fd;           /* flock'ed dir/lock, -1 when read-only */
 	head *h;               /* the head */
 	wal *w;                /* WAL writer, NULL when read-only */
-	block **blocks;        /* loaded blocks, by minTime */
-	size_t n_blocks;       /* number of blocks */
-	int64_t min_valid_ms;  /* newest block's maxTime (INT64_MIN when none) */
+	db_blocks blocks;      /* the loaded blocks (db_blocks.c) */
+	bool blocks_ok;        /* blocks initialised (for db_close) */
+	int64_t min_valid_ms;  /* newest block's maxTime at open (INT64_MIN when none) */
+	pthread_mutex_t maint_mu; /* serialises maintenance: block-set writers */
+	pthread_mutex_t stop_mu;  /* guards stop, with stop_cv */
+	pthread_cond_t stop_cv;   /* wakes the maintenance thread to stop */
+	bool stop;             /* db_close asked the thread to end (stop_mu) */
+	bool maint_running;    /* the maintenance thread was started */
+	pthread_t maint;       /* the maintenance thread */
+	db_counters c;         /* /metrics counters */
+	pthread_mutex_t stats_mu; /* guards the histogram below */
+	int64_t compaction_buckets[DB_COMPACTION_BUCKETS]; /* cumulative counts, le = 2^i s */
+	double compaction_seconds; /* sum of compaction durations */
 	db_replay_stats replay; /* what the open-time replay did */
 	int64_t replay_ms;     /* its duration */
 	pthread_mutex_t log_mu; /* guards the encode state below */
 	buf series_rec;        /* encoded series record (log_mu) */
 	buf samples_rec;       /* encoded samples record (log_mu) */
-	record_series *rs;     /* conversion arrays (log_mu) */
-	size_t rs_cap;
-	record_sample *rsm;
-	size_t rsm_cap;
 };
 
 static querier *db_querier(queryable *self, int64_t mint, int64_t maxt, err *e);
@@ -78,9 +118,39 @@ void db_opts_default(db_opts *o)
 	o->wal_compression = true;
 	o->retention_ms = DB_DEFAULT_RETENTION_MS;
 	o->chunk_range_ms = DB_DEFAULT_RANGE_MS;
+	o->max_block_duration_ms = 0; /* derived: see db_block_ranges */
+}
+
+size_t db_block_ranges(const db_opts *o, int64_t *ranges, size_t cap)
+{
+	int64_t min = o->chunk_range_ms > 0 ? o->chunk_range_ms : DB_DEFAULT_RANGE_MS;
+	int64_t max = o->max_block_duration_ms;
+	if (max <= 0) { /* cmd/prometheus/main.go: 10% of the retention time, at most 31d */
+		max = DB_MAX_BLOCK_DURATION_MS;
+		if (o->retention_ms > 0 && o->retention_ms / 10 < max)
+			max = o->retention_ms / 10;
+	}
+	size_t n = 0;
+	int64_t r = min;
+	for (int i = 0; i < 10 && n < cap; i++) { /* tsdb.ExponentialBlockRanges(min, 10, 3) */
+		if (n > 0 && r > max)
+			break;
+		ranges[n++] = r;
+		if (r > INT64_MAX / 3)
+			break;
+		r *= 3;
+	}
+	return n;
 }
 
 const char *db_dir(const db *d) { return d->dir; }
+
+int db_head_cardinality(db *d, size_t limit, arena *a, head_cardinality *out, err *e)
+{
+	return head_cardinality_get(d->h, limit, a, out, e);
+}
+
+db_block_set *db__blocks_acquire(db *d) { return db_blocks_acquire(&d->blocks); }
 
 static int64_t now_ms(void)
 {
@@ -138,101 +208,98 @@ bool db_is_ulid(const char *s)
 	return true;
 }
 
-static int block_cmp(const void *a, const void *b)
+/* WAL and head chunks on disk: the head's share of the size retention
+ * (Prometheus Head.Size). */
+static int64_t head_disk_bytes(const db *d)
 {
-	int64_t x = block_meta_get(*(block *const *)a)->min_time, y = block_meta_get(*(block *const *)b)->min_time;
-	return x < y ? -1 : x > y;
+	char p[4096];
+	snprintf(p, sizeof p, "%s/wal", d->dir);
+	int64_t n = fsutil_dir_size(p);
+	snprintf(p, sizeof p, "%s/chunks_head", d->dir);
+	return n + fsutil_dir_size(p);
 }
 
-static int add_block(db *d, const char *name, size_t *cap, err *e)
+/* Apply retention to s: a new set (the caller's) without the blocks beyond
+ * it, counted; or s itself with a new ref when nothing goes. NULL on OOM. */
+static db_block_set *retain(db *d, db_block_set *s, err *e)
 {
-	char path[4096];
-	struct stat st;
-	snprintf(path, sizeof path, "%s/%s/meta.json", d->dir, name);
-	if (stat(path, &st))
-		return 0; /* not (yet) a block: Prometheus ignores it too */
-	snprintf(path, sizeof path, "%s/%s", d->dir, name);
-	err be;
-	err_clear(&be);
-	block *b = block_open(path, &be);
-	if (!b) {
-		if (be.code == FL_ENOMEM)
-			return err_set(e, FL_ENOMEM, "%s", be.msg);
-		log_error("tsdb", "Cannot open block: skipping it", "block", name, "err", be.msg, NULL);
-		return 0;
+	bool *del = fl_calloc(s->n + 1, sizeof *del);
+	db_retention r;
+	if (!del || db_blocks_retention(s, d->opts.retention_ms, d->opts.retention_bytes, head_disk_bytes(d), del, &r, e)) {
+		fl_free(del);
+		err_set(e, FL_ENOMEM, "db: out of memory applying retention");
+		return NULL;
 	}
-	if (d->n_blocks == *cap) {
-		size_t nc = *cap ? *cap * 2 : 8;
-		block **nb = fl_realloc(d->blocks, nc * sizeof *nb);
-		if (!nb) {
-			block_close(b);
-			return err_set(e, FL_ENOMEM, "db: out of memory loading blocks");
-		}
-		d->blocks = nb;
-		*cap = nc;
+	db_block_set *out = s;
+	if (r.n == 0)
+		atomic_fetch_add(&s->refs, 1);
+	else
+		out = db_block_set_without(s, del);
+	fl_free(del);
+	if (!out)
+		err_set(e, FL_ENOMEM, "db: out of memory applying retention");
+	if (out && r.time)
+		atomic_fetch_add(&d->c.time_retentions, 1);
+	if (out && r.size)
+		atomic_fetch_add(&d->c.size_retentions, 1);
+	if (out && r.n) {
+		char n[24];
+		snprintf(n, sizeof n, "%zu", r.n);
+		log_info("tsdb", "Deleting blocks beyond retention", "blocks", n, "time", r.time ? "true" : "false", "size",
+			 r.size ? "true" : "false", NULL);
 	}
-	d->blocks[d->n_blocks++] = b;
-	return 0;
+	return out;
+}
+
+int db_reload(db *d, err *e)
+{
+	db_block_set *cur = db_blocks_acquire(&d->blocks), *loaded = NULL, *kept = NULL;
+	int64_t failed = 0;
+	atomic_fetch_add(&d->c.reloads, 1);
+	int rc = db_blocks_load(d->dir, d->opts.read_only, d->blocks_ok ? cur : NULL, &loaded, &failed, e);
+	if (rc == 0 && !d->opts.read_only && !(kept = retain(d, loaded, e)))
+		rc = FL_ENOMEM;
+	if (rc == 0) {
+		db_blocks_swap(&d->blocks, kept ? kept : loaded);
+		if (kept)
+			db_block_set_release(loaded);
+	} else {
+		db_block_set_release(loaded);
+		atomic_fetch_add(&d->c.reload_failures, 1);
+	}
+	atomic_fetch_add(&d->c.blocks_failed, failed);
+	db_block_set_release(cur);
+	return rc;
 }
 
 static int load_blocks(db *d, err *e)
 {
-	DIR *dh = opendir(d->dir);
-	if (!dh)
-		return err_set(e, FL_EIO, "db: open %s: %s", d->dir, strerror(errno));
-	size_t cap = 0;
-	int rc = 0;
-	struct dirent *de;
-	while (rc == 0 && (de = readdir(dh)))
-		if (db_is_ulid(de->d_name))
-			rc = add_block(d, de->d_name, &cap, e);
-	closedir(dh);
+	if (db_blocks_init(&d->blocks, e))
+		return FL_ENOMEM;
+	int rc = db_reload(d, e);
+	d->blocks_ok = true;
 	if (rc)
 		return rc;
-	if (d->n_blocks > 1)
-		qsort(d->blocks, d->n_blocks, sizeof *d->blocks, block_cmp);
-	d->min_valid_ms = INT64_MIN;
-	for (size_t i = 0; i < d->n_blocks; i++)
-		d->min_valid_ms = FL_MAX(d->min_valid_ms, block_meta_get(d->blocks[i])->max_time);
+	db_block_set *s = db_blocks_acquire(&d->blocks);
+	d->min_valid_ms = s->max_time;
+	db_block_set_release(s);
 	return 0;
 }
 
 /* ---- the head's log hook ---- */
 
-static bool grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	if (n <= *cap)
-		return true;
-	size_t nc = *cap ? *cap : 64;
-	while (nc < n)
-		nc *= 2;
-	void *np = fl_realloc(*p, nc * size);
-	if (!np)
-		return false;
-	*p = np;
-	*cap = nc;
-	return true;
-}
-
 /* Encode the batch into the reusable record buffers (log_mu held). */
 static int encode_batch(db *d, const head_log_batch *b, slice *recs, size_t *n, err *e)
 {
 	*n = 0;
-	if (!grow((void **)&d->rs, &d->rs_cap, b->n_series, sizeof *d->rs) ||
-	    !grow((void **)&d->rsm, &d->rsm_cap, b->n_samples, sizeof *d->rsm))
-		return err_set(e, FL_ENOMEM, "wal: out of memory encoding a commit");
 	buf_clear(&d->series_rec);
 	buf_clear(&d->samples_rec);
 	if (b->n_series) {
-		for (size_t i = 0; i < b->n_series; i++)
-			d->rs[i] = (record_series){b->series[i].ref, b->series[i].ls};
-		record_encode_series(&d->series_rec, d->rs, b->n_series);
+		record_encode_series(&d->series_rec, b->series, b->n_series);
 		recs[(*n)++] = (slice){(const char *)d->series_rec.p, d->series_rec.len};
 	}
 	if (b->n_samples) {
-		for (size_t i = 0; i < b->n_samples; i++)
-			d->rsm[i] = (record_sample){b->samples[i].ref, b->samples[i].t, b->samples[i].v};
-		record_encode_samples(&d->samples_rec, d->rsm, b->n_samples);
+		record_encode_samples(&d->samples_rec, b->samples, b->n_samples);
 		recs[(*n)++] = (slice){(const char *)d->samples_rec.p, d->samples_rec.len};
 	}
 	if (d->series_rec.oom || d->samples_rec.oom) {
@@ -293,6 +360,111 @@ static int replay_wal(db *d, err *e)
 	return d->w ? 0 : (e && e->code ? e->code : FL_EIO);
 }
 
+/* ---- maintenance ---- */
+
+int db_compact(db *d, err *e)
+{
+	if (d->opts.read_only)
+		return 0;
+	pthread_mutex_lock(&d->maint_mu);
+	/*
+	 * COMPACTION GLUE (issue 15) goes here, in Prometheus's order
+	 * (tsdb/db.go DB.Compact):
+	 *  1. head compaction: while the head spans more than 1.5 x
+	 *     chunk_range_ms, write its oldest range as a level-1 block
+	 *     (block_writer_open/add_series/commit into <ULID>.tmp-for-creation,
+	 *     renamed), db_reload to load it, head_truncate(h, range end),
+	 *     db_truncate_wal(d, range end, keep series still in the head), and
+	 *     db__note_compaction / db__note_head_truncation for /metrics;
+	 *  2. block compaction: plan over db__blocks_acquire with the ranges of
+	 *     db_block_ranges (none when it returns one range: both block
+	 *     durations equal), write, db_reload (the parents go).
+	 */
+	int rc = db_reload(d, e); /* retention, and whatever blocks appeared */
+	pthread_mutex_unlock(&d->maint_mu);
+	return rc;
+}
+
+static void *maint_main(void *arg)
+{
+	db *d = arg;
+	pthread_mutex_lock(&d->stop_mu);
+	while (!d->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		int64_t ns = ts.tv_nsec + (d->opts.maintenance_interval_ms % 1000) * 1000000;
+		ts.tv_sec += d->opts.maintenance_interval_ms / 1000 + ns / 1000000000;
+		ts.tv_nsec = ns % 1000000000;
+		pthread_cond_timedwait(&d->stop_cv, &d->stop_mu, &ts);
+		if (d->stop)
+			break;
+		pthread_mutex_unlock(&d->stop_mu);
+		err e;
+		err_clear(&e);
+		if (db_compact(d, &e))
+			log_error("tsdb", "Compaction failed", "err", e.msg, NULL);
+		pthread_mutex_lock(&d->stop_mu);
+	}
+	pthread_mutex_unlock(&d->stop_mu);
+	return NULL;
+}
+
+static int start_maintenance(db *d, err *e)
+{
+	if (d->opts.read_only || d->opts.maintenance_interval_ms <= 0)
+		return 0;
+	if (pthread_create(&d->maint, NULL, maint_main, d))
+		return err_set(e, FL_ENOMEM, "db: cannot start the maintenance thread");
+	d->maint_running = true;
+	return 0;
+}
+
+static void stop_maintenance(db *d)
+{
+	if (!d->maint_running)
+		return;
+	pthread_mutex_lock(&d->stop_mu);
+	d->stop = true;
+	pthread_cond_signal(&d->stop_cv);
+	pthread_mutex_unlock(&d->stop_mu);
+	pthread_join(d->maint, NULL);
+	d->maint_running = false;
+}
+
+int db_truncate_wal(db *d, int64_t mint, bool (*keep)(void *ctx, uint64_t ref), void *ctx, err *e)
+{
+	if (!d->w)
+		return 0;
+	int cp = -1;
+	wal_checkpoint_stats st;
+	int rc = wal_checkpoint_truncate(d->w, mint, keep, ctx, d->opts.wal_compression, &cp, &st, e);
+	if (rc || cp >= 0) /* Prometheus counts every attempt */
+		atomic_fetch_add(&d->c.checkpoint_creations, 1);
+	if (rc)
+		atomic_fetch_add(&d->c.checkpoint_failures, 1);
+	return rc;
+}
+
+void db__note_compaction(db *d, double seconds)
+{
+	atomic_fetch_add(&d->c.compactions, 1);
+	pthread_mutex_lock(&d->stats_mu);
+	d->compaction_seconds += seconds;
+	double le = 1;
+	for (int i = 0; i < DB_COMPACTION_BUCKETS; i++, le *= 2)
+		if (seconds <= le)
+			d->compaction_buckets[i]++;
+	pthread_mutex_unlock(&d->stats_mu);
+}
+
+void db__note_head_truncation(db *d, int64_t series_removed)
+{
+	atomic_fetch_add(&d->c.head_truncations, 1);
+	atomic_fetch_add(&d->c.head_series_removed, series_removed);
+}
+
+/* ---- open / close ---- */
+
 db *db_open(const char *dir, const db_opts *o, err *e)
 {
 	db *d = fl_calloc(1, sizeof *d);
@@ -308,6 +480,14 @@ db *db_open(const char *dir, const db_opts *o, err *e)
 	d->lock_fd = -1;
 	d->min_valid_ms = INT64_MIN;
 	pthread_mutex_init(&d->log_mu, NULL);
+	pthread_mutex_init(&d->maint_mu, NULL);
+	pthread_mutex_init(&d->stop_mu, NULL);
+	pthread_mutex_init(&d->stats_mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->stop_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	buf_init(&d->series_rec);
 	buf_init(&d->samples_rec);
 	d->q.querier = db_querier;
@@ -323,6 +503,8 @@ db *db_open(const char *dir, const db_opts *o, err *e)
 		rc = open_head(d, e);
 	if (rc == 0)
 		rc = replay_wal(d, e);
+	if (rc == 0)
+		rc = start_maintenance(d, e);
 	if (rc) {
 		db_close(d);
 		return NULL;
@@ -334,22 +516,23 @@ void db_close(db *d)
 {
 	if (!d)
 		return;
+	stop_maintenance(d);
 	if (d->w) {
 		err e;
 		if (wal_close(d->w, &e))
 			log_error("tsdb", "Closing the WAL failed", "err", e.msg, NULL);
 	}
 	head_close(d->h);
-	for (size_t i = 0; i < d->n_blocks; i++)
-		block_close(d->blocks[i]);
-	fl_free(d->blocks);
+	db_blocks_destroy(&d->blocks);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd); /* releases the flock */
 	buf_reset(&d->series_rec);
 	buf_reset(&d->samples_rec);
-	fl_free(d->rs);
-	fl_free(d->rsm);
 	pthread_mutex_destroy(&d->log_mu);
+	pthread_mutex_destroy(&d->maint_mu);
+	pthread_mutex_destroy(&d->stop_mu);
+	pthread_mutex_destroy(&d->stats_mu);
+	pthread_cond_destroy(&d->stop_cv);
 	fl_free(d->dir);
 	fl_free(d);
 }
@@ -360,35 +543,106 @@ appender *db_appender(db *d) { return head_appender(d->h); }
 
 queryable *db_queryable(db *d) { return &d->q; }
 
-/* One querier per overlapping block plus the head, merged. */
+/* The merged querier plus the blocks it pinned. */
+typedef struct db_querier_t {
+	querier base;     /* must be first */
+	querier *merged;  /* over the pinned blocks and the head, owned */
+	db_block **pins;  /* blocks pinned for this querier, one ref each */
+	size_t n_pins;
+} db_querier_t;
+
+static series_set *dbq_select(querier *q, bool sorted, const select_hints *h, const matcher *ms, size_t n)
+{
+	return querier_select(((db_querier_t *)q)->merged, sorted, h, ms, n);
+}
+
+static int dbq_label_names(querier *q, const matcher *ms, size_t n, strlist *out, err *e)
+{
+	return querier_label_names(((db_querier_t *)q)->merged, ms, n, out, e);
+}
+
+static int dbq_label_values(querier *q, const char *name, const matcher *ms, size_t n, strlist *out, err *e)
+{
+	return querier_label_values(((db_querier_t *)q)->merged, name, ms, n, out, e);
+}
+
+static void unpin(db_block **pins, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		db_block_unref(pins[i]);
+	fl_free(pins);
+}
+
+static void dbq_close(querier *q)
+{
+	db_querier_t *x = (db_querier_t *)q;
+	querier_close(x->merged); /* the block queriers first, then their blocks */
+	unpin(x->pins, x->n_pins);
+	fl_free(x);
+}
+
+static const struct querier_ops db_querier_ops = {
+	.select = dbq_select, .label_names = dbq_label_names, .label_values = dbq_label_values, .close = dbq_close,
+};
+
+/* Pin the blocks of the current set that overlap [mint, maxt] into x->pins. */
+static int pin_blocks(db *d, int64_t mint, int64_t maxt, db_querier_t *x, err *e)
+{
+	db_block_set *s = db_blocks_acquire(&d->blocks);
+	x->pins = fl_calloc(s->n + 1, sizeof *x->pins);
+	if (!x->pins) {
+		db_block_set_release(s);
+		return err_set(e, FL_ENOMEM, "db: out of memory opening a querier");
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		const block_meta *m = block_meta_get(s->v[i]->b);
+		if (m->min_time > maxt || m->max_time <= mint) /* block maxTime is exclusive */
+			continue;
+		db_block_ref(s->v[i]);
+		x->pins[x->n_pins++] = s->v[i];
+	}
+	db_block_set_release(s);
+	return 0;
+}
+
+/* One querier per overlapping block plus the head, merged; the blocks stay
+ * pinned until the querier closes. */
 static querier *db_querier(queryable *self, int64_t mint, int64_t maxt, err *e)
 {
 	db *d = (db *)self;
-	querier **qs = fl_calloc(d->n_blocks + 1, sizeof *qs);
-	if (!qs) {
+	db_querier_t *x = fl_calloc(1, sizeof *x);
+	if (!x || pin_blocks(d, mint, maxt, x, e)) {
+		fl_free(x);
 		err_set(e, FL_ENOMEM, "db: out of memory opening a querier");
 		return NULL;
 	}
+	x->base.ops = &db_querier_ops;
+	querier **qs = fl_calloc(x->n_pins + 1, sizeof *qs);
 	size_t n = 0;
-	for (size_t i = 0; i < d->n_blocks; i++) {
-		block *b = d->blocks[i];
-		/* block maxTime is exclusive */
-		if (block_meta_get(b)->min_time > maxt || block_meta_get(b)->max_time <= mint)
-			continue;
-		if (!(qs[n] = queryable_querier(block_queryable(b), mint, maxt, e)))
-			goto fail;
-		n++;
+	if (!qs) {
+		err_set(e, FL_ENOMEM, "db: out of memory opening a querier");
+		goto fail;
 	}
+	for (size_t i = 0; i < x->n_pins; i++, n++)
+		if (!(qs[n] = queryable_querier(block_queryable(x->pins[i]->b), mint, maxt, e)))
+			goto fail;
 	if (!(qs[n] = queryable_querier(head_queryable(d->h), mint, maxt, e)))
 		goto fail;
 	n++;
-	querier *q = querier_merge(qs, n, mint, maxt, e); /* owns the queriers, copies the array */
+	x->merged = querier_merge(qs, n, mint, maxt, e); /* owns the queriers, copies the array */
 	fl_free(qs);
-	return q;
+	if (!x->merged) {
+		unpin(x->pins, x->n_pins);
+		fl_free(x);
+		return NULL;
+	}
+	return &x->base;
 fail:
 	for (size_t i = 0; i < n; i++)
 		querier_close(qs[i]);
 	fl_free(qs);
+	unpin(x->pins, x->n_pins);
+	fl_free(x);
 	return NULL;
 }
 
@@ -403,7 +657,6 @@ void db_get_stats(db *d, db_stats *s)
 	s->head_min_time = hs.min_time;
 	s->head_max_time = hs.max_time;
 	s->out_of_order_samples = hs.out_of_order;
-	s->blocks_loaded = (int64_t)d->n_blocks;
 	s->wal_corruptions = d->replay.corruptions;
 	s->wal_segment_current = d->w ? wal_segment_current(d->w) : -1;
 	s->replay_ms = d->replay_ms;
@@ -411,8 +664,27 @@ void db_get_stats(db *d, db_stats *s)
 	s->replay_samples = d->replay.samples;
 	s->min_time = hs.min_time;
 	s->max_time = hs.max_time;
-	for (size_t i = 0; i < d->n_blocks; i++) {
-		s->min_time = FL_MIN(s->min_time, block_meta_get(d->blocks[i])->min_time);
-		s->max_time = FL_MAX(s->max_time, block_meta_get(d->blocks[i])->max_time - 1);
+	db_block_set *bs = db_blocks_acquire(&d->blocks);
+	s->blocks_loaded = (int64_t)bs->n;
+	s->blocks_bytes = bs->bytes;
+	for (size_t i = 0; i < bs->n; i++) {
+		s->min_time = FL_MIN(s->min_time, block_meta_get(bs->v[i]->b)->min_time);
+		s->max_time = FL_MAX(s->max_time, block_meta_get(bs->v[i]->b)->max_time - 1);
 	}
+	db_block_set_release(bs);
+	s->retention_limit_bytes = d->opts.retention_bytes;
+	s->time_retentions = atomic_load(&d->c.time_retentions);
+	s->size_retentions = atomic_load(&d->c.size_retentions);
+	s->compactions = atomic_load(&d->c.compactions);
+	s->head_truncations = atomic_load(&d->c.head_truncations);
+	s->head_series_removed = atomic_load(&d->c.head_series_removed);
+	s->checkpoint_creations = atomic_load(&d->c.checkpoint_creations);
+	s->checkpoint_creations_failed = atomic_load(&d->c.checkpoint_failures);
+	s->blocks_failed = atomic_load(&d->c.blocks_failed);
+	s->reloads = atomic_load(&d->c.reloads);
+	s->reload_failures = atomic_load(&d->c.reload_failures);
+	pthread_mutex_lock(&d->stats_mu);
+	memcpy(s->compaction_buckets, d->compaction_buckets, sizeof s->compaction_buckets);
+	s->compaction_seconds = d->compaction_seconds;
+	pthread_mutex_unlock(&d->stats_mu);
 }

@@ -2,7 +2,7 @@
  * db.h - the database: a data directory in Prometheus's layout, tying
  * together the head (with its WAL) and the persisted blocks.
  *
- *   data/<ULID>/{meta.json,index,chunks/,tombstones}   blocks (read today;
+ *   data/<ULID>/{meta.json,index,chunks/,tombstones}   blocks (read, retained;
  *                                                      written by compaction later)
  *   data/chunks_head/                                  head chunks (later)
  *   data/wal/, data/wal/checkpoint.N/                  write-ahead log
@@ -11,23 +11,35 @@
  * Opening replays the checkpoint and WAL segments into the head, skipping
  * samples older than the newest block's maxTime; a corrupt tail is repaired
  * (truncated at the first bad record, logged) and never stops the open.
- * Reading merges head and blocks behind the storage seam.
+ * Reading merges head and blocks behind the storage seam; the block set
+ * is swapped by retention and compaction while queriers read (db_blocks.c).
  */
 #ifndef FL_DB_H
 #define FL_DB_H
 
+#include "tsdb/head.h"
 #include "tsdb/storage.h"
 
 typedef struct db_opts {
 	bool wal_compression;       /* snappy-compress WAL records (default true) */
 	bool read_only;             /* open for reading (flinttool): no lock, no WAL writes */
-	int64_t retention_ms;       /* 0 = default 15d (applied with compaction, later) */
-	int64_t retention_bytes;    /* 0 = none */
-	int64_t chunk_range_ms;     /* head chunk range / block size, default 2h */
+	int64_t retention_ms;       /* --storage.tsdb.retention.time: blocks whose maxTime is this far
+				       behind the newest block's go; 0 = none (default 15d) */
+	int64_t retention_bytes;    /* --storage.tsdb.retention.size: blocks + WAL + head chunks; 0 = none */
+	int64_t chunk_range_ms;     /* --storage.tsdb.min-block-duration: head chunk range and the
+				       level-1 block size, default 2h */
+	int64_t max_block_duration_ms; /* --storage.tsdb.max-block-duration; 0 = 10% of retention_ms, at most 31d */
+	int64_t maintenance_interval_ms; /* run db_compact this often in a thread (Prometheus: 1m); 0 = no thread */
 	int64_t out_of_order_window_ms; /* 0 = reject out-of-order */
 } db_opts;
 
 void db_opts_default(db_opts *o);
+
+/* The block ranges compaction builds (tsdb.ExponentialBlockRanges(min, 10,
+ * 3) cut at the max block duration, as cmd/prometheus does): chunk_range_ms
+ * x 3^i, the first always kept. Writes at most cap into ranges; returns how
+ * many. One range means local compaction is off (both durations 2h). */
+size_t db_block_ranges(const db_opts *o, int64_t *ranges, size_t cap);
 
 typedef struct db db;
 
@@ -36,10 +48,34 @@ db *db_open(const char *dir, const db_opts *o, err *e);
 /* Flush and close the WAL cleanly, release the lock. NULL is a no-op. */
 void db_close(db *d);
 
+/*
+ * One maintenance round (the thread's, or a caller's: tests, shutdown):
+ * head compaction and block compaction (once the block writer lands), then
+ * db_reload. Serialised with other rounds. 0, or the first error (logged by
+ * the thread, retried next round).
+ */
+int db_compact(db *d, err *e);
+/* Rescan the directory: load new blocks, drop the parents of compacted
+ * ones, apply retention (read-write), swap the block set in. Blocks dropped
+ * are deleted once their last querier closes. Call under db_compact's
+ * serialisation (it calls this itself). */
+int db_reload(db *d, err *e);
+/*
+ * The WAL side of a head compaction (Prometheus head.truncateWAL): cut a
+ * new segment, checkpoint the lower two thirds of the closed segments into
+ * wal/checkpoint.N keeping the series for which keep(ctx, ref) holds and
+ * samples at or after mint, then delete those segments and older
+ * checkpoints. A no-op read-only. Counts
+ * prometheus_tsdb_checkpoint_creations(_failed)_total.
+ */
+int db_truncate_wal(db *d, int64_t mint, bool (*keep)(void *ctx, uint64_t ref), void *ctx, err *e);
+
 /* A new appender (commit or rollback frees it). */
 appender *db_appender(db *d);
 /* The queryable over head + blocks (owned by the db). */
 queryable *db_queryable(db *d);
+
+#define DB_COMPACTION_BUCKETS 14 /* prometheus.ExponentialBuckets(1, 2, 14) */
 
 typedef struct db_stats {
 	int64_t head_series;        /* prometheus_tsdb_head_series */
@@ -54,16 +90,49 @@ typedef struct db_stats {
 	int64_t replay_series;      /* series records' entries replayed at open */
 	int64_t replay_samples;     /* samples replayed into the head at open */
 	int64_t min_time, max_time; /* over head and blocks */
+	int64_t blocks_bytes;       /* prometheus_tsdb_storage_blocks_bytes */
+	int64_t retention_limit_bytes; /* prometheus_tsdb_retention_limit_bytes */
+	int64_t time_retentions;    /* prometheus_tsdb_time_retentions_total */
+	int64_t size_retentions;    /* prometheus_tsdb_size_retentions_total */
+	int64_t compactions;        /* prometheus_tsdb_compactions_total */
+	int64_t compaction_buckets[DB_COMPACTION_BUCKETS]; /* _compaction_duration_seconds, le = 1, 2, 4 ... 8192 s */
+	double compaction_seconds;  /* its sum (its count is compactions) */
+	int64_t head_truncations;   /* prometheus_tsdb_head_truncations_total */
+	int64_t head_series_removed; /* prometheus_tsdb_head_series_removed_total */
+	int64_t checkpoint_creations; /* prometheus_tsdb_checkpoint_creations_total */
+	int64_t checkpoint_creations_failed; /* prometheus_tsdb_checkpoint_creations_failed_total */
+	int64_t reloads;            /* prometheus_tsdb_reloads_total */
+	int64_t reload_failures;    /* prometheus_tsdb_reloads_failures_total */
+	int64_t blocks_failed;      /* flint_tsdb_blocks_load_failures_total: broken blocks skipped */
 } db_stats;
 void db_get_stats(db *d, db_stats *s);
+/* The head's cardinality statistics, top `limit` of each list (see
+ * head_cardinality_get: names valid while d lives and a is not reset). */
+int db_head_cardinality(db *d, size_t limit, arena *a, head_cardinality *out, err *e);
 
 /* The data directory (borrowed while d lives). */
 const char *db_dir(const db *d);
 /* Is name a block directory's name (a 26-character ULID)? */
 bool db_is_ulid(const char *name);
 
-/* ---- internal: db.c <-> db_replay.c ---- */
+/*
+ * Snapshot into dir (created if absent; normally new and empty): every
+ * block hard-linked as dir/<ULID>/ and, unless skip_head, the WAL copied as
+ * dir/wal/, so that opening dir (flint or Prometheus) yields the same data.
+ * Safe while appends go on (db_snapshot.c). 0 or FL_EIO with e naming the
+ * path.
+ */
+int db_snapshot(db *d, const char *dir, bool skip_head, err *e);
+
+/* ---- internal: db.c <-> db_replay.c, db_snapshot.c, compaction ---- */
 struct head;
+struct db_block_set;
+/* The current block set (db_blocks.h), pinned: db_block_set_release it. */
+struct db_block_set *db__blocks_acquire(db *d);
+/* For the compaction glue: one compaction took seconds; one head
+ * truncation removed series_removed series. */
+void db__note_compaction(db *d, double seconds);
+void db__note_head_truncation(db *d, int64_t series_removed);
 typedef struct db_replay_stats {
 	int64_t records;       /* WAL records read (checkpoint + segments) */
 	int64_t series;        /* series records' entries replayed */

@@ -9,9 +9,9 @@
  *     under the series' stripe mutex before the ref is published anywhere.
  *     Replay may alias a second ref to an existing series (duplicate label
  *     set in the WAL, Prometheus's multiRef).
- *   - by hash: n_stripes (16384) stripes picked by hash & mask, each an
- *     open-addressing table of {ref, hash >> 32} probed from hash >> 32; collisions are
- *     resolved by comparing labels.
+ *   - by hash: n_stripes (16384) stripes picked by hash & mask, each a
+ *     lib/map.h table of {ref, hash >> 32} probed from hash >> 32;
+ *     collisions are resolved by comparing labels.
  *   - labels: interned id pairs inside the series allocation (intern.h).
  * New refs come from an atomic counter: sequential from 1, above every
  * replayed ref. Appending to a series takes only its spin lock (and the
@@ -109,7 +109,7 @@ void head_close(head *h)
 		}
 	}
 	for (uint32_t i = 0; i <= h->stripe_mask; i++) {
-		fl_free(h->stripes[i].tab);
+		map_free(&h->stripes[i].tab);
 		pthread_mutex_destroy(&h->stripes[i].mu);
 	}
 	fl_free(h->stripes);
@@ -163,41 +163,30 @@ static bool series_has_labels(head *h, const hseries *s, labels ls)
 	return true;
 }
 
-/* Slot of the series with these labels in st, or the empty slot to use. */
-static hslot *stripe_find(head *h, hstripe *st, uint64_t hash, labels ls)
+/* The key a stripe lookup compares against: the labels and their hash. */
+typedef struct series_key {
+	head *h;       /* whose series the slots' refs name */
+	uint64_t hash; /* labels_hash(ls) */
+	labels ls;     /* without empty values */
+} series_key;
+
+static uint64_t slot_hash(const void *e) { return ((const hslot *)e)->h; }
+
+/* Inlined into the probe loop (map_slot is inline, stripe_type constant):
+ * most probed slots fail on the hash bits without a call. */
+MAP_INLINE bool slot_eq(const void *e, const void *key)
 {
-	uint32_t mask = st->cap - 1, hh = (uint32_t)(hash >> 32);
-	for (uint32_t i = hh & mask;; i = (i + 1) & mask) {
-		hslot *sl = &st->tab[i];
-		if (!sl->ref)
-			return sl;
-		if (sl->h != hh)
-			continue;
-		hseries *s = head__series_by_ref(h, sl->ref);
-		if (s->hash == hash && series_has_labels(h, s, ls))
-			return sl;
-	}
+	const hslot *sl = e;
+	const series_key *k = key;
+	if (sl->h != (uint32_t)(k->hash >> 32))
+		return false;
+	hseries *s = head__series_by_ref(k->h, sl->ref);
+	return s->hash == k->hash && series_has_labels(k->h, s, k->ls);
 }
 
-static bool stripe_grow(hstripe *st)
-{
-	uint32_t ncap = st->cap ? st->cap * 2 : 4;
-	hslot *nt = fl_calloc(ncap, sizeof *nt);
-	if (!nt)
-		return false;
-	for (uint32_t i = 0; i < st->cap; i++) {
-		if (!st->tab[i].ref)
-			continue;
-		uint32_t j = st->tab[i].h & (ncap - 1);
-		while (nt[j].ref)
-			j = (j + 1) & (ncap - 1);
-		nt[j] = st->tab[i];
-	}
-	fl_free(st->tab);
-	st->tab = nt;
-	st->cap = ncap;
-	return true;
-}
+/* A stripe's table: {ref, hash >> 32} slots probed from hash >> 32 (the
+ * stripe is picked by the low bits). */
+static const map_type stripe_type = {sizeof(hslot), 4, slot_hash, slot_eq};
 
 static void bump_last_ref(head *h, uint32_t ref)
 {
@@ -283,7 +272,7 @@ static hseries *insert_new(head *h, hstripe *st, hslot *slot, labels ls, uint64_
 	}
 	slot->ref = ref;
 	slot->h = (uint32_t)(hash >> 32);
-	st->n++;
+	map_added(&st->tab, slot);
 	atomic_fetch_add(&h->n_series, 1);
 	return s;
 }
@@ -304,11 +293,12 @@ hseries *head__get_or_create(head *h, labels in, uint64_t ref_hint, bool *create
 	hstripe *st = head__stripe(h, hash);
 	hseries *s = NULL;
 	pthread_mutex_lock(&st->mu);
-	if ((st->n + 1) * 4 > st->cap * 3 && !stripe_grow(st)) {
+	series_key key = {h, hash, ls};
+	hslot *slot = map_slot(&st->tab, &stripe_type, hash >> 32, &key);
+	if (!slot) {
 		err_set(e, FL_ENOMEM, "head: out of memory");
 		goto out;
 	}
-	hslot *slot = stripe_find(h, st, hash, ls);
 	if (slot->ref) {
 		s = head__series_by_ref(h, slot->ref);
 		goto out;

@@ -21,31 +21,22 @@
 #ifndef FL_HEAD_H
 #define FL_HEAD_H
 
+#include "lib/arena.h"
 #include "lib/err.h"
 #include "tsdb/labels.h"
+#include "tsdb/record.h"
 #include "tsdb/storage.h"
 
 typedef struct head head;
 
-/* One new series of a commit (what a WAL series record holds). */
-typedef struct head_series_rec {
-	uint64_t ref; /* head series ref */
-	labels ls;    /* borrowed from the head: valid while the head lives */
-} head_series_rec;
-
-/* One sample of a commit (what a WAL samples record holds). */
-typedef struct head_sample_rec {
-	uint64_t ref; /* head series ref */
-	int64_t t;    /* ms */
-	double v;     /* value (stale markers keep their NaN bits) */
-} head_sample_rec;
-
-/* What a commit asks the log hook to persist, in this order. */
+/* What a commit asks the log hook to persist, in this order: the WAL's
+ * own record types, so the hook encodes them as they are (no copy). All
+ * borrowed until the hook returns. */
 typedef struct head_log_batch {
-	const head_series_rec *series; /* new series created by the appender */
-	size_t n_series;               /* may be 0 */
-	const head_sample_rec *samples; /* accepted samples, in append order */
-	size_t n_samples;              /* may be 0 */
+	const record_series *series;  /* new series created by the appender */
+	size_t n_series;              /* may be 0 */
+	const record_sample *samples; /* accepted samples, in append order */
+	size_t n_samples;             /* may be 0 */
 } head_log_batch;
 
 typedef struct head_opts {
@@ -92,6 +83,37 @@ int head_replay_series(head *h, uint64_t ref, labels ls, err *e);
  * FL_EOUT_OF_ORDER / FL_ETOO_OLD when rejected (counted in stats, skipped).
  * A sample equal to the last one (t and value bits) is a no-op returning 0. */
 int head_replay_sample(head *h, uint64_t ref, int64_t t, double v);
+
+/* ---- cardinality statistics (/api/v1/status/tsdb; head_stats.c) ---- */
+typedef struct head_card_stat {
+	const char *name; /* label name, metric name or "name=value"; borrowed (see below) */
+	uint64_t value;   /* count or bytes */
+} head_card_stat;
+
+typedef struct head_card_list {
+	head_card_stat *v; /* count desc, ties by name asc; from the arena */
+	size_t n;          /* at most the limit asked for */
+} head_card_list;
+
+/* Prometheus's TSDB status (tsdb/head.go Stats, index/postings.go
+ * MemPostings.Stats), computed from the postings, not from the series. */
+typedef struct head_cardinality {
+	int64_t num_series;      /* headStats.numSeries */
+	int64_t num_label_pairs; /* headStats.numLabelPairs: distinct name=value pairs */
+	int64_t chunk_count;     /* headStats.chunkCount */
+	int64_t min_time;        /* headStats.minTime, INT64_MAX when empty */
+	int64_t max_time;        /* headStats.maxTime, INT64_MIN when empty */
+	head_card_list by_metric;      /* seriesCountByMetricName: postings length of __name__=v */
+	head_card_list values_by_name; /* labelValueCountByLabelName: values of a name */
+	head_card_list bytes_by_name;  /* memoryInBytesByLabelName: bytes of a name's values (2.42: each value once) */
+	head_card_list by_pair;        /* seriesCountByLabelValuePair: postings length of name=value */
+} head_cardinality;
+
+/* Fill out with the top `limit` (>= 1) entries of each list. Names are
+ * borrowed from the head (valid while it lives) or allocated from a
+ * (valid until a is reset). 0 or FL_ENOMEM. Concurrent appends may or may
+ * not be counted. */
+int head_cardinality_get(head *h, size_t limit, arena *a, head_cardinality *out, err *e);
 
 /* Samples below t are dropped on replay and rejected on append ("out of
  * bounds"): the db sets it to the newest block's max time. */

@@ -30,9 +30,14 @@
  */
 #include "tsdb/head_int.h"
 
+#include <assert.h>
 #include <math.h>
 
 #define HEAD_OPEN_CHUNK_CAP 64 /* first buffer of an open chunk */
+
+#if FL_SLOW_CHECKS_ON
+_Thread_local int head__series_locks_held; /* see head__series_lock */
+#endif
 
 /* ---- series append ---- */
 
@@ -101,8 +106,21 @@ static int cut_chunk(head *h, hseries *s, int64_t t)
 	return 0;
 }
 
+/* The chunk state of a series (lock held; O(1)): the open chunk holds at
+ * most 2 x 120 samples (the cut bound), its first sample is no later than
+ * its last, and it starts after the newest closed chunk ends. */
+static inline bool series_check(const hseries *s)
+{
+	if (!s->app.n)
+		return true;
+	const hchunk *last = s->n_closed ? &s->closed[s->n_closed - 1] : NULL;
+	return s->app.n <= HEAD_SAMPLES_PER_CHUNK * 2 && s->open_mint <= s->app.t &&
+	       (!last || (last->mint <= last->maxt && last->maxt < s->open_mint));
+}
+
 int head__series_append(head *h, hseries *s, int64_t t, double v)
 {
+	assert(!s->app.n || t > s->app.t); /* the caller checked head__appendable */
 	if (!s->app.n) {
 		if (cut_chunk(h, s, t))
 			return FL_ENOMEM;
@@ -116,7 +134,9 @@ int head__series_append(head *h, hseries *s, int64_t t, double v)
 				return FL_ENOMEM;
 		}
 	}
-	return xor_app_append(&s->app, t, v);
+	int rc = xor_app_append(&s->app, t, v);
+	FL_SLOW_ASSERT(rc || (s->app.t == t && series_check(s))); /* per sample: debug builds only */
+	return rc;
 }
 
 int head__appendable(const hseries *s, int64_t t, double v, int64_t min_valid)
@@ -156,21 +176,6 @@ typedef struct happ {
 	size_t n_created, cap_created;
 } happ;
 
-static bool grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return true;
-	size_t nc = *cap ? *cap * 2 : 64;
-	while (nc < need)
-		nc *= 2;
-	void *q = fl_realloc(*p, nc * elem);
-	if (!q)
-		return false;
-	*p = q;
-	*cap = nc;
-	return true;
-}
-
 /* Prometheus's initAppender: an appender on an empty head takes its lower
  * bound from the first sample's time. */
 static void happ_init_time(happ *a, int64_t t)
@@ -204,7 +209,7 @@ static int happ_append_st(appender *ap, series_ref ref, labels ls, int64_t st, i
 		if (!s)
 			return e && e->code ? e->code : FL_ENOMEM;
 		if (created) {
-			if (!grow((void **)&a->created, &a->cap_created, a->n_created + 1, sizeof(hseries *)))
+			if (!fl_grow((void **)&a->created, &a->cap_created, a->n_created + 1, sizeof(hseries *)))
 				return err_set(e, FL_ENOMEM, "out of memory");
 			a->created[a->n_created++] = s;
 		}
@@ -228,7 +233,7 @@ static int happ_append_st(appender *ap, series_ref ref, labels ls, int64_t st, i
 		atomic_fetch_add(&h->n_oob, 1);
 		return err_set(e, rc, "out of bounds");
 	}
-	if (!grow((void **)&a->samples, &a->cap_samples, a->n_samples + 1, sizeof(pend)))
+	if (!fl_grow((void **)&a->samples, &a->cap_samples, a->n_samples + 1, sizeof(pend)))
 		return err_set(e, FL_ENOMEM, "out of memory");
 	a->samples[a->n_samples++] = (pend){s, t, v, st};
 	return 0;
@@ -244,7 +249,7 @@ int head__series_set_st(hseries *s, int64_t t, int64_t st)
 	if (!s->st && !(s->st = fl_calloc(1, sizeof *s->st)))
 		return FL_ENOMEM;
 	hst *x = s->st;
-	if (!grow((void **)&x->e, &x->cap, x->n + 1, sizeof *x->e))
+	if (!fl_grow((void **)&x->e, &x->cap, x->n + 1, sizeof *x->e))
 		return FL_ENOMEM;
 	x->e[x->n++] = (hst_ent){t, st};
 	return 0;
@@ -273,7 +278,8 @@ static void happ_free(happ *a)
 	fl_free(a);
 }
 
-/* Call the log hook with the new series and (if with_samples) the samples. */
+/* Call the log hook with the new series and (if with_samples) the samples,
+ * built here as the WAL's record types, which the hook encodes as they are. */
 static int happ_log(happ *a, bool with_samples, err *e)
 {
 	head *h = a->h;
@@ -283,8 +289,8 @@ static int happ_log(happ *a, bool with_samples, err *e)
 	arena_init(&ar);
 	int rc = FL_ENOMEM;
 	size_t ns = with_samples ? a->n_samples : 0;
-	head_series_rec *sr = arena_alloc(&ar, (a->n_created + 1) * sizeof *sr);
-	head_sample_rec *smp = arena_alloc(&ar, (ns + 1) * sizeof *smp);
+	record_series *sr = arena_alloc(&ar, (a->n_created + 1) * sizeof *sr);
+	record_sample *smp = arena_alloc(&ar, (ns + 1) * sizeof *smp);
 	if (!sr || !smp)
 		goto out;
 	for (size_t i = 0; i < a->n_created; i++) {
@@ -294,7 +300,7 @@ static int happ_log(happ *a, bool with_samples, err *e)
 			goto out;
 	}
 	for (size_t i = 0; i < ns; i++)
-		smp[i] = (head_sample_rec){a->samples[i].s->ref, a->samples[i].t, a->samples[i].v};
+		smp[i] = (record_sample){a->samples[i].s->ref, a->samples[i].t, a->samples[i].v};
 	head_log_batch b = {sr, a->n_created, smp, ns};
 	rc = h->opts.log(h->opts.log_ctx, &b, e);
 out:
@@ -348,6 +354,7 @@ static int happ_commit(appender *ap, err *e)
 		return rc;
 	}
 	if (a->n_samples) {
+		FL_SLOW_ASSERT(head__series_locks_held == 0); /* lock order: commit_mu before series locks */
 		pthread_rwlock_rdlock(&a->h->commit_mu);
 		happ_apply(a);
 		pthread_rwlock_unlock(&a->h->commit_mu);

@@ -37,10 +37,12 @@
 #ifndef FL_HEAD_INT_H
 #define FL_HEAD_INT_H
 
+#include <assert.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 
+#include "lib/map.h"
 #include "tsdb/chunk.h"
 #include "tsdb/head.h"
 #include "tsdb/intern.h"
@@ -119,9 +121,7 @@ typedef struct hslot {
 /* A stripe: series whose hash & mask picks it. */
 typedef struct hstripe {
 	pthread_mutex_t mu; /* guards the table */
-	hslot *tab;         /* open addressing (linear probing from h) */
-	uint32_t cap;       /* slots, power of 2 or 0 */
-	uint32_t n;         /* used slots */
+	map tab;            /* hslot entries, probed from h (lib/map.h) */
 } hstripe;
 
 /* An open querier, as the head tracks it. */
@@ -161,13 +161,31 @@ struct head {
 
 static inline hstripe *head__stripe(head *h, uint64_t hash) { return &h->stripes[hash & h->stripe_mask]; }
 
+#if FL_SLOW_CHECKS_ON
+/* Series locks this thread holds (debug builds): a series lock is a leaf,
+ * never held while taking another series lock or commit_mu. */
+extern _Thread_local int head__series_locks_held;
+#endif
+
 static inline void head__series_lock(hseries *s)
 {
+#if FL_SLOW_CHECKS_ON
+	assert(head__series_locks_held == 0);
+	head__series_locks_held++;
+#endif
 	while (atomic_exchange_explicit(&s->lock, 1, memory_order_acquire))
 		while (atomic_load_explicit(&s->lock, memory_order_relaxed))
 			sched_yield();
 }
-static inline void head__series_unlock(hseries *s) { atomic_store_explicit(&s->lock, 0, memory_order_release); }
+static inline void head__series_unlock(hseries *s)
+{
+#if FL_SLOW_CHECKS_ON
+	assert(atomic_load_explicit(&s->lock, memory_order_relaxed)); /* held */
+	assert(head__series_locks_held == 1);
+	head__series_locks_held--;
+#endif
+	atomic_store_explicit(&s->lock, 0, memory_order_release);
+}
 
 /* Series by ref (lock-free), NULL when unknown. */
 static inline hseries *head__series_by_ref(head *h, uint64_t ref)

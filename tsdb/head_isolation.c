@@ -111,15 +111,7 @@ int head__reader_open(head *h, int64_t *mint, uint64_t *snap)
 	pthread_mutex_lock(&h->readers_mu);
 	if (*mint < h->trunc_mint)
 		*mint = h->trunc_mint; /* truncated chunks are in a block now */
-	if (h->n_readers == h->cap_readers) {
-		size_t nc = h->cap_readers ? h->cap_readers * 2 : 16;
-		hreader *r = fl_realloc(h->readers, nc * sizeof *r);
-		if (r) {
-			h->readers = r;
-			h->cap_readers = nc;
-		}
-	}
-	if (h->n_readers < h->cap_readers) {
+	if (fl_grow((void **)&h->readers, &h->cap_readers, h->n_readers + 1, sizeof *h->readers)) {
 		h->readers[h->n_readers++] = (hreader){*snap, *mint};
 		recompute_min(h);
 	} else {

@@ -294,14 +294,8 @@ typedef struct hset {
 
 static bool push_ck(hiter *it, hck c)
 {
-	if (it->n_ck == it->cap_ck) {
-		size_t nc = it->cap_ck ? it->cap_ck * 2 : 8;
-		hck *p = fl_realloc(it->ck, nc * sizeof *p);
-		if (!p)
-			return false;
-		it->ck = p;
-		it->cap_ck = nc;
-	}
+	if (!fl_grow((void **)&it->ck, &it->cap_ck, it->n_ck + 1, sizeof *it->ck))
+		return false;
 	it->ck[it->n_ck++] = c;
 	return true;
 }

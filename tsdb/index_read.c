@@ -86,6 +86,22 @@ static int section(const index_reader *r, uint64_t off, const char *what, decbuf
 	return 0;
 }
 
+/* A section holding a table (the symbol table, the postings offset table):
+ * its content after the 4-byte entry count *n, which must leave at least
+ * min_entry bytes an entry. */
+static int table_section(const index_reader *r, uint64_t off, const char *what, size_t min_entry, decbuf *d,
+			 uint32_t *n, err *e)
+{
+	int rc = section(r, off, what, d, e);
+	if (rc)
+		return rc;
+	size_t body = decbuf_len(d);
+	*n = decbuf_be32(d);
+	if (d->err || *n > body / min_entry)
+		return err_set(e, FL_ECORRUPT, "index %s: offset %zu: bad %s count", r->name, (size_t)off, what);
+	return 0;
+}
+
 /* Copy s into *dst (advancing it) as a NUL-terminated string. */
 static const char *copy_str(char **dst, slice s)
 {
@@ -99,14 +115,12 @@ static const char *copy_str(char **dst, slice s)
 static int read_symbols(index_reader *r, uint64_t off, err *e)
 {
 	decbuf d;
-	if (section(r, off, "symbol table", &d, e) != 0)
-		return e ? e->code : FL_ECORRUPT;
-	size_t body = decbuf_len(&d);
-	uint32_t n = decbuf_be32(&d);
-	if (d.err || n > body)
-		return corrupt(r, e, (size_t)off, "bad symbol count");
+	uint32_t n;
+	int rc = table_section(r, off, "symbol table", 1, &d, &n, e);
+	if (rc)
+		return rc;
 	r->sym = fl_calloc(n ? n : 1, sizeof *r->sym);
-	r->sym_str = fl_malloc(body + 1);
+	r->sym_str = fl_malloc(decbuf_len(&d) + 1);
 	if (!r->sym || !r->sym_str)
 		return err_set(e, FL_ENOMEM, "index %s: out of memory for %u symbols", r->name, n);
 	char *dst = r->sym_str;
@@ -132,13 +146,8 @@ static int str_cmp(const char *a, slice b)
 
 static int add_name(index_reader *r, const char *name, size_t first, size_t *cap)
 {
-	if (r->n_names == *cap) {
-		*cap = *cap ? *cap * 2 : 16;
-		pname *nn = fl_realloc(r->names, *cap * sizeof *nn);
-		if (!nn)
-			return FL_ENOMEM;
-		r->names = nn;
-	}
+	if (!fl_grow((void **)&r->names, cap, r->n_names + 1, sizeof *r->names))
+		return FL_ENOMEM;
 	pname *pn = &r->names[r->n_names++];
 	pn->name = name;
 	pn->first = first;
@@ -150,14 +159,12 @@ static int add_name(index_reader *r, const char *name, size_t first, size_t *cap
 static int read_postings_table(index_reader *r, uint64_t off, err *e)
 {
 	decbuf d;
-	if (section(r, off, "postings offset table", &d, e) != 0)
-		return e ? e->code : FL_ECORRUPT;
-	size_t body = decbuf_len(&d);
-	uint32_t n = decbuf_be32(&d);
-	if (d.err || n > body / 4)
-		return corrupt(r, e, (size_t)off, "bad postings offset table count");
+	uint32_t n;
+	int rc = table_section(r, off, "postings offset table", 4, &d, &n, e);
+	if (rc)
+		return rc;
 	r->ent = fl_calloc(n ? n : 1, sizeof *r->ent);
-	r->ent_str = fl_malloc(body + 1);
+	r->ent_str = fl_malloc(decbuf_len(&d) + 1);
 	if (!r->ent || !r->ent_str)
 		return err_set(e, FL_ENOMEM, "index %s: out of memory", r->name);
 	char *dst = r->ent_str;
@@ -327,17 +334,7 @@ typedef struct plist {
 
 static int plist_reserve(plist *l, size_t extra)
 {
-	if (l->n + extra <= l->cap)
-		return 0;
-	size_t cap = l->cap ? l->cap : 64;
-	while (cap < l->n + extra)
-		cap *= 2;
-	uint32_t *v = fl_realloc(l->v, cap * sizeof *v);
-	if (!v)
-		return FL_ENOMEM;
-	l->v = v;
-	l->cap = cap;
-	return 0;
+	return fl_grow((void **)&l->v, &l->cap, l->n + extra, sizeof *l->v) ? 0 : FL_ENOMEM;
 }
 
 /* Append the postings list at off to l (unsorted concatenation). */

@@ -2,8 +2,8 @@
  * intern.c - the head's string pool (see intern.h).
  *
  * Layout:
- *   - 256 stripes chosen by the string's xxhash; each stripe holds an
- *     open-addressing table of {id, 32-bit hash} slots (linear probing, grown
+ *   - 256 stripes chosen by the string's xxhash; each stripe holds a
+ *     lib/map.h table of {id, 32-bit hash} slots (linear probing, grown
  *     at 3/4 load) and a chain of 64 KiB slabs holding its strings
  *     NUL-terminated, so a string costs its bytes + 1 and ~11 bytes of table.
  *   - id -> string: a two-level array (65536 pages of 65536 pointers),
@@ -28,6 +28,7 @@
 #include <stdatomic.h>
 
 #include "lib/hash.h"
+#include "lib/map.h"
 
 #define IN_STRIPES 256
 #define IN_PAGE_BITS 16
@@ -50,9 +51,7 @@ typedef struct in_slot {
 
 typedef struct in_stripe {
 	pthread_mutex_t mu; /* guards everything below */
-	in_slot *slots;     /* open addressing table */
-	size_t cap;         /* slots (power of 2, or 0) */
-	size_t n;           /* used slots */
+	map slots;          /* in_slot entries (lib/map.h) */
 	in_slab *slab;      /* newest slab */
 } in_stripe;
 
@@ -82,7 +81,7 @@ void intern_free(intern *in)
 		return;
 	for (int i = 0; i < IN_STRIPES; i++) {
 		in_stripe *s = &in->stripes[i];
-		fl_free(s->slots);
+		map_free(&s->slots);
 		for (in_slab *b = s->slab, *nx; b; b = nx) {
 			nx = b->next;
 			fl_free(b);
@@ -104,46 +103,29 @@ const char *intern_str(const intern *in, uint32_t id)
 uint32_t intern_count(const intern *in) { return atomic_load(&((intern *)in)->n_ids); }
 size_t intern_bytes(const intern *in) { return atomic_load(&((intern *)in)->bytes); }
 
-static bool slot_eq(const intern *in, const in_slot *sl, uint32_t h, const char *s, size_t len)
+/* A string to look up: its bytes and its 32 hash bits. */
+typedef struct in_key {
+	const intern *in; /* whose ids the slots hold */
+	const char *s;    /* bytes, not NUL-terminated */
+	size_t len;       /* byte length */
+	uint32_t h;       /* str_hash(s, len) */
+} in_key;
+
+/* Slots probe from bits 8..31 of the hash (the stripe is picked by bits
+ * 0..7), recomputed from the 32 bits a slot keeps when the table grows. */
+static uint64_t slot_hash(const void *e) { return ((const in_slot *)e)->h >> 8; }
+
+MAP_INLINE bool slot_eq(const void *e, const void *key)
 {
-	if (sl->h != h)
+	const in_slot *sl = e;
+	const in_key *k = key;
+	if (sl->h != k->h)
 		return false;
-	const char *p = intern_str(in, sl->id);
-	return memcmp(p, s, len) == 0 && p[len] == 0;
+	const char *p = intern_str(k->in, sl->id);
+	return memcmp(p, k->s, k->len) == 0 && p[k->len] == 0;
 }
 
-/* Index of s's slot, or of the empty slot where it would go. cap > 0. */
-static size_t find_slot(const intern *in, const in_stripe *st, uint64_t hash, const char *s, size_t len)
-{
-	size_t mask = st->cap - 1, i = (size_t)(hash >> 8) & mask;
-	uint32_t h = (uint32_t)hash;
-	while (st->slots[i].id && !slot_eq(in, &st->slots[i], h, s, len))
-		i = (i + 1) & mask;
-	return i;
-}
-
-static bool grow_table(in_stripe *st)
-{
-	size_t ncap = st->cap ? st->cap * 2 : 16;
-	in_slot *ns = fl_calloc(ncap, sizeof *ns);
-	if (!ns)
-		return false;
-	for (size_t i = 0; i < st->cap; i++) {
-		in_slot sl = st->slots[i];
-		if (!sl.id)
-			continue;
-		/* Re-derive the probe start from the stored hash bits: slots keep
-		 * only 32 bits, so tables probe from (h >> 8) of the 32-bit part. */
-		size_t j = (size_t)(sl.h >> 8) & (ncap - 1);
-		while (ns[j].id)
-			j = (j + 1) & (ncap - 1);
-		ns[j] = sl;
-	}
-	fl_free(st->slots);
-	st->slots = ns;
-	st->cap = ncap;
-	return true;
-}
+static const map_type slot_type = {sizeof(in_slot), 16, slot_hash, slot_eq};
 
 static char *slab_copy(intern *in, in_stripe *st, const char *s, size_t len)
 {
@@ -197,8 +179,7 @@ static bool set_page_slot(intern *in, uint32_t id, const char *p)
 	return true;
 }
 
-/* Slot probing uses bits 8..31 of the 64-bit hash so that grow_table can
- * recompute it from the 32 stored bits. */
+/* 32 bits: the slots keep them whole. */
 static uint64_t str_hash(const char *s, size_t len) { return hash_xxh64(s, len) & 0xffffffffu; }
 
 /* Lock-free lookup in the cache: the id of s, or 0. Ids and strings never
@@ -220,49 +201,42 @@ static void cache_put(intern *in, uint64_t hash, uint32_t id)
 			      memory_order_release);
 }
 
-uint32_t intern_lookup(intern *in, const char *s, size_t len)
+/* Copies s into st and gives it the id in the empty slot sl; 0 on OOM. */
+static uint32_t add(intern *in, in_stripe *st, in_slot *sl, const char *s, size_t len, uint32_t h)
 {
-	uint64_t hash = str_hash(s, len);
-	uint32_t hit = cache_get(in, hash, s, len);
-	if (hit)
-		return hit;
-	in_stripe *st = &in->stripes[hash & (IN_STRIPES - 1)];
-	uint32_t id = 0;
-	pthread_mutex_lock(&st->mu);
-	if (st->cap)
-		id = st->slots[find_slot(in, st, hash, s, len)].id;
-	pthread_mutex_unlock(&st->mu);
+	char *p = slab_copy(in, st, s, len);
+	if (!p)
+		return 0;
+	uint32_t id = atomic_fetch_add(&in->n_ids, 1) + 1;
+	if (!set_page_slot(in, id, p))
+		return 0; /* the copy stays in the slab, unreferenced */
+	sl->id = id;
+	sl->h = h;
+	map_added(&st->slots, sl);
 	return id;
 }
 
-uint32_t intern_id(intern *in, const char *s, size_t len)
+/* The id of s, interning it first when create; 0 when absent or on OOM. */
+static uint32_t get(intern *in, const char *s, size_t len, bool create)
 {
 	uint64_t hash = str_hash(s, len);
 	uint32_t id = cache_get(in, hash, s, len);
 	if (id)
 		return id;
 	in_stripe *st = &in->stripes[hash & (IN_STRIPES - 1)];
+	in_key key = {in, s, len, (uint32_t)hash};
 	pthread_mutex_lock(&st->mu);
-	if ((st->n + 1) * 4 > st->cap * 3 && !grow_table(st))
-		goto out;
-	size_t i = find_slot(in, st, hash, s, len);
-	if (st->slots[i].id) {
-		id = st->slots[i].id;
-		goto out;
-	}
-	char *p = slab_copy(in, st, s, len);
-	if (!p)
-		goto out;
-	uint32_t nid = atomic_fetch_add(&in->n_ids, 1) + 1;
-	if (!set_page_slot(in, nid, p))
-		goto out; /* the copy stays in the slab, unreferenced */
-	st->slots[i].id = nid;
-	st->slots[i].h = (uint32_t)hash;
-	st->n++;
-	id = nid;
-out:
+	in_slot *sl = create ? map_slot(&st->slots, &slot_type, hash >> 8, &key)
+			     : map_find(&st->slots, &slot_type, hash >> 8, &key);
+	if (sl && sl->id)
+		id = sl->id;
+	else if (sl && create)
+		id = add(in, st, sl, s, len, (uint32_t)hash);
 	pthread_mutex_unlock(&st->mu);
 	if (id)
 		cache_put(in, hash, id);
 	return id;
 }
+
+uint32_t intern_lookup(intern *in, const char *s, size_t len) { return get(in, s, len, false); }
+uint32_t intern_id(intern *in, const char *s, size_t len) { return get(in, s, len, true); }

@@ -139,19 +139,10 @@ void labels_builder_init(labels_builder *b) { b->v = NULL; b->n = b->cap = 0; b-
 
 static bool bgrow(labels_builder *b, size_t n)
 {
-	if (n <= b->cap)
+	if (fl_grow((void **)&b->v, &b->cap, n, sizeof *b->v))
 		return true;
-	size_t cap = b->cap ? b->cap * 2 : 16;
-	while (cap < n)
-		cap *= 2;
-	label *v = fl_realloc(b->v, cap * sizeof *v);
-	if (!v) {
-		b->oom = true;
-		return false;
-	}
-	b->v = v;
-	b->cap = cap;
-	return true;
+	b->oom = true;
+	return false;
 }
 
 void labels_builder_reset(labels_builder *b, labels from)

@@ -8,7 +8,7 @@
  * much shorter; union of k lists is a k-way heap merge.
  *
  * mem_postings layout (all under one pthread rwlock, writer-preferring):
- *   pairs: open-addressing table keyed by (name id, value id); each slot
+ *   pairs: lib/map.h table keyed by (name id, value id); each slot
  *          holds its postings inline when it has at most 2 refs (most label
  *          values of high-cardinality labels), else a growable array.
  *   names: name id -> growable array of its value ids (unordered).
@@ -23,6 +23,18 @@
 #include <stdlib.h>
 
 #include "lib/err.h"
+#include "lib/map.h"
+
+#if FL_SLOW_CHECKS_ON
+/* Strictly increasing: the invariant of every list here (O(n)). */
+static bool postings_check(const postings_list *p)
+{
+	for (size_t i = 1; i < p->n; i++)
+		if (p->v[i - 1] >= p->v[i])
+			return false;
+	return true;
+}
+#endif
 
 void postings_free(postings_list *p)
 {
@@ -32,17 +44,7 @@ void postings_free(postings_list *p)
 
 int postings_reserve(postings_list *p, size_t n)
 {
-	if (n <= p->cap)
-		return 0;
-	size_t cap = p->cap ? p->cap : 16;
-	while (cap < n)
-		cap *= 2;
-	uint32_t *v = fl_realloc(p->v, cap * sizeof *v);
-	if (!v)
-		return FL_ENOMEM;
-	p->v = v;
-	p->cap = cap;
-	return 0;
+	return fl_grow((void **)&p->v, &p->cap, n, sizeof *p->v) ? 0 : FL_ENOMEM;
 }
 
 int postings_push(postings_list *p, uint32_t ref)
@@ -76,17 +78,9 @@ void postings_sort_unique(postings_list *p)
 	p->n = w;
 }
 
-/* First index i >= lo with v[i] >= x (galloping then binary search). */
-static size_t gallop(const uint32_t *v, size_t lo, size_t n, uint32_t x)
+/* First index i in [lo, hi) with v[i] >= x, or hi (binary search). */
+static size_t lower_bound(const uint32_t *v, size_t lo, size_t hi, uint32_t x)
 {
-	size_t step = 1, hi = lo;
-	while (hi < n && v[hi] < x) {
-		lo = hi + 1;
-		hi += step;
-		step *= 2;
-	}
-	if (hi > n)
-		hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (v[mid] < x)
@@ -97,6 +91,18 @@ static size_t gallop(const uint32_t *v, size_t lo, size_t n, uint32_t x)
 	return lo;
 }
 
+/* First index i >= lo with v[i] >= x (galloping then binary search). */
+static size_t gallop(const uint32_t *v, size_t lo, size_t n, uint32_t x)
+{
+	size_t step = 1, hi = lo;
+	while (hi < n && v[hi] < x) {
+		lo = hi + 1;
+		hi += step;
+		step *= 2;
+	}
+	return lower_bound(v, lo, FL_MIN(hi, n), x);
+}
+
 bool postings_contains(const postings_list *p, uint32_t ref)
 {
 	size_t i = gallop(p->v, 0, p->n, ref);
@@ -105,6 +111,8 @@ bool postings_contains(const postings_list *p, uint32_t ref)
 
 int postings_intersect(const postings_list *a, const postings_list *b, postings_list *out)
 {
+	FL_SLOW_ASSERT(postings_check(a) && postings_check(b));
+	assert(out != a && out != b);
 	out->n = 0;
 	if (a->n > b->n) {
 		const postings_list *t = a;
@@ -119,11 +127,14 @@ int postings_intersect(const postings_list *a, const postings_list *b, postings_
 		if (j < b->n && b->v[j] == a->v[i])
 			out->v[out->n++] = a->v[i];
 	}
+	FL_SLOW_ASSERT(postings_check(out));
 	return 0;
 }
 
 int postings_subtract(const postings_list *a, const postings_list *b, postings_list *out)
 {
+	FL_SLOW_ASSERT(postings_check(a) && postings_check(b));
+	assert(out != a && out != b);
 	out->n = 0;
 	if (postings_reserve(out, a->n))
 		return FL_ENOMEM;
@@ -133,6 +144,7 @@ int postings_subtract(const postings_list *a, const postings_list *b, postings_l
 		if (j >= b->n || b->v[j] != a->v[i])
 			out->v[out->n++] = a->v[i];
 	}
+	FL_SLOW_ASSERT(postings_check(out));
 	return 0;
 }
 
@@ -178,6 +190,7 @@ static int merge_runs(run *h, size_t k, size_t total, postings_list *out)
 			h[0] = h[--n];
 		heap_down(h, n, 0);
 	}
+	FL_SLOW_ASSERT(postings_check(out)); /* runs sorted: merged and deduplicated */
 	return 0;
 }
 
@@ -219,12 +232,8 @@ typedef struct mp_name {
 
 struct mem_postings {
 	pthread_rwlock_t mu; /* guards everything below */
-	mp_slot *pairs;      /* (name, value) -> refs */
-	size_t pairs_cap;    /* power of 2 */
-	size_t pairs_n;      /* used slots */
-	mp_name *names;      /* name -> values (open addressing) */
-	size_t names_cap;    /* power of 2 */
-	size_t names_n;      /* used slots */
+	map pairs;           /* mp_slot entries: (name, value) -> refs */
+	map names;           /* mp_name entries: name -> values */
 	postings_list all;   /* every ref */
 	size_t bytes;        /* bytes held by lists */
 };
@@ -235,6 +244,34 @@ static inline size_t pair_hash(uint32_t name, uint32_t value)
 {
 	uint64_t x = ((uint64_t)name << 32 | value) * 0x9E3779B97F4A7C15ull;
 	return (size_t)(x >> 20);
+}
+
+/* The pairs table: slots keyed by {name, value}; the names table: slots
+ * keyed by name (a key is the slot's leading uint32s). */
+static uint64_t pair_slot_hash(const void *e) { return pair_hash(((const mp_slot *)e)->name, ((const mp_slot *)e)->value); }
+static uint64_t name_slot_hash(const void *e) { return pair_hash(((const mp_name *)e)->name, 0); }
+
+MAP_INLINE bool pair_eq(const void *e, const void *key)
+{
+	const mp_slot *s = e;
+	const uint32_t *k = key;
+	return s->name == k[0] && s->value == k[1];
+}
+
+MAP_INLINE bool name_eq(const void *e, const void *key) { return ((const mp_name *)e)->name == *(const uint32_t *)key; }
+
+static const map_type pair_type = {sizeof(mp_slot), 1024, pair_slot_hash, pair_eq};
+static const map_type name_type = {sizeof(mp_name), 64, name_slot_hash, name_eq};
+
+static mp_slot *pair_find(const mem_postings *mp, uint32_t name, uint32_t value)
+{
+	uint32_t k[2] = {name, value};
+	return map_find(&mp->pairs, &pair_type, pair_hash(name, value), k);
+}
+
+static mp_name *name_find(const mem_postings *mp, uint32_t name)
+{
+	return map_find(&mp->names, &name_type, pair_hash(name, 0), &name);
 }
 
 mem_postings *mem_postings_new(void)
@@ -254,72 +291,18 @@ void mem_postings_free(mem_postings *mp)
 {
 	if (!mp)
 		return;
-	for (size_t i = 0; i < mp->pairs_cap; i++)
-		if (mp->pairs[i].name && mp->pairs[i].cap)
-			fl_free(mp->pairs[i].u.p);
-	for (size_t i = 0; i < mp->names_cap; i++)
-		fl_free(mp->names[i].vals);
-	fl_free(mp->pairs);
-	fl_free(mp->names);
+	mp_slot *s;
+	for (size_t i = 0; (s = map_next(&mp->pairs, &pair_type, &i));)
+		if (s->cap)
+			fl_free(s->u.p);
+	mp_name *nm;
+	for (size_t i = 0; (nm = map_next(&mp->names, &name_type, &i));)
+		fl_free(nm->vals);
+	map_free(&mp->pairs);
+	map_free(&mp->names);
 	postings_free(&mp->all);
 	pthread_rwlock_destroy(&mp->mu);
 	fl_free(mp);
-}
-
-static mp_slot *pair_find(const mem_postings *mp, uint32_t name, uint32_t value)
-{
-	if (!mp->pairs_cap)
-		return NULL;
-	size_t mask = mp->pairs_cap - 1;
-	for (size_t i = pair_hash(name, value) & mask;; i = (i + 1) & mask) {
-		mp_slot *s = &mp->pairs[i];
-		if (!s->name)
-			return s;
-		if (s->name == name && s->value == value)
-			return s;
-	}
-}
-
-static mp_name *name_find(const mem_postings *mp, uint32_t name)
-{
-	if (!mp->names_cap)
-		return NULL;
-	size_t mask = mp->names_cap - 1;
-	for (size_t i = pair_hash(name, 0) & mask;; i = (i + 1) & mask)
-		if (!mp->names[i].name || mp->names[i].name == name)
-			return &mp->names[i];
-}
-
-static int pairs_grow(mem_postings *mp)
-{
-	size_t ncap = mp->pairs_cap ? mp->pairs_cap * 2 : 1024;
-	mp_slot *ns = fl_calloc(ncap, sizeof *ns), *old = mp->pairs;
-	if (!ns)
-		return FL_ENOMEM;
-	size_t ocap = mp->pairs_cap;
-	mp->pairs = ns;
-	mp->pairs_cap = ncap;
-	for (size_t i = 0; i < ocap; i++)
-		if (old[i].name)
-			*pair_find(mp, old[i].name, old[i].value) = old[i];
-	fl_free(old);
-	return 0;
-}
-
-static int names_grow(mem_postings *mp)
-{
-	size_t ncap = mp->names_cap ? mp->names_cap * 2 : 64;
-	mp_name *ns = fl_calloc(ncap, sizeof *ns), *old = mp->names;
-	if (!ns)
-		return FL_ENOMEM;
-	size_t ocap = mp->names_cap;
-	mp->names = ns;
-	mp->names_cap = ncap;
-	for (size_t i = 0; i < ocap; i++)
-		if (old[i].name)
-			*name_find(mp, old[i].name) = old[i];
-	fl_free(old);
-	return 0;
 }
 
 /* Position of ref in sorted v[0..n) (where it is, or would go); searched
@@ -336,14 +319,7 @@ static uint32_t find_pos(const uint32_t *v, uint32_t n, uint32_t ref)
 		hi = lo;
 		step *= 2;
 	}
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (v[mid] < ref)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return (uint32_t)lower_bound(v, lo, hi, ref);
 }
 
 /* Insert ref into sorted v[0..n) (room for n+1) unless present; true if
@@ -386,12 +362,12 @@ static int slot_add(mem_postings *mp, mp_slot *s, uint32_t ref)
 
 static int name_add_value(mem_postings *mp, uint32_t name, uint32_t value)
 {
-	if ((mp->names_n + 1) * 2 > mp->names_cap && names_grow(mp))
+	mp_name *nm = map_slot(&mp->names, &name_type, pair_hash(name, 0), &name);
+	if (!nm)
 		return FL_ENOMEM;
-	mp_name *nm = name_find(mp, name);
 	if (!nm->name) {
 		nm->name = name;
-		mp->names_n++;
+		map_added(&mp->names, nm);
 	}
 	if (nm->n == nm->cap) {
 		uint32_t ncap = nm->cap ? nm->cap * 2 : 4;
@@ -408,15 +384,16 @@ static int name_add_value(mem_postings *mp, uint32_t name, uint32_t value)
 
 static int add_pair(mem_postings *mp, uint32_t ref, uint32_t name, uint32_t value)
 {
-	if ((mp->pairs_n + 1) * 4 > mp->pairs_cap * 3 && pairs_grow(mp))
+	uint32_t k[2] = {name, value};
+	mp_slot *s = map_slot(&mp->pairs, &pair_type, pair_hash(name, value), k);
+	if (!s)
 		return FL_ENOMEM;
-	mp_slot *s = pair_find(mp, name, value);
 	if (!s->name) {
 		if (name_add_value(mp, name, value))
 			return FL_ENOMEM;
 		s->name = name;
 		s->value = value;
-		mp->pairs_n++;
+		map_added(&mp->pairs, s);
 	}
 	return slot_add(mp, s, ref);
 }
@@ -448,7 +425,7 @@ int mem_postings_get_many(mem_postings *mp, uint32_t name, const uint32_t *value
 	size_t k = 0, total = 0;
 	for (size_t i = 0; i < n; i++) {
 		mp_slot *s = pair_find(mp, name, values[i]);
-		if (!s || !s->name)
+		if (!s)
 			continue;
 		h[k].v = slot_refs(s);
 		h[k].end = h[k].v + s->n;
@@ -491,7 +468,7 @@ int mem_postings_values(mem_postings *mp, uint32_t name, uint32_t **vals, size_t
 {
 	pthread_rwlock_rdlock(&mp->mu);
 	mp_name *nm = name_find(mp, name);
-	int rc = nm && nm->name ? copy_ids(nm->vals, nm->n, vals, n) : copy_ids(NULL, 0, vals, n);
+	int rc = nm ? copy_ids(nm->vals, nm->n, vals, n) : copy_ids(NULL, 0, vals, n);
 	pthread_rwlock_unlock(&mp->mu);
 	return rc;
 }
@@ -500,14 +477,15 @@ int mem_postings_names(mem_postings *mp, uint32_t **names, size_t *n)
 {
 	pthread_rwlock_rdlock(&mp->mu);
 	int rc = copy_ids(NULL, 0, names, n);
-	if (!rc && mp->names_n) {
+	if (!rc && map_len(&mp->names)) {
 		fl_free(*names);
-		*names = fl_malloc(mp->names_n * sizeof **names);
+		*names = fl_malloc(map_len(&mp->names) * sizeof **names);
 		if (!*names)
 			rc = FL_ENOMEM;
-		for (size_t i = 0; !rc && i < mp->names_cap; i++)
-			if (mp->names[i].name && mp->names[i].n)
-				(*names)[(*n)++] = mp->names[i].name;
+		const mp_name *nm;
+		for (size_t i = 0; !rc && (nm = map_next(&mp->names, &name_type, &i));)
+			if (nm->n)
+				(*names)[(*n)++] = nm->name;
 	}
 	pthread_rwlock_unlock(&mp->mu);
 	return rc;
@@ -516,7 +494,17 @@ int mem_postings_names(mem_postings *mp, uint32_t **names, size_t *n)
 size_t mem_postings_bytes(mem_postings *mp)
 {
 	pthread_rwlock_rdlock(&mp->mu);
-	size_t b = mp->bytes + mp->pairs_cap * sizeof(mp_slot) + mp->names_cap * sizeof(mp_name) + mp->all.cap * 4;
+	size_t b = mp->bytes + mp->pairs.cap * sizeof(mp_slot) + mp->names.cap * sizeof(mp_name) + mp->all.cap * 4;
 	pthread_rwlock_unlock(&mp->mu);
 	return b;
+}
+
+void mem_postings_counts(mem_postings *mp, uint32_t name, const uint32_t *values, size_t n, uint32_t *counts)
+{
+	pthread_rwlock_rdlock(&mp->mu);
+	for (size_t i = 0; i < n; i++) {
+		const mp_slot *s = pair_find(mp, name, values[i]);
+		counts[i] = s && s->name ? s->n : 0;
+	}
+	pthread_rwlock_unlock(&mp->mu);
 }

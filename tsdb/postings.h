@@ -59,5 +59,8 @@ int mem_postings_values(mem_postings *mp, uint32_t name, uint32_t **vals, size_t
 int mem_postings_names(mem_postings *mp, uint32_t **names, size_t *n);
 /* Bytes held, for stats. */
 size_t mem_postings_bytes(mem_postings *mp);
+/* counts[i] = length of the postings of name=values[i], 0 when absent;
+ * one read-lock for all n (cardinality statistics, head_stats.c). */
+void mem_postings_counts(mem_postings *mp, uint32_t name, const uint32_t *values, size_t n, uint32_t *counts);
 
 #endif

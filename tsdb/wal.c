@@ -104,14 +104,9 @@ int wal_segments(const char *dir, int *first, int *last, err *e)
 		int idx;
 		if (!parse_index(de->d_name, &idx))
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			int *nv = fl_realloc(v, cap * sizeof *v);
-			if (!nv) {
-				rc = err_set(e, FL_ENOMEM, "wal: list %s: out of memory", dir);
-				break;
-			}
-			v = nv;
+		if (!fl_grow((void **)&v, &cap, n + 1, sizeof *v)) {
+			rc = err_set(e, FL_ENOMEM, "wal: list %s: out of memory", dir);
+			break;
 		}
 		v[n++] = idx;
 	}

@@ -301,14 +301,9 @@ WEB_HANDLER(api_series_handler)
 	for (size_t i = 0; i < lk.m.n && !rc; i++) {
 		series_set *ss = querier_select(lk.q, true, &h, lk.m.sets[i], lk.m.lens[i]);
 		while (series_set_next(ss)) {
-			if (n == cap) {
-				cap = cap ? cap * 2 : 256;
-				labels *na = fl_realloc(all, cap * sizeof *na);
-				if (!na) {
-					rc = err_set(&e, FL_ENOMEM, "out of memory");
-					break;
-				}
-				all = na;
+			if (!fl_grow((void **)&all, &cap, n + 1, sizeof *all)) {
+				rc = err_set(&e, FL_ENOMEM, "out of memory");
+				break;
 			}
 			all[n++] = series_set_labels(ss);
 		}

@@ -6,18 +6,15 @@
  * buildinfo never carries `features` or `application`: Grafana's alerting
  * page takes any `features` object (even {}) for Mimir.
  * The admin API is gated by --web.enable-admin-api (500 unavailable
- * "admin APIs disabled", as 2.42 and 3.x answer). snapshot hard-links the
- * persisted blocks into <data>/snapshots/<name>/ and, unless skip_head,
- * copies the WAL beside them (the head as a WAL to replay, not as a block:
- * flint has no block writer yet). flint's storage keeps no tombstones yet,
+ * "admin APIs disabled", as 2.42 and 3.x answer). snapshot names and makes
+ * <data>/snapshots/<name>/ and has db_snapshot (tsdb/db_snapshot.c) fill
+ * it: blocks hard-linked and, unless skip_head, the WAL. flint's storage keeps no tombstones yet,
  * so delete_series answers honestly that it is unsupported (500 internal)
  * rather than pretend, and clean_tombstones has nothing to clean (204).
  */
 #include "web/web.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -152,95 +149,7 @@ static bool admin_enabled(web_env *env, http_resp *w)
 	return false;
 }
 
-/* ---- snapshot ---- */
-/* Copy one file (the WAL keeps changing: never hard-linked). */
-static int copy_file(const char *src, const char *dst, err *e)
-{
-	int in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return err_set(e, FL_EIO, "open %s: %s", src, strerror(errno));
-	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (out < 0) {
-		close(in);
-		return err_set(e, FL_EIO, "create %s: %s", dst, strerror(errno));
-	}
-	char b[65536];
-	ssize_t n;
-	int rc = 0;
-	while ((n = read(in, b, sizeof b)) > 0)
-		if (write(out, b, (size_t)n) != n) {
-			rc = err_set(e, FL_EIO, "write %s: %s", dst, strerror(errno));
-			break;
-		}
-	if (!rc && n < 0)
-		rc = err_set(e, FL_EIO, "read %s: %s", src, strerror(errno));
-	if (close(out) && !rc)
-		rc = err_set(e, FL_EIO, "close %s: %s", dst, strerror(errno));
-	close(in);
-	return rc;
-}
-
-/* Mirror the tree src into dst (created): files hard-linked (link) or copied. */
-static int mirror_tree(const char *src, const char *dst, bool link_files, int depth, err *e)
-{
-	if (mkdir(dst, 0777) && errno != EEXIST)
-		return err_set(e, FL_EIO, "mkdir %s: %s", dst, strerror(errno));
-	DIR *d = opendir(src);
-	if (!d)
-		return err_set(e, FL_EIO, "open %s: %s", src, strerror(errno));
-	int rc = 0;
-	struct dirent *de;
-	while (!rc && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		char s[4096], t[4096];
-		struct stat st;
-		snprintf(s, sizeof s, "%s/%s", src, de->d_name);
-		snprintf(t, sizeof t, "%s/%s", dst, de->d_name);
-		if (lstat(s, &st))
-			continue; /* removed meanwhile (a truncated WAL segment) */
-		if (S_ISDIR(st.st_mode))
-			rc = depth < 4 ? mirror_tree(s, t, link_files, depth + 1, e) : 0;
-		else if (S_ISREG(st.st_mode) && (!link_files || link(s, t)))
-			rc = copy_file(s, t, e);
-	}
-	closedir(d);
-	return rc;
-}
-
-/*
- * db.Snapshot: every persisted block hard-linked into dir; with the head
- * (skip_head false) the WAL is copied too, so that flint or Prometheus
- * opening the snapshot replays it into the head (Prometheus writes its head
- * as one more block instead: flint has no block writer yet). A record
- * appended during the copy may be torn at the copy's end; replay repairs it.
- */
-static int snapshot(const char *data, const char *dir, bool with_head, err *e)
-{
-	DIR *d = opendir(data);
-	if (!d)
-		return err_set(e, FL_EIO, "open %s: %s", data, strerror(errno));
-	int rc = 0;
-	struct dirent *de;
-	while (!rc && (de = readdir(d))) {
-		if (!db_is_ulid(de->d_name))
-			continue;
-		char s[4096], t[4096];
-		snprintf(s, sizeof s, "%s/%s", data, de->d_name);
-		snprintf(t, sizeof t, "%s/%s", dir, de->d_name);
-		rc = mirror_tree(s, t, true, 0, e);
-	}
-	closedir(d);
-	if (!rc && with_head) {
-		char s[4096], t[4096];
-		snprintf(s, sizeof s, "%s/wal", data);
-		snprintf(t, sizeof t, "%s/wal", dir);
-		if (!access(s, F_OK))
-			rc = mirror_tree(s, t, false, 0, e);
-	}
-	return rc;
-}
-
+/* ---- snapshot (the storage work is db_snapshot's) ---- */
 /* Go's strconv.ParseBool. */
 static int parse_bool(const char *v, bool *out)
 {
@@ -290,7 +199,7 @@ WEB_HANDLER(api_admin_snapshot_handler)
 	}
 	err e;
 	err_clear(&e);
-	if (snapshot(db_dir(env->db), dir, !skip_head, &e)) {
+	if (db_snapshot(env->db, dir, skip_head, &e)) {
 		api_error(w, API_INTERNAL, "create snapshot: %s", e.msg);
 		return;
 	}
@@ -387,59 +296,21 @@ WEB_HANDLER(web_quit_handler)
 		env->quit(env);
 }
 
-/* ---- /status/tsdb: head cardinality (one pass over every series) ---- */
-typedef struct stat_kv {
-	const char *name; /* borrowed from the querier, or an arena string */
-	int64_t value;
-} stat_kv;
-
-typedef struct tsdb_acc {
-	stat_kv *v;    /* fl_malloc'd */
-	size_t n, cap;
-} tsdb_acc;
-
-static void acc_add(tsdb_acc *a, const char *name, int64_t by)
+/* ---- /status/tsdb: the head's cardinality (db_head_cardinality) ---- */
+static void card_list(json_w *j, const char *key, const head_card_list *l)
 {
-	for (size_t i = a->n; i-- > 0;) /* recent names are the likely hits */
-		if (!strcmp(a->v[i].name, name)) {
-			a->v[i].value += by;
-			return;
-		}
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 64;
-		stat_kv *nv = fl_realloc(a->v, cap * sizeof *nv);
-		if (!nv)
-			return;
-		a->v = nv;
-		a->cap = cap;
-	}
-	a->v[a->n++] = (stat_kv){name, by};
-}
-
-static int cmp_kv(const void *x, const void *y)
-{
-	const stat_kv *a = x, *b = y;
-	if (a->value != b->value)
-		return a->value < b->value ? 1 : -1;
-	return strcmp(a->name, b->name);
-}
-
-static void top_list(json_w *j, const char *key, tsdb_acc *a, size_t limit)
-{
-	if (a->n)
-		qsort(a->v, a->n, sizeof *a->v, cmp_kv);
 	json_key(j, key);
 	json_arr_open(j);
-	for (size_t i = 0; i < a->n && i < limit; i++) {
+	for (size_t i = 0; i < l->n; i++) {
 		json_obj_open(j);
-		json_kstr(j, "name", a->v[i].name);
-		json_kint(j, "value", a->v[i].value);
+		json_kstr(j, "name", l->v[i].name);
+		json_kint(j, "value", (int64_t)l->v[i].value);
 		json_obj_close(j);
 	}
 	json_arr_close(j);
-	fl_free(a->v);
 }
 
+/* limit: Prometheus 3.x's parameter (2.42 ignores it and answers 10). */
 WEB_HANDLER(api_tsdb_handler)
 {
 	size_t limit = 10;
@@ -453,61 +324,28 @@ WEB_HANDLER(api_tsdb_handler)
 		}
 		limit = (size_t)v;
 	}
-	db_stats st;
-	memset(&st, 0, sizeof st);
-	if (env->db)
-		db_get_stats(env->db, &st);
+	head_cardinality c = {.min_time = INT64_MAX, .max_time = INT64_MIN};
 	err e;
 	err_clear(&e);
-	querier *q = queryable_querier(env->queryable, st.head_min_time, st.head_max_time, &e);
-	if (!q) {
+	if (env->db && db_head_cardinality(env->db, limit, r->arena, &c, &e)) {
 		api_error(w, API_INTERNAL, "%s", e.msg);
 		return;
 	}
-	/* by metric, by label name (distinct values, bytes), by pair */
-	tsdb_acc by_metric = {0}, by_name = {0}, mem = {0}, by_pair = {0};
-	int64_t pairs = 0;
-	matcher all;
-	matcher_init(&all, MATCH_RE, LABEL_NAME, ".+", NULL);
-	select_hints h = {.start_ms = st.head_min_time, .end_ms = st.head_max_time, .series_only = true};
-	series_set *ss = querier_select(q, false, &h, &all, 1);
-	while (series_set_next(ss)) {
-		labels l = series_set_labels(ss);
-		const char *m = labels_get(l, LABEL_NAME);
-		if (m)
-			acc_add(&by_metric, m, 1);
-		for (size_t i = 0; i < l.n; i++) {
-			char *pv = arena_alloc(r->arena, strlen(l.v[i].name) + strlen(l.v[i].value) + 2);
-			if (!pv)
-				continue;
-			sprintf(pv, "%s=%s", l.v[i].name, l.v[i].value);
-			size_t before = by_pair.n;
-			acc_add(&by_pair, pv, 1);
-			if (by_pair.n > before) { /* a new pair: a new value of that name */
-				pairs++;
-				acc_add(&by_name, l.v[i].name, 1);
-				acc_add(&mem, l.v[i].name, (int64_t)strlen(l.v[i].value));
-			}
-		}
-	}
-	series_set_close(ss);
-	matcher_reset(&all);
 	json_w j;
 	api_begin(w, &j);
 	json_obj_open(&j);
 	json_key(&j, "headStats");
 	json_obj_open(&j);
-	json_kint(&j, "numSeries", st.head_series);
-	json_kint(&j, "numLabelPairs", pairs);
-	json_kint(&j, "chunkCount", st.head_chunks);
-	json_kint(&j, "minTime", st.head_min_time);
-	json_kint(&j, "maxTime", st.head_max_time);
+	json_kint(&j, "numSeries", c.num_series);
+	json_kint(&j, "numLabelPairs", c.num_label_pairs);
+	json_kint(&j, "chunkCount", c.chunk_count);
+	json_kint(&j, "minTime", c.min_time);
+	json_kint(&j, "maxTime", c.max_time);
 	json_obj_close(&j);
-	top_list(&j, "seriesCountByMetricName", &by_metric, limit);
-	top_list(&j, "labelValueCountByLabelName", &by_name, limit);
-	top_list(&j, "memoryInBytesByLabelName", &mem, limit);
-	top_list(&j, "seriesCountByLabelValuePair", &by_pair, limit);
+	card_list(&j, "seriesCountByMetricName", &c.by_metric);
+	card_list(&j, "labelValueCountByLabelName", &c.values_by_name);
+	card_list(&j, "memoryInBytesByLabelName", &c.bytes_by_name);
+	card_list(&j, "seriesCountByLabelValuePair", &c.by_pair);
 	json_obj_close(&j);
 	api_end(&j, NULL, 0, NULL, 0);
-	querier_close(q);
 }

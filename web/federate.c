@@ -73,15 +73,9 @@ static int collect(querier *q, const select_hints *h, const matcher *ms, size_t 
 		rc = sample_iter_err(it, e);
 		if (rc || !have || is_stale(lv))
 			continue;
-		if (vec->n == vec->cap) {
-			size_t cap = vec->cap ? vec->cap * 2 : 256;
-			fed_sample *nv = fl_realloc(vec->v, cap * sizeof *nv);
-			if (!nv) {
-				rc = err_set(e, FL_ENOMEM, "federate: out of memory");
-				break;
-			}
-			vec->v = nv;
-			vec->cap = cap;
+		if (!fl_grow((void **)&vec->v, &vec->cap, vec->n + 1, sizeof *vec->v)) {
+			rc = err_set(e, FL_ENOMEM, "federate: out of memory");
+			break;
 		}
 		labels ls = labels_copy(a, series_set_labels(ss));
 		if (!ls.v && series_set_labels(ss).n) {

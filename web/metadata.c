@@ -1,12 +1,11 @@
 /*
  * metadata.c - metric metadata from remote write for /api/v1/metadata
- * (see metadata.h). An open-addressing table keyed by family name
- * (xxhash64, linear probing, load factor <= 1/2) under one mutex; writes
+ * (see metadata.h). A lib/map.h table keyed by family name (32 bits of
+ * its xxhash64 kept in the slot) under one mutex; writes
  * are rare next to samples (a sender repeats metadata every minute or so)
  * and a changed entry is replaced in place.
  *
- * Invariants: slots[i].metric == NULL marks an empty slot; n_used counts
- * the others; cap is a power of two; no entry is ever deleted.
+ * Invariants: a used slot has a metric; no entry is ever deleted.
  */
 #include "web/metadata.h"
 
@@ -15,10 +14,12 @@
 
 #include "lib/err.h"
 #include "lib/hash.h"
+#include "lib/map.h"
 #include "web/remote_codec.h"
 
 typedef struct slot {
-	char *metric; /* owned; NULL = empty */
+	uint32_t h;   /* map tag: 32 bits of the name's hash, never 0; 0 = empty */
+	char *metric; /* owned */
 	int type;     /* rw_metric_type */
 	char *help;   /* owned */
 	char *unit;   /* owned */
@@ -26,10 +27,12 @@ typedef struct slot {
 
 struct metadata_store {
 	pthread_mutex_t mu; /* protects everything below */
-	slot *slots;        /* table */
-	size_t cap;         /* slots allocated (power of two) */
-	size_t n_used;      /* slots in use */
+	map slots;          /* slot entries */
 };
+
+static uint64_t slot_hash(const void *e) { return ((const slot *)e)->h; }
+static bool slot_eq(const void *e, const void *key) { return !strcmp(((const slot *)e)->metric, key); }
+static const map_type slot_type = {sizeof(slot), 64, slot_hash, slot_eq};
 
 metadata_store *metadata_store_new(void)
 {
@@ -44,37 +47,15 @@ void metadata_store_free(metadata_store *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->cap; i++) {
-		fl_free(m->slots[i].metric);
-		fl_free(m->slots[i].help);
-		fl_free(m->slots[i].unit);
+	slot *s;
+	for (size_t i = 0; (s = map_next(&m->slots, &slot_type, &i));) {
+		fl_free(s->metric);
+		fl_free(s->help);
+		fl_free(s->unit);
 	}
-	fl_free(m->slots);
+	map_free(&m->slots);
 	pthread_mutex_destroy(&m->mu);
 	fl_free(m);
-}
-
-static size_t find(const slot *t, size_t cap, const char *metric)
-{
-	size_t h = hash_xxh64(metric, strlen(metric)) & (cap - 1);
-	while (t[h].metric && strcmp(t[h].metric, metric))
-		h = (h + 1) & (cap - 1);
-	return h;
-}
-
-static int grow(metadata_store *m)
-{
-	size_t cap = m->cap ? m->cap * 2 : 64;
-	slot *t = fl_calloc(cap, sizeof *t);
-	if (!t)
-		return FL_ENOMEM;
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->slots[i].metric)
-			t[find(t, cap, m->slots[i].metric)] = m->slots[i];
-	fl_free(m->slots);
-	m->slots = t;
-	m->cap = cap;
-	return 0;
 }
 
 /* Replace *dst with a copy of s unless equal. */
@@ -94,16 +75,18 @@ int metadata_store_set(metadata_store *m, const char *metric, int type, const ch
 {
 	if (!metric || !metric[0])
 		return 0;
-	int rc = 0;
+	uint32_t h = (uint32_t)hash_xxh64(metric, strlen(metric));
+	h += !h;
 	pthread_mutex_lock(&m->mu);
-	if ((m->n_used + 1) * 2 > m->cap)
-		rc = grow(m);
+	slot *s = map_slot(&m->slots, &slot_type, h, metric);
+	int rc = s ? 0 : FL_ENOMEM;
 	if (!rc) {
-		slot *s = &m->slots[find(m->slots, m->cap, metric)];
-		if (!s->metric) {
+		if (!s->h) {
 			rc = set_str(&s->metric, metric);
-			if (!rc)
-				m->n_used++;
+			if (!rc) {
+				s->h = h;
+				map_added(&m->slots, s);
+			}
 		}
 		if (!rc) {
 			s->type = type;
@@ -119,7 +102,7 @@ int metadata_store_set(metadata_store *m, const char *metric, int type, const ch
 size_t metadata_store_len(metadata_store *m)
 {
 	pthread_mutex_lock(&m->mu);
-	size_t n = m->n_used;
+	size_t n = map_len(&m->slots);
 	pthread_mutex_unlock(&m->mu);
 	return n;
 }
@@ -133,13 +116,12 @@ size_t metadata_store_snapshot(metadata_store *m, metadata_entry **out)
 {
 	*out = NULL;
 	pthread_mutex_lock(&m->mu);
-	metadata_entry *v = m->n_used ? fl_calloc(m->n_used, sizeof *v) : NULL;
+	size_t n_used = map_len(&m->slots);
+	metadata_entry *v = n_used ? fl_calloc(n_used, sizeof *v) : NULL;
 	size_t n = 0;
-	bool oom = m->n_used && !v;
-	for (size_t i = 0; v && i < m->cap; i++) {
-		const slot *s = &m->slots[i];
-		if (!s->metric)
-			continue;
+	bool oom = n_used && !v;
+	const slot *s;
+	for (size_t i = 0; v && (s = map_next(&m->slots, &slot_type, &i));) {
 		v[n] = (metadata_entry){fl_strdup(s->metric), rw_metric_type_name(s->type), fl_strdup(s->help ? s->help : ""),
 					fl_strdup(s->unit ? s->unit : "")};
 		oom |= !v[n].metric || !v[n].help || !v[n].unit;

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include "lib/hash.h"
+#include "lib/map.h"
 #include "tsdb/chunk.h"
 #include "web/proto/remote_v1.pb-c.h"
 #include "web/proto/remote_v2.pb-c.h"
@@ -475,62 +476,54 @@ static void encode_v1(const rw_request *r, buf *out)
 	}
 }
 
-/* 2.0 symbol table: a linear-probe map from string to index, in a buf of
- * offsets; good enough for encoders of test and benchmark requests. */
+/* 2.0 symbol table: symbols in order, and a lib/map.h table from string
+ * to index; good enough for encoders of test and benchmark requests. */
+typedef struct sym_slot {
+	uint32_t ref1; /* index + 1 (the map tag) */
+	uint32_t h;    /* 32 bits of the symbol's hash */
+} sym_slot;
+
 typedef struct symtab {
-	const char **v;   /* symbols in order */
-	size_t n, cap;    /* used, allocated */
-	uint32_t *slots;  /* hash slots: index + 1, 0 = empty */
-	size_t n_slots;   /* power of two */
+	const char **v; /* symbols in order, fl_malloc'd */
+	size_t n, cap;  /* used, allocated */
+	map slots;      /* sym_slot entries */
 } symtab;
 
-static int symtab_grow(symtab *t)
+typedef struct sym_key {
+	const symtab *t; /* whose v the slots index */
+	const char *s;   /* the symbol */
+} sym_key;
+
+static uint64_t sym_hash(const void *e) { return ((const sym_slot *)e)->h; }
+
+static bool sym_eq(const void *e, const void *key)
 {
-	size_t ns = t->n_slots ? t->n_slots * 2 : 64;
-	uint32_t *sl = fl_calloc(ns, sizeof *sl);
-	const char **v = fl_realloc(t->v, ns / 2 * sizeof *v);
-	if (!sl || !v) {
-		fl_free(sl);
-		if (v)
-			t->v = v;
-		return FL_ENOMEM;
-	}
-	t->v = v;
-	t->cap = ns / 2;
-	for (size_t i = 0; i < t->n; i++) {
-		size_t h = hash_xxh64(v[i], strlen(v[i])) & (ns - 1);
-		while (sl[h])
-			h = (h + 1) & (ns - 1);
-		sl[h] = (uint32_t)i + 1;
-	}
-	fl_free(t->slots);
-	t->slots = sl;
-	t->n_slots = ns;
-	return 0;
+	const sym_key *k = key;
+	return !strcmp(k->t->v[((const sym_slot *)e)->ref1 - 1], k->s);
 }
+
+static const map_type sym_type = {sizeof(sym_slot), 64, sym_hash, sym_eq};
 
 static int symtab_ref(symtab *t, const char *s, uint32_t *ref)
 {
-	if (t->n + 1 > t->cap && symtab_grow(t))
+	uint32_t h = (uint32_t)hash_xxh64(s, strlen(s));
+	sym_key k = {t, s};
+	sym_slot *sl = map_slot(&t->slots, &sym_type, h, &k);
+	if (!sl || (!sl->ref1 && !fl_grow((void **)&t->v, &t->cap, t->n + 1, sizeof *t->v)))
 		return FL_ENOMEM;
-	size_t h = hash_xxh64(s, strlen(s)) & (t->n_slots - 1);
-	while (t->slots[h]) {
-		if (!strcmp(t->v[t->slots[h] - 1], s)) {
-			*ref = t->slots[h] - 1;
-			return 0;
-		}
-		h = (h + 1) & (t->n_slots - 1);
+	if (!sl->ref1) {
+		t->v[t->n++] = s;
+		*sl = (sym_slot){(uint32_t)t->n, h};
+		map_added(&t->slots, sl);
 	}
-	t->v[t->n] = s;
-	t->slots[h] = (uint32_t)++t->n;
-	*ref = (uint32_t)t->n - 1;
+	*ref = sl->ref1 - 1;
 	return 0;
 }
 
 static void symtab_free(symtab *t)
 {
 	fl_free(t->v);
-	fl_free(t->slots);
+	map_free(&t->slots);
 }
 
 static int encode_v2_series(const rw_series *s, symtab *st, buf *tmp, buf *out)

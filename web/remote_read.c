@@ -87,14 +87,8 @@ typedef struct svec {
 
 static int svec_push(svec *s, int64_t t, double v)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		sample *nv = fl_realloc(s->v, cap * sizeof *nv);
-		if (!nv)
-			return FL_ENOMEM;
-		s->v = nv;
-		s->cap = cap;
-	}
+	if (!fl_grow((void **)&s->v, &s->cap, s->n + 1, sizeof *s->v))
+		return FL_ENOMEM;
 	s->v[s->n++] = (sample){t, v};
 	return 0;
 }

@@ -12,10 +12,12 @@
  *   prometheus_http_requests_total, prometheus_http_request_duration_seconds
  *                          (written by web/server.c's web_write_http_metrics)
  *   prometheus_tsdb_*      tsdb/db.h db_get_stats (head series, chunks,
- *                          samples appended, min/max time, WAL, blocks)
+ *                          samples appended, min/max time, WAL, blocks,
+ *                          retention, reloads, compactions, checkpoints)
  *   prometheus_api_remote_write_invalid_labels_samples_total
  *   flint_*                what Prometheus has no name for (heap bytes from
- *                          fl_alloc_bytes, remote-write samples written and
+ *                          fl_alloc_bytes, broken blocks skipped at load
+ *                          (Prometheus refuses to start instead), remote-write samples written and
  *                          the histograms/exemplars received but not stored)
  *
  * Families come in name order, as client_golang gathers them. There are no
@@ -80,20 +82,19 @@ static double boot_time(void)
 static proc_stat read_proc_stat(void)
 {
 	proc_stat ps = {0};
-	char text[1024];
-	FILE *f = fopen("/proc/self/stat", "r");
-	size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-	if (f)
-		fclose(f);
-	text[n] = 0;
-	char *p = strrchr(text, ')'); /* comm may hold spaces */
-	if (!p)
+	buf b;
+	buf_init(&b);
+	const char *p = buf_read_file(&b, "/proc/self/stat", NULL) ? NULL : strrchr((const char *)b.p, ')');
+	if (!p) { /* comm, before ')', may hold spaces */
+		buf_reset(&b);
 		return ps;
+	}
 	/* fields after comm, numbered from 3 (state) */
 	unsigned long long utime = 0, stime = 0, start = 0, vsize = 0;
 	long long rss = 0;
 	int got = sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %llu %llu %lld",
 			 &utime, &stime, &start, &vsize, &rss);
+	buf_reset(&b);
 	if (got != 5)
 		return ps;
 	double tck = (double)sysconf(_SC_CLK_TCK);
@@ -158,6 +159,18 @@ static void write_process(buf *b)
 	    vmax >= 0 ? vmax : 18446744073709551615.0);
 }
 
+/* What Prometheus has no name for: broken blocks skipped at load. */
+static void write_flint_tsdb(web_env *env, buf *b)
+{
+	if (!env->db)
+		return;
+	db_stats s;
+	db_get_stats(env->db, &s);
+	one(b, "flint_tsdb_blocks_load_failures_total", "counter",
+	    "Blocks skipped because they could not be opened (broken meta.json, index, chunks or tombstones).",
+	    (double)s.blocks_failed);
+}
+
 /* ---- flint and remote write ---- */
 
 static void write_flint(web_env *env, buf *b, remote_state *st)
@@ -175,6 +188,7 @@ static void write_flint(web_env *env, buf *b, remote_state *st)
 	    (double)atomic_load_explicit(&st->samples_rejected, memory_order_relaxed));
 	one(b, "flint_remote_write_samples_written_total", "counter", "Float samples committed from remote write.",
 	    (double)atomic_load_explicit(&st->samples_written, memory_order_relaxed));
+	write_flint_tsdb(env, b);
 }
 
 static void write_prometheus(web_env *env, buf *b, remote_state *st)
@@ -210,6 +224,22 @@ static void write_prometheus(web_env *env, buf *b, remote_state *st)
 		    remote_read_gate_load(st));
 }
 
+/* prometheus_tsdb_compaction_duration_seconds: ExponentialBuckets(1, 2, 14) */
+static void write_compaction_histogram(buf *b, const db_stats *s)
+{
+	static const char name[] = "prometheus_tsdb_compaction_duration_seconds";
+	fam(b, name, "histogram", "Duration of compaction runs");
+	char lbl[32];
+	double le = 1;
+	for (int i = 0; i < DB_COMPACTION_BUCKETS; i++, le *= 2) {
+		snprintf(lbl, sizeof lbl, "{le=\"%g\"}", le);
+		val(b, "prometheus_tsdb_compaction_duration_seconds_bucket", lbl, (double)s->compaction_buckets[i]);
+	}
+	val(b, "prometheus_tsdb_compaction_duration_seconds_bucket", "{le=\"+Inf\"}", (double)s->compactions);
+	val(b, "prometheus_tsdb_compaction_duration_seconds_sum", NULL, s->compaction_seconds);
+	val(b, "prometheus_tsdb_compaction_duration_seconds_count", NULL, (double)s->compactions);
+}
+
 static void write_tsdb(web_env *env, buf *b)
 {
 	if (!env->db)
@@ -218,6 +248,13 @@ static void write_tsdb(web_env *env, buf *b)
 	memset(&s, 0, sizeof s);
 	db_get_stats(env->db, &s);
 	one(b, "prometheus_tsdb_blocks_loaded", "gauge", "Number of currently loaded data blocks", (double)s.blocks_loaded);
+	one(b, "prometheus_tsdb_checkpoint_creations_failed_total", "counter", "Total number of checkpoint creations that failed.",
+	    (double)s.checkpoint_creations_failed);
+	one(b, "prometheus_tsdb_checkpoint_creations_total", "counter", "Total number of checkpoint creations attempted.",
+	    (double)s.checkpoint_creations);
+	write_compaction_histogram(b, &s);
+	one(b, "prometheus_tsdb_compactions_total", "counter", "Total number of compactions that were executed for the partition.",
+	    (double)s.compactions);
 	one(b, "prometheus_tsdb_data_replay_duration_seconds", "gauge", "Time taken to replay the data on disk.",
 	    (double)s.replay_ms / 1000);
 	one(b, "prometheus_tsdb_head_chunks", "gauge", "Total number of chunks in the head block.", (double)s.head_chunks);
@@ -232,10 +269,28 @@ static void write_tsdb(web_env *env, buf *b)
 	fam(b, "prometheus_tsdb_head_samples_appended_total", "counter", "Total number of appended samples.");
 	val(b, "prometheus_tsdb_head_samples_appended_total", "{type=\"float\"}", (double)s.head_samples_appended);
 	one(b, "prometheus_tsdb_head_series", "gauge", "Total number of series in the head block.", (double)s.head_series);
+	one(b, "prometheus_tsdb_head_series_removed_total", "counter", "Total number of series removed in the head",
+	    (double)s.head_series_removed);
+	one(b, "prometheus_tsdb_head_truncations_total", "counter", "Total number of head truncations attempted.",
+	    (double)s.head_truncations);
 	one(b, "prometheus_tsdb_lowest_timestamp", "gauge", "Lowest timestamp value stored in the database. The unit is decided by the library consumer.",
 	    (double)s.min_time);
 	fam(b, "prometheus_tsdb_out_of_order_samples_total", "counter", "Total number of out of order samples ingestion failed attempts due to out of order being disabled.");
 	val(b, "prometheus_tsdb_out_of_order_samples_total", "{type=\"float\"}", (double)s.out_of_order_samples);
+	one(b, "prometheus_tsdb_reloads_failures_total", "counter",
+	    "Number of times the database failed to reloadBlocks block data from disk.", (double)s.reload_failures);
+	one(b, "prometheus_tsdb_reloads_total", "counter", "Number of times the database reloaded block data from disk.",
+	    (double)s.reloads);
+	one(b, "prometheus_tsdb_retention_limit_bytes", "gauge",
+	    "Max number of bytes to be retained in the tsdb blocks, configured 0 means disabled", (double)s.retention_limit_bytes);
+	one(b, "prometheus_tsdb_size_retentions_total", "counter",
+	    "The number of times that blocks were deleted because the maximum number of bytes was exceeded.",
+	    (double)s.size_retentions);
+	one(b, "prometheus_tsdb_storage_blocks_bytes", "gauge",
+	    "The number of bytes that are currently used for local storage by all blocks.", (double)s.blocks_bytes);
+	one(b, "prometheus_tsdb_time_retentions_total", "counter",
+	    "The number of times that blocks were deleted because the maximum time limit was exceeded.",
+	    (double)s.time_retentions);
 	one(b, "prometheus_tsdb_wal_corruptions_total", "counter", "Total number of WAL corruptions.", (double)s.wal_corruptions);
 	one(b, "prometheus_tsdb_wal_segment_current", "gauge", "Write log segment index that TSDB is currently writing to.",
 	    (double)s.wal_segment_current);

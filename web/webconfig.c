@@ -36,21 +36,14 @@ struct webconfig {
 
 static char *read_file(const char *path, err *e)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		err_set(e, FL_EIO, "web config: open %s: %s", path, strerror(errno));
-		return NULL;
-	}
 	buf b;
 	buf_init(&b);
-	char tmp[4096];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		buf_put(&b, tmp, n);
-	fclose(f);
-	char *s = fl_strdup(buf_cstr(&b));
-	buf_reset(&b);
-	return s;
+	if (buf_read_file(&b, path, e)) {
+		err_wrap(e, "web config");
+		buf_reset(&b);
+		return NULL;
+	}
+	return (char *)b.p;
 }
 
 /* Path relative to the config file's directory. */

@@ -67,7 +67,19 @@ check_eq "405 with Allow" "$allow" "Allow: GET, OPTIONS, POST"
 
 # a query over --query.max-samples: 422 execution
 MP=$(free_port)
-start_flint small "$MP" --query.max-samples=100
+start_flint small "$MP" --query.max-samples=100 --storage.tsdb.min-block-duration=2h --storage.tsdb.max-block-duration=2h
+# Thanos-style block durations are accepted and shown as given
+got=$(curl -s "http://127.0.0.1:$MP/api/v1/status/flags")
+check_has "max-block-duration flag" "$got" '"storage.tsdb.max-block-duration":"2h"'
+check_has "min-block-duration flag" "$got" '"storage.tsdb.min-block-duration":"2h"'
+# the tsdb's own metrics, with Prometheus 2.42's names and types
+got=$(curl -s "http://127.0.0.1:$MP/metrics")
+for m in "blocks_loaded gauge" "storage_blocks_bytes gauge" "time_retentions_total counter" \
+	"size_retentions_total counter" "compactions_total counter" "compaction_duration_seconds histogram" \
+	"head_truncations_total counter" "checkpoint_creations_total counter" "head_series_removed_total counter"; do
+	check_has "metric prometheus_tsdb_${m% *}" "$got" "# TYPE prometheus_tsdb_$m"
+done
+check_has "compaction histogram +Inf" "$got" 'prometheus_tsdb_compaction_duration_seconds_bucket{le="+Inf"} 0'
 got=$(http GET "http://127.0.0.1:$MP/api/v1/query_range?query=vector(1)&start=0&end=1000&step=1")
 check_eq "max samples" "$got" '422 {"status":"error","errorType":"execution","error":"query processing would load too many samples into memory in query execution"}'
 
@@ -102,7 +114,7 @@ cli() { # NAME WANT-SUBSTRING ARGS...
 	local name=$1 want=$2
 	shift 2
 	local out rc
-	out=$("$FLINT" "$@" 2>&1)
+	out=$(timeout 20 "$FLINT" "$@" 2>&1) # bounded: a flint that ignores a bad flag would serve forever
 	rc=$?
 	if [ "$rc" = 1 ]; then check_has "$name" "$out" "$want"; else fail "$name" "exit $rc: $out"; fi
 }
@@ -115,7 +127,7 @@ cli "flag bad log level" 'unrecognized log level "bogus"' --log.level=bogus
 cli "positional argument" "unexpected positional" positional
 printf 'global:\n  scrape_interval: 15q\n' >"$tmp/bad.yml"
 cli "bad config file" 'bad.yml:2: global.scrape_interval: not a valid duration string: \"15q\"' --config.file="$tmp/bad.yml" --storage.tsdb.path="$tmp/bad-data"
-out=$("$FLINT" --version 2>&1) && check_has "version" "$out" "flint, version" || fail "version" "$out"
+out=$(timeout 20 "$FLINT" --version 2>&1) && check_has "version" "$out" "flint, version" || fail "version" "$out"
 
 # SIGHUP and /-/reload reload the config; SIGTERM stops cleanly
 SP=$(free_port)

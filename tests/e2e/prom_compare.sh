@@ -163,5 +163,94 @@ while IFS= read -r line; do
 	*) echo "$line" ;;
 	esac
 done <"$tmp/compare.out"
+# ---- topk/bottomk ties (issue 14): which tied series survive depends on
+# the heap upstream keeps per group, and an instant result's order on Go's
+# sort of that heap. 3.x (flint's reference) and 2.42 maintain the heap
+# differently (3.x replaces the root and sifts down; 2.42 pops, then
+# pushes), so the value patterns below are ones where both choose the same
+# series in the same order, and where picking "the first k in input order
+# among ties" would not (e.g. [1,1,1,0,0,2,0]: topk(2) is s5, s1, not s5,
+# s0). Each metric cycles its patterns over one sample a minute for 40
+# minutes; tie_zero are counters all at 0; tie_many are 40 series of 0, 1,
+# 2 and NaN for the order Go's unstable sort gives ties in sort(),
+# sort_desc() and topk/bottomk with k past the series count (every series
+# then sits in the heap, which both versions fill alike); tie_negzero is -0
+# (clamp's signed zero). Series are created in label order, so input order is the same
+# whether a server reads the head in creation or label order. Values are
+# compared as exact strings, instant results in order.
+"$PY" - "$F" "$P" "$end_ms" >"$tmp/ties.out" 2>&1 <<'PYEOF'
+import json, struct, sys, urllib.parse, urllib.request, urllib.error
+import snappy
+F, P, end_ms = sys.argv[1], sys.argv[2], int(sys.argv[3])
+N = float("nan")
+pools = {  # metric: value patterns over s0..s6, one per step in turn
+    "tie_top2": [[1, 1, 1, 0, 0, 2, 0], [1, 1, 1, 1, 2, 0, 0], [0, 0, 1, 0, 0, 0, 0], [1, 1, 2, 0, 1, 1, 0], [1, 1, 2, 0, N, 0, 0], [0, 0, 0, 0, 0, N, 0]],
+    "tie_bot2": [[1, 1, 1, 1, 1, 1, 0], [1, 1, 2, 1, 0, 1, 2], [1, 1, 1, 0, 2, 1, 2], [1, 1, 0, 2, 2, 1, 2], [1, 1, 1, N, 0, 1, 1], [0, 0, 2, 1, 0, 2, 2]],
+    "tie_top3": [[0, 1, 0, 0, 0, 0, 1], [2, 0, 0, 2, 0, 0, 0], [0, 1, 0, 0, 0, 1, 0], [2, 1, 1, 0, 0, 2, 0], [0, 0, 1, 2, 0, 0, N], [1, 1, 1, 1, 0, 0, N]],
+    "tie_bot3": [[1, 0, 1, 2, 2, 0, 1], [1, 0, 1, 2, 2, 1, 0], [0, 1, 1, 1, 2, 2, 0], [1, 0, 1, 2, 1, 1, 0], [0, 1, 1, N, 0, 2, 1], [0, 0, 0, 0, 0, 0, 0]],
+}
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F; n >>= 7
+        out.append(b | 0x80 if n else b)
+        if not n: return bytes(out)
+def fld(num, data): return varint(num << 3 | 2) + varint(len(data)) + data
+def ts(labels, samples):
+    return b"".join(fld(1, fld(1, k.encode()) + fld(2, v.encode())) for k, v in sorted(labels.items())) + \
+           b"".join(fld(2, b"\x09" + struct.pack("<d", v) + b"\x10" + varint(t)) for t, v in samples)
+start = (end_ms - 40 * 60000) // 60000 * 60000
+steps = list(range(start, end_ms, 60000))
+series = []
+for name, pool in pools.items():
+    for i in range(7):
+        series.append(({"__name__": name, "s": f"s{i}"}, [(t, float(pool[j % 6][i])) for j, t in enumerate(steps)]))
+for name, pool in (("tie_grp", pools["tie_top2"]), ("tie_grpb", pools["tie_bot2"])):
+    for g, shift in (("a", 0), ("b", 3)):
+        for i in range(7):
+            series.append(({"__name__": name, "grp": g, "s": f"s{i}"}, [(t, float(pool[(j + shift) % 6][i])) for j, t in enumerate(steps)]))
+for i in range(40):  # more than 12: Go's sort leaves insertion sort for pdqsort
+    series.append(({"__name__": "tie_many", "s": f"s{i:02d}"},
+                   [(t, N if (i + j) % 11 == 0 else float(((i * 7 + j * 3) % 5) // 2)) for j, t in enumerate(steps)]))
+for i in range(5):
+    series.append(({"__name__": "tie_zero", "s": f"s{i}"}, [(t, 0.0) for t in steps]))
+series.append(({"__name__": "tie_negzero"}, [(t, -0.0) for t in steps]))
+series.sort(key=lambda x: sorted(x[0].items()))  # created in label order
+body = snappy.compress(b"".join(fld(1, ts(l, s)) for l, s in series))
+for u in (F, P):
+    req = urllib.request.Request(u + "/api/v1/write", data=body, method="POST", headers={
+        "Content-Encoding": "snappy", "Content-Type": "application/x-protobuf", "X-Prometheus-Remote-Write-Version": "0.1.0"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        print(("ok" if r.status // 100 == 2 else "FAIL") + f" ties data sent to {u}")
+t0 = end_ms / 1000 - 7.5
+def get(base, path, params):
+    try:
+        with urllib.request.urlopen(base + path + "?" + urllib.parse.urlencode(params), timeout=30) as r:
+            return json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return json.loads(e.read())
+def strict(name, path, params, ordered):
+    f, p = get(F, path, params), get(P, path, params)
+    fr, pr = f.get("data", {}).get("result"), p.get("data", {}).get("result")
+    if f.get("status") != "success" or p.get("status") != "success":
+        why = f"status {f.get('status')}: {f.get('error')} vs {p.get('status')}: {p.get('error')}"
+    else:
+        if not ordered:
+            fr = sorted(fr, key=lambda x: json.dumps(x["metric"], sort_keys=True))
+            pr = sorted(pr, key=lambda x: json.dumps(x["metric"], sort_keys=True))
+        why = None if fr == pr else f"{json.dumps(fr)[:400]} vs {json.dumps(pr)[:400]}"
+    print(("ok " if why is None else "FAIL ") + name + ("" if why is None else ": " + why))
+for q in ("topk(2, tie_zero)", "bottomk(2, tie_zero)", "topk(20, tie_zero)", "topk(0, tie_zero)",
+          "topk(2, tie_top2)", "bottomk(2, tie_bot2)", "topk(3, tie_top3)", "bottomk(3, tie_bot3)",
+          "topk(1, tie_top2)", "bottomk(1, tie_bot2)", "topk by (grp) (2, tie_grp)", "bottomk by (grp) (2, tie_grpb)",
+          "sort(tie_many)", "sort_desc(tie_many)", "topk(50, tie_many)", "bottomk(40, tie_many)",
+          "clamp(tie_negzero, 0, 50)", "clamp_min(tie_negzero, 0)", "clamp_max(tie_negzero, 0)"):
+    for off in range(0, 360, 60):  # one instant per pattern
+        strict(f"ties instant {q} @-{off}s", "/api/v1/query", {"query": q, "time": f"{t0 - off:.3f}"}, True)
+    strict(f"ties range {q}", "/api/v1/query_range", {"query": q, "start": f"{t0 - 1800:.3f}", "end": f"{t0:.3f}", "step": "60"}, False)
+PYEOF
+cat "$tmp/ties.out"
+passed=$((passed + $(grep -c '^ok ' "$tmp/ties.out")))
+failed=$((failed + $(grep -c '^FAIL ' "$tmp/ties.out")))
 kill -0 "${pids[0]}" 2>/dev/null && ok "flint still running" || fail "flint still running" "$(tail -5 "$tmp/flint.log")"
 finish

@@ -59,5 +59,12 @@ const char *test_tmpdir(void);
 		if (!(_a == _b || (isnan(_a) && isnan(_b))))                                             \
 			test_fail(__FILE__, __LINE__, "%s == %s (got %.17g, want %.17g)", #a, #b, _a, _b); \
 	} while (0)
+/* a is exactly b down to the sign of a zero (-0 == +0 otherwise); NaN matches NaN */
+#define ASSERT_DBL_BITS_EQ(a, b)                                                                         \
+	do {                                                                                             \
+		double _a = (a), _b = (b);                                                               \
+		if (!((isnan(_a) && isnan(_b)) || (_a == _b && !signbit(_a) == !signbit(_b))))           \
+			test_fail(__FILE__, __LINE__, "%s == %s (got %g, want %g)", #a, #b, _a, _b);     \
+	} while (0)
 
 #endif

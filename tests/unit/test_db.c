@@ -489,6 +489,66 @@ static void concurrent_commits_all_logged(void)
 	db_close(d);
 }
 
+/* db_truncate_wal as a head compaction calls it: each round cuts a
+ * segment; the fourth checkpoints the lower two thirds (segments 0-1),
+ * dropping samples below mint and the series keep refuses. Reopened, the
+ * data is what the checkpoint kept plus the segments after it. */
+static bool keep_except(void *ctx, uint64_t ref) { return ref != *(const uint64_t *)ctx; }
+
+static void truncate_wal_checkpoints(void)
+{
+	const char *dir = test_tmpdir();
+	log_set_level(LOG_ERROR);
+	db *d = open_db(dir, false);
+	err e;
+	for (int64_t b = 0; b < 10; b++)
+		ASSERT_EQ(commit_batch(d, b, &e), 0);
+	appender *a = db_appender(d); /* the ref of crash{s="0"} */
+	label lv[2] = {{"__name__", "crash"}, {"s", "0"}};
+	series_ref ref0 = 0;
+	ASSERT_EQ(appender_append(a, 0, (labels){lv, 2}, 9000, 9, &ref0, &e), 0);
+	appender_rollback(a);
+	ASSERT(ref0 != 0);
+	uint64_t drop = ref0;
+	ASSERT_EQ(db_truncate_wal(d, INT64_MIN, keep_except, &drop, &e), 0);
+	for (int64_t b = 10; b < 20; b++)
+		ASSERT_EQ(commit_batch(d, b, &e), 0);
+	ASSERT_EQ(db_truncate_wal(d, INT64_MIN, keep_except, &drop, &e), 0);
+	db_stats st;
+	db_get_stats(d, &st);
+	ASSERT_EQ(st.checkpoint_creations, 0); /* not worth one yet */
+	ASSERT_EQ(st.wal_segment_current, 2);
+	for (int64_t b = 20; b < 30; b++)
+		ASSERT_EQ(commit_batch(d, b, &e), 0);
+	ASSERT_EQ(db_truncate_wal(d, INT64_MIN, keep_except, &drop, &e), 0);
+	for (int64_t b = 30; b < 40; b++)
+		ASSERT_EQ(commit_batch(d, b, &e), 0);
+	ASSERT_EQ(db_truncate_wal(d, 5000, keep_except, &drop, &e), 0); /* segments 0-3 closed: checkpoint 0-1 */
+	for (int64_t b = 40; b < 50; b++)
+		ASSERT_EQ(commit_batch(d, b, &e), 0);
+	db_get_stats(d, &st);
+	ASSERT_EQ(st.checkpoint_creations, 1);
+	ASSERT_EQ(st.checkpoint_creations_failed, 0);
+	db_close(d);
+	char p[1200];
+	struct stat sb;
+	snprintf(p, sizeof p, "%s/wal/checkpoint.00000001", dir);
+	ASSERT_EQ(stat(p, &sb), 0);
+	snprintf(p, sizeof p, "%s/wal/00000001", dir);
+	ASSERT(stat(p, &sb) != 0);
+	snprintf(p, sizeof p, "%s/wal/00000000", dir);
+	ASSERT(stat(p, &sb) != 0);
+	d = open_db(dir, true);
+	int counts[50];
+	count_batches(d, counts, 50);
+	for (int b = 0; b < 50; b++) /* s="0" is gone: its series record was checkpointed away */
+		ASSERT_EQ(counts[b], b < 5 ? 0 : K - 1);
+	db_get_stats(d, &st);
+	ASSERT_EQ(st.head_series, K - 1);
+	ASSERT_EQ(st.wal_corruptions, 0);
+	db_close(d);
+}
+
 /* ---- crash test ---- */
 
 #define ROUNDS 25
@@ -567,7 +627,85 @@ static void crash_sigkill(void)
 	free(acked);
 }
 
+/* db_snapshot with the head: the WAL travels, the snapshot opens to the same
+ * samples and the original keeps taking writes; skip_head leaves it out. */
+static void snapshot_with_and_without_head(void)
+{
+	const char *dir = test_tmpdir();
+	char data[1024], snap[1024], bare[1024];
+	snprintf(data, sizeof data, "%s/data", dir);
+	snprintf(snap, sizeof snap, "%s/snap", dir);
+	snprintf(bare, sizeof bare, "%s/bare", dir);
+	log_set_level(LOG_ERROR);
+	db *d = open_db(data, false);
+	err e;
+	err_clear(&e);
+	for (int64_t b = 0; b < 20; b++)
+		ASSERT_EQ(commit_batch(d, b, &e), 0);
+	ASSERT_EQ(db_snapshot(d, snap, false, &e), 0);
+	ASSERT_EQ(db_snapshot(d, bare, true, &e), 0);
+	ASSERT_EQ(commit_batch(d, 20, &e), 0); /* the original goes on */
+	db_close(d);
+	int counts[21];
+	d = open_db(snap, true);
+	count_batches(d, counts, 21);
+	for (int b = 0; b < 21; b++)
+		ASSERT_EQ(counts[b], b < 20 ? K : 0);
+	db_close(d);
+	struct stat st;
+	char wal[1100];
+	snprintf(wal, sizeof wal, "%s/wal", bare);
+	ASSERT(stat(wal, &st) != 0);
+	d = open_db(bare, true);
+	db_stats ds;
+	db_get_stats(d, &ds);
+	ASSERT_EQ(ds.head_series, 0);
+	db_close(d);
+	/* a directory that cannot be made is an error naming it */
+	d = open_db(data, false);
+	char bad[1100];
+	snprintf(bad, sizeof bad, "%s/no/such/dir", dir);
+	ASSERT_EQ(db_snapshot(d, bad, true, &e), FL_EIO);
+	ASSERT(strstr(e.msg, bad) != NULL);
+	db_close(d);
+}
+
+/* Blocks are hard-linked, file by file, and open from the snapshot. */
+static void snapshot_links_blocks(void)
+{
+	static const char ulid[] = "01M85ZJJW0Q48HSX1F1SJXQXMD";
+	const char *dir = test_tmpdir();
+	char cmd[4096], data[1024], snap[1024], a[1200], b[1200];
+	snprintf(data, sizeof data, "%s/data", dir);
+	snprintf(snap, sizeof snap, "%s/snap", dir);
+	snprintf(cmd, sizeof cmd, "mkdir -p %s && cp -r %s/conformance/tsdb/block-openmetrics/blocks/%s %s/ && chmod -R u+w %s",
+		 data, test_shared_dir(), ulid, data, data);
+	ASSERT_EQ(system(cmd), 0);
+	log_set_level(LOG_ERROR);
+	db *d = open_db(data, false);
+	err e;
+	err_clear(&e);
+	ASSERT_EQ(db_snapshot(d, snap, false, &e), 0);
+	db_close(d);
+	const char *files[] = {"index", "meta.json", "chunks/000001"};
+	for (size_t i = 0; i < FL_ARRAY_LEN(files); i++) {
+		struct stat sa, sb;
+		snprintf(a, sizeof a, "%s/%s/%s", data, ulid, files[i]);
+		snprintf(b, sizeof b, "%s/%s/%s", snap, ulid, files[i]);
+		ASSERT_EQ(stat(a, &sa), 0);
+		ASSERT_EQ(stat(b, &sb), 0);
+		ASSERT_EQ(sa.st_ino, sb.st_ino);
+	}
+	d = open_db(snap, true);
+	db_stats ds;
+	db_get_stats(d, &ds);
+	ASSERT_EQ(ds.blocks_loaded, 1);
+	db_close(d);
+}
+
 const struct test tests_db[] = {
+	{"snapshot_with_and_without_head", snapshot_with_and_without_head},
+	{"snapshot_links_blocks", snapshot_links_blocks},
 	{"reopen_keeps_samples", reopen_keeps_samples},
 	{"stale_marker_bits_survive", stale_marker_bits_survive},
 	{"lock_excludes_second_writer", lock_excludes_second_writer},
@@ -580,5 +718,6 @@ const struct test tests_db[] = {
 	{"promtool_reads_our_wal", promtool_reads_our_wal},
 	{"concurrent_commits_all_logged", concurrent_commits_all_logged},
 	{"crash_sigkill", crash_sigkill},
+	{"truncate_wal_checkpoints", truncate_wal_checkpoints},
 	{NULL, NULL},
 };

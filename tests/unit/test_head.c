@@ -970,7 +970,110 @@ static void random_model(void)
 	head_close(h);
 }
 
+/* ---- cardinality statistics (head_stats.c) ---- */
+
+/* The list as "name:value,name:value". */
+static const char *fmt(const head_card_list *l, char *b, size_t cap)
+{
+	size_t n = 0;
+	b[0] = 0;
+	for (size_t i = 0; i < l->n && n < cap; i++)
+		n += (size_t)snprintf(b + n, cap - n, "%s%s:%llu", i ? "," : "", l->v[i].name,
+				      (unsigned long long)l->v[i].value);
+	return b;
+}
+
+static void cardinality_lists(void)
+{
+	head *h = open_head();
+	append_ok(h, L({"__name__", "up"}, {"instance", "x"}, {"job", "a"}), 1000, 1);
+	append_ok(h, L({"__name__", "up"}, {"instance", "y"}, {"job", "a"}), 1000, 1);
+	append_ok(h, L({"__name__", "up"}, {"instance", "x"}, {"job", "b"}), 1000, 1);
+	append_ok(h, L({"__name__", "http"}, {"code", "200"}, {"job", "a"}), 1000, 1);
+	append_ok(h, L({"__name__", "http"}, {"code", "500"}, {"job", "a"}), 1000, 1);
+	append_ok(h, L({"__name__", "z"}, {"job", "a"}), 1000, 1);
+	arena a;
+	arena_init(&a);
+	head_cardinality c;
+	err e;
+	err_clear(&e);
+	char b[1024];
+	ASSERT_EQ(head_cardinality_get(h, 10, &a, &c, &e), 0);
+	ASSERT_EQ(c.num_series, 6);
+	ASSERT_EQ(c.num_label_pairs, 9);
+	ASSERT_EQ(c.chunk_count, 6);
+	ASSERT_EQ(c.min_time, 1000);
+	ASSERT_EQ(c.max_time, 1000);
+	ASSERT_STR_EQ(fmt(&c.by_metric, b, sizeof b), "up:3,http:2,z:1");
+	ASSERT_STR_EQ(fmt(&c.values_by_name, b, sizeof b), "__name__:3,code:2,instance:2,job:2");
+	ASSERT_STR_EQ(fmt(&c.bytes_by_name, b, sizeof b), "__name__:7,code:6,instance:2,job:2");
+	ASSERT_STR_EQ(fmt(&c.by_pair, b, sizeof b),
+		      "job=a:5,__name__=up:3,__name__=http:2,instance=x:2,"
+		      "__name__=z:1,code=200:1,code=500:1,instance=y:1,job=b:1");
+	ASSERT_EQ(head_cardinality_get(h, 2, &a, &c, &e), 0);
+	ASSERT_STR_EQ(fmt(&c.by_metric, b, sizeof b), "up:3,http:2");
+	ASSERT_STR_EQ(fmt(&c.by_pair, b, sizeof b), "job=a:5,__name__=up:3");
+	ASSERT_STR_EQ(fmt(&c.values_by_name, b, sizeof b), "__name__:3,code:2");
+	arena_reset(&a);
+	head_close(h);
+}
+
+static void cardinality_empty_head(void)
+{
+	head *h = open_head();
+	arena a;
+	arena_init(&a);
+	head_cardinality c;
+	ASSERT_EQ(head_cardinality_get(h, 10, &a, &c, NULL), 0);
+	ASSERT_EQ(c.num_series, 0);
+	ASSERT_EQ(c.num_label_pairs, 0);
+	ASSERT_EQ(c.min_time, INT64_MAX);
+	ASSERT_EQ(c.max_time, INT64_MIN);
+	ASSERT_EQ(c.by_metric.n + c.values_by_name.n + c.bytes_by_name.n + c.by_pair.n, 0);
+	arena_reset(&a);
+	head_close(h);
+}
+
+/* The bounded heap keeps exactly the first k of the full ranking, for
+ * every k, with many ties (counts drawn from a small range). */
+static void cardinality_topk_matches_full_sort(void)
+{
+	head *h = open_head();
+	unsigned seed = 7;
+	for (int i = 0; i < 400; i++) {
+		char m[16], x[16], y[16], id[16];
+		seed = seed * 1103515245u + 12345u;
+		snprintf(m, sizeof m, "m%u", seed >> 16 & 31);
+		snprintf(x, sizeof x, "x%u", seed >> 8 & 7);
+		snprintf(y, sizeof y, "%u", seed >> 4 & 63);
+		snprintf(id, sizeof id, "%d", i);
+		append_ok(h, L({"__name__", m}, {"id", id}, {"x", x}, {"y", y}), 1000, 1);
+	}
+	arena a;
+	arena_init(&a);
+	head_cardinality full, part;
+	ASSERT_EQ(head_cardinality_get(h, 1000000, &a, &full, NULL), 0);
+	ASSERT_EQ(full.by_pair.n, (size_t)full.num_label_pairs);
+	for (size_t k = 1; k < 40; k += 3) {
+		ASSERT_EQ(head_cardinality_get(h, k, &a, &part, NULL), 0);
+		const head_card_list *fl[] = {&full.by_metric, &full.values_by_name, &full.bytes_by_name, &full.by_pair};
+		const head_card_list *pl[] = {&part.by_metric, &part.values_by_name, &part.bytes_by_name, &part.by_pair};
+		for (size_t l = 0; l < 4; l++) {
+			ASSERT_EQ(pl[l]->n, FL_MIN(k, fl[l]->n));
+			for (size_t i = 0; i < pl[l]->n; i++) {
+				ASSERT_STR_EQ(pl[l]->v[i].name, fl[l]->v[i].name);
+				ASSERT_EQ(pl[l]->v[i].value, fl[l]->v[i].value);
+			}
+		}
+	}
+	arena_reset(&a);
+	head_close(h);
+}
+
 const struct test tests_head[] = {
+	{"cardinality_lists", cardinality_lists},
+	{"cardinality_empty_head", cardinality_empty_head},
+	{"cardinality_topk_matches_full_sort", cardinality_topk_matches_full_sort},
 	{"random_model", random_model},
 	{"roundtrip", roundtrip},
 	{"rejection_wording", rejection_wording},

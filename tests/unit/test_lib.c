@@ -72,11 +72,72 @@ static void arena_many(void)
 	arena_reset(&a);
 }
 
+static void fl_grow_doubles(void)
+{
+	uint32_t *v = NULL;
+	size_t cap = 0;
+	ASSERT(fl_grow((void **)&v, &cap, 0, sizeof *v));
+	ASSERT(v == NULL && cap == 0);
+	ASSERT(fl_grow((void **)&v, &cap, 1, sizeof *v));
+	ASSERT_EQ(cap, 16);
+	for (uint32_t i = 0; i < 1000; i++) {
+		ASSERT(fl_grow((void **)&v, &cap, i + 1, sizeof *v));
+		v[i] = i;
+	}
+	ASSERT_EQ(cap, 1024);
+	ASSERT(fl_grow((void **)&v, &cap, 5000, sizeof *v));
+	ASSERT_EQ(cap, 8192);
+	/* failure leaves the array as it was */
+	fl_alloc_fail_after(1);
+	ASSERT(!fl_grow((void **)&v, &cap, 8193, sizeof *v));
+	fl_alloc_fail_after(0);
+	ASSERT_EQ(cap, 8192);
+	for (uint32_t i = 0; i < 1000; i++)
+		ASSERT_EQ(v[i], i);
+	/* a size that cannot be counted fails without allocating */
+	ASSERT(!fl_grow((void **)&v, &cap, SIZE_MAX / 2, sizeof *v));
+	ASSERT_EQ(cap, 8192);
+	fl_free(v);
+}
+
+static void buf_read_file_cases(void)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/f", test_tmpdir());
+	buf b;
+	buf_init(&b);
+	err e;
+	err_clear(&e);
+	ASSERT_EQ(buf_read_file(&b, path, &e), FL_ENOTFOUND);
+	ASSERT(strstr(e.msg, "open ") && strstr(e.msg, "/f: "));
+	FILE *f = fopen(path, "w");
+	ASSERT(f);
+	fclose(f);
+	ASSERT_EQ(buf_read_file(&b, path, &e), 0);
+	ASSERT_EQ(b.len, 0);
+	ASSERT_STR_EQ((const char *)b.p, ""); /* terminated even when empty */
+	f = fopen(path, "w");
+	ASSERT(f);
+	for (int i = 0; i < 5000; i++) /* several reads' worth */
+		fprintf(f, "line %d\n", i);
+	fclose(f);
+	buf_put_str(&b, "head:");
+	ASSERT_EQ(buf_read_file(&b, path, &e), 0); /* appends */
+	ASSERT(!strncmp((const char *)b.p, "head:line 0\nline 1\n", 19));
+	ASSERT(strstr((const char *)b.p, "line 4999\n") != NULL);
+	ASSERT_EQ(strlen((const char *)b.p), b.len);
+	buf_reset(&b);
+	ASSERT_EQ(buf_read_file(&b, test_tmpdir(), &e), FL_EIO); /* a directory */
+	buf_reset(&b);
+}
+
 const struct test tests_lib[] = {
 	{"varint_roundtrip", varint_roundtrip},
 	{"uvarint_go_encoding", uvarint_go_encoding},
 	{"crc32c_known", crc32c_known},
 	{"xxh64_known", xxh64_known},
 	{"arena_many", arena_many},
+	{"fl_grow_doubles", fl_grow_doubles},
+	{"buf_read_file_cases", buf_read_file_cases},
 	{NULL, NULL},
 };

@@ -457,6 +457,32 @@ static void issue_14_remote_write_empty_null(void)
 	arena_reset(&a);
 }
 
+/* Enough families to grow the table a few times; each keeps its own help. */
+static void metadata_store_many(void)
+{
+	metadata_store *m = metadata_store_new();
+	ASSERT(m != NULL);
+	char name[32], help[32];
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 500; i++) {
+			snprintf(name, sizeof name, "m%03d", i);
+			snprintf(help, sizeof help, "h%d.%d", i, round);
+			ASSERT_EQ(metadata_store_set(m, name, RW_TYPE_GAUGE, help, ""), 0);
+		}
+	ASSERT_EQ(metadata_store_len(m), 500);
+	metadata_entry *v;
+	size_t n = metadata_store_snapshot(m, &v);
+	ASSERT_EQ(n, 500);
+	for (int i = 0; i < 500; i++) {
+		snprintf(name, sizeof name, "m%03d", i);
+		snprintf(help, sizeof help, "h%d.1", i);
+		ASSERT_STR_EQ(v[i].metric, name);
+		ASSERT_STR_EQ(v[i].help, help);
+	}
+	metadata_snapshot_free(v, n);
+	metadata_store_free(m);
+}
+
 const struct test tests_remote[] = {
 	{"issue_14_remote_write_empty_null", issue_14_remote_write_empty_null},
 	{"snappy_roundtrip", snappy_roundtrip},
@@ -472,5 +498,6 @@ const struct test tests_remote[] = {
 	{"read_samples_response", read_samples_response},
 	{"read_frames", read_frames},
 	{"metadata_store_basics", metadata_store_basics},
+	{"metadata_store_many", metadata_store_many},
 	{NULL, NULL},
 };
