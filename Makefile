@@ -96,10 +96,11 @@ build/asan/fuzz/%: build/asan/tests/fuzz/%.o build/asan/tests/fuzz/replay_main.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) $^ -o $@ $(LIBS) $(ASAN_LDFLAGS)
 
-FUZZ_CFLAGS := $(BASEFLAGS) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := $(BASEFLAGS) -DFL_SLOW_CHECKS -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+# Fuzzing runs with the slow cross-checks on (FL_SLOW_ASSERT), as make test.
 # The library is compiled once for all targets (fuzzer-no-link), then each
 # target links it.
-FUZZLIB_CFLAGS := $(BASEFLAGS) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZLIB_CFLAGS := $(BASEFLAGS) -DFL_SLOW_CHECKS -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 build/fuzzlib/%.o: %.c $(GEN_HDRS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZLIB_CFLAGS) -c $< -o $@
