@@ -139,7 +139,7 @@ static bool literal_set(re_state *st, const char *p, size_t n)
 	char *out = st->store;
 	size_t start = 0;
 	for (size_t i = 0; i <= n; i++) {
-		if (i < n && p[i] == '\\') {
+		if (i + 1 < n && p[i] == '\\') { /* a trailing backslash (in \Q) must not skip the end */
 			i++;
 			continue;
 		}

@@ -111,7 +111,25 @@ static void issue_14_matcher_guard(void)
 	matcher_reset(&m);
 }
 
+/* Issue 14 campaign (fuzz_metric_matcher): `\Q\` ends with a backslash the
+ * literal-set scan stepped over, leaving an empty set that matched nothing;
+ * PCRE2 (and Go) match the one backslash. */
+static void issue_14_matcher_quote_trailing_backslash(void)
+{
+	static const char *const pats[] = {"\\Q\\", "\\Q\\E\\Q\\", "a|\\Q\\"};
+	for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++) {
+		matcher m;
+		err e;
+		ASSERT_EQ(matcher_init(&m, MATCH_RE, "l", pats[i], &e), 0);
+		ASSERT(matcher_matches(&m, "\\", 1));
+		ASSERT(!matcher_matches(&m, "Q", 1));
+		ASSERT_EQ(matcher_matches_slow(&m, "\\", 1), 1);
+		matcher_reset(&m);
+	}
+}
+
 const struct test tests_matcher[] = {
+	{"issue_14_matcher_quote_trailing_backslash", issue_14_matcher_quote_trailing_backslash},
 	{"issue_14_matcher_guard", issue_14_matcher_guard},
 	{"fast_paths_agree_with_pcre2", fast_paths_agree_with_pcre2},
 	{"fast_path_kinds", fast_path_kinds},
