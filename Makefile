@@ -19,6 +19,8 @@ CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 FUZZ_SECONDS ?= 60
+# libFuzzer's per-input limit: an input slower than this is reported as a hang
+FUZZ_TIMEOUT ?= 10
 # The shared test data beside the clone; tests/paths.bash makes it absolute.
 SHARED   ?= ../shared
 
@@ -94,10 +96,11 @@ build/asan/fuzz/%: build/asan/tests/fuzz/%.o build/asan/tests/fuzz/replay_main.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) $^ -o $@ $(LIBS) $(ASAN_LDFLAGS)
 
-FUZZ_CFLAGS := $(BASEFLAGS) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS := $(BASEFLAGS) -DFL_SLOW_CHECKS -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+# Fuzzing runs with the slow cross-checks on (FL_SLOW_ASSERT), as make test.
 # The library is compiled once for all targets (fuzzer-no-link), then each
 # target links it.
-FUZZLIB_CFLAGS := $(BASEFLAGS) -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined
+FUZZLIB_CFLAGS := $(BASEFLAGS) -DFL_SLOW_CHECKS -Wno-unknown-warning-option -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 build/fuzzlib/%.o: %.c $(GEN_HDRS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZLIB_CFLAGS) -c $< -o $@
@@ -112,7 +115,7 @@ fuzz: deps $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 	@for t in $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS)); do \
 	  mkdir -p build/fuzz-corpus/$$t; \
 	  echo "== $$t ($(FUZZ_SECONDS)s)"; \
-	  ./build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz-corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	  ./build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=$(FUZZ_TIMEOUT) -max_len=65536 build/fuzz-corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
 	done
 
 # ---- top level ----

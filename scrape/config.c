@@ -18,6 +18,7 @@
 #include <yaml.h>
 
 #include "lib/timeparse.h"
+#include "scrape/yaml_out.h"
 
 typedef struct cfgp {
 	yaml_document_t *doc; /* parsed document */
@@ -175,10 +176,14 @@ static bool valid_label_name(const char *s)
 	return true;
 }
 
-/* A map of label name -> value (external_labels, static labels), sorted. */
-static labels label_map(cfgp *p, yaml_node_t *n, const char *path)
+/* A map of label name -> value (external_labels, static labels), sorted.
+ * A null value (`a:`, `a: ~`) is "" as Go decodes it into a string map; ""
+ * means absent in a label set, but Prometheus keeps and prints such a label
+ * (`a: ""`), so *as_written gets all of them, sorted. */
+static labels label_map(cfgp *p, yaml_node_t *n, const char *path, labels *as_written)
 {
 	labels out = {0};
+	*as_written = out;
 	if (is_null(n))
 		return out;
 	if (!n || n->type != YAML_MAPPING_NODE) {
@@ -186,26 +191,35 @@ static labels label_map(cfgp *p, yaml_node_t *n, const char *path)
 		return out;
 	}
 	size_t len = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	label *all = arena_alloc(&p->c->arena, (len ? len : 1) * sizeof *all);
+	size_t n_all = 0;
 	labels_builder b;
 	labels_builder_init(&b);
-	for (size_t i = 0; i < len && !p->failed; i++) {
+	for (size_t i = 0; i < len && !p->failed && all; i++) {
 		yaml_node_pair_t *pr = n->data.mapping.pairs.start + i;
 		yaml_node_t *k = node(p, pr->key), *v = node(p, pr->value);
-		const char *name = scalar(p, k, path), *val = name ? scalar(p, v, path) : NULL;
+		const char *name = scalar(p, k, path), *val = name ? (is_null(v) ? "" : scalar(p, v, path)) : NULL;
 		if (!name || !val)
 			break;
 		if (!valid_label_name(name)) {
 			fail(p, k, path, "\"%s\" is not a valid label name", name);
 			break;
 		}
-		if (labels_get(labels_builder_labels(&b), name)) {
+		size_t at = n_all;
+		while (at > 0 && strcmp(all[at - 1].name, name) > 0)
+			at--;
+		if (at > 0 && !strcmp(all[at - 1].name, name)) {
 			fail(p, k, path, "duplicate label name %s", name);
 			break;
 		}
+		memmove(&all[at + 1], &all[at], (n_all++ - at) * sizeof *all);
+		all[at] = (label){name, val};
 		labels_builder_set(&b, name, val);
 	}
-	if (!p->failed)
+	if (!p->failed && all) {
 		out = labels_copy(&p->c->arena, labels_builder_labels(&b));
+		*as_written = (labels){all, n_all};
+	}
 	labels_builder_free(&b);
 	return out;
 }
@@ -236,7 +250,7 @@ static void global_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, ya
 	else if (!strcmp(key, "evaluation_interval"))
 		duration(p, v, path, &c->evaluation_interval_ms);
 	else if (!strcmp(key, "external_labels"))
-		c->external_labels = label_map(p, v, path);
+		c->external_labels = label_map(p, v, path, &c->external_labels_as_written);
 }
 
 /* ---- scrape_configs ---- */
@@ -278,7 +292,7 @@ static void static_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, ya
 			if (!sc->targets[i] || !*sc->targets[i] || strchr(sc->targets[i], '/'))
 				fail(p, v, path, "\"%s\" is not a valid hostname", sc->targets[i] ? sc->targets[i] : "");
 	} else if (!strcmp(key, "labels")) {
-		sc->labels = label_map(p, v, path);
+		sc->labels = label_map(p, v, path, &sc->labels_as_written);
 	}
 }
 
@@ -607,34 +621,6 @@ void scrape_config_free(scrape_config *c)
 }
 
 /* ---- YAML output (as Prometheus re-marshals its loaded config) ---- */
-static void ystr(buf *b, const char *s)
-{
-	bool plain = *s && !strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]);
-	for (const char *q = s; *q && plain; q++)
-		if ((unsigned char)*q < 0x20 || *q == '#' || (*q == ':' && (q[1] == ' ' || !q[1])) || *q == '"')
-			plain = false;
-	if (plain && (!strcmp(s, "true") || !strcmp(s, "false") || !strcmp(s, "null") || !strcmp(s, "~")))
-		plain = false;
-	if (plain && strlen(s) > 0 && s[strlen(s) - 1] == ' ')
-		plain = false;
-	if (plain) {
-		buf_put_str(b, s);
-		return;
-	}
-	buf_put_byte(b, '"');
-	for (const char *q = s; *q; q++) {
-		if (*q == '"' || *q == '\\')
-			buf_printf(b, "\\%c", *q);
-		else if (*q == '\n')
-			buf_put_str(b, "\\n");
-		else if ((unsigned char)*q < 0x20)
-			buf_printf(b, "\\x%02x", (unsigned char)*q);
-		else
-			buf_put_byte(b, (uint8_t)*q);
-	}
-	buf_put_byte(b, '"');
-}
-
 static void ydur(buf *b, const char *indent, const char *key, int64_t ms)
 {
 	buf_printf(b, "%s%s: ", indent, key);
@@ -642,43 +628,55 @@ static void ydur(buf *b, const char *indent, const char *key, int64_t ms)
 	buf_put_byte(b, '\n');
 }
 
+/* `key: value` at the indent (continuation lines 2 deeper), quoted as go-yaml v2 would. */
+static void ykv(buf *b, const char *indent, const char *key, const char *value)
+{
+	buf_put_str(b, indent);
+	yaml_out_scalar(b, key, 0, true);
+	buf_put_str(b, ": ");
+	yaml_out_value_line(b, value, (int)strlen(indent) + 2);
+}
+
+/* `- item` of a sequence at the indent. */
+static void yitem(buf *b, const char *indent, const char *item)
+{
+	buf_printf(b, "%s- ", indent);
+	yaml_out_value_line(b, item, (int)strlen(indent) + 2);
+}
+
 static void ylabels(buf *b, const char *indent, const char *key, labels ls)
 {
 	if (!ls.n)
 		return;
 	buf_printf(b, "%s%s:\n", indent, key);
-	for (size_t i = 0; i < ls.n; i++) {
-		buf_printf(b, "%s  %s: ", indent, ls.v[i].name);
-		ystr(b, ls.v[i].value);
-		buf_put_byte(b, '\n');
-	}
+	char inner[16];
+	snprintf(inner, sizeof inner, "%s  ", indent);
+	for (size_t i = 0; i < ls.n; i++)
+		ykv(b, inner, ls.v[i].name, ls.v[i].value);
 }
 
 static void yjob(buf *b, const scrape_job_config *j)
 {
-	buf_put_str(b, "- job_name: ");
-	ystr(b, j->job_name);
-	buf_printf(b, "\n  honor_labels: %s\n  honor_timestamps: %s\n", j->honor_labels ? "true" : "false",
-		   j->honor_timestamps ? "true" : "false");
+	ykv(b, "- ", "job_name", j->job_name);
+	if (j->honor_labels) /* `yaml:"honor_labels,omitempty"` */
+		buf_put_str(b, "  honor_labels: true\n");
+	buf_printf(b, "  honor_timestamps: %s\n", j->honor_timestamps ? "true" : "false");
 	if (j->n_params) {
 		buf_put_str(b, "  params:\n");
 		for (size_t i = 0; i < j->n_params; i++) {
 			bool first = !i || strcmp(j->params[i - 1].key, j->params[i].key);
 			if (first) {
 				buf_put_str(b, "    ");
-				ystr(b, j->params[i].key);
+				yaml_out_scalar(b, j->params[i].key, 0, true);
 				buf_put_str(b, ":\n");
 			}
-			buf_put_str(b, "    - ");
-			ystr(b, j->params[i].value);
-			buf_put_byte(b, '\n');
+			yitem(b, "    ", j->params[i].value);
 		}
 	}
 	ydur(b, "  ", "scrape_interval", j->scrape_interval_ms);
 	ydur(b, "  ", "scrape_timeout", j->scrape_timeout_ms);
-	buf_put_str(b, "  metrics_path: ");
-	ystr(b, j->metrics_path);
-	buf_printf(b, "\n  scheme: %s\n", j->scheme);
+	ykv(b, "  ", "metrics_path", j->metrics_path);
+	buf_printf(b, "  scheme: %s\n", j->scheme);
 	if (j->sample_limit)
 		buf_printf(b, "  sample_limit: %lld\n", (long long)j->sample_limit);
 	buf_put_str(b, "  follow_redirects: true\n  enable_http2: true\n");
@@ -687,21 +685,15 @@ static void yjob(buf *b, const scrape_job_config *j)
 		for (size_t s = 0; s < j->n_static_configs; s++) {
 			const scrape_static_config *sc = &j->static_configs[s];
 			buf_put_str(b, "  - targets:\n");
-			for (size_t t = 0; t < sc->n_targets; t++) {
-				buf_put_str(b, "    - ");
-				ystr(b, sc->targets[t]);
-				buf_put_byte(b, '\n');
-			}
-			ylabels(b, "    ", "labels", sc->labels);
+			for (size_t t = 0; t < sc->n_targets; t++)
+				yitem(b, "    ", sc->targets[t]);
+			ylabels(b, "    ", "labels", sc->labels_as_written);
 		}
 	}
 	if (j->n_file_sd_files) {
 		buf_put_str(b, "  file_sd_configs:\n  - files:\n");
-		for (size_t i = 0; i < j->n_file_sd_files; i++) {
-			buf_put_str(b, "    - ");
-			ystr(b, j->file_sd_files[i]);
-			buf_put_byte(b, '\n');
-		}
+		for (size_t i = 0; i < j->n_file_sd_files; i++)
+			yitem(b, "    ", j->file_sd_files[i]);
 		ydur(b, "    ", "refresh_interval", j->file_sd_refresh_ms);
 	}
 }
@@ -712,14 +704,11 @@ void scrape_config_yaml(const scrape_config *c, buf *b)
 	ydur(b, "  ", "scrape_interval", c->scrape_interval_ms);
 	ydur(b, "  ", "scrape_timeout", c->scrape_timeout_ms);
 	ydur(b, "  ", "evaluation_interval", c->evaluation_interval_ms);
-	ylabels(b, "  ", "external_labels", c->external_labels);
+	ylabels(b, "  ", "external_labels", c->external_labels_as_written);
 	if (c->n_rule_files) {
 		buf_put_str(b, "rule_files:\n");
-		for (size_t i = 0; i < c->n_rule_files; i++) {
-			buf_put_str(b, "- ");
-			ystr(b, c->rule_files[i]);
-			buf_put_byte(b, '\n');
-		}
+		for (size_t i = 0; i < c->n_rule_files; i++)
+			yitem(b, "", c->rule_files[i]);
 	}
 	if (c->n_jobs) {
 		buf_put_str(b, "scrape_configs:\n");
@@ -732,14 +721,9 @@ void scrape_config_yaml(const scrape_config *c, buf *b)
 		if (n)
 			buf_printf(b, "%s:\n", rw ? "remote_write" : "remote_read");
 		for (size_t i = 0; i < n; i++) {
-			buf_put_str(b, "- url: ");
-			ystr(b, rs[i].url);
-			buf_put_byte(b, '\n');
-			if (rs[i].name) {
-				buf_put_str(b, "  name: ");
-				ystr(b, rs[i].name);
-				buf_put_byte(b, '\n');
-			}
+			ykv(b, "- ", "url", rs[i].url);
+			if (rs[i].name)
+				ykv(b, "  ", "name", rs[i].name);
 			ydur(b, "  ", "remote_timeout", rs[i].remote_timeout_ms);
 			if (!rw)
 				buf_printf(b, "  read_recent: %s\n", rs[i].read_recent ? "true" : "false");

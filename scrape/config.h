@@ -30,6 +30,7 @@ typedef struct scrape_static_config {
 	const char **targets; /* "host:port" */
 	size_t n_targets;     /* number of targets */
 	labels labels;        /* extra labels, sorted */
+	labels labels_as_written; /* the same with empty values kept (what /api/v1/status/config prints) */
 } scrape_static_config;
 
 typedef struct scrape_kv {
@@ -79,6 +80,7 @@ typedef struct scrape_config {
 	int64_t scrape_timeout_ms;      /* global, default 10s */
 	int64_t evaluation_interval_ms; /* global, default 1m */
 	labels external_labels;         /* sorted */
+	labels external_labels_as_written; /* the same with empty values kept (`a:` or `a: ""`), for printing */
 	const char **rule_files;        /* as written (globs) */
 	size_t n_rule_files;
 	scrape_job_config *jobs;

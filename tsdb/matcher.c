@@ -8,7 +8,9 @@
  * JIT when available, and a match limit so that a catastrophic pattern
  * stops instead of hanging (it then counts as no match).
  * Every pattern is compiled, so invalid ones are reported even when a fast
- * path would decide alone.
+ * path would decide alone. A thread-local matcher_guard (set by the query
+ * layer) stops PCRE2 matching once its query is canceled and counts limit
+ * errors, which then make the query fail instead of answering wrongly.
  *
  * Fast paths (decided once at compile, from the pattern text), as upstream:
  *   - `.*` matches everything, `.+` anything non-empty;
@@ -30,6 +32,7 @@
 
 #include <ctype.h>
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -51,11 +54,25 @@ typedef struct re_state {
 	bool match_empty;          /* regex matches "" */
 } re_state;
 
+static _Thread_local matcher_guard *tls_guard; /* this thread's query guard, or NULL */
+
+void matcher_guard_set(matcher_guard *g) { tls_guard = g; }
+
+/* Each thread's match data, freed when the thread ends (a key destructor). */
+static pthread_key_t md_key;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static void md_free(void *md) { pcre2_match_data_free(md); }
+static void md_key_init(void) { (void)pthread_key_create(&md_key, md_free); }
+
 static pcre2_match_data *tls_md(void)
 {
 	static _Thread_local pcre2_match_data *md;
-	if (!md)
+	if (!md) {
+		pthread_once(&md_once, md_key_init);
 		md = pcre2_match_data_create(1, NULL);
+		if (md)
+			(void)pthread_setspecific(md_key, md);
+	}
 	return md;
 }
 
@@ -122,7 +139,7 @@ static bool literal_set(re_state *st, const char *p, size_t n)
 	char *out = st->store;
 	size_t start = 0;
 	for (size_t i = 0; i <= n; i++) {
-		if (i < n && p[i] == '\\') {
+		if (i + 1 < n && p[i] == '\\') { /* a trailing backslash (in \Q) must not skip the end */
 			i++;
 			continue;
 		}
@@ -263,9 +280,16 @@ static bool re_exec(const re_state *st, const char *s, size_t len)
 		break;
 	}
 	pcre2_match_data *md = tls_md();
+	matcher_guard *g = tls_guard;
 	if (!md || !st->code)
 		return false;
+	if (g && g->cancel && *g->cancel) {
+		g->n_skipped++;
+		return false;
+	}
 	int rc = pcre2_match(st->code, (PCRE2_SPTR)s, len, 0, 0, md, st->mctx);
+	if (rc < 0 && rc != PCRE2_ERROR_NOMATCH && g)
+		g->n_limit++;
 	return rc >= 0;
 }
 

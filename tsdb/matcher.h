@@ -50,4 +50,21 @@ size_t matcher_regex_set(const matcher *m, const char *const **vals);
 /* If the regex is `lit.*`, return the literal prefix (borrowed); else NULL. */
 const char *matcher_prefix(const matcher *m);
 
+/*
+ * The calling thread's guard for regexp matching (issue 14): while one is
+ * set, a PCRE2 match is skipped (answered as no match for =~, a match for
+ * !~) once *cancel is non-zero, so that every loop over label values ends
+ * quickly after a query is canceled or times out, although tsdb knows
+ * nothing of queries; and PCRE2 limit errors (match or depth limit, where
+ * Go's RE2 would still answer) are counted. The guard's owner must treat a
+ * result computed with n_skipped or n_limit non-zero as incomplete.
+ * Borrowed until matcher_guard_set(NULL) on the same thread.
+ */
+typedef struct matcher_guard {
+	const volatile int *cancel; /* non-zero: stop matching; NULL: never */
+	unsigned long n_skipped;    /* matches skipped because of cancel */
+	unsigned long n_limit;      /* PCRE2 limit errors */
+} matcher_guard;
+void matcher_guard_set(matcher_guard *g);
+
 #endif

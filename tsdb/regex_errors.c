@@ -14,13 +14,18 @@
  *   1. a pre-scan refuses what PCRE2 accepts but RE2 does not: Perl group
  *      syntax other than flags and named captures ((?=, (?!, (?>, (?#, ...),
  *      escapes RE2 lacks (\Z, \h, \K, back-references \1..\9), stacked
- *      repetition (a**, possessive a*+), repeat counts over 1000;
+ *      repetition (a**, possessive a*+), repeat counts over 1000 or
+ *      nested repeats whose counts multiply past 1000, nesting past 1000;
+ *      it also escapes each `{` Go reads as a literal (`a{,5}`, `a{01}`),
+ *      so that PCRE2 reads it the same way;
  *   2. PCRE2's compile error codes are mapped to Go's codes, with the
  *      expression cut out of the pattern the way Go reports it.
  * Anything unmapped keeps PCRE2's message (never crashes, never silent).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "tsdb/regex_errors.h"
+
+#include "lib/buf.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -43,24 +48,38 @@ static size_t u8len(const char *s)
 	return n;
 }
 
-/* Length of a `{n}`, `{n,}`, `{n,m}` repeat at s, 0 if s is not one; lo and hi get the counts (hi -1 = open). */
+/* Go's parseInt for repeat counts: digits without a leading zero; the
+ * value becomes -1 once it reaches 1e8 but every digit is consumed.
+ * Returns the end of the digits, NULL if there are none (or a leading zero). */
+static const char *repeat_int(const char *p, long *n)
+{
+	if (!isdigit((unsigned char)*p) || (p[0] == '0' && isdigit((unsigned char)p[1])))
+		return NULL;
+	*n = 0;
+	for (; isdigit((unsigned char)*p); p++)
+		if (*n >= 0)
+			*n = *n >= 100000000 ? -1 : *n * 10 + (*p - '0');
+	return p;
+}
+
+/* Length of a `{n}`, `{n,}`, `{n,m}` repeat at s as Go's parseRepeat reads
+ * it, 0 if s is not one (Go then takes the `{` as a literal); lo and hi get
+ * the counts (hi -1 = open, lo -1 = a count too big). Issue 14: every digit
+ * is consumed however long the count, so this always terminates. */
 static size_t repeat_len(const char *s, long *lo, long *hi)
 {
-	const char *p = s + 1;
-	if (*s != '{' || !isdigit((unsigned char)*p))
+	const char *p;
+	if (*s != '{' || !(p = repeat_int(s + 1, lo)))
 		return 0;
-	*lo = 0;
-	for (; isdigit((unsigned char)*p); p++) /* saturating: every digit is consumed */
-		*lo = *lo > 100000 ? *lo : *lo * 10 + (*p - '0');
 	*hi = *lo;
 	if (*p == ',') {
 		p++;
-		*hi = -1;
-		if (isdigit((unsigned char)*p)) {
-			*hi = 0;
-			for (; isdigit((unsigned char)*p); p++)
-				*hi = *hi > 100000 ? *hi : *hi * 10 + (*p - '0');
-		}
+		if (*p == '}')
+			*hi = -1;
+		else if (!(p = repeat_int(p, hi)))
+			return 0;
+		else if (*hi < 0)
+			*lo = -1;
 	}
 	return *p == '}' ? (size_t)(p + 1 - s) : 0;
 }
@@ -90,10 +109,13 @@ static bool capture_name_ok(const char *s, size_t n)
 	return true;
 }
 
-/* `(?...` at s: 0 if RE2 accepts it, else the error set in e. */
-static int check_perl_group(const char *s, err *e)
+/* `(?...` at s: 0 if RE2 accepts it, else the error set in e. *len gets
+ * the length of the opener (`(?i)` whole, `(?i:` or `(?P<n>` up to the
+ * group's content) and *group whether it opens a group. */
+static int check_perl_group(const char *s, size_t *len, bool *group, err *e)
 {
 	const char *t = s + 2;
+	*group = true;
 	if (*t == '<' || (*t == 'P' && t[1] == '<')) {
 		const char *name = t + (*t == 'P' ? 2 : 1);
 		const char *end = strchr(name, '>');
@@ -101,12 +123,16 @@ static int check_perl_group(const char *s, err *e)
 			return go_err(e, "invalid named capture", s, strlen(s));
 		if (!capture_name_ok(name, (size_t)(end - name)))
 			return go_err(e, "invalid named capture", s, (size_t)(end + 1 - s));
+		*len = (size_t)(end + 1 - s);
 		return 0;
 	}
 	while (*t && strchr("imsU-", *t))
 		t++;
-	if (*t == ':' || *t == ')')
+	if (*t == ':' || *t == ')') {
+		*group = *t == ':';
+		*len = (size_t)(t + 1 - s);
 		return 0;
+	}
 	if (!*t)
 		return go_err(e, "missing closing )", s, strlen(s));
 	return go_err(e, "invalid or unsupported Perl syntax", s, (size_t)(t + u8len(t) - s));
@@ -139,61 +165,140 @@ static const char *class_end(const char *s, err *e, int *rc)
 	return *p ? p + 1 : NULL;
 }
 
-/* Length of a repetition operator at p (with its lazy `?`), 0 if none. */
-static size_t repeat_op_len(const char *p, err *e, int *rc)
+/*
+ * Step 1 walks the pattern once, as Go's parser would, keeping:
+ *   - the PCRE2 pattern: v with every `{` that Go reads as a literal (no
+ *     valid repeat follows: `a{,5}`, `a{01}`, `co{222...2a`) escaped, since
+ *     PCRE2 would take some of them as quantifiers;
+ *   - the repeat products of repeatIsValid: a counted repeat {n,m} with n
+ *     or m >= 2 is refused when its count times the largest product of the
+ *     counted repeats nested inside it passes 1000 (`(a{100}){100}`); a
+ *     repeat with max 0 hides what is inside it;
+ *   - the group depth (Go's maxHeight, approximated by parentheses).
+ */
+#define GO_MAX_COUNT 1000
+#define GO_MAX_DEPTH 1000
+
+typedef struct scan {
+	const char *v;               /* the whole pattern */
+	buf *out;                    /* the pattern for PCRE2 */
+	const char *copied;          /* v before this is in out */
+	const char *last_rep;        /* the repeat operator just read, NULL after an item */
+	long last;                   /* repeat product of the item just read */
+	int depth;                   /* open groups */
+	long prod[GO_MAX_DEPTH + 1]; /* per open group: largest product of its finished items */
+} scan;
+
+/* A new item starts: the previous one is finished. */
+static void scan_item(scan *sc)
 {
-	long lo, hi;
+	if (sc->last > sc->prod[sc->depth])
+		sc->prod[sc->depth] = sc->last;
+	sc->last = 1;
+	sc->last_rep = NULL;
+}
+
+/* A literal `{` at p: escape it for PCRE2. */
+static void scan_literal_brace(scan *sc, const char *p)
+{
+	scan_item(sc);
+	buf_put(sc->out, sc->copied, (size_t)(p - sc->copied));
+	buf_put_str(sc->out, "\\{");
+	sc->copied = p + 1;
+}
+
+/* A repetition operator at p (with its lazy `?`): its length, 0 if none. */
+static size_t scan_repeat(scan *sc, const char *p, err *e, int *rc)
+{
+	long lo = 0, hi = 0;
 	size_t n = 0;
 	if (*p == '*' || *p == '+' || *p == '?')
 		n = 1;
-	else if ((n = repeat_len(p, &lo, &hi)) && (lo > 1000 || hi > 1000 || (hi >= 0 && hi < lo))) {
+	else if (!(n = repeat_len(p, &lo, &hi)))
+		return 0;
+	bool counted = *p == '{';
+	if (counted && (lo < 0 || lo > GO_MAX_COUNT || hi > GO_MAX_COUNT || (hi >= 0 && hi < lo))) {
 		*rc = go_err(e, "invalid repeat count", p, n);
 		return 0;
 	}
+	if (sc->last_rep) {
+		*rc = go_err(e, "invalid nested repetition operator", sc->last_rep, (size_t)(p + n - sc->last_rep));
+		return 0;
+	}
+	if (counted) {
+		long m = hi < 0 ? lo : hi;
+		if ((lo >= 2 || hi >= 2) && m * sc->last > GO_MAX_COUNT) {
+			*rc = go_err(e, "invalid repeat count", p, n);
+			return 0;
+		}
+		sc->last = hi == 0 ? 1 : m ? m * sc->last : sc->last;
+	}
+	sc->last_rep = p;
+	if (p[n] == '?')
+		n++;
 	return n;
 }
 
-/* Step 1: what RE2 refuses although PCRE2 accepts it. */
-static int prescan(const char *v, err *e)
+/* Length of the escape at p (`\p{Greek}` and `\x{41}` with their braces). */
+static size_t escape_len(const char *p)
 {
-	const char *p = v, *last_rep = NULL;
+	if (strchr("pPx", p[1]) && p[2] == '{') {
+		const char *q = strchr(p + 3, '}');
+		return q ? (size_t)(q + 1 - p) : strlen(p);
+	}
+	return 1 + u8len(p + 1);
+}
+
+/* Step 1: what RE2 refuses although PCRE2 accepts it; out gets the pattern for PCRE2. */
+static int prescan(const char *v, buf *out, err *e)
+{
+	scan sc = {.v = v, .out = out, .copied = v, .last = 1};
+	sc.prod[0] = 1;
+	const char *p = v;
 	int rc = 0;
 	while (*p) {
-		size_t n = repeat_op_len(p, e, &rc);
+		size_t n = scan_repeat(&sc, p, e, &rc);
 		if (rc)
 			return rc;
 		if (n) {
-			if (p[n] == '?' && *p != '?')
-				n++;
-			else if (p[n] == '?' && n == 1 && *p == '?')
-				n++;
-			if (last_rep)
-				return go_err(e, "invalid nested repetition operator", last_rep, (size_t)(p + n - last_rep));
-			last_rep = p;
 			p += n;
 			continue;
 		}
-		last_rep = NULL;
+		if (*p == '{') {
+			scan_literal_brace(&sc, p++);
+			continue;
+		}
+		scan_item(&sc);
 		if (*p == '\\' && p[1] == 'Q') {
 			const char *q = strstr(p + 2, "\\E");
 			p = q ? q + 2 : p + strlen(p);
 		} else if (*p == '\\' && p[1]) {
 			if (!escape_ok(p, false))
 				return go_err(e, "invalid escape sequence", p, 1 + u8len(p + 1));
-			p += 1 + u8len(p + 1);
+			p += escape_len(p);
 		} else if (*p == '[') {
 			const char *q = class_end(p, e, &rc);
 			if (rc)
 				return rc;
 			p = q ? q : p + strlen(p); /* unterminated: PCRE2 reports it */
-		} else if (*p == '(' && p[1] == '?') {
-			if ((rc = check_perl_group(p, e)))
+		} else if (*p == '(') {
+			size_t len = 1;
+			bool group = true;
+			if (p[1] == '?' && (rc = check_perl_group(p, &len, &group, e)))
 				return rc;
-			p += 2;
+			if (group && sc.depth + 1 >= GO_MAX_DEPTH) /* 1000 groups + content: height 1001 */
+				return go_err(e, "expression nests too deeply", v, strlen(v));
+			if (group)
+				sc.prod[++sc.depth] = 1;
+			p += len;
+		} else if (*p == ')' && sc.depth > 0) {
+			sc.last = sc.prod[sc.depth--];
+			p++;
 		} else {
 			p += u8len(p);
 		}
 	}
+	buf_put(out, sc.copied, strlen(sc.copied));
 	return 0;
 }
 
@@ -292,14 +397,46 @@ static int map_pcre2(const char *v, int ec, size_t off, err *e)
 	}
 }
 
+/* PCRE2 compile of pattern p with Go's nesting limit instead of PCRE2's 250. */
+static pcre2_code *compile(const char *p, uint32_t options, int *ec, PCRE2_SIZE *off)
+{
+	pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+	if (cc)
+		pcre2_set_parens_nest_limit(cc, GO_MAX_DEPTH + 1);
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)p, PCRE2_ZERO_TERMINATED, options, ec, off, cc);
+	pcre2_compile_context_free(cc);
+	return code;
+}
+
 pcre2_code *regex_compile_go(const char *v, uint32_t options, err *e)
 {
-	if (prescan(v, e))
+	buf pat;
+	buf_init(&pat);
+	if (prescan(v, &pat, e)) {
+		buf_reset(&pat);
 		return NULL;
+	}
+	if (pat.oom) {
+		buf_reset(&pat);
+		err_set(e, FL_ENOMEM, "out of memory");
+		return NULL;
+	}
 	int ec;
 	PCRE2_SIZE off;
-	pcre2_code *code = pcre2_compile((PCRE2_SPTR)v, PCRE2_ZERO_TERMINATED, options, &ec, &off, NULL);
-	if (!code)
-		map_pcre2(v, ec, (size_t)off, e);
+	const char *p = buf_cstr(&pat);
+	pcre2_code *code = compile(p, options, &ec, &off);
+	if (!code) {
+		/* Errors quote v and offsets are into the escaped copy: when v
+		 * fails too, its own error says the same in v's words. */
+		int ec_v;
+		PCRE2_SIZE off_v;
+		pcre2_code *code_v = strcmp(p, v) ? compile(v, options, &ec_v, &off_v) : NULL;
+		if (code_v)
+			pcre2_code_free(code_v);
+		else if (strcmp(p, v))
+			p = v, ec = ec_v, off = off_v;
+		map_pcre2(p, ec, (size_t)off, e);
+	}
+	buf_reset(&pat);
 	return code;
 }

@@ -10,12 +10,15 @@
  * `invalid parameter "query": `; too many samples is execution (422); the
  * deadline is timeout (503); cancellation canceled (499).
  *
- * A watchdog thread per query trips the engine's cancel flag when a
- * per-request `timeout` shorter than --query.timeout passes (reported as a
- * timeout) or when the client hangs up (the socket polled every 50 ms for
- * POLLRDHUP; reported as canceled, 499, as 3.x does when the request's
- * context is canceled, so the query stops instead of running to the end). Queries hold one of the
- * --query.max-concurrency slots while they run.
+ * A watchdog thread per query trips the engine's cancel flag when the
+ * query's deadline (the shorter of `timeout` and --query.timeout, counted
+ * from before the queue and the parse) passes (reported as a timeout), when
+ * the client hangs up (the socket polled every 50 ms for POLLRDHUP;
+ * reported as canceled, 499, as 3.x does when the request's context is
+ * canceled, so the query stops instead of running to the end), or at
+ * shutdown once the drain's grace is over. Queries hold one of the
+ * --query.max-concurrency slots while they run; the wait for one ends at
+ * the deadline too.
  */
 #include "web/web.h"
 
@@ -36,6 +39,7 @@ typedef struct watchdog {
 	bool has_deadline;     /* until is set */
 	struct timespec until; /* CLOCK_REALTIME deadline */
 	int client_fd;         /* socket to watch for a hang-up, or -1 */
+	const _Atomic int *shutdown; /* the server's cancel_queries (SIGTERM drain) */
 	promql_cancel *cancel; /* what to trip */
 } watchdog;
 
@@ -75,9 +79,11 @@ static void *watchdog_run(void *arg)
 			wd->client_gone = true;
 			break;
 		}
+		if (atomic_load(wd->shutdown))
+			break;
 		wake = now;
 		ts_add(&wake, WATCH_POLL_NS);
-		if (wd->client_fd < 0 || (wd->has_deadline && ts_before(&wd->until, &wake)))
+		if (wd->has_deadline && ts_before(&wd->until, &wake))
 			wake = wd->until;
 		pthread_cond_timedwait(&wd->cv, &wd->mu, &wake);
 	}
@@ -87,12 +93,13 @@ static void *watchdog_run(void *arg)
 	return NULL;
 }
 
-/* timeout_ns 0 = no deadline; client_fd -1 = no hang-up watch. */
-static bool watchdog_start(watchdog *wd, promql_cancel *c, int64_t timeout_ns, int client_fd)
+/* timeout_ns 0 = no deadline; client_fd -1 = no hang-up watch; shutdown is polled too. */
+static bool watchdog_start(watchdog *wd, promql_cancel *c, int64_t timeout_ns, int client_fd, const _Atomic int *shutdown)
 {
 	memset(wd, 0, sizeof *wd);
 	wd->cancel = c;
 	wd->client_fd = client_fd;
+	wd->shutdown = shutdown;
 	wd->has_deadline = timeout_ns > 0;
 	pthread_mutex_init(&wd->mu, NULL);
 	pthread_cond_init(&wd->cv, NULL);
@@ -192,6 +199,7 @@ typedef struct query_args {
 	int64_t step_ms;      /* 0 = instant */
 	int64_t timeout_ns;   /* 0 = none */
 	int64_t lookback_ms;  /* 0 = the engine's */
+	const char *stats;    /* the `stats` parameter, or NULL */
 } query_args;
 
 static int eval(promql_engine *eng, web_env *env, const query_args *a, int64_t start, int64_t end,
@@ -243,16 +251,61 @@ static int step_stats(promql_engine *eng, web_env *env, const query_args *a, pro
 	return 0;
 }
 
-/* Run an instant (step_ms == 0) or range query and answer it. */
+/* The query's deadline in ns from now: the shorter of `timeout` and --query.timeout (0 = none). */
+static int64_t query_deadline_ns(const web_env *env, const query_args *a)
+{
+	int64_t ns = env->engine_opts.timeout_ms > 0 ? env->engine_opts.timeout_ms * 1000000 : 0;
+	if (a->timeout_ns > 0 && (ns == 0 || a->timeout_ns < ns))
+		ns = a->timeout_ns;
+	return ns;
+}
+
+/* Evaluate under a slot and the matcher guard. Returns 0, or the error with res->errtype and e set. */
+static int guarded_eval(web_env *env, promql_engine *eng, const query_args *a, promql_cancel *cancel,
+			promql_result *res, api_step_stat **steps, size_t *n_steps, err *e)
+{
+	const char *st = a->stats;
+	matcher_guard guard = {.cancel = &cancel->canceled};
+	matcher_guard_set(&guard);
+	int rc = eng ? eval(eng, env, a, a->start, a->end, cancel, res, e) : err_set(e, FL_ENOMEM, "out of memory");
+	if (eng) {
+		qd_observe(&env->qdur, QD_PREPARE_TIME, res->prepare_s);
+		qd_observe(&env->qdur, QD_INNER_EVAL, res->eval_s);
+		qd_observe(&env->qdur, QD_RESULT_SORT, res->sort_s);
+	}
+	if (!rc && st && !strcmp(st, "all"))
+		rc = step_stats(eng, env, a, cancel, res, steps, n_steps, e);
+	matcher_guard_set(NULL);
+	if (!eng)
+		res->errtype = PE_INTERNAL;
+	else if (!rc && guard.n_skipped) { /* label values went unmatched: the answer is incomplete */
+		rc = err_set(e, FL_ECANCELED, "query was canceled in query execution");
+		res->errtype = PE_CANCELED;
+	} else if (!rc && guard.n_limit) {
+		rc = err_set(e, FL_ELIMIT, "regexp matching exceeded its backtracking limit on %lu label value(s): "
+					   "the answer would be incomplete", guard.n_limit);
+		res->errtype = PE_EXECUTION;
+	}
+	return rc;
+}
+
+/*
+ * Run an instant (step_ms == 0) or range query and answer it.
+ * Issue 14's safety net: the deadline runs from the start, before the queue
+ * and the parse; the watchdog trips the cancel flag at it (or when the
+ * client hangs up), which ends the wait for a slot ("query timed out in
+ * query queue"), the engine's loops (pq_check) and, through the matcher
+ * guard, regexp matching in any loop over label values. A query whose
+ * answer was cut short that way is an error, never a silent partial result.
+ */
 static void run_query(web_env *env, const http_req *r, http_resp *w, const query_args *a)
 {
-	const char *st = http_param_get(r, "stats");
+	const char *st = a->stats;
 	promql_cancel cancel = {0};
 	watchdog wd;
-	bool short_timeout = a->timeout_ns > 0 &&
-		      (env->engine_opts.timeout_ms <= 0 || a->timeout_ns / 1000000 < env->engine_opts.timeout_ms);
+	int64_t deadline_ns = query_deadline_ns(env, a);
 	int fd = http_req_client_fd(r);
-	bool use_wd = short_timeout || fd >= 0;
+	bool use_wd = watchdog_start(&wd, &cancel, deadline_ns, fd, &env->cancel_queries);
 	promql_engine *eng = env->engine, *own = NULL;
 	if (a->lookback_ms > 0) {
 		promql_engine_opts o = env->engine_opts;
@@ -266,20 +319,14 @@ static void run_query(web_env *env, const http_req *r, http_resp *w, const query
 	err e;
 	err_clear(&e);
 	double tq = mono_s();
-	web_query_slot_acquire(env);
+	bool slot = web_query_slot_acquire(env, &cancel.canceled);
 	qd_observe(&env->qdur, QD_QUEUE_TIME, mono_s() - tq);
-	if (use_wd && !watchdog_start(&wd, &cancel, short_timeout ? a->timeout_ns : 0, fd))
-		use_wd = false;
 	double t0 = mono_s();
-	int rc = eng ? eval(eng, env, a, a->start, a->end, &cancel, &res, &e) : err_set(&e, FL_ENOMEM, "out of memory");
+	int rc = slot ? guarded_eval(env, eng, a, &cancel, &res, &steps, &n_steps, &e)
+		      : err_set(&e, FL_ECANCELED, "query was canceled in query queue");
 	double took = mono_s() - t0;
-	if (eng) {
-		qd_observe(&env->qdur, QD_PREPARE_TIME, res.prepare_s);
-		qd_observe(&env->qdur, QD_INNER_EVAL, res.eval_s);
-		qd_observe(&env->qdur, QD_RESULT_SORT, res.sort_s);
-	}
-	if (!rc && st && !strcmp(st, "all"))
-		rc = step_stats(eng, env, a, &cancel, &res, &steps, &n_steps, &e);
+	if (!slot)
+		res.errtype = PE_CANCELED;
 	bool timed_out = false;
 	if (use_wd) {
 		watchdog_stop(&wd);
@@ -287,14 +334,15 @@ static void run_query(web_env *env, const http_req *r, http_resp *w, const query
 		if (wd.client_gone && rc != 0)
 			res.errtype = PE_CANCELED; /* 499 canceled, 3.x's code for a client gone */
 	}
-	web_query_slot_release(env);
+	if (slot)
+		web_query_slot_release(env);
 	if (own)
 		promql_engine_free(own);
-	if (rc) {
-		if (!eng)
-			res.errtype = PE_INTERNAL;
+	if (rc && timed_out && !slot)
+		api_error(w, API_TIMEOUT, "query timed out in query queue");
+	else if (rc)
 		query_error(w, &res, &e, timed_out, a->step_ms != 0);
-	} else {
+	else {
 		json_w j;
 		api_begin(w, &j);
 		json_result_write(&j, &res, st && *st, took, steps, n_steps);
@@ -306,7 +354,7 @@ static void run_query(web_env *env, const http_req *r, http_resp *w, const query
 
 WEB_HANDLER(api_query_handler)
 {
-	query_args a = {.q = http_param_get(r, "query")};
+	query_args a = {.q = http_param_get(r, "query"), .stats = http_param_get(r, "stats")};
 	if (api_param_time(r, w, "time", now_ms(), &a.start) || timeout_param(r, w, &a.timeout_ns) ||
 	    lookback_param(r, w, &a.lookback_ms))
 		return;
@@ -355,7 +403,8 @@ WEB_HANDLER(api_query_range_handler)
 					   "the query resolution (?step=XX)");
 		return;
 	}
-	query_args a = {.q = http_param_get(r, "query"), .start = start, .end = end, .step_ms = step_ns / 1000000};
+	query_args a = {.q = http_param_get(r, "query"), .start = start, .end = end, .step_ms = step_ns / 1000000,
+			.stats = http_param_get(r, "stats")};
 	if (timeout_param(r, w, &a.timeout_ns) || lookback_param(r, w, &a.lookback_ms))
 		return;
 	if (a.step_ms <= 0)

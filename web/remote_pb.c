@@ -233,7 +233,7 @@ static bool rd_metadata(pbr m, arena *a, rw_metadata *md)
 
 int rw__decode_v1_fast(const uint8_t *pb, size_t len, arena *a, rw_request *out)
 {
-	pbr c = {pb, pb + len, false}, r = c;
+	pbr c = {pb, pb ? pb + len : pb, false}, r = c; /* (NULL, 0) is an empty message: no NULL + 0 */
 	size_t n_ts = 0, n_md = 0;
 	uint32_t f;
 	int wt;

@@ -21,8 +21,15 @@
  * 503 "Service Unavailable" until env->ready. CORS headers only when the
  * request carries Origin (util/httputil/cors.go).
  *
- * Shutdown: MHD_quiesce_daemon stops accepting, then we wait (bounded) for
- * http_inflight to reach zero, then MHD_stop_daemon.
+ * Shutdown (SIGTERM), with a deadline (issue 14: a flint whose query hung
+ * was still running 80 minutes after SIGTERM): MHD_quiesce_daemon stops
+ * accepting; in-flight requests get DRAIN_GRACE_MS to finish; then
+ * cancel_queries makes every query's watchdog trip its cancel flag, and
+ * they get DRAIN_CANCEL_MS more to answer (canceled); then MHD_stop_daemon.
+ * Should a request still not have finished (a handler that never polls its
+ * cancel flag), the daemon is left as it is rather than joined, so that the
+ * process still closes its storage and exits; Prometheus itself does not
+ * wait for in-flight queries at all.
  */
 #include "web/web.h"
 #include "web/metadata.h"
@@ -682,6 +689,13 @@ int web_server_start(web_env *env, err *e)
 		flags |= MHD_USE_TLS;
 	}
 	unsigned threads = env->opts.threads > 0 ? (unsigned)env->opts.threads : 8;
+	/* A query holds its pool thread until it answers (waiting for a slot
+	 * included): with fewer threads than slots, queries queue behind each
+	 * other inside MHD, before their deadline starts, and /-/ready starves
+	 * (issue 14). Keep a few threads beyond the query slots. */
+	unsigned slots = (unsigned)(env->opts.max_concurrency > 0 ? env->opts.max_concurrency : 20);
+	if (threads < slots + 4)
+		threads = slots + 4;
 	unsigned timeout_s = env->opts.read_timeout_ms > 0 ? (unsigned)(env->opts.read_timeout_ms / 1000) : 300;
 	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, env,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -712,6 +726,9 @@ int web_server_port(web_env *env)
 	return i ? (int)i->port : -1;
 }
 
+#define DRAIN_GRACE_MS 3000  /* in-flight requests finish on their own */
+#define DRAIN_CANCEL_MS 2000 /* canceled queries answer */
+
 void web_server_stop(web_env *env)
 {
 	struct web_server *s = env->server;
@@ -721,9 +738,20 @@ void web_server_stop(web_env *env)
 	MHD_socket fd = MHD_quiesce_daemon(s->d);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
-	/* finish in-flight requests (bounded: 30 s) */
-	for (int i = 0; i < 3000 && atomic_load(&env->http_inflight) > 0; i++)
+	for (int i = 0; i < DRAIN_GRACE_MS / 10 && atomic_load(&env->http_inflight) > 0; i++)
 		usleep(10000);
+	if (atomic_load(&env->http_inflight) > 0) {
+		log_warn("web", "Canceling in-flight queries at shutdown", "grace", "3s", NULL);
+		atomic_store(&env->cancel_queries, 1);
+		for (int i = 0; i < DRAIN_CANCEL_MS / 10 && atomic_load(&env->http_inflight) > 0; i++)
+			usleep(10000);
+	}
+	if (atomic_load(&env->http_inflight) > 0) {
+		/* a stuck handler would make MHD_stop_daemon wait forever */
+		log_warn("web", "In-flight requests did not finish; closing without them", NULL);
+		env->server = NULL;
+		return;
+	}
 	MHD_stop_daemon(s->d);
 	fl_free(s);
 	env->server = NULL;
@@ -827,14 +855,31 @@ void web_env_set_config(web_env *env, scrape_config *c)
 	fl_free(old_yaml);
 }
 
-void web_query_slot_acquire(web_env *env)
+bool web_query_slot_acquire(web_env *env, const volatile int *cancel)
 {
 	int max = env->opts.max_concurrency > 0 ? env->opts.max_concurrency : 20;
+	bool got = false;
 	pthread_mutex_lock(&env->slot_mu);
-	while (env->slots_used >= max)
-		pthread_cond_wait(&env->slot_cv, &env->slot_mu);
-	env->slots_used++;
+	for (;;) {
+		if (cancel && *cancel)
+			break;
+		if (env->slots_used < max) {
+			env->slots_used++;
+			got = true;
+			break;
+		}
+		/* the cancel flag is set by another thread without this lock: look again every 50 ms */
+		struct timespec wake;
+		clock_gettime(CLOCK_REALTIME, &wake);
+		wake.tv_nsec += 50000000;
+		if (wake.tv_nsec >= 1000000000) {
+			wake.tv_sec++;
+			wake.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&env->slot_cv, &env->slot_mu, &wake);
+	}
 	pthread_mutex_unlock(&env->slot_mu);
+	return got;
 }
 
 void web_query_slot_release(web_env *env)

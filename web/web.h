@@ -72,6 +72,7 @@ struct web_env {
 	promql_engine_opts engine_opts; /* as the engine was built */
 	_Atomic int ready;          /* 1 once storage is open (API answers 503 before) */
 	_Atomic int stopping;       /* 1 during shutdown (/-/ready says so) */
+	_Atomic int cancel_queries; /* 1 once the shutdown grace is over: watchdogs cancel in-flight queries */
 	int64_t start_ms;           /* process start, Unix ms */
 	/* /status/flags: every flag with its value (borrowed, live for the process) */
 	const char *const *flag_names;
@@ -128,8 +129,10 @@ extern const size_t web_n_routes;
  * in the text exposition format (for /metrics). */
 void web_write_http_metrics(web_env *env, buf *b);
 
-/* Query concurrency slots (--query.max-concurrency): blocks until one is free. */
-void web_query_slot_acquire(web_env *env);
+/* Query concurrency slots (--query.max-concurrency): blocks until one is
+ * free, or until *cancel (if not NULL) becomes non-zero: then false, no slot
+ * taken (the query's deadline passed while it queued). */
+bool web_query_slot_acquire(web_env *env, const volatile int *cancel);
 void web_query_slot_release(web_env *env);
 
 /* ---- response helpers (api.c) ---- */

@@ -98,7 +98,103 @@ static void config_default_and_file(void)
 	scrape_config_free(c);
 }
 
+/* Issue 14 (fuzz_yaml_config's round-trip abort): a label written with no
+ * value and strings holding YAML line breaks (\L U+2028, \N NEL) print as
+ * Prometheus 2.42 prints them (go-yaml v2; the expected text is its
+ * /api/v1/status/config for the same file) and load back the same. */
+static void issue_14_yaml_config_roundtrip(void)
+{
+	static const char in[] =
+		"global:\n  external_labels: {a, b: \"x\\Ly\", c: \"x\\Ny\", e: \"a\\nb\", ar: \"\\n\", "
+		"n: \"'q'\", i: \"true\", g: \" a\", k: \"a: b\", q: \"a\\tb\", s: \"\\P\", w: \"\\uFEFFx\", "
+		"ac: \"\\U0001F600\", ak: null, y: \"0x1F\", v: \"\u00e9\", d: \"x\\_y\"}\n"
+		"scrape_configs:\n- job_name: \"yes\"\n  static_configs: [{targets: [\"h:1\"], labels: {z: ~}}]\n";
+	static const char want[] =
+		"  external_labels:\n"
+		"    a: \"\"\n"
+		"    ac: \"\\U0001F600\"\n"
+		"    ak: \"\"\n"
+		"    ar: |2+\n"
+		"\n"
+		"    b: 'x\u2028      y'\n"
+		"    c: \"x\\Ny\"\n"
+		"    d: x\u00a0y\n"
+		"    e: |-\n"
+		"      a\n"
+		"      b\n"
+		"    g: ' a'\n"
+		"    i: \"true\"\n"
+		"    k: 'a: b'\n"
+		"    \"n\": '''q'''\n"
+		"    q: \"a\\tb\"\n"
+		"    s: '\u2029'\n"
+		"    v: \u00e9\n"
+		"    w: \"\\uFEFF\\x78\"\n"
+		"    \"y\": \"0x1F\"\n"
+		"scrape_configs:\n"
+		"- job_name: \"yes\"\n";
+	err e;
+	scrape_config *c = parse(in, &e);
+	if (!c)
+		fprintf(stderr, "%s\n", e.msg);
+	ASSERT(c != NULL);
+	ASSERT_EQ(c->external_labels.n, 15); /* a and ak are absent for the data */
+	ASSERT_EQ(c->external_labels_as_written.n, 17);
+	buf b;
+	buf_init(&b);
+	scrape_config_yaml(c, &b);
+	const char *out = buf_cstr(&b);
+	if (!strstr(out, want))
+		fprintf(stderr, "got:\n%s\n", out);
+	ASSERT(strstr(out, want) != NULL);
+	ASSERT(strstr(out, "    labels:\n      z: \"\"\n"));
+	scrape_config *c2 = parse(out, &e);
+	ASSERT(c2 != NULL);
+	ASSERT_EQ(c2->external_labels_as_written.n, c->external_labels_as_written.n);
+	for (size_t i = 0; i < c->external_labels_as_written.n; i++) {
+		ASSERT_STR_EQ(c2->external_labels_as_written.v[i].name, c->external_labels_as_written.v[i].name);
+		ASSERT_STR_EQ(c2->external_labels_as_written.v[i].value, c->external_labels_as_written.v[i].value);
+	}
+	ASSERT_STR_EQ(c2->jobs[0].job_name, "yes");
+	scrape_config_free(c2);
+	scrape_config_free(c);
+	buf_reset(&b);
+}
+
+/* Long strings fold past column 80 as go-yaml's do, and honor_labels is
+ * omitted when false (`omitempty`): Prometheus 2.42's text for the same file. */
+static void yaml_config_folds_as_prometheus(void)
+{
+	char in[1024] = "scrape_configs:\n- job_name: \"", words[512] = "";
+	for (int i = 0; i < 40; i++)
+		snprintf(words + strlen(words), sizeof words - strlen(words), "%sword%d", i ? " " : "", i);
+	snprintf(in + strlen(in), sizeof in - strlen(in), "%s\"\n  static_configs: [{targets: [\"h:1\"]}]\n", words);
+	static const char want[] =
+		"- job_name: word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11\n"
+		"    word12 word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23\n"
+		"    word24 word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35\n"
+		"    word36 word37 word38 word39\n"
+		"  honor_timestamps: true\n";
+	err e;
+	scrape_config *c = parse(in, &e);
+	ASSERT(c != NULL);
+	buf b;
+	buf_init(&b);
+	scrape_config_yaml(c, &b);
+	if (!strstr(buf_cstr(&b), want))
+		fprintf(stderr, "got:\n%s\n", buf_cstr(&b));
+	ASSERT(strstr(buf_cstr(&b), want) != NULL);
+	scrape_config *c2 = parse(buf_cstr(&b), &e);
+	ASSERT(c2 != NULL);
+	ASSERT_STR_EQ(c2->jobs[0].job_name, words);
+	scrape_config_free(c2);
+	scrape_config_free(c);
+	buf_reset(&b);
+}
+
 const struct test tests_config[] = {
+	{"yaml_config_folds_as_prometheus", yaml_config_folds_as_prometheus},
+	{"issue_14_yaml_config_roundtrip", issue_14_yaml_config_roundtrip},
 	{"config_defaults_and_fields", config_defaults_and_fields},
 	{"config_errors_name_file_line_field", config_errors_name_file_line_field},
 	{"config_default_and_file", config_default_and_file},

@@ -84,7 +84,53 @@ static void dot_matches_newline(void)
 	matcher_reset(&m);
 }
 
+/* Issue 14's safety net: under a guard, a canceled query's regexp matching
+ * stops at once, and PCRE2 limit errors are counted instead of passing as
+ * "no match". */
+static void issue_14_matcher_guard(void)
+{
+	char v[64];
+	memset(v, 'a', 40);
+	strcpy(v + 40, "0e");
+	matcher m;
+	err e;
+	ASSERT_EQ(matcher_init(&m, MATCH_RE, "v", "(a|aa)*(c|d)", &e), 0);
+	volatile int cancel = 0;
+	matcher_guard g = {.cancel = &cancel};
+	matcher_guard_set(&g);
+	ASSERT(!matcher_matches(&m, v, strlen(v)));
+	ASSERT_EQ(g.n_limit, 1); /* backtracking past the match limit */
+	ASSERT(matcher_matches(&m, "aac", 3));
+	cancel = 1;
+	ASSERT(!matcher_matches(&m, "aac", 3)); /* skipped: the caller must discard its answer */
+	ASSERT_EQ(g.n_skipped, 1);
+	ASSERT_EQ(g.n_limit, 1);
+	matcher_guard_set(NULL);
+	ASSERT(matcher_matches(&m, "aac", 3));
+	ASSERT_EQ(g.n_skipped, 1);
+	matcher_reset(&m);
+}
+
+/* Issue 14 campaign (fuzz_metric_matcher): `\Q\` ends with a backslash the
+ * literal-set scan stepped over, leaving an empty set that matched nothing;
+ * PCRE2 (and Go) match the one backslash. */
+static void issue_14_matcher_quote_trailing_backslash(void)
+{
+	static const char *const pats[] = {"\\Q\\", "\\Q\\E\\Q\\", "a|\\Q\\"};
+	for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++) {
+		matcher m;
+		err e;
+		ASSERT_EQ(matcher_init(&m, MATCH_RE, "l", pats[i], &e), 0);
+		ASSERT(matcher_matches(&m, "\\", 1));
+		ASSERT(!matcher_matches(&m, "Q", 1));
+		ASSERT_EQ(matcher_matches_slow(&m, "\\", 1), 1);
+		matcher_reset(&m);
+	}
+}
+
 const struct test tests_matcher[] = {
+	{"issue_14_matcher_quote_trailing_backslash", issue_14_matcher_quote_trailing_backslash},
+	{"issue_14_matcher_guard", issue_14_matcher_guard},
 	{"fast_paths_agree_with_pcre2", fast_paths_agree_with_pcre2},
 	{"fast_path_kinds", fast_path_kinds},
 	{"invalid_pattern", invalid_pattern},
