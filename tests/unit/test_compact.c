@@ -156,6 +156,33 @@ static void head_and_block_compaction(void)
 	db_close(d);
 }
 
+/* min = max block duration (Thanos's sidecar setting): the head is still
+ * cut into level-1 blocks, but they are never compacted further. */
+static void no_block_compaction_when_min_is_max(void)
+{
+	const char *dir = test_tmpdir();
+	log_set_level(LOG_ERROR);
+	db_opts o;
+	db_opts_default(&o);
+	o.chunk_range_ms = R;
+	o.max_block_duration_ms = R;
+	err e;
+	err_clear(&e);
+	db *d = db_open(dir, &o, &e);
+	ASSERT(d != NULL);
+	append_seconds(d, 0, 80);
+	ASSERT_EQ(db_compact(d, &e), 0);
+	block_meta m[16];
+	size_t n = metas(d, m, 16);
+	ASSERT_EQ(n, 7); /* [0 s, 70 s): the head keeps [70 s, 80 s) */
+	for (size_t i = 0; i < n; i++) {
+		ASSERT_EQ(m[i].level, 1);
+		ASSERT_EQ(m[i].max_time - m[i].min_time, R);
+	}
+	test_db_expect(d, "c", 80, 0, 80, K);
+	db_close(d);
+}
+
 /* Overlapping blocks (a backfill over the head's range) are merged into
  * one (vertical compaction) with the union of their samples. */
 static void vertical_compaction(void)
@@ -287,6 +314,7 @@ const struct test tests_compact[] = {
 	{"plan_table", plan_table},
 	{"head_and_block_compaction", head_and_block_compaction},
 	{"vertical_compaction", vertical_compaction},
+	{"no_block_compaction_when_min_is_max", no_block_compaction_when_min_is_max},
 	{"rewrite_drops_tombstones", rewrite_drops_tombstones},
 	{NULL, NULL},
 };
