@@ -20,7 +20,8 @@
  *   2. else, without the newest block (it stays a full range for backups),
  *      selectDirs: for each range above the first, split the blocks into
  *      aligned groups (splitByRange) and take the first group of two or
- *      more that spans the range or ends before the newest block begins;
+ *      more that spans the range or ends before the newest remaining block
+ *      begins (so three 2h blocks wait for a fourth);
  *   3. else a block at least ranges[n/2] long with > 5% of its series
  *      tombstoned, or any block that is all tombstones.
  *
@@ -191,7 +192,7 @@ static size_t plan_overlapping(const compact_block_info *b, size_t n, size_t *ou
 }
 
 /* selectDirs over b[0..n) (the newest block already left out); high is
- * the newest block's minTime. */
+ * b[n - 1]'s minTime. */
 static size_t plan_ranges(const compact_block_info *b, size_t n, int64_t high, const int64_t *ranges, size_t n_ranges,
 			  size_t *out)
 {
@@ -229,7 +230,9 @@ size_t compact_plan(const compact_block_info *b, size_t n, const int64_t *ranges
 	if (k || n == 0)
 		return k;
 	n--; /* leave the newest block out */
-	if ((k = plan_ranges(b, n, b[n].min_time, ranges, n_ranges, out)))
+	/* upstream's selectDirs takes its high time from the list it is given:
+	 * the newest block left, not the one left out */
+	if (n > 0 && (k = plan_ranges(b, n, b[n - 1].min_time, ranges, n_ranges, out)))
 		return k;
 	for (size_t i = n; i-- > 0 && n_ranges > 0;) {
 		if (b[i].max_time - b[i].min_time < ranges[n_ranges / 2]) {

@@ -52,7 +52,8 @@ typedef struct compact_block_info {
  * min_time, with ranges[0..n_ranges) from db_block_ranges: the first run
  * of overlapping blocks (vertical compaction); else, leaving out the
  * newest block, the first group of the smallest range above ranges[0]
- * that fills its aligned range or lies wholly before the newest block;
+ * that fills its aligned range or lies wholly before the newest block
+ * left;
  * else one big enough block with more than 5% of its series tombstoned
  * (or all of it). Writes indices into b to out (room for n) and returns
  * how many; 0 = nothing to do.

@@ -32,7 +32,8 @@ static void plan_table(void)
 		{"empty", {{0}}, 0, {0}, 0},
 		{"one block", {{0, 20, 1, 0}}, 1, {0}, 0},
 		{"two blocks, newest left out", {{0, 20, 1, 0}, {20, 40, 1, 0}}, 2, {0}, 0},
-		{"two before the newest", {{0, 20, 1, 0}, {20, 40, 1, 0}, {40, 60, 1, 0}}, 3, {0, 1}, 2},
+		/* "We should wait for four blocks of size 20 to appear before compacting." */
+		{"three wait for a fourth", {{0, 20, 1, 0}, {20, 40, 1, 0}, {40, 60, 1, 0}}, 3, {0}, 0},
 		{"three fill 60, a fourth beyond", {{0, 20, 1, 0}, {20, 40, 1, 0}, {40, 60, 1, 0}, {60, 80, 1, 0}}, 4, {0, 1, 2}, 3},
 		{"gap: before the newest", {{0, 20, 1, 0}, {40, 60, 1, 0}, {120, 140, 1, 0}}, 3, {0, 1}, 2},
 		{"big ones then small", {{0, 60, 1, 0}, {60, 120, 1, 0}, {120, 180, 1, 0}, {180, 200, 1, 0}}, 4, {0, 1, 2}, 3},
