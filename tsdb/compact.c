@@ -39,6 +39,27 @@
 
 #include <stdio.h>
 
+/* Every label name and value q's source knows, into the block's symbol
+ * table: Prometheus's populateBlock writes its inputs' Symbols() - for a
+ * RangeHead all of the head's, for blocks all of theirs - so strings of
+ * series with no sample in the range (new, deleted) are in it too, and
+ * the index comes out byte for byte the same. */
+static int add_symbols(querier *q, block_writer *bw, err *e)
+{
+	strlist names = {0}, vals = {0};
+	int rc = querier_label_names(q, NULL, 0, &names, e);
+	for (size_t i = 0; rc == 0 && i < names.n; i++) {
+		rc = block_writer_add_symbol(bw, names.v[i], e);
+		if (rc == 0)
+			rc = querier_label_values(q, names.v[i], NULL, 0, &vals, e);
+		for (size_t j = 0; rc == 0 && j < vals.n; j++)
+			rc = block_writer_add_symbol(bw, vals.v[j], e);
+		strlist_free(&vals);
+	}
+	strlist_free(&names);
+	return rc;
+}
+
 int compact_write(querier *q, const char *dir, int64_t mint, int64_t maxt, const block_compaction *c, block_meta *out,
 		  err *e)
 {
@@ -60,7 +81,9 @@ int compact_write(querier *q, const char *dir, int64_t mint, int64_t maxt, const
 		for (size_t i = 0; i < n; i++)
 			items[i] = (chunks_item){.mint = cd[i].mint, .maxt = cd[i].maxt, .enc = CHUNK_ENC_XOR,
 						 .data = cd[i].b, .len = cd[i].len};
-		if (!bw && !(bw = block_writer_open(dir, mint, maxt, c, e)))
+		if (!bw && (bw = block_writer_open(dir, mint, maxt, c, e)) != NULL)
+			rc = add_symbols(q, bw, e);
+		else if (!bw)
 			rc = e && e->code ? e->code : FL_EIO;
 		if (rc == 0)
 			rc = block_writer_add_series(bw, series_set_labels(ss), items, n, e);
