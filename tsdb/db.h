@@ -2,9 +2,9 @@
  * db.h - the database: a data directory in Prometheus's layout, tying
  * together the head (with its WAL) and the persisted blocks.
  *
- *   data/<ULID>/{meta.json,index,chunks/,tombstones}   blocks (read, retained;
- *                                                      written by compaction later)
- *   data/chunks_head/                                  head chunks (later)
+ *   data/<ULID>/{meta.json,index,chunks/,tombstones}   blocks (read, retained,
+ *                                                      written by compaction: compact.c)
+ *   data/chunks_head/                                  head chunks (head_chunks.c)
  *   data/wal/, data/wal/checkpoint.N/                  write-ahead log
  *   data/lock
  *
