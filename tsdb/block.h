@@ -126,26 +126,13 @@ void block_writer_abort(block_writer *bw);
 /* Write the head's samples in [mint, maxt) as a level-1 block in dir with
  * meta minTime mint and maxTime maxt (what Prometheus's
  * compactor.Write(dir, RangeHead, mint, maxt) does for head compaction,
- * snapshots and backfill), through a head querier (block_write_querier):
+ * snapshots and backfill), through a head querier (compact_write):
  * safe beside appends (one isolation snapshot), chunks wholly inside the
  * range kept as they are, others and those touched by the head's
  * tombstones re-encoded without the samples left out. FL_ENOTFOUND when no
  * sample is in range (nothing written). */
 struct head;
 int block_write_head(struct head *h, const char *dir, int64_t mint, int64_t maxt, block_meta *out, err *e);
-
-/*
- * Write everything q's series hold in [mint, maxt) (all series, through
- * the chunk view: stored chunks as they are, those cut by the range or by
- * tombstones re-encoded) as a block in dir with meta minTime mint, maxTime
- * maxt and compaction c (NULL: level 1, sources itself). What Prometheus's
- * compactor.Write does for Block.CleanTombstones and Snapshot's head block;
- * q must be a querier whose select offers series_set_chunks and covers the
- * range. FL_ENOTFOUND when no sample is left (nothing is written, as
- * Prometheus writes no empty block). (block_write_querier.c)
- */
-int block_write_querier(querier *q, const char *dir, int64_t mint, int64_t maxt, const block_compaction *c,
-			block_meta *out, err *e);
 
 /* What a rewrite of a block (compaction, tombstone cleaning) carries over
  * from the old meta.json besides block_meta: compaction.sources and

@@ -29,6 +29,7 @@
  *  2. Nothing named <ulid> exists until every file in it was fsynced.
  */
 #include "tsdb/block.h"
+#include "tsdb/compact.h"
 
 #include "lib/arena.h"
 #include "lib/buf.h"
@@ -349,7 +350,7 @@ void block_writer_abort(block_writer *bw)
 
 /* ---------------------------------------------------------------- from a head */
 
-/* Through a head querier (block_write_querier.c), so the block is what a
+/* Through a head querier (compact_write, compact.c), so the block is what a
  * query would see: one isolation snapshot, chunks cut by the range or by
  * the head's tombstones re-encoded, deleted samples left out. */
 int block_write_head(head *h, const char *dir, int64_t mint, int64_t maxt, block_meta *out, err *e)
@@ -357,7 +358,7 @@ int block_write_head(head *h, const char *dir, int64_t mint, int64_t maxt, block
 	querier *q = queryable_querier(head_queryable(h), mint, maxt - 1, e);
 	if (!q)
 		return e && e->code ? e->code : FL_ENOMEM;
-	int rc = block_write_querier(q, dir, mint, maxt, NULL, out, e);
+	int rc = compact_write(q, dir, mint, maxt, NULL, out, e);
 	querier_close(q);
 	return rc;
 }

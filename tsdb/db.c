@@ -23,8 +23,9 @@
  * Maintenance (db_compact, under maint_mu): cut blocks from the head,
  * compact blocks, then db_reload: rescan the directory (new blocks in,
  * their parents out) and apply retention, swapping the block set. The
- * first two are the compaction glue's (marked below); the WAL side of a
- * head compaction is db_truncate_wal.
+ * first two are the compaction glue below (compact.c plans and writes); the WAL side of a
+ * head compaction is db_truncate_wal; what goes into a block and which
+ * blocks merge is compact.c's.
  *
  * Writes: the head calls db_log at every commit with the new series and
  * the accepted samples; db_log encodes one series record and one samples
@@ -46,6 +47,7 @@
  */
 #include "tsdb/db.h"
 #include "tsdb/block.h"
+#include "tsdb/compact.h"
 #include "tsdb/db_blocks.h"
 #include "tsdb/head.h"
 #include "tsdb/record.h"
@@ -74,6 +76,7 @@ typedef struct db_counters {
 	atomic_llong time_retentions;      /* prometheus_tsdb_time_retentions_total */
 	atomic_llong size_retentions;      /* prometheus_tsdb_size_retentions_total */
 	atomic_llong compactions;          /* prometheus_tsdb_compactions_total */
+	atomic_llong compactions_failed;   /* prometheus_tsdb_compactions_failed_total */
 	atomic_llong checkpoint_creations; /* prometheus_tsdb_checkpoint_creations_total */
 	atomic_llong checkpoint_failures;  /* prometheus_tsdb_checkpoint_creations_failed_total */
 	atomic_llong blocks_failed;        /* blocks skipped as broken, at open and reloads */
@@ -95,6 +98,7 @@ struct db {
 	pthread_mutex_t stop_mu;  /* guards stop, with stop_cv */
 	pthread_cond_t stop_cv;   /* wakes the maintenance thread to stop */
 	bool stop;             /* db_close asked the thread to end (stop_mu) */
+	bool kick;             /* a commit made the head compactable: run now (stop_mu) */
 	bool maint_running;    /* the maintenance thread was started */
 	pthread_t maint;       /* the maintenance thread */
 	db_counters c;         /* /metrics counters */
@@ -371,25 +375,177 @@ static int replay_wal(db *d, err *e)
 
 /* ---- maintenance ---- */
 
+/* ---- compaction glue (Prometheus tsdb/db.go Compact, compactHead,
+ * compactBlocks; head.go compactable) ---- */
+
+#define DB_MAX_COMPACTIONS_PER_ROUND 1000 /* bound on each loop of a round */
+
+/* Is the head wide enough to cut its oldest range (head.compactable:
+ * maxt - mint > 1.5 x chunk range)? Then [*mint, *maxt) is that range:
+ * from the head's min time to the end of its aligned range
+ * (rangeForTimestamp). */
+static bool head_compactable(db *d, int64_t *mint, int64_t *maxt)
+{
+	head_stats hs;
+	head_get_stats(d->h, &hs);
+	int64_t r = d->opts.chunk_range_ms;
+	if (hs.min_time > hs.max_time || hs.max_time - hs.min_time <= r / 2 * 3)
+		return false;
+	*mint = hs.min_time;
+	*maxt = (hs.min_time / r) * r + r;
+	return true;
+}
+
+static void note_failed_compaction(db *d, const char *what, err *e)
+{
+	atomic_fetch_add(&d->c.compactions_failed, 1);
+	log_error("tsdb", what, "err", e && e->msg[0] ? e->msg : "unknown", NULL);
+}
+
+/*
+ * Cut [mint, maxt) of the head into a level-1 block while appends go on:
+ * appends below maxt are refused from now (out of bounds, as they are
+ * already by the head's window for all but appenders opened long ago), the
+ * head's querier takes a snapshot, the block is written from it and
+ * loaded, then the head drops what the block holds. A crash before the
+ * rename leaves the head's WAL in charge; after it, the next open skips
+ * the block's range on replay (min valid time = its maxTime).
+ */
+static int compact_head_range(db *d, int64_t mint, int64_t maxt, err *e)
+{
+	int64_t t0 = now_ms();
+	head_set_min_valid_time(d->h, FL_MAX(maxt, d->min_valid_ms));
+	querier *q = queryable_querier(head_queryable(d->h), mint, maxt - 1, e);
+	int rc = q ? 0 : (e && e->code ? e->code : FL_ENOMEM);
+	block_meta m;
+	if (rc == 0)
+		rc = compact_write(q, d->dir, mint, maxt, NULL, &m, e);
+	querier_close(q); /* before head_truncate, which waits for older readers */
+	bool empty = rc == FL_ENOTFOUND;
+	if (empty) {
+		rc = 0;
+		err_clear(e);
+	}
+	if (rc == 0 && !empty)
+		rc = db_reload(d, e);
+	if (rc) {
+		note_failed_compaction(d, "Head compaction failed", e);
+		return rc;
+	}
+	head_truncate(d->h, maxt);
+	if (!empty) {
+		double secs = (double)(now_ms() - t0) / 1000;
+		db__note_compaction(d, secs);
+		char lo[24], hi[24], dur[32];
+		snprintf(lo, sizeof lo, "%" PRId64, mint);
+		snprintf(hi, sizeof hi, "%" PRId64, maxt);
+		snprintf(dur, sizeof dur, "%.3fs", secs);
+		log_info("tsdb", "write block", "mint", lo, "maxt", hi, "ulid", m.ulid, "duration", dur, NULL);
+	}
+	return 0;
+}
+
+static bool keep_alive(void *ctx, uint64_t ref) { return head_series_alive(((db *)ctx)->h, ref); }
+
+/* Head compaction while compactable, then the WAL's truncation up to the
+ * last range cut (head.truncateWAL). */
+static int compact_head(db *d, err *e)
+{
+	int64_t mint, maxt, last = INT64_MIN;
+	int rc = 0;
+	for (int i = 0; i < DB_MAX_COMPACTIONS_PER_ROUND && rc == 0 && head_compactable(d, &mint, &maxt); i++) {
+		rc = compact_head_range(d, mint, maxt, e);
+		if (rc == 0)
+			last = maxt;
+	}
+	if (last != INT64_MIN) {
+		err e2;
+		err_clear(&e2);
+		int wrc = db_truncate_wal(d, last, keep_alive, d, &e2);
+		if (wrc)
+			log_error("tsdb", "WAL truncation failed", "err", e2.msg, NULL);
+		if (rc == 0 && wrc) {
+			rc = wrc;
+			if (e)
+				*e = e2;
+		}
+	}
+	return rc;
+}
+
+/* Drop s's blocks marked in del from the db at once (a compaction left
+ * nothing of them): they are deleted when their last reader goes. */
+static int drop_blocks(db *d, db_block_set *s, const bool *del, err *e)
+{
+	db_block_set *n = db_block_set_without(s, del);
+	if (!n)
+		return err_set(e, FL_ENOMEM, "db: out of memory dropping compacted blocks");
+	db_blocks_swap(&d->blocks, n);
+	return 0;
+}
+
+/* One planned block compaction of the current set; *did when one ran. */
+static int compact_blocks_once(db *d, bool *did, err *e)
+{
+	int64_t ranges[10];
+	size_t n_ranges = db_block_ranges(&d->opts, ranges, 10);
+	db_block_set *s = db_blocks_acquire(&d->blocks);
+	compact_block_info *info = fl_calloc(s->n + 1, sizeof *info);
+	size_t *pick = fl_calloc(s->n + 1, sizeof *pick);
+	block **bs = fl_calloc(s->n + 1, sizeof *bs);
+	bool *del = fl_calloc(s->n + 1, sizeof *del);
+	int rc = info && pick && bs && del ? 0 : err_set(e, FL_ENOMEM, "db: out of memory planning compaction");
+	*did = false;
+	size_t k = 0;
+	for (size_t i = 0; rc == 0 && i < s->n; i++) {
+		const block_meta *m = block_meta_get(s->v[i]->b);
+		info[i] = (compact_block_info){m->min_time, m->max_time, m->num_series, m->num_tombstones};
+	}
+	if (rc == 0)
+		k = compact_plan(info, s->n, ranges, n_ranges, pick);
+	if (k) {
+		int64_t t0 = now_ms();
+		for (size_t j = 0; j < k; j++) {
+			bs[j] = s->v[pick[j]]->b;
+			del[pick[j]] = true;
+		}
+		block_meta m;
+		rc = compact_blocks(bs, k, d->dir, &m, e);
+		if (rc == FL_ENOTFOUND) { /* all deleted: Prometheus marks the inputs deletable */
+			err_clear(e);
+			rc = drop_blocks(d, s, del, e);
+		} else if (rc == 0) {
+			rc = db_reload(d, e); /* loads m, drops its parents */
+		}
+		if (rc)
+			note_failed_compaction(d, "Block compaction failed", e);
+		else
+			db__note_compaction(d, (double)(now_ms() - t0) / 1000);
+		*did = rc == 0;
+	}
+	fl_free(info);
+	fl_free(pick);
+	fl_free(bs);
+	fl_free(del);
+	db_block_set_release(s);
+	return rc;
+}
+
 int db_compact(db *d, err *e)
 {
 	if (d->opts.read_only)
 		return 0;
 	pthread_mutex_lock(&d->maint_mu);
-	/*
-	 * COMPACTION GLUE (issue 15) goes here, in Prometheus's order
-	 * (tsdb/db.go DB.Compact):
-	 *  1. head compaction: while the head spans more than 1.5 x
-	 *     chunk_range_ms, write its oldest range as a level-1 block
-	 *     (block_writer_open/add_series/commit into <ULID>.tmp-for-creation,
-	 *     renamed), db_reload to load it, head_truncate(h, range end),
-	 *     db_truncate_wal(d, range end, keep series still in the head), and
-	 *     db__note_compaction for /metrics (the head counts its own truncations);
-	 *  2. block compaction: plan over db__blocks_acquire with the ranges of
-	 *     db_block_ranges (none when it returns one range: both block
-	 *     durations equal), write, db_reload (the parents go).
-	 */
-	int rc = db_reload(d, e); /* retention, and whatever blocks appeared */
+	int rc = compact_head(d, e);
+	int64_t mint, maxt;
+	bool did = true;
+	/* Block compaction gives way to the head as soon as it is compactable
+	 * again (db.go compactBlocks). A failure stops the round: the old
+	 * blocks stay, the next round retries. */
+	for (int i = 0; i < DB_MAX_COMPACTIONS_PER_ROUND && rc == 0 && did && !head_compactable(d, &mint, &maxt); i++)
+		rc = compact_blocks_once(d, &did, e);
+	if (rc == 0)
+		rc = db_reload(d, e); /* retention, and whatever blocks appeared */
 	pthread_mutex_unlock(&d->maint_mu);
 	return rc;
 }
@@ -404,9 +560,12 @@ static void *maint_main(void *arg)
 		int64_t ns = ts.tv_nsec + (d->opts.maintenance_interval_ms % 1000) * 1000000;
 		ts.tv_sec += d->opts.maintenance_interval_ms / 1000 + ns / 1000000000;
 		ts.tv_nsec = ns % 1000000000;
-		pthread_cond_timedwait(&d->stop_cv, &d->stop_mu, &ts);
+		while (!d->stop && !d->kick)
+			if (pthread_cond_timedwait(&d->stop_cv, &d->stop_mu, &ts) == ETIMEDOUT)
+				break;
 		if (d->stop)
 			break;
+		d->kick = false;
 		pthread_mutex_unlock(&d->stop_mu);
 		err e;
 		err_clear(&e);
@@ -543,7 +702,76 @@ void db_close(db *d)
 
 /* ---- the seams ---- */
 
-appender *db_appender(db *d) { return head_appender(d->h); }
+/* The db's appender: the head's, plus Prometheus's dbAppender.Commit
+ * nudge - a commit that leaves the head compactable wakes the maintenance
+ * thread at once instead of at its next tick. */
+typedef struct db_app {
+	appender base; /* must be first */
+	appender *in;  /* the head's appender, owned until commit/rollback */
+	db *d;         /* the db */
+} db_app;
+
+static int dba_append(appender *a, series_ref ref, labels ls, int64_t t, double v, series_ref *out, err *e)
+{
+	return appender_append(((db_app *)a)->in, ref, ls, t, v, out, e);
+}
+
+static int dba_append_st(appender *a, series_ref ref, labels ls, int64_t st, int64_t t, double v, series_ref *out,
+			 err *e)
+{
+	return appender_append_st(((db_app *)a)->in, ref, ls, st, t, v, out, e);
+}
+
+static int dba_append_histogram(appender *a, series_ref ref, labels ls, int64_t t, const void *h, series_ref *out,
+				err *e)
+{
+	appender *in = ((db_app *)a)->in;
+	return in->ops->append_histogram(in, ref, ls, t, h, out, e);
+}
+
+static int dba_commit(appender *a, err *e)
+{
+	db_app *x = (db_app *)a;
+	db *d = x->d;
+	int rc = appender_commit(x->in, e);
+	fl_free(x);
+	int64_t mint, maxt;
+	if (rc == 0 && d->maint_running && head_compactable(d, &mint, &maxt)) {
+		pthread_mutex_lock(&d->stop_mu);
+		d->kick = true;
+		pthread_cond_signal(&d->stop_cv);
+		pthread_mutex_unlock(&d->stop_mu);
+	}
+	return rc;
+}
+
+static void dba_rollback(appender *a)
+{
+	appender_rollback(((db_app *)a)->in);
+	fl_free(a);
+}
+
+static const struct appender_ops db_app_ops = {
+	.append = dba_append, .append_histogram = dba_append_histogram, .commit = dba_commit,
+	.rollback = dba_rollback, .append_st = dba_append_st,
+};
+
+appender *db_appender(db *d)
+{
+	if (!d->maint_running)
+		return head_appender(d->h);
+	db_app *x = fl_calloc(1, sizeof *x);
+	if (!x)
+		return NULL;
+	x->in = head_appender(d->h);
+	if (!x->in) {
+		fl_free(x);
+		return NULL;
+	}
+	x->base.ops = &db_app_ops;
+	x->d = d;
+	return &x->base;
+}
 
 queryable *db_queryable(db *d) { return &d->q; }
 
@@ -683,6 +911,7 @@ void db_get_stats(db *d, db_stats *s)
 	s->time_retentions = atomic_load(&d->c.time_retentions);
 	s->size_retentions = atomic_load(&d->c.size_retentions);
 	s->compactions = atomic_load(&d->c.compactions);
+	s->compactions_failed = atomic_load(&d->c.compactions_failed);
 	s->checkpoint_creations = atomic_load(&d->c.checkpoint_creations);
 	s->checkpoint_creations_failed = atomic_load(&d->c.checkpoint_failures);
 	s->blocks_failed = atomic_load(&d->c.blocks_failed);

@@ -2,9 +2,9 @@
  * db.h - the database: a data directory in Prometheus's layout, tying
  * together the head (with its WAL) and the persisted blocks.
  *
- *   data/<ULID>/{meta.json,index,chunks/,tombstones}   blocks (read, retained;
- *                                                      written by compaction later)
- *   data/chunks_head/                                  head chunks (later)
+ *   data/<ULID>/{meta.json,index,chunks/,tombstones}   blocks (read, retained,
+ *                                                      written by compaction: compact.c)
+ *   data/chunks_head/                                  head chunks (head_chunks.c)
  *   data/wal/, data/wal/checkpoint.N/                  write-ahead log
  *   data/lock
  *
@@ -50,8 +50,10 @@ void db_close(db *d);
 
 /*
  * One maintenance round (the thread's, or a caller's: tests, shutdown):
- * head compaction and block compaction (once the block writer lands), then
- * db_reload. Serialised with other rounds. 0, or the first error (logged by
+ * head compaction (while the head spans more than 1.5 block ranges, its
+ * oldest range becomes a level-1 block, the head is truncated, the WAL
+ * checkpointed), block compaction (compact.c's plan; failures leave the
+ * old blocks and are counted), then db_reload. Serialised with other rounds. 0, or the first error (logged by
  * the thread, retried next round).
  */
 int db_compact(db *d, err *e);
@@ -98,6 +100,7 @@ typedef struct db_stats {
 	int64_t time_retentions;    /* prometheus_tsdb_time_retentions_total */
 	int64_t size_retentions;    /* prometheus_tsdb_size_retentions_total */
 	int64_t compactions;        /* prometheus_tsdb_compactions_total */
+	int64_t compactions_failed; /* prometheus_tsdb_compactions_failed_total */
 	int64_t compaction_buckets[DB_COMPACTION_BUCKETS]; /* _compaction_duration_seconds, le = 1, 2, 4 ... 8192 s */
 	double compaction_seconds;  /* its sum (its count is compactions) */
 	int64_t checkpoint_creations; /* prometheus_tsdb_checkpoint_creations_total */

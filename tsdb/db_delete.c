@@ -18,15 +18,15 @@
  * data); every one opened after a successful delete does not.
  *
  * Clean: each block with tombstones is rewritten through a querier on it
- * (block_write_querier: chunks cut by tombstones re-encoded) as a level-1
+ * (compact_rewrite_block: chunks cut by tombstones re-encoded) as a level-1
  * block with the same range and the old block as its parent, then the db
  * reloads, which drops the parent. A block left with no sample is dropped
  * from the set (deleted at its last reader). Repeated until no block has
- * tombstones, as Prometheus does. The compaction glue may reuse
- * block_write_querier for its own single-block rewrites.
+ * tombstones, as Prometheus does.
  */
 #include "tsdb/db.h"
 #include "tsdb/block.h"
+#include "tsdb/compact.h"
 #include "tsdb/db_blocks.h"
 #include "tsdb/index.h"
 #include "tsdb/record.h"
@@ -147,17 +147,8 @@ static int clean_block(db *d, db_block *x, bool *dropped, err *e)
 {
 	block *b = x->b;
 	const block_meta *m = block_meta_get(b);
-	block_desc parent;
-	snprintf(parent.ulid, sizeof parent.ulid, "%s", m->ulid);
-	parent.min_time = m->min_time;
-	parent.max_time = m->max_time;
-	block_compaction c = {.level = 1, .parents = &parent, .n_parents = 1, .extra_json = block_ext(b)->extra_json};
-	querier *q = queryable_querier(block_queryable(b), m->min_time, m->max_time - 1, e);
-	if (!q)
-		return e && e->code ? e->code : FL_ENOMEM;
 	block_meta nm;
-	int rc = block_write_querier(q, db_dir(d), m->min_time, m->max_time, &c, &nm, e);
-	querier_close(q);
+	int rc = compact_rewrite_block(b, db_dir(d), &nm, e);
 	*dropped = rc == FL_ENOTFOUND;
 	if (rc == 0)
 		log_info("tsdb", "Rewrote block without its tombstones", "old", m->ulid, "new", nm.ulid, NULL);

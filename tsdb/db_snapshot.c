@@ -9,7 +9,7 @@
  *                    rename, so the link keeps the old one);
  *   dir/<ULID>/...   unless skip_head: the head's [minTime, maxTime + 1)
  *                    written as one more level-1 block through a head
- *                    querier (block_write_querier), as Prometheus's
+ *                    querier (compact_write), as Prometheus's
  *                    compactor.Write(dir, RangeHead, mint, maxt + 1): what
  *                    the querier sees, so deleted samples stay out and a
  *                    concurrent commit is in it wholly or not at all.
@@ -21,6 +21,7 @@
  */
 #include "tsdb/db.h"
 #include "tsdb/block.h"
+#include "tsdb/compact.h"
 #include "tsdb/db_blocks.h"
 
 #include <dirent.h>
@@ -99,7 +100,7 @@ static int snapshot_head(db *d, const char *dir, err *e)
 	querier *q = queryable_querier(head_queryable(h), hs.min_time, hs.max_time, e);
 	if (!q)
 		return e && e->code ? e->code : FL_ENOMEM;
-	int rc = block_write_querier(q, dir, hs.min_time, hs.max_time + 1, NULL, NULL, e);
+	int rc = compact_write(q, dir, hs.min_time, hs.max_time + 1, NULL, NULL, e);
 	querier_close(q);
 	if (rc == FL_ENOTFOUND)
 		return 0; /* every sample deleted */

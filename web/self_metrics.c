@@ -255,6 +255,8 @@ static void write_tsdb(web_env *env, buf *b)
 	write_compaction_histogram(b, &s);
 	one(b, "prometheus_tsdb_compactions_total", "counter", "Total number of compactions that were executed for the partition.",
 	    (double)s.compactions);
+	one(b, "prometheus_tsdb_compactions_failed_total", "counter", "Total number of compactions that failed for the partition.",
+	    (double)s.compactions_failed);
 	one(b, "prometheus_tsdb_data_replay_duration_seconds", "gauge", "Time taken to replay the data on disk.",
 	    (double)s.replay_ms / 1000);
 	one(b, "prometheus_tsdb_head_chunks", "gauge", "Total number of chunks in the head block.", (double)s.head_chunks);

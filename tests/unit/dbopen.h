@@ -1,8 +1,8 @@
 /*
- * dbopen.h - db helpers for unit tests (test_db.c, test_db_delete.c):
- * open a db with default options, failing the test on error; one round of
- * a SIGKILL crash test. Header-only: each test file gets its own static
- * copy.
+ * dbopen.h - db helpers for unit tests (test_db.c, test_db_delete.c,
+ * test_compact.c): open a db with default options, failing the test on
+ * error; one round of a SIGKILL crash test (header-only, static copies);
+ * counting the test samples a db holds (test_db.c).
  */
 #ifndef FL_TEST_DBOPEN_H
 #define FL_TEST_DBOPEN_H
@@ -16,11 +16,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static inline db *test_db_open(const char *dir, bool ro)
+/* db_open with the default options but range_ms as the block range (0:
+ * default) and read-only when ro; fails the test on error. */
+static inline db *test_db_open(const char *dir, int64_t range_ms, bool ro)
 {
 	db_opts o;
 	db_opts_default(&o);
 	o.read_only = ro;
+	if (range_ms)
+		o.chunk_range_ms = range_ms;
 	err e;
 	err_clear(&e);
 	db *d = db_open(dir, &o, &e);
@@ -64,5 +68,13 @@ static inline int test_crash_round(void (*child)(int fd, void *ctx), void *ctx, 
 		test_fail(__FILE__, __LINE__, "round %d: child exited with %d", round, WEXITSTATUS(st));
 	return p[0];
 }
+
+/* Defined in test_db.c. counts[v] = samples of series named name with
+ * value v, for v in [0, n), over head and blocks; fails on any sample with
+ * t != v * 1000 or v out of range (the tests' samples all have that shape). */
+void test_db_count(db *d, const char *name, int *counts, int64_t n);
+/* test_db_count, then every v in [lo, hi) must have k samples and every
+ * other v in [0, n) none (n <= 4096). */
+void test_db_expect(db *d, const char *name, int64_t n, int64_t lo, int64_t hi, int k);
 
 #endif

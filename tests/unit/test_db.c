@@ -18,7 +18,8 @@
 
 #define K 8 /* series per batch */
 
-static db *open_db(const char *dir, bool ro) { return test_db_open(dir, ro); }
+
+static db *open_db(const char *dir, bool ro) { return test_db_open(dir, 0, ro); }
 
 /* Batch b: value b in each of K series `crash{s="i"}` at t = b * 1000. */
 static int commit_batch(db *d, int64_t b, err *e)
@@ -40,9 +41,7 @@ static int commit_batch(db *d, int64_t b, err *e)
 	return appender_commit(a, e);
 }
 
-/* Counts of samples per batch number in [0, n); fails on any sample that
- * is not a batch sample (t != v * 1000 or v out of range). */
-static void count_batches(db *d, int *counts, int64_t n)
+void test_db_count(db *d, const char *name, int *counts, int64_t n)
 {
 	memset(counts, 0, sizeof *counts * (size_t)n);
 	err e;
@@ -51,7 +50,7 @@ static void count_batches(db *d, int *counts, int64_t n)
 	if (!q)
 		test_fail(__FILE__, __LINE__, "querier: %s", e.msg);
 	matcher m;
-	ASSERT_EQ(matcher_init(&m, MATCH_EQ, "__name__", "crash", &e), 0);
+	ASSERT_EQ(matcher_init(&m, MATCH_EQ, "__name__", name, &e), 0);
 	select_hints h = {.start_ms = INT64_MIN, .end_ms = INT64_MAX};
 	series_set *ss = querier_select(q, true, &h, &m, 1);
 	sample_iter *it = NULL;
@@ -73,6 +72,19 @@ static void count_batches(db *d, int *counts, int64_t n)
 	querier_close(q);
 	matcher_reset(&m);
 }
+
+void test_db_expect(db *d, const char *name, int64_t n, int64_t lo, int64_t hi, int k)
+{
+	static int counts[4096];
+	ASSERT(n <= 4096);
+	test_db_count(d, name, counts, n);
+	for (int64_t v = 0; v < n; v++)
+		if (counts[v] != (v >= lo && v < hi ? k : 0))
+			test_fail(__FILE__, __LINE__, "%s: value %" PRId64 " has %d samples, want %d", name, v, counts[v],
+				  v >= lo && v < hi ? k : 0);
+}
+
+static void count_batches(db *d, int *counts, int64_t n) { test_db_count(d, "crash", counts, n); }
 
 static void reopen_keeps_samples(void)
 {
@@ -611,17 +623,31 @@ static void truncate_wal_checkpoints(void)
 #define ROUNDS 25
 #define PER_ROUND 10000 /* batch numbers reserved per round */
 
+/* How a crash run goes: block range (0: default), run db_compact every
+ * compact_every batches (0: never), kill up to max_sleep_us after the
+ * first acknowledgement. */
+typedef struct crash_plan {
+	int rounds;
+	int64_t range_ms;
+	int compact_every;
+	int max_sleep_us;
+} crash_plan;
+
 typedef struct crash_ctx {
-	const char *dir; /* data directory */
-	int64_t first;   /* first batch number of the round */
+	const char *dir;      /* data directory */
+	int64_t first;        /* first batch number of the round */
+	const crash_plan *cp; /* the run's plan */
 } crash_ctx;
 
 static void crash_child(int fd, void *ctx)
 {
 	const char *dir = ((crash_ctx *)ctx)->dir;
 	int64_t first = ((crash_ctx *)ctx)->first;
+	const crash_plan *cp = ((crash_ctx *)ctx)->cp;
 	db_opts o;
 	db_opts_default(&o);
+	if (cp->range_ms)
+		o.chunk_range_ms = cp->range_ms;
 	err e;
 	db *d = db_open(dir, &o, &e);
 	if (!d)
@@ -631,26 +657,28 @@ static void crash_child(int fd, void *ctx)
 			_exit(4);
 		if (write(fd, &b, sizeof b) != sizeof b)
 			_exit(5);
+		if (cp->compact_every && b % cp->compact_every == 0 && db_compact(d, &e))
+			_exit(6);
 	}
 	_exit(0);
 }
 
-static void crash_sigkill(void)
+static void crash_rounds(const crash_plan *cp)
 {
 	const char *dir = test_tmpdir();
 	log_set_level(LOG_ERROR);
-	int64_t n_batches = (int64_t)ROUNDS * PER_ROUND;
+	int64_t n_batches = (int64_t)cp->rounds * PER_ROUND;
 	int *counts = calloc((size_t)n_batches, sizeof *counts);
 	char *acked = calloc((size_t)n_batches, 1);
 	ASSERT(counts && acked);
 	srand((unsigned)time(NULL));
 	int64_t total_acked = 0;
-	for (int round = 0; round < ROUNDS; round++) {
+	for (int round = 0; round < cp->rounds; round++) {
 		/* Most rounds kill mid-commits (after the child's first ack, however
 		 * slow its open was); every 5th kills at a random moment, often
 		 * during the open's replay or repair. */
-		crash_ctx cc = {dir, (int64_t)round * PER_ROUND};
-		int rfd = test_crash_round(crash_child, &cc, round % 5 != 4, 30000, round);
+		crash_ctx cc = {dir, (int64_t)round * PER_ROUND, cp};
+		int rfd = test_crash_round(crash_child, &cc, round % 5 != 4, cp->max_sleep_us, round);
 		int64_t b;
 		while (read(rfd, &b, sizeof b) == sizeof b) {
 			ASSERT(b >= 0 && b < n_batches);
@@ -658,7 +686,7 @@ static void crash_sigkill(void)
 			total_acked++;
 		}
 		close(rfd);
-		db *d = open_db(dir, round % 2 == 0);
+		db *d = test_db_open(dir, cp->range_ms, round % 2 == 0);
 		count_batches(d, counts, n_batches);
 		db_close(d);
 		for (int64_t i = 0; i < n_batches; i++) {
@@ -671,6 +699,35 @@ static void crash_sigkill(void)
 	ASSERT(total_acked > 0);
 	free(counts);
 	free(acked);
+}
+
+static void crash_sigkill(void)
+{
+	crash_plan cp = {.rounds = ROUNDS, .max_sleep_us = 30000};
+	crash_rounds(&cp);
+}
+
+/* The crash test with compaction: 20 s blocks, db_compact every 10
+ * batches (1 s each), so kills land in head compaction, block compaction
+ * (20 s, 60 s, 180 s ... ranges), WAL checkpoints and truncation. Then
+ * no tmp directory survives an open, and promtool reads the directory. */
+static void crash_sigkill_compacting(void)
+{
+	crash_plan cp = {.rounds = 16, .range_ms = 20000, .compact_every = 10, .max_sleep_us = 400000};
+	crash_rounds(&cp);
+	const char *dir = test_tmpdir();
+	db *d = test_db_open(dir, cp.range_ms, false);
+	db_stats st;
+	db_get_stats(d, &st);
+	ASSERT(st.blocks_loaded > 1);
+	db_close(d);
+	char cmd[4096];
+	snprintf(cmd, sizeof cmd, "test -z \"$(ls %s | grep tmp)\"", dir);
+	ASSERT_EQ(system(cmd), 0);
+	snprintf(cmd, sizeof cmd,
+		 "command -v promtool >/dev/null || exit 0; cp -r %s %s.p && timeout 60 promtool tsdb analyze %s.p >/dev/null 2>&1",
+		 dir, dir, dir);
+	ASSERT_EQ(system(cmd), 0);
 }
 
 /* db_snapshot with the head: the WAL travels, the snapshot opens to the same
@@ -766,6 +823,7 @@ const struct test tests_db[] = {
 	{"promtool_reads_our_wal", promtool_reads_our_wal},
 	{"concurrent_commits_all_logged", concurrent_commits_all_logged},
 	{"crash_sigkill", crash_sigkill},
+	{"crash_sigkill_compacting", crash_sigkill_compacting},
 	{"truncate_wal_checkpoints", truncate_wal_checkpoints},
 	{NULL, NULL},
 };

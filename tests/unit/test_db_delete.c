@@ -23,7 +23,7 @@
 #define NB 30 /* samples each, at t = b * 1000, value b */
 #define CR_T (2 * NB) /* the crash test's sample times: [0, NB) in a block, [NB, 2 NB) in the head */
 
-static db *open_at(const char *dir, bool ro) { return test_db_open(dir, ro); }
+static db *open_at(const char *dir, bool ro) { return test_db_open(dir, 0, ro); }
 
 /* Samples of batches [from, to): one commit each. */
 static void fill_range(db *d, int64_t from, int64_t to)
@@ -325,7 +325,7 @@ typedef struct crash_ctx {
 
 static void crash_child(int fd, void *ctx)
 {
-	db *d = test_db_open(((crash_ctx *)ctx)->dir, false);
+	db *d = test_db_open(((crash_ctx *)ctx)->dir, 0, false);
 	unsigned seed = ((crash_ctx *)ctx)->seed;
 	err e;
 	matcher m[2];
@@ -354,7 +354,7 @@ static void crash_sigkill_delete_clean(void)
 {
 	char blk[1024], cmd[4096];
 	block_dir_filled(blk, sizeof blk); /* [0, NB) s as a block */
-	db *d = test_db_open(blk, false);
+	db *d = test_db_open(blk, 0, false);
 	fill_range(d, NB, CR_T); /* [NB, 2 NB) s in the head (WAL) */
 	db_close(d);
 	bool acked[NS * CR_T] = {0};
@@ -371,7 +371,7 @@ static void crash_sigkill_delete_clean(void)
 		/* What the db shows: every acknowledged deletion hidden; the rest
 		 * there or (deleted but not yet acknowledged) hidden; never a
 		 * half-written block (at most the block and its rewrite's child). */
-		d = test_db_open(blk, round % 2 == 0);
+		d = test_db_open(blk, 0, round % 2 == 0);
 		db_stats ds;
 		db_get_stats(d, &ds);
 		ASSERT(ds.blocks_loaded <= 1);
