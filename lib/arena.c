@@ -1,6 +1,8 @@
 /* arena.c - see arena.h. */
 #include "lib/arena.h"
 
+#include <assert.h>
+
 struct arena_block {
 	arena_block *next; /* older block */
 	size_t cap;        /* usable bytes in data[] */
@@ -55,7 +57,17 @@ void *arena_alloc(arena *a, size_t n)
 	void *p = b->data + b->off;
 	b->off += n;
 	a->used += n;
+	assert(b->off <= b->cap); /* a block never hands out past its end */
 	return p;
+}
+
+bool arena_owns(const arena *a, const void *p)
+{
+	const unsigned char *q = p;
+	for (const arena_block *b = a->head; b; b = b->next)
+		if (q >= b->data && q < b->data + b->off)
+			return true;
+	return false;
 }
 
 void *arena_calloc(arena *a, size_t n, size_t size)

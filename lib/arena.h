@@ -24,5 +24,8 @@ void *arena_alloc(arena *a, size_t n);
 void *arena_calloc(arena *a, size_t n, size_t size);
 char *arena_strndup(arena *a, const char *s, size_t n);
 char *arena_strdup(arena *a, const char *s);
+/* Does p point into memory a handed out (and has not reset)? O(blocks):
+ * for asserts (FL_SLOW_ASSERT(arena_owns(a, p))), never for logic. */
+bool arena_owns(const arena *a, const void *p);
 
 #endif

@@ -314,6 +314,7 @@ hseries *head__get_or_create(head *h, labels in, uint64_t ref_hint, bool *create
 		return NULL;
 	label tmp[32], *heap = NULL;
 	labels ls = without_empty(in, tmp, FL_ARRAY_LEN(tmp), &heap);
+	FL_SLOW_ASSERT(labels_valid_order(ls)); /* checked above; dropping empties keeps the order */
 	if (!ls.n) {
 		fl_free(heap);
 		err_set(e, ls.v || in.n ? FL_EINVAL : FL_ENOMEM, "empty labelset: invalid sample");

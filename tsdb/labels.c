@@ -86,6 +86,7 @@ labels labels_copy(arena *a, labels ls)
 	}
 	r.v = v;
 	r.n = ls.n;
+	FL_SLOW_ASSERT(!r.n || (arena_owns(a, r.v) && arena_owns(a, r.v[r.n - 1].value))); /* all of it in a */
 	return r;
 }
 
