@@ -28,38 +28,8 @@ done
 command -v prometheus >/dev/null || { echo "compare: prometheus not installed (make deps)"; exit 1; }
 
 tmp=$(mktemp -d /tmp/flint-bench.XXXXXX)
-pid=
-cleanup() {
-	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 TCK=$(getconf CLK_TCK)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-wait_ready() { # url seconds (gives up early when the server died)
-	for _ in $(seq $(($2 * 20))); do
-		[ "$(curl -s -o /dev/null -w '%{http_code}' "$1/-/ready")" = 200 ] && return 0
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-now_s() { date +%s.%N; }
-
-printf 'global:\n  scrape_interval: 1m\n' >"$tmp/cfg.yml"
-start() { # name port -> sets pid
-	local dir=$tmp/data-$1 addr=127.0.0.1:$2
-	case $1 in
-	flint) "$FLINT" --config.file="$tmp/cfg.yml" --storage.tsdb.path="$dir" --web.listen-address=$addr \
-		--web.enable-remote-write-receiver >>"$tmp/$1.log" 2>&1 & ;;
-	prometheus) prometheus --config.file="$tmp/cfg.yml" --storage.tsdb.path="$dir" --web.listen-address=$addr \
-		--web.enable-remote-write-receiver >>"$tmp/$1.log" 2>&1 & ;;
-	esac
-	pid=$!
-}
+. "$(dirname "$0")/lib.bash"
 
 END_MS=$(($(date +%s) * 1000))
 QSTART=$(((END_MS - ROUNDS * 15000) / 1000))
@@ -84,7 +54,7 @@ run() { # name -> prints "name ingest cpu_per_M rss_per_series query_ms restart_
 	c1=$(cpu_ticks "$pid")
 	rate=$(echo "$out" | awk '{ for (i = 1; i <= NF; i++) if ($i == "samples/s,") print $(i - 1) }')
 	echo "compare: $name: $out" >&2
-	local cpu_m rss growth q_ms=0 t0 t1
+	local cpu_m rss growth q_ms=0
 	cpu_m=$(awk -v d=$((c1 - c0)) -v t="$TCK" -v n=$((SERIES * ROUNDS)) 'BEGIN { printf "%.3f", d / t / (n / 1e6) }')
 	# memory after ingest, before any query allocates
 	rss=$(awk -v kb="$(hwm_kb "$pid")" -v n="$SERIES" 'BEGIN { printf "%.0f", kb * 1024 / n }')
@@ -105,23 +75,8 @@ run() { # name -> prints "name ingest cpu_per_M rss_per_series query_ms restart_
 		done
 		q_ms=$(printf '%s\n' "${ts[@]}" | sort -n | awk -v acc="$q_ms" 'NR == 3 { printf "%.2f", acc + $1 * 1000 }')
 	done
-	kill -TERM "$pid"
-	wait "$pid" 2>/dev/null
-	t0=$(now_s)
-	start "$name" "$port"
-	local restart
-	if wait_ready "$url" 300; then
-		t1=$(now_s)
-		restart=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-		kill -TERM "$pid"
-	else
-		restart=">300"
-		echo "compare: $name was not ready within 300 s of a restart" >&2
-		kill -KILL "$pid"
-	fi
-	wait "$pid" 2>/dev/null
-	pid=
-	echo "$name $rate $cpu_m $rss $growth $q_ms $restart"
+	restart "$name" "$port" 300
+	echo "$name $rate $cpu_m $rss $growth $q_ms $restart_s"
 }
 
 echo "pushing $SERIES series x $ROUNDS samples (remote write 1.0) to each; queries: ${#QUERIES[@]} x 5 runs"
@@ -129,14 +84,7 @@ run flint >"$tmp/flint.res" || exit 1
 run prometheus >"$tmp/prometheus.res" || exit 1
 read -r _ f_rate f_cpu f_rss f_grow f_q f_rs <"$tmp/flint.res"
 read -r _ p_rate p_cpu p_rss p_grow p_q p_rs <"$tmp/prometheus.res"
-row() { # label flint prom unit higher_is_better
-	awk -v l="$1" -v f="$2" -v p="$3" -v u="$4" -v h="$5" 'BEGIN {
-		if (f !~ /^[0-9.]+$/ || p !~ /^[0-9.]+$/ || f + 0 == 0 || p + 0 == 0) {
-			printf "%-34s %14s %14s %-12s %s\n", l, f, p, u, "-"; exit }
-		r = (h == 1) ? f / p : p / f
-		printf "%-34s %14s %14s %-12s x%.2f\n", l, f, p, u, r }'
-}
-printf '%-34s %14s %14s %-12s %s\n' "at $SERIES series" flint prometheus unit "flint advantage"
+header "at $SERIES series"
 row "ingest rate" "$f_rate" "$p_rate" samples/s 1
 row "CPU per million samples" "$f_cpu" "$p_cpu" s 0
 row "peak RSS per active series" "$f_rss" "$p_rss" bytes 0

@@ -1,0 +1,66 @@
+# lib.bash - sourced by the benchmark scripts that run flint and Debian's
+# Prometheus one after the other (compare.sh, persist.sh); never run, and
+# not a bench/*.sh, so run.sh does not run it. The caller sets FLINT and tmp
+# (a fresh temporary directory) before sourcing; the server it runs is $pid,
+# which the EXIT trap set here kills, then $tmp is removed.
+pid=
+cleanup() {
+	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+now_s() { date +%s.%N; }
+wait_ready() { # url seconds (gives up early when the server died)
+	for _ in $(seq $(($2 * 20))); do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' "$1/-/ready")" = 200 ] && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+printf 'global:\n  scrape_interval: 1m\n' >"$tmp/cfg.yml"
+start() { # name port -> sets pid; data in $tmp/data-NAME, log in $tmp/NAME.log
+	local dir=$tmp/data-$1 addr=127.0.0.1:$2
+	case $1 in
+	flint) "$FLINT" --config.file="$tmp/cfg.yml" --storage.tsdb.path="$dir" --web.listen-address="$addr" \
+		--web.enable-remote-write-receiver >>"$tmp/$1.log" 2>&1 & ;;
+	prometheus) prometheus --config.file="$tmp/cfg.yml" --storage.tsdb.path="$dir" --web.listen-address="$addr" \
+		--web.enable-remote-write-receiver >>"$tmp/$1.log" 2>&1 & ;;
+	esac
+	pid=$!
+}
+
+restart() { # name port seconds -> sets restart_s: the seconds from the old server's exit to ready
+	# (or ">SECONDS"), then stops it. Not in $(...): $pid must be this shell's child
+	local t0 t1
+	kill -TERM "$pid"
+	wait "$pid" 2>/dev/null
+	t0=$(now_s)
+	start "$1" "$2"
+	if wait_ready "http://127.0.0.1:$2" "$3"; then
+		t1=$(now_s)
+		restart_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+		kill -TERM "$pid"
+	else
+		restart_s=">$3"
+		echo "$(basename "$0"): $1 was not ready within $3 s of a restart: $(tail -3 "$tmp/$1.log")" >&2
+		kill -KILL "$pid"
+	fi
+	wait "$pid" 2>/dev/null
+	pid=
+}
+
+row() { # label flint prom unit higher_is_better (the ratio: flint's advantage, >1 better)
+	awk -v l="$1" -v f="$2" -v p="$3" -v u="$4" -v h="$5" 'BEGIN {
+		if (f !~ /^[0-9.]+$/ || p !~ /^[0-9.]+$/ || f + 0 == 0 || p + 0 == 0) {
+			printf "%-34s %14s %14s %-12s %s\n", l, f, p, u, "-"; exit }
+		r = (h == 1) ? f / p : p / f
+		printf "%-34s %14s %14s %-12s x%.2f\n", l, f, p, u, r }'
+}
+header() { printf '%-34s %14s %14s %-12s %s\n' "$1" flint prometheus unit "flint advantage"; }
