@@ -378,22 +378,39 @@ static void drop_pending(happ *a)
 	}
 }
 
+/*
+ * Commit: WAL first, then visible. commit_mu is held shared from the
+ * bounds check through the WAL write to the apply, so a head compaction
+ * (which raises min_valid_time, then opens its querier, taking commit_mu
+ * exclusively) either sees this commit whole in its snapshot, or this
+ * commit sees the raised bound and refuses: a sample is never logged and
+ * then dropped below the block just cut (Prometheus's compaction waits
+ * for overlapping appenders instead: WaitForAppendersOverlapping).
+ */
 static int happ_commit(appender *ap, err *e)
 {
 	happ *a = (happ *)ap;
-	int rc = happ_log(a, true, e);
-	if (rc) {
+	head *h = a->h;
+	FL_SLOW_ASSERT(head__series_locks_held == 0); /* lock order: commit_mu before series locks */
+	pthread_rwlock_rdlock(&h->commit_mu);
+	int64_t floor = atomic_load(&h->min_valid_time);
+	int rc = 0;
+	for (size_t i = 0; i < a->n_samples && rc == 0; i++)
+		if (a->samples[i].t < floor) {
+			atomic_fetch_add(&h->n_oob, 1);
+			rc = err_set(e, FL_ETOO_OLD, "out of bounds");
+		}
+	if (rc == 0 && (rc = happ_log(a, true, e)) != 0)
 		err_wrap(e, "write to WAL");
+	if (rc) {
+		pthread_rwlock_unlock(&h->commit_mu);
 		drop_pending(a);
 		happ_free(a);
 		return rc;
 	}
-	if (a->n_samples) {
-		FL_SLOW_ASSERT(head__series_locks_held == 0); /* lock order: commit_mu before series locks */
-		pthread_rwlock_rdlock(&a->h->commit_mu);
+	if (a->n_samples)
 		happ_apply(a);
-		pthread_rwlock_unlock(&a->h->commit_mu);
-	}
+	pthread_rwlock_unlock(&h->commit_mu);
 	happ_free(a);
 	return 0;
 }

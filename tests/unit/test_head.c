@@ -174,7 +174,13 @@ static void rejection_wording(void)
 	ASSERT_EQ(appender_append(a, 0, L({"b", "1"}, {"a", "2"}), 10000001, 1, NULL, &e), FL_EINVAL);
 	ASSERT_EQ(a->ops->append_histogram(a, 0, ls, 10000001, NULL, NULL, &e), FL_EUNSUPPORTED);
 	ASSERT_EQ(appender_commit(a, &e), 0);
+	/* An appender opened before a compaction raised the bound: its commit
+	 * is refused whole, never logged and then dropped (issue 15). */
+	appender *old = head_appender(h);
+	ASSERT_EQ(appender_append(old, 0, ls, 10000002, 3, NULL, &e), 0);
 	head_set_min_valid_time(h, 10000000 + 5);
+	ASSERT_EQ(appender_commit(old, &e), FL_ETOO_OLD);
+	ASSERT_STR_EQ(e.msg, "out of bounds");
 	a = head_appender(h);
 	ASSERT_EQ(appender_append(a, 0, ls, 10000001, 1, NULL, &e), FL_ETOO_OLD);
 	appender_rollback(a);
