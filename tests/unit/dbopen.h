@@ -11,6 +11,7 @@
 #include "tests/unit/test.h"
 
 #include <poll.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -67,6 +68,26 @@ static inline int test_crash_round(void (*child)(int fd, void *ctx), void *ctx, 
 	if (WIFEXITED(st))
 		test_fail(__FILE__, __LINE__, "round %d: child exited with %d", round, WEXITSTATUS(st));
 	return p[0];
+}
+
+/* For each second b in [from, to), one commit of n series name{lname="i"}
+ * (i in [0, n)), each with the sample t = b * 1000, value b; fails the
+ * test on any error. */
+static inline void test_db_fill(db *d, const char *name, const char *lname, int n, int64_t from, int64_t to)
+{
+	err e;
+	err_clear(&e);
+	for (int64_t b = from; b < to; b++) {
+		appender *a = db_appender(d);
+		for (int i = 0; i < n; i++) {
+			char s[16];
+			snprintf(s, sizeof s, "%d", i);
+			label lv[2] = {{"__name__", name}, {lname, s}};
+			series_ref ref;
+			ASSERT_EQ(appender_append(a, 0, (labels){lv, 2}, b * 1000, (double)b, &ref, &e), 0);
+		}
+		ASSERT_EQ(appender_commit(a, &e), 0);
+	}
 }
 
 /* Defined in test_db.c. counts[v] = samples of series named name with

@@ -66,22 +66,7 @@ static db *open_db(const char *dir, int64_t range, bool ro) { return test_db_ope
 #define K 4 /* series */
 
 /* Sample t = s * 1000 of value s in K series `c{i="..."}`, s in [from, to). */
-static void append_seconds(db *d, int64_t from, int64_t to)
-{
-	err e;
-	err_clear(&e);
-	for (int64_t s = from; s < to; s++) {
-		appender *a = db_appender(d);
-		for (int i = 0; i < K; i++) {
-			char v[8];
-			snprintf(v, sizeof v, "%d", i);
-			label lv[2] = {{"__name__", "c"}, {"i", v}};
-			series_ref ref;
-			ASSERT_EQ(appender_append(a, 0, (labels){lv, 2}, s * 1000, (double)s, &ref, &e), 0);
-		}
-		ASSERT_EQ(appender_commit(a, &e), 0);
-	}
-}
+static void append_seconds(db *d, int64_t from, int64_t to) { test_db_fill(d, "c", "i", K, from, to); }
 
 static void count(db *d, int *counts, int64_t n) { test_db_count(d, "c", counts, n); }
 

@@ -26,22 +26,7 @@
 static db *open_at(const char *dir, bool ro) { return test_db_open(dir, 0, ro); }
 
 /* Samples of batches [from, to): one commit each. */
-static void fill_range(db *d, int64_t from, int64_t to)
-{
-	err e;
-	err_clear(&e);
-	for (int64_t b = from; b < to; b++) {
-		appender *a = db_appender(d);
-		for (int i = 0; i < NS; i++) {
-			char s[8];
-			snprintf(s, sizeof s, "%d", i);
-			label lv[2] = {{"__name__", "del"}, {"s", s}};
-			series_ref ref;
-			ASSERT_EQ(appender_append(a, 0, (labels){lv, 2}, b * 1000, (double)b, &ref, &e), 0);
-		}
-		ASSERT_EQ(appender_commit(a, &e), 0);
-	}
-}
+static void fill_range(db *d, int64_t from, int64_t to) { test_db_fill(d, "del", "s", NS, from, to); }
 
 static void fill(db *d) { fill_range(d, 0, NB); }
 
