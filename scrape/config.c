@@ -301,29 +301,19 @@ static void basic_auth_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k
 	scrape_job_config *j = ctx;
 	(void)k;
 	if (!strcmp(key, "username"))
-		j->basic_auth_user = scalar(p, v, path);
+		j->http.basic_auth_user = scalar(p, v, path);
 	else if (!strcmp(key, "password"))
-		j->basic_auth_pass = scalar(p, v, path);
+		j->http.basic_auth_pass = scalar(p, v, path);
 }
 
 static void file_sd_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
 {
-	scrape_job_config *j = ctx;
+	scrape_file_sd *f = ctx;
 	(void)k;
-	if (!strcmp(key, "files")) {
-		size_t n;
-		const char **f = string_list(p, v, path, &n);
-		const char **all = arena_calloc(&p->c->arena, j->n_file_sd_files + n + 1, sizeof *all);
-		if (!f || !all)
-			return;
-		if (j->n_file_sd_files)
-			memcpy(all, j->file_sd_files, j->n_file_sd_files * sizeof *all);
-		memcpy(all + j->n_file_sd_files, f, n * sizeof *all);
-		j->file_sd_files = all;
-		j->n_file_sd_files += n;
-	} else if (!strcmp(key, "refresh_interval")) {
-		duration(p, v, path, &j->file_sd_refresh_ms);
-	}
+	if (!strcmp(key, "files"))
+		f->files = string_list(p, v, path, &f->n_files);
+	else if (!strcmp(key, "refresh_interval"))
+		duration(p, v, path, &f->refresh_ms);
 }
 
 static void job_params(cfgp *p, scrape_job_config *j, yaml_node_t *v, const char *path)
@@ -380,7 +370,7 @@ static void job_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_
 	else if (!strcmp(key, "target_limit"))
 		integer(p, v, path, &j->target_limit);
 	else if (!strcmp(key, "bearer_token"))
-		j->bearer_token = scalar(p, v, path);
+		j->http.auth_credentials = scalar(p, v, path);
 	else if (!strcmp(key, "params"))
 		job_params(p, j, v, path);
 	else if (!strcmp(key, "basic_auth"))
@@ -391,6 +381,9 @@ static void job_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_
 		if (st) {
 			j->static_configs = arena_calloc(&p->c->arena, n + 1, sizeof *j->static_configs);
 			j->n_static_configs = n;
+		} else {
+			j->file_sd = arena_calloc(&p->c->arena, n + 1, sizeof *j->file_sd);
+			j->n_file_sd = n;
 		}
 		for (size_t i = 0; i < n && !p->failed; i++) {
 			char sub[256];
@@ -398,7 +391,10 @@ static void job_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_
 			if (st)
 				walk_map(p, seq_at(p, v, i), sub, "targetgroup.Group", static_keys, static_field, &j->static_configs[i]);
 			else
-				walk_map(p, seq_at(p, v, i), sub, "file.SDConfig", file_sd_keys, file_sd_field, j);
+			{
+				j->file_sd[i].refresh_ms = 5 * 60000;
+				walk_map(p, seq_at(p, v, i), sub, "file.SDConfig", file_sd_keys, file_sd_field, &j->file_sd[i]);
+			}
 		}
 	}
 	/* other known keys: accepted, not acted on yet */
@@ -418,7 +414,6 @@ static void parse_jobs(cfgp *p, yaml_node_t *v, const char *path)
 		scrape_job_config *j = &c->jobs[i];
 		job_ctx jc = {j, false, false};
 		j->honor_timestamps = true;
-		j->file_sd_refresh_ms = 5 * 60000;
 		j->line = line_of(jn);
 		walk_map(p, jn, sub, "config.ScrapeConfig", job_keys, job_field, &jc);
 		if (p->failed)
@@ -690,11 +685,11 @@ static void yjob(buf *b, const scrape_job_config *j)
 			ylabels(b, "    ", "labels", sc->labels_as_written);
 		}
 	}
-	if (j->n_file_sd_files) {
-		buf_put_str(b, "  file_sd_configs:\n  - files:\n");
-		for (size_t i = 0; i < j->n_file_sd_files; i++)
-			yitem(b, "    ", j->file_sd_files[i]);
-		ydur(b, "    ", "refresh_interval", j->file_sd_refresh_ms);
+	for (size_t f = 0; f < j->n_file_sd; f++) {
+		buf_put_str(b, f ? "  - files:\n" : "  file_sd_configs:\n  - files:\n");
+		for (size_t i = 0; i < j->file_sd[f].n_files; i++)
+			yitem(b, "    ", j->file_sd[f].files[i]);
+		ydur(b, "    ", "refresh_interval", j->file_sd[f].refresh_ms);
 	}
 }
 

@@ -25,6 +25,7 @@
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "tsdb/labels.h"
+#include "tsdb/relabel.h"
 
 typedef struct scrape_static_config {
 	const char **targets; /* "host:port" */
@@ -37,6 +38,46 @@ typedef struct scrape_kv {
 	const char *key;   /* name */
 	const char *value; /* value */
 } scrape_kv;
+
+/* HTTP client settings shared by scrape jobs, SD and (later) remote write and
+ * alerting (Prometheus's common/config.HTTPClientConfig). Files are read at
+ * load where Prometheus reads them at use: the *_file fields keep the path so
+ * a scrape can re-read it. */
+typedef struct scrape_http_client {
+	const char *basic_auth_user;   /* or NULL */
+	const char *basic_auth_pass;   /* or NULL */
+	const char *basic_auth_pass_file; /* or NULL */
+	const char *auth_type;         /* authorization.type, default "Bearer" when credentials given; or NULL */
+	const char *auth_credentials;  /* authorization.credentials / bearer_token, or NULL */
+	const char *auth_credentials_file; /* authorization.credentials_file / bearer_token_file, or NULL */
+	const char *tls_ca_file, *tls_cert_file, *tls_key_file; /* or NULL */
+	const char *tls_server_name;   /* or NULL */
+	bool tls_insecure_skip_verify;
+	const char *tls_min_version;   /* "TLS12", ... or NULL */
+	const char *proxy_url;         /* or NULL */
+	scrape_kv *headers;            /* http_headers (values only; secrets/files read at load) */
+	size_t n_headers;
+} scrape_http_client;
+
+typedef struct scrape_file_sd {
+	const char **files;          /* globs as written */
+	size_t n_files;
+	int64_t refresh_ms;          /* default 5m */
+} scrape_file_sd;
+
+typedef struct scrape_http_sd {
+	const char *url;             /* required, http(s) */
+	int64_t refresh_ms;          /* default 1m */
+	scrape_http_client http;
+} scrape_http_sd;
+
+typedef struct scrape_dns_sd {
+	const char **names;          /* required */
+	size_t n_names;
+	const char *type;            /* "SRV" (default), "A", "AAAA", "MX", "NS" */
+	int port;                    /* required for A/AAAA/MX/NS */
+	int64_t refresh_ms;          /* default 30s */
+} scrape_dns_sd;
 
 typedef struct scrape_job_config {
 	const char *job_name;        /* unique */
@@ -51,16 +92,29 @@ typedef struct scrape_job_config {
 	int64_t target_limit;        /* 0 = none */
 	scrape_kv *params;           /* URL params: key repeated per value */
 	size_t n_params;
-	const char *basic_auth_user; /* or NULL */
-	const char *basic_auth_pass; /* or NULL (password_file is read at load) */
-	const char *bearer_token;    /* or NULL */
+	int64_t label_name_length_limit;  /* 0 = none */
+	int64_t label_value_length_limit; /* 0 = none */
+	int64_t body_size_limit;     /* bytes; 0 = flint's default cap (--scrape.body-size-limit-default) */
+	bool track_timestamps_staleness; /* default false */
+	bool extra_scrape_metrics;   /* job's, defaulting to global's */
+	bool enable_compression;     /* default true: Accept-Encoding: gzip */
+	bool follow_redirects;       /* default true */
+	const char **scrape_protocols; /* "OpenMetricsText1.0.0", "PrometheusText0.0.4", ...; default 3.x's */
+	size_t n_scrape_protocols;
+	const char *fallback_scrape_protocol; /* or NULL */
+	scrape_http_client http;     /* auth, TLS, proxy */
 	scrape_static_config *static_configs;
 	size_t n_static_configs;
-	const char **file_sd_files;  /* file_sd_configs[].files, flattened */
-	size_t n_file_sd_files;
-	int64_t file_sd_refresh_ms;  /* default 5m */
-	void *relabel_configs;       /* reserved for scrape/relabel.c (later) */
+	scrape_file_sd *file_sd;     /* file_sd_configs */
+	size_t n_file_sd;
+	scrape_http_sd *http_sd;     /* http_sd_configs */
+	size_t n_http_sd;
+	scrape_dns_sd *dns_sd;       /* dns_sd_configs */
+	size_t n_dns_sd;
+	relabel_config *relabel_configs;        /* compiled (tsdb/relabel.h) */
 	size_t n_relabel_configs;
+	relabel_config *metric_relabel_configs; /* compiled */
+	size_t n_metric_relabel_configs;
 	int line;                    /* line of the job in the file */
 } scrape_job_config;
 

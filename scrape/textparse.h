@@ -54,4 +54,52 @@ int textparse_om_next(textparse_om *p, textparse_entry *kind, err *e);
  * first call for each series; {NULL, 0} with e set when out of memory. */
 labels textparse_om_labels(textparse_om *p, err *e);
 
+/*
+ * The scraper's entry point, over both formats (textparse.c dispatches).
+ * Lenient by default, as Prometheus's scrape parsers are; TEXTPARSE_STRICT
+ * makes it an OpenMetrics validator (`flinttool check metrics`). Label values
+ * of `le` and `quantile` come out in float form as 3.x stores them.
+ * Exemplars are parsed and dropped.
+ */
+typedef enum textparse_format {
+	TEXTPARSE_PROM, /* text/plain; version=0.0.4 */
+	TEXTPARSE_OM,   /* application/openmetrics-text; version=1.0.0 (and 0.0.1) */
+} textparse_format;
+
+typedef enum textparse_mtype {
+	TEXTPARSE_MT_UNKNOWN,
+	TEXTPARSE_MT_COUNTER,
+	TEXTPARSE_MT_GAUGE,
+	TEXTPARSE_MT_HISTOGRAM,
+	TEXTPARSE_MT_GAUGEHISTOGRAM,
+	TEXTPARSE_MT_SUMMARY,
+	TEXTPARSE_MT_INFO,
+	TEXTPARSE_MT_STATESET,
+} textparse_mtype;
+
+#define TEXTPARSE_STRICT 1u
+
+typedef struct textparse textparse;
+
+/* A parser over text (borrowed until textparse_free). NULL when out of memory. */
+textparse *textparse_new(textparse_format f, const char *text, size_t len, unsigned flags);
+void textparse_free(textparse *p);
+/* 1 with *kind set, 0 at the end, FL_EPARSE with e naming the line. */
+int textparse_next(textparse *p, textparse_entry *kind, err *e);
+/* TEXTPARSE_SERIES: the series' bytes as written (name and labels, no value):
+ * the scrape cache's key. Valid until the next call to next(). */
+slice textparse_series(const textparse *p);
+/* TEXTPARSE_SERIES: labels, __name__ included, sorted (see textparse_om_labels). */
+labels textparse_labels(textparse *p, err *e);
+/* TEXTPARSE_SERIES: value and the explicit timestamp, if any. */
+void textparse_sample(const textparse *p, double *v, bool *has_ts, int64_t *ts_ms);
+/* TYPE/HELP/UNIT: the family name and the text (for TYPE, also *type). */
+void textparse_meta(const textparse *p, slice *name, slice *text, textparse_mtype *type);
+/* The 1-based line of the current entry. */
+size_t textparse_line(const textparse *p);
+/* The format for a response's Content-Type, as 3.x decides it; fallback
+ * (from fallback_scrape_protocol) when the type is missing or unknown.
+ * false when there is neither. */
+bool textparse_format_for(const char *content_type, const textparse_format *fallback, textparse_format *out);
+
 #endif

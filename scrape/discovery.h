@@ -1,0 +1,69 @@
+/*
+ * discovery.h - service discovery and target population (Prometheus
+ * discovery/ and scrape/target.go's PopulateLabels).
+ *
+ * Providers (static_configs, file_sd_configs, http_sd_configs,
+ * dns_sd_configs) produce target groups per job; each group's targets are
+ * populated as Prometheus does: the group's labels, then the target's, then
+ * the job's defaults (job, __scheme__, __metrics_path__,
+ * __scrape_interval__, __scrape_timeout__, __param_*), relabel_configs,
+ * then instance defaulting to __address__. A target relabeled away (or
+ * left without __address__) is dropped; dropped targets are kept for
+ * /api/v1/targets?state=dropped (keep_dropped_targets caps them).
+ *
+ * The discovery object runs its own refresh thread(s); the scrape manager
+ * polls discovery_generation() and takes a snapshot when it moves.
+ */
+#ifndef FL_SCRAPE_DISCOVERY_H
+#define FL_SCRAPE_DISCOVERY_H
+
+#include "lib/arena.h"
+#include "lib/err.h"
+#include "scrape/config.h"
+#include "tsdb/labels.h"
+
+/* One active target, ready to scrape. */
+typedef struct scrape_target_def {
+	labels labels;          /* after relabeling: the public labels (no "__" prefix), job and instance included */
+	labels all;             /* after relabeling, every label ("__address__", "__param_x", ...) */
+	labels discovered;      /* before relabeling (Prometheus's discoveredLabels) */
+	const char *url;        /* scheme://address/metrics_path?params */
+	int64_t interval_ms;    /* from __scrape_interval__ */
+	int64_t timeout_ms;     /* from __scrape_timeout__ */
+	uint64_t hash;          /* identity across refreshes/reloads: hash of `all` and the url */
+} scrape_target_def;
+
+/* One job's targets at a moment. */
+typedef struct scrape_pool_targets {
+	const char *job;            /* job_name */
+	const scrape_job_config *cfg; /* the job's config (owned by the config passed to discovery_apply) */
+	scrape_target_def *active;  /* deduplicated by hash, in discovery order */
+	size_t n_active;
+	labels *dropped;            /* discovered labels of dropped targets */
+	size_t n_dropped;
+	size_t n_dropped_total;     /* before the keep_dropped_targets cap */
+} scrape_pool_targets;
+
+typedef struct discovery discovery;
+
+discovery *discovery_new(err *e);
+/* Start providing the jobs of c (kept alive by the caller until the next
+ * apply or free). Providers whose config did not change keep their last
+ * groups. */
+int discovery_apply(discovery *d, const scrape_config *c, err *e);
+/* Increases whenever any job's targets may have changed. */
+uint64_t discovery_generation(discovery *d);
+/* Every job's targets now, allocated in a. */
+int discovery_snapshot(discovery *d, arena *a, scrape_pool_targets **out, size_t *n, err *e);
+/* Self-metrics (prometheus_sd_discovered_targets, ...), appended in
+ * exposition text. */
+void discovery_metrics(discovery *d, buf *out);
+void discovery_free(discovery *d);
+
+/* PopulateLabels for one discovered target: group labels, target labels,
+ * job defaults, relabeling. Returns 1 kept (*out filled, in a), 0 dropped,
+ * <0 error (a bad address, e.g.) with e set. */
+int scrape_target_populate(const scrape_job_config *j, labels group, labels target, arena *a,
+			   scrape_target_def *out, labels *discovered, err *e);
+
+#endif
