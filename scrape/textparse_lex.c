@@ -1,0 +1,344 @@
+/*
+ * textparse_lex.c - the one tokenizer both exposition formats use for
+ * `name{label="value",...}` and for numbers (Prometheus has two generated
+ * lexers for this, model/textparse/promlex.l and openmetricslex.l; their
+ * label-set rules are the same but for blanks):
+ *
+ *   labels  = "{" [ item { "," item } [ "," ] ] "}"
+ *   item    = lname "=" lvalue | qstring            (a qstring alone: the metric name)
+ *   lname   = [a-zA-Z_][a-zA-Z0-9_]* | qstring
+ *   lvalue  = qstring
+ *   qstring = '"' { '\' any-but-newline | not '\' or '"' } '"'
+ *
+ * Text 0.0.4 allows blanks (spaces, tabs) between any two tokens, a raw
+ * newline inside a quoted string, and a missing comma between items (as
+ * promparse.go does: "it is not clear if this is intended"). OpenMetrics
+ * allows no blanks and wants a comma or '}' after each value. Both accept
+ * a trailing comma; the strict (validator) mode notes it and refuses.
+ *
+ * Escapes are kept as written: only \\, \" and \n are undone when labels
+ * are built, any other backslash stays (Go's strings.Replacer).
+ */
+#include "scrape/textparse_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <strings.h>
+
+#include "lib/fmtfloat.h"
+
+bool tp__is_name_start(char c, bool metric)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (metric && c == ':');
+}
+
+bool tp__is_name_char(char c, bool metric) { return tp__is_name_start(c, metric) || (c >= '0' && c <= '9'); }
+
+size_t tp__name_end(const textparse *p, size_t i, bool metric)
+{
+	if (i < p->n && tp__is_name_start(p->b[i], metric))
+		for (i++; i < p->n && tp__is_name_char(p->b[i], metric); i++)
+			;
+	return i;
+}
+
+size_t tp__qstring_end(textparse *p, size_t i, bool nl_ok)
+{
+	size_t nl = 0;
+	for (i++; i < p->n; i++) {
+		char c = p->b[i];
+		if (c == '"') {
+			p->nl += nl;
+			return i + 1;
+		}
+		if (c == '\\') {
+			if (i + 1 >= p->n || p->b[i + 1] == '\n')
+				return 0;
+			i++;
+		} else if (c == '\n') {
+			if (!nl_ok)
+				return 0;
+			nl++;
+		}
+	}
+	return 0;
+}
+
+static void skip_blanks(textparse *p, bool om)
+{
+	if (!om)
+		while (p->i < p->n && (p->b[p->i] == ' ' || p->b[p->i] == '\t'))
+			p->i++;
+}
+
+/* Go's %q of s, at most 120 bytes of it. */
+static const char *quote(buf *b, const char *s, size_t n)
+{
+	buf_clear(b);
+	fmt_go_quote(b, s, FL_MIN(n, 120));
+	return buf_cstr(b);
+}
+
+int tp__unexpected(textparse *p, err *e, const char *exp, size_t tok, const char *kind)
+{
+	size_t end = FL_MIN(p->n, FL_MAX(tok, p->i) + 1);
+	tok = FL_MIN(tok, end);
+	buf a, b;
+	buf_init(&a);
+	buf_init(&b);
+	const char *got = quote(&a, p->b + tok, end - tok);
+	size_t from = end - p->start > 120 ? end - 120 : p->start;
+	int rc = err_set(e, FL_EPARSE, "%s, got %s (\"%s\") while parsing: %s", exp, got, kind,
+			 quote(&b, p->b + from, end - from));
+	buf_reset(&a);
+	buf_reset(&b);
+	return rc;
+}
+
+/* The token kind Go's lexer would name at i (for messages). */
+static const char *kind_at(const textparse *p, size_t i)
+{
+	if (i >= p->n)
+		return "EOF";
+	switch (p->b[i]) {
+	case '}': return "BCLOSE";
+	case '{': return "BOPEN";
+	case ',': return "COMMA";
+	case '=': return "EQUAL";
+	case '"': return "QSTRING";
+	default: return tp__is_name_start(p->b[i], false) ? "LNAME" : "INVALID";
+	}
+}
+
+static bool add_lab(textparse *p, slice name, slice value)
+{
+	if (p->n_lab == p->lab_cap && !fl_grow((void **)&p->lab, &p->lab_cap, p->n_lab + 1, sizeof *p->lab))
+		return false;
+	p->lab[p->n_lab++] = (tp_lab){name, value};
+	return true;
+}
+
+/* One item's name: an lname or a qstring; *quoted says which. */
+static int item_name(textparse *p, slice *name, bool *quoted, err *e)
+{
+	size_t s = p->i, end;
+	*quoted = s < p->n && p->b[s] == '"';
+	if (*quoted)
+		end = tp__qstring_end(p, s, true); /* both lexers let a quoted name span lines */
+	else
+		end = tp__name_end(p, s, false);
+	if (end == 0 || end == s)
+		return tp__unexpected(p, e, "expected label name", s, kind_at(p, s));
+	p->i = end;
+	*name = *quoted ? (slice){p->b + s + 1, end - s - 2} : (slice){p->b + s, end - s};
+	return 0;
+}
+
+static int item_value(textparse *p, bool om, slice *value, err *e)
+{
+	size_t s = p->i;
+	size_t end = s < p->n && p->b[s] == '"' ? tp__qstring_end(p, s, !om) : 0;
+	if (end == 0)
+		return tp__unexpected(p, e, "expected label value", s, kind_at(p, s));
+	p->i = end;
+	*value = (slice){p->b + s + 1, end - s - 2};
+	if (!tp__utf8(value->p, value->len, NULL)) {
+		buf q;
+		buf_init(&q);
+		int rc = err_set(e, FL_EPARSE, "invalid UTF-8 label value: %s", quote(&q, p->b + s, end - s));
+		buf_reset(&q);
+		return rc;
+	}
+	return 0;
+}
+
+int tp__labels(textparse *p, bool om, bool exemplar, err *e)
+{
+	skip_blanks(p, om);
+	for (;;) {
+		if (p->i < p->n && p->b[p->i] == '}') {
+			p->i++;
+			return 0;
+		}
+		slice name, value;
+		bool quoted;
+		int rc = item_name(p, &name, &quoted, e);
+		if (rc)
+			return rc;
+		skip_blanks(p, om);
+		char c = p->i < p->n ? p->b[p->i] : 0;
+		if (quoted && (c == ',' || c == '}')) { /* {"metric.name", ...} */
+			if (exemplar)
+				return tp__unexpected(p, e, "expected label name", p->i, kind_at(p, p->i));
+			if (p->mname.p)
+				return tp__context(p, e, "metric name already set");
+			p->mname = name;
+			p->mname_quoted = true;
+			p->i++;
+			if (c == '}')
+				return 0;
+			skip_blanks(p, om);
+			continue;
+		}
+		if (c != '=')
+			return tp__unexpected(p, e, "expected equal", p->i, kind_at(p, p->i));
+		p->i++;
+		skip_blanks(p, om);
+		if ((rc = item_value(p, om, &value, e)))
+			return rc;
+		if (!add_lab(p, name, value))
+			return err_set(e, FL_ENOMEM, "out of memory");
+		skip_blanks(p, om);
+		c = p->i < p->n ? p->b[p->i] : 0;
+		if (c == ',') {
+			p->i++;
+			skip_blanks(p, om);
+			if (p->i < p->n && p->b[p->i] == '}')
+				p->trailing_comma = true;
+		} else if (om && c != '}') {
+			return tp__unexpected(p, e, "expected comma or brace close", p->i, kind_at(p, p->i));
+		}
+	}
+}
+
+int tp__series_head(textparse *p, bool om, err *e)
+{
+	p->mname = (slice){NULL, 0};
+	p->mname_quoted = false;
+	p->n_lab = 0;
+	p->lv_mode = 0;
+	p->has_ex = false;
+	p->trailing_comma = false;
+	if (p->b[p->i] != '{') {
+		size_t end = tp__name_end(p, p->i, true);
+		p->mname = (slice){p->b + p->i, end - p->i};
+		p->i = end;
+		p->series = (slice){p->b + p->start, end - p->start};
+		skip_blanks(p, om);
+	}
+	if (p->i < p->n && p->b[p->i] == '{') {
+		p->i++;
+		int rc = tp__labels(p, om, false, e);
+		if (rc)
+			return rc;
+		p->series = (slice){p->b + p->start, p->i - p->start};
+	}
+	return 0;
+}
+
+int tp__float(slice tok, double *v, bool hex_ok, err *e)
+{
+	char tmp[64];
+	if (tok.len == 0 || tok.len >= sizeof tmp || memchr(tok.p, 0, tok.len))
+		goto syntax;
+	memcpy(tmp, tok.p, tok.len);
+	tmp[tok.len] = 0;
+	if (!hex_ok && strpbrk(tmp, "pP_"))
+		return err_set(e, FL_EPARSE, "unsupported character in float"), 1;
+	const char *s = tmp + (tmp[0] == '+' || tmp[0] == '-');
+	if (!strcasecmp(s, "inf") || !strcasecmp(s, "infinity")) {
+		*v = tmp[0] == '-' ? -INFINITY : INFINITY;
+		return 0;
+	}
+	if (s == tmp && !strcasecmp(s, "nan")) { /* "+NaN" is not Go's */
+		uint64_t go_nan = 0x7FF8000000000001ull; /* value.NormalNaN */
+		memcpy(v, &go_nan, 8);
+		return 0;
+	}
+	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	if (hex && (!hex_ok || !strpbrk(s, "pP"))) /* Go: a hex mantissa needs a 'p' exponent */
+		goto syntax;
+	for (const char *q = s + (hex ? 2 : 0); *q; q++)
+		if (!((*q >= '0' && *q <= '9') || *q == '.' || *q == '+' || *q == '-' ||
+		      (hex ? ((*q | 0x20) >= 'a' && (*q | 0x20) <= 'f') || (*q | 0x20) == 'p' : (*q | 0x20) == 'e')))
+			goto syntax;
+	char *end;
+	errno = 0;
+	*v = strtod(tmp, &end);
+	if (*end != 0 || end == tmp)
+		goto syntax;
+	if (errno == ERANGE && isinf(*v)) {
+		err_set(e, FL_EPARSE, "strconv.ParseFloat: parsing \"%s\": value out of range", tmp);
+		return 2;
+	}
+	return 0;
+syntax:
+	err_set(e, FL_EPARSE, "strconv.ParseFloat: parsing \"%.*s\": invalid syntax", (int)FL_MIN(tok.len, 64), tok.p);
+	return 1;
+}
+
+int tp__context(textparse *p, err *e, const char *what)
+{
+	buf q;
+	buf_init(&q);
+	size_t from = p->i - p->start > 120 ? p->i - 120 : p->start;
+	err_set(e, FL_EPARSE, "%s while parsing: %s", what, quote(&q, p->b + from, p->i - from));
+	buf_reset(&q);
+	return FL_EPARSE;
+}
+
+int tp__value(textparse *p, slice tok, double *v, err *e)
+{
+	err fe;
+	if (tp__float(tok, v, false, &fe) == 0)
+		return 0;
+	if (p->flags & TEXTPARSE_V2)
+		return err_set(e, FL_EPARSE, "%s", fe.msg);
+	return tp__context(p, e, fe.msg);
+}
+
+bool tp__utf8(const char *s, size_t n, size_t *runes)
+{
+	const uint8_t *u = (const uint8_t *)s;
+	size_t r = 0;
+	for (size_t i = 0; i < n; r++) {
+		uint8_t c = u[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+		if (len == 0 || c > 0xF4 || i + len > n)
+			return false;
+		uint32_t cp = c & (0x7F >> len);
+		for (size_t k = 1; k < len; k++) {
+			if ((u[i + k] & 0xC0) != 0x80)
+				return false;
+			cp = cp << 6 | (u[i + k] & 0x3F);
+		}
+		if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+			return false;
+		i += len;
+	}
+	if (runes)
+		*runes = r;
+	return true;
+}
+
+void tp__unescape(buf *b, slice s, bool help_only)
+{
+	for (size_t i = 0; i < s.len;) {
+		const char *bs = memchr(s.p + i, '\\', s.len - i);
+		size_t run = bs ? (size_t)(bs - s.p) - i : s.len - i;
+		buf_put(b, s.p + i, run); /* unescaped stretches in one copy */
+		i += run;
+		if (i >= s.len)
+			break;
+		char c = i + 1 < s.len ? s.p[i + 1] : 0;
+		if (c == '\\' || c == 'n' || (c == '"' && !help_only)) {
+			buf_put_byte(b, (uint8_t)(c == 'n' ? '\n' : c));
+			i += 2;
+		} else {
+			buf_put_byte(b, '\\');
+			i++;
+		}
+	}
+}
+
+int64_t tp__go_int64(double x)
+{
+	if (!(x > -9223372036854775808.0 && x < 9223372036854775808.0))
+		return INT64_MIN; /* what CVTTSD2SQ gives, and so Go on amd64 */
+	return (int64_t)x;
+}
