@@ -173,9 +173,10 @@ static int add_sample(family *f, labels ls, const char *part)
 		if (!strcmp(n, LABEL_NAME) || (aside && !strcmp(n, aside)))
 			continue;
 		int rc = 0;
-		if (!hist && !strcmp(n, "le"))
+		bool untyped = !f->typed || f->type == TEXTPARSE_MT_UNKNOWN; /* lintHistogramSummaryReserved skips them */
+		if (!untyped && !hist && !strcmp(n, "le"))
 			rc = note(f, "non-histogram metrics should not have \"le\" label");
-		if (!rc && !sum && !strcmp(n, "quantile"))
+		if (!rc && !untyped && !sum && !strcmp(n, "quantile"))
 			rc = note(f, "non-summary metrics should not have \"quantile\" label");
 		if (!rc && camel(n))
 			rc = note(f, "label names should be written in 'snake_case' not 'camelCase'");
@@ -372,23 +373,23 @@ static void extended(const fams *fs)
 			order[j] = order[j - 1];
 			order[j - 1] = t;
 		}
-	char (*cells)[3][64] = fl_calloc(n + 2, sizeof *cells);
+	char (*cells)[3][256] = fl_calloc(n + 2, sizeof *cells);
 	if (!cells) {
 		fl_free(order);
 		return;
 	}
-	snprintf(cells[0][0], 64, "Metric");
-	snprintf(cells[0][1], 64, "Cardinality");
-	snprintf(cells[0][2], 64, "Percentage");
+	snprintf(cells[0][0], 256, "Metric");
+	snprintf(cells[0][1], 256, "Cardinality");
+	snprintf(cells[0][2], 256, "Percentage");
 	for (size_t i = 0; i < n; i++) {
 		const family *f = &fs->v[order[i]];
-		snprintf(cells[i + 1][0], 64, "%s", f->name);
-		snprintf(cells[i + 1][1], 64, "%zu", cardinality(f));
-		snprintf(cells[i + 1][2], 64, "%.2f%%", total ? 100.0 * (double)cardinality(f) / (double)total : 0.0);
+		snprintf(cells[i + 1][0], 256, "%s", f->name);
+		snprintf(cells[i + 1][1], 256, "%zu", cardinality(f));
+		snprintf(cells[i + 1][2], 256, "%.2f%%", total ? 100.0 * (double)cardinality(f) / (double)total : 0.0);
 	}
-	snprintf(cells[n + 1][0], 64, "Total");
-	snprintf(cells[n + 1][1], 64, "%zu", total);
-	snprintf(cells[n + 1][2], 64, "100%%");
+	snprintf(cells[n + 1][0], 256, "Total");
+	snprintf(cells[n + 1][1], 256, "%zu", total);
+	snprintf(cells[n + 1][2], 256, "100%%");
 	size_t w[3] = {4, 4, 4};
 	for (size_t r = 0; r < n + 2; r++)
 		for (int c = 0; c < 3; c++)

@@ -168,14 +168,49 @@ bool textparse_format_for(const char *content_type, const textparse_format *fall
 	return false;
 }
 
+/* Does the whole text parse in format f (lenient)? */
+static bool parses_as(textparse_format f, const char *text, size_t len)
+{
+	textparse *p = textparse_new(f, text, len, 0);
+	if (!p)
+		return false;
+	textparse_entry k;
+	int rc;
+	while ((rc = textparse_next(p, &k, NULL)) == 1)
+		;
+	textparse_free(p);
+	return rc == 0;
+}
+
+/* A line only OpenMetrics writes: UNIT, or a TYPE text 0.0.4 lacks. */
+static bool om_marker(const char *text, size_t len)
+{
+	static const char *const marks[] = {"\n# UNIT ", " info\n", " stateset\n", " gaugehistogram\n", " unknown\n"};
+	for (size_t i = 0; i < FL_ARRAY_LEN(marks); i++) {
+		size_t l = strlen(marks[i]);
+		for (const char *s = text; (s = memmem(s, len - (size_t)(s - text), marks[i], l)); s += l) {
+			if (i == 0)
+				return true;
+			const char *bol = s; /* " info\n" must end a "# TYPE " line */
+			while (bol > text && bol[-1] != '\n')
+				bol--;
+			if ((size_t)(s - bol) > 7 && !memcmp(bol, "# TYPE ", 7))
+				return true;
+		}
+	}
+	return false;
+}
+
 bool textparse_guess_format(const char *text, size_t len, textparse_format *out)
 {
-	while (len && (text[len - 1] == '\n' || text[len - 1] == ' ' || text[len - 1] == '\t'))
-		len--;
-	if (len >= 5 && !memcmp(text + len - 5, "# EOF", 5)) {
-		*out = TEXTPARSE_OM;
-		return true;
-	}
+	size_t n = len;
+	while (n && (text[n - 1] == '\n' || text[n - 1] == ' ' || text[n - 1] == '\t'))
+		n--;
 	*out = TEXTPARSE_PROM;
-	return false;
+	if (n < 5 || memcmp(text + n - 5, "# EOF", 5)) /* every OpenMetrics page ends so */
+		return false;
+	if (!om_marker(text, len) && parses_as(TEXTPARSE_PROM, text, len))
+		return false; /* "# EOF" is a comment in text 0.0.4 */
+	*out = TEXTPARSE_OM;
+	return true;
 }

@@ -87,8 +87,10 @@ size_t textparse_line(const textparse *p);
 bool textparse_format_for(const char *content_type, const textparse_format *fallback, textparse_format *out);
 /* For `flinttool check metrics` without --format: OpenMetrics when the
  * text ends in "# EOF" (trailing newlines and blanks aside; every
- * OpenMetrics exposition must), else text 0.0.4. True when it saw the
- * marker. */
+ * OpenMetrics exposition must) and either has a line only OpenMetrics
+ * writes (# UNIT, # TYPE info/stateset/gaugehistogram/unknown) or does not
+ * parse as text 0.0.4 (float timestamps, exemplars); else text 0.0.4,
+ * where "# EOF" is just a comment. True when it chose OpenMetrics. */
 bool textparse_guess_format(const char *text, size_t len, textparse_format *out);
 
 #endif
