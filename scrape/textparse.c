@@ -185,18 +185,18 @@ static bool parses_as(textparse_format f, const char *text, size_t len)
 /* A line only OpenMetrics writes: UNIT, or a TYPE text 0.0.4 lacks. */
 static bool om_marker(const char *text, size_t len)
 {
-	static const char *const marks[] = {"\n# UNIT ", " info\n", " stateset\n", " gaugehistogram\n", " unknown\n"};
-	for (size_t i = 0; i < FL_ARRAY_LEN(marks); i++) {
-		size_t l = strlen(marks[i]);
-		for (const char *s = text; (s = memmem(s, len - (size_t)(s - text), marks[i], l)); s += l) {
-			if (i == 0)
-				return true;
-			const char *bol = s; /* " info\n" must end a "# TYPE " line */
-			while (bol > text && bol[-1] != '\n')
-				bol--;
-			if ((size_t)(s - bol) > 7 && !memcmp(bol, "# TYPE ", 7))
+	static const char *const types[] = {" info", " stateset", " gaugehistogram", " unknown"};
+	for (const char *s = text, *end = text + len; s < end;) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t l = nl ? (size_t)(nl - s) : (size_t)(end - s);
+		if (l > 7 && !memcmp(s, "# UNIT ", 7))
+			return true;
+		for (size_t i = 0; l > 7 && !memcmp(s, "# TYPE ", 7) && i < FL_ARRAY_LEN(types); i++) {
+			size_t tl = strlen(types[i]);
+			if (l > 7 + tl && !memcmp(s + l - tl, types[i], tl))
 				return true;
 		}
+		s += l + 1;
 	}
 	return false;
 }

@@ -301,8 +301,23 @@ static void format_choice(void)
 	ASSERT(!textparse_format_for("application/json", NULL, &f));
 	ASSERT(!textparse_format_for(NULL, NULL, &f));
 	ASSERT(textparse_format_for("", &fb, &f) && f == TEXTPARSE_PROM);
-	ASSERT(textparse_guess_format("a 1\n# EOF\n\n", 11, &f) && f == TEXTPARSE_OM);
-	ASSERT(!textparse_guess_format("a 1\n", 4, &f) && f == TEXTPARSE_PROM);
+	static const struct {
+		const char *in;
+		textparse_format want;
+	} guess[] = {
+		{"a 1\n", TEXTPARSE_PROM},
+		{"a 1\n# EOF\n\n", TEXTPARSE_PROM},               /* a comment in text 0.0.4 */
+		{"a 1 1.5\n# EOF\n", TEXTPARSE_OM},                /* not text: a float timestamp */
+		{"# TYPE a info\na_info 1\n# EOF", TEXTPARSE_OM},  /* an OpenMetrics-only type */
+		{"# UNIT a_s s\na_s 1\n# EOF\n", TEXTPARSE_OM},
+		{"# TYPE a info\na_info 1\n", TEXTPARSE_PROM},     /* no # EOF: never OpenMetrics */
+		{"# HELP a x info\na 1\n# EOF\n", TEXTPARSE_PROM}, /* " info" ends a HELP line, not a TYPE */
+	};
+	for (size_t i = 0; i < sizeof guess / sizeof guess[0]; i++) {
+		bool om = textparse_guess_format(guess[i].in, strlen(guess[i].in), &f);
+		ASSERT_EQ(f, guess[i].want);
+		ASSERT_EQ(om, guess[i].want == TEXTPARSE_OM);
+	}
 }
 
 typedef struct page_stats {
