@@ -113,11 +113,11 @@ static int64_t block_duration(int64_t max_ms)
 /* Pass 1: min and max timestamps (promtool's getMinAndMaxTimestamps). */
 static int min_max(const char *text, size_t len, int64_t *mint, int64_t *maxt, err *e)
 {
+	*mint = INT64_MAX;
+	*maxt = INT64_MIN;
 	textparse *p = textparse_new(TEXTPARSE_OM, text, len, TEXTPARSE_V2);
 	if (!p)
 		return err_set(e, FL_ENOMEM, "out of memory");
-	*mint = INT64_MAX;
-	*maxt = INT64_MIN;
 	textparse_entry k;
 	int rc;
 	while ((rc = textparse_next(p, &k, e)) == 1) {

@@ -161,7 +161,7 @@ int tp__labels(textparse *p, bool om, bool exemplar, err *e)
 			p->i++;
 			return 0;
 		}
-		slice name, value;
+		slice name = {NULL, 0}, value = {NULL, 0};
 		bool quoted;
 		int rc = item_name(p, &name, &quoted, e);
 		if (rc)

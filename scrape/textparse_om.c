@@ -60,10 +60,11 @@ static int meta(textparse *p, textparse_entry kind, const char *what, err *e)
 {
 	size_t s = p->i;
 	size_t end = s < p->n && p->b[s] == '"' ? tp__qstring_end(p, s, true) : tp__name_end(p, s, true);
-	char exp[48];
-	snprintf(exp, sizeof exp, "expected metric name after %s", what);
-	if (end == 0 || end == s)
+	if (end == 0 || end == s) {
+		char exp[48];
+		snprintf(exp, sizeof exp, "expected metric name after %s", what);
 		return tp__unexpected(p, e, exp, s, s >= p->n ? "EOF" : "INVALID");
+	}
 	p->meta_name = p->b[s] == '"' ? (slice){p->b + s + 1, end - s - 2} : (slice){p->b + s, end - s};
 	const char *nl = end < p->n ? memchr(p->b + end, '\n', p->n - end) : NULL;
 	if (!nl || p->b[end] != ' ')
