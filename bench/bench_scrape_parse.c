@@ -32,33 +32,6 @@ static double cpu_s(void)
 	       ru.ru_stime.tv_usec / 1e6;
 }
 
-/* One pass over the page; mode 0 parse, 1 + labels. Returns samples or -1. */
-static long pass(textparse_format f, const buf *page, int mode)
-{
-	textparse *p = textparse_new(f, (const char *)page->p, page->len, 0);
-	textparse_entry k;
-	err e;
-	long n = 0;
-	int rc;
-	while ((rc = textparse_next(p, &k, &e)) == 1) {
-		if (k != TEXTPARSE_SERIES)
-			continue;
-		double v;
-		bool has_ts;
-		int64_t ts;
-		textparse_sample(p, &v, &has_ts, &ts);
-		if (mode == 1 && !textparse_labels(p, &e).v)
-			rc = -1;
-		n++;
-	}
-	textparse_free(p);
-	if (rc) {
-		fprintf(stderr, "bench_scrape_parse: %s\n", e.msg);
-		return -1;
-	}
-	return n;
-}
-
 /* The scrape cache: series bytes -> head ref (Prometheus's scrapeCache). */
 typedef struct cache_e {
 	uint32_t tag;   /* 1: used */
@@ -77,11 +50,35 @@ static bool cache_eq(const void *e, const void *k)
 }
 static const map_type cache_type = {sizeof(cache_e), 1024, cache_hash, cache_eq};
 
-/* One scrape of the page into h at time t. Returns samples or -1. */
-static long scrape(head *h, map *cache, const buf *page, int64_t t)
+/* What a pass does with each sample. */
+typedef struct sink {
+	int mode;    /* 0 parse only, 1 + labels, 2 + append into h */
+	head *h;     /* mode 2: the head */
+	map *cache;  /* mode 2: series bytes -> ref */
+	int64_t t;   /* mode 2: the scrape's timestamp */
+} sink;
+
+/* mode 2: the sample through the cache into a. */
+static int append(textparse *p, const sink *sk, appender *a, double v, err *e)
 {
-	textparse *p = textparse_new(TEXTPARSE_PROM, (const char *)page->p, page->len, 0);
-	appender *a = head_appender(h);
+	slice s = textparse_series(p);
+	uint64_t hh = hash_xxh64(s.p, s.len);
+	cache_e *c = map_slot(sk->cache, &cache_type, hh, &s);
+	series_ref ref = c && map_used(c) ? c->ref : 0;
+	labels ls = ref ? (labels){NULL, 0} : textparse_labels(p, e);
+	int rc = appender_append(a, ref, ls, sk->t, v, &ref, e);
+	if (rc == 0 && c && !map_used(c)) {
+		*c = (cache_e){1, (uint32_t)s.len, hh, s.p, ref};
+		map_added(sk->cache, c);
+	}
+	return rc;
+}
+
+/* One pass over the page (a scrape, in mode 2). Returns samples or -1. */
+static long pass(textparse_format f, const buf *page, const sink *sk)
+{
+	textparse *p = textparse_new(f, (const char *)page->p, page->len, 0);
+	appender *a = sk->mode == 2 ? head_appender(sk->h) : NULL;
 	textparse_entry k;
 	err e;
 	long n = 0;
@@ -93,26 +90,19 @@ static long scrape(head *h, map *cache, const buf *page, int64_t t)
 		bool has_ts;
 		int64_t ts;
 		textparse_sample(p, &v, &has_ts, &ts);
-		slice s = textparse_series(p);
-		uint64_t hh = hash_xxh64(s.p, s.len);
-		cache_e *c = map_slot(cache, &cache_type, hh, &s);
-		series_ref ref = c && map_used(c) ? c->ref : 0;
-		labels ls = ref ? (labels){NULL, 0} : textparse_labels(p, &e);
-		if ((rc = appender_append(a, ref, ls, t, v, &ref, &e)))
+		if (sk->mode == 1 && !textparse_labels(p, &e).v)
+			rc = -1;
+		if (sk->mode == 2 && (rc = append(p, sk, a, v, &e)))
 			break;
-		if (c && !map_used(c)) {
-			*c = (cache_e){1, (uint32_t)s.len, hh, s.p, ref};
-			map_added(cache, c);
-		}
 		n++;
 	}
 	textparse_free(p);
-	if (rc == 0)
+	if (a && rc == 0)
 		rc = appender_commit(a, &e);
-	else
+	else if (a)
 		appender_rollback(a);
 	if (rc) {
-		fprintf(stderr, "bench_scrape_parse: scrape: %s\n", e.msg);
+		fprintf(stderr, "bench_scrape_parse: %s\n", e.msg);
 		return -1;
 	}
 	return n;
@@ -150,7 +140,8 @@ int main(void)
 		i += n + 1;
 	}
 	buf_put_str(&om, "# EOF\n");
-	printf("node_exporter page: %zu bytes, %ld samples, %ld rounds\n", page.len, pass(TEXTPARSE_PROM, &page, 0), rounds);
+	sink parse_only = {0};
+	printf("node_exporter page: %zu bytes, %ld samples, %ld rounds\n", page.len, pass(TEXTPARSE_PROM, &page, &parse_only), rounds);
 
 	static const struct {
 		const char *what;
@@ -165,8 +156,9 @@ int main(void)
 		const buf *in = passes[i].f == TEXTPARSE_OM ? &om : &page;
 		long n = 0;
 		double c0 = cpu_s();
+		sink sk = {.mode = passes[i].mode};
 		for (long r = 0; r < rounds; r++) {
-			long got = pass(passes[i].f, in, passes[i].mode);
+			long got = pass(passes[i].f, in, &sk);
 			if (got < 0)
 				return 1;
 			n += got;
@@ -184,12 +176,14 @@ int main(void)
 	map_init(&cache);
 	int64_t t = 1700000000000;
 	double c0 = cpu_s();
-	long first = scrape(h, &cache, &page, t);
+	sink sk = {2, h, &cache, t};
+	long first = pass(TEXTPARSE_PROM, &page, &sk);
 	report("text: first scrape (labels, new series)", first, cpu_s() - c0);
 	long n = 0;
 	c0 = cpu_s();
 	for (long r = 1; r <= rounds && first >= 0; r++) {
-		long got = scrape(h, &cache, &page, t + r * 15000);
+		sk.t = t + r * 15000;
+		long got = pass(TEXTPARSE_PROM, &page, &sk);
 		if (got < 0)
 			return 1;
 		n += got;
