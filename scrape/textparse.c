@@ -103,29 +103,51 @@ static void put_value(textparse *p, slice name, slice raw, bool normalise)
 	buf_put_byte(&p->strs, 0);
 }
 
+/* Insertion sort by name: label sets are small and mostly sorted already. */
+static void sort_labels(label *v, size_t n)
+{
+	if (n > 32) {
+		qsort(v, n, sizeof *v, cmp_label);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		label x = v[i];
+		size_t j = i;
+		for (; j > 0 && strcmp(v[j - 1].name, x.name) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 int tp__build_labels(textparse *p, bool normalise, err *e)
 {
+	p->n_lv = p->n_lab + 1;
+	if (!fl_grow((void **)&p->lv, &p->lv_cap, p->n_lv, sizeof *p->lv))
+		return err_set(e, FL_ENOMEM, "out of memory");
+	/* offsets into strs first (it may move while growing), pointers after */
 	buf_clear(&p->strs);
-	buf_put_str(&p->strs, LABEL_NAME);
-	buf_put_byte(&p->strs, 0);
+	buf_put(&p->strs, LABEL_NAME, sizeof LABEL_NAME);
+	_Static_assert(sizeof(label) == 2 * sizeof(size_t), "two offsets fit in a label");
+	size_t *off = (size_t *)p->lv;
+	off[0] = 0;
+	off[1] = p->strs.len;
 	tp__unescape(&p->strs, p->mname, false);
 	buf_put_byte(&p->strs, 0);
 	for (size_t k = 0; k < p->n_lab; k++) {
+		off[2 * k + 2] = p->strs.len;
 		tp__unescape(&p->strs, p->lab[k].name, false);
 		buf_put_byte(&p->strs, 0);
+		off[2 * k + 3] = p->strs.len;
 		put_value(p, p->lab[k].name, p->lab[k].value, normalise);
 	}
-	p->n_lv = p->n_lab + 1;
-	if (p->strs.oom || !fl_grow((void **)&p->lv, &p->lv_cap, p->n_lv, sizeof *p->lv))
+	if (p->strs.oom)
 		return err_set(e, FL_ENOMEM, "out of memory");
 	const char *s = (const char *)p->strs.p;
 	for (size_t k = 0; k < p->n_lv; k++) {
-		p->lv[k].name = s;
-		s += strlen(s) + 1;
-		p->lv[k].value = s;
-		s += strlen(s) + 1;
+		size_t a = off[2 * k], b = off[2 * k + 1];
+		p->lv[k] = (label){s + a, s + b};
 	}
-	qsort(p->lv, p->n_lv, sizeof *p->lv, cmp_label); /* duplicates stay: the appender refuses them */
+	sort_labels(p->lv, p->n_lv); /* duplicates stay: the appender refuses them */
 	p->lv_mode = normalise ? 2 : 1;
 	return 0;
 }

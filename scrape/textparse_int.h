@@ -64,7 +64,6 @@ struct textparse {
 
 /* ---- textparse_lex.c: the shared tokenizer ---- */
 bool tp__is_name_start(char c, bool metric);
-bool tp__is_name_char(char c, bool metric);
 /* End of a name starting at i (i itself when there is none). */
 size_t tp__name_end(const textparse *p, size_t i, bool metric);
 /* At '"': the offset just past the closing quote, or 0 when unterminated.

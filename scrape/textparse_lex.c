@@ -22,23 +22,39 @@
 #include "scrape/textparse_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdlib.h>
 #include <strings.h>
 
 #include "lib/fmtfloat.h"
 
-bool tp__is_name_start(char c, bool metric)
+/* Byte classes of names: bit 0 starts a label name, bit 1 continues one,
+ * bit 2 starts a metric name, bit 3 continues one. */
+static uint8_t name_class[256];
+static pthread_once_t name_class_once = PTHREAD_ONCE_INIT;
+
+static void name_class_init(void)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (metric && c == ':');
+	for (int c = 0; c < 256; c++) {
+		bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+		bool digit = c >= '0' && c <= '9';
+		name_class[c] = (uint8_t)((alpha ? 1 | 2 | 4 | 8 : 0) | (digit ? 2 | 8 : 0) | (c == ':' ? 4 | 8 : 0));
+	}
 }
 
-bool tp__is_name_char(char c, bool metric) { return tp__is_name_start(c, metric) || (c >= '0' && c <= '9'); }
+bool tp__is_name_start(char c, bool metric)
+{
+	pthread_once(&name_class_once, name_class_init);
+	return name_class[(uint8_t)c] & (metric ? 4 : 1);
+}
 
 size_t tp__name_end(const textparse *p, size_t i, bool metric)
 {
-	if (i < p->n && tp__is_name_start(p->b[i], metric))
-		for (i++; i < p->n && tp__is_name_char(p->b[i], metric); i++)
+	pthread_once(&name_class_once, name_class_init);
+	uint8_t start = metric ? 4 : 1, cont = metric ? 8 : 2;
+	if (i < p->n && (name_class[(uint8_t)p->b[i]] & start))
+		for (i++; i < p->n && (name_class[(uint8_t)p->b[i]] & cont); i++)
 			;
 	return i;
 }
@@ -230,29 +246,52 @@ int tp__series_head(textparse *p, bool om, err *e)
 int tp__float(slice tok, double *v, bool hex_ok, err *e)
 {
 	char tmp[64];
-	if (tok.len == 0 || tok.len >= sizeof tmp || memchr(tok.p, 0, tok.len))
+	if (tok.len == 0 || tok.len >= sizeof tmp)
+		goto syntax;
+	if (tok.len <= 15) { /* fast path: up to 15 decimal digits are exact in a double */
+		uint64_t n = 0;
+		size_t i = 0;
+		while (i < tok.len && tok.p[i] >= '0' && tok.p[i] <= '9')
+			n = n * 10 + (uint64_t)(tok.p[i++] - '0');
+		if (i == tok.len) {
+			*v = (double)n;
+			return 0;
+		}
+	}
+	if (memchr(tok.p, 0, tok.len))
 		goto syntax;
 	memcpy(tmp, tok.p, tok.len);
 	tmp[tok.len] = 0;
-	if (!hex_ok && strpbrk(tmp, "pP_"))
+	if (!hex_ok && strpbrk(tmp, "pP_")) /* Prometheus keeps to pre-Go 1.13 floats */
 		return err_set(e, FL_EPARSE, "unsupported character in float"), 1;
 	const char *s = tmp + (tmp[0] == '+' || tmp[0] == '-');
-	if (!strcasecmp(s, "inf") || !strcasecmp(s, "infinity")) {
+	char c0 = (char)(s[0] | 0x20);
+	if (c0 == 'i' && (!strcasecmp(s, "inf") || !strcasecmp(s, "infinity"))) {
 		*v = tmp[0] == '-' ? -INFINITY : INFINITY;
 		return 0;
 	}
-	if (s == tmp && !strcasecmp(s, "nan")) { /* "+NaN" is not Go's */
+	if (c0 == 'n' && s == tmp && !strcasecmp(s, "nan")) { /* "+NaN" is not Go's */
 		uint64_t go_nan = 0x7FF8000000000001ull; /* value.NormalNaN */
 		memcpy(v, &go_nan, 8);
 		return 0;
 	}
-	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-	if (hex && (!hex_ok || !strpbrk(s, "pP"))) /* Go: a hex mantissa needs a 'p' exponent */
-		goto syntax;
-	for (const char *q = s + (hex ? 2 : 0); *q; q++)
-		if (!((*q >= '0' && *q <= '9') || *q == '.' || *q == '+' || *q == '-' ||
-		      (hex ? ((*q | 0x20) >= 'a' && (*q | 0x20) <= 'f') || (*q | 0x20) == 'p' : (*q | 0x20) == 'e')))
+	bool hex = s[0] == '0' && (s[1] | 0x20) == 'x';
+	bool has_p = false;
+	for (const char *q = s + (hex ? 2 : 0); *q; q++) {
+		char l = (char)(*q | 0x20);
+		if ((*q >= '0' && *q <= '9') || *q == '.' || *q == '+' || *q == '-')
+			continue;
+		if (l == 'p' || *q == '_') { /* hex_ok here */
+			if (*q == '_' || !hex)
+				goto syntax;
+			has_p = true;
+			continue;
+		}
+		if (hex ? !(l >= 'a' && l <= 'f') : l != 'e')
 			goto syntax;
+	}
+	if (hex && (!hex_ok || !has_p)) /* Go: a hex mantissa needs a 'p' exponent */
+		goto syntax;
 	char *end;
 	errno = 0;
 	*v = strtod(tmp, &end);

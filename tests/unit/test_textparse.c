@@ -131,6 +131,15 @@ static void prom_values(void)
 	expect(TEXTPARSE_PROM, 0, "a inf\nb -Infinity\nc nan\nd 1e-400\ne .5\nf 5.\n",
 	       "S a|{__name__=\"a\"}|inf\nS b|{__name__=\"b\"}|-inf\nS c|{__name__=\"c\"}|nan\n"
 	       "S d|{__name__=\"d\"}|0\nS e|{__name__=\"e\"}|0.5\nS f|{__name__=\"f\"}|5\n");
+	expect(TEXTPARSE_PROM, 0, "g 007\nh 999999999999999\ni 9999999999999999\nj -0\nk +5\n",
+	       "S g|{__name__=\"g\"}|7\nS h|{__name__=\"h\"}|1e+15\nS i|{__name__=\"i\"}|1e+16\n"
+	       "S j|{__name__=\"j\"}|-0\nS k|{__name__=\"k\"}|5\n");
+	expect(TEXTPARSE_PROM, 0, "a 1_000\n", "ERR 1: unsupported character in float while parsing: \"a 1_000\"\n");
+	buf out;
+	buf_init(&out);
+	dump(TEXTPARSE_PROM, 0, "a 1\0\n", 5, &out); /* a NUL inside a value is no float */
+	ASSERT_STR_EQ(buf_cstr(&out), "ERR 1: strconv.ParseFloat: parsing \"1\": invalid syntax while parsing: \"a 1\\x00\"\n");
+	buf_reset(&out);
 	textparse *p = textparse_new(TEXTPARSE_PROM, "a NaN\n", 6, 0);
 	textparse_entry k;
 	err e;
