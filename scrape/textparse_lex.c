@@ -96,17 +96,54 @@ static const char *quote(buf *b, const char *s, size_t n)
 	return buf_cstr(b);
 }
 
+/* Where the token of that kind starting at i ends, as Go's lexer reads it
+ * (an INVALID one ends where it starts). */
+static size_t tok_end(const textparse *p, size_t i, const char *kind)
+{
+	if (i >= p->n || !strcmp(kind, "INVALID") || !strcmp(kind, "EOF"))
+		return i;
+	if (!strcmp(kind, "LNAME"))
+		return tp__name_end(p, i, false);
+	if (!strcmp(kind, "TIMESTAMP") || !strcmp(kind, "VALUE")) {
+		size_t j = i + (p->b[i] == ' ');
+		while (j < p->n && p->b[j] != ' ' && p->b[j] != '\n')
+			j++;
+		return j;
+	}
+	if (p->b[i] == '"') {
+		textparse tmp = *p; /* no side effects on the line count */
+		size_t end = tp__qstring_end(&tmp, i, p->f == TEXTPARSE_PROM);
+		return end ? end : i;
+	}
+	return i + 1; /* BCLOSE, BOPEN, COMMA, EQUAL */
+}
+
+/* Go's %q of b[from, to), with the newline Go's text parser appends to its
+ * input when to runs past the end (text 0.0.4 only). */
+static const char *quote_to(buf *q, const textparse *p, size_t from, size_t to)
+{
+	buf_clear(q);
+	buf tmp;
+	buf_init(&tmp);
+	size_t hi = FL_MIN(to, p->n);
+	if (hi - from > 120)
+		from = hi - 120;
+	buf_put(&tmp, p->b + from, hi - from);
+	if (to > p->n && p->f == TEXTPARSE_PROM)
+		buf_put_byte(&tmp, '\n');
+	fmt_go_quote(q, (const char *)tmp.p, tmp.len);
+	buf_reset(&tmp);
+	return buf_cstr(q);
+}
+
 int tp__unexpected(textparse *p, err *e, const char *exp, size_t tok, const char *kind)
 {
-	size_t end = FL_MIN(p->n, FL_MAX(tok, p->i) + 1);
-	tok = FL_MIN(tok, end);
+	size_t end = tok_end(p, tok, kind) + 1; /* Go quotes one byte past the token */
 	buf a, b;
 	buf_init(&a);
 	buf_init(&b);
-	const char *got = quote(&a, p->b + tok, end - tok);
-	size_t from = end - p->start > 120 ? end - 120 : p->start;
-	int rc = err_set(e, FL_EPARSE, "%s, got %s (\"%s\") while parsing: %s", exp, got, kind,
-			 quote(&b, p->b + from, end - from));
+	int rc = err_set(e, FL_EPARSE, "%s, got %s (\"%s\") while parsing: %s", exp, quote_to(&a, p, tok, end), kind,
+			 quote_to(&b, p, p->start, end));
 	buf_reset(&a);
 	buf_reset(&b);
 	return rc;
@@ -156,7 +193,7 @@ static int item_value(textparse *p, bool om, slice *value, err *e)
 	size_t s = p->i;
 	size_t end = s < p->n && p->b[s] == '"' ? tp__qstring_end(p, s, !om) : 0;
 	if (end == 0)
-		return tp__unexpected(p, e, "expected label value", s, kind_at(p, s));
+		return tp__unexpected(p, e, "expected label value", s, "INVALID"); /* no other token starts there */
 	p->i = end;
 	*value = (slice){p->b + s + 1, end - s - 2};
 	if (!tp__utf8(value->p, value->len, NULL)) {
@@ -298,12 +335,18 @@ int tp__float(slice tok, double *v, bool hex_ok, err *e)
 	if (*end != 0 || end == tmp)
 		goto syntax;
 	if (errno == ERANGE && isinf(*v)) {
-		err_set(e, FL_EPARSE, "strconv.ParseFloat: parsing \"%s\": value out of range", tmp);
+		buf q;
+		buf_init(&q);
+		err_set(e, FL_EPARSE, "strconv.ParseFloat: parsing %s: value out of range", quote(&q, tok.p, tok.len));
+		buf_reset(&q);
 		return 2;
 	}
 	return 0;
-syntax:
-	err_set(e, FL_EPARSE, "strconv.ParseFloat: parsing \"%.*s\": invalid syntax", (int)FL_MIN(tok.len, 64), tok.p);
+syntax:;
+	buf q;
+	buf_init(&q);
+	err_set(e, FL_EPARSE, "strconv.ParseFloat: parsing %s: invalid syntax", quote(&q, tok.p, tok.len));
+	buf_reset(&q);
 	return 1;
 }
 

@@ -120,8 +120,10 @@ static int end_of_line(textparse *p, const char *exp, err *e)
 {
 	if (p->i >= p->n)
 		return no_eof(e);
-	if (p->b[p->i] != '\n')
-		return tp__unexpected(p, e, exp, p->i, "INVALID");
+	if (p->b[p->i] != '\n') {
+		bool ts = p->b[p->i] == ' ' && p->i + 1 < p->n && p->b[p->i + 1] != ' ' && p->b[p->i + 1] != '\n';
+		return tp__unexpected(p, e, exp, p->i, ts ? "TIMESTAMP" : "INVALID");
+	}
 	p->i++;
 	p->nl++;
 	return 0;
@@ -165,10 +167,11 @@ static int exemplar(textparse *p, err *e)
 /* After the name and labels: " value [ts] [# exemplar]\n". */
 static int suffix(textparse *p, err *e)
 {
+	slice tok;
+	bool has_value = token(p, &tok);
 	if (!p->mname.p)
 		return tp__context(p, e, "metric name not set");
-	slice tok;
-	if (!token(p, &tok))
+	if (!has_value)
 		return p->i >= p->n ? no_eof(e) : tp__unexpected(p, e, "expected value after metric", p->i, "INVALID");
 	if (tp__value(p, tok, &p->v, e))
 		return FL_EPARSE;

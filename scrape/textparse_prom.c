@@ -102,13 +102,12 @@ static int meta(textparse *p, textparse_entry kind, err *e)
 /* After the name and labels: value [timestamp] newline. */
 static int suffix(textparse *p, err *e)
 {
-	if (!p->mname.p) {
-		return tp__context(p, e, "metric name not set");
-	}
 	skip_blanks(p);
 	size_t s = p->i;
 	while (p->i < p->n && p->b[p->i] != ' ' && p->b[p->i] != '\t' && p->b[p->i] != '\n' && p->b[p->i] != '{')
 		p->i++;
+	if (!p->mname.p) /* checked, as upstream, once the value token is read */
+		return tp__context(p, e, "metric name not set");
 	if (p->i == s)
 		return tp__unexpected(p, e, "expected value after metric", s, "INVALID");
 	if (tp__value(p, (slice){p->b + s, p->i - s}, &p->v, e))

@@ -138,7 +138,7 @@ static void prom_values(void)
 	buf out;
 	buf_init(&out);
 	dump(TEXTPARSE_PROM, 0, "a 1\0\n", 5, &out); /* a NUL inside a value is no float */
-	ASSERT_STR_EQ(buf_cstr(&out), "ERR 1: strconv.ParseFloat: parsing \"1\": invalid syntax while parsing: \"a 1\\x00\"\n");
+	ASSERT_STR_EQ(buf_cstr(&out), "ERR 1: strconv.ParseFloat: parsing \"1\\x00\": invalid syntax while parsing: \"a 1\\x00\"\n");
 	buf_reset(&out);
 	textparse *p = textparse_new(TEXTPARSE_PROM, "a NaN\n", 6, 0);
 	textparse_entry k;
@@ -171,10 +171,10 @@ static void prom_errors(void)
 		{"a 1e999\n", "ERR 1: strconv.ParseFloat: parsing \"1e999\": value out of range while parsing: \"a 1e999\"\n"},
 		{"a 1 -5\n", "ERR 1: expected timestamp or new record, got \"-\" (\"INVALID\") while parsing: \"a 1 -\"\n"},
 		{"a 1 99999999999999999999\n", "ERR 1: strconv.ParseInt: parsing \"99999999999999999999\": value out of range while parsing: \"a 1 99999999999999999999\"\n"},
-		{"{a=\"b\"} 1\n", "ERR 1: metric name not set while parsing: \"{a=\\\"b\\\"}\"\n"},
+		{"{a=\"b\"} 1\n", "ERR 1: metric name not set while parsing: \"{a=\\\"b\\\"} 1\"\n"},
 		{"{\"a\",\"b\"} 1\n", "ERR 1: metric name already set while parsing: \"{\\\"a\\\",\\\"b\\\"\"\n"},
-		{"a{b} 1\n", "ERR 1: expected equal, got \"}\" (\"BCLOSE\") while parsing: \"a{b}\"\n"},
-		{"a{b=c} 1\n", "ERR 1: expected label value, got \"c\" (\"LNAME\") while parsing: \"a{b=c\"\n"},
+		{"a{b} 1\n", "ERR 1: expected equal, got \"} \" (\"BCLOSE\") while parsing: \"a{b} \"\n"},
+		{"a{b=c} 1\n", "ERR 1: expected label value, got \"c\" (\"INVALID\") while parsing: \"a{b=c\"\n"},
 		{"a{b=\"\xff\"} 1\n", "ERR 1: invalid UTF-8 label value: \"\\\"\\xff\\\"\"\n"},
 		{"# TYPE a meh\n", "ERR 1: invalid metric type \"meh\"\n"},
 		{"# TYPE\n# HELP \n", "ERR 2: expected metric name after HELP, got \"\\n\" (\"INVALID\") while parsing: \"# HELP \\n\"\n"},
@@ -183,6 +183,83 @@ static void prom_errors(void)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		expect(TEXTPARSE_PROM, 0, cases[i].in, cases[i].want);
+}
+
+/* The error cases of upstream's TestPromParseErrors and
+ * TestOpenMetricsParseErrors (prometheus/prometheus model/textparse), with
+ * their messages. */
+static void upstream_errors(void)
+{
+	static const struct {
+		textparse_format f;
+		const char *in, *err;
+	} cases[] = {
+		{TEXTPARSE_PROM, "a", "expected value after metric, got \"\\n\" (\"INVALID\") while parsing: \"a\\n\""},
+		{TEXTPARSE_PROM, "a{b='c'} 1\n", "expected label value, got \"'\" (\"INVALID\") while parsing: \"a{b='\""},
+		{TEXTPARSE_PROM, "a{b=\n", "expected label value, got \"\\n\" (\"INVALID\") while parsing: \"a{b=\\n\""},
+		{TEXTPARSE_PROM, "a{\xff=\"foo\"} 1\n", "expected label name, got \"\\xff\" (\"INVALID\") while parsing: \"a{\\xff\""},
+		{TEXTPARSE_PROM, "a{b=\"\xff\"} 1\n", "invalid UTF-8 label value: \"\\\"\\xff\\\"\""},
+		{TEXTPARSE_PROM, "{\"a\", \"b = \"c\"}", "expected equal, got \"c\\\"\" (\"LNAME\") while parsing: \"{\\\"a\\\", \\\"b = \\\"c\\\"\""},
+		{TEXTPARSE_PROM, "{\"a\",b\\nc=\"d\"} 1", "expected equal, got \"\\\\\" (\"INVALID\") while parsing: \"{\\\"a\\\",b\\\\\""},
+		{TEXTPARSE_PROM, "a true\n", "strconv.ParseFloat: parsing \"true\": invalid syntax while parsing: \"a true\""},
+		{TEXTPARSE_PROM, "empty_label_name{=\"\"} 0", "expected label name, got \"=\\\"\" (\"EQUAL\") while parsing: \"empty_label_name{=\\\"\""},
+		{TEXTPARSE_PROM, "{A}0", "expected equal, got \"}0\" (\"BCLOSE\") while parsing: \"{A}0\""},
+		{TEXTPARSE_PROM, "foo 1_2\n", "unsupported character in float while parsing: \"foo 1_2\""},
+		{TEXTPARSE_PROM, "foo 0x1p-3\n", "unsupported character in float while parsing: \"foo 0x1p-3\""},
+		{TEXTPARSE_PROM, "foo 0 1_2\n", "expected next entry after timestamp, got \"_\" (\"INVALID\") while parsing: \"foo 0 1_\""},
+		{TEXTPARSE_PROM, "{a=\"ok\"} 1", "metric name not set while parsing: \"{a=\\\"ok\\\"} 1\""},
+		{TEXTPARSE_PROM, "# TYPE #\n#EOF\n", "expected metric name after TYPE, got \"#\" (\"INVALID\") while parsing: \"# TYPE #\""},
+		{TEXTPARSE_PROM, "# HELP #\n#EOF\n", "expected metric name after HELP, got \"#\" (\"INVALID\") while parsing: \"# HELP #\""},
+		{TEXTPARSE_OM, "", "data does not end with # EOF"},
+		{TEXTPARSE_OM, "\n", "expected a valid start token, got \"\\n\" (\"INVALID\") while parsing: \"\\n\""},
+		{TEXTPARSE_OM, "metric 1\n", "data does not end with # EOF"},
+		{TEXTPARSE_OM, "metric_total 1 # {aa=\"bb\"} 4", "data does not end with # EOF"},
+		{TEXTPARSE_OM, "a\n#EOF\n", "expected value after metric, got \"\\n\" (\"INVALID\") while parsing: \"a\\n\""},
+		{TEXTPARSE_OM, " a 1\n#EOF\n", "expected a valid start token, got \" \" (\"INVALID\") while parsing: \" \""},
+		{TEXTPARSE_OM, "9\n#EOF\n", "expected a valid start token, got \"9\" (\"INVALID\") while parsing: \"9\""},
+		{TEXTPARSE_OM, "# TYPE u untyped\n#EOF\n", "invalid metric type \"untyped\""},
+		{TEXTPARSE_OM, "# TYPE c counter \n#EOF\n", "invalid metric type \"counter \""},
+		{TEXTPARSE_OM, "# TYPE \n#EOF\n", "expected metric name after TYPE, got \"\\n\" (\"INVALID\") while parsing: \"# TYPE \\n\""},
+		{TEXTPARSE_OM, "# TYPE m\n#EOF\n", "expected text in TYPE"},
+		{TEXTPARSE_OM, "# UNIT metricsuffix suffix\n#EOF\n", "unit \"suffix\" not a suffix of metric \"metricsuffix\""},
+		{TEXTPARSE_OM, "# UNIT m\n#EOF\n", "expected text in UNIT"},
+		{TEXTPARSE_OM, "# HELP m\n#EOF\n", "expected text in HELP"},
+		{TEXTPARSE_OM, "a\t1\n#EOF\n", "expected value after metric, got \"\\t\" (\"INVALID\") while parsing: \"a\\t\""},
+		{TEXTPARSE_OM, "a 1\t2\n#EOF\n", "strconv.ParseFloat: parsing \"1\\t2\": invalid syntax while parsing: \"a 1\\t2\""},
+		{TEXTPARSE_OM, "a 1 2 #\n#EOF\n", "expected next entry after timestamp, got \" #\\n\" (\"TIMESTAMP\") while parsing: \"a 1 2 #\\n\""},
+		{TEXTPARSE_OM, "a 1 1z\n#EOF\n", "strconv.ParseFloat: parsing \"1z\": invalid syntax while parsing: \"a 1 1z\""},
+		{TEXTPARSE_OM, " # EOF\n", "expected a valid start token, got \" \" (\"INVALID\") while parsing: \" \""},
+		{TEXTPARSE_OM, "# EOF\na 1", "unexpected data after # EOF"},
+		{TEXTPARSE_OM, "# EOFa 1", "unexpected data after # EOF"},
+		{TEXTPARSE_OM, "# TYPE c  counter\n", "invalid metric type \" counter\""},
+		{TEXTPARSE_OM, "a 1 1 1\n# EOF\n", "expected next entry after timestamp, got \" 1\\n\" (\"TIMESTAMP\") while parsing: \"a 1 1 1\\n\""},
+		{TEXTPARSE_OM, "a{b='c'} 1\n# EOF\n", "expected label value, got \"'\" (\"INVALID\") while parsing: \"a{b='\""},
+		{TEXTPARSE_OM, "a{,b=\"c\"} 1\n# EOF\n", "expected label name, got \",b\" (\"COMMA\") while parsing: \"a{,b\""},
+		{TEXTPARSE_OM, "a{b=\"c\"d=\"e\"} 1\n# EOF\n", "expected comma or brace close, got \"d=\" (\"LNAME\") while parsing: \"a{b=\\\"c\\\"d=\""},
+		{TEXTPARSE_OM, "a{b=\"c\",,d=\"e\"} 1\n# EOF\n", "expected label name, got \",d\" (\"COMMA\") while parsing: \"a{b=\\\"c\\\",,d\""},
+		{TEXTPARSE_OM, "a{b=\n# EOF\n", "expected label value, got \"\\n\" (\"INVALID\") while parsing: \"a{b=\\n\""},
+		{TEXTPARSE_OM, "a{b=\"\xff\"} 1\n# EOF\n", "invalid UTF-8 label value: \"\\\"\\xff\\\"\""},
+		{TEXTPARSE_OM, "a true\n", "strconv.ParseFloat: parsing \"true\": invalid syntax while parsing: \"a true\""},
+		{TEXTPARSE_OM, "empty_label_name{=\"\"} 0\n# EOF\n", "expected label name, got \"=\\\"\" (\"EQUAL\") while parsing: \"empty_label_name{=\\\"\""},
+		{TEXTPARSE_OM, "{A}0\n# EOF\n", "expected equal, got \"}0\" (\"BCLOSE\") while parsing: \"{A}0\""},
+		{TEXTPARSE_OM, "foo 0 1_2\n\n# EOF\n", "unsupported character in float while parsing: \"foo 0 1_2\""},
+		{TEXTPARSE_OM, "custom_metric_total 1 # {aa=bb}\n# EOF\n", "expected label value, got \"b\" (\"INVALID\") while parsing: \"custom_metric_total 1 # {aa=b\""},
+	};
+	int bad = 0;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		textparse *p = textparse_new(cases[i].f, cases[i].in, strlen(cases[i].in), 0);
+		textparse_entry k;
+		err e = {0};
+		int rc;
+		while ((rc = textparse_next(p, &k, &e)) == 1)
+			;
+		textparse_free(p);
+		if (rc == 0 || strcmp(e.msg, cases[i].err)) {
+			printf("  case %zu %s: got  %s\n  want %s\n", i, cases[i].in, rc ? e.msg : "(no error)", cases[i].err);
+			bad++;
+		}
+	}
+	ASSERT_EQ(bad, 0);
 }
 
 static const char om_text[] = "# TYPE foo_seconds counter\n"
@@ -256,7 +333,7 @@ static void om_errors(void)
 		{"# TYPE a untyped\n# EOF\n", "ERR 1: invalid metric type \"untyped\"\n"},
 		{"# HELP a\n# EOF\n", "ERR 1: expected text in HELP\n"},
 		{"a{b=\"c\" d=\"e\"} 1\n# EOF\n", "ERR 1: expected comma or brace close, got \" \" (\"INVALID\") while parsing: \"a{b=\\\"c\\\" \"\n"},
-		{"a 1 1 # {\"q\"} 1\n# EOF\n", "ERR 1: expected label name, got \"}\" (\"BCLOSE\") while parsing: \"a 1 1 # {\\\"q\\\"}\"\n"},
+		{"a 1 1 # {\"q\"} 1\n# EOF\n", "ERR 1: expected label name, got \"} \" (\"BCLOSE\") while parsing: \"a 1 1 # {\\\"q\\\"} \"\n"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		expect(TEXTPARSE_OM, 0, cases[i].in, cases[i].want);
@@ -414,6 +491,7 @@ const struct test tests_textparse[] = {
 	{"prom_entries", prom_entries},
 	{"prom_values", prom_values},
 	{"prom_errors", prom_errors},
+	{"upstream_errors", upstream_errors},
 	{"om_entries", om_entries},
 	{"om_errors", om_errors},
 	{"om_strict", om_strict},
