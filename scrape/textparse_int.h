@@ -48,6 +48,7 @@ struct textparse {
 	bool has_ex;         /* SERIES (OM): an exemplar followed */
 	size_t ex_runes;     /* SERIES (OM): runes in the exemplar's label names and values */
 	bool trailing_comma; /* SERIES (OM): a label set ended in ",}" */
+	bool reserved;       /* SERIES (OM): an exemplar label name starts with "__" */
 	slice meta_name;     /* TYPE/HELP/UNIT: family name (quotes stripped) */
 	slice meta_text;     /* TYPE/HELP/UNIT: text (HELP unescaped into help) */
 	textparse_mtype meta_type; /* TYPE: the type */

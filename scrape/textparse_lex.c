@@ -263,6 +263,7 @@ int tp__series_head(textparse *p, bool om, err *e)
 	p->lv_mode = 0;
 	p->has_ex = false;
 	p->trailing_comma = false;
+	p->reserved = false;
 	if (p->b[p->i] != '{') {
 		size_t end = tp__name_end(p, p->i, true);
 		p->mname = (slice){p->b + p->i, end - p->i};

@@ -142,6 +142,7 @@ static int exemplar(textparse *p, err *e)
 	p->ex_runes = 0;
 	for (size_t k = base; k < p->n_lab; k++) {
 		size_t a = 0, b = 0;
+		p->reserved |= p->lab[k].name.len >= 2 && !memcmp(p->lab[k].name.p, "__", 2);
 		tp__utf8(p->lab[k].name.p, p->lab[k].name.len, &a);
 		tp__utf8(p->lab[k].value.p, p->lab[k].value.len, &b);
 		p->ex_runes += a + b;

@@ -14,9 +14,10 @@
  *     "") starts a new family of type unknown. A name (with its type's
  *     suffixes) may not belong to two families. "untyped" is not a type;
  *     info and stateset take no unit.
- *  2. Samples: no trailing comma, no label twice (__name__ included);
+ *  2. Samples: no trailing comma, no label twice (__name__ included),
+ *     no other label name starting with "__" (exemplars' included);
  *     counter-like values (_total, _sum, _count, _bucket, _gcount, _gsum)
- *     not NaN, and but _gsum not negative; _bucket and _count/_gcount
+ *     not NaN and, but _gsum, not negative; _bucket and _count/_gcount
  *     integers; le present, not NaN, "+Inf" spelt so; a summary's
  *     quantile in [0, 1] and its value not negative; stateset values 0 or
  *     1 with the family's name as a label; info values 1.
@@ -427,6 +428,11 @@ static int sample(textparse *p, tp_omcheck *c, err *e)
 	labels ls = {p->lv, p->n_lv};
 	if (!labels_valid_order(ls))
 		return err_set(e, FL_EPARSE, "label name given twice");
+	for (size_t k = 0; k < ls.n; k++)
+		if (!strncmp(ls.v[k].name, "__", 2) && strcmp(ls.v[k].name, LABEL_NAME))
+			return err_set(e, FL_EPARSE, "reserved label name %s", ls.v[k].name);
+	if (p->reserved)
+		return err_set(e, FL_EPARSE, "reserved label name in exemplar");
 	const char *sname = labels_get(ls, LABEL_NAME), *sfx;
 	if (!*sname)
 		return err_set(e, FL_EPARSE, "metric name cannot be empty");

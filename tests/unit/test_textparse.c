@@ -347,6 +347,8 @@ static void om_strict(void)
 	} cases[] = {
 		{"a{b=\"c\",} 1\n# EOF\n", "ERR 1: trailing comma in label set\n"},
 		{"a{b=\"c\",b=\"d\"} 1\n# EOF\n", "ERR 1: label name given twice\n"},
+		{"a{__b=\"c\"} 1\n# EOF\n", "ERR 1: reserved label name __b\n"},
+		{"# TYPE a counter\na_total 1 # {__x=\"y\"} 1\n# EOF\n", "ERR 2: reserved label name in exemplar\n"},
 		{"# TYPE a counter\na_total -1\n# EOF\n", "ERR 2: counter-like samples cannot be negative\n"},
 		{"# TYPE a histogram\na_bucket{le=\"1\"} 1\n# EOF\n", "ERR 3: histogram a: +Inf bucket missing\n"},
 		{"# TYPE a gauge\na 1\n# HELP a x\n# EOF\n", "ERR 3: metadata for a after its samples\n"},
