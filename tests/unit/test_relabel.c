@@ -13,6 +13,7 @@
 #include "test.h"
 
 #include "lib/md5.h"
+#include "promql/promqltest.h"
 #include "tsdb/regex_errors.h"
 #include "tsdb/relabel.h"
 
@@ -568,6 +569,53 @@ static void regex_expand_corners(void)
 	pcre2_code_free(re);
 }
 
+
+/* label_replace (promql/functions.c) is regex_expand's other user and
+ * compiles with regex_compile_anchored: `a{01}` is a literal as in Go
+ * (PCRE2 alone reads a repeat), the pattern is wrapped as text, `$1z` is
+ * group "1z", and a bad pattern fails before a bad destination label. */
+static void label_replace_go_regexp(void)
+{
+	static const char script[] =
+		"load 5m\n"
+		"  m{src=\"a{01}\"} 1\n"
+		"  m{src=\"aa\"} 2\n"
+		"  m{src=\"axx\"} 3\n"
+		"  m{src=\"foo\\n\"} 4\n"
+		"\n"
+		"eval instant at 0 label_replace(m, \"dst\", \"$0\", \"src\", \"a{01}\")\n"
+		"  m{src=\"a{01}\", dst=\"a{01}\"} 1\n"
+		"  m{src=\"aa\"} 2\n"
+		"  m{src=\"axx\"} 3\n"
+		"  m{src=\"foo\\n\"} 4\n"
+		"\n"
+		"eval instant at 0 label_replace(m, \"dst\", \"y\", \"src\", \"a)|(b\")\n"
+		"  m{src=\"a{01}\", dst=\"y\"} 1\n"
+		"  m{src=\"aa\", dst=\"y\"} 2\n"
+		"  m{src=\"axx\", dst=\"y\"} 3\n"
+		"  m{src=\"foo\\n\"} 4\n"
+		"\n"
+		"eval instant at 0 label_replace(m, \"dst\", \"${1}z$1z\", \"src\", \"(f.*)\")\n"
+		"  m{src=\"a{01}\"} 1\n"
+		"  m{src=\"aa\"} 2\n"
+		"  m{src=\"axx\"} 3\n"
+		"  m{src=\"foo\\n\", dst=\"foo\\nz\"} 4\n"
+		"\n"
+		"eval_fail instant at 0 label_replace(m, \"\", \"x\", \"src\", \"(\")\n"
+		"  expected_fail_message invalid regular expression in label_replace(): (\n"
+		"\n";
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	promqltest_stats st;
+	err e;
+	int rc = promqltest_run_string("label_replace.test", script, NULL, f, &st, &e);
+	fclose(f);
+	if (rc || st.failed || st.passed != 4)
+		test_fail(__FILE__, __LINE__, "rc %d, %d passed, %d failed:\n%s", rc, (int)st.passed, (int)st.failed, out);
+	free(out);
+}
+
 const struct test tests_relabel[] = {
 	{"md5_rfc1321_suite", md5_rfc1321_suite},
 	{"relabel_upstream_cases", relabel_upstream_cases},
@@ -576,5 +624,6 @@ const struct test tests_relabel[] = {
 	{"relabel_legacy_target_validity", relabel_legacy_target_validity},
 	{"relabel_action_names", relabel_action_names},
 	{"regex_expand_corners", regex_expand_corners},
+	{"label_replace_go_regexp", label_replace_go_regexp},
 	{NULL, NULL},
 };
