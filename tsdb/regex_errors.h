@@ -33,8 +33,8 @@ pcre2_code *regex_compile_anchored(const char *v, err *e);
 pcre2_match_data *regex_match_data(const pcre2_code *code);
 /* pcre2_match from start with a match limit (a pattern that backtracks
  * past it is a no match: RE2 never fails, PCRE2 would hang). The groups
- * set, >= 1, or a negative PCRE2 code (PCRE2_ERROR_NOMATCH, an invalid
- * UTF-8 subject, the limit). */
+ * set, >= 1, or a negative PCRE2 code (PCRE2_ERROR_NOMATCH, the limit).
+ * Invalid UTF-8 in s is allowed; such a byte matches no pattern item. */
 int regex_match(const pcre2_code *code, const char *s, size_t len, size_t start, pcre2_match_data *md);
 /* Go's Regexp.Expand: append tmpl to out with "$1", "${1}", "$name",
  * "${name}" replaced by that group of subj (ov: the ovector of the match,

@@ -533,9 +533,17 @@ bool relabel_process(const relabel_config *cfgs, size_t n, labels in, labels_bui
 	}
 	if (!keep)
 		return false;
+	/* the surviving base labels are sorted already: copy them in one go */
+	label *kept = arena_alloc(scratch, (in.n + 1) * sizeof *kept);
+	if (!kept) {
+		b->oom = true;
+		return false;
+	}
+	size_t n_kept = 0;
 	for (size_t i = 0; i < in.n; i++)
 		if (!w.gone[i])
-			labels_builder_set(b, in.v[i].name, in.v[i].value);
+			kept[n_kept++] = in.v[i];
+	labels_builder_reset(b, (labels){kept, n_kept});
 	for (size_t i = 0; i < w.n_add; i++)
 		labels_builder_set(b, w.add[i].name, w.add[i].value);
 	return !b->oom;
