@@ -75,6 +75,9 @@ size_t tp__qstring_end(textparse *p, size_t i, bool nl_ok);
  * p->lab; a quoted string alone is the metric name (not in exemplars).
  * om: OpenMetrics rules (no blanks, comma or '}' after a value). */
 int tp__labels(textparse *p, bool om, bool exemplar, err *e);
+/* TYPE's text (p->meta_text) for the parser's format: 1 with p->mtype and
+ * p->meta_type set, or `invalid metric type "..."`. */
+int tp__type(textparse *p, err *e);
 /* A series line up to its value: the metric name and/or the label set
  * (p->i at a name start or '{'); resets the entry and sets p->series. */
 int tp__series_head(textparse *p, bool om, err *e);

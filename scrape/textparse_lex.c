@@ -28,6 +28,7 @@
 #include <strings.h>
 
 #include "lib/fmtfloat.h"
+#include "lib/utf8.h"
 
 /* Byte classes of names: bit 0 starts a label name, bit 1 continues one,
  * bit 2 starts a metric name, bit 3 continues one. */
@@ -255,6 +256,32 @@ int tp__labels(textparse *p, bool om, bool exemplar, err *e)
 	}
 }
 
+int tp__type(textparse *p, err *e)
+{
+	static const struct {
+		const char *name;  /* as written */
+		textparse_mtype t; /* what it means */
+		int formats;       /* bit 0: text 0.0.4, bit 1: OpenMetrics */
+	} types[] = {
+		{"counter", TEXTPARSE_MT_COUNTER, 3},     {"gauge", TEXTPARSE_MT_GAUGE, 3},
+		{"histogram", TEXTPARSE_MT_HISTOGRAM, 3}, {"summary", TEXTPARSE_MT_SUMMARY, 3},
+		{"untyped", TEXTPARSE_MT_UNKNOWN, 1},     {"unknown", TEXTPARSE_MT_UNKNOWN, 2},
+		{"gaugehistogram", TEXTPARSE_MT_GAUGEHISTOGRAM, 2}, {"info", TEXTPARSE_MT_INFO, 2},
+		{"stateset", TEXTPARSE_MT_STATESET, 2},
+	};
+	int want = p->f == TEXTPARSE_OM ? 2 : 1;
+	for (size_t k = 0; k < FL_ARRAY_LEN(types); k++)
+		if ((types[k].formats & want) && slice_eq_str(p->meta_text, types[k].name)) {
+			p->mtype = p->meta_type = types[k].t;
+			return 1;
+		}
+	buf q;
+	buf_init(&q);
+	err_set(e, FL_EPARSE, "invalid metric type %s", quote(&q, p->meta_text.p, p->meta_text.len));
+	buf_reset(&q);
+	return FL_EPARSE;
+}
+
 int tp__series_head(textparse *p, bool om, err *e)
 {
 	p->mname = (slice){NULL, 0};
@@ -373,26 +400,16 @@ int tp__value(textparse *p, slice tok, double *v, err *e)
 
 bool tp__utf8(const char *s, size_t n, size_t *runes)
 {
-	const uint8_t *u = (const uint8_t *)s;
 	size_t r = 0;
 	for (size_t i = 0; i < n; r++) {
-		uint8_t c = u[i];
-		if (c < 0x80) {
+		if ((uint8_t)s[i] < 0x80) { /* ASCII without a call */
 			i++;
 			continue;
 		}
-		size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-		if (len == 0 || c > 0xF4 || i + len > n)
+		int w;
+		if (utf8_decode(s + i, n - i, &w) < 0)
 			return false;
-		uint32_t cp = c & (0x7F >> len);
-		for (size_t k = 1; k < len; k++) {
-			if ((u[i + k] & 0xC0) != 0x80)
-				return false;
-			cp = cp << 6 | (u[i + k] & 0x3F);
-		}
-		if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-			return false;
-		i += len;
+		i += (size_t)w;
 	}
 	if (runes)
 		*runes = r;

@@ -34,27 +34,6 @@ static bool at(const textparse *p, size_t i, const char *w)
 
 static int no_eof(err *e) { return err_set(e, FL_EPARSE, "data does not end with # EOF"); }
 
-static const struct {
-	const char *name;
-	textparse_mtype t;
-} om_types[] = {
-	{"counter", TEXTPARSE_MT_COUNTER},     {"gauge", TEXTPARSE_MT_GAUGE},
-	{"histogram", TEXTPARSE_MT_HISTOGRAM}, {"gaugehistogram", TEXTPARSE_MT_GAUGEHISTOGRAM},
-	{"summary", TEXTPARSE_MT_SUMMARY},     {"info", TEXTPARSE_MT_INFO},
-	{"stateset", TEXTPARSE_MT_STATESET},   {"unknown", TEXTPARSE_MT_UNKNOWN},
-};
-
-static int meta_type(textparse *p, err *e)
-{
-	for (size_t k = 0; k < FL_ARRAY_LEN(om_types); k++)
-		if (slice_eq_str(p->meta_text, om_types[k].name)) {
-			p->mtype = p->meta_type = om_types[k].t;
-			return 1;
-		}
-	return err_set(e, FL_EPARSE, "invalid metric type \"%.*s\"", (int)FL_MIN(p->meta_text.len, 100),
-		       p->meta_text.p);
-}
-
 /* "# HELP|TYPE|UNIT name text\n"; p->i at the name. */
 static int meta(textparse *p, textparse_entry kind, const char *what, err *e)
 {
@@ -73,7 +52,7 @@ static int meta(textparse *p, textparse_entry kind, const char *what, err *e)
 	p->i = (size_t)(nl - p->b) + 1;
 	p->nl++;
 	if (kind == TEXTPARSE_TYPE)
-		return meta_type(p, e);
+		return tp__type(p, e);
 	if (kind == TEXTPARSE_UNIT) {
 		slice m = p->meta_name, u = p->meta_text;
 		if (u.len && (m.len < u.len + 1 || memcmp(m.p + m.len - u.len, u.p, u.len) || m.p[m.len - u.len - 1] != '_'))

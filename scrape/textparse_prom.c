@@ -47,15 +47,6 @@ static bool word(const textparse *p, size_t i, const char *w)
 	return p->n - i > l && !memcmp(p->b + i, w, l) && (p->b[i + l] == ' ' || p->b[i + l] == '\t');
 }
 
-static const struct {
-	const char *name;
-	textparse_mtype t;
-} prom_types[] = {
-	{"counter", TEXTPARSE_MT_COUNTER},     {"gauge", TEXTPARSE_MT_GAUGE},
-	{"histogram", TEXTPARSE_MT_HISTOGRAM}, {"summary", TEXTPARSE_MT_SUMMARY},
-	{"untyped", TEXTPARSE_MT_UNKNOWN},
-};
-
 /* "# HELP name text" or "# TYPE name type"; p->i at the name. */
 static int meta(textparse *p, textparse_entry kind, err *e)
 {
@@ -81,14 +72,8 @@ static int meta(textparse *p, textparse_entry kind, err *e)
 	p->i = eol;
 	eat_eol(p);
 	p->meta_text = text;
-	if (kind == TEXTPARSE_TYPE) {
-		for (size_t k = 0; k < FL_ARRAY_LEN(prom_types); k++)
-			if (slice_eq_str(text, prom_types[k].name)) {
-				p->mtype = p->meta_type = prom_types[k].t;
-				return 1;
-			}
-		return err_set(e, FL_EPARSE, "invalid metric type \"%.*s\"", (int)FL_MIN(text.len, 100), text.p);
-	}
+	if (kind == TEXTPARSE_TYPE)
+		return tp__type(p, e);
 	if (!tp__utf8(text.p, text.len, NULL))
 		return err_set(e, FL_EPARSE, "help text is not a valid utf8 string");
 	if (memchr(text.p, '\\', text.len)) {
