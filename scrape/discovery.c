@@ -105,6 +105,8 @@ static void refresh(discovery *d, provider *p)
 		p->stamp = sd_file_stamp(p->cfg);
 		pthread_mutex_lock(&d->mu); /* local reads: the parts change in place */
 		rc = sd_file_refresh(p->cfg, &p->parts, &file_errors, &e);
+		if (rc)
+			log_error("discovery", "Error reading file", "config", job, "err", e.msg, NULL);
 		d->file_errors += file_errors;
 		d->gen++;
 		pthread_mutex_unlock(&d->mu);
@@ -473,4 +475,46 @@ void discovery_free(discovery *d)
 	pthread_mutex_destroy(&d->mu);
 	pthread_cond_destroy(&d->cv);
 	fl_free(d);
+}
+
+/* ---- promtool's checks ---- */
+
+static int check_groups(const scrape_job_config *j, const sd_groups *g, err *e)
+{
+	arena a;
+	arena_init(&a);
+	int rc = 0;
+	for (size_t k = 0; k < g->n && !rc; k++)
+		for (size_t t = 0; t < g->v[k].n_targets && !rc; t++) {
+			scrape_target_def def;
+			err te;
+			if (scrape_target_populate(j, g->v[k].labels, g->v[k].targets[t], &a, &def, NULL, &te) < 0)
+				rc = err_set(e, FL_EINVAL, "instance %zu in group %zu: %s", t, k, te.msg);
+		}
+	arena_reset(&a);
+	return rc;
+}
+
+int discovery_check_job(const scrape_job_config *j, void (*missing)(void *ctx, const char *glob), void *ctx, err *e)
+{
+	sd_parts parts = {0};
+	int rc = static_groups(j, &parts) ? err_set(e, FL_ENOMEM, "out of memory") : 0;
+	if (!rc && parts.n)
+		rc = check_groups(j, &parts.v[0], e);
+	sd_parts_free(&parts);
+	for (size_t f = 0; f < j->n_file_sd && !rc; f++)
+		for (size_t i = 0; i < j->file_sd[f].n_files && !rc; i++) {
+			scrape_file_sd one = {&j->file_sd[f].files[i], 1, 0};
+			uint64_t n_errors = 0;
+			err fe;
+			int frc = sd_file_refresh(&one, &parts, &n_errors, &fe);
+			if (frc)
+				rc = err_set(e, frc, "checking SD file \"%s\": %s", j->file_sd[f].files[i], fe.msg);
+			else if (!parts.n && missing)
+				missing(ctx, j->file_sd[f].files[i]);
+			for (size_t p = 0; p < parts.n && !rc; p++)
+				rc = check_groups(j, &parts.v[p], e);
+			sd_parts_free(&parts);
+		}
+	return rc;
 }

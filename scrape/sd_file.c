@@ -6,14 +6,14 @@
  * stamp of names, sizes and mtimes every second (discovery.c) and re-reads
  * on a change or at the interval. A file that fails to read or parse is
  * logged, counted in prometheus_sd_file_read_errors_total, and keeps its
- * previous groups; a file that disappeared loses them.
+ * previous groups (discovery.c logs the first error of a pass); a file
+ * that disappeared loses them.
  */
 #include <glob.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
 #include "lib/hash.h"
-#include "lib/log.h"
 #include "scrape/sd_int.h"
 
 void sd_parts_free(sd_parts *p)
@@ -135,7 +135,6 @@ int sd_file_refresh(const scrape_file_sd *f, sd_parts *parts, uint64_t *n_errors
 		if (!read_one(files[i], &np.v[i], &fe))
 			continue;
 		(*n_errors)++;
-		log_error("discovery", "Error reading file", "path", files[i], "err", fe.msg, NULL);
 		if (!first)
 			first = err_set(e, fe.code, "%s", fe.msg);
 		sd_groups_reset(&np.v[i]);
