@@ -86,29 +86,15 @@ static int lookup_addr(const scrape_dns_sd *d, const char *name, sd_groups *out,
 	return rc ? err_set(e, FL_ENOMEM, "dns_sd: out of memory") : 0;
 }
 
-static int lookup_rr(const scrape_dns_sd *d, const char *name, sd_groups *out, sd_group *g, err *e)
+int sd_dns_parse_answer(const unsigned char *ans, int len, const scrape_dns_sd *d, const char *name, sd_groups *out,
+			sd_group *g, err *e)
 {
 	int type = !strcmp(d->type, "SRV") ? ns_t_srv : !strcmp(d->type, "MX") ? ns_t_mx : ns_t_ns;
-	struct __res_state rs;
-	memset(&rs, 0, sizeof rs);
-	if (res_ninit(&rs))
-		return err_set(e, FL_EIO, "dns_sd: could not load resolv.conf");
-	unsigned char ans[65536];
-	int len = res_nsearch(&rs, name, ns_c_in, type, ans, sizeof ans);
-	int h_err = rs.res_h_errno;
-	int rc = 0;
-	if (len < 0) {
-		res_nclose(&rs);
-		if (h_err == HOST_NOT_FOUND || h_err == NO_DATA)
-			return 0;
-		return err_set(e, FL_EIO, "could not resolve \"%s\": all servers responded with errors to at least one search domain", name);
-	}
 	ns_msg msg;
-	if (ns_initparse(ans, len, &msg)) {
-		res_nclose(&rs);
+	if (ns_initparse(ans, len, &msg))
 		return err_set(e, FL_EIO, "dns_sd: %s: malformed answer", name);
-	}
 	size_t cap = 0;
+	int rc = 0;
 	const char *nm = arena_strdup(&out->a, name);
 	for (int i = 0; i < ns_msg_count(msg, ns_s_an) && !rc; i++) {
 		ns_rr rr;
@@ -131,8 +117,25 @@ static int lookup_rr(const scrape_dns_sd *d, const char *name, sd_groups *out, s
 		rc = add_target(out, g, &cap, host, port, nm, type == ns_t_srv ? h : "", arena_strdup(&out->a, portbuf),
 				type == ns_t_mx ? h : "", type == ns_t_ns ? h : "");
 	}
-	res_nclose(&rs);
 	return rc ? err_set(e, FL_ENOMEM, "dns_sd: out of memory") : 0;
+}
+
+static int lookup_rr(const scrape_dns_sd *d, const char *name, sd_groups *out, sd_group *g, err *e)
+{
+	int type = !strcmp(d->type, "SRV") ? ns_t_srv : !strcmp(d->type, "MX") ? ns_t_mx : ns_t_ns;
+	struct __res_state rs;
+	memset(&rs, 0, sizeof rs);
+	if (res_ninit(&rs))
+		return err_set(e, FL_EIO, "dns_sd: could not load resolv.conf");
+	unsigned char ans[65536];
+	int len = res_nsearch(&rs, name, ns_c_in, type, ans, sizeof ans);
+	int h_err = rs.res_h_errno;
+	res_nclose(&rs);
+	if (len < 0 && (h_err == HOST_NOT_FOUND || h_err == NO_DATA))
+		return 0;
+	if (len < 0)
+		return err_set(e, FL_EIO, "could not resolve \"%s\": all servers responded with errors to at least one search domain", name);
+	return sd_dns_parse_answer(ans, len, d, name, out, g, e);
 }
 
 int sd_dns_refresh(const scrape_dns_sd *d, sd_groups *out, uint64_t *lookups, uint64_t *failures, err *e)

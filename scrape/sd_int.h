@@ -70,4 +70,9 @@ int sd_http_refresh(const scrape_http_sd *h, sd_groups *out, err *e);
  * *lookups / *failures count the lookups made and failed. */
 int sd_dns_refresh(const scrape_dns_sd *d, sd_groups *out, uint64_t *lookups, uint64_t *failures, err *e);
 
+/* The targets of one SRV/MX/NS answer (a DNS message) for name, into g
+ * (strings in out's arena); records of other types are skipped. */
+int sd_dns_parse_answer(const unsigned char *ans, int len, const scrape_dns_sd *d, const char *name, sd_groups *out,
+			sd_group *g, err *e);
+
 #endif

@@ -1,8 +1,9 @@
 /* test_sd.c - scrape/discovery.c and its providers: static targets with
  * dropped ones, file_sd (JSON and YAML, re-read on change, a broken file
  * keeps its groups), http_sd against a loopback server started here,
- * dns_sd A/AAAA of "localhost", and the self-metrics. SRV/MX/NS are not
- * tested: they need a DNS server (res_nsearch reads resolv.conf). */
+ * dns_sd A/AAAA of "localhost", SRV and MX answers parsed from messages
+ * built here (a lookup through resolv.conf's servers is not tested: that
+ * needs a DNS server), and the self-metrics. */
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -272,6 +273,92 @@ static void sd_dns_localhost(void)
 	scrape_config_free(c);
 }
 
+/* A DNS message: header, the question, then answers (type, rdata). */
+static size_t dns_name(unsigned char *p, const char *name)
+{
+	size_t n = 0;
+	while (*name) {
+		size_t l = strcspn(name, ".");
+		p[n++] = (unsigned char)l;
+		memcpy(p + n, name, l);
+		n += l, name += l;
+		if (*name == '.')
+			name++;
+	}
+	p[n++] = 0;
+	return n;
+}
+
+static size_t dns_answer(unsigned char *p, size_t n, int type, const unsigned char *rd, size_t rdlen)
+{
+	static const unsigned char head[] = {0xC0, 0x0C}; /* the question's name */
+	memcpy(p + n, head, 2);
+	n += 2;
+	p[n++] = 0, p[n++] = (unsigned char)type, p[n++] = 0, p[n++] = 1; /* type, class IN */
+	p[n++] = 0, p[n++] = 0, p[n++] = 0, p[n++] = 60;                  /* ttl */
+	p[n++] = (unsigned char)(rdlen >> 8), p[n++] = (unsigned char)rdlen;
+	memcpy(p + n, rd, rdlen);
+	return n + rdlen;
+}
+
+/* SRV and MX answers (no DNS server needed: the parser of res_nsearch's
+ * answer, directly); a CNAME among them is skipped, as in Prometheus. */
+static void sd_dns_srv_mx_answers(void)
+{
+	unsigned char msg[512], rd[300];
+	static const unsigned char hdr[] = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 3, 0, 0, 0, 0};
+	size_t n = sizeof hdr;
+	memcpy(msg, hdr, n);
+	n += dns_name(msg + n, "_prom._tcp.example.com");
+	msg[n++] = 0, msg[n++] = 33, msg[n++] = 0, msg[n++] = 1;
+	size_t r = 0;
+	rd[r++] = 0, rd[r++] = 10, rd[r++] = 0, rd[r++] = 5, rd[r++] = 0x23, rd[r++] = 0x84; /* prio 10, weight 5, port 9092 */
+	r += dns_name(rd + r, "node1.example.com");
+	n = dns_answer(msg, n, 33, rd, r);
+	r = dns_name(rd, "alias.example.com");
+	n = dns_answer(msg, n, 5, rd, r); /* CNAME */
+	r = 6;
+	rd[4] = 0x1F, rd[5] = 0x90; /* port 8080 */
+	r += dns_name(rd + r, "node2.example.com");
+	n = dns_answer(msg, n, 33, rd, r);
+	scrape_dns_sd d = {.type = "SRV"};
+	sd_groups g;
+	sd_groups_init(&g);
+	sd_group grp = {0};
+	err e;
+	ASSERT_EQ(sd_dns_parse_answer(msg, (int)n, &d, "_prom._tcp.example.com", &g, &grp, &e), 0);
+	ASSERT_EQ(grp.n_targets, 2);
+	ASSERT_STR_EQ(labels_get(grp.targets[0], "__address__"), "node1.example.com:9092");
+	ASSERT_STR_EQ(labels_get(grp.targets[0], "__meta_dns_srv_record_target"), "node1.example.com.");
+	ASSERT_STR_EQ(labels_get(grp.targets[0], "__meta_dns_srv_record_port"), "9092");
+	ASSERT_STR_EQ(labels_get(grp.targets[0], "__meta_dns_name"), "_prom._tcp.example.com");
+	ASSERT(labels_get(grp.targets[0], "__meta_dns_mx_record_target") == NULL);
+	ASSERT_STR_EQ(labels_get(grp.targets[1], "__address__"), "node2.example.com:8080");
+	sd_groups_reset(&g);
+	/* MX: the config's port; the answer's exchange */
+	n = sizeof hdr;
+	memcpy(msg, hdr, n);
+	msg[7] = 1;
+	n += dns_name(msg + n, "example.com");
+	msg[n++] = 0, msg[n++] = 15, msg[n++] = 0, msg[n++] = 1;
+	rd[0] = 0, rd[1] = 10;
+	r = 2 + dns_name(rd + 2, "mail.example.com");
+	n = dns_answer(msg, n, 15, rd, r);
+	scrape_dns_sd mx = {.type = "MX", .port = 25};
+	sd_groups_init(&g);
+	memset(&grp, 0, sizeof grp);
+	ASSERT_EQ(sd_dns_parse_answer(msg, (int)n, &mx, "example.com", &g, &grp, &e), 0);
+	ASSERT_EQ(grp.n_targets, 1);
+	ASSERT_STR_EQ(labels_get(grp.targets[0], "__address__"), "mail.example.com:25");
+	ASSERT_STR_EQ(labels_get(grp.targets[0], "__meta_dns_mx_record_target"), "mail.example.com.");
+	sd_groups_reset(&g);
+	/* garbage is an error, not a crash */
+	sd_groups_init(&g);
+	memset(&grp, 0, sizeof grp);
+	ASSERT(sd_dns_parse_answer(msg, 5, &mx, "example.com", &g, &grp, &e) != 0);
+	sd_groups_reset(&g);
+}
+
 /* The one parser of file_sd and http_sd documents, directly. */
 static void sd_groups_parse_cases(void)
 {
@@ -313,5 +400,6 @@ const struct test tests_sd[] = {
 	{"sd_file_json_yaml_reread", sd_file_json_yaml_reread},
 	{"sd_http_loopback_server", sd_http_loopback_server},
 	{"sd_dns_localhost", sd_dns_localhost},
+	{"sd_dns_srv_mx_answers", sd_dns_srv_mx_answers},
 	{NULL, NULL},
 };
