@@ -146,7 +146,7 @@ static int check_rule_file(const char *file)
 	buf b;
 	buf_init(&b);
 	err e;
-	if (buf_read_file(&b, file, &e)) {
+	if (scrape_read_file(&b, file, &e)) {
 		fprintf(stderr, "  FAILED:\n%s\n", e.msg);
 		buf_reset(&b);
 		return -1;
@@ -235,7 +235,7 @@ static int check_config(const char *file, bool syntax_only, char ***rules, size_
 	printf("Checking %s\n", file);
 	buf b;
 	buf_init(&b);
-	if (buf_read_file(&b, file, e)) {
+	if (scrape_read_file(&b, file, e)) {
 		buf_reset(&b);
 		return FL_EIO;
 	}

@@ -37,6 +37,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "lib/log.h"
 #include "lib/timeparse.h"
@@ -705,7 +706,7 @@ static void load_scrape_file(cfgp *p, const char *filename)
 	buf b;
 	buf_init(&b);
 	err e;
-	if (buf_read_file(&b, filename, &e)) {
+	if (scrape_read_file(&b, filename, &e)) {
 		config__fail(p, NULL, "scrape_config_files", "%s", e.msg);
 		buf_reset(&b);
 		return;
@@ -874,12 +875,24 @@ scrape_config *scrape_config_parse(const char *text, size_t len, const char *fil
 	return c;
 }
 
+int scrape_read_file(buf *b, const char *path, err *e)
+{
+	struct stat st;
+	if (stat(path, &st))
+		return err_set(e, errno == ENOENT ? FL_ENOTFOUND : FL_EIO, "open %s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return err_set(e, FL_EIO, "read %s: not a regular file", path);
+	if ((uint64_t)st.st_size > SCRAPE_FILE_LIMIT)
+		return err_set(e, FL_EIO, "read %s: larger than %u bytes", path, SCRAPE_FILE_LIMIT);
+	return buf_read_file(b, path, e);
+}
+
 scrape_config *scrape_config_load(const char *path, err *e)
 {
 	buf b;
 	buf_init(&b);
 	scrape_config *c = NULL;
-	int rc = buf_read_file(&b, path, e);
+	int rc = scrape_read_file(&b, path, e);
 	if (rc && e)
 		e->code = FL_EIO; /* a config that cannot be read, missing or not */
 	if (!rc)

@@ -216,6 +216,12 @@ scrape_config *scrape_config_load(const char *path, err *e);
 /* The default config (no file given). */
 scrape_config *scrape_config_default(err *e);
 void scrape_config_free(scrape_config *c);
+/* Read a config-like file (prometheus.yml, scrape_config_files, file_sd,
+ * rule and secret files) into b: a regular file of at most
+ * SCRAPE_FILE_LIMIT bytes, so that /dev/zero or a FIFO named by a config
+ * cannot hang the server. 0 or an error naming the file. */
+#define SCRAPE_FILE_LIMIT (64u << 20)
+int scrape_read_file(buf *b, const char *path, err *e);
 /* The loaded config as YAML with defaults filled in (/api/v1/status/config). */
 void scrape_config_yaml(const scrape_config *c, buf *b);
 

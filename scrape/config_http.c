@@ -44,7 +44,7 @@ static const char *read_trimmed(cfgp *p, yaml_node_t *n, const char *path, const
 	buf_init(&b);
 	err e;
 	const char *out = NULL;
-	if (buf_read_file(&b, file, &e))
+	if (scrape_read_file(&b, file, &e))
 		config__fail(p, n, path, "unable to read %s %s: %s", what, file, e.msg);
 	else {
 		size_t s = 0, l = b.len;

@@ -60,7 +60,7 @@ static int read_one(const char *path, sd_groups *g, err *e)
 {
 	buf b;
 	buf_init(&b);
-	int rc = buf_read_file(&b, path, e);
+	int rc = scrape_read_file(&b, path, e);
 	if (!rc)
 		rc = sd_groups_parse(g, (const char *)b.p, b.len, path, !is_json(path), "__meta_filepath", path, e);
 	buf_reset(&b);
