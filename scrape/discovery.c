@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "lib/json.h"
 #include "lib/log.h"
 #include "scrape/sd_int.h"
 
@@ -442,9 +441,10 @@ void discovery_metrics(discovery *d, buf *out)
 		for (size_t k = 0; k < d->n_provs; k++)
 			if (d->provs[k]->job == i)
 				n += sd_parts_targets(&d->provs[k]->parts);
-		buf_put_str(out, "prometheus_sd_discovered_targets{config=");
-		json_put_string(out, d->cfg->jobs[i].job_name, strlen(d->cfg->jobs[i].job_name));
-		buf_printf(out, ",name=\"scrape\"} %zu\n", n);
+		buf_put_str(out, "prometheus_sd_discovered_targets{config=\"");
+		for (const char *c = d->cfg->jobs[i].job_name; *c; c++) /* the text format's escapes */
+			buf_put_str(out, *c == '\\' ? "\\\\" : *c == '"' ? "\\\"" : *c == '\n' ? "\\n" : (char[]){*c, 0});
+		buf_printf(out, "\",name=\"scrape\"} %zu\n", n);
 	}
 	static const char *const names[] = {"prometheus_sd_file_read_errors_total", "prometheus_sd_http_failures_total",
 					    "prometheus_sd_dns_lookups_total", "prometheus_sd_dns_lookup_failures_total"};
