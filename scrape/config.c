@@ -177,16 +177,6 @@ const char **config__string_list(cfgp *p, yaml_node_t *n, const char *path, size
 	return v;
 }
 
-static bool valid_label_name(const char *s)
-{
-	if (!*s)
-		return false;
-	for (const char *q = s; *q; q++)
-		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || *q == '_' || (q > s && *q >= '0' && *q <= '9')))
-			return false;
-	return true;
-}
-
 /* A map of label name -> value (external_labels, static labels), sorted.
  * A null value (`a:`, `a: ~`) is "" as Go decodes it into a string map; ""
  * means absent in a label set, but Prometheus keeps and prints such a label
@@ -212,8 +202,12 @@ labels config__label_map(cfgp *p, yaml_node_t *n, const char *path, labels *as_w
 		const char *name = config__scalar(p, k, path), *val = name ? (config__is_null(v) ? "" : config__scalar(p, v, path)) : NULL;
 		if (!name || !val)
 			break;
-		if (!valid_label_name(name)) {
+		if (!relabel_valid_label_name(name, false)) { /* 3.x: any non-empty UTF-8 */
 			config__fail(p, k, path, "\"%s\" is not a valid label name", name);
+			break;
+		}
+		if (*val && !relabel_valid_label_name(val, false)) {
+			config__fail(p, v, path, "\"%s\" is not a valid label value", val);
 			break;
 		}
 		size_t at = n_all;

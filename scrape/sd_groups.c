@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "scrape/sd_int.h"
+#include "tsdb/relabel.h"
 
 void sd_groups_init(sd_groups *g)
 {
@@ -58,19 +59,8 @@ static sd_group *add_group(sd_groups *g)
 	return grp;
 }
 
-static bool utf8_ok(const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p;) {
-		int n = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 && *p >= 0xC2 ? 1 : (*p & 0xF0) == 0xE0 ? 2 : (*p & 0xF8) == 0xF0 && *p <= 0xF4 ? 3 : -1;
-		if (n < 0)
-			return false;
-		p++;
-		for (int i = 0; i < n; i++, p++)
-			if ((*p & 0xC0) != 0x80)
-				return false;
-	}
-	return true;
-}
+/* Valid UTF-8 ("" is valid), 3.x's LabelValue.IsValid. */
+static bool utf8_ok(const char *s) { return !*s || relabel_valid_label_name(s, false); }
 
 typedef struct gp {
 	yaml_document_t *doc; /* the parsed document */

@@ -27,25 +27,8 @@
 #include "lib/timeparse.h"
 #include "scrape/discovery.h"
 
-static bool valid_utf8(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		int n = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2 : (*p & 0xF8) == 0xF0 ? 3 : -1;
-		if (n < 0 || (n == 1 && *p < 0xC2))
-			return false;
-		uint32_t cp = n ? *p & (0x3F >> n) : *p;
-		p++;
-		for (int i = 0; i < n; i++, p++) {
-			if ((*p & 0xC0) != 0x80)
-				return false;
-			cp = cp << 6 | (*p & 0x3F);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
-			return false;
-	}
-	return true;
-}
+/* Valid UTF-8 ("" is valid), 3.x's LabelValue.IsValid. */
+static bool valid_utf8(const char *s) { return !*s || relabel_valid_label_name(s, false); }
 
 /* Go's url.QueryEscape. */
 static void query_escape(buf *b, const char *s)

@@ -87,6 +87,13 @@ static void config_keys_global_limits_reach_jobs(void)
 	ASSERT_EQ(c->jobs[0].body_size_limit, 0);
 	ASSERT(c->inactive == NULL);
 	scrape_config_free(c);
+	/* 3.x validates label names as UTF-8: a dot is fine */
+	c = parse("global:\n  external_labels: {service.name: x}\nscrape_configs:\n- job_name: d\n"
+		  "  static_configs: [{targets: [a], labels: {k8s.pod: p}}]\n", &e);
+	ASSERT(c != NULL);
+	ASSERT_STR_EQ(labels_get(c->external_labels, "service.name"), "x");
+	ASSERT_STR_EQ(labels_get(c->jobs[0].static_configs[0].labels, "k8s.pod"), "p");
+	scrape_config_free(c);
 }
 
 static void config_keys_http_client(void)
