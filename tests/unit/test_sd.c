@@ -109,9 +109,23 @@ static void sd_static_dropped_and_dedup(void)
 	ASSERT_EQ(p[0].n_dropped, 1); /* keep_dropped_targets */
 	ASSERT_STR_EQ(labels_get(p[0].dropped[0], "__address__"), "drop1:1");
 	ASSERT(metric(d, "prometheus_sd_discovered_targets") == 5);
+	/* a reload replaces the targets; a job that went away goes from the snapshot */
+	scrape_config *c2 = load("scrape_configs:\n- job_name: t\n  static_configs: [{targets: ['c:1']}]\n"
+				 "- job_name: \"q\\\"uote\"\n");
+	ASSERT_EQ(discovery_apply(d, c2, &e), 0);
+	scrape_config_free(c); /* the caller may free the old config once apply returned */
+	p = wait_active(d, &a, 1);
+	ASSERT_STR_EQ(p[0].job, "t");
+	ASSERT_STR_EQ(labels_get(p[0].active[0].labels, "instance"), "c:1");
+	buf m;
+	buf_init(&m);
+	discovery_metrics(d, &m);
+	ASSERT(strstr(buf_cstr(&m), "prometheus_sd_discovered_targets{config=\"q\\\"uote\",name=\"scrape\"} 0\n"));
+	ASSERT(!strstr(buf_cstr(&m), "config=\"s\""));
+	buf_reset(&m);
 	arena_reset(&a);
 	discovery_free(d);
-	scrape_config_free(c);
+	scrape_config_free(c2);
 }
 
 static void sd_file_json_yaml_reread(void)
