@@ -16,6 +16,7 @@ static int flinttool_check(int argc, char **argv)
 		int (*fn)(int, char **);
 	} checks[] = {
 		{"metrics", flinttool_check_metrics},
+		{"config", flinttool_check_config},
 	};
 	for (size_t i = 0; argc > 1 && i < sizeof checks / sizeof checks[0]; i++)
 		if (!strcmp(argv[1], checks[i].name))
@@ -32,7 +33,8 @@ static const struct {
 	{"tsdb", flinttool_tsdb, "tsdb dump [--min-time=MS] [--max-time=MS] [--match=SELECTOR] DIR\n"
 				 "  tsdb create-blocks-from openmetrics [-r] [-q] [--max-block-duration=D] FILE [DIR]"},
 	{"test", flinttool_test, "test promql FILE...   run PromQL test scripts"},
-	{"check", flinttool_check, "check metrics [--format=text|openmetrics] [--lint=none] [--extended] < FILE"},
+	{"check", flinttool_check, "check config [--syntax-only] FILE...   promtool's verdicts on prometheus.yml files\n"
+				   "  check metrics [--format=text|openmetrics] [--lint=none] [--extended] < FILE"},
 };
 
 static void usage(FILE *f)

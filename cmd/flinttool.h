@@ -9,4 +9,6 @@ int flinttool_test(int argc, char **argv);  /* test promql FILE... */
 int flinttool_backfill(int argc, char **argv);
 /* check metrics ... (argv from "metrics"): lint or validate a page on stdin */
 int flinttool_check_metrics(int argc, char **argv);
+/* check config [--syntax-only] FILE... (argv from "config") */
+int flinttool_check_config(int argc, char **argv);
 #endif
