@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "lib/fmtfloat.h"
 #include "lib/log.h"
 #include "lib/version.h"
 #include "scrape/httpc.h"
@@ -238,13 +239,13 @@ static void summary_write(buf *b, const char *name, const char *label, const sum
 			w[n++] = s->v[i];
 	qsort(w, n, sizeof *w, dcmp);
 	for (size_t i = 0; i < FL_ARRAY_LEN(qs); i++) {
-		buf_printf(b, "%s{%s=\"%s\",quantile=\"%g\"} ", name, label, s->label, qs[i]);
-		if (n)
-			buf_printf(b, "%.17g\n", w[(size_t)(qs[i] * (double)(n - 1) + 0.5)]);
-		else
-			buf_put_str(b, "NaN\n");
+		char v[FMT_FLOAT_MAX];
+		fmt_go_g(v, n ? w[(size_t)(qs[i] * (double)(n - 1) + 0.5)] : NAN);
+		buf_printf(b, "%s{%s=\"%s\",quantile=\"%g\"} %s\n", name, label, s->label, qs[i], v);
 	}
-	buf_printf(b, "%s_sum{%s=\"%s\"} %.17g\n%s_count{%s=\"%s\"} %" PRIu64 "\n", name, label, s->label, s->sum, name,
+	char sum[FMT_FLOAT_MAX];
+	fmt_go_g(sum, s->sum);
+	buf_printf(b, "%s_sum{%s=\"%s\"} %s\n%s_count{%s=\"%s\"} %" PRIu64 "\n", name, label, s->label, sum, name,
 		   label, s->label, s->count);
 }
 
@@ -855,8 +856,10 @@ int scrape_manager_targets(scrape_manager *m, arena *a, scrape_pool_info **out, 
 			t->labels = labels_copy(a, l->t.labels);
 			t->pool = pi->name;
 			t->url = arena_strdup(a, l->t.url);
-			t->interval_ms = l->t.interval_ms;
-			t->timeout_ms = l->t.timeout_ms;
+			const char *iv = labels_get(l->t.all, "__scrape_interval__");
+			const char *to = labels_get(l->t.all, "__scrape_timeout__");
+			t->scrape_interval = arena_strdup(a, iv ? iv : "");
+			t->scrape_timeout = arena_strdup(a, to ? to : "");
 			pthread_mutex_lock(&l->st_mu);
 			t->last_error = arena_strdup(a, l->last_error);
 			t->last_scrape_ms = l->last_scrape_ms;

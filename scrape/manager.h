@@ -89,8 +89,8 @@ typedef struct scrape_target_info {
 	int64_t last_scrape_ms;   /* lastScrape (Unix ms), 0 = never */
 	double last_duration_s;   /* lastScrapeDuration */
 	const char *health;       /* "up", "down" or "unknown" */
-	int64_t interval_ms;      /* scrapeInterval */
-	int64_t timeout_ms;       /* scrapeTimeout */
+	const char *scrape_interval; /* scrapeInterval: the __scrape_interval__ label ("15s") */
+	const char *scrape_timeout;  /* scrapeTimeout: the __scrape_timeout__ label */
 } scrape_target_info;
 
 typedef struct scrape_pool_info {
