@@ -453,7 +453,6 @@ static int report(scrape_loop *l, appender *app, int64_t t, const double *v, int
 	return 0;
 }
 
-static int n_report(const scrape_loop *l) { return l->job->extra_scrape_metrics ? SCRAPE_N_REPORT : 5; }
 
 int scrape_loop_scrape(scrape_loop *l, const scrape_sink *s, const char *body, size_t len, const char *content_type,
 		       const char *scrape_err, int64_t bytes, int64_t t_ms, int64_t start_ns, scrape_result *res)
@@ -488,7 +487,8 @@ int scrape_loop_scrape(scrape_loop *l, const scrape_sink *s, const char *body, s
 	double v[SCRAPE_N_REPORT] = {r.up, dur, (double)r.scraped, (double)r.added, (double)r.series_added,
 				     (double)l->t.timeout_ms / 1000.0, (double)l->job->sample_limit,
 				     fetched || bytes < 0 ? (double)bytes : 0};
-	rc = report(l, app, t_ms, v, n_report(l), false);
+	l->n_report = l->job->extra_scrape_metrics ? SCRAPE_N_REPORT : 5;
+	rc = report(l, app, t_ms, v, l->n_report, false);
 	err ce;
 	if (rc) {
 		appender_rollback(app);
@@ -526,7 +526,7 @@ int scrape_loop_stale_all(scrape_loop *l, const scrape_sink *s, int64_t t_ms)
 	double v[SCRAPE_N_REPORT];
 	for (int i = 0; i < SCRAPE_N_REPORT; i++)
 		v[i] = stale_nan();
-	int rc = report(l, app, t_ms, v, n_report(l), true);
+	int rc = report(l, app, t_ms, v, l->n_report, true);
 	if (rc) {
 		appender_rollback(app);
 		return rc;

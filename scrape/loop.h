@@ -65,7 +65,9 @@ typedef struct scrape_sink {
 
 typedef struct scrape_loop {
 	arena a;                   /* owns the copies below */
-	const scrape_job_config *job; /* the job (borrowed from the config the manager runs on) */
+	const scrape_job_config *job; /* the job (borrowed from the config the manager runs on);
+					 NULL once the target is gone (its config may be freed) */
+	int n_report;              /* report series written (5, or 8 with extra_scrape_metrics) */
 	scrape_target_def t;       /* the target, labels and url copied into a */
 	scrape_cache cache;        /* series refs, staleness, metadata */
 	series_ref report_ref[SCRAPE_N_REPORT]; /* refs of the report series */
@@ -108,7 +110,8 @@ void scrape_loop_free(scrape_loop *l);
 int scrape_loop_scrape(scrape_loop *l, const scrape_sink *s, const char *body, size_t len, const char *content_type,
 		       const char *scrape_err, int64_t bytes, int64_t t_ms, int64_t start_ns, scrape_result *res);
 /* The target went away: stale markers for all of its series and its report
- * series at t_ms (Prometheus's endOfRunStaleness). */
+ * series at t_ms (Prometheus's endOfRunStaleness). Needs no job config
+ * (l->job may be NULL by then). */
 int scrape_loop_stale_all(scrape_loop *l, const scrape_sink *s, int64_t t_ms);
 
 /* CLOCK_MONOTONIC in ns / CLOCK_REALTIME in ms. */

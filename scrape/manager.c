@@ -78,6 +78,7 @@ struct sloop {
 	int64_t t_ms;                /* this scrape's timestamp */
 	int64_t last_start_ns;       /* previous scrape's start, 0 = none */
 	int64_t stale_at_ns;         /* dying: when to write end-of-run stale markers */
+	int64_t stale_t_ms;          /* dying: their timestamp (the next scrape that would have been) */
 };
 
 struct spool {
@@ -91,6 +92,7 @@ struct spool {
 	size_t n_dropped, n_dropped_total;
 	buf accept;                  /* Accept header */
 	uint64_t syncs;              /* prometheus_target_scrape_pool_sync_total */
+	char forced_err[128];        /* "target_limit exceeded ..." or "": every loop fails with it */
 	summary sync_len;            /* prometheus_target_sync_length_seconds */
 };
 
@@ -116,6 +118,7 @@ struct scrape_manager {
 	summary *ivals;              /* interval length summaries */
 	size_t n_ivals;
 	uint64_t pools_total, reloads_total; /* counters */
+	uint64_t target_limit_hits;  /* prometheus_target_scrape_pool_exceeded_target_limit_total */
 };
 
 /* ---- offset, headers ---- */
@@ -268,7 +271,10 @@ static summary *interval_summary(scrape_manager *m, int64_t interval_ms)
 	return s;
 }
 
-/* ---- job fingerprint: which config changes keep a loop ---- */
+/* ---- job fingerprint: which config changes keep a loop and its cache ----
+ * Prometheus's reusableCache: a reload keeps the cache unless something
+ * other than the interval, timeout, sample_limit or HTTP client settings
+ * changed (those are read afresh at each scrape). */
 
 static uint64_t fp_mix(uint64_t h, const void *p, size_t n)
 {
@@ -285,11 +291,8 @@ static uint64_t fp_str(uint64_t h, const char *s) { return fp_mix(h, s ? s : "\x
 static uint64_t job_fingerprint(const scrape_job_config *j)
 {
 	uint64_t h = 14695981039346656037ULL;
-	FP_VAL(h, j->scrape_interval_ms);
-	FP_VAL(h, j->scrape_timeout_ms);
 	FP_VAL(h, j->honor_labels);
 	FP_VAL(h, j->honor_timestamps);
-	FP_VAL(h, j->sample_limit);
 	FP_VAL(h, j->label_limit);
 	FP_VAL(h, j->label_name_length_limit);
 	FP_VAL(h, j->label_value_length_limit);
@@ -301,15 +304,6 @@ static uint64_t job_fingerprint(const scrape_job_config *j)
 	for (size_t i = 0; i < j->n_scrape_protocols; i++)
 		h = fp_str(h, j->scrape_protocols[i]);
 	h = fp_str(h, j->fallback_scrape_protocol);
-	const scrape_http_client *c = &j->http;
-	const char *hs[] = {c->basic_auth_user, c->basic_auth_pass, c->basic_auth_pass_file, c->auth_type,
-			    c->auth_credentials, c->auth_credentials_file, c->tls_ca_file, c->tls_cert_file,
-			    c->tls_key_file, c->tls_server_name, c->tls_min_version, c->proxy_url};
-	for (size_t i = 0; i < FL_ARRAY_LEN(hs); i++)
-		h = fp_str(h, hs[i]);
-	FP_VAL(h, c->tls_insecure_skip_verify);
-	for (size_t i = 0; i < c->n_headers; i++)
-		h = fp_str(fp_str(h, c->headers[i].key), c->headers[i].value);
 	for (size_t i = 0; i < j->n_metric_relabel_configs; i++) {
 		const relabel_config *r = &j->metric_relabel_configs[i];
 		for (size_t k = 0; k < r->n_source_labels; k++)
@@ -395,8 +389,13 @@ static void retire(scrape_manager *m, sloop *s)
 		sloop_free(s);
 		return;
 	}
+	/* endOfRunStaleness: stamped with the next scrape that would have
+	 * been, written two intervals and 10% later; a target back under a new
+	 * loop has newer samples by then and the markers are refused */
 	int64_t iv = s->l->t.interval_ms * 1000000;
-	s->stale_at_ns = scrape_mono_ns() + 2 * iv + iv / 10;
+	s->stale_t_ms = s->sched_ms;
+	s->l->job = NULL; /* the config it points into may be freed after this sync */
+	s->stale_at_ns = s->next_ns + iv + iv / 10;
 	s->p = NULL;
 	m->dying[m->n_dying++] = s;
 }
@@ -443,6 +442,13 @@ static void pool_sync(scrape_manager *m, spool *p, const scrape_pool_targets *pt
 		p->dropped[p->n_dropped++] = labels_copy(&p->a, pt->dropped[i]);
 	p->n_dropped_total = pt->n_dropped_total;
 	p->syncs++;
+	/* refreshTargetLimitErr: over target_limit, every scrape of the pool fails */
+	p->forced_err[0] = 0;
+	if (p->cfg->target_limit > 0 && (int64_t)nn > p->cfg->target_limit) {
+		snprintf(p->forced_err, sizeof p->forced_err, "target_limit exceeded (number of targets: %zu, limit: %" PRId64 ")",
+			 nn, p->cfg->target_limit);
+		m->target_limit_hits++;
+	}
 	summary_observe(&p->sync_len, (double)(scrape_mono_ns() - t0) / 1e9, scrape_mono_ns());
 }
 
@@ -554,7 +560,7 @@ static void start_scrape(scrape_manager *m, sloop *s, int64_t now_ns)
 	/* timestamp: the scheduled one when on time (AlignScrapeTimestamps) */
 	int64_t now_ms = scrape_now_ms();
 	int64_t tol = FL_MIN(l->t.interval_ms / 100, 2);
-	s->t_ms = now_ms - s->sched_ms >= 0 && now_ms - s->sched_ms <= tol ? s->sched_ms : now_ms;
+	s->t_ms = now_ms - s->sched_ms <= tol ? s->sched_ms : now_ms;
 	if (s->last_start_ns) {
 		summary *iv = interval_summary(m, l->t.interval_ms);
 		if (iv)
@@ -568,6 +574,10 @@ static void start_scrape(scrape_manager *m, sloop *s, int64_t now_ns)
 		s->next_ns += iv_ns;
 		s->sched_ms += l->t.interval_ms;
 	} while (s->next_ns <= now_ns);
+	if (s->p->forced_err[0]) { /* no request: up 0 and stale markers */
+		scrape_loop_scrape(l, &m->sink, NULL, 0, NULL, s->p->forced_err, 0, s->t_ms, s->start_ns, NULL);
+		return;
+	}
 
 	if (!s->h && !(s->h = curl_easy_init()))
 		return;
@@ -711,7 +721,7 @@ static int64_t run_due(scrape_manager *m, int64_t now)
 	for (size_t i = 0; i < m->n_dying;) {
 		sloop *s = m->dying[i];
 		if (s->stale_at_ns <= now) {
-			scrape_loop_stale_all(s->l, &m->sink, scrape_now_ms());
+			scrape_loop_stale_all(s->l, &m->sink, s->stale_t_ms);
 			m->dying[i] = m->dying[--m->n_dying];
 			sloop_free(s);
 			continue;
@@ -933,6 +943,9 @@ void scrape_manager_metrics(scrape_manager *m, buf *b)
 		       "# TYPE prometheus_target_scrape_pool_exceeded_label_limits_total counter\n");
 	buf_printf(b, "prometheus_target_scrape_pool_exceeded_label_limits_total %" PRId64 "\n",
 		   atomic_load(&m->ctr.exceeded_label_limits));
+	counter(b, "prometheus_target_scrape_pool_exceeded_target_limit_total",
+		"Total number of times scrape pools hit the target limit, during sync or config reload.",
+		(int64_t)m->target_limit_hits);
 	counter(b, "prometheus_target_scrape_pool_reloads_failed_total", "Total number of failed scrape pool reloads.", 0);
 	counter(b, "prometheus_target_scrape_pool_reloads_total", "Total number of scrape pool reloads.",
 		(int64_t)m->reloads_total);

@@ -94,7 +94,13 @@ F=http://127.0.0.1:$FP
 
 q() { curl -s --get "$F/api/v1/query" --data-urlencode "query=$1"; }
 # value of an instant query with one result, or "none"
-qv() { q "$1" | "$PY" -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if len(r)==1 else ("none" if not r else "many:%d" % len(r)))'; }
+qv() { q "$1" | "$PY" -c '
+import json, sys
+try:
+    r = json.load(sys.stdin)["data"]["result"]
+except Exception:
+    print("no answer"); sys.exit()
+print(r[0]["value"][1] if len(r) == 1 else ("none" if not r else "many:%d" % len(r)))'; }
 # wait_for NAME EXPR WANT SECONDS: poll until the value is WANT
 wait_for() {
 	local got i
