@@ -201,6 +201,7 @@ typedef struct app_state {
 	const scrape_sink *s;
 	appender *app;
 	int64_t t;          /* default timestamp */
+	int64_t max_t;      /* later samples are out of bounds (now + 10 min) */
 	int64_t n_limit;    /* samples counted against sample_limit */
 	bool limit_hit;     /* sample_limit exceeded */
 	int64_t n_ooo, n_dup, n_oob; /* rejected samples */
@@ -240,7 +241,7 @@ static int add_sample(app_state *st, scrape_centry *ce, labels ls, int64_t t, do
 	}
 	int rc;
 	err ae;
-	if (t > scrape_now_ms() + MAX_AHEAD_MS)
+	if (t > st->max_t)
 		rc = FL_ETOO_OLD;
 	else
 		rc = appender_append(st->app, ce ? ce->ref : 0, ls, t, v, ref, &ae);
@@ -360,7 +361,7 @@ static int append_body(scrape_loop *l, const scrape_sink *s, appender *app, cons
 	textparse *p = textparse_new(f, body, len, 0);
 	if (!p)
 		return err_set(e, FL_ENOMEM, "out of memory");
-	app_state st = {.l = l, .s = s, .app = app, .t = t};
+	app_state st = {.l = l, .s = s, .app = app, .t = t, .max_t = scrape_now_ms() + MAX_AHEAD_MS};
 	int rc = 0;
 	textparse_entry kind;
 	int n;
