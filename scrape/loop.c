@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "lib/log.h"
+#include "lib/utf8.h"
 #include "scrape/textparse.h"
 #include "tsdb/relabel.h"
 
@@ -147,6 +148,37 @@ static bool mutate_sample(scrape_loop *l, labels ls, labels *out)
 	}
 	*out = res;
 	return res.n > 0;
+}
+
+static bool utf8_ok(const char *s)
+{
+	for (size_t n = strlen(s); n;) {
+		int w;
+		if (utf8_decode(s, n, &w) < 0)
+			return false;
+		s += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* labels.IsValid(UTF8Validation): a non-empty valid metric name, non-empty
+ * valid label names, valid UTF-8 values; else Prometheus's error. */
+static int check_valid(labels ls, err *e)
+{
+	for (size_t i = 0; i < ls.n; i++) {
+		bool name = !strcmp(ls.v[i].name, LABEL_NAME);
+		if ((name && (!*ls.v[i].value || !utf8_ok(ls.v[i].value))) ||
+		    !relabel_valid_label_name(ls.v[i].name, false) || !utf8_ok(ls.v[i].value)) {
+			buf b;
+			buf_init(&b);
+			labels_format(&b, ls);
+			err_set(e, FL_EINVAL, "invalid metric name or label names: %s", buf_cstr(&b));
+			buf_reset(&b);
+			return e->code;
+		}
+	}
+	return 0;
 }
 
 /* Prometheus's verifyLabelLimits. */
@@ -297,6 +329,8 @@ static int append_series(app_state *st, textparse *p, int64_t *added, int64_t *s
 		}
 		if (!labels_get(ls, LABEL_NAME))
 			return err_set(e, FL_EINVAL, "missing metric name (__name__ label)");
+		if (check_valid(ls, e))
+			return e->code;
 		if (check_label_limits(j, ls, e)) {
 			CTR(st->s, exceeded_label_limits);
 			return e->code;

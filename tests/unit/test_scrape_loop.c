@@ -9,6 +9,7 @@
 #include "scrape/manager.h"
 #include "tsdb/head.h"
 #include "tsdb/matcher.h"
+#include "tsdb/relabel.h"
 #include "tests/unit/test.h"
 
 #define OM "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -377,6 +378,51 @@ static void metadata_learned(void)
 	fix_close(&f);
 }
 
+/* metric_relabel_configs: a dropped series is counted as scraped, not as
+ * added, and remembered as dropped by the cache. */
+static void metric_relabel_drop(void)
+{
+	fix f;
+	fix_open(&f);
+	relabel_config rc = {0};
+	relabel_config_defaults(&rc);
+	const char *src[] = {"__name__"};
+	rc.source_labels = src;
+	rc.n_source_labels = 1;
+	rc.regex = "b.*";
+	rc.action = RELABEL_DROP;
+	err e;
+	ASSERT_EQ(relabel_compile(&rc, &e), 0);
+	f.j.metric_relabel_configs = &rc;
+	f.j.n_metric_relabel_configs = 1;
+	for (int i = 0; i < 2; i++) {
+		scrape_result r = scrape(&f, "a 1\nb 2\nbb 3\n# EOF\n", 1000 + i * 1000);
+		ASSERT_EQ(r.up, 1);
+		ASSERT_EQ(r.scraped, 3);
+		ASSERT_EQ(r.added, 1);
+		ASSERT_DBL_EQ(last_value(&f, "scrape_samples_post_metric_relabeling"), 1);
+	}
+	int64_t ts[2];
+	double vs[2];
+	ASSERT_EQ(series(&f, "b", NULL, NULL, ts, vs, 2), 0);
+	bool already;
+	scrape_centry *ce = scrape_cache_get(&f.l->cache, (slice){"bb", 2}, &already);
+	ASSERT(ce != NULL && ce->dropped);
+	relabel_config_free(&rc);
+	fix_close(&f);
+}
+
+/* A label value that is not UTF-8 fails the scrape. */
+static void invalid_utf8_fails(void)
+{
+	fix f;
+	fix_open(&f);
+	scrape_result r = scrape(&f, "a{x=\"\xff\xfe\"} 1\n# EOF\n", 1000);
+	ASSERT_EQ(r.up, 0);
+	ASSERT(f.l->last_error[0] != 0);
+	fix_close(&f);
+}
+
 /* scrape/target.go offset: (hash ^ seed) % interval after the next boundary. */
 static void offsets(void)
 {
@@ -426,6 +472,8 @@ const struct test tests_scrape_loop[] = {
 	{"cache_forget_refs", cache_forget_refs},
 	{"content_type_fallback", content_type_fallback},
 	{"metadata_learned", metadata_learned},
+	{"metric_relabel_drop", metric_relabel_drop},
+	{"invalid_utf8_fails", invalid_utf8_fails},
 	{"offsets", offsets},
 	{"accept_header", accept_header},
 	{NULL, NULL},
