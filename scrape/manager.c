@@ -934,11 +934,25 @@ static void counter(buf *b, const char *name, const char *help, int64_t v)
 void scrape_manager_metrics(scrape_manager *m, buf *b)
 {
 	int64_t now = scrape_mono_ns();
+	if (m->o.disc)
+		discovery_metrics(m->o.disc, b); /* prometheus_sd_*, which sort first */
 	pthread_mutex_lock(&m->mu);
 	buf_put_str(b, "# HELP prometheus_target_interval_length_seconds Actual intervals between scrapes.\n"
 		       "# TYPE prometheus_target_interval_length_seconds summary\n");
 	for (size_t i = 0; i < m->n_ivals; i++)
 		summary_write(b, "prometheus_target_interval_length_seconds", "interval", &m->ivals[i], now);
+	buf_put_str(b, "# HELP prometheus_target_metadata_cache_entries Total number of metric metadata entries in the cache\n"
+		       "# TYPE prometheus_target_metadata_cache_entries gauge\n");
+	for (size_t i = 0; i < m->n_pools; i++) {
+		size_t n = 0;
+		for (size_t k = 0; k < m->pools[i]->n; k++) {
+			scrape_cache *c = &m->pools[i]->loops[k]->l->cache;
+			pthread_mutex_lock(&c->meta_mu);
+			n += map_len(&c->meta);
+			pthread_mutex_unlock(&c->meta_mu);
+		}
+		buf_printf(b, "prometheus_target_metadata_cache_entries{scrape_job=\"%s\"} %zu\n", m->pools[i]->name, n);
+	}
 	buf_put_str(b, "# HELP prometheus_target_scrape_pool_exceeded_label_limits_total Total number of times scrape pools hit the label limits, during sync or config reload.\n"
 		       "# TYPE prometheus_target_scrape_pool_exceeded_label_limits_total counter\n");
 	buf_printf(b, "prometheus_target_scrape_pool_exceeded_label_limits_total %" PRId64 "\n",
@@ -954,6 +968,11 @@ void scrape_manager_metrics(scrape_manager *m, buf *b)
 	for (size_t i = 0; i < m->n_pools; i++)
 		buf_printf(b, "prometheus_target_scrape_pool_sync_total{scrape_job=\"%s\"} %" PRIu64 "\n", m->pools[i]->name,
 			   m->pools[i]->syncs);
+	buf_put_str(b, "# HELP prometheus_target_scrape_pool_target_limit Maximum number of targets allowed in this scrape pool.\n"
+		       "# TYPE prometheus_target_scrape_pool_target_limit gauge\n");
+	for (size_t i = 0; i < m->n_pools; i++)
+		buf_printf(b, "prometheus_target_scrape_pool_target_limit{scrape_job=\"%s\"} %" PRId64 "\n", m->pools[i]->name,
+			   m->pools[i]->cfg->target_limit);
 	buf_put_str(b, "# HELP prometheus_target_scrape_pool_targets Current number of targets in this scrape pool.\n"
 		       "# TYPE prometheus_target_scrape_pool_targets gauge\n");
 	for (size_t i = 0; i < m->n_pools; i++)

@@ -118,7 +118,8 @@ typedef struct scrape_target_metadata {
  * copied into a. */
 int scrape_manager_metadata(scrape_manager *m, arena *a, scrape_target_metadata **out, size_t *n, err *e);
 
-/* Self-metrics (prometheus_target_*), appended as exposition text. */
+/* Self-metrics: discovery's (prometheus_sd_*), then prometheus_target_*,
+ * appended as exposition text in family name order. */
 void scrape_manager_metrics(scrape_manager *m, buf *out);
 
 /* The head removed these series (tsdb/head.h opts.series_removed): cached

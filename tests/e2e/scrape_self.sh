@@ -177,6 +177,13 @@ check_has "self metrics: pool targets" "$M" 'prometheus_target_scrape_pool_targe
 check_has "self metrics: interval length" "$M" 'prometheus_target_interval_length_seconds{interval="1s",quantile="0.5"}'
 check_has "self metrics: body size limit hits" "$M" 'prometheus_target_scrapes_exceeded_body_size_limit_total'
 
+# a reload that leaves a target unchanged keeps its loop and cache: no
+# series is new to it afterwards (a new loop would add all three again)
+check_eq "reload, same file" "$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$F/-/reload")" 200
+sleep 2.5
+check_eq "unchanged target keeps its cache across a reload" \
+	"$(qv 'max_over_time(scrape_series_added{job="page"}[2s])')" 0
+
 # reload without the page job: its series go stale after ~2 intervals
 "$PY" - "$tmp/f.yml" <<'EOF'
 import sys
