@@ -493,7 +493,11 @@ int main(int argc, char **argv)
 
 	signal_loop(&fl, &set);
 
-	/* scrapes stop first (no stale markers on shutdown, as Prometheus) */
+	/* scrapes stop first (no stale markers on shutdown, as Prometheus);
+	 * the manager stays readable by in-flight API requests until the
+	 * server has stopped */
+	scrape_manager_stop(atomic_load(&fl.mgr));
+	web_server_stop(&fl.env); /* stop accepting, finish in-flight requests */
 	pthread_mutex_lock(&fl.reload_mu);
 	scrape_manager *m = atomic_exchange(&fl.mgr, NULL);
 	fl.env.scrape = NULL;
@@ -501,7 +505,6 @@ int main(int argc, char **argv)
 	scrape_manager_free(m);
 	discovery_free(fl.disc);
 	fl.disc = NULL;
-	web_server_stop(&fl.env); /* stop accepting, finish in-flight requests */
 	atomic_store(&fl.env.ready, 0);
 	db_close(fl.db);
 	log_info("main", "See you next time!", NULL);

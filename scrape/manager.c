@@ -93,6 +93,7 @@ struct spool {
 	buf accept;                  /* Accept header */
 	uint64_t syncs;              /* prometheus_target_scrape_pool_sync_total */
 	char forced_err[128];        /* "target_limit exceeded ..." or "": every loop fails with it */
+	int64_t target_limit;        /* cfg's, kept for /metrics (cfg may be gone after a stop) */
 	summary sync_len;            /* prometheus_target_sync_length_seconds */
 };
 
@@ -113,6 +114,7 @@ struct scrape_manager {
 	uint64_t want_seq, done_seq; /* requests made / served */
 	uint64_t disc_gen;           /* discovery generation synced */
 	bool stop;                   /* the thread must end */
+	bool stopped;                /* scrape_manager_stop ran (the thread is gone) */
 	_Atomic uint64_t removed;    /* head series removal events */
 	uint64_t removed_seen;       /* ... acted upon */
 	summary *ivals;              /* interval length summaries */
@@ -444,6 +446,7 @@ static void pool_sync(scrape_manager *m, spool *p, const scrape_pool_targets *pt
 	p->syncs++;
 	/* refreshTargetLimitErr: over target_limit, every scrape of the pool fails */
 	p->forced_err[0] = 0;
+	p->target_limit = p->cfg->target_limit;
 	if (p->cfg->target_limit > 0 && (int64_t)nn > p->cfg->target_limit) {
 		snprintf(p->forced_err, sizeof p->forced_err, "target_limit exceeded (number of targets: %zu, limit: %" PRId64 ")",
 			 nn, p->cfg->target_limit);
@@ -802,6 +805,10 @@ int scrape_manager_apply(scrape_manager *m, const scrape_config *c, err *e)
 {
 	(void)e;
 	pthread_mutex_lock(&m->mu);
+	if (m->stopped) { /* shutting down: nothing runs on any config any more */
+		pthread_mutex_unlock(&m->mu);
+		return 0;
+	}
 	uint64_t seq = ++m->want_seq;
 	m->want = c;
 	curl_multi_wakeup(m->multi);
@@ -811,21 +818,33 @@ int scrape_manager_apply(scrape_manager *m, const scrape_config *c, err *e)
 	return 0;
 }
 
-void scrape_manager_free(scrape_manager *m)
+void scrape_manager_stop(scrape_manager *m)
 {
 	if (!m)
 		return;
 	pthread_mutex_lock(&m->mu);
-	m->stop = true;
+	bool was = m->stopped;
+	m->stop = m->stopped = true;
 	pthread_cond_broadcast(&m->cv);
 	pthread_mutex_unlock(&m->mu);
+	if (was)
+		return;
 	curl_multi_wakeup(m->multi);
 	pthread_join(m->th, NULL);
-	for (size_t i = 0; i < m->n_pools; i++) {
+	pthread_mutex_lock(&m->mu);
+	for (size_t i = 0; i < m->n_pools; i++)
 		for (size_t k = 0; k < m->pools[i]->n; k++)
 			abort_transfer(m, m->pools[i]->loops[k]);
+	pthread_mutex_unlock(&m->mu);
+}
+
+void scrape_manager_free(scrape_manager *m)
+{
+	if (!m)
+		return;
+	scrape_manager_stop(m);
+	for (size_t i = 0; i < m->n_pools; i++)
 		pool_free(m->pools[i]);
-	}
 	fl_free(m->pools);
 	for (size_t i = 0; i < m->n_dying; i++)
 		sloop_free(m->dying[i]); /* no stale markers on shutdown, as Prometheus */
@@ -972,7 +991,7 @@ void scrape_manager_metrics(scrape_manager *m, buf *b)
 		       "# TYPE prometheus_target_scrape_pool_target_limit gauge\n");
 	for (size_t i = 0; i < m->n_pools; i++)
 		buf_printf(b, "prometheus_target_scrape_pool_target_limit{scrape_job=\"%s\"} %" PRId64 "\n", m->pools[i]->name,
-			   m->pools[i]->cfg->target_limit);
+			   m->pools[i]->target_limit);
 	buf_put_str(b, "# HELP prometheus_target_scrape_pool_targets Current number of targets in this scrape pool.\n"
 		       "# TYPE prometheus_target_scrape_pool_targets gauge\n");
 	for (size_t i = 0; i < m->n_pools; i++)

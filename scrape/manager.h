@@ -75,8 +75,11 @@ scrape_manager *scrape_manager_new(const scrape_manager_opts *o, err *e);
  * runs on c's jobs and no longer uses the config given before, which the
  * caller may then free. c must live until the next apply or free. */
 int scrape_manager_apply(scrape_manager *m, const scrape_config *c, err *e);
-/* Stop the thread: in-flight scrapes are aborted, no stale markers are
- * written (as Prometheus on shutdown). Frees m. NULL is a no-op. */
+/* Stop scraping: the thread ends, in-flight scrapes are aborted, no stale
+ * markers are written (as Prometheus on shutdown). What web reads stays
+ * readable until scrape_manager_free. Idempotent. */
+void scrape_manager_stop(scrape_manager *m);
+/* Stop (if not yet) and free. NULL is a no-op. */
 void scrape_manager_free(scrape_manager *m);
 
 /* ---- what /api/v1/targets and /api/v1/scrape_pools show ---- */
