@@ -9,7 +9,10 @@
  *   2. start every due scrape (an easy handle per loop, kept and reused so
  *      connections stay open);
  *   3. curl_multi_poll until the next due time (at most 250 ms), then
- *      finish what completed: parse, append, report on this thread;
+ *      hand what completed to the workers (one per CPU, at most 4): parse,
+ *      append, report. A loop being worked on is not scraped again until
+ *      its worker is done (a tick is skipped, as Prometheus's ticker), so
+ *      one huge or slow page never delays the others' schedule;
  *   4. write end-of-run stale markers for targets gone two intervals ago.
  *
  * Schedule (scrapeLoop.run): the first scrape after scrape_offset_ns, then
@@ -24,8 +27,10 @@
  * as Prometheus's LimitReader over the gzip reader does. The timeout is the
  * whole transfer's (a slowloris ends at scrape_timeout).
  *
- * Lock order: mu, then a loop's st_mu (loop.c). mu guards pools/loops
- * structure and the request fields; the scrape itself holds no lock.
+ * Lock order: mu, then work_mu, then a loop's st_mu (loop.c). mu guards
+ * the pools/loops structure and the request fields; the scrape itself
+ * holds no lock. A sync (reload, discovery) first waits until the workers
+ * are idle: no worker then holds a loop or a pointer into the old config.
  */
 #include "scrape/manager.h"
 
@@ -37,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/fmtfloat.h"
 #include "lib/log.h"
@@ -44,6 +50,7 @@
 #include "scrape/httpc.h"
 #include "scrape/loop.h"
 
+#define SCRAPE_MAX_WORKERS 4
 #define N_WINDOW 256 /* observations kept per summary (Prometheus: 10 min of them) */
 #define SUMMARY_AGE_NS (600LL * 1000000000)
 
@@ -77,6 +84,11 @@ struct sloop {
 	int64_t start_ns;            /* this scrape's start */
 	int64_t t_ms;                /* this scrape's timestamp */
 	int64_t last_start_ns;       /* previous scrape's start, 0 = none */
+	_Atomic bool busy;           /* handed to a worker (parse, append, report); the
+					manager neither starts nor changes it meanwhile */
+	char err[512];               /* the handed-over scrape's error, "" when it worked */
+	bool failed;                 /* err holds the error */
+	int64_t bytes;               /* the handed-over scrape's body size (-1 over the cap) */
 	int64_t stale_at_ns;         /* dying: when to write end-of-run stale markers */
 	int64_t stale_t_ms;          /* dying: their timestamp (the next scrape that would have been) */
 };
@@ -117,6 +129,17 @@ struct scrape_manager {
 	bool stopped;                /* scrape_manager_stop ran (the thread is gone) */
 	_Atomic uint64_t removed;    /* head series removal events */
 	uint64_t removed_seen;       /* ... acted upon */
+	/* the workers that parse and append (so that one huge target does not
+	 * hold the schedule of the others): a FIFO of loops under work_mu */
+	pthread_t workers[SCRAPE_MAX_WORKERS];
+	int n_workers;
+	pthread_mutex_t work_mu;     /* guards the queue, n_busy, workers_stop */
+	pthread_cond_t work_cv;      /* work queued, or stop */
+	pthread_cond_t idle_cv;      /* a job finished */
+	sloop **queue;               /* ring of queued loops */
+	size_t q_cap, q_head, q_len;
+	int n_busy;                  /* jobs queued or running */
+	bool workers_stop;
 	summary *ivals;              /* interval length summaries */
 	size_t n_ivals;
 	uint64_t pools_total, reloads_total; /* counters */
@@ -523,6 +546,84 @@ static void sync_all(scrape_manager *m)
 	arena_reset(&a);
 }
 
+/* ---- workers ---- */
+
+static void work_push(scrape_manager *m, sloop *s)
+{
+	atomic_store(&s->busy, true);
+	pthread_mutex_lock(&m->work_mu);
+	if (m->q_len == m->q_cap) {
+		size_t nc = m->q_cap ? m->q_cap * 2 : 64;
+		sloop **nq = fl_malloc(nc * sizeof *nq);
+		if (!nq) { /* out of memory: skip this scrape's report */
+			pthread_mutex_unlock(&m->work_mu);
+			atomic_store(&s->busy, false);
+			return;
+		}
+		for (size_t i = 0; i < m->q_len; i++)
+			nq[i] = m->queue[(m->q_head + i) % m->q_cap];
+		fl_free(m->queue);
+		m->queue = nq;
+		m->q_cap = nc;
+		m->q_head = 0;
+	}
+	m->queue[(m->q_head + m->q_len++) % m->q_cap] = s;
+	m->n_busy++;
+	pthread_cond_signal(&m->work_cv);
+	pthread_mutex_unlock(&m->work_mu);
+}
+
+/* Wait until no job is queued or running (the manager thread, before it
+ * changes loops or the config they point into). */
+static void work_drain(scrape_manager *m)
+{
+	pthread_mutex_lock(&m->work_mu);
+	while (m->n_busy)
+		pthread_cond_wait(&m->idle_cv, &m->work_mu);
+	pthread_mutex_unlock(&m->work_mu);
+}
+
+static void work_run(scrape_manager *m, sloop *s)
+{
+	scrape_loop_scrape(s->l, &m->sink, (const char *)s->body.p, s->failed ? 0 : s->body.len, s->ctype,
+			   s->failed ? s->err : NULL, s->bytes, s->t_ms, s->start_ns, NULL);
+	if (s->body.cap > ((size_t)4 << 20) && s->body.len < s->body.cap / 4)
+		buf_reset(&s->body); /* a one-off big body does not stay */
+}
+
+static void *worker_main(void *arg)
+{
+	scrape_manager *m = arg;
+	pthread_mutex_lock(&m->work_mu);
+	for (;;) {
+		while (!m->q_len && !m->workers_stop)
+			pthread_cond_wait(&m->work_cv, &m->work_mu);
+		if (!m->q_len)
+			break; /* stopping and nothing left */
+		sloop *s = m->queue[m->q_head];
+		m->q_head = (m->q_head + 1) % m->q_cap;
+		m->q_len--;
+		pthread_mutex_unlock(&m->work_mu);
+		work_run(m, s);
+		atomic_store(&s->busy, false);
+		curl_multi_wakeup(m->multi); /* its next tick may be due */
+		pthread_mutex_lock(&m->work_mu);
+		m->n_busy--;
+		pthread_cond_broadcast(&m->idle_cv);
+	}
+	pthread_mutex_unlock(&m->work_mu);
+	return NULL;
+}
+
+/* Hand a scrape's outcome to the workers: err NULL when the body is good. */
+static void hand_over(scrape_manager *m, sloop *s, const char *err, int64_t bytes)
+{
+	s->failed = err != NULL;
+	snprintf(s->err, sizeof s->err, "%s", err ? err : "");
+	s->bytes = bytes;
+	work_push(m, s);
+}
+
 /* ---- one scrape ---- */
 
 static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
@@ -578,7 +679,7 @@ static void start_scrape(scrape_manager *m, sloop *s, int64_t now_ns)
 		s->sched_ms += l->t.interval_ms;
 	} while (s->next_ns <= now_ns);
 	if (s->p->forced_err[0]) { /* no request: up 0 and stale markers */
-		scrape_loop_scrape(l, &m->sink, NULL, 0, NULL, s->p->forced_err, 0, s->t_ms, s->start_ns, NULL);
+		hand_over(m, s, s->p->forced_err, 0);
 		return;
 	}
 
@@ -594,7 +695,7 @@ static void start_scrape(scrape_manager *m, sloop *s, int64_t now_ns)
 					  : m->o.default_body_limit > 0 ? m->o.default_body_limit : SCRAPE_DEFAULT_BODY_LIMIT;
 	err e;
 	if (httpc_setup(s->h, &j->http, &s->hdrs, &e)) {
-		scrape_loop_scrape(l, &m->sink, NULL, 0, NULL, e.msg, 0, s->t_ms, s->start_ns, NULL);
+		hand_over(m, s, e.msg, 0);
 		return;
 	}
 	char hv[64];
@@ -676,10 +777,7 @@ static void finish_scrape(scrape_manager *m, sloop *s, CURLcode cc)
 	}
 	if (serr)
 		bytes = s->over_limit ? -1 : 0;
-	scrape_loop_scrape(s->l, &m->sink, (const char *)s->body.p, serr ? 0 : s->body.len, s->ctype, serr, bytes,
-			   s->t_ms, s->start_ns, NULL);
-	if (s->body.cap > ((size_t)4 << 20) && s->body.len < s->body.cap / 4)
-		buf_reset(&s->body); /* a one-off big body does not stay */
+	hand_over(m, s, serr, bytes);
 }
 
 /* ---- the thread ---- */
@@ -687,15 +785,18 @@ static void finish_scrape(scrape_manager *m, sloop *s, CURLcode cc)
 static void serve_requests(scrape_manager *m)
 {
 	pthread_mutex_lock(&m->mu);
+	bool gen_moved = m->o.disc && m->cfg && discovery_generation(m->o.disc) != m->disc_gen;
+	uint64_t rm = atomic_load(&m->removed);
+	if (m->want_seq != m->done_seq || gen_moved || rm != m->removed_seen)
+		work_drain(m); /* no worker holds a loop or the old config */
 	if (m->want_seq != m->done_seq) {
 		m->cfg = m->want;
 		sync_all(m);
 		m->done_seq = m->want_seq;
 		pthread_cond_broadcast(&m->cv);
-	} else if (m->o.disc && m->cfg && discovery_generation(m->o.disc) != m->disc_gen) {
+	} else if (gen_moved) {
 		sync_all(m);
 	}
-	uint64_t rm = atomic_load(&m->removed);
 	if (rm != m->removed_seen) {
 		m->removed_seen = rm;
 		for (size_t i = 0; i < m->n_pools; i++)
@@ -715,9 +816,12 @@ static int64_t run_due(scrape_manager *m, int64_t now)
 		spool *p = m->pools[i];
 		for (size_t k = 0; k < p->n; k++) {
 			sloop *s = p->loops[k];
-			if (!s->inflight && s->next_ns <= now)
+			bool busy = s->inflight || atomic_load(&s->busy);
+			if (!busy && s->next_ns <= now) {
 				start_scrape(m, s, now);
-			if (!s->inflight && s->next_ns < next)
+				busy = true;
+			}
+			if (!busy && s->next_ns < next)
 				next = s->next_ns;
 		}
 	}
@@ -767,6 +871,17 @@ static void *manager_main(void *arg)
 	return NULL;
 }
 
+static void stop_workers(scrape_manager *m)
+{
+	pthread_mutex_lock(&m->work_mu);
+	m->workers_stop = true;
+	pthread_cond_broadcast(&m->work_cv);
+	pthread_mutex_unlock(&m->work_mu);
+	for (int i = 0; i < m->n_workers; i++)
+		pthread_join(m->workers[i], NULL);
+	m->n_workers = 0;
+}
+
 static appender *sink_appender(void *ctx)
 {
 	scrape_manager *m = ctx;
@@ -784,12 +899,22 @@ scrape_manager *scrape_manager_new(const scrape_manager_opts *o, err *e)
 	m->sink = (scrape_sink){sink_appender, m, o->metadata, o->metadata_ctx, &m->ctr};
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
+	pthread_mutex_init(&m->work_mu, NULL);
+	pthread_cond_init(&m->work_cv, NULL);
+	pthread_cond_init(&m->idle_cv, NULL);
 	if (!(m->multi = curl_multi_init())) {
 		err_set(e, FL_ENOMEM, "curl_multi_init failed");
 		goto fail;
 	}
-	if (pthread_create(&m->th, NULL, manager_main, m)) {
-		err_set(e, FL_EIO, "scrape manager: cannot start thread");
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int want = o->workers > 0 ? o->workers : ncpu > 0 ? (int)ncpu : 1;
+	want = want > SCRAPE_MAX_WORKERS ? SCRAPE_MAX_WORKERS : want;
+	for (int i = 0; i < want; i++)
+		if (!pthread_create(&m->workers[m->n_workers], NULL, worker_main, m))
+			m->n_workers++;
+	if (!m->n_workers || pthread_create(&m->th, NULL, manager_main, m)) {
+		err_set(e, FL_EIO, "scrape manager: cannot start threads");
+		stop_workers(m);
 		curl_multi_cleanup(m->multi);
 		goto fail;
 	}
@@ -797,6 +922,9 @@ scrape_manager *scrape_manager_new(const scrape_manager_opts *o, err *e)
 fail:
 	pthread_mutex_destroy(&m->mu);
 	pthread_cond_destroy(&m->cv);
+	pthread_mutex_destroy(&m->work_mu);
+	pthread_cond_destroy(&m->work_cv);
+	pthread_cond_destroy(&m->idle_cv);
 	fl_free(m);
 	return NULL;
 }
@@ -831,6 +959,7 @@ void scrape_manager_stop(scrape_manager *m)
 		return;
 	curl_multi_wakeup(m->multi);
 	pthread_join(m->th, NULL);
+	stop_workers(m); /* what was handed over is finished first */
 	pthread_mutex_lock(&m->mu);
 	for (size_t i = 0; i < m->n_pools; i++)
 		for (size_t k = 0; k < m->pools[i]->n; k++)
@@ -853,8 +982,12 @@ void scrape_manager_free(scrape_manager *m)
 		fl_free(m->ivals[i].label);
 	fl_free(m->ivals);
 	curl_multi_cleanup(m->multi);
+	fl_free(m->queue);
 	pthread_mutex_destroy(&m->mu);
 	pthread_cond_destroy(&m->cv);
+	pthread_mutex_destroy(&m->work_mu);
+	pthread_cond_destroy(&m->work_cv);
+	pthread_cond_destroy(&m->idle_cv);
 	fl_free(m);
 }
 

@@ -22,6 +22,8 @@
  * series about two intervals later, as Prometheus's endOfRunStaleness (not
  * on shutdown: Prometheus writes none then).
  *
+ * Threads: the manager thread schedules and fetches; a few workers parse
+ * and append what it fetched, so one huge page never delays the others.
  * Thread safety: every function may be called from any thread. What web
  * reads (scrape_manager_targets, _metadata, _metrics) is copied out under
  * the manager's mutex; the scrape itself runs on the manager thread only.
@@ -50,6 +52,7 @@ typedef struct scrape_manager_opts {
 	void *appender_ctx;            /* passed to appender */
 	discovery *disc;               /* where targets come from (borrowed; may be NULL: no targets) */
 	int64_t default_body_limit;    /* bytes, for jobs without body_size_limit; 0 = SCRAPE_DEFAULT_BODY_LIMIT */
+	int workers;                   /* threads that parse and append; 0 = one per CPU, at most 4 */
 	uint64_t offset_seed;          /* scrape_offset_seed(): spreads HA pairs apart */
 	/* Metadata learned by scraping (HELP/TYPE/UNIT), called on the manager
 	 * thread when a family's metadata is first seen or changes (type is
