@@ -95,6 +95,7 @@ struct sloop {
 
 struct spool {
 	char *name;                  /* job name (owned) */
+	char *name_lv;               /* the same escaped as an exposition label value (owned) */
 	const scrape_job_config *cfg;/* the job (borrowed from the running config) */
 	uint64_t fp;                 /* fingerprint of cfg's settings */
 	sloop **loops;               /* active targets, in discovery order */
@@ -382,6 +383,21 @@ static void abort_transfer(scrape_manager *m, sloop *s)
 	}
 }
 
+/* The exposition text's label value escaping: \\, \" and \n. fl_malloc'd. */
+static char *label_value_escape(const char *v)
+{
+	buf b;
+	buf_init(&b);
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"' || *v == '\n')
+			buf_put_byte(&b, '\\');
+		buf_put_byte(&b, *v == '\n' ? 'n' : (uint8_t)*v);
+	}
+	char *r = b.oom ? NULL : fl_strdup(buf_cstr(&b));
+	buf_reset(&b);
+	return r;
+}
+
 /* ---- sync ---- */
 
 static spool *pool_find(spool **v, size_t n, const char *name)
@@ -402,7 +418,7 @@ static void pool_free(spool *p)
 	arena_reset(&p->a);
 	buf_reset(&p->accept);
 	fl_free(p->name);
-	fl_free(p->sync_len.label);
+	fl_free(p->name_lv);
 	fl_free(p);
 }
 
@@ -513,12 +529,13 @@ static void sync_all(scrape_manager *m)
 		} else {
 			m->pools_total++;
 			p = fl_calloc(1, sizeof *p);
-			if (!p || !(p->name = fl_strdup(pts[i].job)) || !(p->sync_len.label = fl_strdup(pts[i].job))) {
+			if (!p || !(p->name = fl_strdup(pts[i].job)) || !(p->name_lv = label_value_escape(pts[i].job))) {
 				pool_free(p);
 				continue;
 			}
 			arena_init(&p->a);
 			buf_init(&p->accept);
+			p->sync_len.label = p->name_lv;
 		}
 		p->cfg = pts[i].cfg;
 		p->fp = fp;
@@ -1103,7 +1120,7 @@ void scrape_manager_metrics(scrape_manager *m, buf *b)
 			n += map_len(&c->meta);
 			pthread_mutex_unlock(&c->meta_mu);
 		}
-		buf_printf(b, "prometheus_target_metadata_cache_entries{scrape_job=\"%s\"} %zu\n", m->pools[i]->name, n);
+		buf_printf(b, "prometheus_target_metadata_cache_entries{scrape_job=\"%s\"} %zu\n", m->pools[i]->name_lv, n);
 	}
 	buf_put_str(b, "# HELP prometheus_target_scrape_pool_exceeded_label_limits_total Total number of times scrape pools hit the label limits, during sync or config reload.\n"
 		       "# TYPE prometheus_target_scrape_pool_exceeded_label_limits_total counter\n");
@@ -1118,17 +1135,17 @@ void scrape_manager_metrics(scrape_manager *m, buf *b)
 	buf_put_str(b, "# HELP prometheus_target_scrape_pool_sync_total Total number of syncs that were executed on a scrape pool.\n"
 		       "# TYPE prometheus_target_scrape_pool_sync_total counter\n");
 	for (size_t i = 0; i < m->n_pools; i++)
-		buf_printf(b, "prometheus_target_scrape_pool_sync_total{scrape_job=\"%s\"} %" PRIu64 "\n", m->pools[i]->name,
+		buf_printf(b, "prometheus_target_scrape_pool_sync_total{scrape_job=\"%s\"} %" PRIu64 "\n", m->pools[i]->name_lv,
 			   m->pools[i]->syncs);
 	buf_put_str(b, "# HELP prometheus_target_scrape_pool_target_limit Maximum number of targets allowed in this scrape pool.\n"
 		       "# TYPE prometheus_target_scrape_pool_target_limit gauge\n");
 	for (size_t i = 0; i < m->n_pools; i++)
-		buf_printf(b, "prometheus_target_scrape_pool_target_limit{scrape_job=\"%s\"} %" PRId64 "\n", m->pools[i]->name,
+		buf_printf(b, "prometheus_target_scrape_pool_target_limit{scrape_job=\"%s\"} %" PRId64 "\n", m->pools[i]->name_lv,
 			   m->pools[i]->target_limit);
 	buf_put_str(b, "# HELP prometheus_target_scrape_pool_targets Current number of targets in this scrape pool.\n"
 		       "# TYPE prometheus_target_scrape_pool_targets gauge\n");
 	for (size_t i = 0; i < m->n_pools; i++)
-		buf_printf(b, "prometheus_target_scrape_pool_targets{scrape_job=\"%s\"} %zu\n", m->pools[i]->name,
+		buf_printf(b, "prometheus_target_scrape_pool_targets{scrape_job=\"%s\"} %zu\n", m->pools[i]->name_lv,
 			   m->pools[i]->n);
 	counter(b, "prometheus_target_scrape_pools_failed_total", "Total number of scrape pool creations that failed.", 0);
 	counter(b, "prometheus_target_scrape_pools_total", "Total number of scrape pool creation attempts.",
