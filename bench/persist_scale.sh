@@ -34,9 +34,6 @@ command -v prometheus >/dev/null || { echo "persist_scale: prometheus not instal
 
 tmp=$(mktemp -d /tmp/flint-pscale.XXXXXX)
 . "$(dirname "$0")/lib.bash"
-metric() { # url name -> value (empty if absent)
-	curl -s --max-time 10 "$1/metrics" | awk -v n="$2" '$1 == n { print $2; exit }'
-}
 
 H=3600000
 START=$(($(date +%s) / 21600 * 21600 * 1000 - 12 * H)) # a 6 h boundary, 12 h back
