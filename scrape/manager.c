@@ -128,6 +128,7 @@ struct scrape_manager {
 	uint64_t disc_gen;           /* discovery generation synced */
 	bool stop;                   /* the thread must end */
 	bool stopped;                /* scrape_manager_stop ran (the thread is gone) */
+	_Atomic bool kick;           /* a worker finished: look at the schedule again */
 	_Atomic uint64_t removed;    /* head series removal events */
 	uint64_t removed_seen;       /* ... acted upon */
 	/* the workers that parse and append (so that one huge target does not
@@ -623,6 +624,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&m->work_mu);
 		work_run(m, s);
 		atomic_store(&s->busy, false);
+		atomic_store(&m->kick, true);
 		curl_multi_wakeup(m->multi); /* its next tick may be due */
 		pthread_mutex_lock(&m->work_mu);
 		m->n_busy--;
@@ -799,8 +801,11 @@ static void finish_scrape(scrape_manager *m, sloop *s, CURLcode cc)
 
 /* ---- the thread ---- */
 
-static void serve_requests(scrape_manager *m)
+/* Serve an apply request, a discovery change or a head removal; true when
+ * the pools changed. */
+static bool serve_requests(scrape_manager *m)
 {
+	bool changed = false;
 	pthread_mutex_lock(&m->mu);
 	bool gen_moved = m->o.disc && m->cfg && discovery_generation(m->o.disc) != m->disc_gen;
 	uint64_t rm = atomic_load(&m->removed);
@@ -809,10 +814,12 @@ static void serve_requests(scrape_manager *m)
 	if (m->want_seq != m->done_seq) {
 		m->cfg = m->want;
 		sync_all(m);
+		changed = true;
 		m->done_seq = m->want_seq;
 		pthread_cond_broadcast(&m->cv);
 	} else if (gen_moved) {
 		sync_all(m);
+		changed = true;
 	}
 	if (rm != m->removed_seen) {
 		m->removed_seen = rm;
@@ -824,6 +831,7 @@ static void serve_requests(scrape_manager *m)
 			}
 	}
 	pthread_mutex_unlock(&m->mu);
+	return changed;
 }
 
 static int64_t run_due(scrape_manager *m, int64_t now)
@@ -860,15 +868,20 @@ static int64_t run_due(scrape_manager *m, int64_t now)
 static void *manager_main(void *arg)
 {
 	scrape_manager *m = arg;
+	int64_t next = 0; /* when run_due must look again (monotonic ns) */
 	for (;;) {
 		pthread_mutex_lock(&m->mu);
 		bool stop = m->stop;
 		pthread_mutex_unlock(&m->mu);
 		if (stop)
 			break;
-		serve_requests(m);
+		if (serve_requests(m))
+			next = 0; /* pools changed */
+		/* run_due walks every loop: only when something is due or a
+		 * worker finished, not at each of curl's socket events */
 		int64_t now = scrape_mono_ns();
-		int64_t next = run_due(m, now);
+		if (now >= next || atomic_exchange(&m->kick, false))
+			next = run_due(m, now);
 		int running = 0;
 		curl_multi_perform(m->multi, &running);
 		CURLMsg *msg;
@@ -881,9 +894,9 @@ static void *manager_main(void *arg)
 			if (s)
 				finish_scrape(m, s, msg->data.result);
 		}
-		int64_t wait_ms = (next - scrape_mono_ns()) / 1000000;
-		if (wait_ms > 0)
-			curl_multi_poll(m->multi, NULL, 0, (int)FL_MIN(wait_ms, 250), NULL);
+		int64_t wait_ns = next - scrape_mono_ns();
+		if (wait_ns > 0)
+			curl_multi_poll(m->multi, NULL, 0, (int)FL_MIN((wait_ns + 999999) / 1000000, 250), NULL);
 	}
 	return NULL;
 }
