@@ -91,6 +91,7 @@ struct sloop {
 	int64_t bytes;               /* the handed-over scrape's body size (-1 over the cap) */
 	int64_t stale_at_ns;         /* dying: when to write end-of-run stale markers */
 	int64_t stale_t_ms;          /* dying: their timestamp (the next scrape that would have been) */
+	bool stale_done;             /* dying: a worker wrote them; the loop may be freed */
 };
 
 struct spool {
@@ -603,6 +604,11 @@ static void work_drain(scrape_manager *m)
 
 static void work_run(scrape_manager *m, sloop *s)
 {
+	if (!s->p) { /* a removed target: its end-of-run stale markers */
+		scrape_loop_stale_all(s->l, &m->sink, s->stale_t_ms);
+		s->stale_done = true;
+		return;
+	}
 	scrape_loop_scrape(s->l, &m->sink, (const char *)s->body.p, s->failed ? 0 : s->body.len, s->ctype,
 			   s->failed ? s->err : NULL, s->bytes, s->t_ms, s->start_ns, NULL);
 	if (s->body.cap > ((size_t)4 << 20) && s->body.len < s->body.cap / 4)
@@ -850,15 +856,22 @@ static int64_t run_due(scrape_manager *m, int64_t now)
 				next = s->next_ns;
 		}
 	}
+	/* removed targets: the markers (a million of them for a big target)
+	 * are written by a worker; the loop is freed once that is done */
 	for (size_t i = 0; i < m->n_dying;) {
 		sloop *s = m->dying[i];
-		if (s->stale_at_ns <= now) {
-			scrape_loop_stale_all(s->l, &m->sink, s->stale_t_ms);
+		if (atomic_load(&s->busy)) {
+			i++;
+			continue;
+		}
+		if (s->stale_done) {
 			m->dying[i] = m->dying[--m->n_dying];
 			sloop_free(s);
 			continue;
 		}
-		if (s->stale_at_ns < next)
+		if (s->stale_at_ns <= now)
+			work_push(m, s);
+		else if (s->stale_at_ns < next)
 			next = s->stale_at_ns;
 		i++;
 	}
