@@ -7,10 +7,16 @@
  * those two files flattened (alert, key, series index, template, expected);
  * the `query` function answers from the test's input series, as promtool's
  * engine does for the handful of queries the rules make.
+ *
+ * Then every template of the real rule files (mixins, awesome-prometheus-
+ * alerts) is parsed and run.
  */
 #include "test.h"
 
 #include "rules/template.h"
+
+#include <ftw.h>
+#include <yaml.h>
 
 struct conf_series {
 	double value;        /* the series' value at eval time */
@@ -226,7 +232,137 @@ static void conformance_all_templates(void)
 	ASSERT_EQ(failed, 0);
 }
 
+
+/*
+ * Every label and annotation template of the real rule files
+ * (../shared/conformance/rules/mixins and awesome-prometheus-alerts, all
+ * accepted by promtool 2.42) parses, and expands without error for an
+ * alert with common labels and a value, with a query function answering
+ * one sample.
+ */
+typedef struct walk_stats {
+	size_t files;     /* rule files read */
+	size_t templates; /* templates checked */
+	size_t failed;    /* templates that did not parse or run */
+} walk_stats;
+static walk_stats ws;
+
+static tmpl_sample one_out;
+static const label one_labels[] = {{"instance", "i-1"}, {"job", "node"}};
+static int one_query(void *ctx, const char *q, int64_t t_ms, tmpl_sample **out, size_t *n, err *e)
+{
+	(void)ctx, (void)q, (void)t_ms, (void)e;
+	one_out = (tmpl_sample){{one_labels, 2}, 0.25};
+	*out = &one_out;
+	*n = 1;
+	return 0;
+}
+
+static void check_template(const char *file, const char *src)
+{
+	static const label ls[] = {
+		{"__name__", "m"}, {"container", "c"}, {"device", "sda"}, {"instance", "host-1.example.com:9100"},
+		{"job", "node"}, {"mountpoint", "/"}, {"namespace", "ns"}, {"pod", "p-1"}, {"service", "svc"},
+	};
+	tmpl_data d = {0};
+	d.labels = (labels){ls, sizeof ls / sizeof ls[0]};
+	d.value = 0.4567;
+	d.external_url = "http://prom.example.org";
+	d.t_ms = 1700000000000;
+	d.query = one_query;
+	buf out;
+	buf_init(&out);
+	err e;
+	err_clear(&e);
+	ws.templates++;
+	if (tmpl_expand("R", src, &d, &out, &e)) {
+		fprintf(stderr, "  %s: %s\n", file, e.msg);
+		ws.failed++;
+	}
+	buf_reset(&out);
+}
+
+/* libyaml events: a scalar value of a mapping held under a key
+ * "annotations" or "labels" is a template. */
+static void check_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return;
+	yaml_parser_t yp;
+	yaml_parser_initialize(&yp);
+	yaml_parser_set_input_file(&yp, f);
+	enum { MAXD = 64 };
+	char owner[MAXD][32];   /* key the mapping at each depth sits under */
+	char key[MAXD][32];     /* current key in the mapping at each depth */
+	bool want_key[MAXD];    /* the next scalar in this mapping is a key */
+	bool is_map[MAXD];      /* depth is a mapping (else a sequence) */
+	int depth = 0;
+	owner[0][0] = key[0][0] = 0;
+	want_key[0] = is_map[0] = false;
+	ws.files++;
+	for (;;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&yp, &ev))
+			break;
+		yaml_event_type_t t = ev.type;
+		if (t == YAML_MAPPING_START_EVENT || t == YAML_SEQUENCE_START_EVENT) {
+			const char *own = depth && is_map[depth] ? key[depth] : (depth ? owner[depth] : "");
+			if (depth && is_map[depth])
+				want_key[depth] = true;
+			if (depth + 1 < MAXD) {
+				depth++;
+				snprintf(owner[depth], sizeof owner[depth], "%s", own);
+				is_map[depth] = t == YAML_MAPPING_START_EVENT;
+				want_key[depth] = true;
+				key[depth][0] = 0;
+			}
+		} else if (t == YAML_MAPPING_END_EVENT || t == YAML_SEQUENCE_END_EVENT) {
+			if (depth)
+				depth--;
+		} else if (t == YAML_SCALAR_EVENT && depth && is_map[depth]) {
+			const char *v = (const char *)ev.data.scalar.value;
+			if (want_key[depth]) {
+				snprintf(key[depth], sizeof key[depth], "%s", v);
+				want_key[depth] = false;
+			} else {
+				if (!strcmp(owner[depth], "annotations") || !strcmp(owner[depth], "labels"))
+					check_template(path, v);
+				want_key[depth] = true;
+			}
+		}
+		yaml_event_delete(&ev);
+		if (t == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&yp);
+	fclose(f);
+}
+
+static int walk_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)ftw;
+	size_t n = strlen(path);
+	if (flag == FTW_F && ((n > 4 && !strcmp(path + n - 4, ".yml")) || (n > 5 && !strcmp(path + n - 5, ".yaml"))))
+		check_file(path);
+	return 0;
+}
+
+static void real_rule_files_templates(void)
+{
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s/conformance/rules/mixins", test_shared_dir());
+	ASSERT_EQ(nftw(dir, walk_cb, 16, FTW_PHYS), 0);
+	snprintf(dir, sizeof dir, "%s/conformance/rules/awesome-prometheus-alerts", test_shared_dir());
+	ASSERT_EQ(nftw(dir, walk_cb, 16, FTW_PHYS), 0);
+	fprintf(stderr, "  %zu files, %zu templates, %zu failed\n", ws.files, ws.templates, ws.failed);
+	ASSERT_EQ(ws.files, 8 + 112);
+	ASSERT(ws.templates > 2000);
+	ASSERT_EQ(ws.failed, 0);
+}
+
 const struct test tests_template_conformance[] = {
 	{"conformance_all_templates", conformance_all_templates},
+	{"real_rule_files_templates", real_rule_files_templates},
 	{NULL, NULL},
 };
