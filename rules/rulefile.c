@@ -942,26 +942,25 @@ static void rule_err(rf *p, const rule_group_def *g, size_t i, const rule_tmp *t
 	buf_reset(&q2);
 }
 
+/* rulefmt's testTemplateParsing: alerting rules' label and annotation
+ * values parse as templates (tmpl_parse names them "__alert_"+alert and
+ * prepends Prometheus's $labels/$value/... preamble, as ParseTest runs). */
 static void check_templates(rf *p, const rule_group_def *g, size_t i, const rule_tmp *t)
 {
-	const rule_def *r = t->r;
-	buf name, q;
-	buf_init(&name);
+	buf q;
 	buf_init(&q);
-	buf_printf(&name, "__alert_%s", r->alert);
 	for (int pass = 0; pass < 2; pass++) {
 		const label_list *l = pass ? &t->annotations : &t->labels;
 		for (size_t k = 0; k < l->n; k++) {
 			err e;
 			err_clear(&e);
-			tmpl *tp = tmpl_parse(buf_cstr(&name), l->v[k].value, &e);
+			tmpl *tp = tmpl_parse(t->r->alert, l->v[k].value, &e);
 			if (!tp)
 				rule_err(p, g, i, t, NULL, NULL, 0, "%s %s: %s", pass ? "annotation" : "label",
 					 gq(&q, l->v[k].name), e.msg);
 			tmpl_free(tp);
 		}
 	}
-	buf_reset(&name);
 	buf_reset(&q);
 }
 

@@ -212,6 +212,12 @@ static void rulefile_validation(void)
 		 "        labels: {__name__: x, '': y}\n",
 		 "r.yml: invalid label name: __name__|r.yml: group \"yolo\", rule 1, \"hola\": invalid label name: __name__|"
 		 "r.yml: group \"yolo\", rule 1, \"hola\": invalid label name: "},
+		/* alert templates parse (promtool's rules-bad.yml); recording rules have none */
+		{"groups:\n  - name: alerts\n    rules:\n      - alert: InstanceDown\n        expr: up == 0\n"
+		 "        annotations:\n          summary: \"Instance {{ $label.foo }} down\"\n"
+		 "      - record: r\n        expr: up\n        labels: {a: \"{{ $label.foo }}\"}\n",
+		 "r.yml: group \"alerts\", rule 1, \"InstanceDown\": annotation \"summary\": template: __alert_InstanceDown:1: "
+		 "undefined variable \"$label\""},
 	};
 	expect_refusals(cases, sizeof cases / sizeof cases[0]);
 	/* 3.x: names are UTF-8 (ins-tance, a.b, record names with '-') */
