@@ -32,6 +32,8 @@
 #include "lib/version.h"
 #include "lib/timeparse.h"
 #include "promql/engine.h"
+#include "rules/manager.h"
+#include "rules/notifier.h"
 #include "scrape/config.h"
 #include "scrape/discovery.h"
 #include "scrape/manager.h"
@@ -78,6 +80,10 @@ static flag flags[] = {
 	{"storage.remote.read-concurrent-limit", F_INT, "10", "Maximum number of concurrent remote read calls.", 0, 0},
 	{"storage.remote.read-max-bytes-in-frame", F_INT, "1048576", "Maximum number of bytes in a single frame for streaming remote read responses.", 0, 0},
 	{"scrape.body-size-limit-default", F_BYTES, "100MB", "Cap on a scrape body for jobs that set no body_size_limit (flint extension; 0 = no cap).", 0, 0},
+	{"alertmanager.notification-queue-capacity", F_INT, "10000", "The capacity of the queue for pending Alertmanager notifications.", 0, 0},
+	{"rules.alert.for-outage-tolerance", F_DURATION, "1h", "Max time to tolerate prometheus outage for restoring \"for\" state of alert.", 0, 0},
+	{"rules.alert.for-grace-period", F_DURATION, "10m", "Minimum duration between alert and restored \"for\" state. This is maintained only for alerts with configured \"for\" time greater than grace period.", 0, 0},
+	{"rules.alert.resend-delay", F_DURATION, "1m", "Minimum amount of time to wait before resending an alert to Alertmanager.", 0, 0},
 	{"query.lookback-delta", F_DURATION, "5m", "The maximum lookback duration for retrieving metrics during expression evaluations and federation.", 0, 0},
 	{"query.timeout", F_DURATION, "2m", "Maximum time a query may take before being aborted.", 0, 0},
 	{"query.max-concurrency", F_INT, "20", "Maximum number of queries executed concurrently.", 0, 0},
@@ -260,11 +266,80 @@ typedef struct flint {
 	db *db;              /* storage */
 	discovery *disc;     /* service discovery */
 	scrape_manager *_Atomic mgr; /* the scrape manager, NULL until storage is open */
+	rules_manager *rules; /* rule groups, NULL until storage is open */
+	notifier *notif;      /* alerts to Alertmanager, NULL until storage is open */
+	char external_url[512]; /* --web.external-url, or http://<host>:<port> as Prometheus computes it */
 	pthread_mutex_t reload_mu; /* serialises reloads with the manager's start */
 	const char *cfg_path; /* --config.file */
 	const char *names[N_FLAGS]; /* /status/flags */
 	const char *values[N_FLAGS];
 } flint;
+
+/* The config's rule files to the rule manager. */
+static int rules_update(flint *fl, const scrape_config *c, err *e)
+{
+	rules_config rc = {.files = c->rule_files, .n_files = c->n_rule_files,
+			   .interval_ms = c->evaluation_interval_ms, .query_offset_ms = c->rule_query_offset_ms,
+			   .external_labels = c->external_labels, .external_url = fl->external_url};
+	return rules_manager_update(fl->rules, &rc, e);
+}
+
+static appender *rules_appender(void *ctx) { return db_appender(ctx); }
+
+/* Prometheus's computeExternalURL: the flag, or http://<hostname>:<port>,
+ * without a trailing slash. */
+static void external_url(flint *fl)
+{
+	const char *u = fv("web.external-url");
+	if (*u) {
+		snprintf(fl->external_url, sizeof fl->external_url, "%s", u);
+	} else {
+		char host[256] = "";
+		gethostname(host, sizeof host - 1);
+		const char *la = fv("web.listen-address");
+		const char *colon = strrchr(la, ':');
+		snprintf(fl->external_url, sizeof fl->external_url, "http://%s:%s", host, colon ? colon + 1 : "9090");
+	}
+	size_t n = strlen(fl->external_url);
+	while (n > 0 && fl->external_url[n - 1] == '/')
+		fl->external_url[--n] = 0;
+}
+
+/* The rule manager over the db, on the current config. */
+static int start_rules(flint *fl, err *e)
+{
+	rules_opts ro;
+	rules_opts_default(&ro);
+	ro.engine = fl->eng;
+	ro.queryable = db_queryable(fl->db);
+	ro.appender = rules_appender;
+	ro.appender_ctx = fl->db;
+	ro.outage_tolerance_ms = fdur_ms("rules.alert.for-outage-tolerance");
+	ro.for_grace_period_ms = fdur_ms("rules.alert.for-grace-period");
+	ro.resend_delay_ms = fdur_ms("rules.alert.resend-delay");
+	notifier *nt = notifier_new(atoll(fv("alertmanager.notification-queue-capacity")), fl->external_url, e);
+	if (!nt)
+		return e->code;
+	ro.notify = notifier_send;
+	ro.notify_ctx = nt;
+	rules_manager *m = rules_manager_new(&ro, e);
+	if (!m) {
+		notifier_free(nt);
+		return e->code;
+	}
+	pthread_mutex_lock(&fl->reload_mu);
+	fl->rules = m;
+	fl->notif = nt;
+	pthread_mutex_lock(&fl->env.cfg_mu);
+	int rc = notifier_apply(nt, fl->env.config, e);
+	if (rc == 0)
+		rc = rules_update(fl, fl->env.config, e);
+	pthread_mutex_unlock(&fl->env.cfg_mu);
+	fl->env.rules = m;
+	fl->env.notifier = nt;
+	pthread_mutex_unlock(&fl->reload_mu);
+	return rc;
+}
 
 /* A reload that failed keeps the old config (and the old scrape pools). */
 static int reload_failed(web_env *env, err *e)
@@ -286,7 +361,9 @@ static int reload_config(web_env *env, err *e)
 	if (!c)
 		return reload_failed(env, e);
 	pthread_mutex_lock(&fl->reload_mu);
-	if (fl->disc && discovery_apply(fl->disc, c, e)) {
+	/* rules first: a bad rule file fails the reload with nothing changed */
+	if ((fl->rules && rules_update(fl, c, e)) || (fl->disc && discovery_apply(fl->disc, c, e)) ||
+	    (fl->notif && notifier_apply(fl->notif, c, e))) {
 		pthread_mutex_unlock(&fl->reload_mu);
 		scrape_config_free(c);
 		return reload_failed(env, e);
@@ -487,22 +564,38 @@ int main(int argc, char **argv)
 	parse_bytes(fv("scrape.body-size-limit-default"), &body_limit, why, sizeof why);
 	if (start_scraping(&fl, body_limit, &e))
 		log_error("main", "Error starting scrape manager", "err", e.msg, NULL);
+	int exit_code = 0;
+	external_url(&fl);
+	if (start_rules(&fl, &e)) {
+		/* Prometheus does not start on a config whose rule files fail */
+		log_error("main", "Error loading config", "file", fl.cfg_path, "err", e.msg, NULL);
+		exit_code = 1;
+	}
 	atomic_store(&fl.env.ready, 1);
 	log_info("main", "TSDB started", NULL);
 	log_info("main", "Server is ready to receive web requests.", NULL);
 
-	signal_loop(&fl, &set);
+	if (!exit_code)
+		signal_loop(&fl, &set);
 
 	/* scrapes stop first (no stale markers on shutdown, as Prometheus);
 	 * the manager stays readable by in-flight API requests until the
 	 * server has stopped */
 	scrape_manager_stop(atomic_load(&fl.mgr));
+	rules_manager_stop(fl.rules); /* finishes the group being evaluated */
+	notifier_stop(fl.notif);       /* finishes the request in flight */
 	web_server_stop(&fl.env); /* stop accepting, finish in-flight requests */
 	pthread_mutex_lock(&fl.reload_mu);
 	scrape_manager *m = atomic_exchange(&fl.mgr, NULL);
 	fl.env.scrape = NULL;
 	pthread_mutex_unlock(&fl.reload_mu);
 	scrape_manager_free(m);
+	fl.env.rules = NULL;
+	fl.env.notifier = NULL;
+	rules_manager_free(fl.rules);
+	fl.rules = NULL;
+	notifier_free(fl.notif);
+	fl.notif = NULL;
 	discovery_free(fl.disc);
 	fl.disc = NULL;
 	atomic_store(&fl.env.ready, 0);
@@ -510,5 +603,5 @@ int main(int argc, char **argv)
 	log_info("main", "See you next time!", NULL);
 	promql_engine_free(fl.eng);
 	web_env_destroy(&fl.env);
-	return 0;
+	return exit_code;
 }

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # deps.sh - the install step of `make run` and `make test`: apt-installs
 # whatever a build or a test needs and is missing; does nothing when all is
-# present. Real peers (prometheus, promtool) are installed without letting
-# Debian start them as services: :9090 belongs to flint.
+# present. Real peers (prometheus, promtool, alertmanager) are installed
+# without letting Debian start them as services: :9090 belongs to flint.
 set -euo pipefail
 
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev
       libpcre2-dev libsnappy-dev libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler
       libcurl4-openssl-dev libyaml-dev zlib1g-dev libxxhash-dev
-      prometheus python3 python3-snappy curl ca-certificates openssl procps psmisc)
+      prometheus prometheus-alertmanager python3 python3-snappy curl ca-certificates openssl procps psmisc)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -38,6 +38,9 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled prometheus >/dev
 fi
 if pgrep -x prometheus -u prometheus >/dev/null 2>&1; then
 	pkill -x prometheus -u prometheus || true
+fi
+if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled prometheus-alertmanager >/dev/null 2>&1; then
+	systemctl disable --now prometheus-alertmanager >/dev/null 2>&1 || true
 fi
 
 # Node 22 for Grafana's data source harness (Debian's node is too old).

@@ -1,7 +1,6 @@
 /*
  * api_series.c - the metadata side of the API (Prometheus web/api/v1/api.go
- * series, labelNames, labelValues, metricMetadata, targets...,
- * rules, alerts, alertmanagers).
+ * series, labelNames, labelValues, metricMetadata, targets...).
  *
  * match[] selectors are parsed with the PromQL selector parser; a set whose
  * matchers all match the empty string is refused ("match[] must contain at
@@ -12,8 +11,7 @@
  * as `U__...` (model.UnescapeName, value-encoding escaping), as Grafana
  * sends them.
  *
- * Rules, alerts, targets and alertmanagers are well-formed and empty until
- * flint has rule evaluation and scraping (later issues).
+ * Rules, alerts and alertmanagers are web/api_rules.c.
  */
 #include "web/web.h"
 
@@ -389,51 +387,3 @@ WEB_HANDLER(api_metadata_handler)
 	metadata_snapshot_free(v, n);
 }
 
-/* An object whose members are the given empty arrays (and, for
- * targets, the empty droppedTargetCounts object). */
-static void answer_empty(http_resp *w, const char *const *arrays, size_t n, const char *empty_obj)
-{
-	json_w j;
-	api_begin(w, &j);
-	json_obj_open(&j);
-	for (size_t i = 0; i < n; i++) {
-		json_key(&j, arrays[i]);
-		json_arr_open(&j);
-		json_arr_close(&j);
-	}
-	if (empty_obj) {
-		json_key(&j, empty_obj);
-		json_obj_open(&j);
-		json_obj_close(&j);
-	}
-	json_obj_close(&j);
-	api_end(&j, NULL, 0, NULL, 0);
-}
-
-WEB_HANDLER(api_rules_handler)
-{
-	static const char *const keys[] = {"groups"};
-	(void)env;
-	const char *type = http_param_get(r, "type");
-	if (type && *type && strcasecmp(type, "alert") && strcasecmp(type, "record")) {
-		api_error(w, API_BAD_DATA, "invalid parameter \"type\": not supported value \"%s\"", type);
-		return;
-	}
-	answer_empty(w, keys, 1, NULL);
-}
-
-WEB_HANDLER(api_alerts_handler)
-{
-	static const char *const keys[] = {"alerts"};
-	(void)env;
-	(void)r;
-	answer_empty(w, keys, 1, NULL);
-}
-
-WEB_HANDLER(api_alertmanagers_handler)
-{
-	static const char *const keys[] = {"activeAlertmanagers", "droppedAlertmanagers"};
-	(void)env;
-	(void)r;
-	answer_empty(w, keys, 2, NULL);
-}

@@ -32,6 +32,8 @@
 #include <unistd.h>
 
 #include "lib/version.h"
+#include "rules/manager.h"
+#include "rules/notifier.h"
 #include "scrape/manager.h"
 #include "web/remote.h"
 
@@ -312,5 +314,9 @@ void self_metrics_handler(web_env *env, const http_req *r, http_resp *w)
 	write_prometheus(env, &w->body, st);
 	if (env->scrape)
 		scrape_manager_metrics(env->scrape, &w->body); /* prometheus_target_* */
+	if (env->rules)
+		rules_manager_metrics(env->rules, &w->body); /* prometheus_rule_* */
+	if (env->notifier)
+		notifier_metrics(env->notifier, &w->body); /* prometheus_notifications_* */
 	write_tsdb(env, &w->body);
 }
