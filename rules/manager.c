@@ -213,6 +213,13 @@ static opts_gen *gen_new(const rules_opts *base, const rules_config *c)
 
 static void *run(void *arg);
 
+static int cmp_group(const void *x, const void *y)
+{
+	const rule_group *a = *(rule_group *const *)x, *b = *(rule_group *const *)y;
+	int c = strcmp(a->file, b->file);
+	return c ? c : strcmp(a->name, b->name);
+}
+
 /* The first slot after now for g (manager.go run: EvalTimestamp + interval). */
 static int64_t first_slot(const rule_group *g) { return rule_group_eval_timestamp(g, rules_now_ns()) + g->interval_ms; }
 
@@ -235,6 +242,8 @@ int rules_manager_update(rules_manager *m, const rules_config *c, err *e)
 	for (size_t i = 0; i < n_paths && rc == 0; i++)
 		rc = load_file(&l, paths[i], c, &gen->o, restored, e);
 	strs_free(paths, n_paths);
+	if (l.n > 1) /* Manager.RuleGroups' order: file, then name */
+		qsort(l.v, l.n, sizeof *l.v, cmp_group);
 	sched *sch = l.n ? fl_calloc(l.n, sizeof *sch) : NULL;
 	if (rc == 0 && l.n && !sch)
 		rc = err_set(e, FL_ENOMEM, "out of memory");

@@ -39,7 +39,8 @@ typedef struct rules_config {
  */
 int rules_manager_update(rules_manager *m, const rules_config *c, err *e);
 
-/* Readers: the groups in file order, then group order. Hold the lock while
+/* Readers: the groups sorted by file, then name (Prometheus's
+ * Manager.RuleGroups order). Hold the lock while
  * using them (and each group's own lock for its state). */
 void rules_manager_lock(rules_manager *m);
 void rules_manager_unlock(rules_manager *m);

@@ -13,7 +13,7 @@
  * ([{labels, annotations, startsAt, endsAt, generatorURL}]) to each of its
  * Alertmanagers (scheme://address/path_prefix/api/v2/alerts, the set's
  * timeout, auth and TLS through scrape/httpc.h). sent_total counts alerts
- * per Alertmanager, errors_total failed requests; a batch that reached no
+ * per Alertmanager, errors_total the alerts of failed requests; a batch that reached no
  * Alertmanager counts as dropped (sendAll returning false).
  *
  * Alertmanagers come from static_configs and file_sd_configs (re-read at
@@ -30,6 +30,7 @@
 
 #include <curl/curl.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -295,13 +296,19 @@ static void json_labels(json_w *j, const char *k, labels ls)
 	json_obj_close(j);
 }
 
+/* strfmt.DateTime as the Alertmanager client marshals it: RFC3339 with
+ * exactly three fraction digits, UTC ("2006-01-02T15:04:05.000Z"). */
 static void json_time(json_w *j, const char *k, int64_t ms)
 {
-	buf t;
-	buf_init(&t);
-	timeparse_format_rfc3339(&t, ms);
-	json_kstr(j, k, buf_cstr(&t));
-	buf_reset(&t);
+	int64_t s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+	int64_t days = s >= 0 ? s / 86400 : (s - 86399) / 86400;
+	int64_t rem = s - days * 86400, y;
+	unsigned mo, d;
+	timeparse_civil_from_days(days, &y, &mo, &d);
+	char out[48];
+	snprintf(out, sizeof out, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, mo, d, (int)(rem / 3600),
+		 (int)(rem / 60 % 60), (int)(rem % 60), (int)(ms - s * 1000));
+	json_kstr(j, k, out);
 }
 
 /* The batch as the set sees it (its alert_relabel_configs), as JSON.
@@ -413,7 +420,7 @@ static bool send_all(notifier *n, const n_alert *v, size_t count_n)
 			if (rc)
 				log_error("notifier", "Error sending alert", "alertmanager", n->ams[i].url, "err", e.msg,
 					  NULL);
-			count(n, n->ams[i].url, w, rc ? 1 : 0);
+			count(n, n->ams[i].url, w, rc ? w : 0); /* errors count alerts, as notifier.go */
 			ok = ok || rc == 0;
 		}
 	}

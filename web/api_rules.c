@@ -20,8 +20,9 @@
  *                   "droppedAlertmanagers":[{"url"}]}.
  * Filters of /rules: type=alert|record, rule_name[], rule_group[], file[],
  * exclude_alerts=<bool>, match[] (selectors over the rule's configured
- * labels; a rule matches if any set matches). With a rule-level filter
- * (type, rule_name[], match[]) groups left without rules are not listed.
+ * labels; a rule matches if any set matches). Groups left without rules
+ * are not listed (3.x). Groups come sorted by file, then name
+ * (Manager.RuleGroups).
  */
 #include "web/web.h"
 
@@ -33,6 +34,7 @@
 #include "lib/fmtfloat.h"
 #include "lib/timeparse.h"
 #include "rules/manager.h"
+#include "promql/ast.h"
 #include "rules/notifier.h"
 
 /* Go's time.Time MarshalJSON in UTC; 0 is the zero time. */
@@ -133,10 +135,13 @@ static void write_rule(json_w *j, const rule *r, bool with_alerts)
 		kv_labels(j, "labels", r->labels);
 		kv_labels(j, "annotations", r->annotations);
 		json_key(j, "alerts");
-		json_arr_open(j);
-		if (with_alerts)
+		if (with_alerts) {
+			json_arr_open(j);
 			write_alerts(j, r);
-		json_arr_close(j);
+			json_arr_close(j);
+		} else {
+			json_null(j); /* Go's nil slice */
+		}
 	} else {
 		json_kstr(j, "name", r->name);
 		json_kstr(j, "query", r->expr);
@@ -208,6 +213,42 @@ static const char **all_params(const http_req *r, const char *name, size_t *n)
 	return v;
 }
 
+/* match[] as the rules endpoint parses it: like api_parse_matchers, but
+ * the error is parseMatchersParam's own, without the `invalid parameter`
+ * prefix the series endpoints add. */
+static int parse_match(const http_req *r, http_resp *w, api_matchers *m)
+{
+	size_t n;
+	const char **sel = all_params(r, "match[]", &n);
+	memset(m, 0, sizeof *m);
+	m->sets = n ? arena_calloc(r->arena, n, sizeof *m->sets) : NULL;
+	m->lens = n ? arena_calloc(r->arena, n, sizeof *m->lens) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		err e;
+		err_clear(&e);
+		if (!m->sets || !m->lens) {
+			api_error(w, API_INTERNAL, "out of memory");
+			return -1;
+		}
+		if (promql_parse_selector(sel[i], r->arena, &m->sets[i], &m->lens[i], &e)) {
+			m->n = i + (m->sets[i] != NULL);
+			api_matchers_free(m);
+			api_error(w, API_BAD_DATA, "%s", e.msg);
+			return -1;
+		}
+		m->n = i + 1;
+		bool nonempty = false;
+		for (size_t k = 0; k < m->lens[i]; k++)
+			nonempty = nonempty || !matcher_matches_empty(&m->sets[i][k]);
+		if (!nonempty) {
+			api_matchers_free(m);
+			api_error(w, API_BAD_DATA, "match[] must contain at least one non-empty matcher");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Parse the filters; on error the bad_data answer is written. */
 static int parse_filter(const http_req *r, http_resp *w, rules_filter *f)
 {
@@ -219,7 +260,12 @@ static int parse_filter(const http_req *r, http_resp *w, rules_filter *f)
 		else if (!strcasecmp(type, "record"))
 			f->type = 2;
 		else {
-			api_error(w, API_BAD_DATA, "invalid parameter \"type\": not supported value \"%s\"", type);
+			char low[128];
+			size_t i = 0;
+			for (; type[i] && i < sizeof low - 1; i++)
+				low[i] = (char)(type[i] >= 'A' && type[i] <= 'Z' ? type[i] + 32 : type[i]);
+			low[i] = 0;
+			api_error(w, API_BAD_DATA, "invalid parameter \"type\": not supported value \"%s\"", low);
 			return -1;
 		}
 	}
@@ -244,7 +290,7 @@ static int parse_filter(const http_req *r, http_resp *w, rules_filter *f)
 	f->names = all_params(r, "rule_name[]", &f->n_names);
 	f->groups = all_params(r, "rule_group[]", &f->n_groups);
 	f->files = all_params(r, "file[]", &f->n_files);
-	return api_parse_matchers(r, w, &f->m);
+	return parse_match(r, w, &f->m);
 }
 
 static void unavailable(http_resp *w, const char *key)
@@ -270,7 +316,6 @@ WEB_HANDLER(api_rules_handler)
 		unavailable(w, "groups");
 		return;
 	}
-	bool rule_filter = f.type || f.n_names || f.m.n;
 	json_w j;
 	api_begin(w, &j);
 	json_obj_open(&j);
@@ -287,7 +332,7 @@ WEB_HANDLER(api_rules_handler)
 		size_t n_sel = 0;
 		for (size_t k = 0; k < g->n_rules; k++)
 			n_sel += rule_selected(&f, &g->rules[k]);
-		if (rule_filter && !n_sel) {
+		if (!n_sel) { /* v3: a group left without rules is not listed */
 			rule_group_unlock(g);
 			continue;
 		}

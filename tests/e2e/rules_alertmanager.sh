@@ -5,7 +5,7 @@
 #      every 1s and evaluates a rule file every 1s: a recording rule
 #      (job:up:sum) and an alerting rule on it with `for: 2s`, a label and a
 #      templated annotation; external_labels {site: e2e}.
-#   2. the recorded series appears; ALERTS goes pending, then firing;
+#   2. the recorded series appears; the alert goes pending, then firing;
 #      /api/v1/rules and /api/v1/alerts show it; /api/v1/alertmanagers
 #      lists the Alertmanager.
 #   3. Alertmanager's /api/v2/alerts holds the alert with flint's labels
@@ -97,12 +97,19 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 check_eq recorded_series "$got" 1
+# pending shows in /api/v1/alerts; ALERTS{alertstate="pending"} may not be
+# written at all: as in Prometheus, a fresh start writes ALERTS only once
+# the `for` state is restored, after the group's second evaluation
 st=none
+for _ in $(seq 200); do
+	a=$(curl -s "$F/api/v1/alerts")
+	case $a in *'"state":"pending"'*) saw_pending=1 ;; *'"state":"firing"'*) break ;; esac
+	sleep 0.05
+done
 for _ in $(seq 100); do
 	st=$(q "$F" 'ALERTS{alertname="FlintUp"}' | "$PY" -c 'import json,sys
 r = json.load(sys.stdin)["data"]["result"]; print(r[0]["metric"]["alertstate"] if r else "none")')
 	[ "$st" = firing ] && break
-	[ "$st" = pending ] && saw_pending=1
 	sleep 0.1
 done
 check_eq alert_firing "$st" firing

@@ -77,11 +77,12 @@ static void load_eval_and_metrics(void)
 	rules_manager_lock(f.m);
 	size_t n;
 	rule_group *const *g = rules_manager_groups(f.m, &n);
-	ASSERT_EQ(n, 3);
-	ASSERT_STR_EQ(g[0]->name, "rec");
+	ASSERT_EQ(n, 3); /* sorted by file, then name */
+	ASSERT_STR_EQ(g[0]->name, "alerts");
+	ASSERT_STR_EQ(g[1]->name, "rec");
 	ASSERT_STR_EQ(g[2]->name, "other");
 	ASSERT(strstr(g[2]->file, "b.rules.yml") != NULL);
-	ASSERT_EQ(g[1]->rules[0].for_ms, 300000);
+	ASSERT_EQ(g[0]->rules[0].for_ms, 300000);
 	rules_manager_unlock(f.m);
 	int64_t t = 1700000000000LL;
 	rules_manager_eval_all(f.m, t);
@@ -116,7 +117,7 @@ static void bad_file_keeps_old_rules_and_reload_keeps_state(void)
 	size_t n;
 	rules_manager_lock(f.m);
 	rule_group *const *g = rules_manager_groups(f.m, &n);
-	ASSERT_EQ(g[1]->rules[0].n_active, 1);
+	ASSERT_EQ(g[0]->rules[0].n_active, 1);
 	rules_manager_unlock(f.m);
 	/* a broken file: the update fails naming it, the old groups stay */
 	write_file(&f, "r.yml", "groups:\n- name: rec\n  rules:\n  - record: two\n    expr: 1 +\n");
@@ -134,9 +135,10 @@ static void bad_file_keeps_old_rules_and_reload_keeps_state(void)
 	rules_manager_lock(f.m);
 	g = rules_manager_groups(f.m, &n);
 	ASSERT_EQ(n, 3);
-	ASSERT_EQ(g[1]->rules[0].n_active, 1);
-	ASSERT_EQ(g[1]->rules[0].active[0].active_at_ms, t);
-	ASSERT(!g[2]->should_restore); /* added after the first load */
+	ASSERT_EQ(g[0]->rules[0].n_active, 1);
+	ASSERT_EQ(g[0]->rules[0].active[0].active_at_ms, t);
+	ASSERT_STR_EQ(g[1]->name, "new");
+	ASSERT(!g[1]->should_restore); /* added after the first load */
 	rules_manager_unlock(f.m);
 	/* the group `rec` removed: its series go stale */
 	write_file(&f, "r.yml", "groups:\n- name: alerts\n  rules:\n  - alert: Always\n    expr: vector(1)\n");
