@@ -2,13 +2,15 @@
 # deps.sh - the install step of `make run` and `make test`: apt-installs
 # whatever a build or a test needs and is missing; does nothing when all is
 # present. Real peers (prometheus, promtool) are installed without letting
-# Debian start them as services: :9090 belongs to flint.
+# Debian start them as services: :9090 belongs to flint (and :9100 to no one:
+# the scrape tests start node_exporter themselves, on free ports).
 set -euo pipefail
 
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev
       libpcre2-dev libsnappy-dev libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler
       libcurl4-openssl-dev libyaml-dev zlib1g-dev libxxhash-dev
-      prometheus python3 python3-snappy curl ca-certificates openssl procps psmisc)
+      prometheus python3 python3-snappy curl ca-certificates openssl procps psmisc
+      prometheus-node-exporter)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -38,6 +40,14 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled prometheus >/dev
 fi
 if pgrep -x prometheus -u prometheus >/dev/null 2>&1; then
 	pkill -x prometheus -u prometheus || true
+fi
+if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled prometheus-node-exporter >/dev/null 2>&1; then
+	systemctl disable --now prometheus-node-exporter >/dev/null 2>&1 || true
+fi
+# (the kernel keeps 15 bytes of a command name: prometheus-node-exporter's is
+# "prometheus-node"; the service runs as user prometheus, the tests' own do not)
+if pgrep -x prometheus-node -u prometheus >/dev/null 2>&1; then
+	pkill -x prometheus-node -u prometheus || true
 fi
 
 # Node 22 for Grafana's data source harness (Debian's node is too old).
