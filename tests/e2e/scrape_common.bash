@@ -40,11 +40,12 @@ start_node_exporter() {
 	exit 1
 }
 
-# wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds (0) or time runs out (1)
+# wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds (0) or
+# SECONDS of wall-clock time pass (1)
 wait_for() {
-	local n=$(($1 * 5)) i
+	local end=$((SECONDS + $1))
 	shift
-	for i in $(seq "$n"); do "$@" && return 0; sleep 0.2; done
+	while [ "$SECONDS" -lt "$end" ]; do "$@" && return 0; sleep 0.2; done
 	return 1
 }
 
