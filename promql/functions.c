@@ -24,6 +24,7 @@
 #include "lib/gosort.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include "tsdb/regex_errors.h"
 #include <assert.h>
 #include <math.h>
 #include <pcre2.h>
@@ -43,8 +44,7 @@ typedef struct fnctx {
 	size_t step;            /* step index */
 	int64_t ts;             /* step time */
 	pq_vec out;             /* step output */
-	pcre2_code *re;         /* label_replace regex */
-	pcre2_match_data *md;   /* its match data */
+	pcre2_code *re;         /* label_replace regex (tsdb/regex_errors.h: regex_compile_anchored) */
 	labels *lab;            /* label_replace/join: output labels per input series */
 	uint8_t *lab_state;     /* 0 not yet, 1 lab[i] set, 2 set and drop_name */
 } fnctx;
@@ -210,65 +210,11 @@ static int step_absent(ev *v, fnctx *c, const pq_vec *in)
 /* ---- label_replace / label_join ---- */
 static int compile_re(ev *v, fnctx *c, const char *re)
 {
-	int ec;
-	PCRE2_SIZE off;
-	c->re = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
-			      PCRE2_DOTALL | PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_UTF | PCRE2_NO_UTF_CHECK, &ec,
-			      &off, NULL);
-	if (!c->re) {
-		PCRE2_UCHAR msg[256];
-		pcre2_get_error_message(ec, msg, sizeof msg);
+	err e;
+	/* 3.x compiles "^(?s:" re ")$" (engine.go evalLabelReplace) */
+	if (!(c->re = regex_compile_anchored(re, &e)))
 		return pq_fail(v, PE_EXECUTION, FL_EEXEC, "invalid regular expression in label_replace(): %s", re);
-	}
-	c->md = pcre2_match_data_create_from_pattern(c->re, NULL);
-	return c->md ? 0 : pq_nomem(v);
-}
-
-/* Go's Regexp.Expand of a template. */
-static void expand(buf *out, const char *tmpl, const char *subj, pcre2_code *re, pcre2_match_data *md)
-{
-	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-	uint32_t ng = pcre2_get_ovector_count(md);
-	for (const char *p = tmpl; *p;) {
-		if (*p != '$') {
-			buf_put_byte(out, (uint8_t)*p++);
-			continue;
-		}
-		p++;
-		if (*p == '$') {
-			buf_put_byte(out, '$');
-			p++;
-			continue;
-		}
-		char name[128];
-		size_t k = 0;
-		bool brace = *p == '{';
-		const char *q = brace ? p + 1 : p;
-		while (*q && (isalnum((unsigned char)*q) || *q == '_') && k < sizeof name - 1)
-			name[k++] = *q++;
-		name[k] = 0;
-		if (brace && *q != '}') {
-			buf_put_byte(out, '$');
-			continue;
-		}
-		if (k == 0) {
-			buf_put_byte(out, '$');
-			continue;
-		}
-		p = brace ? q + 1 : q;
-		long idx = -1;
-		bool num = true;
-		for (size_t i = 0; i < k; i++)
-			if (!isdigit((unsigned char)name[i]))
-				num = false;
-		if (num)
-			idx = strtol(name, NULL, 10);
-		else
-			idx = pcre2_substring_number_from_name(re, (PCRE2_SPTR)name);
-		if (idx < 0 || (uint32_t)idx >= ng || ov[2 * idx] == PCRE2_UNSET)
-			continue;
-		buf_put(out, subj + ov[2 * idx], ov[2 * idx + 1] - ov[2 * idx]);
-	}
+	return 0;
 }
 
 static int step_label(ev *v, fnctx *c, const pq_vec *in)
@@ -297,11 +243,12 @@ static int step_label(ev *v, fnctx *c, const pq_vec *in)
 		if (c->id == FN_label_replace) {
 			const char *src = labels_get(e->metric, c->args[3].str);
 			src = src ? src : "";
-			int rc = pcre2_match(c->re, (PCRE2_SPTR)src, strlen(src), 0, 0, c->md, NULL);
-			if (rc < 0)
+			pcre2_match_data *md = regex_match_data(c->re);
+			int rc = md ? regex_match(c->re, src, strlen(src), 0, md) : -1;
+			if (rc <= 0)
 				set = false;
 			else
-				expand(&b, c->args[2].str, src, c->re, c->md);
+				regex_expand(&b, c->args[2].str, c->re, src, pcre2_get_ovector_pointer(md), rc);
 		} else {
 			for (size_t k = 3; k < c->n->call.n_args; k++) {
 				const char *x = labels_get(e->metric, c->args[k].str);
@@ -443,10 +390,11 @@ static int eval_scalar(ev *v, const node *n, pq_val *out)
 static int check_args(ev *v, fnctx *c)
 {
 	if (c->id == FN_label_replace) {
-		if (!pq_valid_label_name(c->args[1].str))
+		int rc = compile_re(v, c, c->args[4].str); /* first, as upstream */
+		if (!rc && !pq_valid_label_name(c->args[1].str))
 			return pq_fail(v, PE_EXECUTION, FL_EEXEC,
 				       "invalid destination label name in label_replace(): %s", c->args[1].str);
-		return compile_re(v, c, c->args[4].str);
+		return rc;
 	}
 	if (c->id == FN_label_join) {
 		if (!pq_valid_label_name(c->args[1].str))
@@ -531,8 +479,6 @@ static int eval_steps(ev *v, const node *n, pq_val *out)
 	rc = check_args(v, &c);
 	if (!rc)
 		rc = run_steps(v, &c, out);
-	if (c.md)
-		pcre2_match_data_free(c.md);
 	if (c.re)
 		pcre2_code_free(c.re);
 	return rc;

@@ -20,6 +20,7 @@
  * Invariants: 0 <= start <= pos <= n; once `done` only T_EOF comes out.
  */
 #include "promql/lex.h"
+#include "lib/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,37 +36,7 @@ void lex_init(lexer *l, const char *in, int n)
 
 /* ---- runes ---- */
 
-int32_t promql__utf8_decode(const char *s, int n, int *w)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	*w = 1;
-	if (n <= 0)
-		return -1;
-	if (p[0] < 0x80)
-		return p[0];
-	int need;
-	int32_t r, min;
-	if ((p[0] & 0xe0) == 0xc0) {
-		need = 1, r = p[0] & 0x1f, min = 0x80;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		need = 2, r = p[0] & 0x0f, min = 0x800;
-	} else if ((p[0] & 0xf8) == 0xf0) {
-		need = 3, r = p[0] & 0x07, min = 0x10000;
-	} else {
-		return -1;
-	}
-	if (n < need + 1)
-		return -1;
-	for (int i = 1; i <= need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return -1;
-		r = r << 6 | (p[i] & 0x3f);
-	}
-	if (r < min || r > 0x10ffff || (r >= 0xd800 && r < 0xe000))
-		return -1;
-	*w = need + 1;
-	return r;
-}
+int32_t promql__utf8_decode(const char *s, int n, int *w) { return utf8_decode(s, n > 0 ? (size_t)n : 0, w); }
 
 static int32_t next(lexer *l, int *w)
 {
