@@ -27,7 +27,7 @@ SHARED   ?= ../shared
 MODULES  := lib tsdb promql scrape web
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -g -pthread -I. -Ibuild/gen $(WARN)
-LIBS     := -lpcre2-8 -lsnappy -lmicrohttpd -lprotobuf-c -lcurl -lyaml -lz -lxxhash -lcrypt -lm -pthread
+LIBS     := -lpcre2-8 -lsnappy -lmicrohttpd -lprotobuf-c -lcurl -lyaml -lz -lxxhash -lcrypt -lresolv -lm -pthread
 
 # Two flavours: rel (optimized, for run and bench) and asan (for test).
 REL_CFLAGS  := $(BASEFLAGS) -O2

@@ -11,7 +11,10 @@
  *
  * Start-up order: flags, logging, config (a bad file stops the start with
  * its file:line:field message), the HTTP server (so /-/healthy answers
- * during WAL replay; the API says 503 until ready), the db, ready.
+ * during WAL replay; the API says 503 until ready), the db, discovery and
+ * the scrape manager, ready. Shutdown stops scraping first (in-flight
+ * scrapes are aborted; no stale markers, as Prometheus), then the server,
+ * then the db.
  * Signals are blocked in every thread and taken by sigwait in main:
  * SIGHUP reloads the config, SIGTERM/SIGINT stop accepting, finish
  * in-flight requests (bounded), close the db cleanly and exit 0.
@@ -30,7 +33,11 @@
 #include "lib/timeparse.h"
 #include "promql/engine.h"
 #include "scrape/config.h"
+#include "scrape/discovery.h"
+#include "scrape/manager.h"
 #include "tsdb/db.h"
+#include "web/metadata.h"
+#include "web/remote_codec.h"
 #include "web/web.h"
 
 
@@ -70,6 +77,7 @@ static flag flags[] = {
 	{"storage.remote.read-sample-limit", F_INT, "50000000", "Maximum overall number of samples to return via the remote read interface.", 0, 0},
 	{"storage.remote.read-concurrent-limit", F_INT, "10", "Maximum number of concurrent remote read calls.", 0, 0},
 	{"storage.remote.read-max-bytes-in-frame", F_INT, "1048576", "Maximum number of bytes in a single frame for streaming remote read responses.", 0, 0},
+	{"scrape.body-size-limit-default", F_BYTES, "100MB", "Cap on a scrape body for jobs that set no body_size_limit (flint extension; 0 = no cap).", 0, 0},
 	{"query.lookback-delta", F_DURATION, "5m", "The maximum lookback duration for retrieving metrics during expression evaluations and federation.", 0, 0},
 	{"query.timeout", F_DURATION, "2m", "Maximum time a query may take before being aborted.", 0, 0},
 	{"query.max-concurrency", F_INT, "20", "Maximum number of queries executed concurrently.", 0, 0},
@@ -250,26 +258,94 @@ typedef struct flint {
 	web_env env;         /* the HTTP side */
 	promql_engine *eng;  /* the query engine */
 	db *db;              /* storage */
+	discovery *disc;     /* service discovery */
+	scrape_manager *_Atomic mgr; /* the scrape manager, NULL until storage is open */
+	pthread_mutex_t reload_mu; /* serialises reloads with the manager's start */
 	const char *cfg_path; /* --config.file */
 	const char *names[N_FLAGS]; /* /status/flags */
 	const char *values[N_FLAGS];
 } flint;
 
+/* A reload that failed keeps the old config (and the old scrape pools). */
+static int reload_failed(web_env *env, err *e)
+{
+	pthread_mutex_lock(&env->cfg_mu);
+	env->reload_success = false;
+	pthread_mutex_unlock(&env->cfg_mu);
+	atomic_fetch_add(&env->config_reloads_failed, 1);
+	log_error("main", "Error reloading config", "err", e->msg, NULL);
+	return e->code ? e->code : FL_EINVAL;
+}
+
+/* Load the file, hand it to discovery, then to the scrape manager (which
+ * returns once it no longer uses the old config), then install it. */
 static int reload_config(web_env *env, err *e)
 {
 	flint *fl = env->reload_ctx;
 	scrape_config *c = scrape_config_load(fl->cfg_path, e);
-	if (!c) {
-		pthread_mutex_lock(&env->cfg_mu);
-		env->reload_success = false;
-		pthread_mutex_unlock(&env->cfg_mu);
-		atomic_fetch_add(&env->config_reloads_failed, 1);
-		log_error("main", "Error reloading config", "err", e->msg, NULL);
-		return e->code ? e->code : FL_EINVAL;
+	if (!c)
+		return reload_failed(env, e);
+	pthread_mutex_lock(&fl->reload_mu);
+	if (fl->disc && discovery_apply(fl->disc, c, e)) {
+		pthread_mutex_unlock(&fl->reload_mu);
+		scrape_config_free(c);
+		return reload_failed(env, e);
 	}
-	web_env_set_config(env, c);
+	if (atomic_load(&fl->mgr))
+		scrape_manager_apply(atomic_load(&fl->mgr), c, e);
+	web_env_set_config(env, c); /* frees the old config */
+	pthread_mutex_unlock(&fl->reload_mu);
 	log_info("main", "Completed loading of configuration file", "filename", fl->cfg_path, NULL);
 	return 0;
+}
+
+/* ---- scraping: db appenders, metadata into web's store, head removals ---- */
+
+static appender *scrape_appender(void *ctx) { return db_appender(ctx); }
+
+static void scrape_metadata(void *ctx, const char *metric, const char *type, const char *help, const char *unit)
+{
+	int t = RW_TYPE_UNKNOWN;
+	for (int i = RW_TYPE_UNKNOWN; i <= RW_TYPE_STATESET; i++)
+		if (!strcmp(rw_metric_type_name(i), type))
+			t = i;
+	metadata_store_set(ctx, metric, t, help, unit);
+}
+
+static void scrape_series_removed(void *ctx, const uint64_t *refs, size_t n)
+{
+	flint *fl = ctx;
+	scrape_manager *m = atomic_load(&fl->mgr);
+	if (m)
+		scrape_manager_series_removed(m, refs, n);
+}
+
+/* Start discovery and the scrape manager on the current config. */
+static int start_scraping(flint *fl, int64_t body_limit, err *e)
+{
+	char host[256] = "";
+	gethostname(host, sizeof host - 1);
+	pthread_mutex_lock(&fl->reload_mu);
+	pthread_mutex_lock(&fl->env.cfg_mu);
+	const scrape_config *c = fl->env.config;
+	labels ext = c->external_labels;
+	pthread_mutex_unlock(&fl->env.cfg_mu);
+	int rc = FL_ENOMEM;
+	if (!(fl->disc = discovery_new(e)) || (rc = discovery_apply(fl->disc, c, e)))
+		goto out;
+	scrape_manager_opts so = {.appender = scrape_appender, .appender_ctx = fl->db, .disc = fl->disc,
+				  .default_body_limit = body_limit ? body_limit : INT64_MAX,
+				  .offset_seed = scrape_offset_seed(host, ext),
+				  .metadata = scrape_metadata, .metadata_ctx = fl->env.metadata};
+	scrape_manager *m = scrape_manager_new(&so, e);
+	if (!m)
+		goto out;
+	rc = scrape_manager_apply(m, c, e);
+	atomic_store(&fl->mgr, m);
+	fl->env.scrape = m;
+out:
+	pthread_mutex_unlock(&fl->reload_mu);
+	return rc;
 }
 
 static void request_quit(web_env *env)
@@ -315,6 +391,7 @@ static void fill_opts(web_opts *o, promql_engine_opts *eo, db_opts *dopt)
 	dopt->chunk_range_ms = fdur_ms("storage.tsdb.min-block-duration");
 	dopt->max_block_duration_ms = fdur_ms("storage.tsdb.max-block-duration"); /* 0: db_block_ranges derives it */
 	dopt->maintenance_interval_ms = 60 * 1000; /* Prometheus's db.run: every minute */
+	dopt->series_removed = scrape_series_removed;
 }
 
 /* Wait for signals; returns when asked to stop. */
@@ -346,6 +423,7 @@ int main(int argc, char **argv)
 
 	static flint fl;
 	fl.cfg_path = fv("config.file");
+	pthread_mutex_init(&fl.reload_mu, NULL);
 	for (size_t i = 0; i < N_FLAGS; i++) {
 		fl.names[i] = flags[i].name;
 		fl.values[i] = flags[i].value;
@@ -371,6 +449,7 @@ int main(int argc, char **argv)
 	promql_engine_opts eo;
 	db_opts dopt;
 	fill_opts(&o, &eo, &dopt);
+	dopt.series_removed_ctx = &fl;
 	if (web_env_init(&fl.env, &o, &e)) {
 		log_error("main", "Error loading web config", "err", e.msg, NULL);
 		scrape_config_free(cfg);
@@ -403,13 +482,29 @@ int main(int argc, char **argv)
 	}
 	fl.env.db = fl.db;
 	fl.env.queryable = db_queryable(fl.db);
+	int64_t body_limit = 0;
+	char why[64];
+	parse_bytes(fv("scrape.body-size-limit-default"), &body_limit, why, sizeof why);
+	if (start_scraping(&fl, body_limit, &e))
+		log_error("main", "Error starting scrape manager", "err", e.msg, NULL);
 	atomic_store(&fl.env.ready, 1);
 	log_info("main", "TSDB started", NULL);
 	log_info("main", "Server is ready to receive web requests.", NULL);
 
 	signal_loop(&fl, &set);
 
+	/* scrapes stop first (no stale markers on shutdown, as Prometheus);
+	 * the manager stays readable by in-flight API requests until the
+	 * server has stopped */
+	scrape_manager_stop(atomic_load(&fl.mgr));
 	web_server_stop(&fl.env); /* stop accepting, finish in-flight requests */
+	pthread_mutex_lock(&fl.reload_mu);
+	scrape_manager *m = atomic_exchange(&fl.mgr, NULL);
+	fl.env.scrape = NULL;
+	pthread_mutex_unlock(&fl.reload_mu);
+	scrape_manager_free(m);
+	discovery_free(fl.disc);
+	fl.disc = NULL;
 	atomic_store(&fl.env.ready, 0);
 	db_close(fl.db);
 	log_info("main", "See you next time!", NULL);

@@ -8,6 +8,23 @@
 #include <stdio.h>
 #include <string.h>
 
+/* check <what> ...: one file per thing checked (cmd/flinttool_check_<what>.c). */
+static int flinttool_check(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} checks[] = {
+		{"metrics", flinttool_check_metrics},
+		{"config", flinttool_check_config},
+	};
+	for (size_t i = 0; argc > 1 && i < sizeof checks / sizeof checks[0]; i++)
+		if (!strcmp(argv[1], checks[i].name))
+			return checks[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "flinttool: error: expected command but got \"%s\"\n", argc > 1 ? argv[1] : "");
+	return 1;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int, char **);
@@ -16,6 +33,8 @@ static const struct {
 	{"tsdb", flinttool_tsdb, "tsdb dump [--min-time=MS] [--max-time=MS] [--match=SELECTOR] DIR\n"
 				 "  tsdb create-blocks-from openmetrics [-r] [-q] [--max-block-duration=D] FILE [DIR]"},
 	{"test", flinttool_test, "test promql FILE...   run PromQL test scripts"},
+	{"check", flinttool_check, "check config [--syntax-only] FILE...   promtool's verdicts on prometheus.yml files\n"
+				   "  check metrics [--format=text|openmetrics] [--lint=none] [--extended] < FILE"},
 };
 
 static void usage(FILE *f)

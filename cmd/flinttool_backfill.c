@@ -113,25 +113,30 @@ static int64_t block_duration(int64_t max_ms)
 /* Pass 1: min and max timestamps (promtool's getMinAndMaxTimestamps). */
 static int min_max(const char *text, size_t len, int64_t *mint, int64_t *maxt, err *e)
 {
-	textparse_om p;
-	textparse_om_init(&p, text, len);
 	*mint = INT64_MAX;
 	*maxt = INT64_MIN;
+	textparse *p = textparse_new(TEXTPARSE_OM, text, len, TEXTPARSE_V2);
+	if (!p)
+		return err_set(e, FL_ENOMEM, "out of memory");
 	textparse_entry k;
 	int rc;
-	while ((rc = textparse_om_next(&p, &k, e)) == 1) {
+	while ((rc = textparse_next(p, &k, e)) == 1) {
 		if (k != TEXTPARSE_SERIES)
 			continue;
-		if (!p.has_ts) {
+		double v;
+		bool has_ts;
+		int64_t ts;
+		textparse_sample(p, &v, &has_ts, &ts);
+		if (!has_ts) {
 			rc = err_set(e, FL_EPARSE, "expected timestamp for series got none");
 			break;
 		}
-		*mint = FL_MIN(*mint, p.ts_ms);
-		*maxt = FL_MAX(*maxt, p.ts_ms);
+		*mint = FL_MIN(*mint, ts);
+		*maxt = FL_MAX(*maxt, ts);
 	}
 	if (rc < 0 && e->code == FL_EPARSE && strncmp(e->msg, "expected timestamp", 18))
 		err_wrap(e, "next");
-	textparse_om_free(&p);
+	textparse_free(p);
 	if (*maxt == INT64_MIN)
 		*maxt = 0;
 	if (*mint == INT64_MAX)
@@ -142,18 +147,23 @@ static int min_max(const char *text, size_t len, int64_t *mint, int64_t *maxt, e
 /* Append the samples of [t0, t1) to h, committing every 5000. */
 static int fill_head(head *h, const char *text, size_t len, int64_t t0, int64_t t1, err *e)
 {
-	textparse_om p;
-	textparse_om_init(&p, text, len);
+	textparse *p = textparse_new(TEXTPARSE_OM, text, len, TEXTPARSE_V2);
+	if (!p)
+		return err_set(e, FL_ENOMEM, "out of memory");
 	appender *app = head_appender(h);
 	size_t n = 0;
 	textparse_entry k;
 	int rc = app ? 0 : err_set(e, FL_ENOMEM, "out of memory");
-	while (rc == 0 && (rc = textparse_om_next(&p, &k, e)) == 1) {
+	while (rc == 0 && (rc = textparse_next(p, &k, e)) == 1) {
 		rc = 0;
 		if (k != TEXTPARSE_SERIES)
 			continue;
-		if (!p.has_ts) {
-			labels ls = textparse_om_labels(&p, e);
+		double v;
+		bool has_ts;
+		int64_t ts;
+		textparse_sample(p, &v, &has_ts, &ts);
+		if (!has_ts) {
+			labels ls = textparse_labels(p, e);
 			buf b;
 			buf_init(&b);
 			labels_format(&b, ls);
@@ -161,9 +171,9 @@ static int fill_head(head *h, const char *text, size_t len, int64_t t0, int64_t 
 			buf_reset(&b);
 			break;
 		}
-		if (p.ts_ms < t0 || p.ts_ms >= t1)
+		if (ts < t0 || ts >= t1)
 			continue;
-		labels ls = textparse_om_labels(&p, e);
+		labels ls = textparse_labels(p, e);
 		if (!ls.v) {
 			rc = e->code ? e->code : FL_ENOMEM;
 			break;
@@ -175,7 +185,7 @@ static int fill_head(head *h, const char *text, size_t len, int64_t t0, int64_t 
 		if (rc)
 			break;
 		series_ref ref;
-		rc = appender_append(app, 0, ls, p.ts_ms, p.value, &ref, e);
+		rc = appender_append(app, 0, ls, ts, v, &ref, e);
 		if (rc) {
 			err_wrap(e, "add sample");
 			break;
@@ -192,7 +202,7 @@ static int fill_head(head *h, const char *text, size_t len, int64_t t0, int64_t 
 		appender_rollback(app);
 	else if (app)
 		rc = appender_commit(app, e);
-	textparse_om_free(&p);
+	textparse_free(p);
 	return rc;
 }
 

@@ -4,34 +4,48 @@
  * libyaml's document API gives a node tree with line marks; a small walker
  * per section checks keys against the fields Prometheus knows (Go's strict
  * YAML decoding refuses unknown ones), converts values, fills defaults and
- * validates. Sections flint does not act on yet (alerting, SD mechanisms
- * other than static and file, relabeling, TLS/OAuth client settings) are
- * accepted when Prometheus would accept the key, so a real prometheus.yml
- * loads. Errors: "<file>:<line>: <field path>: <reason>".
+ * validates. Errors: "<file>:<line>: <field path>: <reason>".
+ *
+ * Every key of `global` and `scrape_configs` either fills a field the
+ * scraper uses or is refused with a message naming it (issue 16): a key
+ * that loaded and then did nothing would let a job quietly scrape nothing.
+ * What flint refuses, and why a Prometheus user would expect it:
+ *   - discovery mechanisms other than static, file, http and dns
+ *     ("kubernetes_sd_configs is not supported by flint");
+ *   - oauth2, *_ref secrets, inline TLS PEMs (config_http.c);
+ *   - native-histogram keys set to anything but their no-op value
+ *     (scrape_native_histograms: true, convert_classic_histograms_to_nhcb:
+ *     true, native_histogram_bucket_limit / _min_bucket_factor non-zero)
+ *     and the PrometheusProto scrape protocol: flint stores no native
+ *     histograms and parses no protobuf, so accepting them would silently
+ *     change what a job stores. always_scrape_classic_histograms is accepted
+ *     either way: flint always stores the classic series;
+ *   - metric_name_validation_scheme other than utf8 and
+ *     metric_name_escaping_scheme other than allow-utf-8 (the 3.x defaults);
+ *   - query_log_file and scrape_failure_log_file (flint writes neither log).
+ * rule_files, alerting and remote_write are validated fully but not acted
+ * on yet; c->inactive names them and scrape_config_load logs one warning.
+ * storage, tracing, otlp and runtime are checked for their keys only and
+ * named there too. scrape_config_files (Prometheus 3.x) are globs of files
+ * each holding `scrape_configs:`; their jobs are appended at load.
  */
 #include "scrape/config.h"
 
 #include <errno.h>
+#include <glob.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <yaml.h>
+#include <sys/stat.h>
 
+#include "lib/log.h"
 #include "lib/timeparse.h"
-#include "scrape/yaml_out.h"
+#include "scrape/config_int.h"
 
-typedef struct cfgp {
-	yaml_document_t *doc; /* parsed document */
-	scrape_config *c;     /* being filled */
-	const char *file;     /* for messages */
-	err *e;               /* first error */
-	bool failed;          /* an error was set */
-} cfgp;
+int config__line(yaml_node_t *n) { return n ? (int)n->start_mark.line + 1 : 0; }
 
-static int line_of(yaml_node_t *n) { return n ? (int)n->start_mark.line + 1 : 0; }
-
-static void fail(cfgp *p, yaml_node_t *n, const char *path, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void fail(cfgp *p, yaml_node_t *n, const char *path, const char *fmt, ...)
+void config__fail(cfgp *p, yaml_node_t *n, const char *path, const char *fmt, ...)
 {
 	if (p->failed)
 		return;
@@ -41,21 +55,21 @@ static void fail(cfgp *p, yaml_node_t *n, const char *path, const char *fmt, ...
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	err_set(p->e, FL_EINVAL, "%s:%d: %s: %s", p->file, line_of(n), path, msg);
+	err_set(p->e, FL_EINVAL, "%s:%d: %s: %s", p->file, config__line(n), path, msg);
 }
 
-static yaml_node_t *node(cfgp *p, int id) { return yaml_document_get_node(p->doc, id); }
+yaml_node_t *config__node(cfgp *p, int id) { return yaml_document_get_node(p->doc, id); }
 
-static const char *scalar(cfgp *p, yaml_node_t *n, const char *path)
+const char *config__scalar(cfgp *p, yaml_node_t *n, const char *path)
 {
 	if (!n || n->type != YAML_SCALAR_NODE) {
-		fail(p, n, path, "expected a scalar value");
+		config__fail(p, n, path, "expected a scalar value");
 		return NULL;
 	}
 	return arena_strndup(&p->c->arena, (const char *)n->data.scalar.value, n->data.scalar.length);
 }
 
-static bool is_null(yaml_node_t *n)
+bool config__is_null(yaml_node_t *n)
 {
 	if (!n || n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return false;
@@ -63,19 +77,19 @@ static bool is_null(yaml_node_t *n)
 	return !*v || !strcmp(v, "~") || !strcmp(v, "null");
 }
 
-static void duration(cfgp *p, yaml_node_t *n, const char *path, int64_t *ms)
+void config__duration(cfgp *p, yaml_node_t *n, const char *path, int64_t *ms)
 {
-	const char *s = scalar(p, n, path);
+	const char *s = config__scalar(p, n, path);
 	if (!s)
 		return;
 	err e;
 	if (timeparse_model_duration(s, strlen(s), ms, &e))
-		fail(p, n, path, "%s", e.msg);
+		config__fail(p, n, path, "%s", e.msg);
 }
 
-static void boolean(cfgp *p, yaml_node_t *n, const char *path, bool *b)
+void config__boolean(cfgp *p, yaml_node_t *n, const char *path, bool *b)
 {
-	const char *s = scalar(p, n, path);
+	const char *s = config__scalar(p, n, path);
 	if (!s)
 		return;
 	if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE") || !strcmp(s, "yes"))
@@ -83,56 +97,53 @@ static void boolean(cfgp *p, yaml_node_t *n, const char *path, bool *b)
 	else if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE") || !strcmp(s, "no"))
 		*b = false;
 	else
-		fail(p, n, path, "cannot unmarshal %s into bool", s);
+		config__fail(p, n, path, "cannot unmarshal %s into bool", s);
 }
 
-static void integer(cfgp *p, yaml_node_t *n, const char *path, int64_t *v)
+void config__uint(cfgp *p, yaml_node_t *n, const char *path, int64_t *v)
 {
-	const char *s = scalar(p, n, path);
+	const char *s = config__scalar(p, n, path);
 	if (!s)
 		return;
 	char *end;
 	errno = 0;
 	long long x = strtoll(s, &end, 10);
 	if (*end || end == s || errno || x < 0)
-		fail(p, n, path, "cannot unmarshal %s into an unsigned integer", s);
+		config__fail(p, n, path, "cannot unmarshal %s into an unsigned integer", s);
 	else
 		*v = x;
 }
 
-/* Iterate a mapping: calls fn(p, key, value, path) per pair. */
-typedef void (*map_fn)(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path);
-
-static void walk_map(cfgp *p, yaml_node_t *n, const char *path, const char *type, const char *const *known, map_fn fn,
-		     void *ctx)
+void config__walk_map(cfgp *p, yaml_node_t *n, const char *path, const char *type, const char *const *known,
+		      config__map_fn fn, void *ctx)
 {
-	if (is_null(n))
+	if (config__is_null(n))
 		return;
 	if (!n || n->type != YAML_MAPPING_NODE) {
-		fail(p, n, path, "expected a mapping (%s)", type);
+		config__fail(p, n, path, "expected a mapping (%s)", type);
 		return;
 	}
 	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top && !p->failed; pr++) {
-		yaml_node_t *k = node(p, pr->key), *v = node(p, pr->value);
+		yaml_node_t *k = config__node(p, pr->key), *v = config__node(p, pr->value);
 		if (!k || k->type != YAML_SCALAR_NODE) {
-			fail(p, k, path, "mapping keys must be strings");
+			config__fail(p, k, path, "mapping keys must be strings");
 			return;
 		}
 		const char *key = (const char *)k->data.scalar.value;
-		bool ok = false;
-		for (size_t i = 0; known[i]; i++)
+		bool ok = !known; /* NULL: any key (a map of names) */
+		for (size_t i = 0; known && known[i]; i++)
 			if (!strcmp(known[i], key))
 				ok = true;
 		char sub[256];
 		snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", key);
 		if (!ok) {
-			fail(p, k, sub, "field %s not found in type %s", key, type);
+			config__fail(p, k, sub, "field %s not found in type %s", key, type);
 			return;
 		}
 		for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < pr; q++) {
-			yaml_node_t *qk = node(p, q->key);
+			yaml_node_t *qk = config__node(p, q->key);
 			if (qk && qk->type == YAML_SCALAR_NODE && !strcmp((const char *)qk->data.scalar.value, key)) {
-				fail(p, k, sub, "field %s already set in type %s", key, type);
+				config__fail(p, k, sub, "field %s already set in type %s", key, type);
 				return;
 			}
 		}
@@ -140,54 +151,44 @@ static void walk_map(cfgp *p, yaml_node_t *n, const char *path, const char *type
 	}
 }
 
-static size_t seq_len(cfgp *p, yaml_node_t *n, const char *path)
+size_t config__seq_len(cfgp *p, yaml_node_t *n, const char *path)
 {
-	if (is_null(n))
+	if (config__is_null(n))
 		return 0;
 	if (!n || n->type != YAML_SEQUENCE_NODE) {
-		fail(p, n, path, "expected a list");
+		config__fail(p, n, path, "expected a list");
 		return 0;
 	}
 	return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 }
 
-static yaml_node_t *seq_at(cfgp *p, yaml_node_t *n, size_t i) { return node(p, n->data.sequence.items.start[i]); }
+yaml_node_t *config__seq_at(cfgp *p, yaml_node_t *n, size_t i) { return config__node(p, n->data.sequence.items.start[i]); }
 
-static const char **string_list(cfgp *p, yaml_node_t *n, const char *path, size_t *count)
+const char **config__string_list(cfgp *p, yaml_node_t *n, const char *path, size_t *count)
 {
-	size_t len = seq_len(p, n, path);
+	size_t len = config__seq_len(p, n, path);
 	const char **v = arena_calloc(&p->c->arena, len ? len : 1, sizeof *v);
 	for (size_t i = 0; i < len && v && !p->failed; i++) {
 		char sub[256];
 		snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-		v[i] = scalar(p, seq_at(p, n, i), sub);
+		v[i] = config__scalar(p, config__seq_at(p, n, i), sub);
 	}
 	*count = len;
 	return v;
-}
-
-static bool valid_label_name(const char *s)
-{
-	if (!*s)
-		return false;
-	for (const char *q = s; *q; q++)
-		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || *q == '_' || (q > s && *q >= '0' && *q <= '9')))
-			return false;
-	return true;
 }
 
 /* A map of label name -> value (external_labels, static labels), sorted.
  * A null value (`a:`, `a: ~`) is "" as Go decodes it into a string map; ""
  * means absent in a label set, but Prometheus keeps and prints such a label
  * (`a: ""`), so *as_written gets all of them, sorted. */
-static labels label_map(cfgp *p, yaml_node_t *n, const char *path, labels *as_written)
+labels config__label_map(cfgp *p, yaml_node_t *n, const char *path, labels *as_written)
 {
 	labels out = {0};
 	*as_written = out;
-	if (is_null(n))
+	if (config__is_null(n))
 		return out;
 	if (!n || n->type != YAML_MAPPING_NODE) {
-		fail(p, n, path, "expected a mapping of label names to values");
+		config__fail(p, n, path, "expected a mapping of label names to values");
 		return out;
 	}
 	size_t len = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
@@ -197,19 +198,23 @@ static labels label_map(cfgp *p, yaml_node_t *n, const char *path, labels *as_wr
 	labels_builder_init(&b);
 	for (size_t i = 0; i < len && !p->failed && all; i++) {
 		yaml_node_pair_t *pr = n->data.mapping.pairs.start + i;
-		yaml_node_t *k = node(p, pr->key), *v = node(p, pr->value);
-		const char *name = scalar(p, k, path), *val = name ? (is_null(v) ? "" : scalar(p, v, path)) : NULL;
+		yaml_node_t *k = config__node(p, pr->key), *v = config__node(p, pr->value);
+		const char *name = config__scalar(p, k, path), *val = name ? (config__is_null(v) ? "" : config__scalar(p, v, path)) : NULL;
 		if (!name || !val)
 			break;
-		if (!valid_label_name(name)) {
-			fail(p, k, path, "\"%s\" is not a valid label name", name);
+		if (!relabel_valid_label_name(name, false)) { /* 3.x: any non-empty UTF-8 */
+			config__fail(p, k, path, "\"%s\" is not a valid label name", name);
+			break;
+		}
+		if (*val && !relabel_valid_label_name(val, false)) {
+			config__fail(p, v, path, "\"%s\" is not a valid label value", val);
 			break;
 		}
 		size_t at = n_all;
 		while (at > 0 && strcmp(all[at - 1].name, name) > 0)
 			at--;
 		if (at > 0 && !strcmp(all[at - 1].name, name)) {
-			fail(p, k, path, "duplicate label name %s", name);
+			config__fail(p, k, path, "duplicate label name %s", name);
 			break;
 		}
 		memmove(&all[at + 1], &all[at], (n_all++ - at) * sizeof *all);
@@ -222,6 +227,189 @@ static labels label_map(cfgp *p, yaml_node_t *n, const char *path, labels *as_wr
 	}
 	labels_builder_free(&b);
 	return out;
+}
+
+
+const char *config__path(cfgp *p, const char *s)
+{
+	if (!s || !*s || *s == '/' || !p->dir || !*p->dir || !strcmp(p->dir, "."))
+		return s;
+	size_t n = strlen(p->dir) + strlen(s) + 2;
+	char *out = arena_alloc(&p->c->arena, n);
+	if (out)
+		snprintf(out, n, "%s/%s", p->dir, s);
+	return out;
+}
+
+/* Prometheus's patRulePath: at most one '*', and no '/' after it. */
+static bool valid_glob_path(const char *s)
+{
+	const char *star = strchr(s, '*');
+	return !star || (!strchr(star + 1, '*') && !strchr(star + 1, '/'));
+}
+
+/* units.Base2Bytes (alecthomas/units ParseBase2Bytes): "0", or a sequence
+ * of <number><unit> with B, KB/KiB, MB/MiB, ... all powers of 1024. */
+static void byte_size(cfgp *p, yaml_node_t *n, const char *path, int64_t *out)
+{
+	const char *s = config__scalar(p, n, path);
+	if (!s)
+		return;
+	if (!strcmp(s, "0")) {
+		*out = 0;
+		return;
+	}
+	double total = 0;
+	const char *q = s;
+	while (*q) {
+		char *end;
+		if (!(*q >= '0' && *q <= '9') && *q != '.')
+			break;
+		double v = strtod(q, &end);
+		if (end == q)
+			break;
+		q = end;
+		static const char units[] = "KMGTPE";
+		double mult = 0;
+		if (*q == 'B') {
+			mult = 1, q++;
+		} else if (*q && strchr(units, *q)) {
+			mult = 1;
+			for (const char *u = units; u <= strchr(units, *q); u++)
+				mult *= 1024;
+			q++;
+			if (*q == 'i')
+				q++;
+			if (*q != 'B')
+				mult = 0;
+			else
+				q++;
+		}
+		if (!mult) {
+			config__fail(p, n, path, "units: unknown unit in %s", s);
+			return;
+		}
+		total += v * mult;
+	}
+	if (*q || q == s || total > 9.2e18) {
+		config__fail(p, n, path, "units: invalid size %s", s);
+		return;
+	}
+	*out = (int64_t)total;
+}
+
+/* Prometheus's ScrapeProtocolsHeaders keys; PrometheusProto is refused
+ * (flint parses no protobuf). */
+static void protocol_check(cfgp *p, yaml_node_t *n, const char *path, const char *s)
+{
+	static const char *const known[] = {"OpenMetricsText0.0.1", "OpenMetricsText1.0.0", "PrometheusText0.0.4",
+					    "PrometheusText1.0.0", NULL};
+	if (!strcmp(s, "PrometheusProto")) {
+		config__fail(p, n, path, "scrape protocol PrometheusProto is not supported by flint (no protobuf parser)");
+		return;
+	}
+	for (size_t i = 0; known[i]; i++)
+		if (!strcmp(known[i], s))
+			return;
+	config__fail(p, n, path,
+		     "unknown scrape protocol %s, supported: [OpenMetricsText0.0.1 OpenMetricsText1.0.0 PrometheusProto "
+		     "PrometheusText0.0.4 PrometheusText1.0.0]",
+		     s);
+}
+
+static const char **protocol_list(cfgp *p, yaml_node_t *n, const char *path, const char *owner, size_t *count)
+{
+	const char **v = config__string_list(p, n, path, count);
+	if (p->failed)
+		return v;
+	if (!*count)
+		config__fail(p, n, path, "scrape_protocols cannot be empty for %s", owner);
+	for (size_t i = 0; i < *count && !p->failed; i++) {
+		for (size_t k = 0; k < i; k++)
+			if (!strcasecmp(v[k], v[i]))
+				config__fail(p, n, path, "duplicated protocol in scrape_protocols for %s", owner);
+		if (!p->failed)
+			protocol_check(p, n, path, v[i]);
+	}
+	return v;
+}
+
+/* A key flint refuses unless it holds its no-op value (see the top comment). */
+static void refuse_unless_bool(cfgp *p, yaml_node_t *v, const char *path, const char *key, bool ok_value,
+			       const char *why)
+{
+	bool b = ok_value;
+	config__boolean(p, v, path, &b);
+	if (!p->failed && b != ok_value)
+		config__fail(p, v, path, "%s: %s is not supported by flint (%s)", key, b ? "true" : "false", why);
+}
+
+static void refuse_unless_zero(cfgp *p, yaml_node_t *v, const char *path, const char *key, const char *why)
+{
+	const char *s = config__scalar(p, v, path);
+	char *end;
+	if (s && (strtod(s, &end) != 0 || *end))
+		config__fail(p, v, path, "%s: %s is not supported by flint (%s)", key, s, why);
+}
+
+static void name_schemes(cfgp *p, const char *key, yaml_node_t *v, const char *path)
+{
+	const char *s = config__scalar(p, v, path);
+	if (!s || !*s)
+		return;
+	if (!strcmp(key, "metric_name_validation_scheme")) {
+		if (strcmp(s, "utf8") && strcmp(s, "legacy"))
+			config__fail(p, v, path,
+				     "unknown name validation method specified, must be either '', 'legacy' or 'utf8', got %s", s);
+		else if (strcmp(s, "utf8"))
+			config__fail(p, v, path, "metric_name_validation_scheme %s is not supported by flint (utf8 only)", s);
+	} else if (strcmp(s, "allow-utf-8")) {
+		if (strcmp(s, "underscores") && strcmp(s, "dots") && strcmp(s, "values"))
+			config__fail(p, v, path,
+				     "unknown name escaping method specified, must be one of 'allow-utf-8', 'underscores', "
+				     "'dots', or 'values', got \"%s\"",
+				     s);
+		else
+			config__fail(p, v, path, "metric_name_escaping_scheme %s is not supported by flint (allow-utf-8 only)", s);
+	}
+}
+
+#define NH_WHY "flint stores no native histograms"
+
+/* Keys global and scrape_configs share; true if key was one. */
+static bool limits_field(cfgp *p, const char *key, yaml_node_t *v, const char *path, int64_t *body, int64_t *sample,
+			 int64_t *label, int64_t *name_len, int64_t *value_len, int64_t *target, int64_t *keep_dropped)
+{
+	static const struct { const char *k; int i; } ints[] = {
+		{"sample_limit", 1}, {"label_limit", 2}, {"label_name_length_limit", 3},
+		{"label_value_length_limit", 4}, {"target_limit", 5}, {"keep_dropped_targets", 6},
+	};
+	int64_t *dst[] = {body, sample, label, name_len, value_len, target, keep_dropped};
+	if (!strcmp(key, "body_size_limit")) {
+		byte_size(p, v, path, body);
+		return true;
+	}
+	for (size_t i = 0; i < FL_ARRAY_LEN(ints); i++)
+		if (!strcmp(key, ints[i].k)) {
+			config__uint(p, v, path, dst[ints[i].i]);
+			return true;
+		}
+	if (!strcmp(key, "scrape_native_histograms"))
+		refuse_unless_bool(p, v, path, key, false, NH_WHY);
+	else if (!strcmp(key, "convert_classic_histograms_to_nhcb"))
+		refuse_unless_bool(p, v, path, key, false, NH_WHY);
+	else if (!strcmp(key, "always_scrape_classic_histograms")) {
+		bool b;
+		config__boolean(p, v, path, &b); /* either way: flint always stores the classic series */
+	} else if (!strcmp(key, "metric_name_validation_scheme") || !strcmp(key, "metric_name_escaping_scheme"))
+		name_schemes(p, key, v, path);
+	else if (!strcmp(key, "scrape_failure_log_file") || !strcmp(key, "query_log_file")) {
+		const char *s = config__scalar(p, v, path);
+		if (s && *s)
+			config__fail(p, v, path, "%s is not supported by flint", key);
+	} else
+		return false;
+	return true;
 }
 
 /* ---- global ---- */
@@ -243,95 +431,60 @@ static void global_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, ya
 	global_seen *gs = ctx;
 	scrape_config *c = p->c;
 	(void)k;
+	if (limits_field(p, key, v, path, &c->body_size_limit, &c->sample_limit, &c->label_limit,
+			 &c->label_name_length_limit, &c->label_value_length_limit, &c->target_limit,
+			 &c->keep_dropped_targets))
+		return;
 	if (!strcmp(key, "scrape_interval"))
-		duration(p, v, path, &c->scrape_interval_ms), gs->interval = true;
+		config__duration(p, v, path, &c->scrape_interval_ms), gs->interval = true;
 	else if (!strcmp(key, "scrape_timeout"))
-		duration(p, v, path, &c->scrape_timeout_ms), gs->timeout = true;
+		config__duration(p, v, path, &c->scrape_timeout_ms), gs->timeout = true;
 	else if (!strcmp(key, "evaluation_interval"))
-		duration(p, v, path, &c->evaluation_interval_ms);
+		config__duration(p, v, path, &c->evaluation_interval_ms);
+	else if (!strcmp(key, "rule_query_offset"))
+		config__duration(p, v, path, &c->rule_query_offset_ms);
 	else if (!strcmp(key, "external_labels"))
-		c->external_labels = label_map(p, v, path, &c->external_labels_as_written);
+		c->external_labels = config__label_map(p, v, path, &c->external_labels_as_written);
+	else if (!strcmp(key, "extra_scrape_metrics"))
+		config__boolean(p, v, path, &c->extra_scrape_metrics);
+	else if (!strcmp(key, "scrape_protocols") && !config__is_null(v))
+		c->scrape_protocols = protocol_list(p, v, path, "global config", &c->n_scrape_protocols);
 }
 
 /* ---- scrape_configs ---- */
-static const char *const job_keys[] = {
+static const char *const job_own_keys[] = {
 	"job_name", "honor_labels", "honor_timestamps", "track_timestamps_staleness", "params", "scrape_interval",
-	"scrape_timeout", "scrape_protocols", "fallback_scrape_protocol", "scrape_classic_histograms",
-	"always_scrape_classic_histograms", "convert_classic_histograms_to_nhcb", "metrics_path", "scheme",
-	"enable_compression", "body_size_limit", "sample_limit", "target_limit", "label_limit",
-	"label_name_length_limit", "label_value_length_limit", "native_histogram_bucket_limit",
-	"native_histogram_min_bucket_factor", "keep_dropped_targets", "metric_name_validation_scheme",
-	"metric_name_escaping_scheme", "relabel_configs", "metric_relabel_configs", "static_configs",
-	"file_sd_configs", "scrape_native_histograms", "extra_scrape_metrics",
-	/* HTTP client settings */
-	"basic_auth", "authorization", "oauth2", "bearer_token", "bearer_token_file", "tls_config", "proxy_url",
-	"no_proxy", "proxy_from_environment", "proxy_connect_header", "follow_redirects", "enable_http2",
-	"http_headers",
-	/* service discovery flint accepts but does not run yet */
-	"azure_sd_configs", "consul_sd_configs", "digitalocean_sd_configs", "docker_sd_configs",
-	"dockerswarm_sd_configs", "dns_sd_configs", "ec2_sd_configs", "eureka_sd_configs", "gce_sd_configs",
-	"hetzner_sd_configs", "http_sd_configs", "ionos_sd_configs", "kubernetes_sd_configs", "kuma_sd_configs",
-	"lightsail_sd_configs", "linode_sd_configs", "marathon_sd_configs", "nerve_sd_configs", "nomad_sd_configs",
-	"openstack_sd_configs", "ovhcloud_sd_configs", "puppetdb_sd_configs", "scaleway_sd_configs",
-	"serverset_sd_configs", "triton_sd_configs", "uyuni_sd_configs", "vultr_sd_configs", "stackit_sd_configs",
-	NULL,
+	"scrape_timeout", "scrape_protocols", "fallback_scrape_protocol", "always_scrape_classic_histograms",
+	"convert_classic_histograms_to_nhcb", "metrics_path", "scheme", "enable_compression", "body_size_limit",
+	"sample_limit", "target_limit", "label_limit", "label_name_length_limit", "label_value_length_limit",
+	"native_histogram_bucket_limit", "native_histogram_min_bucket_factor", "keep_dropped_targets",
+	"metric_name_validation_scheme", "metric_name_escaping_scheme", "relabel_configs", "metric_relabel_configs",
+	"scrape_native_histograms", "extra_scrape_metrics", "scrape_failure_log_file", NULL,
 };
 
 typedef struct job_ctx {
 	scrape_job_config *j;
-	bool have_interval, have_timeout;
+	scrape_sd_configs sd;
+	bool have_interval, have_timeout, have_extra, have_protocols;
+	yaml_node_t *relabel_node;
 } job_ctx;
-
-static void static_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
-{
-	scrape_static_config *sc = ctx;
-	(void)k;
-	if (!strcmp(key, "targets")) {
-		sc->targets = string_list(p, v, path, &sc->n_targets);
-		for (size_t i = 0; i < sc->n_targets && !p->failed; i++)
-			if (!sc->targets[i] || !*sc->targets[i] || strchr(sc->targets[i], '/'))
-				fail(p, v, path, "\"%s\" is not a valid hostname", sc->targets[i] ? sc->targets[i] : "");
-	} else if (!strcmp(key, "labels")) {
-		sc->labels = label_map(p, v, path, &sc->labels_as_written);
-	}
-}
-
-static void basic_auth_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
-{
-	scrape_job_config *j = ctx;
-	(void)k;
-	if (!strcmp(key, "username"))
-		j->http.basic_auth_user = scalar(p, v, path);
-	else if (!strcmp(key, "password"))
-		j->http.basic_auth_pass = scalar(p, v, path);
-}
-
-static void file_sd_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
-{
-	scrape_file_sd *f = ctx;
-	(void)k;
-	if (!strcmp(key, "files"))
-		f->files = string_list(p, v, path, &f->n_files);
-	else if (!strcmp(key, "refresh_interval"))
-		duration(p, v, path, &f->refresh_ms);
-}
 
 static void job_params(cfgp *p, scrape_job_config *j, yaml_node_t *v, const char *path)
 {
-	if (is_null(v))
+	if (config__is_null(v))
 		return;
 	if (v->type != YAML_MAPPING_NODE) {
-		fail(p, v, path, "expected a mapping of parameter names to lists of values");
+		config__fail(p, v, path, "expected a mapping of parameter names to lists of values");
 		return;
 	}
 	size_t total = 0;
 	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top; pr++)
-		total += seq_len(p, node(p, pr->value), path);
+		total += config__seq_len(p, config__node(p, pr->value), path);
 	j->params = arena_calloc(&p->c->arena, total + 1, sizeof *j->params);
 	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top && !p->failed; pr++) {
-		const char *key = scalar(p, node(p, pr->key), path);
+		const char *key = config__scalar(p, config__node(p, pr->key), path);
 		size_t n;
-		const char **vals = string_list(p, node(p, pr->value), path, &n);
+		const char **vals = config__string_list(p, config__node(p, pr->value), path, &n);
 		for (size_t i = 0; i < n && vals && j->params; i++) {
 			j->params[j->n_params].key = key;
 			j->params[j->n_params++].value = vals[i];
@@ -343,176 +496,248 @@ static void job_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_
 {
 	job_ctx *jc = ctx;
 	scrape_job_config *j = jc->j;
-	static const char *const static_keys[] = {"targets", "labels", NULL};
-	static const char *const auth_keys[] = {"username", "password", "password_file", "username_file", NULL};
-	static const char *const file_sd_keys[] = {"files", "refresh_interval", NULL};
 	(void)k;
+	if (limits_field(p, key, v, path, &j->body_size_limit, &j->sample_limit, &j->label_limit,
+			 &j->label_name_length_limit, &j->label_value_length_limit, &j->target_limit,
+			 &j->keep_dropped_targets))
+		return;
+	if (config__http_field(p, &j->http, key, v, path) || config__sd_field(p, &jc->sd, key, v, path))
+		return;
 	if (!strcmp(key, "job_name"))
-		j->job_name = scalar(p, v, path);
+		j->job_name = config__scalar(p, v, path);
 	else if (!strcmp(key, "scrape_interval"))
-		duration(p, v, path, &j->scrape_interval_ms), jc->have_interval = true;
+		config__duration(p, v, path, &j->scrape_interval_ms), jc->have_interval = true;
 	else if (!strcmp(key, "scrape_timeout"))
-		duration(p, v, path, &j->scrape_timeout_ms), jc->have_timeout = true;
+		config__duration(p, v, path, &j->scrape_timeout_ms), jc->have_timeout = true;
 	else if (!strcmp(key, "metrics_path"))
-		j->metrics_path = scalar(p, v, path);
+		j->metrics_path = config__scalar(p, v, path);
 	else if (!strcmp(key, "scheme")) {
-		j->scheme = scalar(p, v, path);
-		if (j->scheme && strcmp(j->scheme, "http") && strcmp(j->scheme, "https"))
-			fail(p, v, path, "unknown scheme %s (want http or https)", j->scheme);
+		j->scheme = config__scalar(p, v, path);
+		if (j->scheme && !*j->scheme)
+			j->scheme = NULL;
+		else if (j->scheme && strcmp(j->scheme, "http") && strcmp(j->scheme, "https"))
+			config__fail(p, v, path, "unknown scheme %s (want http or https)", j->scheme);
 	} else if (!strcmp(key, "honor_labels"))
-		boolean(p, v, path, &j->honor_labels);
+		config__boolean(p, v, path, &j->honor_labels);
 	else if (!strcmp(key, "honor_timestamps"))
-		boolean(p, v, path, &j->honor_timestamps);
-	else if (!strcmp(key, "sample_limit"))
-		integer(p, v, path, &j->sample_limit);
-	else if (!strcmp(key, "label_limit"))
-		integer(p, v, path, &j->label_limit);
-	else if (!strcmp(key, "target_limit"))
-		integer(p, v, path, &j->target_limit);
-	else if (!strcmp(key, "bearer_token"))
-		j->http.auth_credentials = scalar(p, v, path);
+		config__boolean(p, v, path, &j->honor_timestamps);
+	else if (!strcmp(key, "track_timestamps_staleness"))
+		config__boolean(p, v, path, &j->track_timestamps_staleness);
+	else if (!strcmp(key, "enable_compression"))
+		config__boolean(p, v, path, &j->enable_compression);
+	else if (!strcmp(key, "extra_scrape_metrics"))
+		config__boolean(p, v, path, &j->extra_scrape_metrics), jc->have_extra = !config__is_null(v);
 	else if (!strcmp(key, "params"))
 		job_params(p, j, v, path);
-	else if (!strcmp(key, "basic_auth"))
-		walk_map(p, v, path, "config.BasicAuth", auth_keys, basic_auth_field, j);
-	else if (!strcmp(key, "static_configs") || !strcmp(key, "file_sd_configs")) {
-		bool st = key[0] == 's';
-		size_t n = seq_len(p, v, path);
-		if (st) {
-			j->static_configs = arena_calloc(&p->c->arena, n + 1, sizeof *j->static_configs);
-			j->n_static_configs = n;
-		} else {
-			j->file_sd = arena_calloc(&p->c->arena, n + 1, sizeof *j->file_sd);
-			j->n_file_sd = n;
-		}
-		for (size_t i = 0; i < n && !p->failed; i++) {
-			char sub[256];
-			snprintf(sub, sizeof sub, "%s[%zu]", path, i);
-			if (st)
-				walk_map(p, seq_at(p, v, i), sub, "targetgroup.Group", static_keys, static_field, &j->static_configs[i]);
-			else
-			{
-				j->file_sd[i].refresh_ms = 5 * 60000;
-				walk_map(p, seq_at(p, v, i), sub, "file.SDConfig", file_sd_keys, file_sd_field, &j->file_sd[i]);
-			}
-		}
-	}
-	/* other known keys: accepted, not acted on yet */
+	else if (!strcmp(key, "scrape_protocols") && !config__is_null(v)) {
+		char owner[300];
+		snprintf(owner, sizeof owner, "scrape config with job name \"%s\"", j->job_name ? j->job_name : "");
+		j->scrape_protocols = protocol_list(p, v, path, owner, &j->n_scrape_protocols);
+		jc->have_protocols = true;
+	} else if (!strcmp(key, "fallback_scrape_protocol")) {
+		j->fallback_scrape_protocol = config__scalar(p, v, path);
+		if (j->fallback_scrape_protocol && !*j->fallback_scrape_protocol)
+			j->fallback_scrape_protocol = NULL;
+		else if (j->fallback_scrape_protocol)
+			protocol_check(p, v, path, j->fallback_scrape_protocol);
+	} else if (!strcmp(key, "native_histogram_bucket_limit") || !strcmp(key, "native_histogram_min_bucket_factor"))
+		refuse_unless_zero(p, v, path, key, NH_WHY);
+	else if (!strcmp(key, "relabel_configs")) {
+		j->relabel_configs = config__relabel_list(p, v, path, &j->n_relabel_configs);
+		jc->relabel_node = v;
+	} else if (!strcmp(key, "metric_relabel_configs"))
+		j->metric_relabel_configs = config__relabel_list(p, v, path, &j->n_metric_relabel_configs);
 }
 
-static void parse_jobs(cfgp *p, yaml_node_t *v, const char *path)
+static const char *const *job_keys(void)
+{
+	static const char *keys[200];
+	if (!keys[0]) {
+		size_t n = 0;
+		for (size_t i = 0; job_own_keys[i]; i++)
+			keys[n++] = job_own_keys[i];
+		for (size_t i = 0; config__http_keys[i]; i++)
+			keys[n++] = config__http_keys[i];
+		for (size_t i = 0; config__sd_keys[i]; i++)
+			keys[n++] = config__sd_keys[i];
+		keys[n] = NULL;
+	}
+	return keys;
+}
+
+/* Validate one job's fields and fill its defaults from global (Prometheus's
+ * ScrapeConfig.UnmarshalYAML + Validate). */
+static void job_finish(cfgp *p, job_ctx *jc, yaml_node_t *jn, const char *path)
 {
 	scrape_config *c = p->c;
-	size_t n = seq_len(p, v, path);
-	c->jobs = arena_calloc(&c->arena, n + 1, sizeof *c->jobs);
-	if (!c->jobs)
+	scrape_job_config *j = jc->j;
+	if (!j->job_name || !*j->job_name) {
+		config__fail(p, jn, path, "job_name is empty");
 		return;
+	}
+	config__http_validate(p, &j->http, jn, path);
+	if (!j->n_relabel_configs)
+		config__check_static_targets(p, &jc->sd, jn, path);
+	if (p->failed)
+		return;
+	j->static_configs = jc->sd.static_configs, j->n_static_configs = jc->sd.n_static_configs;
+	j->file_sd = jc->sd.file_sd, j->n_file_sd = jc->sd.n_file_sd;
+	j->http_sd = jc->sd.http_sd, j->n_http_sd = jc->sd.n_http_sd;
+	j->dns_sd = jc->sd.dns_sd, j->n_dns_sd = jc->sd.n_dns_sd;
+	if (!jc->have_interval || !j->scrape_interval_ms)
+		j->scrape_interval_ms = c->scrape_interval_ms;
+	if (j->scrape_timeout_ms > j->scrape_interval_ms) {
+		config__fail(p, jn, path, "scrape timeout greater than scrape interval for scrape config with job name \"%s\"",
+			     j->job_name);
+		return;
+	}
+	if (!jc->have_timeout || !j->scrape_timeout_ms)
+		j->scrape_timeout_ms = c->scrape_timeout_ms > j->scrape_interval_ms ? j->scrape_interval_ms : c->scrape_timeout_ms;
+	int64_t *mine[] = {&j->body_size_limit, &j->sample_limit, &j->target_limit, &j->label_limit,
+			   &j->label_name_length_limit, &j->label_value_length_limit, &j->keep_dropped_targets};
+	int64_t global[] = {c->body_size_limit, c->sample_limit, c->target_limit, c->label_limit,
+			    c->label_name_length_limit, c->label_value_length_limit, c->keep_dropped_targets};
+	for (size_t i = 0; i < FL_ARRAY_LEN(mine); i++)
+		if (!*mine[i])
+			*mine[i] = global[i];
+	if (!jc->have_extra)
+		j->extra_scrape_metrics = c->extra_scrape_metrics;
+	if (!jc->have_protocols) {
+		static const char *const dflt[] = {"OpenMetricsText1.0.0", "OpenMetricsText0.0.1", "PrometheusText1.0.0",
+						   "PrometheusText0.0.4"};
+		j->scrape_protocols = c->n_scrape_protocols ? c->scrape_protocols : (const char **)dflt;
+		j->n_scrape_protocols = c->n_scrape_protocols ? c->n_scrape_protocols : FL_ARRAY_LEN(dflt);
+	}
+	if (!j->metrics_path || !*j->metrics_path)
+		j->metrics_path = "/metrics";
+	if (!j->scheme)
+		j->scheme = "http";
+	j->follow_redirects = j->http.follow_redirects;
+}
+
+static void parse_job(cfgp *p, scrape_job_config *j, yaml_node_t *jn, const char *path)
+{
+	job_ctx jc = {.j = j};
+	j->honor_timestamps = true;
+	j->enable_compression = true;
+	config__http_defaults(&j->http);
+	j->line = config__line(jn);
+	j->file = p->file;
+	if (config__is_null(jn)) {
+		config__fail(p, jn, path, "empty or null scrape config section");
+		return;
+	}
+	config__walk_map(p, jn, path, "config.ScrapeConfig", job_keys(), job_field, &jc);
+	if (!p->failed)
+		job_finish(p, &jc, jn, path);
+}
+
+/* Append the jobs of a scrape_configs sequence node. */
+static void parse_jobs(cfgp *p, yaml_node_t *v, const char *what)
+{
+	scrape_config *c = p->c;
+	size_t n = config__seq_len(p, v, what);
+	scrape_job_config *jobs = arena_calloc(&c->arena, c->n_jobs + n + 1, sizeof *jobs);
+	if (!jobs || p->failed)
+		return;
+	if (c->n_jobs)
+		memcpy(jobs, c->jobs, c->n_jobs * sizeof *jobs);
+	c->jobs = jobs;
 	for (size_t i = 0; i < n && !p->failed; i++) {
 		char sub[64];
 		snprintf(sub, sizeof sub, "scrape_configs[%zu]", i);
-		yaml_node_t *jn = seq_at(p, v, i);
-		scrape_job_config *j = &c->jobs[i];
-		job_ctx jc = {j, false, false};
-		j->honor_timestamps = true;
-		j->line = line_of(jn);
-		walk_map(p, jn, sub, "config.ScrapeConfig", job_keys, job_field, &jc);
-		if (p->failed)
-			return;
-		c->n_jobs = i + 1;
-		if (!j->job_name || !*j->job_name) {
-			fail(p, jn, sub, "job_name is empty");
+		yaml_node_t *jn = config__seq_at(p, v, i);
+		scrape_job_config *j = &c->jobs[c->n_jobs];
+		parse_job(p, j, jn, sub);
+		if (p->failed) { /* the job is not counted: free what it compiled */
+			for (size_t k = 0; k < j->n_relabel_configs; k++)
+				relabel_config_free(&j->relabel_configs[k]);
+			for (size_t k = 0; k < j->n_metric_relabel_configs; k++)
+				relabel_config_free(&j->metric_relabel_configs[k]);
 			return;
 		}
-		for (size_t k = 0; k < i; k++)
+		for (size_t k = 0; k < c->n_jobs && !p->failed; k++)
 			if (!strcmp(c->jobs[k].job_name, j->job_name)) {
-				fail(p, jn, sub, "found multiple scrape configs with job name \"%s\"", j->job_name);
-				return;
+				if (!strcmp(p->file, c->filename)) /* both in the main file */
+					config__fail(p, jn, sub, "found multiple scrape configs with job name \"%s\"", j->job_name);
+				else if (!strcmp(c->jobs[k].file, c->filename))
+					config__fail(p, jn, sub,
+						     "found multiple scrape configs with job name \"%s\", first found in main config file",
+						     j->job_name);
+				else
+					config__fail(p, jn, sub,
+						     "found multiple scrape configs with job name \"%s\", first found in \"%s\"",
+						     j->job_name, c->jobs[k].file);
 			}
-		if (!jc.have_interval)
-			j->scrape_interval_ms = c->scrape_interval_ms;
-		if (!jc.have_timeout)
-			j->scrape_timeout_ms = c->scrape_timeout_ms > j->scrape_interval_ms ? j->scrape_interval_ms : c->scrape_timeout_ms;
-		if (j->scrape_timeout_ms > j->scrape_interval_ms) {
-			fail(p, jn, sub, "scrape timeout greater than scrape interval for scrape config with job name \"%s\"",
-			     j->job_name);
-			return;
-		}
-		if (!j->metrics_path)
-			j->metrics_path = "/metrics";
-		if (!j->scheme)
-			j->scheme = "http";
+		c->n_jobs++; /* counted even when a duplicate, so free releases its relabel configs */
 	}
 }
 
-/* ---- remote_write / remote_read ---- */
-static const char *const rw_keys[] = {
-	"url", "name", "remote_timeout", "headers", "write_relabel_configs", "send_exemplars",
-	"send_native_histograms", "round_robin_dns", "protobuf_message", "queue_config", "metadata_config",
-	"sigv4", "azuread", "google_iam",
-	"basic_auth", "authorization", "oauth2", "bearer_token", "bearer_token_file", "tls_config", "proxy_url",
-	"no_proxy", "proxy_from_environment", "proxy_connect_header", "follow_redirects", "enable_http2",
-	"http_headers", NULL,
-};
-static const char *const rr_keys[] = {
-	"url", "name", "remote_timeout", "headers", "read_recent", "required_matchers", "filter_external_labels",
-	"basic_auth", "authorization", "oauth2", "bearer_token", "bearer_token_file", "tls_config", "proxy_url",
-	"no_proxy", "proxy_from_environment", "proxy_connect_header", "follow_redirects", "enable_http2",
-	"http_headers", NULL,
-};
-
-static void remote_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
+/* ---- scrape_config_files (Prometheus 3.x GetScrapeConfigs) ---- */
+static void scrape_files_top(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
 {
-	scrape_remote_config *r = ctx;
-	(void)k;
-	if (!strcmp(key, "url"))
-		r->url = scalar(p, v, path);
-	else if (!strcmp(key, "name"))
-		r->name = scalar(p, v, path);
-	else if (!strcmp(key, "remote_timeout"))
-		duration(p, v, path, &r->remote_timeout_ms);
-	else if (!strcmp(key, "send_exemplars"))
-		boolean(p, v, path, &r->send_exemplars);
-	else if (!strcmp(key, "send_native_histograms"))
-		boolean(p, v, path, &r->send_native_histograms);
-	else if (!strcmp(key, "read_recent"))
-		boolean(p, v, path, &r->read_recent);
-	else if (!strcmp(key, "headers") && !is_null(v)) {
-		if (v->type != YAML_MAPPING_NODE) {
-			fail(p, v, path, "expected a mapping of header names to values");
-			return;
-		}
-		size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
-		r->headers = arena_calloc(&p->c->arena, n + 1, sizeof *r->headers);
-		for (size_t i = 0; i < n && r->headers && !p->failed; i++) {
-			yaml_node_pair_t *pr = v->data.mapping.pairs.start + i;
-			r->headers[i].key = scalar(p, node(p, pr->key), path);
-			r->headers[i].value = scalar(p, node(p, pr->value), path);
-			r->n_headers = i + 1;
-		}
-	}
+	(void)ctx, (void)k, (void)key, (void)path;
+	parse_jobs(p, v, "scrape_configs");
 }
 
-static scrape_remote_config *parse_remotes(cfgp *p, yaml_node_t *v, const char *what, size_t *count)
+static int parse_yaml(const char *text, size_t len, const char *filename, yaml_parser_t *yp, yaml_document_t *doc,
+		      err *e)
 {
-	size_t n = seq_len(p, v, what);
-	scrape_remote_config *rs = arena_calloc(&p->c->arena, n + 1, sizeof *rs);
-	for (size_t i = 0; i < n && rs && !p->failed; i++) {
-		char sub[64];
-		snprintf(sub, sizeof sub, "%s[%zu]", what, i);
-		yaml_node_t *rn = seq_at(p, v, i);
-		rs[i].remote_timeout_ms = what[7] == 'w' ? 30000 : 60000;
-		walk_map(p, rn, sub, what[7] == 'w' ? "config.RemoteWriteConfig" : "config.RemoteReadConfig",
-			 what[7] == 'w' ? rw_keys : rr_keys, remote_field, &rs[i]);
-		if (!p->failed && (!rs[i].url || !*rs[i].url))
-			fail(p, rn, sub, "url for %s is empty", what);
-		else if (!p->failed && strncmp(rs[i].url, "http://", 7) && strncmp(rs[i].url, "https://", 8))
-			fail(p, rn, sub, "unsupported scheme in url %s", rs[i].url);
-		for (size_t k = 0; k < i && !p->failed; k++)
-			if (rs[i].name && rs[k].name && !strcmp(rs[i].name, rs[k].name))
-				fail(p, rn, sub, "found multiple %s configs with name \"%s\"", what, rs[i].name);
+	yaml_parser_initialize(yp);
+	yaml_parser_set_input_string(yp, (const unsigned char *)text, len);
+	if (!yaml_parser_load(yp, doc)) {
+		err_set(e, FL_EINVAL, "%s:%d: yaml: %s%s%s", filename, (int)yp->problem_mark.line + 1,
+			yp->problem ? yp->problem : "syntax error", yp->context ? " " : "", yp->context ? yp->context : "");
+		yaml_parser_delete(yp);
+		return FL_EINVAL;
 	}
-	*count = n;
-	return rs;
+	return 0;
+}
+
+static void load_scrape_file(cfgp *p, const char *filename)
+{
+	static const char *const keys[] = {"scrape_configs", NULL};
+	buf b;
+	buf_init(&b);
+	err e;
+	if (scrape_read_file(&b, filename, &e)) {
+		config__fail(p, NULL, "scrape_config_files", "%s", e.msg);
+		buf_reset(&b);
+		return;
+	}
+	yaml_parser_t yp;
+	yaml_document_t doc;
+	if (parse_yaml((const char *)b.p, b.len, filename, &yp, &doc, p->e)) {
+		p->failed = true;
+		buf_reset(&b);
+		return;
+	}
+	char *dir = arena_strdup(&p->c->arena, filename);
+	cfgp sub = {&doc, p->c, arena_strdup(&p->c->arena, filename), dir ? dirname(dir) : ".", p->e, false};
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root)
+		config__walk_map(&sub, root, "", "config.ScrapeConfigs", keys, scrape_files_top, NULL);
+	p->failed = sub.failed;
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&yp);
+	buf_reset(&b);
+}
+
+static void load_scrape_files(cfgp *p, yaml_node_t *v)
+{
+	for (size_t i = 0; i < p->c->n_scrape_config_files && !p->failed; i++) {
+		glob_t g;
+		int rc = glob(p->c->scrape_config_files[i], 0, NULL, &g);
+		if (rc && rc != GLOB_NOMATCH) {
+			config__fail(p, v, "scrape_config_files", "error retrieving scrape config files for \"%s\"",
+				     p->c->scrape_config_files[i]);
+			return;
+		}
+		for (size_t k = 0; !rc && k < g.gl_pathc && !p->failed; k++)
+			load_scrape_file(p, g.gl_pathv[k]);
+		if (!rc)
+			globfree(&g);
+	}
 }
 
 /* ---- top level ---- */
@@ -521,22 +746,76 @@ static const char *const top_keys[] = {
 	"remote_write", "remote_read", "otlp", "runtime", NULL,
 };
 
+static void glob_list(cfgp *p, yaml_node_t *v, const char *path, const char *what, const char ***out, size_t *n)
+{
+	*out = config__string_list(p, v, path, n);
+	for (size_t i = 0; i < *n && !p->failed; i++) {
+		if (!valid_glob_path((*out)[i]))
+			config__fail(p, v, path, "invalid %s path \"%s\"", what, (*out)[i]);
+		(*out)[i] = config__path(p, (*out)[i]);
+	}
+}
+
+/* storage, tracing, otlp, runtime: their keys are checked, nothing more. */
+static void any_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
+{
+	(void)p, (void)ctx, (void)key, (void)k, (void)v, (void)path;
+}
+
+static void other_section(cfgp *p, const char *key, yaml_node_t *v, const char *path)
+{
+	static const char *const storage[] = {"tsdb", "exemplars", NULL};
+	static const char *const tracing[] = {"client_type", "endpoint", "sampling_fraction", "insecure", "tls_config",
+					      "headers", "compression", "timeout", NULL};
+	static const char *const otlp[] = {"promote_resource_attributes", "ignore_resource_attributes",
+					   "promote_all_resource_attributes", "translation_strategy", "keep_identifying_resource_attributes",
+					   "convert_histograms_to_nhcb", "promote_scope_metadata",
+					   "label_name_underscore_sanitization", "label_name_preserve_multiple_underscores", NULL};
+	static const char *const runtime[] = {"gogc", NULL};
+	const char *const *keys = key[0] == 's' ? storage : key[0] == 't' ? tracing : key[0] == 'o' ? otlp : runtime;
+	config__walk_map(p, v, path, key[0] == 's' ? "config.StorageConfig" : key[0] == 't' ? "config.TracingConfig"
+				     : key[0] == 'o' ? "config.OTLPConfig" : "config.RuntimeConfig",
+			 keys, any_field, NULL);
+}
+
 static void top_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
 {
 	global_seen *gs = ctx;
 	(void)k;
 	if (!strcmp(key, "global")) {
-		walk_map(p, v, path, "config.GlobalConfig", global_keys, global_field, gs);
+		config__walk_map(p, v, path, "config.GlobalConfig", global_keys, global_field, gs);
 		if (!p->failed && gs->interval && !gs->timeout && p->c->scrape_timeout_ms > p->c->scrape_interval_ms)
 			p->c->scrape_timeout_ms = p->c->scrape_interval_ms;
 		if (!p->failed && p->c->scrape_timeout_ms > p->c->scrape_interval_ms)
-			fail(p, v, path, "global scrape timeout greater than scrape interval");
+			config__fail(p, v, path, "global scrape timeout greater than scrape interval");
 	} else if (!strcmp(key, "rule_files"))
-		p->c->rule_files = string_list(p, v, path, &p->c->n_rule_files);
+		glob_list(p, v, path, "rule file", &p->c->rule_files, &p->c->n_rule_files);
+	else if (!strcmp(key, "scrape_config_files"))
+		glob_list(p, v, path, "scrape config file", &p->c->scrape_config_files, &p->c->n_scrape_config_files);
 	else if (!strcmp(key, "remote_write"))
-		p->c->remote_write = parse_remotes(p, v, "remote_write", &p->c->n_remote_write);
+		p->c->remote_write = config__parse_remotes(p, v, "remote_write", &p->c->n_remote_write);
 	else if (!strcmp(key, "remote_read"))
-		p->c->remote_read = parse_remotes(p, v, "remote_read", &p->c->n_remote_read);
+		p->c->remote_read = config__parse_remotes(p, v, "remote_read", &p->c->n_remote_read);
+	else if (!strcmp(key, "alerting"))
+		config__parse_alerting(p, v, path);
+	else if (strcmp(key, "scrape_configs"))
+		other_section(p, key, v, path);
+}
+
+/* c->inactive: what loaded but is not acted on yet (issue 16). */
+static void note_inactive(scrape_config *c, yaml_node_t *root, cfgp *p)
+{
+	static const char *const names[] = {"rule_files", "alerting", "remote_write", "remote_read", "storage", "tracing", "otlp", "runtime"};
+	char out[200] = "";
+	for (size_t i = 0; i < FL_ARRAY_LEN(names); i++)
+		for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
+			yaml_node_t *k = config__node(p, pr->key);
+			if (k && k->type == YAML_SCALAR_NODE && !strcmp((const char *)k->data.scalar.value, names[i]) &&
+			    !config__is_null(config__node(p, pr->value)))
+				snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", *out ? ", " : "", names[i]);
+		}
+	if (*out)
+		c->inactive = arena_strdup(&c->arena, out);
 }
 
 static scrape_config *config_new(const char *filename)
@@ -561,27 +840,26 @@ scrape_config *scrape_config_parse(const char *text, size_t len, const char *fil
 	}
 	yaml_parser_t yp;
 	yaml_document_t doc;
-	yaml_parser_initialize(&yp);
-	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&yp, &doc)) {
-		err_set(e, FL_EINVAL, "%s:%d: yaml: %s%s%s", filename, (int)yp.problem_mark.line + 1,
-			yp.problem ? yp.problem : "syntax error", yp.context ? " " : "", yp.context ? yp.context : "");
-		yaml_parser_delete(&yp);
+	if (parse_yaml(text, len, filename, &yp, &doc, e)) {
 		scrape_config_free(c);
 		return NULL;
 	}
-	cfgp p = {&doc, c, filename, e, false};
+	char *dir = arena_strdup(&c->arena, filename ? filename : "");
+	cfgp p = {&doc, c, c->filename, dir ? dirname(dir) : ".", e, false};
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	global_seen gs = {false, false};
 	if (root)
-		walk_map(&p, root, "", "config.plain", top_keys, top_field, &gs);
+		config__walk_map(&p, root, "", "config.plain", top_keys, top_field, &gs);
 	/* jobs after global, whatever the key order, so defaults apply */
-	if (root && root->type == YAML_MAPPING_NODE && !p.failed)
+	if (root && root->type == YAML_MAPPING_NODE && !p.failed) {
 		for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
-			yaml_node_t *k = node(&p, pr->key);
+			yaml_node_t *k = config__node(&p, pr->key);
 			if (k && k->type == YAML_SCALAR_NODE && !strcmp((const char *)k->data.scalar.value, "scrape_configs"))
-				parse_jobs(&p, node(&p, pr->value), "scrape_configs");
+				parse_jobs(&p, config__node(&p, pr->value), "scrape_configs");
 		}
+		load_scrape_files(&p, root);
+		note_inactive(c, root, &p);
+	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&yp);
 	if (p.failed) {
@@ -591,17 +869,32 @@ scrape_config *scrape_config_parse(const char *text, size_t len, const char *fil
 	return c;
 }
 
+int scrape_read_file(buf *b, const char *path, err *e)
+{
+	struct stat st;
+	if (stat(path, &st))
+		return err_set(e, errno == ENOENT ? FL_ENOTFOUND : FL_EIO, "open %s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return err_set(e, FL_EIO, "read %s: not a regular file", path);
+	if ((uint64_t)st.st_size > SCRAPE_FILE_LIMIT)
+		return err_set(e, FL_EIO, "read %s: larger than %u bytes", path, SCRAPE_FILE_LIMIT);
+	return buf_read_file(b, path, e);
+}
+
 scrape_config *scrape_config_load(const char *path, err *e)
 {
 	buf b;
 	buf_init(&b);
 	scrape_config *c = NULL;
-	int rc = buf_read_file(&b, path, e);
+	int rc = scrape_read_file(&b, path, e);
 	if (rc && e)
 		e->code = FL_EIO; /* a config that cannot be read, missing or not */
 	if (!rc)
 		c = scrape_config_parse((const char *)b.p, b.len, path, e);
 	buf_reset(&b);
+	if (c && c->inactive)
+		log_warn("config", "Config sections loaded and validated but not acted on yet", "file", path, "sections",
+			 c->inactive, NULL);
 	return c;
 }
 
@@ -611,117 +904,24 @@ void scrape_config_free(scrape_config *c)
 {
 	if (!c)
 		return;
+	for (size_t i = 0; i < c->n_jobs; i++) {
+		for (size_t k = 0; k < c->jobs[i].n_relabel_configs; k++)
+			relabel_config_free(&c->jobs[i].relabel_configs[k]);
+		for (size_t k = 0; k < c->jobs[i].n_metric_relabel_configs; k++)
+			relabel_config_free(&c->jobs[i].metric_relabel_configs[k]);
+	}
+	for (size_t i = 0; i < c->n_remote_write; i++)
+		for (size_t k = 0; k < c->remote_write[i].n_write_relabel_configs; k++)
+			relabel_config_free(&c->remote_write[i].write_relabel_configs[k]);
+	scrape_alerting_config *al = &c->alerting;
+	for (size_t k = 0; k < al->n_alert_relabel_configs; k++)
+		relabel_config_free(&al->alert_relabel_configs[k]);
+	for (size_t i = 0; i < al->n_alertmanagers; i++) {
+		for (size_t k = 0; k < al->alertmanagers[i].n_relabel_configs; k++)
+			relabel_config_free(&al->alertmanagers[i].relabel_configs[k]);
+		for (size_t k = 0; k < al->alertmanagers[i].n_alert_relabel_configs; k++)
+			relabel_config_free(&al->alertmanagers[i].alert_relabel_configs[k]);
+	}
 	arena_reset(&c->arena);
 	fl_free(c);
-}
-
-/* ---- YAML output (as Prometheus re-marshals its loaded config) ---- */
-static void ydur(buf *b, const char *indent, const char *key, int64_t ms)
-{
-	buf_printf(b, "%s%s: ", indent, key);
-	timeparse_format_duration(b, ms);
-	buf_put_byte(b, '\n');
-}
-
-/* `key: value` at the indent (continuation lines 2 deeper), quoted as go-yaml v2 would. */
-static void ykv(buf *b, const char *indent, const char *key, const char *value)
-{
-	buf_put_str(b, indent);
-	yaml_out_scalar(b, key, 0, true);
-	buf_put_str(b, ": ");
-	yaml_out_value_line(b, value, (int)strlen(indent) + 2);
-}
-
-/* `- item` of a sequence at the indent. */
-static void yitem(buf *b, const char *indent, const char *item)
-{
-	buf_printf(b, "%s- ", indent);
-	yaml_out_value_line(b, item, (int)strlen(indent) + 2);
-}
-
-static void ylabels(buf *b, const char *indent, const char *key, labels ls)
-{
-	if (!ls.n)
-		return;
-	buf_printf(b, "%s%s:\n", indent, key);
-	char inner[16];
-	snprintf(inner, sizeof inner, "%s  ", indent);
-	for (size_t i = 0; i < ls.n; i++)
-		ykv(b, inner, ls.v[i].name, ls.v[i].value);
-}
-
-static void yjob(buf *b, const scrape_job_config *j)
-{
-	ykv(b, "- ", "job_name", j->job_name);
-	if (j->honor_labels) /* `yaml:"honor_labels,omitempty"` */
-		buf_put_str(b, "  honor_labels: true\n");
-	buf_printf(b, "  honor_timestamps: %s\n", j->honor_timestamps ? "true" : "false");
-	if (j->n_params) {
-		buf_put_str(b, "  params:\n");
-		for (size_t i = 0; i < j->n_params; i++) {
-			bool first = !i || strcmp(j->params[i - 1].key, j->params[i].key);
-			if (first) {
-				buf_put_str(b, "    ");
-				yaml_out_scalar(b, j->params[i].key, 0, true);
-				buf_put_str(b, ":\n");
-			}
-			yitem(b, "    ", j->params[i].value);
-		}
-	}
-	ydur(b, "  ", "scrape_interval", j->scrape_interval_ms);
-	ydur(b, "  ", "scrape_timeout", j->scrape_timeout_ms);
-	ykv(b, "  ", "metrics_path", j->metrics_path);
-	buf_printf(b, "  scheme: %s\n", j->scheme);
-	if (j->sample_limit)
-		buf_printf(b, "  sample_limit: %lld\n", (long long)j->sample_limit);
-	buf_put_str(b, "  follow_redirects: true\n  enable_http2: true\n");
-	if (j->n_static_configs) {
-		buf_put_str(b, "  static_configs:\n");
-		for (size_t s = 0; s < j->n_static_configs; s++) {
-			const scrape_static_config *sc = &j->static_configs[s];
-			buf_put_str(b, "  - targets:\n");
-			for (size_t t = 0; t < sc->n_targets; t++)
-				yitem(b, "    ", sc->targets[t]);
-			ylabels(b, "    ", "labels", sc->labels_as_written);
-		}
-	}
-	for (size_t f = 0; f < j->n_file_sd; f++) {
-		buf_put_str(b, f ? "  - files:\n" : "  file_sd_configs:\n  - files:\n");
-		for (size_t i = 0; i < j->file_sd[f].n_files; i++)
-			yitem(b, "    ", j->file_sd[f].files[i]);
-		ydur(b, "    ", "refresh_interval", j->file_sd[f].refresh_ms);
-	}
-}
-
-void scrape_config_yaml(const scrape_config *c, buf *b)
-{
-	buf_put_str(b, "global:\n");
-	ydur(b, "  ", "scrape_interval", c->scrape_interval_ms);
-	ydur(b, "  ", "scrape_timeout", c->scrape_timeout_ms);
-	ydur(b, "  ", "evaluation_interval", c->evaluation_interval_ms);
-	ylabels(b, "  ", "external_labels", c->external_labels_as_written);
-	if (c->n_rule_files) {
-		buf_put_str(b, "rule_files:\n");
-		for (size_t i = 0; i < c->n_rule_files; i++)
-			yitem(b, "", c->rule_files[i]);
-	}
-	if (c->n_jobs) {
-		buf_put_str(b, "scrape_configs:\n");
-		for (size_t i = 0; i < c->n_jobs; i++)
-			yjob(b, &c->jobs[i]);
-	}
-	for (int rw = 1; rw >= 0; rw--) {
-		size_t n = rw ? c->n_remote_write : c->n_remote_read;
-		const scrape_remote_config *rs = rw ? c->remote_write : c->remote_read;
-		if (n)
-			buf_printf(b, "%s:\n", rw ? "remote_write" : "remote_read");
-		for (size_t i = 0; i < n; i++) {
-			ykv(b, "- ", "url", rs[i].url);
-			if (rs[i].name)
-				ykv(b, "  ", "name", rs[i].name);
-			ydur(b, "  ", "remote_timeout", rs[i].remote_timeout_ms);
-			if (!rw)
-				buf_printf(b, "  read_recent: %s\n", rs[i].read_recent ? "true" : "false");
-		}
-	}
 }

@@ -57,6 +57,14 @@ typedef struct scrape_http_client {
 	const char *proxy_url;         /* or NULL */
 	scrape_kv *headers;            /* http_headers (values only; secrets/files read at load) */
 	size_t n_headers;
+	/* added by the config helper (issue 16): */
+	const char *tls_max_version;   /* "TLS13", ... or NULL */
+	const char *no_proxy;          /* comma-separated hosts, or NULL (needs proxy_url) */
+	bool proxy_from_environment;   /* use HTTP(S)_PROXY / NO_PROXY of the environment */
+	scrape_kv *proxy_connect_headers; /* proxy_connect_header (one entry per value) */
+	size_t n_proxy_connect_headers;
+	bool follow_redirects;         /* default true */
+	bool enable_http2;             /* default true (false for remote_write, as Prometheus) */
 } scrape_http_client;
 
 typedef struct scrape_file_sd {
@@ -78,6 +86,18 @@ typedef struct scrape_dns_sd {
 	int port;                    /* required for A/AAAA/MX/NS */
 	int64_t refresh_ms;          /* default 30s */
 } scrape_dns_sd;
+
+/* Where a job's (or an alertmanager set's) targets come from. */
+typedef struct scrape_sd_configs {
+	scrape_static_config *static_configs;
+	size_t n_static_configs;
+	scrape_file_sd *file_sd;     /* file_sd_configs */
+	size_t n_file_sd;
+	scrape_http_sd *http_sd;     /* http_sd_configs */
+	size_t n_http_sd;
+	scrape_dns_sd *dns_sd;       /* dns_sd_configs */
+	size_t n_dns_sd;
+} scrape_sd_configs;
 
 typedef struct scrape_job_config {
 	const char *job_name;        /* unique */
@@ -116,7 +136,31 @@ typedef struct scrape_job_config {
 	relabel_config *metric_relabel_configs; /* compiled */
 	size_t n_metric_relabel_configs;
 	int line;                    /* line of the job in the file */
+	/* added by the config helper (issue 16): */
+	int64_t keep_dropped_targets; /* 0 = keep all; job's, defaulting to global's */
+	const char *file;            /* the file the job came from (the main file or a scrape_config_files match) */
 } scrape_job_config;
+
+/* alerting.alertmanagers[] (validated; no effect until the notifier exists). */
+typedef struct scrape_alertmanager_config {
+	const char *scheme;          /* default "http" */
+	const char *path_prefix;     /* or NULL */
+	int64_t timeout_ms;          /* default 10s */
+	const char *api_version;     /* "v2" */
+	scrape_http_client http;
+	scrape_sd_configs sd;        /* static_configs, file/http/dns SD */
+	relabel_config *relabel_configs;       /* compiled */
+	size_t n_relabel_configs;
+	relabel_config *alert_relabel_configs; /* compiled */
+	size_t n_alert_relabel_configs;
+} scrape_alertmanager_config;
+
+typedef struct scrape_alerting_config {
+	relabel_config *alert_relabel_configs; /* compiled */
+	size_t n_alert_relabel_configs;
+	scrape_alertmanager_config *alertmanagers;
+	size_t n_alertmanagers;
+} scrape_alerting_config;
 
 typedef struct scrape_remote_config {
 	const char *url;          /* required */
@@ -127,6 +171,10 @@ typedef struct scrape_remote_config {
 	bool send_exemplars;      /* remote_write */
 	bool send_native_histograms;
 	bool read_recent;         /* remote_read */
+	/* added by the config helper (issue 16): */
+	relabel_config *write_relabel_configs; /* remote_write, compiled */
+	size_t n_write_relabel_configs;
+	scrape_http_client http;  /* auth, TLS, proxy */
 } scrape_remote_config;
 
 typedef struct scrape_config {
@@ -144,16 +192,36 @@ typedef struct scrape_config {
 	scrape_remote_config *remote_read;
 	size_t n_remote_read;
 	const char *filename;           /* where it came from */
+	/* added by the config helper (issue 16): the global limits and
+	 * defaults each job inherits (already copied into the jobs) */
+	int64_t body_size_limit;        /* bytes, 0 = none */
+	int64_t sample_limit, label_limit, label_name_length_limit, label_value_length_limit;
+	int64_t target_limit, keep_dropped_targets;
+	bool extra_scrape_metrics;
+	const char **scrape_protocols;  /* global scrape_protocols as written, or NULL (n 0) when unset */
+	size_t n_scrape_protocols;
+	int64_t rule_query_offset_ms;   /* rules (inactive) */
+	const char **scrape_config_files; /* globs, joined to the file's directory */
+	size_t n_scrape_config_files;
+	scrape_alerting_config alerting; /* validated, inactive */
+	const char *inactive;           /* "rule_files, alerting, remote_write": sections validated but not acted on, or NULL */
 	arena arena;                    /* owns everything above */
 } scrape_config;
 
 /* Parse and validate YAML text; filename is used in messages. NULL on error. */
 scrape_config *scrape_config_parse(const char *text, size_t len, const char *filename, err *e);
-/* Read and parse a file. */
+/* Read and parse a file; logs one warning naming the inactive sections
+ * (c->inactive). */
 scrape_config *scrape_config_load(const char *path, err *e);
 /* The default config (no file given). */
 scrape_config *scrape_config_default(err *e);
 void scrape_config_free(scrape_config *c);
+/* Read a config-like file (prometheus.yml, scrape_config_files, file_sd,
+ * rule and secret files) into b: a regular file of at most
+ * SCRAPE_FILE_LIMIT bytes, so that /dev/zero or a FIFO named by a config
+ * cannot hang the server. 0 or an error naming the file. */
+#define SCRAPE_FILE_LIMIT (64u << 20)
+int scrape_read_file(buf *b, const char *path, err *e);
 /* The loaded config as YAML with defaults filled in (/api/v1/status/config). */
 void scrape_config_yaml(const scrape_config *c, buf *b);
 

@@ -66,4 +66,11 @@ void discovery_free(discovery *d);
 int scrape_target_populate(const scrape_job_config *j, labels group, labels target, arena *a,
 			   scrape_target_def *out, labels *discovered, err *e);
 
+/* promtool check config's target checks for one job (added by the
+ * discovery helper): every static target and every target of every file
+ * matching a file_sd glob must parse and populate; the first failure is
+ * returned in e ("checking SD file \"<glob>\": ..." for a bad file). A
+ * glob matching nothing calls missing(ctx, glob) (promtool warns). */
+int discovery_check_job(const scrape_job_config *j, void (*missing)(void *ctx, const char *glob), void *ctx, err *e);
+
 #endif

@@ -340,7 +340,8 @@ static int open_head(db *d, err *e)
 	char cdir[4096];
 	snprintf(cdir, sizeof cdir, "%s/chunks_head", d->dir);
 	head_opts ho = {.chunk_range_ms = d->opts.chunk_range_ms, .log = db_log, .log_ctx = d,
-			.chunks_dir = cdir, .chunks_read_only = d->opts.read_only};
+			.chunks_dir = cdir, .chunks_read_only = d->opts.read_only,
+			.series_removed = d->opts.series_removed, .series_removed_ctx = d->opts.series_removed_ctx};
 	d->h = head_open(&ho, e);
 	if (!d->h)
 		return e && e->code ? e->code : FL_ENOMEM;

@@ -31,6 +31,10 @@ typedef struct db_opts {
 	int64_t max_block_duration_ms; /* --storage.tsdb.max-block-duration; 0 = 10% of retention_ms, at most 31d */
 	int64_t maintenance_interval_ms; /* run db_compact this often in a thread (Prometheus: 1m); 0 = no thread */
 	int64_t out_of_order_window_ms; /* 0 = reject out-of-order */
+	/* Passed on to the head (head_opts.series_removed): ref holders such
+	 * as the scrape manager forget removed series. NULL = none. */
+	void (*series_removed)(void *ctx, const uint64_t *refs, size_t n);
+	void *series_removed_ctx; /* passed to series_removed */
 } db_opts;
 
 void db_opts_default(db_opts *o);

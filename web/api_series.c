@@ -410,51 +410,6 @@ static void answer_empty(http_resp *w, const char *const *arrays, size_t n, cons
 	api_end(&j, NULL, 0, NULL, 0);
 }
 
-/* No scrape loop yet: every target list is empty (the pools are known). */
-WEB_HANDLER(api_targets_handler)
-{
-	static const char *const keys[] = {"activeTargets", "droppedTargets"};
-	(void)env;
-	(void)r;
-	answer_empty(w, keys, 2, "droppedTargetCounts");
-}
-
-WEB_HANDLER(api_targets_metadata_handler)
-{
-	(void)env;
-	const char *ls = http_param_get(r, "limit");
-	if (ls && *ls) {
-		char *end;
-		strtoll(ls, &end, 10);
-		if (*end || end == ls) {
-			api_error(w, API_BAD_DATA, "limit must be a number");
-			return;
-		}
-	}
-	json_w j;
-	api_begin(w, &j);
-	json_arr_open(&j);
-	json_arr_close(&j);
-	api_end(&j, NULL, 0, NULL, 0);
-}
-
-WEB_HANDLER(api_scrape_pools_handler)
-{
-	(void)r;
-	json_w j;
-	api_begin(w, &j);
-	json_obj_open(&j);
-	json_key(&j, "scrapePools");
-	json_arr_open(&j);
-	pthread_mutex_lock(&env->cfg_mu);
-	for (size_t i = 0; env->config && i < env->config->n_jobs; i++)
-		json_str(&j, env->config->jobs[i].job_name);
-	pthread_mutex_unlock(&env->cfg_mu);
-	json_arr_close(&j);
-	json_obj_close(&j);
-	api_end(&j, NULL, 0, NULL, 0);
-}
-
 WEB_HANDLER(api_rules_handler)
 {
 	static const char *const keys[] = {"groups"};

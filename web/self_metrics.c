@@ -11,6 +11,8 @@
  *   prometheus_engine_query_log_enabled (0: there is no query log)
  *   prometheus_http_requests_total, prometheus_http_request_duration_seconds
  *                          (written by web/server.c's web_write_http_metrics)
+ *   prometheus_target_*    the scrape manager (scrape/manager.h
+ *                          scrape_manager_metrics)
  *   prometheus_tsdb_*      tsdb/db.h db_get_stats (head series, chunks,
  *                          samples appended, min/max time, WAL, blocks,
  *                          retention, reloads, compactions, checkpoints)
@@ -30,6 +32,7 @@
 #include <unistd.h>
 
 #include "lib/version.h"
+#include "scrape/manager.h"
 #include "web/remote.h"
 
 static void fam(buf *b, const char *name, const char *type, const char *help)
@@ -307,5 +310,7 @@ void self_metrics_handler(web_env *env, const http_req *r, http_resp *w)
 	write_flint(env, &w->body, st);
 	write_process(&w->body);
 	write_prometheus(env, &w->body, st);
+	if (env->scrape)
+		scrape_manager_metrics(env->scrape, &w->body); /* prometheus_target_* */
 	write_tsdb(env, &w->body);
 }

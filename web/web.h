@@ -99,6 +99,7 @@ struct web_env {
 	_Atomic uint64_t http_inflight;       /* requests being served */
 
 	struct metadata_store *metadata; /* metric metadata for /api/v1/metadata (web/metadata.h), owned */
+	struct scrape_manager *scrape; /* targets, scrape pools, target metadata; NULL until scraping starts (cmd/flint.c) */
 	struct webconfig *webcfg;   /* --web.config.file (auth, TLS) or NULL */
 	matcher *cors;              /* compiled --web.cors.origin, NULL for ".*" (any origin: "*") */
 	struct web_server *server;  /* running daemon or NULL */

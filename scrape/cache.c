@@ -1,0 +1,259 @@
+/*
+ * cache.c - one target's scrape cache (see cache.h; Prometheus
+ * scrape/scrape.go scrapeCache).
+ *
+ * Both tables are lib/map.h tables of 16-byte slots {tag, pointer}: the tag
+ * is the key hash's high 32 bits forced nonzero, the pointer the entry
+ * (fl_malloc'd with its key inline). Probing uses the hash's low bits.
+ *
+ * Invariants:
+ *   1. Every entry's khash is xxhash64 of its key; it is stored under it.
+ *   2. tracked <= seen <= iter for every entry.
+ *   3. A dropped entry has an empty lset and ref 0.
+ */
+#include "scrape/cache.h"
+
+#include <stdlib.h>
+
+#include "lib/hash.h"
+
+typedef struct slot {
+	uint32_t tag;   /* high hash bits | 1 (0 = empty) */
+	uint32_t pad;   /* unused */
+	void *p;        /* scrape_centry or scrape_meta */
+} slot;
+
+static uint32_t tag_of(uint64_t h) { return (uint32_t)(h >> 32) | 1u; }
+
+static uint64_t centry_hash(const void *e) { return ((const scrape_centry *)((const slot *)e)->p)->khash; }
+static bool centry_eq(const void *e, const void *key)
+{
+	const scrape_centry *c = ((const slot *)e)->p;
+	const slice *k = key;
+	return c->key_len == k->len && !memcmp(c->key, k->p, k->len);
+}
+static const map_type centry_type = {sizeof(slot), 64, centry_hash, centry_eq};
+
+static uint64_t meta_hash(const void *e) { return ((const scrape_meta *)((const slot *)e)->p)->khash; }
+static bool meta_eq(const void *e, const void *key)
+{
+	const scrape_meta *m = ((const slot *)e)->p;
+	const slice *k = key;
+	return strlen(m->name) == k->len && !memcmp(m->name, k->p, k->len);
+}
+static const map_type meta_type = {sizeof(slot), 16, meta_hash, meta_eq};
+
+void scrape_cache_init(scrape_cache *c)
+{
+	map_init(&c->series);
+	map_init(&c->meta);
+	c->iter = 1;
+	c->good_count = 0;
+	pthread_mutex_init(&c->meta_mu, NULL);
+}
+
+static void centry_free(scrape_centry *e)
+{
+	fl_free((void *)e->lset.v);
+	fl_free(e);
+}
+
+static void meta_free(scrape_meta *m)
+{
+	if (!m)
+		return;
+	fl_free(m->name);
+	fl_free(m->help);
+	fl_free(m->unit);
+	fl_free(m);
+}
+
+void scrape_cache_free(scrape_cache *c)
+{
+	slot *s;
+	for (size_t i = 0; (s = map_next(&c->series, &centry_type, &i));)
+		centry_free(s->p);
+	map_free(&c->series);
+	for (size_t i = 0; (s = map_next(&c->meta, &meta_type, &i));)
+		meta_free(s->p);
+	map_free(&c->meta);
+	pthread_mutex_destroy(&c->meta_mu);
+}
+
+size_t scrape_cache_len(const scrape_cache *c) { return map_len(&c->series); }
+
+scrape_centry *scrape_cache_get(scrape_cache *c, slice key, bool *already)
+{
+	uint64_t h = hash_xxh64(key.p, key.len);
+	slot *s = map_find(&c->series, &centry_type, h, &key);
+	*already = false;
+	if (!s)
+		return NULL;
+	scrape_centry *e = s->p;
+	*already = e->seen == c->iter;
+	e->seen = c->iter;
+	return e;
+}
+
+scrape_centry *scrape_cache_add(scrape_cache *c, slice key, series_ref ref, labels lset, bool dropped)
+{
+	uint64_t h = hash_xxh64(key.p, key.len);
+	scrape_centry *e = fl_malloc(sizeof *e + key.len);
+	if (!e)
+		return NULL;
+	*e = (scrape_centry){.ref = dropped ? 0 : ref, .seen = c->iter, .dropped = dropped, .khash = h, .key_len = key.len};
+	memcpy(e->key, key.p, key.len);
+	if (!dropped && lset.n) {
+		e->lset = labels_dup(lset);
+		if (!e->lset.v) {
+			fl_free(e);
+			return NULL;
+		}
+	}
+	slot *s = map_slot(&c->series, &centry_type, h, &key);
+	if (!s) {
+		centry_free(e);
+		return NULL;
+	}
+	if (map_used(s)) { /* replaced (a key added twice in one scrape) */
+		centry_free(s->p);
+		s->p = e;
+		return e;
+	}
+	*s = (slot){tag_of(h), 0, e};
+	map_added(&c->series, s);
+	return e;
+}
+
+void scrape_cache_each_stale(scrape_cache *c, bool (*fn)(void *ctx, scrape_centry *e), void *ctx)
+{
+	slot *s;
+	for (size_t i = 0; (s = map_next(&c->series, &centry_type, &i));) {
+		scrape_centry *e = s->p;
+		if (e->tracked && e->tracked + 1 == c->iter && !fn(ctx, e))
+			return;
+	}
+}
+
+bool scrape_cache_iter_done(scrape_cache *c, bool flush)
+{
+	size_t count = map_len(&c->series) + map_len(&c->meta);
+	bool forced = false;
+	if (flush)
+		c->good_count = count;
+	else if (count > c->good_count * 2 + 1000)
+		flush = forced = true; /* varying labels in failed scrapes: Prometheus's forced flush */
+	if (flush) {
+		/* map_del moves later entries back: restart the scan at the
+		 * hole after each deletion. */
+		slot *s;
+		for (size_t i = 0; (s = map_next(&c->series, &centry_type, &i));) {
+			scrape_centry *e = s->p;
+			if (e->seen != c->iter) {
+				map_del(&c->series, &centry_type, s);
+				centry_free(e);
+				i--;
+			}
+		}
+		pthread_mutex_lock(&c->meta_mu);
+		for (size_t i = 0; (s = map_next(&c->meta, &meta_type, &i));) {
+			scrape_meta *m = s->p;
+			if (c->iter - m->seen > 10) {
+				map_del(&c->meta, &meta_type, s);
+				meta_free(m);
+				i--;
+			}
+		}
+		pthread_mutex_unlock(&c->meta_mu);
+	}
+	c->iter++;
+	return forced;
+}
+
+void scrape_cache_forget_refs(scrape_cache *c)
+{
+	slot *s;
+	for (size_t i = 0; (s = map_next(&c->series, &centry_type, &i));)
+		((scrape_centry *)s->p)->ref = 0;
+}
+
+/* ---- metadata ---- */
+
+static bool set_str(char **dst, slice text)
+{
+	if (*dst && strlen(*dst) == text.len && !memcmp(*dst, text.p, text.len))
+		return false;
+	char *n = fl_strndup(text.p ? text.p : "", text.len);
+	if (!n)
+		return false;
+	fl_free(*dst);
+	*dst = n;
+	return true;
+}
+
+bool scrape_cache_set_meta(scrape_cache *c, slice name, char kind, slice text)
+{
+	uint64_t h = hash_xxh64(name.p, name.len);
+	bool changed = false;
+	pthread_mutex_lock(&c->meta_mu);
+	slot *s = map_slot(&c->meta, &meta_type, h, &name);
+	if (!s)
+		goto out;
+	scrape_meta *m = map_used(s) ? s->p : NULL;
+	if (!m) {
+		m = fl_calloc(1, sizeof *m);
+		if (!m || !(m->name = fl_strndup(name.p, name.len)) || !(m->help = fl_strdup("")) ||
+		    !(m->unit = fl_strdup(""))) {
+			meta_free(m);
+			goto out;
+		}
+		m->type = "unknown";
+		m->khash = h;
+		*s = (slot){tag_of(h), 0, m};
+		map_added(&c->meta, s);
+		changed = true;
+	}
+	m->seen = c->iter;
+	if (kind == 't') {
+		if (strcmp(m->type, text.p))
+			changed = true, m->type = text.p;
+	} else if (kind == 'h') {
+		changed |= set_str(&m->help, text);
+	} else {
+		changed |= set_str(&m->unit, text);
+	}
+out:
+	pthread_mutex_unlock(&c->meta_mu);
+	return changed;
+}
+
+const scrape_meta *scrape_cache_meta_get(scrape_cache *c, slice name)
+{
+	slot *s = map_find(&c->meta, &meta_type, hash_xxh64(name.p, name.len), &name);
+	return s ? s->p : NULL;
+}
+
+static int meta_cmp(const void *a, const void *b)
+{
+	return strcmp(((const scrape_meta *)a)->name, ((const scrape_meta *)b)->name);
+}
+
+size_t scrape_cache_metadata(scrape_cache *c, arena *a, scrape_meta **out)
+{
+	pthread_mutex_lock(&c->meta_mu);
+	size_t n = 0, cap = map_len(&c->meta);
+	scrape_meta *v = cap ? arena_calloc(a, cap, sizeof *v) : NULL;
+	slot *s;
+	for (size_t i = 0; v && (s = map_next(&c->meta, &meta_type, &i));) {
+		scrape_meta *m = s->p;
+		v[n] = (scrape_meta){.name = arena_strdup(a, m->name), .type = m->type, .help = arena_strdup(a, m->help),
+				     .unit = arena_strdup(a, m->unit), .seen = m->seen};
+		if (v[n].name && v[n].help && v[n].unit)
+			n++;
+	}
+	pthread_mutex_unlock(&c->meta_mu);
+	if (n > 1)
+		qsort(v, n, sizeof *v, meta_cmp);
+	*out = v;
+	return n;
+}
