@@ -73,6 +73,13 @@ for s in sorted(res, key=lambda s: sorted(s["metric"].items())):
     print("{" + ",".join(f'{k}="{v}"' for k, v in sorted(s["metric"].items())) + "} " + s["value"][1])
 PYEOF
 }
+# tally FILE: shows a checker's output and counts its `ok ...` and `FAIL ...` lines
+tally() {
+	cat "$1"
+	passed=$((passed + $(grep -c '^ok ' "$1")))
+	failed=$((failed + $(grep -c '^FAIL ' "$1")))
+}
+
 # value_is URL EXPR WANT: the value of a one-series result is WANT (for wait_for)
 value_is() { [ "$(value "$1" "$2")" = "$3" ]; }
 # value URL EXPR: the value of a one-series result ("" when empty, "error..." on error)

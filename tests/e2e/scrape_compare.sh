@@ -5,8 +5,8 @@
 #     from static_configs, target relabeling (lowercase, replace with
 #     ${1}) and metric relabeling (drop by name);
 #   - job pages: page_server.py's fixed page on six ports and a garbage
-#     page, from file_sd_configs (a JSON file) with hashmod (into a label,
-#     and keep on it and another label), labelmap, labeldrop, uppercase, replace with ${1},
+#     page, from file_sd_configs (a JSON file) with hashmod (of a name
+#     label into a label, and keep on it and another label), labelmap, labeldrop, uppercase, replace with ${1},
 #     drop and dropequal; metric relabeling with drop, labeldrop,
 #     lowercase and replace over two source labels.
 # Then compares, after both have scraped every target a few times:
@@ -34,10 +34,15 @@ NP=$(free_port)
 start_node_exporter "$NP"
 DEAD=$(free_port) # nothing listens there
 {
-	printf '[{"targets": ["127.0.0.1:%s", "127.0.0.1:%s", "127.0.0.1:%s", "127.0.0.1:%s"],\n' \
-		"$(port_of pages fixed 0)" "$(port_of pages fixed 1)" "$(port_of pages fixed 2)" "$(port_of pages fixed 3)"
-	printf '  "labels": {"__tmp_label_team": "alpha", "dropme": "x", "region": "eu-1"}},\n'
-	printf ' {"targets": ["127.0.0.1:%s"], "labels": {"skip": "yes"}},\n' "$(port_of pages fixed 4)"
+	# hashmod 4 of the name label: hotel 0, alpha 1, golf 2, bravo 3 (dropped)
+	printf '['
+	i=0
+	for n in hotel alpha golf bravo; do
+		printf '{"targets": ["127.0.0.1:%s"], "labels": {"name": "%s", "__tmp_label_team": "alpha", "dropme": "x", "region": "eu-1"}},\n ' \
+			"$(port_of pages fixed $i)" "$n"
+		i=$((i + 1))
+	done
+	printf '{"targets": ["127.0.0.1:%s"], "labels": {"skip": "yes"}},\n' "$(port_of pages fixed 4)"
 	printf ' {"targets": ["127.0.0.1:%s"], "labels": {"a": "same", "b": "same"}},\n' "$(port_of pages fixed 5)"
 	printf ' {"targets": ["127.0.0.1:%s"], "labels": {"__tmp_label_team": "beta", "kind": "garbage"}}]\n' "$(port_of pages garbage)"
 } >"$tmp/pages.json"
@@ -78,7 +83,7 @@ scrape_configs:
       - source_labels: [a]
         target_label: b
         action: dropequal
-      - source_labels: [__address__]
+      - source_labels: [name]
         modulus: 4
         target_label: __tmp_shard
         action: hashmod
@@ -141,7 +146,7 @@ for u in "$F" "$P"; do
 done
 sleep 3
 
-"$PY" - "$F" "$P" "$NP" "$DEAD" "$tmp/pages.json" "127.0.0.1:$(port_of pages garbage)" >"$tmp/compare.out" 2>&1 <<'PYEOF'
+"$PY" - "$F" "$P" "$NP" "$DEAD" "$tmp/pages.json" "127.0.0.1:$(port_of pages garbage)" >"$tmp/compare.out" 2>&1 <<'PYEOF' || echo "FAIL comparison script (exit $?)" >>"$tmp/compare.out"
 import json, math, sys, time, urllib.parse, urllib.request, urllib.error
 F, P, NP, DEAD, PAGES_JSON, GARBAGE = sys.argv[1:7]
 now = time.time()
@@ -219,7 +224,7 @@ def same_values(name, expr, min_series):
     if why is None and len(p) < min_series: why = f"only {len(p)} series"
     report(f"{name} ({len(p)} series)", why)
 for m in ("up", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling", "scrape_series_added"):
-    same_values(f"same {m}", m, 6)
+    same_values(f"same {m}", m, 6)  # node, dead, hotel, alpha, golf, garbage
 same_values("same values of every pages series", '{job="pages",__name__=~"page_.+"}', 40)
 same_values("same values of node_exporter's constant series",
             '{job="node",__name__=~"node_uname_info|node_memory_MemTotal_bytes|node_memory_SwapTotal_bytes|go_info"}', 3)
@@ -257,7 +262,8 @@ if ft is not None and pt is not None:
         why = "; ".join(f"{k}: {fa.get(k)} vs {pa.get(k)}" for k in sorted(set(fa) | set(pa), key=str) if fa.get(k) != pa.get(k))[:800]
     report(f"same active targets: labels, pool, URL, health, interval, timeout ({len(pa)})", why)
     report(f"same dropped targets ({len(pdrop)})", None if set(fdrop) == set(pdrop) else f"{sorted(fdrop, key=str)} vs {sorted(pdrop, key=str)}")
-    report("the skip and dropequal targets are dropped", None if len(pdrop) >= 2 else f"{len(pdrop)} dropped")
+    report("six active targets", None if len(pa) == 6 else f"{len(pa)}: {sorted(pa, key=str)}")
+    report("the hashmod (bravo), skip and dropequal targets are dropped", None if len(pdrop) == 3 else f"{len(pdrop)} dropped")
     report("health down for the dead and the garbage target",
            None if sorted(k for k, v in pa.items() if v[3] == "down") == sorted([f"127.0.0.1:{DEAD}", GARBAGE]) else f"{[(k, v[3]) for k, v in pa.items()]}")
     bad = [f"{a}: {d} vs {want_disc.get(a)}" for a, d in fdisc.items() if d != want_disc.get(a)]
@@ -267,12 +273,6 @@ if ft is not None and pt is not None:
            None if fdrop and all(x.get("scrapePool") == "pages" for x in fdrop.values()) else f"{list(fdrop.values())[:2]}")
     report("flint's droppedTargetCounts (3.x)", None if fcounts == {"node": 0, "pages": len(pdrop)} else f"{fcounts} vs pages: {len(pdrop)}")
 PYEOF
-while IFS= read -r line; do
-	case "$line" in
-	"ok "*) passed=$((passed + 1)); echo "$line" ;;
-	"FAIL "*) failed=$((failed + 1)); echo "$line" ;;
-	*) echo "$line" ;;
-	esac
-done <"$tmp/compare.out"
+tally "$tmp/compare.out"
 kill -0 "${pids[-2]}" 2>/dev/null && ok "flint still running" || fail "flint still running" "$(tail -5 "$tmp/flint.log")"
 finish
