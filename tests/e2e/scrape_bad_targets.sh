@@ -56,9 +56,10 @@ flint_pid=${pids[-1]}
 
 # ---- 1. the good target alone
 if wait_for 20 value_is "$F" 'up{job="good"}' 1; then ok "good target up"; else fail "good target up" "$(targets "$F")"; fi
-sleep 4
-T0=$(($(date +%s) - 4))
-T1=$(($(date +%s) - 1))
+sleep 5
+T0=$(($(date +%s) - 5))
+T1=$(($(date +%s) - 2)) # a scrape in flight now may still commit a sample before T1 + 1
+
 range_q() { # the good target's stored samples over [T0, T1] at 1 s steps
 	curl -s -G "$F/api/v1/query_range" --data-urlencode 'query={job="good",__name__=~"page_requests_total|page_temperature_celsius|up"}' \
 		--data-urlencode "start=$T0.5" --data-urlencode "end=$T1.5" --data-urlencode step=1
@@ -73,7 +74,8 @@ printf '[{"targets": ["%s"]}]\n' "$(bad_target endless)" >"$tmp/endless.json.new
 printf '[{"targets": ["%s"]}]\n' "$(bad_target million)" >"$tmp/million.json.new"
 for f in bad endless million; do mv "$tmp/$f.json.new" "$tmp/$f.json"; done
 phase_start=$(date +%s)
-good_before=$(curl -s "http://127.0.0.1:$(port_of pages control)/counts" | "$PY" -c "import json,sys; print(json.load(sys.stdin).get('${GOOD#*:}', 0))")
+served() { curl -s "http://127.0.0.1:$(port_of pages control)/counts" | "$PY" -c "import json,sys; print(json.load(sys.stdin).get('$1', 0))"; }
+good_before=$(served "${GOOD#*:}")
 all_failed() { [ "$(targets "$F" | awk -F'|' '$1 != "good" && $3 == "down" && $4 != ""' | wc -l)" = 6 ]; }
 if wait_for 40 all_failed; then ok "six bad targets discovered and down"; else fail "six bad targets discovered and down" "$(targets "$F")"; fi
 sleep 6 # several more failed scrapes of each
@@ -109,7 +111,7 @@ check_eq "no sample of a failed scrape stored" "$(instant "$F" 'count({__name__=
 check_eq "good target up throughout" "$(value "$F" 'min_over_time(up{job="good"}[8s])')" 1
 n=$(value "$F" 'count_over_time(up{job="good"}[8s])')
 if [ -n "$n" ] && [ "$n" -ge 7 ] 2>/dev/null; then ok "good target scraped every second ($n in 8 s)"; else fail "good target scraped every second" "$n samples of up in 8 s"; fi
-good_after=$(curl -s "http://127.0.0.1:$(port_of pages control)/counts" | "$PY" -c "import json,sys; print(json.load(sys.stdin).get('${GOOD#*:}', 0))")
+good_after=$(served "${GOOD#*:}")
 elapsed=$(($(date +%s) - phase_start))
 if [ $((good_after - good_before)) -ge $((elapsed - 3)) ]; then ok "good target's scrape count grows ($good_before -> $good_after in ${elapsed} s)"
 else fail "good target's scrape count grows" "$good_before -> $good_after in $elapsed s"; fi
