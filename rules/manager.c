@@ -9,15 +9,18 @@
  * first load start restored (no `for` state restore), as Prometheus's
  * manager does unless told otherwise.
  *
- * One thread evaluates: it sleeps until the earliest group's next slot,
- * evaluates that group at its slot (skipping slots it missed, counted), and
- * restores `for` state after a group's second evaluation (manager.go: a
- * group that must restore waits for one more evaluation first, so recording
- * rules have refreshed the series alerts depend on).
+ * A few worker threads (RULES_WORKERS) evaluate, as Prometheus's one
+ * goroutine per group does, so that a slow group does not hold the others
+ * back: a worker sleeps until the earliest slot of a group no other worker
+ * is running, evaluates that group at its slot (skipping slots it missed,
+ * counted), and restores `for` state after a group's second evaluation
+ * (manager.go: a group that must restore waits for one more evaluation
+ * first, so recording rules have refreshed the series alerts depend on).
  *
- * Locks, in order: eval_mu (held by the thread while it evaluates, and by
- * update while it swaps) -> mu (the group list, the scheduler state, the
- * options generation) -> a group's mu.
+ * Locks, in order: eval_rw (read-held by each worker while it evaluates,
+ * write-held by update while it swaps; writers preferred so a reload is not
+ * starved) -> mu (the group list, the scheduler state, the options
+ * generation) -> a group's mu.
  */
 #include "rules/manager.h"
 
@@ -38,11 +41,14 @@ typedef struct opts_gen {
 
 typedef struct sched {
 	int64_t next_ts_ms; /* the slot it evaluates next */
+	bool running;       /* a worker is evaluating it */
 } sched;
+
+#define RULES_WORKERS 4
 
 struct rules_manager {
 	rules_opts base;          /* as given */
-	pthread_mutex_t eval_mu;  /* held while evaluating or swapping */
+	pthread_rwlock_t eval_rw; /* read: evaluating; write: swapping groups */
 	pthread_mutex_t mu;       /* guards everything below */
 	pthread_cond_t cv;        /* update and stop wake the thread */
 	rule_group **groups;      /* current groups */
@@ -50,8 +56,10 @@ struct rules_manager {
 	size_t n_groups;
 	opts_gen *gen;            /* what the current groups point at */
 	bool loaded;              /* the first update happened */
-	bool started, stopping;
-	pthread_t thread;
+	uint64_t generation;      /* bumped at each swap of groups */
+	bool stopping;
+	int n_threads;            /* workers started */
+	pthread_t threads[RULES_WORKERS];
 	/* prometheus_rule_group_duration_seconds (summary without quantiles) */
 	double dur_sum;
 	uint64_t dur_count;
@@ -77,7 +85,11 @@ rules_manager *rules_manager_new(const rules_opts *o, err *e)
 		return NULL;
 	}
 	m->base = *o;
-	pthread_mutex_init(&m->eval_mu, NULL);
+	pthread_rwlockattr_t ra;
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&m->eval_rw, &ra);
+	pthread_rwlockattr_destroy(&ra);
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
 	return m;
@@ -88,12 +100,12 @@ void rules_manager_stop(rules_manager *m)
 	if (!m)
 		return;
 	pthread_mutex_lock(&m->mu);
-	bool join = m->started && !m->stopping;
+	int n = m->stopping ? 0 : m->n_threads;
 	m->stopping = true;
 	pthread_cond_broadcast(&m->cv);
 	pthread_mutex_unlock(&m->mu);
-	if (join)
-		pthread_join(m->thread, NULL);
+	for (int i = 0; i < n; i++)
+		pthread_join(m->threads[i], NULL);
 }
 
 static void groups_free(rule_group **g, size_t n)
@@ -113,7 +125,7 @@ void rules_manager_free(rules_manager *m)
 	gen_free(m->gen);
 	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->mu);
-	pthread_mutex_destroy(&m->eval_mu);
+	pthread_rwlock_destroy(&m->eval_rw);
 	fl_free(m);
 }
 
@@ -253,7 +265,7 @@ int rules_manager_update(rules_manager *m, const rules_config *c, err *e)
 		gen_free(gen);
 		return rc;
 	}
-	pthread_mutex_lock(&m->eval_mu);
+	pthread_rwlock_wrlock(&m->eval_rw);
 	pthread_mutex_lock(&m->mu);
 	rule_group **old = m->groups;
 	size_t n_old = m->n_groups;
@@ -278,12 +290,13 @@ int rules_manager_update(rules_manager *m, const rules_config *c, err *e)
 	m->sch = sch;
 	m->gen = gen;
 	m->loaded = true;
-	bool start = !m->started && !m->stopping;
-	if (start && pthread_create(&m->thread, NULL, run, m) == 0)
-		m->started = true;
+	m->generation++;
+	while (!m->stopping && m->n_threads < RULES_WORKERS &&
+	       pthread_create(&m->threads[m->n_threads], NULL, run, m) == 0)
+		m->n_threads++;
 	pthread_cond_broadcast(&m->cv);
 	pthread_mutex_unlock(&m->mu);
-	pthread_mutex_unlock(&m->eval_mu);
+	pthread_rwlock_unlock(&m->eval_rw);
 	groups_free(old, n_old);
 	gen_free(old_gen);
 	return 0;
@@ -313,10 +326,10 @@ static void eval_group(rules_manager *m, rule_group *g, int64_t ts_ms)
 
 void rules_manager_eval_all(rules_manager *m, int64_t ts_ms)
 {
-	pthread_mutex_lock(&m->eval_mu);
+	pthread_rwlock_wrlock(&m->eval_rw); /* no worker runs meanwhile */
 	for (size_t i = 0; i < m->n_groups; i++)
 		eval_group(m, m->groups[i], ts_ms);
-	pthread_mutex_unlock(&m->eval_mu);
+	pthread_rwlock_unlock(&m->eval_rw);
 }
 
 static void abs_deadline(struct timespec *ts, int64_t at_ms)
@@ -332,7 +345,7 @@ static void *run(void *arg)
 	while (!m->stopping) {
 		size_t best = SIZE_MAX;
 		for (size_t i = 0; i < m->n_groups; i++)
-			if (best == SIZE_MAX || m->sch[i].next_ts_ms < m->sch[best].next_ts_ms)
+			if (!m->sch[i].running && (best == SIZE_MAX || m->sch[i].next_ts_ms < m->sch[best].next_ts_ms))
 				best = i;
 		int64_t now = rules_now_ms();
 		if (best == SIZE_MAX || m->sch[best].next_ts_ms > now) {
@@ -348,16 +361,21 @@ static void *run(void *arg)
 		m->sch[best].next_ts_ms = ts + g->interval_ms;
 		if (missed > 0)
 			atomic_fetch_add(&g->missed_total, (uint64_t)missed);
+		m->sch[best].running = true;
+		uint64_t gen = m->generation;
 		pthread_mutex_unlock(&m->mu);
 		/* update may swap groups between these two locks: re-check */
-		pthread_mutex_lock(&m->eval_mu);
+		pthread_rwlock_rdlock(&m->eval_rw);
 		pthread_mutex_lock(&m->mu);
-		bool still = best < m->n_groups && m->groups[best] == g;
+		bool still = m->generation == gen;
 		pthread_mutex_unlock(&m->mu);
 		if (still)
 			eval_group(m, g, ts);
-		pthread_mutex_unlock(&m->eval_mu);
+		pthread_rwlock_unlock(&m->eval_rw);
 		pthread_mutex_lock(&m->mu);
+		if (m->generation == gen) /* else sch is a new array, all idle */
+			m->sch[best].running = false;
+		pthread_cond_broadcast(&m->cv); /* the group may be the next due */
 	}
 	pthread_mutex_unlock(&m->mu);
 	return NULL;
