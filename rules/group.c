@@ -284,6 +284,8 @@ static void eval_rule(rule_group *g, rule *r, int64_t ts_ms, arena *a)
 	rule_group_lock(g);
 	r->last_eval_ms = t0 / 1000000;
 	int rc = rule__eval(r, g, ts_ms, a, &out, &e);
+	if (rc && !e.msg[0]) /* a layer below that failed without a message */
+		err_set(&e, rc, "%s", fl_strerror(rc));
 	if (rc) {
 		set_error(r, e.msg);
 		atomic_fetch_add(&g->failures_total, 1);

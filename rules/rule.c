@@ -337,9 +337,13 @@ static int step_alerts(rule *r, const rule_group *g, int64_t ts_ms, const uint64
 	int rc = 0;
 	size_t keep = 0;
 	*n_active_pending = 0;
-	for (size_t i = 0; i < r->n_active && rc == 0; i++) {
+	for (size_t i = 0; i < r->n_active; i++) {
 		rule_alert *a = &r->active[i];
 		bool drop = false, skip = false;
+		if (rc) { /* out of memory earlier: keep the rest as they are */
+			r->active[keep++] = *a;
+			continue;
+		}
 		if (!hashes_has(hashes, n_hashes, a->hash)) {
 			bool keep_firing = false;
 			if (a->state == ALERT_FIRING && r->keep_firing_for_ms > 0) {
@@ -377,8 +381,6 @@ static int step_alerts(rule *r, const rule_group *g, int64_t ts_ms, const uint64
 		else
 			r->active[keep++] = *a;
 	}
-	if (rc) /* keep the rest as they are */
-		keep = r->n_active;
 	r->n_active = keep;
 	labels_builder_free(&b);
 	return rc;

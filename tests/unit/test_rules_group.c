@@ -420,7 +420,39 @@ static void alert_templates(void)
 	fx_close(&f);
 }
 
+/* Every allocation of an evaluation failing in turn (fl_alloc_fail_after):
+ * errors or partial results, never a crash, a leak (ASan) or a broken state
+ * for the next evaluations. */
+static void allocation_failures_are_survived(void)
+{
+	fixture f;
+	fx_open(&f);
+	label al[1] = {{"sev", "{{ $labels.job }}"}};
+	label an[1] = {{"summary", "{{ $value }}"}};
+	rule_def rules[2] = {{.record = "r", .expr = "sum by (job) (x)"},
+			     {.alert = "A", .expr = "r > 5", .for_ms = 60000, .labels = {al, 1}, .annotations = {an, 1}}};
+	for (long n = 1; n < 400; n += 3) {
+		int64_t t = T0 + n * 600000;
+		put(&f, "x", "a", t - 1000, 10);
+		put(&f, "x", "b", t - 1000, 10);
+		rule_group *g = group_of(&f, rules, 2, (labels){NULL, 0}, 0, true);
+		fl_alloc_fail_after(n);
+		rule_group_eval(g, t);
+		put(&f, "x", "a", t + 59000, 10);
+		rule_group_eval(g, t + 60000);
+		fl_alloc_fail_after(0);
+		put(&f, "x", "a", t + 119000, 1);
+		rule_group_eval(g, t + 120000);
+		/* with allocations back, the rules are healthy again */
+		ASSERT_EQ(g->rules[0].health, RULE_HEALTH_OK);
+		ASSERT_EQ(g->rules[1].health, RULE_HEALTH_OK);
+		rule_group_free(g);
+	}
+	fx_close(&f);
+}
+
 const struct test tests_rules_group[] = {
+	{"allocation_failures_are_survived", allocation_failures_are_survived},
 	{"alert_templates", alert_templates},
 	{"recording_with_labels_and_order", recording_with_labels_and_order},
 	{"stale_marker_when_result_disappears", stale_marker_when_result_disappears},
