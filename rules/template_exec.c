@@ -95,7 +95,8 @@ tval tmpl__str(tstate *s, const char *p, size_t n)
 	char *c = arena_alloc(&s->a, n + 1);
 	if (!c)
 		oom(s);
-	memcpy(c, p, n);
+	if (n)
+		memcpy(c, p, n);
 	c[n] = 0;
 	return (tval){.k = TV_STRING, .s = c, .n = n};
 }

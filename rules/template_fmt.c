@@ -9,8 +9,9 @@
  * "%!s(MISSING)", "%!(EXTRA int=1)", "%!(NOVERB)". Also time.Time and
  * time.Duration's String.
  *
- * Known differences: %x of a float is C's %a; query results nested in a
- * printed value show our addresses where Go shows its pointers.
+ * Known differences: %x of a float is C's %a; samples nested in a printed
+ * value (a query result, an args map) print as "&{map[..] v}" where Go
+ * prints their addresses, so that the output is reproducible.
  *
  * Widths and precisions are capped at 1,000,000 so a template cannot ask
  * for an unbounded buffer in one verb.
@@ -144,22 +145,26 @@ void tmpl__fmt_value(buf *b, const tval *v, bool top)
 		break;
 	}
 	case TV_SAMPLE:
+		/* Go prints a nested pointer as its address; we print what it
+		 * points to, so that output is reproducible */
 		if (!v->smp) {
 			buf_put_str(b, "<nil>");
-		} else if (top) {
+		} else {
 			buf_put_str(b, "&{");
 			fmt_labels(b, v->smp->labels);
 			buf_put_byte(b, ' ');
 			fmt_float_v(b, v->smp->value);
 			buf_put_byte(b, '}');
-		} else {
-			buf_printf(b, "%p", (void *)v->smp);
 		}
 		break;
 	case TV_SAMPLES:
 		buf_put_byte(b, '[');
-		for (size_t i = 0; i < v->n; i++)
-			buf_printf(b, "%s%p", i ? " " : "", (void *)&v->smps[i]);
+		for (size_t i = 0; i < v->n; i++) {
+			tval e = {.k = TV_SAMPLE, .smp = &v->smps[i]};
+			if (i)
+				buf_put_byte(b, ' ');
+			tmpl__fmt_value(b, &e, false);
+		}
 		buf_put_byte(b, ']');
 		break;
 	case TV_TIME: tmpl__fmt_time(b, v->i); break;
