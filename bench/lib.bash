@@ -15,6 +15,9 @@ cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 now_s() { date +%s.%N; }
+metric() { # url name -> the sample's value on url/metrics (empty if absent)
+	curl -s --max-time 10 "$1/metrics" | awk -v n="$2" '$1 == n { print $2; exit }'
+}
 wait_ready() { # url seconds (gives up early when the server died)
 	for _ in $(seq $(($2 * 20))); do
 		[ "$(curl -s -o /dev/null -w '%{http_code}' "$1/-/ready")" = 200 ] && return 0
@@ -25,13 +28,13 @@ wait_ready() { # url seconds (gives up early when the server died)
 }
 
 printf 'global:\n  scrape_interval: 1m\n' >"$tmp/cfg.yml"
-start() { # name port -> sets pid; data in $tmp/data-NAME, log in $tmp/NAME.log
+start() { # name port [flags...] -> sets pid; data in $tmp/data-NAME, log in $tmp/NAME.log
 	local dir=$tmp/data-$1 addr=127.0.0.1:$2
 	case $1 in
 	flint) "$FLINT" --config.file="$tmp/cfg.yml" --storage.tsdb.path="$dir" --web.listen-address="$addr" \
-		--web.enable-remote-write-receiver >>"$tmp/$1.log" 2>&1 & ;;
+		--web.enable-remote-write-receiver "${@:3}" >>"$tmp/$1.log" 2>&1 & ;;
 	prometheus) prometheus --config.file="$tmp/cfg.yml" --storage.tsdb.path="$dir" --web.listen-address="$addr" \
-		--web.enable-remote-write-receiver >>"$tmp/$1.log" 2>&1 & ;;
+		--web.enable-remote-write-receiver "${@:3}" >>"$tmp/$1.log" 2>&1 & ;;
 	esac
 	pid=$!
 }

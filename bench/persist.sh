@@ -29,9 +29,6 @@ command -v prometheus >/dev/null || { echo "persist: prometheus not installed (m
 
 tmp=$(mktemp -d /tmp/flint-pbench.XXXXXX)
 . "$(dirname "$0")/lib.bash"
-metric() { # url name -> value (empty if absent)
-	curl -s --max-time 5 "$1/metrics" | awk -v n="$2" '$1 == n { print $2; exit }'
-}
 
 # the last 2 h boundary in the past: nothing lies in the future
 END_MS=$(($(date +%s) / 7200 * 7200 * 1000))

@@ -30,8 +30,8 @@ textparse *textparse_new(textparse_format f, const char *text, size_t len, unsig
 		return NULL;
 	p->f = f;
 	p->flags = flags;
-	p->b = text;
-	p->n = len;
+	p->b = text ? text : ""; /* no arithmetic on NULL */
+	p->n = text ? len : 0;
 	buf_init(&p->help);
 	buf_init(&p->strs);
 	if ((flags & TEXTPARSE_STRICT) && f == TEXTPARSE_OM && !(p->chk = tp__omcheck_new())) {

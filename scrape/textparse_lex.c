@@ -93,7 +93,7 @@ static void skip_blanks(textparse *p, bool om)
 static const char *quote(buf *b, const char *s, size_t n)
 {
 	buf_clear(b);
-	fmt_go_quote(b, s, FL_MIN(n, 120));
+	fmt_go_quote(b, n ? s : "", FL_MIN(n, 120));
 	return buf_cstr(b);
 }
 
@@ -132,7 +132,7 @@ static const char *quote_to(buf *q, const textparse *p, size_t from, size_t to)
 	buf_put(&tmp, p->b + from, hi - from);
 	if (to > p->n && p->f == TEXTPARSE_PROM)
 		buf_put_byte(&tmp, '\n');
-	fmt_go_quote(q, (const char *)tmp.p, tmp.len);
+	fmt_go_quote(q, tmp.len ? (const char *)tmp.p : "", tmp.len); /* never NULL + 0 */
 	buf_reset(&tmp);
 	return buf_cstr(q);
 }

@@ -18,7 +18,8 @@
  *   5. read-write: open the WAL writer, which starts a new segment;
  *   6. read-write with maintenance_interval_ms > 0: start the maintenance
  *      thread, which runs db_compact every interval (Prometheus's db.run
- *      loop: a minute).
+ *      loop: a minute), then head_release_memory (heap freed by chunk cuts
+ *      back to the system).
  *
  * Maintenance (db_compact, under maint_mu): cut blocks from the head,
  * compact blocks, then db_reload: rescan the directory (new blocks in,
@@ -572,6 +573,7 @@ static void *maint_main(void *arg)
 		err_clear(&e);
 		if (db_compact(d, &e))
 			log_error("tsdb", "Compaction failed", "err", e.msg, NULL);
+		head_release_memory(d->h); /* the open chunks' high-water mark, once cut (head.h) */
 		pthread_mutex_lock(&d->stop_mu);
 	}
 	pthread_mutex_unlock(&d->stop_mu);

@@ -34,6 +34,7 @@
 #include "tsdb/head_int.h"
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -693,6 +694,19 @@ static int64_t gc_series(head *h, const uint32_t *cand, size_t n)
 	fl_free(pairs);
 	fl_free(dead);
 	return (int64_t)n_dead;
+}
+
+bool head_release_memory(head *h)
+{
+	int64_t cuts = atomic_load_explicit(&h->n_cuts, memory_order_relaxed);
+	if (cuts == atomic_exchange(&h->cuts_trimmed, cuts))
+		return false;
+#ifdef __GLIBC__
+	malloc_trim(0);
+	return true;
+#else
+	return false;
+#endif
 }
 
 int64_t head_truncate(head *h, int64_t mint)

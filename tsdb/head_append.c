@@ -100,6 +100,7 @@ static int cut_chunk(head *h, hseries *s, int64_t t)
 	s->open_mint = t;
 	s->next_at = range_end(t, h->opts.chunk_range_ms);
 	atomic_fetch_add(&h->n_chunks, 1);
+	atomic_fetch_add_explicit(&h->n_cuts, 1, memory_order_relaxed);
 	return 0;
 }
 

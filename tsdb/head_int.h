@@ -174,6 +174,8 @@ struct head {
 	_Atomic int64_t min_valid_time; /* samples below are out of bounds */
 	_Atomic int64_t n_series;  /* live series */
 	_Atomic int64_t n_chunks;  /* open + closed chunks */
+	_Atomic int64_t n_cuts;    /* open chunks cut (their buffers freed) since open */
+	_Atomic int64_t cuts_trimmed; /* n_cuts at the last head_release_memory */
 	_Atomic int64_t n_samples; /* samples appended */
 	_Atomic int64_t n_ooo;     /* out-of-order rejections */
 	_Atomic int64_t n_oob;     /* out-of-bounds rejections */

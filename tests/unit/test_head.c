@@ -536,6 +536,33 @@ static void chunk_cut_aligned_15s(void)
 	head_close(h2);
 }
 
+/* head_release_memory trims only when chunks were cut since its last call
+ * (the db's maintenance calls it every minute), and the head reads the same
+ * after it. */
+static void release_memory_after_cuts(void)
+{
+	head *h = open_head();
+	ASSERT(!head_release_memory(h)); /* nothing cut yet */
+	for (int64_t t = 0; t < 7200000; t += 15000)
+		append_ok(h, L({"__name__", "x"}), t, (double)t);
+#ifdef __GLIBC__
+	ASSERT(head_release_memory(h));
+#endif
+	ASSERT(!head_release_memory(h)); /* no cut since */
+	append_ok(h, L({"__name__", "x"}), 7200000, 1); /* a 2h boundary: a cut */
+#ifdef __GLIBC__
+	ASSERT(head_release_memory(h));
+#endif
+	size_t n_series;
+	int64_t ts[500];
+	double vs[500];
+	ASSERT_EQ(select_one(h, 0, 7200000, MATCH_EQ, "__name__", "x", ts, vs, 500, &n_series), 481);
+	ASSERT_EQ(n_series, 1);
+	for (size_t i = 0; i < 480; i++)
+		ASSERT_EQ(ts[i], (int64_t)i * 15000);
+	head_close(h);
+}
+
 /* Parse `{a="b", c="d"} value ts` (no escapes in this data). */
 static bool parse_sent(char *line, label *l, size_t *n, double *v, int64_t *t)
 {
@@ -1269,6 +1296,7 @@ const struct test tests_head[] = {
 	{"querier_snapshot_stable", querier_snapshot_stable},
 	{"concurrent_series_creation", concurrent_series_creation},
 	{"chunk_cut_aligned_15s", chunk_cut_aligned_15s},
+	{"release_memory_after_cuts", release_memory_after_cuts},
 	{"chunks_match_prometheus", chunks_match_prometheus},
 	{"chunk_byte_limit_3x", chunk_byte_limit_3x},
 	{"replay_paths", replay_paths},
