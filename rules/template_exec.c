@@ -13,8 +13,9 @@
  * in the template are ints unless they contain . e E p P (idealConstant).
  *
  * Bounds (issue 17): EXEC_MAX_STEPS nodes evaluated, EXEC_MAX_DEPTH nested
- * template calls and EXEC_MAX_OUTPUT bytes of output; passing one is an
- * error, never a hang. Errors leave through one longjmp to tmpl_exec; all
+ * template calls, EXEC_MAX_OUTPUT bytes of output and EXEC_MAX_MEMORY
+ * bytes of values (strings functions build, each at most TMPL_MAX_STRING);
+ * passing one is an error, never a hang or an unbounded allocation. Errors leave through one longjmp to tmpl_exec; all
  * memory in between comes from the execution's arena, so nothing leaks.
  *
  * Messages are Go's: "template: NAME:LINE:COL: executing \"NAME\" at
@@ -34,6 +35,7 @@
 #define EXEC_MAX_STEPS 1000000
 #define EXEC_MAX_DEPTH 100
 #define EXEC_MAX_OUTPUT TMPL_MAX_STRING
+#define EXEC_MAX_MEMORY (64u << 20) /* bytes of values made while executing */
 
 typedef struct tvar {
 	const char *name; /* "$x" */
@@ -368,6 +370,10 @@ static tval eval_call(tstate *s, tval dot, const tfunc *f, const tnode *node, co
 		xerr(s, "error calling %s: %s", f->name, m);
 	}
 	buf_reset(&msg);
+	if (s->a.used > EXEC_MAX_MEMORY) {
+		s->node = node;
+		xerr(s, "template execution used more than %u bytes", EXEC_MAX_MEMORY);
+	}
 	return out;
 }
 

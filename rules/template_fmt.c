@@ -414,7 +414,7 @@ static void fmt_one(buf *b, const fspec *f, int verb, const tval *v)
 void tmpl__sprintf(buf *b, const char *fmt, size_t n, const tval *args, size_t n_args)
 {
 	size_t ai = 0;
-	for (size_t i = 0; i < n;) {
+	for (size_t i = 0; i < n && b->len <= TMPL_MAX_STRING;) {
 		if (fmt[i] != '%') {
 			size_t j = i;
 			while (j < n && fmt[j] != '%')
@@ -522,7 +522,7 @@ void tmpl__sprintf(buf *b, const char *fmt, size_t n, const tval *args, size_t n
 /* fmt.Sprint: a space between operands when neither is a string. */
 void tmpl__sprint(buf *b, const tval *args, size_t n, bool ln)
 {
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && b->len <= TMPL_MAX_STRING; i++) {
 		bool is_str = args[i].k == TV_STRING || args[i].k == TV_HTML;
 		bool prev_str = i && (args[i - 1].k == TV_STRING || args[i - 1].k == TV_HTML);
 		if (i && (ln || (!is_str && !prev_str)))
