@@ -497,11 +497,11 @@ static void print_value(tstate *s, const tnode *n, tval v)
 		/* printableValue dereferences the pointer: "{map[...] 1}" */
 		buf b;
 		buf_init(&b);
-		tmpl__fmt_value(&b, &v, true);
+		tmpl__fmt_value(&b, &v);
 		buf_put(s->out, b.p + 1, b.len ? b.len - 1 : 0);
 		buf_reset(&b);
 	} else {
-		tmpl__fmt_value(s->out, &v, true);
+		tmpl__fmt_value(s->out, &v);
 	}
 	out_check(s);
 }
@@ -591,7 +591,7 @@ static void walk_range(tstate *s, tval dot, const tnode *r)
 	default: {
 		buf b;
 		buf_init(&b);
-		tmpl__fmt_value(&b, &v, true);
+		tmpl__fmt_value(&b, &v);
 		tval str = tmpl__str(s, (const char *)b.p, b.len);
 		buf_reset(&b);
 		xerr(s, "range can't iterate over %s", str.s);
@@ -678,7 +678,7 @@ int tmpl_exec(const tmpl *t, const tmpl_data *d, buf *out, err *e)
 			rc = FL_EEXEC;
 		out->len = s->out_start;
 	} else {
-		tval data = {.k = TV_DATA};
+		tval data = {.k = TV_DATA, .data = d};
 		push(s, "$", data);
 		walk(s, data, t->trees[0].root);
 	}

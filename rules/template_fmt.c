@@ -116,7 +116,7 @@ static void fmt_labels(buf *b, labels ls)
 	buf_put_byte(b, ']');
 }
 
-void tmpl__fmt_value(buf *b, const tval *v, bool top)
+void tmpl__fmt_value(buf *b, const tval *v)
 {
 	switch (v->k) {
 	case TV_INVALID: buf_put_str(b, "<nil>"); break;
@@ -138,7 +138,7 @@ void tmpl__fmt_value(buf *b, const tval *v, bool top)
 		tmpl__args_order(n, ord);
 		for (size_t i = 0; i < n; i++) {
 			buf_printf(b, "%sarg%zu:", i ? " " : "", ord[i]);
-			tmpl__fmt_value(b, &v->args->v[ord[i]], false);
+			tmpl__fmt_value(b, &v->args->v[ord[i]]);
 		}
 		fl_free(ord);
 		buf_put_byte(b, ']');
@@ -163,13 +163,21 @@ void tmpl__fmt_value(buf *b, const tval *v, bool top)
 			tval e = {.k = TV_SAMPLE, .smp = &v->smps[i]};
 			if (i)
 				buf_put_byte(b, ' ');
-			tmpl__fmt_value(b, &e, false);
+			tmpl__fmt_value(b, &e);
 		}
 		buf_put_byte(b, ']');
 		break;
 	case TV_TIME: tmpl__fmt_time(b, v->i); break;
 	case TV_DURATION: fmt_duration(b, v->i); break;
-	case TV_DATA: buf_put_str(b, "{...}"); break;
+	case TV_DATA: /* the struct's fields in order */
+		buf_put_byte(b, '{');
+		fmt_labels(b, v->data->labels);
+		buf_put_byte(b, ' ');
+		fmt_labels(b, v->data->external_labels);
+		buf_printf(b, " %s ", v->data->external_url ? v->data->external_url : "");
+		fmt_float_v(b, v->data->value);
+		buf_put_byte(b, '}');
+		break;
 	}
 }
 
@@ -287,7 +295,7 @@ static void fmt_bad(buf *b, int verb, const tval *v)
 		return;
 	}
 	buf_printf(b, "%%!%c(%s=", verb, tmpl__type_name(v));
-	tmpl__fmt_value(b, v, true);
+	tmpl__fmt_value(b, v);
 	buf_put_byte(b, ')');
 }
 
@@ -389,7 +397,7 @@ static void fmt_one(buf *b, const fspec *f, int verb, const tval *v)
 		if (strchr("sqxXv", verb)) {
 			buf t;
 			buf_init(&t);
-			tmpl__fmt_value(&t, v, true);
+			tmpl__fmt_value(&t, v);
 			fmt_str(b, f, (const char *)t.p, t.len, verb == 'v' ? 's' : verb);
 			buf_reset(&t);
 			return;
@@ -406,7 +414,7 @@ static void fmt_one(buf *b, const fspec *f, int verb, const tval *v)
 	}
 	buf t;
 	buf_init(&t);
-	tmpl__fmt_value(&t, v, true);
+	tmpl__fmt_value(&t, v);
 	pad(b, f, (const char *)t.p, t.len, false);
 	buf_reset(&t);
 }
@@ -496,7 +504,7 @@ void tmpl__sprintf(buf *b, const char *fmt, size_t n, const tval *args, size_t n
 		}
 		if (verb < 0 || verb > 0x7f) {
 			buf_printf(b, "%%!%s(%s=", vb, args[ai].k == TV_INVALID ? "<nil>" : tmpl__type_name(&args[ai]));
-			tmpl__fmt_value(b, &args[ai], true);
+			tmpl__fmt_value(b, &args[ai]);
 			buf_put_byte(b, ')');
 			ai++;
 			continue;
@@ -513,7 +521,7 @@ void tmpl__sprintf(buf *b, const char *fmt, size_t n, const tval *args, size_t n
 				continue;
 			}
 			buf_printf(b, "%s=", tmpl__type_name(&args[k]));
-			tmpl__fmt_value(b, &args[k], true);
+			tmpl__fmt_value(b, &args[k]);
 		}
 		buf_put_byte(b, ')');
 	}
@@ -527,7 +535,7 @@ void tmpl__sprint(buf *b, const tval *args, size_t n, bool ln)
 		bool prev_str = i && (args[i - 1].k == TV_STRING || args[i - 1].k == TV_HTML);
 		if (i && (ln || (!is_str && !prev_str)))
 			buf_put_byte(b, ' ');
-		tmpl__fmt_value(b, &args[i], true);
+		tmpl__fmt_value(b, &args[i]);
 	}
 	if (ln)
 		buf_put_byte(b, '\n');

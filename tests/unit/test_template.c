@@ -76,6 +76,7 @@ static void text_and_actions(void)
 	EXPAND("[{{ $labels.missing }}]", "[]");
 	EXPAND("{{ $externalLabels.cluster }} {{ $externalURL }}", "eu http://example.org:9090/prom");
 	EXPAND("{{ $labels }}", "map[__name__:up instance:node-1:9100 job:api]");
+	EXPAND("{{ . }}", "{map[__name__:up instance:node-1:9100 job:api] map[cluster:eu] http://example.org:9090/prom 1234.5}");
 	EXPAND("{{ (1) }} {{ 0x1F }} {{ 1e3 }} {{ 1_000 }} {{ 'a' }} {{ -2 }} {{ true }}", "1 31 1000 1000 97 -2 true");
 	EXPAND("{{ `raw\\n` }} {{ \"q\\tx\" }}", "raw\\n q\tx");
 }
