@@ -324,8 +324,8 @@ static size_t lex_action(parser *p, size_t i)
 		}
 		case '$':
 		case '.':
-			if (c == '.' && at(p, i) >= '0' && at(p, i) <= '9')
-				break; /* a number */
+			if (c == '.' && (i >= p->n || (at(p, i) >= '0' && at(p, i) <= '9')))
+				break; /* a number (Go lexes a final "." as one too) */
 			if (at_terminator(p, i)) {
 				emit(p, c == '$' ? IT_VARIABLE : IT_DOT, st, i);
 				continue;
