@@ -45,6 +45,7 @@
 #include <yaml.h>
 
 #include "lib/fmtfloat.h"
+#include "lib/log.h"
 #include "lib/timeparse.h"
 #include "lib/utf8.h"
 #include "promql/ast.h"
@@ -1110,6 +1111,19 @@ static void yaml_error(rf *p, yaml_parser_t *yp)
 	add_error(p, "yaml: %s%s", where, yp->problem ? yp->problem : "unknown problem parsing YAML content");
 }
 
+/* rulefmt.Parse decodes a second time and warns unless that meets the end
+ * of the stream: only the first document of a file is used. */
+static void warn_second_document(yaml_parser_t *yp, const char *path)
+{
+	yaml_document_t next;
+	int ok = yaml_parser_load(yp, &next);
+	if (!ok || !yp->stream_end_produced)
+		log_warn("rules", "Multiple document yaml rules files are not supported, only the first document is processed",
+			 "file", path ? path : "standard input", NULL);
+	if (ok)
+		yaml_document_delete(&next);
+}
+
 rule_file *rule_file_parse_opts(const char *text, size_t len, const char *path, bool ignore_unknown_fields,
 				rule_errors *errs, err *e)
 {
@@ -1136,6 +1150,7 @@ rule_file *rule_file_parse_opts(const char *text, size_t len, const char *path, 
 		rule_file_free(f);
 		return NULL;
 	}
+	warn_second_document(&yp, path);
 	p.doc = &doc;
 	p.n_nodes = (size_t)(doc.nodes.top - doc.nodes.start);
 	p.seen = fl_malloc(p.n_nodes ? p.n_nodes : 1);
