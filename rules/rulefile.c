@@ -411,7 +411,9 @@ static void keyset_add(rf *p, keyset *s, const char *k)
  * skips a key that fails to decode; a collection key is a type error). */
 static const char *key_string(rf *p, const yaml_node_t *k)
 {
-	p->decode_count++;
+	p->decode_count++; /* a key is a decode too, inside an alias an aliased one */
+	if (p->alias_depth > 0)
+		p->alias_count++;
 	if (k->type != YAML_SCALAR_NODE) {
 		terror(p, k, "string");
 		return NULL;
