@@ -26,6 +26,7 @@
  * and an alias inside its own anchor is refused, so no input loops or
  * explodes. YAML syntax errors are worded as go-yaml words libyaml's
  * (go-yaml's parser is a port of libyaml): "yaml: line N: <problem>".
+ * Only the first YAML document counts; a second one is logged as 3.x warns.
  *
  * A value written as an alias (`alert: *name`) is placed where the alias
  * is written, as go-yaml's alias node is: libyaml's document keeps no alias
