@@ -111,6 +111,7 @@ static void check_one(const char *path, const char *text, size_t len, const chec
 		      bool *has_errors)
 {
 	printf("Checking %s\n", path ? path : "standard input");
+	fflush(stdout); /* before a warning the parse may log on stderr */
 	rule_errors errs = {0};
 	err e;
 	rule_file *f = path ? rule_file_load_opts(path, o->ignore_unknown_fields, &errs, &e)

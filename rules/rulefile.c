@@ -26,12 +26,15 @@
  * and an alias inside its own anchor is refused, so no input loops or
  * explodes. YAML syntax errors are worded as go-yaml words libyaml's
  * (go-yaml's parser is a port of libyaml): "yaml: line N: <problem>".
+ * Only the first YAML document counts; a second one is logged as 3.x warns.
  *
- * Deliberate differences from 3.x, all about positions:
- *   - a group error names the group's line:col (as 2.42 does); 3.x prints
- *     0:0 because RuleGroupNode's embedded yaml.Node is never filled;
- *   - a value written as an alias (`alert: *name`) is placed where its
- *     anchor is, as libyaml's document API keeps no alias nodes.
+ * A value written as an alias (`alert: *name`) is placed where the alias
+ * is written, as go-yaml's alias node is: libyaml's document keeps no alias
+ * nodes, so scan_aliases finds them in the events.
+ *
+ * One deliberate difference from 3.x: a group error names the group's
+ * line:col (as 2.42 does); 3.x prints 0:0 because RuleGroupNode's embedded
+ * yaml.Node is never filled.
  * Go ranges over label and annotation maps in random order; flint reports
  * their errors in file order.
  */
@@ -45,6 +48,7 @@
 #include <yaml.h>
 
 #include "lib/fmtfloat.h"
+#include "lib/log.h"
 #include "lib/timeparse.h"
 #include "lib/utf8.h"
 #include "promql/ast.h"
@@ -61,6 +65,16 @@ typedef struct keyset { /* go-yaml's mergedFields */
 	const char **k;   /* keys (borrowed from the document) */
 	size_t n, cap;
 } keyset;
+
+typedef struct pos { /* a place in the file, 1-based; 0:0 when absent */
+	int line, col;
+} pos;
+
+typedef struct alias_at { /* a mapping value written as an alias (*name) */
+	int map_id;      /* the mapping's node id */
+	size_t pair;     /* the pair's index in it */
+	pos at;          /* where the alias is written */
+} alias_at;
 
 typedef struct rf {
 	yaml_document_t *doc;  /* the first document */
@@ -80,6 +94,9 @@ typedef struct rf {
 	uint8_t *seen;         /* SEEN | DEPTH * decodes under way, per node id */
 	size_t n_nodes;
 	keyset *merged;        /* keys already set by an enclosing merge, or NULL */
+	alias_at *aliases;     /* sorted by (map_id, pair) */
+	size_t n_aliases;
+	const pos *val_alias;  /* the pair value being decoded was written as this alias, or NULL */
 	rule_errors *errs;     /* every error */
 	err *e;                /* the first one */
 	size_t n_added;        /* errors added so far */
@@ -154,6 +171,15 @@ static void terror_line(rf *p, const char *fmt, ...)
 
 static int line_of(const yaml_node_t *n) { return n ? (int)n->start_mark.line + 1 : 0; }
 static int col_of(const yaml_node_t *n) { return n ? (int)n->start_mark.column + 1 : 0; }
+
+/* Where a value is written: its alias when it was one (go-yaml keeps the
+ * alias node for yaml.Node fields), else its node. */
+static pos value_pos(const rf *p, const yaml_node_t *n)
+{
+	if (p->val_alias)
+		return *p->val_alias;
+	return (pos){line_of(n), col_of(n)};
+}
 
 /* ---- scalars as go-yaml resolves them (resolve.go), for messages and ints ---- */
 
@@ -410,7 +436,9 @@ static void keyset_add(rf *p, keyset *s, const char *k)
  * skips a key that fails to decode; a collection key is a type error). */
 static const char *key_string(rf *p, const yaml_node_t *k)
 {
-	p->decode_count++;
+	p->decode_count++; /* a key is a decode too, inside an alias an aliased one */
+	if (p->alias_depth > 0)
+		p->alias_count++;
 	if (k->type != YAML_SCALAR_NODE) {
 		terror(p, k, "string");
 		return NULL;
@@ -419,6 +447,23 @@ static const char *key_string(rf *p, const yaml_node_t *k)
 }
 
 static void merge_into(rf *p, const yaml_node_t *parent, int m, pair_fn fn, void *ctx);
+
+static int alias_cmp(const void *a, const void *b)
+{
+	const alias_at *x = a, *y = b;
+	if (x->map_id != y->map_id)
+		return x->map_id < y->map_id ? -1 : 1;
+	return x->pair < y->pair ? -1 : x->pair > y->pair;
+}
+
+static const pos *find_alias(const rf *p, const yaml_node_t *map, size_t pair)
+{
+	if (!p->n_aliases)
+		return NULL;
+	alias_at key = {(int)(map - p->doc->nodes.start) + 1, pair, {0, 0}};
+	const alias_at *a = bsearch(&key, p->aliases, p->n_aliases, sizeof key, alias_cmp);
+	return a ? &a->at : NULL;
+}
 
 /* go-yaml's d.mapping duplicate check, then mappingStruct/mapping's walk. */
 static bool map_pairs(rf *p, const yaml_node_t *n, pair_fn fn, void *ctx)
@@ -458,7 +503,9 @@ static bool map_pairs(rf *p, const yaml_node_t *n, pair_fn fn, void *ctx)
 				continue;
 			keyset_add(p, outer, key);
 		}
+		p->val_alias = find_alias(p, n, (size_t)(pr - n->data.mapping.pairs.start));
 		fn(p, ctx, key, k, pr->value);
+		p->val_alias = NULL;
 	}
 	p->merged = outer;
 	if (merge && !p->fatal)
@@ -505,7 +552,7 @@ static void merge_into(rf *p, const yaml_node_t *parent, int m, pair_fn fn, void
 /* ---- values ---- */
 
 /* A Go string field: any scalar; null leaves it; a collection is a type error. */
-static bool dec_string(rf *p, int id, const char **out, const yaml_node_t **at)
+static bool dec_string(rf *p, int id, const char **out, pos *at)
 {
 	bool alias;
 	yaml_node_t *n = enter(p, id, &alias);
@@ -513,7 +560,7 @@ static bool dec_string(rf *p, int id, const char **out, const yaml_node_t **at)
 		return false;
 	bool good = false;
 	if (at)
-		*at = n;
+		*at = value_pos(p, n);
 	if (n->type != YAML_SCALAR_NODE)
 		terror(p, n, "string");
 	else if (!is_null(n)) {
@@ -526,13 +573,13 @@ static bool dec_string(rf *p, int id, const char **out, const yaml_node_t **at)
 }
 
 /* A yaml.Node field (pass 2's record, alert, expr): anything. */
-static void dec_node(rf *p, int id, const yaml_node_t **at)
+static void dec_node(rf *p, int id, pos *at)
 {
 	bool alias;
 	yaml_node_t *n = enter(p, id, &alias);
 	if (!n)
 		return;
-	*at = n;
+	*at = value_pos(p, n);
 	leave(p, id, alias);
 }
 
@@ -647,7 +694,7 @@ static void dec_strmap(rf *p, int id, label_list *out)
 typedef struct rule_tmp { /* a rule being decoded */
 	rule_def *r;
 	label_list labels, annotations;
-	const yaml_node_t *rec, *alt, *expr; /* value nodes (positions) */
+	pos rec, alt, expr;      /* where the values are written (0:0 absent) */
 	const char *type;
 } rule_tmp;
 
@@ -688,7 +735,7 @@ static void rule_pair(rf *p, void *ctx, const char *key, const yaml_node_t *k, i
 		return;
 	if (!strcmp(key, "record") || !strcmp(key, "alert") || !strcmp(key, "expr")) {
 		const char **dst = key[0] == 'r' ? &t->r->record : key[0] == 'a' ? &t->r->alert : &t->r->expr;
-		const yaml_node_t **at = key[0] == 'r' ? &t->rec : key[0] == 'a' ? &t->alt : &t->expr;
+		pos *at = key[0] == 'r' ? &t->rec : key[0] == 'a' ? &t->alt : &t->expr;
 		if (p->pass == 2)
 			dec_node(p, v, at);
 		else
@@ -916,28 +963,28 @@ static const char *gq(buf *b, const char *s)
 }
 
 /* A rule's error: "[L:C: [L:C: ]]group "g", rule N, "name": msg". */
-static void rule_err(rf *p, const rule_group_def *g, size_t i, const rule_tmp *t, const yaml_node_t *at,
-		     const yaml_node_t *alt, int n_pos, const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+static void rule_err(rf *p, const rule_group_def *g, size_t i, const rule_tmp *t, const pos *at,
+		     const pos *alt, int n_pos, const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 /* n_pos: 0 (WrappedError without node), 1 (node), 2 (node and nodeAlt;
  * rulefmt always sets both for record/alert, so an absent one is 0:0). */
-static void rule_err(rf *p, const rule_group_def *g, size_t i, const rule_tmp *t, const yaml_node_t *at,
-		     const yaml_node_t *alt, int n_pos, const char *fmt, ...)
+static void rule_err(rf *p, const rule_group_def *g, size_t i, const rule_tmp *t, const pos *at,
+		     const pos *alt, int n_pos, const char *fmt, ...)
 {
-	char msg[1200], pos[64] = "";
+	char msg[1200], where[64] = "";
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (n_pos == 2)
-		snprintf(pos, sizeof pos, "%d:%d: %d:%d: ", line_of(at), col_of(at), line_of(alt), col_of(alt));
+		snprintf(where, sizeof where, "%d:%d: %d:%d: ", at->line, at->col, alt->line, alt->col);
 	else if (n_pos == 1)
-		snprintf(pos, sizeof pos, "%d:%d: ", line_of(at), col_of(at));
+		snprintf(where, sizeof where, "%d:%d: ", at->line, at->col);
 	const rule_def *r = t->r;
 	const char *name = r->alert && *r->alert ? r->alert : r->record ? r->record : "";
 	buf q1, q2;
 	buf_init(&q1);
 	buf_init(&q2);
-	add_error(p, "%sgroup %s, rule %zu, %s: %s", pos, gq(&q1, g->name ? g->name : ""), i + 1, gq(&q2, name), msg);
+	add_error(p, "%sgroup %s, rule %zu, %s: %s", where, gq(&q1, g->name ? g->name : ""), i + 1, gq(&q2, name), msg);
 	buf_reset(&q1);
 	buf_reset(&q2);
 }
@@ -969,30 +1016,30 @@ static void check_rule(rf *p, const rule_group_def *g, size_t i, const rule_tmp 
 	const rule_def *r = t->r;
 	bool rec = r->record && *r->record, alt = r->alert && *r->alert;
 	if (rec && alt)
-		rule_err(p, g, i, t, t->rec, t->alt, 2, "only one of 'record' and 'alert' must be set");
+		rule_err(p, g, i, t, &t->rec, &t->alt, 2, "only one of 'record' and 'alert' must be set");
 	if (!rec && !alt)
-		rule_err(p, g, i, t, t->rec, t->alt, 2, "one of 'record' or 'alert' must be set");
+		rule_err(p, g, i, t, &t->rec, &t->alt, 2, "one of 'record' or 'alert' must be set");
 	if (!r->expr || !*r->expr) {
-		rule_err(p, g, i, t, t->expr, NULL, 1, "field 'expr' must be set in rule");
+		rule_err(p, g, i, t, &t->expr, NULL, 1, "field 'expr' must be set in rule");
 	} else {
 		promql_expr x;
 		err e;
 		err_clear(&e);
 		if (promql_parse(r->expr, &x, &e))
-			rule_err(p, g, i, t, t->expr, NULL, 1, "could not parse expression: %s", e.msg);
+			rule_err(p, g, i, t, &t->expr, NULL, 1, "could not parse expression: %s", e.msg);
 		promql_expr_free(&x);
 	}
 	if (rec) {
 		if (t->annotations.n)
-			rule_err(p, g, i, t, t->rec, NULL, 1, "invalid field 'annotations' in recording rule");
+			rule_err(p, g, i, t, &t->rec, NULL, 1, "invalid field 'annotations' in recording rule");
 		if (r->for_ms)
-			rule_err(p, g, i, t, t->rec, NULL, 1, "invalid field 'for' in recording rule");
+			rule_err(p, g, i, t, &t->rec, NULL, 1, "invalid field 'for' in recording rule");
 		if (r->keep_firing_for_ms)
-			rule_err(p, g, i, t, t->rec, NULL, 1, "invalid field 'keep_firing_for' in recording rule");
+			rule_err(p, g, i, t, &t->rec, NULL, 1, "invalid field 'keep_firing_for' in recording rule");
 		if (!name_ok(r->record))
-			rule_err(p, g, i, t, t->rec, NULL, 1, "invalid recording rule name: %s", r->record);
+			rule_err(p, g, i, t, &t->rec, NULL, 1, "invalid recording rule name: %s", r->record);
 		if (strchr(r->record, '{') || strchr(r->record, '}'))
-			rule_err(p, g, i, t, t->rec, NULL, 1,
+			rule_err(p, g, i, t, &t->rec, NULL, 1,
 				 "braces present in the recording rule name; should it be in expr?: %s", r->record);
 	}
 	for (size_t k = 0; k < t->labels.n; k++) {
@@ -1068,10 +1115,9 @@ static void finish(rule_file *f, top *tp)
 			rule_def *r = &g->rules[i];
 			if (!r->expr)
 				r->expr = "";
-			r->expr_line = line_of(rt->expr);
-			r->expr_col = col_of(rt->expr);
-			r->record_line = line_of(rt->rec), r->record_col = col_of(rt->rec);
-			r->alert_line = line_of(rt->alt), r->alert_col = col_of(rt->alt);
+			r->expr_line = rt->expr.line, r->expr_col = rt->expr.col;
+			r->record_line = rt->rec.line, r->record_col = rt->rec.col;
+			r->alert_line = rt->alt.line, r->alert_col = rt->alt.col;
 			if (r->record && !*r->record)
 				r->record = NULL;
 			if (r->alert && !*r->alert)
@@ -1080,6 +1126,87 @@ static void finish(rule_file *f, top *tp)
 			r->annotations = sorted(&rt->annotations);
 		}
 	}
+}
+
+/* The mapping values written as aliases, found in libyaml's events (its
+ * document keeps none): node ids are given in event order to scalars and
+ * collection starts, as the composer numbers them. */
+typedef struct open_coll {
+	int id;          /* node id */
+	bool map;        /* mapping (else sequence) */
+	size_t n;        /* children so far (keys and values) */
+} open_coll;
+
+static void scan_aliases(rf *p)
+{
+	if (!memchr(p->src, '*', p->src_len))
+		return;
+	yaml_parser_t yp;
+	yaml_parser_initialize(&yp);
+	yaml_parser_set_input_string(&yp, (const unsigned char *)p->src, p->src_len);
+	open_coll *stack = NULL;
+	size_t depth = 0, cap = 0, alias_cap = 0;
+	int next_id = 0;
+	for (bool done = false; !done && !p->oom;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&yp, &ev))
+			break; /* the load reported it */
+		switch (ev.type) {
+		case YAML_DOCUMENT_END_EVENT: /* the first document only */
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		case YAML_ALIAS_EVENT:
+			if (depth && stack[depth - 1].map && stack[depth - 1].n % 2) {
+				if (p->n_aliases == alias_cap) {
+					alias_cap = alias_cap ? 2 * alias_cap : 16;
+					alias_at *v = fl_realloc(p->aliases, alias_cap * sizeof *v);
+					if (!v) {
+						p->oom = true;
+						break;
+					}
+					p->aliases = v;
+				}
+				p->aliases[p->n_aliases++] = (alias_at){stack[depth - 1].id, stack[depth - 1].n / 2,
+									{(int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1}};
+			}
+			if (depth)
+				stack[depth - 1].n++;
+			break;
+		case YAML_SCALAR_EVENT:
+			next_id++;
+			if (depth)
+				stack[depth - 1].n++;
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (depth)
+				stack[depth - 1].n++;
+			if (depth == cap) {
+				cap = cap ? 2 * cap : 16;
+				open_coll *v = fl_realloc(stack, cap * sizeof *v);
+				if (!v) {
+					p->oom = true;
+					break;
+				}
+				stack = v;
+			}
+			stack[depth++] = (open_coll){++next_id, ev.type == YAML_MAPPING_START_EVENT, 0};
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			if (depth)
+				depth--;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	fl_free(stack);
+	yaml_parser_delete(&yp);
+	if (p->n_aliases)
+		qsort(p->aliases, p->n_aliases, sizeof *p->aliases, alias_cmp);
 }
 
 /* go-yaml's parser.fail() wording for a libyaml error. */
@@ -1110,6 +1237,19 @@ static void yaml_error(rf *p, yaml_parser_t *yp)
 	add_error(p, "yaml: %s%s", where, yp->problem ? yp->problem : "unknown problem parsing YAML content");
 }
 
+/* rulefmt.Parse decodes a second time and warns unless that meets the end
+ * of the stream: only the first document of a file is used. */
+static void warn_second_document(yaml_parser_t *yp, const char *path)
+{
+	yaml_document_t next;
+	int ok = yaml_parser_load(yp, &next);
+	if (!ok || !yp->stream_end_produced)
+		log_warn("rules", "Multiple document yaml rules files are not supported, only the first document is processed",
+			 "file", path ? path : "standard input", NULL);
+	if (ok)
+		yaml_document_delete(&next);
+}
+
 rule_file *rule_file_parse_opts(const char *text, size_t len, const char *path, bool ignore_unknown_fields,
 				rule_errors *errs, err *e)
 {
@@ -1136,7 +1276,9 @@ rule_file *rule_file_parse_opts(const char *text, size_t len, const char *path, 
 		rule_file_free(f);
 		return NULL;
 	}
+	warn_second_document(&yp, path);
 	p.doc = &doc;
+	scan_aliases(&p);
 	p.n_nodes = (size_t)(doc.nodes.top - doc.nodes.start);
 	p.seen = fl_malloc(p.n_nodes ? p.n_nodes : 1);
 	arena scratch;
@@ -1158,6 +1300,7 @@ rule_file *rule_file_parse_opts(const char *text, size_t len, const char *path, 
 	}
 	arena_reset(&scratch);
 	fl_free(p.seen);
+	fl_free(p.aliases);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&yp);
 	if (p.oom && !p.n_added)

@@ -25,7 +25,7 @@ typedef struct rule_def {
 	const char *expr;          /* as written */
 	int64_t for_ms;            /* alerting only */
 	int64_t keep_firing_for_ms; /* alerting only */
-	labels labels;             /* sorted; values may be templates (alerting) */
+	labels labels;             /* sorted; values as written: templates (alerting), maybe "" (Prometheus then drops the label) */
 	labels annotations;        /* sorted; templates */
 	int line;                  /* of the rule in the file */
 	int expr_line;             /* of its expr */
@@ -37,9 +37,9 @@ typedef struct rule_def {
 typedef struct rule_group_def {
 	const char *name;
 	int64_t interval_ms;       /* 0 = the global evaluation_interval */
-	int64_t query_offset_ms;   /* 0 = the global rule_query_offset; -1 = not set */
+	int64_t query_offset_ms;   /* -1 = not set (the global rule_query_offset applies), else the group's (0 included) */
 	int64_t limit;             /* 0 = none */
-	labels labels;             /* group labels (3.x) added to every rule's output */
+	labels labels;             /* group labels (3.x) added to every rule's output; a rule's own labels win */
 	rule_def *rules;
 	size_t n_rules;
 	int line;

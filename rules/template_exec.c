@@ -13,8 +13,9 @@
  * in the template are ints unless they contain . e E p P (idealConstant).
  *
  * Bounds (issue 17): EXEC_MAX_STEPS nodes evaluated, EXEC_MAX_DEPTH nested
- * template calls and EXEC_MAX_OUTPUT bytes of output; passing one is an
- * error, never a hang. Errors leave through one longjmp to tmpl_exec; all
+ * template calls, EXEC_MAX_OUTPUT bytes of output and EXEC_MAX_MEMORY
+ * bytes of values (strings functions build, each at most TMPL_MAX_STRING);
+ * passing one is an error, never a hang or an unbounded allocation. Errors leave through one longjmp to tmpl_exec; all
  * memory in between comes from the execution's arena, so nothing leaks.
  *
  * Messages are Go's: "template: NAME:LINE:COL: executing \"NAME\" at
@@ -34,6 +35,7 @@
 #define EXEC_MAX_STEPS 1000000
 #define EXEC_MAX_DEPTH 100
 #define EXEC_MAX_OUTPUT TMPL_MAX_STRING
+#define EXEC_MAX_MEMORY (64u << 20) /* bytes of values made while executing */
 
 typedef struct tvar {
 	const char *name; /* "$x" */
@@ -95,7 +97,8 @@ tval tmpl__str(tstate *s, const char *p, size_t n)
 	char *c = arena_alloc(&s->a, n + 1);
 	if (!c)
 		oom(s);
-	memcpy(c, p, n);
+	if (n)
+		memcpy(c, p, n);
 	c[n] = 0;
 	return (tval){.k = TV_STRING, .s = c, .n = n};
 }
@@ -367,6 +370,10 @@ static tval eval_call(tstate *s, tval dot, const tfunc *f, const tnode *node, co
 		xerr(s, "error calling %s: %s", f->name, m);
 	}
 	buf_reset(&msg);
+	if (s->a.used > EXEC_MAX_MEMORY) {
+		s->node = node;
+		xerr(s, "template execution used more than %u bytes", EXEC_MAX_MEMORY);
+	}
 	return out;
 }
 
@@ -490,11 +497,11 @@ static void print_value(tstate *s, const tnode *n, tval v)
 		/* printableValue dereferences the pointer: "{map[...] 1}" */
 		buf b;
 		buf_init(&b);
-		tmpl__fmt_value(&b, &v, true);
+		tmpl__fmt_value(&b, &v);
 		buf_put(s->out, b.p + 1, b.len ? b.len - 1 : 0);
 		buf_reset(&b);
 	} else {
-		tmpl__fmt_value(s->out, &v, true);
+		tmpl__fmt_value(s->out, &v);
 	}
 	out_check(s);
 }
@@ -584,7 +591,7 @@ static void walk_range(tstate *s, tval dot, const tnode *r)
 	default: {
 		buf b;
 		buf_init(&b);
-		tmpl__fmt_value(&b, &v, true);
+		tmpl__fmt_value(&b, &v);
 		tval str = tmpl__str(s, (const char *)b.p, b.len);
 		buf_reset(&b);
 		xerr(s, "range can't iterate over %s", str.s);
@@ -671,7 +678,7 @@ int tmpl_exec(const tmpl *t, const tmpl_data *d, buf *out, err *e)
 			rc = FL_EEXEC;
 		out->len = s->out_start;
 	} else {
-		tval data = {.k = TV_DATA};
+		tval data = {.k = TV_DATA, .data = d};
 		push(s, "$", data);
 		walk(s, data, t->trees[0].root);
 	}

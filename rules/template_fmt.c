@@ -9,8 +9,9 @@
  * "%!s(MISSING)", "%!(EXTRA int=1)", "%!(NOVERB)". Also time.Time and
  * time.Duration's String.
  *
- * Known differences: %x of a float is C's %a; query results nested in a
- * printed value show our addresses where Go shows its pointers.
+ * Known differences: %x of a float is C's %a; samples nested in a printed
+ * value (a query result, an args map) print as "&{map[..] v}" where Go
+ * prints their addresses, so that the output is reproducible.
  *
  * Widths and precisions are capped at 1,000,000 so a template cannot ask
  * for an unbounded buffer in one verb.
@@ -115,7 +116,7 @@ static void fmt_labels(buf *b, labels ls)
 	buf_put_byte(b, ']');
 }
 
-void tmpl__fmt_value(buf *b, const tval *v, bool top)
+void tmpl__fmt_value(buf *b, const tval *v)
 {
 	switch (v->k) {
 	case TV_INVALID: buf_put_str(b, "<nil>"); break;
@@ -137,34 +138,46 @@ void tmpl__fmt_value(buf *b, const tval *v, bool top)
 		tmpl__args_order(n, ord);
 		for (size_t i = 0; i < n; i++) {
 			buf_printf(b, "%sarg%zu:", i ? " " : "", ord[i]);
-			tmpl__fmt_value(b, &v->args->v[ord[i]], false);
+			tmpl__fmt_value(b, &v->args->v[ord[i]]);
 		}
 		fl_free(ord);
 		buf_put_byte(b, ']');
 		break;
 	}
 	case TV_SAMPLE:
+		/* Go prints a nested pointer as its address; we print what it
+		 * points to, so that output is reproducible */
 		if (!v->smp) {
 			buf_put_str(b, "<nil>");
-		} else if (top) {
+		} else {
 			buf_put_str(b, "&{");
 			fmt_labels(b, v->smp->labels);
 			buf_put_byte(b, ' ');
 			fmt_float_v(b, v->smp->value);
 			buf_put_byte(b, '}');
-		} else {
-			buf_printf(b, "%p", (void *)v->smp);
 		}
 		break;
 	case TV_SAMPLES:
 		buf_put_byte(b, '[');
-		for (size_t i = 0; i < v->n; i++)
-			buf_printf(b, "%s%p", i ? " " : "", (void *)&v->smps[i]);
+		for (size_t i = 0; i < v->n; i++) {
+			tval e = {.k = TV_SAMPLE, .smp = &v->smps[i]};
+			if (i)
+				buf_put_byte(b, ' ');
+			tmpl__fmt_value(b, &e);
+		}
 		buf_put_byte(b, ']');
 		break;
 	case TV_TIME: tmpl__fmt_time(b, v->i); break;
 	case TV_DURATION: fmt_duration(b, v->i); break;
-	case TV_DATA: buf_put_str(b, "{...}"); break;
+	case TV_DATA: /* the struct's fields in order */
+		buf_put_byte(b, '{');
+		fmt_labels(b, v->data->labels);
+		buf_put_byte(b, ' ');
+		fmt_labels(b, v->data->external_labels);
+		buf_printf(b, " %s ", v->data->external_url ? v->data->external_url : "");
+		fmt_float_v(b, v->data->value);
+		buf_put_byte(b, '}');
+		break;
 	}
 }
 
@@ -282,7 +295,7 @@ static void fmt_bad(buf *b, int verb, const tval *v)
 		return;
 	}
 	buf_printf(b, "%%!%c(%s=", verb, tmpl__type_name(v));
-	tmpl__fmt_value(b, v, true);
+	tmpl__fmt_value(b, v);
 	buf_put_byte(b, ')');
 }
 
@@ -384,7 +397,7 @@ static void fmt_one(buf *b, const fspec *f, int verb, const tval *v)
 		if (strchr("sqxXv", verb)) {
 			buf t;
 			buf_init(&t);
-			tmpl__fmt_value(&t, v, true);
+			tmpl__fmt_value(&t, v);
 			fmt_str(b, f, (const char *)t.p, t.len, verb == 'v' ? 's' : verb);
 			buf_reset(&t);
 			return;
@@ -401,7 +414,7 @@ static void fmt_one(buf *b, const fspec *f, int verb, const tval *v)
 	}
 	buf t;
 	buf_init(&t);
-	tmpl__fmt_value(&t, v, true);
+	tmpl__fmt_value(&t, v);
 	pad(b, f, (const char *)t.p, t.len, false);
 	buf_reset(&t);
 }
@@ -409,7 +422,7 @@ static void fmt_one(buf *b, const fspec *f, int verb, const tval *v)
 void tmpl__sprintf(buf *b, const char *fmt, size_t n, const tval *args, size_t n_args)
 {
 	size_t ai = 0;
-	for (size_t i = 0; i < n;) {
+	for (size_t i = 0; i < n && b->len <= TMPL_MAX_STRING;) {
 		if (fmt[i] != '%') {
 			size_t j = i;
 			while (j < n && fmt[j] != '%')
@@ -491,7 +504,7 @@ void tmpl__sprintf(buf *b, const char *fmt, size_t n, const tval *args, size_t n
 		}
 		if (verb < 0 || verb > 0x7f) {
 			buf_printf(b, "%%!%s(%s=", vb, args[ai].k == TV_INVALID ? "<nil>" : tmpl__type_name(&args[ai]));
-			tmpl__fmt_value(b, &args[ai], true);
+			tmpl__fmt_value(b, &args[ai]);
 			buf_put_byte(b, ')');
 			ai++;
 			continue;
@@ -508,7 +521,7 @@ void tmpl__sprintf(buf *b, const char *fmt, size_t n, const tval *args, size_t n
 				continue;
 			}
 			buf_printf(b, "%s=", tmpl__type_name(&args[k]));
-			tmpl__fmt_value(b, &args[k], true);
+			tmpl__fmt_value(b, &args[k]);
 		}
 		buf_put_byte(b, ')');
 	}
@@ -517,12 +530,12 @@ void tmpl__sprintf(buf *b, const char *fmt, size_t n, const tval *args, size_t n
 /* fmt.Sprint: a space between operands when neither is a string. */
 void tmpl__sprint(buf *b, const tval *args, size_t n, bool ln)
 {
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && b->len <= TMPL_MAX_STRING; i++) {
 		bool is_str = args[i].k == TV_STRING || args[i].k == TV_HTML;
 		bool prev_str = i && (args[i - 1].k == TV_STRING || args[i - 1].k == TV_HTML);
 		if (i && (ln || (!is_str && !prev_str)))
 			buf_put_byte(b, ' ');
-		tmpl__fmt_value(b, &args[i], true);
+		tmpl__fmt_value(b, &args[i]);
 	}
 	if (ln)
 		buf_put_byte(b, '\n');

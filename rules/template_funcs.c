@@ -47,9 +47,13 @@
 
 #define FN(name) static int name(tstate *s, tval *a, size_t n, tval *out, buf *msg)
 
-static int ret_buf(tstate *s, tval *out, buf *b, tval_kind k)
+static int ret_buf(tstate *s, tval *out, buf *b, tval_kind k, buf *msg)
 {
-	if (b->oom) {
+	if (b->oom || b->len > TMPL_MAX_STRING) {
+		if (b->oom)
+			buf_put_str(msg, "out of memory");
+		else
+			buf_printf(msg, "result exceeds %u bytes", TMPL_MAX_STRING);
 		buf_reset(b);
 		return -1;
 	}
@@ -257,21 +261,21 @@ FN(fn_print)
 	buf b;
 	buf_init(&b);
 	tmpl__sprint(&b, a, n, false);
-	return ret_buf(s, out, &b, TV_STRING);
+	return ret_buf(s, out, &b, TV_STRING, msg);
 }
 FN(fn_println)
 {
 	buf b;
 	buf_init(&b);
 	tmpl__sprint(&b, a, n, true);
-	return ret_buf(s, out, &b, TV_STRING);
+	return ret_buf(s, out, &b, TV_STRING, msg);
 }
 FN(fn_printf)
 {
 	buf b;
 	buf_init(&b);
 	tmpl__sprintf(&b, a[0].s, a[0].n, a + 1, n - 1);
-	return ret_buf(s, out, &b, TV_STRING);
+	return ret_buf(s, out, &b, TV_STRING, msg);
 }
 
 /* html/js/urlquery take their arguments as one string (evalArgs). */
@@ -302,7 +306,7 @@ FN(fn_html)
 		}
 	}
 	buf_reset(&in);
-	return ret_buf(s, out, &b, TV_STRING);
+	return ret_buf(s, out, &b, TV_STRING, msg);
 }
 
 static locale_t utf8_locale(void);
@@ -343,7 +347,7 @@ FN(fn_js)
 		i++;
 	}
 	buf_reset(&in);
-	return ret_buf(s, out, &b, TV_STRING);
+	return ret_buf(s, out, &b, TV_STRING, msg);
 }
 
 /* url.QueryEscape */
@@ -368,7 +372,7 @@ FN(fn_urlquery)
 	args_string(&in, a, n);
 	query_escape(&b, (const char *)in.p, in.len);
 	buf_reset(&in);
-	return ret_buf(s, out, &b, TV_STRING);
+	return ret_buf(s, out, &b, TV_STRING, msg);
 }
 
 /* funcs.go basicKind */
@@ -642,7 +646,7 @@ FN(fn_reReplaceAll)
 	}
 	buf_put(&b, src + last_end, len - last_end);
 	pcre2_code_free(code);
-	return ret_buf(s, out, &b, TV_STRING);
+	return ret_buf(s, out, &b, TV_STRING, msg);
 }
 
 FN(fn_match)
@@ -674,7 +678,7 @@ static locale_t utf8_locale(void)
 }
 
 /* mode: 'u' upper, 'l' lower, 't' title (upper at word starts). */
-static int map_case(tstate *s, const tval *in, tval *out, int mode)
+static int map_case(tstate *s, const tval *in, tval *out, buf *msg, int mode)
 {
 	locale_t loc = utf8_locale();
 	buf b;
@@ -697,23 +701,23 @@ static int map_case(tstate *s, const tval *in, tval *out, int mode)
 		buf_put(&b, enc, (size_t)utf8_encode(enc, o));
 		i += (size_t)w;
 	}
-	return ret_buf(s, out, &b, TV_STRING);
+	return ret_buf(s, out, &b, TV_STRING, msg);
 }
-FN(fn_title) { return map_case(s, &a[0], out, 't'); }
-FN(fn_toUpper) { return map_case(s, &a[0], out, 'u'); }
-FN(fn_toLower) { return map_case(s, &a[0], out, 'l'); }
+FN(fn_title) { return map_case(s, &a[0], out, msg, 't'); }
+FN(fn_toUpper) { return map_case(s, &a[0], out, msg, 'u'); }
+FN(fn_toLower) { return map_case(s, &a[0], out, msg, 'l'); }
 
-static int link(tstate *s, const tval *e, tval *out, int tab)
+static int link(tstate *s, const tval *e, tval *out, buf *msg, int tab)
 {
 	buf b;
 	buf_init(&b);
 	buf_put_str(&b, "/graph?g0.expr=");
 	query_escape(&b, e->s, e->n);
 	buf_printf(&b, "&g0.tab=%d", tab);
-	return ret_buf(s, out, &b, TV_STRING);
+	return ret_buf(s, out, &b, TV_STRING, msg);
 }
-FN(fn_graphLink) { return link(s, &a[0], out, 0); }
-FN(fn_tableLink) { return link(s, &a[0], out, 1); }
+FN(fn_graphLink) { return link(s, &a[0], out, msg, 0); }
+FN(fn_tableLink) { return link(s, &a[0], out, msg, 1); }
 
 FN(fn_sortByLabel)
 {
@@ -819,7 +823,7 @@ FN(fn_stripDomain)
 	} else {
 		buf_put(&b, hs, hn);
 	}
-	return ret_buf(s, out, &b, TV_STRING);
+	return ret_buf(s, out, &b, TV_STRING, msg);
 }
 
 static const char *const si_big[] = {"k", "M", "G", "T", "P", "E", "Z", "Y"};
@@ -839,7 +843,7 @@ static const char *scale(double *v, const char *const prefixes[8], double step, 
 }
 
 /* fmt.Sprintf("%s%.4g%s%s", pre, v, suffix, suffix2) as the result. */
-static int ret_g4(tstate *s, tval *out, const char *pre, double v, const char *suffix, const char *suffix2)
+static int ret_g4(tstate *s, tval *out, buf *msg, const char *pre, double v, const char *suffix, const char *suffix2)
 {
 	buf b;
 	buf_init(&b);
@@ -847,7 +851,7 @@ static int ret_g4(tstate *s, tval *out, const char *pre, double v, const char *s
 	tmpl__fmt_g4(&b, v);
 	buf_put_str(&b, suffix);
 	buf_put_str(&b, suffix2);
-	return ret_buf(s, out, &b, TV_STRING);
+	return ret_buf(s, out, &b, TV_STRING, msg);
 }
 
 FN(fn_humanize)
@@ -858,7 +862,7 @@ FN(fn_humanize)
 	const char *prefix = "";
 	if (v != 0 && !isnan(v) && !isinf(v))
 		prefix = fabs(v) >= 1 ? scale(&v, si_big, 1000, true) : scale(&v, si_small, 1000, false);
-	return ret_g4(s, out, "", v, prefix, "");
+	return ret_g4(s, out, msg, "", v, prefix, "");
 }
 
 FN(fn_humanize1024)
@@ -869,7 +873,7 @@ FN(fn_humanize1024)
 	const char *prefix = "";
 	if (!(fabs(v) <= 1 || isnan(v) || isinf(v)))
 		prefix = scale(&v, iec_big, 1024, true);
-	return ret_g4(s, out, "", v, prefix, "");
+	return ret_g4(s, out, msg, "", v, prefix, "");
 }
 
 FN(fn_humanizeDuration)
@@ -878,12 +882,12 @@ FN(fn_humanizeDuration)
 	if (to_float(&a[0], &v, msg))
 		return -1;
 	if (isnan(v) || isinf(v))
-		return ret_g4(s, out, "", v, "", "");
+		return ret_g4(s, out, msg, "", v, "", "");
 	if (v == 0)
-		return ret_g4(s, out, "", v, "s", "");
+		return ret_g4(s, out, msg, "", v, "s", "");
 	if (fabs(v) < 1) {
 		const char *prefix = scale(&v, si_small, 1000, false);
-		return ret_g4(s, out, "", v, prefix, "s");
+		return ret_g4(s, out, msg, "", v, prefix, "s");
 	}
 	const char *sign = "";
 	if (v < 0)
@@ -891,7 +895,7 @@ FN(fn_humanizeDuration)
 	int64_t d = go_int64(v);
 	int64_t secs = d % 60, mins = d / 60 % 60, hours = d / 3600 % 24, days = d / 86400;
 	if (!days && !hours && !mins)
-		return ret_g4(s, out, sign, v, "s", "");
+		return ret_g4(s, out, msg, sign, v, "s", "");
 	buf b;
 	buf_init(&b);
 	buf_put_str(&b, sign);
@@ -900,7 +904,7 @@ FN(fn_humanizeDuration)
 	if (days || hours)
 		buf_printf(&b, "%" PRId64 "h ", hours);
 	buf_printf(&b, "%" PRId64 "m %" PRId64 "s", mins, secs);
-	return ret_buf(s, out, &b, TV_STRING);
+	return ret_buf(s, out, &b, TV_STRING, msg);
 }
 
 FN(fn_humanizePercentage)
@@ -908,7 +912,7 @@ FN(fn_humanizePercentage)
 	double v;
 	if (to_float(&a[0], &v, msg))
 		return -1;
-	return ret_g4(s, out, "", v * 100, "%", "");
+	return ret_g4(s, out, msg, "", v * 100, "%", "");
 }
 
 /* floatToTime: ms since the epoch; 1 for NaN/Inf, -1 with msg on overflow. */
@@ -941,7 +945,7 @@ FN(fn_humanizeTimestamp)
 		tmpl__fmt_g4(&b, v);
 	else
 		tmpl__fmt_time(&b, ms);
-	return ret_buf(s, out, &b, TV_STRING);
+	return ret_buf(s, out, &b, TV_STRING, msg);
 }
 
 FN(fn_toTime)
@@ -1023,7 +1027,7 @@ FN(fn_urlQueryEscape)
 	buf b;
 	buf_init(&b);
 	query_escape(&b, a[0].s, a[0].n);
-	return ret_buf(s, out, &b, TV_STRING);
+	return ret_buf(s, out, &b, TV_STRING, msg);
 }
 
 /* Map keys "arg0".."argN-1" in string order (fmtsort): 0, then 1, 10,

@@ -129,6 +129,7 @@ struct tval {
 	targs *args;     /* TV_ARGS */
 	tmpl_sample *smp; /* TV_SAMPLE */
 	tmpl_sample *smps; /* TV_SAMPLES */
+	const tmpl_data *data; /* TV_DATA */
 };
 
 /* Execution state (exec.go's state), shared with the functions. */
@@ -137,7 +138,7 @@ typedef struct tstate tstate;
 /* Go's reflect type name of a value ("float64", "*template.sample"). */
 const char *tmpl__type_name(const tval *v);
 /* fmt.Fprint of one value (fmt's %v). */
-void tmpl__fmt_value(buf *b, const tval *v, bool top);
+void tmpl__fmt_value(buf *b, const tval *v);
 /* Go's isTrue: truth, and whether the value has one. */
 bool tmpl__truth(const tval *v, bool *ok);
 /* The execution arena, data and error reporting for the functions. */

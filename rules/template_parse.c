@@ -58,7 +58,8 @@ typedef struct parser {
 	size_t n_items;     /* items lexed */
 	size_t cap_items;   /* items allocated */
 	size_t cur;         /* next item to read */
-	size_t last;        /* the last item read (Go's token[0]) */
+	size_t last;        /* the last item read */
+	size_t last_hi;     /* the furthest item read or peeked: Go's token[0], whose line errors name */
 	const char **vars;  /* variables in scope */
 	size_t n_vars;      /* entries in vars */
 	size_t cap_vars;    /* entries allocated */
@@ -88,7 +89,7 @@ static _Noreturn void perr(parser *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	int pos = p->n_items ? p->items[p->last].pos : 0;
+	int pos = p->n_items ? p->items[p->last_hi].pos : 0;
 	err_set(p->e, FL_EPARSE, "template: %s:%d: %s", p->t->name, line_of(p->s, pos), msg);
 	longjmp(p->jb, 1);
 }
@@ -323,8 +324,8 @@ static size_t lex_action(parser *p, size_t i)
 		}
 		case '$':
 		case '.':
-			if (c == '.' && at(p, i) >= '0' && at(p, i) <= '9')
-				break; /* a number */
+			if (c == '.' && (i >= p->n || (at(p, i) >= '0' && at(p, i) <= '9')))
+				break; /* a number (Go lexes a final "." as one too) */
 			if (at_terminator(p, i)) {
 				emit(p, c == '$' ? IT_VARIABLE : IT_DOT, st, i);
 				continue;
@@ -434,6 +435,8 @@ static item *next(parser *p)
 {
 	item *it = &p->items[p->cur];
 	p->last = p->cur;
+	if (p->cur > p->last_hi)
+		p->last_hi = p->cur;
 	if (p->cur + 1 < p->n_items)
 		p->cur++;
 	if (it->typ == IT_ERROR) {
@@ -448,7 +451,12 @@ static item *next(parser *p)
 	return it;
 }
 static void backup(parser *p, size_t to) { p->cur = to; }
-static item *peek(parser *p) { return &p->items[p->cur]; }
+static item *peek(parser *p)
+{
+	if (p->cur > p->last_hi)
+		p->last_hi = p->cur;
+	return &p->items[p->cur];
+}
 static item *next_non_space(parser *p)
 {
 	item *it;

@@ -772,8 +772,13 @@ static void transport_error(sloop *s, CURLcode cc, char *out, size_t cap)
 		long port = 0;
 		curl_easy_getinfo(s->h, CURLINFO_PRIMARY_IP, &ip);
 		curl_easy_getinfo(s->h, CURLINFO_PRIMARY_PORT, &port);
-		snprintf(out, cap, "Get \"%s\": dial tcp %s:%ld: connect: connection refused", s->l->t.url, ip ? ip : "",
-			 port);
+		const char *addr = labels_get(s->l->t.all, "__address__");
+		if (ip && *ip)
+			snprintf(out, cap, "Get \"%s\": dial tcp %s:%ld: connect: connection refused", s->l->t.url, ip,
+				 port);
+		else /* libcurl leaves the IP empty when no connection was made */
+			snprintf(out, cap, "Get \"%s\": dial tcp %s: connect: connection refused", s->l->t.url,
+				 addr ? addr : "");
 	} else
 		snprintf(out, cap, "Get \"%s\": %s", s->l->t.url, curl_easy_strerror(cc));
 }

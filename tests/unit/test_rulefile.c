@@ -193,6 +193,10 @@ static void rulefile_validation(void)
 		{"groups:\n  - rules: []\n", "r.yml: 2:5: Groupname must not be empty"},
 		{"groups:\n  - name: yolo\n    rules:\n      - record: Hi\n        alert: Hello\n        expr: 1\n",
 		 "r.yml: 4:17: 5:16: group \"yolo\", rule 1, \"Hello\": only one of 'record' and 'alert' must be set"},
+		/* a value written as an alias is placed at the alias, as go-yaml's alias node */
+		{"groups:\n  - name: yolo\n    rules:\n      - alert: &n Hello\n        expr: 1\n      - record: Hi\n"
+		 "        alert: *n\n        expr: 1\n",
+		 "r.yml: 6:17: 7:16: group \"yolo\", rule 2, \"Hello\": only one of 'record' and 'alert' must be set"},
 		{"groups:\n  - name: yolo\n    rules:\n      - expr: 1\n",
 		 "r.yml: 0:0: 0:0: group \"yolo\", rule 1, \"\": one of 'record' or 'alert' must be set"},
 		{"groups:\n  - name: yolo\n    rules:\n      - record: ylo\n",

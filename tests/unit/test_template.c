@@ -76,6 +76,7 @@ static void text_and_actions(void)
 	EXPAND("[{{ $labels.missing }}]", "[]");
 	EXPAND("{{ $externalLabels.cluster }} {{ $externalURL }}", "eu http://example.org:9090/prom");
 	EXPAND("{{ $labels }}", "map[__name__:up instance:node-1:9100 job:api]");
+	EXPAND("{{ . }}", "{map[__name__:up instance:node-1:9100 job:api] map[cluster:eu] http://example.org:9090/prom 1234.5}");
 	EXPAND("{{ (1) }} {{ 0x1F }} {{ 1e3 }} {{ 1_000 }} {{ 'a' }} {{ -2 }} {{ true }}", "1 31 1000 1000 97 -2 true");
 	EXPAND("{{ `raw\\n` }} {{ \"q\\tx\" }}", "raw\\n q\tx");
 }
@@ -213,6 +214,8 @@ static void parse_errors(void)
 	EXPAND_ERR("{{ define \"a\" }}x{{ end }}{{ define \"a\" }}y{{ end }}",
 		   PRE "template: multiple definition of template \"a\"");
 	EXPAND_ERR("a\n{{ if 1 }}\n{{ end", "error parsing template __alert_X: template: __alert_X:3: unclosed action");
+	/* the line is the furthest token read, as Go's token[0] */
+	EXPAND_ERR("{{ if 1 }}\n", "error parsing template __alert_X: template: __alert_X:2: unexpected EOF");
 	EXPAND_ERR("{{ ! }}", PRE "unexpected \"!\" in command");
 }
 
@@ -284,6 +287,13 @@ static void bounds(void)
 	ASSERT(run(deep, &o, &e) != 0);
 	ASSERT(strstr(e.msg, "nested too deeply"));
 	buf_reset(&o);
+	/* strings that double each step stop at 1 MiB; values at 64 MiB */
+	EXPAND_ERR("{{ $x := \"ab\" }}{{ range 40 }}{{ $x = printf \"%s%s\" $x $x }}{{ end }}",
+		   EXE "150: executing \"__alert_X\" at <printf \"%s%s\" $x $x>: error calling printf: result exceeds 1048576 bytes");
+	EXPAND_ERR("{{ $x := \"ab\" }}{{ range 40 }}{{ $x = print $x $x }}{{ end }}",
+		   EXE "150: executing \"__alert_X\" at <print $x $x>: error calling print: result exceeds 1048576 bytes");
+	EXPAND_ERR("{{ range 1000 }}{{ $x := printf \"%1000000d\" 1 }}{{ end }}",
+		   EXE "137: executing \"__alert_X\" at <printf \"%1000000d\" 1>: template execution used more than 67108864 bytes");
 	/* a huge width in printf is capped, not allocated without bound */
 	ASSERT(run("{{ range 10 }}{{ printf \"%999999999d\" 1 }}{{ end }}", &o, &e) != 0);
 	ASSERT(strstr(e.msg, "template output exceeds"));
