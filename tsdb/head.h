@@ -103,7 +103,7 @@ int head_replay_sample(head *h, uint64_t ref, int64_t t, double v);
  * decoding thread looks series up and hands each worker the samples of the
  * series it owns, in WAL order; workers append batches concurrently. Safe
  * while head_replay_series runs (series creation only adds), not with
- * appenders, queriers or truncation. */
+ * appenders, queriers or truncation: replay appends without series locks. */
 struct hseries;
 /* The series ref names (an alias gives the series it aliases), lock-free,
  * without touching the series' memory; NULL when no series record
