@@ -72,14 +72,14 @@
 typedef struct rworker {
 	pthread_t th;                          /* the thread (unused inline) */
 	head *h;                               /* target */
-	pthread_mutex_t mu;                    /* guards n, taken, put, done */
+	pthread_mutex_t mu;                    /* guards n, taken, put, done, rc */
 	pthread_cond_t cv;                     /* broadcast on every change of those */
 	head_replay_item *buf[REPLAY_RING];    /* the batches */
 	size_t n[REPLAY_RING];                 /* items of queued batches */
 	unsigned taken, put;                   /* batches started by the worker / queued by the decoder */
 	bool done;                             /* no more batches come */
 	size_t fill;                           /* decoder's: items in buf[put % REPLAY_RING] */
-	int rc;                                /* worker's until joined: first error (FL_ENOMEM) */
+	int rc;                                /* first error (FL_ENOMEM); the worker writes it under mu */
 	head_replay_counts c;                  /* worker's until joined: what it did */
 } rworker;
 
@@ -104,10 +104,12 @@ static void *worker_main(void *arg)
 			break;
 		unsigned i = w->taken % REPLAY_RING;
 		size_t n = w->n[i];
+		int rc = w->rc; /* only this thread writes it */
 		pthread_mutex_unlock(&w->mu);
-		if (!w->rc) /* after an error, batches are only drained */
-			w->rc = head_replay_append(w->h, w->buf[i], n, &w->c);
+		if (!rc) /* after an error, batches are only drained */
+			rc = head_replay_append(w->h, w->buf[i], n, &w->c);
 		pthread_mutex_lock(&w->mu);
+		w->rc = rc;
 		w->taken++;
 		pthread_cond_broadcast(&w->cv);
 	}
@@ -158,14 +160,14 @@ static int workers_start(replay *r, int want, err *e)
 		return err_set(e, FL_ENOMEM, "replay: out of memory");
 	r->n_alloc = n;
 	for (int i = 0; i < n; i++) {
-		rworker *w = &r->w[i];
-		w->h = r->h;
-		pthread_mutex_init(&w->mu, NULL);
-		pthread_cond_init(&w->cv, NULL);
-		for (int k = 0; k < (n > 1 ? REPLAY_RING : 1); k++)
-			if (!(w->buf[k] = fl_malloc(REPLAY_BATCH * sizeof *w->buf[k])))
-				return err_set(e, FL_ENOMEM, "replay: out of memory");
+		r->w[i].h = r->h;
+		pthread_mutex_init(&r->w[i].mu, NULL);
+		pthread_cond_init(&r->w[i].cv, NULL);
 	}
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < (n > 1 ? REPLAY_RING : 1); k++)
+			if (!(r->w[i].buf[k] = fl_malloc(REPLAY_BATCH * sizeof *r->w[i].buf[k])))
+				return err_set(e, FL_ENOMEM, "replay: out of memory");
 	r->n_w = 1;
 	for (int i = 0; n > 1 && i < n; i++) {
 		if (pthread_create(&r->w[i].th, NULL, worker_main, &r->w[i]))
