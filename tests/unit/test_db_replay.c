@@ -163,16 +163,19 @@ typedef struct replayed {
 	buf dig;
 } replayed;
 
-static void replay_with(const char *dir, int workers, replayed *out)
+/* Replay dir/wal (and dir/chunks_head when mmapped, read-only) into a
+ * fresh head with this many workers. */
+static void replay_with(const char *dir, int workers, bool mmapped, int64_t min_valid, replayed *out)
 {
-	char waldir[1024];
+	char waldir[1024], cdir[1024];
 	snprintf(waldir, sizeof waldir, "%s/wal", dir);
+	snprintf(cdir, sizeof cdir, "%s/chunks_head", dir);
 	err e;
-	head_opts ho = {0};
+	head_opts ho = {.chunks_dir = mmapped ? cdir : NULL, .chunks_read_only = true};
 	head *h = head_open(&ho, &e);
 	ASSERT(h);
-	head_set_min_valid_time(h, MIN_VALID);
-	ASSERT_EQ(db__replay_wal(h, waldir, MIN_VALID, false, workers, &out->st, &e), 0);
+	head_set_min_valid_time(h, min_valid);
+	ASSERT_EQ(db__replay_wal(h, waldir, min_valid, false, workers, &out->st, &e), 0);
 	head_get_stats(h, &out->hs);
 	head_tombstones_count(h, &out->tomb_series, &out->tomb_intervals);
 	buf_init(&out->dig);
@@ -203,7 +206,7 @@ static void test_workers_same_head(void)
 	const char *dir = test_tmpdir();
 	write_wal(dir);
 	replayed one, many;
-	replay_with(dir, 1, &one);
+	replay_with(dir, 1, false, MIN_VALID, &one);
 	/* What the WAL holds, replayed by one thread. */
 	ASSERT_EQ(one.st.series, NS + 1); /* the checkpoint's half, the rest and the alias */
 	ASSERT_EQ(one.hs.series, NS);
@@ -219,14 +222,50 @@ static void test_workers_same_head(void)
 	ASSERT_EQ(one.hs.max_time, 40000 + ROUNDS * 1000 + 500);
 	int counts[] = {2, 3, 8, 0};
 	for (size_t i = 0; i < FL_ARRAY_LEN(counts); i++) {
-		replay_with(dir, counts[i], &many);
+		replay_with(dir, counts[i], false, MIN_VALID, &many);
 		same(&one, &many);
 		buf_reset(&many.dig);
 	}
 	buf_reset(&one.dig);
 }
 
+/* A WAL written by the db, whose head cut chunks into chunks_head/: the
+ * samples in them are skipped the same way whatever the worker count. */
+static void test_workers_same_head_mmapped(void)
+{
+	const char *dir = test_tmpdir();
+	err e;
+	db_opts o;
+	db_opts_default(&o);
+	o.maintenance_interval_ms = 0;
+	db *d = db_open(dir, &o, &e);
+	ASSERT(d);
+	for (int k = 0; k < 300; k++) {
+		appender *a = db_appender(d);
+		ASSERT(a);
+		for (uint64_t i = 1; i <= 500; i++) {
+			label lv[3];
+			char name[16], val[16];
+			labels ls = series_labels(i, lv, name, val);
+			ASSERT_EQ(appender_append(a, 0, ls, 1700000000000 + k * 15000, (double)(k * i), NULL, &e), 0);
+		}
+		ASSERT_EQ(appender_commit(a, &e), 0);
+	}
+	db_close(d);
+	replayed one, many;
+	replay_with(dir, 1, true, INT64_MIN, &one);
+	ASSERT_EQ(one.hs.series, 500);
+	ASSERT(one.st.mmapped_chunks >= 500);
+	ASSERT(one.st.in_mmapped >= 500 * 120);
+	ASSERT_EQ(one.st.samples + one.st.in_mmapped, 500 * 300);
+	replay_with(dir, 4, true, INT64_MIN, &many);
+	same(&one, &many);
+	buf_reset(&one.dig);
+	buf_reset(&many.dig);
+}
+
 const struct test tests_db_replay[] = {
 	{"db_replay_workers_same_head", test_workers_same_head},
+	{"db_replay_workers_same_head_mmapped", test_workers_same_head_mmapped},
 	{NULL, NULL},
 };
