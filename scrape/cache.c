@@ -49,6 +49,8 @@ void scrape_cache_init(scrape_cache *c)
 	map_init(&c->meta);
 	c->iter = 1;
 	c->good_count = 0;
+	c->seq = c->cur = NULL;
+	c->n_seq = c->n_cur = c->cap_seq = c->cap_cur = c->pos = 0;
 	pthread_mutex_init(&c->meta_mu, NULL);
 }
 
@@ -77,21 +79,44 @@ void scrape_cache_free(scrape_cache *c)
 	for (size_t i = 0; (s = map_next(&c->meta, &meta_type, &i));)
 		meta_free(s->p);
 	map_free(&c->meta);
+	fl_free(c->seq);
+	fl_free(c->cur);
 	pthread_mutex_destroy(&c->meta_mu);
 }
 
 size_t scrape_cache_len(const scrape_cache *c) { return map_len(&c->series); }
 
+/* Record e as this scrape's next entry. */
+static void seq_push(scrape_cache *c, scrape_centry *e)
+{
+	if (c->n_cur == c->cap_cur && !fl_grow((void **)&c->cur, &c->cap_cur, c->n_cur + 1, sizeof *c->cur))
+		return; /* a hint less */
+	c->cur[c->n_cur++] = e;
+}
+
 scrape_centry *scrape_cache_get(scrape_cache *c, slice key, bool *already)
 {
-	uint64_t h = hash_xxh64(key.p, key.len);
-	slot *s = map_find(&c->series, &centry_type, h, &key);
+	scrape_centry *e = NULL;
 	*already = false;
-	if (!s)
-		return NULL;
-	scrape_centry *e = s->p;
+	if (c->pos < c->n_seq) {
+		scrape_centry *g = c->seq[c->pos];
+		if (g->key_len == key.len && !memcmp(g->key, key.p, key.len))
+			e = g;
+	}
+	if (!e) {
+		uint64_t h = hash_xxh64(key.p, key.len);
+		slot *s = map_find(&c->series, &centry_type, h, &key);
+		if (!s)
+			return NULL;
+		e = s->p;
+		if (e->idx < c->n_seq && c->seq[e->idx] == e)
+			c->pos = e->idx; /* resync the cursor */
+	}
+	c->pos++;
 	*already = e->seen == c->iter;
 	e->seen = c->iter;
+	e->idx = c->n_cur;
+	seq_push(c, e);
 	return e;
 }
 
@@ -115,13 +140,14 @@ scrape_centry *scrape_cache_add(scrape_cache *c, slice key, series_ref ref, labe
 		centry_free(e);
 		return NULL;
 	}
-	if (map_used(s)) { /* replaced (a key added twice in one scrape) */
-		centry_free(s->p);
-		s->p = e;
-		return e;
+	if (map_used(s)) { /* already there (callers add only after a miss) */
+		centry_free(e);
+		return s->p;
 	}
 	*s = (slot){tag_of(h), 0, e};
 	map_added(&c->series, s);
+	e->idx = c->n_cur;
+	seq_push(c, e);
 	return e;
 }
 
@@ -166,6 +192,17 @@ bool scrape_cache_iter_done(scrape_cache *c, bool flush)
 		}
 		pthread_mutex_unlock(&c->meta_mu);
 	}
+	/* this scrape's order is the next one's guide; the old sequence may
+	 * hold entries just freed */
+	scrape_centry **t = c->seq;
+	size_t tc = c->cap_seq;
+	c->seq = c->cur;
+	c->n_seq = c->n_cur;
+	c->cap_seq = c->cap_cur;
+	c->cur = t;
+	c->cap_cur = tc;
+	c->n_cur = 0;
+	c->pos = 0;
 	c->iter++;
 	return forced;
 }

@@ -11,6 +11,9 @@
  *       tracked  iteration of the last scrape that counts it for staleness
  *   family name ──▶ metadata (type, help, unit)
  *
+ * A steady target does not hash: the previous scrape's order is followed
+ * (see seq below), one memcmp per series.
+ *
  * Iterations: every scrape is one (scrape_cache_iter_done ends it). A
  * series tracked in the previous iteration and not in this one has left
  * the target: it gets a stale marker (Prometheus's seriesPrev/seriesCur).
@@ -39,6 +42,7 @@ typedef struct scrape_centry {
 	labels lset;          /* final labels (one fl_malloc block), empty when dropped */
 	bool dropped;         /* relabeled away */
 	uint64_t khash;       /* hash of the key bytes */
+	size_t idx;           /* its position in the sequence it was last put in (see seq) */
 	size_t key_len;       /* length of key */
 	char key[];           /* the series bytes */
 } scrape_centry;
@@ -54,6 +58,14 @@ typedef struct scrape_meta {
 
 typedef struct scrape_cache {
 	map series;           /* scrape_centry pointers by key bytes */
+	/* The previous scrape's entries in page order, and this one's: a
+	 * steady page comes in the same order, so the entry at the cursor is
+	 * compared first and the key is hashed only on a mismatch (then the
+	 * cursor resyncs after the entry found). Only hints: a wrong guess
+	 * costs one compare. */
+	scrape_centry **seq, **cur;
+	size_t n_seq, n_cur, cap_seq, cap_cur;
+	size_t pos;           /* cursor into seq */
 	uint64_t iter;        /* current iteration, from 1 */
 	size_t good_count;    /* entries after the last successful scrape */
 	pthread_mutex_t meta_mu; /* guards meta */

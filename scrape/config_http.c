@@ -106,8 +106,12 @@ static void tls_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_
 		h->tls_cert_file = config__path(p, config__scalar(p, v, path));
 	else if (!strcmp(key, "key_file"))
 		h->tls_key_file = config__path(p, config__scalar(p, v, path));
-	else if (!strcmp(key, "server_name"))
+	else if (!strcmp(key, "server_name")) {
+		/* libcurl verifies and sends SNI for the URL's host only */
 		h->tls_server_name = config__scalar(p, v, path);
+		if (h->tls_server_name && *h->tls_server_name)
+			config__fail(p, v, path, "tls_config.server_name is not supported by flint");
+	}
 	else if (!strcmp(key, "insecure_skip_verify"))
 		config__boolean(p, v, path, &h->tls_insecure_skip_verify);
 	else if (!strcmp(key, "min_version") || !strcmp(key, "max_version")) {
@@ -214,6 +218,10 @@ static void proxy_headers(cfgp *p, scrape_http_client *h, yaml_node_t *v, const 
 		const char **vals = config__string_list(p, config__node(p, pr->value), path, &n);
 		for (size_t i = 0; i < n && vals && name; i++)
 			kv_add(p, &h->proxy_connect_headers, &h->n_proxy_connect_headers, name, vals[i]);
+		/* libcurl sends proxy-only headers through a second list the
+		 * client seam does not carry yet */
+		if (n && !p->failed)
+			config__fail(p, v, path, "proxy_connect_header is not supported by flint");
 	}
 }
 

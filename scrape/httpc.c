@@ -68,6 +68,19 @@ static int tls_version(const char *v)
 	return CURL_SSLVERSION_TLSv1_2;
 }
 
+static long tls_max_version(const char *v)
+{
+	if (!v)
+		return CURL_SSLVERSION_MAX_DEFAULT;
+	if (!strcmp(v, "TLS10"))
+		return CURL_SSLVERSION_MAX_TLSv1_0;
+	if (!strcmp(v, "TLS11"))
+		return CURL_SSLVERSION_MAX_TLSv1_1;
+	if (!strcmp(v, "TLS12"))
+		return CURL_SSLVERSION_MAX_TLSv1_2;
+	return CURL_SSLVERSION_MAX_TLSv1_3;
+}
+
 int httpc_setup(CURL *h, const scrape_http_client *c, struct curl_slist **hdrs, err *e)
 {
 	*hdrs = NULL;
@@ -112,9 +125,18 @@ int httpc_setup(CURL *h, const scrape_http_client *c, struct curl_slist **hdrs, 
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
-	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)tls_version(c->tls_min_version));
+	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)tls_version(c->tls_min_version) | tls_max_version(c->tls_max_version));
+	/* Go's transport ignores HTTP(S)_PROXY unless proxy_from_environment;
+	 * libcurl reads them by default, so an empty proxy turns that off */
 	if (c->proxy_url)
 		curl_easy_setopt(h, CURLOPT_PROXY, c->proxy_url);
+	else if (!c->proxy_from_environment)
+		curl_easy_setopt(h, CURLOPT_PROXY, "");
+	if (c->no_proxy)
+		curl_easy_setopt(h, CURLOPT_NOPROXY, c->no_proxy);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, c->follow_redirects ? 1L : 0L);
+	curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
+			 (long)(c->enable_http2 ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1));
 	return 0;
 fail:
 	curl_slist_free_all(*hdrs);
@@ -161,7 +183,6 @@ int httpc_get(const char *url, const scrape_http_client *c, int64_t timeout_ms, 
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	CURLcode cc = curl_easy_perform(h);
 	*status = 0;

@@ -91,6 +91,7 @@ struct sloop {
 	int64_t bytes;               /* the handed-over scrape's body size (-1 over the cap) */
 	int64_t stale_at_ns;         /* dying: when to write end-of-run stale markers */
 	int64_t stale_t_ms;          /* dying: their timestamp (the next scrape that would have been) */
+	bool stale_done;             /* dying: a worker wrote them; the loop may be freed */
 };
 
 struct spool {
@@ -128,6 +129,7 @@ struct scrape_manager {
 	uint64_t disc_gen;           /* discovery generation synced */
 	bool stop;                   /* the thread must end */
 	bool stopped;                /* scrape_manager_stop ran (the thread is gone) */
+	_Atomic bool kick;           /* a worker finished: look at the schedule again */
 	_Atomic uint64_t removed;    /* head series removal events */
 	uint64_t removed_seen;       /* ... acted upon */
 	/* the workers that parse and append (so that one huge target does not
@@ -602,6 +604,11 @@ static void work_drain(scrape_manager *m)
 
 static void work_run(scrape_manager *m, sloop *s)
 {
+	if (!s->p) { /* a removed target: its end-of-run stale markers */
+		scrape_loop_stale_all(s->l, &m->sink, s->stale_t_ms);
+		s->stale_done = true;
+		return;
+	}
 	scrape_loop_scrape(s->l, &m->sink, (const char *)s->body.p, s->failed ? 0 : s->body.len, s->ctype,
 			   s->failed ? s->err : NULL, s->bytes, s->t_ms, s->start_ns, NULL);
 	if (s->body.cap > ((size_t)4 << 20) && s->body.len < s->body.cap / 4)
@@ -623,6 +630,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&m->work_mu);
 		work_run(m, s);
 		atomic_store(&s->busy, false);
+		atomic_store(&m->kick, true);
 		curl_multi_wakeup(m->multi); /* its next tick may be due */
 		pthread_mutex_lock(&m->work_mu);
 		m->n_busy--;
@@ -764,8 +772,13 @@ static void transport_error(sloop *s, CURLcode cc, char *out, size_t cap)
 		long port = 0;
 		curl_easy_getinfo(s->h, CURLINFO_PRIMARY_IP, &ip);
 		curl_easy_getinfo(s->h, CURLINFO_PRIMARY_PORT, &port);
-		snprintf(out, cap, "Get \"%s\": dial tcp %s:%ld: connect: connection refused", s->l->t.url, ip ? ip : "",
-			 port);
+		const char *addr = labels_get(s->l->t.all, "__address__");
+		if (ip && *ip)
+			snprintf(out, cap, "Get \"%s\": dial tcp %s:%ld: connect: connection refused", s->l->t.url, ip,
+				 port);
+		else /* libcurl leaves the IP empty when no connection was made */
+			snprintf(out, cap, "Get \"%s\": dial tcp %s: connect: connection refused", s->l->t.url,
+				 addr ? addr : "");
 	} else
 		snprintf(out, cap, "Get \"%s\": %s", s->l->t.url, curl_easy_strerror(cc));
 }
@@ -799,8 +812,11 @@ static void finish_scrape(scrape_manager *m, sloop *s, CURLcode cc)
 
 /* ---- the thread ---- */
 
-static void serve_requests(scrape_manager *m)
+/* Serve an apply request, a discovery change or a head removal; true when
+ * the pools changed. */
+static bool serve_requests(scrape_manager *m)
 {
+	bool changed = false;
 	pthread_mutex_lock(&m->mu);
 	bool gen_moved = m->o.disc && m->cfg && discovery_generation(m->o.disc) != m->disc_gen;
 	uint64_t rm = atomic_load(&m->removed);
@@ -809,10 +825,12 @@ static void serve_requests(scrape_manager *m)
 	if (m->want_seq != m->done_seq) {
 		m->cfg = m->want;
 		sync_all(m);
+		changed = true;
 		m->done_seq = m->want_seq;
 		pthread_cond_broadcast(&m->cv);
 	} else if (gen_moved) {
 		sync_all(m);
+		changed = true;
 	}
 	if (rm != m->removed_seen) {
 		m->removed_seen = rm;
@@ -824,6 +842,7 @@ static void serve_requests(scrape_manager *m)
 			}
 	}
 	pthread_mutex_unlock(&m->mu);
+	return changed;
 }
 
 static int64_t run_due(scrape_manager *m, int64_t now)
@@ -842,15 +861,22 @@ static int64_t run_due(scrape_manager *m, int64_t now)
 				next = s->next_ns;
 		}
 	}
+	/* removed targets: the markers (a million of them for a big target)
+	 * are written by a worker; the loop is freed once that is done */
 	for (size_t i = 0; i < m->n_dying;) {
 		sloop *s = m->dying[i];
-		if (s->stale_at_ns <= now) {
-			scrape_loop_stale_all(s->l, &m->sink, s->stale_t_ms);
+		if (atomic_load(&s->busy)) {
+			i++;
+			continue;
+		}
+		if (s->stale_done) {
 			m->dying[i] = m->dying[--m->n_dying];
 			sloop_free(s);
 			continue;
 		}
-		if (s->stale_at_ns < next)
+		if (s->stale_at_ns <= now)
+			work_push(m, s);
+		else if (s->stale_at_ns < next)
 			next = s->stale_at_ns;
 		i++;
 	}
@@ -860,15 +886,20 @@ static int64_t run_due(scrape_manager *m, int64_t now)
 static void *manager_main(void *arg)
 {
 	scrape_manager *m = arg;
+	int64_t next = 0; /* when run_due must look again (monotonic ns) */
 	for (;;) {
 		pthread_mutex_lock(&m->mu);
 		bool stop = m->stop;
 		pthread_mutex_unlock(&m->mu);
 		if (stop)
 			break;
-		serve_requests(m);
+		if (serve_requests(m))
+			next = 0; /* pools changed */
+		/* run_due walks every loop: only when something is due or a
+		 * worker finished, not at each of curl's socket events */
 		int64_t now = scrape_mono_ns();
-		int64_t next = run_due(m, now);
+		if (now >= next || atomic_exchange(&m->kick, false))
+			next = run_due(m, now);
 		int running = 0;
 		curl_multi_perform(m->multi, &running);
 		CURLMsg *msg;
@@ -881,9 +912,9 @@ static void *manager_main(void *arg)
 			if (s)
 				finish_scrape(m, s, msg->data.result);
 		}
-		int64_t wait_ms = (next - scrape_mono_ns()) / 1000000;
-		if (wait_ms > 0)
-			curl_multi_poll(m->multi, NULL, 0, (int)FL_MIN(wait_ms, 250), NULL);
+		int64_t wait_ns = next - scrape_mono_ns();
+		if (wait_ns > 0)
+			curl_multi_poll(m->multi, NULL, 0, (int)FL_MIN((wait_ns + 999999) / 1000000, 250), NULL);
 	}
 	return NULL;
 }

