@@ -357,7 +357,7 @@ static int replay_wal(db *d, err *e)
 	snprintf(waldir, sizeof waldir, "%s/wal", d->dir);
 	log_info("tsdb", "Replaying WAL, this may take a while", "dir", waldir, NULL);
 	int64_t t0 = now_ms();
-	int rc = db__replay_wal(d->h, waldir, d->min_valid_ms, !d->opts.read_only, &d->replay, e);
+	int rc = db__replay_wal(d->h, waldir, d->min_valid_ms, !d->opts.read_only, 0, &d->replay, e);
 	d->replay_ms = now_ms() - t0;
 	if (rc)
 		return rc;

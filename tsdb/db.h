@@ -185,9 +185,12 @@ typedef struct db_replay_stats {
 	int64_t mmapped_chunks; /* chunks_head/ chunks given to their series */
 	int64_t mmapped_dropped; /* chunks_head/ chunks of no series, too old or overlapping */
 } db_replay_stats;
-/* Replay waldir (checkpoint, then segments) into h. Never fails on damage
- * (it is logged and counted); when repair is set a damaged segment is
- * truncated on disk. Returns 0, or FL_ENOMEM / FL_EIO. */
-int db__replay_wal(struct head *h, const char *waldir, int64_t min_valid_ms, bool repair, db_replay_stats *st, err *e);
+/* Replay waldir (checkpoint, then segments) into h with `workers` threads
+ * appending samples (0: one per CPU, at most 8; 1: this thread alone; the
+ * head is the same either way). Never fails on damage (it is logged and
+ * counted); when repair is set a damaged segment is truncated on disk.
+ * Returns 0, or FL_ENOMEM / FL_EIO. */
+int db__replay_wal(struct head *h, const char *waldir, int64_t min_valid_ms, bool repair, int workers,
+		   db_replay_stats *st, err *e);
 
 #endif

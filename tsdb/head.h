@@ -89,7 +89,7 @@ appender *head_appender(head *h);
 /* The queryable over the head (owned by the head). */
 queryable *head_queryable(head *h);
 
-/* ---- WAL replay fast paths (no log hook, no isolation; single-threaded) ---- */
+/* ---- WAL replay fast paths (no log hook, no isolation) ---- */
 /* Create the series with this exact ref. If the label set already exists
  * under another ref, ref becomes an alias of that series (as Prometheus's
  * multiRef on replay). Later refs given out are above every replayed ref. */
@@ -98,6 +98,32 @@ int head_replay_series(head *h, uint64_t ref, labels ls, err *e);
  * FL_EOUT_OF_ORDER / FL_ETOO_OLD when rejected (counted in stats, skipped).
  * A sample equal to the last one (t and value bits) is a no-op returning 0. */
 int head_replay_sample(head *h, uint64_t ref, int64_t t, double v);
+
+/* Parallel replay (db_replay.c, Prometheus head_wal.go loadWAL): one
+ * decoding thread looks series up and hands each worker the samples of the
+ * series it owns, in WAL order; workers append batches concurrently. Safe
+ * while head_replay_series runs (series creation only adds), not with
+ * appenders, queriers or truncation: replay appends without series locks. */
+struct hseries;
+/* The series ref names (an alias gives the series it aliases), lock-free,
+ * without touching the series' memory; NULL when no series record
+ * introduced ref (counted in head_stats.replay_unknown_refs). Valid while h
+ * lives (nothing is garbage-collected during replay). */
+struct hseries *head_replay_lookup(head *h, uint64_t ref);
+typedef struct head_replay_item {
+	struct hseries *s; /* from head_replay_lookup */
+	int64_t t;         /* ms */
+	double v;          /* value */
+} head_replay_item;
+typedef struct head_replay_counts {
+	int64_t samples;    /* appended */
+	int64_t in_mmapped; /* at or before the series' last m-mapped chunk: skipped */
+	int64_t rejected;   /* out of order, duplicate or too old: dropped */
+} head_replay_counts;
+/* Append v[0..n) as head_replay_sample would, one after the other (the
+ * caller keeps each series' samples in WAL order and gives a series to one
+ * thread at a time); adds to *c. 0, or FL_ENOMEM (the rest not appended). */
+int head_replay_append(head *h, const head_replay_item *v, size_t n, head_replay_counts *c);
 
 /* ---- replay of chunks_head/ (Prometheus head.go loadMmappedChunks) ---- */
 #define HEAD_REPLAY_IN_MMAPPED 2 /* head_replay_sample: sample already in an m-mapped chunk */
