@@ -26,6 +26,12 @@ static int flinttool_check(int argc, char **argv)
 	return 1;
 }
 
+/* test promql ... | test rules ... */
+static int flinttool_test_cmd(int argc, char **argv)
+{
+	return argc > 1 && !strcmp(argv[1], "rules") ? flinttool_test_rules(argc, argv) : flinttool_test(argc, argv);
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int, char **);
@@ -33,7 +39,8 @@ static const struct {
 } cmds[] = {
 	{"tsdb", flinttool_tsdb, "tsdb dump [--min-time=MS] [--max-time=MS] [--match=SELECTOR] DIR\n"
 				 "  tsdb create-blocks-from openmetrics [-r] [-q] [--max-block-duration=D] FILE [DIR]"},
-	{"test", flinttool_test, "test promql FILE...   run PromQL test scripts"},
+	{"test", flinttool_test_cmd, "test promql FILE...   run PromQL test scripts\n"
+				      "  test rules [--run REGEX]... [--ignore-unknown-fields] FILE...   promtool's rule unit tests"},
 	{"check", flinttool_check, "check config [--syntax-only] FILE...   promtool's verdicts on prometheus.yml files\n"
 				   "  check metrics [--format=text|openmetrics] [--lint=none] [--extended] < FILE\n"
 				   "  check rules [--lint=duplicate-rules|all|none] [--lint-fatal] [--ignore-unknown-fields] [FILE...]"},

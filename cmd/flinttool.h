@@ -5,6 +5,8 @@
 #define FLINTTOOL_H
 int flinttool_tsdb(int argc, char **argv);  /* tsdb dump ... */
 int flinttool_test(int argc, char **argv);  /* test promql FILE... */
+/* test rules [--run REGEX]... FILE... (argv from "test"): promtool rule unit tests */
+int flinttool_test_rules(int argc, char **argv);
 /* tsdb create-blocks-from openmetrics ... (argv from "create-blocks-from") */
 int flinttool_backfill(int argc, char **argv);
 /* check metrics ... (argv from "metrics"): lint or validate a page on stdin */

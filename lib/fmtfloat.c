@@ -439,6 +439,16 @@ int fmt_go_f(char *out, double v)
 	return put_f(out, signbit(v), digs, nd, dp);
 }
 
+int fmt_go_e(char *out, double v)
+{
+	int n = special(out, v);
+	if (n >= 0)
+		return n;
+	char digs[18];
+	int dp, nd = digits_of(v, digs, &dp);
+	return put_e(out, signbit(v), digs, nd, dp);
+}
+
 int fmt_api_time(char *out, int64_t ms)
 {
 	uint64_t t = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;

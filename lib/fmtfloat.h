@@ -43,6 +43,10 @@ int fmt_api_float(char *out, double v);
 #define FMT_FLOAT_F_MAX 400
 int fmt_go_f(char *out, double v);
 
+/* strconv.FormatFloat(v, 'e', -1, 64): "0e+00", "-0e+00", "1.5e-07",
+ * "2.9999999999999996e+00" ('E' is the same with the letter upper-cased). */
+int fmt_go_e(char *out, double v);
+
 /* The API's timestamp: ms as seconds, "1435781451.500" or "1435781451". */
 int fmt_api_time(char *out, int64_t ms);
 

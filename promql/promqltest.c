@@ -358,6 +358,48 @@ static bool parse_points(const char *p, points *ps)
 	}
 }
 
+bool promqltest_parse_series(const char *text, arena *a, labels *out)
+{
+	labels_builder lb;
+	labels_builder_init(&lb);
+	const char *p = skip_ws(text);
+	size_t k = scan_labels(p, &lb, a);
+	bool ok = k && !*skip_ws(p + k);
+	if (ok)
+		*out = labels_copy(a, labels_builder_labels(&lb));
+	labels_builder_free(&lb);
+	return ok;
+}
+
+bool promqltest_parse_values(const char *text, double **v, bool **missing, size_t *n)
+{
+	points ps = {0};
+	*v = NULL;
+	*missing = NULL;
+	*n = 0;
+	if (!parse_points(text, &ps) || ps.histogram) {
+		fl_free(ps.p);
+		return false;
+	}
+	if (ps.n) {
+		*v = fl_malloc(ps.n * sizeof **v);
+		*missing = fl_malloc(ps.n * sizeof **missing);
+		if (!*v || !*missing) {
+			fl_free(*v);
+			fl_free(*missing);
+			fl_free(ps.p);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < ps.n; i++) {
+		(*v)[i] = ps.p[i].v;
+		(*missing)[i] = ps.p[i].missing;
+	}
+	*n = ps.n;
+	fl_free(ps.p);
+	return true;
+}
+
 /* A signed duration of the @st notation ("-30s", "1ms", "+1m", "0"):
  * returns the characters taken (0 when none). */
 static size_t scan_st_dur(const char *p, int64_t *ms)

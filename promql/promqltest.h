@@ -19,8 +19,10 @@
 
 #include <stdio.h>
 
+#include "lib/arena.h"
 #include "lib/err.h"
 #include "lib/fl.h"
+#include "tsdb/labels.h"
 
 /* Checked-in list of expected failures: "file.test:123 reason" lines. */
 typedef struct promqltest_known {
@@ -50,5 +52,15 @@ int promqltest_run_file(const char *path, const promqltest_known *k, FILE *out, 
 /* Run a script held in memory (name is used in messages). */
 int promqltest_run_string(const char *name, const char *text, const promqltest_known *k, FILE *out,
 			  promqltest_stats *st, err *e);
+
+/*
+ * The load notation, for other runners (promtool's rule unit tests):
+ * a series selector `name{a="b"}` (labels in a's memory; returns false when
+ * it does not parse or text follows it), and a values string (`1+2x3 _
+ * stale 5x2`) expanded into v[i] with missing[i] for `_` (fl_malloc'd, free
+ * both; false when it does not parse; histograms are not expanded).
+ */
+bool promqltest_parse_series(const char *text, arena *a, labels *out);
+bool promqltest_parse_values(const char *text, double **v, bool **missing, size_t *n);
 
 #endif

@@ -1,0 +1,830 @@
+/*
+ * flinttool_test_rules.c - `flinttool test rules [--run REGEX]...
+ * [--ignore-unknown-fields] FILE...`: promtool's rule unit tests
+ * (cmd/promtool/unittest.go, 3.x semantics).
+ *
+ * A unit-test file (strict YAML keys): rule_files (relative to the file's
+ * folder), evaluation_interval (1m), group_eval_order, fuzzy_compare, tests.
+ * Each test group (interval defaulting to evaluation_interval, input_series
+ * in the PromQL test `load` notation of promql/promqltest.c,
+ * external_labels, external_url, start_timestamp) gets a fresh head; every
+ * evaluation_interval from the start to the last eval_time, the input
+ * samples up to that time are appended and every rule group is evaluated
+ * (a rule error ends the test group); alert_rule_test compares the firing
+ * alerts (labels + annotations) at each eval_time; promql_expr_test queries
+ * at the end. Output as promtool: `Unit Testing:  FILE`, then `  SUCCESS`,
+ * or `  FAILED:` and each error on stderr followed by a blank line on
+ * stdout; exit 1 when any file fails. Not supported: native histograms in
+ * input_series or exp_samples (the group fails), --diff, --debug, globs in
+ * rule_files.
+ */
+#include "cmd/flinttool.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "lib/buf.h"
+#include "lib/fmtfloat.h"
+#include "lib/log.h"
+#include "lib/timeparse.h"
+#include "promql/promqltest.h"
+#include "rules/group.h"
+#include "tsdb/head.h"
+
+/* ---- YAML access ---- */
+static yaml_document_t *ydoc;
+
+static yaml_node_t *ynode(int id) { return id ? yaml_document_get_node(ydoc, id) : NULL; }
+
+static yaml_node_t *get(yaml_node_t *n, const char *key)
+{
+	if (!n || n->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = ynode(p->key);
+		if (k && k->type == YAML_SCALAR_NODE && !strcmp((char *)k->data.scalar.value, key))
+			return ynode(p->value);
+	}
+	return NULL;
+}
+
+static const char *str(yaml_node_t *n) { return n && n->type == YAML_SCALAR_NODE ? (char *)n->data.scalar.value : NULL; }
+static size_t seq_n(yaml_node_t *n)
+{
+	return n && n->type == YAML_SEQUENCE_NODE ? (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) : 0;
+}
+static yaml_node_t *seq_at(yaml_node_t *n, size_t i) { return ynode(n->data.sequence.items.start[i]); }
+
+/* yaml.UnmarshalStrict's unknown-field errors, appended to b. */
+static void strict_keys(yaml_node_t *n, const char *const *known, const char *type, buf *b)
+{
+	if (!n || n->type != YAML_MAPPING_NODE)
+		return;
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = ynode(p->key);
+		const char *ks = str(k);
+		bool ok = false;
+		for (size_t i = 0; ks && known[i] && !ok; i++)
+			ok = !strcmp(known[i], ks);
+		if (!ok)
+			buf_printf(b, "\n  line %zu: field %s not found in type %s", k->start_mark.line + 1, ks ? ks : "?", type);
+	}
+}
+
+static const char *const k_file[] = {"rule_files", "evaluation_interval", "group_eval_order", "tests", "fuzzy_compare", NULL};
+static const char *const k_group[] = {"interval", "input_series", "alert_rule_test", "promql_expr_test", "external_labels",
+				      "external_url", "name", "start_timestamp", NULL};
+static const char *const k_series[] = {"series", "values", NULL};
+static const char *const k_atest[] = {"eval_time", "alertname", "exp_alerts", NULL};
+static const char *const k_alert[] = {"exp_labels", "exp_annotations", NULL};
+static const char *const k_ptest[] = {"expr", "eval_time", "exp_samples", NULL};
+static const char *const k_sample[] = {"labels", "value", "histogram", NULL};
+
+static void check_seq(yaml_node_t *s, const char *const *known, const char *type, buf *b)
+{
+	for (size_t i = 0; i < seq_n(s); i++)
+		strict_keys(seq_at(s, i), known, type, b);
+}
+
+static void check_file_keys(yaml_node_t *root, buf *b)
+{
+	strict_keys(root, k_file, "main.unitTestFile", b);
+	yaml_node_t *tests = get(root, "tests");
+	for (size_t i = 0; i < seq_n(tests); i++) {
+		yaml_node_t *tg = seq_at(tests, i);
+		strict_keys(tg, k_group, "main.testGroup", b);
+		check_seq(get(tg, "input_series"), k_series, "main.series", b);
+		yaml_node_t *at = get(tg, "alert_rule_test");
+		check_seq(at, k_atest, "main.alertTestCase", b);
+		for (size_t k = 0; k < seq_n(at); k++)
+			check_seq(get(seq_at(at, k), "exp_alerts"), k_alert, "main.alert", b);
+		yaml_node_t *pt = get(tg, "promql_expr_test");
+		check_seq(pt, k_ptest, "main.promqlTestCase", b);
+		for (size_t k = 0; k < seq_n(pt); k++)
+			check_seq(get(seq_at(pt, k), "exp_samples"), k_sample, "main.sample", b);
+	}
+}
+
+/* A model.Duration field (0 when absent); false when it does not parse. */
+static bool dur(yaml_node_t *n, int64_t *ms)
+{
+	const char *s = str(n);
+	*ms = 0;
+	if (!s || !*s)
+		return true;
+	err e;
+	return timeparse_model_duration(s, strlen(s), ms, &e) == 0;
+}
+
+static labels map_labels(yaml_node_t *n, arena *a)
+{
+	labels_builder lb;
+	labels_builder_init(&lb);
+	if (n && n->type == YAML_MAPPING_NODE)
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+			const char *k = str(ynode(p->key)), *v = str(ynode(p->value));
+			if (k && v)
+				labels_builder_set(&lb, arena_strdup(a, k), arena_strdup(a, v));
+		}
+	labels out = labels_copy(a, labels_builder_labels(&lb));
+	labels_builder_free(&lb);
+	return out;
+}
+
+/* ---- Go formats ---- */
+
+/* time.Duration.String of ms: "0s", "500ms", "1m0s", "1h30m0s", "1.5s". */
+static void go_duration(buf *b, int64_t ms)
+{
+	if (!ms) {
+		buf_put_str(b, "0s");
+		return;
+	}
+	if (ms < 0) {
+		buf_put_byte(b, '-');
+		ms = -ms;
+	}
+	if (ms < 1000) {
+		buf_printf(b, "%lldms", (long long)ms);
+		return;
+	}
+	int64_t h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60, f = ms % 1000;
+	if (h)
+		buf_printf(b, "%lldh", (long long)h);
+	if (h || m)
+		buf_printf(b, "%lldm", (long long)m);
+	buf_printf(b, "%lld", (long long)s);
+	if (f) {
+		char fr[8];
+		snprintf(fr, sizeof fr, "%03lld", (long long)f);
+		for (int i = 2; i > 0 && fr[i] == '0'; i--)
+			fr[i] = 0;
+		buf_printf(b, ".%s", fr);
+	}
+	buf_put_byte(b, 's');
+}
+
+/* strconv.FormatFloat(v, 'E', -1, 64). */
+static void go_float_E(buf *b, double v)
+{
+	char out[FMT_FLOAT_MAX];
+	int n = fmt_go_e(out, v);
+	char *e = memchr(out, 'e', (size_t)n);
+	if (e)
+		*e = 'E';
+	buf_put(b, out, (size_t)n);
+}
+
+/* ---- a test group ---- */
+typedef struct errlist {
+	char **v;
+	size_t n;
+} errlist;
+
+static void adderr(errlist *l, buf *b)
+{
+	char **nv = fl_realloc(l->v, (l->n + 1) * sizeof *nv);
+	if (!nv)
+		return;
+	l->v = nv;
+	l->v[l->n++] = fl_strdup(buf_cstr(b));
+	buf_clear(b);
+}
+
+typedef struct tfile {
+	int64_t eval_interval;
+	bool fuzzy;
+	rule_file **rf;
+	size_t n_rf;
+	yaml_node_t *order; /* group_eval_order */
+	arena a;
+} tfile;
+
+typedef struct inseries {
+	labels ls;
+	double *v;
+	bool *miss;
+	size_t n, next; /* next: first sample not yet appended */
+} inseries;
+
+static appender *head_app(void *ctx) { return head_appender(ctx); }
+
+/* Append every input sample at or before t (LazyLoader.WithSamplesTill). */
+static void samples_till(head *h, inseries *in, size_t n, int64_t mint, int64_t interval, int64_t t)
+{
+	appender *app = head_appender(h);
+	if (!app)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		series_ref ref = 0;
+		for (; in[i].next < in[i].n && mint + (int64_t)in[i].next * interval <= t; in[i].next++) {
+			err e;
+			size_t j = in[i].next;
+			if (!in[i].miss[j] && appender_append(app, ref, in[i].ls, mint + (int64_t)j * interval, in[i].v[j], &ref, &e))
+				ref = 0;
+		}
+	}
+	err e;
+	appender_commit(app, &e);
+}
+
+static int group_rank(const tfile *f, const char *name)
+{
+	for (size_t i = 0; i < seq_n(f->order); i++) {
+		const char *s = str(seq_at(f->order, i));
+		if (s && !strcmp(s, name))
+			return (int)i;
+	}
+	return 0;
+}
+
+typedef struct alertla {
+	labels ls, ann;
+} alertla;
+
+static int alertla_cmp(const void *x, const void *y)
+{
+	const alertla *a = x, *b = y;
+	int c = labels_compare(a->ls, b->ls);
+	return c ? c : labels_compare(a->ann, b->ann);
+}
+
+/* labelsAndAnnotations.String indented as promtool prints it. */
+static void alerts_string(buf *b, const alertla *v, size_t n)
+{
+	if (!n) {
+		buf_put_str(b, "[]");
+		return;
+	}
+	buf_put_str(b, "[");
+	for (size_t i = 0; i < n; i++) {
+		buf_printf(b, "%s\n            %zu:\n              Labels:", i ? "," : "", i);
+		labels_format(b, v[i].ls);
+		buf_put_str(b, "\n              Annotations:");
+		labels_format(b, v[i].ann);
+	}
+	buf_put_str(b, "\n            ]");
+}
+
+static bool float_eq(const tfile *f, double x, double y)
+{
+	return x == y || (f->fuzzy && (nextafter(x, -INFINITY) == y || nextafter(x, INFINITY) == y));
+}
+
+static void check_alerts(tfile *f, yaml_node_t *tc, const char *gname, int64_t t, rule_group **gs, size_t ng, errlist *errs,
+			 buf *b)
+{
+	const char *alertname = str(get(tc, "alertname"));
+	yaml_node_t *ea = get(tc, "exp_alerts");
+	size_t ne = seq_n(ea), n_got = 0, cap = 0;
+	alertla *exp = fl_calloc(ne + 1, sizeof *exp), *got = NULL;
+	for (size_t i = 0; i < ne; i++) {
+		yaml_node_t *x = seq_at(ea, i);
+		labels l = map_labels(get(x, "exp_labels"), &f->a);
+		labels_builder lb;
+		labels_builder_init(&lb);
+		for (size_t k = 0; k < l.n; k++)
+			labels_builder_set(&lb, l.v[k].name, l.v[k].value);
+		labels_builder_set(&lb, "alertname", alertname);
+		exp[i].ls = labels_copy(&f->a, labels_builder_labels(&lb));
+		labels_builder_free(&lb);
+		exp[i].ann = map_labels(get(x, "exp_annotations"), &f->a);
+	}
+	for (size_t g = 0; g < ng; g++)
+		for (size_t r = 0; r < gs[g]->n_rules; r++) {
+			rule *ru = &gs[g]->rules[r];
+			if (!ru->alerting || strcmp(ru->name, alertname))
+				continue;
+			for (size_t k = 0; k < ru->n_active; k++) {
+				if (ru->active[k].state != ALERT_FIRING)
+					continue;
+				if (n_got == cap) {
+					cap = cap ? cap * 2 : 8;
+					got = fl_realloc(got, cap * sizeof *got);
+				}
+				got[n_got].ls = labels_copy(&f->a, ru->active[k].labels);
+				got[n_got].ann = labels_copy(&f->a, ru->active[k].annotations);
+				n_got++;
+			}
+		}
+	qsort(exp, ne, sizeof *exp, alertla_cmp);
+	if (n_got)
+		qsort(got, n_got, sizeof *got, alertla_cmp);
+	bool ok = ne == n_got;
+	for (size_t i = 0; ok && i < ne; i++)
+		ok = labels_equal(exp[i].ls, got[i].ls) && labels_equal(exp[i].ann, got[i].ann);
+	if (!ok) {
+		if (gname && *gname)
+			buf_printf(b, "    name: %s,\n", gname);
+		buf_printf(b, "    alertname: %s, time: ", alertname);
+		timeparse_format_duration(b, t);
+		buf_put_str(b, ", \n        exp:");
+		alerts_string(b, exp, ne);
+		buf_put_str(b, ", \n        got:");
+		alerts_string(b, got, n_got);
+		adderr(errs, b);
+	}
+	fl_free(exp);
+	fl_free(got);
+}
+
+typedef struct psample {
+	labels ls;
+	double v;
+} psample;
+
+static int psample_cmp(const void *x, const void *y) { return labels_compare(((const psample *)x)->ls, ((const psample *)y)->ls); }
+
+static void samples_string(buf *b, const psample *v, size_t n)
+{
+	if (!n)
+		buf_put_str(b, "nil");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_put_str(b, ", ");
+		labels_format(b, v[i].ls);
+		buf_put_byte(b, ' ');
+		go_float_E(b, v[i].v);
+	}
+}
+
+static void expr_head(buf *b, const char *expr, int64_t t)
+{
+	buf_put_str(b, "    expr: ");
+	fmt_go_quote(b, expr, strlen(expr));
+	buf_put_str(b, ", time: ");
+	timeparse_format_duration(b, t);
+}
+
+static void check_expr(tfile *f, yaml_node_t *tc, int64_t mint, promql_engine *eng, queryable *q, errlist *errs, buf *b)
+{
+	const char *expr = str(get(tc, "expr"));
+	int64_t t;
+	dur(get(tc, "eval_time"), &t);
+	if (!expr)
+		expr = "";
+	promql_result r;
+	err e;
+	err_clear(&e);
+	int rc = promql_query_instant(eng, q, expr, mint + t, NULL, &r, &e);
+	if (!rc && r.type != PT_VECTOR && r.type != PT_SCALAR) {
+		rc = -1;
+		snprintf(e.msg, sizeof e.msg, "rule result is not a vector or scalar");
+	}
+	if (rc) {
+		expr_head(b, expr, t);
+		buf_printf(b, ", err: %s", e.msg);
+		adderr(errs, b);
+		promql_result_free(&r);
+		return;
+	}
+	size_t n_got = r.type == PT_SCALAR ? 1 : r.n_series;
+	psample *got = fl_calloc(n_got + 1, sizeof *got);
+	if (r.type == PT_SCALAR)
+		got[0].v = r.scalar;
+	for (size_t i = 0; r.type == PT_VECTOR && i < r.n_series; i++) {
+		got[i].ls = labels_copy(&f->a, r.series[i].metric);
+		got[i].v = r.series[i].samples[0].v;
+	}
+	promql_result_free(&r);
+	yaml_node_t *es = get(tc, "exp_samples");
+	size_t ne = seq_n(es);
+	psample *exp = fl_calloc(ne + 1, sizeof *exp);
+	for (size_t i = 0; i < ne; i++) {
+		yaml_node_t *x = seq_at(es, i);
+		const char *ls = str(get(x, "labels")), *vs = str(get(x, "value")), *hs = str(get(x, "histogram"));
+		bool ok = !ls || !*ls || promqltest_parse_series(ls, &f->a, &exp[i].ls);
+		if (!ok || (hs && *hs)) {
+			expr_head(b, expr, t);
+			buf_printf(b, ", err: labels \"%s\": %s", ls ? ls : "",
+				   ok ? "native histograms are not supported" : "parse error");
+			adderr(errs, b);
+			fl_free(got);
+			fl_free(exp);
+			return;
+		}
+		exp[i].v = vs ? strtod(vs, NULL) : 0;
+		if (vs && (!strcasecmp(vs, ".nan") || !strcasecmp(vs, "nan")))
+			exp[i].v = NAN;
+	}
+	qsort(exp, ne, sizeof *exp, psample_cmp);
+	qsort(got, n_got, sizeof *got, psample_cmp);
+	bool ok = ne == n_got;
+	for (size_t i = 0; ok && i < ne; i++)
+		ok = labels_equal(exp[i].ls, got[i].ls) && float_eq(f, exp[i].v, got[i].v);
+	if (!ok) {
+		expr_head(b, expr, t);
+		buf_put_str(b, ",\n        exp: ");
+		samples_string(b, exp, ne);
+		buf_put_str(b, "\n        got: ");
+		samples_string(b, got, n_got);
+		adderr(errs, b);
+	}
+	fl_free(got);
+	fl_free(exp);
+}
+
+typedef struct gsort {
+	rule_group *g;
+	int rank;
+	size_t idx;
+} gsort;
+
+static int gsort_cmp(const void *x, const void *y)
+{
+	const gsort *a = x, *b = y;
+	return a->rank != b->rank ? (a->rank < b->rank ? -1 : 1) : (a->idx < b->idx ? -1 : a->idx > b->idx);
+}
+
+static int64_t max_eval_time(yaml_node_t *tg)
+{
+	int64_t m = 0, t;
+	yaml_node_t *lists[2] = {get(tg, "alert_rule_test"), get(tg, "promql_expr_test")};
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < seq_n(lists[k]); i++)
+			if (dur(get(seq_at(lists[k], i), "eval_time"), &t) && t > m)
+				m = t;
+	return m;
+}
+
+static int cmp_i64(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+static void run_group(tfile *f, yaml_node_t *tg, errlist *errs)
+{
+	buf b;
+	buf_init(&b);
+	const char *gname = str(get(tg, "name"));
+	int64_t interval, mint = 0;
+	if (!dur(get(tg, "interval"), &interval) || interval < 0) {
+		buf_printf(&b, "not a valid duration string: \"%s\"", str(get(tg, "interval")));
+		adderr(errs, &b);
+		buf_reset(&b);
+		return;
+	}
+	if (!interval)
+		interval = f->eval_interval;
+	const char *st = str(get(tg, "start_timestamp"));
+	err e;
+	err_clear(&e);
+	if (st && *st && timeparse_time(st, &mint, &e)) {
+		buf_put_str(&b, e.msg);
+		adderr(errs, &b);
+		buf_reset(&b);
+		return;
+	}
+	/* input series */
+	yaml_node_t *is = get(tg, "input_series");
+	size_t n_in = seq_n(is);
+	inseries *in = fl_calloc(n_in + 1, sizeof *in);
+	bool ok = true;
+	for (size_t i = 0; ok && i < n_in; i++) {
+		yaml_node_t *s = seq_at(is, i);
+		const char *sel = str(get(s, "series")), *vals = str(get(s, "values"));
+		if (!sel || !promqltest_parse_series(sel, &f->a, &in[i].ls)) {
+			buf_printf(&b, "parse error: invalid series %s", sel ? sel : "\"\"");
+			ok = false;
+		} else if (!promqltest_parse_values(vals ? vals : "", &in[i].v, &in[i].miss, &in[i].n)) {
+			buf_printf(&b, "parse error: invalid values for series %s: %s", sel, vals ? vals : "");
+			ok = false;
+		}
+	}
+	head_opts ho = {0};
+	ho.chunk_range_ms = 10LL * 365 * 24 * 3600 * 1000;
+	head *h = ok ? head_open(&ho, &e) : NULL;
+	if (ok && !h) {
+		buf_put_str(&b, e.msg);
+		ok = false;
+	}
+	if (!ok)
+		adderr(errs, &b);
+	promql_engine *eng = NULL;
+	rules_opts ro;
+	rules_opts_default(&ro);
+	gsort *gs = NULL;
+	rule_group **grp = NULL;
+	size_t ng = 0;
+	if (ok) {
+		promql_engine_opts eo;
+		promql_engine_opts_default(&eo);
+		eng = promql_engine_new(&eo);
+		ro.engine = eng;
+		ro.queryable = head_queryable(h);
+		ro.appender = head_app;
+		ro.appender_ctx = h;
+		ro.external_labels = map_labels(get(tg, "external_labels"), &f->a);
+		ro.external_url = str(get(tg, "external_url"));
+		if (!ro.external_url)
+			ro.external_url = "";
+		size_t total = 0;
+		for (size_t i = 0; i < f->n_rf; i++)
+			total += f->rf[i]->n_groups;
+		gs = fl_calloc(total + 1, sizeof *gs);
+		grp = fl_calloc(total + 1, sizeof *grp);
+		for (size_t i = 0; ok && i < f->n_rf; i++)
+			for (size_t k = 0; ok && k < f->rf[i]->n_groups; k++) {
+				rule_group *g = rule_group_new(&f->rf[i]->groups[k], f->rf[i]->path, interval, 0, true, &ro, &e);
+				if (!g) {
+					buf_put_str(&b, e.msg);
+					adderr(errs, &b);
+					ok = false;
+					break;
+				}
+				gs[ng].g = g;
+				gs[ng].rank = group_rank(f, g->name);
+				gs[ng].idx = ng;
+				ng++;
+			}
+		qsort(gs, ng, sizeof *gs, gsort_cmp);
+		for (size_t i = 0; i < ng; i++)
+			grp[i] = gs[i].g;
+	}
+	/* alert test times, sorted and unique */
+	yaml_node_t *at = get(tg, "alert_rule_test");
+	size_t n_at = seq_n(at), n_times = 0;
+	int64_t *times = fl_calloc(n_at + 1, sizeof *times);
+	for (size_t i = 0; ok && i < n_at; i++) {
+		yaml_node_t *x = seq_at(at, i);
+		int64_t t;
+		dur(get(x, "eval_time"), &t);
+		const char *an = str(get(x, "alertname"));
+		if (!an || !*an) {
+			buf_put_str(&b, "an item under alert_rule_test misses required attribute alertname at eval_time ");
+			timeparse_format_duration(&b, t);
+			if (gname && *gname)
+				buf_printf(&b, " (in TestGroup %s)", gname);
+			adderr(errs, &b);
+			ok = false;
+			break;
+		}
+		bool seen = false;
+		for (size_t k = 0; k < n_times; k++)
+			seen |= times[k] == t;
+		if (!seen)
+			times[n_times++] = t;
+	}
+	qsort(times, n_times, sizeof *times, cmp_i64);
+	size_t curr = 0;
+	int64_t maxt = mint + max_eval_time(tg);
+	for (int64_t ts = mint; ok && ts <= maxt; ts += f->eval_interval) {
+		samples_till(h, in, n_in, mint, interval, ts);
+		bool rule_err = false;
+		for (size_t g = 0; g < ng; g++) {
+			rule_group_eval(grp[g], ts);
+			for (size_t r = 0; r < grp[g]->n_rules; r++)
+				if (grp[g]->rules[r].health == RULE_HEALTH_ERR && grp[g]->rules[r].last_error) {
+					buf_printf(&b, "    rule: %s, time: ", grp[g]->rules[r].name);
+					go_duration(&b, ts);
+					buf_printf(&b, ", err: %s", grp[g]->rules[r].last_error);
+					adderr(errs, &b);
+					rule_err = true;
+				}
+		}
+		if (rule_err) {
+			ok = false;
+			break;
+		}
+		for (; curr < n_times && ts - mint <= times[curr] && times[curr] < ts + f->eval_interval - mint; curr++)
+			for (size_t i = 0; i < n_at; i++) {
+				yaml_node_t *x = seq_at(at, i);
+				int64_t t;
+				dur(get(x, "eval_time"), &t);
+				if (t == times[curr])
+					check_alerts(f, x, gname, t, grp, ng, errs, &b);
+			}
+	}
+	yaml_node_t *pt = get(tg, "promql_expr_test");
+	for (size_t i = 0; ok && i < seq_n(pt); i++)
+		check_expr(f, seq_at(pt, i), mint, eng, ro.queryable, errs, &b);
+	for (size_t g = 0; g < ng; g++)
+		rule_group_free(grp[g]);
+	fl_free(gs);
+	fl_free(grp);
+	fl_free(times);
+	if (eng)
+		promql_engine_free(eng);
+	if (h)
+		head_close(h);
+	for (size_t i = 0; i < n_in; i++) {
+		fl_free(in[i].v);
+		fl_free(in[i].miss);
+	}
+	fl_free(in);
+	buf_reset(&b);
+}
+
+/* ---- a file ---- */
+static bool run_selected(pcre2_code *re, const char *name)
+{
+	if (!re)
+		return true;
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+	int rc = pcre2_match(re, (PCRE2_SPTR)name, strlen(name), 0, 0, md, NULL);
+	pcre2_match_data_free(md);
+	return rc >= 0;
+}
+
+/* filepath.Join(dir, rel) for the common cases. */
+static void join_path(char *out, size_t cap, const char *dir, const char *rel)
+{
+	if (rel[0] == '/' || !strcmp(dir, "."))
+		snprintf(out, cap, "%s", rel);
+	else
+		snprintf(out, cap, "%s/%s", dir, rel);
+}
+
+static void run_file_errs(const char *path, pcre2_code *run, bool lax, errlist *errs)
+{
+	tfile f;
+	memset(&f, 0, sizeof f);
+	arena_init(&f.a);
+	buf b, tb;
+	buf_init(&b);
+	buf_init(&tb);
+	err e;
+	if (buf_read_file(&tb, path, &e)) {
+		buf_put_str(&b, e.msg);
+		adderr(errs, &b);
+		buf_reset(&b);
+		buf_reset(&tb);
+		return;
+	}
+	yaml_parser_t p;
+	yaml_document_t doc;
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, tb.p, tb.len);
+	if (!yaml_parser_load(&p, &doc)) {
+		buf_printf(&b, "yaml: line %zu: %s", p.problem_mark.line + 1, p.problem ? p.problem : "error");
+		adderr(errs, &b);
+		yaml_parser_delete(&p);
+		buf_reset(&b);
+		buf_reset(&tb);
+		return;
+	}
+	ydoc = &doc;
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	buf_put_str(&b, "yaml: unmarshal errors:");
+	size_t l0 = b.len;
+	check_file_keys(root, &b);
+	bool ok = b.len == l0;
+	if (!ok)
+		adderr(errs, &b);
+	buf_clear(&b);
+	if (ok && (!dur(get(root, "evaluation_interval"), &f.eval_interval) || f.eval_interval < 0)) {
+		buf_printf(&b, "not a valid duration string: \"%s\"", str(get(root, "evaluation_interval")));
+		adderr(errs, &b);
+		ok = false;
+	}
+	if (!f.eval_interval)
+		f.eval_interval = 60000;
+	const char *fz = str(get(root, "fuzzy_compare"));
+	f.fuzzy = fz && !strcmp(fz, "true");
+	f.order = get(root, "group_eval_order");
+	for (size_t i = 0; ok && i < seq_n(f.order); i++)
+		for (size_t k = 0; k < i; k++)
+			if (str(seq_at(f.order, i)) && str(seq_at(f.order, k)) && !strcmp(str(seq_at(f.order, i)), str(seq_at(f.order, k)))) {
+				buf_printf(&b, "group name repeated in evaluation order: %s", str(seq_at(f.order, i)));
+				adderr(errs, &b);
+				ok = false;
+				break;
+			}
+	char *dir = fl_strdup(path), *sl = strrchr(dir, '/');
+	if (sl)
+		*(sl == dir ? sl + 1 : sl) = 0;
+	else
+		strcpy(dir, ".");
+	yaml_node_t *rfs = get(root, "rule_files");
+	f.rf = fl_calloc(seq_n(rfs) + 1, sizeof *f.rf);
+	errlist rerrs = {0}; /* rule files' errors: LoadGroups gives them in every test group */
+	for (size_t i = 0; ok && i < seq_n(rfs); i++) {
+		const char *rp = str(seq_at(rfs, i));
+		char full[4096];
+		join_path(full, sizeof full, dir, rp ? rp : "");
+		rule_errors re = {0};
+		rule_file *r = rule_file_load_opts(full, lax, &re, &e);
+		if (!r) {
+			for (size_t k = 0; k < re.n; k++) {
+				buf_put_str(&b, re.msgs[k]);
+				adderr(&rerrs, &b);
+			}
+			if (!re.n) {
+				buf_put_str(&b, e.msg);
+				adderr(&rerrs, &b);
+			}
+		} else {
+			f.rf[f.n_rf++] = r;
+		}
+		rule_errors_free(&re);
+	}
+	yaml_node_t *tests = get(root, "tests");
+	for (size_t i = 0; ok && i < seq_n(tests); i++) {
+		yaml_node_t *tg = seq_at(tests, i);
+		const char *name = str(get(tg, "name"));
+		if (!run_selected(run, name ? name : ""))
+			continue;
+		if (!rerrs.n) {
+			run_group(&f, tg, errs);
+			continue;
+		}
+		for (size_t k = 0; k < rerrs.n; k++) {
+			buf_put_str(&b, rerrs.v[k]);
+			adderr(errs, &b);
+		}
+	}
+	for (size_t k = 0; k < rerrs.n; k++)
+		fl_free(rerrs.v[k]);
+	fl_free(rerrs.v);
+	for (size_t i = 0; i < f.n_rf; i++)
+		rule_file_free(f.rf[i]);
+	fl_free(f.rf);
+	fl_free(dir);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&p);
+	ydoc = NULL;
+	buf_reset(&b);
+	buf_reset(&tb);
+	arena_reset(&f.a);
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: flinttool test rules [--run REGEX]... [--ignore-unknown-fields] FILE...\n");
+	return 2;
+}
+
+int flinttool_test_rules(int argc, char **argv)
+{
+	buf pat;
+	buf_init(&pat);
+	bool lax = false, have_run = false;
+	int i = 2, rc = 0;
+	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
+		const char *v = NULL;
+		if (!strcmp(argv[i], "--run") && i + 1 < argc)
+			v = argv[++i];
+		else if (!strncmp(argv[i], "--run=", 6))
+			v = argv[i] + 6;
+		else if (!strcmp(argv[i], "--ignore-unknown-fields"))
+			lax = true;
+		else {
+			fprintf(stderr, "flinttool: error: unknown long flag '%s'\n", argv[i]);
+			buf_reset(&pat);
+			return usage();
+		}
+		if (v) {
+			buf_printf(&pat, "%s%s", have_run ? "|" : "", v);
+			have_run = true;
+		}
+	}
+	if (i >= argc) {
+		buf_reset(&pat);
+		return usage();
+	}
+	pcre2_code *re = NULL;
+	if (have_run) {
+		int ec;
+		PCRE2_SIZE eo;
+		re = pcre2_compile((PCRE2_SPTR)buf_cstr(&pat), PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec, &eo, NULL);
+		if (!re) {
+			fprintf(stderr, "flinttool: error: --run: invalid regexp \"%s\"\n", buf_cstr(&pat));
+			buf_reset(&pat);
+			return 2;
+		}
+	}
+	buf_reset(&pat);
+	log_set_level((enum log_level)(LOG_ERROR + 1)); /* promtool's rules log to a NopLogger */
+	for (; i < argc; i++) {
+		printf("Unit Testing:  %s\n", argv[i]);
+		fflush(stdout);
+		errlist errs = {0};
+		run_file_errs(argv[i], re, lax, &errs);
+		if (errs.n) {
+			fprintf(stderr, "  FAILED:\n");
+			for (size_t k = 0; k < errs.n; k++) {
+				fprintf(stderr, "%s\n", errs.v[k]);
+				fflush(stderr);
+				printf("\n");
+				fflush(stdout);
+				fl_free(errs.v[k]);
+			}
+			rc = 1;
+		} else {
+			printf("  SUCCESS\n");
+		}
+		fl_free(errs.v);
+		printf("\n");
+		fflush(stdout);
+	}
+	pcre2_code_free(re);
+	return rc;
+}

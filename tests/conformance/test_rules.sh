@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# test_rules.sh - `flinttool test rules` against Debian's promtool 2.42 on
+# every unit-test case of ../shared/conformance/rules/expected/cases.tsv
+# (upstream's cmd/promtool/testdata unit tests, the authored template and
+# alert-state tests, and the --run / --ignore-unknown-fields / several-file
+# variants). flint runs as promtool ran (same cwd and args); its exit status
+# and its stdout+stderr (in order) must equal promtool's.
+#
+# Exceptions are the cases listed in test_rules-known-differences.tsv (3.x
+# semantics flint follows, or a difference flint has not closed): such a case
+# must give the listed exit status; its text is not compared. The list can
+# only shrink: a listed case whose output now equals 2.42's is a failure, as
+# is a listed case that is not in cases.tsv.
+# Then a few checks of the 3.x behaviour itself (what the list only exits on).
+# One line per case; last line `N passed, N failed`.
+set -u
+. "$(dirname "$0")/../paths.bash"
+TOOL=$BUILD/flinttool
+DIR=$SHARED/conformance/rules
+KNOWN=$FLINT_ROOT/tests/conformance/test_rules-known-differences.tsv
+tmp=$(mktemp -d /tmp/flint-testrules.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+passed=0 failed=0
+ok() { echo "ok $1"; passed=$((passed + 1)); }
+bad() { echo "not ok $1: $2"; failed=$((failed + 1)); }
+[ -x "$TOOL" ] || { bad setup "$TOOL not built"; echo "$passed passed, $failed failed"; exit 1; }
+[ -f "$DIR/expected/cases.tsv" ] || { bad setup "$DIR/expected/cases.tsv missing"; echo "$passed passed, $failed failed"; exit 1; }
+
+declare -A known_rc
+while IFS=$'\x1f' read -r exp rc _reason; do
+	case $exp in '' | '#'*) continue ;; esac
+	known_rc[$exp]=$rc
+done < <(tr '\t' '\037' <"$KNOWN")
+declare -A seen
+
+# tabs as \x1f so that empty fields survive `read`
+while IFS=$'\x1f' read -r kind cwd args _stdin expected; do
+	[ "$kind" = test ] || continue
+	seen[$expected]=1
+	# shellcheck disable=SC2086 # args are split on spaces, as the README says
+	(cd "$DIR/$cwd" && timeout 300 "$TOOL" $args </dev/null) >"$tmp/out" 2>&1
+	rc=$?
+	want_rc=$(head -n 1 "$DIR/$expected")
+	tail -n +2 "$DIR/$expected" >"$tmp/want"
+	same=0
+	[ "$rc" = "$want_rc" ] && cmp -s "$tmp/want" "$tmp/out" && same=1
+	if [ -n "${known_rc[$expected]+x}" ]; then
+		if [ "$same" = 1 ]; then
+			bad "$expected" "listed in $(basename "$KNOWN") but now equals promtool 2.42: remove it from the list"
+		elif [ "$rc" = "${known_rc[$expected]}" ]; then
+			ok "$expected (known difference: exit $rc, 2.42 $want_rc)"
+		else
+			bad "$expected" "exit $rc, the list says ${known_rc[$expected]} (2.42: $want_rc): $(head -c 400 "$tmp/out")"
+		fi
+	elif [ "$same" = 1 ]; then
+		ok "$expected (exit $rc)"
+	else
+		bad "$expected" "exit $rc (promtool $want_rc); diff: $(diff "$tmp/want" "$tmp/out" | head -8 | tr '\n' '|')"
+	fi
+done < <(tr '\t' '\037' <"$DIR/expected/cases.tsv")
+
+for exp in "${!known_rc[@]}"; do
+	[ -n "${seen[$exp]+x}" ] || bad "$exp" "listed in $(basename "$KNOWN") but not a test case of cases.tsv"
+done
+
+# 3.x behaviour: exact text where the list only pins the exit status
+expect() { # name want-exit want-output cwd args...
+	local name=$1 want_rc=$2 want=$3 cwd=$4
+	shift 4
+	(cd "$DIR/$cwd" && "$TOOL" "$@" </dev/null) >"$tmp/out" 2>&1
+	local rc=$?
+	if [ "$rc" = "$want_rc" ] && [ "$(cat "$tmp/out")" = "$want" ]; then
+		ok "$name (exit $rc)"
+	else
+		bad "$name" "exit $rc (want $want_rc): $(head -c 400 "$tmp/out" | tr '\n' '|')"
+	fi
+}
+p=upstream/promtool
+expect run-correct 0 $'Unit Testing:  rules_run.yml\n  SUCCESS' $p test rules --run correct rules_run.yml
+expect run-wrong 1 $'Unit Testing:  rules_run.yml\n  FAILED:\n    expr: "test", time: 0s,\n        exp: {__name__="test"} 1E+00\n        got: {__name__="test"} 0E+00' \
+	$p test rules --run wrong rules_run.yml
+expect run-none-selected 0 $'Unit Testing:  rules_run.yml\n  SUCCESS' $p test rules --run nosuchgroup rules_run.yml
+expect fuzzy-correct 0 $'Unit Testing:  rules_run_fuzzy.yml\n  SUCCESS' $p test rules --run correct rules_run_fuzzy.yml
+expect no-fuzzy-exact 1 $'Unit Testing:  rules_run_no_fuzzy.yml\n  FAILED:\n    expr: "test_low", time: 0s,\n        exp: {__name__="test_low"} 3E+00\n        got: {__name__="test_low"} 2.9999999999999996E+00\n\n    expr: "test_high", time: 0s,\n        exp: {__name__="test_high"} 3E+00\n        got: {__name__="test_high"} 3.0000000000000004E+00' \
+	$p test rules rules_run_no_fuzzy.yml
+expect extrafields-ignored 0 $'Unit Testing:  rules_run_extrafields.yml\n  SUCCESS' $p test rules --ignore-unknown-fields rules_run_extrafields.yml
+expect no-group-interval 0 $'Unit Testing:  no-test-group-interval.yml\n  SUCCESS' $p test rules no-test-group-interval.yml
+expect start-timestamp 0 $'Unit Testing:  start-time-test.yml\n  SUCCESS' $p test rules start-time-test.yml
+mkdir -p "$tmp/u"
+printf 'bogus: 1\ntests:\n  - name: a\n    intervall: 1m\n' >"$tmp/u/u.yml"
+expect unknown-fields 1 $'Unit Testing:  u.yml\n  FAILED:\nyaml: unmarshal errors:\n  line 1: field bogus not found in type main.unitTestFile\n  line 4: field intervall not found in type main.testGroup' \
+	"../../../../$tmp/u" test rules u.yml
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
