@@ -355,6 +355,19 @@ static void samples_string(buf *b, const psample *v, size_t n)
 	}
 }
 
+/* A YAML float (.nan, .inf, -.inf as well as numbers); 0 when absent. */
+static double yaml_float(const char *s)
+{
+	if (!s)
+		return 0;
+	const char *p = s + (*s == '-' || *s == '+');
+	if (!strcasecmp(p, ".nan"))
+		return NAN;
+	if (!strcasecmp(p, ".inf"))
+		return *s == '-' ? -INFINITY : INFINITY;
+	return strtod(s, NULL);
+}
+
 static void expr_head(buf *b, const char *expr, int64_t t)
 {
 	buf_put_str(b, "    expr: ");
@@ -410,9 +423,7 @@ static void check_expr(tfile *f, yaml_node_t *tc, int64_t mint, promql_engine *e
 			fl_free(exp);
 			return;
 		}
-		exp[i].v = vs ? strtod(vs, NULL) : 0;
-		if (vs && (!strcasecmp(vs, ".nan") || !strcasecmp(vs, "nan")))
-			exp[i].v = NAN;
+		exp[i].v = yaml_float(vs);
 	}
 	qsort(exp, ne, sizeof *exp, psample_cmp);
 	qsort(got, n_got, sizeof *got, psample_cmp);
