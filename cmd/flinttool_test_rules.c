@@ -15,11 +15,12 @@
  * at the end. Output as promtool: `Unit Testing:  FILE`, then `  SUCCESS`,
  * or `  FAILED:` and each error on stderr followed by a blank line on
  * stdout; exit 1 when any file fails. Not supported: native histograms in
- * input_series or exp_samples (the group fails), --diff, --debug, globs in
- * rule_files.
+ * input_series or exp_samples (the group fails), --diff, --debug, junit
+ * output.
  */
 #include "cmd/flinttool.h"
 
+#include <glob.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@
 #include "lib/fmtfloat.h"
 #include "lib/log.h"
 #include "lib/timeparse.h"
+#include "promql/ast.h"
 #include "promql/promqltest.h"
 #include "rules/group.h"
 #include "tsdb/head.h"
@@ -181,6 +183,22 @@ static void go_float_E(buf *b, double v)
 	if (e)
 		*e = 'E';
 	buf_put(b, out, (size_t)n);
+}
+
+/* The PromQL parser's message for a selector the load notation refused
+ * (promtool's ParseMetric / ParseSeriesDesc wording), or a generic one. */
+static void selector_error(buf *b, const char *text, arena *a)
+{
+	matcher *ms = NULL;
+	size_t n = 0;
+	err e;
+	err_clear(&e);
+	if (promql_parse_selector(text, a, &ms, &n, &e))
+		buf_put_str(b, e.msg);
+	else
+		buf_printf(b, "parse error: invalid series %s", text);
+	for (size_t i = 0; i < n; i++)
+		matcher_reset(&ms[i]);
 }
 
 /* ---- a test group ---- */
@@ -417,8 +435,11 @@ static void check_expr(tfile *f, yaml_node_t *tc, int64_t mint, promql_engine *e
 		bool ok = !ls || !*ls || promqltest_parse_series(ls, &f->a, &exp[i].ls);
 		if (!ok || (hs && *hs)) {
 			expr_head(b, expr, t);
-			buf_printf(b, ", err: labels \"%s\": %s", ls ? ls : "",
-				   ok ? "native histograms are not supported" : "parse error");
+			buf_printf(b, ", err: labels \"%s\": ", ls ? ls : "");
+			if (ok)
+				buf_put_str(b, "native histograms are not supported");
+			else
+				selector_error(b, ls, &f->a);
 			adderr(errs, b);
 			fl_free(got);
 			fl_free(exp);
@@ -504,7 +525,12 @@ static void run_group(tfile *f, yaml_node_t *tg, errlist *errs)
 		yaml_node_t *s = seq_at(is, i);
 		const char *sel = str(get(s, "series")), *vals = str(get(s, "values"));
 		if (!sel || !promqltest_parse_series(sel, &f->a, &in[i].ls)) {
-			buf_printf(&b, "parse error: invalid series %s", sel ? sel : "\"\"");
+			char *line = fl_malloc(strlen(sel ? sel : "") + strlen(vals ? vals : "") + 2);
+			if (line) {
+				sprintf(line, "%s %s", sel ? sel : "", vals ? vals : "");
+				selector_error(&b, line, &f->a);
+			}
+			fl_free(line);
 			ok = false;
 		} else if (!promqltest_parse_values(vals ? vals : "", &in[i].v, &in[i].miss, &in[i].n)) {
 			buf_printf(&b, "parse error: invalid values for series %s: %s", sel, vals ? vals : "");
@@ -716,27 +742,41 @@ static void run_file_errs(const char *path, pcre2_code *run, bool lax, errlist *
 	else
 		strcpy(dir, ".");
 	yaml_node_t *rfs = get(root, "rule_files");
-	f.rf = fl_calloc(seq_n(rfs) + 1, sizeof *f.rf);
 	errlist rerrs = {0}; /* rule files' errors: LoadGroups gives them in every test group */
 	for (size_t i = 0; ok && i < seq_n(rfs); i++) {
 		const char *rp = str(seq_at(rfs, i));
 		char full[4096];
 		join_path(full, sizeof full, dir, rp ? rp : "");
-		rule_errors re = {0};
-		rule_file *r = rule_file_load_opts(full, lax, &re, &e);
-		if (!r) {
-			for (size_t k = 0; k < re.n; k++) {
-				buf_put_str(&b, re.msgs[k]);
-				adderr(&rerrs, &b);
-			}
-			if (!re.n) {
-				buf_put_str(&b, e.msg);
-				adderr(&rerrs, &b);
-			}
-		} else {
-			f.rf[f.n_rf++] = r;
+		glob_t gl;
+		if (glob(full, 0, NULL, &gl) || !gl.gl_pathc) {
+			fprintf(stderr, "  WARNING: no file match pattern %s\n", full);
+			globfree(&gl);
+			continue;
 		}
-		rule_errors_free(&re);
+		for (size_t g = 0; g < gl.gl_pathc; g++) {
+			rule_errors re = {0};
+			rule_file *r = rule_file_load_opts(gl.gl_pathv[g], lax, &re, &e);
+			if (!r) {
+				for (size_t k = 0; k < re.n; k++) {
+					buf_put_str(&b, re.msgs[k]);
+					adderr(&rerrs, &b);
+				}
+				if (!re.n) {
+					buf_put_str(&b, e.msg);
+					adderr(&rerrs, &b);
+				}
+			} else {
+				rule_file **nrf = fl_realloc(f.rf, (f.n_rf + 1) * sizeof *nrf);
+				if (nrf) {
+					f.rf = nrf;
+					f.rf[f.n_rf++] = r;
+				} else {
+					rule_file_free(r);
+				}
+			}
+			rule_errors_free(&re);
+		}
+		globfree(&gl);
 	}
 	yaml_node_t *tests = get(root, "tests");
 	for (size_t i = 0; ok && i < seq_n(tests); i++) {
