@@ -16,23 +16,9 @@
 # One line per case; last line `N passed, N failed`.
 set -u
 . "$(dirname "$0")/../paths.bash"
-TOOL=$BUILD/flinttool
-DIR=$SHARED/conformance/rules
-KNOWN=$FLINT_ROOT/tests/conformance/test_rules-known-differences.tsv
-tmp=$(mktemp -d /tmp/flint-testrules.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-ok() { echo "ok $1"; passed=$((passed + 1)); }
-bad() { echo "not ok $1: $2"; failed=$((failed + 1)); }
-[ -x "$TOOL" ] || { bad setup "$TOOL not built"; echo "$passed passed, $failed failed"; exit 1; }
-[ -f "$DIR/expected/cases.tsv" ] || { bad setup "$DIR/expected/cases.tsv missing"; echo "$passed passed, $failed failed"; exit 1; }
+. "$(dirname "$0")/rules_verdict.bash"
+rules_setup test_rules-known-differences.tsv flint-testrules
 
-declare -A known_rc
-while IFS=$'\x1f' read -r exp rc _reason; do
-	case $exp in '' | '#'*) continue ;; esac
-	known_rc[$exp]=$rc
-done < <(tr '\t' '\037' <"$KNOWN")
-declare -A seen
 
 # tabs as \x1f so that empty fields survive `read`
 while IFS=$'\x1f' read -r kind cwd args _stdin expected; do
@@ -43,21 +29,7 @@ while IFS=$'\x1f' read -r kind cwd args _stdin expected; do
 	rc=$?
 	want_rc=$(head -n 1 "$DIR/$expected")
 	tail -n +2 "$DIR/$expected" >"$tmp/want"
-	same=0
-	[ "$rc" = "$want_rc" ] && cmp -s "$tmp/want" "$tmp/out" && same=1
-	if [ -n "${known_rc[$expected]+x}" ]; then
-		if [ "$same" = 1 ]; then
-			bad "$expected" "listed in $(basename "$KNOWN") but now equals promtool 2.42: remove it from the list"
-		elif [ "$rc" = "${known_rc[$expected]}" ]; then
-			ok "$expected (known difference: exit $rc, 2.42 $want_rc)"
-		else
-			bad "$expected" "exit $rc, the list says ${known_rc[$expected]} (2.42: $want_rc): $(head -c 400 "$tmp/out")"
-		fi
-	elif [ "$same" = 1 ]; then
-		ok "$expected (exit $rc)"
-	else
-		bad "$expected" "exit $rc (promtool $want_rc); diff: $(diff "$tmp/want" "$tmp/out" | head -8 | tr '\n' '|')"
-	fi
+	rules_verdict "$expected" "$rc" "$want_rc"
 done < <(tr '\t' '\037' <"$DIR/expected/cases.tsv")
 
 for exp in "${!known_rc[@]}"; do
