@@ -8,7 +8,9 @@
  *      pools with a fresh snapshot (under mu, so web never sees half);
  *   2. start every due scrape (an easy handle per loop, kept and reused so
  *      connections stay open);
- *   3. curl_multi_poll until the next due time (at most 250 ms), then
+ *   3. curl_multi_poll until the next due time (at most 250 ms; the loops
+ *      sit in a min-heap by due time, so a round costs the loops due, not
+ *      all of them), then
  *      hand what completed to the workers (one per CPU, at most 4): parse,
  *      append, report. A loop being worked on is not scraped again until
  *      its worker is done (a tick is skipped, as Prometheus's ticker), so
@@ -51,6 +53,7 @@
 #include "scrape/loop.h"
 
 #define SCRAPE_MAX_WORKERS 4
+#define RECHECK_NS (250 * 1000000LL) /* the longest the manager sleeps */
 #define N_WINDOW 256 /* observations kept per summary (Prometheus: 10 min of them) */
 #define SUMMARY_AGE_NS (600LL * 1000000000)
 
@@ -80,6 +83,7 @@ struct sloop {
 	char status[128];            /* "404 Not Found" */
 	char ctype[256];             /* Content-Type */
 	int64_t next_ns;             /* next scrape (monotonic) */
+	size_t heap_i;               /* position in the manager's due heap */
 	int64_t sched_ms;            /* wall-clock time the next scrape is scheduled for */
 	int64_t start_ns;            /* this scrape's start */
 	int64_t t_ms;                /* this scrape's timestamp */
@@ -129,7 +133,11 @@ struct scrape_manager {
 	uint64_t disc_gen;           /* discovery generation synced */
 	bool stop;                   /* the thread must end */
 	bool stopped;                /* scrape_manager_stop ran (the thread is gone) */
-	_Atomic bool kick;           /* a worker finished: look at the schedule again */
+	_Atomic bool kick;           /* a worker finished a loop due soon: look at the schedule */
+	sloop **due;                 /* min-heap of the active loops by next_ns (manager thread) */
+	size_t n_due, cap_due;
+	sloop **waiting;             /* loops whose tick came while busy (manager thread) */
+	size_t n_waiting, cap_waiting;
 	_Atomic uint64_t removed;    /* head series removal events */
 	uint64_t removed_seen;       /* ... acted upon */
 	/* the workers that parse and append (so that one huge target does not
@@ -645,9 +653,14 @@ static void *worker_main(void *arg)
 		m->q_len--;
 		pthread_mutex_unlock(&m->work_mu);
 		work_run(m, s);
+		int64_t next_ns = s->next_ns; /* the manager does not change it while busy */
 		atomic_store(&s->busy, false);
-		atomic_store(&m->kick, true);
-		curl_multi_wakeup(m->multi); /* its next tick may be due */
+		/* the manager looks at the schedule at least every RECHECK_NS and
+		 * then sees this loop idle: wake it only when the tick is sooner */
+		if (next_ns < scrape_mono_ns() + 2 * RECHECK_NS) {
+			atomic_store(&m->kick, true);
+			curl_multi_wakeup(m->multi);
+		}
 		pthread_mutex_lock(&m->work_mu);
 		m->n_busy--;
 		pthread_cond_broadcast(&m->idle_cv);
@@ -864,22 +877,97 @@ static bool serve_requests(scrape_manager *m)
 	return changed;
 }
 
+/* ---- the due heap: the loops by next_ns, so that a round costs the
+ * loops due, not all of them (a thousand targets are due one by one) ---- */
+
+static bool due_less(sloop *a, sloop *b) { return a->next_ns < b->next_ns; }
+
+static void due_set(scrape_manager *m, size_t i, sloop *s)
+{
+	m->due[i] = s;
+	s->heap_i = i;
+}
+
+static void due_down(scrape_manager *m, size_t i)
+{
+	sloop *s = m->due[i];
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= m->n_due)
+			break;
+		if (c + 1 < m->n_due && due_less(m->due[c + 1], m->due[c]))
+			c++;
+		if (!due_less(m->due[c], s))
+			break;
+		due_set(m, i, m->due[c]);
+		i = c;
+	}
+	due_set(m, i, s);
+}
+
+static void due_up(scrape_manager *m, size_t i)
+{
+	sloop *s = m->due[i];
+	while (i > 0 && due_less(s, m->due[(i - 1) / 2])) {
+		due_set(m, i, m->due[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	due_set(m, i, s);
+}
+
+/* Rebuild the heap from the pools (after a sync). false: out of memory,
+ * then the next round tries again. */
+static bool due_rebuild(scrape_manager *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_pools; i++)
+		n += m->pools[i]->n;
+	m->n_due = m->n_waiting = 0;
+	if (n > m->cap_due && !fl_grow((void **)&m->due, &m->cap_due, n, sizeof *m->due))
+		return false;
+	if (n > m->cap_waiting && !fl_grow((void **)&m->waiting, &m->cap_waiting, n, sizeof *m->waiting))
+		return false;
+	for (size_t i = 0; i < m->n_pools; i++)
+		for (size_t k = 0; k < m->pools[i]->n; k++)
+			due_set(m, m->n_due++, m->pools[i]->loops[k]);
+	for (size_t i = m->n_due / 2; i-- > 0;)
+		due_down(m, i);
+	return true;
+}
+
+/* Start s if it is idle, else park it until its worker is done (the tick
+ * is skipped, as Prometheus's ticker: start_scrape moves next_ns past now). */
+static void due_start(scrape_manager *m, sloop *s, int64_t now)
+{
+	if (s->inflight || atomic_load(&s->busy))
+		m->waiting[m->n_waiting++] = s;
+	else {
+		start_scrape(m, s, now);
+		due_set(m, m->n_due++, s);
+		due_up(m, m->n_due - 1);
+	}
+}
+
 static int64_t run_due(scrape_manager *m, int64_t now)
 {
-	int64_t next = now + 250 * 1000000LL;
-	for (size_t i = 0; i < m->n_pools; i++) {
-		spool *p = m->pools[i];
-		for (size_t k = 0; k < p->n; k++) {
-			sloop *s = p->loops[k];
-			bool busy = s->inflight || atomic_load(&s->busy);
-			if (!busy && s->next_ns <= now) {
-				start_scrape(m, s, now);
-				busy = true;
-			}
-			if (!busy && s->next_ns < next)
-				next = s->next_ns;
+	int64_t next = now + RECHECK_NS;
+	/* parked loops first: the ones now idle start (their tick is past) */
+	size_t nw = m->n_waiting;
+	sloop **w = m->waiting;
+	m->n_waiting = 0;
+	for (size_t i = 0; i < nw; i++)
+		due_start(m, w[i], now); /* appends at or below i: w is m->waiting */
+	while (m->n_due && m->due[0]->next_ns <= now) {
+		sloop *s = m->due[0];
+		sloop *last = m->due[--m->n_due];
+		if (m->n_due) {
+			due_set(m, 0, last);
+			due_down(m, 0);
 		}
+		due_start(m, s, now);
 	}
+	if (m->n_due && m->due[0]->next_ns < next)
+		next = m->due[0]->next_ns;
 	/* removed targets: the markers (a million of them for a big target)
 	 * are written by a worker; the loop is freed once that is done */
 	for (size_t i = 0; i < m->n_dying;) {
@@ -906,6 +994,7 @@ static void *manager_main(void *arg)
 {
 	scrape_manager *m = arg;
 	int64_t next = 0; /* when run_due must look again (monotonic ns) */
+	bool rebuild = true; /* the due heap must be made from the pools */
 	for (;;) {
 		pthread_mutex_lock(&m->mu);
 		bool stop = m->stop;
@@ -913,9 +1002,11 @@ static void *manager_main(void *arg)
 		if (stop)
 			break;
 		if (serve_requests(m))
-			next = 0; /* pools changed */
-		/* run_due walks every loop: only when something is due or a
-		 * worker finished, not at each of curl's socket events */
+			next = 0, rebuild = true; /* pools changed */
+		if (rebuild)
+			rebuild = !due_rebuild(m);
+		/* run_due: only when something is due or a worker finished a
+		 * loop due soon, not at each of curl's socket events */
 		int64_t now = scrape_mono_ns();
 		if (now >= next || atomic_exchange(&m->kick, false))
 			next = run_due(m, now);
@@ -933,7 +1024,8 @@ static void *manager_main(void *arg)
 		}
 		int64_t wait_ns = next - scrape_mono_ns();
 		if (wait_ns > 0)
-			curl_multi_poll(m->multi, NULL, 0, (int)FL_MIN((wait_ns + 999999) / 1000000, 250), NULL);
+			curl_multi_poll(m->multi, NULL, 0, (int)FL_MIN((wait_ns + 999999) / 1000000, RECHECK_NS / 1000000),
+					NULL);
 	}
 	return NULL;
 }
@@ -1050,6 +1142,8 @@ void scrape_manager_free(scrape_manager *m)
 	fl_free(m->ivals);
 	curl_multi_cleanup(m->multi);
 	fl_free(m->queue);
+	fl_free(m->due);
+	fl_free(m->waiting);
 	pthread_mutex_destroy(&m->mu);
 	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->work_mu);
