@@ -140,6 +140,11 @@ struct scrape_manager {
 	size_t n_waiting, cap_waiting;
 	_Atomic uint64_t removed;    /* head series removal events */
 	uint64_t removed_seen;       /* ... acted upon */
+	pthread_mutex_t rm_mu;       /* guards the removed refs below (taken alone: the
+					head calls in holding none of ours) */
+	uint64_t *rm_refs;           /* refs removed since the manager last looked */
+	size_t n_rm, cap_rm;
+	bool rm_all;                 /* out of memory keeping them: forget every ref */
 	/* the workers that parse and append (so that one huge target does not
 	 * hold the schedule of the others): a FIFO of loops under work_mu */
 	pthread_t workers[SCRAPE_MAX_WORKERS];
@@ -844,6 +849,35 @@ static void finish_scrape(scrape_manager *m, sloop *s, CURLcode cc)
 
 /* ---- the thread ---- */
 
+/* The head removed series: every loop forgets those refs (only those: the
+ * others' appends keep going by ref). No worker runs. */
+static void forget_removed(scrape_manager *m)
+{
+	pthread_mutex_lock(&m->rm_mu);
+	uint64_t *refs = m->rm_refs;
+	size_t n = m->n_rm;
+	bool all = m->rm_all;
+	m->rm_refs = NULL;
+	m->n_rm = m->cap_rm = 0;
+	m->rm_all = false;
+	pthread_mutex_unlock(&m->rm_mu);
+	if (all) {
+		fl_free(refs);
+		refs = NULL, n = 0;
+	} else {
+		qsort(refs, n, sizeof *refs, scrape_ref_cmp); /* batches are ascending, not their union */
+	}
+	for (size_t i = 0; i < m->n_pools; i++)
+		for (size_t k = 0; k < m->pools[i]->n; k++) {
+			scrape_loop *l = m->pools[i]->loops[k]->l;
+			scrape_cache_forget_refs(&l->cache, refs, n);
+			for (int r = 0; r < SCRAPE_N_REPORT; r++)
+				if (!refs || bsearch(&l->report_ref[r], refs, n, sizeof *refs, scrape_ref_cmp))
+					l->report_ref[r] = 0;
+		}
+	fl_free(refs);
+}
+
 /* Serve an apply request, a discovery change or a head removal; true when
  * the pools changed. */
 static bool serve_requests(scrape_manager *m)
@@ -866,12 +900,7 @@ static bool serve_requests(scrape_manager *m)
 	}
 	if (rm != m->removed_seen) {
 		m->removed_seen = rm;
-		for (size_t i = 0; i < m->n_pools; i++)
-			for (size_t k = 0; k < m->pools[i]->n; k++) {
-				scrape_loop *l = m->pools[i]->loops[k]->l;
-				scrape_cache_forget_refs(&l->cache);
-				memset(l->report_ref, 0, sizeof l->report_ref);
-			}
+		forget_removed(m);
 	}
 	pthread_mutex_unlock(&m->mu);
 	return changed;
@@ -1059,6 +1088,7 @@ scrape_manager *scrape_manager_new(const scrape_manager_opts *o, err *e)
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
 	pthread_mutex_init(&m->work_mu, NULL);
+	pthread_mutex_init(&m->rm_mu, NULL);
 	pthread_cond_init(&m->work_cv, NULL);
 	pthread_cond_init(&m->idle_cv, NULL);
 	if (!(m->multi = curl_multi_init())) {
@@ -1082,6 +1112,7 @@ fail:
 	pthread_mutex_destroy(&m->mu);
 	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->work_mu);
+	pthread_mutex_destroy(&m->rm_mu);
 	pthread_cond_destroy(&m->work_cv);
 	pthread_cond_destroy(&m->idle_cv);
 	fl_free(m);
@@ -1144,6 +1175,8 @@ void scrape_manager_free(scrape_manager *m)
 	fl_free(m->queue);
 	fl_free(m->due);
 	fl_free(m->waiting);
+	fl_free(m->rm_refs);
+	pthread_mutex_destroy(&m->rm_mu);
 	pthread_mutex_destroy(&m->mu);
 	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->work_mu);
@@ -1154,10 +1187,18 @@ void scrape_manager_free(scrape_manager *m)
 
 void scrape_manager_series_removed(void *ctx, const uint64_t *refs, size_t n)
 {
-	(void)refs;
 	scrape_manager *m = ctx;
-	if (m && n)
-		atomic_fetch_add(&m->removed, 1);
+	if (!m || !n)
+		return;
+	pthread_mutex_lock(&m->rm_mu);
+	if (!m->rm_all && fl_grow((void **)&m->rm_refs, &m->cap_rm, m->n_rm + n, sizeof *m->rm_refs)) {
+		memcpy(m->rm_refs + m->n_rm, refs, n * sizeof *refs);
+		m->n_rm += n;
+	} else {
+		m->rm_all = true;
+	}
+	pthread_mutex_unlock(&m->rm_mu);
+	atomic_fetch_add(&m->removed, 1);
 }
 
 /* ---- web's views ---- */
