@@ -17,6 +17,7 @@ static int flinttool_check(int argc, char **argv)
 	} checks[] = {
 		{"metrics", flinttool_check_metrics},
 		{"config", flinttool_check_config},
+		{"rules", flinttool_check_rules},
 	};
 	for (size_t i = 0; argc > 1 && i < sizeof checks / sizeof checks[0]; i++)
 		if (!strcmp(argv[1], checks[i].name))
@@ -34,7 +35,8 @@ static const struct {
 				 "  tsdb create-blocks-from openmetrics [-r] [-q] [--max-block-duration=D] FILE [DIR]"},
 	{"test", flinttool_test, "test promql FILE...   run PromQL test scripts"},
 	{"check", flinttool_check, "check config [--syntax-only] FILE...   promtool's verdicts on prometheus.yml files\n"
-				   "  check metrics [--format=text|openmetrics] [--lint=none] [--extended] < FILE"},
+				   "  check metrics [--format=text|openmetrics] [--lint=none] [--extended] < FILE\n"
+				   "  check rules [--lint=duplicate-rules|all|none] [--lint-fatal] [--ignore-unknown-fields] [FILE...]"},
 };
 
 static void usage(FILE *f)

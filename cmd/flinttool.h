@@ -11,4 +11,16 @@ int flinttool_backfill(int argc, char **argv);
 int flinttool_check_metrics(int argc, char **argv);
 /* check config [--syntax-only] FILE... (argv from "config") */
 int flinttool_check_config(int argc, char **argv);
+/* check rules [--lint=...] [--lint-fatal] [--ignore-unknown-fields] [FILE...] (argv from "rules") */
+int flinttool_check_rules(int argc, char **argv);
+/* promtool's checkRules over files, shared with check config; sets *failed
+ * (an error or a lint) and *has_errors (an error). */
+typedef struct check_rules_opts {
+	_Bool lint_duplicates;       /* --lint=duplicate-rules|all (the default) */
+	_Bool fatal;                 /* --lint-fatal: a lint alone exits 3 */
+	_Bool ignore_unknown_fields; /* --ignore-unknown-fields */
+} check_rules_opts;
+void flinttool_check_rule_files(char *const *files, unsigned long n, const check_rules_opts *o, _Bool *failed, _Bool *has_errors);
+/* --lint's comma-separated value (unknown options warn on stdout). */
+void flinttool_rules_lint_option(const char *v, check_rules_opts *o);
 #endif

@@ -21,187 +21,21 @@
  * and file_sd target must populate (file_sd globs matching nothing are a
  * WARNING). --syntax-only skips all of that.
  *
- * Rule files: flint has no rule engine yet (another issue). A rule file is
- * checked for its structure (groups, names, record/alert, expr, for,
- * labels, annotations) and every expr is parsed with flint's PromQL
- * parser; alert templates are not checked. A note on stderr says so.
+ * Rule files are checked as `check rules` checks them (promtool's
+ * checkRules, cmd/flinttool_check_rules.c over rules/rulefile.c), with
+ * --lint (duplicate-rules by default; too-long-scrape-interval is
+ * accepted and not applied) and --lint-fatal: a lint alone exits 3.
  */
 #include <errno.h>
 #include <glob.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <yaml.h>
 
 #include "cmd/flinttool.h"
-#include "promql/ast.h"
+#include "lib/buf.h"
 #include "scrape/config.h"
 #include "scrape/discovery.h"
-
-/* ---- rule files (a structural subset of rulefmt.ParseFile) ---- */
-
-typedef struct rules_ctx {
-	yaml_document_t *doc; /* the rule file */
-	const char *file;     /* its name */
-	int n_errors;         /* FAILED lines written */
-} rules_ctx;
-
-static yaml_node_t *get(rules_ctx *r, yaml_node_t *map, const char *key)
-{
-	if (!map || map->type != YAML_MAPPING_NODE)
-		return NULL;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(r->doc, p->key);
-		if (k && k->type == YAML_SCALAR_NODE && !strcmp((const char *)k->data.scalar.value, key))
-			return yaml_document_get_node(r->doc, p->value);
-	}
-	return NULL;
-}
-
-static const char *text(yaml_node_t *n) { return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL; }
-
-static void rule_error(rules_ctx *r, yaml_node_t *n, const char *group, size_t idx, const char *name, const char *msg)
-{
-	if (!r->n_errors++)
-		fprintf(stderr, "  FAILED:\n");
-	fprintf(stderr, "%s: %d:%d: group \"%s\", rule %zu, \"%s\": %s\n", r->file, n ? (int)n->start_mark.line + 1 : 0,
-		n ? (int)n->start_mark.column + 1 : 0, group, idx + 1, name ? name : "", msg);
-}
-
-static bool unknown_keys(rules_ctx *r, yaml_node_t *map, const char *const *known, const char *type)
-{
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		const char *k = text(yaml_document_get_node(r->doc, p->key));
-		bool ok = false;
-		for (size_t i = 0; k && known[i]; i++)
-			ok |= !strcmp(known[i], k);
-		if (!ok) {
-			if (!r->n_errors++)
-				fprintf(stderr, "  FAILED:\n");
-			fprintf(stderr, "%s: yaml: unmarshal errors:\n  line %d: field %s not found in type %s\n", r->file,
-				(int)yaml_document_get_node(r->doc, p->key)->start_mark.line + 1, k ? k : "?", type);
-			return true;
-		}
-	}
-	return false;
-}
-
-static bool metric_name_ok(const char *s)
-{
-	if (!*s)
-		return false;
-	for (const char *q = s; *q; q++)
-		if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || *q == '_' || *q == ':' ||
-		      (q > s && *q >= '0' && *q <= '9')))
-			return false;
-	return true;
-}
-
-static void check_rule(rules_ctx *r, yaml_node_t *rule, const char *group, size_t idx)
-{
-	static const char *const keys[] = {"record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations", NULL};
-	if (!rule || rule->type != YAML_MAPPING_NODE) {
-		rule_error(r, rule, group, idx, "", "a rule must be a mapping");
-		return;
-	}
-	if (unknown_keys(r, rule, keys, "rulefmt.Rule"))
-		return;
-	const char *record = text(get(r, rule, "record")), *alert = text(get(r, rule, "alert"));
-	const char *expr = text(get(r, rule, "expr")), *name = record ? record : alert;
-	if (record && alert)
-		rule_error(r, rule, group, idx, name, "only one of 'record' and 'alert' must be set");
-	else if (!record && !alert)
-		rule_error(r, rule, group, idx, name, "one of 'record' or 'alert' must be set");
-	if (!expr || !*expr)
-		rule_error(r, rule, group, idx, name, "field 'expr' must be set in rule");
-	else {
-		promql_expr x;
-		err e;
-		if (promql_parse(expr, &x, &e)) {
-			char msg[600];
-			snprintf(msg, sizeof msg, "could not parse expression: %s", e.msg);
-			rule_error(r, get(r, rule, "expr"), group, idx, name, msg);
-		}
-		promql_expr_free(&x);
-	}
-	if (record) {
-		if (!metric_name_ok(record)) {
-			char msg[300];
-			snprintf(msg, sizeof msg, "invalid recording rule name: %s", record);
-			rule_error(r, rule, group, idx, name, msg);
-		}
-		if (get(r, rule, "annotations"))
-			rule_error(r, rule, group, idx, name, "invalid field 'annotations' in recording rule");
-		if (get(r, rule, "for"))
-			rule_error(r, rule, group, idx, name, "invalid field 'for' in recording rule");
-		if (get(r, rule, "keep_firing_for"))
-			rule_error(r, rule, group, idx, name, "invalid field 'keep_firing_for' in recording rule");
-	}
-}
-
-/* 0 and the number of rules, or -1 after FAILED lines. */
-static int check_rule_file(const char *file)
-{
-	static const char *const group_keys[] = {"name", "interval", "query_offset", "limit", "rules", "labels", NULL};
-	buf b;
-	buf_init(&b);
-	err e;
-	if (scrape_read_file(&b, file, &e)) {
-		fprintf(stderr, "  FAILED:\n%s\n", e.msg);
-		buf_reset(&b);
-		return -1;
-	}
-	yaml_parser_t yp;
-	yaml_document_t doc;
-	yaml_parser_initialize(&yp);
-	yaml_parser_set_input_string(&yp, b.p, b.len);
-	if (!yaml_parser_load(&yp, &doc)) {
-		fprintf(stderr, "  FAILED:\n%s: yaml: line %d: %s\n", file, (int)yp.problem_mark.line + 1,
-			yp.problem ? yp.problem : "syntax error");
-		yaml_parser_delete(&yp);
-		buf_reset(&b);
-		return -1;
-	}
-	rules_ctx r = {&doc, file, 0};
-	int n_rules = 0;
-	yaml_node_t *root = yaml_document_get_root_node(&doc);
-	static const char *const top[] = {"groups", NULL};
-	if (root && root->type == YAML_MAPPING_NODE && !unknown_keys(&r, root, top, "rulefmt.RuleGroups")) {
-		yaml_node_t *groups = get(&r, root, "groups");
-		for (yaml_node_item_t *g = groups && groups->type == YAML_SEQUENCE_NODE ? groups->data.sequence.items.start : NULL;
-		     g && g < groups->data.sequence.items.top; g++) {
-			yaml_node_t *gn = yaml_document_get_node(&doc, *g);
-			if (!gn || gn->type != YAML_MAPPING_NODE || unknown_keys(&r, gn, group_keys, "rulefmt.RuleGroup"))
-				continue;
-			const char *name = text(get(&r, gn, "name"));
-			if (!name || !*name) {
-				if (!r.n_errors++)
-					fprintf(stderr, "  FAILED:\n");
-				fprintf(stderr, "%s: %d:%d: Groupname must not be empty\n", file, (int)gn->start_mark.line + 1,
-					(int)gn->start_mark.column + 1);
-			}
-			for (yaml_node_item_t *h = groups->data.sequence.items.start; name && h < g; h++)
-				if (text(get(&r, yaml_document_get_node(&doc, *h), "name")) &&
-				    !strcmp(text(get(&r, yaml_document_get_node(&doc, *h), "name")), name)) {
-					if (!r.n_errors++)
-						fprintf(stderr, "  FAILED:\n");
-					fprintf(stderr, "%s: %d:%d: groupname: \"%s\" is repeated in the same file\n", file,
-						(int)gn->start_mark.line + 1, (int)gn->start_mark.column + 1, name);
-				}
-			yaml_node_t *rules = get(&r, gn, "rules");
-			for (yaml_node_item_t *it = rules && rules->type == YAML_SEQUENCE_NODE ? rules->data.sequence.items.start : NULL;
-			     it && it < rules->data.sequence.items.top; it++, n_rules++)
-				check_rule(&r, yaml_document_get_node(&doc, *it), name ? name : "", (size_t)(it - rules->data.sequence.items.start));
-		}
-	} else if (root && root->type != YAML_MAPPING_NODE && !(root->type == YAML_SCALAR_NODE && !root->data.scalar.length)) {
-		fprintf(stderr, "  FAILED:\n%s: yaml: unmarshal errors:\n  line 1: cannot unmarshal into rulefmt.RuleGroups\n", file);
-		r.n_errors++;
-	}
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&yp);
-	buf_reset(&b);
-	return r.n_errors ? -1 : n_rules;
-}
 
 /* ---- the config file ---- */
 
@@ -280,12 +114,20 @@ static int check_config(const char *file, bool syntax_only, char ***rules, size_
 int flinttool_check_config(int argc, char **argv)
 {
 	bool syntax_only = false;
+	check_rules_opts ro = {.lint_duplicates = true};
+	const char *lint = NULL;
 	int first = 1;
 	for (; first < argc && !strncmp(argv[first], "--", 2); first++) {
 		if (!strcmp(argv[first], "--syntax-only"))
 			syntax_only = true;
-		else if (!strcmp(argv[first], "--agent") || !strncmp(argv[first], "--lint=", 7) || !strcmp(argv[first], "--lint-fatal"))
-			continue; /* accepted as promtool does; the lints are about rules */
+		else if (!strncmp(argv[first], "--lint=", 7))
+			lint = argv[first] + 7;
+		else if (!strcmp(argv[first], "--lint-fatal"))
+			ro.fatal = true;
+		else if (!strcmp(argv[first], "--ignore-unknown-fields"))
+			ro.ignore_unknown_fields = true;
+		else if (!strcmp(argv[first], "--agent"))
+			continue; /* accepted as promtool does */
 		else {
 			fprintf(stderr, "flinttool: error: unknown long flag '%s', try --help\n", argv[first]);
 			return 1;
@@ -302,7 +144,22 @@ int flinttool_check_config(int argc, char **argv)
 			return 1;
 		}
 	}
-	bool failed = false, noted = false;
+	if (lint) { /* newConfigLintConfig: none wins; too-long-scrape-interval is not a rules lint */
+		buf rl;
+		buf_init(&rl);
+		bool none = false;
+		for (const char *v = lint; *v;) {
+			size_t n = strcspn(v, ",");
+			if (n == 4 && !strncmp(v, "none", 4))
+				none = true;
+			else if (!(n == 24 && !strncmp(v, "too-long-scrape-interval", 24)))
+				buf_printf(&rl, "%s%.*s", rl.len ? "," : "", (int)n, v);
+			v += n + (v[n] == ',');
+		}
+		flinttool_rules_lint_option(none ? "" : buf_cstr(&rl), &ro);
+		buf_reset(&rl);
+	}
+	bool failed = false, has_errors = false;
 	for (int i = first; i < argc; i++) {
 		char **rules = NULL;
 		size_t n_rules = 0;
@@ -310,30 +167,21 @@ int flinttool_check_config(int argc, char **argv)
 		if (check_config(argv[i], syntax_only, &rules, &n_rules, &e)) {
 			fflush(stdout);
 			fprintf(stderr, "  FAILED: %s\n", e.msg);
-			failed = true;
+			failed = has_errors = true;
 		} else {
 			if (n_rules)
 				printf("  SUCCESS: %zu rule files found\n", n_rules);
 			printf(" SUCCESS: %s is valid prometheus config file syntax\n", argv[i]);
 		}
 		printf("\n");
-		for (size_t k = 0; k < n_rules; k++) {
-			if (!noted) {
-				fprintf(stderr, "  NOTE: flint checks rule files for structure and PromQL only (templates are not checked)\n");
-				noted = true;
-			}
-			printf("Checking %s\n", rules[k]);
-			fflush(stdout);
-			int n = check_rule_file(rules[k]);
+		fflush(stdout);
+		flinttool_check_rule_files(rules, n_rules, &ro, &failed, &has_errors);
+		for (size_t k = 0; k < n_rules; k++)
 			fl_free(rules[k]);
-			if (n < 0) {
-				failed = true;
-				continue; /* promtool prints no blank line after a failed rule file */
-			}
-			printf("  SUCCESS: %d rules found\n\n", n);
-		}
 		fl_free(rules);
 		fflush(stdout);
 	}
-	return failed ? 1 : 0;
+	if (failed && has_errors)
+		return 1;
+	return failed && ro.fatal ? 3 : 0;
 }
