@@ -16,7 +16,9 @@
 # Knobs (defaults are the quick run; BENCH_SCRAPE_FULL=1 is the issue's
 # 1,000 x 1,000 at 15 s over two minutes):
 #   BENCH_SCRAPE_TARGETS (200), BENCH_SCRAPE_SERIES (1000),
-#   BENCH_SCRAPE_INTERVAL (15, seconds), BENCH_SCRAPE_DURATION (60, seconds)
+#   BENCH_SCRAPE_INTERVAL (15, seconds), BENCH_SCRAPE_DURATION (60, seconds),
+#   BENCH_SCRAPE_SERVERS (all: "flint prometheus victoria-metrics"; e.g.
+#   "flint" alone while profiling it)
 # Exits non-zero when a server scrapes nothing (flint without its scraper).
 set -u
 BUILD=${BUILD:-build/rel}
@@ -99,7 +101,12 @@ run() { # name -> sets cpu[name] rate[name] rss[name] ("-" when it scraped nothi
 rc=0
 servers=(flint prometheus)
 [ -n "$VM" ] && servers+=(victoria-metrics)
+if [ -n "${BENCH_SCRAPE_SERVERS:-}" ]; then
+	read -r -a servers <<<"$BENCH_SCRAPE_SERVERS"
+	[[ " $BENCH_SCRAPE_SERVERS " == *" victoria-metrics "* ]] || VM=
+fi
 declare -A cpu rate rss
+for s in flint prometheus victoria-metrics; do cpu[$s]=- rate[$s]=- rss[$s]=-; done
 for s in "${servers[@]}"; do
 	cpu[$s]=- rate[$s]=- rss[$s]=-
 	run "$s" || rc=1

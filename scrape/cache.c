@@ -207,11 +207,20 @@ bool scrape_cache_iter_done(scrape_cache *c, bool flush)
 	return forced;
 }
 
-void scrape_cache_forget_refs(scrape_cache *c)
+int scrape_ref_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+void scrape_cache_forget_refs(scrape_cache *c, const uint64_t *refs, size_t n)
 {
 	slot *s;
-	for (size_t i = 0; (s = map_next(&c->series, &centry_type, &i));)
-		((scrape_centry *)s->p)->ref = 0;
+	for (size_t i = 0; (s = map_next(&c->series, &centry_type, &i));) {
+		scrape_centry *e = s->p;
+		if (e->ref && (!refs || bsearch(&e->ref, refs, n, sizeof *refs, scrape_ref_cmp)))
+			e->ref = 0;
+	}
 }
 
 /* ---- metadata ---- */

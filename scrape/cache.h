@@ -86,9 +86,11 @@ void scrape_cache_each_stale(scrape_cache *c, bool (*fn)(void *ctx, scrape_centr
 /* End of an iteration (flush after a successful scrape). True when a
  * failed scrape's cache had grown so that it was flushed anyway. */
 bool scrape_cache_iter_done(scrape_cache *c, bool flush);
-/* Forget every ref (the head removed series): entries are appended by
- * labels next time. */
-void scrape_cache_forget_refs(scrape_cache *c);
+/* Forget the refs the head removed (refs ascending, borrowed for the
+ * call; NULL: every ref): those entries are appended by labels next time. */
+void scrape_cache_forget_refs(scrape_cache *c, const uint64_t *refs, size_t n);
+/* qsort/bsearch order of uint64_t refs. */
+int scrape_ref_cmp(const void *a, const void *b);
 /* Metadata: set one field of family name: kind 't' type (text.p a static
  * string such as "counter"), 'h' help, 'u' unit. Marks the family seen.
  * Returns true when a field changed or the family is new. */

@@ -8,7 +8,9 @@
  *      pools with a fresh snapshot (under mu, so web never sees half);
  *   2. start every due scrape (an easy handle per loop, kept and reused so
  *      connections stay open);
- *   3. curl_multi_poll until the next due time (at most 250 ms), then
+ *   3. curl_multi_poll until the next due time (at most 250 ms; the loops
+ *      sit in a min-heap by due time, so a round costs the loops due, not
+ *      all of them), then
  *      hand what completed to the workers (one per CPU, at most 4): parse,
  *      append, report. A loop being worked on is not scraped again until
  *      its worker is done (a tick is skipped, as Prometheus's ticker), so
@@ -51,6 +53,7 @@
 #include "scrape/loop.h"
 
 #define SCRAPE_MAX_WORKERS 4
+#define RECHECK_NS (250 * 1000000LL) /* the longest the manager sleeps */
 #define N_WINDOW 256 /* observations kept per summary (Prometheus: 10 min of them) */
 #define SUMMARY_AGE_NS (600LL * 1000000000)
 
@@ -80,6 +83,7 @@ struct sloop {
 	char status[128];            /* "404 Not Found" */
 	char ctype[256];             /* Content-Type */
 	int64_t next_ns;             /* next scrape (monotonic) */
+	size_t heap_i;               /* position in the manager's due heap */
 	int64_t sched_ms;            /* wall-clock time the next scrape is scheduled for */
 	int64_t start_ns;            /* this scrape's start */
 	int64_t t_ms;                /* this scrape's timestamp */
@@ -129,9 +133,18 @@ struct scrape_manager {
 	uint64_t disc_gen;           /* discovery generation synced */
 	bool stop;                   /* the thread must end */
 	bool stopped;                /* scrape_manager_stop ran (the thread is gone) */
-	_Atomic bool kick;           /* a worker finished: look at the schedule again */
+	_Atomic bool kick;           /* a worker finished a loop due soon: look at the schedule */
+	sloop **due;                 /* min-heap of the active loops by next_ns (manager thread) */
+	size_t n_due, cap_due;
+	sloop **waiting;             /* loops whose tick came while busy (manager thread) */
+	size_t n_waiting, cap_waiting;
 	_Atomic uint64_t removed;    /* head series removal events */
 	uint64_t removed_seen;       /* ... acted upon */
+	pthread_mutex_t rm_mu;       /* guards the removed refs below (taken alone: the
+					head calls in holding none of ours) */
+	uint64_t *rm_refs;           /* refs removed since the manager last looked */
+	size_t n_rm, cap_rm;
+	bool rm_all;                 /* out of memory keeping them: forget every ref */
 	/* the workers that parse and append (so that one huge target does not
 	 * hold the schedule of the others): a FIFO of loops under work_mu */
 	pthread_t workers[SCRAPE_MAX_WORKERS];
@@ -496,6 +509,21 @@ static void pool_sync(scrape_manager *m, spool *p, const scrape_pool_targets *pt
 	summary_observe(&p->sync_len, (double)(scrape_mono_ns() - t0) / 1e9, scrape_mono_ns());
 }
 
+/* Keep-alive: libcurl's multi connection cache holds by default four
+ * times the handles *added* at the moment, and only a few of the loops are
+ * in flight at once, so without this it closes nearly every connection
+ * when its transfer ends and the next scrape of that target dials again
+ * (a connect, a TIME_WAIT and a new socket per scrape; the CPU per sample
+ * then grows with the number of targets). One idle connection per target,
+ * as Go's transport keeps, plus room for redirects. */
+static void conn_cache_size(scrape_manager *m)
+{
+	size_t n = m->n_dying;
+	for (size_t i = 0; i < m->n_pools; i++)
+		n += m->pools[i]->n;
+	curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, (long)(n + n / 4 + 16));
+}
+
 /* Take a discovery snapshot and make the pools match it; mu held. */
 static void sync_all(scrape_manager *m)
 {
@@ -563,6 +591,7 @@ static void sync_all(scrape_manager *m)
 	m->pools = np;
 	m->n_pools = w;
 	arena_reset(&a);
+	conn_cache_size(m);
 }
 
 /* ---- workers ---- */
@@ -629,9 +658,14 @@ static void *worker_main(void *arg)
 		m->q_len--;
 		pthread_mutex_unlock(&m->work_mu);
 		work_run(m, s);
+		int64_t next_ns = s->next_ns; /* the manager does not change it while busy */
 		atomic_store(&s->busy, false);
-		atomic_store(&m->kick, true);
-		curl_multi_wakeup(m->multi); /* its next tick may be due */
+		/* the manager looks at the schedule at least every RECHECK_NS and
+		 * then sees this loop idle: wake it only when the tick is sooner */
+		if (next_ns < scrape_mono_ns() + 2 * RECHECK_NS) {
+			atomic_store(&m->kick, true);
+			curl_multi_wakeup(m->multi);
+		}
 		pthread_mutex_lock(&m->work_mu);
 		m->n_busy--;
 		pthread_cond_broadcast(&m->idle_cv);
@@ -753,6 +787,9 @@ static void start_scrape(scrape_manager *m, sloop *s, int64_t now_ns)
 	curl_easy_setopt(s->h, CURLOPT_TIMEOUT_MS, (long)l->t.timeout_ms);
 	curl_easy_setopt(s->h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(s->h, CURLOPT_FOLLOWLOCATION, j->follow_redirects ? 1L : 0L);
+	/* an idle connection stays open for 5 min (Prometheus's transport
+	 * IdleConnTimeout), not libcurl's 118 s: a 2 min interval reuses it */
+	curl_easy_setopt(s->h, CURLOPT_MAXAGE_CONN, 300L);
 	curl_easy_setopt(s->h, CURLOPT_PRIVATE, s);
 	if (curl_multi_add_handle(m->multi, s->h) == CURLM_OK)
 		s->inflight = true;
@@ -812,6 +849,35 @@ static void finish_scrape(scrape_manager *m, sloop *s, CURLcode cc)
 
 /* ---- the thread ---- */
 
+/* The head removed series: every loop forgets those refs (only those: the
+ * others' appends keep going by ref). No worker runs. */
+static void forget_removed(scrape_manager *m)
+{
+	pthread_mutex_lock(&m->rm_mu);
+	uint64_t *refs = m->rm_refs;
+	size_t n = m->n_rm;
+	bool all = m->rm_all;
+	m->rm_refs = NULL;
+	m->n_rm = m->cap_rm = 0;
+	m->rm_all = false;
+	pthread_mutex_unlock(&m->rm_mu);
+	if (all) {
+		fl_free(refs);
+		refs = NULL, n = 0;
+	} else {
+		qsort(refs, n, sizeof *refs, scrape_ref_cmp); /* batches are ascending, not their union */
+	}
+	for (size_t i = 0; i < m->n_pools; i++)
+		for (size_t k = 0; k < m->pools[i]->n; k++) {
+			scrape_loop *l = m->pools[i]->loops[k]->l;
+			scrape_cache_forget_refs(&l->cache, refs, n);
+			for (int r = 0; r < SCRAPE_N_REPORT; r++)
+				if (!refs || bsearch(&l->report_ref[r], refs, n, sizeof *refs, scrape_ref_cmp))
+					l->report_ref[r] = 0;
+		}
+	fl_free(refs);
+}
+
 /* Serve an apply request, a discovery change or a head removal; true when
  * the pools changed. */
 static bool serve_requests(scrape_manager *m)
@@ -834,33 +900,103 @@ static bool serve_requests(scrape_manager *m)
 	}
 	if (rm != m->removed_seen) {
 		m->removed_seen = rm;
-		for (size_t i = 0; i < m->n_pools; i++)
-			for (size_t k = 0; k < m->pools[i]->n; k++) {
-				scrape_loop *l = m->pools[i]->loops[k]->l;
-				scrape_cache_forget_refs(&l->cache);
-				memset(l->report_ref, 0, sizeof l->report_ref);
-			}
+		forget_removed(m);
 	}
 	pthread_mutex_unlock(&m->mu);
 	return changed;
 }
 
+/* ---- the due heap: the loops by next_ns, so that a round costs the
+ * loops due, not all of them (a thousand targets are due one by one) ---- */
+
+static bool due_less(sloop *a, sloop *b) { return a->next_ns < b->next_ns; }
+
+static void due_set(scrape_manager *m, size_t i, sloop *s)
+{
+	m->due[i] = s;
+	s->heap_i = i;
+}
+
+static void due_down(scrape_manager *m, size_t i)
+{
+	sloop *s = m->due[i];
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= m->n_due)
+			break;
+		if (c + 1 < m->n_due && due_less(m->due[c + 1], m->due[c]))
+			c++;
+		if (!due_less(m->due[c], s))
+			break;
+		due_set(m, i, m->due[c]);
+		i = c;
+	}
+	due_set(m, i, s);
+}
+
+static void due_up(scrape_manager *m, size_t i)
+{
+	sloop *s = m->due[i];
+	while (i > 0 && due_less(s, m->due[(i - 1) / 2])) {
+		due_set(m, i, m->due[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	due_set(m, i, s);
+}
+
+/* Rebuild the heap from the pools (after a sync). false: out of memory,
+ * then the next round tries again. */
+static bool due_rebuild(scrape_manager *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_pools; i++)
+		n += m->pools[i]->n;
+	m->n_due = m->n_waiting = 0;
+	if (n > m->cap_due && !fl_grow((void **)&m->due, &m->cap_due, n, sizeof *m->due))
+		return false;
+	if (n > m->cap_waiting && !fl_grow((void **)&m->waiting, &m->cap_waiting, n, sizeof *m->waiting))
+		return false;
+	for (size_t i = 0; i < m->n_pools; i++)
+		for (size_t k = 0; k < m->pools[i]->n; k++)
+			due_set(m, m->n_due++, m->pools[i]->loops[k]);
+	for (size_t i = m->n_due / 2; i-- > 0;)
+		due_down(m, i);
+	return true;
+}
+
+/* Start s if it is idle, else park it until its worker is done (the tick
+ * is skipped, as Prometheus's ticker: start_scrape moves next_ns past now). */
+static void due_start(scrape_manager *m, sloop *s, int64_t now)
+{
+	if (s->inflight || atomic_load(&s->busy))
+		m->waiting[m->n_waiting++] = s;
+	else {
+		start_scrape(m, s, now);
+		due_set(m, m->n_due++, s);
+		due_up(m, m->n_due - 1);
+	}
+}
+
 static int64_t run_due(scrape_manager *m, int64_t now)
 {
-	int64_t next = now + 250 * 1000000LL;
-	for (size_t i = 0; i < m->n_pools; i++) {
-		spool *p = m->pools[i];
-		for (size_t k = 0; k < p->n; k++) {
-			sloop *s = p->loops[k];
-			bool busy = s->inflight || atomic_load(&s->busy);
-			if (!busy && s->next_ns <= now) {
-				start_scrape(m, s, now);
-				busy = true;
-			}
-			if (!busy && s->next_ns < next)
-				next = s->next_ns;
+	int64_t next = now + RECHECK_NS;
+	/* parked loops first: the ones now idle start (their tick is past) */
+	size_t nw = m->n_waiting;
+	sloop **w = m->waiting;
+	m->n_waiting = 0;
+	for (size_t i = 0; i < nw; i++)
+		due_start(m, w[i], now); /* appends at or below i: w is m->waiting */
+	while (m->n_due && m->due[0]->next_ns <= now) {
+		sloop *s = m->due[0];
+		sloop *last = m->due[--m->n_due];
+		if (m->n_due) {
+			due_set(m, 0, last);
+			due_down(m, 0);
 		}
+		due_start(m, s, now);
 	}
+	if (m->n_due && m->due[0]->next_ns < next)
+		next = m->due[0]->next_ns;
 	/* removed targets: the markers (a million of them for a big target)
 	 * are written by a worker; the loop is freed once that is done */
 	for (size_t i = 0; i < m->n_dying;) {
@@ -887,6 +1023,7 @@ static void *manager_main(void *arg)
 {
 	scrape_manager *m = arg;
 	int64_t next = 0; /* when run_due must look again (monotonic ns) */
+	bool rebuild = true; /* the due heap must be made from the pools */
 	for (;;) {
 		pthread_mutex_lock(&m->mu);
 		bool stop = m->stop;
@@ -894,9 +1031,11 @@ static void *manager_main(void *arg)
 		if (stop)
 			break;
 		if (serve_requests(m))
-			next = 0; /* pools changed */
-		/* run_due walks every loop: only when something is due or a
-		 * worker finished, not at each of curl's socket events */
+			next = 0, rebuild = true; /* pools changed */
+		if (rebuild)
+			rebuild = !due_rebuild(m);
+		/* run_due: only when something is due or a worker finished a
+		 * loop due soon, not at each of curl's socket events */
 		int64_t now = scrape_mono_ns();
 		if (now >= next || atomic_exchange(&m->kick, false))
 			next = run_due(m, now);
@@ -914,7 +1053,8 @@ static void *manager_main(void *arg)
 		}
 		int64_t wait_ns = next - scrape_mono_ns();
 		if (wait_ns > 0)
-			curl_multi_poll(m->multi, NULL, 0, (int)FL_MIN((wait_ns + 999999) / 1000000, 250), NULL);
+			curl_multi_poll(m->multi, NULL, 0, (int)FL_MIN((wait_ns + 999999) / 1000000, RECHECK_NS / 1000000),
+					NULL);
 	}
 	return NULL;
 }
@@ -948,6 +1088,7 @@ scrape_manager *scrape_manager_new(const scrape_manager_opts *o, err *e)
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
 	pthread_mutex_init(&m->work_mu, NULL);
+	pthread_mutex_init(&m->rm_mu, NULL);
 	pthread_cond_init(&m->work_cv, NULL);
 	pthread_cond_init(&m->idle_cv, NULL);
 	if (!(m->multi = curl_multi_init())) {
@@ -971,6 +1112,7 @@ fail:
 	pthread_mutex_destroy(&m->mu);
 	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->work_mu);
+	pthread_mutex_destroy(&m->rm_mu);
 	pthread_cond_destroy(&m->work_cv);
 	pthread_cond_destroy(&m->idle_cv);
 	fl_free(m);
@@ -1031,6 +1173,10 @@ void scrape_manager_free(scrape_manager *m)
 	fl_free(m->ivals);
 	curl_multi_cleanup(m->multi);
 	fl_free(m->queue);
+	fl_free(m->due);
+	fl_free(m->waiting);
+	fl_free(m->rm_refs);
+	pthread_mutex_destroy(&m->rm_mu);
 	pthread_mutex_destroy(&m->mu);
 	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->work_mu);
@@ -1041,10 +1187,18 @@ void scrape_manager_free(scrape_manager *m)
 
 void scrape_manager_series_removed(void *ctx, const uint64_t *refs, size_t n)
 {
-	(void)refs;
 	scrape_manager *m = ctx;
-	if (m && n)
-		atomic_fetch_add(&m->removed, 1);
+	if (!m || !n)
+		return;
+	pthread_mutex_lock(&m->rm_mu);
+	if (!m->rm_all && fl_grow((void **)&m->rm_refs, &m->cap_rm, m->n_rm + n, sizeof *m->rm_refs)) {
+		memcpy(m->rm_refs + m->n_rm, refs, n * sizeof *refs);
+		m->n_rm += n;
+	} else {
+		m->rm_all = true;
+	}
+	pthread_mutex_unlock(&m->rm_mu);
+	atomic_fetch_add(&m->removed, 1);
 }
 
 /* ---- web's views ---- */

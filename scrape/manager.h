@@ -128,8 +128,8 @@ int scrape_manager_metadata(scrape_manager *m, arena *a, scrape_target_metadata 
  * appended as exposition text in family name order. */
 void scrape_manager_metrics(scrape_manager *m, buf *out);
 
-/* The head removed these series (tsdb/head.h opts.series_removed): cached
- * refs are dropped at each loop's next scrape. Any thread. */
+/* The head removed these series (tsdb/head.h opts.series_removed): those
+ * refs (only) are dropped from the caches before the next scrapes. Any thread. */
 void scrape_manager_series_removed(void *m, const uint64_t *refs, size_t n);
 
 #endif

@@ -365,13 +365,21 @@ static void cache_forget_refs(void)
 	scrape_centry *e = scrape_cache_get(&f.l->cache, (slice){"a", 1}, &already);
 	ASSERT(e != NULL && e->ref != 0);
 	e->seen = 0; /* the look-up above counted as this scrape's */
-	scrape_cache_forget_refs(&f.l->cache);
+	uint64_t other = e->ref + 1;
+	scrape_cache_forget_refs(&f.l->cache, &other, 1); /* another series removed: this ref stays */
+	ASSERT(e->ref != 0);
+	uint64_t mine = e->ref;
+	scrape_cache_forget_refs(&f.l->cache, &mine, 1);
+	ASSERT_EQ(e->ref, 0);
+	scrape(&f, "a 1.5\n# EOF\n", 1500);
+	ASSERT(e->ref != 0);
+	scrape_cache_forget_refs(&f.l->cache, NULL, 0); /* every ref */
 	ASSERT_EQ(e->ref, 0);
 	scrape(&f, "a 2\n# EOF\n", 2000);
 	ASSERT(e->ref != 0);
 	int64_t ts[4];
 	double vs[4];
-	ASSERT_EQ(series(&f, "a", NULL, NULL, ts, vs, 4), 2);
+	ASSERT_EQ(series(&f, "a", NULL, NULL, ts, vs, 4), 3);
 	fix_close(&f);
 }
 
