@@ -748,6 +748,7 @@ static void run_file_errs(const char *path, pcre2_code *run, bool lax, errlist *
 		char full[4096];
 		join_path(full, sizeof full, dir, rp ? rp : "");
 		glob_t gl;
+		memset(&gl, 0, sizeof gl);
 		if (glob(full, 0, NULL, &gl) || !gl.gl_pathc) {
 			fprintf(stderr, "  WARNING: no file match pattern %s\n", full);
 			globfree(&gl);
