@@ -52,34 +52,11 @@ static void kv_time(json_w *j, const char *k, int64_t ms)
 	buf_reset(&t);
 }
 
-/* strconv.FormatFloat(v, 'e', -1, 64) */
+/* strconv.FormatFloat(v, 'e', -1, 64), as Prometheus's alert value */
 static void json_go_e(json_w *j, double v)
 {
-	char out[48];
-	if (isnan(v)) {
-		json_str(j, "NaN");
-		return;
-	}
-	if (isinf(v)) {
-		json_str(j, v > 0 ? "+Inf" : "-Inf");
-		return;
-	}
-	if (v == 0) {
-		json_str(j, signbit(v) ? "-0e+00" : "0e+00");
-		return;
-	}
-	char d[18];
-	int dp, n = fmt_shortest_digits(v, d, &dp);
-	int exp = dp - 1, o = 0;
-	if (v < 0)
-		out[o++] = '-';
-	out[o++] = d[0];
-	if (n > 1) {
-		out[o++] = '.';
-		memcpy(out + o, d + 1, (size_t)n - 1);
-		o += n - 1;
-	}
-	snprintf(out + o, sizeof out - (size_t)o, "e%c%02d", exp < 0 ? '-' : '+', exp < 0 ? -exp : exp);
+	char out[FMT_FLOAT_MAX];
+	fmt_go_e(out, v);
 	json_str(j, out);
 }
 
