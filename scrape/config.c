@@ -464,7 +464,6 @@ static const char *const job_own_keys[] = {
 
 typedef struct job_ctx {
 	scrape_job_config *j;
-	scrape_sd_configs sd;
 	bool have_interval, have_timeout, have_extra, have_protocols;
 	yaml_node_t *relabel_node;
 } job_ctx;
@@ -501,7 +500,7 @@ static void job_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_
 			 &j->label_name_length_limit, &j->label_value_length_limit, &j->target_limit,
 			 &j->keep_dropped_targets))
 		return;
-	if (config__http_field(p, &j->http, key, v, path) || config__sd_field(p, &jc->sd, key, v, path))
+	if (config__http_field(p, &j->http, key, v, path) || config__sd_field(p, &j->sd, key, v, path))
 		return;
 	if (!strcmp(key, "job_name"))
 		j->job_name = config__scalar(p, v, path);
@@ -577,13 +576,9 @@ static void job_finish(cfgp *p, job_ctx *jc, yaml_node_t *jn, const char *path)
 	}
 	config__http_validate(p, &j->http, jn, path);
 	if (!j->n_relabel_configs)
-		config__check_static_targets(p, &jc->sd, jn, path);
+		config__check_static_targets(p, &j->sd, jn, path);
 	if (p->failed)
 		return;
-	j->static_configs = jc->sd.static_configs, j->n_static_configs = jc->sd.n_static_configs;
-	j->file_sd = jc->sd.file_sd, j->n_file_sd = jc->sd.n_file_sd;
-	j->http_sd = jc->sd.http_sd, j->n_http_sd = jc->sd.n_http_sd;
-	j->dns_sd = jc->sd.dns_sd, j->n_dns_sd = jc->sd.n_dns_sd;
 	if (!jc->have_interval || !j->scrape_interval_ms)
 		j->scrape_interval_ms = c->scrape_interval_ms;
 	if (j->scrape_timeout_ms > j->scrape_interval_ms) {

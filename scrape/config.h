@@ -123,14 +123,7 @@ typedef struct scrape_job_config {
 	size_t n_scrape_protocols;
 	const char *fallback_scrape_protocol; /* or NULL */
 	scrape_http_client http;     /* auth, TLS, proxy */
-	scrape_static_config *static_configs;
-	size_t n_static_configs;
-	scrape_file_sd *file_sd;     /* file_sd_configs */
-	size_t n_file_sd;
-	scrape_http_sd *http_sd;     /* http_sd_configs */
-	size_t n_http_sd;
-	scrape_dns_sd *dns_sd;       /* dns_sd_configs */
-	size_t n_dns_sd;
+	scrape_sd_configs sd;        /* static_configs, file/http/dns SD */
 	relabel_config *relabel_configs;        /* compiled (tsdb/relabel.h) */
 	size_t n_relabel_configs;
 	relabel_config *metric_relabel_configs; /* compiled */

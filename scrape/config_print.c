@@ -198,37 +198,37 @@ static void yrelabel(buf *b, const char *in, const char *key, const relabel_conf
 
 static void ysd(buf *b, const scrape_job_config *j)
 {
-	if (j->n_dns_sd) {
+	if (j->sd.n_dns_sd) {
 		buf_put_str(b, "  dns_sd_configs:\n");
-		for (size_t i = 0; i < j->n_dns_sd; i++) {
+		for (size_t i = 0; i < j->sd.n_dns_sd; i++) {
 			buf_put_str(b, "  - names:\n");
-			for (size_t k = 0; k < j->dns_sd[i].n_names; k++)
-				yitem(b, "    ", j->dns_sd[i].names[k]);
-			ydur(b, "    ", "refresh_interval", j->dns_sd[i].refresh_ms);
-			ykv(b, "    ", "type", j->dns_sd[i].type);
-			buf_printf(b, "    port: %d\n", j->dns_sd[i].port);
+			for (size_t k = 0; k < j->sd.dns_sd[i].n_names; k++)
+				yitem(b, "    ", j->sd.dns_sd[i].names[k]);
+			ydur(b, "    ", "refresh_interval", j->sd.dns_sd[i].refresh_ms);
+			ykv(b, "    ", "type", j->sd.dns_sd[i].type);
+			buf_printf(b, "    port: %d\n", j->sd.dns_sd[i].port);
 		}
 	}
-	for (size_t f = 0; f < j->n_file_sd; f++) {
+	for (size_t f = 0; f < j->sd.n_file_sd; f++) {
 		buf_put_str(b, f ? "  - files:\n" : "  file_sd_configs:\n  - files:\n");
-		for (size_t i = 0; i < j->file_sd[f].n_files; i++)
-			yitem(b, "    ", j->file_sd[f].files[i]);
-		ydur(b, "    ", "refresh_interval", j->file_sd[f].refresh_ms);
+		for (size_t i = 0; i < j->sd.file_sd[f].n_files; i++)
+			yitem(b, "    ", j->sd.file_sd[f].files[i]);
+		ydur(b, "    ", "refresh_interval", j->sd.file_sd[f].refresh_ms);
 	}
-	if (j->n_http_sd) {
+	if (j->sd.n_http_sd) {
 		buf_put_str(b, "  http_sd_configs:\n");
-		for (size_t i = 0; i < j->n_http_sd; i++) {
+		for (size_t i = 0; i < j->sd.n_http_sd; i++) {
 			size_t start = b->len;
-			yhttp(b, "    ", &j->http_sd[i].http);
+			yhttp(b, "    ", &j->sd.http_sd[i].http);
 			as_item(b, start, 2);
-			ydur(b, "    ", "refresh_interval", j->http_sd[i].refresh_ms);
-			ykv(b, "    ", "url", j->http_sd[i].url);
+			ydur(b, "    ", "refresh_interval", j->sd.http_sd[i].refresh_ms);
+			ykv(b, "    ", "url", j->sd.http_sd[i].url);
 		}
 	}
-	if (j->n_static_configs) {
+	if (j->sd.n_static_configs) {
 		buf_put_str(b, "  static_configs:\n");
-		for (size_t s = 0; s < j->n_static_configs; s++) {
-			const scrape_static_config *sc = &j->static_configs[s];
+		for (size_t s = 0; s < j->sd.n_static_configs; s++) {
+			const scrape_static_config *sc = &j->sd.static_configs[s];
 			buf_put_str(b, "  - targets:\n");
 			for (size_t t = 0; t < sc->n_targets; t++)
 				yitem(b, "    ", sc->targets[t]);

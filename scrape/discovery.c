@@ -223,12 +223,12 @@ static int static_groups(const scrape_job_config *j, sd_parts *parts)
 {
 	sd_groups g;
 	sd_groups_init(&g);
-	g.v = arena_calloc(&g.a, j->n_static_configs + 1, sizeof *g.v);
+	g.v = arena_calloc(&g.a, j->sd.n_static_configs + 1, sizeof *g.v);
 	if (!g.v)
 		return FL_ENOMEM;
-	g.cap = j->n_static_configs + 1;
-	for (size_t s = 0; s < j->n_static_configs; s++) {
-		const scrape_static_config *sc = &j->static_configs[s];
+	g.cap = j->sd.n_static_configs + 1;
+	for (size_t s = 0; s < j->sd.n_static_configs; s++) {
+		const scrape_static_config *sc = &j->sd.static_configs[s];
 		sd_group *grp = &g.v[g.n++];
 		grp->labels = labels_copy(&g.a, sc->labels);
 		grp->targets = arena_calloc(&g.a, sc->n_targets + 1, sizeof *grp->targets);
@@ -289,7 +289,7 @@ int discovery_apply(discovery *d, const scrape_config *c, err *e)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < c->n_jobs; i++)
-		n += 1 + c->jobs[i].n_file_sd + c->jobs[i].n_http_sd + c->jobs[i].n_dns_sd;
+		n += 1 + c->jobs[i].sd.n_file_sd + c->jobs[i].sd.n_http_sd + c->jobs[i].sd.n_dns_sd;
 	provider **np = fl_calloc(n + 1, sizeof *np);
 	if (!np)
 		return err_set(e, FL_ENOMEM, "discovery: out of memory");
@@ -300,12 +300,12 @@ int discovery_apply(discovery *d, const scrape_config *c, err *e)
 	for (size_t i = 0; i < c->n_jobs && !rc; i++) {
 		const scrape_job_config *j = &c->jobs[i];
 		np[k++] = take_or_new(d->provs, d->n_provs, j, i, P_STATIC, NULL);
-		for (size_t s = 0; s < j->n_file_sd; s++)
-			np[k++] = take_or_new(d->provs, d->n_provs, j, i, P_FILE, &j->file_sd[s]);
-		for (size_t s = 0; s < j->n_http_sd; s++)
-			np[k++] = take_or_new(d->provs, d->n_provs, j, i, P_HTTP, &j->http_sd[s]);
-		for (size_t s = 0; s < j->n_dns_sd; s++)
-			np[k++] = take_or_new(d->provs, d->n_provs, j, i, P_DNS, &j->dns_sd[s]);
+		for (size_t s = 0; s < j->sd.n_file_sd; s++)
+			np[k++] = take_or_new(d->provs, d->n_provs, j, i, P_FILE, &j->sd.file_sd[s]);
+		for (size_t s = 0; s < j->sd.n_http_sd; s++)
+			np[k++] = take_or_new(d->provs, d->n_provs, j, i, P_HTTP, &j->sd.http_sd[s]);
+		for (size_t s = 0; s < j->sd.n_dns_sd; s++)
+			np[k++] = take_or_new(d->provs, d->n_provs, j, i, P_DNS, &j->sd.dns_sd[s]);
 		for (size_t s = 0; s < k; s++)
 			if (!np[s])
 				rc = err_set(e, FL_ENOMEM, "discovery: out of memory");
@@ -502,16 +502,16 @@ int discovery_check_job(const scrape_job_config *j, void (*missing)(void *ctx, c
 	if (!rc && parts.n)
 		rc = check_groups(j, &parts.v[0], e);
 	sd_parts_free(&parts);
-	for (size_t f = 0; f < j->n_file_sd && !rc; f++)
-		for (size_t i = 0; i < j->file_sd[f].n_files && !rc; i++) {
-			scrape_file_sd one = {&j->file_sd[f].files[i], 1, 0};
+	for (size_t f = 0; f < j->sd.n_file_sd && !rc; f++)
+		for (size_t i = 0; i < j->sd.file_sd[f].n_files && !rc; i++) {
+			scrape_file_sd one = {&j->sd.file_sd[f].files[i], 1, 0};
 			uint64_t n_errors = 0;
 			err fe;
 			int frc = sd_file_refresh(&one, &parts, &n_errors, &fe);
 			if (frc)
-				rc = err_set(e, frc, "checking SD file \"%s\": %s", j->file_sd[f].files[i], fe.msg);
+				rc = err_set(e, frc, "checking SD file \"%s\": %s", j->sd.file_sd[f].files[i], fe.msg);
 			else if (!parts.n && missing)
-				missing(ctx, j->file_sd[f].files[i]);
+				missing(ctx, j->sd.file_sd[f].files[i]);
 			for (size_t p = 0; p < parts.n && !rc; p++)
 				rc = check_groups(j, &parts.v[p], e);
 			sd_parts_free(&parts);

@@ -37,8 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    a->keep_dropped_targets != z->keep_dropped_targets || a->n_scrape_protocols != z->n_scrape_protocols ||
 		    a->enable_compression != z->enable_compression || a->honor_labels != z->honor_labels ||
 		    a->n_relabel_configs != z->n_relabel_configs || a->n_metric_relabel_configs != z->n_metric_relabel_configs ||
-		    a->n_static_configs != z->n_static_configs || a->n_file_sd != z->n_file_sd ||
-		    a->n_http_sd != z->n_http_sd || a->n_dns_sd != z->n_dns_sd || a->n_params != z->n_params ||
+		    a->sd.n_static_configs != z->sd.n_static_configs || a->sd.n_file_sd != z->sd.n_file_sd ||
+		    a->sd.n_http_sd != z->sd.n_http_sd || a->sd.n_dns_sd != z->sd.n_dns_sd || a->n_params != z->n_params ||
 		    a->http.n_headers != z->http.n_headers || (a->http.auth_type == NULL) != (z->http.auth_type == NULL))
 			abort();
 		for (size_t k = 0; k < a->n_relabel_configs; k++)

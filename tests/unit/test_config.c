@@ -29,9 +29,9 @@ static void config_defaults_and_fields(void)
 	ASSERT_EQ(c->jobs[0].scrape_interval_ms, 15000);
 	ASSERT_EQ(c->jobs[0].scrape_timeout_ms, 10000);
 	ASSERT(c->jobs[0].honor_timestamps);
-	ASSERT_EQ(c->jobs[0].n_static_configs, 1);
-	ASSERT_STR_EQ(c->jobs[0].static_configs[0].targets[0], "127.0.0.1:9090");
-	ASSERT_STR_EQ(labels_get(c->jobs[0].static_configs[0].labels, "env"), "dev");
+	ASSERT_EQ(c->jobs[0].sd.n_static_configs, 1);
+	ASSERT_STR_EQ(c->jobs[0].sd.static_configs[0].targets[0], "127.0.0.1:9090");
+	ASSERT_STR_EQ(labels_get(c->jobs[0].sd.static_configs[0].labels, "env"), "dev");
 	ASSERT_EQ(c->jobs[1].scrape_interval_ms, 5000);
 	ASSERT_EQ(c->jobs[1].scrape_timeout_ms, 5000); /* capped by its interval */
 	ASSERT(c->jobs[1].honor_labels);

@@ -92,7 +92,7 @@ static void config_keys_global_limits_reach_jobs(void)
 		  "  static_configs: [{targets: [a], labels: {k8s.pod: p}}]\n", &e);
 	ASSERT(c != NULL);
 	ASSERT_STR_EQ(labels_get(c->external_labels, "service.name"), "x");
-	ASSERT_STR_EQ(labels_get(c->jobs[0].static_configs[0].labels, "k8s.pod"), "p");
+	ASSERT_STR_EQ(labels_get(c->jobs[0].sd.static_configs[0].labels, "k8s.pod"), "p");
 	scrape_config_free(c);
 }
 
@@ -167,19 +167,19 @@ static void config_keys_discovery_and_relabel(void)
 		fprintf(stderr, "%s\n", e.msg);
 	ASSERT(c != NULL);
 	const scrape_job_config *j = &c->jobs[0];
-	ASSERT_EQ(j->n_file_sd, 1);
-	ASSERT_STR_EQ(j->file_sd[0].files[0], "conf/targets/*.json");
-	ASSERT_STR_EQ(j->file_sd[0].files[1], "/abs/t.yml");
-	ASSERT_EQ(j->file_sd[0].refresh_ms, 300000);
-	ASSERT_EQ(j->n_http_sd, 1);
-	ASSERT_STR_EQ(j->http_sd[0].url, "http://127.0.0.1:1/sd");
-	ASSERT_EQ(j->http_sd[0].refresh_ms, 15000);
-	ASSERT_STR_EQ(j->http_sd[0].http.basic_auth_user, "x");
-	ASSERT_EQ(j->n_dns_sd, 2);
-	ASSERT_STR_EQ(j->dns_sd[0].type, "A");
-	ASSERT_EQ(j->dns_sd[0].port, 9100);
-	ASSERT_STR_EQ(j->dns_sd[1].type, "SRV");
-	ASSERT_EQ(j->dns_sd[1].refresh_ms, 30000);
+	ASSERT_EQ(j->sd.n_file_sd, 1);
+	ASSERT_STR_EQ(j->sd.file_sd[0].files[0], "conf/targets/*.json");
+	ASSERT_STR_EQ(j->sd.file_sd[0].files[1], "/abs/t.yml");
+	ASSERT_EQ(j->sd.file_sd[0].refresh_ms, 300000);
+	ASSERT_EQ(j->sd.n_http_sd, 1);
+	ASSERT_STR_EQ(j->sd.http_sd[0].url, "http://127.0.0.1:1/sd");
+	ASSERT_EQ(j->sd.http_sd[0].refresh_ms, 15000);
+	ASSERT_STR_EQ(j->sd.http_sd[0].http.basic_auth_user, "x");
+	ASSERT_EQ(j->sd.n_dns_sd, 2);
+	ASSERT_STR_EQ(j->sd.dns_sd[0].type, "A");
+	ASSERT_EQ(j->sd.dns_sd[0].port, 9100);
+	ASSERT_STR_EQ(j->sd.dns_sd[1].type, "SRV");
+	ASSERT_EQ(j->sd.dns_sd[1].refresh_ms, 30000);
 	ASSERT_EQ(j->n_relabel_configs, 2);
 	ASSERT_EQ(j->relabel_configs[0].action, RELABEL_REPLACE);
 	ASSERT_STR_EQ(j->relabel_configs[0].target_label, "host");
@@ -195,9 +195,9 @@ static void config_keys_discovery_and_relabel(void)
 		fprintf(stderr, "%s\n%s\n", e.msg, buf_cstr(&out));
 	ASSERT(c2 != NULL);
 	ASSERT_EQ(c2->jobs[0].n_relabel_configs, 2);
-	ASSERT_EQ(c2->jobs[0].n_dns_sd, 2);
-	ASSERT_EQ(c2->jobs[0].n_http_sd, 1);
-	ASSERT_STR_EQ(c2->jobs[0].file_sd[0].files[0], "conf/targets/*.json");
+	ASSERT_EQ(c2->jobs[0].sd.n_dns_sd, 2);
+	ASSERT_EQ(c2->jobs[0].sd.n_http_sd, 1);
+	ASSERT_STR_EQ(c2->jobs[0].sd.file_sd[0].files[0], "conf/targets/*.json");
 	scrape_config_free(c2);
 	buf_reset(&out);
 	scrape_config_free(c);
@@ -341,7 +341,7 @@ static void config_keys_scrape_config_files(void)
 	ASSERT_STR_EQ(c->jobs[2].job_name, "from_b");
 	ASSERT_EQ(c->jobs[2].scrape_interval_ms, 7000); /* globals apply */
 	snprintf(path, sizeof path, "%s/t.json", dir);
-	ASSERT_STR_EQ(c->jobs[1].file_sd[0].files[0], path);
+	ASSERT_STR_EQ(c->jobs[1].sd.file_sd[0].files[0], path);
 	scrape_config_free(c);
 	snprintf(path, sizeof path, "%s/b.yml", dir);
 	write_file(path, "scrape_configs:\n- job_name: main\n");

@@ -277,7 +277,7 @@ static void sd_dns_localhost(void)
 	sd_groups g;
 	sd_groups_init(&g);
 	uint64_t lookups = 0, failures = 0;
-	ASSERT_EQ(sd_dns_refresh(&c->jobs[0].dns_sd[0], &g, &lookups, &failures, &e), 0);
+	ASSERT_EQ(sd_dns_refresh(&c->jobs[0].sd.dns_sd[0], &g, &lookups, &failures, &e), 0);
 	ASSERT_EQ(lookups, 1);
 	ASSERT_EQ(failures, 0);
 	ASSERT_EQ(g.n, 1);
