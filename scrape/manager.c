@@ -786,7 +786,6 @@ static void start_scrape(scrape_manager *m, sloop *s, int64_t now_ns)
 	curl_easy_setopt(s->h, CURLOPT_HEADERDATA, s);
 	curl_easy_setopt(s->h, CURLOPT_TIMEOUT_MS, (long)l->t.timeout_ms);
 	curl_easy_setopt(s->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(s->h, CURLOPT_FOLLOWLOCATION, j->follow_redirects ? 1L : 0L);
 	/* an idle connection stays open for 5 min (Prometheus's transport
 	 * IdleConnTimeout), not libcurl's 118 s: a 2 min interval reuses it */
 	curl_easy_setopt(s->h, CURLOPT_MAXAGE_CONN, 300L);
