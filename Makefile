@@ -24,7 +24,7 @@ FUZZ_TIMEOUT ?= 10
 # The shared test data beside the clone; tests/paths.bash makes it absolute.
 SHARED   ?= ../shared
 
-MODULES  := lib tsdb promql scrape rules web
+MODULES  := lib tsdb promql scrape rules remote web
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
 BASEFLAGS := -std=c11 -D_GNU_SOURCE -g -pthread -I. -Ibuild/gen $(WARN)
 LIBS     := -lpcre2-8 -lsnappy -lmicrohttpd -lprotobuf-c -lcurl -lyaml -lz -lxxhash -lcrypt -lresolv -lm -pthread

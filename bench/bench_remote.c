@@ -27,7 +27,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "web/remote_codec.h"
+#include "remote/codec.h"
 
 #define STEP_MS 15000
 

@@ -39,7 +39,7 @@
 #include "scrape/manager.h"
 #include "tsdb/db.h"
 #include "web/metadata.h"
-#include "web/remote_codec.h"
+#include "remote/codec.h"
 #include "web/web.h"
 
 

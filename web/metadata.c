@@ -15,7 +15,7 @@
 #include "lib/err.h"
 #include "lib/hash.h"
 #include "lib/map.h"
-#include "web/remote_codec.h"
+#include "remote/codec.h"
 
 typedef struct slot {
 	uint32_t h;   /* map tag: 32 bits of the name's hash, never 0; 0 = empty */

@@ -20,7 +20,7 @@ metadata_store *metadata_store_new(void);
 void metadata_store_free(metadata_store *m);
 
 /* Record metadata for a metric family. type is an rw_metric_type
- * (web/remote_codec.h). An empty metric name is ignored. Copies strings.
+ * (remote/codec.h). An empty metric name is ignored. Copies strings.
  * Returns 0 or FL_ENOMEM. */
 int metadata_store_set(metadata_store *m, const char *metric, int type, const char *help, const char *unit);
 /* Number of metric families known. */

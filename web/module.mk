@@ -1,16 +1,4 @@
-# web/module.mk - generated protobuf-c code for remote write/read.
-# protoc-c turns web/proto/*.proto into build/gen/web/proto/*.pb-c.{c,h};
-# the .c files join libflint.a (both flavours) through GEN_SRCS, and every
-# object depends on GEN_HDRS so the headers exist before anything compiles.
-WEB_PROTOS := $(wildcard web/proto/*.proto)
-WEB_PB_C := $(patsubst web/proto/%.proto,build/gen/web/proto/%.pb-c.c,$(WEB_PROTOS))
-WEB_PB_H := $(WEB_PB_C:.c=.h)
-GEN_SRCS += $(WEB_PB_C)
-GEN_HDRS += $(WEB_PB_H)
-
-build/gen/web/proto/%.pb-c.c build/gen/web/proto/%.pb-c.h: web/proto/%.proto
-	@mkdir -p build/gen/web/proto
-	protoc-c --c_out=build/gen/web/proto -Iweb/proto $<
+# web/module.mk - build pieces that belong to the web module.
 
 # The remote-write load generator, also built with sanitizers for
 # tests/e2e/remote_write.sh (`make test` builds only the asan flavour).

@@ -38,7 +38,7 @@
 #include "lib/log.h"
 #include "tsdb/chunk.h"
 #include "web/remote.h"
-#include "web/remote_codec.h"
+#include "remote/codec.h"
 
 
 /* Sorted merge; primary wins on equal names (codec.go MergeLabels). */

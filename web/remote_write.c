@@ -32,7 +32,7 @@
 
 #include "lib/log.h"
 #include "web/remote.h"
-#include "web/remote_codec.h"
+#include "remote/codec.h"
 
 #define MAX_AHEAD_MS (10 * 60 * 1000)
 

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "web/remote_codec.h"
+#include "remote/codec.h"
 
 static int frame_cb(void *ctx, int64_t q, labels ls, const rr_chunk *c, size_t n) { return 0; }
 

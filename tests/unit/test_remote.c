@@ -1,5 +1,5 @@
 /*
- * test_remote.c - web/remote_codec.c: snappy bounds, remote write 1.0 and
+ * test_remote.c - remote/codec.c: snappy bounds, remote write 1.0 and
  * 2.0 decoding (label sorting, symbol table, validation messages), remote
  * read request/response and STREAMED_XOR_CHUNKS frames; web/metadata.c.
  */
@@ -7,7 +7,7 @@
 
 #include "lib/hash.h"
 #include "web/metadata.h"
-#include "web/remote_codec.h"
+#include "remote/codec.h"
 
 static buf read_corpus(const char *name)
 {

@@ -13,7 +13,7 @@
 #include "tsdb/block.h"
 #include "tsdb/head.h"
 #include "web/remote.h"
-#include "web/remote_codec.h"
+#include "remote/codec.h"
 
 typedef struct fake_hdrs {
 	const char *names[4];

@@ -12,7 +12,7 @@
 
 #include "web/metadata.h"
 #include "web/remote.h"
-#include "web/remote_codec.h"
+#include "remote/codec.h"
 
 typedef struct wfix {
 	db *d;

@@ -1,5 +1,5 @@
 /*
- * remote_codec.h - bytes of Prometheus remote write (1.0 and 2.0) and
+ * codec.h - bytes of Prometheus remote write (1.0 and 2.0) and
  * remote read, turned into neutral structs and back, with no HTTP in sight.
  *
  *   body --snappy block decode (bounded)--> protobuf --protobuf-c--> rw_request
@@ -8,7 +8,7 @@
  * prometheus.WriteRequest), remote_write_spec_2_0.md (2.0:
  * io.prometheus.write.v2.Request with its symbol table),
  * docs/querying/remote_read_api.md (ReadRequest, SAMPLES and
- * STREAMED_XOR_CHUNKS). Our own .proto files are in web/proto/.
+ * STREAMED_XOR_CHUNKS). Our own .proto files are in remote/proto/ (the receiver in web/ and the sender in remote/ share this codec).
  *
  * Invariants:
  *  1. No snappy bomb: the decoded length announced in the snappy header is
@@ -24,8 +24,8 @@
  *     Grafana send them in map order); empty-valued labels are dropped, as
  *     an empty value means "absent" in Prometheus's data model.
  */
-#ifndef FL_WEB_REMOTE_CODEC_H
-#define FL_WEB_REMOTE_CODEC_H
+#ifndef FL_REMOTE_CODEC_H
+#define FL_REMOTE_CODEC_H
 
 #include "lib/arena.h"
 #include "lib/buf.h"
@@ -185,7 +185,7 @@ int rr_samples_decode(const uint8_t *pb, size_t len, arena *a, rr_series_cb cb, 
 typedef int (*rr_chunks_cb)(void *ctx, int64_t query, labels ls, const rr_chunk *c, size_t n);
 int rr_frames_decode(const uint8_t *p, size_t len, arena *a, rr_chunks_cb cb, void *ctx, err *e);
 
-/* ---- internal: remote_codec.c <-> remote_pb.c ---- */
+/* ---- internal: codec.c <-> codec_pb.c ---- */
 /* Drop a decoded series' empty-valued labels, sort, note a duplicate name. */
 void rw__series_finish_labels(rw_series *s);
 /* The hand-written 1.0 decoder: 0, FL_ECORRUPT or FL_ELIMIT (no message). */

@@ -1,5 +1,5 @@
 /*
- * remote_pb.c - a hand-written protobuf reader for the hot path of remote
+ * codec_pb.c - a hand-written protobuf reader for the hot path of remote
  * write: the 1.0 prometheus.WriteRequest, which every Prometheus, Grafana
  * Agent and OpenTelemetry exporter sends. protobuf-c's table-driven decoder
  * (kept for 2.0 and remote read, and as the slow reference the fuzz target
@@ -21,7 +21,7 @@
  *   Sample         { double value = 1; int64 timestamp = 2; }
  *   MetricMetadata { MetricType type = 1; string metric_family_name = 2; string help = 4; string unit = 5; }
  */
-#include "web/remote_codec.h"
+#include "remote/codec.h"
 
 typedef struct pbr {
 	const uint8_t *p;   /* next byte */

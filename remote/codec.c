@@ -1,8 +1,8 @@
 /*
- * remote_codec.c - snappy, protobuf and the neutral structs of remote write
- * and remote read (see remote_codec.h for the formats and invariants).
+ * codec.c - snappy, protobuf and the neutral structs of remote write
+ * and remote read (see codec.h for the formats and invariants).
  *
- * Decoding goes through protobuf-c (generated from the files in web/proto/) with
+ * Decoding goes through protobuf-c (generated from the files in remote/proto/) with
  * an allocator over the caller's arena, so one arena_reset frees a whole
  * request, and the arena's limit bounds what a hostile body can make us
  * allocate. Encoding is written by hand: the messages we produce are few
@@ -14,7 +14,7 @@
  * wiretype 0 varint, 1 fixed64, 2 length-delimited. proto3 omits fields at
  * their default value (we keep a -0.0 sample value, which gogo drops).
  */
-#include "web/remote_codec.h"
+#include "remote/codec.h"
 
 #include <assert.h>
 #include <snappy-c.h>
@@ -23,8 +23,8 @@
 #include "lib/hash.h"
 #include "lib/map.h"
 #include "tsdb/chunk.h"
-#include "web/proto/remote_v1.pb-c.h"
-#include "web/proto/remote_v2.pb-c.h"
+#include "remote/proto/remote_v1.pb-c.h"
+#include "remote/proto/remote_v2.pb-c.h"
 
 /* Protobuf may expand: every 2-byte empty submessage becomes a struct of
  * ~100 bytes plus a pointer; real bodies expand 5-10x. This bounds the arena per input byte. */
