@@ -43,6 +43,19 @@ typedef struct scrape_kv {
  * alerting (Prometheus's common/config.HTTPClientConfig). Files are read at
  * load where Prometheus reads them at use: the *_file fields keep the path so
  * a scrape can re-read it. */
+/* oauth2 (client credentials grant), Prometheus's common/config.OAuth2:
+ * the token is fetched from token_url and cached until it expires. */
+typedef struct scrape_oauth2 {
+	const char *client_id;          /* required */
+	const char *client_secret;      /* or NULL */
+	const char *client_secret_file; /* or NULL (read at each token fetch) */
+	const char **scopes;            /* or NULL */
+	size_t n_scopes;
+	const char *token_url;          /* required */
+	scrape_kv *endpoint_params;     /* extra form parameters of the token request */
+	size_t n_endpoint_params;
+} scrape_oauth2;
+
 typedef struct scrape_http_client {
 	const char *basic_auth_user;   /* or NULL */
 	const char *basic_auth_pass;   /* or NULL */
@@ -65,6 +78,7 @@ typedef struct scrape_http_client {
 	size_t n_proxy_connect_headers;
 	bool follow_redirects;         /* default true */
 	bool enable_http2;             /* default true (false for remote_write, as Prometheus) */
+	scrape_oauth2 *oauth2;         /* or NULL (issue 18) */
 } scrape_http_client;
 
 typedef struct scrape_file_sd {
@@ -155,6 +169,36 @@ typedef struct scrape_alerting_config {
 	size_t n_alertmanagers;
 } scrape_alerting_config;
 
+/* remote_write[].sigv4 (AWS Signature Version 4, for Amazon Managed
+ * Prometheus): keys from here, else the environment, else the profile. */
+typedef struct scrape_sigv4 {
+	const char *region;       /* or NULL: AWS_REGION / the profile's */
+	const char *access_key;   /* or NULL */
+	const char *secret_key;   /* or NULL (a secret: printed as <secret>) */
+	const char *profile;      /* or NULL */
+	const char *role_arn;     /* or NULL */
+} scrape_sigv4;
+
+/* remote_write[].queue_config, Prometheus's DefaultQueueConfig. */
+typedef struct scrape_queue_config {
+	int64_t capacity;             /* samples buffered per shard, default 10000 */
+	int64_t max_shards;           /* default 50 */
+	int64_t min_shards;           /* default 1 */
+	int64_t max_samples_per_send; /* default 2000 */
+	int64_t batch_send_deadline_ms; /* default 5s */
+	int64_t min_backoff_ms;       /* default 30ms */
+	int64_t max_backoff_ms;       /* default 5s */
+	bool retry_on_http_429;       /* retry_on_http_429 */
+	int64_t sample_age_limit_ms;  /* 0: no limit */
+} scrape_queue_config;
+
+/* remote_write[].metadata_config */
+typedef struct scrape_metadata_config {
+	bool send;                    /* default true */
+	int64_t send_interval_ms;     /* default 1m */
+	int64_t max_samples_per_send; /* default 2000 */
+} scrape_metadata_config;
+
 typedef struct scrape_remote_config {
 	const char *url;          /* required */
 	const char *name;         /* or NULL */
@@ -168,6 +212,12 @@ typedef struct scrape_remote_config {
 	relabel_config *write_relabel_configs; /* remote_write, compiled */
 	size_t n_write_relabel_configs;
 	scrape_http_client http;  /* auth, TLS, proxy */
+	/* remote_write only (issue 18): */
+	scrape_queue_config queue;
+	scrape_metadata_config metadata;
+	scrape_sigv4 *sigv4;      /* or NULL */
+	const char *protobuf_message; /* "prometheus.WriteRequest" (default) or "io.prometheus.write.v2.Request" */
+	bool round_robin_dns;
 } scrape_remote_config;
 
 typedef struct scrape_config {

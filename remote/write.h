@@ -1,0 +1,54 @@
+/*
+ * write.h - the remote-write sender (Prometheus's storage/remote
+ * QueueManager and WAL watcher): one queue per remote_write entry of
+ * prometheus.yml, each tailing the WAL on disk (never the head), sharding
+ * series over HTTP senders, and retrying as Prometheus retries.
+ *
+ *   wal/ segments + checkpoint --watcher--> series cache, samples
+ *     --write_relabel_configs--> shards (hash of the series ref, order kept)
+ *     --batches (max_samples_per_send | batch_send_deadline)--> codec.h
+ *     --snappy, POST (SigV4 / oauth2 / basic / bearer)--> receiver
+ *
+ * Each queue keeps its position (segment, offset) in
+ * <data>/remote_write/<queue hash>.pos (written after acknowledged sends),
+ * so a restart resumes where the receiver's acknowledgements stopped;
+ * duplicates of the last batch are possible, losses are not, as long as the
+ * WAL still holds the data. The queue hash is Prometheus's: the MD5 of the
+ * entry's config, so a changed entry is a new queue and an unchanged one
+ * keeps its state across a reload.
+ */
+#ifndef FL_REMOTE_WRITE_H
+#define FL_REMOTE_WRITE_H
+
+#include <stdint.h>
+
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "scrape/config.h"
+
+typedef struct remote_sender remote_sender;
+
+typedef struct remote_sender_opts {
+	const char *data_dir;   /* <data>: the WAL is <data>/wal, positions under <data>/remote_write */
+	labels external_labels; /* added to every series sent (the config's, refreshed by apply) */
+	int64_t flush_deadline_ms; /* --storage.remote.flush-deadline: how long stop() and a reload wait */
+} remote_sender_opts;
+
+remote_sender *remote_sender_new(const remote_sender_opts *o, err *e);
+/* Start, stop and change queues to match c->remote_write (a reload): an
+ * unchanged entry keeps its queue and position; a removed one is flushed up
+ * to the flush deadline and stopped. 0, or an error leaving the old queues. */
+int remote_sender_apply(remote_sender *s, const scrape_config *c, err *e);
+/* The WAL's writer calls this after each write (a hint to read now; the
+ * watcher also polls). Cheap; any thread. */
+void remote_sender_notify(remote_sender *s);
+/* The lowest WAL segment some queue still needs (agent mode truncates the
+ * WAL below it), or INT32_MAX when there are no queues. */
+int remote_sender_lowest_segment(remote_sender *s);
+/* prometheus_remote_storage_* and prometheus_wal_watcher_* in the text
+ * format, appended to out (flint's /metrics). */
+void remote_sender_metrics(remote_sender *s, buf *out);
+/* Flush (up to the flush deadline), stop and free. NULL is fine. */
+void remote_sender_free(remote_sender *s);
+
+#endif
