@@ -67,7 +67,7 @@ typedef struct cli_cmd {
 	const cli_arg *args;           /* NULL or {0}-terminated */
 	const struct cli_cmd *subs;    /* NULL or {0}-terminated: a command with subs needs one */
 	int (*run)(const cli_ctx *c);  /* exit status (0 ok, 1 problems or errors, 3 lint under --lint-fatal) */
-	unsigned flags;                /* CLI_HIDDEN, CLI_EXPERIMENTAL */
+	unsigned opts;                 /* CLI_HIDDEN, CLI_EXPERIMENTAL */
 } cli_cmd;
 
 /* Parse argv against root, dispatch, return the exit status. */
