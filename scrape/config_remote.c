@@ -35,15 +35,9 @@ static void sint(cfgp *p, yaml_node_t *v, const char *path, int64_t *out)
 		*out = x;
 }
 
-typedef struct queue_cfg {
-	int64_t capacity, max_shards, min_shards, max_samples, min_backoff, max_backoff;
-} queue_cfg;
-
 static void queue_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
 {
-	queue_cfg *q = ctx;
-	int64_t dummy;
-	bool b;
+	scrape_queue_config *q = ctx;
 	(void)k;
 	if (!strcmp(key, "capacity"))
 		sint(p, v, path, &q->capacity);
@@ -52,28 +46,64 @@ static void queue_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yam
 	else if (!strcmp(key, "min_shards"))
 		sint(p, v, path, &q->min_shards);
 	else if (!strcmp(key, "max_samples_per_send"))
-		sint(p, v, path, &q->max_samples);
+		sint(p, v, path, &q->max_samples_per_send);
+	else if (!strcmp(key, "batch_send_deadline"))
+		config__duration(p, v, path, &q->batch_send_deadline_ms);
 	else if (!strcmp(key, "min_backoff"))
-		config__duration(p, v, path, &q->min_backoff);
+		config__duration(p, v, path, &q->min_backoff_ms);
 	else if (!strcmp(key, "max_backoff"))
-		config__duration(p, v, path, &q->max_backoff);
+		config__duration(p, v, path, &q->max_backoff_ms);
 	else if (!strcmp(key, "retry_on_http_429"))
-		config__boolean(p, v, path, &b);
+		config__boolean(p, v, path, &q->retry_on_http_429);
 	else
-		config__duration(p, v, path, &dummy); /* batch_send_deadline, sample_age_limit */
+		config__duration(p, v, path, &q->sample_age_limit_ms);
+}
+
+/* Prometheus's QueueConfig.Validate. */
+static void queue_validate(cfgp *p, const scrape_queue_config *q, yaml_node_t *v, const char *path)
+{
+	if (q->max_shards <= 0)
+		config__fail(p, v, path, "remote write queue max_shards must be positive");
+	else if (q->min_shards <= 0)
+		config__fail(p, v, path, "remote write queue min_shards must be positive");
+	else if (q->min_shards > q->max_shards)
+		config__fail(p, v, path, "remote write queue min_shards must not be greater than max_shards");
+	else if (q->max_samples_per_send <= 0)
+		config__fail(p, v, path, "remote write queue max_samples_per_send must be positive");
+	else if (q->capacity <= 0)
+		config__fail(p, v, path, "remote write queue capacity must be positive");
+	else if (q->max_backoff_ms < q->min_backoff_ms)
+		config__fail(p, v, path, "remote write queue max_backoff must not be less than min_backoff");
 }
 
 static void metadata_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
 {
-	int64_t x;
-	bool b;
-	(void)ctx, (void)k;
+	scrape_metadata_config *m = ctx;
+	(void)k;
 	if (!strcmp(key, "send"))
-		config__boolean(p, v, path, &b);
+		config__boolean(p, v, path, &m->send);
 	else if (!strcmp(key, "send_interval"))
-		config__duration(p, v, path, &x);
+		config__duration(p, v, path, &m->send_interval_ms);
 	else
-		sint(p, v, path, &x);
+		sint(p, v, path, &m->max_samples_per_send);
+}
+
+static void sigv4_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
+{
+	scrape_sigv4 *s = ctx;
+	const char *x = config__scalar(p, v, path);
+	(void)k;
+	if (!strcmp(key, "region"))
+		s->region = x;
+	else if (!strcmp(key, "access_key"))
+		s->access_key = x;
+	else if (!strcmp(key, "secret_key"))
+		s->secret_key = x;
+	else if (!strcmp(key, "profile"))
+		s->profile = x;
+	else if (!strcmp(key, "role_arn"))
+		s->role_arn = x;
+	/* external_id, use_fips_sts_endpoint: accepted (STS is not called by flint) */
 }
 
 static void string_map_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
@@ -110,7 +140,7 @@ static void remote_headers(cfgp *p, scrape_remote_config *r, yaml_node_t *v, con
 typedef struct remote_ctx {
 	scrape_remote_config *r; /* being filled */
 	bool rw;                 /* remote_write (else remote_read) */
-	int n_auth;              /* sigv4, azuread, google_iam blocks */
+	bool azuread, google_iam; /* blocks seen (flint keeps no struct for them) */
 } remote_ctx;
 
 static void remote_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
@@ -146,35 +176,36 @@ static void remote_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, ya
 	else if (!strcmp(key, "write_relabel_configs"))
 		r->write_relabel_configs = config__relabel_list(p, v, path, &r->n_write_relabel_configs);
 	else if (!strcmp(key, "queue_config")) {
-		queue_cfg q = {10000, 50, 1, 2000, 30, 5000};
-		config__walk_map(p, v, path, "config.QueueConfig", queue_keys, queue_field, &q);
-		if (p->failed)
-			return;
-		if (q.max_shards <= 0)
-			config__fail(p, v, path, "remote write queue max_shards must be positive");
-		else if (q.min_shards <= 0)
-			config__fail(p, v, path, "remote write queue min_shards must be positive");
-		else if (q.min_shards > q.max_shards)
-			config__fail(p, v, path, "remote write queue min_shards must not be greater than max_shards");
-		else if (q.max_samples <= 0)
-			config__fail(p, v, path, "remote write queue max_samples_per_send must be positive");
-		else if (q.capacity <= 0)
-			config__fail(p, v, path, "remote write queue capacity must be positive");
-		else if (q.max_backoff < q.min_backoff)
-			config__fail(p, v, path, "remote write queue max_backoff must not be less than min_backoff");
+		config__walk_map(p, v, path, "config.QueueConfig", queue_keys, queue_field, &r->queue);
+		if (!p->failed)
+			queue_validate(p, &r->queue, v, path);
 	} else if (!strcmp(key, "metadata_config"))
-		config__walk_map(p, v, path, "config.MetadataConfig", meta_keys, metadata_field, NULL);
-	else if (!strcmp(key, "sigv4") || !strcmp(key, "azuread") || !strcmp(key, "google_iam")) {
+		config__walk_map(p, v, path, "config.MetadataConfig", meta_keys, metadata_field, &r->metadata);
+	else if (!strcmp(key, "sigv4")) {
 		if (config__is_null(v))
 			return;
-		rc->n_auth++;
-		config__walk_map(p, v, path, key[0] == 's' ? "sigv4.SigV4Config" : key[0] == 'a' ? "azuread.AzureADConfig" : "googleiam.Config",
-				 key[0] == 's' ? sigv4_keys : key[0] == 'a' ? azure_keys : iam_keys, string_map_field, NULL);
+		r->sigv4 = arena_calloc(&p->c->arena, 1, sizeof *r->sigv4);
+		if (!r->sigv4)
+			return;
+		config__walk_map(p, v, path, "sigv4.SigV4Config", sigv4_keys, sigv4_field, r->sigv4);
+		bool ak = r->sigv4->access_key && *r->sigv4->access_key, sk = r->sigv4->secret_key && *r->sigv4->secret_key;
+		if (!p->failed && ak != sk)
+			config__fail(p, v, path, "must provide a AWS SigV4 Access key and Secret Key if credentials are specified in the SigV4 config");
+	} else if (!strcmp(key, "azuread") || !strcmp(key, "google_iam")) {
+		if (config__is_null(v))
+			return;
+		*(key[0] == 'a' ? &rc->azuread : &rc->google_iam) = true;
+		config__walk_map(p, v, path, key[0] == 'a' ? "azuread.AzureADConfig" : "googleiam.Config",
+				 key[0] == 'a' ? azure_keys : iam_keys, string_map_field, NULL);
 	} else if (!strcmp(key, "protobuf_message")) {
 		const char *s = config__scalar(p, v, path);
 		if (s && strcmp(s, "prometheus.WriteRequest") && strcmp(s, "io.prometheus.write.v2.Request"))
 			config__fail(p, v, path, "invalid protobuf_message value: unknown type for remote write protobuf message %s, supported: prometheus.WriteRequest, io.prometheus.write.v2.Request", s);
-	} else if (!strcmp(key, "required_matchers"))
+		else if (s)
+			r->protobuf_message = s;
+	} else if (!strcmp(key, "round_robin_dns"))
+		config__boolean(p, v, path, &r->round_robin_dns);
+	else if (!strcmp(key, "required_matchers"))
 		config__walk_map(p, v, path, "model.LabelSet", NULL, string_map_field, NULL);
 	else {
 		bool b;
@@ -182,8 +213,48 @@ static void remote_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, ya
 		if (!strcmp(key, "chunked_read_limit"))
 			config__uint(p, v, path, &x);
 		else
-			config__boolean(p, v, path, &b); /* round_robin_dns, failed_request_logging, filter_external_labels */
+			config__boolean(p, v, path, &b); /* failed_request_logging, filter_external_labels */
 	}
+}
+
+/* DefaultRemoteWriteConfig (with DefaultQueueConfig, DefaultMetadataConfig)
+ * and DefaultRemoteReadConfig. */
+static void remote_defaults(scrape_remote_config *r, bool rw)
+{
+	r->remote_timeout_ms = rw ? 30000 : 60000;
+	config__http_defaults(&r->http);
+	r->http.enable_http2 = !rw; /* DefaultRemoteWriteHTTPClientConfig */
+	if (!rw)
+		return;
+	r->protobuf_message = "prometheus.WriteRequest";
+	r->queue = (scrape_queue_config){.capacity = 10000, .max_shards = 50, .min_shards = 1, .max_samples_per_send = 2000,
+					 .batch_send_deadline_ms = 5000, .min_backoff_ms = 30, .max_backoff_ms = 5000};
+	r->metadata = (scrape_metadata_config){.send = true, .send_interval_ms = 60000, .max_samples_per_send = 2000};
+}
+
+/* Prometheus's validateAuthConfigs: at most one way to authenticate. */
+static void auth_check(cfgp *p, const scrape_remote_config *r, const remote_ctx *rc, yaml_node_t *n, const char *path)
+{
+	const char *names[6];
+	int k = 0;
+	if (r->http.basic_auth_user || r->http.basic_auth_pass || r->http.basic_auth_pass_file)
+		names[k++] = "basic_auth";
+	if (r->http.auth_type)
+		names[k++] = "authorization";
+	if (r->http.oauth2)
+		names[k++] = "oauth2";
+	if (r->sigv4)
+		names[k++] = "sigv4";
+	if (rc->azuread)
+		names[k++] = "azuread";
+	if (rc->google_iam)
+		names[k++] = "google_iam";
+	if (k < 2)
+		return;
+	char list[96] = "";
+	for (int i = 0; i < k; i++)
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? " " : "", names[i]);
+	config__fail(p, n, path, "at most one of basic_auth, authorization, oauth2, sigv4, azuread or google_iam must be configured. Currently configured: [%s]", list);
 }
 
 scrape_remote_config *config__parse_remotes(cfgp *p, yaml_node_t *v, const char *what, size_t *count)
@@ -211,10 +282,8 @@ scrape_remote_config *config__parse_remotes(cfgp *p, yaml_node_t *v, const char 
 			config__fail(p, rn, sub, "empty or null remote %s config section", rw ? "write" : "read");
 			break;
 		}
-		rs[i].remote_timeout_ms = rw ? 30000 : 60000;
-		config__http_defaults(&rs[i].http);
-		rs[i].http.enable_http2 = !rw; /* DefaultRemoteWriteHTTPClientConfig */
-		remote_ctx rc = {&rs[i], rw, 0};
+		remote_defaults(&rs[i], rw);
+		remote_ctx rc = {&rs[i], rw, false, false};
 		config__walk_map(p, rn, sub, rw ? "config.RemoteWriteConfig" : "config.RemoteReadConfig", keys, remote_field, &rc);
 		if (p->failed)
 			break;
@@ -222,9 +291,8 @@ scrape_remote_config *config__parse_remotes(cfgp *p, yaml_node_t *v, const char 
 			config__fail(p, rn, sub, "url for %s is empty", what);
 		else if (strncmp(rs[i].url, "http://", 7) && strncmp(rs[i].url, "https://", 8))
 			config__fail(p, rn, sub, "unsupported scheme in url %s", rs[i].url);
-		int n_auth = rc.n_auth + (rs[i].http.basic_auth_user != NULL) + (rs[i].http.auth_type != NULL);
-		if (!p->failed && rw && n_auth > 1)
-			config__fail(p, rn, sub, "at most one of basic_auth, authorization, oauth2, sigv4, azuread or google_iam must be configured");
+		if (!p->failed && rw)
+			auth_check(p, &rs[i], &rc, rn, sub);
 		config__http_validate(p, &rs[i].http, rn, sub);
 		for (size_t k = 0; k < i && !p->failed; k++)
 			if (rs[i].name && rs[k].name && *rs[i].name && !strcmp(rs[i].name, rs[k].name))
