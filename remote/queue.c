@@ -165,6 +165,8 @@ static void on_reset(void *ctx, int checkpoint)
 	}
 }
 
+static void write_pos(rw_queue *q);
+
 static void max_store(_Atomic int64_t *a, int64_t v)
 {
 	int64_t cur = atomic_load(a);
@@ -186,11 +188,17 @@ static bool enqueue(rw_queue *q, rw_series_ent *s, const record_sample *x, rw_po
 		}
 		if (!counted)
 			atomic_fetch_add(&q->st.enqueue_retries, 1), counted = true;
+		if (atomic_exchange(&q->pos_dirty, false)) { /* acknowledged while we wait */
+			pthread_mutex_unlock(&sh->mu);
+			write_pos(q);
+			pthread_mutex_lock(&sh->mu);
+			continue;
+		}
 		rw__cond_wait_ms(&sh->space, &sh->mu, 100);
 	}
 	rw_entry *e = &sh->ring[(sh->head + sh->count) % cap];
 	atomic_fetch_add(&s->refs, 1);
-	*e = (rw_entry){s, x->t, x->v, at.seg, at.off};
+	*e = (rw_entry){s, x->t, x->v, at.seg, at.idx, at.off};
 	if (!sh->count++)
 		sh->batch_start_ms = rw__mono_ms();
 	if (sh->count == 1 || sh->count >= (size_t)q->cfg->queue.max_samples_per_send)
@@ -215,10 +223,12 @@ static bool on_samples(void *ctx, const record_sample *x, size_t n, rw_pos at)
 			atomic_fetch_add(&q->data_dropped, 1);
 			continue;
 		}
-		if (!enqueue(q, sl->s, &x[i], at))
+		q->mid = (rw_pos){at.seg, at.off, false, at.idx + (int32_t)i};
+		if (!enqueue(q, sl->s, &x[i], q->mid))
 			return false;
 		atomic_fetch_add(&q->data_in, 1);
 	}
+	q->mid.seg = -1;
 	return true;
 }
 
@@ -226,36 +236,41 @@ static bool on_samples(void *ctx, const record_sample *x, size_t n, rw_pos at)
 
 int rw_pos_parse(const char *s, rw_pos *p)
 {
-	int seg, skip;
+	int seg, skip, idx = 0;
 	long long off;
-	if (sscanf(s, "%d %lld %d", &seg, &off, &skip) != 3 || seg < 0 || off < 0 || (skip != 0 && skip != 1))
+	int n = sscanf(s, "%d %lld %d %d", &seg, &off, &skip, &idx);
+	if (n < 3 || seg < 0 || off < 0 || (skip != 0 && skip != 1) || idx < 0)
 		return -1;
-	*p = (rw_pos){seg, off, skip == 1};
+	*p = (rw_pos){seg, off, skip == 1, idx};
 	return 0;
 }
 
-static bool pos_before(rw_pos a, rw_pos b)
+bool rw_pos_before(rw_pos a, rw_pos b)
 {
 	if (a.seg != b.seg)
 		return a.seg < b.seg;
 	if (a.off != b.off)
 		return a.off < b.off;
-	return !a.skip && b.skip;
+	if (a.skip != b.skip)
+		return !a.skip;
+	return !a.skip && a.idx < b.idx;
 }
 
 /* The lowest position not yet acknowledged. */
 static rw_pos queue_pos(rw_queue *q)
 {
 	rw_pos p = q->w.cur;
-	if (pos_before(p, q->w.send_from))
+	if (rw_pos_before(p, q->w.send_from))
 		p = q->w.send_from;
+	if (q->mid.seg >= 0)
+		p = q->mid;
 	for (int i = 0; i < q->n_shards; i++) {
 		rw_shard *sh = &q->shards[i];
 		pthread_mutex_lock(&sh->mu);
 		if (sh->count) {
 			const rw_entry *e = &sh->ring[sh->head];
-			rw_pos c = {e->seg, e->off, false};
-			if (pos_before(c, p))
+			rw_pos c = {e->seg, e->off, false, e->idx};
+			if (rw_pos_before(c, p))
 				p = c;
 		}
 		pthread_mutex_unlock(&sh->mu);
@@ -267,11 +282,11 @@ static void write_pos(rw_queue *q)
 {
 	rw_pos p = queue_pos(q);
 	atomic_store(&q->lowest_segment, p.seg);
-	if (p.seg == q->acked.seg && p.off == q->acked.off && p.skip == q->acked.skip)
+	if (!rw_pos_before(p, q->acked) && !rw_pos_before(q->acked, p))
 		return;
 	char tmp[1200], text[64];
 	snprintf(tmp, sizeof tmp, "%s.tmp", q->pos_path);
-	int n = snprintf(text, sizeof text, "%d %lld %d\n", p.seg, (long long)p.off, p.skip ? 1 : 0);
+	int n = snprintf(text, sizeof text, "%d %lld %d %d\n", p.seg, (long long)p.off, p.skip ? 1 : 0, (int)p.idx);
 	FILE *f = fopen(tmp, "w");
 	if (!f || fwrite(text, 1, (size_t)n, f) != (size_t)n || fclose(f) || rename(tmp, q->pos_path)) {
 		if (f)
@@ -350,7 +365,7 @@ static void *queue_main(void *arg)
 	for (;;) {
 		int rc = wal_watcher_step(&q->w);
 		int64_t now = rw__mono_ms();
-		if (now - last_pos >= 1000) {
+		if (atomic_exchange(&q->pos_dirty, false) || now - last_pos >= 1000) {
 			write_pos(q);
 			last_pos = now;
 		}
@@ -411,18 +426,19 @@ rw_queue *rw_queue_new(const scrape_remote_config *cfg, const char *hash, const 
 			err_set(e, FL_ENOMEM, "out of memory");
 		return NULL;
 	}
-	rw_pos from = {-1, 0, false};
+	rw_pos from = {-1, 0, false, 0};
 	buf b;
 	buf_init(&b);
 	err pe = {0};
 	if (!buf_read_file(&b, q->pos_path, &pe) && (buf_put_byte(&b, 0), !b.oom) && rw_pos_parse(buf_cstr(&b), &from))
-		from = (rw_pos){-1, 0, false};
+		from = (rw_pos){-1, 0, false, 0};
 	buf_reset(&b);
 	char wal_dir[1100];
 	snprintf(wal_dir, sizeof wal_dir, "%s/wal", data_dir);
 	wal_watcher_sink sink = {q, on_series, on_samples, on_reset};
 	wal_watcher_init(&q->w, wal_dir, from, &sink);
-	q->acked = (rw_pos){-1, 0, false};
+	q->acked = (rw_pos){-1, 0, false, 0};
+	q->mid = (rw_pos){-1, 0, false, 0};
 	atomic_store(&q->lowest_segment, q->w.send_from.seg);
 	q->last_reshard_tick_ms = rw__mono_ms();
 	atomic_store(&q->last_send_ok_ms, rw__mono_ms());

@@ -400,6 +400,8 @@ static void *shard_main(void *arg)
 		sh->batch_start_ms = rw__mono_ms();
 		pthread_cond_broadcast(&sh->space);
 		pthread_mutex_unlock(&sh->mu);
+		atomic_store(&q->pos_dirty, true); /* the watcher writes the position now */
+		rw_queue_notify(q);
 	}
 }
 

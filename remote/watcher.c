@@ -52,7 +52,7 @@ void wal_watcher_init(wal_watcher *w, const char *wal_dir, rw_pos from, const wa
 	snprintf(w->dir, sizeof w->dir, "%s", wal_dir);
 	w->sink = *sink;
 	w->send_from = from.seg < 0 ? wal_watcher_end(wal_dir) : from;
-	w->cur = (rw_pos){w->send_from.seg, 0, false};
+	w->cur = (rw_pos){w->send_from.seg, 0, false, 0};
 	w->checkpoint = -1;
 	w->chunk = CHUNK_MIN;
 	buf_init(&w->seg);
@@ -85,8 +85,12 @@ static bool consume(wal_watcher *w, const uint8_t *rec, size_t len, int seg, int
 		size_t n;
 		if (record_decode_samples(rec, len, &w->a, &s, &n, &e))
 			atomic_fetch_add(&w->decode_failures, 1);
-		else if (n)
-			ok = w->sink.samples(w->sink.ctx, s, n, (rw_pos){seg, off, false});
+		else {
+			const rw_pos *f = &w->send_from; /* resuming inside this record */
+			size_t skip = f->seg == seg && f->off == off && !f->skip ? (size_t)f->idx : 0;
+			if (n > skip)
+				ok = w->sink.samples(w->sink.ctx, s + skip, n - skip, (rw_pos){seg, off, false, (int32_t)skip});
+		}
 	}
 	arena_reset(&w->a);
 	return ok;
@@ -141,11 +145,11 @@ static void start(wal_watcher *w)
 		snprintf(b, sizeof b, "%d", first);
 		log_warn("remote", "WAL segment of the queue position was truncated: continuing after the checkpoint",
 			 "segment", a, "next", b, NULL);
-		w->send_from = (rw_pos){first, 0, false};
+		w->send_from = (rw_pos){first, 0, false, 0};
 	}
 	if (w->send_from.seg > first)
 		read_series(w, w->dir, first, w->send_from.seg - 1, -1);
-	w->cur = (rw_pos){w->send_from.seg, 0, false};
+	w->cur = (rw_pos){w->send_from.seg, 0, false, 0};
 	w->started = true;
 }
 
@@ -170,7 +174,7 @@ static int truncated(wal_watcher *w)
 	snprintf(a, sizeof a, "%d", w->cur.seg);
 	snprintf(b, sizeof b, "%d", next);
 	log_warn("remote", "WAL segment was truncated before the queue read it", "segment", a, "next", b, NULL);
-	w->cur = (rw_pos){next, 0, false};
+	w->cur = (rw_pos){next, 0, false, 0};
 	return 1;
 }
 
@@ -225,7 +229,7 @@ int wal_watcher_step(wal_watcher *w)
 		return 0;
 	}
 	close(fd);
-	n = w->seg.len;
+	n = n ? w->seg.len : 0;
 	bool eof = from + (int64_t)n >= size;
 	bool any = false;
 	int rc = 0;
@@ -242,7 +246,7 @@ int wal_watcher_step(wal_watcher *w)
 				wal_reader_close(r);
 				return -1;
 			}
-			w->cur = (rw_pos){seg, off, true};
+			w->cur = (rw_pos){seg, off, true, 0};
 			any = true;
 		}
 		wal_reader_close(r);
@@ -259,7 +263,7 @@ int wal_watcher_step(wal_watcher *w)
 			atomic_fetch_add(&w->decode_failures, 1);
 			log_warn("remote", "Damaged WAL segment tail skipped", "segment", path, NULL);
 		}
-		w->cur = (rw_pos){seg + 1, 0, false};
+		w->cur = (rw_pos){seg + 1, 0, false, 0};
 		return 1;
 	}
 	return any;
@@ -270,14 +274,14 @@ rw_pos wal_watcher_end(const char *wal_dir)
 	int first, last;
 	err e = {0};
 	if (wal_segments(wal_dir, &first, &last, &e) || last < 0)
-		return (rw_pos){0, 0, false};
-	rw_pos p = {last, 0, false};
+		return (rw_pos){0, 0, false, 0};
+	rw_pos p = {last, 0, false, 0};
 	wal_segment_range rg = {wal_dir, last, last};
 	wal_reader *r = wal_reader_open(&rg, 1, &e);
 	const uint8_t *rec;
 	size_t len;
 	while (r && wal_reader_next(r, &rec, &len, &e) == 1)
-		p = (rw_pos){last, wal_reader_offset(r), true};
+		p = (rw_pos){last, wal_reader_offset(r), true, 0};
 	wal_reader_close(r);
 	return p;
 }

@@ -29,15 +29,19 @@
 #include "tsdb/record.h"
 
 /* A WAL position: a record is "after" it when it is in a later segment,
- * or in seg at an offset > off (skip) or >= off (!skip). */
+ * or in seg at an offset > off (skip) or >= off (!skip); with !skip, the
+ * samples of the record at off count from index idx. */
 typedef struct rw_pos {
 	int seg;
 	int64_t off;
 	bool skip;
+	int32_t idx;
 } rw_pos;
 
 /* Is the record at (seg, off) at or after p? */
 bool rw_pos_reached(rw_pos p, int seg, int64_t off);
+/* Is a strictly before b? (queue.c) */
+bool rw_pos_before(rw_pos a, rw_pos b);
 
 /* ---- watcher.c: Prometheus's wlog.Watcher over a directory ---- */
 
@@ -97,6 +101,7 @@ typedef struct rw_entry {
 	int64_t t;
 	double v;
 	int seg;             /* the WAL record it came from */
+	int32_t idx;         /* its index there */
 	int64_t off;
 } rw_entry;
 
@@ -160,6 +165,8 @@ struct rw_queue {
 	pthread_cond_t wake;
 	bool notified;
 	rw_pos acked;              /* last position written to the file */
+	rw_pos mid;                /* the record being enqueued and its next sample (seg -1: none) */
+	_Atomic bool pos_dirty;    /* a batch was acknowledged: write the position now */
 	_Atomic int lowest_segment;
 
 	/* resharding (Prometheus's ewma rates, ticked every 10 s) */

@@ -1,0 +1,37 @@
+#!/usr/bin/python3
+"""rw_dump.py MODE URL MATCH [name=value ...] - every raw sample a server
+holds for the series matching MATCH (a PromQL selector), one line each:
+`{labels} timestamp_ms value`, sorted, NaN (stale markers) left out, the
+name=value labels added (an external label the sender adds). MODE prom:
+a range query [3h] at the current time through /api/v1/query (Prometheus,
+flint); vm: VictoriaMetrics's /api/v1/export. For remote_write_send.sh."""
+import json, math, sys, time, urllib.parse, urllib.request
+
+mode, url, match = sys.argv[1], sys.argv[2], sys.argv[3]
+extra = dict(a.split("=", 1) for a in sys.argv[4:])
+rows = []
+def add(metric, t, v):
+    if v is None:  # VictoriaMetrics exports a stale marker as null
+        return
+    v = float(v)
+    if math.isnan(v):
+        return
+    m = dict(metric); m.update(extra)
+    rows.append("{" + ",".join(f'{k}="{m[k]}"' for k in sorted(m)) + f"}} {int(t)} {v!r}")
+try:
+    if mode == "prom":
+        q = urllib.parse.urlencode({"query": match + "[3h]", "time": "%.3f" % time.time()})
+        d = json.load(urllib.request.urlopen(url + "/api/v1/query?" + q, timeout=30))
+        for s in d["data"]["result"]:
+            for t, v in s["values"]:
+                add(s["metric"], round(float(t) * 1000), v)
+    else:
+        q = urllib.parse.urlencode({"match[]": match})
+        for line in urllib.request.urlopen(url + "/api/v1/export?" + q, timeout=30).read().splitlines():
+            s = json.loads(line)
+            for t, v in zip(s["timestamps"], s["values"]):
+                add(s["metric"], t, v)
+except Exception as e:
+    print("error: %s" % e)
+    sys.exit(0)
+print("\n".join(sorted(rows)))
