@@ -58,12 +58,15 @@ int64_t rw_retry_after_ms(const char *v, int64_t now_unix_ms)
 	char *end;
 	long long s = strtoll(v, &end, 10);
 	if (end != v && (*end == 0 || *end == '\r' || *end == '\n' || *end == ' '))
-		return s > 0 ? s * 1000 : 0;
+		return s > 0 ? (s > 86400 * 365 ? 86400LL * 365 : s) * 1000 : 0;
 	struct tm tm = {0};
 	const char *r = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	if (!r)
 		return 0;
-	int64_t t = (int64_t)timegm(&tm) * 1000;
+	int64_t t = (int64_t)timegm(&tm);
+	if (t < 0 || t > 253402300799LL) /* years 1970..9999 */
+		return 0;
+	t *= 1000;
 	return t > now_unix_ms ? t - now_unix_ms : 0;
 }
 
@@ -73,17 +76,13 @@ static int64_t unix_ms(void) { return rw__clock_ms(CLOCK_REALTIME); }
 
 typedef struct attempt {
 	long status;
-	int64_t retry_after_ms;
-	bool confirmed;          /* a 2.0 written header came */
-	int64_t written;         /* samples + histograms + exemplars written */
+	rw_resp r;
 	buf *resp;
 	rw_queue *q;
 } attempt;
 
-static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
+void rw_response_header(const char *p, size_t n, int64_t now_unix_ms, rw_resp *r)
 {
-	attempt *a = ud;
-	size_t n = sz * nm;
 	char line[256];
 	size_t k = n < sizeof line - 1 ? n : sizeof line - 1;
 	memcpy(line, p, k);
@@ -93,21 +92,29 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
 					      "X-Prometheus-Remote-Write-Exemplars-Written:"};
 	for (size_t i = 0; i < 3; i++) {
 		size_t l = strlen(written[i]);
-		if (!strncasecmp(line, written[i], l)) {
-			char *v = line + l;
-			while (*v == ' ')
-				v++;
-			if (*v && *v != '\r' && *v != '\n') {
-				a->confirmed = true;
-				a->written += strtoll(v, NULL, 10);
-			}
+		if (strncasecmp(line, written[i], l))
+			continue;
+		char *v = line + l;
+		while (*v == ' ')
+			v++;
+		if (*v && *v != '\r' && *v != '\n') { /* empty means zero, and unconfirmed */
+			long long x = strtoll(v, NULL, 10);
+			r->confirmed = true;
+			if (x > 0 && r->written <= INT64_MAX - x)
+				r->written += x;
 		}
 	}
 	if (!strncasecmp(line, "Retry-After:", 12))
-		a->retry_after_ms = rw_retry_after_ms(line + 12, unix_ms());
+		r->retry_after_ms = rw_retry_after_ms(line + 12, now_unix_ms);
 	if (!strncasecmp(line, "HTTP/", 5)) /* a new response (after a 100 Continue or a redirect) */
-		a->confirmed = false, a->written = 0, a->retry_after_ms = 0;
-	return n;
+		*r = (rw_resp){0};
+}
+
+static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
+{
+	attempt *a = ud;
+	rw_response_header(p, sz * nm, unix_ms(), &a->r);
+	return sz * nm;
 }
 
 static size_t on_body(char *p, size_t sz, size_t nm, void *ud)
@@ -321,7 +328,7 @@ static int send_batch(rw_shard *sh, rw_entry **ents, size_t n)
 		if (o == ABORTED)
 			return -1;
 		atomic_fetch_add(&q->st.bytes_total, (int64_t)sh->body.len);
-		if (o == SENT && q->version == RW_V2 && !a.written) {
+		if (o == SENT && q->version == RW_V2 && !a.r.written) {
 			char s[32];
 			snprintf(s, sizeof s, "%zu", k);
 			atomic_fetch_add(&q->st.unconfirmed, 1);
@@ -350,7 +357,7 @@ static int send_batch(rw_shard *sh, rw_entry **ents, size_t n)
 			return 0;
 		}
 		atomic_fetch_add(&q->st.retried, (int64_t)k);
-		int64_t wait = a.retry_after_ms > 0 ? FL_MIN(a.retry_after_ms, 3600 * 1000) : backoff;
+		int64_t wait = a.r.retry_after_ms > 0 ? FL_MIN(a.r.retry_after_ms, 3600 * 1000) : backoff;
 		if (try == 0 || log_get_level() == LOG_DEBUG)
 			log_warn("remote", "Failed to send batch, retrying", "remote_name", q->name, "url", q->cfg->url, "err",
 				 why, NULL);

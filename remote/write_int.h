@@ -206,6 +206,16 @@ int rw_desired_shards(int cur, int min_shards, int max_shards, double rate_in, d
 int64_t rw_next_backoff(int64_t cur_ms, int64_t max_ms);
 /* Retry-After as seconds or an HTTP date: ms to wait, 0 when absent/bad. */
 int64_t rw_retry_after_ms(const char *v, int64_t now_unix_ms);
+/* What a receiver's response headers say (Prometheus's
+ * ParseWriteResponseStats, and Retry-After). */
+typedef struct rw_resp {
+	bool confirmed;          /* an X-Prometheus-Remote-Write-*-Written header came */
+	int64_t written;         /* samples + histograms + exemplars written */
+	int64_t retry_after_ms;  /* 0: none */
+} rw_resp;
+/* One header line as libcurl hands it (not NUL-terminated; a status line
+ * starts a new response and clears r). */
+void rw_response_header(const char *p, size_t n, int64_t now_unix_ms, rw_resp *r);
 /* Parse a position file's text. */
 int rw_pos_parse(const char *s, rw_pos *p);
 

@@ -47,6 +47,26 @@ static void rw_queue_backoff_and_retry_after(void)
 	ASSERT_EQ(rw_retry_after_ms("Thu, 01 Jan 1970 00:01:30 GMT", 100000), 0);
 }
 
+static void rw_queue_response_headers(void)
+{
+	rw_resp r = {0};
+	const char *lines[] = {"HTTP/1.1 100 Continue\r\n", "X-Prometheus-Remote-Write-Samples-Written: 3\r\n",
+			       "HTTP/1.1 204 No Content\r\n", "x-prometheus-remote-write-samples-written: 7\r\n",
+			       "X-Prometheus-Remote-Write-Exemplars-Written: 2\r\n", "Retry-After: 4\r\n"};
+	for (size_t i = 0; i < 6; i++)
+		rw_response_header(lines[i], strlen(lines[i]), 0, &r);
+	ASSERT(r.confirmed);
+	ASSERT_EQ(r.written, 9); /* the 100 Continue's count is forgotten */
+	ASSERT_EQ(r.retry_after_ms, 4000);
+	rw_resp z = {0};
+	const char *empty = "X-Prometheus-Remote-Write-Samples-Written: \r\n"; /* empty: unconfirmed zero */
+	rw_response_header(empty, strlen(empty), 0, &z);
+	ASSERT(!z.confirmed && z.written == 0);
+	const char *zero = "X-Prometheus-Remote-Write-Samples-Written: 0\r\n"; /* confirmed zero: a failure */
+	rw_response_header(zero, strlen(zero), 0, &z);
+	ASSERT(z.confirmed && z.written == 0);
+}
+
 static void rw_queue_positions(void)
 {
 	rw_pos p;
@@ -249,6 +269,7 @@ static void rw_queue_watcher_truncation(void)
 const struct test tests_rw_queue[] = {
 	{"rw_queue_desired_shards", rw_queue_desired_shards},
 	{"rw_queue_backoff_and_retry_after", rw_queue_backoff_and_retry_after},
+	{"rw_queue_response_headers", rw_queue_response_headers},
 	{"rw_queue_positions", rw_queue_positions},
 	{"rw_queue_watcher_tails", rw_queue_watcher_tails},
 	{"rw_queue_watcher_truncation", rw_queue_watcher_truncation},
