@@ -247,6 +247,7 @@ static void commands_list(FILE *f, const cli_cmd *c, const char *prefix, bool lo
 			fprintf(f, "\n");
 			wrap(f, NULL, "    ", WIDTH - 4, s->help);
 			if (long_help) {
+				fprintf(f, "\n");
 				const cli_flag *fls[64];
 				size_t n = 0;
 				for (const cli_flag *fl = s->flags; fl && fl->name && n < 64; fl++)
@@ -265,14 +266,22 @@ static bool has_subs(const cli_cmd *c)
 	return c->subs && c->subs->name;
 }
 
+/* "tsdb create-blocks-from": the names of path[1..depth). */
+static const char *full_name(const cli_cmd *const *path, size_t depth, char *out, size_t cap)
+{
+	out[0] = 0;
+	for (size_t d = 1; d < depth; d++)
+		snprintf(out + strlen(out), cap - strlen(out), "%s%s", d > 1 ? " " : "", path[d]->name);
+	return out;
+}
+
 /* kingpin's usage template for the command path[depth-1] (the app when
  * depth is 1); long_help lists every command's flags. */
 static void usage(FILE *f, const cli_cmd *const *path, size_t depth, bool long_help)
 {
 	const cli_cmd *c = path[depth - 1];
-	fprintf(f, "usage: %s", path[0]->name);
-	for (size_t d = 1; d < depth; d++)
-		fprintf(f, " %s", path[d]->name);
+	char full[256];
+	fprintf(f, "usage: %s%s%s", path[0]->name, depth > 1 ? " " : "", full_name(path, depth, full, sizeof full));
 	command_summary(f, c, depth == 1);
 	if (has_subs(c) || (depth == 1))
 		fprintf(f, " <command> [<args> ...]");
@@ -304,11 +313,8 @@ static void usage(FILE *f, const cli_cmd *const *path, size_t depth, bool long_h
 	if (depth > 1 && !long_help) {
 		if (has_subs(c)) {
 			fprintf(f, "Subcommands:\n");
-			char prefix[256] = "";
-			for (size_t d = 1; d < depth; d++)
-				snprintf(prefix + strlen(prefix), sizeof prefix - strlen(prefix), "%s%s", d > 1 ? " " : "",
-					 path[d]->name);
-			commands_list(f, c, prefix, false);
+			char prefix[256];
+			commands_list(f, c, full_name(path, depth, prefix, sizeof prefix), false);
 			fprintf(f, "\n");
 		}
 	} else {
@@ -522,7 +528,9 @@ static int parse(parse_state *ps, int argc, char **argv)
 			ps->args_only = true;
 		else if (!ps->args_only && a[0] == '-' && a[1] == '-')
 			parse_long(ps, argc, argv, &i);
-		else if (!ps->args_only && a[0] == '-' && a[1])
+		else if (!ps->args_only && a[0] == '-' && !a[1])
+			set_err(ps, "unknown short flag '%s'", "-");
+		else if (!ps->args_only && a[0] == '-')
 			parse_short(ps, argc, argv, &i);
 		else
 			parse_word(ps, a);
@@ -545,8 +553,12 @@ static int validate(parse_state *ps)
 				return cli_usage_error("flag '%s' cannot be repeated", c->el[k].flag->name);
 	}
 	const cli_cmd *cur = c->path[c->depth - 1];
-	if (has_subs(cur))
-		return c->depth == 1 ? -1 : cli_usage_error("must select a subcommand of '%s'", cur->name);
+	if (has_subs(cur)) {
+		if (c->depth == 1)
+			return -1;
+		char full[256];
+		return cli_usage_error("must select a subcommand of '%s'", full_name(c->path, c->depth, full, sizeof full));
+	}
 	for (size_t i = 0; i < n; i++)
 		if ((fls[i]->flags & CLI_REQUIRED) && !cli_given(c, fls[i]->name))
 			return cli_usage_error("required flag --%s not provided", fls[i]->name);
@@ -564,6 +576,8 @@ static int help_command(cli_ctx *c, FILE *f)
 	for (size_t k = 0; k < c->n_el; k++) {
 		if (c->el[k].arg != help_args)
 			continue;
+		if (!has_subs(path[depth - 1]))
+			break; /* kingpin ignores words after a leaf */
 		const cli_cmd *s = find_sub(path[depth - 1], c->el[k].value);
 		if (!s || depth >= MAX_DEPTH) {
 			fflush(stdout);
@@ -618,7 +632,7 @@ int cli_main(const cli_cmd *root, const char *version, int argc, char **argv)
 		rc = 0;
 	} else if (ps.help_cmd) {
 		rc = rc ? cli_usage_error("%s", ps.err) : help_command(&c, stdout);
-	} else if (ps.help && !(rc && !strncmp(ps.err, "unknown", 7))) {
+	} else if (ps.help && !rc) {
 		usage(stdout, c.path, c.depth, false);
 		rc = 0;
 	} else if (rc) {
