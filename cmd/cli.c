@@ -65,10 +65,13 @@ static const cli_flag builtin_flags[] = {
 static const cli_arg help_args[] = {{"command", "Show help on command.", CLI_REPEAT}, {0}};
 static const cli_cmd help_cmd = {"help", "Show help.", NULL, help_args, NULL, NULL, 0};
 
+/* --enable-feature names: promtool 3.x's, and 2.42's no-default-scrape-port;
+ * the two promoted in 2.x still warn as 2.42 does. */
 static const char *const known_features[] = {
-	"promql-experimental-functions", "promql-delayed-name-removal", "promql-extended-range-selectors",
-	"promql-at-modifier", "promql-negative-offset", "promql-per-step-stats", "no-default-scrape-port", NULL,
+	"promql-experimental-functions", "promql-delayed-name-removal", "promql-duration-expr",
+	"promql-extended-range-selectors", "promql-binop-fill-modifiers", "no-default-scrape-port", NULL,
 };
+static const char *const promoted_features[] = {"promql-at-modifier", "promql-negative-offset", NULL};
 
 /* ---- text layout (kingpin's usage.go over go/doc's ToText) ---- */
 
@@ -590,6 +593,15 @@ static int help_command(cli_ctx *c, FILE *f)
 	return 0;
 }
 
+static bool in_list(const char *const *list, const char *s, size_t len)
+{
+	for (size_t k = 0; list[k]; k++)
+		if (strlen(list[k]) == len && !strncmp(list[k], s, len))
+			return true;
+	return false;
+}
+
+/* promtool 2.42's warnings for --enable-feature values, on stdout. */
 static void warn_features(const cli_ctx *c)
 {
 	size_t n;
@@ -597,10 +609,10 @@ static void warn_features(const cli_ctx *c)
 	for (size_t i = 0; i < n; i++) {
 		for (const char *p = v[i]; *p;) {
 			size_t len = strcspn(p, ",");
-			bool known = len == 0;
-			for (size_t k = 0; !known && known_features[k]; k++)
-				known = strlen(known_features[k]) == len && !strncmp(known_features[k], p, len);
-			if (!known)
+			if (in_list(promoted_features, p, len))
+				printf("  WARNING: Option for --enable-feature is a no-op after promotion to a stable feature: "
+				       "\"%.*s\"\n", (int)len, p);
+			else if (len && !in_list(known_features, p, len))
 				printf("  WARNING: Unknown option for --enable-feature: \"%.*s\"\n", (int)len, p);
 			p += len + (p[len] == ',');
 		}

@@ -13,6 +13,12 @@
 static const cli_cmd check_cmds[] = {
 	{"config", "Check if the config files are valid or not.", flinttool_check_config_flags,
 	 flinttool_check_config_args, NULL, flinttool_check_config, 0},
+	{"web-config", "Check if the web config files are valid or not.", NULL, flinttool_web_config_args, NULL,
+	 flinttool_check_web_config, 0},
+	{"healthy", "Check if the Prometheus server is healthy.", flinttool_server_status_flags, NULL, NULL,
+	 flinttool_check_healthy, 0},
+	{"ready", "Check if the Prometheus server is ready.", flinttool_server_status_flags, NULL, NULL,
+	 flinttool_check_ready, 0},
 	{"rules", "Check if the rule files are valid or not.", flinttool_check_rules_flags, flinttool_check_rules_args,
 	 NULL, flinttool_check_rules, 0},
 	{"metrics",
@@ -33,8 +39,11 @@ static const cli_cmd test_cmds[] = {
 
 static const cli_cmd root_cmds[] = {
 	{"check", "Check the resources for validity.", NULL, NULL, check_cmds, NULL, 0},
+	{"debug", "Fetch debug information.", NULL, NULL, flinttool_debug_cmds, NULL, 0},
 	{"test", "Unit testing.", NULL, NULL, test_cmds, NULL, 0},
 	{"tsdb", "Run tsdb commands.", NULL, NULL, flinttool_tsdb_cmds, NULL, 0},
+	{"promql", "PromQL formatting and editing. Requires the --experimental flag.", NULL, NULL, flinttool_promql_cmds,
+	 NULL, CLI_EXPERIMENTAL},
 	{0},
 };
 

@@ -17,6 +17,17 @@ extern const cli_cmd flinttool_tsdb_cmds[];
 int flinttool_tsdb(int argc, char **argv);
 int flinttool_backfill(int argc, char **argv);
 
+/* debug pprof|metrics|all URL (cmd/flinttool_debug.c) */
+extern const cli_cmd flinttool_debug_cmds[];
+/* promql format, promql label-matchers set|delete (cmd/flinttool_promql.c) */
+extern const cli_cmd flinttool_promql_cmds[];
+/* check web-config FILE..., check healthy|ready [--url] (cmd/flinttool_web.c) */
+extern const cli_arg flinttool_web_config_args[];
+int flinttool_check_web_config(const cli_ctx *c);
+extern const cli_flag flinttool_server_status_flags[];
+int flinttool_check_healthy(const cli_ctx *c);
+int flinttool_check_ready(const cli_ctx *c);
+
 /* check config [--syntax-only] [--lint=...] [--lint-fatal] FILE... */
 extern const cli_flag flinttool_check_config_flags[];
 extern const cli_arg flinttool_check_config_args[];
