@@ -10,14 +10,14 @@
 #   samples shipped, seconds until all were shipped, sender CPU seconds
 #   (with - without), samples shipped per sender CPU-second, and the peak
 #   RSS difference per shard (memory per shard).
-# Env: BENCH_RW_SERIES (default 10000), BENCH_RW_ROUNDS (default 20).
+# Env: BENCH_RW_SERIES (default 10000), BENCH_RW_ROUNDS (default 60).
 set -u
 BUILD=${BUILD:-build/rel}
 . "$(dirname "$0")/../tests/paths.bash"
 FLINT=$BUILD/flint
 LOAD=$BUILD/bench/bench_remote
 SERIES=${BENCH_RW_SERIES:-10000}
-ROUNDS=${BENCH_RW_ROUNDS:-20}
+ROUNDS=${BENCH_RW_ROUNDS:-60}
 tmp=$(mktemp -d /tmp/flint-bench-rw.XXXXXX)
 . "$(dirname "$0")/lib.bash"
 rpid=
@@ -94,8 +94,8 @@ for s in flint prometheus; do
 	run "$s" 0 || continue
 	base=$cpu base_hwm=$hwm
 	run "$s" 1 || continue
-	sender=$(awk -v a="$cpu" -v b="$base" 'BEGIN { d = a - b; printf "%.2f", d > 0.01 ? d : 0.01 }')
+	sender=$(awk -v a="$cpu" -v b="$base" 'BEGIN { d = a - b; printf "%.2f", (d > 0.01 ? d : 0.01) }')
 	per=$(awk -v n="$shipped" -v c="$sender" 'BEGIN { printf "%.0f", n / c }')
-	mem=$(awk -v a="$hwm" -v b="$base_hwm" -v n="${shards:-1}" 'BEGIN { d = (a - b) / (n > 0 ? n : 1); printf "%.0f", d > 0 ? d : 0 }')
+	mem=$(awk -v a="$hwm" -v b="$base_hwm" -v n="${shards:-1}" 'BEGIN { d = (a - b) / (n > 0 ? n : 1); printf "%.0f", (d > 0 ? d : 0) }')
 	printf '  %-11s %10s %8s %10s %10s %14s %12s\n' "$s" "$shipped" "$secs" "$cpu" "$base" "$per" "$mem"
 done
