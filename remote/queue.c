@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #include "lib/fsutil.h"
-#include "lib/hash.h"
 #include "lib/log.h"
 #include "remote/sigv4.h"
 #include "remote/write_int.h"
@@ -64,7 +63,15 @@ typedef struct series_slot {
 	rw_series_ent *s;
 } series_slot;
 
-static uint64_t slot_hash(const void *e) { return hash_xxh64(&((const series_slot *)e)->ref, 8); }
+/* splitmix64's finalizer: refs are small dense integers. */
+static inline uint64_t ref_hash(uint64_t x)
+{
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static uint64_t slot_hash(const void *e) { return ref_hash(((const series_slot *)e)->ref); }
 static bool slot_eq(const void *e, const void *key) { return ((const series_slot *)e)->ref == *(const uint64_t *)key; }
 static const map_type series_map = {sizeof(series_slot), 1024, slot_hash, slot_eq};
 
@@ -122,7 +129,7 @@ static void on_series(void *ctx, const record_series *s, size_t n, int seg)
 {
 	rw_queue *q = ctx;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t h = hash_xxh64(&s[i].ref, 8);
+		uint64_t h = ref_hash(s[i].ref);
 		series_slot *sl = map_slot(&q->series, &series_map, h, &s[i].ref);
 		if (!sl)
 			return;
@@ -174,18 +181,23 @@ static void max_store(_Atomic int64_t *a, int64_t v)
 		;
 }
 
-/* Append one sample to its shard, waiting while the shard is full. */
-static bool enqueue(rw_queue *q, rw_series_ent *s, const record_sample *x, rw_pos at)
+/* Append one sample to its shard, waiting while the shard is full. The
+ * shard's mutex stays held (*held) for the next samples of the record: a
+ * record costs one lock per run of samples bound for the same shard. */
+static bool enqueue(rw_queue *q, rw_shard **held, rw_series_ent *s, const record_sample *x, rw_pos at)
 {
 	rw_shard *sh = &q->shards[x->ref % (uint64_t)q->n_shards];
 	size_t cap = (size_t)q->cfg->queue.capacity;
-	pthread_mutex_lock(&sh->mu);
+	if (*held != sh) {
+		if (*held)
+			pthread_mutex_unlock(&(*held)->mu);
+		pthread_mutex_lock(&sh->mu);
+		*held = sh;
+	}
 	bool counted = false;
 	while (sh->count >= cap) {
-		if (atomic_load(&q->stopping)) {
-			pthread_mutex_unlock(&sh->mu);
+		if (atomic_load(&q->stopping))
 			return false;
-		}
 		if (!counted)
 			atomic_fetch_add(&q->st.enqueue_retries, 1), counted = true;
 		if (atomic_exchange(&q->pos_dirty, false)) { /* acknowledged while we wait */
@@ -201,17 +213,18 @@ static bool enqueue(rw_queue *q, rw_series_ent *s, const record_sample *x, rw_po
 	*e = (rw_entry){s, x->t, x->v, at.seg, at.idx, at.off};
 	if (!sh->count++)
 		sh->batch_start_ms = rw__mono_ms();
-	if (sh->count == 1 || sh->count >= (size_t)q->cfg->queue.max_samples_per_send)
+	if (sh->count == 1 || sh->count == (size_t)q->cfg->queue.max_samples_per_send)
 		pthread_cond_signal(&sh->cond);
-	pthread_mutex_unlock(&sh->mu);
 	return true;
 }
 
 static bool on_samples(void *ctx, const record_sample *x, size_t n, rw_pos at)
 {
 	rw_queue *q = ctx;
-	for (size_t i = 0; i < n; i++) {
-		series_slot *sl = map_find(&q->series, &series_map, hash_xxh64(&x[i].ref, 8), &x[i].ref);
+	rw_shard *held = NULL;
+	bool ok = true;
+	for (size_t i = 0; i < n && ok; i++) {
+		series_slot *sl = map_find(&q->series, &series_map, ref_hash(x[i].ref), &x[i].ref);
 		if (!sl) {
 			atomic_fetch_add(&q->st.dropped_unknown, 1);
 			atomic_fetch_add(&q->data_dropped, 1);
@@ -224,12 +237,14 @@ static bool on_samples(void *ctx, const record_sample *x, size_t n, rw_pos at)
 			continue;
 		}
 		q->mid = (rw_pos){at.seg, at.off, false, at.idx + (int32_t)i};
-		if (!enqueue(q, sl->s, &x[i], q->mid))
-			return false;
-		atomic_fetch_add(&q->data_in, 1);
+		if ((ok = enqueue(q, &held, sl->s, &x[i], q->mid)))
+			atomic_fetch_add(&q->data_in, 1);
 	}
-	q->mid.seg = -1;
-	return true;
+	if (held)
+		pthread_mutex_unlock(&held->mu);
+	if (ok)
+		q->mid.seg = -1;
+	return ok;
 }
 
 /* ---- positions ---- */
