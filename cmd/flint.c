@@ -584,13 +584,13 @@ int main(int argc, char **argv)
 	int64_t body_limit = 0;
 	char why[64];
 	parse_bytes(fv("scrape.body-size-limit-default"), &body_limit, why, sizeof why);
-	if (start_scraping(&fl, body_limit, &e))
-		log_error("main", "Error starting scrape manager", "err", e.msg, NULL);
 	int exit_code = 0;
-	if (remote_start(&fl, &e)) {
+	if (remote_start(&fl, &e)) { /* before the scrapes: their first samples are sent */
 		log_error("main", "Error starting remote write", "err", e.msg, NULL);
 		exit_code = 1;
 	}
+	if (start_scraping(&fl, body_limit, &e))
+		log_error("main", "Error starting scrape manager", "err", e.msg, NULL);
 	external_url(&fl);
 	if (start_rules(&fl, &e)) {
 		/* Prometheus does not start on a config whose rule files fail */

@@ -468,6 +468,7 @@ int rw_queue_start(rw_queue *q, err *e)
 		rw__shards_stop(q);
 		return err_set(e, FL_ENOMEM, "cannot start the remote write queue thread");
 	}
+	q->started = true;
 	return 0;
 }
 
@@ -493,7 +494,7 @@ void rw_queue_free(rw_queue *q)
 	rw_queue_notify(q);
 	/* the watcher reads up to the end of the WAL, then exits; the shards
 	 * send partial batches at once; after the deadline both give up */
-	for (int stopped = 0;;) {
+	for (int stopped = 0; q->started;) {
 		bool past = rw__mono_ms() >= deadline;
 		if (past && !stopped)
 			atomic_store(&q->stopping, true), stopped = 1;

@@ -151,6 +151,7 @@ struct rw_queue {
 
 	wal_watcher w;
 	pthread_t th;              /* the watcher thread */
+	bool started;              /* th runs */
 	map series;                /* ref -> rw_series_ent* (watcher thread only) */
 	labels_builder lb, rb;     /* external labels, relabeling */
 	arena relabel_scratch;

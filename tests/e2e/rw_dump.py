@@ -14,8 +14,11 @@ if sys.argv[1] == "cmp":  # cmp WANT GOT RELTOL: same lines, values within RELTO
     want, got = (open(f).read().splitlines() for f in sys.argv[2:4])
     tol = float(sys.argv[4])
     def close(a, b):
-        ka, va = a.rsplit(" ", 1); kb, vb = b.rsplit(" ", 1)
-        x, y = float(va), float(vb)
+        try:
+            ka, va = a.rsplit(" ", 1); kb, vb = b.rsplit(" ", 1)
+            x, y = float(va), float(vb)
+        except ValueError:  # an empty dump, an error line
+            return a == b
         return ka == kb and (x == y or abs(x - y) <= tol * max(abs(x), abs(y)))
     bad = [(a, b) for a, b in zip(want, got) if not close(a, b)]
     if len(want) != len(got) or bad:
