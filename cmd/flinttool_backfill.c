@@ -25,6 +25,7 @@
  * --quiet. Errors print promtool's message on stderr and exit 1.
  */
 #include "cmd/flinttool.h"
+#include "cmd/flinttool_tsdb.h"
 #include "lib/buf.h"
 #include "lib/timeparse.h"
 #include "scrape/textparse.h"
@@ -206,135 +207,15 @@ static int fill_head(head *h, const char *text, size_t len, int64_t t0, int64_t 
 	return rc;
 }
 
-/* Go's time.Duration.String() for a whole number of milliseconds. */
-static void go_duration(buf *b, int64_t ms)
-{
-	uint64_t u = ms < 0 ? (uint64_t)-ms : (uint64_t)ms;
-	if (ms < 0)
-		buf_put_byte(b, '-');
-	if (u == 0) {
-		buf_put_str(b, "0s");
-		return;
-	}
-	if (u < 1000) {
-		buf_printf(b, "%" PRIu64 "ms", u);
-		return;
-	}
-	uint64_t h = u / 3600000, m = u / 60000 % 60, s = u / 1000 % 60, frac = u % 1000;
-	if (h)
-		buf_printf(b, "%" PRIu64 "h", h);
-	if (h || m)
-		buf_printf(b, "%" PRIu64 "m", m);
-	buf_printf(b, "%" PRIu64, s);
-	if (frac) {
-		char f[8];
-		snprintf(f, sizeof f, ".%03u", (unsigned)frac);
-		for (size_t l = strlen(f); f[l - 1] == '0'; l--)
-			f[l - 1] = 0;
-		buf_put_str(b, f);
-	}
-	buf_put_byte(b, 's');
-}
-
-/* alecthomas/units Base2Bytes.String(): "59KiB24B". */
-static void base2_bytes(buf *b, int64_t n)
-{
-	static const char *unit[] = {"", "K", "M", "G", "T", "P", "E"};
-	char parts[7][32];
-	int used[7] = {0};
-	for (int i = 0; i < 7; i++) {
-		if (n % 1024 != 0 || (i == 0 && n == 0)) {
-			snprintf(parts[i], sizeof parts[i], "%" PRId64 "%s%s", n % 1024, unit[i], i == 0 ? "B" : "iB");
-			used[i] = 1;
-		}
-		n /= 1024;
-		if (n == 0)
-			break;
-	}
-	for (int i = 6; i >= 0; i--)
-		if (used[i])
-			buf_put_str(b, parts[i]);
-}
-
-static void fmt_time(buf *b, int64_t ms, bool human)
-{
-	if (!human) {
-		buf_printf(b, "%" PRId64, ms);
-		return;
-	}
-	time_t sec = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&sec, &tm);
-	char s[64];
-	strftime(s, sizeof s, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
-	buf_put_str(b, s);
-}
-
-static int64_t dir_size(const char *dir)
-{
-	static const char *files[] = {"index", "tombstones", "meta.json"};
-	char path[1200];
-	struct stat st;
-	int64_t n = 0;
-	for (size_t i = 0; i < FL_ARRAY_LEN(files); i++) {
-		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-		if (stat(path, &st) == 0)
-			n += st.st_size;
-	}
-	snprintf(path, sizeof path, "%s/chunks", dir);
-	DIR *d = opendir(path);
-	for (struct dirent *de; d && (de = readdir(d));) {
-		snprintf(path, sizeof path, "%s/chunks/%s", dir, de->d_name);
-		if (de->d_name[0] != '.' && stat(path, &st) == 0)
-			n += st.st_size;
-	}
-	if (d)
-		closedir(d);
-	return n;
-}
-
-/* promtool's printBlocks: a tabwriter (minwidth 13, padding 2) per call. */
+/* promtool's printBlocks for one new block: its own tabwriter, the
+ * header before the first. */
 static void print_block(bf_args *a, const block_meta *m)
 {
-	enum { NCOL = 8 };
-	buf cell[2][NCOL];
-	static const char *hdr[NCOL] = {"BLOCK ULID", "MIN TIME", "MAX TIME", "DURATION",
-					"NUM SAMPLES", "NUM CHUNKS", "NUM SERIES", "SIZE"};
-	for (int r = 0; r < 2; r++)
-		for (int c = 0; c < NCOL; c++)
-			buf_init(&cell[r][c]);
-	for (int c = 0; c < NCOL; c++)
-		buf_put_str(&cell[0][c], hdr[c]);
-	buf_put_str(&cell[1][0], m->ulid);
-	fmt_time(&cell[1][1], m->min_time, a->human);
-	fmt_time(&cell[1][2], m->max_time, a->human);
-	go_duration(&cell[1][3], m->max_time - m->min_time);
-	buf_printf(&cell[1][4], "%" PRIu64, m->num_samples);
-	buf_printf(&cell[1][5], "%" PRIu64, m->num_chunks);
-	buf_printf(&cell[1][6], "%" PRIu64, m->num_series);
-	char dir[1200];
+	char dir[4200];
 	snprintf(dir, sizeof dir, "%s/%s", a->out, m->ulid);
-	int64_t size = dir_size(dir);
-	if (a->human)
-		base2_bytes(&cell[1][7], size);
-	else
-		buf_printf(&cell[1][7], "%" PRId64, size);
-	int first = a->header_done ? 1 : 0;
+	const char *dirs[1] = {dir};
+	flinttool_print_blocks(m, dirs, 1, !a->header_done, a->human);
 	a->header_done = true;
-	for (int r = first; r < 2; r++) {
-		for (int c = 0; c < NCOL; c++) {
-			size_t w = 13;
-			for (int k = first; k < 2; k++)
-				w = FL_MAX(w, cell[k][c].len + 2);
-			printf("%s", buf_cstr(&cell[r][c]));
-			if (c < NCOL - 1)
-				printf("%*s", (int)(w - cell[r][c].len), "");
-		}
-		printf("\n");
-	}
-	for (int r = 0; r < 2; r++)
-		for (int c = 0; c < NCOL; c++)
-			buf_reset(&cell[r][c]);
 }
 
 static int create_blocks(bf_args *a, const char *text, size_t len, int64_t mint, int64_t maxt, err *e)

@@ -1,206 +1,200 @@
 /*
- * flinttool_tsdb.c - `flinttool tsdb dump`, promtool's `tsdb dump`
- * (cmd/promtool/tsdb.go dumpSamples).
+ * flinttool_tsdb.c - `flinttool tsdb ...`: reads each subcommand's flags
+ * and arguments and runs it (cmd/flinttool_tsdb_list.c, _analyze.c,
+ * _dump.c, _bench.c; create-blocks-from in flinttool_backfill.c).
  *
- *   flinttool tsdb dump [--min-time=MS] [--max-time=MS] [--match=SELECTOR] [DIR]
+ *   tsdb list [-r] [DIR]
+ *   tsdb analyze [--limit=20] [--extended] [--match=SEL] [DIR] [BLOCK]
+ *   tsdb dump [--min-time] [--max-time] [--match=SEL]... [--format=prom|seriesjson] [DIR]
+ *   tsdb dump-openmetrics [--min-time] [--max-time] [--match=SEL]... [DIR]
+ *   tsdb bench write [--out=benchout] [--metrics=10000] [--scrapes=3000] [FILE]
+ *   tsdb create-blocks-from openmetrics [-r] [-q] [--max-block-duration] FILE [DIR]
  *
- * (DIR defaults to data/, as promtool's.)
- * Opens DIR read-only (no lock, no WAL writes, no repair on disk), replays
- * its WAL, and prints every sample of the matching series in [min, max]:
- *
- *   {__name__="x", a="b"} VALUE TIMESTAMP_MS
- *
- * one line per sample, series in label order, labels sorted by name and
- * joined by ", ", values quoted as Go's strconv.Quote, VALUE as Go's %g
- * (stale markers print "NaN"). Defaults: all time, all series
- * ({__name__=~"(?s:.*)"}). Bad usage and unreadable directories print
- * "flinttool: error: ..." on stderr and exit 1, as promtool (kingpin) does.
+ * DIR defaults to data/, as promtool's. Usage errors print
+ * "flinttool: error: ..., try --help" and exit 1.
  */
 #include "cmd/flinttool.h"
-#include "lib/fmtfloat.h"
-#include "lib/log.h"
-#include "promql/ast.h"
-#include "tsdb/db.h"
+#include "cmd/flinttool_tsdb.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#define DEFAULT_MATCH "{__name__=~\"(?s:.*)\"}" /* promtool's default: every series */
+#define DEFAULT_MATCH "{__name__=~'(?s:.*)'}" /* promtool's default: every series */
+#define MAX_VALUES 64
 
-typedef struct dump_args {
-	int64_t mint;         /* --min-time */
-	int64_t maxt;         /* --max-time */
-	const char *match;    /* --match or NULL for all series */
-	const char *dir;      /* DIR */
-} dump_args;
+/* A parsed command line: flag values by name, then positionals. */
+typedef struct parsed {
+	const char *name[MAX_VALUES]; /* flag names (long) */
+	const char *val[MAX_VALUES];  /* their values ("true" for a boolean) */
+	size_t n;                     /* flags given */
+	const char *pos[MAX_VALUES];  /* positional arguments */
+	size_t n_pos;                 /* count */
+} parsed;
+
+/* One known flag: long name, short letter or 0, takes a value. */
+typedef struct known {
+	const char *name;
+	char short_name;
+	bool value;
+} known;
 
 static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "flinttool: error: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nusage: flinttool tsdb dump [--min-time=MS] [--max-time=MS] [--match=SELECTOR] [DIR]\n");
+	fprintf(stderr, ", try --help\n");
 	return 1;
 }
 
-static bool parse_i64(const char *s, int64_t *out)
+static const known *find_known(const known *k, const char *name, size_t len, char short_name)
 {
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (!*s || *end || errno)
-		return false;
-	*out = v;
-	return true;
-}
-
-/* --name=value or --name value; returns the value or NULL (advances *i). */
-static const char *flag_value(int argc, char **argv, int *i, const char *name)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-	if (strncmp(a, name, n))
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n] == 0 && *i + 1 < argc)
-		return argv[++*i];
+	for (; k->name; k++)
+		if (short_name ? k->short_name == short_name : strlen(k->name) == len && !strncmp(k->name, name, len))
+			return k;
 	return NULL;
 }
 
-static int parse_dump_args(int argc, char **argv, dump_args *a)
+/* Parse argv[1..) against k (kingpin's "--x=v", "--x v", "-x"). */
+static int parse(int argc, char **argv, const known *k, size_t max_pos, parsed *p)
 {
-	a->mint = INT64_MIN;
-	a->maxt = INT64_MAX;
-	a->match = NULL;
-	a->dir = NULL;
+	memset(p, 0, sizeof *p);
 	for (int i = 1; i < argc; i++) {
-		const char *v;
-		if ((v = flag_value(argc, argv, &i, "--min-time"))) {
-			if (!parse_i64(v, &a->mint))
-				return usage_error("invalid --min-time \"%s\": want integer milliseconds", v);
-		} else if ((v = flag_value(argc, argv, &i, "--max-time"))) {
-			if (!parse_i64(v, &a->maxt))
-				return usage_error("invalid --max-time \"%s\": want integer milliseconds", v);
-		} else if ((v = flag_value(argc, argv, &i, "--match"))) {
-			a->match = v;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return usage_error("unknown flag or missing value: %s", argv[i]);
-		} else if (a->dir) {
-			return usage_error("unexpected argument \"%s\"", argv[i]);
-		} else {
-			a->dir = argv[i];
+		const char *a = argv[i];
+		if (a[0] != '-' || !a[1]) {
+			if (p->n_pos >= max_pos)
+				return usage_error("unexpected %s", a);
+			p->pos[p->n_pos++] = a;
+			continue;
 		}
+		const char *eq = a[1] == '-' ? strchr(a, '=') : NULL;
+		const known *f = a[1] == '-' ? find_known(k, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2), 0)
+					   : a[2] ? NULL : find_known(k, NULL, 0, a[1]);
+		if (!f)
+			return usage_error(a[1] == '-' ? "unknown long flag '%s'" : "unknown short flag '%s'", a);
+		const char *v = "true";
+		if (f->value) {
+			v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+			if (!v)
+				return usage_error("expected argument for flag '%s'", a);
+		}
+		if (p->n >= MAX_VALUES)
+			return usage_error("too many flags at '%s'", a);
+		p->name[p->n] = f->name;
+		p->val[p->n++] = v;
 	}
-	if (!a->dir)
-		a->dir = "data/"; /* promtool's default */
 	return 0;
 }
 
-/* Print one series' samples; returns 0 or the iterator's error. */
-static int dump_series(series_set *ss, sample_iter **it, buf *out, buf *lb, err *e)
+/* The last value of flag name, or def. */
+static const char *get(const parsed *p, const char *name, const char *def)
 {
-	buf_clear(lb);
-	labels_format(lb, series_set_labels(ss)); /* Go-quoted, as labels.String() */
-	*it = series_set_iter(ss, *it);
-	if (!*it)
-		return err_set(e, FL_ENOMEM, "dump: no sample iterator");
-	while (sample_iter_next(*it) == VAL_FLOAT) {
-		int64_t t;
-		double v;
-		char num[FMT_FLOAT_MAX];
-		sample_iter_at(*it, &t, &v);
-		fmt_go_g(num, v);
-		buf_put(out, lb->p, lb->len);
-		buf_printf(out, " %s %" PRId64 "\n", num, t);
-		if (out->len > (1 << 16)) {
-			fwrite(out->p, 1, out->len, stdout);
-			buf_clear(out);
-		}
-	}
-	return sample_iter_err(*it, e);
+	for (size_t i = p->n; i-- > 0;)
+		if (!strcmp(p->name[i], name))
+			return p->val[i];
+	return def;
 }
 
-static int dump(db *d, const dump_args *a, const matcher *ms, size_t n_ms, err *e)
+/* Every value of flag name into out (at most MAX_VALUES). */
+static size_t get_all(const parsed *p, const char *name, const char **out)
 {
-	querier *q = queryable_querier(db_queryable(d), a->mint, a->maxt, e);
-	if (!q)
-		return e->code ? e->code : FL_EIO;
-	select_hints h = {.start_ms = a->mint, .end_ms = a->maxt};
-	series_set *ss = querier_select(q, true, &h, ms, n_ms);
-	sample_iter *it = NULL;
-	buf out, lb;
-	buf_init(&out);
-	buf_init(&lb);
-	int rc = 0;
-	while (rc == 0 && series_set_next(ss))
-		rc = dump_series(ss, &it, &out, &lb, e);
-	if (rc == 0)
-		rc = series_set_err(ss, e);
-	if (rc == 0 && (out.oom || lb.oom))
-		rc = err_set(e, FL_ENOMEM, "dump: out of memory");
-	fwrite(out.p, 1, out.len, stdout);
-	fflush(stdout);
-	sample_iter_close(it);
-	series_set_close(ss);
-	querier_close(q);
-	buf_reset(&out);
-	buf_reset(&lb);
-	return rc;
+	size_t n = 0;
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcmp(p->name[i], name))
+			out[n++] = p->val[i];
+	return n;
 }
 
-static int tsdb_dump(int argc, char **argv)
+/* kingpin's Int64/Int: strconv.ParseInt. */
+static int int_flag(const parsed *p, const char *name, const char *def, int64_t lo, int64_t hi, int64_t *out)
 {
-	dump_args args;
-	if (parse_dump_args(argc, argv, &args))
-		return 1;
-	struct stat st;
-	if (stat(args.dir, &st) || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "flinttool: error: open %s: %s\n", args.dir, strerror(errno ? errno : ENOTDIR));
-		return 1;
-	}
-	err e;
-	err_clear(&e);
-	arena a;
-	arena_init(&a);
-	matcher *ms = NULL;
-	size_t n_ms = 0;
-	int rc = promql_parse_selector(args.match ? args.match : DEFAULT_MATCH, &a, &ms, &n_ms, &e);
-	if (rc) {
-		fprintf(stderr, "flinttool: error: --match \"%s\": %s\n", args.match ? args.match : DEFAULT_MATCH, e.msg);
-		arena_reset(&a);
+	const char *v = get(p, name, def);
+	char *end;
+	errno = 0;
+	long long x = strtoll(v, &end, 10);
+	if (!*v || *end) {
+		fprintf(stderr, "flinttool: error: strconv.ParseInt: parsing \"%s\": invalid syntax, try --help\n", v);
 		return 1;
 	}
-	db_opts o;
-	db_opts_default(&o);
-	o.read_only = true;
-	log_set_level(LOG_WARN);
-	db *d = db_open(args.dir, &o, &e);
-	rc = d ? dump(d, &args, ms, n_ms, &e) : (e.code ? e.code : FL_EIO);
-	db_close(d);
-	for (size_t i = 0; i < n_ms; i++)
-		matcher_reset(&ms[i]);
-	arena_reset(&a);
-	if (rc) {
-		fprintf(stderr, "flinttool: error: %s\n", e.msg[0] ? e.msg : fl_strerror(rc));
+	if (errno || x < lo || x > hi) {
+		fprintf(stderr, "flinttool: error: strconv.ParseInt: parsing \"%s\": value out of range, try --help\n", v);
 		return 1;
 	}
+	*out = x;
 	return 0;
 }
+
+static int run_list(int argc, char **argv)
+{
+	static const known k[] = {{"human-readable", 'r', false}, {0}};
+	parsed p;
+	if (parse(argc, argv, k, 1, &p))
+		return 1;
+	return flinttool_tsdb_list(p.n_pos ? p.pos[0] : TSDB_DEFAULT_DB_PATH, get(&p, "human-readable", NULL) != NULL);
+}
+
+static int run_analyze(int argc, char **argv)
+{
+	static const known k[] = {{"limit", 0, true}, {"extended", 0, false}, {"match", 0, true}, {0}};
+	parsed p;
+	int64_t limit;
+	if (parse(argc, argv, k, 2, &p) || int_flag(&p, "limit", "20", INT32_MIN, INT32_MAX, &limit))
+		return 1;
+	tsdb_analyze_opts o = {
+		.dir = p.n_pos ? p.pos[0] : TSDB_DEFAULT_DB_PATH,
+		.block_id = p.n_pos > 1 ? p.pos[1] : NULL,
+		.limit = (int)limit,
+		.extended = get(&p, "extended", NULL) != NULL,
+		.match = get(&p, "match", NULL),
+	};
+	return flinttool_tsdb_analyze(&o);
+}
+
+static int run_dump_as(int argc, char **argv, bool openmetrics)
+{
+	static const known k[] = {{"min-time", 0, true}, {"max-time", 0, true}, {"match", 0, true},
+				  {"format", 0, true},   {"sandbox-dir-root", 0, true}, {0}};
+	parsed p;
+	tsdb_dump_opts o = {.format = openmetrics ? TSDB_DUMP_OPENMETRICS : TSDB_DUMP_PROM};
+	if (parse(argc, argv, k, 1, &p) || int_flag(&p, "min-time", "-9223372036854775808", INT64_MIN, INT64_MAX, &o.mint) ||
+	    int_flag(&p, "max-time", "9223372036854775807", INT64_MIN, INT64_MAX, &o.maxt))
+		return 1;
+	const char *format = get(&p, "format", "prom");
+	if (openmetrics && get(&p, "format", NULL))
+		return usage_error("unknown long flag '%s'", "--format");
+	if (!strcmp(format, "seriesjson"))
+		o.format = TSDB_DUMP_SERIESJSON;
+	else if (strcmp(format, "prom"))
+		return usage_error("enum value must be one of prom,seriesjson, got '%s'", format);
+	const char *matches[MAX_VALUES];
+	o.n_matches = get_all(&p, "match", matches);
+	if (!o.n_matches)
+		matches[o.n_matches++] = DEFAULT_MATCH;
+	o.matches = matches;
+	o.dir = p.n_pos ? p.pos[0] : TSDB_DEFAULT_DB_PATH;
+	return flinttool_tsdb_dump(&o);
+}
+
+static int run_dump(int argc, char **argv) { return run_dump_as(argc, argv, false); }
+static int run_dump_openmetrics(int argc, char **argv) { return run_dump_as(argc, argv, true); }
 
 int flinttool_tsdb(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "flinttool: error: expected tsdb subcommand: dump, create-blocks-from\n");
-		return 1;
-	}
-	if (!strcmp(argv[1], "dump"))
-		return tsdb_dump(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "create-blocks-from"))
-		return flinttool_backfill(argc - 1, argv + 1);
-	fprintf(stderr, "flinttool: error: unknown tsdb subcommand \"%s\" (want: dump, create-blocks-from)\n", argv[1]);
-	return 1;
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} subs[] = {
+		{"list", run_list},
+		{"analyze", run_analyze},
+		{"dump", run_dump},
+		{"dump-openmetrics", run_dump_openmetrics},
+		{"create-blocks-from", flinttool_backfill},
+	};
+	for (size_t i = 0; argc > 1 && i < FL_ARRAY_LEN(subs); i++)
+		if (!strcmp(argv[1], subs[i].name))
+			return subs[i].fn(argc - 1, argv + 1);
+	if (argc < 2)
+		return usage_error("%sexpected command", "");
+	return usage_error("expected command but got \"%s\"", argv[1]);
 }
