@@ -176,6 +176,21 @@ static int run_dump_as(int argc, char **argv, bool openmetrics)
 	return flinttool_tsdb_dump(&o);
 }
 
+static int run_bench(int argc, char **argv)
+{
+	static const known k[] = {{"out", 0, true}, {"metrics", 0, true}, {"scrapes", 0, true}, {0}};
+	parsed p;
+	int64_t metrics, scrapes;
+	if (argc < 2 || strcmp(argv[1], "write"))
+		return usage_error("expected command but got \"%s\"", argc < 2 ? "" : argv[1]);
+	if (parse(argc - 1, argv + 1, k, 1, &p) || int_flag(&p, "metrics", "10000", INT32_MIN, INT32_MAX, &metrics) ||
+	    int_flag(&p, "scrapes", "3000", INT32_MIN, INT32_MAX, &scrapes))
+		return 1;
+	tsdb_bench_opts o = {get(&p, "out", "benchout"), p.n_pos ? p.pos[0] : "../../tsdb/testdata/20kseries.json",
+			     (int)metrics, (int)scrapes};
+	return flinttool_tsdb_bench_write(&o);
+}
+
 static int run_dump(int argc, char **argv) { return run_dump_as(argc, argv, false); }
 static int run_dump_openmetrics(int argc, char **argv) { return run_dump_as(argc, argv, true); }
 
@@ -190,6 +205,7 @@ int flinttool_tsdb(int argc, char **argv)
 		{"dump", run_dump},
 		{"dump-openmetrics", run_dump_openmetrics},
 		{"create-blocks-from", flinttool_backfill},
+		{"bench", run_bench},
 	};
 	for (size_t i = 0; argc > 1 && i < FL_ARRAY_LEN(subs); i++)
 		if (!strcmp(argv[1], subs[i].name))
