@@ -18,6 +18,7 @@ static int flinttool_check(int argc, char **argv)
 		{"metrics", flinttool_check_metrics},
 		{"config", flinttool_check_config},
 		{"rules", flinttool_check_rules},
+		{"service-discovery", flinttool_check_sd_argv},
 	};
 	for (size_t i = 0; argc > 1 && i < sizeof checks / sizeof checks[0]; i++)
 		if (!strcmp(argv[1], checks[i].name))

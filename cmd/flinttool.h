@@ -13,6 +13,8 @@ int flinttool_backfill(int argc, char **argv);
 int flinttool_check_metrics(int argc, char **argv);
 /* check config [--syntax-only] FILE... (argv from "config") */
 int flinttool_check_config(int argc, char **argv);
+/* check service-discovery [--timeout=30s] CONFIG JOB (argv from "service-discovery") */
+int flinttool_check_sd_argv(int argc, char **argv);
 /* check rules [--lint=...] [--lint-fatal] [--ignore-unknown-fields] [FILE...] (argv from "rules") */
 int flinttool_check_rules(int argc, char **argv);
 /* promtool's checkRules over files, shared with check config; sets *failed
