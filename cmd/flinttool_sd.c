@@ -175,13 +175,17 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Discover job j of c for timeout_ms, collecting results in r. */
+/* Discover job j of c for timeout_ms, collecting results in r. Only that
+ * job's providers run, as promtool starts only its discoverers. */
 static int discover(const scrape_config *c, size_t j, int64_t timeout_ms, sd_run *r)
 {
 	err e;
 	err_clear(&e);
+	scrape_config one = *c; /* a view: freed with c, never on its own */
+	one.jobs = &c->jobs[j];
+	one.n_jobs = 1;
 	discovery *d = discovery_new(&e);
-	if (!d || discovery_apply(d, c, &e)) {
+	if (!d || discovery_apply(d, &one, &e)) {
 		fprintf(stderr, "Could not create new discoverer %s\n", e.msg);
 		discovery_free(d);
 		return 1;
@@ -192,7 +196,7 @@ static int discover(const scrape_config *c, size_t j, int64_t timeout_ms, sd_run
 		uint64_t g = discovery_generation(d);
 		if (g != seen) {
 			seen = g;
-			discovery_visit(d, j, add_target, r);
+			discovery_visit(d, 0, add_target, r);
 		}
 		int64_t left = deadline - mono_ms();
 		if (left <= 0)

@@ -29,7 +29,8 @@ G=$SHARED/conformance/tsdb
 TOOL=$BUILD/flinttool
 CHECK="python3 $FLINT_ROOT/tests/conformance/tsdb_tool_check.py"
 tmp=$(mktemp -d /tmp/flint-tsdbtool.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+srv=
+trap '[ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$tmp"' EXIT
 passed=0 failed=0
 ok() { echo "ok $1"; passed=$((passed + 1)); }
 bad() { echo "not ok $1: $2"; failed=$((failed + 1)); }
@@ -223,7 +224,25 @@ scrape_configs:
         target_label: __scrape_timeout__
         replacement: 1h
 EOF
-for job in static files invalid; do
+# http_sd from a loopback server (python's http.server sends .json as application/json)
+mkdir -p www && cp targets.json www/sd.json
+for try in 1 2 3; do
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	python3 -m http.server --bind 127.0.0.1 --directory www "$port" >/dev/null 2>&1 &
+	srv=$!
+	for i in $(seq 50); do curl -sf "http://127.0.0.1:$port/sd.json" >/dev/null && break; sleep 0.1; done
+	curl -sf "http://127.0.0.1:$port/sd.json" >/dev/null && break
+	kill "$srv" 2>/dev/null; srv=
+done
+cat >>sd.yml <<EOF
+  - job_name: http
+    http_sd_configs:
+      - url: http://127.0.0.1:$port/sd.json
+    relabel_configs:
+      - source_labels: [__meta_url]
+        target_label: url
+EOF
+for job in static files invalid http; do
 	promtool check service-discovery --timeout=1s sd.yml "$job" >p.sd 2>/dev/null
 	pr=$?
 	"$TOOL" check service-discovery --timeout=1s sd.yml "$job" >f.sd 2>f.err
@@ -236,6 +255,7 @@ for job in static files invalid; do
 		bad "check service-discovery $job" "exit $fr; $(diff p.c f.c | head -3 | tr '\n' ' ') $(head -c 200 f.err)"
 	fi
 done
+[ -n "$srv" ] && kill "$srv" 2>/dev/null; srv=
 "$TOOL" check service-discovery --timeout=1s sd.yml invalid >f.sd
 if grep -q '"__scrape_timeout__": "10s"' f.sd && grep -q '"error": {}' f.sd; then ok "check service-discovery: an invalid target keeps its discovered labels (3.x)"; else bad "sd invalid 3.x" "$(head -c 300 f.sd)"; fi
 promtool check service-discovery --timeout=1s sd.yml nope >p.sd 2>p.err
