@@ -25,6 +25,7 @@
  * of:" and the job names, on stderr, exit 1.
  */
 #include "cmd/flinttool.h"
+#include "cmd/flinttool_tsdb.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "scrape/discovery.h"
@@ -82,51 +83,6 @@ static int add_target(void *ctx, labels group, labels target)
 	}
 	r->v[r->n++] = res;
 	return 0;
-}
-
-/* Go's time.ParseDuration (kingpin's Duration flags): "30s", "1.5m",
- * "1h2m300ms", "-1s", "0". */
-static bool go_parse_duration(const char *s, int64_t *ns)
-{
-	static const struct {
-		const char *unit;
-		double ns;
-	} units[] = {{"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3}, {"ms", 1e6},
-		     {"s", 1e9},  {"m", 60e9}, {"h", 3600e9}};
-	bool neg = *s == '-';
-	if (*s == '-' || *s == '+')
-		s++;
-	if (!strcmp(s, "0")) {
-		*ns = 0;
-		return true;
-	}
-	double total = 0;
-	if (!*s)
-		return false;
-	while (*s) {
-		char *end;
-		if (!((*s >= '0' && *s <= '9') || *s == '.'))
-			return false;
-		errno = 0;
-		double v = strtod(s, &end);
-		if (end == s || errno)
-			return false;
-		s = end;
-		size_t best = FL_ARRAY_LEN(units), best_len = 0;
-		for (size_t i = 0; i < FL_ARRAY_LEN(units); i++) {
-			size_t l = strlen(units[i].unit);
-			if (!strncmp(s, units[i].unit, l) && l > best_len)
-				best = i, best_len = l;
-		}
-		if (best == FL_ARRAY_LEN(units))
-			return false;
-		total += v * units[best].ns;
-		s += best_len;
-	}
-	if (total > 9.2e18)
-		return false;
-	*ns = (int64_t)(neg ? -total : total);
-	return true;
 }
 
 /* `"k": "v"` lines of ls at indent, as json.MarshalIndent writes a map. */
@@ -260,7 +216,7 @@ int flinttool_check_sd_argv(int argc, char **argv)
 			pos[n++] = argv[i];
 	}
 	int64_t ns;
-	if (!go_parse_duration(timeout, &ns)) {
+	if (!flinttool_go_parse_duration(timeout, &ns)) {
 		fprintf(stderr, "flinttool: error: time: invalid duration \"%s\", try --help\n", timeout);
 		return 1;
 	}

@@ -21,6 +21,9 @@
 /* Go's time.Duration.String() of ns nanoseconds ("1h46m38.842s", "1.5ms", "0s"). */
 void flinttool_go_duration(buf *b, int64_t ns);
 
+/* Go's time.ParseDuration (kingpin's Duration flags) into *ns. */
+bool flinttool_go_parse_duration(const char *s, int64_t *ns);
+
 /* strerror(errnum) as Go's syscall.Errno prints it ("no such file or directory"). */
 const char *flinttool_go_strerror(int errnum);
 

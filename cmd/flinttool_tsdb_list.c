@@ -83,6 +83,51 @@ const char *flinttool_go_strerror(int errnum)
 	return s;
 }
 
+/* Go's time.ParseDuration (kingpin's Duration flags): "30s", "1.5m",
+ * "1h2m300ms", "-1s", "0". */
+bool flinttool_go_parse_duration(const char *s, int64_t *ns)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = {{"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3}, {"ms", 1e6},
+		     {"s", 1e9},  {"m", 60e9}, {"h", 3600e9}};
+	bool neg = *s == '-';
+	if (*s == '-' || *s == '+')
+		s++;
+	if (!strcmp(s, "0")) {
+		*ns = 0;
+		return true;
+	}
+	double total = 0;
+	if (!*s)
+		return false;
+	while (*s) {
+		char *end;
+		if (!((*s >= '0' && *s <= '9') || *s == '.'))
+			return false;
+		errno = 0;
+		double v = strtod(s, &end);
+		if (end == s || errno)
+			return false;
+		s = end;
+		size_t best = FL_ARRAY_LEN(units), best_len = 0;
+		for (size_t i = 0; i < FL_ARRAY_LEN(units); i++) {
+			size_t l = strlen(units[i].unit);
+			if (!strncmp(s, units[i].unit, l) && l > best_len)
+				best = i, best_len = l;
+		}
+		if (best == FL_ARRAY_LEN(units))
+			return false;
+		total += v * units[best].ns;
+		s += best_len;
+	}
+	if (total > 9.2e18)
+		return false;
+	*ns = (int64_t)(neg ? -total : total);
+	return true;
+}
+
 /* alecthomas/units Base2Bytes.String(): "59KiB24B". */
 static void base2_bytes(buf *b, int64_t n)
 {

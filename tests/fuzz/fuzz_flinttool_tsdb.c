@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size - 1] = 0;
 	if (data[0] & 1) {
 		int64_t ns;
-		if (go_parse_duration(s, &ns)) {
+		if (flinttool_go_parse_duration(s, &ns)) {
 			buf b;
 			buf_init(&b);
 			flinttool_go_duration(&b, ns);
