@@ -5,7 +5,8 @@
  *   flinttool tsdb create-blocks-from openmetrics [-r|--human-readable]
  *       [-q|--quiet] [--max-block-duration=DURATION] <input file> [<output directory>]
  *
- * (output defaults to data/). As promtool does:
+ * (flags in cmd/flinttool_tsdb.c's table; output defaults to data/, the
+ * duration is Go's, "6h", "90m"). As promtool does:
  *  1. One pass over the input finds the min and max timestamps; every
  *     sample needs one, and the input must end with "# EOF".
  *  2. The block duration is 2h, or with --max-block-duration above 2h the
@@ -51,49 +52,6 @@ typedef struct bf_args {
 	int64_t max_block_ms; /* --max-block-duration, 0 = default */
 	bool header_done;     /* the table header was printed */
 } bf_args;
-
-static int usage(const char *msg, const char *arg)
-{
-	fprintf(stderr, "flinttool: error: ");
-	fprintf(stderr, msg, arg);
-	fprintf(stderr, "\nusage: flinttool tsdb create-blocks-from openmetrics [-r] [-q] "
-			"[--max-block-duration=DURATION] <input file> [<output directory>]\n");
-	return 1;
-}
-
-static int parse_args(int argc, char **argv, bf_args *a)
-{
-	memset(a, 0, sizeof *a);
-	int pos = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *s = argv[i];
-		if (!strcmp(s, "-r") || !strcmp(s, "--human-readable")) {
-			a->human = true;
-		} else if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
-			a->quiet = true;
-		} else if (!strncmp(s, "--max-block-duration", 20)) {
-			const char *v = s[20] == '=' ? s + 21 : (s[20] == 0 && i + 1 < argc ? argv[++i] : NULL);
-			err e;
-			if (!v || timeparse_model_duration(v, strlen(v), &a->max_block_ms, &e) != 0)
-				return usage("invalid --max-block-duration \"%s\"", v ? v : "");
-		} else if (s[0] == '-' && s[1]) {
-			return usage("unknown flag %s", s);
-		} else if (pos == 0) {
-			a->input = s;
-			pos++;
-		} else if (pos == 1) {
-			a->out = s;
-			pos++;
-		} else {
-			return usage("unexpected %s", s);
-		}
-	}
-	if (!a->input)
-		return usage("required argument 'input file' not provided%s", "");
-	if (!a->out)
-		a->out = "data/";
-	return 0;
-}
 
 /* promtool's getCompatibleBlockDuration. */
 static int64_t block_duration(int64_t max_ms)
@@ -248,16 +206,21 @@ static int create_blocks(bf_args *a, const char *text, size_t len, int64_t mint,
 	return rc;
 }
 
-int flinttool_backfill(int argc, char **argv)
+int flinttool_backfill(const cli_ctx *c)
 {
-	if (argc < 2 || strcmp(argv[1], "openmetrics")) {
-		fprintf(stderr, "flinttool: error: expected command but got \"%s\" (want: openmetrics)\n",
-			argc < 2 ? "" : argv[1]);
-		return 1;
-	}
-	bf_args a;
-	if (parse_args(argc - 1, argv + 1, &a))
-		return 1;
+	bf_args a = {
+		.input = cli_arg_value(c, "input file"),
+		.out = cli_arg_value(c, "output directory"),
+		.human = cli_bool(c, "human-readable"),
+		.quiet = cli_bool(c, "quiet"),
+	};
+	if (!a.out)
+		a.out = TSDB_DEFAULT_DB_PATH;
+	const char *d = cli_str(c, "max-block-duration");
+	int64_t ns = 0;
+	if (d && !flinttool_go_parse_duration(d, &ns))
+		return cli_usage_error("time: invalid duration \"%s\"", d);
+	a.max_block_ms = ns / 1000000;
 	err e;
 	err_clear(&e);
 	buf in;

@@ -200,29 +200,23 @@ static int check_sd(const char *path, const char *job, int64_t timeout_ms)
 	return rc;
 }
 
-int flinttool_check_sd_argv(int argc, char **argv)
+const cli_flag flinttool_check_sd_flags[] = {
+	{"timeout", 0, "30s", "The time to wait for discovery results.", NULL, 0},
+	{0},
+};
+const cli_arg flinttool_check_sd_args[] = {
+	{"config-file", "The prometheus config file.", CLI_REQUIRED},
+	{"job", "The job to run service discovery for.", CLI_REQUIRED},
+	{0},
+};
+
+int flinttool_check_sd(const cli_ctx *c)
 {
-	const char *pos[2] = {NULL, NULL};
-	const char *timeout = "30s";
-	size_t n = 0;
-	for (int i = 1; i < argc; i++) {
-		if (!strncmp(argv[i], "--timeout=", 10))
-			timeout = argv[i] + 10;
-		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
-			timeout = argv[++i];
-		else if (argv[i][0] == '-' || n == 2)
-			return fprintf(stderr, "flinttool: error: unexpected %s, try --help\n", argv[i]), 1;
-		else
-			pos[n++] = argv[i];
-	}
+	const char *config = cli_arg_value(c, "config-file"), *timeout = cli_str(c, "timeout");
 	int64_t ns;
-	if (!flinttool_go_parse_duration(timeout, &ns)) {
-		fprintf(stderr, "flinttool: error: time: invalid duration \"%s\", try --help\n", timeout);
+	if (!flinttool_go_parse_duration(timeout ? timeout : "30s", &ns))
+		return cli_usage_error("time: invalid duration \"%s\"", timeout);
+	if (flinttool_existing_files(&config, 1))
 		return 1;
-	}
-	if (n < 2) {
-		fprintf(stderr, "flinttool: error: required argument '%s' not provided, try --help\n", n ? "job" : "config-file");
-		return 1;
-	}
-	return check_sd(pos[0], pos[1], ns / 1000000);
+	return check_sd(config, cli_arg_value(c, "job"), ns / 1000000);
 }

@@ -1,7 +1,9 @@
 /*
- * flinttool_tsdb.c - `flinttool tsdb ...`: reads each subcommand's flags
- * and arguments and runs it (cmd/flinttool_tsdb_list.c, _analyze.c,
- * _dump.c, _bench.c; create-blocks-from in flinttool_backfill.c).
+ * flinttool_tsdb.c - the `flinttool tsdb` command table (cmd/cli.h):
+ * promtool's tsdb subcommands, their flags and help (cmd/promtool/main.go),
+ * each run reading its flags into the options of its file
+ * (cmd/flinttool_tsdb_list.c, _analyze.c, _dump.c, _bench.c;
+ * create-blocks-from in flinttool_backfill.c):
  *
  *   tsdb list [-r] [DIR]
  *   tsdb analyze [--limit=20] [--extended] [--match=SEL] [DIR] [BLOCK]
@@ -10,8 +12,10 @@
  *   tsdb bench write [--out=benchout] [--metrics=10000] [--scrapes=3000] [FILE]
  *   tsdb create-blocks-from openmetrics [-r] [-q] [--max-block-duration] FILE [DIR]
  *
- * DIR defaults to data/, as promtool's. Usage errors print
- * "flinttool: error: ..., try --help" and exit 1.
+ * DIR defaults to data/, as promtool's. A command's help line is 2.42's
+ * where 2.42 has the command (scripts grep them), its flags are 3.x's.
+ * Bad flag values are usage errors in kingpin's words ("strconv.ParseInt:
+ * parsing "x": invalid syntax"), exit 1.
  */
 #include "cmd/flinttool.h"
 #include "cmd/flinttool_tsdb.h"
@@ -22,195 +26,164 @@
 #include <string.h>
 
 #define DEFAULT_MATCH "{__name__=~'(?s:.*)'}" /* promtool's default: every series */
-#define MAX_VALUES 64
+#define DB_PATH_HELP "Database path (default is " TSDB_DEFAULT_DB_PATH ")."
+#define BENCH_FILE "../../tsdb/testdata/20kseries.json"
 
-/* A parsed command line: flag values by name, then positionals. */
-typedef struct parsed {
-	const char *name[MAX_VALUES]; /* flag names (long) */
-	const char *val[MAX_VALUES];  /* their values ("true" for a boolean) */
-	size_t n;                     /* flags given */
-	const char *pos[MAX_VALUES];  /* positional arguments */
-	size_t n_pos;                 /* count */
-} parsed;
-
-/* One known flag: long name, short letter or 0, takes a value. */
-typedef struct known {
-	const char *name;
-	char short_name;
-	bool value;
-} known;
-
-static int usage_error(const char *fmt, const char *arg)
+/* A flag's value (or def) as kingpin's Int64/Int: strconv.ParseInt. */
+static int int_flag(const cli_ctx *c, const char *name, const char *def, int64_t lo, int64_t hi, int64_t *out)
 {
-	fprintf(stderr, "flinttool: error: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, ", try --help\n");
-	return 1;
-}
-
-static const known *find_known(const known *k, const char *name, size_t len, char short_name)
-{
-	for (; k->name; k++)
-		if (short_name ? k->short_name == short_name : strlen(k->name) == len && !strncmp(k->name, name, len))
-			return k;
-	return NULL;
-}
-
-/* Parse argv[1..) against k (kingpin's "--x=v", "--x v", "-x"). */
-static int parse(int argc, char **argv, const known *k, size_t max_pos, parsed *p)
-{
-	memset(p, 0, sizeof *p);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (a[0] != '-' || !a[1]) {
-			if (p->n_pos >= max_pos)
-				return usage_error("unexpected %s", a);
-			p->pos[p->n_pos++] = a;
-			continue;
-		}
-		const char *eq = a[1] == '-' ? strchr(a, '=') : NULL;
-		const known *f = a[1] == '-' ? find_known(k, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2), 0)
-					   : a[2] ? NULL : find_known(k, NULL, 0, a[1]);
-		if (!f)
-			return usage_error(a[1] == '-' ? "unknown long flag '%s'" : "unknown short flag '%s'", a);
-		const char *v = "true";
-		if (f->value) {
-			v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
-			if (!v)
-				return usage_error("expected argument for flag '%s'", a);
-		}
-		if (p->n >= MAX_VALUES)
-			return usage_error("too many flags at '%s'", a);
-		p->name[p->n] = f->name;
-		p->val[p->n++] = v;
-	}
-	return 0;
-}
-
-/* The last value of flag name, or def. */
-static const char *get(const parsed *p, const char *name, const char *def)
-{
-	for (size_t i = p->n; i-- > 0;)
-		if (!strcmp(p->name[i], name))
-			return p->val[i];
-	return def;
-}
-
-/* Every value of flag name into out (at most MAX_VALUES). */
-static size_t get_all(const parsed *p, const char *name, const char **out)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < p->n; i++)
-		if (!strcmp(p->name[i], name))
-			out[n++] = p->val[i];
-	return n;
-}
-
-/* kingpin's Int64/Int: strconv.ParseInt. */
-static int int_flag(const parsed *p, const char *name, const char *def, int64_t lo, int64_t hi, int64_t *out)
-{
-	const char *v = get(p, name, def);
+	const char *v = cli_str(c, name);
+	if (!v)
+		v = def;
 	char *end;
 	errno = 0;
 	long long x = strtoll(v, &end, 10);
-	if (!*v || *end) {
-		fprintf(stderr, "flinttool: error: strconv.ParseInt: parsing \"%s\": invalid syntax, try --help\n", v);
-		return 1;
-	}
-	if (errno || x < lo || x > hi) {
-		fprintf(stderr, "flinttool: error: strconv.ParseInt: parsing \"%s\": value out of range, try --help\n", v);
-		return 1;
-	}
+	if (!*v || *end)
+		return cli_usage_error("strconv.ParseInt: parsing \"%s\": invalid syntax", v);
+	if (errno || x < lo || x > hi)
+		return cli_usage_error("strconv.ParseInt: parsing \"%s\": value out of range", v);
 	*out = x;
 	return 0;
 }
 
-static int run_list(int argc, char **argv)
+static const char *db_path(const cli_ctx *c)
 {
-	static const known k[] = {{"human-readable", 'r', false}, {0}};
-	parsed p;
-	if (parse(argc, argv, k, 1, &p))
-		return 1;
-	return flinttool_tsdb_list(p.n_pos ? p.pos[0] : TSDB_DEFAULT_DB_PATH, get(&p, "human-readable", NULL) != NULL);
+	const char *d = cli_arg_value(c, "db path");
+	return d ? d : TSDB_DEFAULT_DB_PATH;
 }
 
-static int run_analyze(int argc, char **argv)
+static int run_list(const cli_ctx *c) { return flinttool_tsdb_list(db_path(c), cli_bool(c, "human-readable")); }
+
+static int run_analyze(const cli_ctx *c)
 {
-	static const known k[] = {{"limit", 0, true}, {"extended", 0, false}, {"match", 0, true}, {0}};
-	parsed p;
 	int64_t limit;
-	if (parse(argc, argv, k, 2, &p) || int_flag(&p, "limit", "20", INT32_MIN, INT32_MAX, &limit))
+	if (int_flag(c, "limit", "20", INT32_MIN, INT32_MAX, &limit))
 		return 1;
 	tsdb_analyze_opts o = {
-		.dir = p.n_pos ? p.pos[0] : TSDB_DEFAULT_DB_PATH,
-		.block_id = p.n_pos > 1 ? p.pos[1] : NULL,
+		.dir = db_path(c),
+		.block_id = cli_arg_value(c, "block id"),
 		.limit = (int)limit,
-		.extended = get(&p, "extended", NULL) != NULL,
-		.match = get(&p, "match", NULL),
+		.extended = cli_bool(c, "extended"),
+		.match = cli_str(c, "match"),
 	};
 	return flinttool_tsdb_analyze(&o);
 }
 
-static int run_dump_as(int argc, char **argv, bool openmetrics)
+/* dump and dump-openmetrics: their shared flags, then format. */
+static int run_dump_as(const cli_ctx *c, tsdb_dump_format format)
 {
-	static const known k[] = {{"min-time", 0, true}, {"max-time", 0, true}, {"match", 0, true},
-				  {"format", 0, true},   {"sandbox-dir-root", 0, true}, {0}};
-	parsed p;
-	tsdb_dump_opts o = {.format = openmetrics ? TSDB_DUMP_OPENMETRICS : TSDB_DUMP_PROM};
-	if (parse(argc, argv, k, 1, &p) || int_flag(&p, "min-time", "-9223372036854775808", INT64_MIN, INT64_MAX, &o.mint) ||
-	    int_flag(&p, "max-time", "9223372036854775807", INT64_MIN, INT64_MAX, &o.maxt))
+	tsdb_dump_opts o = {.dir = db_path(c), .format = format};
+	if (int_flag(c, "min-time", "-9223372036854775808", INT64_MIN, INT64_MAX, &o.mint) ||
+	    int_flag(c, "max-time", "9223372036854775807", INT64_MIN, INT64_MAX, &o.maxt))
 		return 1;
-	const char *format = get(&p, "format", "prom");
-	if (openmetrics && get(&p, "format", NULL))
-		return usage_error("unknown long flag '%s'", "--format");
-	if (!strcmp(format, "seriesjson"))
-		o.format = TSDB_DUMP_SERIESJSON;
-	else if (strcmp(format, "prom"))
-		return usage_error("enum value must be one of prom,seriesjson, got '%s'", format);
-	const char *matches[MAX_VALUES];
-	o.n_matches = get_all(&p, "match", matches);
+	static const char *const all[] = {DEFAULT_MATCH};
+	o.matches = cli_strs(c, "match", &o.n_matches);
 	if (!o.n_matches)
-		matches[o.n_matches++] = DEFAULT_MATCH;
-	o.matches = matches;
-	o.dir = p.n_pos ? p.pos[0] : TSDB_DEFAULT_DB_PATH;
+		o.matches = all, o.n_matches = 1;
 	return flinttool_tsdb_dump(&o);
 }
 
-static int run_bench(int argc, char **argv)
+static int run_dump(const cli_ctx *c)
 {
-	static const known k[] = {{"out", 0, true}, {"metrics", 0, true}, {"scrapes", 0, true}, {0}};
-	parsed p;
+	const char *f = cli_str(c, "format");
+	if (f && strcmp(f, "prom") && strcmp(f, "seriesjson"))
+		return cli_usage_error("enum value must be one of prom,seriesjson, got '%s'", f);
+	return run_dump_as(c, f && !strcmp(f, "seriesjson") ? TSDB_DUMP_SERIESJSON : TSDB_DUMP_PROM);
+}
+
+static int run_dump_openmetrics(const cli_ctx *c) { return run_dump_as(c, TSDB_DUMP_OPENMETRICS); }
+
+static int run_bench_write(const cli_ctx *c)
+{
 	int64_t metrics, scrapes;
-	if (argc < 2 || strcmp(argv[1], "write"))
-		return usage_error("expected command but got \"%s\"", argc < 2 ? "" : argv[1]);
-	if (parse(argc - 1, argv + 1, k, 1, &p) || int_flag(&p, "metrics", "10000", INT32_MIN, INT32_MAX, &metrics) ||
-	    int_flag(&p, "scrapes", "3000", INT32_MIN, INT32_MAX, &scrapes))
+	if (int_flag(c, "metrics", "10000", INT32_MIN, INT32_MAX, &metrics) ||
+	    int_flag(c, "scrapes", "3000", INT32_MIN, INT32_MAX, &scrapes))
 		return 1;
-	tsdb_bench_opts o = {get(&p, "out", "benchout"), p.n_pos ? p.pos[0] : "../../tsdb/testdata/20kseries.json",
-			     (int)metrics, (int)scrapes};
+	const char *out = cli_str(c, "out"), *file = cli_arg_value(c, "file");
+	tsdb_bench_opts o = {out ? out : "benchout", file ? file : BENCH_FILE, (int)metrics, (int)scrapes};
 	return flinttool_tsdb_bench_write(&o);
 }
 
-static int run_dump(int argc, char **argv) { return run_dump_as(argc, argv, false); }
-static int run_dump_openmetrics(int argc, char **argv) { return run_dump_as(argc, argv, true); }
+#define SANDBOX_HELP                                                                                                   \
+	"Root directory where a sandbox directory will be created, this sandbox is used in case WAL replay generates " \
+	"chunks (default is the database path). The sandbox is cleaned up at the end. (flint writes nothing: "        \
+	"accepted, unused)"
+#define DUMP_FLAGS                                                                                                     \
+	{"sandbox-dir-root", 0, "<sandbox-dir-root>", SANDBOX_HELP, NULL, 0},                                          \
+	{"min-time", 0, "-9223372036854775808", "Minimum timestamp to dump, in milliseconds since the Unix epoch.",    \
+	 NULL, 0},                                                                                                     \
+	{"max-time", 0, "9223372036854775807", "Maximum timestamp to dump, in milliseconds since the Unix epoch.",     \
+	 NULL, 0},                                                                                                     \
+	{"match", 0, "\"{__name__=~'(?s:.*)'}\"", "Series selector. Can be specified multiple times.", NULL, CLI_REPEAT}
 
-int flinttool_tsdb(int argc, char **argv)
-{
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} subs[] = {
-		{"list", run_list},
-		{"analyze", run_analyze},
-		{"dump", run_dump},
-		{"dump-openmetrics", run_dump_openmetrics},
-		{"create-blocks-from", flinttool_backfill},
-		{"bench", run_bench},
-	};
-	for (size_t i = 0; argc > 1 && i < FL_ARRAY_LEN(subs); i++)
-		if (!strcmp(argv[1], subs[i].name))
-			return subs[i].fn(argc - 1, argv + 1);
-	if (argc < 2)
-		return usage_error("%sexpected command", "");
-	return usage_error("expected command but got \"%s\"", argv[1]);
-}
+static const cli_flag dump_flags[] = {
+	DUMP_FLAGS,
+	{"format", 0, "prom", "Output format of the dump (prom (default) or seriesjson).", NULL, 0},
+	{0},
+};
+static const cli_flag dump_om_flags[] = {DUMP_FLAGS, {0}};
+static const cli_arg db_path_args[] = {{"db path", DB_PATH_HELP, 0}, {0}};
+
+static const cli_flag list_flags[] = {
+	{"human-readable", 'r', NULL, "Print human readable values.", NULL, 0},
+	{0},
+};
+
+static const cli_flag analyze_flags[] = {
+	{"limit", 0, "20", "How many items to show in each list.", NULL, 0},
+	{"extended", 0, NULL, "Run extended analysis.", NULL, 0},
+	{"match", 0, "\"\"", "Series selector to analyze. Only 1 set of matchers is supported now.", NULL, 0},
+	{0},
+};
+static const cli_arg analyze_args[] = {
+	{"db path", DB_PATH_HELP, 0},
+	{"block id", "Block to analyze (default is the last block).", 0},
+	{0},
+};
+
+static const cli_flag bench_write_flags[] = {
+	{"out", 0, "\"benchout\"", "Set the output path.", NULL, 0},
+	{"metrics", 0, "10000", "Number of metrics to read.", NULL, 0},
+	{"scrapes", 0, "3000", "Number of scrapes to simulate.", NULL, 0},
+	{0},
+};
+static const cli_arg bench_write_args[] = {
+	{"file", "Input file with samples data, default is (" BENCH_FILE ").", 0},
+	{0},
+};
+static const cli_cmd bench_cmds[] = {
+	{"write", "Run a write performance benchmark.", bench_write_flags, bench_write_args, NULL, run_bench_write, 0},
+	{0},
+};
+
+static const cli_flag import_flags[] = {
+	{"human-readable", 'r', NULL, "Print human readable values.", NULL, 0},
+	{"quiet", 'q', NULL, "Do not print created blocks.", NULL, 0},
+	{"max-block-duration", 0, "<duration>", "Maximum duration created blocks may span. Anything less than 2h is ignored.",
+	 NULL, CLI_HIDDEN},
+	{0},
+};
+static const cli_arg openmetrics_args[] = {
+	{"input file", "OpenMetrics file to read samples from.", CLI_REQUIRED},
+	{"output directory", "Output directory for generated blocks.", 0},
+	{0},
+};
+static const cli_cmd import_cmds[] = {
+	{"openmetrics", "Import samples from OpenMetrics input and produce TSDB blocks. Please refer to the storage docs "
+	 "for more details.", NULL, openmetrics_args, NULL, flinttool_backfill, 0},
+	{0},
+};
+
+const cli_cmd flinttool_tsdb_cmds[] = {
+	{"bench", "Run benchmarks.", NULL, NULL, bench_cmds, NULL, 0},
+	{"analyze", "Analyze churn, label pair cardinality and compaction efficiency.", analyze_flags, analyze_args, NULL,
+	 run_analyze, 0},
+	{"list", "List tsdb blocks.", list_flags, db_path_args, NULL, run_list, 0},
+	{"dump", "Dump samples from a TSDB.", dump_flags, db_path_args, NULL, run_dump, 0},
+	{"dump-openmetrics", "[Experimental] Dump samples from a TSDB into OpenMetrics text format, excluding native "
+	 "histograms and staleness markers, which are not representable in OpenMetrics.", dump_om_flags, db_path_args,
+	 NULL, run_dump_openmetrics, 0},
+	{"create-blocks-from", "[Experimental] Import samples from input and produce TSDB blocks. Please refer to the "
+	 "storage docs for more details.", import_flags, NULL, import_cmds, NULL, 0},
+	{0},
+};

@@ -68,6 +68,8 @@ for d in b w ws r rw; do
 done
 
 # ---- tsdb analyze ----
+# the header lines and the list titles of an analyze output
+heads() { sed '/^$/q' "$1"; grep -E '^[A-Z][a-z ]+:$' "$1"; }
 # newest ULID time per dir, and every block of it
 blocks() { ls "$1" | grep -E '^[0-9A-HJKMNP-TV-Z]{26}$'; }
 for d in b w r; do
@@ -86,7 +88,7 @@ for d in b w r; do
 			promtool tsdb analyze --limit=$lim "$d" "$id" >p.lim 2>&1
 			"$TOOL" tsdb analyze --limit=$lim "$d" "$id" >f.lim 2>&1
 			if $CHECK limited p.full p.lim $lim >/dev/null && $CHECK limited f.full f.lim $lim >c.out &&
-				[ "$(grep -v '^[0-9]' p.lim | sed 's/^Series:/Total Series:/')" = "$(grep -v '^[0-9]' f.lim)" ]; then
+				[ "$(heads p.lim | sed 's/^Series:/Total Series:/')" = "$(heads f.lim)" ]; then
 				ok "analyze --limit=$lim $d $id"
 			else
 				bad "analyze --limit=$lim $d $id" "$(head -3 c.out | tr '\n' ' ')"
@@ -263,8 +265,12 @@ pr=$?
 "$TOOL" check service-discovery --timeout=1s sd.yml nope >f.sd 2>f.err
 fr=$?
 if [ "$pr$fr" = 11 ] && cmp -s p.err f.err && [ ! -s f.sd ]; then ok "check service-discovery: unknown job"; else bad "sd unknown job" "exit $fr: $(head -c 200 f.err)"; fi
+promtool check service-discovery --timeout=1s nope.yml static >p.sd 2>p.err
 "$TOOL" check service-discovery --timeout=1s nope.yml static >f.sd 2>f.err
-if [ $? = 1 ] && [ "$(wc -l <f.err)" = 1 ] && grep -q '^Cannot load config ' f.err; then ok "check service-discovery: missing config"; else bad "sd missing config" "$(head -c 200 f.err)"; fi
+if [ $? = 1 ] && [ "$(sed 's/^promtool:/flinttool:/' p.err)" = "$(cat f.err)" ]; then ok "check service-discovery: missing config ($(cat f.err))"; else bad "sd missing config" "$(head -c 200 f.err)"; fi
+printf 'scrape_configs:\n  - job_name: [\n' >broken.yml
+"$TOOL" check service-discovery --timeout=1s broken.yml static >f.sd 2>f.err
+if [ $? = 1 ] && [ "$(wc -l <f.err)" = 1 ] && grep -q '^Cannot load config ' f.err; then ok "check service-discovery: broken config"; else bad "sd broken config" "$(head -c 200 f.err)"; fi
 
 # ---- bad input: one line on stderr, exit 1 ----
 badin() {

@@ -3,13 +3,12 @@
  * and check service-discovery commands, which live in cmd/ (not in
  * libflint), so their files are compiled in here: a line of the series
  * file of `tsdb bench write` (cmd/flinttool_tsdb_bench.c) and the Go
- * durations of --timeout (cmd/flinttool_sd.c), printed back as Go's
- * Duration.String (cmd/flinttool_tsdb_list.c). Arbitrary bytes never
+ * durations of --timeout and --max-block-duration, printed back as Go's
+ * Duration.String (both in cmd/flinttool_tsdb_list.c). Arbitrary bytes never
  * crash, leak or read out of bounds; a parsed label set is sorted.
  *
  * Input: byte 0 picks the parser; the rest is its text.
  */
-#include "cmd/flinttool_sd.c"
 #include "cmd/flinttool_tsdb_bench.c"
 #include "cmd/flinttool_tsdb_list.c"
 
