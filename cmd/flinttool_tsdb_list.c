@@ -275,6 +275,18 @@ static bool superseded(const block_list *l, const char *ulid)
 	return false;
 }
 
+/* Does path hold a meta.json that parses? */
+static bool meta_readable(const char *path)
+{
+	buf b;
+	buf_init(&b);
+	block_meta m;
+	err e;
+	bool ok = buf_read_file(&b, path, &e) == 0 && block_meta_parse((const char *)b.p, b.len, &m, &e) == 0;
+	buf_reset(&b);
+	return ok;
+}
+
 /* OpenDBReadOnly(dir).Blocks(). 0, or 1 after printing the error. */
 static int load_blocks(const char *dir, block_list *out)
 {
@@ -298,7 +310,7 @@ static int load_blocks(const char *dir, block_list *out)
 		if (!db_is_ulid(de->d_name) || stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
 			continue;
 		snprintf(path, sizeof path, "%s/%s/meta.json", dir, de->d_name);
-		if (stat(path, &st) != 0) /* Prometheus skips it ("Failed to read meta.json") */
+		if (!meta_readable(path)) /* Prometheus skips it ("Failed to read meta.json") */
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
 		err e;

@@ -67,6 +67,11 @@ for d in b w ws r rw; do
 	same "list -r $d" tsdb list -r "$d"
 done
 
+# a block whose meta.json does not parse is skipped, as promtool skips it
+copy b bm
+echo '{' >"bm/$(ls bm | grep -E '^01' | head -1)/meta.json"
+same "list skips a block with a broken meta.json" tsdb list bm
+
 # ---- tsdb analyze ----
 # the header lines and the list titles of an analyze output
 heads() { sed '/^$/q' "$1"; grep -E '^[A-Z][a-z ]+:$' "$1"; }
