@@ -51,6 +51,8 @@ typedef struct bf_args {
 	bool quiet;           /* -q */
 	int64_t max_block_ms; /* --max-block-duration, 0 = default */
 	bool header_done;     /* the table header was printed */
+	label *custom;        /* --label NAME=VALUE (3.x), set on every series (names owned) */
+	size_t n_custom;      /* count */
 } bf_args;
 
 /* promtool's getCompatibleBlockDuration. */
@@ -104,8 +106,10 @@ static int min_max(const char *text, size_t len, int64_t *mint, int64_t *maxt, e
 }
 
 /* Append the samples of [t0, t1) to h, committing every 5000. */
-static int fill_head(head *h, const char *text, size_t len, int64_t t0, int64_t t1, err *e)
+static int fill_head(const bf_args *a, head *h, const char *text, size_t len, int64_t t0, int64_t t1, err *e)
 {
+	labels_builder lb;
+	labels_builder_init(&lb);
 	textparse *p = textparse_new(TEXTPARSE_OM, text, len, TEXTPARSE_V2);
 	if (!p)
 		return err_set(e, FL_ENOMEM, "out of memory");
@@ -143,6 +147,16 @@ static int fill_head(head *h, const char *text, size_t len, int64_t t0, int64_t 
 					     ls.v[i].name);
 		if (rc)
 			break;
+		if (a->n_custom) { /* 3.x's --label: set (an empty value deletes) */
+			labels_builder_reset(&lb, ls);
+			for (size_t i = 0; i < a->n_custom; i++)
+				labels_builder_set(&lb, a->custom[i].name, a->custom[i].value);
+			ls = labels_builder_labels(&lb);
+			if (lb.oom) {
+				rc = err_set(e, FL_ENOMEM, "out of memory");
+				break;
+			}
+		}
 		series_ref ref;
 		rc = appender_append(app, 0, ls, ts, v, &ref, e);
 		if (rc) {
@@ -162,6 +176,7 @@ static int fill_head(head *h, const char *text, size_t len, int64_t t0, int64_t 
 	else if (app)
 		rc = appender_commit(app, e);
 	textparse_free(p);
+	labels_builder_free(&lb);
 	return rc;
 }
 
@@ -186,7 +201,7 @@ static int create_blocks(bf_args *a, const char *text, size_t len, int64_t mint,
 		head *h = head_open(&ho, e);
 		if (!h)
 			return e->code ? e->code : FL_ENOMEM;
-		rc = fill_head(h, text, len, t, t + bd, e);
+		rc = fill_head(a, h, text, len, t, t + bd, e);
 		head_stats st;
 		head_get_stats(h, &st);
 		block_meta m;
@@ -206,6 +221,32 @@ static int create_blocks(bf_args *a, const char *text, size_t len, int64_t mint,
 	return rc;
 }
 
+/* --label NAME=VALUE... into a->custom (kingpin's StringMap). */
+static int custom_labels(const cli_ctx *c, bf_args *a)
+{
+	size_t n;
+	const char *const *kv = cli_strs(c, "label", &n);
+	a->custom = n ? fl_calloc(n, sizeof *a->custom) : NULL;
+	if (n && !a->custom)
+		return fprintf(stderr, "out of memory\n"), 1;
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(kv[i], '=');
+		char *name = eq ? fl_malloc((size_t)(eq - kv[i]) + 1) : NULL;
+		if (!name) {
+			for (size_t k = 0; k < a->n_custom; k++)
+				fl_free((char *)a->custom[k].name);
+			fl_free(a->custom);
+			return eq ? (fprintf(stderr, "out of memory\n"), 1) : cli_usage_error("expected KEY=VALUE got '%s'", kv[i]);
+		}
+		memcpy(name, kv[i], (size_t)(eq - kv[i]));
+		name[eq - kv[i]] = 0;
+		a->custom[a->n_custom++] = (label){name, eq + 1};
+	}
+	return 0;
+}
+
+static int backfill(bf_args *a);
+
 int flinttool_backfill(const cli_ctx *c)
 {
 	bf_args a = {
@@ -221,18 +262,30 @@ int flinttool_backfill(const cli_ctx *c)
 	if (d && !flinttool_go_parse_duration(d, &ns))
 		return cli_usage_error("time: invalid duration \"%s\"", d);
 	a.max_block_ms = ns / 1000000;
+	if (custom_labels(c, &a))
+		return 1;
+	int rc = backfill(&a);
+	for (size_t i = 0; i < a.n_custom; i++)
+		fl_free((char *)a.custom[i].name);
+	fl_free(a.custom);
+	return rc;
+}
+
+/* Read the input, make the blocks, print them. The exit status. */
+static int backfill(bf_args *a)
+{
 	err e;
 	err_clear(&e);
 	buf in;
 	buf_init(&in);
-	int rc = buf_read_file(&in, a.input, &e);
+	int rc = buf_read_file(&in, a->input, &e);
 	if (rc) {
 		fprintf(stderr, "%s\n", e.msg);
 		buf_reset(&in);
 		return 1;
 	}
-	if (mkdir(a.out, 0777) != 0 && errno != EEXIST) {
-		fprintf(stderr, "mkdir %s: %s\n", a.out, strerror(errno));
+	if (mkdir(a->out, 0777) != 0 && errno != EEXIST) {
+		fprintf(stderr, "mkdir %s: %s\n", a->out, strerror(errno));
 		buf_reset(&in);
 		return 1;
 	}
@@ -240,7 +293,7 @@ int flinttool_backfill(const cli_ctx *c)
 	rc = min_max((const char *)in.p, in.len, &mint, &maxt, &e);
 	if (rc)
 		err_wrap(&e, "getting min and max timestamp");
-	else if ((rc = create_blocks(&a, (const char *)in.p, in.len, mint, maxt, &e)) != 0)
+	else if ((rc = create_blocks(a, (const char *)in.p, in.len, mint, maxt, &e)) != 0)
 		err_wrap(&e, "block creation");
 	fflush(stdout);
 	buf_reset(&in);

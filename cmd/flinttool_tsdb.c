@@ -163,6 +163,11 @@ static const cli_flag import_flags[] = {
 	 NULL, CLI_HIDDEN},
 	{0},
 };
+static const cli_flag openmetrics_flags[] = {
+	{"label", 0, "KEY=VALUE", "Label to attach to metrics. Can be specified multiple times. Example "
+	 "--label=label_name=label_value", NULL, CLI_REPEAT},
+	{0},
+};
 static const cli_arg openmetrics_args[] = {
 	{"input file", "OpenMetrics file to read samples from.", CLI_REQUIRED},
 	{"output directory", "Output directory for generated blocks.", 0},
@@ -170,7 +175,7 @@ static const cli_arg openmetrics_args[] = {
 };
 static const cli_cmd import_cmds[] = {
 	{"openmetrics", "Import samples from OpenMetrics input and produce TSDB blocks. Please refer to the storage docs "
-	 "for more details.", NULL, openmetrics_args, NULL, flinttool_backfill, 0},
+	 "for more details.", openmetrics_flags, openmetrics_args, NULL, flinttool_backfill, 0},
 	{0},
 };
 

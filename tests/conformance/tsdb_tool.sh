@@ -171,6 +171,14 @@ for d in b w; do
 	if [ -s src.d ] && cmp -s src.d f.d; then ok "dump-openmetrics $d: flinttool backfills the same samples"; else bad "dump-openmetrics $d flint backfill" "$(diff src.d f.d | head -3 | tr '\n' ' ')"; fi
 	if [ -s src.d ] && cmp -s src.d p.d; then ok "dump-openmetrics $d: promtool backfills the same samples"; else bad "dump-openmetrics $d promtool backfill" "$(diff src.d p.d | head -3 | tr '\n' ' ')"; fi
 done
+# create-blocks-from openmetrics --label (3.x): every series gets the labels
+"$TOOL" tsdb dump-openmetrics b >x.om
+rm -rf om-l
+"$TOOL" tsdb create-blocks-from openmetrics --label=env=x --label=job=over x.om om-l >/dev/null 2>f.err && mkdir -p om-l/wal
+promtool tsdb dump b 2>/dev/null >src.d
+$CHECK set-labels src.d env=x job=over >want.l
+"$TOOL" tsdb dump om-l 2>/dev/null | LC_ALL=C sort >got.l
+if [ -s want.l ] && cmp -s want.l got.l; then ok "create-blocks-from openmetrics --label"; else bad "create-blocks-from --label" "$(diff want.l got.l | head -3 | tr '\n' ' ') $(head -c 200 f.err)"; fi
 "$TOOL" tsdb dump-openmetrics '--match={__name__="up"}' --min-time=1700000000000 --max-time=1700003000000 b >x.om
 if [ "$(grep -c '^up{' x.om)" -gt 0 ] && [ "$(grep -vc '^up{' x.om)" = 1 ]; then ok "dump-openmetrics --match --min-time --max-time"; else bad "dump-openmetrics flags" "$(head -3 x.om | tr '\n' ' ')"; fi
 
@@ -301,6 +309,7 @@ badin "dump bad format" tsdb dump --format=xml b
 badin "dump-openmetrics missing dir" tsdb dump-openmetrics nope
 badin "bench write missing file" tsdb bench write --out=fb2 nope.json
 badin "bench write bad line" tsdb bench write --out=fb2 sd.yml
+badin "create-blocks-from --label without =" tsdb create-blocks-from openmetrics --label=x x.om om-bad
 badin "check service-discovery bad timeout" check service-discovery --timeout=x sd.yml static
 
 echo "$passed passed, $failed failed"

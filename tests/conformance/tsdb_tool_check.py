@@ -19,6 +19,9 @@ block's meta.json and its chunk files (Prometheus's documented formats).
                               block, from its chunk segments
   seriesjson DUMP             `tsdb dump --format=seriesjson` lines (sorted)
                               from a dump's label sets
+  set-labels DUMP NAME=VALUE...
+                              a prom dump with labels set on every series
+                              (what create-blocks-from --label does), sorted
   om-validate FILE            parse FILE as OpenMetrics with
                               python3-prometheus-client; print the samples
   sd-canon FILE [v2]          check service-discovery JSON, entries sorted;
@@ -265,6 +268,20 @@ def seriesjson(dump):
         print(s)
 
 
+def set_labels(dump, kvs):
+    pair = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+    out = []
+    for line in open(dump, encoding='utf-8'):
+        m = LINE_RE.match(line.rstrip('\n'))
+        ls = dict(pair.findall(m.group(1)))
+        for kv in kvs:
+            k, v = kv.split('=', 1)
+            ls[k] = v
+        out.append('{%s} %s %s' % (', '.join('%s="%s"' % (k, ls[k]) for k in sorted(ls)), m.group(2), m.group(3)))
+    for line in sorted(out, key=lambda x: x.encode()):
+        print(line)
+
+
 def om_validate(path):
     sys.path.insert(0, '/usr/lib/python3/dist-packages')
     from prometheus_client import samples as pcs
@@ -301,6 +318,8 @@ def main():
         compaction(args[0])
     elif cmd == 'seriesjson':
         seriesjson(args[0])
+    elif cmd == 'set-labels':
+        set_labels(args[0], args[1:])
     elif cmd == 'om-validate':
         om_validate(args[0])
     elif cmd == 'sd-canon':
