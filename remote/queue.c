@@ -224,6 +224,13 @@ static bool on_samples(void *ctx, const record_sample *x, size_t n, rw_pos at)
 	rw_shard *held = NULL;
 	bool ok = true;
 	for (size_t i = 0; i < n && ok; i++) {
+		if (q->resume_n) { /* before the last run's positions: sent already? */
+			rw_pos here = {at.seg, at.off, false, at.idx + (int32_t)i};
+			if (!rw_pos_before(here, q->resume_end))
+				q->resume_n = 0;
+			else if (rw_pos_before(here, q->resume[x[i].ref % (uint64_t)q->resume_n]))
+				continue;
+		}
 		series_slot *sl = map_find(&q->series, &series_map, ref_hash(x[i].ref), &x[i].ref);
 		if (!sl) {
 			atomic_fetch_add(&q->st.dropped_unknown, 1);
@@ -260,6 +267,34 @@ int rw_pos_parse(const char *s, rw_pos *p)
 	return 0;
 }
 
+int rw_pos_file_parse(const char *s, rw_pos *p, rw_pos *shard, int *n)
+{
+	*n = 0;
+	if (rw_pos_parse(s, p))
+		return -1;
+	const char *l = strstr(s, "\nshards ");
+	int k;
+	if (!l || sscanf(l + 8, "%d", &k) != 1 || k <= 0 || k > RW_POS_SHARDS)
+		return 0;
+	for (int i = 0; i < k; i++) {
+		l = strchr(l + 1, '\n');
+		if (!l || rw_pos_parse(l + 1, &shard[i]))
+			return 0;
+	}
+	*n = k;
+	return 0;
+}
+
+void rw_pos_file_format(char *out, size_t cap, rw_pos p, const rw_pos *shard, int n)
+{
+	size_t len = (size_t)snprintf(out, cap, "%d %lld %d %d\n", p.seg, (long long)p.off, p.skip ? 1 : 0, (int)p.idx);
+	if (n > 0 && n <= RW_POS_SHARDS && len < cap)
+		len += (size_t)snprintf(out + len, cap - len, "shards %d\n", n);
+	for (int i = 0; i < n && n <= RW_POS_SHARDS && len < cap; i++)
+		len += (size_t)snprintf(out + len, cap - len, "%d %lld %d %d\n", shard[i].seg, (long long)shard[i].off,
+					shard[i].skip ? 1 : 0, (int)shard[i].idx);
+}
+
 bool rw_pos_before(rw_pos a, rw_pos b)
 {
 	if (a.seg != b.seg)
@@ -271,44 +306,57 @@ bool rw_pos_before(rw_pos a, rw_pos b)
 	return !a.skip && a.idx < b.idx;
 }
 
-/* The lowest position not yet acknowledged. */
-static rw_pos queue_pos(rw_queue *q)
+/* The lowest position not yet acknowledged, and each shard's (its first
+ * pending sample, or what the watcher consumed when it has none). */
+static rw_pos queue_pos(rw_queue *q, rw_pos *shard)
 {
-	rw_pos p = q->w.cur;
-	if (rw_pos_before(p, q->w.send_from))
-		p = q->w.send_from;
+	rw_pos base = q->w.cur;
+	if (rw_pos_before(base, q->w.send_from))
+		base = q->w.send_from;
 	if (q->mid.seg >= 0)
-		p = q->mid;
+		base = q->mid;
+	rw_pos p = base;
 	for (int i = 0; i < q->n_shards; i++) {
 		rw_shard *sh = &q->shards[i];
 		pthread_mutex_lock(&sh->mu);
+		rw_pos c = base;
 		if (sh->count) {
 			const rw_entry *e = &sh->ring[sh->head];
-			rw_pos c = {e->seg, e->off, false, e->idx};
-			if (rw_pos_before(c, p))
-				p = c;
+			c = (rw_pos){e->seg, e->off, false, e->idx};
 		}
 		pthread_mutex_unlock(&sh->mu);
+		/* a shard of the last run not reached yet keeps its old position */
+		if (q->resume_n == q->n_shards && rw_pos_before(c, q->resume[i]))
+			c = q->resume[i];
+		shard[i] = c;
+		if (rw_pos_before(c, p))
+			p = c;
 	}
 	return p;
 }
 
+void rw__write_pos(rw_queue *q) { write_pos(q); }
+
 static void write_pos(rw_queue *q)
 {
-	rw_pos p = queue_pos(q);
+	rw_pos shard[RW_POS_SHARDS];
+	rw_pos p = queue_pos(q, shard);
 	atomic_store(&q->lowest_segment, p.seg);
-	if (!rw_pos_before(p, q->acked) && !rw_pos_before(q->acked, p))
+	char text[sizeof q->last_pos_text];
+	rw_pos_file_format(text, sizeof text, p, shard, q->n_shards <= RW_POS_SHARDS ? q->n_shards : 0);
+	if (!strcmp(text, q->last_pos_text))
 		return;
-	char tmp[1200], text[64];
+	char tmp[1200];
 	snprintf(tmp, sizeof tmp, "%s.tmp", q->pos_path);
-	int n = snprintf(text, sizeof text, "%d %lld %d %d\n", p.seg, (long long)p.off, p.skip ? 1 : 0, (int)p.idx);
+	size_t n = strlen(text);
 	FILE *f = fopen(tmp, "w");
-	if (!f || fwrite(text, 1, (size_t)n, f) != (size_t)n || fclose(f) || rename(tmp, q->pos_path)) {
+	if (!f || fwrite(text, 1, n, f) != n || fclose(f) || rename(tmp, q->pos_path)) {
 		if (f)
 			unlink(tmp);
 		log_warn("remote", "Cannot write the queue position", "file", q->pos_path, "err", strerror(errno), NULL);
 		return;
 	}
+	memcpy(q->last_pos_text, text, n + 1);
 	q->acked = p;
 }
 
@@ -445,8 +493,14 @@ rw_queue *rw_queue_new(const scrape_remote_config *cfg, const char *hash, const 
 	buf b;
 	buf_init(&b);
 	err pe = {0};
-	if (!buf_read_file(&b, q->pos_path, &pe) && (buf_put_byte(&b, 0), !b.oom) && rw_pos_parse(buf_cstr(&b), &from))
+	if (!buf_read_file(&b, q->pos_path, &pe) && !b.oom &&
+	    rw_pos_file_parse(buf_cstr(&b), &from, q->resume, &q->resume_n))
 		from = (rw_pos){-1, 0, false, 0};
+	if (q->resume_n < cfg->queue.min_shards || q->resume_n > cfg->queue.max_shards)
+		q->resume_n = 0;
+	for (int i = 0; i < q->resume_n; i++)
+		if (i == 0 || rw_pos_before(q->resume_end, q->resume[i]))
+			q->resume_end = q->resume[i];
 	buf_reset(&b);
 	char wal_dir[1100];
 	snprintf(wal_dir, sizeof wal_dir, "%s/wal", data_dir);
@@ -462,7 +516,7 @@ rw_queue *rw_queue_new(const scrape_remote_config *cfg, const char *hash, const 
 
 int rw_queue_start(rw_queue *q, err *e)
 {
-	if (rw__shards_start(q, (int)q->cfg->queue.min_shards, e))
+	if (rw__shards_start(q, q->resume_n ? q->resume_n : (int)q->cfg->queue.min_shards, e))
 		return e->code;
 	if (pthread_create(&q->th, NULL, queue_main, q)) {
 		rw__shards_stop(q);
@@ -506,9 +560,8 @@ void rw_queue_free(rw_queue *q)
 		usleep(20000);
 	atomic_store(&q->abort_sends, true);
 	pthread_mutex_lock(&q->shards_mu);
-	rw__shards_stop(q);
+	rw__shards_stop(q); /* writes the final position */
 	pthread_mutex_unlock(&q->shards_mu);
-	write_pos(q);
 	series_slot *sl;
 	for (size_t i = 0; (sl = map_next(&q->series, &series_map, &i));)
 		ent_unref(sl->s);

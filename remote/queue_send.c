@@ -449,10 +449,13 @@ void rw__shards_stop(rw_queue *q)
 		pthread_cond_signal(&sh->cond);
 		pthread_mutex_unlock(&sh->mu);
 	}
+	for (int i = 0; i < q->n_shards; i++)
+		if (q->shards[i].running)
+			pthread_join(q->shards[i].th, NULL), q->shards[i].running = false;
+	if (atomic_load(&q->abort_sends))
+		rw__write_pos(q); /* the final position, with what each shard still holds */
 	for (int i = 0; i < q->n_shards; i++) {
 		rw_shard *sh = &q->shards[i];
-		if (sh->running)
-			pthread_join(sh->th, NULL);
 		for (size_t k = 0; k < sh->count; k++) {
 			rw_series_ent *s = sh->ring[(sh->head + k) % cap].s;
 			if (atomic_fetch_sub(&s->refs, 1) == 1)

@@ -38,6 +38,9 @@ typedef struct rw_pos {
 	int32_t idx;
 } rw_pos;
 
+/* Shards whose positions the position file keeps (more: the lowest only). */
+#define RW_POS_SHARDS 64
+
 /* Is the record at (seg, off) at or after p? */
 bool rw_pos_reached(rw_pos p, int seg, int64_t off);
 /* Is a strictly before b? (queue.c) */
@@ -167,6 +170,13 @@ struct rw_queue {
 	bool notified;
 	rw_pos acked;              /* last position written to the file */
 	rw_pos mid;                /* the record being enqueued and its next sample (seg -1: none) */
+	char last_pos_text[1024];  /* what the position file holds */
+	/* the last run's shards (position file): each one's first sample not
+	 * acknowledged; samples before it, bound for it (ref % resume_n), were
+	 * sent and are skipped until resume_end */
+	int resume_n;
+	rw_pos resume[RW_POS_SHARDS];
+	rw_pos resume_end;
 	_Atomic bool pos_dirty;    /* a batch was acknowledged: write the position now */
 	_Atomic int lowest_segment;
 
@@ -189,6 +199,8 @@ static inline int64_t rw__mono_ms(void) { return rw__clock_ms(CLOCK_MONOTONIC); 
 /* Wait on cond (with mu held) at most ms. */
 void rw__cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *mu, int64_t ms);
 int rw__shards_start(rw_queue *q, int n, err *e);
+/* Write the position file (shards stopped or locked out). */
+void rw__write_pos(rw_queue *q);
 void rw__shards_stop(rw_queue *q);
 rw_queue *rw_queue_new(const scrape_remote_config *cfg, const char *hash, const char *data_dir, labels ext,
 		       int64_t flush_deadline_ms, err *e);
@@ -217,7 +229,11 @@ typedef struct rw_resp {
 /* One header line as libcurl hands it (not NUL-terminated; a status line
  * starts a new response and clears r). */
 void rw_response_header(const char *p, size_t n, int64_t now_unix_ms, rw_resp *r);
-/* Parse a position file's text. */
+/* Parse a position file's text: its first line. */
 int rw_pos_parse(const char *s, rw_pos *p);
+/* The whole file: the first line, then "shards N" and one line per shard
+ * (at most RW_POS_SHARDS; *n 0 when absent or bad). */
+int rw_pos_file_parse(const char *s, rw_pos *p, rw_pos *shard, int *n);
+void rw_pos_file_format(char *out, size_t cap, rw_pos p, const rw_pos *shard, int n);
 
 #endif

@@ -16,7 +16,9 @@
 #      (samples_retried_total moves), R1 restarts: R1 gets everything;
 #   3. crash: R1 stopped again, a third batch written, S SIGKILLed while
 #      it retries, S and R1 restarted: R1 gets everything (the queue
-#      resumes from <data>/remote_write/<hash>.pos), and so does everyone;
+#      resumes from <data>/remote_write/<hash>.pos, per shard: r1 runs 3
+#      shards and small batches, and R1 refuses out-of-order resends), and
+#      so does everyone;
 #   4. /status/config, positions files, a clean shutdown; prom-v2's failures
 #      and log line are checked after step 1.
 # Prints `N passed, N failed`; KEEP_TMP=1 keeps the temporary directory.
@@ -54,7 +56,7 @@ global:
 remote_write:
 - {url: "$P/api/v1/write", name: prom, $q}
 - {url: "$V/api/v1/write", name: vm, $q}
-- {url: "$R1/api/v1/write", name: r1, $q}
+- {url: "$R1/api/v1/write", name: r1, queue_config: {batch_send_deadline: 1s, min_backoff: 50ms, max_backoff: 1s, min_shards: 3, max_samples_per_send: 100}}
 - {url: "$R2/api/v1/write", name: r2, protobuf_message: io.prometheus.write.v2.Request, $q}
 - {url: "$P/api/v1/write", name: prom-v2, protobuf_message: io.prometheus.write.v2.Request, $q}
 EOF

@@ -77,6 +77,22 @@ static void rw_queue_positions(void)
 	ASSERT_EQ(rw_pos_parse("3 4096 2 0", &p), -1);
 	ASSERT_EQ(rw_pos_parse("-1 0 0 0", &p), -1);
 	ASSERT_EQ(rw_pos_parse("garbage", &p), -1);
+	/* the whole file: the lowest position, then one per shard */
+	rw_pos sh[3] = {{1, 10, false, 2}, {1, 20, true, 0}, {2, 0, false, 0}}, back[RW_POS_SHARDS], q;
+	char text[512];
+	int n;
+	rw_pos_file_format(text, sizeof text, sh[0], sh, 3);
+	ASSERT_STR_EQ(text, "1 10 0 2\nshards 3\n1 10 0 2\n1 20 1 0\n2 0 0 0\n");
+	ASSERT_EQ(rw_pos_file_parse(text, &q, back, &n), 0);
+	ASSERT_EQ(n, 3);
+	ASSERT(q.seg == 1 && q.off == 10 && q.idx == 2);
+	ASSERT(back[1].skip && back[1].off == 20 && back[2].seg == 2);
+	ASSERT_EQ(rw_pos_file_parse("1 10 0 2\n", &q, back, &n), 0); /* one line: no shards */
+	ASSERT_EQ(n, 0);
+	ASSERT_EQ(rw_pos_file_parse("1 10 0 2\nshards 3\n1 10 0 2\n", &q, back, &n), 0); /* cut: ignored */
+	ASSERT_EQ(n, 0);
+	ASSERT_EQ(rw_pos_file_parse("1 10 0 2\nshards 9999\n", &q, back, &n), 0);
+	ASSERT_EQ(n, 0);
 	rw_pos a = {1, 100, false, 0}, b = {1, 100, false, 5}, c = {1, 100, true, 0}, d = {2, 0, false, 0};
 	ASSERT(rw_pos_before(a, b) && !rw_pos_before(b, a));
 	ASSERT(rw_pos_before(b, c) && !rw_pos_before(c, b));
