@@ -111,6 +111,15 @@ static void parse_point(jsonr *r, buf *tmp, api_point *p, bool scalar)
 		jsonr_skip(r);
 }
 
+/* arena_grow, failing the reader when out of memory. */
+static void *grow_or_fail(jsonr *r, arena *a, void *old, size_t n, size_t *cap, size_t elem)
+{
+	void *p = arena_grow(a, old, n, cap, elem);
+	if (!p)
+		jsonr_fail(r, "out of memory");
+	return p;
+}
+
 static int label_name_cmp(const void *a, const void *b)
 {
 	const label *x = a, *y = b;
@@ -134,17 +143,8 @@ static labels parse_metric(jsonr *r, arena *a, buf *key, buf *tmp)
 	size_t cap = 0, n = 0;
 	label *v = NULL;
 	while (jsonr_obj_key(r, key) == 1) {
-		if (n == cap) {
-			size_t nc = cap ? 2 * cap : 8;
-			label *nv = arena_alloc(a, nc * sizeof *nv);
-			if (!nv) {
-				jsonr_fail(r, "out of memory");
-				return ls;
-			}
-			if (n)
-				memcpy(nv, v, n * sizeof *nv);
-			v = nv, cap = nc;
-		}
+		if (!(v = grow_or_fail(r, a, v, n, &cap, sizeof *v)))
+			return ls;
 		const char *name = arena_strndup(a, key->len ? (const char *)key->p : "", key->len);
 		const char *val = dup_str(r, a, tmp);
 		if (!name || !val) {
@@ -167,22 +167,7 @@ static labels parse_metric(jsonr *r, arena *a, buf *key, buf *tmp)
 	return ls;
 }
 
-/* Grow an arena array of elem-sized items (doubling). */
-static void *grow(jsonr *r, arena *a, void *old, size_t n, size_t *cap, size_t elem)
-{
-	if (n < *cap)
-		return old;
-	size_t nc = *cap ? 2 * *cap : 8;
-	void *nv = arena_alloc(a, nc * elem);
-	if (!nv) {
-		jsonr_fail(r, "out of memory");
-		return NULL;
-	}
-	if (n)
-		memcpy(nv, old, n * elem);
-	*cap = nc;
-	return nv;
-}
+
 
 /* One element of a vector / matrix / series result. */
 static void parse_series(jsonr *r, arena *a, api_vtype t, buf *key, buf *tmp, api_series *s)
@@ -218,7 +203,7 @@ static void parse_series(jsonr *r, arena *a, api_vtype t, buf *key, buf *tmp, ap
 				return;
 			}
 			while (jsonr_arr_next(r) == 1) {
-				if (!(s->pts = grow(r, a, s->pts, s->n_pts, &cap, sizeof *s->pts)))
+				if (!(s->pts = grow_or_fail(r, a, s->pts, s->n_pts, &cap, sizeof *s->pts)))
 					return;
 				s->pts[s->n_pts] = (api_point){0, 0};
 				parse_point(r, tmp, &s->pts[s->n_pts++], false);
@@ -255,7 +240,7 @@ static void parse_list(jsonr *r, arena *a, api_vtype t, buf *key, buf *tmp, api_
 	size_t cap = 0;
 	while (jsonr_arr_next(r) == 1) {
 		if (t == API_V_VALUES) {
-			if (!(out->values = grow(r, a, out->values, out->n_values, &cap, sizeof *out->values)))
+			if (!(out->values = grow_or_fail(r, a, out->values, out->n_values, &cap, sizeof *out->values)))
 				return;
 			const char *s = dup_str(r, a, tmp);
 			if (!s)
@@ -263,7 +248,7 @@ static void parse_list(jsonr *r, arena *a, api_vtype t, buf *key, buf *tmp, api_
 			out->values[out->n_values++] = s;
 			continue;
 		}
-		if (!(out->series = grow(r, a, out->series, out->n_series, &cap, sizeof *out->series)))
+		if (!(out->series = grow_or_fail(r, a, out->series, out->n_series, &cap, sizeof *out->series)))
 			return;
 		api_series *s = &out->series[out->n_series++];
 		memset(s, 0, sizeof *s);
@@ -379,7 +364,7 @@ int api_response_decode(const char *body, size_t len, arena *a, api_response *ou
 		} else if (!strcmp(k, "warnings") && jsonr_peek(&r) == JSONR_ARR) {
 			jsonr_arr_begin(&r);
 			while (jsonr_arr_next(&r) == 1) {
-				if (!(out->warnings = grow(&r, a, out->warnings, out->n_warnings, &cap, sizeof *out->warnings)))
+				if (!(out->warnings = grow_or_fail(&r, a, out->warnings, out->n_warnings, &cap, sizeof *out->warnings)))
 					break;
 				const char *s = dup_str(&r, a, &tmp);
 				if (s)
