@@ -70,6 +70,7 @@ CASES = {
 
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    flaky = 0
 
     def log_message(self, *a):
         pass
@@ -105,6 +106,15 @@ class H(http.server.BaseHTTPRequestHandler):
             if q in CASES:
                 return self.reply(*CASES[q])
             return self.reply(*ok({"resultType": "vector", "result": []}))
+        if path.endswith("/flaky/api/v1/write"):
+            # 503 on every other request: a push retries and then succeeds
+            H.flaky += 1
+            if H.flaky % 2 == 1:
+                return self.reply(503, "try again")
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if path.endswith("/api/v1/write"):
             # push metrics: 204 with "Bearer secret", else 401; the body is
             # checked to be snappy-framed protobuf only by its headers

@@ -107,9 +107,17 @@ out=$("$FT" push metrics --http.config.file="$tmp/http.yml" "$C" "$tmp/m0.prom" 
 rc=$?
 check_eq "push metrics: --http.config.file credentials" "$out rc=$rc" \
 	"Parsing metrics file $tmp/m0.prom"$'\n'"  SUCCESS: metrics file $tmp/m0.prom pushed to remote write. rc=0"
+out=$("$FT" push metrics "$C/flaky" "$tmp/m0.prom" 2>&1)
+rc=$?
+check_eq "push metrics: a 503 is retried" "$out rc=$rc" \
+	"Parsing metrics file $tmp/m0.prom"$'\n'"  SUCCESS: metrics file $tmp/m0.prom pushed to remote write. rc=0"
 out=$("$FT" push metrics --label nokv "$C" 2>&1 </dev/null)
 rc=$?
 check_eq "push metrics: --label without =" "$out rc=$rc" "flinttool: error: expected KEY=VALUE got 'nokv', try --help rc=1"
+
+out=$("$FT" query instant --time $((S + 50)) "http://127.0.0.1:$PP" 'untyped_metric or stdin_metric' 2>&1)
+check_eq "pushed samples arrive in Prometheus" "$out" 'untyped_metric{exported_job="x", job="promtool"} => 42 @['$((S + 50))']
+stdin_metric{a="1", env="test", team="x"} => 7 @['$((S + 50))']'
 
 # ---- 2. queries, 4-way ----
 # run TOOL ARGS... with SRV replaced by the server URL; normalised output
@@ -188,6 +196,10 @@ cmp4 4 query instant --time 100 SRV/nonexistent up
 cmp4 4 query instant --time 100 http://127.0.0.1:1 up
 cmp4 4 query nothing SRV
 cmp4 4 query instant --bogus SRV up
+out=$("$FT" query instant --http.config.file="$tmp/http.yml" --time 5 "http://u:p@127.0.0.1:$FP" up 2>&1)
+rc=$?
+check_eq "query: user info in the URL and --http.config.file" "$out rc=$rc" \
+	"flinttool: error: Cannot set base auth in the server URL and use a http.config.file at the same time rc=1"
 
 # ---- 3. canned answers ----
 # cmp2 ARGS...: promtool and flinttool on the fake API
