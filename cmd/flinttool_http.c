@@ -94,6 +94,9 @@ static void go_error(const ft_http_req *rq, CURL *c, CURLcode rc, buf *msg)
 		buf_printf(msg, "unsupported protocol scheme \"%.*s\"", s ? (int)(s - rq->url) : 0, rq->url);
 		return;
 	}
+	case CURLE_PEER_FAILED_VERIFICATION:
+		buf_put_str(msg, "tls: failed to verify certificate: x509: certificate signed by unknown authority");
+		return;
 	case CURLE_GOT_NOTHING:
 		buf_put_str(msg, "EOF");
 		return;

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -410,13 +411,22 @@ static int run_push_metrics(const cli_ctx *c)
 		goto out;
 	}
 	t.headers[t.n_headers++] = "Content-Encoding: snappy";
+	/* --header replaces a protocol header of the same name (Header.Set) */
+	for (size_t i = 0; i < n_hdr; i++) {
+		const char *eq = strchr(hdr[i], '=');
+		size_t kl = (size_t)(eq - hdr[i]), w = 0;
+		for (size_t k = 0; k < t.n_headers; k++)
+			if (!(strlen(t.headers[k]) > kl && t.headers[k][kl] == ':' && !strncasecmp(t.headers[k], hdr[i], kl)))
+				t.headers[w++] = t.headers[k];
+		t.n_headers = w;
+	}
 	for (size_t i = 0; i < n_hdr; i++) {
 		const char *eq = strchr(hdr[i], '=');
 		char *h = arena_alloc(&a, strlen(hdr[i]) + 2);
 		if (!h)
 			goto out;
 		sprintf(h, "%.*s: %s", (int)(eq - hdr[i]), hdr[i], eq + 1);
-		t.headers[t.n_headers++] = h; /* curl: a later header of the same name replaces... */
+		t.headers[t.n_headers++] = h;
 	}
 	size_t n_files;
 	const char *const *files = cli_args(c, "metric-files", &n_files);

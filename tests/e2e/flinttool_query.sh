@@ -107,6 +107,10 @@ out=$("$FT" push metrics --http.config.file="$tmp/http.yml" "$C" "$tmp/m0.prom" 
 rc=$?
 check_eq "push metrics: --http.config.file credentials" "$out rc=$rc" \
 	"Parsing metrics file $tmp/m0.prom"$'\n'"  SUCCESS: metrics file $tmp/m0.prom pushed to remote write. rc=0"
+out=$("$FT" push metrics --header 'Authorization=Bearer secret' --header Content-Encoding=snappy "$C" "$tmp/m0.prom" 2>&1)
+rc=$?
+check_eq "push metrics: --header" "$out rc=$rc" \
+	"Parsing metrics file $tmp/m0.prom"$'\n'"  SUCCESS: metrics file $tmp/m0.prom pushed to remote write. rc=0"
 out=$("$FT" push metrics "$C/flaky" "$tmp/m0.prom" 2>&1)
 rc=$?
 check_eq "push metrics: a 503 is retried" "$out rc=$rc" \
