@@ -274,6 +274,18 @@ int expfmt_parse(expfmt_page *pg, const char *text, size_t len, buf *msg)
 {
 	if (parse_lines(pg, text, len, msg) < 0)
 		return -1;
+	/* expfmt reads every line up to its '\n': a last line without one
+	 * (blanks aside) ends the input inside it */
+	size_t last = len, lines = 1;
+	while (last > 0 && text[last - 1] != '\n')
+		last--;
+	for (size_t i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	for (size_t i = last; i < len; i++)
+		if (text[i] != ' ' && text[i] != '\t') {
+			buf_printf(msg, "text format parsing error in line %zu: unexpected end of input stream", lines);
+			return -1;
+		}
 	size_t w = 0;
 	for (size_t i = 0; i < pg->n_fam; i++)
 		if (pg->fam[i]->n_metrics)

@@ -11,7 +11,8 @@
  * labels (quantile / le aside) are one metric. A sample line without TYPE
  * makes its family untyped. A second HELP, a second TYPE (or a TYPE after
  * samples), an unparsable le / quantile, a negative non-integer histogram
- * count fail with expfmt's words: `text format parsing error in line N: ...`
+ * count, a last line without its newline fail with expfmt's words:
+ * `text format parsing error in line N: ...`
  * (other syntax errors carry textparse's wording instead of expfmt's).
  */
 #ifndef FL_SCRAPE_EXPFMT_H
