@@ -469,10 +469,10 @@ out:
 }
 
 static const cli_flag push_metrics_flags[] = {
-	{"label", 0, "LABEL", "Label to attach to metrics. Can be specified multiple times.", "job=promtool", CLI_REPEAT},
+	{"label", 0, "job=promtool", "Label to attach to metrics. Can be specified multiple times.", "job=promtool", CLI_REPEAT},
 	{"timeout", 0, "30s", "The time to wait for pushing metrics.", "30s", 0},
 	{"header", 0, "HEADER", "Prometheus remote write header.", NULL, CLI_REPEAT},
-	{"protobuf_message", 0, "prometheus.WriteRequest",
+	{"protobuf_message", 0, "\"prometheus.WriteRequest\"",
 	 "Protobuf message to use when writing (prometheus.WriteRequest or io.prometheus.write.v2.Request).",
 	 "prometheus.WriteRequest", 0},
 	{"remote-write.path", 0, "\"/api/v1/write\"", "Override the default remote write API path.", "/api/v1/write", 0},
