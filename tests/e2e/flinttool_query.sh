@@ -111,6 +111,14 @@ out=$("$FT" push metrics --header 'Authorization=Bearer secret' --header Content
 rc=$?
 check_eq "push metrics: --header" "$out rc=$rc" \
 	"Parsing metrics file $tmp/m0.prom"$'\n'"  SUCCESS: metrics file $tmp/m0.prom pushed to remote write. rc=0"
+out=$("$FT" push metrics --protobuf_message io.prometheus.write.v2.Request --http.config.file="$tmp/http.yml" "$C" "$tmp/m0.prom" 2>&1)
+rc=$?
+check_has "push metrics: 2.0 without written-count headers is a failure" "$out rc=$rc" \
+	"  FAILED: sent v2 request; got 2xx, but PRW 2.0 response header statistics indicate 0 samples, 0 histograms and 0 exemplars were accepted"
+out=$("$FT" push metrics --protobuf_message bogus "$C" "$tmp/m0.prom" 2>&1)
+rc=$?
+check_eq "push metrics: an unknown --protobuf_message" "$out rc=$rc" \
+	"  FAILED: invalid protobuf message \"bogus\", must be prometheus.WriteRequest or io.prometheus.write.v2.Request rc=1"
 out=$("$FT" push metrics "$C/flaky" "$tmp/m0.prom" 2>&1)
 rc=$?
 check_eq "push metrics: a 503 is retried" "$out rc=$rc" \
