@@ -329,66 +329,64 @@ static int read_file(const char *path, buf *out, buf *msg)
 	return 0;
 }
 
-static int run_push_metrics(const cli_ctx *c)
+/* --label / --header values ("k=v", kingpin StringMaps) checked; the
+ * labels into extra (default job=promtool, a repeated key keeps its last
+ * value). 0, or 1 after a usage error. */
+static int parse_maps(const cli_ctx *c, arena *a, pm_kv **extra, size_t *n_extra)
 {
-	const char *url = cli_arg_value(c, "remote-write-url");
-	buf base, msg, data;
+	size_t n_lab, n_hdr;
+	const char *const *lab = cli_strs(c, "label", &n_lab);
+	const char *const *hdr = cli_strs(c, "header", &n_hdr);
+	*extra = arena_calloc(a, n_lab + 1, sizeof **extra);
+	*n_extra = 0;
+	if (!*extra)
+		return 1;
+	if (!cli_given(c, "label"))
+		(*extra)[(*n_extra)++] = (pm_kv){"job", "promtool"};
+	for (size_t i = 0; cli_given(c, "header") && i < n_hdr; i++)
+		if (!strchr(hdr[i], '='))
+			return cli_usage_error("expected KEY=VALUE got '%s'", hdr[i]);
+	for (size_t i = 0; cli_given(c, "label") && i < n_lab; i++) {
+		const char *eq = strchr(lab[i], '=');
+		if (!eq)
+			return cli_usage_error("expected KEY=VALUE got '%s'", lab[i]);
+		char *k = arena_strndup(a, lab[i], (size_t)(eq - lab[i]));
+		if (!k)
+			return 1;
+		size_t j = 0;
+		while (j < *n_extra && strcmp((*extra)[j].name, k))
+			j++;
+		(*extra)[j] = (pm_kv){k, eq + 1};
+		*n_extra += j == *n_extra;
+	}
+	return 0;
+}
+
+/* The write URL (URL joined with --remote-write.path), the protocol's
+ * headers and --header's. 0, or 1 after printing the error. */
+static int target_setup(const cli_ctx *c, arena *a, pm_target *t)
+{
+	buf base, msg;
 	buf_init(&base);
 	buf_init(&msg);
-	buf_init(&data);
 	int rc = 1;
-	arena a;
-	arena_init(&a);
-	pm_target t;
-	memset(&t, 0, sizeof t);
-	if (ft_base_url(url, &base, &msg) < 0) {
+	int64_t timeout_ns = 30 * INT64_C(1000000000);
+	const char *ts = cli_str(c, "timeout"), *proto = cli_str(c, "protobuf_message");
+	const char *api_path = cli_str(c, "remote-write.path");
+	size_t n_hdr;
+	const char *const *hdr = cli_strs(c, "header", &n_hdr);
+	err e;
+	err_clear(&e);
+	memset(t, 0, sizeof *t);
+	if (ft_base_url(cli_arg_value(c, "remote-write-url"), &base, &msg) < 0) {
 		rc = cli_usage_error("invalid URL: %s", buf_cstr(&msg));
 		goto out;
 	}
-	int64_t timeout_ns = 30 * INT64_C(1000000000);
-	const char *ts = cli_str(c, "timeout");
-	err e;
-	err_clear(&e);
 	if (ts && godur_parse(ts, &timeout_ns, &e) < 0) {
 		rc = cli_usage_error("%s", e.msg);
 		goto out;
 	}
-	/* --label and --header: kingpin StringMaps ("k=v") */
-	size_t n_lab, n_hdr;
-	const char *const *lab = cli_strs(c, "label", &n_lab);
-	const char *const *hdr = cli_strs(c, "header", &n_hdr);
-	pm_kv *extra = arena_calloc(&a, n_lab + 1, sizeof *extra);
-	t.headers = arena_calloc(&a, n_hdr + 4, sizeof *t.headers);
-	if (!extra || !t.headers)
-		goto out;
-	size_t n_extra = 0;
-	if (!cli_given(c, "label"))
-		extra[n_extra++] = (pm_kv){"job", "promtool"};
-	for (size_t pass = 0; pass < 2; pass++) {
-		const char *const *v = pass ? hdr : lab;
-		size_t n = pass ? n_hdr : n_lab;
-		for (size_t i = 0; cli_given(c, pass ? "header" : "label") && i < n; i++) {
-			const char *eq = strchr(v[i], '=');
-			if (!eq) {
-				rc = cli_usage_error("expected KEY=VALUE got '%s'", v[i]);
-				goto out;
-			}
-			char *k = arena_strndup(&a, v[i], (size_t)(eq - v[i]));
-			if (!k)
-				goto out;
-			if (!pass) {
-				size_t j = 0;
-				while (j < n_extra && strcmp(extra[j].name, k))
-					j++;
-				extra[j] = (pm_kv){k, eq + 1};
-				n_extra += j == n_extra;
-			}
-		}
-	}
-	const char *proto = cli_str(c, "protobuf_message");
-	const char *api_path = cli_str(c, "remote-write.path");
-	t.hc = cli_http_client(c);
-	if (!t.hc)
+	if (!(t->hc = cli_http_client(c)) || !(t->headers = arena_calloc(a, n_hdr + 4, sizeof *t->headers)))
 		goto out;
 	if (api_path && *api_path) {
 		if (api_path[0] != '/')
@@ -397,53 +395,69 @@ static int run_push_metrics(const cli_ctx *c)
 		while (base.len && base.p[base.len - 1] == '/')
 			base.len--;
 	}
-	t.url = arena_strdup(&a, buf_cstr(&base));
-	t.timeout_ms = timeout_ns / 1000000;
+	t->url = arena_strdup(a, buf_cstr(&base));
+	t->timeout_ms = timeout_ns / 1000000;
 	if (!strcmp(proto, "io.prometheus.write.v2.Request")) {
-		t.v2 = true;
-		t.headers[t.n_headers++] = "Content-Type: application/x-protobuf;proto=io.prometheus.write.v2.Request";
-		t.headers[t.n_headers++] = "X-Prometheus-Remote-Write-Version: 2.0.0";
+		t->v2 = true;
+		t->headers[t->n_headers++] = "Content-Type: application/x-protobuf;proto=io.prometheus.write.v2.Request";
+		t->headers[t->n_headers++] = "X-Prometheus-Remote-Write-Version: 2.0.0";
 	} else if (!strcmp(proto, "prometheus.WriteRequest")) {
-		t.headers[t.n_headers++] = "Content-Type: application/x-protobuf";
-		t.headers[t.n_headers++] = "X-Prometheus-Remote-Write-Version: 0.1.0";
+		t->headers[t->n_headers++] = "Content-Type: application/x-protobuf";
+		t->headers[t->n_headers++] = "X-Prometheus-Remote-Write-Version: 0.1.0";
 	} else {
 		fprintf(stderr, "  FAILED: invalid protobuf message \"%s\", must be prometheus.WriteRequest or io.prometheus.write.v2.Request\n", proto);
 		goto out;
 	}
-	t.headers[t.n_headers++] = "Content-Encoding: snappy";
-	/* --header replaces a protocol header of the same name (Header.Set) */
+	t->headers[t->n_headers++] = "Content-Encoding: snappy";
 	for (size_t i = 0; i < n_hdr; i++) {
+		/* --header replaces a protocol header of the same name (Header.Set) */
 		const char *eq = strchr(hdr[i], '=');
 		size_t kl = (size_t)(eq - hdr[i]), w = 0;
-		for (size_t k = 0; k < t.n_headers; k++)
-			if (!(strlen(t.headers[k]) > kl && t.headers[k][kl] == ':' && !strncasecmp(t.headers[k], hdr[i], kl)))
-				t.headers[w++] = t.headers[k];
-		t.n_headers = w;
-	}
-	for (size_t i = 0; i < n_hdr; i++) {
-		const char *eq = strchr(hdr[i], '=');
-		char *h = arena_alloc(&a, strlen(hdr[i]) + 2);
+		for (size_t k = 0; k < t->n_headers; k++)
+			if (!(strlen(t->headers[k]) > kl && t->headers[k][kl] == ':' && !strncasecmp(t->headers[k], hdr[i], kl)))
+				t->headers[w++] = t->headers[k];
+		t->n_headers = w;
+		char *h = arena_alloc(a, strlen(hdr[i]) + 2);
 		if (!h)
 			goto out;
-		sprintf(h, "%.*s: %s", (int)(eq - hdr[i]), hdr[i], eq + 1);
-		t.headers[t.n_headers++] = h;
+		sprintf(h, "%.*s: %s", (int)kl, hdr[i], eq + 1);
+		t->headers[t->n_headers++] = h;
 	}
-	size_t n_files;
+	rc = t->url ? 0 : 1;
+out:
+	buf_reset(&base);
+	buf_reset(&msg);
+	return rc;
+}
+
+/* PushMetrics: standard input when no file is named, else each file (a
+ * file that cannot be read fails, the others are still pushed). */
+static int run_push_metrics(const cli_ctx *c)
+{
+	arena a;
+	arena_init(&a);
+	buf msg, data;
+	buf_init(&msg);
+	buf_init(&data);
+	pm_target t;
+	pm_kv *extra;
+	size_t n_extra, n_files;
 	const char *const *files = cli_args(c, "metric-files", &n_files);
-	if (!n_files) {
+	int rc = parse_maps(c, &a, &extra, &n_extra);
+	if (!rc)
+		rc = target_setup(c, &a, &t);
+	if (!rc && !n_files) {
 		char chunk[65536];
 		size_t n;
 		while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
 			buf_put(&data, chunk, n);
 		printf("Parsing standard input\n");
-		if (parse_and_push(&t, extra, n_extra, data.len ? (const char *)data.p : "", data.len) == 0) {
+		rc = parse_and_push(&t, extra, n_extra, data.len ? (const char *)data.p : "", data.len) ? 1 : 0;
+		if (!rc)
 			printf("  SUCCESS: metrics pushed to remote write.\n");
-			rc = 0;
-		}
-		goto out;
 	}
 	bool failed = false;
-	for (size_t i = 0; i < n_files; i++) {
+	for (size_t i = 0; !rc && i < n_files; i++) {
 		buf_clear(&data);
 		buf_clear(&msg);
 		if (read_file(files[i], &data, &msg) < 0) {
@@ -458,14 +472,11 @@ static int run_push_metrics(const cli_ctx *c)
 		else
 			failed = true;
 	}
-	rc = failed ? 1 : 0;
-out:
 	fflush(stdout);
-	buf_reset(&base);
 	buf_reset(&msg);
 	buf_reset(&data);
 	arena_reset(&a);
-	return rc;
+	return rc || failed ? 1 : 0;
 }
 
 static const cli_flag push_metrics_flags[] = {
