@@ -123,6 +123,38 @@ static bool parse_float(const char *s, double *v)
 	return !*end;
 }
 
+/* readingValue: the line's value into its metric (a summary's _count is
+ * uint64(v); a histogram's counts keep whether they are integers). */
+static int set_value(expfmt_page *pg, const expfmt_family *f, expfmt_metric *m, bool is_sum, bool is_count, double key,
+		     double v, size_t line, buf *msg)
+{
+	bool grouped = f->type == EXPFMT_SUMMARY || f->type == EXPFMT_HISTOGRAM || f->type == EXPFMT_GAUGE_HISTOGRAM;
+	bool is_uint = f->type == EXPFMT_SUMMARY || v == (double)expfmt_go_uint64(v);
+	if (!grouped) {
+		m->v = v;
+	} else if (is_sum) {
+		m->sum = v;
+	} else if (is_count) {
+		m->count = v;
+		m->count_uint = is_uint;
+		if (!is_uint && v < 0) {
+			buf_printf(msg, "text format parsing error in line %zu: negative count for histogram \"%s\"", line, f->name);
+			return -1;
+		}
+	} else if (!isnan(key)) {
+		if (!is_uint && v < 0) {
+			buf_printf(msg, "text format parsing error in line %zu: negative bucket population for histogram \"%s\"", line, f->name);
+			return -1;
+		}
+		if (!(m->pairs = arena_grow(&pg->a, m->pairs, m->n_pairs, &m->cap_pairs, sizeof *m->pairs))) {
+			buf_put_str(msg, "out of memory");
+			return -1;
+		}
+		m->pairs[m->n_pairs++] = (expfmt_pair){key, v, is_uint};
+	}
+	return 0;
+}
+
 /* One sample line. */
 static int add_sample(expfmt_page *pg, textparse *tp, buf *msg)
 {
@@ -186,29 +218,8 @@ static int add_sample(expfmt_page *pg, textparse *tp, buf *msg)
 	bool has_ts;
 	int64_t ts;
 	textparse_sample(tp, &v, &has_ts, &ts);
-	if (!grouped) {
-		m->v = v;
-	} else if (is_sum) {
-		m->sum = v;
-	} else if (is_count) {
-		m->count = v;
-		m->count_uint = f->type == EXPFMT_SUMMARY || v == (double)expfmt_go_uint64(v);
-		if (f->type != EXPFMT_SUMMARY && !m->count_uint && v < 0) {
-			buf_printf(msg, "text format parsing error in line %zu: negative count for histogram \"%s\"", line, f->name);
-			return -1;
-		}
-	} else if (!isnan(key)) {
-		bool is_uint = f->type == EXPFMT_SUMMARY || v == (double)expfmt_go_uint64(v);
-		if (f->type != EXPFMT_SUMMARY && !is_uint && v < 0) {
-			buf_printf(msg, "text format parsing error in line %zu: negative bucket population for histogram \"%s\"", line, f->name);
-			return -1;
-		}
-		if (!(m->pairs = arena_grow(&pg->a, m->pairs, m->n_pairs, &m->cap_pairs, sizeof *m->pairs))) {
-			buf_put_str(msg, "out of memory");
-			return -1;
-		}
-		m->pairs[m->n_pairs++] = (expfmt_pair){key, v, is_uint};
-	}
+	if (set_value(pg, f, m, is_sum, is_count, key, v, line, msg) < 0)
+		return -1;
 	if (has_ts)
 		m->has_ts = true, m->ts = ts;
 	return 0;
