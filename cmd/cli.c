@@ -39,7 +39,7 @@ struct cli_ctx {
 	const cli_cmd *path[MAX_DEPTH];  /* path[0] is the root */
 	size_t depth;                    /* commands in path */
 	elem *el;                        /* argv's values, in order */
-	size_t n_el;
+	size_t n_el, cap_el;             /* (a word gives at most one per byte, "-qrv") */
 	bool experimental;
 	bool http_done;                  /* cli_http_client loaded (or failed) */
 	scrape_config *http_owner;       /* holds http */
@@ -395,6 +395,8 @@ typedef struct parse_state {
 
 static void push(cli_ctx *c, const cli_flag *fl, const cli_arg *a, const char *v)
 {
+	if (c->n_el >= c->cap_el)
+		return; /* cannot happen: cap_el counts every byte of argv */
 	c->el[c->n_el].flag = fl;
 	c->el[c->n_el].arg = a;
 	c->el[c->n_el].value = v;
@@ -629,7 +631,10 @@ int cli_main(const cli_cmd *root, const char *version, int argc, char **argv)
 	g_prog = root->name;
 	c.path[0] = root;
 	c.depth = 1;
-	c.el = fl_calloc((size_t)argc + 1, sizeof *c.el);
+	c.cap_el = (size_t)argc + 1;
+	for (int i = 1; i < argc; i++)
+		c.cap_el += strlen(argv[i]);
+	c.el = fl_calloc(c.cap_el, sizeof *c.el);
 	if (!c.el) {
 		fprintf(stderr, "%s: error: out of memory\n", g_prog);
 		return 1;
