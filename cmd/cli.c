@@ -382,12 +382,15 @@ static const cli_cmd *find_sub(const cli_cmd *c, const char *name)
 	return NULL;
 }
 
+/* What kingpin runs as a pre-action, before it reports a parse error:
+ * the first of them matched wins. */
+typedef enum pre_action { PRE_NONE, PRE_VERSION, PRE_HELP_LONG, PRE_HELP_CMD } pre_action;
+
 typedef struct parse_state {
 	cli_ctx *c;
-	bool help;       /* --help / -h seen */
-	bool help_long;  /* --help-long */
-	bool help_cmd;   /* the help command */
-	bool version;
+	bool help;       /* --help / -h seen (acted on after a clean parse only) */
+	bool help_cmd;   /* the help command: words are its arguments */
+	pre_action pre;  /* the first pre-action matched */
 	size_t n_args;   /* positional arguments matched for path[depth-1] */
 	bool args_only;  /* after "--" */
 	char err[512];   /* the first usage error */
@@ -416,10 +419,10 @@ static void matched_flag(parse_state *ps, const cli_flag *fl, const char *v)
 		bool on = !strcmp(v, "true");
 		if (!strcmp(fl->name, "help"))
 			ps->help |= on;
-		else if (!strcmp(fl->name, "help-long") || !strcmp(fl->name, "help-man"))
-			ps->help_long |= on;
-		else if (!strcmp(fl->name, "version"))
-			ps->version |= on;
+		else if ((!strcmp(fl->name, "help-long") || !strcmp(fl->name, "help-man")) && on && !ps->pre)
+			ps->pre = PRE_HELP_LONG;
+		else if (!strcmp(fl->name, "version") && on && !ps->pre)
+			ps->pre = PRE_VERSION;
 		else if (!strcmp(fl->name, "experimental"))
 			ps->c->experimental = on;
 	}
@@ -501,6 +504,8 @@ static void parse_word(parse_state *ps, const char *w)
 	if (has_subs(cur)) {
 		if (c->depth == 1 && !strcmp(w, "help")) {
 			ps->help_cmd = true;
+			if (!ps->pre)
+				ps->pre = PRE_HELP_CMD;
 			return;
 		}
 		const cli_cmd *s = find_sub(cur, w);
@@ -581,6 +586,10 @@ static int help_command(cli_ctx *c, FILE *f)
 	for (size_t k = 0; k < c->n_el; k++) {
 		if (c->el[k].arg != help_args)
 			continue;
+		if (depth == 1 && !strcmp(c->el[k].value, "help")) {
+			path[depth++] = &help_cmd;
+			break;
+		}
 		if (!has_subs(path[depth - 1]))
 			break; /* kingpin ignores words after a leaf */
 		const cli_cmd *s = find_sub(path[depth - 1], c->el[k].value);
@@ -641,14 +650,14 @@ int cli_main(const cli_cmd *root, const char *version, int argc, char **argv)
 	}
 	parse_state ps = {.c = &c};
 	int rc = parse(&ps, argc, argv);
-	if (ps.version) {
+	if (ps.pre == PRE_VERSION) {
 		printf("%s\n", version);
 		rc = 0;
-	} else if (ps.help_long && (!rc || ps.help)) {
+	} else if (ps.pre == PRE_HELP_LONG) {
 		usage(stdout, c.path, 1, true);
 		rc = 0;
-	} else if (ps.help_cmd) {
-		rc = rc ? cli_usage_error("%s", ps.err) : help_command(&c, stdout);
+	} else if (ps.pre == PRE_HELP_CMD) {
+		rc = help_command(&c, stdout);
 	} else if (ps.help && !rc) {
 		usage(stdout, c.path, c.depth, false);
 		rc = 0;

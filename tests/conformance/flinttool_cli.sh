@@ -119,6 +119,12 @@ for args in "check config --help" "help check config" "check config -h" "help ch
 	# shellcheck disable=SC2086
 	check_has "help: $args (Args)" "$("$FT" $args)" "Args:"
 done
+# kingpin's pre-actions (help command, --help-long, --version) run before a
+# parse error is reported
+for args in "help --bogus" "help -x" "help check config --lint" "help help" "help --version" "--help-long --bogus"; do
+	# shellcheck disable=SC2086
+	check_eq "pre-action: $args" "$(run "$FT" $args | sed -n '1,3p')" "$(run promtool $args | sed -n '1,3p')"
+done
 check_eq "no arguments: usage, exit 0" "$(run "$FT" | sed -n 1,2p)" "$(printf 'rc=0\nusage: flinttool [<flags>] <command> [<args> ...]')"
 check_eq "check -h: Subcommands" "$("$FT" check -h | grep -c '^Subcommands:')" 1
 check_has "--version" "$("$FT" --version)" "flinttool, version "
