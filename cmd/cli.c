@@ -7,8 +7,8 @@
  * looked up innermost command first, then its parents, then the root and
  * the built-in root flags. Help is rendered after parsing the command path
  * (errors in the rest of the line are ignored, as kingpin re-parses for
- * --help ignoring them). Text is wrapped greedily at 80 columns, as
- * kingpin does when stdout is not a terminal.
+ * --help ignoring them). Text is wrapped at 80 columns, as kingpin does
+ * when stdout is not a terminal, with go/doc's least-raggedness breaks.
  */
 #include "cmd/cli.h"
 
@@ -75,20 +75,51 @@ static const char *const promoted_features[] = {"promql-at-modifier", "promql-ne
 
 /* ---- text layout (kingpin's usage.go over go/doc's ToText) ---- */
 
-/* Wrap text to width columns, each line after prefix; paragraphs (split
- * at blank lines) are wrapped separately and separated by an empty line.
- * The first line's prefix is first (NULL: prefix). */
+#define MAX_WORDS 256 /* per paragraph; help texts are short */
+
+/* go/doc/comment's wrap: the breaks of words[0..n) (lengths len[]) into
+ * lines of at most width that minimize the sum of the squared slack of
+ * every line but the last; a word longer than width gets a line of its
+ * own. next[i] receives the first word of the line after the one
+ * starting at word i. (Go ranks the number of overlong lines first; a
+ * line is overlong here only when it is one long word, so that ranking
+ * never decides.) */
+static void wrap_breaks(const int *len, int n, int width, int *next)
+{
+	long long best[MAX_WORDS + 1];
+	best[n] = 0;
+	for (int i = n - 1; i >= 0; i--) {
+		best[i] = -1;
+		int line = -1;
+		for (int j = i + 1; j <= n; j++) {
+			line += len[j - 1] + 1;
+			if (line > width && j > i + 1)
+				break;
+			long long slack = line > width ? 0 : width - line;
+			long long cost = (j == n ? 0 : slack * slack) + best[j];
+			if (best[i] < 0 || cost < best[i]) {
+				best[i] = cost;
+				next[i] = j;
+			}
+		}
+	}
+}
+
+/* Wrap text to width columns, each line after prefix (go/doc's ToText as
+ * kingpin calls it); paragraphs (split at blank lines) are wrapped
+ * separately and separated by an empty line. The first line's prefix is
+ * first (NULL: prefix). */
 static void wrap(FILE *f, const char *first, const char *prefix, int width, const char *text)
 {
 	const char *p = text;
 	bool any_line = false;
-	const char *pre = first ? first : prefix;
 	while (*p) {
 		const char *end = strstr(p, "\n\n");
 		if (!end)
 			end = p + strlen(p);
-		int col = -1;
-		for (const char *w = p; w < end;) {
+		const char *word[MAX_WORDS];
+		int len[MAX_WORDS], next[MAX_WORDS], n = 0;
+		for (const char *w = p; w < end && n < MAX_WORDS;) {
 			while (w < end && (*w == ' ' || *w == '\n' || *w == '\t'))
 				w++;
 			if (w == end)
@@ -96,25 +127,18 @@ static void wrap(FILE *f, const char *first, const char *prefix, int width, cons
 			const char *we = w;
 			while (we < end && *we != ' ' && *we != '\n' && *we != '\t')
 				we++;
-			int n = (int)(we - w);
-			if (col >= 0 && col + 1 + n > width) {
-				fputc('\n', f);
-				col = -1;
-			}
-			if (col < 0) {
-				fputs(any_line ? prefix : pre, f);
-				any_line = true;
-				col = 0;
-			} else {
-				fputc(' ', f);
-				col++;
-			}
-			fwrite(w, 1, (size_t)n, f);
-			col += n;
+			word[n] = w;
+			len[n++] = (int)(we - w);
 			w = we;
 		}
-		if (col >= 0)
+		wrap_breaks(len, n, width, next);
+		for (int i = 0; i < n; i = next[i]) {
+			fputs(any_line ? prefix : first ? first : prefix, f);
+			any_line = true;
+			for (int k = i; k < next[i]; k++)
+				fprintf(f, "%s%.*s", k > i ? " " : "", len[k], word[k]);
 			fputc('\n', f);
+		}
 		p = end;
 		if (*p) {
 			while (*p == '\n')

@@ -174,7 +174,36 @@ static void cli_http_client_file(void)
 	ASSERT(e.msg[0] != 0);
 }
 
+/* go/doc's least-raggedness breaks, on texts of promtool 2.42's help where
+ * greedy filling breaks elsewhere (or the same) */
+static void cli_wrap_like_go_doc(void)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	ASSERT(f);
+	wrap(f, NULL, "|", 50, "Linting checks to apply to the rules specified in the config. Available options are: all, "
+			       "duplicate-rules, none. Use --lint=none to disable linting");
+	wrap(f, NULL, "|", 47, "If an end time is provided, all recording rules in the rule files provided will be "
+			       "backfilled to the end time. Default will backfill up to 3 hours ago. Must be a RFC3339 "
+			       "formatted date or Unix timestamp.");
+	wrap(f, "", "    ", 76, "Pass metrics over stdin.\n\nexamples:\n\n$ cat metrics.prom | x");
+	fclose(f);
+	ASSERT_STR_EQ(out, "|Linting checks to apply to the rules specified\n"
+			   "|in the config. Available options are: all,\n"
+			   "|duplicate-rules, none. Use --lint=none to disable\n"
+			   "|linting\n"
+			   "|If an end time is provided, all recording rules\n"
+			   "|in the rule files provided will be backfilled\n"
+			   "|to the end time. Default will backfill up to 3\n"
+			   "|hours ago. Must be a RFC3339 formatted date or\n"
+			   "|Unix timestamp.\n"
+			   "Pass metrics over stdin.\n\n    examples:\n\n    $ cat metrics.prom | x\n");
+	free(out);
+}
+
 const struct test tests_cli[] = {
+	{"cli_wrap_like_go_doc", cli_wrap_like_go_doc},
 	{"cli_values_and_defaults", cli_values_and_defaults},
 	{"cli_short_flags", cli_short_flags},
 	{"cli_double_dash", cli_double_dash},
