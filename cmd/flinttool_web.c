@@ -2,9 +2,9 @@
  * flinttool_web.c - `check web-config FILE...`, `check healthy` and
  * `check ready` (promtool's CheckWebConfig and CheckServerStatus).
  *
- * web-config: each file through flint's own --web.config.file loader
- * (web/webconfig.c); "FILE SUCCESS" or "FILE FAILED: why" on stderr, exit 1
- * when one failed.
+ * web-config: each file through flint's own --web.config.file loader and
+ * exporter-toolkit's validation (web/webconfig_validate.c); "FILE SUCCESS"
+ * or "FILE FAILED: why" on stderr, exit 1 when one failed.
  *
  * healthy / ready: GET <url>/-/healthy (/-/ready) with the
  * --http.config.file client, 10 s for the whole exchange. A 200 prints
@@ -40,13 +40,11 @@ int flinttool_check_web_config(const cli_ctx *c)
 	for (size_t i = 0; i < n; i++) {
 		err e;
 		err_clear(&e);
-		webconfig *w = webconfig_load(files[i], &e);
-		if (!w) {
+		if (webconfig_validate(files[i], &e)) {
 			fprintf(stderr, "%s FAILED: %s\n", files[i], e.msg);
 			failed = true;
 			continue;
 		}
-		webconfig_free(w);
 		fprintf(stderr, "%s SUCCESS\n", files[i]);
 	}
 	return failed ? 1 : 0;

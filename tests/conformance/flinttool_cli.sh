@@ -150,6 +150,27 @@ verdicts() { # PROG FILE...: "file VERDICT" lines and the exit status
 for f in w-empty.yml w-tls.yml w-nokey.yml w-users.yml w-unknown.yml w-yaml.yml w-missing.yml w-headers.yml; do
 	check_eq "web-config $f" "$(verdicts "$FT" check web-config "$f")" "$(verdicts promtool check web-config "$f")"
 done
+# exporter-toolkit's checks beyond loading (web/webconfig_validate.c): the
+# same verdict AND message as promtool
+wc() { printf "$2" >"$1.yml"; same "web-config message $1" check web-config "$1.yml"; }
+T='tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n'
+H=abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefgh
+wc x-min "${T}  min_version: TLS99\n"
+wc x-max "${T}  max_version: TLS1\n"
+wc x-ciphers "${T}  cipher_suites: [TLS_AES_128_GCM_SHA256]\n"
+wc x-auth "${T}  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: server.crt\n"
+wc x-badauth "${T}  client_auth_type: Foo\n"
+wc x-ca-nopolicy "${T}  client_ca_file: server.crt\n"
+wc x-authonly 'tls_server_config:\n  client_auth_type: RequireAndVerifyClientCert\n'
+wc x-switched 'tls_server_config:\n  cert_file: server.key\n  key_file: server.crt\n'
+wc x-certaskey 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.crt\n'
+wc x-hash-short 'basic_auth_users:\n  a: notahash\n'
+wc x-hash-prefix "basic_auth_users:\n  a: x2y\$10\$$H\n"
+wc x-hash-version "basic_auth_users:\n  a: \$3y\$10\$$H\n"
+wc x-hash-cost "basic_auth_users:\n  a: \$2y\$99\$$H\n"
+wc x-header 'http_server_config:\n  headers:\n    Set-Cookie: a\n'
+wc x-header-value 'http_server_config:\n  headers:\n    X-Frame-Options: allow\n'
+wc x-header-ok 'http_server_config:\n  headers:\n    X-Frame-Options: deny\n    X-Content-Type-Options: nosniff\n'
 check_eq "web-config several files" "$(verdicts "$FT" check web-config w-empty.yml w-nokey.yml w-tls.yml)" \
 	"$(verdicts promtool check web-config w-empty.yml w-nokey.yml w-tls.yml)"
 same "web-config missing file" check web-config w-empty.yml nonexistent.yml

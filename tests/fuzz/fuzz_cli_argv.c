@@ -3,13 +3,16 @@
  * the input split at newlines into argv words, parsed against a table with
  * every kind of flag and argument; help and usage errors print, run()
  * reads every value back. The same bytes are then loaded as an
- * --http.config.file (scrape_http_client_load). Never a crash or a leak.
+ * --http.config.file (scrape_http_client_load) and validated as a web
+ * config (webconfig_validate, `check web-config`). Never a crash or a leak.
  * cli.c is a program file, not part of libflint: it is compiled in here.
  */
 #include "cmd/cli.c"
 
 #include <fcntl.h>
 #include <unistd.h>
+
+#include "web/webconfig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -99,8 +102,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const scrape_http_client *h;
 		err e;
 		err_clear(&e);
-		if (w == (ssize_t)size)
+		if (w == (ssize_t)size) {
 			scrape_config_free(scrape_http_client_load(path, &h, &e));
+			err_clear(&e);
+			webconfig_validate(path, &e);
+		}
 	}
 	return 0;
 }
