@@ -209,6 +209,9 @@ done
 printf 'basic_auth:\n  username: alice\n  password: secret\n' >client.yml
 check_eq "--http.config.file basic auth" "$(run "$FT" --http.config.file=client.yml check healthy --url="http://127.0.0.1:$AP")" \
 	"$(printf 'rc=0\n  SUCCESS:  %s' "$(curl -s -u alice:secret "http://127.0.0.1:$AP/-/healthy")")"
+check_eq "credentials in the URL" "$(run "$FT" check healthy --url="http://alice:secret@127.0.0.1:$AP" | head -1)" rc=0
+check_eq "credentials in the URL and --http.config.file" "$(run "$FT" --http.config.file=client.yml check healthy --url="http://alice:secret@127.0.0.1:$AP")" \
+	"$(printf 'rc=1\nflinttool: error: Cannot set base auth in the server URL and use a http.config.file at the same time')"
 printf 'basic_auth:\n  username: alice\n  password: wrong\n' >client-bad.yml
 check_eq "--http.config.file wrong password" "$(run "$FT" check healthy --http.config.file=client-bad.yml --url="http://127.0.0.1:$AP" | head -1)" rc=1
 printf 'bogus: 1\n' >client-unknown.yml
