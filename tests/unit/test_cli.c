@@ -202,7 +202,32 @@ static void cli_wrap_like_go_doc(void)
 	free(out);
 }
 
+/* kingpin's usage template for a leaf of the small table */
+static void cli_usage_layout(void)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	ASSERT(f);
+	const cli_cmd *path[] = {&root, &root_cmds[0], &grp_cmds[0]};
+	usage(f, path, 3, false);
+	fclose(f);
+	ASSERT(strstr(out, "usage: tool grp x [<flags>] <name> [<files>...]\n\nDo x.\n\nFlags:\n"
+			   "  -h, --help                 Show context-sensitive help (also try --help-long\n"
+			   "                             and --help-man).\n") == out);
+	ASSERT(strstr(out, "      --http.config.file=<filename>  \n" /* 30 wide or more: text below */
+			   "                             HTTP client configuration file, see details at\n"
+			   "                             https://prometheus.io/docs/prometheus/latest/configuration/promtool\n"
+			   "  -q, --quiet                Quiet.\n"
+			   "  -o, --out=OUT              Output.\n"
+			   "      --label=LABEL ...      Labels.\n"
+			   "  -r, --human-readable       Human.\n\n"
+			   "Args:\n  <name>     Name.\n  [<files>]  Files.\n\n") != NULL);
+	free(out);
+}
+
 const struct test tests_cli[] = {
+	{"cli_usage_layout", cli_usage_layout},
 	{"cli_wrap_like_go_doc", cli_wrap_like_go_doc},
 	{"cli_values_and_defaults", cli_values_and_defaults},
 	{"cli_short_flags", cli_short_flags},
