@@ -2,7 +2,8 @@
  * cli.c - flinttool's command table (cmd/cli.h): kingpin's parser, errors
  * and help templates over one tree of cli_cmd.
  *
- * Parsing walks argv once. A word names a subcommand while the current
+ * "@file" words (before "--") are replaced by the file's lines, as kingpin
+ * expands them. Parsing walks argv once. A word names a subcommand while the current
  * command has subs, else it fills the next positional argument; flags are
  * looked up innermost command first, then its parents, then the root and
  * the built-in root flags. Help is rendered after parsing the command path
@@ -12,6 +13,7 @@
  */
 #include "cmd/cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,8 @@
 #include "lib/fl.h"
 
 #define MAX_DEPTH 8
+#define MAX_AT_FILES 16             /* @file arguments expanded */
+#define AT_FILE_LIMIT (1u << 20)    /* bytes of one @file */
 #define WIDTH 80
 
 typedef struct elem {
@@ -45,6 +49,9 @@ struct cli_ctx {
 	scrape_config *http_owner;       /* holds http */
 	const scrape_http_client *http;  /* NULL after a failed load */
 	keep **kept;                     /* cli_strs/cli_args arrays, freed at exit */
+	char *files[MAX_AT_FILES];       /* texts of @file arguments (argv points into them) */
+	size_t n_files;
+	char **argv;                     /* argv with @files expanded, or NULL */
 };
 
 /* Flags every command accepts (prepended to the root's). */
@@ -654,6 +661,90 @@ static void warn_features(const cli_ctx *c)
 	}
 }
 
+/* Go's error text for errno (strerror's, lower-cased as Go's table reads). */
+static void go_errno(char *out, size_t cap, int errnum)
+{
+	snprintf(out, cap, "%s", strerror(errnum));
+	if (out[0] >= 'A' && out[0] <= 'Z' && !(out[1] >= 'A' && out[1] <= 'Z'))
+		out[0] = (char)(out[0] - 'A' + 'a');
+}
+
+/* kingpin's "@file" arguments (before "--"): the file's lines replace the
+ * word, lines starting with '#' dropped. One level (a line "@x" is a plain
+ * word). 0, or 1 after the usage error. */
+static int expand_at_files(cli_ctx *c, int *argc, char ***argv)
+{
+	int n = *argc, at = 0;
+	for (int i = 1; i < n && strcmp((*argv)[i], "--"); i++)
+		at += (*argv)[i][0] == '@';
+	if (!at)
+		return 0;
+	size_t cap = (size_t)n + 1;
+	char **out = fl_malloc(cap * sizeof *out);
+	if (!out)
+		return cli_usage_error("out of memory");
+	int k = 0;
+	bool dashes = false;
+	out[k++] = (*argv)[0];
+	for (int i = 1; i < n; i++) {
+		char *a = (*argv)[i];
+		dashes |= !strcmp(a, "--");
+		if (dashes || a[0] != '@') {
+			out[k++] = a;
+			continue;
+		}
+		char why[128];
+		if (!a[1]) {
+			fl_free(out);
+			return cli_usage_error("expected @ file to expand arguments from");
+		}
+		FILE *f = fopen(a + 1, "r");
+		char *text = f && c->n_files < MAX_AT_FILES ? fl_malloc(AT_FILE_LIMIT + 1) : NULL;
+		size_t len = text ? fread(text, 1, AT_FILE_LIMIT, f) : 0;
+		int rerr = f && ferror(f) ? errno : 0;
+		if (!f || !text || rerr) {
+			go_errno(why, sizeof why, !f || rerr ? errno : ENOMEM);
+			if (f)
+				fclose(f);
+			fl_free(text);
+			fl_free(out);
+			return !f ? cli_usage_error("failed to open arguments file \"%s\": open %s: %s", a + 1, a + 1, why)
+				  : cli_usage_error("failed to read arguments from \"%s\": read %s: %s", a + 1, a + 1, why);
+		}
+		fclose(f);
+		text[len] = 0;
+		c->files[c->n_files++] = text;
+		size_t lines = 1;
+		for (size_t j = 0; j < len; j++)
+			lines += text[j] == '\n';
+		char **grown = fl_realloc(out, (cap + lines) * sizeof *out);
+		if (!grown) {
+			fl_free(out);
+			return cli_usage_error("out of memory");
+		}
+		out = grown;
+		cap += lines;
+		for (char *p = text; *p || p < text + len;) {
+			char *nl = strchr(p, '\n');
+			if (nl)
+				*nl = 0;
+			size_t l = strlen(p);
+			if (l && p[l - 1] == '\r') /* bufio.ScanLines drops it */
+				p[l - 1] = 0;
+			if (p[0] != '#')
+				out[k++] = p;
+			if (!nl)
+				break;
+			p = nl + 1;
+		}
+	}
+	out[k] = NULL;
+	c->argv = out;
+	*argc = k;
+	*argv = out;
+	return 0;
+}
+
 int cli_main(const cli_cmd *root, const char *version, int argc, char **argv)
 {
 	cli_ctx c;
@@ -664,17 +755,20 @@ int cli_main(const cli_cmd *root, const char *version, int argc, char **argv)
 	g_prog = root->name;
 	c.path[0] = root;
 	c.depth = 1;
+	if (expand_at_files(&c, &argc, &argv)) {
+		for (size_t i = 0; i < c.n_files; i++)
+			fl_free(c.files[i]);
+		return 1;
+	}
 	c.cap_el = (size_t)argc + 1;
 	for (int i = 1; i < argc; i++)
 		c.cap_el += strlen(argv[i]);
 	c.el = fl_calloc(c.cap_el, sizeof *c.el);
-	if (!c.el) {
-		fprintf(stderr, "%s: error: out of memory\n", g_prog);
-		return 1;
-	}
 	parse_state ps = {.c = &c};
-	int rc = parse(&ps, argc, argv);
-	if (ps.pre == PRE_VERSION) {
+	int rc = c.el ? parse(&ps, argc, argv) : 1;
+	if (!c.el) {
+		rc = cli_usage_error("out of memory");
+	} else if (ps.pre == PRE_VERSION) {
 		printf("%s\n", version);
 		rc = 0;
 	} else if (ps.pre == PRE_HELP_LONG) {
@@ -714,6 +808,9 @@ int cli_main(const cli_cmd *root, const char *version, int argc, char **argv)
 		kept = nx;
 	}
 	scrape_config_free(c.http_owner);
+	for (size_t i = 0; i < c.n_files; i++)
+		fl_free(c.files[i]);
+	fl_free(c.argv);
 	fl_free(c.el);
 	return rc;
 }

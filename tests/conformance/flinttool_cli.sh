@@ -109,6 +109,14 @@ same "-- ends flags" check config -- --x
 same "--no-flag" check config --no-lint-fatal good.yml
 same "--enable-feature unknown" --enable-feature=foo,bar check config good.yml
 same "--enable-feature promoted" --enable-feature=promql-at-modifier check config good.yml
+# kingpin's @file arguments
+printf 'check\nconfig\n# a comment\ngood.yml\n' >args.txt
+same "@file arguments" @args.txt
+same "@file inside a command" check config @args.txt
+same "@file after --" check config -- @args.txt
+same "@file missing" @nonexistent.txt
+same "@file a directory" @.
+same "lone @" @
 for args in "check config --help" "help check config" "check config -h" "help check config extra" \
 	"tsdb dump --help" "help tsdb dump" "check web-config --help" "debug metrics -h"; do
 	# shellcheck disable=SC2086

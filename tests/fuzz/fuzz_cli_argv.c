@@ -84,11 +84,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int argc = 0;
 	argv[argc++] = "tool";
 	for (char *p = text; argc < 64;) {
-		argv[argc++] = p;
 		char *nl = strchr(p, '\n');
+		if (nl)
+			*nl = 0;
+		/* @file: never a path from the input (a FIFO would hang) */
+		if (p[0] == '@' && p[1])
+			argv[argc] = argc % 2 ? (char *)"@/nonexistent/flint-fuzz-args" : (char *)"@/dev/null";
+		else
+			argv[argc] = p;
+		argc++;
 		if (!nl)
 			break;
-		*nl = 0;
 		p = nl + 1;
 	}
 	argv[argc] = NULL;
