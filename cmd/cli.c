@@ -3,13 +3,15 @@
  * and help templates over one tree of cli_cmd.
  *
  * "@file" words (before "--") are replaced by the file's lines, as kingpin
- * expands them. Parsing walks argv once. A word names a subcommand while the current
- * command has subs, else it fills the next positional argument; flags are
- * looked up innermost command first, then its parents, then the root and
- * the built-in root flags. Help is rendered after parsing the command path
- * (errors in the rest of the line are ignored, as kingpin re-parses for
- * --help ignoring them). Text is wrapped at 80 columns, as kingpin does
- * when stdout is not a terminal, with go/doc's least-raggedness breaks.
+ * expands them. Parsing walks argv once. A word names a subcommand while
+ * the current command has subs, else it fills the next positional
+ * argument; flags are looked up innermost command first, then its
+ * parents, then the root and the built-in root flags. As in kingpin, the
+ * pre-actions matched before a parse error (the help command,
+ * --help-long, --version) still run, the first one winning; otherwise a
+ * parse error wins over --help, and --help wins over missing arguments.
+ * Text is wrapped at 80 columns, as kingpin does when stdout is not a
+ * terminal, with go/doc's least-raggedness breaks.
  */
 #include "cmd/cli.h"
 
