@@ -3,12 +3,24 @@
  * (0 ok, 1 error: bad input, 2 usage). */
 #ifndef FLINTTOOL_H
 #define FLINTTOOL_H
+#include <stddef.h>
+#include <stdint.h>
 int flinttool_tsdb(int argc, char **argv);  /* tsdb dump ... */
 int flinttool_test(int argc, char **argv);  /* test promql FILE... */
 /* test rules [--run REGEX]... FILE... (argv from "test"): promtool rule unit tests */
 int flinttool_test_rules(int argc, char **argv);
 /* tsdb create-blocks-from openmetrics ... (argv from "create-blocks-from") */
 int flinttool_backfill(int argc, char **argv);
+/* tsdb create-blocks-from rules ... (argv from "rules"): backfill recording
+ * rules from a server's query_range (cmd/flinttool_backfill_rules.c) */
+typedef struct flinttool_backfill_rules_args {
+	const char *url, *start, *end, *output_dir; /* NULL: the defaults */
+	int64_t eval_interval_ms, max_block_ms;
+	const char *const *files;
+	size_t n_files;
+} flinttool_backfill_rules_args;
+int flinttool_backfill_rules_run(const flinttool_backfill_rules_args *a);
+int flinttool_backfill_rules(int argc, char **argv);
 /* check metrics ... (argv from "metrics"): lint or validate a page on stdin */
 int flinttool_check_metrics(int argc, char **argv);
 /* check config [--syntax-only] FILE... (argv from "config") */

@@ -182,17 +182,22 @@ void rule_group_copy_state(rule_group *g, rule_group *old)
 
 /* ---- timing ---- */
 
-int64_t rule_group_eval_timestamp(const rule_group *g, int64_t now_ns)
+int64_t rule_group_eval_timestamp_ns(const rule_group *g, int64_t now_ns)
 {
 	label l[2] = {{"file", g->file}, {"name", g->name}};
 	uint64_t h = labels_hash((labels){l, 2});
 	int64_t interval_ns = g->interval_ms * 1000000;
 	if (interval_ns <= 0)
-		return now_ns / 1000000;
+		return now_ns;
 	int64_t offset = (int64_t)(h % (uint64_t)interval_ns);
 	int64_t adj = now_ns - offset;
 	int64_t base = adj - (adj % interval_ns);
-	return (base + offset) / 1000000;
+	return base + offset;
+}
+
+int64_t rule_group_eval_timestamp(const rule_group *g, int64_t now_ns)
+{
+	return rule_group_eval_timestamp_ns(g, now_ns) / 1000000;
 }
 
 /* ---- evaluation ---- */

@@ -152,6 +152,8 @@ void rule_group_copy_state(rule_group *g, rule_group *old);
 /* The evaluation timestamp (ms) of the slot at or before now_ns, shifted by
  * the group's hash as Prometheus's EvalTimestamp. */
 int64_t rule_group_eval_timestamp(const rule_group *g, int64_t now_ns);
+/* The same slot in ns (what promtool's backfill sends as a query start). */
+int64_t rule_group_eval_timestamp_ns(const rule_group *g, int64_t now_ns);
 
 /* Evaluate every rule at ts_ms (then queries run at ts_ms - query offset). */
 void rule_group_eval(rule_group *g, int64_t ts_ms);

@@ -1,0 +1,266 @@
+/*
+ * flinttool_backfill_rules.c - `flinttool tsdb create-blocks-from rules`,
+ * promtool's backfill of recording rules from a server
+ * (cmd/promtool/main.go importRules; the work is rules/backfill.c):
+ *
+ *   flinttool tsdb create-blocks-from rules --start=START [--end=END]
+ *       [--url=http://localhost:9090] [--output-dir=data/]
+ *       [--eval-interval=60s] [--max-block-duration=D] <rule-files>...
+ *
+ * START and END are RFC 3339 or Unix seconds; END defaults to 3 hours ago.
+ * Queries go to URL's /api/v1/query_range as client_golang sends them: a
+ * form POST (a GET when the server answers 405 or 501), start as Go's
+ * FormatFloat of the seconds, step as seconds. Blocks are not listed
+ * (promtool 2.42 prints nothing on stdout); progress goes to stderr in
+ * logfmt. Errors print promtool's message on stderr and exit 1.
+ */
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cmd/flinttool.h"
+#include "lib/buf.h"
+#include "lib/fmtfloat.h"
+#include "lib/timeparse.h"
+#include "rules/backfill.h"
+
+typedef struct http_ctx {
+	char url[2048]; /* .../api/v1/query_range */
+} http_ctx;
+
+static size_t collect(char *p, size_t size, size_t n, void *ud)
+{
+	buf *b = ud;
+	buf_put(b, p, size * n);
+	return b->oom ? 0 : size * n;
+}
+
+static void form_put(buf *b, CURL *h, const char *k, const char *v)
+{
+	char *esc = curl_easy_escape(h, v, 0);
+	buf_printf(b, "%s%s=%s", b->len ? "&" : "", k, esc ? esc : "");
+	curl_free(esc);
+}
+
+/* client_golang's DoGetFallback: POST the form, GET on 405/501. */
+static int query_range_http(void *ctx, const char *expr, int64_t start_ns, int64_t end_s, int64_t step_ms,
+			    buf *body, long *status, err *e)
+{
+	http_ctx *hc = ctx;
+	CURL *h = curl_easy_init();
+	if (!h)
+		return err_set(e, FL_ENOMEM, "curl_easy_init failed");
+	char start[FMT_FLOAT_F_MAX], end[32], step[FMT_FLOAT_F_MAX];
+	int64_t sec = start_ns / 1000000000, nsec = start_ns % 1000000000;
+	fmt_go_f(start, (double)sec + (double)nsec / 1e9); /* formatTime */
+	snprintf(end, sizeof end, "%" PRId64, end_s);
+	fmt_go_f(step, (double)step_ms / 1000);
+	buf form, url;
+	buf_init(&form), buf_init(&url);
+	form_put(&form, h, "end", end); /* url.Values.Encode sorts its keys */
+	form_put(&form, h, "query", expr);
+	form_put(&form, h, "start", start);
+	form_put(&form, h, "step", step);
+	char errbuf[CURL_ERROR_SIZE] = "";
+	int rc = 0;
+	for (int get = 0; get < 2 && rc == 0; get++) {
+		buf_clear(body);
+		buf_clear(&url);
+		buf_put_str(&url, hc->url);
+		if (get)
+			buf_printf(&url, "?%s", buf_cstr(&form));
+		curl_easy_reset(h);
+		curl_easy_setopt(h, CURLOPT_URL, buf_cstr(&url));
+		if (!get) {
+			curl_easy_setopt(h, CURLOPT_POST, 1L);
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS, buf_cstr(&form));
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)form.len);
+		}
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
+		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+		CURLcode cc = curl_easy_perform(h);
+		if (cc != CURLE_OK) {
+			rc = err_set(e, body->oom ? FL_ENOMEM : FL_EIO, "%s \"%s\": %s", get ? "Get" : "Post", buf_cstr(&url),
+				     *errbuf ? errbuf : curl_easy_strerror(cc));
+			break;
+		}
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+		if (*status != 405 && *status != 501)
+			break;
+	}
+	buf_reset(&form);
+	buf_reset(&url);
+	curl_easy_cleanup(h);
+	return rc;
+}
+
+/* Go's time.ParseDuration for the whole-millisecond values flags take
+ * ("60s", "1m30s", "1.5h", "500ms"); 0 or -1. */
+static int go_duration_ms(const char *s, int64_t *ms)
+{
+	static const struct { const char *u; double ms; } units[] = {
+		{"ns", 1e-6}, {"us", 1e-3}, {"µs", 1e-3}, {"ms", 1}, {"s", 1e3}, {"m", 6e4}, {"h", 3.6e6}};
+	double total = 0;
+	bool neg = *s == '-';
+	if (*s == '-' || *s == '+')
+		s++;
+	if (!strcmp(s, "0")) {
+		*ms = 0;
+		return 0;
+	}
+	if (!*s)
+		return -1;
+	while (*s) {
+		char *end;
+		if (!((*s >= '0' && *s <= '9') || *s == '.'))
+			return -1;
+		double v = strtod(s, &end);
+		if (end == s)
+			return -1;
+		s = end;
+		size_t best = 0, bl = 0;
+		for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+			size_t l = strlen(units[i].u);
+			if (!strncmp(s, units[i].u, l) && l > bl)
+				best = i, bl = l;
+		}
+		if (!bl)
+			return -1;
+		total += v * units[best].ms;
+		s += bl;
+	}
+	if (total > 9.2e15)
+		return -1;
+	*ms = (int64_t)(neg ? -total : total);
+	return 0;
+}
+
+int flinttool_backfill_rules_run(const flinttool_backfill_rules_args *a)
+{
+	err e;
+	err_clear(&e);
+	int64_t start_ms, end_ms;
+	if (!a->end) {
+		end_ms = (int64_t)time(NULL) * 1000 - 3 * 3600 * 1000LL;
+	} else if (timeparse_time(a->end, &end_ms, &e)) {
+		fprintf(stderr, "error parsing end time: %s\n", e.msg);
+		return 1;
+	}
+	if (timeparse_time(a->start, &start_ms, &e)) {
+		fprintf(stderr, "error parsing start time: %s\n", e.msg);
+		return 1;
+	}
+	if (start_ms >= end_ms) {
+		fprintf(stderr, "start time is not before end time\n");
+		return 1;
+	}
+	http_ctx hc;
+	const char *u = a->url ? a->url : "http://localhost:9090";
+	size_t ul = strlen(u);
+	while (ul && u[ul - 1] == '/')
+		ul--;
+	if (ul + 32 > sizeof hc.url) {
+		fprintf(stderr, "new api client error: URL too long\n");
+		return 1;
+	}
+	snprintf(hc.url, sizeof hc.url, "%.*s/api/v1/query_range", (int)ul, u);
+	rules_backfill_opts o = {
+		.out_dir = a->output_dir ? a->output_dir : "data/",
+		.start_ms = start_ms,
+		.end_ms = end_ms,
+		.eval_interval_ms = a->eval_interval_ms,
+		.max_block_ms = a->max_block_ms,
+		.query = query_range_http,
+		.query_ctx = &hc,
+		.log = stderr,
+	};
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	int rc = rules_backfill(&o, a->files, a->n_files, &e);
+	curl_global_cleanup();
+	if (rc) {
+		fprintf(stderr, "%s\n", e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- argv (until the command table drives this command) ---- */
+
+static int usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "flinttool: error: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, ", try --help\n");
+	return 1;
+}
+
+/* "--name=value" or "--name value": the value, else NULL (not this flag). */
+static const char *flag_value(int argc, char **argv, int *i, const char *name, bool *missing)
+{
+	size_t l = strlen(name);
+	const char *s = argv[*i];
+	if (strncmp(s, name, l))
+		return NULL;
+	if (s[l] == '=')
+		return s + l + 1;
+	if (s[l])
+		return NULL;
+	if (*i + 1 < argc)
+		return argv[++*i];
+	*missing = true;
+	return NULL;
+}
+
+int flinttool_backfill_rules(int argc, char **argv)
+{
+	flinttool_backfill_rules_args a = {.eval_interval_ms = 60000};
+	const char **files = calloc((size_t)argc + 1, sizeof *files);
+	if (!files)
+		return 1;
+	int rc = 0;
+	for (int i = 1; i < argc && rc == 0; i++) {
+		bool missing = false;
+		const char *v;
+		if ((v = flag_value(argc, argv, &i, "--url", &missing)))
+			a.url = v;
+		else if ((v = flag_value(argc, argv, &i, "--start", &missing)))
+			a.start = v;
+		else if ((v = flag_value(argc, argv, &i, "--end", &missing)))
+			a.end = v;
+		else if ((v = flag_value(argc, argv, &i, "--output-dir", &missing)))
+			a.output_dir = v;
+		else if ((v = flag_value(argc, argv, &i, "--eval-interval", &missing))) {
+			if (go_duration_ms(v, &a.eval_interval_ms))
+				rc = usage("time: invalid duration \"%s\"", v);
+		} else if ((v = flag_value(argc, argv, &i, "--max-block-duration", &missing))) {
+			if (go_duration_ms(v, &a.max_block_ms))
+				rc = usage("time: invalid duration \"%s\"", v);
+		} else if (missing)
+			rc = usage("expected argument for flag '%s'", argv[i]);
+		else if (argv[i][0] == '-' && argv[i][1])
+			rc = usage("unknown long flag '%s'", argv[i]);
+		else
+			files[a.n_files++] = argv[i];
+	}
+	if (rc == 0 && !a.start)
+		rc = usage("required flag %s not provided", "--start");
+	if (rc == 0 && !a.n_files)
+		rc = usage("required argument '%s' not provided", "rule-files");
+	for (size_t i = 0; rc == 0 && i < a.n_files; i++) {
+		struct stat st;
+		if (stat(files[i], &st) != 0)
+			rc = usage("path '%s' does not exist", files[i]);
+	}
+	a.files = files;
+	if (rc == 0)
+		rc = flinttool_backfill_rules_run(&a);
+	free(files);
+	return rc;
+}
