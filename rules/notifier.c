@@ -36,6 +36,7 @@
 
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/summary.h"
 #include "lib/timeparse.h"
 #include "rules/rule_int.h"
 #include "scrape/httpc.h"
@@ -58,7 +59,10 @@ typedef struct am {
 typedef struct am_stat {
 	char *url;
 	uint64_t sent, errors;
+	summary latency;     /* prometheus_notifications_latency_seconds: every send, ok or not */
 } am_stat;
+
+static const double latency_q[] = {0.5, 0.9, 0.99}; /* notifier.go's objectives */
 
 struct notifier {
 	int64_t capacity;           /* queue capacity */
@@ -259,6 +263,7 @@ static void discover(notifier *n, bool reread)
 		if (!seen && fl_grow((void **)&n->stats, &n->cap_stats, n->n_stats + 1, sizeof *n->stats) &&
 		    (n->stats[n->n_stats].url = fl_strdup(v[i].url))) {
 			n->stats[n->n_stats].sent = n->stats[n->n_stats].errors = 0;
+			memset(&n->stats[n->n_stats].latency, 0, sizeof n->stats[n->n_stats].latency);
 			n->n_stats++;
 		}
 	}
@@ -387,13 +392,14 @@ static int post(const scrape_alertmanager_config *ac, const char *url, const buf
 	return rc;
 }
 
-static void count(notifier *n, const char *url, uint64_t sent, uint64_t errors)
+static void count(notifier *n, const char *url, uint64_t sent, uint64_t errors, double seconds)
 {
 	pthread_mutex_lock(&n->cfg_mu);
 	for (size_t k = 0; k < n->n_stats; k++)
 		if (!strcmp(n->stats[k].url, url)) {
 			n->stats[k].sent += sent;
 			n->stats[k].errors += errors;
+			summary_observe(&n->stats[k].latency, seconds);
 		}
 	pthread_mutex_unlock(&n->cfg_mu);
 }
@@ -416,11 +422,13 @@ static bool send_all(notifier *n, const n_alert *v, size_t count_n)
 				continue;
 			err e;
 			err_clear(&e);
+			int64_t t0 = rules_now_ns();
 			int rc = post(ac, n->ams[i].url, &body, &e);
+			double took = (double)(rules_now_ns() - t0) / 1e9;
 			if (rc)
 				log_error("notifier", "Error sending alert", "alertmanager", n->ams[i].url, "err", e.msg,
 					  NULL);
-			count(n, n->ams[i].url, w, rc ? w : 0); /* errors count alerts, as notifier.go */
+			count(n, n->ams[i].url, w, rc ? w : 0, took); /* errors count alerts, as notifier.go */
 			ok = ok || rc == 0;
 		}
 	}
@@ -619,6 +627,19 @@ void notifier_metrics(notifier *n, buf *b)
 			rules__put_g(b, (double)(k ? n->stats[i].sent : n->stats[i].errors));
 			buf_put_byte(b, '\n');
 		}
+	}
+	if (n->n_stats)
+		buf_put_str(b, "# HELP prometheus_notifications_latency_seconds Latency quantiles for sending alert notifications.\n"
+			       "# TYPE prometheus_notifications_latency_seconds summary\n");
+	for (size_t i = 0; i < n->n_stats; i++) {
+		buf lbl;
+		buf_init(&lbl);
+		buf_put_str(&lbl, "alertmanager=\"");
+		rules__put_label_value(&lbl, n->stats[i].url);
+		buf_put_byte(&lbl, '"');
+		summary_write(&n->stats[i].latency, b, "prometheus_notifications_latency_seconds", buf_cstr(&lbl), latency_q,
+			      FL_ARRAY_LEN(latency_q));
+		buf_reset(&lbl);
 	}
 	pthread_mutex_unlock(&n->cfg_mu);
 	buf_printf(b, "# HELP prometheus_notifications_queue_capacity The capacity of the alert notifications queue.\n"
