@@ -9,6 +9,8 @@
 #   - data: node_exporter-like series (bench/node_shape.h: 100 a node,
 #     job="node-exporter"), 10k and 100k series (BENCH_RULES_SIZES), 40
 #     rounds 15 s apart ending now, remote-written by bench_remote;
+#   - the rules are loaded (SIGHUP) only once the data is in, so loading
+#     is not slowed by evaluation and the data is fresh when measured;
 #   - after a warm-up of two intervals, a window of BENCH_RULES_WINDOW
 #     seconds (default 20): process CPU (utime+stime from /proc) per 1,000
 #     rule evaluations (prometheus_rule_evaluations_total's growth), the
@@ -36,8 +38,11 @@ command -v prometheus >/dev/null || { echo "bench_rules: prometheus not installe
 tmp=$(mktemp -d /tmp/flint-rbench.XXXXXX)
 TCK=$(getconf CLK_TCK)
 . "$(dirname "$0")/lib.bash"
-printf 'global:\n  scrape_interval: 1m\n  evaluation_interval: %s\nrule_files: ["%s/*.yml"]\n' "$EVAL" "$MIXINS" \
-	>"$tmp/cfg.yml"
+config() { # with rules or not
+	printf 'global:\n  scrape_interval: 1m\n  evaluation_interval: %s\n' "$EVAL" >"$tmp/cfg.yml"
+	[ "$1" = rules ] && printf 'rule_files: ["%s/*.yml"]\n' "$MIXINS" >>"$tmp/cfg.yml"
+	return 0
+}
 
 sum_metric() { # url name -> the sum of its samples on url/metrics
 	curl -s --max-time 10 "$1/metrics" | awk -v n="$2" '{ k = $1; sub(/\{.*/, "", k) } k == n { s += $2 } END { printf "%.6f\n", s }'
@@ -48,6 +53,7 @@ run() { # name series -> prints "cpu_ms_per_1000_evals mean_group_ms cycle_ms ev
 	port=$(free_port)
 	url=http://127.0.0.1:$port
 	rm -rf "$tmp/data-$name"
+	config none
 	start "$name" "$port"
 	if ! wait_ready "$url" 60; then
 		echo "bench_rules: $name did not become ready: $(tail -3 "$tmp/$name.log")" >&2
@@ -59,6 +65,13 @@ run() { # name series -> prints "cpu_ms_per_1000_evals mean_group_ms cycle_ms ev
 		echo "bench_rules: $name: load failed: $out" >&2
 		return 1
 	fi
+	config rules
+	kill -HUP "$pid"
+	local i
+	for i in $(seq 300); do
+		[ "$(sum_metric "$url" prometheus_rule_group_iterations_total | cut -d. -f1)" -gt 0 ] && break
+		sleep 0.1
+	done
 	local ev=${EVAL%s}
 	sleep $((ev * 2 + 1))
 	local c0 c1 e0 e1 s0 s1 n0 n1 t0 t1
