@@ -369,8 +369,6 @@ static int create_blocks(bf_args *a, const char *text, size_t len, int64_t mint,
 
 int flinttool_backfill(int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "rules"))
-		return flinttool_backfill_rules(argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "openmetrics")) {
 		fprintf(stderr, "flinttool: error: expected command but got \"%s\" (want: openmetrics)\n",
 			argc < 2 ? "" : argv[1]);

@@ -12,7 +12,8 @@
  * form POST (a GET when the server answers 405 or 501), start as Go's
  * FormatFloat of the seconds, step as seconds. Blocks are not listed
  * (promtool 2.42 prints nothing on stdout); progress goes to stderr in
- * logfmt. Errors print promtool's message on stderr and exit 1.
+ * logfmt. --http.config.file's client settings (auth, TLS, proxy) apply.
+ * Errors print promtool's message on stderr and exit 1.
  */
 #include <curl/curl.h>
 #include <inttypes.h>
@@ -22,14 +23,17 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cmd/cli.h"
 #include "cmd/flinttool.h"
 #include "lib/buf.h"
 #include "lib/fmtfloat.h"
 #include "lib/timeparse.h"
 #include "rules/backfill.h"
+#include "scrape/httpc.h"
 
 typedef struct http_ctx {
 	char url[2048]; /* .../api/v1/query_range */
+	const scrape_http_client *client; /* --http.config.file's settings */
 } http_ctx;
 
 static size_t collect(char *p, size_t size, size_t n, void *ud)
@@ -66,6 +70,7 @@ static int query_range_http(void *ctx, const char *expr, int64_t start_ns, int64
 	form_put(&form, h, "start", start);
 	form_put(&form, h, "step", step);
 	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hdrs_prev = NULL;
 	int rc = 0;
 	for (int get = 0; get < 2 && rc == 0; get++) {
 		buf_clear(body);
@@ -74,6 +79,12 @@ static int query_range_http(void *ctx, const char *expr, int64_t start_ns, int64
 		if (get)
 			buf_printf(&url, "?%s", buf_cstr(&form));
 		curl_easy_reset(h);
+		struct curl_slist *hdrs = NULL;
+		if ((rc = httpc_setup(h, hc->client, &hdrs, e)) != 0)
+			break;
+		curl_slist_free_all(hdrs_prev);
+		hdrs_prev = hdrs;
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 		curl_easy_setopt(h, CURLOPT_URL, buf_cstr(&url));
 		if (!get) {
 			curl_easy_setopt(h, CURLOPT_POST, 1L);
@@ -98,6 +109,7 @@ static int query_range_http(void *ctx, const char *expr, int64_t start_ns, int64
 	buf_reset(&form);
 	buf_reset(&url);
 	curl_easy_cleanup(h);
+	curl_slist_free_all(hdrs_prev);
 	return rc;
 }
 
@@ -142,27 +154,37 @@ static int go_duration_ms(const char *s, int64_t *ms)
 	return 0;
 }
 
-int flinttool_backfill_rules_run(const flinttool_backfill_rules_args *a)
+int flinttool_backfill_rules(const cli_ctx *c)
 {
+	size_t n_files;
+	const char *const *files = cli_args(c, "rule-files", &n_files);
+	if (flinttool_existing_files(files, n_files))
+		return 1;
+	rules_backfill_opts o = {.out_dir = cli_str(c, "output-dir"), .log = stderr};
+	if (go_duration_ms(cli_str(c, "eval-interval"), &o.eval_interval_ms))
+		return cli_usage_error("time: invalid duration \"%s\"", cli_str(c, "eval-interval"));
+	const char *mb = cli_str(c, "max-block-duration"); /* create-blocks-from's, hidden */
+	if (cli_given(c, "max-block-duration") && go_duration_ms(mb, &o.max_block_ms))
+		return cli_usage_error("time: invalid duration \"%s\"", mb);
 	err e;
 	err_clear(&e);
-	int64_t start_ms, end_ms;
-	if (!a->end) {
-		end_ms = (int64_t)time(NULL) * 1000 - 3 * 3600 * 1000LL;
-	} else if (timeparse_time(a->end, &end_ms, &e)) {
+	const char *end = cli_str(c, "end");
+	if (!end || !*end) {
+		o.end_ms = (int64_t)time(NULL) * 1000 - 3 * 3600 * 1000LL;
+	} else if (timeparse_time(end, &o.end_ms, &e)) {
 		fprintf(stderr, "error parsing end time: %s\n", e.msg);
 		return 1;
 	}
-	if (timeparse_time(a->start, &start_ms, &e)) {
+	if (timeparse_time(cli_str(c, "start"), &o.start_ms, &e)) {
 		fprintf(stderr, "error parsing start time: %s\n", e.msg);
 		return 1;
 	}
-	if (start_ms >= end_ms) {
+	if (o.start_ms >= o.end_ms) {
 		fprintf(stderr, "start time is not before end time\n");
 		return 1;
 	}
 	http_ctx hc;
-	const char *u = a->url ? a->url : "http://localhost:9090";
+	const char *u = cli_str(c, "url");
 	size_t ul = strlen(u);
 	while (ul && u[ul - 1] == '/')
 		ul--;
@@ -171,18 +193,12 @@ int flinttool_backfill_rules_run(const flinttool_backfill_rules_args *a)
 		return 1;
 	}
 	snprintf(hc.url, sizeof hc.url, "%.*s/api/v1/query_range", (int)ul, u);
-	rules_backfill_opts o = {
-		.out_dir = a->output_dir ? a->output_dir : "data/",
-		.start_ms = start_ms,
-		.end_ms = end_ms,
-		.eval_interval_ms = a->eval_interval_ms,
-		.max_block_ms = a->max_block_ms,
-		.query = query_range_http,
-		.query_ctx = &hc,
-		.log = stderr,
-	};
+	if (!(hc.client = cli_http_client(c)))
+		return 1;
+	o.query = query_range_http;
+	o.query_ctx = &hc;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	int rc = rules_backfill(&o, a->files, a->n_files, &e);
+	int rc = rules_backfill(&o, files, n_files, &e);
 	curl_global_cleanup();
 	if (rc) {
 		fprintf(stderr, "%s\n", e.msg);
@@ -191,76 +207,22 @@ int flinttool_backfill_rules_run(const flinttool_backfill_rules_args *a)
 	return 0;
 }
 
-/* ---- argv (until the command table drives this command) ---- */
+const cli_flag flinttool_backfill_rules_flags[] = {
+	{"url", 0, "http://localhost:9090", "The URL for the Prometheus API with the data where the rule will be "
+	 "backfilled from.", "http://localhost:9090", 0},
+	{"start", 0, "START", "The time to start backfilling the new rule from. Must be a RFC3339 formatted date or Unix "
+	 "timestamp. Required.", NULL, CLI_REQUIRED},
+	{"end", 0, "END", "If an end time is provided, all recording rules in the rule files provided will be backfilled "
+	 "to the end time. Default will backfill up to 3 hours ago. Must be a RFC3339 formatted date or Unix timestamp.",
+	 NULL, 0},
+	{"output-dir", 0, "\"data/\"", "Output directory for generated blocks.", "data/", 0},
+	{"eval-interval", 0, "60s", "How frequently to evaluate rules when backfilling if a value is not set in the "
+	 "recording rule files.", "60s", 0},
+	{0},
+};
 
-static int usage(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "flinttool: error: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, ", try --help\n");
-	return 1;
-}
-
-/* "--name=value" or "--name value": the value, else NULL (not this flag). */
-static const char *flag_value(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-	size_t l = strlen(name);
-	const char *s = argv[*i];
-	if (strncmp(s, name, l))
-		return NULL;
-	if (s[l] == '=')
-		return s + l + 1;
-	if (s[l])
-		return NULL;
-	if (*i + 1 < argc)
-		return argv[++*i];
-	*missing = true;
-	return NULL;
-}
-
-int flinttool_backfill_rules(int argc, char **argv)
-{
-	flinttool_backfill_rules_args a = {.eval_interval_ms = 60000};
-	const char **files = calloc((size_t)argc + 1, sizeof *files);
-	if (!files)
-		return 1;
-	int rc = 0;
-	for (int i = 1; i < argc && rc == 0; i++) {
-		bool missing = false;
-		const char *v;
-		if ((v = flag_value(argc, argv, &i, "--url", &missing)))
-			a.url = v;
-		else if ((v = flag_value(argc, argv, &i, "--start", &missing)))
-			a.start = v;
-		else if ((v = flag_value(argc, argv, &i, "--end", &missing)))
-			a.end = v;
-		else if ((v = flag_value(argc, argv, &i, "--output-dir", &missing)))
-			a.output_dir = v;
-		else if ((v = flag_value(argc, argv, &i, "--eval-interval", &missing))) {
-			if (go_duration_ms(v, &a.eval_interval_ms))
-				rc = usage("time: invalid duration \"%s\"", v);
-		} else if ((v = flag_value(argc, argv, &i, "--max-block-duration", &missing))) {
-			if (go_duration_ms(v, &a.max_block_ms))
-				rc = usage("time: invalid duration \"%s\"", v);
-		} else if (missing)
-			rc = usage("expected argument for flag '%s'", argv[i]);
-		else if (argv[i][0] == '-' && argv[i][1])
-			rc = usage("unknown long flag '%s'", argv[i]);
-		else
-			files[a.n_files++] = argv[i];
-	}
-	if (rc == 0 && !a.start)
-		rc = usage("required flag %s not provided", "--start");
-	if (rc == 0 && !a.n_files)
-		rc = usage("required argument '%s' not provided", "rule-files");
-	for (size_t i = 0; rc == 0 && i < a.n_files; i++) {
-		struct stat st;
-		if (stat(files[i], &st) != 0)
-			rc = usage("path '%s' does not exist", files[i]);
-	}
-	a.files = files;
-	if (rc == 0)
-		rc = flinttool_backfill_rules_run(&a);
-	free(files);
-	return rc;
-}
+const cli_arg flinttool_backfill_rules_args[] = {
+	{"rule-files", "A list of one or more files containing recording rules to be backfilled. All recording rules "
+	 "listed in the files will be backfilled. Alerting rules are not evaluated.", CLI_REQUIRED | CLI_REPEAT},
+	{0},
+};

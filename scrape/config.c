@@ -24,7 +24,7 @@
  *     metric_name_escaping_scheme other than allow-utf-8 (the 3.x defaults);
  *   - query_log_file and scrape_failure_log_file (flint writes neither log).
  * rule_files are loaded by rules/manager.c, alerting by rules/notifier.c.
- * remote_write is validated fully but not acted on yet; c->inactive names them and scrape_config_load logs one warning.
+ * remote_write is acted on by remote/write.h (the sender). remote_read,
  * storage, tracing, otlp and runtime are checked for their keys only and
  * named there too. scrape_config_files (Prometheus 3.x) are globs of files
  * each holding `scrape_configs:`; their jobs are appended at load.
@@ -800,7 +800,7 @@ static void top_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_
 /* c->inactive: what loaded but is not acted on yet (issue 16). */
 static void note_inactive(scrape_config *c, yaml_node_t *root, cfgp *p)
 {
-	static const char *const names[] = {"remote_write", "remote_read", "storage", "tracing", "otlp", "runtime"};
+	static const char *const names[] = {"remote_read", "storage", "tracing", "otlp", "runtime"};
 	char out[200] = "";
 	for (size_t i = 0; i < FL_ARRAY_LEN(names); i++)
 		for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
@@ -919,4 +919,54 @@ void scrape_config_free(scrape_config *c)
 	}
 	arena_reset(&c->arena);
 	fl_free(c);
+}
+
+/* ---- promtool's --http.config.file ---- */
+
+static void http_file_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
+{
+	(void)k;
+	config__http_field(p, ctx, key, v, path);
+}
+
+scrape_config *scrape_http_client_load(const char *path, const scrape_http_client **out, err *e)
+{
+	scrape_config *c = config_new(path);
+	scrape_http_client *h = c ? arena_calloc(&c->arena, 1, sizeof *h) : NULL;
+	if (!h) {
+		scrape_config_free(c);
+		err_set(e, FL_ENOMEM, "config: out of memory");
+		return NULL;
+	}
+	config__http_defaults(h);
+	*out = h;
+	if (!path)
+		return c;
+	buf b;
+	buf_init(&b);
+	yaml_parser_t yp;
+	yaml_document_t doc;
+	int rc = scrape_read_file(&b, path, e);
+	if (!rc)
+		rc = parse_yaml((const char *)b.p, b.len, path, &yp, &doc, e);
+	buf_reset(&b);
+	if (rc) {
+		scrape_config_free(c);
+		return NULL;
+	}
+	char *dir = arena_strdup(&c->arena, path);
+	cfgp p = {&doc, c, c->filename, dir ? dirname(dir) : ".", e, false};
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root) {
+		config__walk_map(&p, root, "", "config.HTTPClientConfig", config__http_keys, http_file_field, h);
+		if (!p.failed)
+			config__http_validate(&p, h, root, "");
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&yp);
+	if (p.failed) {
+		scrape_config_free(c);
+		return NULL;
+	}
+	return c;
 }

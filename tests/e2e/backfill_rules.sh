@@ -145,12 +145,9 @@ printf 'groups:\n  - name: g\n    rules:\n      - record: x\n        expr: up\n 
 same_error bad_rule_file --start="$START" --end="$END" "$tmp/bad.yml"
 printf 'groups:\n  - name: g\n    rules:\n      - record: x\n        expr: sum(\n' >"$tmp/badexpr.yml"
 same_error bad_expr --start="$START" --end="$END" "$tmp/badexpr.yml"
-pc=$(run_backfill promtool "$tmp/pbad" --end="$END" "$tmp/rules.yml")
-fc=$(run_backfill "$TOOL" "$tmp/fbad" --end="$END" "$tmp/rules.yml")
-check_eq missing_start_exit "$fc" "$pc"
-pc=$(run_backfill promtool "$tmp/pbad" --start="$START" --end="$END" "$tmp/nope.yml")
-fc=$(run_backfill "$TOOL" "$tmp/fbad" --start="$START" --end="$END" "$tmp/nope.yml")
-check_eq missing_file_exit "$fc" "$pc"
+same_error missing_start --end="$END" "$tmp/rules.yml"
+same_error missing_file --start="$START" --end="$END" "$tmp/nope.yml"
+same_error bad_eval_interval --start="$START" --end="$END" --eval-interval=x "$tmp/rules.yml"
 DP=$(free_port)
 pc=$(promtool tsdb create-blocks-from rules --url="http://127.0.0.1:$DP" --output-dir="$tmp/pdown" \
 	--start="$START" --end="$END" "$tmp/rules2.yml" 2>"$tmp/pdown.err")
