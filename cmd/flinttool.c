@@ -40,7 +40,7 @@ static const cli_cmd test_cmds[] = {
 static const cli_cmd root_cmds[] = {
 	{"check", "Check the resources for validity.", NULL, NULL, check_cmds, NULL, 0},
 	{"debug", "Fetch debug information.", NULL, NULL, flinttool_debug_cmds, NULL, 0},
-	{"test", "Unit testing.", NULL, NULL, test_cmds, NULL, 0},
+	{"test", "Unit testing.", flinttool_test_flags, NULL, test_cmds, NULL, 0},
 	{"tsdb", "Run tsdb commands.", NULL, NULL, flinttool_tsdb_cmds, NULL, 0},
 	{"promql", "PromQL formatting and editing. Requires the --experimental flag.", NULL, NULL, flinttool_promql_cmds,
 	 NULL, CLI_EXPERIMENTAL},

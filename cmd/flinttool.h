@@ -48,7 +48,9 @@ int flinttool_check_metrics(const cli_ctx *c);
 extern const cli_flag flinttool_test_promql_flags[];
 extern const cli_arg flinttool_test_promql_args[];
 int flinttool_test_promql(const cli_ctx *c);
-/* test rules [--run REGEX]... [--ignore-unknown-fields] FILE... */
+/* test's own flags (--junit) */
+extern const cli_flag flinttool_test_flags[];
+/* test rules [--run REGEX]... [--debug] [--ignore-unknown-fields] FILE... */
 extern const cli_flag flinttool_test_rules_flags[];
 extern const cli_arg flinttool_test_rules_args[];
 int flinttool_test_rules(const cli_ctx *c);

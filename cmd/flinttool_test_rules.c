@@ -14,12 +14,17 @@
  * alerts (labels + annotations) at each eval_time; promql_expr_test queries
  * at the end. Output as promtool: `Unit Testing:  FILE`, then `  SUCCESS`,
  * or `  FAILED:` and each error on stderr followed by a blank line on
- * stdout; exit 1 when any file fails. Not supported: native histograms in
- * input_series or exp_samples (the group fails), --diff, --debug, junit
- * output.
+ * stdout; exit 1 when any file fails. --debug prints "DEBUG: Starting
+ * test", "DEBUG: Test ... finished, took ..." and a dump of all data at
+ * the last eval_time on stderr; test's --junit=FILE writes util/junitxml's
+ * document (a suite per file, a case per test group, failures per error,
+ * the file's own error as the suite's abort). Not supported: native
+ * histograms in input_series or exp_samples (the group fails), --diff.
  */
 #include "cmd/flinttool.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <glob.h>
 #include <math.h>
 #include <stdarg.h>
@@ -27,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <yaml.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -144,35 +150,48 @@ static labels map_labels(yaml_node_t *n, arena *a)
 /* ---- Go formats ---- */
 
 /* time.Duration.String of ms: "0s", "500ms", "1m0s", "1h30m0s", "1.5s". */
-static void go_duration(buf *b, int64_t ms)
+/* Go's time.Duration.String() of ns nanoseconds: "1h2m3.5s", "1.5ms",
+ * "250µs", "15ns", "0s". */
+static void go_duration_ns(buf *b, int64_t ns)
 {
-	if (!ms) {
+	if (!ns) {
 		buf_put_str(b, "0s");
 		return;
 	}
-	if (ms < 0) {
+	uint64_t u = ns < 0 ? (uint64_t)-ns : (uint64_t)ns;
+	if (ns < 0)
 		buf_put_byte(b, '-');
-		ms = -ms;
+	static const struct { uint64_t div; const char *unit; int digits; } small[] = {
+		{1, "ns", 0}, {1000, "\u00b5s", 3}, {1000000, "ms", 6}};
+	uint64_t whole = u, frac = 0;
+	int digits = 9;
+	const char *unit = "s";
+	for (int i = 0; i < 3; i++)
+		if (u < small[i].div * 1000) {
+			whole = u / small[i].div, frac = u % small[i].div, digits = small[i].digits, unit = small[i].unit;
+			break;
+		}
+	if (!strcmp(unit, "s")) {
+		uint64_t sec = u / 1000000000;
+		frac = u % 1000000000;
+		if (sec >= 3600)
+			buf_printf(b, "%lluh", (unsigned long long)(sec / 3600));
+		if (sec >= 60)
+			buf_printf(b, "%llum", (unsigned long long)(sec / 60 % 60));
+		whole = sec % 60;
 	}
-	if (ms < 1000) {
-		buf_printf(b, "%lldms", (long long)ms);
-		return;
-	}
-	int64_t h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60, f = ms % 1000;
-	if (h)
-		buf_printf(b, "%lldh", (long long)h);
-	if (h || m)
-		buf_printf(b, "%lldm", (long long)m);
-	buf_printf(b, "%lld", (long long)s);
-	if (f) {
-		char fr[8];
-		snprintf(fr, sizeof fr, "%03lld", (long long)f);
-		for (int i = 2; i > 0 && fr[i] == '0'; i--)
+	buf_printf(b, "%llu", (unsigned long long)whole);
+	if (frac) {
+		char fr[16];
+		snprintf(fr, sizeof fr, "%0*llu", digits, (unsigned long long)frac);
+		for (int i = digits - 1; i > 0 && fr[i] == '0'; i--)
 			fr[i] = 0;
 		buf_printf(b, ".%s", fr);
 	}
-	buf_put_byte(b, 's');
+	buf_put_str(b, unit);
 }
+
+static void go_duration(buf *b, int64_t ms) { go_duration_ns(b, ms * 1000000); }
 
 /* strconv.FormatFloat(v, 'E', -1, 64). */
 static void go_float_E(buf *b, double v)
@@ -200,6 +219,165 @@ static void selector_error(buf *b, const char *text, arena *a)
 	for (size_t i = 0; i < n; i++)
 		matcher_reset(&ms[i]);
 }
+
+/* ---- JUnit XML (util/junitxml: encoding/xml's output of its structs) ---- */
+typedef struct jcase {
+	char *name;
+	char **failures;
+	size_t n_failures;
+	char *error;
+} jcase;
+
+typedef struct jsuite {
+	char *name;
+	char timestamp[32];
+	size_t failures, errors;
+	jcase *cases;
+	size_t n_cases;
+} jsuite;
+
+typedef struct junit {
+	jsuite *suites;
+	size_t n;
+} junit;
+
+static char **str_push(char **v, size_t *n, const char *s)
+{
+	char **nv = fl_realloc(v, (*n + 1) * sizeof *nv);
+	if (nv && (nv[*n] = fl_strdup(s)))
+		(*n)++;
+	return nv ? nv : v;
+}
+
+static jsuite *junit_suite(junit *j, const char *name)
+{
+	jsuite *nv = fl_realloc(j->suites, (j->n + 1) * sizeof *nv);
+	if (!nv)
+		return NULL;
+	j->suites = nv;
+	jsuite *s = &nv[j->n++];
+	memset(s, 0, sizeof *s);
+	s->name = fl_strdup(name);
+	return s;
+}
+
+static void junit_case(jsuite *s, const char *name)
+{
+	jcase *nv = s ? fl_realloc(s->cases, (s->n_cases + 1) * sizeof *nv) : NULL;
+	if (!nv)
+		return;
+	s->cases = nv;
+	memset(&nv[s->n_cases], 0, sizeof *nv);
+	nv[s->n_cases++].name = fl_strdup(name);
+}
+
+static jcase *junit_last(jsuite *s)
+{
+	if (!s->n_cases)
+		junit_case(s, "unknown");
+	return s->n_cases ? &s->cases[s->n_cases - 1] : NULL;
+}
+
+static void junit_fail(jsuite *s, const char *msg)
+{
+	jcase *c = s ? junit_last(s) : NULL;
+	if (!c)
+		return;
+	s->failures++;
+	c->failures = str_push(c->failures, &c->n_failures, msg);
+}
+
+static void junit_abort(jsuite *s, const char *msg)
+{
+	jcase *c = s ? junit_last(s) : NULL;
+	if (!c)
+		return;
+	s->errors++;
+	fl_free(c->error);
+	c->error = fl_strdup(msg);
+}
+
+static void junit_settime(jsuite *s)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	if (s && localtime_r(&now, &tm))
+		strftime(s->timestamp, sizeof s->timestamp, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+/* encoding/xml's EscapeText (attributes and character data alike). */
+static void xml_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '"': fputs("&#34;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '\t': fputs("&#x9;", f); break;
+		case '\n': fputs("&#xA;", f); break;
+		case '\r': fputs("&#xD;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+static void junit_write(const junit *j, FILE *f)
+{
+	fputs("<testsuites>", f);
+	for (size_t i = 0; i < j->n; i++) {
+		const jsuite *s = &j->suites[i];
+		fputs("<testsuite name=\"", f);
+		xml_escape(f, s->name ? s->name : "");
+		fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" timestamp=\"%s\">", s->n_cases,
+			s->failures, s->errors, s->timestamp);
+		for (size_t k = 0; k < s->n_cases; k++) {
+			const jcase *c = &s->cases[k];
+			fputs("<testcase name=\"", f);
+			xml_escape(f, c->name ? c->name : "");
+			fputs("\">", f);
+			for (size_t m = 0; m < c->n_failures; m++) {
+				fputs("<failure>", f);
+				xml_escape(f, c->failures[m]);
+				fputs("</failure>", f);
+			}
+			if (c->error && *c->error) {
+				fputs("<error>", f);
+				xml_escape(f, c->error);
+				fputs("</error>", f);
+			}
+			fputs("</testcase>", f);
+		}
+		fputs("</testsuite>", f);
+	}
+	fputs("</testsuites>", f);
+}
+
+static void junit_free(junit *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		jsuite *s = &j->suites[i];
+		for (size_t k = 0; k < s->n_cases; k++) {
+			jcase *c = &s->cases[k];
+			for (size_t m = 0; m < c->n_failures; m++)
+				fl_free(c->failures[m]);
+			fl_free(c->failures);
+			fl_free(c->error);
+			fl_free(c->name);
+		}
+		fl_free(s->cases);
+		fl_free(s->name);
+	}
+	fl_free(j->suites);
+}
+
+/* What a run of the command asks besides the tests: --debug's lines on
+ * stderr, and the JUnit suite of the file being run (NULL: none). */
+typedef struct topts {
+	bool debug;
+	jsuite *js;
+} topts;
 
 /* ---- a test group ---- */
 typedef struct errlist {
@@ -493,7 +671,63 @@ static int cmp_i64(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
-static void run_group(tfile *f, yaml_node_t *tg, errlist *errs)
+/* --debug: all data at the last eval_time rounded up to a second, as
+ * `{__name__=~".+"}[T]` at start + T (promql.Matrix's String()). */
+static void debug_dump(yaml_node_t *tg, int64_t mint, promql_engine *eng, queryable *q)
+{
+	int64_t ts = (max_eval_time(tg) + 1000) / 1000 * 1000;
+	buf d, x;
+	buf_init(&d), buf_init(&x);
+	go_duration(&d, ts);
+	buf_printf(&x, "{__name__=~\".+\"}[%s]", buf_cstr(&d));
+	promql_result r;
+	err e;
+	err_clear(&e);
+	if (promql_query_instant(eng, q, buf_cstr(&x), mint + ts, NULL, &r, &e)) {
+		fprintf(stderr, "DEBUG: Failed query exec, expr: \"%s\", err: %s\n", buf_cstr(&x), e.msg);
+	} else {
+		fprintf(stderr, "DEBUG: Dump of all data (input_series and rules) at %s:\n", buf_cstr(&d));
+		buf out;
+		buf_init(&out);
+		for (size_t i = 0; i < r.n_series; i++) {
+			if (i)
+				buf_put_byte(&out, '\n');
+			labels_format(&out, r.series[i].metric);
+			buf_put_str(&out, " =>");
+			for (size_t k = 0; k < r.series[i].n; k++) {
+				char v[FMT_FLOAT_F_MAX];
+				fmt_go_f(v, r.series[i].samples[k].v);
+				buf_printf(&out, "\n%s @[%lld]", v, (long long)r.series[i].samples[k].t);
+			}
+		}
+		fprintf(stderr, "%s\n", buf_cstr(&out));
+		buf_reset(&out);
+	}
+	promql_result_free(&r);
+	buf_reset(&d), buf_reset(&x);
+}
+
+static void run_group_body(tfile *f, yaml_node_t *tg, const topts *o, errlist *errs);
+
+static void run_group(tfile *f, yaml_node_t *tg, const char *testname, const topts *o, errlist *errs)
+{
+	struct timespec t0, t1;
+	if (o->debug) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		fprintf(stderr, "DEBUG: Starting test %s\n", testname);
+	}
+	run_group_body(f, tg, o, errs);
+	if (o->debug) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		buf d;
+		buf_init(&d);
+		go_duration_ns(&d, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec));
+		fprintf(stderr, "DEBUG: Test %s finished, took %s\n", testname, buf_cstr(&d));
+		buf_reset(&d);
+	}
+}
+
+static void run_group_body(tfile *f, yaml_node_t *tg, const topts *o, errlist *errs)
 {
 	buf b;
 	buf_init(&b);
@@ -644,6 +878,8 @@ static void run_group(tfile *f, yaml_node_t *tg, errlist *errs)
 	yaml_node_t *pt = get(tg, "promql_expr_test");
 	for (size_t i = 0; ok && i < seq_n(pt); i++)
 		check_expr(f, seq_at(pt, i), mint, eng, ro.queryable, errs, &b);
+	if (ok && o->debug)
+		debug_dump(tg, mint, eng, ro.queryable);
 	for (size_t g = 0; g < ng; g++)
 		rule_group_free(grp[g]);
 	fl_free(gs);
@@ -681,7 +917,14 @@ static void join_path(char *out, size_t cap, const char *dir, const char *rel)
 		snprintf(out, cap, "%s/%s", dir, rel);
 }
 
-static void run_file_errs(const char *path, pcre2_code *run, bool lax, errlist *errs)
+/* The last error as the suite's abort (ts.Abort). */
+static void abort_last(const topts *o, const errlist *errs)
+{
+	if (errs->n)
+		junit_abort(o->js, errs->v[errs->n - 1]);
+}
+
+static void run_file_errs(const char *path, pcre2_code *run, bool lax, const topts *o, errlist *errs)
 {
 	tfile f;
 	memset(&f, 0, sizeof f);
@@ -693,6 +936,7 @@ static void run_file_errs(const char *path, pcre2_code *run, bool lax, errlist *
 	if (buf_read_file(&tb, path, &e)) {
 		buf_put_str(&b, e.msg);
 		adderr(errs, &b);
+		abort_last(o, errs);
 		buf_reset(&b);
 		buf_reset(&tb);
 		return;
@@ -704,6 +948,7 @@ static void run_file_errs(const char *path, pcre2_code *run, bool lax, errlist *
 	if (!yaml_parser_load(&p, &doc)) {
 		buf_printf(&b, "yaml: line %zu: %s", p.problem_mark.line + 1, p.problem ? p.problem : "error");
 		adderr(errs, &b);
+		abort_last(o, errs);
 		yaml_parser_delete(&p);
 		buf_reset(&b);
 		buf_reset(&tb);
@@ -725,6 +970,8 @@ static void run_file_errs(const char *path, pcre2_code *run, bool lax, errlist *
 	}
 	if (!f.eval_interval)
 		f.eval_interval = 60000;
+	if (ok)
+		junit_settime(o->js);
 	const char *fz = str(get(root, "fuzzy_compare"));
 	f.fuzzy = fz && !strcmp(fz, "true");
 	f.order = get(root, "group_eval_order");
@@ -736,6 +983,8 @@ static void run_file_errs(const char *path, pcre2_code *run, bool lax, errlist *
 				ok = false;
 				break;
 			}
+	if (!ok)
+		abort_last(o, errs);
 	char *dir = fl_strdup(path), *sl = strrchr(dir, '/');
 	if (sl)
 		*(sl == dir ? sl + 1 : sl) = 0;
@@ -785,14 +1034,21 @@ static void run_file_errs(const char *path, pcre2_code *run, bool lax, errlist *
 		const char *name = str(get(tg, "name"));
 		if (!run_selected(run, name ? name : ""))
 			continue;
+		char tn[64];
+		snprintf(tn, sizeof tn, "unnamed#%zu", i);
+		const char *testname = name && *name ? name : tn;
+		junit_case(o->js, testname);
+		size_t before = errs->n;
 		if (!rerrs.n) {
-			run_group(&f, tg, errs);
-			continue;
+			run_group(&f, tg, testname, o, errs);
+		} else {
+			for (size_t k = 0; k < rerrs.n; k++) {
+				buf_put_str(&b, rerrs.v[k]);
+				adderr(errs, &b);
+			}
 		}
-		for (size_t k = 0; k < rerrs.n; k++) {
-			buf_put_str(&b, rerrs.v[k]);
-			adderr(errs, &b);
-		}
+		for (size_t k = before; k < errs->n; k++)
+			junit_fail(o->js, errs->v[k]);
 	}
 	for (size_t k = 0; k < rerrs.n; k++)
 		fl_free(rerrs.v[k]);
@@ -812,6 +1068,7 @@ static void run_file_errs(const char *path, pcre2_code *run, bool lax, errlist *
 const cli_flag flinttool_test_rules_flags[] = {
 	{"run", 0, "RUN", "If set, will only run test groups whose names match the regular expression. Can be "
 	 "specified multiple times.", NULL, CLI_REPEAT},
+	{"debug", 0, NULL, "Enable unit test debugging.", "false", 0},
 	{"ignore-unknown-fields", 0, NULL, "Ignore unknown fields in the test files. This is useful when you want to "
 	 "extend rule files with custom metadata. Ensure that those fields are removed before loading them into the "
 	 "Prometheus server as it performs strict checks by default.", "false", 0},
@@ -851,12 +1108,24 @@ int flinttool_test_rules(const cli_ctx *c)
 		}
 	}
 	buf_reset(&pat);
+	FILE *jf = NULL; /* test's --junit (kingpin opens it while parsing) */
+	const char *jpath = cli_str(c, "junit");
+	if (jpath && !(jf = fopen(jpath, "w"))) {
+		char why[128];
+		snprintf(why, sizeof why, "%s", strerror(errno));
+		why[0] = (char)tolower((unsigned char)why[0]); /* Go's syscall.Errno strings */
+		pcre2_code_free(re);
+		return cli_usage_error("open %s: %s", jpath, why);
+	}
+	junit ju = {0};
+	topts o = {.debug = cli_bool(c, "debug")};
 	log_set_level((enum log_level)(LOG_ERROR + 1)); /* promtool's rules log to a NopLogger */
 	for (size_t i = 0; i < n_files; i++) {
 		printf("Unit Testing:  %s\n", files[i]);
 		fflush(stdout);
 		errlist errs = {0};
-		run_file_errs(files[i], re, lax, &errs);
+		o.js = junit_suite(&ju, files[i]);
+		run_file_errs(files[i], re, lax, &o, &errs);
 		if (errs.n) {
 			fprintf(stderr, "  FAILED:\n");
 			for (size_t k = 0; k < errs.n; k++) {
@@ -874,6 +1143,17 @@ int flinttool_test_rules(const cli_ctx *c)
 		printf("\n");
 		fflush(stdout);
 	}
+	if (jf) {
+		junit_write(&ju, jf);
+		if (fclose(jf))
+			fprintf(stderr, "failed to write JUnit XML: %s\n", strerror(errno));
+	}
+	junit_free(&ju);
 	pcre2_code_free(re);
 	return rc;
 }
+
+const cli_flag flinttool_test_flags[] = {
+	{"junit", 0, "JUNIT", "File path to store JUnit XML test results.", NULL, 0},
+	{0},
+};
