@@ -18,8 +18,10 @@
  * test", "DEBUG: Test ... finished, took ..." and a dump of all data at
  * the last eval_time on stderr; test's --junit=FILE writes util/junitxml's
  * document (a suite per file, a case per test group, failures per error,
- * the file's own error as the suite's abort). Not supported: native
- * histograms in input_series or exp_samples (the group fails), --diff.
+ * the file's own error as the suite's abort); --diff shows a failed
+ * alert_rule_test as nsf/jsondiff's coloured console diff of the two
+ * lists. Not supported: native histograms in input_series or exp_samples
+ * (the group fails).
  */
 #include "cmd/flinttool.h"
 
@@ -375,7 +377,7 @@ static void junit_free(junit *j)
 /* What a run of the command asks besides the tests: --debug's lines on
  * stderr, and the JUnit suite of the file being run (NULL: none). */
 typedef struct topts {
-	bool debug;
+	bool debug, diff;
 	jsuite *js;
 } topts;
 
@@ -398,6 +400,7 @@ static void adderr(errlist *l, buf *b)
 typedef struct tfile {
 	int64_t eval_interval;
 	bool fuzzy;
+	bool diff;          /* --diff */
 	rule_file **rf;
 	size_t n_rf;
 	yaml_node_t *order; /* group_eval_order */
@@ -470,6 +473,246 @@ static void alerts_string(buf *b, const alertla *v, size_t n)
 	buf_put_str(b, "\n            ]");
 }
 
+/* ---- --diff: nsf/jsondiff's Compare with DefaultConsoleOptions, over the
+ * JSON of the alert lists ([{"Annotations": {...}, "Labels": {...}}]):
+ * strings, objects with sorted keys, arrays; ANSI colours for added
+ * (green), removed (red) and changed (yellow, "a => b") values. ---- */
+typedef enum jv_kind { JV_STR, JV_OBJ, JV_ARR } jv_kind;
+typedef struct jv {
+	jv_kind k;
+	const char *s;     /* JV_STR */
+	const char **keys; /* JV_OBJ: sorted */
+	struct jv *v;      /* JV_OBJ values, JV_ARR elements */
+	size_t n;
+} jv;
+
+typedef struct jtag {
+	const char *begin, *end;
+} jtag;
+static const jtag jt_normal = {"", ""}, jt_added = {"\033[0;32m", "\033[0m"}, jt_removed = {"\033[0;31m", "\033[0m"},
+		  jt_changed = {"\033[0;33m", "\033[0m"};
+
+typedef struct jctx {
+	int level;
+	const jtag *last;
+	int diff; /* 0 FullMatch, 1 SupersetMatch, 2 NoMatch */
+} jctx;
+
+static void jd_newline(jctx *c, buf *b, const char *s)
+{
+	buf_put_str(b, s);
+	if (c->last)
+		buf_put_str(b, c->last->end);
+	buf_put_byte(b, '\n');
+	for (int i = 0; i < c->level; i++)
+		buf_put_str(b, "    ");
+	if (c->last)
+		buf_put_str(b, c->last->begin);
+}
+
+static void jd_tag(jctx *c, buf *b, const jtag *t)
+{
+	if (c->last == t)
+		return;
+	if (c->last)
+		buf_put_str(b, c->last->end);
+	buf_put_str(b, t->begin);
+	c->last = t;
+}
+
+static void jd_finalize(jctx *c, buf *b)
+{
+	if (c->last)
+		buf_put_str(b, c->last->end);
+	c->last = NULL;
+}
+
+static void jd_result(jctx *c, int d)
+{
+	if (d == 2 || (d == 1 && c->diff != 2))
+		c->diff = d;
+}
+
+static void jd_key(buf *b, const char *k)
+{
+	fmt_go_quote(b, k, strlen(k));
+	buf_put_str(b, ": ");
+}
+
+static void jd_value(jctx *c, buf *b, const jv *v, bool full)
+{
+	if (v->k == JV_STR) {
+		fmt_go_quote(b, v->s, strlen(v->s));
+		return;
+	}
+	const char *open = v->k == JV_OBJ ? "{" : "[", *close = v->k == JV_OBJ ? "}" : "]";
+	if (!full) {
+		buf_printf(b, "%s%s", open, close);
+		return;
+	}
+	if (!v->n) {
+		buf_put_str(b, open);
+	} else {
+		c->level++;
+		jd_newline(c, b, open);
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		if (v->k == JV_OBJ)
+			jd_key(b, v->keys[i]);
+		jd_value(c, b, &v->v[i], true);
+		if (i != v->n - 1) {
+			jd_newline(c, b, ",");
+		} else {
+			c->level--;
+			jd_newline(c, b, "");
+		}
+	}
+	buf_put_str(b, close);
+}
+
+static void jd_diff(jctx *c, const jv *a, const jv *b, buf *out);
+
+/* One position of the union of a and b: *pa / *pb (NULL when absent), key. */
+static size_t jd_union(const jv *a, const jv *b, const char ***keys)
+{
+	if (a->k == JV_ARR) {
+		*keys = NULL;
+		return a->n > b->n ? a->n : b->n;
+	}
+	const char **k = fl_calloc(a->n + b->n + 1, sizeof *k);
+	size_t n = 0, i = 0, j = 0;
+	while (k && (i < a->n || j < b->n)) {
+		int cmp = i >= a->n ? 1 : j >= b->n ? -1 : strcmp(a->keys[i], b->keys[j]);
+		k[n++] = cmp <= 0 ? a->keys[i] : b->keys[j];
+		i += cmp <= 0, j += cmp >= 0;
+	}
+	*keys = k;
+	return k ? n : 0;
+}
+
+static const jv *jd_at(const jv *x, const char *const *keys, size_t i)
+{
+	if (x->k == JV_ARR)
+		return i < x->n ? &x->v[i] : NULL;
+	for (size_t k = 0; k < x->n; k++)
+		if (!strcmp(x->keys[k], keys[i]))
+			return &x->v[k];
+	return NULL;
+}
+
+/* printCollectionDiff without SkipMatches. */
+static void jd_collection(jctx *c, const jv *a, const jv *b, buf *out)
+{
+	const char **keys;
+	size_t n = jd_union(a, b, &keys);
+	buf *diffs = fl_calloc(n + 1, sizeof *diffs);
+	c->level++;
+	for (size_t i = 0; diffs && i < n; i++) {
+		buf_init(&diffs[i]);
+		const jv *x = jd_at(a, keys, i), *y = jd_at(b, keys, i);
+		if (x && y)
+			jd_diff(c, x, y, &diffs[i]);
+	}
+	c->level--;
+	const char *open = a->k == JV_OBJ ? "{" : "[", *close = a->k == JV_OBJ ? "}" : "]";
+	jd_tag(c, out, &jt_normal);
+	if (!n || !diffs) {
+		buf_printf(out, "%s%s", open, close);
+	} else {
+		c->level++;
+		jd_newline(c, out, open);
+		for (size_t i = 0; i < n; i++) {
+			const jv *x = jd_at(a, keys, i), *y = jd_at(b, keys, i);
+			if (x && y) {
+				if (keys)
+					jd_key(out, keys[i]);
+				buf_put(out, diffs[i].p, diffs[i].len);
+			} else {
+				jd_tag(c, out, x ? &jt_removed : &jt_added);
+				if (keys)
+					jd_key(out, keys[i]);
+				jd_value(c, out, x ? x : y, true);
+				jd_result(c, x ? 1 : 2);
+			}
+			jd_tag(c, out, &jt_normal);
+			if (i < n - 1) {
+				jd_newline(c, out, ",");
+			} else {
+				c->level--;
+				jd_newline(c, out, "");
+			}
+		}
+		buf_put_str(out, close);
+	}
+	jd_finalize(c, out);
+	for (size_t i = 0; diffs && i < n; i++)
+		buf_reset(&diffs[i]);
+	fl_free(diffs);
+	fl_free(keys);
+}
+
+static void jd_diff(jctx *c, const jv *a, const jv *b, buf *out)
+{
+	if (a->k != b->k || (a->k == JV_STR && strcmp(a->s, b->s))) {
+		jd_tag(c, out, &jt_changed);
+		jd_value(c, out, a, false);
+		buf_put_str(out, " => ");
+		jd_value(c, out, b, false);
+		jd_result(c, 2);
+	} else if (a->k != JV_STR) {
+		jd_collection(c, a, b, out);
+		return;
+	} else {
+		jd_tag(c, out, &jt_normal);
+		jd_value(c, out, a, true);
+		jd_result(c, 0);
+	}
+	jd_finalize(c, out);
+}
+
+/* The JSON of a labelsAndAnnotations list (in the arena); an empty list
+ * gets one empty element, as promtool adds before diffing. */
+static jv jd_alerts(const alertla *v, size_t n, arena *a)
+{
+	static const alertla none;
+	if (!n)
+		v = &none, n = 1;
+	jv arr = {.k = JV_ARR, .v = arena_calloc(a, n, sizeof(jv)), .n = n};
+	for (size_t i = 0; arr.v && i < n; i++) {
+		jv *o = &arr.v[i];
+		o->k = JV_OBJ, o->n = 2;
+		o->keys = arena_calloc(a, 2, sizeof *o->keys);
+		o->v = arena_calloc(a, 2, sizeof *o->v);
+		if (!o->keys || !o->v)
+			return (jv){.k = JV_ARR};
+		o->keys[0] = "Annotations", o->keys[1] = "Labels";
+		const labels *ls[2] = {&v[i].ann, &v[i].ls};
+		for (int k = 0; k < 2; k++) {
+			jv *m = &o->v[k];
+			m->k = JV_OBJ, m->n = ls[k]->n;
+			m->keys = arena_calloc(a, m->n + 1, sizeof *m->keys);
+			m->v = arena_calloc(a, m->n + 1, sizeof *m->v);
+			for (size_t j = 0; m->keys && m->v && j < m->n; j++) {
+				m->keys[j] = ls[k]->v[j].name;
+				m->v[j] = (jv){.k = JV_STR, .s = ls[k]->v[j].value};
+			}
+			if (!m->keys || !m->v)
+				m->n = 0;
+		}
+	}
+	return arr;
+}
+
+/* indentLines(diff, "            ") */
+static void indent_lines(buf *b, const char *s)
+{
+	for (; *s; s++) {
+		buf_put_byte(b, (uint8_t)*s);
+		if (*s == '\n')
+			buf_put_str(b, "            ");
+	}
+}
+
 static bool float_eq(const tfile *f, double x, double y)
 {
 	return x == y || (f->fuzzy && (nextafter(x, -INFINITY) == y || nextafter(x, INFINITY) == y));
@@ -522,10 +765,21 @@ static void check_alerts(tfile *f, yaml_node_t *tc, const char *gname, int64_t t
 			buf_printf(b, "    name: %s,\n", gname);
 		buf_printf(b, "    alertname: %s, time: ", alertname);
 		timeparse_format_duration(b, t);
-		buf_put_str(b, ", \n        exp:");
-		alerts_string(b, exp, ne);
-		buf_put_str(b, ", \n        got:");
-		alerts_string(b, got, n_got);
+		if (f->diff) {
+			jv x = jd_alerts(exp, ne, &f->a), y = jd_alerts(got, n_got, &f->a);
+			jctx c = {0};
+			buf d;
+			buf_init(&d);
+			jd_diff(&c, &x, &y, &d);
+			buf_put_str(b, ", \n        diff: ");
+			indent_lines(b, buf_cstr(&d));
+			buf_reset(&d);
+		} else {
+			buf_put_str(b, ", \n        exp:");
+			alerts_string(b, exp, ne);
+			buf_put_str(b, ", \n        got:");
+			alerts_string(b, got, n_got);
+		}
 		adderr(errs, b);
 	}
 	fl_free(exp);
@@ -929,6 +1183,7 @@ static void run_file_errs(const char *path, pcre2_code *run, bool lax, const top
 	tfile f;
 	memset(&f, 0, sizeof f);
 	arena_init(&f.a);
+	f.diff = o->diff;
 	buf b, tb;
 	buf_init(&b);
 	buf_init(&tb);
@@ -1069,6 +1324,8 @@ const cli_flag flinttool_test_rules_flags[] = {
 	{"run", 0, "RUN", "If set, will only run test groups whose names match the regular expression. Can be "
 	 "specified multiple times.", NULL, CLI_REPEAT},
 	{"debug", 0, NULL, "Enable unit test debugging.", "false", 0},
+	{"diff", 0, NULL, "[Experimental] Print colored differential output between expected & received output.",
+	 "false", 0},
 	{"ignore-unknown-fields", 0, NULL, "Ignore unknown fields in the test files. This is useful when you want to "
 	 "extend rule files with custom metadata. Ensure that those fields are removed before loading them into the "
 	 "Prometheus server as it performs strict checks by default.", "false", 0},
@@ -1118,7 +1375,7 @@ int flinttool_test_rules(const cli_ctx *c)
 		return cli_usage_error("open %s: %s", jpath, why);
 	}
 	junit ju = {0};
-	topts o = {.debug = cli_bool(c, "debug")};
+	topts o = {.debug = cli_bool(c, "debug"), .diff = cli_bool(c, "diff")};
 	log_set_level((enum log_level)(LOG_ERROR + 1)); /* promtool's rules log to a NopLogger */
 	for (size_t i = 0; i < n_files; i++) {
 		printf("Unit Testing:  %s\n", files[i]);

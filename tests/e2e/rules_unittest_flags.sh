@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# rules_unittest_flags.sh - `flinttool test --junit=FILE rules --debug`,
+# rules_unittest_flags.sh - `flinttool test --junit=FILE rules --debug --diff`,
 # promtool 3.x's (cmd/promtool/unittest.go, util/junitxml) on upstream's
 # unit-test files (Debian's promtool 2.42 has neither flag, so the
 # expectations are 3.x's code, written down here):
@@ -13,6 +13,9 @@
 #   - --debug: "DEBUG: Starting test NAME" / "DEBUG: Test NAME finished,
 #     took D" around each group on stderr, and the dump of every series at
 #     the last eval_time rounded up to a second.
+#   - --diff: a failed alert_rule_test as nsf/jsondiff's coloured diff of
+#     the JSON of both lists ([{"Annotations": {}, "Labels": {}}] for an
+#     empty one), indented as promtool indents it;
 #   - a --junit path that cannot be opened: kingpin's usage error, exit 1.
 # Prints `ok`/`FAIL` lines and `N passed, N failed`; exits non-zero on failure.
 set -u
@@ -77,6 +80,25 @@ check_has debug_dump_series "$(cat "$tmp/derr2")" 'DEBUG: Dump of all data (inpu
 1 @[300000]'
 check_eq debug_order "$(grep -o 'DEBUG: [A-Z][a-z]*' "$tmp/derr" | tr '\n' ' ')" \
 	"DEBUG: Starting DEBUG: Dump DEBUG: Test DEBUG: Starting DEBUG: Dump DEBUG: Test "
+
+# --diff: nsf/jsondiff's console diff of the expected and received alerts
+"$TOOL" test rules --diff --run='Failing alert' failing.yml >/dev/null 2>"$tmp/diff"
+check_eq diff_exit "$?" 1
+G=$(printf '\033[0;32m') E=$(printf '\033[0m')
+check_has diff_added_alert "$(cat "$tmp/diff")" "    alertname: AlwaysFiring, time: 5m, 
+        diff: [
+                {
+                    \"Annotations\": {},
+                    \"Labels\": {
+                        $G\"alertname\": \"AlwaysFiring\"$E
+                    }
+                }
+            ]"
+check_has diff_added_labels "$(cat "$tmp/diff")" "                    \"Labels\": {
+                        $G\"alertname\": \"InstanceDown\"$E,
+                        $G\"job\": \"test\"$E,
+                        $G\"severity\": \"page\"$E
+                    }"
 
 msg=$("$TOOL" test --junit=/nonexistent-dir/x.xml rules rules_run.yml 2>&1)
 check_eq junit_unopenable_exit "$?" 1
