@@ -25,6 +25,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/flinttool.h"
+#include "cmd/flinttool_tsdb.h"
 #include "lib/buf.h"
 #include "lib/fmtfloat.h"
 #include "lib/timeparse.h"
@@ -113,45 +114,14 @@ static int query_range_http(void *ctx, const char *expr, int64_t start_ns, int64
 	return rc;
 }
 
-/* Go's time.ParseDuration for the whole-millisecond values flags take
- * ("60s", "1m30s", "1.5h", "500ms"); 0 or -1. */
-static int go_duration_ms(const char *s, int64_t *ms)
+/* A kingpin Duration flag in ms; false when it does not parse. */
+static bool duration_ms(const char *s, int64_t *ms)
 {
-	static const struct { const char *u; double ms; } units[] = {
-		{"ns", 1e-6}, {"us", 1e-3}, {"µs", 1e-3}, {"ms", 1}, {"s", 1e3}, {"m", 6e4}, {"h", 3.6e6}};
-	double total = 0;
-	bool neg = *s == '-';
-	if (*s == '-' || *s == '+')
-		s++;
-	if (!strcmp(s, "0")) {
-		*ms = 0;
-		return 0;
-	}
-	if (!*s)
-		return -1;
-	while (*s) {
-		char *end;
-		if (!((*s >= '0' && *s <= '9') || *s == '.'))
-			return -1;
-		double v = strtod(s, &end);
-		if (end == s)
-			return -1;
-		s = end;
-		size_t best = 0, bl = 0;
-		for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-			size_t l = strlen(units[i].u);
-			if (!strncmp(s, units[i].u, l) && l > bl)
-				best = i, bl = l;
-		}
-		if (!bl)
-			return -1;
-		total += v * units[best].ms;
-		s += bl;
-	}
-	if (total > 9.2e15)
-		return -1;
-	*ms = (int64_t)(neg ? -total : total);
-	return 0;
+	int64_t ns = 0;
+	if (!s || !flinttool_go_parse_duration(s, &ns))
+		return false;
+	*ms = ns / 1000000;
+	return true;
 }
 
 int flinttool_backfill_rules(const cli_ctx *c)
@@ -161,10 +131,10 @@ int flinttool_backfill_rules(const cli_ctx *c)
 	if (flinttool_existing_files(files, n_files))
 		return 1;
 	rules_backfill_opts o = {.out_dir = cli_str(c, "output-dir"), .log = stderr};
-	if (go_duration_ms(cli_str(c, "eval-interval"), &o.eval_interval_ms))
+	if (!duration_ms(cli_str(c, "eval-interval"), &o.eval_interval_ms))
 		return cli_usage_error("time: invalid duration \"%s\"", cli_str(c, "eval-interval"));
 	const char *mb = cli_str(c, "max-block-duration"); /* create-blocks-from's, hidden */
-	if (cli_given(c, "max-block-duration") && go_duration_ms(mb, &o.max_block_ms))
+	if (cli_given(c, "max-block-duration") && !duration_ms(mb, &o.max_block_ms))
 		return cli_usage_error("time: invalid duration \"%s\"", mb);
 	err e;
 	err_clear(&e);

@@ -24,8 +24,8 @@
  * (the group fails).
  */
 #include "cmd/flinttool.h"
+#include "cmd/flinttool_tsdb.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <glob.h>
 #include <math.h>
@@ -152,48 +152,7 @@ static labels map_labels(yaml_node_t *n, arena *a)
 /* ---- Go formats ---- */
 
 /* time.Duration.String of ms: "0s", "500ms", "1m0s", "1h30m0s", "1.5s". */
-/* Go's time.Duration.String() of ns nanoseconds: "1h2m3.5s", "1.5ms",
- * "250µs", "15ns", "0s". */
-static void go_duration_ns(buf *b, int64_t ns)
-{
-	if (!ns) {
-		buf_put_str(b, "0s");
-		return;
-	}
-	uint64_t u = ns < 0 ? (uint64_t)-ns : (uint64_t)ns;
-	if (ns < 0)
-		buf_put_byte(b, '-');
-	static const struct { uint64_t div; const char *unit; int digits; } small[] = {
-		{1, "ns", 0}, {1000, "\u00b5s", 3}, {1000000, "ms", 6}};
-	uint64_t whole = u, frac = 0;
-	int digits = 9;
-	const char *unit = "s";
-	for (int i = 0; i < 3; i++)
-		if (u < small[i].div * 1000) {
-			whole = u / small[i].div, frac = u % small[i].div, digits = small[i].digits, unit = small[i].unit;
-			break;
-		}
-	if (!strcmp(unit, "s")) {
-		uint64_t sec = u / 1000000000;
-		frac = u % 1000000000;
-		if (sec >= 3600)
-			buf_printf(b, "%lluh", (unsigned long long)(sec / 3600));
-		if (sec >= 60)
-			buf_printf(b, "%llum", (unsigned long long)(sec / 60 % 60));
-		whole = sec % 60;
-	}
-	buf_printf(b, "%llu", (unsigned long long)whole);
-	if (frac) {
-		char fr[16];
-		snprintf(fr, sizeof fr, "%0*llu", digits, (unsigned long long)frac);
-		for (int i = digits - 1; i > 0 && fr[i] == '0'; i--)
-			fr[i] = 0;
-		buf_printf(b, ".%s", fr);
-	}
-	buf_put_str(b, unit);
-}
-
-static void go_duration(buf *b, int64_t ms) { go_duration_ns(b, ms * 1000000); }
+static void go_duration(buf *b, int64_t ms) { flinttool_go_duration(b, ms * 1000000); }
 
 /* strconv.FormatFloat(v, 'E', -1, 64). */
 static void go_float_E(buf *b, double v)
@@ -975,7 +934,7 @@ static void run_group(tfile *f, yaml_node_t *tg, const char *testname, const top
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		buf d;
 		buf_init(&d);
-		go_duration_ns(&d, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec));
+		flinttool_go_duration(&d, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec));
 		fprintf(stderr, "DEBUG: Test %s finished, took %s\n", testname, buf_cstr(&d));
 		buf_reset(&d);
 	}
@@ -1368,9 +1327,7 @@ int flinttool_test_rules(const cli_ctx *c)
 	FILE *jf = NULL; /* test's --junit (kingpin opens it while parsing) */
 	const char *jpath = cli_str(c, "junit");
 	if (jpath && !(jf = fopen(jpath, "w"))) {
-		char why[128];
-		snprintf(why, sizeof why, "%s", strerror(errno));
-		why[0] = (char)tolower((unsigned char)why[0]); /* Go's syscall.Errno strings */
+		const char *why = flinttool_go_strerror(errno);
 		pcre2_code_free(re);
 		return cli_usage_error("open %s: %s", jpath, why);
 	}
