@@ -94,7 +94,8 @@ check_has sent_counted "$m" "prometheus_notifications_sent_total{alertmanager=\"
 check_has latency_quantiles "$m" "prometheus_notifications_latency_seconds{alertmanager=\"http://127.0.0.1:$AP/api/v2/alerts\",quantile=\"0.99\"} "
 
 printf '[{"targets": ["127.0.0.1:%s"]}]\n' "$DEAD" >"$tmp/www/sd.json"
-want="http://127.0.0.1:$AP/api/v2/alerts http://127.0.0.1:$DEAD/api/v2/alerts"
+want=$(printf '%s\n' "http://127.0.0.1:$AP/api/v2/alerts" "http://127.0.0.1:$DEAD/api/v2/alerts" | LC_ALL=C sort | tr '\n' ' ')
+want=${want% }
 for _ in $(seq 100); do [ "$(ams active)" = "$want" ] && break; sleep 0.1; done
 check_eq http_sd_change_followed "$(ams active)" "$want"
 finish
