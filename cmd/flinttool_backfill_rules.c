@@ -25,9 +25,9 @@
 
 #include "cmd/cli.h"
 #include "cmd/flinttool.h"
-#include "cmd/flinttool_tsdb.h"
 #include "lib/buf.h"
 #include "lib/fmtfloat.h"
+#include "lib/godur.h"
 #include "lib/timeparse.h"
 #include "rules/backfill.h"
 #include "scrape/httpc.h"
@@ -114,11 +114,12 @@ static int query_range_http(void *ctx, const char *expr, int64_t start_ns, int64
 	return rc;
 }
 
-/* A kingpin Duration flag in ms; false when it does not parse. */
-static bool duration_ms(const char *s, int64_t *ms)
+/* A kingpin Duration flag in ms; false (Go's message in e) when it does
+ * not parse. */
+static bool duration_ms(const char *s, int64_t *ms, err *e)
 {
 	int64_t ns = 0;
-	if (!s || !flinttool_go_parse_duration(s, &ns))
+	if (godur_parse(s ? s : "", &ns, e))
 		return false;
 	*ms = ns / 1000000;
 	return true;
@@ -131,13 +132,13 @@ int flinttool_backfill_rules(const cli_ctx *c)
 	if (flinttool_existing_files(files, n_files))
 		return 1;
 	rules_backfill_opts o = {.out_dir = cli_str(c, "output-dir"), .log = stderr};
-	if (!duration_ms(cli_str(c, "eval-interval"), &o.eval_interval_ms))
-		return cli_usage_error("time: invalid duration \"%s\"", cli_str(c, "eval-interval"));
-	const char *mb = cli_str(c, "max-block-duration"); /* create-blocks-from's, hidden */
-	if (cli_given(c, "max-block-duration") && !duration_ms(mb, &o.max_block_ms))
-		return cli_usage_error("time: invalid duration \"%s\"", mb);
 	err e;
 	err_clear(&e);
+	if (!duration_ms(cli_str(c, "eval-interval"), &o.eval_interval_ms, &e))
+		return cli_usage_error("%s", e.msg);
+	const char *mb = cli_str(c, "max-block-duration"); /* create-blocks-from's, hidden */
+	if (cli_given(c, "max-block-duration") && !duration_ms(mb, &o.max_block_ms, &e))
+		return cli_usage_error("%s", e.msg);
 	const char *end = cli_str(c, "end");
 	if (!end || !*end) {
 		o.end_ms = (int64_t)time(NULL) * 1000 - 3 * 3600 * 1000LL;

@@ -40,6 +40,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "lib/godur.h"
 #include "lib/buf.h"
 #include "lib/fmtfloat.h"
 #include "lib/log.h"
@@ -152,7 +153,10 @@ static labels map_labels(yaml_node_t *n, arena *a)
 /* ---- Go formats ---- */
 
 /* time.Duration.String of ms: "0s", "500ms", "1m0s", "1h30m0s", "1.5s". */
-static void go_duration(buf *b, int64_t ms) { flinttool_go_duration(b, ms * 1000000); }
+static void go_duration(buf *b, int64_t ms)
+{
+	godur_format(b, ms * 1000000);
+}
 
 /* strconv.FormatFloat(v, 'E', -1, 64). */
 static void go_float_E(buf *b, double v)
@@ -934,7 +938,7 @@ static void run_group(tfile *f, yaml_node_t *tg, const char *testname, const top
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		buf d;
 		buf_init(&d);
-		flinttool_go_duration(&d, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec));
+		godur_format(&d, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec));
 		fprintf(stderr, "DEBUG: Test %s finished, took %s\n", testname, buf_cstr(&d));
 		buf_reset(&d);
 	}
