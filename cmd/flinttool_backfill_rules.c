@@ -8,14 +8,14 @@
  *       [--eval-interval=60s] [--max-block-duration=D] <rule-files>...
  *
  * START and END are RFC 3339 or Unix seconds; END defaults to 3 hours ago.
- * Queries go to URL's /api/v1/query_range as client_golang sends them: a
- * form POST (a GET when the server answers 405 or 501), start as Go's
- * FormatFloat of the seconds, step as seconds. Blocks are not listed
+ * Queries go to URL's /api/v1/query_range as client_golang sends them
+ * (cmd/flinttool_http.h, Go's error texts): a form POST (a GET when the
+ * server answers 403, 405 or 501), start as Go's FormatFloat of the
+ * seconds, step as seconds. Blocks are not listed
  * (promtool 2.42 prints nothing on stdout); progress goes to stderr in
  * logfmt. --http.config.file's client settings (auth, TLS, proxy) apply.
  * Errors print promtool's message on stderr and exit 1.
  */
-#include <curl/curl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,87 +30,49 @@
 #include "lib/godur.h"
 #include "lib/timeparse.h"
 #include "rules/backfill.h"
-#include "scrape/httpc.h"
+#include "cmd/flinttool_http.h"
 
 typedef struct http_ctx {
-	char url[2048]; /* .../api/v1/query_range */
+	const char *url;                  /* .../api/v1/query_range */
 	const scrape_http_client *client; /* --http.config.file's settings */
 } http_ctx;
 
-static size_t collect(char *p, size_t size, size_t n, void *ud)
-{
-	buf *b = ud;
-	buf_put(b, p, size * n);
-	return b->oom ? 0 : size * n;
-}
-
-static void form_put(buf *b, CURL *h, const char *k, const char *v)
-{
-	char *esc = curl_easy_escape(h, v, 0);
-	buf_printf(b, "%s%s=%s", b->len ? "&" : "", k, esc ? esc : "");
-	curl_free(esc);
-}
-
-/* client_golang's DoGetFallback: POST the form, GET on 405/501. */
+/* client_golang's DoGetFallback: POST the form, GET on 403/405/501. */
 static int query_range_http(void *ctx, const char *expr, int64_t start_ns, int64_t end_s, int64_t step_ms,
 			    buf *body, long *status, err *e)
 {
 	http_ctx *hc = ctx;
-	CURL *h = curl_easy_init();
-	if (!h)
-		return err_set(e, FL_ENOMEM, "curl_easy_init failed");
 	char start[FMT_FLOAT_F_MAX], end[32], step[FMT_FLOAT_F_MAX];
 	int64_t sec = start_ns / 1000000000, nsec = start_ns % 1000000000;
 	fmt_go_f(start, (double)sec + (double)nsec / 1e9); /* formatTime */
 	snprintf(end, sizeof end, "%" PRId64, end_s);
 	fmt_go_f(step, (double)step_ms / 1000);
-	buf form, url;
-	buf_init(&form), buf_init(&url);
-	form_put(&form, h, "end", end); /* url.Values.Encode sorts its keys */
-	form_put(&form, h, "query", expr);
-	form_put(&form, h, "start", start);
-	form_put(&form, h, "step", step);
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *hdrs_prev = NULL;
-	int rc = 0;
-	for (int get = 0; get < 2 && rc == 0; get++) {
-		buf_clear(body);
-		buf_clear(&url);
-		buf_put_str(&url, hc->url);
-		if (get)
-			buf_printf(&url, "?%s", buf_cstr(&form));
-		curl_easy_reset(h);
-		struct curl_slist *hdrs = NULL;
-		if ((rc = httpc_setup(h, hc->client, &hdrs, e)) != 0)
-			break;
-		curl_slist_free_all(hdrs_prev);
-		hdrs_prev = hdrs;
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-		curl_easy_setopt(h, CURLOPT_URL, buf_cstr(&url));
-		if (!get) {
-			curl_easy_setopt(h, CURLOPT_POST, 1L);
-			curl_easy_setopt(h, CURLOPT_POSTFIELDS, buf_cstr(&form));
-			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)form.len);
-		}
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
-		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-		CURLcode cc = curl_easy_perform(h);
-		if (cc != CURLE_OK) {
-			rc = err_set(e, body->oom ? FL_ENOMEM : FL_EIO, "%s \"%s\": %s", get ? "Get" : "Post", buf_cstr(&url),
-				     *errbuf ? errbuf : curl_easy_strerror(cc));
-			break;
-		}
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
-		if (*status != 405 && *status != 501)
-			break;
+	buf form, url, msg;
+	buf_init(&form), buf_init(&url), buf_init(&msg);
+	ft_query_add(&form, "end", end); /* url.Values.Encode sorts its keys */
+	ft_query_add(&form, "query", expr);
+	ft_query_add(&form, "start", start);
+	ft_query_add(&form, "step", step);
+	static const char *const form_hdr[] = {"Content-Type: application/x-www-form-urlencoded"};
+	ft_http_req rq = {.method = "POST", .url = hc->url, .body = form.p, .body_len = form.len, .headers = form_hdr,
+			  .n_headers = 1};
+	ft_http_resp resp;
+	int rc = ft_http_do(hc->client, &rq, &resp, &msg);
+	if (rc == 0 && (resp.code == 403 || resp.code == 405 || resp.code == 501)) {
+		ft_http_resp_free(&resp);
+		buf_printf(&url, "%s?%s", hc->url, buf_cstr(&form));
+		rq = (ft_http_req){.method = "GET", .url = buf_cstr(&url)};
+		rc = ft_http_do(hc->client, &rq, &resp, &msg);
 	}
-	buf_reset(&form);
-	buf_reset(&url);
-	curl_easy_cleanup(h);
-	curl_slist_free_all(hdrs_prev);
+	if (rc) {
+		rc = err_set(e, FL_EIO, "%s", buf_cstr(&msg));
+	} else {
+		*status = resp.code;
+		buf_put(body, resp.body.p, resp.body.len);
+		rc = body->oom ? err_set(e, FL_ENOMEM, "out of memory") : 0;
+	}
+	ft_http_resp_free(&resp);
+	buf_reset(&form), buf_reset(&url), buf_reset(&msg);
 	return rc;
 }
 
@@ -154,23 +116,23 @@ int flinttool_backfill_rules(const cli_ctx *c)
 		fprintf(stderr, "start time is not before end time\n");
 		return 1;
 	}
-	http_ctx hc;
-	const char *u = cli_str(c, "url");
-	size_t ul = strlen(u);
-	while (ul && u[ul - 1] == '/')
-		ul--;
-	if (ul + 32 > sizeof hc.url) {
-		fprintf(stderr, "new api client error: URL too long\n");
+	buf base, msg;
+	buf_init(&base), buf_init(&msg);
+	if (ft_base_url(cli_str(c, "url"), &base, &msg) < 0) {
+		int rc = cli_usage_error("invalid URL: %s", buf_cstr(&msg));
+		buf_reset(&base), buf_reset(&msg);
+		return rc;
+	}
+	buf_put_str(&base, "/api/v1/query_range");
+	http_ctx hc = {.url = buf_cstr(&base)};
+	if (!(hc.client = cli_http_client(c))) {
+		buf_reset(&base), buf_reset(&msg);
 		return 1;
 	}
-	snprintf(hc.url, sizeof hc.url, "%.*s/api/v1/query_range", (int)ul, u);
-	if (!(hc.client = cli_http_client(c)))
-		return 1;
 	o.query = query_range_http;
 	o.query_ctx = &hc;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = rules_backfill(&o, files, n_files, &e);
-	curl_global_cleanup();
+	buf_reset(&base), buf_reset(&msg);
 	if (rc) {
 		fprintf(stderr, "%s\n", e.msg);
 		return 1;

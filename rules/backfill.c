@@ -213,7 +213,7 @@ static void read_data(dec *d, buf *type)
 }
 
 /* client_golang's apiError: codes whose body carries the API's error. */
-static bool api_error_code(long status) { return status == 400 || status == 422 || status == 503; }
+static bool api_error_code(long status) { return status == 400 || status == 422; }
 
 int rules_backfill_decode(const char *body, size_t len, long status, rules_backfill_series_fn fn, void *ctx,
 			  err *e)
@@ -256,7 +256,7 @@ int rules_backfill_decode(const char *body, size_t len, long status, rules_backf
 	else if (api_error_code(status))
 		rc = err_set(e, FL_EPARSE, "bad_response: inconsistent body for response code");
 	else if (type.len && strcmp(buf_cstr(&type), "matrix"))
-		rc = err_set(e, FL_EINVAL, "rule result is wrong type %s", buf_cstr(&type));
+		rc = err_set(e, FL_EUNSUPPORTED, "rule result is wrong type %s", buf_cstr(&type));
 	buf_reset(&status_s), buf_reset(&etype), buf_reset(&emsg), buf_reset(&type);
 	buf_reset(&d.key), buf_reset(&d.sval);
 	labels_builder_free(&d.lb);
@@ -287,6 +287,7 @@ typedef struct sink {
 	labels group_labels;     /* set over the query's labels, then */
 	labels rule_labels;      /* these ("" deletes), then __name__ */
 	labels_builder lb;
+	bool failed;             /* an append or commit failed (not the answer) */
 } sink;
 
 static int sink_commit(sink *s, err *e)
@@ -304,6 +305,7 @@ static int sink_commit(sink *s, err *e)
 static int sink_series(void *ctx, labels ls, const int64_t *t, const double *v, size_t n, err *e)
 {
 	sink *s = ctx;
+	s->failed = true; /* until the series is in */
 	labels_builder_reset(&s->lb, ls);
 	for (size_t i = 0; i < s->group_labels.n; i++)
 		labels_builder_set(&s->lb, s->group_labels.v[i].name, s->group_labels.v[i].value);
@@ -321,6 +323,7 @@ static int sink_series(void *ctx, labels ls, const int64_t *t, const double *v, 
 		if (++s->pending >= MAX_SAMPLES_IN_MEMORY && (rc = sink_commit(s, e)) != 0)
 			return err_wrap(e, "add");
 	}
+	s->failed = false;
 	return 0;
 }
 
@@ -336,8 +339,11 @@ static int write_window(const rules_backfill_opts *o, const rule *rl, labels gro
 	labels_builder_init(&s.lb);
 	s.app = head_appender(s.h);
 	int rc = s.app ? 0 : err_set(e, FL_ENOMEM, "out of memory");
-	if (rc == 0)
+	if (rc == 0) {
 		rc = rules_backfill_decode((const char *)body->p, body->len, status, sink_series, &s, e);
+		if (rc && !s.failed && rc != FL_EUNSUPPORTED) /* the client's errors: QueryRange's */
+			err_wrap(e, "query range");
+	}
 	if (rc == 0 && s.pending)
 		rc = sink_commit(&s, e) ? err_wrap(e, "flush and commit") : 0;
 	if (rc == 0) {

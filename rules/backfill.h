@@ -49,11 +49,11 @@ typedef struct rules_backfill_opts {
 int rules_backfill(const rules_backfill_opts *o, const char *const *files, size_t n_files, err *e);
 
 /* Decode a query_range answer (client_golang's rules: a non-2xx status
- * other than 400/422/503 is "server_error: server error: 500", a status
+ * other than 400/422 is "server_error: server error: 500", a status
  * "error" body is "TYPE: MESSAGE"), calling fn for each series of the
  * matrix with its labels (borrowed for the call; "" values dropped) and
  * samples. fn returns 0 or an error that stops decoding. A result that is
- * not a matrix is "rule result is wrong type vector". */
+ * not a matrix is FL_EUNSUPPORTED "rule result is wrong type vector". */
 typedef int (*rules_backfill_series_fn)(void *ctx, labels ls, const int64_t *t, const double *v, size_t n,
 					err *e);
 int rules_backfill_decode(const char *body, size_t len, long status, rules_backfill_series_fn fn, void *ctx,
