@@ -926,14 +926,27 @@ static void debug_dump(yaml_node_t *tg, int64_t mint, promql_engine *eng, querya
 
 static void run_group_body(tfile *f, yaml_node_t *tg, const topts *o, errlist *errs);
 
-static void run_group(tfile *f, yaml_node_t *tg, const char *testname, const topts *o, errlist *errs)
+/* One test group; rerrs (the rule files' load errors) stand for its run
+ * when there are any, as LoadGroups fails inside each group's test. */
+static void run_group(tfile *f, yaml_node_t *tg, const char *testname, const topts *o, const errlist *rerrs,
+		      errlist *errs)
 {
 	struct timespec t0, t1;
 	if (o->debug) {
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		fprintf(stderr, "DEBUG: Starting test %s\n", testname);
 	}
-	run_group_body(f, tg, o, errs);
+	if (rerrs->n) {
+		buf b;
+		buf_init(&b);
+		for (size_t k = 0; k < rerrs->n; k++) {
+			buf_put_str(&b, rerrs->v[k]);
+			adderr(errs, &b);
+		}
+		buf_reset(&b);
+	} else {
+		run_group_body(f, tg, o, errs);
+	}
 	if (o->debug) {
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		buf d;
@@ -1257,14 +1270,7 @@ static void run_file_errs(const char *path, pcre2_code *run, bool lax, const top
 		const char *testname = name && *name ? name : tn;
 		junit_case(o->js, testname);
 		size_t before = errs->n;
-		if (!rerrs.n) {
-			run_group(&f, tg, testname, o, errs);
-		} else {
-			for (size_t k = 0; k < rerrs.n; k++) {
-				buf_put_str(&b, rerrs.v[k]);
-				adderr(errs, &b);
-			}
-		}
+		run_group(&f, tg, testname, o, &rerrs, errs);
 		for (size_t k = before; k < errs->n; k++)
 			junit_fail(o->js, errs->v[k]);
 	}
