@@ -8,10 +8,16 @@
  *
  * Config lifetime: the scrape_config given to apply belongs to the caller
  * (web_env frees it at the next reload), and queue threads read their
- * entry for as long as they run, so apply parses its own copy of the same
- * file and the queues share it by reference count. (A secret changed in
- * the file without other changes keeps the old queue and the old secret,
- * a known gap.)
+ * entry for as long as they run, so apply takes a reference on it
+ * (scrape_config_ref) that the queues share. The hash hides secrets as
+ * Prometheus's does (so the position file survives a new password); a
+ * second digest over the secrets alone makes an entry whose secret changed
+ * a new queue, started on the old one's position once the old one stopped.
+ *
+ * A removed queue is stopped in the background (a thread flushes it up to
+ * the flush deadline and frees it), so a reload does not wait for it; a
+ * queue started later under the same hash first waits for that thread,
+ * so both never use the same position file.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -28,12 +34,21 @@ struct rw_cfg_hold {
 	scrape_config *c;
 };
 
+/* A removed queue being flushed and freed by its own thread. */
+typedef struct rw_stopper {
+	pthread_t th;
+	rw_queue *q;
+	char hash[33];
+	struct rw_stopper *next;
+} rw_stopper;
+
 struct remote_sender {
 	char data_dir[1024];
 	int64_t flush_deadline_ms;
 	pthread_mutex_t mu;  /* queues (apply vs metrics, notify) */
 	rw_queue **queues;
 	size_t n_queues;
+	rw_stopper *stoppers; /* apply's thread (and free) only */
 };
 
 void rw__cfg_release(rw_cfg_hold *h)
@@ -76,71 +91,128 @@ static void entry_hash(const scrape_config *c, size_t i, char out[33])
 		snprintf(out + 2 * k, 3, "%02x", d[k]);
 }
 
+static void sum_str(md5_ctx *m, const char *v)
+{
+	md5_update(m, v ? "1" : "0", 1);
+	if (v)
+		md5_update(m, v, strlen(v) + 1);
+}
+
+/* The MD5 of entry r's secrets, which the YAML of the hash prints as
+ * <secret>: compared, never printed. */
+static void secrets_sum(const scrape_remote_config *r, uint8_t out[16])
+{
+	md5_ctx m;
+	md5_init(&m);
+	const scrape_http_client *h = &r->http;
+	sum_str(&m, h->basic_auth_pass);
+	sum_str(&m, h->auth_credentials);
+	for (size_t i = 0; i < h->n_proxy_connect_headers; i++)
+		sum_str(&m, h->proxy_connect_headers[i].value);
+	sum_str(&m, h->oauth2 ? h->oauth2->client_secret : NULL);
+	sum_str(&m, r->sigv4 ? r->sigv4->secret_key : NULL);
+	md5_final(&m, out);
+}
+
+static void *stopper_main(void *arg)
+{
+	rw_queue_free(arg);
+	return NULL;
+}
+
+/* Stop and free q in the background (synchronously when no thread). */
+static void stop_in_background(remote_sender *s, rw_queue *q)
+{
+	rw_stopper *st = fl_calloc(1, sizeof *st);
+	if (st) {
+		st->q = q;
+		snprintf(st->hash, sizeof st->hash, "%s", q->hash);
+		if (!pthread_create(&st->th, NULL, stopper_main, q)) {
+			st->next = s->stoppers;
+			s->stoppers = st;
+			return;
+		}
+		fl_free(st);
+	}
+	rw_queue_free(q);
+}
+
+/* Join the stoppers of hash (NULL: the finished ones; "": all). */
+static void join_stoppers(remote_sender *s, const char *hash)
+{
+	for (rw_stopper **pp = &s->stoppers; *pp;) {
+		rw_stopper *st = *pp;
+		bool join = hash ? !*hash || !strcmp(st->hash, hash) : pthread_tryjoin_np(st->th, NULL) == 0;
+		if (join && hash)
+			pthread_join(st->th, NULL);
+		if (!join) {
+			pp = &st->next;
+			continue;
+		}
+		*pp = st->next;
+		fl_free(st);
+	}
+}
+
 int remote_sender_apply(remote_sender *s, const scrape_config *c, err *e)
 {
 	rw_cfg_hold *hold = NULL;
 	size_t n = c ? c->n_remote_write : 0;
+	join_stoppers(s, NULL);
 	if (n) {
-		/* the queues' own copy of the same file */
-		buf b;
-		buf_init(&b);
-		scrape_config *own = NULL;
-		if (!scrape_read_file(&b, c->filename, e))
-			own = scrape_config_parse((const char *)b.p, b.len, c->filename, e);
-		buf_reset(&b);
-		if (!own)
-			return e->code ? e->code : err_set(e, FL_EINVAL, "remote write: cannot read the config again");
-		if (own->n_remote_write != n) {
-			scrape_config_free(own);
-			return err_set(e, FL_EINVAL, "remote write: %s changed while it was being loaded", c->filename);
-		}
-		hold = fl_calloc(1, sizeof *hold);
-		if (!hold) {
-			scrape_config_free(own);
-			return err_set(e, FL_ENOMEM, "out of memory");
-		}
-		atomic_init(&hold->refs, 1);
-		hold->c = own;
 		char dir[1100];
 		snprintf(dir, sizeof dir, "%s/remote_write", s->data_dir);
-		if (mkdir(dir, 0777) && errno != EEXIST) {
-			rw__cfg_release(hold);
+		if (mkdir(dir, 0777) && errno != EEXIST)
 			return err_set(e, FL_EIO, "mkdir %s: %s", dir, strerror(errno));
-		}
+		hold = fl_calloc(1, sizeof *hold);
+		if (!hold)
+			return err_set(e, FL_ENOMEM, "out of memory");
+		atomic_init(&hold->refs, 1);
+		hold->c = scrape_config_ref(c); /* the queues' reference on the caller's config */
 	}
 	rw_queue **next = fl_calloc(n + 1, sizeof *next);
-	if (!next) {
+	char(*hashes)[33] = fl_calloc(n + 1, sizeof *hashes);
+	if (!next || !hashes) {
+		fl_free(next);
+		fl_free(hashes);
 		rw__cfg_release(hold);
 		return err_set(e, FL_ENOMEM, "out of memory");
 	}
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
-		char h[33], h2[33];
-		entry_hash(c, i, h);
-		entry_hash(hold->c, i, h2);
-		if (strcmp(h, h2)) {
-			rc = err_set(e, FL_EINVAL, "remote write: %s changed while it was being loaded", c->filename);
-			break;
-		}
-		for (size_t k = 0; k < i; k++)
-			if (!strcmp(next[k]->hash, h))
+		entry_hash(c, i, hashes[i]);
+		for (size_t k = 0; k < i && !rc; k++)
+			if (!strcmp(hashes[k], hashes[i]))
 				rc = err_set(e, FL_EINVAL, "duplicate remote write configs are not allowed, found duplicate for URL: %s",
 					     c->remote_write[i].url);
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		const char *h = hashes[i];
+		uint8_t sum[16];
+		secrets_sum(&c->remote_write[i], sum);
+		rw_queue *changed = NULL;
 		pthread_mutex_lock(&s->mu);
-		for (size_t k = 0; k < s->n_queues && !rc; k++)
+		for (size_t k = 0; k < s->n_queues; k++)
 			if (s->queues[k] && !strcmp(s->queues[k]->hash, h)) {
-				next[i] = s->queues[k]; /* unchanged: kept with its state */
+				if (!memcmp(s->queues[k]->secrets_sum, sum, sizeof sum))
+					next[i] = s->queues[k]; /* unchanged: kept with its state */
+				else
+					changed = s->queues[k]; /* a secret changed: restarted */
 				s->queues[k] = NULL;
 			}
 		pthread_mutex_unlock(&s->mu);
-		if (next[i] || rc)
+		if (next[i])
 			continue;
+		if (changed)
+			stop_in_background(s, changed);
+		join_stoppers(s, h); /* its position file is final */
 		next[i] = rw_queue_new(&hold->c->remote_write[i], h, s->data_dir, hold->c->external_labels,
 				       s->flush_deadline_ms, e);
 		if (!next[i]) {
 			rc = e->code;
 			break;
 		}
+		memcpy(next[i]->secrets_sum, sum, sizeof sum);
 		atomic_fetch_add(&hold->refs, 1);
 		next[i]->hold = hold;
 		if (rw_queue_start(next[i], e)) {
@@ -149,6 +221,7 @@ int remote_sender_apply(remote_sender *s, const scrape_config *c, err *e)
 			rc = e->code;
 		}
 	}
+	fl_free(hashes);
 	if (rc) { /* give the kept ones back, drop the new ones */
 		pthread_mutex_lock(&s->mu);
 		for (size_t i = 0; i < n; i++)
@@ -171,7 +244,8 @@ int remote_sender_apply(remote_sender *s, const scrape_config *c, err *e)
 	s->n_queues = n;
 	pthread_mutex_unlock(&s->mu);
 	for (size_t k = 0; k < n_old; k++)
-		rw_queue_free(old[k]); /* removed or changed: flushed up to the deadline */
+		if (old[k])
+			stop_in_background(s, old[k]); /* removed or changed: flushed up to the deadline */
 	fl_free(old);
 	rw__cfg_release(hold);
 	return 0;
@@ -206,6 +280,7 @@ void remote_sender_free(remote_sender *s)
 		return;
 	for (size_t i = 0; i < s->n_queues; i++)
 		rw_queue_free(s->queues[i]);
+	join_stoppers(s, "");
 	fl_free(s->queues);
 	pthread_mutex_destroy(&s->mu);
 	fl_free(s);

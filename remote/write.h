@@ -48,7 +48,10 @@ typedef struct remote_sender_opts {
 remote_sender *remote_sender_new(const remote_sender_opts *o, err *e);
 /* Start, stop and change queues to match c->remote_write (a reload): an
  * unchanged entry keeps its queue and position; a removed one is flushed up
- * to the flush deadline and stopped. 0, or an error leaving the old queues. */
+ * to the flush deadline and stopped in the background; one whose secrets
+ * alone changed restarts on its position. The queues keep a reference on c
+ * (scrape_config_ref): the caller frees it as usual. 0, or an error
+ * leaving the old queues. */
 int remote_sender_apply(remote_sender *s, const scrape_config *c, err *e);
 /* The WAL's writer calls this after each write (a hint to read now; the
  * watcher also polls). Cheap; any thread. */

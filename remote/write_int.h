@@ -144,6 +144,7 @@ typedef struct rw_queue_stats {
 struct rw_queue {
 	char hash[33];             /* md5 hex of the entry's config (and external labels) */
 	char name[64];             /* remote_name: the entry's name or hash[:6] */
+	uint8_t secrets_sum[16];   /* md5 of the entry's secrets (write.c) */
 	const scrape_remote_config *cfg; /* in hold's config */
 	rw_cfg_hold *hold;         /* the sender's copy of the config, shared */
 	struct sigv4_signer *signer; /* cfg->sigv4's, or NULL */

@@ -895,9 +895,16 @@ scrape_config *scrape_config_load(const char *path, err *e)
 
 scrape_config *scrape_config_default(err *e) { return scrape_config_parse("", 0, "", e); }
 
+scrape_config *scrape_config_ref(const scrape_config *c)
+{
+	scrape_config *m = (scrape_config *)c; /* only the count changes */
+	__atomic_fetch_add(&m->extra_refs, 1, __ATOMIC_RELAXED);
+	return m;
+}
+
 void scrape_config_free(scrape_config *c)
 {
-	if (!c)
+	if (!c || __atomic_fetch_sub(&c->extra_refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	for (size_t i = 0; i < c->n_jobs; i++) {
 		for (size_t k = 0; k < c->jobs[i].n_relabel_configs; k++)

@@ -249,6 +249,7 @@ typedef struct scrape_config {
 	scrape_alerting_config alerting; /* validated, inactive */
 	const char *inactive;           /* "rule_files, alerting, remote_write": sections validated but not acted on, or NULL */
 	arena arena;                    /* owns everything above */
+	int extra_refs;                 /* scrape_config_ref's (atomic builtins): free drops one first */
 } scrape_config;
 
 /* Parse and validate YAML text; filename is used in messages. NULL on error. */
@@ -258,7 +259,11 @@ scrape_config *scrape_config_parse(const char *text, size_t len, const char *fil
 scrape_config *scrape_config_load(const char *path, err *e);
 /* The default config (no file given). */
 scrape_config *scrape_config_default(err *e);
+/* Drops a reference: frees when none is left (scrape_config_ref adds one,
+ * for a reader that outlives the caller's copy, e.g. the remote-write
+ * sender's queues). */
 void scrape_config_free(scrape_config *c);
+scrape_config *scrape_config_ref(const scrape_config *c);
 /* Read a config-like file (prometheus.yml, scrape_config_files, file_sd,
  * rule and secret files) into b: a regular file of at most
  * SCRAPE_FILE_LIMIT bytes, so that /dev/zero or a FIFO named by a config

@@ -106,7 +106,42 @@ static void rw_sender_reload(void)
 	wal_close(w, &e);
 }
 
+/* apply takes the loaded config, not the file again: the file may change
+ * (or go) meanwhile, and the caller may free its config at once. */
+static void rw_sender_config_ref(void)
+{
+	char dir[1024], path[1100];
+	snprintf(dir, sizeof dir, "%s/rwsendref", test_tmpdir());
+	mkdir(dir, 0777);
+	err e;
+	remote_sender_opts o = {.data_dir = dir, .flush_deadline_ms = 100};
+	remote_sender *s = remote_sender_new(&o, &e);
+	ASSERT(s != NULL);
+	scrape_config *c = load(dir, "remote_write:\n- {url: 'http://127.0.0.1:1/w', name: a,\n"
+				     "   basic_auth: {username: u, password: p1}}\n");
+	snprintf(path, sizeof path, "%s/p.yml", dir);
+	ASSERT_EQ(unlink(path), 0); /* changed after the load: not read again */
+	ASSERT_EQ(remote_sender_apply(s, c, &e), 0);
+	scrape_config_free(c); /* the queues hold their own reference */
+	ASSERT(has_queue(s, "a"));
+	buf b;
+	buf_init(&b);
+	remote_sender_metrics(s, &b); /* reads the entry's url: still valid (ASan) */
+	ASSERT(strstr(buf_cstr(&b), "url=\"http://127.0.0.1:1/w\"") != NULL);
+	ASSERT(strstr(buf_cstr(&b), "p1") == NULL);
+	buf_reset(&b);
+	/* the same entry with another password: the same hash, a new queue */
+	c = load(dir, "remote_write:\n- {url: 'http://127.0.0.1:1/w', name: a,\n"
+		      "   basic_auth: {username: u, password: p2}}\n");
+	ASSERT_EQ(remote_sender_apply(s, c, &e), 0);
+	scrape_config_free(c);
+	ASSERT(has_queue(s, "a"));
+	remote_sender_free(s);
+	ASSERT_EQ(pos_files(dir), 1); /* one position, shared by both */
+}
+
 const struct test tests_rw_sender[] = {
 	{"rw_sender_reload", rw_sender_reload},
+	{"rw_sender_config_ref", rw_sender_config_ref},
 	{NULL, NULL},
 };
