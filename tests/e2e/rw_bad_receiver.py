@@ -7,6 +7,7 @@ PORTFILE. Every POST body is read whole, then:
   /slow      sleeps 5 s, then 204      /garbage a line that is not HTTP
   /close     half a status line, then the connection is closed
   /huge      200 with a 10 GiB body, streamed (until the client goes)
+  /auth      204 (counted as /auth-ok) with basic auth u:good, else 401
 GET /count?path=P: how many POSTs P got."""
 import collections, socketserver, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,7 +32,14 @@ class H(BaseHTTPRequestHandler):
         p = self.path
         with lock:
             counts[p] += 1
-        if p == "/ok":
+        if p == "/auth":
+            good = self.headers.get("Authorization") == "Basic dTpnb29k"
+            if good:
+                with lock:
+                    counts["/auth-ok"] += 1
+            self.send_response(204 if good else 401)
+            self.send_header("Content-Length", "0"); self.end_headers()
+        elif p == "/ok":
             self.send_response(204); self.send_header("Content-Length", "0"); self.end_headers()
         elif p in ("/500", "/400", "/429"):
             body = {"/500": b"boom\n", "/400": b"bad\n", "/429": b"slow down\n"}[p]
