@@ -173,15 +173,24 @@ static bool rd_sample(pbr m, sample *s)
 	return !m.bad;
 }
 
-static bool rd_series(pbr m, arena *a, rw_series *s)
+static bool rd_series(pbr m, arena *a, rw_known_fn known, void *ctx, rw_series *s)
 {
 	memset(s, 0, sizeof *s);
-	pbr c = m; /* pass 1: count */
+	pbr c = m; /* pass 1: count, and find the label fields' span */
 	uint32_t f;
 	int wt;
-	while (rd_key(&c, &f, &wt)) {
+	const uint8_t *lab_end = NULL;
+	bool split = false;
+	for (const uint8_t *at = c.p; rd_key(&c, &f, &wt); at = c.p) {
 		if (f >= 1 && f <= 4 && want(&c, wt, WT_LEN)) {
 			rd_len(&c);
+			if (f == 1) {
+				if (!s->raw_labels)
+					s->raw_labels = at;
+				else if (lab_end != at)
+					split = true;
+				lab_end = c.p;
+			}
 			s->n_labels += f == 1;
 			s->n_samples += f == 2;
 			s->n_exemplars += f == 3;
@@ -191,13 +200,19 @@ static bool rd_series(pbr m, arena *a, rw_series *s)
 	}
 	if (c.bad)
 		return false;
+	if (split)
+		s->raw_labels = NULL;
+	else if (s->raw_labels)
+		s->raw_labels_len = (size_t)(lab_end - s->raw_labels);
+	if (known && s->raw_labels && (s->known_ref = known(ctx, s->raw_labels, s->raw_labels_len)))
+		s->n_labels = 0;
 	s->labels = arena_alloc(a, (s->n_labels ? s->n_labels : 1) * sizeof(label));
 	s->samples = arena_alloc(a, (s->n_samples ? s->n_samples : 1) * sizeof(sample));
 	if (!s->labels || !s->samples)
 		return false;
 	size_t nl = 0, ns = 0;
 	while (rd_key(&m, &f, &wt)) { /* pass 2: fill (wire types checked above) */
-		if (f == 1) {
+		if (f == 1 && !s->known_ref) {
 			rd_label(rd_len(&m), a, &s->labels[nl]);
 			if (!s->labels[nl++].name)
 				return false;
@@ -207,8 +222,41 @@ static bool rd_series(pbr m, arena *a, rw_series *s)
 		} else
 			rd_skip(&m, wt);
 	}
-	rw__series_finish_labels(s);
+	if (s->known_ref)
+		s->labels = NULL;
+	else
+		rw__series_finish_labels(s);
 	return !m.bad;
+}
+
+int rw_series_decode_labels(rw_series *s, arena *a)
+{
+	if (!s->known_ref)
+		return 0;
+	pbr c = {s->raw_labels, s->raw_labels + s->raw_labels_len, false}, m = c;
+	uint32_t f;
+	int wt;
+	size_t n = 0;
+	while (rd_key(&c, &f, &wt) && f == 1 && want(&c, wt, WT_LEN)) {
+		rd_len(&c);
+		n++;
+	}
+	if (c.bad || c.p != c.end)
+		return FL_ECORRUPT;
+	label *v = arena_alloc(a, (n ? n : 1) * sizeof *v);
+	if (!v)
+		return FL_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		rd_key(&m, &f, &wt);
+		rd_label(rd_len(&m), a, &v[i]);
+		if (!v[i].name)
+			return m.bad ? FL_ECORRUPT : FL_ENOMEM;
+	}
+	s->labels = v;
+	s->n_labels = n;
+	s->known_ref = 0;
+	rw__series_finish_labels(s);
+	return 0;
 }
 
 static bool rd_metadata(pbr m, arena *a, rw_metadata *md)
@@ -231,7 +279,7 @@ static bool rd_metadata(pbr m, arena *a, rw_metadata *md)
 	return !m.bad && md->family && md->help && md->unit;
 }
 
-int rw__decode_v1_fast(const uint8_t *pb, size_t len, arena *a, rw_request *out)
+int rw__decode_v1_fast(const uint8_t *pb, size_t len, arena *a, rw_known_fn known, void *ctx, rw_request *out)
 {
 	pbr c = {pb, pb ? pb + len : pb, false}, r = c; /* (NULL, 0) is an empty message: no NULL + 0 */
 	size_t n_ts = 0, n_md = 0;
@@ -253,7 +301,7 @@ int rw__decode_v1_fast(const uint8_t *pb, size_t len, arena *a, rw_request *out)
 		return FL_ELIMIT;
 	while (rd_key(&r, &f, &wt)) {
 		if (f == 1) {
-			if (!rd_series(rd_len(&r), a, &out->series[out->n_series++]))
+			if (!rd_series(rd_len(&r), a, known, ctx, &out->series[out->n_series++]))
 				return a->limit && a->used + 4096 > a->limit ? FL_ELIMIT : FL_ECORRUPT;
 		} else if (f == 3) {
 			if (!rd_metadata(rd_len(&r), a, &out->md[out->n_md++]))

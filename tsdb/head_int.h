@@ -63,6 +63,7 @@
 #include "tsdb/head_chunks.h"
 #include "tsdb/intern.h"
 #include "tsdb/postings.h"
+#include "tsdb/refcache.h"
 #include "tsdb/tombstones.h"
 
 #define HEAD_SAMPLES_PER_CHUNK 120
@@ -188,6 +189,7 @@ struct head {
 	int64_t mm_found, mm_dropped, mm_attached; /* chunks_head replay (single-threaded) */
 	_Atomic int64_t n_removed; /* series garbage-collected */
 	tombstones_holder tombs;   /* deleted intervals by series ref (head_tombstones.c); queriers pin a set */
+	refcache rcache;           /* refs by a sender's label bytes (head_refcache); cleared when series go */
 };
 
 static inline hstripe *head__stripe(head *h, uint64_t hash) { return &h->stripes[hash & h->stripe_mask]; }
