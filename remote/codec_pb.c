@@ -31,8 +31,24 @@ typedef struct pbr {
 
 enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
 
-static uint64_t rd_varint(pbr *r)
+static uint64_t rd_varint_slow(pbr *r)
 {
+	if (r->end - r->p >= 10) { /* room for the longest: no bound checks */
+		const uint8_t *p = r->p;
+		uint64_t v = 0;
+		for (int i = 0; i < 10; i++) {
+			uint64_t b = p[i];
+			if (i == 9 && b > 1)
+				break; /* overflows 64 bits */
+			v |= (b & 0x7f) << (7 * i);
+			if (b < 0x80) {
+				r->p = p + i + 1;
+				return v;
+			}
+		}
+		r->bad = true;
+		return 0;
+	}
 	uint64_t v = 0;
 	for (int shift = 0; shift < 64; shift += 7) {
 		if (r->p >= r->end) {
@@ -52,8 +68,16 @@ static uint64_t rd_varint(pbr *r)
 	return 0;
 }
 
+/* Keys, lengths and most timestamps' first bytes: one byte, inline. */
+static inline __attribute__((always_inline)) uint64_t rd_varint(pbr *r)
+{
+	if (r->p < r->end && *r->p < 0x80)
+		return *r->p++;
+	return rd_varint_slow(r);
+}
+
 /* Next key; false at the end or on error (then r->bad). */
-static bool rd_key(pbr *r, uint32_t *field, int *wt)
+static inline bool rd_key(pbr *r, uint32_t *field, int *wt)
 {
 	if (r->bad || r->p >= r->end)
 		return false;
@@ -67,7 +91,7 @@ static bool rd_key(pbr *r, uint32_t *field, int *wt)
 	return true;
 }
 
-static pbr rd_len(pbr *r)
+static inline pbr rd_len(pbr *r)
 {
 	uint64_t n = rd_varint(r);
 	pbr sub = {r->p, r->p, r->bad};
@@ -120,7 +144,7 @@ static uint64_t rd_fixed64(pbr *r)
 }
 
 /* A field of this wire type expected (known field); mark bad otherwise. */
-static bool want(pbr *r, int wt, int expected)
+static inline bool want(pbr *r, int wt, int expected)
 {
 	if (wt != expected)
 		r->bad = true;
@@ -161,6 +185,17 @@ static bool rd_sample(pbr m, sample *s)
 	s->v = 0;
 	uint32_t f;
 	int wt;
+	if (m.end - m.p >= 11 && m.p[0] == (1 << 3 | WT_I64) && m.p[9] == (2 << 3 | WT_VARINT)) {
+		/* as every sender writes it: value, then timestamp */
+		uint64_t b = 0;
+		for (int i = 8; i >= 1; i--)
+			b = b << 8 | m.p[i];
+		memcpy(&s->v, &b, 8);
+		m.p += 10;
+		s->t = (int64_t)rd_varint(&m);
+		if (m.p == m.end || m.bad)
+			return !m.bad;
+	}
 	while (rd_key(&m, &f, &wt)) {
 		if (f == 1 && want(&m, wt, WT_I64)) {
 			uint64_t b = rd_fixed64(&m);
@@ -173,26 +208,37 @@ static bool rd_sample(pbr m, sample *s)
 	return !m.bad;
 }
 
+/* Label and sample fields of a series that pass 1 remembers, so that pass
+ * 2 reads their keys and lengths only once; a series with more of either
+ * has its fields read again by the generic loop. */
+#define SERIES_SPANS 16
+
 static bool rd_series(pbr m, arena *a, rw_known_fn known, void *ctx, rw_series *s)
 {
 	memset(s, 0, sizeof *s);
-	pbr c = m; /* pass 1: count, and find the label fields' span */
+	pbr lsp[SERIES_SPANS], ssp[SERIES_SPANS];
+	pbr c = m; /* pass 1: count, remember the spans, find the label fields' span */
 	uint32_t f;
 	int wt;
 	const uint8_t *lab_end = NULL;
 	bool split = false;
 	for (const uint8_t *at = c.p; rd_key(&c, &f, &wt); at = c.p) {
 		if (f >= 1 && f <= 4 && want(&c, wt, WT_LEN)) {
-			rd_len(&c);
+			pbr sub = rd_len(&c);
 			if (f == 1) {
 				if (!s->raw_labels)
 					s->raw_labels = at;
 				else if (lab_end != at)
 					split = true;
 				lab_end = c.p;
+				if (s->n_labels < SERIES_SPANS)
+					lsp[s->n_labels] = sub;
+				s->n_labels++;
+			} else if (f == 2) {
+				if (s->n_samples < SERIES_SPANS)
+					ssp[s->n_samples] = sub;
+				s->n_samples++;
 			}
-			s->n_labels += f == 1;
-			s->n_samples += f == 2;
 			s->n_exemplars += f == 3;
 			s->n_histograms += f == 4;
 		} else if (f > 4)
@@ -204,29 +250,41 @@ static bool rd_series(pbr m, arena *a, rw_known_fn known, void *ctx, rw_series *
 		s->raw_labels = NULL;
 	else if (s->raw_labels)
 		s->raw_labels_len = (size_t)(lab_end - s->raw_labels);
+	size_t n_lab = s->n_labels;
 	if (known && s->raw_labels && (s->known_ref = known(ctx, s->raw_labels, s->raw_labels_len)))
 		s->n_labels = 0;
-	s->labels = arena_alloc(a, (s->n_labels ? s->n_labels : 1) * sizeof(label));
+	s->labels = s->known_ref ? NULL : arena_alloc(a, (s->n_labels ? s->n_labels : 1) * sizeof(label));
 	s->samples = arena_alloc(a, (s->n_samples ? s->n_samples : 1) * sizeof(sample));
-	if (!s->labels || !s->samples)
+	if ((!s->labels && !s->known_ref) || !s->samples)
 		return false;
-	size_t nl = 0, ns = 0;
-	while (rd_key(&m, &f, &wt)) { /* pass 2: fill (wire types checked above) */
-		if (f == 1 && !s->known_ref) {
-			rd_label(rd_len(&m), a, &s->labels[nl]);
-			if (!s->labels[nl++].name)
+	if (n_lab <= SERIES_SPANS && s->n_samples <= SERIES_SPANS) { /* pass 2 from the spans */
+		for (size_t i = 0; i < s->n_labels; i++) {
+			rd_label(lsp[i], a, &s->labels[i]);
+			if (!s->labels[i].name)
 				return false;
-		} else if (f == 2) {
-			if (!rd_sample(rd_len(&m), &s->samples[ns++]))
+		}
+		for (size_t i = 0; i < s->n_samples; i++)
+			if (!rd_sample(ssp[i], &s->samples[i]))
 				return false;
-		} else
-			rd_skip(&m, wt);
+	} else {
+		size_t nl = 0, ns = 0;
+		while (rd_key(&m, &f, &wt)) { /* pass 2: fill (wire types checked above) */
+			if (f == 1 && !s->known_ref) {
+				rd_label(rd_len(&m), a, &s->labels[nl]);
+				if (!s->labels[nl++].name)
+					return false;
+			} else if (f == 2) {
+				if (!rd_sample(rd_len(&m), &s->samples[ns++]))
+					return false;
+			} else
+				rd_skip(&m, wt);
+		}
+		if (m.bad)
+			return false;
 	}
-	if (s->known_ref)
-		s->labels = NULL;
-	else
+	if (!s->known_ref)
 		rw__series_finish_labels(s);
-	return !m.bad;
+	return true;
 }
 
 int rw_series_decode_labels(rw_series *s, arena *a)

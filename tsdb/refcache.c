@@ -8,6 +8,7 @@
  */
 #include "tsdb/refcache.h"
 
+#include <sched.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -34,24 +35,29 @@ MAP_INLINE bool rentry_eq(const void *e, const void *k)
 }
 static const map_type rentry_type = {sizeof(rentry), 64, rentry_hash, rentry_eq};
 
+static void lock(refcache_stripe *st)
+{
+	while (atomic_exchange_explicit(&st->lock, 1, memory_order_acquire))
+		while (atomic_load_explicit(&st->lock, memory_order_relaxed))
+			sched_yield();
+}
+
+static void unlock(refcache_stripe *st) { atomic_store_explicit(&st->lock, 0, memory_order_release); }
+
 void refcache_init(refcache *c, size_t max_entries)
 {
 	memset(c, 0, sizeof *c);
 	if (getrandom(&c->seed, sizeof c->seed, GRND_NONBLOCK) != (ssize_t)sizeof c->seed)
 		c->seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)c;
 	c->max_stripe = max_entries / REFCACHE_STRIPES + 1;
-	for (int i = 0; i < REFCACHE_STRIPES; i++) {
-		pthread_mutex_init(&c->stripes[i].mu, NULL);
+	for (int i = 0; i < REFCACHE_STRIPES; i++)
 		map_init(&c->stripes[i].tab);
-	}
 }
 
 void refcache_free(refcache *c)
 {
-	for (int i = 0; i < REFCACHE_STRIPES; i++) {
+	for (int i = 0; i < REFCACHE_STRIPES; i++)
 		map_free(&c->stripes[i].tab);
-		pthread_mutex_destroy(&c->stripes[i].mu);
-	}
 }
 
 static rkey key_of(const refcache *c, const void *p, size_t n)
@@ -64,10 +70,10 @@ uint32_t refcache_get(refcache *c, const void *key, size_t n)
 {
 	rkey k = key_of(c, key, n);
 	refcache_stripe *st = &c->stripes[k.lo % REFCACHE_STRIPES];
-	pthread_mutex_lock(&st->mu);
+	lock(st);
 	const rentry *e = map_find(&st->tab, &rentry_type, k.lo >> 6, &k);
 	uint32_t ref = e ? e->ref : 0;
-	pthread_mutex_unlock(&st->mu);
+	unlock(st);
 	return ref;
 }
 
@@ -77,7 +83,7 @@ void refcache_put(refcache *c, const void *key, size_t n, uint32_t ref)
 		return;
 	rkey k = key_of(c, key, n);
 	refcache_stripe *st = &c->stripes[k.lo % REFCACHE_STRIPES];
-	pthread_mutex_lock(&st->mu);
+	lock(st);
 	if (map_len(&st->tab) >= c->max_stripe)
 		map_free(&st->tab);
 	rentry *e = map_slot(&st->tab, &rentry_type, k.lo >> 6, &k);
@@ -87,15 +93,15 @@ void refcache_put(refcache *c, const void *key, size_t n, uint32_t ref)
 		if (added)
 			map_added(&st->tab, e);
 	}
-	pthread_mutex_unlock(&st->mu);
+	unlock(st);
 }
 
 void refcache_clear(refcache *c)
 {
 	for (int i = 0; i < REFCACHE_STRIPES; i++) {
-		pthread_mutex_lock(&c->stripes[i].mu);
+		lock(&c->stripes[i]);
 		map_free(&c->stripes[i].tab);
-		pthread_mutex_unlock(&c->stripes[i].mu);
+		unlock(&c->stripes[i]);
 	}
 }
 
@@ -103,9 +109,9 @@ size_t refcache_len(refcache *c)
 {
 	size_t n = 0;
 	for (int i = 0; i < REFCACHE_STRIPES; i++) {
-		pthread_mutex_lock(&c->stripes[i].mu);
+		lock(&c->stripes[i]);
 		n += map_len(&c->stripes[i].tab);
-		pthread_mutex_unlock(&c->stripes[i].mu);
+		unlock(&c->stripes[i]);
 	}
 	return n;
 }
