@@ -33,38 +33,20 @@ enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
 
 static uint64_t rd_varint_slow(pbr *r)
 {
-	if (r->end - r->p >= 10) { /* room for the longest: no bound checks */
-		const uint8_t *p = r->p;
-		uint64_t v = 0;
-		for (int i = 0; i < 10; i++) {
-			uint64_t b = p[i];
+	const uint8_t *p = r->p;
+	size_t max = (size_t)(r->end - p) < 10 ? (size_t)(r->end - p) : 10;
+	uint64_t v = 0;
+	for (size_t i = 0; i < max; i++) {
+		uint64_t b = p[i];
+		v |= (b & 0x7f) << (7 * i);
+		if (b < 0x80) {
 			if (i == 9 && b > 1)
 				break; /* overflows 64 bits */
-			v |= (b & 0x7f) << (7 * i);
-			if (b < 0x80) {
-				r->p = p + i + 1;
-				return v;
-			}
-		}
-		r->bad = true;
-		return 0;
-	}
-	uint64_t v = 0;
-	for (int shift = 0; shift < 64; shift += 7) {
-		if (r->p >= r->end) {
-			r->bad = true;
-			return 0;
-		}
-		uint8_t b = *r->p++;
-		if (shift == 63 && b > 1) {
-			r->bad = true; /* overflows 64 bits */
-			return 0;
-		}
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (b < 0x80)
+			r->p = p + i + 1;
 			return v;
+		}
 	}
-	r->bad = true;
+	r->bad = true; /* past the end, or more than 10 bytes */
 	return 0;
 }
 
