@@ -84,7 +84,9 @@ run() { # name -> prints "name ingest cpu_per_M rss_per_series query_ms restart_
 				"$url/api/v1/query_range")
 			if [ "${r%% *}" != 200 ]; then
 				q_ms=n/a
-				echo "compare: $name: query_range $qq: HTTP ${r%% *}" >&2
+				echo "compare: $name: query_range $qq: HTTP ${r%% *}: $(curl -s -G --data-urlencode "query=$qq" \
+					--data-urlencode "start=$QSTART.5" --data-urlencode "end=$QEND.5" --data-urlencode "step=$step" \
+					"$url/api/v1/query_range" | head -c 400)" >&2
 				break 2
 			fi
 			ts+=("${r#* }")

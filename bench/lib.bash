@@ -37,9 +37,12 @@ start() { # name port [flags...] -> sets pid; data in $tmp/data-NAME, log in $tm
 		--web.enable-remote-write-receiver "${@:3}" >>"$tmp/$1.log" 2>&1 & ;;
 	# remote write at /api/v1/write; no rollup result cache (flint and Prometheus
 	# have none) and no latency offset (the newest samples are queried at once);
-	# retention far beyond any timestamp a benchmark sends
+	# retention far beyond any timestamp a benchmark sends; queries may
+	# select 1M series (its default bound is 300k) and run as long as
+	# Prometheus lets them (2m; its default 30s)
 	victoria-metrics) victoria-metrics -storageDataPath="$dir" -httpListenAddr="$addr" -retentionPeriod=100y \
-		-search.disableCache -search.latencyOffset=0s -loggerLevel=WARN "${@:3}" >>"$tmp/$1.log" 2>&1 & ;;
+		-search.disableCache -search.latencyOffset=0s -search.maxUniqueTimeseries=10000000 -search.maxQueryDuration=2m -loggerLevel=WARN \
+		"${@:3}" >>"$tmp/$1.log" 2>&1 & ;;
 	esac
 	pid=$!
 }
