@@ -63,7 +63,7 @@ build/$(1)/libflint.a: $$(OBJS_$(1))
 	ar rcs $$@ $$^
 build/$(1)/flint: build/$(1)/cmd/flint.o build/$(1)/libflint.a
 	$$(CC) $$($(2)) $$^ -o $$@ $$(LIBS) $(3)
-build/$(1)/flinttool: $$(patsubst %.c,build/$(1)/%.o,$$(wildcard cmd/flinttool*.c)) build/$(1)/libflint.a
+build/$(1)/flinttool: $$(patsubst %.c,build/$(1)/%.o,$$(wildcard cmd/flinttool*.c) cmd/cli.c) build/$(1)/libflint.a
 	$$(CC) $$($(2)) $$^ -o $$@ $$(LIBS) $(3)
 -include $$(OBJS_$(1):.o=.d)
 endef
@@ -110,6 +110,7 @@ build/fuzzlib/libflint.a: $(patsubst %.c,build/fuzzlib/%.o,$(LIB_SRCS))
 build/fuzz/%: tests/fuzz/%.c build/fuzzlib/libflint.a
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -DFL_LIBFUZZER $< build/fuzzlib/libflint.a -o $@ $(LIBS)
+build/fuzz/fuzz_cli_argv: cmd/cli.c cmd/cli.h # compiled into the target (not in libflint)
 
 fuzz: deps $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 	@for t in $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS)); do \
