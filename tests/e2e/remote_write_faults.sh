@@ -17,13 +17,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 need "$FLINT" curl
 
-"$PY" "$HERE/rw_bad_receiver.py" "$tmp/bad.port" >"$tmp/bad.log" 2>&1 &
-pids+=($!)
-wait_for 10 test -s "$tmp/bad.port" || { fail "bad receiver starts" "$(cat "$tmp/bad.log")"; finish; exit 1; }
-B=http://127.0.0.1:$(cat "$tmp/bad.port")
-SP=$(free_port)
-S=http://127.0.0.1:$SP
-q='min_backoff: 50ms, max_backoff: 500ms, batch_send_deadline: 500ms, capacity: 500, max_samples_per_send: 100'
+. "$HERE/rw_receiver.bash"
 cat >"$tmp/s.yml" <<EOF
 global:
   scrape_interval: 1s
