@@ -64,7 +64,7 @@ static int rule_globs(const char *pat, glob_t *g, err *e)
 }
 
 /* promtool's checkConfig; fills the rule files to check. */
-static int check_config(const char *file, bool syntax_only, char ***rules, size_t *n_rules, err *e)
+static int check_config(const char *file, bool syntax_only, bool agent, char ***rules, size_t *n_rules, err *e)
 {
 	printf("Checking %s\n", file);
 	buf b;
@@ -78,7 +78,7 @@ static int check_config(const char *file, bool syntax_only, char ***rules, size_
 	buf_reset(&b);
 	if (!c)
 		return err_set(e, FL_EINVAL, "parsing YAML file %s: %s", file, pe.msg);
-	int rc = 0;
+	int rc = agent ? scrape_config_check_agent(c, e) : 0;
 	for (size_t i = 0; !syntax_only && !rc && i < c->n_rule_files; i++) {
 		glob_t g = {0};
 		rc = rule_globs(c->rule_files[i], &g, e);
@@ -113,7 +113,7 @@ static int check_config(const char *file, bool syntax_only, char ***rules, size_
 
 int flinttool_check_config(int argc, char **argv)
 {
-	bool syntax_only = false;
+	bool syntax_only = false, agent = false;
 	check_rules_opts ro = {.lint_duplicates = true};
 	const char *lint = NULL;
 	int first = 1;
@@ -127,7 +127,7 @@ int flinttool_check_config(int argc, char **argv)
 		else if (!strcmp(argv[first], "--ignore-unknown-fields"))
 			ro.ignore_unknown_fields = true;
 		else if (!strcmp(argv[first], "--agent"))
-			continue; /* accepted as promtool does */
+			agent = true; /* alerting, rule_files and remote_read are refused */
 		else {
 			fprintf(stderr, "flinttool: error: unknown long flag '%s', try --help\n", argv[first]);
 			return 1;
@@ -164,7 +164,7 @@ int flinttool_check_config(int argc, char **argv)
 		char **rules = NULL;
 		size_t n_rules = 0;
 		err e;
-		if (check_config(argv[i], syntax_only, &rules, &n_rules, &e)) {
+		if (check_config(argv[i], syntax_only, agent, &rules, &n_rules, &e)) {
 			fflush(stdout);
 			fprintf(stderr, "  FAILED: %s\n", e.msg);
 			failed = has_errors = true;

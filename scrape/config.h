@@ -256,6 +256,10 @@ scrape_config *scrape_config_parse(const char *text, size_t len, const char *fil
 /* Read and parse a file; logs one warning naming the inactive sections
  * (c->inactive). */
 scrape_config *scrape_config_load(const char *path, err *e);
+/* Agent mode (Prometheus's config.LoadFile with agentMode): alerting,
+ * rule_files and remote_read are refused with Prometheus's messages
+ * ("field rule_files is not allowed in agent mode"). 0 or FL_EINVAL. */
+int scrape_config_check_agent(const scrape_config *c, err *e);
 /* The default config (no file given). */
 scrape_config *scrape_config_default(err *e);
 void scrape_config_free(scrape_config *c);

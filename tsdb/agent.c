@@ -891,6 +891,20 @@ void agent_close(agent_db *a)
 
 const char *agent_wal_dir(const agent_db *a) { return a->waldir; }
 
+static querier *no_querier(queryable *self, int64_t mint, int64_t maxt, err *e)
+{
+	(void)self, (void)mint, (void)maxt;
+	err_set(e, FL_EUNSUPPORTED, "unsupported operation with WAL-only storage");
+	return NULL;
+}
+
+queryable *agent_queryable(agent_db *a)
+{
+	static queryable q = {no_querier};
+	(void)a;
+	return &q;
+}
+
 void agent_get_stats(agent_db *a, agent_stats *s)
 {
 	pthread_mutex_lock(&a->mu);

@@ -89,6 +89,9 @@ agent_db *agent_open(const char *dir, const agent_opts *o, err *e);
 void agent_close(agent_db *a);
 /* A new appender (tsdb/storage.h); NULL when out of memory. */
 appender *agent_appender(agent_db *a);
+/* A queryable whose querier fails with "unsupported operation with
+ * WAL-only storage" (FL_EUNSUPPORTED), as the agent DB's Querier. */
+queryable *agent_queryable(agent_db *a);
 /* One truncation now (what the thread runs every truncate_frequency). */
 int agent_truncate(agent_db *a, err *e);
 void agent_get_stats(agent_db *a, agent_stats *s);

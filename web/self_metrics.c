@@ -319,4 +319,6 @@ void self_metrics_handler(web_env *env, const http_req *r, http_resp *w)
 	if (env->notifier)
 		notifier_metrics(env->notifier, &w->body); /* prometheus_notifications_* */
 	write_tsdb(env, &w->body);
+	if (env->agent)
+		agent_metrics(env->agent, &w->body); /* prometheus_agent_*, the agent WAL's prometheus_tsdb_wal_* */
 }
