@@ -12,3 +12,10 @@ build/gen/remote/proto/%.pb-c.c build/gen/remote/proto/%.pb-c.h: remote/proto/%.
 	@mkdir -p build/gen/remote/proto
 	protoc-c --c_out=build/gen/remote/proto -Iremote/proto $<
 
+
+# The SigV4 header printer that tests/conformance/sigv4_botocore.sh compares with
+# botocore (issue 18).
+EXTRA_ASAN_TARGETS += build/asan/tests/sigv4_sign
+build/asan/tests/sigv4_sign: build/asan/tests/conformance/sigv4_sign.o build/asan/libflint.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) $^ -o $@ $(LIBS) $(ASAN_LDFLAGS)

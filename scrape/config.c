@@ -24,7 +24,7 @@
  *     metric_name_escaping_scheme other than allow-utf-8 (the 3.x defaults);
  *   - query_log_file and scrape_failure_log_file (flint writes neither log).
  * rule_files are loaded by rules/manager.c, alerting by rules/notifier.c.
- * remote_write is validated fully but not acted on yet; c->inactive names them and scrape_config_load logs one warning.
+ * remote_write is acted on by remote/write.h (the sender). remote_read,
  * storage, tracing, otlp and runtime are checked for their keys only and
  * named there too. scrape_config_files (Prometheus 3.x) are globs of files
  * each holding `scrape_configs:`; their jobs are appended at load.
@@ -800,7 +800,7 @@ static void top_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_
 /* c->inactive: what loaded but is not acted on yet (issue 16). */
 static void note_inactive(scrape_config *c, yaml_node_t *root, cfgp *p)
 {
-	static const char *const names[] = {"remote_write", "remote_read", "storage", "tracing", "otlp", "runtime"};
+	static const char *const names[] = {"remote_read", "storage", "tracing", "otlp", "runtime"};
 	char out[200] = "";
 	for (size_t i = 0; i < FL_ARRAY_LEN(names); i++)
 		for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {

@@ -3,7 +3,7 @@
  * (prometheus/common config.HTTPClientConfig with its Validate), relabel
  * configs (model/relabel through tsdb/relabel.h), discovery blocks
  * (static, file, http, dns; every other *_sd_configs is refused by name),
- * alerting and remote write/read (validated; not acted on yet).
+ * alerting (validated; not acted on yet). remote_write/remote_read: config_remote.c.
  *
  * Refused in HTTP client blocks, with a message naming the key: oauth2
  * (flint has no token fetcher), *_ref secrets (Prometheus itself refuses
@@ -130,7 +130,7 @@ static void tls_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_
 		refuse_ref(p, v, path, key);
 }
 
-static bool reserved_header(const char *n)
+bool config__reserved_header(const char *n)
 {
 	static const char *const r[] = {
 		"Authorization", "Host", "Content-Encoding", "Content-Length", "Content-Type", "User-Agent", "Connection",
@@ -193,7 +193,7 @@ static void http_headers(cfgp *p, http_ctx *hc, yaml_node_t *v, const char *path
 		const char *name = config__scalar(p, k, path);
 		if (!name)
 			return;
-		if (reserved_header(name)) {
+		if (config__reserved_header(name)) {
 			config__fail(p, k, path, "setting header \"%s\" is not allowed", name);
 			return;
 		}
@@ -671,224 +671,4 @@ void config__parse_alerting(cfgp *p, yaml_node_t *v, const char *path)
 {
 	static const char *const keys[] = {"alert_relabel_configs", "alertmanagers", NULL};
 	config__walk_map(p, v, path, "config.AlertingConfig", keys, alerting_field, &p->c->alerting);
-}
-
-/* ---- remote_write / remote_read (validated; the sender does not exist yet) ---- */
-static const char *const rw_own[] = {
-	"url", "name", "remote_timeout", "headers", "write_relabel_configs", "send_exemplars",
-	"send_native_histograms", "round_robin_dns", "protobuf_message", "queue_config", "metadata_config",
-	"sigv4", "azuread", "google_iam", "failed_request_logging", NULL,
-};
-static const char *const rr_own[] = {
-	"url", "name", "remote_timeout", "headers", "read_recent", "required_matchers", "filter_external_labels",
-	"chunked_read_limit", NULL,
-};
-
-static void sint(cfgp *p, yaml_node_t *v, const char *path, int64_t *out)
-{
-	const char *s = config__scalar(p, v, path);
-	char *end;
-	long long x = s ? strtoll(s, &end, 10) : 0;
-	if (s && (end == s || *end))
-		config__fail(p, v, path, "cannot unmarshal %s into an integer", s);
-	else
-		*out = x;
-}
-
-typedef struct queue_cfg {
-	int64_t capacity, max_shards, min_shards, max_samples, min_backoff, max_backoff;
-} queue_cfg;
-
-static void queue_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
-{
-	queue_cfg *q = ctx;
-	int64_t dummy;
-	bool b;
-	(void)k;
-	if (!strcmp(key, "capacity"))
-		sint(p, v, path, &q->capacity);
-	else if (!strcmp(key, "max_shards"))
-		sint(p, v, path, &q->max_shards);
-	else if (!strcmp(key, "min_shards"))
-		sint(p, v, path, &q->min_shards);
-	else if (!strcmp(key, "max_samples_per_send"))
-		sint(p, v, path, &q->max_samples);
-	else if (!strcmp(key, "min_backoff"))
-		config__duration(p, v, path, &q->min_backoff);
-	else if (!strcmp(key, "max_backoff"))
-		config__duration(p, v, path, &q->max_backoff);
-	else if (!strcmp(key, "retry_on_http_429"))
-		config__boolean(p, v, path, &b);
-	else
-		config__duration(p, v, path, &dummy); /* batch_send_deadline, sample_age_limit */
-}
-
-static void metadata_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
-{
-	int64_t x;
-	bool b;
-	(void)ctx, (void)k;
-	if (!strcmp(key, "send"))
-		config__boolean(p, v, path, &b);
-	else if (!strcmp(key, "send_interval"))
-		config__duration(p, v, path, &x);
-	else
-		sint(p, v, path, &x);
-}
-
-static void string_map_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
-{
-	(void)ctx, (void)k, (void)key;
-	config__scalar(p, v, path);
-}
-
-static void remote_headers(cfgp *p, scrape_remote_config *r, yaml_node_t *v, const char *path)
-{
-	if (config__is_null(v))
-		return;
-	if (v->type != YAML_MAPPING_NODE) {
-		config__fail(p, v, path, "expected a mapping of header names to values");
-		return;
-	}
-	size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
-	r->headers = arena_calloc(&p->c->arena, n + 1, sizeof *r->headers);
-	for (size_t i = 0; i < n && r->headers && !p->failed; i++) {
-		yaml_node_pair_t *pr = v->data.mapping.pairs.start + i;
-		r->headers[i].key = config__scalar(p, config__node(p, pr->key), path);
-		r->headers[i].value = config__scalar(p, config__node(p, pr->value), path);
-		r->n_headers = i + 1;
-		if (!r->headers[i].key)
-			return;
-		if (!strcasecmp(r->headers[i].key, "Authorization"))
-			config__fail(p, v, path, "authorization header must be changed via the basic_auth, authorization, "
-						 "oauth2, sigv4, azuread or google_iam parameter");
-		else if (reserved_header(r->headers[i].key))
-			config__fail(p, v, path, "%s is a reserved header. It must not be changed", r->headers[i].key);
-	}
-}
-
-typedef struct remote_ctx {
-	scrape_remote_config *r; /* being filled */
-	bool rw;                 /* remote_write (else remote_read) */
-	int n_auth;              /* sigv4, azuread, google_iam blocks */
-} remote_ctx;
-
-static void remote_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
-{
-	remote_ctx *rc = ctx;
-	scrape_remote_config *r = rc->r;
-	static const char *const queue_keys[] = {"capacity", "max_shards", "min_shards", "max_samples_per_send",
-						 "batch_send_deadline", "min_backoff", "max_backoff", "retry_on_http_429",
-						 "sample_age_limit", NULL};
-	static const char *const meta_keys[] = {"send", "send_interval", "max_samples_per_send", NULL};
-	static const char *const sigv4_keys[] = {"region", "access_key", "secret_key", "profile", "role_arn",
-						 "external_id", "use_fips_sts_endpoint", NULL};
-	static const char *const azure_keys[] = {"cloud", "managed_identity", "oauth", "sdk", "scope",
-						 "workload_identity", NULL};
-	static const char *const iam_keys[] = {"credentials_file", NULL};
-	(void)k;
-	if (config__http_field(p, &r->http, key, v, path))
-		return;
-	if (!strcmp(key, "url"))
-		r->url = config__scalar(p, v, path);
-	else if (!strcmp(key, "name"))
-		r->name = config__scalar(p, v, path);
-	else if (!strcmp(key, "remote_timeout"))
-		config__duration(p, v, path, &r->remote_timeout_ms);
-	else if (!strcmp(key, "send_exemplars"))
-		config__boolean(p, v, path, &r->send_exemplars);
-	else if (!strcmp(key, "send_native_histograms"))
-		config__boolean(p, v, path, &r->send_native_histograms);
-	else if (!strcmp(key, "read_recent"))
-		config__boolean(p, v, path, &r->read_recent);
-	else if (!strcmp(key, "headers"))
-		remote_headers(p, r, v, path);
-	else if (!strcmp(key, "write_relabel_configs"))
-		r->write_relabel_configs = config__relabel_list(p, v, path, &r->n_write_relabel_configs);
-	else if (!strcmp(key, "queue_config")) {
-		queue_cfg q = {10000, 50, 1, 2000, 30, 5000};
-		config__walk_map(p, v, path, "config.QueueConfig", queue_keys, queue_field, &q);
-		if (p->failed)
-			return;
-		if (q.max_shards <= 0)
-			config__fail(p, v, path, "remote write queue max_shards must be positive");
-		else if (q.min_shards <= 0)
-			config__fail(p, v, path, "remote write queue min_shards must be positive");
-		else if (q.min_shards > q.max_shards)
-			config__fail(p, v, path, "remote write queue min_shards must not be greater than max_shards");
-		else if (q.max_samples <= 0)
-			config__fail(p, v, path, "remote write queue max_samples_per_send must be positive");
-		else if (q.capacity <= 0)
-			config__fail(p, v, path, "remote write queue capacity must be positive");
-		else if (q.max_backoff < q.min_backoff)
-			config__fail(p, v, path, "remote write queue max_backoff must not be less than min_backoff");
-	} else if (!strcmp(key, "metadata_config"))
-		config__walk_map(p, v, path, "config.MetadataConfig", meta_keys, metadata_field, NULL);
-	else if (!strcmp(key, "sigv4") || !strcmp(key, "azuread") || !strcmp(key, "google_iam")) {
-		if (config__is_null(v))
-			return;
-		rc->n_auth++;
-		config__walk_map(p, v, path, key[0] == 's' ? "sigv4.SigV4Config" : key[0] == 'a' ? "azuread.AzureADConfig" : "googleiam.Config",
-				 key[0] == 's' ? sigv4_keys : key[0] == 'a' ? azure_keys : iam_keys, string_map_field, NULL);
-	} else if (!strcmp(key, "protobuf_message")) {
-		const char *s = config__scalar(p, v, path);
-		if (s && strcmp(s, "prometheus.WriteRequest") && strcmp(s, "io.prometheus.write.v2.Request"))
-			config__fail(p, v, path, "invalid protobuf_message value: unknown type for remote write protobuf message %s, supported: prometheus.WriteRequest, io.prometheus.write.v2.Request", s);
-	} else if (!strcmp(key, "required_matchers"))
-		config__walk_map(p, v, path, "model.LabelSet", NULL, string_map_field, NULL);
-	else {
-		bool b;
-		int64_t x;
-		if (!strcmp(key, "chunked_read_limit"))
-			config__uint(p, v, path, &x);
-		else
-			config__boolean(p, v, path, &b); /* round_robin_dns, failed_request_logging, filter_external_labels */
-	}
-}
-
-scrape_remote_config *config__parse_remotes(cfgp *p, yaml_node_t *v, const char *what, size_t *count)
-{
-	bool rw = what[7] == 'w';
-	static const char *rw_keys[64], *rr_keys[64];
-	const char **keys = rw ? rw_keys : rr_keys;
-	if (!keys[0]) {
-		const char *const *own = rw ? rw_own : rr_own;
-		size_t n = 0;
-		for (size_t i = 0; own[i]; i++)
-			keys[n++] = own[i];
-		for (size_t i = 0; config__http_keys[i]; i++)
-			keys[n++] = config__http_keys[i];
-		keys[n] = NULL;
-	}
-	size_t n = config__seq_len(p, v, what);
-	scrape_remote_config *rs = arena_calloc(&p->c->arena, n + 1, sizeof *rs);
-	*count = rs ? n : 0;
-	for (size_t i = 0; i < *count && !p->failed; i++) {
-		char sub[64];
-		snprintf(sub, sizeof sub, "%s[%zu]", what, i);
-		yaml_node_t *rn = config__seq_at(p, v, i);
-		if (config__is_null(rn)) {
-			config__fail(p, rn, sub, "empty or null remote %s config section", rw ? "write" : "read");
-			break;
-		}
-		rs[i].remote_timeout_ms = rw ? 30000 : 60000;
-		config__http_defaults(&rs[i].http);
-		rs[i].http.enable_http2 = !rw; /* DefaultRemoteWriteHTTPClientConfig */
-		remote_ctx rc = {&rs[i], rw, 0};
-		config__walk_map(p, rn, sub, rw ? "config.RemoteWriteConfig" : "config.RemoteReadConfig", keys, remote_field, &rc);
-		if (p->failed)
-			break;
-		if (!rs[i].url || !*rs[i].url)
-			config__fail(p, rn, sub, "url for %s is empty", what);
-		else if (strncmp(rs[i].url, "http://", 7) && strncmp(rs[i].url, "https://", 8))
-			config__fail(p, rn, sub, "unsupported scheme in url %s", rs[i].url);
-		int n_auth = rc.n_auth + (rs[i].http.basic_auth_user != NULL) + (rs[i].http.auth_type != NULL);
-		if (!p->failed && rw && n_auth > 1)
-			config__fail(p, rn, sub, "at most one of basic_auth, authorization, oauth2, sigv4, azuread or google_iam must be configured");
-		config__http_validate(p, &rs[i].http, rn, sub);
-		for (size_t k = 0; k < i && !p->failed; k++)
-			if (rs[i].name && rs[k].name && *rs[i].name && !strcmp(rs[i].name, rs[k].name))
-				config__fail(p, rn, sub, "found multiple %s configs with job name \"%s\"", what, rs[i].name);
-	}
-	return rs;
 }

@@ -2,8 +2,8 @@
  * config_int.h - what the files of the prometheus.yml loader share
  * (config.c: the walker, global, scrape_configs, the top level;
  * config_http.c: HTTP client blocks, relabel configs, discovery blocks,
- * alerting, remote write/read; config_print.c: the YAML printer). Not a
- * public header: the SQLite btreeInt.h pattern.
+ * alerting; config_remote.c: remote write/read; config_print.c: the YAML
+ * printer). Not a public header: the SQLite btreeInt.h pattern.
  */
 #ifndef FL_SCRAPE_CONFIG_INT_H
 #define FL_SCRAPE_CONFIG_INT_H
@@ -61,6 +61,10 @@ bool config__sd_field(cfgp *p, scrape_sd_configs *sd, const char *key, yaml_node
 /* Prometheus's checkStaticTargets: no "/" in a static target. */
 void config__check_static_targets(cfgp *p, const scrape_sd_configs *sd, yaml_node_t *n, const char *path);
 void config__parse_alerting(cfgp *p, yaml_node_t *v, const char *path);
+/* A header name Prometheus refuses in headers blocks (it sets it itself). */
+bool config__reserved_header(const char *n);
+
+/* config_remote.c */
 scrape_remote_config *config__parse_remotes(cfgp *p, yaml_node_t *v, const char *what, size_t *count);
 
 #endif

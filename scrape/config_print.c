@@ -6,7 +6,9 @@
  * key (discovery.MarshalYAMLWithInlineConfigs appends them that way).
  * Scalars go through yaml_out.c so what is printed loads back the same.
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "lib/timeparse.h"
 #include "scrape/config.h"
@@ -275,6 +277,76 @@ static void yjob(buf *b, const scrape_job_config *j)
 	ysd(b, j);
 }
 
+/* remote_write / remote_read entries in RemoteWriteConfig's field order
+ * (omitempty as tagged; the sigv4 secret as <secret>). */
+static void yremote(buf *b, const scrape_config *c, bool rw)
+{
+	size_t n = rw ? c->n_remote_write : c->n_remote_read;
+	const scrape_remote_config *rs = rw ? c->remote_write : c->remote_read;
+	if (n)
+		buf_printf(b, "%s:\n", rw ? "remote_write" : "remote_read");
+	for (size_t i = 0; i < n; i++) {
+		const scrape_remote_config *r = &rs[i];
+		ykv(b, "- ", "url", r->url);
+		ydur(b, "  ", "remote_timeout", r->remote_timeout_ms);
+		if (r->n_headers) { /* a Go map: keys sorted */
+			buf_put_str(b, "  headers:\n");
+			for (size_t done = 0, last = SIZE_MAX; done < r->n_headers; done++) {
+				size_t min = SIZE_MAX;
+				for (size_t k = 0; k < r->n_headers; k++)
+					if ((last == SIZE_MAX || strcmp(r->headers[k].key, r->headers[last].key) > 0) &&
+					    (min == SIZE_MAX || strcmp(r->headers[k].key, r->headers[min].key) < 0))
+						min = k;
+				ykv(b, "    ", r->headers[min].key, r->headers[min].value);
+				last = min;
+			}
+		}
+		if (!rw) {
+			if (r->name && *r->name)
+				ykv(b, "  ", "name", r->name);
+			buf_printf(b, "  read_recent: %s\n", r->read_recent ? "true" : "false");
+			yhttp(b, "  ", &r->http);
+			continue;
+		}
+		yrelabel(b, "  ", "write_relabel_configs", r->write_relabel_configs, r->n_write_relabel_configs);
+		if (r->name && *r->name)
+			ykv(b, "  ", "name", r->name);
+		if (r->send_exemplars)
+			buf_put_str(b, "  send_exemplars: true\n");
+		if (r->send_native_histograms)
+			buf_put_str(b, "  send_native_histograms: true\n");
+		if (r->round_robin_dns)
+			buf_put_str(b, "  round_robin_dns: true\n");
+		ykv(b, "  ", "protobuf_message", r->protobuf_message);
+		yhttp(b, "  ", &r->http);
+		const scrape_queue_config *q = &r->queue;
+		buf_printf(b, "  queue_config:\n    capacity: %lld\n    max_shards: %lld\n    min_shards: %lld\n"
+			      "    max_samples_per_send: %lld\n", (long long)q->capacity, (long long)q->max_shards,
+			   (long long)q->min_shards, (long long)q->max_samples_per_send);
+		ydur(b, "    ", "batch_send_deadline", q->batch_send_deadline_ms);
+		ydur(b, "    ", "min_backoff", q->min_backoff_ms);
+		ydur(b, "    ", "max_backoff", q->max_backoff_ms);
+		if (q->retry_on_http_429)
+			buf_put_str(b, "    retry_on_http_429: true\n");
+		if (q->sample_age_limit_ms)
+			ydur(b, "    ", "sample_age_limit", q->sample_age_limit_ms);
+		buf_printf(b, "  metadata_config:\n    send: %s\n", r->metadata.send ? "true" : "false");
+		ydur(b, "    ", "send_interval", r->metadata.send_interval_ms);
+		if (r->metadata.max_samples_per_send)
+			buf_printf(b, "    max_samples_per_send: %lld\n", (long long)r->metadata.max_samples_per_send);
+		if (r->sigv4) {
+			const scrape_sigv4 *v = r->sigv4;
+			buf_put_str(b, "  sigv4:\n");
+			const char *k[] = {"region", "access_key", "secret_key", "profile", "role_arn"};
+			const char *x[] = {v->region, v->access_key, v->secret_key && *v->secret_key ? "<secret>" : NULL,
+					   v->profile, v->role_arn};
+			for (size_t f = 0; f < 5; f++)
+				if (x[f] && *x[f])
+					ykv(b, "    ", k[f], x[f]);
+		}
+	}
+}
+
 void scrape_config_yaml(const scrape_config *c, buf *b)
 {
 	buf_put_str(b, "global:\n");
@@ -319,22 +391,6 @@ void scrape_config_yaml(const scrape_config *c, buf *b)
 		for (size_t i = 0; i < c->n_jobs; i++)
 			yjob(b, &c->jobs[i]);
 	}
-	for (int rw = 1; rw >= 0; rw--) {
-		size_t n = rw ? c->n_remote_write : c->n_remote_read;
-		const scrape_remote_config *rs = rw ? c->remote_write : c->remote_read;
-		if (n)
-			buf_printf(b, "%s:\n", rw ? "remote_write" : "remote_read");
-		for (size_t i = 0; i < n; i++) {
-			ykv(b, "- ", "url", rs[i].url);
-			ydur(b, "  ", "remote_timeout", rs[i].remote_timeout_ms);
-			if (rs[i].name)
-				ykv(b, "  ", "name", rs[i].name);
-			if (!rw)
-				buf_printf(b, "  read_recent: %s\n", rs[i].read_recent ? "true" : "false");
-			else
-				yrelabel(b, "  ", "write_relabel_configs", rs[i].write_relabel_configs,
-					 rs[i].n_write_relabel_configs);
-			yhttp(b, "  ", &rs[i].http);
-		}
-	}
+	yremote(b, c, true);
+	yremote(b, c, false);
 }
