@@ -139,10 +139,14 @@ static void count_dropped(remote_state *st, const rw_series *s)
 		atomic_fetch_add_explicit(&st->exemplars_dropped, s->n_exemplars, memory_order_relaxed);
 }
 
+/* The storage's appender: the db's, or in agent mode the agent's WAL
+ * (Prometheus's agent accepts remote write into its WAL too). */
+static appender *rw_appender(web_env *env) { return env->agent ? agent_appender(env->agent) : db_appender(env->db); }
+
 /* 1.0: all or nothing. */
 static void write_v1(web_env *env, remote_state *st, const rw_request *req, http_resp *w)
 {
-	appender *app = db_appender(env->db);
+	appender *app = rw_appender(env);
 	if (!app)
 		return remote_http_error(w, 500, "cannot open an appender");
 	int64_t max_t = remote_now_ms() + MAX_AHEAD_MS;
@@ -198,7 +202,7 @@ static void set_v2_headers(http_resp *w, const http_req *r, size_t samples, size
 /* 2.0: partial writes on 4xx, rollback on 5xx. Reasons joined by "\n". */
 static void write_v2(web_env *env, remote_state *st, const http_req *r, const rw_request *req, http_resp *w)
 {
-	appender *app = db_appender(env->db);
+	appender *app = rw_appender(env);
 	if (!app) {
 		set_v2_headers(w, r, 0, 0, 0);
 		return remote_http_error(w, 500, "cannot open an appender");
@@ -279,7 +283,7 @@ void remote_write_handler(web_env *env, const http_req *r, http_resp *w)
 	w->no_gzip = true;
 	if (!env->opts.enable_remote_write_receiver)
 		return remote_http_error(w, 404, "remote write receiver needs to be enabled with --web.enable-remote-write-receiver");
-	if (!env->db)
+	if (!env->db && !env->agent)
 		return remote_http_error(w, 503, "Service Unavailable");
 	char msg[512];
 	int version = parse_content_type(r->header(r, "Content-Type"), msg, sizeof msg);

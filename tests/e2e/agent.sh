@@ -16,7 +16,11 @@
 #      segments go, a checkpoint holds the live series, promtool still
 #      reads it all;
 #   6. a restart keeps the series and their refs (the replayed series count
-#      is the count before the stop) and appends on, nothing out of order.
+#      is the count before the stop) and appends on, nothing out of order;
+#   7. with --web.enable-remote-write-receiver the agent takes remote write
+#      into its WAL, as Prometheus's agent does: Prometheus 2.42's agent,
+#      reloaded with a scrape job and a remote_write to flint, forwards
+#      node_exporter's series, and promtool finds them in flint's WAL.
 # Prints `N passed, N failed`.
 set -u
 . "$(dirname "$0")/web_common.bash"
@@ -75,7 +79,7 @@ AGENT_DIR=$tmp/agent-data
 start_agent() { # log name
 	"$FLINT" --agent --config.file="$tmp/agent.yml" --storage.agent.path="$AGENT_DIR" \
 		--web.listen-address=127.0.0.1:"$FP" --test.agent-wal-segment-size=32KiB \
-		--storage.agent.wal-truncate-frequency=2s >"$tmp/$1.log" 2>&1 &
+		--storage.agent.wal-truncate-frequency=2s --web.enable-remote-write-receiver >"$tmp/$1.log" 2>&1 &
 	agent_pid=$!
 	pids+=($agent_pid)
 	started_or_exit "$1" "$FP"
@@ -94,7 +98,8 @@ PP=$(free_port)
 printf 'global:\n  scrape_interval: 15s\n' >"$tmp/prom-agent.yml"
 prometheus --enable-feature=agent --config.file="$tmp/prom-agent.yml" --storage.agent.path="$tmp/prom-agent-data" \
 	--web.listen-address=127.0.0.1:"$PP" >"$tmp/prom-agent.log" 2>&1 &
-pids+=($!)
+prom_pid=$!
+pids+=($prom_pid)
 started_or_exit prom-agent "$PP"
 P=http://127.0.0.1:$PP
 for ep in "GET query?query=up" "POST query?query=up" "GET query_range?query=up&start=1&end=2&step=1" \
@@ -156,5 +161,23 @@ if wait_for 30 appended; then ok "scrapes append after the restart"; else fail "
 check_eq "same series after the restart" "$(metric prometheus_agent_active_series)" "$before"
 check_eq "nothing out of order after the restart" "$(metric prometheus_agent_out_of_order_samples_total)" 0
 check_eq "no WAL corruption" "$(metric prometheus_agent_corruptions_total)" 0
+
+# ---- 7. remote write into the agent
+cat >"$tmp/prom-agent.yml" <<EOF
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: prom-node
+    static_configs: [{targets: ['$INST']}]
+remote_write:
+  - url: $F/api/v1/write
+    queue_config: {batch_send_deadline: 1s}
+EOF
+kill -HUP "$prom_pid"
+forwarded() { dump forwarded && grep -q "^{__name__=\"node_load1\", instance=\"$INST\", job=\"prom-node\"} " "$tmp/forwarded.dump"; }
+if wait_for 60 forwarded; then ok "Prometheus's agent remote-writes into flint's agent WAL"
+else fail "Prometheus's agent remote-writes into flint's agent WAL" "$(grep -c prom-node "$tmp/forwarded.dump") $(tail -3 "$tmp/prom-agent.log")"; fi
+n_fwd=$(grep "job=\"prom-node\"" "$tmp/forwarded.dump" | sed 's/} .*/}/' | sort -u | wc -l)
+if [ "$n_fwd" -ge "$page" ]; then ok "every forwarded node series is in the WAL ($n_fwd)"; else fail "every forwarded node series is in the WAL" "$n_fwd < $page"; fi
 
 finish
