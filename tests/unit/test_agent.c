@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "scrape/config.h"
 #include "tsdb/agent.h"
 #include "tsdb/record.h"
 #include "tsdb/wal.h"
@@ -350,7 +351,39 @@ static void t_truncate_max_time_and_gc(void)
 	now -= 6 * 3600 * 1000LL;
 }
 
+/* Prometheus's config.LoadFile in agent mode: the sections an agent has
+ * no use for are refused, in Prometheus's order of checks. */
+static void t_config_agent(void)
+{
+	static const struct {
+		const char *yaml, *want;
+	} cases[] = {
+		{"scrape_configs: [{job_name: a, static_configs: [{targets: ['x:1']}]}]\n", NULL},
+		{"rule_files: [a.yml]\n", "field rule_files is not allowed in agent mode"},
+		{"alerting: {alert_relabel_configs: [{action: drop, source_labels: [a], regex: b}]}\n",
+		 "field alerting is not allowed in agent mode"},
+		{"remote_read: [{url: 'http://127.0.0.1:1/read'}]\n", "field remote_read is not allowed in agent mode"},
+		{"rule_files: [a.yml]\nalerting: {alertmanagers: [{static_configs: [{targets: ['a:1']}]}]}\n",
+		 "field alerting is not allowed in agent mode"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		err e;
+		scrape_config *c = scrape_config_parse(cases[i].yaml, strlen(cases[i].yaml), "p.yml", &e);
+		if (!c)
+			test_fail(__FILE__, __LINE__, "case %zu: %s", i, e.msg);
+		int rc = scrape_config_check_agent(c, &e);
+		if (cases[i].want) {
+			ASSERT_EQ(rc, FL_EINVAL);
+			ASSERT_STR_EQ(e.msg, cases[i].want);
+		} else {
+			ASSERT_EQ(rc, 0);
+		}
+		scrape_config_free(c);
+	}
+}
+
 const struct test tests_agent[] = {
+	{"config_agent", t_config_agent},
 	{"append_rules", t_append_rules},
 	{"rollback_logs_series", t_rollback_logs_series},
 	{"replay", t_replay},
