@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "lib/fmtfloat.h"
+#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/map.h"
 #include "tsdb/record.h"
@@ -376,6 +377,9 @@ static int app_commit(appender *ap, err *e)
 	agent_app *p = (agent_app *)ap;
 	agent_db *a = p->db;
 	int rc = app_log(p, true, e);
+	err se;
+	if (rc && p->n_series && app_log(p, false, &se) == 0) /* the new series stay in memory: keep their records */
+		log_warn("agent", "Commit failed; the new series were logged", "err", e ? e->msg : "", NULL);
 	if (rc == 0 && p->n_samples) {
 		pthread_mutex_lock(&a->mu);
 		for (size_t i = 0; i < p->n_samples; i++) {
@@ -785,8 +789,8 @@ static void *truncate_main(void *arg)
 
 static int take_lock(agent_db *a, err *e)
 {
-	if (mkdir(a->dir, 0777) && errno != EEXIST)
-		return err_set(e, FL_EIO, "agent: create %s: %s", a->dir, strerror(errno));
+	if (fsutil_mkdir_all(a->dir, e))
+		return err_wrap(e, "agent");
 	char path[2100];
 	snprintf(path, sizeof path, "%s/lock", a->dir);
 	a->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
