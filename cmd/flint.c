@@ -93,6 +93,7 @@ static flag flags[] = {
 	{"agent", F_BOOL, "false", "Run Prometheus in 'Agent mode'.", 0, 0},
 	{"storage.agent.path", F_STRING, "data-agent/", "Base path for metrics storage. Use with agent mode only.", 0, 0},
 	{"storage.agent.wal-compression", F_BOOL, "true", "Compress the agent WAL. Use with agent mode only.", 0, 0},
+	{"storage.agent.no-lockfile", F_BOOL, "false", "Do not create lockfile in data directory. Use with agent mode only.", 0, 0},
 	{"storage.agent.retention.min-time", F_DURATION, "5m", "Minimum age samples may be before being considered for deletion when the WAL is truncated Use with agent mode only.", 0, 0},
 	{"storage.agent.retention.max-time", F_DURATION, "4h", "Maximum age samples may be before being forcibly deleted when the WAL is truncated Use with agent mode only.", 0, 0},
 	{"storage.agent.wal-truncate-frequency", F_DURATION, "0s", "The frequency at which to truncate the WAL and remove old data. Use with agent mode only.", 0, 0},
@@ -574,6 +575,7 @@ static int64_t fbytes(const char *name)
 static int start_agent_storage(flint *fl, err *e)
 {
 	agent_opts ao = {.wal_compression = fbool("storage.agent.wal-compression"),
+			 .no_lockfile = fbool("storage.agent.no-lockfile"),
 			 .truncate_frequency_ms = fdur_ms("storage.agent.wal-truncate-frequency"),
 			 .min_wal_time_ms = fdur_ms("storage.agent.retention.min-time"),
 			 .max_wal_time_ms = fdur_ms("storage.agent.retention.max-time"),

@@ -791,6 +791,8 @@ static int take_lock(agent_db *a, err *e)
 {
 	if (fsutil_mkdir_all(a->dir, e))
 		return err_wrap(e, "agent");
+	if (a->o.no_lockfile)
+		return 0;
 	char path[2100];
 	snprintf(path, sizeof path, "%s/lock", a->dir);
 	a->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);

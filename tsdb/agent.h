@@ -51,6 +51,7 @@ typedef struct agent_opts {
 	bool wal_compression;          /* --storage.agent.wal-compression (default true) */
 	int64_t truncate_frequency_ms; /* --storage.agent.wal-truncate-frequency; <= 0: 2h */
 	bool no_truncate_thread;       /* tests: truncate only when agent_truncate is called */
+	bool no_lockfile;              /* --storage.agent.no-lockfile: no flock on <dir>/lock */
 	int64_t min_wal_time_ms;       /* --storage.agent.retention.min-time; <= 0: 5m */
 	int64_t max_wal_time_ms;       /* --storage.agent.retention.max-time; <= 0: 4h */
 	/* The lowest WAL segment some remote-write queue still needs
