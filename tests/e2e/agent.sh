@@ -29,20 +29,23 @@ FLINTTOOL=$BUILD/flinttool
 need "$FLINT" "$FLINTTOOL" "$NODE_EXPORTER" prometheus promtool curl "$PY"
 
 # ---- 1. the wrong mode's flags and config sections
-out=$("$FLINT" --agent --storage.tsdb.path="$tmp/x" --config.file=/dev/null 2>&1)
+# (bounded: a flint that wrongly starts must not hang the suite)
+out=$(timeout 30 "$FLINT" --agent --storage.tsdb.path="$tmp/x" --web.listen-address=127.0.0.1:"$(free_port)" \
+	--config.file=/dev/null 2>&1)
 check_eq "server-only flag in agent mode: status 3" "$?" 3
-want=$(prometheus --enable-feature=agent --storage.tsdb.path="$tmp/x" --config.file=/dev/null 2>&1 | grep -o 'The following.*')
+want=$(timeout 30 prometheus --enable-feature=agent --storage.tsdb.path="$tmp/x" --config.file=/dev/null --web.listen-address=127.0.0.1:"$(free_port)" 2>&1 | grep -o 'The following.*')
 check_eq "server-only flag in agent mode: Prometheus's message" "$out" "$want"
-out=$("$FLINT" --storage.agent.path="$tmp/x" --config.file=/dev/null 2>&1)
+out=$(timeout 30 "$FLINT" --storage.agent.path="$tmp/x" --web.listen-address=127.0.0.1:"$(free_port)" \
+	--config.file=/dev/null 2>&1)
 check_eq "agent-only flag in server mode: status 3" "$?" 3
-want=$(prometheus --storage.agent.path="$tmp/x" --config.file=/dev/null 2>&1 | grep -o 'The following.*')
+want=$(timeout 30 prometheus --storage.agent.path="$tmp/x" --config.file=/dev/null --web.listen-address=127.0.0.1:"$(free_port)" 2>&1 | grep -o 'The following.*')
 check_eq "agent-only flag in server mode: Prometheus's message" "$out" "$want"
 printf 'rule_files: ["r.yml"]\n' >"$tmp/rules.yml"
 printf 'alerting: {alertmanagers: [{static_configs: [{targets: ["127.0.0.1:1"]}]}]}\n' >"$tmp/alerting.yml"
 printf 'remote_read: [{url: "http://127.0.0.1:1/read"}]\n' >"$tmp/remote_read.yml"
 for sec in rules alerting remote_read; do
 	f=$tmp/$sec.yml
-	"$FLINT" --agent --config.file="$f" --storage.agent.path="$tmp/refused" \
+	timeout 30 "$FLINT" --agent --config.file="$f" --storage.agent.path="$tmp/refused" \
 		--web.listen-address=127.0.0.1:"$(free_port)" >"$tmp/refused.log" 2>&1
 	rc=$?
 	check_eq "flint --agent refuses $sec: status 1" "$rc" 1
