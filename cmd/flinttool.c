@@ -11,6 +11,8 @@
 #include "lib/version.h"
 
 static const cli_cmd check_cmds[] = {
+	{"service-discovery", "Perform service discovery for the given job name and report the results, including "
+	 "relabeling.", flinttool_check_sd_flags, flinttool_check_sd_args, NULL, flinttool_check_sd, 0},
 	{"config", "Check if the config files are valid or not.", flinttool_check_config_flags,
 	 flinttool_check_config_args, NULL, flinttool_check_config, 0},
 	{"web-config", "Check if the web config files are valid or not.", NULL, flinttool_web_config_args, NULL,
@@ -39,7 +41,9 @@ static const cli_cmd test_cmds[] = {
 
 static const cli_cmd root_cmds[] = {
 	{"check", "Check the resources for validity.", NULL, NULL, check_cmds, NULL, 0},
+	{"query", "Run query against a Prometheus server.", flinttool_query_flags, NULL, flinttool_query_cmds, NULL, 0},
 	{"debug", "Fetch debug information.", NULL, NULL, flinttool_debug_cmds, NULL, 0},
+	{"push", "Push to a Prometheus server.", NULL, NULL, flinttool_push_cmds, NULL, 0},
 	{"test", "Unit testing.", NULL, NULL, test_cmds, NULL, 0},
 	{"tsdb", "Run tsdb commands.", NULL, NULL, flinttool_tsdb_cmds, NULL, 0},
 	{"promql", "PromQL formatting and editing. Requires the --experimental flag.", NULL, NULL, flinttool_promql_cmds,
