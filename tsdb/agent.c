@@ -92,6 +92,7 @@ struct agent_db {
 	int64_t *seg_maxt;  /* newest sample time per segment, from seg_base */
 	int seg_base;
 	size_t n_seg;
+	int64_t seg_floor;  /* newest sample time of the segments truncated away (all sent or expired) */
 	agent_stats st;
 
 	pthread_mutex_t trunc_mu; /* one truncation at a time */
@@ -222,6 +223,9 @@ static void seg_trim(agent_db *a, int before)
 	size_t k = (size_t)(before - a->seg_base);
 	if (k > a->n_seg)
 		k = a->n_seg;
+	for (size_t i = 0; i < k; i++)
+		if (a->seg_maxt[i] > a->seg_floor)
+			a->seg_floor = a->seg_maxt[i];
 	memmove(a->seg_maxt, a->seg_maxt + k, (a->n_seg - k) * sizeof *a->seg_maxt);
 	a->n_seg -= k;
 	a->seg_base = before;
@@ -657,13 +661,14 @@ static int truncate_bound(agent_db *a, int first, int last, int needed, int64_t 
 }
 
 /* The time every queue has sent up to: the newest sample of the segments
- * below `needed`; 0 without queues (as Prometheus's LowestSentTimestamp). */
+ * below `needed` (those truncated away included); 0 without queues (as
+ * Prometheus's LowestSentTimestamp). */
 static int64_t sent_until(agent_db *a, int first, int needed)
 {
 	if (needed == INT32_MAX)
 		return 0;
-	int64_t t = 0;
 	pthread_mutex_lock(&a->mu);
+	int64_t t = a->seg_floor > 0 ? a->seg_floor : 0;
 	for (int s = first; s < needed && s < a->seg_base + (int)a->n_seg; s++)
 		if (seg_maxt(a, s) > t)
 			t = seg_maxt(a, s);

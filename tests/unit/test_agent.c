@@ -294,6 +294,14 @@ static void t_truncate_bounded_by_queue(void)
 	snprintf(cp, sizeof cp, "%s/wal/checkpoint.00000003", dir);
 	struct stat sb;
 	ASSERT_EQ(stat(cp, &sb), 0);
+	/* the queue sits at the first segment left (its sent time comes from
+	 * the segments truncated away): series with samples it has not sent stay */
+	needed = 4;
+	now = t + 10 * 60 * 1000; /* 10 minutes after the last sample: > min-time */
+	ASSERT_EQ(agent_truncate(a, &e), 0);
+	agent_get_stats(a, &s);
+	ASSERT_EQ(s.active_series, 200); /* the newest samples are in segments the queue has not sent */
+	now = 1000000000;
 	/* no queue at all: two thirds of the closed segments */
 	needed = INT32_MAX;
 	ASSERT_EQ(agent_truncate(a, &e), 0);
