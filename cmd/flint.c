@@ -42,6 +42,7 @@
 #include "tsdb/wal.h"
 #include "web/metadata.h"
 #include "remote/codec.h"
+#include "remote/write.h"
 #include "web/web.h"
 
 
@@ -290,6 +291,7 @@ typedef struct flint {
 	scrape_manager *_Atomic mgr; /* the scrape manager, NULL until storage is open */
 	rules_manager *rules; /* rule groups, NULL until storage is open */
 	notifier *notif;      /* alerts to Alertmanager, NULL until storage is open */
+	remote_sender *rw;    /* remote_write queues, NULL until storage is open */
 	char external_url[512]; /* --web.external-url, or http://<host>:<port> as Prometheus computes it */
 	pthread_mutex_t reload_mu; /* serialises reloads with the manager's start */
 	const char *cfg_path; /* --config.file */
@@ -389,7 +391,7 @@ static int reload_config(web_env *env, err *e)
 	pthread_mutex_lock(&fl->reload_mu);
 	/* rules first: a bad rule file fails the reload with nothing changed */
 	if ((fl->rules && rules_update(fl, c, e)) || (fl->disc && discovery_apply(fl->disc, c, e)) ||
-	    (fl->notif && notifier_apply(fl->notif, c, e))) {
+	    (fl->notif && notifier_apply(fl->notif, c, e)) || (fl->rw && remote_sender_apply(fl->rw, c, e))) {
 		pthread_mutex_unlock(&fl->reload_mu);
 		scrape_config_free(c);
 		return reload_failed(env, e);
@@ -400,6 +402,26 @@ static int reload_config(web_env *env, err *e)
 	pthread_mutex_unlock(&fl->reload_mu);
 	log_info("main", "Completed loading of configuration file", "filename", fl->cfg_path, NULL);
 	return 0;
+}
+
+/* The remote-write sender on the current config: its queues tail the
+ * WAL on disk (polling every 100 ms), so nothing else is hooked in. */
+static int remote_start(flint *fl, err *e)
+{
+	pthread_mutex_lock(&fl->reload_mu);
+	pthread_mutex_lock(&fl->env.cfg_mu);
+	const scrape_config *c = fl->env.config;
+	pthread_mutex_unlock(&fl->env.cfg_mu);
+	remote_sender_opts ro = {.data_dir = fl->env.opts.data_dir, .external_labels = c->external_labels,
+				 .flush_deadline_ms = fdur_ms("storage.remote.flush-deadline")};
+	int rc = 0;
+	fl->rw = remote_sender_new(&ro, e);
+	if (!fl->rw || remote_sender_apply(fl->rw, c, e))
+		rc = e->code ? e->code : FL_ENOMEM;
+	else
+		fl->env.sender = fl->rw;
+	pthread_mutex_unlock(&fl->reload_mu);
+	return rc;
 }
 
 /* ---- scraping: db appenders, metadata into web's store, head removals ---- */
@@ -571,6 +593,38 @@ static int64_t fbytes(const char *name)
 	return v;
 }
 
+/* The agent's truncation asks the remote-write sender which segments its
+ * queues still read, and commits wake its watchers; agent_rw_mu keeps the
+ * sender alive during a call (it is set once started, cleared before it is
+ * freed). */
+static pthread_mutex_t agent_rw_mu = PTHREAD_MUTEX_INITIALIZER;
+static remote_sender *agent_rw;
+
+static int agent_lowest_segment(void *ctx)
+{
+	(void)ctx;
+	pthread_mutex_lock(&agent_rw_mu);
+	int s = agent_rw ? remote_sender_lowest_segment(agent_rw) : INT32_MAX;
+	pthread_mutex_unlock(&agent_rw_mu);
+	return s;
+}
+
+static void agent_notify(void *ctx)
+{
+	(void)ctx;
+	pthread_mutex_lock(&agent_rw_mu);
+	if (agent_rw)
+		remote_sender_notify(agent_rw);
+	pthread_mutex_unlock(&agent_rw_mu);
+}
+
+static void agent_sender_set(remote_sender *s)
+{
+	pthread_mutex_lock(&agent_rw_mu);
+	agent_rw = s;
+	pthread_mutex_unlock(&agent_rw_mu);
+}
+
 /* Open the agent's storage; the web side reads its metrics. */
 static int start_agent_storage(flint *fl, err *e)
 {
@@ -579,7 +633,8 @@ static int start_agent_storage(flint *fl, err *e)
 			 .truncate_frequency_ms = fdur_ms("storage.agent.wal-truncate-frequency"),
 			 .min_wal_time_ms = fdur_ms("storage.agent.retention.min-time"),
 			 .max_wal_time_ms = fdur_ms("storage.agent.retention.max-time"),
-			 .series_removed = scrape_series_removed, .series_removed_ctx = fl};
+			 .series_removed = scrape_series_removed, .series_removed_ctx = fl,
+			 .lowest_segment = agent_lowest_segment, .notify = agent_notify};
 	ao.segment_size = fbytes("storage.agent.wal-segment-size");
 	if (ao.segment_size && (ao.segment_size < (10 << 20) || ao.segment_size > (256 << 20)))
 		return err_set(e, FL_EINVAL, "flag 'storage.agent.wal-segment-size' must be set between 10MB and 256MB");
@@ -706,9 +761,15 @@ int main(int argc, char **argv)
 	int64_t body_limit = 0;
 	char why[64];
 	parse_bytes(fv("scrape.body-size-limit-default"), &body_limit, why, sizeof why);
+	int exit_code = 0;
+	if (remote_start(&fl, &e)) { /* before the scrapes: their first samples are sent */
+		log_error("main", "Error starting remote write", "err", e.msg, NULL);
+		exit_code = 1;
+	}
+	if (fl.agent)
+		agent_sender_set(fl.rw);
 	if (start_scraping(&fl, body_limit, &e))
 		log_error("main", "Error starting scrape manager", "err", e.msg, NULL);
-	int exit_code = 0;
 	external_url(&fl);
 	if (!fl.agent && start_rules(&fl, &e)) {
 		/* Prometheus does not start on a config whose rule files fail */
@@ -742,6 +803,10 @@ int main(int argc, char **argv)
 	fl.notif = NULL;
 	discovery_free(fl.disc);
 	fl.disc = NULL;
+	fl.env.sender = NULL;
+	agent_sender_set(NULL);
+	remote_sender_free(fl.rw); /* flushes up to --storage.remote.flush-deadline */
+	fl.rw = NULL;
 	atomic_store(&fl.env.ready, 0);
 	db_close(fl.db);
 	agent_close(fl.agent_db);
