@@ -24,10 +24,6 @@
 #      (the queue resumes from its position); truncation never deletes a
 #      segment before the queue has sent it (the earliest samples, read
 #      back from the checkpoint, are in Prometheus).
-#   7. with --web.enable-remote-write-receiver the agent takes remote write
-#      into its WAL, as Prometheus's agent does: Prometheus 2.42's agent,
-#      reloaded with a scrape job and a remote_write to flint, forwards
-#      node_exporter's series, and promtool finds them in flint's WAL.
 # Prints `N passed, N failed`.
 set -u
 . "$(dirname "$0")/web_common.bash"
