@@ -17,6 +17,10 @@
 #      reads it all;
 #   6. a restart keeps the series and their refs (the replayed series count
 #      is the count before the stop) and appends on, nothing out of order;
+#   7. with --web.enable-remote-write-receiver the agent takes remote write
+#      into its WAL, as Prometheus's agent does: Prometheus 2.42's agent,
+#      reloaded with a scrape job and a remote_write to flint, forwards
+#      node_exporter's series, and promtool finds them in flint's WAL.
 #   8. flint's agent remote-writes to Debian's Prometheus 2.42 (receiver
 #      enabled) from the start: node_exporter's series arrive, and for a
 #      few series every sample Prometheus stored is the WAL's, none missing
@@ -179,6 +183,24 @@ if wait_for 30 appended; then ok "scrapes append after the restart"; else fail "
 check_eq "same series after the restart" "$(metric prometheus_agent_active_series)" "$before"
 check_eq "nothing out of order after the restart" "$(metric prometheus_agent_out_of_order_samples_total)" 0
 check_eq "no WAL corruption" "$(metric prometheus_agent_corruptions_total)" 0
+
+# ---- 7. remote write into the agent
+cat >"$tmp/prom-agent.yml" <<EOF
+global:
+  scrape_interval: 1s
+scrape_configs:
+  - job_name: prom-node
+    static_configs: [{targets: ['$INST']}]
+remote_write:
+  - url: $F/api/v1/write
+    queue_config: {batch_send_deadline: 1s}
+EOF
+kill -HUP "$prom_pid"
+forwarded() { dump forwarded && grep -q "^{__name__=\"node_load1\", instance=\"$INST\", job=\"prom-node\"} " "$tmp/forwarded.dump"; }
+if wait_for 60 forwarded; then ok "Prometheus's agent remote-writes into flint's agent WAL"
+else fail "Prometheus's agent remote-writes into flint's agent WAL" "$(grep -c prom-node "$tmp/forwarded.dump") $(tail -3 "$tmp/prom-agent.log")"; fi
+n_fwd=$(grep "job=\"prom-node\"" "$tmp/forwarded.dump" | sed 's/} .*/}/' | sort -u | wc -l)
+if [ "$n_fwd" -ge "$page" ]; then ok "every forwarded node series is in the WAL ($n_fwd)"; else fail "every forwarded node series is in the WAL" "$n_fwd < $page"; fi
 
 # ---- 8. what arrived in Prometheus is the WAL's
 # same_samples SELECTOR PREFIX: the receiver's samples of the one series
