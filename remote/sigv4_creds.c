@@ -21,7 +21,6 @@
  * The signer keeps the credentials under a mutex and refreshes them 30s
  * before they expire (Prometheus's CredentialsCache ExpiryWindow).
  */
-#include <curl/curl.h>
 #include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -32,6 +31,7 @@
 #include "lib/buf.h"
 #include "lib/timeparse.h"
 #include "remote/sigv4.h"
+#include "scrape/httpc.h"
 
 #define STS_TIMEOUT_MS 10000
 #define STS_BODY_LIMIT (1u << 20)
@@ -258,22 +258,6 @@ int sigv4_sts_parse(const char *body, size_t len, sigv4_creds *out, err *e)
 
 /* ---- AssumeRole ---- */
 
-typedef struct sts_body {
-	buf b;        /* the response */
-	bool over;    /* past STS_BODY_LIMIT */
-} sts_body;
-
-static size_t sts_write(char *p, size_t sz, size_t nm, void *ud)
-{
-	sts_body *s = ud;
-	if (s->b.len + sz * nm > STS_BODY_LIMIT) {
-		s->over = true;
-		return 0;
-	}
-	buf_put(&s->b, p, sz * nm);
-	return s->b.oom ? 0 : sz * nm;
-}
-
 static void form_put(buf *b, const char *key, const char *val)
 {
 	if (b->len)
@@ -308,51 +292,26 @@ int sigv4_assume_role(const sigv4_creds *base, const char *region, const char *r
 	sigv4_signed sg;
 	int rc = form.oom ? err_set(e, FL_ENOMEM, "out of memory")
 			  : sigv4_sign_creds(base, region, "sts", "POST", url, &ct, 1, form.p, form.len, now_ms, &sg, e);
-	CURL *h = rc ? NULL : curl_easy_init();
-	if (!rc && !h)
-		rc = err_set(e, FL_ENOMEM, "curl_easy_init failed");
-	struct curl_slist *hl = NULL;
-	sts_body sb = {.over = false};
-	buf_init(&sb.b);
-	if (!rc) {
-		hl = curl_slist_append(hl, ct);
-		for (int i = 0; i < sg.n; i++) {
-			char line[sizeof sg.h[i].name + sizeof sg.h[i].value + 4];
-			snprintf(line, sizeof line, "%s: %s", sg.h[i].name, sg.h[i].value);
-			hl = curl_slist_append(hl, line);
-		}
-		char errbuf[CURL_ERROR_SIZE] = "";
-		curl_easy_setopt(h, CURLOPT_URL, url);
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, (const char *)form.p);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)form.len);
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sts_write);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, &sb);
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)STS_TIMEOUT_MS);
-		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-		CURLcode cc = curl_easy_perform(h);
-		long status = 0;
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-		if (!hl)
-			rc = err_set(e, FL_ENOMEM, "out of memory");
-		else if (sb.over)
-			rc = err_set(e, FL_ELIMIT, "sts: %s: response larger than %u bytes", url, STS_BODY_LIMIT);
-		else if (cc != CURLE_OK)
-			rc = err_set(e, FL_EIO, "sts: POST %s: %s", url, *errbuf ? errbuf : curl_easy_strerror(cc));
-		else {
-			rc = sigv4_sts_parse((const char *)sb.b.p, sb.b.len, out, e);
-			if (!rc && status / 100 != 2)
-				rc = err_set(e, FL_EIO, "sts: POST %s: HTTP status %ld", url, status);
-			else if (rc && status / 100 != 2 && e && e->code == FL_ECORRUPT)
-				rc = err_set(e, FL_EIO, "sts: POST %s: HTTP status %ld", url, status);
-		}
+	const char *hl[1 + FL_ARRAY_LEN(sg.h)];
+	char lines[FL_ARRAY_LEN(sg.h)][sizeof sg.h[0].name + sizeof sg.h[0].value + 4];
+	size_t nh = 0;
+	hl[nh++] = ct;
+	for (int i = 0; !rc && i < sg.n; i++) {
+		snprintf(lines[i], sizeof lines[i], "%s: %s", sg.h[i].name, sg.h[i].value);
+		hl[nh++] = lines[i];
 	}
-	curl_slist_free_all(hl);
-	if (h)
-		curl_easy_cleanup(h);
-	buf_reset(&sb.b);
+	httpc_resp r = {.status = 0};
+	buf_init(&r.body);
+	if (!rc)
+		rc = httpc_post(url, NULL, hl, nh, form.p, form.len, STS_TIMEOUT_MS, STS_BODY_LIMIT, &r, e);
+	if (!rc) {
+		rc = sigv4_sts_parse(r.body.len ? (const char *)r.body.p : "", r.body.len, out, e);
+		if ((!rc || (e && e->code == FL_ECORRUPT)) && (r.status < 200 || r.status > 299))
+			rc = err_set(e, FL_EIO, "sts: POST %s: HTTP status %s", url, r.status_text);
+	}
+	buf_reset(&r.body);
 	buf_reset(&form);
+	memset(lines, 0, sizeof lines);
 	memset(&sg, 0, sizeof sg);
 	if (rc)
 		memset(out, 0, sizeof *out);
