@@ -63,7 +63,7 @@ build/$(1)/libflint.a: $$(OBJS_$(1))
 	ar rcs $$@ $$^
 build/$(1)/flint: build/$(1)/cmd/flint.o build/$(1)/libflint.a
 	$$(CC) $$($(2)) $$^ -o $$@ $$(LIBS) $(3)
-build/$(1)/flinttool: $$(patsubst %.c,build/$(1)/%.o,$$(wildcard cmd/flinttool*.c)) build/$(1)/libflint.a
+build/$(1)/flinttool: $$(patsubst %.c,build/$(1)/%.o,$$(wildcard cmd/flinttool*.c) cmd/cli.c) build/$(1)/libflint.a
 	$$(CC) $$($(2)) $$^ -o $$@ $$(LIBS) $(3)
 -include $$(OBJS_$(1):.o=.d)
 endef

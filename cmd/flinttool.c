@@ -1,72 +1,70 @@
 /*
- * flinttool.c - promtool-style CLI: a dispatch table of subcommands, each in
- * cmd/flinttool_<sub>.c. Bad usage prints a message and exits 1 (as
- * promtool/kingpin do); --help prints the table.
+ * flinttool.c - the promtool-style CLI: one table of commands (cmd/cli.h)
+ * drives parsing, dispatch and help. Names, help texts and flags are
+ * promtool's (cmd/promtool/main.go); each command lives in
+ * cmd/flinttool_<sub>.c.
  */
 #include "cmd/flinttool.h"
 
 #include <stdio.h>
-#include <string.h>
 
-/* check <what> ...: one file per thing checked (cmd/flinttool_check_<what>.c). */
-static int flinttool_check(int argc, char **argv)
-{
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} checks[] = {
-		{"metrics", flinttool_check_metrics},
-		{"config", flinttool_check_config},
-		{"rules", flinttool_check_rules},
-	};
-	for (size_t i = 0; argc > 1 && i < sizeof checks / sizeof checks[0]; i++)
-		if (!strcmp(argv[1], checks[i].name))
-			return checks[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "flinttool: error: expected command but got \"%s\"\n", argc > 1 ? argv[1] : "");
-	return 1;
-}
+#include "lib/version.h"
 
-/* test promql ... | test rules ... */
-static int flinttool_test_cmd(int argc, char **argv)
-{
-	return argc > 1 && !strcmp(argv[1], "rules") ? flinttool_test_rules(argc, argv) : flinttool_test(argc, argv);
-}
-
-static const struct {
-	const char *name;
-	int (*fn)(int, char **);
-	const char *help;
-} cmds[] = {
-	{"tsdb", flinttool_tsdb, "tsdb dump [--min-time=MS] [--max-time=MS] [--match=SELECTOR] DIR\n"
-				 "  tsdb create-blocks-from openmetrics [-r] [-q] [--max-block-duration=D] FILE [DIR]"},
-	{"test", flinttool_test_cmd, "test promql FILE...   run PromQL test scripts\n"
-				      "  test rules [--run REGEX]... [--ignore-unknown-fields] FILE...   promtool's rule unit tests"},
-	{"check", flinttool_check, "check config [--syntax-only] FILE...   promtool's verdicts on prometheus.yml files\n"
-				   "  check metrics [--format=text|openmetrics] [--lint=none] [--extended] < FILE\n"
-				   "  check rules [--lint=duplicate-rules|all|none] [--lint-fatal] [--ignore-unknown-fields] [FILE...]"},
+static const cli_cmd check_cmds[] = {
+	{"config", "Check if the config files are valid or not.", flinttool_check_config_flags,
+	 flinttool_check_config_args, NULL, flinttool_check_config, 0},
+	{"web-config", "Check if the web config files are valid or not.", NULL, flinttool_web_config_args, NULL,
+	 flinttool_check_web_config, 0},
+	{"healthy", "Check if the Prometheus server is healthy.", flinttool_server_status_flags, NULL, NULL,
+	 flinttool_check_healthy, 0},
+	{"ready", "Check if the Prometheus server is ready.", flinttool_server_status_flags, NULL, NULL,
+	 flinttool_check_ready, 0},
+	{"rules", "Check if the rule files are valid or not.", flinttool_check_rules_flags, flinttool_check_rules_args,
+	 NULL, flinttool_check_rules, 0},
+	{"metrics",
+	 "Pass Prometheus metrics over stdin to lint them for consistency and correctness.\n\nexamples:\n\n"
+	 "$ cat metrics.prom | flinttool check metrics\n\n"
+	 "$ curl -s http://localhost:9090/metrics | flinttool check metrics",
+	 flinttool_check_metrics_flags, NULL, NULL, flinttool_check_metrics, 0},
+	{0},
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: flinttool <command> [<args> ...]\n\nCommands:\n");
-	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		fprintf(f, "  %s\n", cmds[i].help);
-}
+static const cli_cmd test_cmds[] = {
+	{"rules", "Unit tests for rules.", flinttool_test_rules_flags, flinttool_test_rules_args, NULL,
+	 flinttool_test_rules, 0},
+	{"promql", "Run PromQL test scripts (promqltest files) on an in-memory TSDB.", flinttool_test_promql_flags,
+	 flinttool_test_promql_args, NULL, flinttool_test_promql, 0},
+	{0},
+};
+
+static const cli_cmd root_cmds[] = {
+	{"check", "Check the resources for validity.", NULL, NULL, check_cmds, NULL, 0},
+	{"debug", "Fetch debug information.", NULL, NULL, flinttool_debug_cmds, NULL, 0},
+	{"test", "Unit testing.", NULL, NULL, test_cmds, NULL, 0},
+	{"tsdb", "Run tsdb commands.", NULL, NULL, flinttool_tsdb_cmds, NULL, 0},
+	{"promql", "PromQL formatting and editing. Requires the --experimental flag.", NULL, NULL, flinttool_promql_cmds,
+	 NULL, CLI_EXPERIMENTAL},
+	{0},
+};
+
+static const cli_cmd root = {"flinttool", "Tooling for the flint monitoring system (promtool's commands).", NULL,
+			     NULL, root_cmds, NULL, 0};
+
+#if defined(__x86_64__)
+#define PLATFORM "linux/amd64"
+#elif defined(__aarch64__)
+#define PLATFORM "linux/arm64"
+#else
+#define PLATFORM "linux"
+#endif
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return 1;
-	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		usage(stdout);
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		if (!strcmp(argv[1], cmds[i].name))
-			return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "flinttool: error: expected command but got \"%s\"\n", argv[1]);
-	usage(stderr);
-	return 1;
+	/* promtool's version.Print block, with flint's fields */
+	static const char version[] =
+		"flinttool, version " FLINT_VERSION " (branch: " FLINT_BRANCH ", revision: " FLINT_REVISION ")\n"
+		"  prometheus:       " FLINT_PROMETHEUS_VERSION " (the semantics implemented)\n"
+		"  compiler:         cc " __VERSION__ "\n"
+		"  platform:         " PLATFORM;
+	return cli_main(&root, version, argc, argv);
 }

@@ -1,20 +1,53 @@
-/* flinttool.h - subcommands of flinttool, one file each (cmd/flinttool_<sub>.c).
- * Each gets argv starting at its own name and returns the exit status
- * (0 ok, 1 error: bad input, 2 usage). */
+/*
+ * flinttool.h - flinttool's commands (cmd/cli.h tables), one file each
+ * (cmd/flinttool_<sub>.c). The root table is in cmd/flinttool.c; a group
+ * of subcommands owned by one file exports its {0}-terminated array
+ * (flinttool_tsdb_cmds), a leaf under a shared group (check, test) exports
+ * its flags, arguments and run function, and flinttool.c names it.
+ */
 #ifndef FLINTTOOL_H
 #define FLINTTOOL_H
-int flinttool_tsdb(int argc, char **argv);  /* tsdb dump ... */
-int flinttool_test(int argc, char **argv);  /* test promql FILE... */
-/* test rules [--run REGEX]... FILE... (argv from "test"): promtool rule unit tests */
-int flinttool_test_rules(int argc, char **argv);
-/* tsdb create-blocks-from openmetrics ... (argv from "create-blocks-from") */
+
+#include "cmd/cli.h"
+
+/* tsdb dump, tsdb create-blocks-from openmetrics (cmd/flinttool_tsdb.c) */
+extern const cli_cmd flinttool_tsdb_cmds[];
+/* The argv-style entry points the tsdb table adapts (argv from "dump" /
+ * "create-blocks-from"); transitional until they read cli_* themselves. */
+int flinttool_tsdb(int argc, char **argv);
 int flinttool_backfill(int argc, char **argv);
-/* check metrics ... (argv from "metrics"): lint or validate a page on stdin */
-int flinttool_check_metrics(int argc, char **argv);
-/* check config [--syntax-only] FILE... (argv from "config") */
-int flinttool_check_config(int argc, char **argv);
-/* check rules [--lint=...] [--lint-fatal] [--ignore-unknown-fields] [FILE...] (argv from "rules") */
-int flinttool_check_rules(int argc, char **argv);
+
+/* debug pprof|metrics|all URL (cmd/flinttool_debug.c) */
+extern const cli_cmd flinttool_debug_cmds[];
+/* promql format, promql label-matchers set|delete (cmd/flinttool_promql.c) */
+extern const cli_cmd flinttool_promql_cmds[];
+/* check web-config FILE..., check healthy|ready [--url] (cmd/flinttool_web.c) */
+extern const cli_arg flinttool_web_config_args[];
+int flinttool_check_web_config(const cli_ctx *c);
+extern const cli_flag flinttool_server_status_flags[];
+int flinttool_check_healthy(const cli_ctx *c);
+int flinttool_check_ready(const cli_ctx *c);
+
+/* check config [--syntax-only] [--lint=...] [--lint-fatal] FILE... */
+extern const cli_flag flinttool_check_config_flags[];
+extern const cli_arg flinttool_check_config_args[];
+int flinttool_check_config(const cli_ctx *c);
+/* check rules [--lint=...] [--lint-fatal] [--ignore-unknown-fields] [FILE...] */
+extern const cli_flag flinttool_check_rules_flags[];
+extern const cli_arg flinttool_check_rules_args[];
+int flinttool_check_rules(const cli_ctx *c);
+/* check metrics [--extended] [--lint=all|none] [--format=...] < FILE */
+extern const cli_flag flinttool_check_metrics_flags[];
+int flinttool_check_metrics(const cli_ctx *c);
+/* test promql [--known=FILE|none] FILE... */
+extern const cli_flag flinttool_test_promql_flags[];
+extern const cli_arg flinttool_test_promql_args[];
+int flinttool_test_promql(const cli_ctx *c);
+/* test rules [--run REGEX]... [--ignore-unknown-fields] FILE... */
+extern const cli_flag flinttool_test_rules_flags[];
+extern const cli_arg flinttool_test_rules_args[];
+int flinttool_test_rules(const cli_ctx *c);
+
 /* promtool's checkRules over files, shared with check config; sets *failed
  * (an error or a lint) and *has_errors (an error). */
 typedef struct check_rules_opts {
@@ -25,4 +58,7 @@ typedef struct check_rules_opts {
 void flinttool_check_rule_files(char *const *files, unsigned long n, const check_rules_opts *o, _Bool *failed, _Bool *has_errors);
 /* --lint's comma-separated value (unknown options warn on stdout). */
 void flinttool_rules_lint_option(const char *v, check_rules_opts *o);
+/* kingpin's ExistingFiles: each path exists and is no directory, else the
+ * usage error ("path 'x' does not exist, try --help") and 1. */
+int flinttool_existing_files(const char *const *files, size_t n);
 #endif

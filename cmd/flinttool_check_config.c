@@ -111,38 +111,49 @@ static int check_config(const char *file, bool syntax_only, char ***rules, size_
 	return rc;
 }
 
-int flinttool_check_config(int argc, char **argv)
+const cli_flag flinttool_check_config_flags[] = {
+	{"syntax-only", 0, NULL, "Only check the config file syntax, ignoring file and content validation referenced in the config", NULL, 0},
+	{"lint", 0, "\"duplicate-rules\"", "Linting checks to apply to the rules/scrape configs specified in the config. "
+	 "Available options are: all, duplicate-rules, none, too-long-scrape-interval. Use --lint=none to disable linting",
+	 "duplicate-rules", 0},
+	{"lint-fatal", 0, NULL, "Make lint errors exit with exit code 3.", "false", 0},
+	{"ignore-unknown-fields", 0, NULL, "Ignore unknown fields in the rule groups read by the config files. This is "
+	 "useful when you want to extend rule files with custom metadata. Ensure that those fields are removed before "
+	 "loading them into the Prometheus server as it performs strict checks by default.", "false", 0},
+	{"agent", 0, NULL, "Check config file for Prometheus in Agent mode.", NULL, 0},
+	{0},
+};
+
+const cli_arg flinttool_check_config_args[] = {
+	{"config-files", "The config files to check.", CLI_REQUIRED | CLI_REPEAT},
+	{0},
+};
+
+int flinttool_existing_files(const char *const *files, size_t n)
 {
-	bool syntax_only = false;
-	check_rules_opts ro = {.lint_duplicates = true};
-	const char *lint = NULL;
-	int first = 1;
-	for (; first < argc && !strncmp(argv[first], "--", 2); first++) {
-		if (!strcmp(argv[first], "--syntax-only"))
-			syntax_only = true;
-		else if (!strncmp(argv[first], "--lint=", 7))
-			lint = argv[first] + 7;
-		else if (!strcmp(argv[first], "--lint-fatal"))
-			ro.fatal = true;
-		else if (!strcmp(argv[first], "--ignore-unknown-fields"))
-			ro.ignore_unknown_fields = true;
-		else if (!strcmp(argv[first], "--agent"))
-			continue; /* accepted as promtool does */
-		else {
-			fprintf(stderr, "flinttool: error: unknown long flag '%s', try --help\n", argv[first]);
-			return 1;
-		}
-	}
-	if (first == argc) {
-		fprintf(stderr, "flinttool: error: required argument 'config-files' not provided, try --help\n");
-		return 1;
-	}
-	for (int i = first; i < argc; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct stat st;
-		if (stat(argv[i], &st)) {
-			fprintf(stderr, "flinttool: error: path '%s' does not exist, try --help\n", argv[i]);
-			return 1;
-		}
+		if (stat(files[i], &st))
+			return cli_usage_error("path '%s' does not exist", files[i]);
+		if (S_ISDIR(st.st_mode))
+			return cli_usage_error("'%s' is a directory", files[i]);
+	}
+	return 0;
+}
+
+int flinttool_check_config(const cli_ctx *c)
+{
+	check_rules_opts ro = {.lint_duplicates = true};
+	bool syntax_only = cli_bool(c, "syntax-only");
+	ro.fatal = cli_bool(c, "lint-fatal");
+	ro.ignore_unknown_fields = cli_bool(c, "ignore-unknown-fields");
+	const char *lint = cli_given(c, "lint") ? cli_str(c, "lint") : NULL;
+	size_t n_files;
+	const char *const *files = cli_args(c, "config-files", &n_files);
+	for (size_t i = 0; i < n_files; i++) { /* kingpin's ExistingFiles, directories aside */
+		struct stat st;
+		if (stat(files[i], &st))
+			return cli_usage_error("path '%s' does not exist", files[i]);
 	}
 	if (lint) { /* newConfigLintConfig: none wins; too-long-scrape-interval is not a rules lint */
 		buf rl;
@@ -160,18 +171,18 @@ int flinttool_check_config(int argc, char **argv)
 		buf_reset(&rl);
 	}
 	bool failed = false, has_errors = false;
-	for (int i = first; i < argc; i++) {
+	for (size_t i = 0; i < n_files; i++) {
 		char **rules = NULL;
 		size_t n_rules = 0;
 		err e;
-		if (check_config(argv[i], syntax_only, &rules, &n_rules, &e)) {
+		if (check_config(files[i], syntax_only, &rules, &n_rules, &e)) {
 			fflush(stdout);
 			fprintf(stderr, "  FAILED: %s\n", e.msg);
 			failed = has_errors = true;
 		} else {
 			if (n_rules)
 				printf("  SUCCESS: %zu rule files found\n", n_rules);
-			printf(" SUCCESS: %s is valid prometheus config file syntax\n", argv[i]);
+			printf(" SUCCESS: %s is valid prometheus config file syntax\n", files[i]);
 		}
 		printf("\n");
 		fflush(stdout);

@@ -400,30 +400,28 @@ static void extended(const fams *fs)
 	fl_free(order);
 }
 
-static int usage(void)
-{
-	fprintf(stderr, "usage: flinttool check metrics [--format=text|openmetrics] [--lint=none|all] [--extended] < FILE\n");
-	return 2;
-}
+const cli_flag flinttool_check_metrics_flags[] = {
+	{"extended", 0, NULL, "Print extended information related to the cardinality of the metrics.", NULL, 0},
+	{"lint", 0, "\"all\"", "Linting checks to apply for metrics. Available options are: all, none. Use "
+	 "--lint=none to disable metrics linting.", "all", 0},
+	{"format", 0, "FORMAT", "The page's format: text or openmetrics (default: guessed from the page).", NULL, 0},
+	{0},
+};
 
-int flinttool_check_metrics(int argc, char **argv)
+int flinttool_check_metrics(const cli_ctx *c)
 {
-	bool ext = false, lint = true, fmt_given = false;
+	bool ext = cli_bool(c, "extended"), fmt_given = false;
 	textparse_format fmt = TEXTPARSE_PROM;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--extended"))
-			ext = true;
-		else if (!strcmp(argv[i], "--lint=none"))
-			lint = false;
-		else if (!strcmp(argv[i], "--lint=all"))
-			lint = true;
-		else if (!strcmp(argv[i], "--format=text"))
-			fmt = TEXTPARSE_PROM, fmt_given = true;
-		else if (!strcmp(argv[i], "--format=openmetrics"))
-			fmt = TEXTPARSE_OM, fmt_given = true;
-		else
-			return usage();
-	}
+	const char *l = cli_str(c, "lint"), *f = cli_str(c, "format");
+	if (strcmp(l, "all") && strcmp(l, "none"))
+		return cli_usage_error("invalid --lint \"%s\": want all or none", l);
+	bool lint = !strcmp(l, "all");
+	if (f && !strcmp(f, "text"))
+		fmt = TEXTPARSE_PROM, fmt_given = true;
+	else if (f && !strcmp(f, "openmetrics"))
+		fmt = TEXTPARSE_OM, fmt_given = true;
+	else if (f)
+		return cli_usage_error("invalid --format \"%s\": want text or openmetrics", f);
 	buf in;
 	buf_init(&in);
 	char chunk[65536];

@@ -166,54 +166,32 @@ void flinttool_rules_lint_option(const char *v, check_rules_opts *o)
 	}
 }
 
-int flinttool_check_rules(int argc, char **argv)
+const cli_flag flinttool_check_rules_flags[] = {
+	{"lint", 0, "\"duplicate-rules\"", "Linting checks to apply. Available options are: all, duplicate-rules, none. "
+	 "Use --lint=none to disable linting", "duplicate-rules", 0},
+	{"lint-fatal", 0, NULL, "Make lint errors exit with exit code 3.", "false", 0},
+	{"ignore-unknown-fields", 0, NULL, "Ignore unknown fields in the rule files. This is useful when you want to "
+	 "extend rule files with custom metadata. Ensure that those fields are removed before loading them into the "
+	 "Prometheus server as it performs strict checks by default.", "false", 0},
+	{0},
+};
+
+const cli_arg flinttool_check_rules_args[] = {
+	{"rule-files", "The rule files to check, default is read from standard input.", CLI_REPEAT},
+	{0},
+};
+
+int flinttool_check_rules(const cli_ctx *c)
 {
 	check_rules_opts o = {.lint_duplicates = true};
-	const char *lint = NULL;
-	char **files = fl_malloc((size_t)argc * sizeof *files);
-	size_t n_files = 0;
-	bool only_files = false;
-	if (!files)
+	o.fatal = cli_bool(c, "lint-fatal");
+	o.ignore_unknown_fields = cli_bool(c, "ignore-unknown-fields");
+	const char *lint = cli_given(c, "lint") ? cli_str(c, "lint") : NULL;
+	size_t n_files;
+	const char *const *args = cli_args(c, "rule-files", &n_files);
+	if (flinttool_existing_files(args, n_files))
 		return 1;
-	for (int i = 1; i < argc; i++) { /* kingpin takes flags anywhere */
-		const char *a = argv[i];
-		if (only_files || strncmp(a, "--", 2)) {
-			files[n_files++] = argv[i];
-			continue;
-		}
-		if (!strcmp(a, "--"))
-			only_files = true;
-		else if (!strncmp(a, "--lint=", 7))
-			lint = a + 7;
-		else if (!strcmp(a, "--lint") && i + 1 < argc)
-			lint = argv[++i];
-		else if (!strcmp(a, "--lint-fatal"))
-			o.fatal = true;
-		else if (!strcmp(a, "--no-lint-fatal"))
-			o.fatal = false;
-		else if (!strcmp(a, "--ignore-unknown-fields"))
-			o.ignore_unknown_fields = true;
-		else if (!strncmp(a, "--enable-feature=", 17))
-			continue;
-		else if (!strcmp(a, "--enable-feature") && i + 1 < argc)
-			i++;
-		else {
-			fprintf(stderr, "flinttool: error: unknown long flag '%s', try --help\n", a);
-			fl_free(files);
-			return 1;
-		}
-	}
-	for (size_t i = 0; i < n_files; i++) {
-		struct stat st;
-		const char *why = stat(files[i], &st) ? "path '%s' does not exist" : S_ISDIR(st.st_mode) ? "'%s' is a directory" : NULL;
-		if (why) {
-			fprintf(stderr, "flinttool: error: ");
-			fprintf(stderr, why, files[i]);
-			fprintf(stderr, ", try --help\n");
-			fl_free(files);
-			return 1;
-		}
-	}
+	char **files = (char **)args;
 	if (lint)
 		flinttool_rules_lint_option(lint, &o);
 	bool failed = false, has_errors = false;
@@ -233,7 +211,6 @@ int flinttool_check_rules(int argc, char **argv)
 	} else {
 		flinttool_check_rule_files(files, n_files, &o, &failed, &has_errors);
 	}
-	fl_free(files);
 	if (failed && has_errors)
 		return 1;
 	if (failed && o.fatal)

@@ -38,34 +38,31 @@ static const char *default_known(char *path, size_t cap)
 	return access(path, R_OK) == 0 ? path : NULL;
 }
 
-static int usage(void)
-{
-	fprintf(stderr, "usage: flinttool test promql [--known=FILE|none] FILE...\n");
-	return 1;
-}
+const cli_flag flinttool_test_promql_flags[] = {
+	{"known", 0, "FILE", "Known-failures list (\"none\": run without one; default: the checked-in "
+	 "tests/conformance/promql-known-failures.txt when found).", NULL, 0},
+	{0},
+};
 
-int flinttool_test(int argc, char **argv)
+const cli_arg flinttool_test_promql_args[] = {
+	{"test-file", "The PromQL test scripts.", CLI_REQUIRED | CLI_REPEAT},
+	{0},
+};
+
+int flinttool_test_promql(const cli_ctx *c)
 {
-	if (argc < 2 || strcmp(argv[1], "promql") != 0)
-		return usage();
 	promqltest_known known;
 	memset(&known, 0, sizeof known);
 	bool have_known = false;
-	int i = 2, bad = 0;
+	int bad = 0;
 	err e;
 	const char *known_path = NULL;
 	char path[PATH_MAX + 64];
-	bool known_given = false;
-	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
-		if (!strncmp(argv[i], "--known=", 8)) {
-			known_given = true;
-			known_path = strcmp(argv[i] + 8, "none") ? argv[i] + 8 : NULL;
-		} else {
-			return usage();
-		}
-	}
-	if (i >= argc)
-		return usage();
+	bool known_given = cli_given(c, "known");
+	if (known_given)
+		known_path = strcmp(cli_str(c, "known"), "none") ? cli_str(c, "known") : NULL;
+	size_t n_files;
+	const char *const *files = cli_args(c, "test-file", &n_files);
 	if (!known_given && (known_path = default_known(path, sizeof path)))
 		fprintf(stderr, "flinttool: known failures from %s\n", known_path);
 	if (known_path) {
@@ -76,15 +73,15 @@ int flinttool_test(int argc, char **argv)
 		have_known = true;
 	}
 	promqltest_stats total = {0};
-	for (; i < argc; i++) {
+	for (size_t i = 0; i < n_files; i++) {
 		promqltest_stats st = {0};
 		err_clear(&e);
-		int rc = promqltest_run_file(argv[i], have_known ? &known : NULL, stdout, &st, &e);
+		int rc = promqltest_run_file(files[i], have_known ? &known : NULL, stdout, &st, &e);
 		if (rc) {
-			printf("%s: error: %s\n", argv[i], e.msg);
+			printf("%s: error: %s\n", files[i], e.msg);
 			bad++;
 		}
-		printf("%s: %d passed, %d failed, %d known\n", argv[i], st.passed, st.failed, st.known);
+		printf("%s: %d passed, %d failed, %d known\n", files[i], st.passed, st.failed, st.known);
 		fflush(stdout);
 		total.passed += st.passed;
 		total.failed += st.failed;

@@ -809,40 +809,36 @@ static void run_file_errs(const char *path, pcre2_code *run, bool lax, errlist *
 	arena_reset(&f.a);
 }
 
-static int usage(void)
-{
-	fprintf(stderr, "usage: flinttool test rules [--run REGEX]... [--ignore-unknown-fields] FILE...\n");
-	return 2;
-}
+const cli_flag flinttool_test_rules_flags[] = {
+	{"run", 0, "RUN", "If set, will only run test groups whose names match the regular expression. Can be "
+	 "specified multiple times.", NULL, CLI_REPEAT},
+	{"ignore-unknown-fields", 0, NULL, "Ignore unknown fields in the test files. This is useful when you want to "
+	 "extend rule files with custom metadata. Ensure that those fields are removed before loading them into the "
+	 "Prometheus server as it performs strict checks by default.", "false", 0},
+	{0},
+};
 
-int flinttool_test_rules(int argc, char **argv)
+const cli_arg flinttool_test_rules_args[] = {
+	{"test-rule-file", "The unit test file.", CLI_REQUIRED | CLI_REPEAT},
+	{0},
+};
+
+int flinttool_test_rules(const cli_ctx *c)
 {
 	buf pat;
 	buf_init(&pat);
-	bool lax = false, have_run = false;
-	int i = 2, rc = 0;
-	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
-		const char *v = NULL;
-		if (!strcmp(argv[i], "--run") && i + 1 < argc)
-			v = argv[++i];
-		else if (!strncmp(argv[i], "--run=", 6))
-			v = argv[i] + 6;
-		else if (!strcmp(argv[i], "--ignore-unknown-fields"))
-			lax = true;
-		else {
-			fprintf(stderr, "flinttool: error: unknown long flag '%s'\n", argv[i]);
-			buf_reset(&pat);
-			return usage();
-		}
-		if (v) {
-			buf_printf(&pat, "%s%s", have_run ? "|" : "", v);
-			have_run = true;
-		}
-	}
-	if (i >= argc) {
+	bool lax = cli_bool(c, "ignore-unknown-fields");
+	int rc = 0;
+	size_t n_run, n_files;
+	const char *const *runs = cli_strs(c, "run", &n_run);
+	const char *const *files = cli_args(c, "test-rule-file", &n_files);
+	if (flinttool_existing_files(files, n_files)) {
 		buf_reset(&pat);
-		return usage();
+		return 1;
 	}
+	bool have_run = n_run > 0;
+	for (size_t k = 0; k < n_run; k++)
+		buf_printf(&pat, "%s%s", k ? "|" : "", runs[k]);
 	pcre2_code *re = NULL;
 	if (have_run) {
 		int ec;
@@ -856,11 +852,11 @@ int flinttool_test_rules(int argc, char **argv)
 	}
 	buf_reset(&pat);
 	log_set_level((enum log_level)(LOG_ERROR + 1)); /* promtool's rules log to a NopLogger */
-	for (; i < argc; i++) {
-		printf("Unit Testing:  %s\n", argv[i]);
+	for (size_t i = 0; i < n_files; i++) {
+		printf("Unit Testing:  %s\n", files[i]);
 		fflush(stdout);
 		errlist errs = {0};
-		run_file_errs(argv[i], re, lax, &errs);
+		run_file_errs(files[i], re, lax, &errs);
 		if (errs.n) {
 			fprintf(stderr, "  FAILED:\n");
 			for (size_t k = 0; k < errs.n; k++) {

@@ -204,3 +204,95 @@ int flinttool_tsdb(int argc, char **argv)
 	fprintf(stderr, "flinttool: error: unknown tsdb subcommand \"%s\" (want: dump, create-blocks-from)\n", argv[1]);
 	return 1;
 }
+
+/* ---- the tsdb table (cmd/cli.h); its commands run the argv parsers
+ * above through argv rebuilt from the parsed values (transitional) ---- */
+
+#define MAX_ADAPT_ARGS 32
+
+/* Append "--name=value" for each given flag, then the arguments. */
+static int adapt(const cli_ctx *c, const char *const *head, size_t n_head, const char *const *flags,
+		 const char *const *args, int (*fn)(int, char **))
+{
+	char *argv[MAX_ADAPT_ARGS];
+	buf b[MAX_ADAPT_ARGS];
+	int argc = 0, rc;
+	for (size_t i = 0; i < n_head; i++)
+		argv[argc++] = (char *)head[i];
+	int nb = 0;
+	for (size_t i = 0; flags[i]; i++) {
+		size_t n;
+		const char *const *v = cli_strs(c, flags[i], &n);
+		for (size_t k = 0; k < n && nb < MAX_ADAPT_ARGS - 8 && argc < MAX_ADAPT_ARGS - 4; k++) {
+			buf_init(&b[nb]);
+			if (!strcmp(v[k], "true") || !strcmp(v[k], "false")) {
+				if (!strcmp(v[k], "false"))
+					continue;
+				buf_printf(&b[nb], "--%s", flags[i]);
+			} else {
+				buf_printf(&b[nb], "--%s=%s", flags[i], v[k]);
+			}
+			argv[argc++] = (char *)buf_cstr(&b[nb]);
+			nb++;
+		}
+	}
+	for (size_t i = 0; args[i]; i++) {
+		const char *v = cli_arg_value(c, args[i]);
+		if (v && argc < MAX_ADAPT_ARGS - 1)
+			argv[argc++] = (char *)v;
+	}
+	argv[argc] = NULL;
+	rc = fn(argc, argv);
+	for (int i = 0; i < nb; i++)
+		buf_reset(&b[i]);
+	return rc;
+}
+
+static int run_dump(const cli_ctx *c)
+{
+	static const char *const head[] = {"tsdb", "dump"};
+	static const char *const flags[] = {"min-time", "max-time", "match", NULL};
+	static const char *const args[] = {"db path", NULL};
+	return adapt(c, head, 2, flags, args, flinttool_tsdb);
+}
+
+static int run_openmetrics(const cli_ctx *c)
+{
+	static const char *const head[] = {"create-blocks-from", "openmetrics"};
+	static const char *const flags[] = {"human-readable", "quiet", "max-block-duration", NULL};
+	static const char *const args[] = {"input file", "output directory", NULL};
+	return adapt(c, head, 2, flags, args, flinttool_backfill);
+}
+
+static const cli_flag dump_flags[] = {
+	{"min-time", 0, "-9223372036854775808", "Minimum timestamp to dump, in milliseconds since the Unix epoch.", NULL, 0},
+	{"max-time", 0, "9223372036854775807", "Maximum timestamp to dump, in milliseconds since the Unix epoch.", NULL, 0},
+	{"match", 0, "\"{__name__=~'(?s:.*)'}\"", "Series selector.", NULL, 0},
+	{0},
+};
+static const cli_arg db_path_args[] = {{"db path", "Database path (default is data/).", 0}, {0}};
+
+static const cli_flag import_flags[] = {
+	{"human-readable", 'r', NULL, "Print human readable values.", NULL, 0},
+	{"quiet", 'q', NULL, "Do not print created blocks.", NULL, 0},
+	{"max-block-duration", 0, "<duration>", "Maximum duration created blocks may span. Anything less than 2h is ignored.",
+	 NULL, CLI_HIDDEN},
+	{0},
+};
+static const cli_arg openmetrics_args[] = {
+	{"input file", "OpenMetrics file to read samples from.", CLI_REQUIRED},
+	{"output directory", "Output directory for generated blocks.", 0},
+	{0},
+};
+static const cli_cmd import_cmds[] = {
+	{"openmetrics", "Import samples from OpenMetrics input and produce TSDB blocks. Please refer to the storage docs "
+	 "for more details.", NULL, openmetrics_args, NULL, run_openmetrics, 0},
+	{0},
+};
+
+const cli_cmd flinttool_tsdb_cmds[] = {
+	{"dump", "Dump samples from a TSDB.", dump_flags, db_path_args, NULL, run_dump, 0},
+	{"create-blocks-from", "[Experimental] Import samples from input and produce TSDB blocks. Please refer to the "
+	 "storage docs for more details.", import_flags, NULL, import_cmds, NULL, 0},
+	{0},
+};

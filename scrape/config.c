@@ -920,3 +920,53 @@ void scrape_config_free(scrape_config *c)
 	arena_reset(&c->arena);
 	fl_free(c);
 }
+
+/* ---- promtool's --http.config.file ---- */
+
+static void http_file_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
+{
+	(void)k;
+	config__http_field(p, ctx, key, v, path);
+}
+
+scrape_config *scrape_http_client_load(const char *path, const scrape_http_client **out, err *e)
+{
+	scrape_config *c = config_new(path);
+	scrape_http_client *h = c ? arena_calloc(&c->arena, 1, sizeof *h) : NULL;
+	if (!h) {
+		scrape_config_free(c);
+		err_set(e, FL_ENOMEM, "config: out of memory");
+		return NULL;
+	}
+	config__http_defaults(h);
+	*out = h;
+	if (!path)
+		return c;
+	buf b;
+	buf_init(&b);
+	yaml_parser_t yp;
+	yaml_document_t doc;
+	int rc = scrape_read_file(&b, path, e);
+	if (!rc)
+		rc = parse_yaml((const char *)b.p, b.len, path, &yp, &doc, e);
+	buf_reset(&b);
+	if (rc) {
+		scrape_config_free(c);
+		return NULL;
+	}
+	char *dir = arena_strdup(&c->arena, path);
+	cfgp p = {&doc, c, c->filename, dir ? dirname(dir) : ".", e, false};
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (root) {
+		config__walk_map(&p, root, "", "config.HTTPClientConfig", config__http_keys, http_file_field, h);
+		if (!p.failed)
+			config__http_validate(&p, h, root, "");
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&yp);
+	if (p.failed) {
+		scrape_config_free(c);
+		return NULL;
+	}
+	return c;
+}

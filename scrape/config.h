@@ -283,5 +283,10 @@ void scrape_config_free(scrape_config *c);
 int scrape_read_file(buf *b, const char *path, err *e);
 /* The loaded config as YAML with defaults filled in (/api/v1/status/config). */
 void scrape_config_yaml(const scrape_config *c, buf *b);
+/* promtool's --http.config.file: a file holding one http_config block
+ * (basic_auth, authorization, oauth2, tls_config, proxy_url, ...) at its
+ * top level; path NULL gives the defaults. *out lives in the returned
+ * config (free it with scrape_config_free); NULL on error. */
+scrape_config *scrape_http_client_load(const char *path, const scrape_http_client **out, err *e);
 
 #endif
