@@ -377,7 +377,8 @@ static int canonical_headers(const url_parts *u, const char *const *headers, siz
 		if (!nl || !h[nl])
 			continue; /* not a header line */
 		const char *val = h + nl + 1;
-		if (h[nl] == ';' ? *val : !*val)
+		const char *vs = val + strspn(val, " \t");
+		if (h[nl] == ';' ? *val : !*vs)
 			continue; /* libcurl: "Name:" removes a header, "Name;" sends it empty */
 		char lname[64];
 		snprintf(lname, sizeof lname, "%.*s", (int)nl, h);
