@@ -6,6 +6,9 @@
  *   cfg KEY VALUE   (scrape_sigv4 field: region, access_key, secret_key,
  *                    profile, role_arn; the case then goes through
  *                    sigv4_sign: the credentials chain and STS)
+ *   signer N        (with cfg: sign N times, a second apart, through one
+ *                    sigv4_signer: its cached credentials; the last
+ *                    signature is printed)
  *   method M | url U | header NAME: VALUE | body HEX | end
  * and prints "NAME<TAB>Header: value" per added header, or
  * "NAME<TAB>error: message".
@@ -27,6 +30,7 @@ typedef struct tcase {
 	long long time_ms;
 	sigv4_creds cr;
 	bool use_cfg;
+	int signer_n;
 	char cfg_v[5][512];
 } tcase;
 
@@ -41,8 +45,16 @@ static void run(tcase *t)
 		const char **f[5] = {&c.region, &c.access_key, &c.secret_key, &c.profile, &c.role_arn};
 		for (int i = 0; i < 5; i++)
 			*f[i] = t->cfg_v[i][0] ? t->cfg_v[i] : NULL;
-		rc = sigv4_sign(&c, t->method, t->url, (const char *const *)t->headers, t->n_headers, t->body, t->body_len,
-				t->time_ms, &out, &e);
+		if (t->signer_n) {
+			sigv4_signer *s = sigv4_signer_new(&c, &e);
+			rc = s ? 0 : -1;
+			for (int i = 0; s && !rc && i < t->signer_n; i++)
+				rc = sigv4_signer_sign(s, t->method, t->url, (const char *const *)t->headers, t->n_headers,
+						       t->body, t->body_len, t->time_ms - (t->signer_n - 1 - i) * 1000LL, &out, &e);
+			sigv4_signer_free(s);
+		} else
+			rc = sigv4_sign(&c, t->method, t->url, (const char *const *)t->headers, t->n_headers, t->body,
+					t->body_len, t->time_ms, &out, &e);
 	} else
 		rc = sigv4_sign_creds(&t->cr, t->region, t->service, t->method, t->url, (const char *const *)t->headers,
 				      t->n_headers, t->body, t->body_len, t->time_ms, &out, &e);
@@ -78,6 +90,8 @@ int main(void)
 			t.time_ms = atoll(arg);
 		else if (!strcmp(line, "creds"))
 			sscanf(arg, "%127s %255s %2047s", t.cr.access_key, t.cr.secret_key, t.cr.session_token);
+		else if (!strcmp(line, "signer"))
+			t.signer_n = atoi(arg);
 		else if (!strcmp(line, "region"))
 			snprintf(t.region, sizeof t.region, "%s", arg);
 		else if (!strcmp(line, "service"))
