@@ -533,7 +533,7 @@ int sigv4_sign(const scrape_sigv4 *c, const char *method, const char *url, const
 	char region[64];
 	int rc = sigv4_resolve(c, &cr, region, sizeof region, e);
 	if (!rc && c->role_arn && *c->role_arn) {
-		rc = sigv4_assume_role(&cr, region, c->role_arn, now_ms, &as, e);
+		rc = sigv4_assume_role(&cr, region, c->role_arn, c->external_id, now_ms, &as, e);
 		cr = as;
 	}
 	if (!rc)

@@ -10,7 +10,7 @@
  *
  * AssumeRole (aws-sdk-go-v2 stscreds, the awsquery protocol):
  *   POST <endpoint>/  Content-Type: application/x-www-form-urlencoded; charset=utf-8
- *   Action=AssumeRole&DurationSeconds=900&RoleArn=...&RoleSessionName=aws-go-sdk-<ns>&Version=2011-06-15
+ *   Action=AssumeRole&DurationSeconds=900[&ExternalId=...]&RoleArn=...&RoleSessionName=aws-go-sdk-<ns>&Version=2011-06-15
  * signed for service "sts" with the chain's credentials; the answer is
  *   <AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>...
  *   <SecretAccessKey>...<SessionToken>...<Expiration>RFC3339</Expiration>
@@ -271,8 +271,8 @@ static void form_put(buf *b, const char *key, const char *val)
 			buf_printf(b, "%%%02X", *c);
 }
 
-int sigv4_assume_role(const sigv4_creds *base, const char *region, const char *role_arn, int64_t now_ms,
-		      sigv4_creds *out, err *e)
+int sigv4_assume_role(const sigv4_creds *base, const char *region, const char *role_arn, const char *external_id,
+		      int64_t now_ms, sigv4_creds *out, err *e)
 {
 	char url[512], session[64];
 	const char *ep = env("AWS_ENDPOINT_URL_STS") ? env("AWS_ENDPOINT_URL_STS") : env("AWS_ENDPOINT_URL");
@@ -285,6 +285,8 @@ int sigv4_assume_role(const sigv4_creds *base, const char *region, const char *r
 	buf_init(&form);
 	form_put(&form, "Action", "AssumeRole");
 	form_put(&form, "DurationSeconds", "900");
+	if (external_id && *external_id)
+		form_put(&form, "ExternalId", external_id);
 	form_put(&form, "RoleArn", role_arn);
 	form_put(&form, "RoleSessionName", session);
 	form_put(&form, "Version", "2011-06-15");
@@ -324,6 +326,7 @@ struct sigv4_signer {
 	pthread_mutex_t mu;  /* guards creds */
 	char region[64];     /* resolved once */
 	char role_arn[512];  /* "" when none */
+	char external_id[256]; /* "" when none */
 	sigv4_creds base;    /* the chain's credentials, resolved once */
 	sigv4_creds creds;   /* what signs: base, or the assumed role's (mu) */
 	bool have;           /* creds valid (mu) */
@@ -337,7 +340,9 @@ sigv4_signer *sigv4_signer_new(const scrape_sigv4 *c, err *e)
 		return NULL;
 	}
 	if (sigv4_resolve(c, &s->base, s->region, sizeof s->region, e) ||
-	    (c->role_arn && copy_str(s->role_arn, sizeof s->role_arn, c->role_arn, strlen(c->role_arn), "role_arn", e))) {
+	    (c->role_arn && copy_str(s->role_arn, sizeof s->role_arn, c->role_arn, strlen(c->role_arn), "role_arn", e)) ||
+	    (c->external_id &&
+	     copy_str(s->external_id, sizeof s->external_id, c->external_id, strlen(c->external_id), "external_id", e))) {
 		memset(s, 0, sizeof *s);
 		fl_free(s);
 		return NULL;
@@ -356,7 +361,7 @@ int sigv4_signer_sign(sigv4_signer *s, const char *method, const char *url, cons
 	pthread_mutex_lock(&s->mu);
 	if (!s->have || (s->creds.expires_ms && now_ms >= s->creds.expires_ms - EXPIRY_WINDOW_MS)) {
 		s->have = false;
-		rc = sigv4_assume_role(&s->base, s->region, s->role_arn, now_ms, &s->creds, e);
+		rc = sigv4_assume_role(&s->base, s->region, s->role_arn, s->external_id, now_ms, &s->creds, e);
 		s->have = !rc;
 	}
 	cr = s->creds;

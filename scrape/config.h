@@ -193,6 +193,7 @@ typedef struct scrape_sigv4 {
 	const char *secret_key;   /* or NULL (a secret: printed as <secret>) */
 	const char *profile;      /* or NULL */
 	const char *role_arn;     /* or NULL */
+	const char *external_id;  /* or NULL: AssumeRole's ExternalId (with role_arn) */
 } scrape_sigv4;
 
 /* remote_write[].queue_config, Prometheus's DefaultQueueConfig. */

@@ -393,10 +393,10 @@ static void yremote(buf *b, const scrape_config *c, bool rw)
 		if (r->sigv4) {
 			const scrape_sigv4 *v = r->sigv4;
 			buf_put_str(b, "  sigv4:\n");
-			const char *k[] = {"region", "access_key", "secret_key", "profile", "role_arn"};
+			const char *k[] = {"region", "access_key", "secret_key", "profile", "role_arn", "external_id"};
 			const char *x[] = {v->region, v->access_key, v->secret_key && *v->secret_key ? "<secret>" : NULL,
-					   v->profile, v->role_arn};
-			for (size_t f = 0; f < 5; f++)
+					   v->profile, v->role_arn, v->external_id};
+			for (size_t f = 0; f < FL_ARRAY_LEN(k); f++)
 				if (x[f] && *x[f])
 					ykv(b, "    ", k[f], x[f]);
 		}

@@ -200,6 +200,7 @@ for name, cfg, env, want in [
 class FakeSTS(http.server.BaseHTTPRequestHandler):
     seen = []
     expiration = "2099-01-01T00:00:00Z"
+    external_id = None
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -213,7 +214,8 @@ class FakeSTS(http.server.BaseHTTPRequestHandler):
         req = {"time": ms, "method": "POST", "url": url, "headers": hdrs, "body": body}
         want = boto_headers(req, "AKIABASE", "sbase", None, "us-east-1", "sts")
         ok = (self.headers.get("Authorization") == want["Authorization"] and form.get("Action") == ["AssumeRole"]
-              and form.get("RoleArn") == ["arn:aws:iam::123456789012:role/prom"])
+              and form.get("RoleArn") == ["arn:aws:iam::123456789012:role/prom"]
+              and form.get("ExternalId") == FakeSTS.external_id)
         FakeSTS.seen.append(ok or ("got %r want %r form %r" % (self.headers.get("Authorization"), want, form)))
         if not ok:
             self.send_response(403)
@@ -267,6 +269,11 @@ for name, expiration, n, want in [("signer_caches_credentials", "2099-01-01T00:0
     compare(c, g, "ASIATEMP", "stemp/&+", "FwoGZXIvYXdzEtemp&token", "us-east-1")
     results.append((name + "_sts_calls", None if len(FakeSTS.seen) == want and all(x is True for x in FakeSTS.seen)
                     else "want %d good AssumeRole calls, got %r" % (want, FakeSTS.seen)))
+FakeSTS.seen, FakeSTS.expiration, FakeSTS.external_id = [], "2099-01-01T00:00:00Z", ["ext-42/x=y"]
+c = base("role_arn_external_id", cfg=dict(ROLE, external_id="ext-42/x=y"))
+g = run_flint([c], sts_env).get(c["name"], {})
+compare(c, g, "ASIATEMP", "stemp/&+", "FwoGZXIvYXdzEtemp&token", "us-east-1")
+results.append(("role_arn_external_id_sent", None if FakeSTS.seen == [True] else "fake STS saw %r" % FakeSTS.seen))
 srv.shutdown()
 
 passed = failed = 0
