@@ -110,6 +110,7 @@ build/fuzzlib/libflint.a: $(patsubst %.c,build/fuzzlib/%.o,$(LIB_SRCS))
 build/fuzz/%: tests/fuzz/%.c build/fuzzlib/libflint.a
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -DFL_LIBFUZZER $< build/fuzzlib/libflint.a -o $@ $(LIBS)
+build/fuzz/fuzz_cli_argv: cmd/cli.c cmd/cli.h # compiled into the target (not in libflint)
 
 fuzz: deps $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 	@for t in $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS)); do \

@@ -2,16 +2,20 @@
  * cli.c - flinttool's command table (cmd/cli.h): kingpin's parser, errors
  * and help templates over one tree of cli_cmd.
  *
- * Parsing walks argv once. A word names a subcommand while the current
- * command has subs, else it fills the next positional argument; flags are
- * looked up innermost command first, then its parents, then the root and
- * the built-in root flags. Help is rendered after parsing the command path
- * (errors in the rest of the line are ignored, as kingpin re-parses for
- * --help ignoring them). Text is wrapped greedily at 80 columns, as
- * kingpin does when stdout is not a terminal.
+ * "@file" words (before "--") are replaced by the file's lines, as kingpin
+ * expands them. Parsing walks argv once. A word names a subcommand while
+ * the current command has subs, else it fills the next positional
+ * argument; flags are looked up innermost command first, then its
+ * parents, then the root and the built-in root flags. As in kingpin, the
+ * pre-actions matched before a parse error (the help command,
+ * --help-long, --version) still run, the first one winning; otherwise a
+ * parse error wins over --help, and --help wins over missing arguments.
+ * Text is wrapped at 80 columns, as kingpin does when stdout is not a
+ * terminal, with go/doc's least-raggedness breaks.
  */
 #include "cmd/cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +25,8 @@
 #include "lib/fl.h"
 
 #define MAX_DEPTH 8
+#define MAX_AT_FILES 16             /* @file arguments expanded */
+#define AT_FILE_LIMIT (1u << 20)    /* bytes of one @file */
 #define WIDTH 80
 
 typedef struct elem {
@@ -39,12 +45,15 @@ struct cli_ctx {
 	const cli_cmd *path[MAX_DEPTH];  /* path[0] is the root */
 	size_t depth;                    /* commands in path */
 	elem *el;                        /* argv's values, in order */
-	size_t n_el;
+	size_t n_el, cap_el;             /* (a word gives at most one per byte, "-qrv") */
 	bool experimental;
 	bool http_done;                  /* cli_http_client loaded (or failed) */
 	scrape_config *http_owner;       /* holds http */
 	const scrape_http_client *http;  /* NULL after a failed load */
 	keep **kept;                     /* cli_strs/cli_args arrays, freed at exit */
+	char *files[MAX_AT_FILES];       /* texts of @file arguments (argv points into them) */
+	size_t n_files;
+	char **argv;                     /* argv with @files expanded, or NULL */
 };
 
 /* Flags every command accepts (prepended to the root's). */
@@ -75,20 +84,51 @@ static const char *const promoted_features[] = {"promql-at-modifier", "promql-ne
 
 /* ---- text layout (kingpin's usage.go over go/doc's ToText) ---- */
 
-/* Wrap text to width columns, each line after prefix; paragraphs (split
- * at blank lines) are wrapped separately and separated by an empty line.
- * The first line's prefix is first (NULL: prefix). */
+#define MAX_WORDS 256 /* per paragraph; help texts are short */
+
+/* go/doc/comment's wrap: the breaks of words[0..n) (lengths len[]) into
+ * lines of at most width that minimize the sum of the squared slack of
+ * every line but the last; a word longer than width gets a line of its
+ * own. next[i] receives the first word of the line after the one
+ * starting at word i. (Go ranks the number of overlong lines first; a
+ * line is overlong here only when it is one long word, so that ranking
+ * never decides.) */
+static void wrap_breaks(const int *len, int n, int width, int *next)
+{
+	long long best[MAX_WORDS + 1];
+	best[n] = 0;
+	for (int i = n - 1; i >= 0; i--) {
+		best[i] = -1;
+		int line = -1;
+		for (int j = i + 1; j <= n; j++) {
+			line += len[j - 1] + 1;
+			if (line > width && j > i + 1)
+				break;
+			long long slack = line > width ? 0 : width - line;
+			long long cost = (j == n ? 0 : slack * slack) + best[j];
+			if (best[i] < 0 || cost < best[i]) {
+				best[i] = cost;
+				next[i] = j;
+			}
+		}
+	}
+}
+
+/* Wrap text to width columns, each line after prefix (go/doc's ToText as
+ * kingpin calls it); paragraphs (split at blank lines) are wrapped
+ * separately and separated by an empty line. The first line's prefix is
+ * first (NULL: prefix). */
 static void wrap(FILE *f, const char *first, const char *prefix, int width, const char *text)
 {
 	const char *p = text;
 	bool any_line = false;
-	const char *pre = first ? first : prefix;
 	while (*p) {
 		const char *end = strstr(p, "\n\n");
 		if (!end)
 			end = p + strlen(p);
-		int col = -1;
-		for (const char *w = p; w < end;) {
+		const char *word[MAX_WORDS];
+		int len[MAX_WORDS], next[MAX_WORDS], n = 0;
+		for (const char *w = p; w < end && n < MAX_WORDS;) {
 			while (w < end && (*w == ' ' || *w == '\n' || *w == '\t'))
 				w++;
 			if (w == end)
@@ -96,25 +136,18 @@ static void wrap(FILE *f, const char *first, const char *prefix, int width, cons
 			const char *we = w;
 			while (we < end && *we != ' ' && *we != '\n' && *we != '\t')
 				we++;
-			int n = (int)(we - w);
-			if (col >= 0 && col + 1 + n > width) {
-				fputc('\n', f);
-				col = -1;
-			}
-			if (col < 0) {
-				fputs(any_line ? prefix : pre, f);
-				any_line = true;
-				col = 0;
-			} else {
-				fputc(' ', f);
-				col++;
-			}
-			fwrite(w, 1, (size_t)n, f);
-			col += n;
+			word[n] = w;
+			len[n++] = (int)(we - w);
 			w = we;
 		}
-		if (col >= 0)
+		wrap_breaks(len, n, width, next);
+		for (int i = 0; i < n; i = next[i]) {
+			fputs(any_line ? prefix : first ? first : prefix, f);
+			any_line = true;
+			for (int k = i; k < next[i]; k++)
+				fprintf(f, "%s%.*s", k > i ? " " : "", len[k], word[k]);
 			fputc('\n', f);
+		}
 		p = end;
 		if (*p) {
 			while (*p == '\n')
@@ -382,12 +415,15 @@ static const cli_cmd *find_sub(const cli_cmd *c, const char *name)
 	return NULL;
 }
 
+/* What kingpin runs as a pre-action, before it reports a parse error:
+ * the first of them matched wins. */
+typedef enum pre_action { PRE_NONE, PRE_VERSION, PRE_HELP_LONG, PRE_HELP_CMD } pre_action;
+
 typedef struct parse_state {
 	cli_ctx *c;
-	bool help;       /* --help / -h seen */
-	bool help_long;  /* --help-long */
-	bool help_cmd;   /* the help command */
-	bool version;
+	bool help;       /* --help / -h seen (acted on after a clean parse only) */
+	bool help_cmd;   /* the help command: words are its arguments */
+	pre_action pre;  /* the first pre-action matched */
 	size_t n_args;   /* positional arguments matched for path[depth-1] */
 	bool args_only;  /* after "--" */
 	char err[512];   /* the first usage error */
@@ -395,6 +431,8 @@ typedef struct parse_state {
 
 static void push(cli_ctx *c, const cli_flag *fl, const cli_arg *a, const char *v)
 {
+	if (c->n_el >= c->cap_el)
+		return; /* cannot happen: cap_el counts every byte of argv */
 	c->el[c->n_el].flag = fl;
 	c->el[c->n_el].arg = a;
 	c->el[c->n_el].value = v;
@@ -414,10 +452,10 @@ static void matched_flag(parse_state *ps, const cli_flag *fl, const char *v)
 		bool on = !strcmp(v, "true");
 		if (!strcmp(fl->name, "help"))
 			ps->help |= on;
-		else if (!strcmp(fl->name, "help-long") || !strcmp(fl->name, "help-man"))
-			ps->help_long |= on;
-		else if (!strcmp(fl->name, "version"))
-			ps->version |= on;
+		else if ((!strcmp(fl->name, "help-long") || !strcmp(fl->name, "help-man")) && on && !ps->pre)
+			ps->pre = PRE_HELP_LONG;
+		else if (!strcmp(fl->name, "version") && on && !ps->pre)
+			ps->pre = PRE_VERSION;
 		else if (!strcmp(fl->name, "experimental"))
 			ps->c->experimental = on;
 	}
@@ -499,6 +537,8 @@ static void parse_word(parse_state *ps, const char *w)
 	if (has_subs(cur)) {
 		if (c->depth == 1 && !strcmp(w, "help")) {
 			ps->help_cmd = true;
+			if (!ps->pre)
+				ps->pre = PRE_HELP_CMD;
 			return;
 		}
 		const cli_cmd *s = find_sub(cur, w);
@@ -579,6 +619,10 @@ static int help_command(cli_ctx *c, FILE *f)
 	for (size_t k = 0; k < c->n_el; k++) {
 		if (c->el[k].arg != help_args)
 			continue;
+		if (depth == 1 && !strcmp(c->el[k].value, "help")) {
+			path[depth++] = &help_cmd;
+			break;
+		}
 		if (!has_subs(path[depth - 1]))
 			break; /* kingpin ignores words after a leaf */
 		const cli_cmd *s = find_sub(path[depth - 1], c->el[k].value);
@@ -619,6 +663,90 @@ static void warn_features(const cli_ctx *c)
 	}
 }
 
+/* Go's error text for errno (strerror's, lower-cased as Go's table reads). */
+static void go_errno(char *out, size_t cap, int errnum)
+{
+	snprintf(out, cap, "%s", strerror(errnum));
+	if (out[0] >= 'A' && out[0] <= 'Z' && !(out[1] >= 'A' && out[1] <= 'Z'))
+		out[0] = (char)(out[0] - 'A' + 'a');
+}
+
+/* kingpin's "@file" arguments (before "--"): the file's lines replace the
+ * word, lines starting with '#' dropped. One level (a line "@x" is a plain
+ * word). 0, or 1 after the usage error. */
+static int expand_at_files(cli_ctx *c, int *argc, char ***argv)
+{
+	int n = *argc, at = 0;
+	for (int i = 1; i < n && strcmp((*argv)[i], "--"); i++)
+		at += (*argv)[i][0] == '@';
+	if (!at)
+		return 0;
+	size_t cap = (size_t)n + 1;
+	char **out = fl_malloc(cap * sizeof *out);
+	if (!out)
+		return cli_usage_error("out of memory");
+	int k = 0;
+	bool dashes = false;
+	out[k++] = (*argv)[0];
+	for (int i = 1; i < n; i++) {
+		char *a = (*argv)[i];
+		dashes |= !strcmp(a, "--");
+		if (dashes || a[0] != '@') {
+			out[k++] = a;
+			continue;
+		}
+		char why[128];
+		if (!a[1]) {
+			fl_free(out);
+			return cli_usage_error("expected @ file to expand arguments from");
+		}
+		FILE *f = fopen(a + 1, "r");
+		char *text = f && c->n_files < MAX_AT_FILES ? fl_malloc(AT_FILE_LIMIT + 1) : NULL;
+		size_t len = text ? fread(text, 1, AT_FILE_LIMIT, f) : 0;
+		int rerr = f && ferror(f) ? errno : 0;
+		if (!f || !text || rerr) {
+			go_errno(why, sizeof why, !f || rerr ? errno : ENOMEM);
+			if (f)
+				fclose(f);
+			fl_free(text);
+			fl_free(out);
+			return !f ? cli_usage_error("failed to open arguments file \"%s\": open %s: %s", a + 1, a + 1, why)
+				  : cli_usage_error("failed to read arguments from \"%s\": read %s: %s", a + 1, a + 1, why);
+		}
+		fclose(f);
+		text[len] = 0;
+		c->files[c->n_files++] = text;
+		size_t lines = 1;
+		for (size_t j = 0; j < len; j++)
+			lines += text[j] == '\n';
+		char **grown = fl_realloc(out, (cap + lines) * sizeof *out);
+		if (!grown) {
+			fl_free(out);
+			return cli_usage_error("out of memory");
+		}
+		out = grown;
+		cap += lines;
+		for (char *p = text; *p || p < text + len;) {
+			char *nl = strchr(p, '\n');
+			if (nl)
+				*nl = 0;
+			size_t l = strlen(p);
+			if (l && p[l - 1] == '\r') /* bufio.ScanLines drops it */
+				p[l - 1] = 0;
+			if (p[0] != '#')
+				out[k++] = p;
+			if (!nl)
+				break;
+			p = nl + 1;
+		}
+	}
+	out[k] = NULL;
+	c->argv = out;
+	*argc = k;
+	*argv = out;
+	return 0;
+}
+
 int cli_main(const cli_cmd *root, const char *version, int argc, char **argv)
 {
 	cli_ctx c;
@@ -629,21 +757,27 @@ int cli_main(const cli_cmd *root, const char *version, int argc, char **argv)
 	g_prog = root->name;
 	c.path[0] = root;
 	c.depth = 1;
-	c.el = fl_calloc((size_t)argc + 1, sizeof *c.el);
-	if (!c.el) {
-		fprintf(stderr, "%s: error: out of memory\n", g_prog);
+	if (expand_at_files(&c, &argc, &argv)) {
+		for (size_t i = 0; i < c.n_files; i++)
+			fl_free(c.files[i]);
 		return 1;
 	}
+	c.cap_el = (size_t)argc + 1;
+	for (int i = 1; i < argc; i++)
+		c.cap_el += strlen(argv[i]);
+	c.el = fl_calloc(c.cap_el, sizeof *c.el);
 	parse_state ps = {.c = &c};
-	int rc = parse(&ps, argc, argv);
-	if (ps.version) {
+	int rc = c.el ? parse(&ps, argc, argv) : 1;
+	if (!c.el) {
+		rc = cli_usage_error("out of memory");
+	} else if (ps.pre == PRE_VERSION) {
 		printf("%s\n", version);
 		rc = 0;
-	} else if (ps.help_long && (!rc || ps.help)) {
+	} else if (ps.pre == PRE_HELP_LONG) {
 		usage(stdout, c.path, 1, true);
 		rc = 0;
-	} else if (ps.help_cmd) {
-		rc = rc ? cli_usage_error("%s", ps.err) : help_command(&c, stdout);
+	} else if (ps.pre == PRE_HELP_CMD) {
+		rc = help_command(&c, stdout);
 	} else if (ps.help && !rc) {
 		usage(stdout, c.path, c.depth, false);
 		rc = 0;
@@ -676,6 +810,9 @@ int cli_main(const cli_cmd *root, const char *version, int argc, char **argv)
 		kept = nx;
 	}
 	scrape_config_free(c.http_owner);
+	for (size_t i = 0; i < c.n_files; i++)
+		fl_free(c.files[i]);
+	fl_free(c.argv);
 	fl_free(c.el);
 	return rc;
 }

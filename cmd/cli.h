@@ -46,9 +46,11 @@ enum {
 typedef struct cli_flag {
 	const char *name;        /* long name without "--"; NULL ends an array */
 	char short_name;         /* 'o' for -o, or 0 */
-	const char *placeholder; /* "<url>" as help shows it; NULL: a boolean flag */
+	const char *placeholder; /* shown verbatim after "=" in help ("TIME", "<url>"; promtool
+				    2.42's kingpin shows a default there: "\"duplicate-rules\""); NULL: a boolean flag */
 	const char *help;        /* one line, as promtool's help text */
-	const char *def;         /* default value (shown as "(default: ...)"), or NULL */
+	const char *def;         /* default value (cli_str's answer when not given; help shows the
+				    placeholder only, as promtool 2.42 does), or NULL */
 	unsigned flags;          /* CLI_* */
 } cli_flag;
 

@@ -11,6 +11,8 @@
 #include "lib/version.h"
 
 static const cli_cmd check_cmds[] = {
+	{"service-discovery", "Perform service discovery for the given job name and report the results, including "
+	 "relabeling.", flinttool_check_sd_flags, flinttool_check_sd_args, NULL, flinttool_check_sd, 0},
 	{"config", "Check if the config files are valid or not.", flinttool_check_config_flags,
 	 flinttool_check_config_args, NULL, flinttool_check_config, 0},
 	{"web-config", "Check if the web config files are valid or not.", NULL, flinttool_web_config_args, NULL,

@@ -10,12 +10,15 @@
 
 #include "cmd/cli.h"
 
-/* tsdb dump, tsdb create-blocks-from openmetrics (cmd/flinttool_tsdb.c) */
+/* tsdb list|analyze|dump|dump-openmetrics|bench write|create-blocks-from
+ * (cmd/flinttool_tsdb.c) */
 extern const cli_cmd flinttool_tsdb_cmds[];
-/* The argv-style entry points the tsdb table adapts (argv from "dump" /
- * "create-blocks-from"); transitional until they read cli_* themselves. */
-int flinttool_tsdb(int argc, char **argv);
-int flinttool_backfill(int argc, char **argv);
+/* tsdb create-blocks-from openmetrics (cmd/flinttool_backfill.c) */
+int flinttool_backfill(const cli_ctx *c);
+/* check service-discovery [--timeout=30s] CONFIG JOB (cmd/flinttool_sd.c) */
+extern const cli_flag flinttool_check_sd_flags[];
+extern const cli_arg flinttool_check_sd_args[];
+int flinttool_check_sd(const cli_ctx *c);
 
 /* debug pprof|metrics|all URL (cmd/flinttool_debug.c) */
 extern const cli_cmd flinttool_debug_cmds[];

@@ -5,7 +5,8 @@
  *   flinttool tsdb create-blocks-from openmetrics [-r|--human-readable]
  *       [-q|--quiet] [--max-block-duration=DURATION] <input file> [<output directory>]
  *
- * (output defaults to data/). As promtool does:
+ * (flags in cmd/flinttool_tsdb.c's table; output defaults to data/, the
+ * duration is Go's, "6h", "90m"). As promtool does:
  *  1. One pass over the input finds the min and max timestamps; every
  *     sample needs one, and the input must end with "# EOF".
  *  2. The block duration is 2h, or with --max-block-duration above 2h the
@@ -25,6 +26,7 @@
  * --quiet. Errors print promtool's message on stderr and exit 1.
  */
 #include "cmd/flinttool.h"
+#include "cmd/flinttool_tsdb.h"
 #include "lib/buf.h"
 #include "lib/timeparse.h"
 #include "scrape/textparse.h"
@@ -49,50 +51,9 @@ typedef struct bf_args {
 	bool quiet;           /* -q */
 	int64_t max_block_ms; /* --max-block-duration, 0 = default */
 	bool header_done;     /* the table header was printed */
+	label *custom;        /* --label NAME=VALUE (3.x), set on every series (names owned) */
+	size_t n_custom;      /* count */
 } bf_args;
-
-static int usage(const char *msg, const char *arg)
-{
-	fprintf(stderr, "flinttool: error: ");
-	fprintf(stderr, msg, arg);
-	fprintf(stderr, "\nusage: flinttool tsdb create-blocks-from openmetrics [-r] [-q] "
-			"[--max-block-duration=DURATION] <input file> [<output directory>]\n");
-	return 1;
-}
-
-static int parse_args(int argc, char **argv, bf_args *a)
-{
-	memset(a, 0, sizeof *a);
-	int pos = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *s = argv[i];
-		if (!strcmp(s, "-r") || !strcmp(s, "--human-readable")) {
-			a->human = true;
-		} else if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
-			a->quiet = true;
-		} else if (!strncmp(s, "--max-block-duration", 20)) {
-			const char *v = s[20] == '=' ? s + 21 : (s[20] == 0 && i + 1 < argc ? argv[++i] : NULL);
-			err e;
-			if (!v || timeparse_model_duration(v, strlen(v), &a->max_block_ms, &e) != 0)
-				return usage("invalid --max-block-duration \"%s\"", v ? v : "");
-		} else if (s[0] == '-' && s[1]) {
-			return usage("unknown flag %s", s);
-		} else if (pos == 0) {
-			a->input = s;
-			pos++;
-		} else if (pos == 1) {
-			a->out = s;
-			pos++;
-		} else {
-			return usage("unexpected %s", s);
-		}
-	}
-	if (!a->input)
-		return usage("required argument 'input file' not provided%s", "");
-	if (!a->out)
-		a->out = "data/";
-	return 0;
-}
 
 /* promtool's getCompatibleBlockDuration. */
 static int64_t block_duration(int64_t max_ms)
@@ -145,8 +106,10 @@ static int min_max(const char *text, size_t len, int64_t *mint, int64_t *maxt, e
 }
 
 /* Append the samples of [t0, t1) to h, committing every 5000. */
-static int fill_head(head *h, const char *text, size_t len, int64_t t0, int64_t t1, err *e)
+static int fill_head(const bf_args *a, head *h, const char *text, size_t len, int64_t t0, int64_t t1, err *e)
 {
+	labels_builder lb;
+	labels_builder_init(&lb);
 	textparse *p = textparse_new(TEXTPARSE_OM, text, len, TEXTPARSE_V2);
 	if (!p)
 		return err_set(e, FL_ENOMEM, "out of memory");
@@ -184,6 +147,16 @@ static int fill_head(head *h, const char *text, size_t len, int64_t t0, int64_t 
 					     ls.v[i].name);
 		if (rc)
 			break;
+		if (a->n_custom) { /* 3.x's --label: set (an empty value deletes) */
+			labels_builder_reset(&lb, ls);
+			for (size_t i = 0; i < a->n_custom; i++)
+				labels_builder_set(&lb, a->custom[i].name, a->custom[i].value);
+			ls = labels_builder_labels(&lb);
+			if (lb.oom) {
+				rc = err_set(e, FL_ENOMEM, "out of memory");
+				break;
+			}
+		}
 		series_ref ref;
 		rc = appender_append(app, 0, ls, ts, v, &ref, e);
 		if (rc) {
@@ -203,138 +176,19 @@ static int fill_head(head *h, const char *text, size_t len, int64_t t0, int64_t 
 	else if (app)
 		rc = appender_commit(app, e);
 	textparse_free(p);
+	labels_builder_free(&lb);
 	return rc;
 }
 
-/* Go's time.Duration.String() for a whole number of milliseconds. */
-static void go_duration(buf *b, int64_t ms)
-{
-	uint64_t u = ms < 0 ? (uint64_t)-ms : (uint64_t)ms;
-	if (ms < 0)
-		buf_put_byte(b, '-');
-	if (u == 0) {
-		buf_put_str(b, "0s");
-		return;
-	}
-	if (u < 1000) {
-		buf_printf(b, "%" PRIu64 "ms", u);
-		return;
-	}
-	uint64_t h = u / 3600000, m = u / 60000 % 60, s = u / 1000 % 60, frac = u % 1000;
-	if (h)
-		buf_printf(b, "%" PRIu64 "h", h);
-	if (h || m)
-		buf_printf(b, "%" PRIu64 "m", m);
-	buf_printf(b, "%" PRIu64, s);
-	if (frac) {
-		char f[8];
-		snprintf(f, sizeof f, ".%03u", (unsigned)frac);
-		for (size_t l = strlen(f); f[l - 1] == '0'; l--)
-			f[l - 1] = 0;
-		buf_put_str(b, f);
-	}
-	buf_put_byte(b, 's');
-}
-
-/* alecthomas/units Base2Bytes.String(): "59KiB24B". */
-static void base2_bytes(buf *b, int64_t n)
-{
-	static const char *unit[] = {"", "K", "M", "G", "T", "P", "E"};
-	char parts[7][32];
-	int used[7] = {0};
-	for (int i = 0; i < 7; i++) {
-		if (n % 1024 != 0 || (i == 0 && n == 0)) {
-			snprintf(parts[i], sizeof parts[i], "%" PRId64 "%s%s", n % 1024, unit[i], i == 0 ? "B" : "iB");
-			used[i] = 1;
-		}
-		n /= 1024;
-		if (n == 0)
-			break;
-	}
-	for (int i = 6; i >= 0; i--)
-		if (used[i])
-			buf_put_str(b, parts[i]);
-}
-
-static void fmt_time(buf *b, int64_t ms, bool human)
-{
-	if (!human) {
-		buf_printf(b, "%" PRId64, ms);
-		return;
-	}
-	time_t sec = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&sec, &tm);
-	char s[64];
-	strftime(s, sizeof s, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
-	buf_put_str(b, s);
-}
-
-static int64_t dir_size(const char *dir)
-{
-	static const char *files[] = {"index", "tombstones", "meta.json"};
-	char path[1200];
-	struct stat st;
-	int64_t n = 0;
-	for (size_t i = 0; i < FL_ARRAY_LEN(files); i++) {
-		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-		if (stat(path, &st) == 0)
-			n += st.st_size;
-	}
-	snprintf(path, sizeof path, "%s/chunks", dir);
-	DIR *d = opendir(path);
-	for (struct dirent *de; d && (de = readdir(d));) {
-		snprintf(path, sizeof path, "%s/chunks/%s", dir, de->d_name);
-		if (de->d_name[0] != '.' && stat(path, &st) == 0)
-			n += st.st_size;
-	}
-	if (d)
-		closedir(d);
-	return n;
-}
-
-/* promtool's printBlocks: a tabwriter (minwidth 13, padding 2) per call. */
+/* promtool's printBlocks for one new block: its own tabwriter, the
+ * header before the first. */
 static void print_block(bf_args *a, const block_meta *m)
 {
-	enum { NCOL = 8 };
-	buf cell[2][NCOL];
-	static const char *hdr[NCOL] = {"BLOCK ULID", "MIN TIME", "MAX TIME", "DURATION",
-					"NUM SAMPLES", "NUM CHUNKS", "NUM SERIES", "SIZE"};
-	for (int r = 0; r < 2; r++)
-		for (int c = 0; c < NCOL; c++)
-			buf_init(&cell[r][c]);
-	for (int c = 0; c < NCOL; c++)
-		buf_put_str(&cell[0][c], hdr[c]);
-	buf_put_str(&cell[1][0], m->ulid);
-	fmt_time(&cell[1][1], m->min_time, a->human);
-	fmt_time(&cell[1][2], m->max_time, a->human);
-	go_duration(&cell[1][3], m->max_time - m->min_time);
-	buf_printf(&cell[1][4], "%" PRIu64, m->num_samples);
-	buf_printf(&cell[1][5], "%" PRIu64, m->num_chunks);
-	buf_printf(&cell[1][6], "%" PRIu64, m->num_series);
-	char dir[1200];
+	char dir[4200];
 	snprintf(dir, sizeof dir, "%s/%s", a->out, m->ulid);
-	int64_t size = dir_size(dir);
-	if (a->human)
-		base2_bytes(&cell[1][7], size);
-	else
-		buf_printf(&cell[1][7], "%" PRId64, size);
-	int first = a->header_done ? 1 : 0;
+	const char *dirs[1] = {dir};
+	flinttool_print_blocks(m, dirs, 1, !a->header_done, a->human);
 	a->header_done = true;
-	for (int r = first; r < 2; r++) {
-		for (int c = 0; c < NCOL; c++) {
-			size_t w = 13;
-			for (int k = first; k < 2; k++)
-				w = FL_MAX(w, cell[k][c].len + 2);
-			printf("%s", buf_cstr(&cell[r][c]));
-			if (c < NCOL - 1)
-				printf("%*s", (int)(w - cell[r][c].len), "");
-		}
-		printf("\n");
-	}
-	for (int r = 0; r < 2; r++)
-		for (int c = 0; c < NCOL; c++)
-			buf_reset(&cell[r][c]);
 }
 
 static int create_blocks(bf_args *a, const char *text, size_t len, int64_t mint, int64_t maxt, err *e)
@@ -347,7 +201,7 @@ static int create_blocks(bf_args *a, const char *text, size_t len, int64_t mint,
 		head *h = head_open(&ho, e);
 		if (!h)
 			return e->code ? e->code : FL_ENOMEM;
-		rc = fill_head(h, text, len, t, t + bd, e);
+		rc = fill_head(a, h, text, len, t, t + bd, e);
 		head_stats st;
 		head_get_stats(h, &st);
 		block_meta m;
@@ -367,28 +221,71 @@ static int create_blocks(bf_args *a, const char *text, size_t len, int64_t mint,
 	return rc;
 }
 
-int flinttool_backfill(int argc, char **argv)
+/* --label NAME=VALUE... into a->custom (kingpin's StringMap). */
+static int custom_labels(const cli_ctx *c, bf_args *a)
 {
-	if (argc < 2 || strcmp(argv[1], "openmetrics")) {
-		fprintf(stderr, "flinttool: error: expected command but got \"%s\" (want: openmetrics)\n",
-			argc < 2 ? "" : argv[1]);
-		return 1;
+	size_t n;
+	const char *const *kv = cli_strs(c, "label", &n);
+	a->custom = n ? fl_calloc(n, sizeof *a->custom) : NULL;
+	if (n && !a->custom)
+		return fprintf(stderr, "out of memory\n"), 1;
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(kv[i], '=');
+		char *name = eq ? fl_malloc((size_t)(eq - kv[i]) + 1) : NULL;
+		if (!name) {
+			for (size_t k = 0; k < a->n_custom; k++)
+				fl_free((char *)a->custom[k].name);
+			fl_free(a->custom);
+			return eq ? (fprintf(stderr, "out of memory\n"), 1) : cli_usage_error("expected KEY=VALUE got '%s'", kv[i]);
+		}
+		memcpy(name, kv[i], (size_t)(eq - kv[i]));
+		name[eq - kv[i]] = 0;
+		a->custom[a->n_custom++] = (label){name, eq + 1};
 	}
-	bf_args a;
-	if (parse_args(argc - 1, argv + 1, &a))
+	return 0;
+}
+
+static int backfill(bf_args *a);
+
+int flinttool_backfill(const cli_ctx *c)
+{
+	bf_args a = {
+		.input = cli_arg_value(c, "input file"),
+		.out = cli_arg_value(c, "output directory"),
+		.human = cli_bool(c, "human-readable"),
+		.quiet = cli_bool(c, "quiet"),
+	};
+	if (!a.out)
+		a.out = TSDB_DEFAULT_DB_PATH;
+	const char *d = cli_str(c, "max-block-duration");
+	int64_t ns = 0;
+	if (d && !flinttool_go_parse_duration(d, &ns))
+		return cli_usage_error("time: invalid duration \"%s\"", d);
+	a.max_block_ms = ns / 1000000;
+	if (custom_labels(c, &a))
 		return 1;
+	int rc = backfill(&a);
+	for (size_t i = 0; i < a.n_custom; i++)
+		fl_free((char *)a.custom[i].name);
+	fl_free(a.custom);
+	return rc;
+}
+
+/* Read the input, make the blocks, print them. The exit status. */
+static int backfill(bf_args *a)
+{
 	err e;
 	err_clear(&e);
 	buf in;
 	buf_init(&in);
-	int rc = buf_read_file(&in, a.input, &e);
+	int rc = buf_read_file(&in, a->input, &e);
 	if (rc) {
 		fprintf(stderr, "%s\n", e.msg);
 		buf_reset(&in);
 		return 1;
 	}
-	if (mkdir(a.out, 0777) != 0 && errno != EEXIST) {
-		fprintf(stderr, "mkdir %s: %s\n", a.out, strerror(errno));
+	if (mkdir(a->out, 0777) != 0 && errno != EEXIST) {
+		fprintf(stderr, "mkdir %s: %s\n", a->out, strerror(errno));
 		buf_reset(&in);
 		return 1;
 	}
@@ -396,7 +293,7 @@ int flinttool_backfill(int argc, char **argv)
 	rc = min_max((const char *)in.p, in.len, &mint, &maxt, &e);
 	if (rc)
 		err_wrap(&e, "getting min and max timestamp");
-	else if ((rc = create_blocks(&a, (const char *)in.p, in.len, mint, maxt, &e)) != 0)
+	else if ((rc = create_blocks(a, (const char *)in.p, in.len, mint, maxt, &e)) != 0)
 		err_wrap(&e, "block creation");
 	fflush(stdout);
 	buf_reset(&in);

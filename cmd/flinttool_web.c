@@ -2,9 +2,9 @@
  * flinttool_web.c - `check web-config FILE...`, `check healthy` and
  * `check ready` (promtool's CheckWebConfig and CheckServerStatus).
  *
- * web-config: each file through flint's own --web.config.file loader
- * (web/webconfig.c); "FILE SUCCESS" or "FILE FAILED: why" on stderr, exit 1
- * when one failed.
+ * web-config: each file through flint's own --web.config.file loader and
+ * exporter-toolkit's validation (web/webconfig_validate.c); "FILE SUCCESS"
+ * or "FILE FAILED: why" on stderr, exit 1 when one failed.
  *
  * healthy / ready: GET <url>/-/healthy (/-/ready) with the
  * --http.config.file client, 10 s for the whole exchange. A 200 prints
@@ -40,13 +40,11 @@ int flinttool_check_web_config(const cli_ctx *c)
 	for (size_t i = 0; i < n; i++) {
 		err e;
 		err_clear(&e);
-		webconfig *w = webconfig_load(files[i], &e);
-		if (!w) {
+		if (webconfig_validate(files[i], &e)) {
 			fprintf(stderr, "%s FAILED: %s\n", files[i], e.msg);
 			failed = true;
 			continue;
 		}
-		webconfig_free(w);
 		fprintf(stderr, "%s SUCCESS\n", files[i]);
 	}
 	return failed ? 1 : 0;
@@ -95,12 +93,26 @@ static void go_dial_error(const char *url, const char *msg)
 			https ? "443" : "80");
 }
 
+/* Does the URL carry user:password@? */
+static bool has_userinfo(const char *url)
+{
+	const char *host = strstr(url, "://");
+	host = host ? host + 3 : url;
+	size_t n = strcspn(host, "/?#");
+	return memchr(host, '@', n) != NULL;
+}
+
 static int server_status(const cli_ctx *c, const char *endpoint)
 {
+	const char *url = cli_str(c, "url");
+	if (cli_given(c, "http.config.file") && has_userinfo(url)) { /* promtool's kingpin.Fatalf */
+		fprintf(stderr, "flinttool: error: Cannot set base auth in the server URL and use a http.config.file at "
+				"the same time\n");
+		return 1;
+	}
 	const scrape_http_client *http = cli_http_client(c);
 	if (!http)
 		return 1;
-	const char *url = cli_str(c, "url");
 	buf full, body;
 	buf_init(&full);
 	buf_init(&body);

@@ -431,6 +431,23 @@ int discovery_snapshot(discovery *d, arena *a, scrape_pool_targets **out, size_t
 	return rc;
 }
 
+int discovery_visit(discovery *d, size_t job, int (*fn)(void *ctx, labels group, labels target), void *ctx)
+{
+	pthread_mutex_lock(&d->mu);
+	int rc = 0;
+	for (size_t i = 0; i < d->n_provs && !rc; i++) {
+		const provider *p = d->provs[i];
+		for (size_t pt = 0; p->job == job && pt < p->parts.n && !rc; pt++)
+			for (size_t g = 0; g < p->parts.v[pt].n && !rc; g++) {
+				const sd_group *grp = &p->parts.v[pt].v[g];
+				for (size_t t = 0; t < grp->n_targets && !rc; t++)
+					rc = fn(ctx, grp->labels, grp->targets[t]);
+			}
+	}
+	pthread_mutex_unlock(&d->mu);
+	return rc;
+}
+
 void discovery_metrics(discovery *d, buf *out)
 {
 	pthread_mutex_lock(&d->mu);

@@ -55,6 +55,14 @@ int discovery_apply(discovery *d, const scrape_config *c, err *e);
 uint64_t discovery_generation(discovery *d);
 /* Every job's targets now, allocated in a. */
 int discovery_snapshot(discovery *d, arena *a, scrape_pool_targets **out, size_t *n, err *e);
+/* Every target of job (an index into the applied config's jobs) as its
+ * providers have it now, before population: fn(ctx, group labels, target
+ * labels) in provider, part and group order (promtool check
+ * service-discovery populates them itself, errors included). Runs under
+ * the discovery's lock: fn must not call back into d; the labels are
+ * borrowed for the call. A non-zero return from fn stops the walk and is
+ * returned. */
+int discovery_visit(discovery *d, size_t job, int (*fn)(void *ctx, labels group, labels target), void *ctx);
 /* Self-metrics (prometheus_sd_discovered_targets, ...), appended in
  * exposition text. */
 void discovery_metrics(discovery *d, buf *out);

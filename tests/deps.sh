@@ -9,7 +9,7 @@ set -euo pipefail
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev
       libpcre2-dev libsnappy-dev libmicrohttpd-dev libprotobuf-c-dev protobuf-c-compiler
       libcurl4-openssl-dev libyaml-dev zlib1g-dev libxxhash-dev
-      prometheus python3 python3-snappy curl ca-certificates openssl procps psmisc
+      prometheus python3 python3-snappy python3-prometheus-client curl ca-certificates openssl procps psmisc
       prometheus-node-exporter victoria-metrics prometheus-alertmanager python3-botocore)
 
 missing=()

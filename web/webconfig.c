@@ -71,6 +71,8 @@ static int load_section(webconfig *c, yaml_document_t *d, const char *sec, yaml_
 	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
 		const char *k = sval(d, p->key), *val = sval(d, p->value);
 		int line = (int)yaml_document_get_node(d, p->key)->start_mark.line + 1;
+		if (k && !strcmp(sec, "tls_server_config") && strcmp(k, "cert_file") && strcmp(k, "key_file"))
+			continue; /* client_auth_type, min_version, cipher_suites (a list)...: defaults kept */
 		if (!k || !val)
 			return err_set(e, FL_EINVAL, "web config %s:%d: %s: expected string values", path, line, sec);
 		if (!strcmp(sec, "basic_auth_users")) {

@@ -23,6 +23,11 @@ typedef struct webconfig webconfig;
 /* NULL on error with "web config file: line N: ..." in e. */
 webconfig *webconfig_load(const char *path, err *e);
 void webconfig_free(webconfig *c);
+/* exporter-toolkit's web.Validate (promtool check web-config): the load's
+ * checks, then TLS versions, header allowlist, bcrypt hash shapes and the
+ * TLS block's PEM files and client auth policy (web/webconfig_validate.c).
+ * 0 or an error with exporter-toolkit's message in e. */
+int webconfig_validate(const char *path, err *e);
 /* TLS material (PEM text) or NULL when TLS is off. */
 const char *webconfig_cert_pem(const webconfig *c);
 const char *webconfig_key_pem(const webconfig *c);

@@ -109,6 +109,14 @@ same "-- ends flags" check config -- --x
 same "--no-flag" check config --no-lint-fatal good.yml
 same "--enable-feature unknown" --enable-feature=foo,bar check config good.yml
 same "--enable-feature promoted" --enable-feature=promql-at-modifier check config good.yml
+# kingpin's @file arguments
+printf 'check\nconfig\n# a comment\ngood.yml\n' >args.txt
+same "@file arguments" @args.txt
+same "@file inside a command" check config @args.txt
+same "@file after --" check config -- @args.txt
+same "@file missing" @nonexistent.txt
+same "@file a directory" @.
+same "lone @" @
 for args in "check config --help" "help check config" "check config -h" "help check config extra" \
 	"tsdb dump --help" "help tsdb dump" "check web-config --help" "debug metrics -h"; do
 	# shellcheck disable=SC2086
@@ -118,6 +126,12 @@ for args in "check config --help" "help check config" "check config -h" "help ch
 	check_eq "help: $args (usage line)" "$f" "$p"
 	# shellcheck disable=SC2086
 	check_has "help: $args (Args)" "$("$FT" $args)" "Args:"
+done
+# kingpin's pre-actions (help command, --help-long, --version) run before a
+# parse error is reported
+for args in "help --bogus" "help -x" "help check config --lint" "help help" "help --version" "--help-long --bogus"; do
+	# shellcheck disable=SC2086
+	check_eq "pre-action: $args" "$(run "$FT" $args | sed -n '1,3p')" "$(run promtool $args | sed -n '1,3p')"
 done
 check_eq "no arguments: usage, exit 0" "$(run "$FT" | sed -n 1,2p)" "$(printf 'rc=0\nusage: flinttool [<flags>] <command> [<args> ...]')"
 check_eq "check -h: Subcommands" "$("$FT" check -h | grep -c '^Subcommands:')" 1
@@ -144,6 +158,27 @@ verdicts() { # PROG FILE...: "file VERDICT" lines and the exit status
 for f in w-empty.yml w-tls.yml w-nokey.yml w-users.yml w-unknown.yml w-yaml.yml w-missing.yml w-headers.yml; do
 	check_eq "web-config $f" "$(verdicts "$FT" check web-config "$f")" "$(verdicts promtool check web-config "$f")"
 done
+# exporter-toolkit's checks beyond loading (web/webconfig_validate.c): the
+# same verdict AND message as promtool
+wc() { printf "$2" >"$1.yml"; same "web-config message $1" check web-config "$1.yml"; }
+T='tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n'
+H=abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefgh
+wc x-min "${T}  min_version: TLS99\n"
+wc x-max "${T}  max_version: TLS1\n"
+wc x-ciphers "${T}  cipher_suites: [TLS_AES_128_GCM_SHA256]\n"
+wc x-auth "${T}  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: server.crt\n"
+wc x-badauth "${T}  client_auth_type: Foo\n"
+wc x-ca-nopolicy "${T}  client_ca_file: server.crt\n"
+wc x-authonly 'tls_server_config:\n  client_auth_type: RequireAndVerifyClientCert\n'
+wc x-switched 'tls_server_config:\n  cert_file: server.key\n  key_file: server.crt\n'
+wc x-certaskey 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.crt\n'
+wc x-hash-short 'basic_auth_users:\n  a: notahash\n'
+wc x-hash-prefix "basic_auth_users:\n  a: x2y\$10\$$H\n"
+wc x-hash-version "basic_auth_users:\n  a: \$3y\$10\$$H\n"
+wc x-hash-cost "basic_auth_users:\n  a: \$2y\$99\$$H\n"
+wc x-header 'http_server_config:\n  headers:\n    Set-Cookie: a\n'
+wc x-header-value 'http_server_config:\n  headers:\n    X-Frame-Options: allow\n'
+wc x-header-ok 'http_server_config:\n  headers:\n    X-Frame-Options: deny\n    X-Content-Type-Options: nosniff\n'
 check_eq "web-config several files" "$(verdicts "$FT" check web-config w-empty.yml w-nokey.yml w-tls.yml)" \
 	"$(verdicts promtool check web-config w-empty.yml w-nokey.yml w-tls.yml)"
 same "web-config missing file" check web-config w-empty.yml nonexistent.yml
@@ -182,6 +217,9 @@ done
 printf 'basic_auth:\n  username: alice\n  password: secret\n' >client.yml
 check_eq "--http.config.file basic auth" "$(run "$FT" --http.config.file=client.yml check healthy --url="http://127.0.0.1:$AP")" \
 	"$(printf 'rc=0\n  SUCCESS:  %s' "$(curl -s -u alice:secret "http://127.0.0.1:$AP/-/healthy")")"
+check_eq "credentials in the URL" "$(run "$FT" check healthy --url="http://alice:secret@127.0.0.1:$AP" | head -1)" rc=0
+check_eq "credentials in the URL and --http.config.file" "$(run "$FT" --http.config.file=client.yml check healthy --url="http://alice:secret@127.0.0.1:$AP")" \
+	"$(printf 'rc=1\nflinttool: error: Cannot set base auth in the server URL and use a http.config.file at the same time')"
 printf 'basic_auth:\n  username: alice\n  password: wrong\n' >client-bad.yml
 check_eq "--http.config.file wrong password" "$(run "$FT" check healthy --http.config.file=client-bad.yml --url="http://127.0.0.1:$AP" | head -1)" rc=1
 printf 'bogus: 1\n' >client-unknown.yml

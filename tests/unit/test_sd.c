@@ -128,6 +128,56 @@ static void sd_static_dropped_and_dedup(void)
 	scrape_config_free(c2);
 }
 
+/* discovery_visit: one job's raw groups, before population, in order. */
+typedef struct visit_seen {
+	char addr[8][32]; /* __address__ of each target visited */
+	char env[8][32];  /* the group's env label */
+	int n;            /* targets visited */
+	int stop_at;      /* return 7 at this visit (0: never) */
+} visit_seen;
+
+static int visit_one(void *ctx, labels group, labels target)
+{
+	visit_seen *v = ctx;
+	const char *a = labels_get(target, "__address__"), *env = labels_get(group, "env");
+	if (v->n < 8) {
+		snprintf(v->addr[v->n], sizeof v->addr[0], "%s", a ? a : "");
+		snprintf(v->env[v->n], sizeof v->env[0], "%s", env ? env : "");
+	}
+	v->n++;
+	return v->n == v->stop_at ? 7 : 0;
+}
+
+static void sd_visit_raw_groups(void)
+{
+	scrape_config *c = load("scrape_configs:\n- job_name: a\n  static_configs: [{targets: ['x:1']}]\n"
+				"- job_name: b\n  static_configs:\n  - targets: ['drop:1', 'k:1']\n    labels: {env: prod}\n"
+				"  - targets: ['m:1']\n"
+				"  relabel_configs: [{source_labels: [__address__], regex: 'drop.*', action: drop}]\n");
+	err e;
+	discovery *d = discovery_new(&e);
+	ASSERT_EQ(discovery_apply(d, c, &e), 0);
+	arena a;
+	arena_init(&a);
+	wait_active(d, &a, 1);
+	visit_seen v = {0};
+	ASSERT_EQ(discovery_visit(d, 1, visit_one, &v), 0);
+	ASSERT_EQ(v.n, 3); /* the dropped target too: nothing is relabeled yet */
+	ASSERT_STR_EQ(v.addr[0], "drop:1");
+	ASSERT_STR_EQ(v.env[0], "prod");
+	ASSERT_STR_EQ(v.addr[2], "m:1");
+	ASSERT_STR_EQ(v.env[2], "");
+	visit_seen w = {.stop_at = 2};
+	ASSERT_EQ(discovery_visit(d, 1, visit_one, &w), 7);
+	ASSERT_EQ(w.n, 2);
+	visit_seen none = {0};
+	ASSERT_EQ(discovery_visit(d, 5, visit_one, &none), 0);
+	ASSERT_EQ(none.n, 0);
+	arena_reset(&a);
+	discovery_free(d);
+	scrape_config_free(c);
+}
+
 static void sd_file_json_yaml_reread(void)
 {
 	char dir[512], js[600], ym[600], y[2048];
@@ -411,6 +461,7 @@ static void sd_groups_parse_cases(void)
 const struct test tests_sd[] = {
 	{"sd_groups_parse_cases", sd_groups_parse_cases},
 	{"sd_static_dropped_and_dedup", sd_static_dropped_and_dedup},
+	{"sd_visit_raw_groups", sd_visit_raw_groups},
 	{"sd_file_json_yaml_reread", sd_file_json_yaml_reread},
 	{"sd_http_loopback_server", sd_http_loopback_server},
 	{"sd_dns_localhost", sd_dns_localhost},
