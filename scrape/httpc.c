@@ -481,39 +481,47 @@ static int token_error(const httpc_resp *r, const token_fields *t, err *e)
 		       (int)(r->body.len > 256 ? 256 : r->body.len), r->body.len ? (const char *)r->body.p : "");
 }
 
-/* One attempt: post, then read the answer into t. */
+int httpc_oauth2_parse(const httpc_resp *r, int64_t now, scrape_oauth2_token *tok, err *e)
+{
+	token_fields *t = fl_calloc(1, sizeof *t);
+	if (!t)
+		return err_set(e, FL_ENOMEM, "out of memory");
+	const char *s = r->body.len ? (const char *)r->body.p : "";
+	bool form = !strncasecmp(r->content_type, "application/x-www-form-urlencoded", 33) ||
+		    !strncasecmp(r->content_type, "text/plain", 10);
+	int prc = 0, rc = 0;
+	if (form)
+		parse_form(s, r->body.len, t);
+	else
+		prc = parse_json(s, r->body.len, t);
+	if (r->status < 200 || r->status > 299)
+		rc = token_error(r, t, e);
+	else if (prc)
+		rc = err_set(e, FL_EIO, "oauth2: cannot parse json: %.*s", (int)(r->body.len > 128 ? 128 : r->body.len), s);
+	else if (!t->access_token[0])
+		rc = err_set(e, FL_EIO, "oauth2: server response missing access_token");
+	else {
+		memcpy(tok->access_token, t->access_token, sizeof tok->access_token);
+		snprintf(tok->token_type, sizeof tok->token_type, "%s", t->token_type);
+		long long secs = strtoll(t->expires_in, NULL, 10);
+		if (secs > 2147483647LL) /* x/oauth2 caps at MaxInt32 */
+			secs = 2147483647LL;
+		if (secs < -2147483647LL)
+			secs = -2147483647LL;
+		tok->expiry_ms = secs ? now + secs * 1000 : 0;
+	}
+	fl_free(t);
+	return rc;
+}
+
+/* One attempt: post, then read the answer into tok. */
 static int token_try(const scrape_oauth2 *o, const char *secret, int style, scrape_oauth2_token *tok, err *e)
 {
 	httpc_resp r = {.status = 0};
 	buf_init(&r.body);
 	int rc = token_post(o, secret, style, &r, e);
-	token_fields *t = rc ? NULL : fl_calloc(1, sizeof *t);
-	if (!rc && !t)
-		rc = err_set(e, FL_ENOMEM, "out of memory");
-	if (!rc) {
-		const char *s = r.body.len ? (const char *)r.body.p : "";
-		bool form = !strncasecmp(r.content_type, "application/x-www-form-urlencoded", 33) || !strncasecmp(r.content_type, "text/plain", 10);
-		int prc = 0;
-		if (form)
-			parse_form(s, r.body.len, t);
-		else
-			prc = parse_json(s, r.body.len, t);
-		if (r.status < 200 || r.status > 299)
-			rc = token_error(&r, t, e);
-		else if (prc)
-			rc = err_set(e, FL_EIO, "oauth2: cannot parse json: %.*s", (int)(r.body.len > 128 ? 128 : r.body.len), s);
-		else if (!t->access_token[0])
-			rc = err_set(e, FL_EIO, "oauth2: server response missing access_token");
-		else {
-			memcpy(tok->access_token, t->access_token, sizeof tok->access_token);
-			snprintf(tok->token_type, sizeof tok->token_type, "%s", t->token_type);
-			long long secs = atoll(t->expires_in);
-			if (secs > 2147483647LL)
-				secs = 2147483647LL; /* x/oauth2 caps at MaxInt32 */
-			tok->expiry_ms = secs ? now_ms() + secs * 1000 : 0;
-		}
-	}
-	fl_free(t);
+	if (!rc)
+		rc = httpc_oauth2_parse(&r, now_ms(), tok, e);
 	buf_reset(&r.body);
 	return rc;
 }

@@ -45,5 +45,10 @@ int httpc_post(const char *url, const scrape_http_client *c, const char *const *
  * error with x/oauth2's wording ("oauth2: cannot fetch token: ..."). */
 #define HTTPC_OAUTH2_TIMEOUT_MS 10000
 int httpc_oauth2_authorization(const scrape_oauth2 *o, buf *out, err *e);
+/* The token endpoint's answer (status, Content-Type, body: outside bytes)
+ * into tok's access_token, token_type and expiry_ms (from now), or
+ * x/oauth2's error for it ("oauth2: \"invalid_client\" ...", "oauth2:
+ * cannot fetch token: 401 Unauthorized\nResponse: ..."). */
+int httpc_oauth2_parse(const httpc_resp *r, int64_t now, scrape_oauth2_token *tok, err *e);
 
 #endif

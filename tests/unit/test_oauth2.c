@@ -1,8 +1,10 @@
 /* test_oauth2.c - oauth2 blocks of prometheus.yml (scrape/config_http.c):
  * Prometheus's validation messages, the fields a valid block fills, and
- * the token request's own TLS and proxy settings. The token fetch itself
- * runs against a live token server in tests/e2e/oauth2.sh. */
+ * the token request's own TLS and proxy settings, and the token endpoint's
+ * answers (x/oauth2's wording). The token fetch itself runs against a live
+ * token server in tests/e2e/oauth2.sh. */
 #include "scrape/config.h"
+#include "scrape/httpc.h"
 #include "test.h"
 
 static scrape_config *parse(const char *y, err *e) { return scrape_config_parse(y, strlen(y), "p.yml", e); }
@@ -108,7 +110,48 @@ static void oauth2_everywhere(void)
 	scrape_config_free(c);
 }
 
+static int parse_answer(long status, const char *st, const char *ctype, const char *body, scrape_oauth2_token *t,
+			err *e)
+{
+	httpc_resp r = {.status = status};
+	snprintf(r.status_text, sizeof r.status_text, "%s", st);
+	snprintf(r.content_type, sizeof r.content_type, "%s", ctype);
+	buf_init(&r.body);
+	buf_put_str(&r.body, body);
+	memset(t, 0, sizeof *t);
+	int rc = httpc_oauth2_parse(&r, 1000000, t, e);
+	buf_reset(&r.body);
+	return rc;
+}
+
+static void oauth2_token_answers(void)
+{
+	static scrape_oauth2_token t;
+	err e;
+	ASSERT_EQ(parse_answer(200, "200 OK", "application/json; charset=utf-8",
+			       "{\"access_token\": \"a\\u00e9\", \"token_type\": \"bearer\", \"expires_in\": 60}", &t, &e), 0);
+	ASSERT_STR_EQ(t.access_token, "a\xc3\xa9");
+	ASSERT_STR_EQ(t.token_type, "bearer");
+	ASSERT_EQ(t.expiry_ms, 1060000);
+	ASSERT_EQ(parse_answer(200, "200 OK", "application/x-www-form-urlencoded", "access_token=x%2By+z&expires_in=0", &t, &e), 0);
+	ASSERT_STR_EQ(t.access_token, "x+y z");
+	ASSERT_EQ(t.expiry_ms, 0);
+	ASSERT_EQ(parse_answer(200, "200 OK", "application/json", "{\"expires_in\": \"99999999999\", \"access_token\": \"q\"}", &t, &e), 0);
+	ASSERT_EQ(t.expiry_ms, 1000000 + 2147483647LL * 1000);
+	ASSERT(parse_answer(200, "200 OK", "application/json", "{\"token_type\": \"bearer\"}", &t, &e) < 0);
+	ASSERT_STR_EQ(e.msg, "oauth2: server response missing access_token");
+	ASSERT(parse_answer(200, "200 OK", "application/json", "[1, 2]", &t, &e) < 0);
+	ASSERT(strstr(e.msg, "oauth2: cannot parse json"));
+	ASSERT(parse_answer(401, "401 Unauthorized", "application/json",
+			    "{\"error\": \"invalid_client\", \"error_description\": \"bad secret\"}", &t, &e) < 0);
+	ASSERT_STR_EQ(e.msg, "oauth2: \"invalid_client\" \"bad secret\"");
+	ASSERT(parse_answer(503, "503 Service Unavailable", "text/html", "<html>down</html>", &t, &e) < 0);
+	ASSERT_STR_EQ(e.msg, "oauth2: cannot fetch token: 503 Service Unavailable\nResponse: <html>down</html>");
+	ASSERT(!t.access_token[0]);
+}
+
 const struct test tests_oauth2[] = {
+	{"oauth2_token_answers", oauth2_token_answers},
 	{"oauth2_valid_block", oauth2_valid_block},
 	{"oauth2_validation_messages", oauth2_validation_messages},
 	{"oauth2_everywhere", oauth2_everywhere},
