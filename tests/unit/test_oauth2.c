@@ -138,6 +138,9 @@ static void oauth2_token_answers(void)
 	ASSERT_EQ(t.expiry_ms, 0);
 	ASSERT_EQ(parse_answer(200, "200 OK", "application/json", "{\"expires_in\": \"99999999999\", \"access_token\": \"q\"}", &t, &e), 0);
 	ASSERT_EQ(t.expiry_ms, 1000000 + 2147483647LL * 1000);
+	ASSERT_EQ(parse_answer(200, "200 OK", "", "{\"access_token\":\"c\",\"expires_in\":5,\"scope\":[\"a\"]}", &t, &e), 0);
+	ASSERT_STR_EQ(t.access_token, "c");
+	ASSERT_EQ(t.expiry_ms, 1005000);
 	ASSERT(parse_answer(200, "200 OK", "application/json", "{\"token_type\": \"bearer\"}", &t, &e) < 0);
 	ASSERT_STR_EQ(e.msg, "oauth2: server response missing access_token");
 	ASSERT(parse_answer(200, "200 OK", "application/json", "[1, 2]", &t, &e) < 0);
