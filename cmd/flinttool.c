@@ -41,7 +41,9 @@ static const cli_cmd test_cmds[] = {
 
 static const cli_cmd root_cmds[] = {
 	{"check", "Check the resources for validity.", NULL, NULL, check_cmds, NULL, 0},
+	{"query", "Run query against a Prometheus server.", flinttool_query_flags, NULL, flinttool_query_cmds, NULL, 0},
 	{"debug", "Fetch debug information.", NULL, NULL, flinttool_debug_cmds, NULL, 0},
+	{"push", "Push to a Prometheus server.", NULL, NULL, flinttool_push_cmds, NULL, 0},
 	{"test", "Unit testing.", NULL, NULL, test_cmds, NULL, 0},
 	{"tsdb", "Run tsdb commands.", NULL, NULL, flinttool_tsdb_cmds, NULL, 0},
 	{"promql", "PromQL formatting and editing. Requires the --experimental flag.", NULL, NULL, flinttool_promql_cmds,

@@ -22,6 +22,11 @@ int flinttool_check_sd(const cli_ctx *c);
 
 /* debug pprof|metrics|all URL (cmd/flinttool_debug.c) */
 extern const cli_cmd flinttool_debug_cmds[];
+/* query instant|range|series|labels|analyze (cmd/flinttool_query.c); -o is the group's flag */
+extern const cli_flag flinttool_query_flags[];
+extern const cli_cmd flinttool_query_cmds[];
+/* push metrics URL [FILE...] (cmd/flinttool_push.c) */
+extern const cli_cmd flinttool_push_cmds[];
 /* promql format, promql label-matchers set|delete (cmd/flinttool_promql.c) */
 extern const cli_cmd flinttool_promql_cmds[];
 /* check web-config FILE..., check healthy|ready [--url] (cmd/flinttool_web.c) */

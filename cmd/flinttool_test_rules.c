@@ -32,6 +32,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "lib/godur.h"
 #include "lib/buf.h"
 #include "lib/fmtfloat.h"
 #include "lib/log.h"
@@ -146,32 +147,7 @@ static labels map_labels(yaml_node_t *n, arena *a)
 /* time.Duration.String of ms: "0s", "500ms", "1m0s", "1h30m0s", "1.5s". */
 static void go_duration(buf *b, int64_t ms)
 {
-	if (!ms) {
-		buf_put_str(b, "0s");
-		return;
-	}
-	if (ms < 0) {
-		buf_put_byte(b, '-');
-		ms = -ms;
-	}
-	if (ms < 1000) {
-		buf_printf(b, "%lldms", (long long)ms);
-		return;
-	}
-	int64_t h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60, f = ms % 1000;
-	if (h)
-		buf_printf(b, "%lldh", (long long)h);
-	if (h || m)
-		buf_printf(b, "%lldm", (long long)m);
-	buf_printf(b, "%lld", (long long)s);
-	if (f) {
-		char fr[8];
-		snprintf(fr, sizeof fr, "%03lld", (long long)f);
-		for (int i = 2; i > 0 && fr[i] == '0'; i--)
-			fr[i] = 0;
-		buf_printf(b, ".%s", fr);
-	}
-	buf_put_byte(b, 's');
+	godur_format(b, ms * 1000000);
 }
 
 /* strconv.FormatFloat(v, 'E', -1, 64). */

@@ -17,6 +17,7 @@
  * is not read: a directory of blocks alone lists fine.
  */
 #include "cmd/flinttool_tsdb.h"
+#include "lib/godur.h"
 #include "tsdb/db.h"
 
 #include <dirent.h>
@@ -28,50 +29,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-/* Go's fmtFrac: the prec fraction digits of v without trailing zeros. */
-static void go_frac(buf *b, uint64_t v, int prec)
-{
-	char d[16];
-	int n = 0;
-	bool any = false;
-	for (int i = 0; i < prec; i++, v /= 10) {
-		int digit = (int)(v % 10);
-		any = any || digit != 0;
-		if (any)
-			d[n++] = (char)('0' + digit);
-	}
-	if (!n)
-		return;
-	buf_put_byte(b, '.');
-	while (n > 0)
-		buf_put_byte(b, (uint8_t)d[--n]);
-}
-
+/* time.Duration.String() (lib/godur.c). */
 void flinttool_go_duration(buf *b, int64_t ns)
 {
-	uint64_t u = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
-	if (ns < 0)
-		buf_put_byte(b, '-');
-	if (u == 0) {
-		buf_put_str(b, "0s");
-		return;
-	}
-	if (u < 1000000000ull) {
-		int prec = u < 1000 ? 0 : u < 1000000 ? 3 : 6;
-		uint64_t div = prec == 0 ? 1 : prec == 3 ? 1000 : 1000000;
-		buf_printf(b, "%" PRIu64, u / div);
-		go_frac(b, u % div, prec);
-		buf_put_str(b, prec == 0 ? "ns" : prec == 3 ? "\xc2\xb5s" : "ms");
-		return;
-	}
-	uint64_t s = u / 1000000000ull, m = s / 60, h = m / 60;
-	if (h)
-		buf_printf(b, "%" PRIu64 "h", h);
-	if (m)
-		buf_printf(b, "%" PRIu64 "m", m % 60);
-	buf_printf(b, "%" PRIu64, s % 60);
-	go_frac(b, u % 1000000000ull, 9);
-	buf_put_byte(b, 's');
+	godur_format(b, ns);
 }
 
 const char *flinttool_go_strerror(int errnum)
@@ -83,49 +44,11 @@ const char *flinttool_go_strerror(int errnum)
 	return s;
 }
 
-/* Go's time.ParseDuration (kingpin's Duration flags): "30s", "1.5m",
- * "1h2m300ms", "-1s", "0". */
+/* Go's time.ParseDuration (kingpin's Duration flags; lib/godur.c): "30s",
+ * "1.5m", "1h2m300ms", "-1s", "0". */
 bool flinttool_go_parse_duration(const char *s, int64_t *ns)
 {
-	static const struct {
-		const char *unit;
-		double ns;
-	} units[] = {{"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3}, {"ms", 1e6},
-		     {"s", 1e9},  {"m", 60e9}, {"h", 3600e9}};
-	bool neg = *s == '-';
-	if (*s == '-' || *s == '+')
-		s++;
-	if (!strcmp(s, "0")) {
-		*ns = 0;
-		return true;
-	}
-	double total = 0;
-	if (!*s)
-		return false;
-	while (*s) {
-		char *end;
-		if (!((*s >= '0' && *s <= '9') || *s == '.'))
-			return false;
-		errno = 0;
-		double v = strtod(s, &end);
-		if (end == s || errno)
-			return false;
-		s = end;
-		size_t best = FL_ARRAY_LEN(units), best_len = 0;
-		for (size_t i = 0; i < FL_ARRAY_LEN(units); i++) {
-			size_t l = strlen(units[i].unit);
-			if (!strncmp(s, units[i].unit, l) && l > best_len)
-				best = i, best_len = l;
-		}
-		if (best == FL_ARRAY_LEN(units))
-			return false;
-		total += v * units[best].ns;
-		s += best_len;
-	}
-	if (total > 9.2e18)
-		return false;
-	*ns = (int64_t)(neg ? -total : total);
-	return true;
+	return godur_parse(s, ns, NULL) == 0;
 }
 
 /* alecthomas/units Base2Bytes.String(): "59KiB24B". */

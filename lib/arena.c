@@ -91,3 +91,17 @@ char *arena_strndup(arena *a, const char *s, size_t n)
 }
 
 char *arena_strdup(arena *a, const char *s) { return arena_strndup(a, s, strlen(s)); }
+
+void *arena_grow(arena *a, void *old, size_t n, size_t *cap, size_t elem)
+{
+	if (n < *cap)
+		return old;
+	size_t nc = *cap ? 2 * *cap : 8;
+	void *nv = arena_alloc(a, nc * elem);
+	if (!nv)
+		return NULL;
+	if (n)
+		memcpy(nv, old, n * elem);
+	*cap = nc;
+	return nv;
+}

@@ -24,6 +24,10 @@ void *arena_alloc(arena *a, size_t n);
 void *arena_calloc(arena *a, size_t n, size_t size);
 char *arena_strndup(arena *a, const char *s, size_t n);
 char *arena_strdup(arena *a, const char *s);
+/* Room for one more elem-sized item in an arena array of n items and *cap
+ * capacity: old itself when n < *cap, else a copy with the capacity
+ * doubled (at least 8); NULL on OOM (old is left as it was). */
+void *arena_grow(arena *a, void *old, size_t n, size_t *cap, size_t elem);
 /* Does p point into memory a handed out (and has not reset)? O(blocks):
  * for asserts (FL_SLOW_ASSERT(arena_owns(a, p))), never for logic. */
 bool arena_owns(const arena *a, const void *p);

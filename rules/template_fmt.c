@@ -19,6 +19,7 @@
 #include "rules/template_int.h"
 
 #include "lib/fmtfloat.h"
+#include "lib/godur.h"
 #include "lib/timeparse.h"
 #include "lib/utf8.h"
 
@@ -65,48 +66,6 @@ void tmpl__fmt_time(buf *b, int64_t ms)
 	buf_put_str(b, " +0000 UTC");
 }
 
-/* time.Duration.String(). */
-static void fmt_duration(buf *b, int64_t d)
-{
-	uint64_t u = d < 0 ? 0 - (uint64_t)d : (uint64_t)d;
-	if (u == 0) {
-		buf_put_str(b, "0s");
-		return;
-	}
-	if (d < 0)
-		buf_put_byte(b, '-');
-	char fr[16];
-	int prec;
-	const char *unit;
-	if (u < 1000000000ull) {
-		prec = u < 1000 ? 0 : u < 1000000 ? 3 : 6;
-		unit = u < 1000 ? "ns" : u < 1000000 ? "\xc2\xb5s" : "ms";
-	} else {
-		prec = 9;
-		unit = "s";
-	}
-	uint64_t p10 = 1;
-	for (int i = 0; i < prec; i++)
-		p10 *= 10;
-	uint64_t ip = u / p10, fp = u % p10;
-	fr[0] = 0;
-	if (fp) {
-		snprintf(fr, sizeof fr, ".%0*" PRIu64, prec, fp);
-		size_t n = strlen(fr);
-		while (fr[n - 1] == '0')
-			fr[--n] = 0;
-	}
-	if (prec < 9) {
-		buf_printf(b, "%" PRIu64 "%s%s", ip, fr, unit);
-		return;
-	}
-	uint64_t h = ip / 3600, m = ip / 60 % 60, s = ip % 60;
-	if (h)
-		buf_printf(b, "%" PRIu64 "h%" PRIu64 "m", h, m);
-	else if (m)
-		buf_printf(b, "%" PRIu64 "m", m);
-	buf_printf(b, "%" PRIu64 "%ss", s, fr);
-}
 
 static void fmt_labels(buf *b, labels ls)
 {
@@ -168,7 +127,7 @@ void tmpl__fmt_value(buf *b, const tval *v)
 		buf_put_byte(b, ']');
 		break;
 	case TV_TIME: tmpl__fmt_time(b, v->i); break;
-	case TV_DURATION: fmt_duration(b, v->i); break;
+	case TV_DURATION: godur_format(b, v->i); break; /* time.Duration.String() */
 	case TV_DATA: /* the struct's fields in order */
 		buf_put_byte(b, '{');
 		fmt_labels(b, v->data->labels);
