@@ -18,7 +18,8 @@
  *
  * Series i: {__name__="bench_metric_<i % 100>", instance="host-<i / 100 % 1000>",
  *            job="$BENCH_JOB" (default "bench"), series="<i>"}; value: a
- *            deterministic counter.
+ *            deterministic counter. With BENCH_SHAPE=node: node_exporter-like
+ *            series instead (bench/node_shape.h), for the rule benchmark.
  */
 #include <curl/curl.h>
 #include <pthread.h>
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/node_shape.h"
 #include "remote/codec.h"
 
 #define STEP_MS 15000
@@ -34,6 +36,7 @@
 /* The job label of every series (env BENCH_JOB, default "bench"), so that
  * several generators can feed one server without colliding. */
 static const char *job = "bench";
+static int node_shape; /* BENCH_SHAPE=node */
 
 typedef struct gen {
 	long series;      /* total series */
@@ -64,10 +67,18 @@ static double now_s(void)
 typedef struct series_lbl {
 	char name[32], inst[32], ser[24];
 	label l[4];
+	size_t n;
+	node_series node;
 } series_lbl;
 
 static void series_labels(long i, series_lbl *s)
 {
+	if (node_shape) {
+		node_series_of(i, &s->node);
+		s->n = s->node.n;
+		return;
+	}
+	s->n = 4;
 	snprintf(s->name, sizeof s->name, "bench_metric_%ld", i % 100);
 	snprintf(s->inst, sizeof s->inst, "host-%ld", i / 100 % 1000);
 	snprintf(s->ser, sizeof s->ser, "%ld", i);
@@ -77,7 +88,10 @@ static void series_labels(long i, series_lbl *s)
 	s->l[3] = (label){"series", s->ser};
 }
 
-static double series_value(long i, long round) { return (double)(round * (i % 7 + 1) + i % 13); }
+static double series_value(const series_lbl *s, long i, long round)
+{
+	return node_shape ? node_value(&s->node, round) : (double)(round * (i % 7 + 1) + i % 13);
+}
 
 /* Build request body (snappy) for series [from, to) step k, stride. */
 static int build(const gen *g, const long *idx, long n, long round, series_lbl *lb, rw_series *rs, sample *sm, buf *pb,
@@ -85,8 +99,9 @@ static int build(const gen *g, const long *idx, long n, long round, series_lbl *
 {
 	for (long j = 0; j < n; j++) {
 		series_labels(idx[j], &lb[j]);
-		sm[j] = (sample){g->end_ms - (g->rounds - round) * STEP_MS, series_value(idx[j], round)};
-		rs[j] = (rw_series){.labels = lb[j].l, .n_labels = 4, .samples = &sm[j], .n_samples = 1};
+		sm[j] = (sample){g->end_ms - (g->rounds - round) * STEP_MS, series_value(&lb[j], idx[j], round)};
+		rs[j] = (rw_series){.labels = node_shape ? lb[j].node.l : lb[j].l, .n_labels = lb[j].n, .samples = &sm[j],
+				    .n_samples = 1};
 	}
 	rw_request r = {.version = g->ver, .series = rs, .n_series = (size_t)n};
 	buf_clear(pb);
@@ -264,6 +279,7 @@ int main(int argc, char **argv)
 {
 	if (getenv("BENCH_JOB") && *getenv("BENCH_JOB"))
 		job = getenv("BENCH_JOB");
+	node_shape = getenv("BENCH_SHAPE") && !strcmp(getenv("BENCH_SHAPE"), "node");
 	if (argc > 1 && !strcmp(argv[1], "load"))
 		return load(argc, argv);
 	if (argc > 1) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# compare.sh - flint (build/rel) against Debian's Prometheus, side by side on
-# loopback, one after the other so they never share the two cores:
-#   - the same data pushed to both with bench_remote (remote write 1.0,
+# compare.sh - flint (build/rel) against Debian's Prometheus 2.42 and
+# VictoriaMetrics 1.79 (when installed), side by side on loopback, one after
+# the other so they never share the two cores:
+#   - the same data pushed to each with bench_remote (remote write 1.0,
 #     BENCH_SERIES series x BENCH_ROUNDS samples, 2 senders, 2000 series a
 #     request, the same timestamps for both)
 #   - ingest samples/s (as the sender saw it) and server CPU seconds per
@@ -12,14 +13,22 @@
 #   - query_range latency: the median of 5 runs of each of 5 queries over the
 #     pushed data, summed
 #   - restart time: SIGTERM, start again, until /-/ready answers 200
-# Prints each figure for both and the ratio (flint's advantage: >1 is
-# better for flint). Bounded: 10k series by default (about a minute); the
-# 1M-series run takes BENCH_1M=1 (several minutes and GBs of RAM).
+# Prints each figure for each server and the ratios (flint's advantage: >1
+# is better for flint). Bounded: 10k series x 60 samples (15 min of data) by
+# default, about a minute. Knobs: BENCH_SERIES, BENCH_ROUNDS (samples a
+# series, 15 s apart), BENCH_HOURS (rounds = hours x 240: BENCH_HOURS=4 is
+# 10k x 4 h, 960 rounds, a few minutes; BENCH_HOURS=21 about half an hour),
+# BENCH_1M=1 adds a 1M-series run of BENCH_1M_ROUNDS (4) samples (several
+# minutes and GBs of RAM), BENCH_SERVERS picks servers ("flint prometheus
+# victoria-metrics").
 set -u
 BUILD=${BUILD:-build/rel}
 . "$(dirname "$0")/../tests/paths.bash"
 SERIES=${BENCH_SERIES:-10000}
 ROUNDS=${BENCH_ROUNDS:-60}
+[ -n "${BENCH_HOURS:-}" ] && ROUNDS=$((BENCH_HOURS * 240))
+SERVERS=${BENCH_SERVERS:-flint prometheus victoria-metrics}
+command -v victoria-metrics >/dev/null || SERVERS=${SERVERS/victoria-metrics/}
 FLINT=$BUILD/flint
 BENCH=$BUILD/bench/bench_remote
 for need in "$FLINT" "$BENCH"; do
@@ -41,7 +50,12 @@ run() { # name -> prints "name ingest cpu_per_M rss_per_series query_ms restart_
 	local name=$1 port url
 	port=$(free_port)
 	url=http://127.0.0.1:$port
-	start "$name" "$port"
+	# the query set at 1M series passes Prometheus's default 50M samples a
+	# query; all three get VictoriaMetrics's default bound, 1e9
+	case $name in
+	victoria-metrics) start "$name" "$port" ;;
+	*) start "$name" "$port" --query.max-samples=1000000000 ;;
+	esac
 	if ! wait_ready "$url" 60; then
 		echo "compare: $name did not become ready: $(tail -3 "$tmp/$name.log")" >&2
 		return 1
@@ -59,6 +73,8 @@ run() { # name -> prints "name ingest cpu_per_M rss_per_series query_ms restart_
 	# memory after ingest, before any query allocates
 	rss=$(awk -v kb="$(hwm_kb "$pid")" -v n="$SERIES" 'BEGIN { printf "%.0f", kb * 1024 / n }')
 	growth=$(awk -v kb="$(hwm_kb "$pid")" -v b="$base" -v n="$SERIES" 'BEGIN { printf "%.0f", (kb - b) * 1024 / n }')
+	# VictoriaMetrics makes new samples searchable within a second
+	[ "$name" = victoria-metrics ] && sleep 2
 	local step=$(((QEND - QSTART) / 100 + 1))
 	for qq in "${QUERIES[@]}"; do
 		local ts=() r
@@ -68,7 +84,9 @@ run() { # name -> prints "name ingest cpu_per_M rss_per_series query_ms restart_
 				"$url/api/v1/query_range")
 			if [ "${r%% *}" != 200 ]; then
 				q_ms=n/a
-				echo "compare: $name: query_range $qq: HTTP ${r%% *}" >&2
+				echo "compare: $name: query_range $qq: HTTP ${r%% *}: $(curl -s -G --data-urlencode "query=$qq" \
+					--data-urlencode "start=$QSTART.5" --data-urlencode "end=$QEND.5" --data-urlencode "step=$step" \
+					"$url/api/v1/query_range" | head -c 400)" >&2
 				break 2
 			fi
 			ts+=("${r#* }")
@@ -79,20 +97,25 @@ run() { # name -> prints "name ingest cpu_per_M rss_per_series query_ms restart_
 	echo "$name $rate $cpu_m $rss $growth $q_ms $restart_s"
 }
 
-echo "pushing $SERIES series x $ROUNDS samples (remote write 1.0) to each; queries: ${#QUERIES[@]} x 5 runs"
-run flint >"$tmp/flint.res" || exit 1
-run prometheus >"$tmp/prometheus.res" || exit 1
+echo "pushing $SERIES series x $ROUNDS samples (remote write 1.0) to each of: $SERVERS; queries: ${#QUERIES[@]} x 5 runs"
+for s in flint prometheus victoria-metrics; do
+	if [[ " $SERVERS " == *" $s "* ]]; then run "$s" >"$tmp/$s.res" || exit 1
+	else echo "$s - - - - - -" >"$tmp/$s.res"; fi
+done
 read -r _ f_rate f_cpu f_rss f_grow f_q f_rs <"$tmp/flint.res"
 read -r _ p_rate p_cpu p_rss p_grow p_q p_rs <"$tmp/prometheus.res"
-header "at $SERIES series"
-row "ingest rate" "$f_rate" "$p_rate" samples/s 1
-row "CPU per million samples" "$f_cpu" "$p_cpu" s 0
-row "peak RSS per active series" "$f_rss" "$p_rss" bytes 0
-row "  growth over idle, per series" "$f_grow" "$p_grow" bytes 0
-row "query_range latency (5 medians)" "$f_q" "$p_q" ms 0
-row "restart to ready" "$f_rs" "$p_rs" s 0
+read -r _ v_rate v_cpu v_rss v_grow v_q v_rs <"$tmp/victoria-metrics.res"
+header "at $SERIES series x $ROUNDS samples" victoria
+row "ingest rate" "$f_rate" "$p_rate" samples/s 1 "$v_rate"
+row "CPU per million samples" "$f_cpu" "$p_cpu" s 0 "$v_cpu"
+per_cpu() { awk -v c="$1" 'BEGIN { if (c ~ /^[0-9.]+$/ && c > 0) printf "%.0f", 1e6 / c; else print "-" }'; }
+row "  samples per server CPU-s" "$(per_cpu "$f_cpu")" "$(per_cpu "$p_cpu")" samples 1 "$(per_cpu "$v_cpu")"
+row "peak RSS per active series" "$f_rss" "$p_rss" bytes 0 "$v_rss"
+row "  growth over idle, per series" "$f_grow" "$p_grow" bytes 0 "$v_grow"
+row "query_range latency (5 medians)" "$f_q" "$p_q" ms 0 "$v_q"
+row "restart to ready" "$f_rs" "$p_rs" s 0 "$v_rs"
 if [ "${BENCH_1M:-0}" = 1 ] && [ "$SERIES" != 1000000 ]; then
-	BENCH_SERIES=1000000 BENCH_ROUNDS=${BENCH_1M_ROUNDS:-4} BENCH_1M=0 bash "$0"
+	BENCH_SERIES=1000000 BENCH_ROUNDS=${BENCH_1M_ROUNDS:-4} BENCH_HOURS= BENCH_1M=0 bash "$0"
 elif [ "$SERIES" != 1000000 ]; then
 	echo "1M series: not run by default (several minutes and GBs of RAM on this machine); BENCH_1M=1 runs it"
 fi

@@ -35,6 +35,14 @@ start() { # name port [flags...] -> sets pid; data in $tmp/data-NAME, log in $tm
 		--web.enable-remote-write-receiver "${@:3}" >>"$tmp/$1.log" 2>&1 & ;;
 	prometheus) prometheus --config.file="$tmp/cfg.yml" --storage.tsdb.path="$dir" --web.listen-address="$addr" \
 		--web.enable-remote-write-receiver "${@:3}" >>"$tmp/$1.log" 2>&1 & ;;
+	# remote write at /api/v1/write; no rollup result cache (flint and Prometheus
+	# have none) and no latency offset (the newest samples are queried at once);
+	# retention far beyond any timestamp a benchmark sends; queries may
+	# select 1M series (its default bound is 300k) and run as long as
+	# Prometheus lets them (2m; its default 30s)
+	victoria-metrics) victoria-metrics -storageDataPath="$dir" -httpListenAddr="$addr" -retentionPeriod=100y \
+		-search.disableCache -search.latencyOffset=0s -search.maxUniqueTimeseries=10000000 -search.maxQueryDuration=2m -loggerLevel=WARN \
+		"${@:3}" >>"$tmp/$1.log" 2>&1 & ;;
 	esac
 	pid=$!
 }
@@ -59,11 +67,18 @@ restart() { # name port seconds -> sets restart_s: the seconds from the old serv
 	pid=
 }
 
-row() { # label flint prom unit higher_is_better (the ratio: flint's advantage, >1 better)
-	awk -v l="$1" -v f="$2" -v p="$3" -v u="$4" -v h="$5" 'BEGIN {
-		if (f !~ /^[0-9.]+$/ || p !~ /^[0-9.]+$/ || f + 0 == 0 || p + 0 == 0) {
-			printf "%-34s %14s %14s %-12s %s\n", l, f, p, u, "-"; exit }
-		r = (h == 1) ? f / p : p / f
-		printf "%-34s %14s %14s %-12s x%.2f\n", l, f, p, u, r }'
+row() { # label flint prom unit higher_is_better [victoria] (the ratios: flint's advantage, >1 better)
+	awk -v l="$1" -v f="$2" -v p="$3" -v u="$4" -v h="$5" -v v="${6-}" -v has_v="${6+1}" '
+	function ratio(o) {
+		if (f !~ /^[0-9.]+$/ || o !~ /^[0-9.]+$/ || f + 0 == 0 || o + 0 == 0) return "-"
+		return sprintf("x%.2f", (h == 1) ? f / o : o / f)
+	}
+	BEGIN {
+		if (has_v) printf "%-34s %14s %14s %14s %-12s %s, %s\n", l, f, p, v, u, ratio(p), ratio(v)
+		else printf "%-34s %14s %14s %-12s %s\n", l, f, p, u, ratio(p) }'
 }
-header() { printf '%-34s %14s %14s %-12s %s\n' "$1" flint prometheus unit "flint advantage"; }
+header() { # title [victoria]: the columns row prints
+	if [ $# -gt 1 ]; then
+		printf '%-34s %14s %14s %14s %-12s %s\n' "$1" flint prometheus victoria unit "flint advantage (vs prom, vs vm)"
+	else printf '%-34s %14s %14s %-12s %s\n' "$1" flint prometheus unit "flint advantage"; fi
+}

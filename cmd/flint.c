@@ -40,6 +40,7 @@
 #include "tsdb/db.h"
 #include "web/metadata.h"
 #include "remote/codec.h"
+#include "remote/write.h"
 #include "web/web.h"
 
 
@@ -268,6 +269,7 @@ typedef struct flint {
 	scrape_manager *_Atomic mgr; /* the scrape manager, NULL until storage is open */
 	rules_manager *rules; /* rule groups, NULL until storage is open */
 	notifier *notif;      /* alerts to Alertmanager, NULL until storage is open */
+	remote_sender *rw;    /* remote_write queues, NULL until storage is open */
 	char external_url[512]; /* --web.external-url, or http://<host>:<port> as Prometheus computes it */
 	pthread_mutex_t reload_mu; /* serialises reloads with the manager's start */
 	const char *cfg_path; /* --config.file */
@@ -363,7 +365,7 @@ static int reload_config(web_env *env, err *e)
 	pthread_mutex_lock(&fl->reload_mu);
 	/* rules first: a bad rule file fails the reload with nothing changed */
 	if ((fl->rules && rules_update(fl, c, e)) || (fl->disc && discovery_apply(fl->disc, c, e)) ||
-	    (fl->notif && notifier_apply(fl->notif, c, e))) {
+	    (fl->notif && notifier_apply(fl->notif, c, e)) || (fl->rw && remote_sender_apply(fl->rw, c, e))) {
 		pthread_mutex_unlock(&fl->reload_mu);
 		scrape_config_free(c);
 		return reload_failed(env, e);
@@ -374,6 +376,26 @@ static int reload_config(web_env *env, err *e)
 	pthread_mutex_unlock(&fl->reload_mu);
 	log_info("main", "Completed loading of configuration file", "filename", fl->cfg_path, NULL);
 	return 0;
+}
+
+/* The remote-write sender on the current config: its queues tail the
+ * WAL on disk (polling every 100 ms), so nothing else is hooked in. */
+static int remote_start(flint *fl, err *e)
+{
+	pthread_mutex_lock(&fl->reload_mu);
+	pthread_mutex_lock(&fl->env.cfg_mu);
+	const scrape_config *c = fl->env.config;
+	pthread_mutex_unlock(&fl->env.cfg_mu);
+	remote_sender_opts ro = {.data_dir = fl->env.opts.data_dir, .external_labels = c->external_labels,
+				 .flush_deadline_ms = fdur_ms("storage.remote.flush-deadline")};
+	int rc = 0;
+	fl->rw = remote_sender_new(&ro, e);
+	if (!fl->rw || remote_sender_apply(fl->rw, c, e))
+		rc = e->code ? e->code : FL_ENOMEM;
+	else
+		fl->env.sender = fl->rw;
+	pthread_mutex_unlock(&fl->reload_mu);
+	return rc;
 }
 
 /* ---- scraping: db appenders, metadata into web's store, head removals ---- */
@@ -562,9 +584,13 @@ int main(int argc, char **argv)
 	int64_t body_limit = 0;
 	char why[64];
 	parse_bytes(fv("scrape.body-size-limit-default"), &body_limit, why, sizeof why);
+	int exit_code = 0;
+	if (remote_start(&fl, &e)) { /* before the scrapes: their first samples are sent */
+		log_error("main", "Error starting remote write", "err", e.msg, NULL);
+		exit_code = 1;
+	}
 	if (start_scraping(&fl, body_limit, &e))
 		log_error("main", "Error starting scrape manager", "err", e.msg, NULL);
-	int exit_code = 0;
 	external_url(&fl);
 	if (start_rules(&fl, &e)) {
 		/* Prometheus does not start on a config whose rule files fail */
@@ -598,6 +624,9 @@ int main(int argc, char **argv)
 	fl.notif = NULL;
 	discovery_free(fl.disc);
 	fl.disc = NULL;
+	fl.env.sender = NULL;
+	remote_sender_free(fl.rw); /* flushes up to --storage.remote.flush-deadline */
+	fl.rw = NULL;
 	atomic_store(&fl.env.ready, 0);
 	db_close(fl.db);
 	log_info("main", "See you next time!", NULL);

@@ -44,7 +44,7 @@ static const cli_cmd root_cmds[] = {
 	{"query", "Run query against a Prometheus server.", flinttool_query_flags, NULL, flinttool_query_cmds, NULL, 0},
 	{"debug", "Fetch debug information.", NULL, NULL, flinttool_debug_cmds, NULL, 0},
 	{"push", "Push to a Prometheus server.", NULL, NULL, flinttool_push_cmds, NULL, 0},
-	{"test", "Unit testing.", NULL, NULL, test_cmds, NULL, 0},
+	{"test", "Unit testing.", flinttool_test_flags, NULL, test_cmds, NULL, 0},
 	{"tsdb", "Run tsdb commands.", NULL, NULL, flinttool_tsdb_cmds, NULL, 0},
 	{"promql", "PromQL formatting and editing. Requires the --experimental flag.", NULL, NULL, flinttool_promql_cmds,
 	 NULL, CLI_EXPERIMENTAL},

@@ -19,6 +19,11 @@ int flinttool_backfill(const cli_ctx *c);
 extern const cli_flag flinttool_check_sd_flags[];
 extern const cli_arg flinttool_check_sd_args[];
 int flinttool_check_sd(const cli_ctx *c);
+/* tsdb create-blocks-from rules --start=... [--end] [--url] [--output-dir]
+ * [--eval-interval] RULE_FILE... (cmd/flinttool_backfill_rules.c) */
+extern const cli_flag flinttool_backfill_rules_flags[];
+extern const cli_arg flinttool_backfill_rules_args[];
+int flinttool_backfill_rules(const cli_ctx *c);
 
 /* debug pprof|metrics|all URL (cmd/flinttool_debug.c) */
 extern const cli_cmd flinttool_debug_cmds[];
@@ -51,7 +56,9 @@ int flinttool_check_metrics(const cli_ctx *c);
 extern const cli_flag flinttool_test_promql_flags[];
 extern const cli_arg flinttool_test_promql_args[];
 int flinttool_test_promql(const cli_ctx *c);
-/* test rules [--run REGEX]... [--ignore-unknown-fields] FILE... */
+/* test's own flags (--junit) */
+extern const cli_flag flinttool_test_flags[];
+/* test rules [--run REGEX]... [--debug] [--ignore-unknown-fields] FILE... */
 extern const cli_flag flinttool_test_rules_flags[];
 extern const cli_arg flinttool_test_rules_args[];
 int flinttool_test_rules(const cli_ctx *c);

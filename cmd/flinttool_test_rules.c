@@ -14,12 +14,19 @@
  * alerts (labels + annotations) at each eval_time; promql_expr_test queries
  * at the end. Output as promtool: `Unit Testing:  FILE`, then `  SUCCESS`,
  * or `  FAILED:` and each error on stderr followed by a blank line on
- * stdout; exit 1 when any file fails. Not supported: native histograms in
- * input_series or exp_samples (the group fails), --diff, --debug, junit
- * output.
+ * stdout; exit 1 when any file fails. --debug prints "DEBUG: Starting
+ * test", "DEBUG: Test ... finished, took ..." and a dump of all data at
+ * the last eval_time on stderr; test's --junit=FILE writes util/junitxml's
+ * document (a suite per file, a case per test group, failures per error,
+ * the file's own error as the suite's abort); --diff shows a failed
+ * alert_rule_test as nsf/jsondiff's coloured console diff of the two
+ * lists. Not supported: native histograms in input_series or exp_samples
+ * (the group fails).
  */
 #include "cmd/flinttool.h"
+#include "cmd/flinttool_tsdb.h"
 
+#include <errno.h>
 #include <glob.h>
 #include <math.h>
 #include <stdarg.h>
@@ -27,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <yaml.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -177,6 +185,165 @@ static void selector_error(buf *b, const char *text, arena *a)
 		matcher_reset(&ms[i]);
 }
 
+/* ---- JUnit XML (util/junitxml: encoding/xml's output of its structs) ---- */
+typedef struct jcase {
+	char *name;
+	char **failures;
+	size_t n_failures;
+	char *error;
+} jcase;
+
+typedef struct jsuite {
+	char *name;
+	char timestamp[32];
+	size_t failures, errors;
+	jcase *cases;
+	size_t n_cases;
+} jsuite;
+
+typedef struct junit {
+	jsuite *suites;
+	size_t n;
+} junit;
+
+static char **str_push(char **v, size_t *n, const char *s)
+{
+	char **nv = fl_realloc(v, (*n + 1) * sizeof *nv);
+	if (nv && (nv[*n] = fl_strdup(s)))
+		(*n)++;
+	return nv ? nv : v;
+}
+
+static jsuite *junit_suite(junit *j, const char *name)
+{
+	jsuite *nv = fl_realloc(j->suites, (j->n + 1) * sizeof *nv);
+	if (!nv)
+		return NULL;
+	j->suites = nv;
+	jsuite *s = &nv[j->n++];
+	memset(s, 0, sizeof *s);
+	s->name = fl_strdup(name);
+	return s;
+}
+
+static void junit_case(jsuite *s, const char *name)
+{
+	jcase *nv = s ? fl_realloc(s->cases, (s->n_cases + 1) * sizeof *nv) : NULL;
+	if (!nv)
+		return;
+	s->cases = nv;
+	memset(&nv[s->n_cases], 0, sizeof *nv);
+	nv[s->n_cases++].name = fl_strdup(name);
+}
+
+static jcase *junit_last(jsuite *s)
+{
+	if (!s->n_cases)
+		junit_case(s, "unknown");
+	return s->n_cases ? &s->cases[s->n_cases - 1] : NULL;
+}
+
+static void junit_fail(jsuite *s, const char *msg)
+{
+	jcase *c = s ? junit_last(s) : NULL;
+	if (!c)
+		return;
+	s->failures++;
+	c->failures = str_push(c->failures, &c->n_failures, msg);
+}
+
+static void junit_abort(jsuite *s, const char *msg)
+{
+	jcase *c = s ? junit_last(s) : NULL;
+	if (!c)
+		return;
+	s->errors++;
+	fl_free(c->error);
+	c->error = fl_strdup(msg);
+}
+
+static void junit_settime(jsuite *s)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	if (s && localtime_r(&now, &tm))
+		strftime(s->timestamp, sizeof s->timestamp, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+/* encoding/xml's EscapeText (attributes and character data alike). */
+static void xml_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '"': fputs("&#34;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '\t': fputs("&#x9;", f); break;
+		case '\n': fputs("&#xA;", f); break;
+		case '\r': fputs("&#xD;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+static void junit_write(const junit *j, FILE *f)
+{
+	fputs("<testsuites>", f);
+	for (size_t i = 0; i < j->n; i++) {
+		const jsuite *s = &j->suites[i];
+		fputs("<testsuite name=\"", f);
+		xml_escape(f, s->name ? s->name : "");
+		fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" timestamp=\"%s\">", s->n_cases,
+			s->failures, s->errors, s->timestamp);
+		for (size_t k = 0; k < s->n_cases; k++) {
+			const jcase *c = &s->cases[k];
+			fputs("<testcase name=\"", f);
+			xml_escape(f, c->name ? c->name : "");
+			fputs("\">", f);
+			for (size_t m = 0; m < c->n_failures; m++) {
+				fputs("<failure>", f);
+				xml_escape(f, c->failures[m]);
+				fputs("</failure>", f);
+			}
+			if (c->error && *c->error) {
+				fputs("<error>", f);
+				xml_escape(f, c->error);
+				fputs("</error>", f);
+			}
+			fputs("</testcase>", f);
+		}
+		fputs("</testsuite>", f);
+	}
+	fputs("</testsuites>", f);
+}
+
+static void junit_free(junit *j)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		jsuite *s = &j->suites[i];
+		for (size_t k = 0; k < s->n_cases; k++) {
+			jcase *c = &s->cases[k];
+			for (size_t m = 0; m < c->n_failures; m++)
+				fl_free(c->failures[m]);
+			fl_free(c->failures);
+			fl_free(c->error);
+			fl_free(c->name);
+		}
+		fl_free(s->cases);
+		fl_free(s->name);
+	}
+	fl_free(j->suites);
+}
+
+/* What a run of the command asks besides the tests: --debug's lines on
+ * stderr, and the JUnit suite of the file being run (NULL: none). */
+typedef struct topts {
+	bool debug, diff;
+	jsuite *js;
+} topts;
+
 /* ---- a test group ---- */
 typedef struct errlist {
 	char **v;
@@ -196,6 +363,7 @@ static void adderr(errlist *l, buf *b)
 typedef struct tfile {
 	int64_t eval_interval;
 	bool fuzzy;
+	bool diff;          /* --diff */
 	rule_file **rf;
 	size_t n_rf;
 	yaml_node_t *order; /* group_eval_order */
@@ -268,6 +436,246 @@ static void alerts_string(buf *b, const alertla *v, size_t n)
 	buf_put_str(b, "\n            ]");
 }
 
+/* ---- --diff: nsf/jsondiff's Compare with DefaultConsoleOptions, over the
+ * JSON of the alert lists ([{"Annotations": {...}, "Labels": {...}}]):
+ * strings, objects with sorted keys, arrays; ANSI colours for added
+ * (green), removed (red) and changed (yellow, "a => b") values. ---- */
+typedef enum jv_kind { JV_STR, JV_OBJ, JV_ARR } jv_kind;
+typedef struct jv {
+	jv_kind k;
+	const char *s;     /* JV_STR */
+	const char **keys; /* JV_OBJ: sorted */
+	struct jv *v;      /* JV_OBJ values, JV_ARR elements */
+	size_t n;
+} jv;
+
+typedef struct jtag {
+	const char *begin, *end;
+} jtag;
+static const jtag jt_normal = {"", ""}, jt_added = {"\033[0;32m", "\033[0m"}, jt_removed = {"\033[0;31m", "\033[0m"},
+		  jt_changed = {"\033[0;33m", "\033[0m"};
+
+typedef struct jctx {
+	int level;
+	const jtag *last;
+	int diff; /* 0 FullMatch, 1 SupersetMatch, 2 NoMatch */
+} jctx;
+
+static void jd_newline(jctx *c, buf *b, const char *s)
+{
+	buf_put_str(b, s);
+	if (c->last)
+		buf_put_str(b, c->last->end);
+	buf_put_byte(b, '\n');
+	for (int i = 0; i < c->level; i++)
+		buf_put_str(b, "    ");
+	if (c->last)
+		buf_put_str(b, c->last->begin);
+}
+
+static void jd_tag(jctx *c, buf *b, const jtag *t)
+{
+	if (c->last == t)
+		return;
+	if (c->last)
+		buf_put_str(b, c->last->end);
+	buf_put_str(b, t->begin);
+	c->last = t;
+}
+
+static void jd_finalize(jctx *c, buf *b)
+{
+	if (c->last)
+		buf_put_str(b, c->last->end);
+	c->last = NULL;
+}
+
+static void jd_result(jctx *c, int d)
+{
+	if (d == 2 || (d == 1 && c->diff != 2))
+		c->diff = d;
+}
+
+static void jd_key(buf *b, const char *k)
+{
+	fmt_go_quote(b, k, strlen(k));
+	buf_put_str(b, ": ");
+}
+
+static void jd_value(jctx *c, buf *b, const jv *v, bool full)
+{
+	if (v->k == JV_STR) {
+		fmt_go_quote(b, v->s, strlen(v->s));
+		return;
+	}
+	const char *open = v->k == JV_OBJ ? "{" : "[", *close = v->k == JV_OBJ ? "}" : "]";
+	if (!full) {
+		buf_printf(b, "%s%s", open, close);
+		return;
+	}
+	if (!v->n) {
+		buf_put_str(b, open);
+	} else {
+		c->level++;
+		jd_newline(c, b, open);
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		if (v->k == JV_OBJ)
+			jd_key(b, v->keys[i]);
+		jd_value(c, b, &v->v[i], true);
+		if (i != v->n - 1) {
+			jd_newline(c, b, ",");
+		} else {
+			c->level--;
+			jd_newline(c, b, "");
+		}
+	}
+	buf_put_str(b, close);
+}
+
+static void jd_diff(jctx *c, const jv *a, const jv *b, buf *out);
+
+/* One position of the union of a and b: *pa / *pb (NULL when absent), key. */
+static size_t jd_union(const jv *a, const jv *b, const char ***keys)
+{
+	if (a->k == JV_ARR) {
+		*keys = NULL;
+		return a->n > b->n ? a->n : b->n;
+	}
+	const char **k = fl_calloc(a->n + b->n + 1, sizeof *k);
+	size_t n = 0, i = 0, j = 0;
+	while (k && (i < a->n || j < b->n)) {
+		int cmp = i >= a->n ? 1 : j >= b->n ? -1 : strcmp(a->keys[i], b->keys[j]);
+		k[n++] = cmp <= 0 ? a->keys[i] : b->keys[j];
+		i += cmp <= 0, j += cmp >= 0;
+	}
+	*keys = k;
+	return k ? n : 0;
+}
+
+static const jv *jd_at(const jv *x, const char *const *keys, size_t i)
+{
+	if (x->k == JV_ARR)
+		return i < x->n ? &x->v[i] : NULL;
+	for (size_t k = 0; k < x->n; k++)
+		if (!strcmp(x->keys[k], keys[i]))
+			return &x->v[k];
+	return NULL;
+}
+
+/* printCollectionDiff without SkipMatches. */
+static void jd_collection(jctx *c, const jv *a, const jv *b, buf *out)
+{
+	const char **keys;
+	size_t n = jd_union(a, b, &keys);
+	buf *diffs = fl_calloc(n + 1, sizeof *diffs);
+	c->level++;
+	for (size_t i = 0; diffs && i < n; i++) {
+		buf_init(&diffs[i]);
+		const jv *x = jd_at(a, keys, i), *y = jd_at(b, keys, i);
+		if (x && y)
+			jd_diff(c, x, y, &diffs[i]);
+	}
+	c->level--;
+	const char *open = a->k == JV_OBJ ? "{" : "[", *close = a->k == JV_OBJ ? "}" : "]";
+	jd_tag(c, out, &jt_normal);
+	if (!n || !diffs) {
+		buf_printf(out, "%s%s", open, close);
+	} else {
+		c->level++;
+		jd_newline(c, out, open);
+		for (size_t i = 0; i < n; i++) {
+			const jv *x = jd_at(a, keys, i), *y = jd_at(b, keys, i);
+			if (x && y) {
+				if (keys)
+					jd_key(out, keys[i]);
+				buf_put(out, diffs[i].p, diffs[i].len);
+			} else {
+				jd_tag(c, out, x ? &jt_removed : &jt_added);
+				if (keys)
+					jd_key(out, keys[i]);
+				jd_value(c, out, x ? x : y, true);
+				jd_result(c, x ? 1 : 2);
+			}
+			jd_tag(c, out, &jt_normal);
+			if (i < n - 1) {
+				jd_newline(c, out, ",");
+			} else {
+				c->level--;
+				jd_newline(c, out, "");
+			}
+		}
+		buf_put_str(out, close);
+	}
+	jd_finalize(c, out);
+	for (size_t i = 0; diffs && i < n; i++)
+		buf_reset(&diffs[i]);
+	fl_free(diffs);
+	fl_free(keys);
+}
+
+static void jd_diff(jctx *c, const jv *a, const jv *b, buf *out)
+{
+	if (a->k != b->k || (a->k == JV_STR && strcmp(a->s, b->s))) {
+		jd_tag(c, out, &jt_changed);
+		jd_value(c, out, a, false);
+		buf_put_str(out, " => ");
+		jd_value(c, out, b, false);
+		jd_result(c, 2);
+	} else if (a->k != JV_STR) {
+		jd_collection(c, a, b, out);
+		return;
+	} else {
+		jd_tag(c, out, &jt_normal);
+		jd_value(c, out, a, true);
+		jd_result(c, 0);
+	}
+	jd_finalize(c, out);
+}
+
+/* The JSON of a labelsAndAnnotations list (in the arena); an empty list
+ * gets one empty element, as promtool adds before diffing. */
+static jv jd_alerts(const alertla *v, size_t n, arena *a)
+{
+	static const alertla none;
+	if (!n)
+		v = &none, n = 1;
+	jv arr = {.k = JV_ARR, .v = arena_calloc(a, n, sizeof(jv)), .n = n};
+	for (size_t i = 0; arr.v && i < n; i++) {
+		jv *o = &arr.v[i];
+		o->k = JV_OBJ, o->n = 2;
+		o->keys = arena_calloc(a, 2, sizeof *o->keys);
+		o->v = arena_calloc(a, 2, sizeof *o->v);
+		if (!o->keys || !o->v)
+			return (jv){.k = JV_ARR};
+		o->keys[0] = "Annotations", o->keys[1] = "Labels";
+		const labels *ls[2] = {&v[i].ann, &v[i].ls};
+		for (int k = 0; k < 2; k++) {
+			jv *m = &o->v[k];
+			m->k = JV_OBJ, m->n = ls[k]->n;
+			m->keys = arena_calloc(a, m->n + 1, sizeof *m->keys);
+			m->v = arena_calloc(a, m->n + 1, sizeof *m->v);
+			for (size_t j = 0; m->keys && m->v && j < m->n; j++) {
+				m->keys[j] = ls[k]->v[j].name;
+				m->v[j] = (jv){.k = JV_STR, .s = ls[k]->v[j].value};
+			}
+			if (!m->keys || !m->v)
+				m->n = 0;
+		}
+	}
+	return arr;
+}
+
+/* indentLines(diff, "            ") */
+static void indent_lines(buf *b, const char *s)
+{
+	for (; *s; s++) {
+		buf_put_byte(b, (uint8_t)*s);
+		if (*s == '\n')
+			buf_put_str(b, "            ");
+	}
+}
+
 static bool float_eq(const tfile *f, double x, double y)
 {
 	return x == y || (f->fuzzy && (nextafter(x, -INFINITY) == y || nextafter(x, INFINITY) == y));
@@ -320,10 +728,21 @@ static void check_alerts(tfile *f, yaml_node_t *tc, const char *gname, int64_t t
 			buf_printf(b, "    name: %s,\n", gname);
 		buf_printf(b, "    alertname: %s, time: ", alertname);
 		timeparse_format_duration(b, t);
-		buf_put_str(b, ", \n        exp:");
-		alerts_string(b, exp, ne);
-		buf_put_str(b, ", \n        got:");
-		alerts_string(b, got, n_got);
+		if (f->diff) {
+			jv x = jd_alerts(exp, ne, &f->a), y = jd_alerts(got, n_got, &f->a);
+			jctx c = {0};
+			buf d;
+			buf_init(&d);
+			jd_diff(&c, &x, &y, &d);
+			buf_put_str(b, ", \n        diff: ");
+			indent_lines(b, buf_cstr(&d));
+			buf_reset(&d);
+		} else {
+			buf_put_str(b, ", \n        exp:");
+			alerts_string(b, exp, ne);
+			buf_put_str(b, ", \n        got:");
+			alerts_string(b, got, n_got);
+		}
 		adderr(errs, b);
 	}
 	fl_free(exp);
@@ -469,7 +888,76 @@ static int cmp_i64(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
-static void run_group(tfile *f, yaml_node_t *tg, errlist *errs)
+/* --debug: all data at the last eval_time rounded up to a second, as
+ * `{__name__=~".+"}[T]` at start + T (promql.Matrix's String()). */
+static void debug_dump(yaml_node_t *tg, int64_t mint, promql_engine *eng, queryable *q)
+{
+	int64_t ts = (max_eval_time(tg) + 1000) / 1000 * 1000;
+	buf d, x;
+	buf_init(&d), buf_init(&x);
+	go_duration(&d, ts);
+	buf_printf(&x, "{__name__=~\".+\"}[%s]", buf_cstr(&d));
+	promql_result r;
+	err e;
+	err_clear(&e);
+	if (promql_query_instant(eng, q, buf_cstr(&x), mint + ts, NULL, &r, &e)) {
+		fprintf(stderr, "DEBUG: Failed query exec, expr: \"%s\", err: %s\n", buf_cstr(&x), e.msg);
+	} else {
+		fprintf(stderr, "DEBUG: Dump of all data (input_series and rules) at %s:\n", buf_cstr(&d));
+		buf out;
+		buf_init(&out);
+		for (size_t i = 0; i < r.n_series; i++) {
+			if (i)
+				buf_put_byte(&out, '\n');
+			labels_format(&out, r.series[i].metric);
+			buf_put_str(&out, " =>");
+			for (size_t k = 0; k < r.series[i].n; k++) {
+				char v[FMT_FLOAT_F_MAX];
+				fmt_go_f(v, r.series[i].samples[k].v);
+				buf_printf(&out, "\n%s @[%lld]", v, (long long)r.series[i].samples[k].t);
+			}
+		}
+		fprintf(stderr, "%s\n", buf_cstr(&out));
+		buf_reset(&out);
+	}
+	promql_result_free(&r);
+	buf_reset(&d), buf_reset(&x);
+}
+
+static void run_group_body(tfile *f, yaml_node_t *tg, const topts *o, errlist *errs);
+
+/* One test group; rerrs (the rule files' load errors) stand for its run
+ * when there are any, as LoadGroups fails inside each group's test. */
+static void run_group(tfile *f, yaml_node_t *tg, const char *testname, const topts *o, const errlist *rerrs,
+		      errlist *errs)
+{
+	struct timespec t0, t1;
+	if (o->debug) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		fprintf(stderr, "DEBUG: Starting test %s\n", testname);
+	}
+	if (rerrs->n) {
+		buf b;
+		buf_init(&b);
+		for (size_t k = 0; k < rerrs->n; k++) {
+			buf_put_str(&b, rerrs->v[k]);
+			adderr(errs, &b);
+		}
+		buf_reset(&b);
+	} else {
+		run_group_body(f, tg, o, errs);
+	}
+	if (o->debug) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		buf d;
+		buf_init(&d);
+		godur_format(&d, (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec));
+		fprintf(stderr, "DEBUG: Test %s finished, took %s\n", testname, buf_cstr(&d));
+		buf_reset(&d);
+	}
+}
+
+static void run_group_body(tfile *f, yaml_node_t *tg, const topts *o, errlist *errs)
 {
 	buf b;
 	buf_init(&b);
@@ -620,6 +1108,8 @@ static void run_group(tfile *f, yaml_node_t *tg, errlist *errs)
 	yaml_node_t *pt = get(tg, "promql_expr_test");
 	for (size_t i = 0; ok && i < seq_n(pt); i++)
 		check_expr(f, seq_at(pt, i), mint, eng, ro.queryable, errs, &b);
+	if (ok && o->debug)
+		debug_dump(tg, mint, eng, ro.queryable);
 	for (size_t g = 0; g < ng; g++)
 		rule_group_free(grp[g]);
 	fl_free(gs);
@@ -657,11 +1147,19 @@ static void join_path(char *out, size_t cap, const char *dir, const char *rel)
 		snprintf(out, cap, "%s/%s", dir, rel);
 }
 
-static void run_file_errs(const char *path, pcre2_code *run, bool lax, errlist *errs)
+/* The last error as the suite's abort (ts.Abort). */
+static void abort_last(const topts *o, const errlist *errs)
+{
+	if (errs->n)
+		junit_abort(o->js, errs->v[errs->n - 1]);
+}
+
+static void run_file_errs(const char *path, pcre2_code *run, bool lax, const topts *o, errlist *errs)
 {
 	tfile f;
 	memset(&f, 0, sizeof f);
 	arena_init(&f.a);
+	f.diff = o->diff;
 	buf b, tb;
 	buf_init(&b);
 	buf_init(&tb);
@@ -669,6 +1167,7 @@ static void run_file_errs(const char *path, pcre2_code *run, bool lax, errlist *
 	if (buf_read_file(&tb, path, &e)) {
 		buf_put_str(&b, e.msg);
 		adderr(errs, &b);
+		abort_last(o, errs);
 		buf_reset(&b);
 		buf_reset(&tb);
 		return;
@@ -680,6 +1179,7 @@ static void run_file_errs(const char *path, pcre2_code *run, bool lax, errlist *
 	if (!yaml_parser_load(&p, &doc)) {
 		buf_printf(&b, "yaml: line %zu: %s", p.problem_mark.line + 1, p.problem ? p.problem : "error");
 		adderr(errs, &b);
+		abort_last(o, errs);
 		yaml_parser_delete(&p);
 		buf_reset(&b);
 		buf_reset(&tb);
@@ -701,6 +1201,8 @@ static void run_file_errs(const char *path, pcre2_code *run, bool lax, errlist *
 	}
 	if (!f.eval_interval)
 		f.eval_interval = 60000;
+	if (ok)
+		junit_settime(o->js);
 	const char *fz = str(get(root, "fuzzy_compare"));
 	f.fuzzy = fz && !strcmp(fz, "true");
 	f.order = get(root, "group_eval_order");
@@ -712,6 +1214,8 @@ static void run_file_errs(const char *path, pcre2_code *run, bool lax, errlist *
 				ok = false;
 				break;
 			}
+	if (!ok)
+		abort_last(o, errs);
 	char *dir = fl_strdup(path), *sl = strrchr(dir, '/');
 	if (sl)
 		*(sl == dir ? sl + 1 : sl) = 0;
@@ -761,14 +1265,14 @@ static void run_file_errs(const char *path, pcre2_code *run, bool lax, errlist *
 		const char *name = str(get(tg, "name"));
 		if (!run_selected(run, name ? name : ""))
 			continue;
-		if (!rerrs.n) {
-			run_group(&f, tg, errs);
-			continue;
-		}
-		for (size_t k = 0; k < rerrs.n; k++) {
-			buf_put_str(&b, rerrs.v[k]);
-			adderr(errs, &b);
-		}
+		char tn[64];
+		snprintf(tn, sizeof tn, "unnamed#%zu", i);
+		const char *testname = name && *name ? name : tn;
+		junit_case(o->js, testname);
+		size_t before = errs->n;
+		run_group(&f, tg, testname, o, &rerrs, errs);
+		for (size_t k = before; k < errs->n; k++)
+			junit_fail(o->js, errs->v[k]);
 	}
 	for (size_t k = 0; k < rerrs.n; k++)
 		fl_free(rerrs.v[k]);
@@ -788,6 +1292,9 @@ static void run_file_errs(const char *path, pcre2_code *run, bool lax, errlist *
 const cli_flag flinttool_test_rules_flags[] = {
 	{"run", 0, "RUN", "If set, will only run test groups whose names match the regular expression. Can be "
 	 "specified multiple times.", NULL, CLI_REPEAT},
+	{"debug", 0, NULL, "Enable unit test debugging.", "false", 0},
+	{"diff", 0, NULL, "[Experimental] Print colored differential output between expected & received output.",
+	 "false", 0},
 	{"ignore-unknown-fields", 0, NULL, "Ignore unknown fields in the test files. This is useful when you want to "
 	 "extend rule files with custom metadata. Ensure that those fields are removed before loading them into the "
 	 "Prometheus server as it performs strict checks by default.", "false", 0},
@@ -827,12 +1334,22 @@ int flinttool_test_rules(const cli_ctx *c)
 		}
 	}
 	buf_reset(&pat);
+	FILE *jf = NULL; /* test's --junit (kingpin opens it while parsing) */
+	const char *jpath = cli_str(c, "junit");
+	if (jpath && !(jf = fopen(jpath, "w"))) {
+		const char *why = flinttool_go_strerror(errno);
+		pcre2_code_free(re);
+		return cli_usage_error("open %s: %s", jpath, why);
+	}
+	junit ju = {0};
+	topts o = {.debug = cli_bool(c, "debug"), .diff = cli_bool(c, "diff")};
 	log_set_level((enum log_level)(LOG_ERROR + 1)); /* promtool's rules log to a NopLogger */
 	for (size_t i = 0; i < n_files; i++) {
 		printf("Unit Testing:  %s\n", files[i]);
 		fflush(stdout);
 		errlist errs = {0};
-		run_file_errs(files[i], re, lax, &errs);
+		o.js = junit_suite(&ju, files[i]);
+		run_file_errs(files[i], re, lax, &o, &errs);
 		if (errs.n) {
 			fprintf(stderr, "  FAILED:\n");
 			for (size_t k = 0; k < errs.n; k++) {
@@ -850,6 +1367,17 @@ int flinttool_test_rules(const cli_ctx *c)
 		printf("\n");
 		fflush(stdout);
 	}
+	if (jf) {
+		junit_write(&ju, jf);
+		if (fclose(jf))
+			fprintf(stderr, "failed to write JUnit XML: %s\n", strerror(errno));
+	}
+	junit_free(&ju);
 	pcre2_code_free(re);
 	return rc;
 }
+
+const cli_flag flinttool_test_flags[] = {
+	{"junit", 0, "JUNIT", "File path to store JUnit XML test results.", NULL, 0},
+	{0},
+};

@@ -176,6 +176,7 @@ static const cli_arg openmetrics_args[] = {
 static const cli_cmd import_cmds[] = {
 	{"openmetrics", "Import samples from OpenMetrics input and produce TSDB blocks. Please refer to the storage docs "
 	 "for more details.", openmetrics_flags, openmetrics_args, NULL, flinttool_backfill, 0},
+	{"rules", "Create blocks of data for new recording rules.", flinttool_backfill_rules_flags, flinttool_backfill_rules_args, NULL, flinttool_backfill_rules, 0},
 	{0},
 };
 

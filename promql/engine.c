@@ -386,24 +386,14 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int run(promql_engine *eng, queryable *q, const char *query, int64_t start, int64_t end,
-	       int64_t step, bool instant, promql_cancel *cancel, promql_result *out, err *e)
+/* Evaluate a parsed expression (never changed by evaluation, so one parse
+ * serves any number of evaluations, one at a time or concurrently); t0 is
+ * when preparing began (parse included). */
+static int run_expr(promql_engine *eng, queryable *q, const promql_expr *xp, int64_t start, int64_t end,
+		    int64_t step, bool instant, promql_cancel *cancel, promql_result *out, err *e, int64_t t0)
 {
-	memset(out, 0, sizeof *out);
-	arena_init(&out->arena);
-	err_clear(e);
-	err scratch;
-	if (!e)
-		e = &scratch;
-	promql_expr x;
-	int64_t t0 = mono_ns();
-	int rc = promql_parse(query, &x, e);
-	if (rc) {
-		out->prepare_s = (double)(mono_ns() - t0) / 1e9;
-		promql_expr_free(&x);
-		out->errtype = PE_BAD_DATA;
-		return rc;
-	}
+	const promql_expr x = *xp;
+	int rc;
 	ev v;
 	memset(&v, 0, sizeof v);
 	v.o = &eng->o;
@@ -466,6 +456,27 @@ done:
 		out->n_series = 0;
 		out->series = NULL;
 	}
+	return rc;
+}
+
+static int run(promql_engine *eng, queryable *q, const char *query, int64_t start, int64_t end,
+	       int64_t step, bool instant, promql_cancel *cancel, promql_result *out, err *e)
+{
+	memset(out, 0, sizeof *out);
+	arena_init(&out->arena);
+	err_clear(e);
+	err scratch;
+	if (!e)
+		e = &scratch;
+	promql_expr x;
+	int64_t t0 = mono_ns();
+	int rc = promql_parse(query, &x, e);
+	if (rc) {
+		out->prepare_s = (double)(mono_ns() - t0) / 1e9;
+		out->errtype = PE_BAD_DATA;
+	} else {
+		rc = run_expr(eng, q, &x, start, end, step, instant, cancel, out, e, t0);
+	}
 	promql_expr_free(&x);
 	return rc;
 }
@@ -474,6 +485,16 @@ int promql_query_instant(promql_engine *eng, queryable *q, const char *query, in
 			 promql_cancel *cancel, promql_result *out, err *e)
 {
 	return run(eng, q, query, t_ms, t_ms, 0, true, cancel, out, e);
+}
+
+int promql_query_instant_expr(promql_engine *eng, queryable *q, const promql_expr *x, int64_t t_ms,
+			      promql_cancel *cancel, promql_result *out, err *e)
+{
+	memset(out, 0, sizeof *out);
+	arena_init(&out->arena);
+	err_clear(e);
+	err scratch;
+	return run_expr(eng, q, x, t_ms, t_ms, 0, true, cancel, out, e ? e : &scratch, mono_ns());
 }
 
 int promql_query_range(promql_engine *eng, queryable *q, const char *query, int64_t start_ms,

@@ -78,6 +78,10 @@ int promql_query_instant(promql_engine *eng, queryable *q, const char *query, in
 			 promql_cancel *cancel, promql_result *out, err *e);
 int promql_query_range(promql_engine *eng, queryable *q, const char *query, int64_t start_ms,
 		       int64_t end_ms, int64_t step_ms, promql_cancel *cancel, promql_result *out, err *e);
+/* The instant query of an expression parsed once (promql_parse) and kept:
+ * what rule groups run at every evaluation. x is only read. */
+int promql_query_instant_expr(promql_engine *eng, queryable *q, const promql_expr *x, int64_t t_ms,
+			      promql_cancel *cancel, promql_result *out, err *e);
 void promql_result_free(promql_result *r);
 
 #endif

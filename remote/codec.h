@@ -78,6 +78,14 @@ typedef struct rw_series {
 	int64_t created_ms;   /* 2.0 created timestamp, 0 when absent */
 	bool has_metadata;    /* 2.0: metadata present (type or help or unit set) */
 	rw_metadata md;       /* 2.0 per-series metadata (family = __name__) */
+	/* 1.0 fast path only: the label fields as sent (NULL when the series
+	 * has none, or other fields come between them), borrowed from the
+	 * decoded body; and the ref rw_decode_v1_known's hook gave for them,
+	 * in which case labels were not decoded (n_labels 0, labels NULL,
+	 * dup_name NULL) until rw_series_decode_labels. */
+	const uint8_t *raw_labels;
+	size_t raw_labels_len;
+	series_ref known_ref;
 } rw_series;
 
 typedef struct rw_request {
@@ -96,6 +104,19 @@ typedef struct rw_request {
  * the body would expand beyond the bound.
  */
 int rw_decode(rw_version v, const uint8_t *pb, size_t len, arena *a, rw_request *out, err *e);
+
+/*
+ * rw_decode of 1.0 with a hook asked, for each series whose label fields
+ * are contiguous, whether their bytes are known: when known(ctx, raw, n)
+ * returns a ref, the labels are not decoded and the series carries the
+ * ref in known_ref (a receiver's cache of series it validated before).
+ */
+typedef series_ref (*rw_known_fn)(void *ctx, const uint8_t *raw, size_t n);
+int rw_decode_v1_known(const uint8_t *pb, size_t len, arena *a, rw_known_fn known, void *ctx, rw_request *out, err *e);
+/* Decode the labels of a series decoded with known_ref (from raw_labels,
+ * which must still be alive) as rw_decode would have. 0, FL_ECORRUPT or
+ * FL_ENOMEM. */
+int rw_series_decode_labels(rw_series *s, arena *a);
 
 /* The same through protobuf-c's generic decoder (1.0 takes a hand-written
  * fast path in rw_decode): the slow reference that tests and the fuzz
@@ -188,7 +209,8 @@ int rr_frames_decode(const uint8_t *p, size_t len, arena *a, rr_chunks_cb cb, vo
 /* ---- internal: codec.c <-> codec_pb.c ---- */
 /* Drop a decoded series' empty-valued labels, sort, note a duplicate name. */
 void rw__series_finish_labels(rw_series *s);
-/* The hand-written 1.0 decoder: 0, FL_ECORRUPT or FL_ELIMIT (no message). */
-int rw__decode_v1_fast(const uint8_t *pb, size_t len, arena *a, rw_request *out);
+/* The hand-written 1.0 decoder: 0, FL_ECORRUPT or FL_ELIMIT (no message);
+ * known may be NULL. */
+int rw__decode_v1_fast(const uint8_t *pb, size_t len, arena *a, rw_known_fn known, void *ctx, rw_request *out);
 
 #endif

@@ -31,29 +31,35 @@ typedef struct pbr {
 
 enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
 
-static uint64_t rd_varint(pbr *r)
+static uint64_t rd_varint_slow(pbr *r)
 {
+	const uint8_t *p = r->p;
+	size_t max = (size_t)(r->end - p) < 10 ? (size_t)(r->end - p) : 10;
 	uint64_t v = 0;
-	for (int shift = 0; shift < 64; shift += 7) {
-		if (r->p >= r->end) {
-			r->bad = true;
-			return 0;
-		}
-		uint8_t b = *r->p++;
-		if (shift == 63 && b > 1) {
-			r->bad = true; /* overflows 64 bits */
-			return 0;
-		}
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (b < 0x80)
+	for (size_t i = 0; i < max; i++) {
+		uint64_t b = p[i];
+		v |= (b & 0x7f) << (7 * i);
+		if (b < 0x80) {
+			if (i == 9 && b > 1)
+				break; /* overflows 64 bits */
+			r->p = p + i + 1;
 			return v;
+		}
 	}
-	r->bad = true;
+	r->bad = true; /* past the end, or more than 10 bytes */
 	return 0;
 }
 
+/* Keys, lengths and most timestamps' first bytes: one byte, inline. */
+static inline __attribute__((always_inline)) uint64_t rd_varint(pbr *r)
+{
+	if (r->p < r->end && *r->p < 0x80)
+		return *r->p++;
+	return rd_varint_slow(r);
+}
+
 /* Next key; false at the end or on error (then r->bad). */
-static bool rd_key(pbr *r, uint32_t *field, int *wt)
+static inline bool rd_key(pbr *r, uint32_t *field, int *wt)
 {
 	if (r->bad || r->p >= r->end)
 		return false;
@@ -67,7 +73,7 @@ static bool rd_key(pbr *r, uint32_t *field, int *wt)
 	return true;
 }
 
-static pbr rd_len(pbr *r)
+static inline pbr rd_len(pbr *r)
 {
 	uint64_t n = rd_varint(r);
 	pbr sub = {r->p, r->p, r->bad};
@@ -120,7 +126,7 @@ static uint64_t rd_fixed64(pbr *r)
 }
 
 /* A field of this wire type expected (known field); mark bad otherwise. */
-static bool want(pbr *r, int wt, int expected)
+static inline bool want(pbr *r, int wt, int expected)
 {
 	if (wt != expected)
 		r->bad = true;
@@ -161,6 +167,17 @@ static bool rd_sample(pbr m, sample *s)
 	s->v = 0;
 	uint32_t f;
 	int wt;
+	if (m.end - m.p >= 11 && m.p[0] == (1 << 3 | WT_I64) && m.p[9] == (2 << 3 | WT_VARINT)) {
+		/* as every sender writes it: value, then timestamp */
+		uint64_t b = 0;
+		for (int i = 8; i >= 1; i--)
+			b = b << 8 | m.p[i];
+		memcpy(&s->v, &b, 8);
+		m.p += 10;
+		s->t = (int64_t)rd_varint(&m);
+		if (m.p == m.end || m.bad)
+			return !m.bad;
+	}
 	while (rd_key(&m, &f, &wt)) {
 		if (f == 1 && want(&m, wt, WT_I64)) {
 			uint64_t b = rd_fixed64(&m);
@@ -173,17 +190,37 @@ static bool rd_sample(pbr m, sample *s)
 	return !m.bad;
 }
 
-static bool rd_series(pbr m, arena *a, rw_series *s)
+/* Label and sample fields of a series that pass 1 remembers, so that pass
+ * 2 reads their keys and lengths only once; a series with more of either
+ * has its fields read again by the generic loop. */
+#define SERIES_SPANS 16
+
+static bool rd_series(pbr m, arena *a, rw_known_fn known, void *ctx, rw_series *s)
 {
 	memset(s, 0, sizeof *s);
-	pbr c = m; /* pass 1: count */
+	pbr lsp[SERIES_SPANS], ssp[SERIES_SPANS];
+	pbr c = m; /* pass 1: count, remember the spans, find the label fields' span */
 	uint32_t f;
 	int wt;
-	while (rd_key(&c, &f, &wt)) {
+	const uint8_t *lab_end = NULL;
+	bool split = false;
+	for (const uint8_t *at = c.p; rd_key(&c, &f, &wt); at = c.p) {
 		if (f >= 1 && f <= 4 && want(&c, wt, WT_LEN)) {
-			rd_len(&c);
-			s->n_labels += f == 1;
-			s->n_samples += f == 2;
+			pbr sub = rd_len(&c);
+			if (f == 1) {
+				if (!s->raw_labels)
+					s->raw_labels = at;
+				else if (lab_end != at)
+					split = true;
+				lab_end = c.p;
+				if (s->n_labels < SERIES_SPANS)
+					lsp[s->n_labels] = sub;
+				s->n_labels++;
+			} else if (f == 2) {
+				if (s->n_samples < SERIES_SPANS)
+					ssp[s->n_samples] = sub;
+				s->n_samples++;
+			}
 			s->n_exemplars += f == 3;
 			s->n_histograms += f == 4;
 		} else if (f > 4)
@@ -191,24 +228,75 @@ static bool rd_series(pbr m, arena *a, rw_series *s)
 	}
 	if (c.bad)
 		return false;
-	s->labels = arena_alloc(a, (s->n_labels ? s->n_labels : 1) * sizeof(label));
+	if (split)
+		s->raw_labels = NULL;
+	else if (s->raw_labels)
+		s->raw_labels_len = (size_t)(lab_end - s->raw_labels);
+	size_t n_lab = s->n_labels;
+	if (known && s->raw_labels && (s->known_ref = known(ctx, s->raw_labels, s->raw_labels_len)))
+		s->n_labels = 0;
+	s->labels = s->known_ref ? NULL : arena_alloc(a, (s->n_labels ? s->n_labels : 1) * sizeof(label));
 	s->samples = arena_alloc(a, (s->n_samples ? s->n_samples : 1) * sizeof(sample));
-	if (!s->labels || !s->samples)
+	if ((!s->labels && !s->known_ref) || !s->samples)
 		return false;
-	size_t nl = 0, ns = 0;
-	while (rd_key(&m, &f, &wt)) { /* pass 2: fill (wire types checked above) */
-		if (f == 1) {
-			rd_label(rd_len(&m), a, &s->labels[nl]);
-			if (!s->labels[nl++].name)
+	if (n_lab <= SERIES_SPANS && s->n_samples <= SERIES_SPANS) { /* pass 2 from the spans */
+		for (size_t i = 0; i < s->n_labels; i++) {
+			rd_label(lsp[i], a, &s->labels[i]);
+			if (!s->labels[i].name)
 				return false;
-		} else if (f == 2) {
-			if (!rd_sample(rd_len(&m), &s->samples[ns++]))
+		}
+		for (size_t i = 0; i < s->n_samples; i++)
+			if (!rd_sample(ssp[i], &s->samples[i]))
 				return false;
-		} else
-			rd_skip(&m, wt);
+	} else {
+		size_t nl = 0, ns = 0;
+		while (rd_key(&m, &f, &wt)) { /* pass 2: fill (wire types checked above) */
+			if (f == 1 && !s->known_ref) {
+				rd_label(rd_len(&m), a, &s->labels[nl]);
+				if (!s->labels[nl++].name)
+					return false;
+			} else if (f == 2) {
+				if (!rd_sample(rd_len(&m), &s->samples[ns++]))
+					return false;
+			} else
+				rd_skip(&m, wt);
+		}
+		if (m.bad)
+			return false;
 	}
+	if (!s->known_ref)
+		rw__series_finish_labels(s);
+	return true;
+}
+
+int rw_series_decode_labels(rw_series *s, arena *a)
+{
+	if (!s->known_ref)
+		return 0;
+	pbr c = {s->raw_labels, s->raw_labels + s->raw_labels_len, false}, m = c;
+	uint32_t f;
+	int wt;
+	size_t n = 0;
+	while (rd_key(&c, &f, &wt) && f == 1 && want(&c, wt, WT_LEN)) {
+		rd_len(&c);
+		n++;
+	}
+	if (c.bad || c.p != c.end)
+		return FL_ECORRUPT;
+	label *v = arena_alloc(a, (n ? n : 1) * sizeof *v);
+	if (!v)
+		return FL_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		rd_key(&m, &f, &wt);
+		rd_label(rd_len(&m), a, &v[i]);
+		if (!v[i].name)
+			return m.bad ? FL_ECORRUPT : FL_ENOMEM;
+	}
+	s->labels = v;
+	s->n_labels = n;
+	s->known_ref = 0;
 	rw__series_finish_labels(s);
-	return !m.bad;
+	return 0;
 }
 
 static bool rd_metadata(pbr m, arena *a, rw_metadata *md)
@@ -231,7 +319,7 @@ static bool rd_metadata(pbr m, arena *a, rw_metadata *md)
 	return !m.bad && md->family && md->help && md->unit;
 }
 
-int rw__decode_v1_fast(const uint8_t *pb, size_t len, arena *a, rw_request *out)
+int rw__decode_v1_fast(const uint8_t *pb, size_t len, arena *a, rw_known_fn known, void *ctx, rw_request *out)
 {
 	pbr c = {pb, pb ? pb + len : pb, false}, r = c; /* (NULL, 0) is an empty message: no NULL + 0 */
 	size_t n_ts = 0, n_md = 0;
@@ -253,7 +341,7 @@ int rw__decode_v1_fast(const uint8_t *pb, size_t len, arena *a, rw_request *out)
 		return FL_ELIMIT;
 	while (rd_key(&r, &f, &wt)) {
 		if (f == 1) {
-			if (!rd_series(rd_len(&r), a, &out->series[out->n_series++]))
+			if (!rd_series(rd_len(&r), a, known, ctx, &out->series[out->n_series++]))
 				return a->limit && a->used + 4096 > a->limit ? FL_ELIMIT : FL_ECORRUPT;
 		} else if (f == 3) {
 			if (!rd_metadata(rd_len(&r), a, &out->md[out->n_md++]))

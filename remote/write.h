@@ -9,13 +9,24 @@
  *     --batches (max_samples_per_send | batch_send_deadline)--> codec.h
  *     --snappy, POST (SigV4 / oauth2 / basic / bearer)--> receiver
  *
- * Each queue keeps its position (segment, offset) in
- * <data>/remote_write/<queue hash>.pos (written after acknowledged sends),
- * so a restart resumes where the receiver's acknowledgements stopped;
- * duplicates of the last batch are possible, losses are not, as long as the
- * WAL still holds the data. The queue hash is Prometheus's: the MD5 of the
- * entry's config, so a changed entry is a new queue and an unchanged one
- * keeps its state across a reload.
+ * Each queue keeps its position in <data>/remote_write/<queue hash>.pos:
+ * a line "segment offset skip index" (the WAL record at offset of segment,
+ * skip 1: the records after it, and inside it the first sample not
+ * acknowledged), then "shards N" and that line per shard. It is written
+ * after each acknowledged batch, so a restart resumes where the receiver's
+ * acknowledgements stopped, with the same shards, skipping what each shard
+ * had sent; duplicates of the last batch are possible (a crash between an
+ * acknowledgement and the write), losses are not, as long as the WAL
+ * still holds the data. A queue without a position starts at the end of
+ * the WAL. The queue hash is Prometheus's: the MD5 of the entry's config
+ * (as YAML) and the external labels, so a changed entry is a new queue and
+ * an unchanged one keeps its state across a reload.
+ *
+ * The watchers poll the WAL every 100 ms (remote_sender_notify wakes them
+ * sooner); cmd/flint.c does not call it: the polling bounds the delay.
+ * Not sent yet: metadata (metadata_config is parsed and printed), exemplars
+ * and native histograms (flint stores neither); round_robin_dns is parsed
+ * only.
  */
 #ifndef FL_REMOTE_WRITE_H
 #define FL_REMOTE_WRITE_H

@@ -71,16 +71,15 @@ static int rule_init(rule *r, const rule_def *d, labels group_labels, const char
 	r->annotations = labels_dup(d->annotations);
 	if (!r->name || (!r->labels.v && (group_labels.n || d->labels.n)) || (!r->annotations.v && d->annotations.n))
 		return err_set(e, FL_ENOMEM, "out of memory");
-	promql_expr x;
-	if (promql_parse(d->expr, &x, e)) {
-		promql_expr_free(&x);
+	r->parsed = fl_calloc(1, sizeof *r->parsed);
+	if (!r->parsed)
+		return err_set(e, FL_ENOMEM, "out of memory");
+	if (promql_parse(d->expr, r->parsed, e))
 		return err_wrap(e, "%s:%d: %s: could not parse expression", file, d->expr_line ? d->expr_line : d->line,
 				r->name);
-	}
 	buf b;
 	buf_init(&b);
-	promql_print(&b, x.root);
-	promql_expr_free(&x);
+	promql_print(&b, r->parsed->root);
 	r->expr = b.oom ? NULL : fl_strndup(b.len ? (const char *)b.p : "", b.len);
 	buf_reset(&b);
 	return r->expr && !rule__parse_templates(r) ? 0 : err_set(e, FL_ENOMEM, "out of memory");
@@ -182,17 +181,22 @@ void rule_group_copy_state(rule_group *g, rule_group *old)
 
 /* ---- timing ---- */
 
-int64_t rule_group_eval_timestamp(const rule_group *g, int64_t now_ns)
+int64_t rule_group_eval_timestamp_ns(const rule_group *g, int64_t now_ns)
 {
 	label l[2] = {{"file", g->file}, {"name", g->name}};
 	uint64_t h = labels_hash((labels){l, 2});
 	int64_t interval_ns = g->interval_ms * 1000000;
 	if (interval_ns <= 0)
-		return now_ns / 1000000;
+		return now_ns;
 	int64_t offset = (int64_t)(h % (uint64_t)interval_ns);
 	int64_t adj = now_ns - offset;
 	int64_t base = adj - (adj % interval_ns);
-	return (base + offset) / 1000000;
+	return base + offset;
+}
+
+int64_t rule_group_eval_timestamp(const rule_group *g, int64_t now_ns)
+{
+	return rule_group_eval_timestamp_ns(g, now_ns) / 1000000;
 }
 
 /* ---- evaluation ---- */
@@ -223,8 +227,11 @@ static bool quiet_append_error(int rc)
 	return rc == FL_EOUT_OF_ORDER || rc == FL_EDUPLICATE || rc == FL_ETOO_OLD;
 }
 
-/* Append the output and stale markers, commit; the new previous set. */
-static void write_output(rule_group *g, rule *r, const rule_vec *out, int64_t qt)
+/* Append the output and stale markers, commit; the new previous set.
+ * Runs without the group mutex: r->prev belongs to the evaluating thread.
+ * The last append error goes to *werr (the rule's health, set by the
+ * caller under the mutex); *commit_failed when the commit failed. */
+static void write_output(rule_group *g, rule *r, const rule_vec *out, int64_t qt, err *werr, bool *commit_failed)
 {
 	const rules_opts *o = g->opts;
 	appender *app = o->appender ? o->appender(o->appender_ctx) : NULL;
@@ -237,7 +244,7 @@ static void write_output(rule_group *g, rule *r, const rule_vec *out, int64_t qt
 		err_clear(&e);
 		int rc = appender_append(app, 0, out->v[i].ls, out->v[i].t, out->v[i].v, NULL, &e);
 		if (rc) {
-			set_error(r, e.msg);
+			*werr = e;
 			if (!quiet_append_error(rc))
 				log_warn("rules", "Rule evaluation result discarded", "group", g->name, "rule", r->name,
 					 "err", e.msg, NULL);
@@ -258,8 +265,8 @@ static void write_output(rule_group *g, rule *r, const rule_vec *out, int64_t qt
 	}
 	err_clear(&e);
 	if (appender_commit(app, &e)) {
-		set_error(r, e.msg);
-		atomic_fetch_add(&g->failures_total, 1);
+		*werr = e;
+		*commit_failed = true;
 	}
 	/* the new previous set owns copies */
 	for (size_t i = 0; i < r->n_prev; i++)
@@ -274,16 +281,21 @@ static void write_output(rule_group *g, rule *r, const rule_vec *out, int64_t qt
 	}
 }
 
+/* One rule: the query without the mutex, its result applied under it,
+ * the output appended without it. */
 static void eval_rule(rule_group *g, rule *r, int64_t ts_ms, arena *a)
 {
 	int64_t t0 = rules_now_ns();
 	atomic_fetch_add(&g->evals_total, 1);
 	rule_vec out = {0};
+	rule_pre pre;
 	err e;
 	err_clear(&e);
+	int rc = rule__prepare(r, g, ts_ms, a, &pre, &e);
 	rule_group_lock(g);
 	r->last_eval_ms = t0 / 1000000;
-	int rc = rule__eval(r, g, ts_ms, a, &out, &e);
+	if (rc == 0)
+		rc = rule__apply(r, g, ts_ms, a, &pre, &out, &e);
 	if (rc && !e.msg[0]) /* a layer below that failed without a message */
 		err_set(&e, rc, "%s", fl_strerror(rc));
 	if (rc) {
@@ -296,8 +308,18 @@ static void eval_rule(rule_group *g, rule *r, int64_t ts_ms, arena *a)
 		r->last_error = NULL;
 		rule__send_alerts(r, g, ts_ms);
 		g->samples_last += (int64_t)out.n;
-		write_output(g, r, &out, ts_ms - g->query_offset_ms);
 	}
+	rule_group_unlock(g);
+	err werr;
+	err_clear(&werr);
+	bool commit_failed = false;
+	if (rc == 0)
+		write_output(g, r, &out, ts_ms - g->query_offset_ms, &werr, &commit_failed);
+	rule_group_lock(g);
+	if (werr.msg[0])
+		set_error(r, werr.msg);
+	if (commit_failed)
+		atomic_fetch_add(&g->failures_total, 1);
 	r->eval_seconds = (double)(rules_now_ns() - t0) / 1e9;
 	rule_group_unlock(g);
 }
@@ -325,12 +347,12 @@ void rule_group_eval(rule_group *g, int64_t ts_ms)
 
 void rule_group_mark_stale(rule_group *g, int64_t ts_ms)
 {
-	rule_group_lock(g);
 	for (size_t i = 0; i < g->n_rules; i++) {
 		rule_vec none = {0};
-		write_output(g, &g->rules[i], &none, ts_ms - g->query_offset_ms);
+		err werr;
+		bool failed = false;
+		write_output(g, &g->rules[i], &none, ts_ms - g->query_offset_ms, &werr, &failed);
 	}
-	rule_group_unlock(g);
 }
 
 /* ---- restore of `for` state (rules/group.go RestoreForState) ---- */

@@ -12,9 +12,11 @@
  * the alerts that need sending to the notify callback.
  *
  * The group's state (rules' health, errors, alerts, timings) is guarded by
- * the group's mutex: rule_group_eval takes it per rule, readers (the HTTP
- * API) take it through rule_group_lock. The group's definition fields never
- * change after rule_group_new.
+ * the group's mutex: rule_group_eval takes it per rule only to apply a
+ * result (never while a query runs or samples are appended), readers (the
+ * HTTP API) take it through rule_group_lock. A rule's previous-series set
+ * belongs to the one thread evaluating the group. The group's definition
+ * fields never change after rule_group_new.
  */
 #ifndef FL_RULES_GROUP_H
 #define FL_RULES_GROUP_H
@@ -89,6 +91,7 @@ typedef struct rule {
 	bool alerting;            /* alerting rule, else recording */
 	char *name;               /* record: or alert: */
 	char *expr;               /* canonical PromQL (Prometheus's String()) */
+	struct promql_expr *parsed; /* expr parsed once at load (never changed by evaluation), owned */
 	int64_t for_ms;           /* alerting */
 	int64_t keep_firing_for_ms; /* alerting */
 	labels labels;            /* group labels merged under rule labels, owned */
@@ -152,6 +155,8 @@ void rule_group_copy_state(rule_group *g, rule_group *old);
 /* The evaluation timestamp (ms) of the slot at or before now_ns, shifted by
  * the group's hash as Prometheus's EvalTimestamp. */
 int64_t rule_group_eval_timestamp(const rule_group *g, int64_t now_ns);
+/* The same slot in ns (what promtool's backfill sends as a query start). */
+int64_t rule_group_eval_timestamp_ns(const rule_group *g, int64_t now_ns);
 
 /* Evaluate every rule at ts_ms (then queries run at ts_ms - query offset). */
 void rule_group_eval(rule_group *g, int64_t ts_ms);

@@ -9,13 +9,16 @@
  * first load start restored (no `for` state restore), as Prometheus's
  * manager does unless told otherwise.
  *
- * A few worker threads (RULES_WORKERS) evaluate, as Prometheus's one
- * goroutine per group does, so that a slow group does not hold the others
- * back: a worker sleeps until the earliest slot of a group no other worker
- * is running, evaluates that group at its slot (skipping slots it missed,
+ * Worker threads evaluate, as Prometheus's one goroutine per group does:
+ * a worker sleeps until the earliest slot of a group no other worker is
+ * running, evaluates that group at its slot (skipping slots it missed,
  * counted), and restores `for` state after a group's second evaluation
  * (manager.go: a group that must restore waits for one more evaluation
  * first, so recording rules have refreshed the series alerts depend on).
+ * There are RULES_MIN_WORKERS to start with; a worker that takes a group
+ * while no other is idle starts one more, up to RULES_MAX_WORKERS, so a
+ * slow group (or several) never delays the others' slots: only as many
+ * slow groups as the bound could.
  *
  * Locks, in order: eval_rw (read-held by each worker while it evaluates,
  * write-held by update while it swaps; writers preferred so a reload is not
@@ -30,6 +33,7 @@
 #include <time.h>
 
 #include "lib/log.h"
+#include "lib/summary.h"
 #include "rules/rule_int.h"
 
 /* Options of one generation of groups: they point at it. */
@@ -44,7 +48,8 @@ typedef struct sched {
 	bool running;       /* a worker is evaluating it */
 } sched;
 
-#define RULES_WORKERS 4
+#define RULES_MIN_WORKERS 2
+#define RULES_MAX_WORKERS 32
 
 struct rules_manager {
 	rules_opts base;          /* as given */
@@ -59,14 +64,15 @@ struct rules_manager {
 	uint64_t generation;      /* bumped at each swap of groups */
 	bool stopping;
 	int n_threads;            /* workers started */
-	pthread_t threads[RULES_WORKERS];
-	/* prometheus_rule_group_duration_seconds (summary without quantiles) */
-	double dur_sum;
-	uint64_t dur_count;
-	/* prometheus_rule_evaluation_duration_seconds */
-	double rule_dur_sum;
-	uint64_t rule_dur_count;
+	int n_busy;               /* workers evaluating */
+	pthread_t threads[RULES_MAX_WORKERS];
+	summary group_dur;        /* prometheus_rule_group_duration_seconds */
+	summary rule_dur;         /* prometheus_rule_evaluation_duration_seconds */
 };
+
+/* Their objectives (rules/manager.go). */
+static const double group_dur_q[] = {0.01, 0.05, 0.5, 0.9, 0.99};
+static const double rule_dur_q[] = {0.5, 0.9, 0.99};
 
 static void gen_free(opts_gen *g)
 {
@@ -291,7 +297,7 @@ int rules_manager_update(rules_manager *m, const rules_config *c, err *e)
 	m->gen = gen;
 	m->loaded = true;
 	m->generation++;
-	while (!m->stopping && m->n_threads < RULES_WORKERS &&
+	while (!m->stopping && m->n_threads < RULES_MIN_WORKERS &&
 	       pthread_create(&m->threads[m->n_threads], NULL, run, m) == 0)
 		m->n_threads++;
 	pthread_cond_broadcast(&m->cv);
@@ -311,17 +317,21 @@ static void eval_group(rules_manager *m, rule_group *g, int64_t ts_ms)
 	double d = (double)(rules_now_ns() - t0) / 1e9;
 	if (g->should_restore && g->n_evals_done >= 2)
 		rule_group_restore(g, rules_now_ms());
-	double rd = 0;
-	rule_group_lock(g);
-	for (size_t i = 0; i < g->n_rules; i++)
-		rd += g->rules[i].eval_seconds;
-	rule_group_unlock(g);
+	double rd[64];
+	size_t n = 0;
 	pthread_mutex_lock(&m->mu);
-	m->dur_sum += d;
-	m->dur_count++;
-	m->rule_dur_sum += rd;
-	m->rule_dur_count += g->n_rules;
+	summary_observe(&m->group_dur, d);
 	pthread_mutex_unlock(&m->mu);
+	for (size_t i = 0; i < g->n_rules; i += n) { /* a rule's evaluation: one observation */
+		rule_group_lock(g);
+		for (n = 0; n < FL_ARRAY_LEN(rd) && i + n < g->n_rules; n++)
+			rd[n] = g->rules[i + n].eval_seconds;
+		rule_group_unlock(g);
+		pthread_mutex_lock(&m->mu);
+		for (size_t k = 0; k < n; k++)
+			summary_observe(&m->rule_dur, rd[k]);
+		pthread_mutex_unlock(&m->mu);
+	}
 }
 
 void rules_manager_eval_all(rules_manager *m, int64_t ts_ms)
@@ -362,6 +372,9 @@ static void *run(void *arg)
 		if (missed > 0)
 			atomic_fetch_add(&g->missed_total, (uint64_t)missed);
 		m->sch[best].running = true;
+		if (++m->n_busy >= m->n_threads && m->n_threads < RULES_MAX_WORKERS &&
+		    pthread_create(&m->threads[m->n_threads], NULL, run, m) == 0)
+			m->n_threads++; /* someone stays free for the next due group */
 		uint64_t gen = m->generation;
 		pthread_mutex_unlock(&m->mu);
 		/* update may swap groups between these two locks: re-check */
@@ -373,6 +386,7 @@ static void *run(void *arg)
 			eval_group(m, g, ts);
 		pthread_rwlock_unlock(&m->eval_rw);
 		pthread_mutex_lock(&m->mu);
+		m->n_busy--;
 		if (m->generation == gen) /* else sch is a new array, all idle */
 			m->sch[best].running = false;
 		pthread_cond_broadcast(&m->cv); /* the group may be the next due */
@@ -432,15 +446,13 @@ void rules_manager_metrics(rules_manager *m, buf *b)
 {
 	pthread_mutex_lock(&m->mu);
 	buf_put_str(b, "# HELP prometheus_rule_group_duration_seconds The duration of rule group evaluations.\n"
-		       "# TYPE prometheus_rule_group_duration_seconds summary\n"
-		       "prometheus_rule_group_duration_seconds_sum ");
-	rules__put_g(b, m->dur_sum);
-	buf_printf(b, "\nprometheus_rule_group_duration_seconds_count %llu\n", (unsigned long long)m->dur_count);
+		       "# TYPE prometheus_rule_group_duration_seconds summary\n");
+	summary_write(&m->group_dur, b, "prometheus_rule_group_duration_seconds", "", group_dur_q,
+		      FL_ARRAY_LEN(group_dur_q));
 	buf_put_str(b, "# HELP prometheus_rule_evaluation_duration_seconds The duration for a rule to execute.\n"
-		       "# TYPE prometheus_rule_evaluation_duration_seconds summary\n"
-		       "prometheus_rule_evaluation_duration_seconds_sum ");
-	rules__put_g(b, m->rule_dur_sum);
-	buf_printf(b, "\nprometheus_rule_evaluation_duration_seconds_count %llu\n", (unsigned long long)m->rule_dur_count);
+		       "# TYPE prometheus_rule_evaluation_duration_seconds summary\n");
+	summary_write(&m->rule_dur, b, "prometheus_rule_evaluation_duration_seconds", "", rule_dur_q,
+		      FL_ARRAY_LEN(rule_dur_q));
 	for (size_t k = 0; k < FL_ARRAY_LEN(gms); k++) {
 		if (!m->n_groups)
 			break;

@@ -16,8 +16,10 @@
  * per Alertmanager, errors_total the alerts of failed requests; a batch that reached no
  * Alertmanager counts as dropped (sendAll returning false).
  *
- * Alertmanagers come from static_configs and file_sd_configs (re-read at
- * their refresh interval), relabeled with the set's relabel_configs over
+ * Alertmanagers come from static_configs, file_sd, http_sd and dns_sd
+ * (scrape/discovery.h's discovery_set; refreshed at the shortest of their
+ * refresh intervals, in the sender thread, so a slow SD delays sends, never
+ * rule evaluation), relabeled with the set's relabel_configs over
  * __address__, __scheme__ and __alerts_path__; one relabeled away is
  * listed as dropped.
  *
@@ -36,10 +38,11 @@
 
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/summary.h"
 #include "lib/timeparse.h"
 #include "rules/rule_int.h"
 #include "scrape/httpc.h"
-#include "scrape/sd_int.h"
+#include "scrape/discovery.h"
 #include "tsdb/relabel.h"
 
 typedef struct n_alert {
@@ -58,7 +61,10 @@ typedef struct am {
 typedef struct am_stat {
 	char *url;
 	uint64_t sent, errors;
+	summary latency;     /* prometheus_notifications_latency_seconds: every send, ok or not */
 } am_stat;
+
+static const double latency_q[] = {0.5, 0.9, 0.99}; /* notifier.go's objectives */
 
 struct notifier {
 	int64_t capacity;           /* queue capacity */
@@ -75,9 +81,9 @@ struct notifier {
 	size_t n_ams;
 	am_stat *stats;             /* per URL, kept across rediscovery */
 	size_t n_stats, cap_stats;
-	sd_parts *parts;            /* per set, per file_sd: last file contents */
-	size_t n_parts;
-	_Atomic int64_t next_refresh_ms; /* next file_sd re-read, 0 = none (written under send_mu, read by the thread) */
+	discovery_set **sets;       /* per alertmanagers[] entry: its providers' last groups (send_mu) */
+	size_t n_sets;
+	_Atomic int64_t next_refresh_ms; /* next SD refresh, 0 = none (written under send_mu, read by the thread) */
 	bool started;
 	pthread_t thread;
 	_Atomic uint64_t dropped;   /* prometheus_notifications_dropped_total */
@@ -126,11 +132,11 @@ static void ams_free(am *v, size_t n)
 	fl_free(v);
 }
 
-static void parts_free(sd_parts *p, size_t n)
+static void sets_free(discovery_set **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		sd_parts_free(&p[i]);
-	fl_free(p);
+		discovery_set_free(v[i]);
+	fl_free(v);
 }
 
 void notifier_free(notifier *n)
@@ -145,7 +151,7 @@ void notifier_free(notifier *n)
 	for (size_t i = 0; i < n->n_stats; i++)
 		fl_free(n->stats[i].url);
 	fl_free(n->stats);
-	parts_free(n->parts, n->n_parts);
+	sets_free(n->sets, n->n_sets);
 	fl_free(n->external_url);
 	pthread_cond_destroy(&n->q_cv);
 	pthread_mutex_destroy(&n->q_mu);
@@ -192,58 +198,53 @@ static int add_target(am **v, size_t *n, size_t *cap, size_t set, const scrape_a
 	return 0;
 }
 
-static int add_groups(am **v, size_t *n, size_t *cap, size_t set, const scrape_alertmanager_config *ac,
-		      const sd_groups *g, arena *scratch)
+typedef struct add_ctx {
+	am **v;
+	size_t *n, *cap, set;
+	const scrape_alertmanager_config *ac;
+	arena *scratch;
+} add_ctx;
+
+static void add_one(void *ctx, labels group, labels target)
 {
-	for (size_t i = 0; i < g->n; i++)
-		for (size_t k = 0; k < g->v[i].n_targets; k++)
-			if (add_target(v, n, cap, set, ac, g->v[i].labels, g->v[i].targets[k], scratch))
-				return FL_ENOMEM;
-	return 0;
+	add_ctx *c = ctx;
+	add_target(c->v, c->n, c->cap, c->set, c->ac, group, target, c->scratch);
 }
 
-/* Rebuild the Alertmanager list from cfg (file_sd files re-read). Called
- * with send_mu held. */
+/* Rebuild the Alertmanager list from cfg (with reread, every provider is
+ * refreshed first: file_sd, http_sd, dns_sd through the scrape module's
+ * discovery). Called with send_mu held. */
 static void discover(notifier *n, bool reread)
 {
 	const scrape_config *c = n->cfg;
-	size_t n_parts = 0;
-	for (size_t s = 0; c && s < c->alerting.n_alertmanagers; s++)
-		n_parts += c->alerting.alertmanagers[s].sd.n_file_sd;
-	if (n_parts != n->n_parts) {
-		parts_free(n->parts, n->n_parts);
-		n->parts = n_parts ? fl_calloc(n_parts, sizeof *n->parts) : NULL;
-		n->n_parts = n->parts ? n_parts : 0;
+	size_t n_sets = c ? c->alerting.n_alertmanagers : 0;
+	if (n_sets != n->n_sets) {
+		sets_free(n->sets, n->n_sets);
+		n->sets = n_sets ? fl_calloc(n_sets, sizeof *n->sets) : NULL;
+		n->n_sets = n->sets ? n_sets : 0;
+		for (size_t s = 0; s < n->n_sets; s++)
+			if (!(n->sets[s] = discovery_set_new())) {
+				sets_free(n->sets, n->n_sets);
+				n->sets = NULL, n->n_sets = 0;
+			}
 		reread = true;
 	}
 	am *v = NULL;
-	size_t nv = 0, cap = 0, pi = 0;
+	size_t nv = 0, cap = 0;
 	arena scratch;
 	arena_init(&scratch);
 	int64_t refresh = 0;
-	for (size_t s = 0; c && s < c->alerting.n_alertmanagers; s++) {
+	for (size_t s = 0; s < n->n_sets; s++) {
 		const scrape_alertmanager_config *ac = &c->alerting.alertmanagers[s];
-		for (size_t i = 0; i < ac->sd.n_static_configs; i++) {
-			const scrape_static_config *sc = &ac->sd.static_configs[i];
-			for (size_t k = 0; k < sc->n_targets; k++) {
-				label t = {"__address__", sc->targets[k]};
-				add_target(&v, &nv, &cap, s, ac, sc->labels, (labels){&t, 1}, &scratch);
-			}
-		}
-		for (size_t i = 0; i < ac->sd.n_file_sd && pi < n->n_parts; i++, pi++) {
-			const scrape_file_sd *f = &ac->sd.file_sd[i];
-			if (!refresh || (f->refresh_ms > 0 && f->refresh_ms < refresh))
-				refresh = f->refresh_ms;
-			if (reread) {
-				uint64_t errs = 0;
-				err e;
-				err_clear(&e);
-				if (sd_file_refresh(f, &n->parts[pi], &errs, &e))
-					log_error("notifier", "Error reading file", "err", e.msg, NULL);
-			}
-			for (size_t p = 0; p < n->parts[pi].n; p++)
-				add_groups(&v, &nv, &cap, s, ac, &n->parts[pi].v[p], &scratch);
-		}
+		int64_t r = discovery_set_refresh_ms(&ac->sd);
+		if (r && (!refresh || r < refresh))
+			refresh = r;
+		err e;
+		err_clear(&e);
+		if (reread)
+			discovery_set_refresh(n->sets[s], &ac->sd, &e); /* failures are logged, old groups kept */
+		add_ctx ctx = {&v, &nv, &cap, s, ac, &scratch};
+		discovery_set_each(n->sets[s], &ac->sd, add_one, &ctx);
 	}
 	arena_reset(&scratch);
 	pthread_mutex_lock(&n->cfg_mu);
@@ -259,6 +260,7 @@ static void discover(notifier *n, bool reread)
 		if (!seen && fl_grow((void **)&n->stats, &n->cap_stats, n->n_stats + 1, sizeof *n->stats) &&
 		    (n->stats[n->n_stats].url = fl_strdup(v[i].url))) {
 			n->stats[n->n_stats].sent = n->stats[n->n_stats].errors = 0;
+			memset(&n->stats[n->n_stats].latency, 0, sizeof n->stats[n->n_stats].latency);
 			n->n_stats++;
 		}
 	}
@@ -387,13 +389,14 @@ static int post(const scrape_alertmanager_config *ac, const char *url, const buf
 	return rc;
 }
 
-static void count(notifier *n, const char *url, uint64_t sent, uint64_t errors)
+static void count(notifier *n, const char *url, uint64_t sent, uint64_t errors, double seconds)
 {
 	pthread_mutex_lock(&n->cfg_mu);
 	for (size_t k = 0; k < n->n_stats; k++)
 		if (!strcmp(n->stats[k].url, url)) {
 			n->stats[k].sent += sent;
 			n->stats[k].errors += errors;
+			summary_observe(&n->stats[k].latency, seconds);
 		}
 	pthread_mutex_unlock(&n->cfg_mu);
 }
@@ -416,11 +419,13 @@ static bool send_all(notifier *n, const n_alert *v, size_t count_n)
 				continue;
 			err e;
 			err_clear(&e);
+			int64_t t0 = rules_now_ns();
 			int rc = post(ac, n->ams[i].url, &body, &e);
+			double took = (double)(rules_now_ns() - t0) / 1e9;
 			if (rc)
 				log_error("notifier", "Error sending alert", "alertmanager", n->ams[i].url, "err", e.msg,
 					  NULL);
-			count(n, n->ams[i].url, w, rc ? w : 0); /* errors count alerts, as notifier.go */
+			count(n, n->ams[i].url, w, rc ? w : 0, took); /* errors count alerts, as notifier.go */
 			ok = ok || rc == 0;
 		}
 	}
@@ -619,6 +624,19 @@ void notifier_metrics(notifier *n, buf *b)
 			rules__put_g(b, (double)(k ? n->stats[i].sent : n->stats[i].errors));
 			buf_put_byte(b, '\n');
 		}
+	}
+	if (n->n_stats)
+		buf_put_str(b, "# HELP prometheus_notifications_latency_seconds Latency quantiles for sending alert notifications.\n"
+			       "# TYPE prometheus_notifications_latency_seconds summary\n");
+	for (size_t i = 0; i < n->n_stats; i++) {
+		buf lbl;
+		buf_init(&lbl);
+		buf_put_str(&lbl, "alertmanager=\"");
+		rules__put_label_value(&lbl, n->stats[i].url);
+		buf_put_byte(&lbl, '"');
+		summary_write(&n->stats[i].latency, b, "prometheus_notifications_latency_seconds", buf_cstr(&lbl), latency_q,
+			      FL_ARRAY_LEN(latency_q));
+		buf_reset(&lbl);
 	}
 	pthread_mutex_unlock(&n->cfg_mu);
 	buf_printf(b, "# HELP prometheus_notifications_queue_capacity The capacity of the alert notifications queue.\n"

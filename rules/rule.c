@@ -52,30 +52,43 @@ static int vec_push(rule_vec *out, arena *a, labels ls, int64_t t, double v)
 	return 0;
 }
 
-int rule__query(const rules_opts *o, const char *q, int64_t t_ms, arena *a, rule_vec *out, err *e)
+/* A query's result as rules take it: a vector, or a scalar as one sample. */
+static int take_result(promql_result *res, int rc, arena *a, rule_vec *out, err *e)
 {
-	promql_result res;
-	int rc = promql_query_instant(o->engine, o->queryable, q, t_ms, NULL, &res, e);
 	if (rc == 0) {
-		if (res.type == PT_VECTOR) {
-			for (size_t i = 0; i < res.n_series && rc == 0; i++) {
-				const promql_series *s = &res.series[i];
+		if (res->type == PT_VECTOR) {
+			for (size_t i = 0; i < res->n_series && rc == 0; i++) {
+				const promql_series *s = &res->series[i];
 				labels ls = labels_copy(a, s->metric);
 				if (s->metric.n && !ls.v)
 					rc = err_set(e, FL_ENOMEM, "out of memory");
 				else if (s->n)
 					rc = vec_push(out, a, ls, s->samples[0].t, s->samples[0].v);
 			}
-		} else if (res.type == PT_SCALAR) {
-			rc = vec_push(out, a, (labels){NULL, 0}, res.t, res.scalar);
+		} else if (res->type == PT_SCALAR) {
+			rc = vec_push(out, a, (labels){NULL, 0}, res->t, res->scalar);
 		} else {
 			rc = err_set(e, FL_EINVAL, "rule result is not a vector or scalar");
 		}
 		if (rc == FL_ENOMEM && !e->code)
 			err_set(e, FL_ENOMEM, "out of memory");
 	}
-	promql_result_free(&res);
+	promql_result_free(res);
 	return rc;
+}
+
+int rule__query(const rules_opts *o, const char *q, int64_t t_ms, arena *a, rule_vec *out, err *e)
+{
+	promql_result res;
+	int rc = promql_query_instant(o->engine, o->queryable, q, t_ms, NULL, &res, e);
+	return take_result(&res, rc, a, out, e);
+}
+
+int rule__query_expr(const rules_opts *o, const promql_expr *x, int64_t t_ms, arena *a, rule_vec *out, err *e)
+{
+	promql_result res;
+	int rc = promql_query_instant_expr(o->engine, o->queryable, x, t_ms, NULL, &res, e);
+	return take_result(&res, rc, a, out, e);
 }
 
 static int cmp_u64(const void *x, const void *y)
@@ -103,10 +116,10 @@ static bool hashes_has(const uint64_t *h, size_t n, uint64_t x)
 
 /* ---- recording rules ---- */
 
-static int eval_recording(rule *r, const rule_group *g, int64_t qt, arena *a, rule_vec *out, err *e)
+static int eval_recording(const rule *r, const rule_group *g, int64_t qt, arena *a, rule_vec *out, err *e)
 {
 	rule_vec res = {0};
-	int rc = rule__query(g->opts, r->expr, qt, a, &res, e);
+	int rc = rule__query_expr(g->opts, r->parsed, qt, a, &res, e);
 	if (rc)
 		return rc;
 	labels_builder b;
@@ -280,7 +293,7 @@ static int set_annotations(rule_alert *a, labels ann)
 }
 
 /* Merge the alerts of this evaluation into r->active. */
-static int merge_alerts(rule *r, rule_alert *nw, size_t n)
+static int merge_alerts(rule *r, const rule_alert *nw, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		rule_alert *cur = active_find(r, nw[i].hash);
@@ -386,10 +399,11 @@ static int step_alerts(rule *r, const rule_group *g, int64_t ts_ms, const uint64
 	return rc;
 }
 
-static int eval_alerting(rule *r, const rule_group *g, int64_t ts_ms, arena *a, rule_vec *out, err *e)
+/* The query and this evaluation's alerts (no state touched). */
+static int prepare_alerting(const rule *r, const rule_group *g, int64_t ts_ms, arena *a, rule_pre *p, err *e)
 {
 	rule_vec res = {0};
-	int rc = rule__query(g->opts, r->expr, ts_ms - g->query_offset_ms, a, &res, e);
+	int rc = rule__query_expr(g->opts, r->parsed, ts_ms - g->query_offset_ms, a, &res, e);
 	if (rc)
 		return rc;
 	rule_alert *nw = res.n ? arena_alloc(a, res.n * sizeof *nw) : NULL;
@@ -408,8 +422,16 @@ static int eval_alerting(rule *r, const rule_group *g, int64_t ts_ms, arena *a, 
 		return err_set(e, FL_ENOMEM, "out of memory");
 	if (hashes_sort_dup(h, res.n))
 		return err_set(e, FL_EINVAL, RULE_DUP_ALERT);
+	p->alerts = nw, p->hashes = h, p->n_alerts = res.n;
+	return 0;
+}
+
+/* The alerts into the rule's state. */
+static int apply_alerting(rule *r, const rule_group *g, int64_t ts_ms, arena *a, const rule_pre *p, rule_vec *out,
+			  err *e)
+{
 	size_t n_ap = 0;
-	if (merge_alerts(r, nw, res.n) || step_alerts(r, g, ts_ms, h, res.n, a, out, &n_ap))
+	if (merge_alerts(r, p->alerts, p->n_alerts) || step_alerts(r, g, ts_ms, p->hashes, p->n_alerts, a, out, &n_ap))
 		return err_set(e, FL_ENOMEM, "out of memory");
 	if (g->limit > 0 && (int64_t)n_ap > g->limit) {
 		rule__alerts_clear(r);
@@ -419,11 +441,27 @@ static int eval_alerting(rule *r, const rule_group *g, int64_t ts_ms, arena *a, 
 	return 0;
 }
 
-int rule__eval(rule *r, const rule_group *g, int64_t ts_ms, arena *a, rule_vec *out, err *e)
+int rule__prepare(const rule *r, const rule_group *g, int64_t ts_ms, arena *a, rule_pre *p, err *e)
+{
+	memset(p, 0, sizeof *p);
+	if (r->alerting)
+		return prepare_alerting(r, g, ts_ms, a, p, e);
+	return eval_recording(r, g, ts_ms - g->query_offset_ms, a, &p->out, e);
+}
+
+int rule__apply(rule *r, const rule_group *g, int64_t ts_ms, arena *a, rule_pre *p, rule_vec *out, err *e)
 {
 	if (r->alerting)
-		return eval_alerting(r, g, ts_ms, a, out, e);
-	return eval_recording(r, g, ts_ms - g->query_offset_ms, a, out, e);
+		return apply_alerting(r, g, ts_ms, a, p, out, e);
+	*out = p->out;
+	return 0;
+}
+
+int rule__eval(rule *r, const rule_group *g, int64_t ts_ms, arena *a, rule_vec *out, err *e)
+{
+	rule_pre p;
+	int rc = rule__prepare(r, g, ts_ms, a, &p, e);
+	return rc ? rc : rule__apply(r, g, ts_ms, a, &p, out, e);
 }
 
 /* rules/alerting.go needsSending */
@@ -475,6 +513,9 @@ void rule__free(rule *r)
 	fl_free(r->prev);
 	fl_free(r->name);
 	fl_free(r->expr);
+	if (r->parsed)
+		promql_expr_free(r->parsed);
+	fl_free(r->parsed);
 	fl_free((void *)r->labels.v);
 	fl_free((void *)r->annotations.v);
 	fl_free(r->last_error);

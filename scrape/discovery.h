@@ -81,4 +81,23 @@ int scrape_target_populate(const scrape_job_config *j, labels group, labels targ
  * glob matching nothing calls missing(ctx, glob) (promtool warns). */
 int discovery_check_job(const scrape_job_config *j, void (*missing)(void *ctx, const char *glob), void *ctx, err *e);
 
+/*
+ * One provider set outside the scrape jobs (an alerting.alertmanagers
+ * entry, for the notifier): the same providers, driven by the caller.
+ * discovery_set_refresh re-reads every provider now (blocking: file reads,
+ * HTTP GETs, DNS lookups); one that fails keeps its last groups, is logged
+ * and reported in e (the first failure). discovery_set_each calls fn for
+ * every target of every group, static_configs first, then file_sd,
+ * http_sd and dns_sd in config order (labels borrowed for the call). The
+ * caller serialises calls on one set.
+ */
+typedef struct discovery_set discovery_set;
+discovery_set *discovery_set_new(void);
+void discovery_set_free(discovery_set *s);
+int discovery_set_refresh(discovery_set *s, const scrape_sd_configs *c, err *e);
+typedef void (*discovery_target_fn)(void *ctx, labels group, labels target);
+void discovery_set_each(const discovery_set *s, const scrape_sd_configs *c, discovery_target_fn fn, void *ctx);
+/* The shortest refresh interval among c's providers, 0 when none refreshes. */
+int64_t discovery_set_refresh_ms(const scrape_sd_configs *c);
+
 #endif

@@ -20,15 +20,15 @@
 
 enum chunk_encoding { CHUNK_ENC_NONE = 0, CHUNK_ENC_XOR = 1, CHUNK_ENC_HISTOGRAM = 2, CHUNK_ENC_FLOAT_HISTOGRAM = 3 };
 
-typedef struct xor_app {
+typedef struct xor_app { /* 48 bytes: one per head series */
 	uint8_t *b;        /* chunk bytes (count header + stream), owned */
-	size_t len;        /* bytes in use (last byte may be partial) */
-	size_t cap;        /* bytes allocated */
-	uint8_t bits_left; /* free bits in the last byte (0..8; 0 = full) */
-	uint16_t n;        /* samples appended */
 	int64_t t;         /* last timestamp */
 	int64_t t_delta;   /* last timestamp delta */
 	double v;          /* last value */
+	uint32_t len;      /* bytes in use (last byte may be partial; a chunk of 65535 samples < 4 GiB) */
+	uint32_t cap;      /* bytes allocated */
+	uint16_t n;        /* samples appended */
+	uint8_t bits_left; /* free bits in the last byte (0..8; 0 = full) */
 	uint8_t leading;   /* leading zeros of the last XOR window (0xff = none yet) */
 	uint8_t trailing;  /* trailing zeros of the last XOR window */
 } xor_app;

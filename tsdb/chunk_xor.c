@@ -69,7 +69,7 @@ static int app_grow(xor_app *a, size_t need)
 		return FL_ENOMEM;
 	memset(p + a->cap, 0, cap - a->cap);
 	a->b = p;
-	a->cap = cap;
+	a->cap = (uint32_t)cap;
 	return 0;
 }
 
@@ -98,7 +98,7 @@ static void put_bits(xor_app *a, uint64_t u, unsigned n, bool byte_last)
 		or_be64(a->b + (p2 >> 3), (u << 32) >> (p2 & 7));
 	}
 	pos += n;
-	a->len = (pos + 7) / 8;
+	a->len = (uint32_t)((pos + 7) / 8);
 	a->bits_left = (uint8_t)(a->len * 8 - pos);
 	if (a->bits_left == 0 && byte_last) {
 		a->len++; /* Go's writeByte appended the next (empty) byte */
@@ -236,6 +236,8 @@ void xor_app_free(xor_app *a)
 
 int xor_app_init_from(xor_app *a, const uint8_t *b, size_t len, err *e)
 {
+	if (len > UINT32_MAX / 2)
+		return err_set(e, FL_ECORRUPT, "xor chunk: cannot append: %zu bytes is too large", len);
 	xor_iter it;
 	xor_iter_init(&it, b, len, 0);
 	while (xor_iter_next(&it))
@@ -245,7 +247,7 @@ int xor_app_init_from(xor_app *a, const uint8_t *b, size_t len, err *e)
 	memset(a, 0, sizeof *a);
 	size_t end = (it.pos + 7) / 8; /* bytes holding data */
 	size_t keep = len > end ? end + 1 : end; /* Go's trailing empty byte, if present */
-	a->len = keep;
+	a->len = (uint32_t)keep;
 	if (app_grow(a, 128) != 0)
 		return err_set(e, FL_ENOMEM, "xor chunk: out of memory");
 	memcpy(a->b, b, keep);

@@ -778,6 +778,8 @@ appender *db_appender(db *d)
 
 queryable *db_queryable(db *d) { return &d->q; }
 
+struct refcache *db_refcache(db *d) { return head_refcache(d->h); }
+
 /* The merged querier plus the blocks it pinned. */
 typedef struct db_querier_t {
 	querier base;     /* must be first */

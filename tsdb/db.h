@@ -152,6 +152,10 @@ int db_delete(db *d, int64_t mint, int64_t maxt, const struct matcher *ms, size_
  */
 int db_clean_tombstones(db *d, err *e);
 
+/* The head's series refs by encoded label bytes (head_refcache), for the
+ * remote-write receiver. */
+struct refcache *db_refcache(db *d);
+
 /* ---- internal: db.c <-> db_replay.c, db_snapshot.c, db_delete.c, compaction ---- */
 /* The head (borrowed while d lives). */
 struct head *db__head(db *d);

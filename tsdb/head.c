@@ -43,6 +43,7 @@
 
 #define HEAD_DEFAULT_RANGE (2 * 3600 * 1000LL)
 #define HEAD_DEFAULT_STRIPES 16384
+#define HEAD_REFCACHE_MAX (4u << 20) /* entries: 16 bytes each, ~90 MB at most */
 
 static querier *head_querier_open(queryable *q, int64_t mint, int64_t maxt, err *e);
 
@@ -81,6 +82,7 @@ head *head_open(const head_opts *o, err *e)
 	}
 	for (int i = 0; i < ns; i++)
 		pthread_mutex_init(&h->stripes[i].mu, NULL);
+	refcache_init(&h->rcache, HEAD_REFCACHE_MAX);
 	pthread_mutex_init(&h->ref_mu, NULL);
 	pthread_mutex_init(&h->readers_mu, NULL);
 	pthread_cond_init(&h->readers_cv, NULL);
@@ -136,6 +138,7 @@ void head_close(head *h)
 		pthread_mutex_destroy(&h->stripes[i].mu);
 	}
 	fl_free(h->stripes);
+	refcache_free(&h->rcache);
 	intern_free(h->strs);
 	mem_postings_free(h->postings);
 	tombstones_holder_destroy(&h->tombs);
@@ -346,6 +349,8 @@ out:
 	fl_free(heap);
 	return s;
 }
+
+refcache *head_refcache(head *h) { return &h->rcache; }
 
 labels head__series_labels(head *h, const hseries *s, arena *a)
 {
@@ -744,6 +749,7 @@ static int64_t gc_series(head *h, const uint32_t *cand, size_t n)
 		mem_postings_delete(h->postings, dead, n_dead, pairs, n_pairs);
 		atomic_fetch_sub(&h->n_series, (int64_t)n_dead);
 		atomic_fetch_add(&h->n_removed, (int64_t)n_dead);
+		refcache_clear(&h->rcache); /* its refs may name removed series */
 		if (h->opts.series_removed) {
 			uint64_t *refs = fl_malloc(n_dead * sizeof *refs);
 			for (size_t i = 0; refs && i < n_dead; i++)

@@ -86,6 +86,9 @@ void head_close(head *h);
 
 /* A new appender (commit or rollback frees it). NULL on OOM. */
 appender *head_appender(head *h);
+/* Series refs by a sender's encoded label bytes (tsdb/refcache.h), for
+ * receivers; cleared whenever series are removed. */
+struct refcache *head_refcache(head *h);
 /* The queryable over the head (owned by the head). */
 queryable *head_queryable(head *h);
 

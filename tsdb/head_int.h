@@ -5,17 +5,18 @@
  * btreeInt.h pattern: nothing here is public.
  *
  * Memory per series (the aim is < 450 bytes at 1M series; bench_head
- * measures ~440): one allocation holding the hseries struct (~144 bytes)
- * and its labels as interned id pairs (8 bytes a label), the open chunk's
+ * measures ~425): one allocation holding the hseries struct (120 bytes, its
+ * xor_app 48) and its labels as interned id pairs (8 bytes a label), the open chunk's
  * growable buffer (64 bytes to start), 8 bytes in the ref table, ~11 in its
  * stripe's hash table, and ~4-6 per label in postings; 16 bytes a sample
  * more for series that get start timestamps (hst), none for others. A
  * full chunk costs 24 bytes (hchunk, in an array of a power-of-two room):
  * its bytes are in chunks_head/ files, mmapped (head_chunks.c), as
  * Prometheus's ChunkDiskMapper keeps them. bench_head phase 5 (every series
- * cut one chunk): fl heap 419 B/series, RSS 877 B/series - the allocator
+ * cut one chunk): fl heap 403 B/series, RSS 851 B/series - the allocator
  * keeps the high-water mark of the open chunks, all ~400 B just before the
- * cut there (Prometheus 2.42: ~3.9 KB).
+ * cut there - and 522 B after head_release_memory (Prometheus 2.42: ~3.9 KB).
+ * A remote-written series also has a 16-byte entry in rcache (refcache.h).
  *
  * Garbage collection (head_truncate): a series with no chunk left and no
  * sample pending in an appender is marked dead under its stripe mutex and
@@ -63,6 +64,7 @@
 #include "tsdb/head_chunks.h"
 #include "tsdb/intern.h"
 #include "tsdb/postings.h"
+#include "tsdb/refcache.h"
 #include "tsdb/tombstones.h"
 
 #define HEAD_SAMPLES_PER_CHUNK 120
@@ -188,6 +190,7 @@ struct head {
 	int64_t mm_found, mm_dropped, mm_attached; /* chunks_head replay (single-threaded) */
 	_Atomic int64_t n_removed; /* series garbage-collected */
 	tombstones_holder tombs;   /* deleted intervals by series ref (head_tombstones.c); queriers pin a set */
+	refcache rcache;           /* refs by a sender's label bytes (head_refcache); cleared when series go */
 };
 
 static inline hstripe *head__stripe(head *h, uint64_t hash) { return &h->stripes[hash & h->stripe_mask]; }

@@ -33,6 +33,8 @@
 #include "lib/log.h"
 #include "web/remote.h"
 #include "remote/codec.h"
+#include "tsdb/db.h"
+#include "tsdb/refcache.h"
 
 #define MAX_AHEAD_MS (10 * 60 * 1000)
 
@@ -94,14 +96,17 @@ static void add_reason(buf *reasons, const char *msg, labels ls)
 	labels_format(reasons, ls);
 }
 
-/* Append one series' samples; *written counts the appended ones. 1.0
- * (reasons == NULL) stops at the first failure and returns its code with
- * the message in e. 2.0 notes each rejected sample in reasons and goes on;
- * only a failure that is not a rejection is returned. */
-static int append_series(appender *app, const rw_series *s, int64_t max_t, buf *reasons, size_t *written, err *e)
+/* Append one series' samples; *written counts the appended ones, *ref_out
+ * (when not NULL) gets the series' ref. A series decoded with a known ref
+ * is appended by that ref. 1.0 (reasons == NULL) stops at the first failure
+ * and returns its code with the message in e. 2.0 notes each rejected
+ * sample in reasons and goes on; only a failure that is not a rejection is
+ * returned. */
+static int append_series(appender *app, const rw_series *s, int64_t max_t, buf *reasons, size_t *written,
+			 series_ref *ref_out, err *e)
 {
 	labels ls = {s->labels, s->n_labels};
-	series_ref ref = 0;
+	series_ref ref = s->known_ref;
 	for (size_t i = 0; i < s->n_samples; i++) {
 		int rc;
 		if (s->samples[i].t > max_t)
@@ -116,6 +121,8 @@ static int append_series(appender *app, const rw_series *s, int64_t max_t, buf *
 			return rc;
 		add_reason(reasons, e->msg, ls);
 	}
+	if (ref_out)
+		*ref_out = ref;
 	return 0;
 }
 
@@ -139,30 +146,59 @@ static void count_dropped(remote_state *st, const rw_series *s)
 		atomic_fetch_add_explicit(&st->exemplars_dropped, s->n_exemplars, memory_order_relaxed);
 }
 
+/* The refcache hook of the 1.0 decoder. */
+static series_ref known_series(void *cache, const uint8_t *raw, size_t n) { return refcache_get(cache, raw, n); }
+
+/* One 1.0 series: 0, or its first failure (message in e). A series with
+ * invalid labels is skipped (*invalid counts its samples), as Prometheus
+ * does; a valid one's label bytes go into the cache once it has a ref. A
+ * cached ref whose series was removed since reads as an empty label set
+ * (FL_EINVAL before any sample): then the labels are decoded after all. */
+static int v1_series(remote_state *st, appender *app, refcache *cache, rw_series *s, arena *a, int64_t max_t,
+		     size_t *written, size_t *invalid, err *e)
+{
+	if (s->known_ref) {
+		size_t before = *written;
+		int rc = append_series(app, s, max_t, NULL, written, NULL, e);
+		if (rc != FL_EINVAL || *written != before) {
+			count_dropped(st, s);
+			return rc;
+		}
+		if (rw_series_decode_labels(s, a))
+			return err_set(e, FL_ENOMEM, "out of memory");
+		err_clear(e);
+	}
+	err ce;
+	if (rw_series_check(s, &ce)) {
+		buf lb;
+		buf_init(&lb);
+		labels_format(&lb, (labels){s->labels, s->n_labels});
+		log_warn("web", "Invalid metric names or labels", "got", buf_cstr(&lb), NULL);
+		buf_reset(&lb);
+		*invalid += s->n_samples;
+		return 0;
+	}
+	count_dropped(st, s);
+	series_ref ref = 0;
+	int rc = append_series(app, s, max_t, NULL, written, &ref, e);
+	if (!rc && ref && ref <= UINT32_MAX && s->raw_labels && cache)
+		refcache_put(cache, s->raw_labels, s->raw_labels_len, (uint32_t)ref);
+	return rc;
+}
+
 /* 1.0: all or nothing. */
-static void write_v1(web_env *env, remote_state *st, const rw_request *req, http_resp *w)
+static void write_v1(web_env *env, remote_state *st, rw_request *req, arena *a, http_resp *w)
 {
 	appender *app = db_appender(env->db);
 	if (!app)
 		return remote_http_error(w, 500, "cannot open an appender");
+	refcache *cache = db_refcache(env->db);
 	int64_t max_t = remote_now_ms() + MAX_AHEAD_MS;
 	size_t written = 0, invalid = 0;
 	err e;
 	err_clear(&e);
 	for (size_t i = 0; i < req->n_series; i++) {
-		const rw_series *s = &req->series[i];
-		err ce;
-		if (rw_series_check(s, &ce)) {
-			buf lb;
-			buf_init(&lb);
-			labels_format(&lb, (labels){s->labels, s->n_labels});
-			log_warn("web", "Invalid metric names or labels", "got", buf_cstr(&lb), NULL);
-			buf_reset(&lb);
-			invalid += s->n_samples;
-			continue;
-		}
-		count_dropped(st, s);
-		int rc = append_series(app, s, max_t, NULL, &written, &e);
+		int rc = v1_series(st, app, cache, &req->series[i], a, max_t, &written, &invalid, &e);
 		if (rc) {
 			appender_rollback(app);
 			if (is_reject(rc)) {
@@ -214,7 +250,7 @@ static void write_v2(web_env *env, remote_state *st, const http_req *r, const rw
 		if (!rc) {
 			count_dropped(st, s);
 			size_t before = reasons.len;
-			rc = append_series(app, s, max_t, &reasons, &written, &e);
+			rc = append_series(app, s, max_t, &reasons, &written, NULL, &e);
 			if (rc) {
 				appender_rollback(app);
 				buf_reset(&reasons);
@@ -246,8 +282,9 @@ static void write_v2(web_env *env, remote_state *st, const http_req *r, const rw
 	buf_reset(&reasons);
 }
 
-/* Decompress and decode the body; answers the error itself. */
-static int read_body(const http_req *r, http_resp *w, int version, arena *a, rw_request *req)
+/* Decompress and decode the body (1.0 with the series cache); answers the
+ * error itself. */
+static int read_body(const http_req *r, http_resp *w, int version, refcache *cache, buf *pb, arena *a, rw_request *req)
 {
 	if (r->body_len > REMOTE_MAX_BODY) {
 		remote_http_error(w, 413, "http: request body too large");
@@ -260,13 +297,12 @@ static int read_body(const http_req *r, http_resp *w, int version, arena *a, rw_
 		remote_http_error(w, 415, msg);
 		return -1;
 	}
-	buf pb;
-	buf_init(&pb);
 	err e;
-	int rc = remote_snappy_decode(r->body, r->body_len, REMOTE_MAX_DECODED, &pb, &e);
-	if (!rc)
-		rc = rw_decode((rw_version)version, pb.p, pb.len, a, req, &e);
-	buf_reset(&pb);
+	int rc = remote_snappy_decode(r->body, r->body_len, REMOTE_MAX_DECODED, pb, &e);
+	if (!rc && version == RW_V1 && cache)
+		rc = rw_decode_v1_known(pb->p, pb->len, a, known_series, cache, req, &e);
+	else if (!rc)
+		rc = rw_decode((rw_version)version, pb->p, pb->len, a, req, &e);
 	if (rc) {
 		log_error("web", "Error decoding remote write request", "err", e.msg, NULL);
 		remote_http_error(w, 400, e.msg);
@@ -291,11 +327,14 @@ void remote_write_handler(web_env *env, const http_req *r, http_resp *w)
 	arena a;
 	arena_init(&a);
 	rw_request req;
-	if (read_body(r, w, version, &a, &req) == 0) {
+	buf pb; /* the decoded body: series borrow their label bytes from it */
+	buf_init(&pb);
+	if (read_body(r, w, version, db_refcache(env->db), &pb, &a, &req) == 0) {
 		if (version == RW_V2)
 			write_v2(env, st, r, &req, w);
 		else
-			write_v1(env, st, &req, w);
+			write_v1(env, st, &req, &a, w);
 	}
+	buf_reset(&pb);
 	arena_reset(&a);
 }

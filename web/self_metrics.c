@@ -34,6 +34,7 @@
 #include "lib/version.h"
 #include "rules/manager.h"
 #include "rules/notifier.h"
+#include "remote/write.h"
 #include "scrape/manager.h"
 #include "web/remote.h"
 
@@ -318,5 +319,7 @@ void self_metrics_handler(web_env *env, const http_req *r, http_resp *w)
 		rules_manager_metrics(env->rules, &w->body); /* prometheus_rule_* */
 	if (env->notifier)
 		notifier_metrics(env->notifier, &w->body); /* prometheus_notifications_* */
+	if (env->sender)
+		remote_sender_metrics(env->sender, &w->body); /* prometheus_remote_storage_*, prometheus_wal_watcher_* */
 	write_tsdb(env, &w->body);
 }

@@ -102,6 +102,7 @@ struct web_env {
 	struct scrape_manager *scrape; /* targets, scrape pools, target metadata; NULL until scraping starts (cmd/flint.c) */
 	struct rules_manager *rules; /* rule groups (rules/manager.h); NULL until rules start (cmd/flint.c) */
 	struct notifier *notifier;   /* Alertmanager notifier (rules/notifier.h); NULL until rules start (cmd/flint.c) */
+	struct remote_sender *sender; /* remote-write sender (remote/write.h): its metrics; NULL when none (cmd/flint.c) */
 	struct webconfig *webcfg;   /* --web.config.file (auth, TLS) or NULL */
 	matcher *cors;              /* compiled --web.cors.origin, NULL for ".*" (any origin: "*") */
 	struct web_server *server;  /* running daemon or NULL */

@@ -59,14 +59,11 @@ static void remove_tmp(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int quiet_done;
-	if (!quiet_done) { /* help is printed: to nowhere (errors go to stderr: -close_fd_mask=2) */
+	static int quiet_done, devnull = -1, saved_stdout = -1;
+	if (!quiet_done) { /* help is printed to nowhere (errors go to stderr: -close_fd_mask=2) */
 		quiet_done = 1;
-		int fd = open("/dev/null", O_WRONLY);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			close(fd);
-		}
+		devnull = open("/dev/null", O_WRONLY);
+		saved_stdout = dup(1);
 		int t = mkstemp(path);
 		if (t >= 0) {
 			close(t);
@@ -98,7 +95,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p = nl + 1;
 	}
 	argv[argc] = NULL;
+	/* stdout goes to /dev/null only around the call: the replay runner's
+	 * own summary line must still reach the test log */
+	fflush(stdout);
+	if (devnull >= 0)
+		dup2(devnull, 1);
 	cli_main(&root, "tool 1", argc, argv);
+	fflush(stdout);
+	if (saved_stdout >= 0)
+		dup2(saved_stdout, 1);
 	free(text);
 
 	int fd = open(path, O_WRONLY | O_TRUNC);

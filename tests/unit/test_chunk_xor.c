@@ -216,7 +216,7 @@ static void check_identical(const uint8_t *p, size_t len, const char *what, size
 	if (it.err || it.read != it.total)
 		test_fail(__FILE__, __LINE__, "%s offset %zu: decode error after %u samples", what, off, it.read);
 	if (a.len != len || memcmp(a.b, p, len) != 0)
-		test_fail(__FILE__, __LINE__, "%s offset %zu: re-encoded %zu bytes differ from %zu", what, off, a.len, len);
+		test_fail(__FILE__, __LINE__, "%s offset %zu: re-encoded %zu bytes differ from %zu", what, off, (size_t)a.len, len);
 	xor_app_free(&a);
 }
 
@@ -618,7 +618,7 @@ static void xor_encoder_matches_go_bstream_model(void)
 			go_append(&r, t, v);
 			ASSERT_EQ(xor_app_append(&a, t, v), 0);
 			if (a.len != r.s.len || memcmp(a.b, r.s.b, a.len) != 0)
-				test_fail(__FILE__, __LINE__, "chunk %d sample %d: %zu bytes, Go model %zu bytes", c, i, a.len,
+				test_fail(__FILE__, __LINE__, "chunk %d sample %d: %zu bytes, Go model %zu bytes", c, i, (size_t)a.len,
 					  r.s.len);
 			ASSERT_EQ(a.bits_left, r.s.count);
 		}

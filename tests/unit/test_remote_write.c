@@ -4,7 +4,8 @@
  * and encoding negotiation, 1.0 all-or-nothing with Prometheus's messages,
  * skipped invalid series, 2.0 partial writes and written-count headers,
  * metadata, the future-timestamp bound, /metrics and /federate on the
- * written data.
+ * written data, the series cache by label bytes (hits, invalid series
+ * never cached, a cached series removed by head truncation).
  */
 #include "tests/unit/test.h"
 
@@ -13,6 +14,8 @@
 #include "web/metadata.h"
 #include "web/remote.h"
 #include "remote/codec.h"
+#include "tsdb/head.h"
+#include "tsdb/refcache.h"
 
 typedef struct wfix {
 	db *d;
@@ -323,7 +326,77 @@ static void metrics_and_federate(void)
 	wfix_free(&f);
 }
 
+static series_ref grab_raw(void *ctx, const uint8_t *raw, size_t n)
+{
+	buf *b = ctx; /* the first series' bytes */
+	if (!b->len)
+		buf_put(b, raw, n);
+	return 0;
+}
+
+/* The series cache: a repeated series is found by its label bytes (unsorted
+ * and with an empty label as sent), an invalid one is never cached, and a
+ * cached ref whose series head truncation removed falls back to the labels. */
+static void write_v1_series_cache(void)
+{
+	wfix f;
+	wfix_init(&f);
+	refcache *c = db_refcache(f.d);
+	label l[] = {{"job", "j"}, {"__name__", "cached"}, {"empty", ""}}, bad[] = {{"job", "noname"}};
+	sample s[] = {{f.now, 1}}, s2[] = {{f.now, 7}};
+	rw_series rs[2] = {{.labels = l, .n_labels = 3, .samples = s, .n_samples = 1},
+			   {.labels = bad, .n_labels = 1, .samples = s2, .n_samples = 1}};
+	rw_request rq = {.version = RW_V1, .series = rs, .n_series = 2};
+	http_resp w;
+	for (int i = 0; i < 3; i++) {
+		s[0] = (sample){f.now + i * 15000, i};
+		s2[0].t = s[0].t;
+		post_req(&f, &rq, "application/x-protobuf", &w);
+		ASSERT_EQ(w.status, 204);
+		buf_reset(&w.body);
+		ASSERT_EQ(refcache_len(c), 1); /* the valid series only */
+	}
+	double last = 0;
+	ASSERT_EQ(count_samples(&f, "__name__", "cached", &last), 3);
+	ASSERT_DBL_EQ(last, 2);
+	ASSERT_EQ(count_samples(&f, "job", "noname", &last), 0);
+	/* a cached duplicate with another value still rolls back with 400 */
+	s[0].v = 99;
+	post_req(&f, &rq, "application/x-protobuf", &w);
+	ASSERT_EQ(w.status, 400);
+	buf_reset(&w.body);
+	/* remove the series: the cache is cleared; put its old ref back by hand */
+	buf pb, raw;
+	buf_init(&pb);
+	buf_init(&raw);
+	err e;
+	ASSERT_EQ(rw_encode(&rq, &pb, &e), 0);
+	arena a;
+	arena_init(&a);
+	rw_request dec;
+	ASSERT_EQ(rw_decode_v1_known(pb.p, pb.len, &a, grab_raw, &raw, &dec, &e), 0);
+	uint32_t old_ref = refcache_get(c, raw.p, raw.len);
+	ASSERT(old_ref != 0);
+	ASSERT(head_truncate(db__head(f.d), f.now + 10 * 60000) >= 1);
+	ASSERT_EQ(refcache_len(c), 0);
+	refcache_put(c, raw.p, raw.len, old_ref);
+	s[0] = (sample){f.now + 11 * 60000, 5};
+	s2[0].t = s[0].t;
+	post_req(&f, &rq, "application/x-protobuf", &w);
+	ASSERT_EQ(w.status, 204);
+	buf_reset(&w.body);
+	uint32_t new_ref = refcache_get(c, raw.p, raw.len);
+	ASSERT(new_ref != 0 && new_ref != old_ref);
+	ASSERT_EQ(count_samples(&f, "__name__", "cached", &last), 1);
+	ASSERT_DBL_EQ(last, 5);
+	arena_reset(&a);
+	buf_reset(&pb);
+	buf_reset(&raw);
+	wfix_free(&f);
+}
+
 const struct test tests_remote_write[] = {
+	{"write_v1_series_cache", write_v1_series_cache},
 	{"write_v1_and_negotiation", write_v1_and_negotiation},
 	{"write_v1_duplicate_rolls_back", write_v1_duplicate_rolls_back},
 	{"write_v2_partial", write_v2_partial},

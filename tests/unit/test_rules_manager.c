@@ -174,7 +174,136 @@ static void thread_evaluates_on_schedule(void)
 	mfx_close(&f);
 }
 
+/* A queryable over the db whose selects of `slow_metric` take 600 ms;
+ * each querier it opens is its own wrapper (groups query concurrently). */
+typedef struct slowq {
+	queryable base; /* first */
+	queryable *inner;
+} slowq;
+
+typedef struct slowqr {
+	querier q; /* first */
+	querier *in;
+} slowqr;
+
+static series_set *slow_select(querier *q, bool sorted, const select_hints *h, const matcher *ms, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(ms[i].name, LABEL_NAME) && !strcmp(ms[i].value, "slow_metric"))
+			usleep(600000);
+	return querier_select(((slowqr *)q)->in, sorted, h, ms, n);
+}
+static int slow_names(querier *q, const matcher *ms, size_t n, strlist *out, err *e)
+{
+	return querier_label_names(((slowqr *)q)->in, ms, n, out, e);
+}
+static int slow_values(querier *q, const char *name, const matcher *ms, size_t n, strlist *out, err *e)
+{
+	return querier_label_values(((slowqr *)q)->in, name, ms, n, out, e);
+}
+static void slow_close(querier *q)
+{
+	querier_close(((slowqr *)q)->in);
+	free(q);
+}
+static const struct querier_ops slow_ops = {slow_select, slow_names, slow_values, slow_close};
+
+static querier *slow_querier(queryable *self, int64_t mint, int64_t maxt, err *e)
+{
+	slowqr *r = malloc(sizeof *r);
+	ASSERT(r);
+	r->in = queryable_querier(((slowq *)self)->inner, mint, maxt, e);
+	if (!r->in) {
+		free(r);
+		return NULL;
+	}
+	r->q = (querier){&slow_ops, mint, maxt};
+	return &r->q;
+}
+
+/* Prometheus runs each group on its own goroutine: a group whose
+ * evaluation takes far longer than the others' intervals does not hold
+ * them back, and the API can read a group while its query runs. */
+static void slow_group_does_not_delay_others(void)
+{
+	mfx f;
+	mfx_open(&f);
+	slowq sq = {.base = {slow_querier}, .inner = f.rf.o.queryable};
+	f.rf.o.queryable = &sq.base; /* every group's queries see the wrapper; only slow_metric sleeps */
+	rules_manager_free(f.m);
+	err e;
+	f.m = rules_manager_new(&f.rf.o, &e);
+	ASSERT(f.m);
+	write_file(&f, "r.yml",
+		   "groups:\n"
+		   "- name: slow1\n  interval: 100ms\n  rules:\n  - record: s1\n    expr: count(slow_metric) or vector(1)\n"
+		   "- name: slow2\n  interval: 100ms\n  rules:\n  - record: s2\n    expr: count(slow_metric) or vector(2)\n"
+		   "- name: slow3\n  interval: 100ms\n  rules:\n  - record: s3\n    expr: count(slow_metric) or vector(3)\n"
+		   "- name: fast\n  interval: 100ms\n  rules:\n  - record: one\n    expr: vector(1)\n");
+	ASSERT_EQ(update(&f, "r.yml", 60000, &e), 0);
+	size_t n;
+	uint64_t fast = 0;
+	int64_t t0 = rules_now_ms();
+	bool locked_while_slow = false;
+	for (int i = 0; i < 200 && (fast < 8 || !locked_while_slow); i++) {
+		usleep(20000);
+		rules_manager_lock(f.m);
+		rule_group *const *g = rules_manager_groups(f.m, &n);
+		fast = atomic_load(&g[0]->evals_total); /* "fast" sorts first */
+		/* the API's lock on a slow group is free while its query sleeps */
+		for (size_t k = 1; k < n; k++) {
+			int64_t a = rules_now_ns();
+			rule_group_lock(g[k]);
+			rule_group_unlock(g[k]);
+			if (rules_now_ns() - a < 100000000 && atomic_load(&g[k]->evals_total) > 0)
+				locked_while_slow = true;
+		}
+		rules_manager_unlock(f.m);
+	}
+	int64_t dt = rules_now_ms() - t0;
+	rules_manager_stop(f.m);
+	/* 8 fast evaluations at 100 ms need ~0.8 s; three groups that each
+	 * take 0.6 s would starve it with a fixed pool of two or three */
+	ASSERT(fast >= 8);
+	ASSERT(dt < 3000);
+	ASSERT(locked_while_slow);
+	mfx_close(&f);
+}
+
+static void summaries_have_quantiles(void)
+{
+	mfx f;
+	mfx_open(&f);
+	write_file(&f, "r.yml", GOOD);
+	err e;
+	ASSERT_EQ(update(&f, "r.yml", 60000, &e), 0);
+	rules_manager_eval_all(f.m, 1700000000000LL);
+	buf b;
+	buf_init(&b);
+	rules_manager_metrics(f.m, &b);
+	const char *txt = buf_cstr(&b);
+	static const char *want[] = {
+		"prometheus_rule_group_duration_seconds{quantile=\"0.01\"} ",
+		"prometheus_rule_group_duration_seconds{quantile=\"0.05\"} ",
+		"prometheus_rule_group_duration_seconds{quantile=\"0.5\"} ",
+		"prometheus_rule_group_duration_seconds{quantile=\"0.9\"} ",
+		"prometheus_rule_group_duration_seconds{quantile=\"0.99\"} ",
+		"prometheus_rule_group_duration_seconds_count 2\n",
+		"prometheus_rule_evaluation_duration_seconds{quantile=\"0.5\"} ",
+		"prometheus_rule_evaluation_duration_seconds{quantile=\"0.99\"} ",
+		"prometheus_rule_evaluation_duration_seconds_count 2\n",
+	};
+	for (size_t i = 0; i < FL_ARRAY_LEN(want); i++)
+		if (!strstr(txt, want[i]))
+			test_fail(__FILE__, __LINE__, "no %s in\n%s", want[i], txt);
+	ASSERT(!strstr(txt, "quantile=\"0.5\"} NaN")); /* observed */
+	buf_reset(&b);
+	mfx_close(&f);
+}
+
 const struct test tests_rules_manager[] = {
+	{"slow_group_does_not_delay_others", slow_group_does_not_delay_others},
+	{"summaries_have_quantiles", summaries_have_quantiles},
 	{"load_eval_and_metrics", load_eval_and_metrics},
 	{"bad_file_keeps_old_rules_and_reload_keeps_state", bad_file_keeps_old_rules_and_reload_keeps_state},
 	{"thread_evaluates_on_schedule", thread_evaluates_on_schedule},

@@ -134,6 +134,18 @@ static void posts_alerts_as_v2(void)
 		usleep(10000);
 	}
 	ASSERT_EQ(sent, 1);
+	snprintf(want, sizeof want,
+		 "prometheus_notifications_latency_seconds_count{alertmanager=\"http://127.0.0.1:%d/am/api/v2/alerts\"} ",
+		 am.port);
+	ASSERT_EQ(metric(n, want), 1);
+	buf mb;
+	buf_init(&mb);
+	notifier_metrics(n, &mb);
+	snprintf(want, sizeof want,
+		 "prometheus_notifications_latency_seconds{alertmanager=\"http://127.0.0.1:%d/am/api/v2/alerts\",quantile=\"0.99\"} ",
+		 am.port);
+	ASSERT(strstr(buf_cstr(&mb), want) != NULL);
+	buf_reset(&mb);
 	ASSERT_EQ(metric(n, "prometheus_notifications_alertmanagers_discovered "), 1);
 	ASSERT_EQ(metric(n, "prometheus_notifications_dropped_total "), 0);
 	notifier_free(n);
