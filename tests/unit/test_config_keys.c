@@ -297,7 +297,7 @@ static void config_keys_refused_name_the_key(void)
 		 "p.yml:3: remote_write[0].bogus: field bogus not found in type config.RemoteWriteConfig"},
 		{"storage:\n  bogus: 1\n", "p.yml:2: storage.bogus: field bogus not found in type config.StorageConfig"},
 		{"scrape_configs:\n- job_name: x\n  scrape_classic_histograms: true\n", NULL},
-		{"scrape_config_files: [/dev/zero]\n", "p.yml:0: scrape_config_files: read /dev/zero: not a regular file"},
+		{"scrape_config_files: [/dev/zero]\n", "p.yml:0: scrape_config_files: read /dev/zero: larger than 67108864 bytes"},
 	};
 	for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
 		err e;
