@@ -893,6 +893,17 @@ scrape_config *scrape_config_load(const char *path, err *e)
 	return c;
 }
 
+int scrape_config_check_agent(const scrape_config *c, err *e)
+{
+	if (c->alerting.n_alertmanagers || c->alerting.n_alert_relabel_configs)
+		return err_set(e, FL_EINVAL, "field alerting is not allowed in agent mode");
+	if (c->n_rule_files)
+		return err_set(e, FL_EINVAL, "field rule_files is not allowed in agent mode");
+	if (c->n_remote_read)
+		return err_set(e, FL_EINVAL, "field remote_read is not allowed in agent mode");
+	return 0;
+}
+
 scrape_config *scrape_config_default(err *e) { return scrape_config_parse("", 0, "", e); }
 
 void scrape_config_free(scrape_config *c)
