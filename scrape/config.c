@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -901,7 +902,10 @@ int scrape_read_file(buf *b, const char *path, err *e)
 	struct stat st;
 	if (stat(path, &st))
 		return err_set(e, errno == ENOENT ? FL_ENOTFOUND : FL_EIO, "open %s: %s", path, strerror(errno));
-	if (S_ISCHR(st.st_mode))
+	/* the kernel's memory devices (/dev/null, /dev/zero, /dev/full,
+	 * /dev/urandom: major 1) never block, so a bounded read of them cannot
+	 * hang; a terminal or another device could */
+	if (S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) >= 3)
 		return read_char_device(b, path, e);
 	if (!S_ISREG(st.st_mode))
 		return err_set(e, FL_EIO, "read %s: not a regular file", path);
