@@ -37,7 +37,9 @@
 #include "scrape/config.h"
 #include "scrape/discovery.h"
 #include "scrape/manager.h"
+#include "tsdb/agent.h"
 #include "tsdb/db.h"
+#include "tsdb/wal.h"
 #include "web/metadata.h"
 #include "remote/codec.h"
 #include "remote/write.h"
@@ -89,6 +91,15 @@ static flag flags[] = {
 	{"query.timeout", F_DURATION, "2m", "Maximum time a query may take before being aborted.", 0, 0},
 	{"query.max-concurrency", F_INT, "20", "Maximum number of queries executed concurrently.", 0, 0},
 	{"query.max-samples", F_FLOAT, "50000000", "Maximum number of samples a single query can load into memory.", 0, 0},
+	{"agent", F_BOOL, "false", "Run Prometheus in 'Agent mode'.", 0, 0},
+	{"storage.agent.path", F_STRING, "data-agent/", "Base path for metrics storage. Use with agent mode only.", 0, 0},
+	{"storage.agent.wal-compression", F_BOOL, "true", "Compress the agent WAL. Use with agent mode only.", 0, 0},
+	{"storage.agent.no-lockfile", F_BOOL, "false", "Do not create lockfile in data directory. Use with agent mode only.", 0, 0},
+	{"storage.agent.retention.min-time", F_DURATION, "5m", "Minimum age samples may be before being considered for deletion when the WAL is truncated Use with agent mode only.", 0, 0},
+	{"storage.agent.retention.max-time", F_DURATION, "4h", "Maximum age samples may be before being forcibly deleted when the WAL is truncated Use with agent mode only.", 0, 0},
+	{"storage.agent.wal-truncate-frequency", F_DURATION, "0s", "The frequency at which to truncate the WAL and remove old data. Use with agent mode only.", 0, 0},
+	{"storage.agent.wal-segment-size", F_BYTES, "0B", "Size at which to split WAL segment files. Example: 100MB Use with agent mode only.", 0, 0},
+	{"test.agent-wal-segment-size", F_BYTES, "0B", "Tests only (flint extension): agent WAL segment size, any multiple of 32KiB.", 0, 0},
 	{"enable-feature", F_LIST, "", "Comma separated feature names to enable (accepted, ignored).", 0, 0},
 	{"log.level", F_LEVEL, "info", "Only log messages with the given severity or above. One of: [debug, info, warn, error]", 0, 0},
 	{"log.format", F_FORMAT, "logfmt", "Output format of log messages. One of: [logfmt, json]", 0, 0},
@@ -186,12 +197,21 @@ static int flag_check(const flag *f, const char *v, char *why, size_t why_len)
 	}
 }
 
+/* Not in --help (kingpin's Hidden): the agent's tuning and test flags. */
+static bool flag_hidden(const char *name)
+{
+	return !strcmp(name, "storage.agent.wal-truncate-frequency") || !strcmp(name, "storage.agent.wal-segment-size") ||
+	       !strcmp(name, "test.agent-wal-segment-size");
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: flint [<flags>]\n\nThe flint monitoring server (Prometheus-compatible)\n\nFlags:\n"
 		   "  -h, --help                 Show context-sensitive help.\n      --version              Show application version.\n");
 	for (size_t i = 0; i < N_FLAGS; i++) {
 		const flag *fl = &flags[i];
+		if (flag_hidden(fl->name))
+			continue;
 		if (fl->kind == F_BOOL)
 			fprintf(f, "      --[no-]%s\n            %s\n", fl->name, fl->help);
 		else
@@ -264,7 +284,9 @@ static int parse_flags(int argc, char **argv)
 typedef struct flint {
 	web_env env;         /* the HTTP side */
 	promql_engine *eng;  /* the query engine */
-	db *db;              /* storage */
+	db *db;              /* storage (server mode) */
+	bool agent;          /* --agent (or 2.x's --enable-feature=agent) */
+	agent_db *agent_db;  /* storage in agent mode */
 	discovery *disc;     /* service discovery */
 	scrape_manager *_Atomic mgr; /* the scrape manager, NULL until storage is open */
 	rules_manager *rules; /* rule groups, NULL until storage is open */
@@ -360,6 +382,10 @@ static int reload_config(web_env *env, err *e)
 {
 	flint *fl = env->reload_ctx;
 	scrape_config *c = scrape_config_load(fl->cfg_path, e);
+	if (c && fl->agent && scrape_config_check_agent(c, e)) {
+		scrape_config_free(c);
+		c = NULL;
+	}
 	if (!c)
 		return reload_failed(env, e);
 	pthread_mutex_lock(&fl->reload_mu);
@@ -401,6 +427,7 @@ static int remote_start(flint *fl, err *e)
 /* ---- scraping: db appenders, metadata into web's store, head removals ---- */
 
 static appender *scrape_appender(void *ctx) { return db_appender(ctx); }
+static appender *scrape_agent_appender(void *ctx) { return agent_appender(ctx); }
 
 static void scrape_metadata(void *ctx, const char *metric, const char *type, const char *help, const char *unit)
 {
@@ -432,7 +459,8 @@ static int start_scraping(flint *fl, int64_t body_limit, err *e)
 	int rc = FL_ENOMEM;
 	if (!(fl->disc = discovery_new(e)) || (rc = discovery_apply(fl->disc, c, e)))
 		goto out;
-	scrape_manager_opts so = {.appender = scrape_appender, .appender_ctx = fl->db, .disc = fl->disc,
+	scrape_manager_opts so = {.appender = fl->agent ? scrape_agent_appender : scrape_appender,
+				  .appender_ctx = fl->agent ? (void *)fl->agent_db : (void *)fl->db, .disc = fl->disc,
 				  .default_body_limit = body_limit ? body_limit : INT64_MAX,
 				  .offset_seed = scrape_offset_seed(host, ext),
 				  .metadata = scrape_metadata, .metadata_ctx = fl->env.metadata};
@@ -493,6 +521,135 @@ static void fill_opts(web_opts *o, promql_engine_opts *eo, db_opts *dopt)
 	dopt->series_removed = scrape_series_removed;
 }
 
+/* ---- agent mode: Prometheus's --agent (2.x: --enable-feature=agent) ----
+ * Scrape, WAL, remote write and nothing else: the storage is tsdb/agent.h's
+ * (in --storage.agent.path), no rules run, and the query, rules and TSDB
+ * routes answer the agent's error (web/server.c). Flags of the other mode
+ * given on the command line stop the start with Prometheus's message and
+ * status 3 (in table order; Prometheus lists them in command-line order). */
+
+static const char *const server_only_flags[] = {
+	"storage.tsdb.path", "storage.tsdb.retention", "storage.tsdb.retention.time", "storage.tsdb.retention.size",
+	"storage.tsdb.wal-compression", "storage.tsdb.no-lockfile", "storage.tsdb.min-block-duration",
+	"storage.tsdb.max-block-duration", "storage.remote.read-sample-limit", "storage.remote.read-concurrent-limit",
+	"storage.remote.read-max-bytes-in-frame", "alertmanager.notification-queue-capacity",
+	"rules.alert.for-outage-tolerance", "rules.alert.for-grace-period", "rules.alert.resend-delay",
+	"query.lookback-delta", "query.timeout", "query.max-concurrency", "query.max-samples",
+};
+
+static bool server_only(const char *name)
+{
+	for (size_t i = 0; i < FL_ARRAY_LEN(server_only_flags); i++)
+		if (!strcmp(name, server_only_flags[i]))
+			return true;
+	return false;
+}
+
+static bool agent_only(const char *name)
+{
+	return !strncmp(name, "storage.agent.", 14) || !strcmp(name, "test.agent-wal-segment-size");
+}
+
+/* 2.x's --enable-feature=agent, in any of the lists given. */
+static bool agent_feature(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *v = NULL;
+		if (!strncmp(argv[i], "--enable-feature=", 17))
+			v = argv[i] + 17;
+		else if (!strcmp(argv[i], "--enable-feature") && i + 1 < argc)
+			v = argv[++i];
+		while (v && *v) {
+			size_t n = strcspn(v, ",");
+			if (n == 5 && !strncmp(v, "agent", 5))
+				return true;
+			v += n + (v[n] == ',');
+		}
+	}
+	return false;
+}
+
+/* -1 to go on, or the exit status after Prometheus's message. */
+static int agent_check_flags(bool agent)
+{
+	char list[2048] = "";
+	size_t n = 0;
+	for (size_t i = 0; i < N_FLAGS; i++)
+		if (flags[i].set && (agent ? server_only(flags[i].name) : agent_only(flags[i].name)))
+			n += (size_t)snprintf(list + n, n < sizeof list ? sizeof list - n : 0, "%s\"--%s\"", n ? " " : "",
+					      flags[i].name);
+	if (!n)
+		return -1;
+	fprintf(stderr, agent ? "The following flag(s) can not be used in agent mode: [%s]"
+			      : "The following flag(s) can only be used in agent mode: [%s]", list);
+	return 3;
+}
+
+static int64_t fbytes(const char *name)
+{
+	int64_t v = 0;
+	char why[64];
+	parse_bytes(fv(name), &v, why, sizeof why);
+	return v;
+}
+
+/* The agent's truncation asks the remote-write sender which segments its
+ * queues still read, and commits wake its watchers; agent_rw_mu keeps the
+ * sender alive during a call (it is set once started, cleared before it is
+ * freed). */
+static pthread_mutex_t agent_rw_mu = PTHREAD_MUTEX_INITIALIZER;
+static remote_sender *agent_rw;
+
+static int agent_lowest_segment(void *ctx)
+{
+	(void)ctx;
+	pthread_mutex_lock(&agent_rw_mu);
+	int s = agent_rw ? remote_sender_lowest_segment(agent_rw) : INT32_MAX;
+	pthread_mutex_unlock(&agent_rw_mu);
+	return s;
+}
+
+static void agent_notify(void *ctx)
+{
+	(void)ctx;
+	pthread_mutex_lock(&agent_rw_mu);
+	if (agent_rw)
+		remote_sender_notify(agent_rw);
+	pthread_mutex_unlock(&agent_rw_mu);
+}
+
+static void agent_sender_set(remote_sender *s)
+{
+	pthread_mutex_lock(&agent_rw_mu);
+	agent_rw = s;
+	pthread_mutex_unlock(&agent_rw_mu);
+}
+
+/* Open the agent's storage; the web side reads its metrics. */
+static int start_agent_storage(flint *fl, err *e)
+{
+	agent_opts ao = {.wal_compression = fbool("storage.agent.wal-compression"),
+			 .no_lockfile = fbool("storage.agent.no-lockfile"),
+			 .truncate_frequency_ms = fdur_ms("storage.agent.wal-truncate-frequency"),
+			 .min_wal_time_ms = fdur_ms("storage.agent.retention.min-time"),
+			 .max_wal_time_ms = fdur_ms("storage.agent.retention.max-time"),
+			 .series_removed = scrape_series_removed, .series_removed_ctx = fl,
+			 .lowest_segment = agent_lowest_segment, .notify = agent_notify};
+	ao.segment_size = fbytes("storage.agent.wal-segment-size");
+	if (ao.segment_size && (ao.segment_size < (10 << 20) || ao.segment_size > (256 << 20)))
+		return err_set(e, FL_EINVAL, "flag 'storage.agent.wal-segment-size' must be set between 10MB and 256MB");
+	if (fbytes("test.agent-wal-segment-size"))
+		ao.segment_size = fbytes("test.agent-wal-segment-size");
+	if (ao.segment_size % WAL_PAGE_SIZE)
+		return err_set(e, FL_EINVAL, "agent WAL segment size must be a multiple of 32KiB");
+	log_info("main", "Starting WAL storage ...", "path", fv("storage.agent.path"), NULL);
+	if (!(fl->agent_db = agent_open(fv("storage.agent.path"), &ao, e)))
+		return e->code ? e->code : FL_EIO;
+	fl->env.agent = fl->agent_db;
+	fl->env.queryable = agent_queryable(fl->agent_db);
+	return 0;
+}
+
 /* Wait for signals; returns when asked to stop. */
 static void signal_loop(flint *fl, const sigset_t *set)
 {
@@ -521,6 +678,9 @@ int main(int argc, char **argv)
 	log_set_format_name(fv("log.format"));
 
 	static flint fl;
+	fl.agent = fbool("agent") || agent_feature(argc, argv);
+	if ((rc = agent_check_flags(fl.agent)) >= 0)
+		return rc;
 	fl.cfg_path = fv("config.file");
 	pthread_mutex_init(&fl.reload_mu, NULL);
 	for (size_t i = 0; i < N_FLAGS; i++) {
@@ -530,6 +690,10 @@ int main(int argc, char **argv)
 	err e;
 	err_clear(&e);
 	scrape_config *cfg = scrape_config_load(fl.cfg_path, &e);
+	if (cfg && fl.agent && scrape_config_check_agent(cfg, &e)) {
+		scrape_config_free(cfg);
+		cfg = NULL;
+	}
 	if (!cfg) {
 		log_error("main", "Error loading config", "file", fl.cfg_path, "err", e.msg, NULL);
 		return 1;
@@ -549,6 +713,10 @@ int main(int argc, char **argv)
 	db_opts dopt;
 	fill_opts(&o, &eo, &dopt);
 	dopt.series_removed_ctx = &fl;
+	if (fl.agent) {
+		o.agent = true;
+		o.data_dir = fv("storage.agent.path");
+	}
 	if (web_env_init(&fl.env, &o, &e)) {
 		log_error("main", "Error loading web config", "err", e.msg, NULL);
 		scrape_config_free(cfg);
@@ -571,16 +739,25 @@ int main(int argc, char **argv)
 		web_env_destroy(&fl.env);
 		return 1;
 	}
-	log_info("main", "Starting TSDB ...", "path", o.data_dir, NULL);
-	fl.db = db_open(o.data_dir, &dopt, &e);
-	if (!fl.db) {
-		log_error("main", "Opening storage failed", "err", e.msg, NULL);
-		web_env_destroy(&fl.env);
-		promql_engine_free(fl.eng);
-		return 1;
+	if (fl.agent) {
+		if (start_agent_storage(&fl, &e)) {
+			log_error("main", "Opening storage failed", "err", e.msg, NULL);
+			web_env_destroy(&fl.env);
+			promql_engine_free(fl.eng);
+			return 1;
+		}
+	} else {
+		log_info("main", "Starting TSDB ...", "path", o.data_dir, NULL);
+		fl.db = db_open(o.data_dir, &dopt, &e);
+		if (!fl.db) {
+			log_error("main", "Opening storage failed", "err", e.msg, NULL);
+			web_env_destroy(&fl.env);
+			promql_engine_free(fl.eng);
+			return 1;
+		}
+		fl.env.db = fl.db;
+		fl.env.queryable = db_queryable(fl.db);
 	}
-	fl.env.db = fl.db;
-	fl.env.queryable = db_queryable(fl.db);
 	int64_t body_limit = 0;
 	char why[64];
 	parse_bytes(fv("scrape.body-size-limit-default"), &body_limit, why, sizeof why);
@@ -589,16 +766,18 @@ int main(int argc, char **argv)
 		log_error("main", "Error starting remote write", "err", e.msg, NULL);
 		exit_code = 1;
 	}
+	if (fl.agent)
+		agent_sender_set(fl.rw);
 	if (start_scraping(&fl, body_limit, &e))
 		log_error("main", "Error starting scrape manager", "err", e.msg, NULL);
 	external_url(&fl);
-	if (start_rules(&fl, &e)) {
+	if (!fl.agent && start_rules(&fl, &e)) {
 		/* Prometheus does not start on a config whose rule files fail */
 		log_error("main", "Error loading config", "file", fl.cfg_path, "err", e.msg, NULL);
 		exit_code = 1;
 	}
 	atomic_store(&fl.env.ready, 1);
-	log_info("main", "TSDB started", NULL);
+	log_info("main", fl.agent ? "Agent WAL storage started" : "TSDB started", NULL);
 	log_info("main", "Server is ready to receive web requests.", NULL);
 
 	if (!exit_code)
@@ -625,10 +804,13 @@ int main(int argc, char **argv)
 	discovery_free(fl.disc);
 	fl.disc = NULL;
 	fl.env.sender = NULL;
+	agent_sender_set(NULL);
 	remote_sender_free(fl.rw); /* flushes up to --storage.remote.flush-deadline */
 	fl.rw = NULL;
 	atomic_store(&fl.env.ready, 0);
 	db_close(fl.db);
+	agent_close(fl.agent_db);
+	fl.env.agent = NULL;
 	log_info("main", "See you next time!", NULL);
 	promql_engine_free(fl.eng);
 	web_env_destroy(&fl.env);

@@ -64,7 +64,7 @@ static int rule_globs(const char *pat, glob_t *g, err *e)
 }
 
 /* promtool's checkConfig; fills the rule files to check. */
-static int check_config(const char *file, bool syntax_only, char ***rules, size_t *n_rules, err *e)
+static int check_config(const char *file, bool syntax_only, bool agent, char ***rules, size_t *n_rules, err *e)
 {
 	printf("Checking %s\n", file);
 	buf b;
@@ -78,7 +78,7 @@ static int check_config(const char *file, bool syntax_only, char ***rules, size_
 	buf_reset(&b);
 	if (!c)
 		return err_set(e, FL_EINVAL, "parsing YAML file %s: %s", file, pe.msg);
-	int rc = 0;
+	int rc = agent ? scrape_config_check_agent(c, e) : 0; /* alerting, rule_files, remote_read refused */
 	for (size_t i = 0; !syntax_only && !rc && i < c->n_rule_files; i++) {
 		glob_t g = {0};
 		rc = rule_globs(c->rule_files[i], &g, e);
@@ -144,7 +144,7 @@ int flinttool_existing_files(const char *const *files, size_t n)
 int flinttool_check_config(const cli_ctx *c)
 {
 	check_rules_opts ro = {.lint_duplicates = true};
-	bool syntax_only = cli_bool(c, "syntax-only");
+	bool syntax_only = cli_bool(c, "syntax-only"), agent = cli_bool(c, "agent");
 	ro.fatal = cli_bool(c, "lint-fatal");
 	ro.ignore_unknown_fields = cli_bool(c, "ignore-unknown-fields");
 	const char *lint = cli_given(c, "lint") ? cli_str(c, "lint") : NULL;
@@ -175,7 +175,7 @@ int flinttool_check_config(const cli_ctx *c)
 		char **rules = NULL;
 		size_t n_rules = 0;
 		err e;
-		if (check_config(files[i], syntax_only, &rules, &n_rules, &e)) {
+		if (check_config(files[i], syntax_only, agent, &rules, &n_rules, &e)) {
 			fflush(stdout);
 			fprintf(stderr, "  FAILED: %s\n", e.msg);
 			failed = has_errors = true;

@@ -232,3 +232,14 @@ int ft_base_url(const char *server, buf *out, buf *msg)
 	buf_cstr(out);
 	return 0;
 }
+
+int ft_userinfo_conflict(const char *url, bool http_config_given)
+{
+	const char *host = strstr(url, "://");
+	host = host ? host + 3 : url;
+	if (!http_config_given || !memchr(host, '@', strcspn(host, "/?#")))
+		return 0;
+	fprintf(stderr, "flinttool: error: Cannot set base auth in the server URL and use a http.config.file at "
+			"the same time\n");
+	return 1;
+}

@@ -8,6 +8,7 @@
 #ifndef FL_CMD_FLINTTOOL_HTTP_H
 #define FL_CMD_FLINTTOOL_HTTP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lib/buf.h"
@@ -35,6 +36,10 @@ typedef struct ft_http_resp {
  * text (`Post "URL": ...`). hc may be NULL. resp->body and resp->headers
  * are initialised either way. */
 int ft_http_do(const scrape_http_client *hc, const ft_http_req *rq, ft_http_resp *resp, buf *msg);
+
+/* promtool's main.go refuses user info in the server URL together with
+ * --http.config.file (kingpin.Fatalf): 1 after printing its error, else 0. */
+int ft_userinfo_conflict(const char *url, bool http_config_given);
 
 /* Free a response's buffers. */
 void ft_http_resp_free(ft_http_resp *r);

@@ -284,13 +284,8 @@ static int client_open(const cli_ctx *c, const char *server_arg, bool headers, q
 		return rc;
 	}
 	buf_reset(&msg);
-	/* main.go: user info and an HTTP config file do not mix (kingpin.Fatalf) */
-	const char *auth = strstr(buf_cstr(&q->base), "://") + 3;
-	const char *at = strchr(auth, '@');
-	if (cli_given(c, "http.config.file") && at && at < auth + strcspn(auth, "/")) {
-		fprintf(stderr, "flinttool: error: Cannot set base auth in the server URL and use a http.config.file at the same time\n");
+	if (ft_userinfo_conflict(buf_cstr(&q->base), cli_given(c, "http.config.file")))
 		return 1;
-	}
 	if (headers && parse_headers(c, q))
 		return 1;
 	q->hc = cli_http_client(c);

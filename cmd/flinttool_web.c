@@ -14,6 +14,7 @@
  * line, each exiting 1.
  */
 #include "cmd/flinttool.h"
+#include "cmd/flinttool_http.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -93,23 +94,11 @@ static void go_dial_error(const char *url, const char *msg)
 			https ? "443" : "80");
 }
 
-/* Does the URL carry user:password@? */
-static bool has_userinfo(const char *url)
-{
-	const char *host = strstr(url, "://");
-	host = host ? host + 3 : url;
-	size_t n = strcspn(host, "/?#");
-	return memchr(host, '@', n) != NULL;
-}
-
 static int server_status(const cli_ctx *c, const char *endpoint)
 {
 	const char *url = cli_str(c, "url");
-	if (cli_given(c, "http.config.file") && has_userinfo(url)) { /* promtool's kingpin.Fatalf */
-		fprintf(stderr, "flinttool: error: Cannot set base auth in the server URL and use a http.config.file at "
-				"the same time\n");
+	if (ft_userinfo_conflict(url, cli_given(c, "http.config.file")))
 		return 1;
-	}
 	const scrape_http_client *http = cli_http_client(c);
 	if (!http)
 		return 1;

@@ -202,6 +202,25 @@ static int remove_one(void *ctx, const char *path, const struct stat *st, err *e
 	return 0;
 }
 
+int fsutil_mkdir_all(const char *dir, err *e)
+{
+	char path[4096];
+	size_t n = strlen(dir);
+	if (n == 0 || n >= sizeof path)
+		return err_set(e, FL_EINVAL, "bad directory name \"%s\"", dir);
+	memcpy(path, dir, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != 0)
+			continue;
+		char c = path[i];
+		path[i] = 0;
+		if (mkdir(path, 0777) && errno != EEXIST)
+			return err_set(e, FL_EIO, "create %s: %s", path, strerror(errno));
+		path[i] = c;
+	}
+	return 0;
+}
+
 int fsutil_remove_all(const char *path, err *e)
 {
 	return walk(path, 0, remove_one, NULL, e);

@@ -50,6 +50,9 @@ int fsutil_write_file(const char *path, const void *p, size_t n, err *e);
 /* fsync a directory (after creating, renaming or removing entries in it). */
 int fsutil_sync_dir(const char *dir, err *e);
 
+/* mkdir -p dir (0777 before the umask). 0, FL_EINVAL for an empty or
+ * too long name, FL_EIO naming the directory that could not be made. */
+int fsutil_mkdir_all(const char *dir, err *e);
 /* rm -rf path. A missing path is fine. 0, or FL_EIO naming the entry that
  * could not be removed. */
 int fsutil_remove_all(const char *path, err *e);

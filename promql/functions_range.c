@@ -119,7 +119,11 @@ static bool extrapolated_rate(const rctx *c, const sample *s, size_t n, bool cou
 		return false;
 	double range_start = (double)(ref - c->r->range_ms), range_end = (double)ref;
 	double result = s[n - 1].v - s[0].v;
-	if (counter) {
+	if (counter && !c->st) { /* no start timestamps: drops only */
+		for (size_t i = 1; i < n; i++)
+			if (s[i].v < s[i - 1].v)
+				result += s[i - 1].v;
+	} else if (counter) {
 		for (size_t i = 1; i < n; i++)
 			if (is_reset(c, s, i))
 				result += s[i - 1].v;

@@ -377,7 +377,8 @@ static int canonical_headers(const url_parts *u, const char *const *headers, siz
 		if (!nl || !h[nl])
 			continue; /* not a header line */
 		const char *val = h + nl + 1;
-		if (h[nl] == ';' ? *val : !*val)
+		const char *vs = val + strspn(val, " \t");
+		if (h[nl] == ';' ? *val : !*vs)
 			continue; /* libcurl: "Name:" removes a header, "Name;" sends it empty */
 		char lname[64];
 		snprintf(lname, sizeof lname, "%.*s", (int)nl, h);
@@ -532,7 +533,7 @@ int sigv4_sign(const scrape_sigv4 *c, const char *method, const char *url, const
 	char region[64];
 	int rc = sigv4_resolve(c, &cr, region, sizeof region, e);
 	if (!rc && c->role_arn && *c->role_arn) {
-		rc = sigv4_assume_role(&cr, region, c->role_arn, now_ms, &as, e);
+		rc = sigv4_assume_role(&cr, region, c->role_arn, c->external_id, now_ms, &as, e);
 		cr = as;
 	}
 	if (!rc)

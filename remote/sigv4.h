@@ -63,10 +63,11 @@ int sigv4_sign_creds(const sigv4_creds *cr, const char *region, const char *serv
  * bytes at region. 0 or an error naming what is missing. */
 int sigv4_resolve(const scrape_sigv4 *c, sigv4_creds *cr, char *region, size_t region_cap, err *e);
 
-/* STS AssumeRole of role_arn with base credentials: *out gets the
- * temporary credentials. now_ms stamps the request. */
-int sigv4_assume_role(const sigv4_creds *base, const char *region, const char *role_arn, int64_t now_ms,
-		      sigv4_creds *out, err *e);
+/* STS AssumeRole of role_arn (with external_id unless NULL) with base
+ * credentials: *out gets the temporary credentials. now_ms stamps the
+ * request. */
+int sigv4_assume_role(const sigv4_creds *base, const char *region, const char *role_arn, const char *external_id,
+		      int64_t now_ms, sigv4_creds *out, err *e);
 
 /* Parse an STS AssumeRole response body (or its ErrorResponse: an error
  * with the code and message). Outside bytes: never crashes. */

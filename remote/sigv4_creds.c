@@ -10,7 +10,7 @@
  *
  * AssumeRole (aws-sdk-go-v2 stscreds, the awsquery protocol):
  *   POST <endpoint>/  Content-Type: application/x-www-form-urlencoded; charset=utf-8
- *   Action=AssumeRole&DurationSeconds=900&RoleArn=...&RoleSessionName=aws-go-sdk-<ns>&Version=2011-06-15
+ *   Action=AssumeRole&DurationSeconds=900[&ExternalId=...]&RoleArn=...&RoleSessionName=aws-go-sdk-<ns>&Version=2011-06-15
  * signed for service "sts" with the chain's credentials; the answer is
  *   <AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>...
  *   <SecretAccessKey>...<SessionToken>...<Expiration>RFC3339</Expiration>
@@ -21,7 +21,6 @@
  * The signer keeps the credentials under a mutex and refreshes them 30s
  * before they expire (Prometheus's CredentialsCache ExpiryWindow).
  */
-#include <curl/curl.h>
 #include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -32,6 +31,7 @@
 #include "lib/buf.h"
 #include "lib/timeparse.h"
 #include "remote/sigv4.h"
+#include "scrape/httpc.h"
 
 #define STS_TIMEOUT_MS 10000
 #define STS_BODY_LIMIT (1u << 20)
@@ -258,22 +258,6 @@ int sigv4_sts_parse(const char *body, size_t len, sigv4_creds *out, err *e)
 
 /* ---- AssumeRole ---- */
 
-typedef struct sts_body {
-	buf b;        /* the response */
-	bool over;    /* past STS_BODY_LIMIT */
-} sts_body;
-
-static size_t sts_write(char *p, size_t sz, size_t nm, void *ud)
-{
-	sts_body *s = ud;
-	if (s->b.len + sz * nm > STS_BODY_LIMIT) {
-		s->over = true;
-		return 0;
-	}
-	buf_put(&s->b, p, sz * nm);
-	return s->b.oom ? 0 : sz * nm;
-}
-
 static void form_put(buf *b, const char *key, const char *val)
 {
 	if (b->len)
@@ -287,8 +271,8 @@ static void form_put(buf *b, const char *key, const char *val)
 			buf_printf(b, "%%%02X", *c);
 }
 
-int sigv4_assume_role(const sigv4_creds *base, const char *region, const char *role_arn, int64_t now_ms,
-		      sigv4_creds *out, err *e)
+int sigv4_assume_role(const sigv4_creds *base, const char *region, const char *role_arn, const char *external_id,
+		      int64_t now_ms, sigv4_creds *out, err *e)
 {
 	char url[512], session[64];
 	const char *ep = env("AWS_ENDPOINT_URL_STS") ? env("AWS_ENDPOINT_URL_STS") : env("AWS_ENDPOINT_URL");
@@ -301,6 +285,8 @@ int sigv4_assume_role(const sigv4_creds *base, const char *region, const char *r
 	buf_init(&form);
 	form_put(&form, "Action", "AssumeRole");
 	form_put(&form, "DurationSeconds", "900");
+	if (external_id && *external_id)
+		form_put(&form, "ExternalId", external_id);
 	form_put(&form, "RoleArn", role_arn);
 	form_put(&form, "RoleSessionName", session);
 	form_put(&form, "Version", "2011-06-15");
@@ -308,51 +294,26 @@ int sigv4_assume_role(const sigv4_creds *base, const char *region, const char *r
 	sigv4_signed sg;
 	int rc = form.oom ? err_set(e, FL_ENOMEM, "out of memory")
 			  : sigv4_sign_creds(base, region, "sts", "POST", url, &ct, 1, form.p, form.len, now_ms, &sg, e);
-	CURL *h = rc ? NULL : curl_easy_init();
-	if (!rc && !h)
-		rc = err_set(e, FL_ENOMEM, "curl_easy_init failed");
-	struct curl_slist *hl = NULL;
-	sts_body sb = {.over = false};
-	buf_init(&sb.b);
-	if (!rc) {
-		hl = curl_slist_append(hl, ct);
-		for (int i = 0; i < sg.n; i++) {
-			char line[sizeof sg.h[i].name + sizeof sg.h[i].value + 4];
-			snprintf(line, sizeof line, "%s: %s", sg.h[i].name, sg.h[i].value);
-			hl = curl_slist_append(hl, line);
-		}
-		char errbuf[CURL_ERROR_SIZE] = "";
-		curl_easy_setopt(h, CURLOPT_URL, url);
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, (const char *)form.p);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)form.len);
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sts_write);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, &sb);
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)STS_TIMEOUT_MS);
-		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-		CURLcode cc = curl_easy_perform(h);
-		long status = 0;
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-		if (!hl)
-			rc = err_set(e, FL_ENOMEM, "out of memory");
-		else if (sb.over)
-			rc = err_set(e, FL_ELIMIT, "sts: %s: response larger than %u bytes", url, STS_BODY_LIMIT);
-		else if (cc != CURLE_OK)
-			rc = err_set(e, FL_EIO, "sts: POST %s: %s", url, *errbuf ? errbuf : curl_easy_strerror(cc));
-		else {
-			rc = sigv4_sts_parse((const char *)sb.b.p, sb.b.len, out, e);
-			if (!rc && status / 100 != 2)
-				rc = err_set(e, FL_EIO, "sts: POST %s: HTTP status %ld", url, status);
-			else if (rc && status / 100 != 2 && e && e->code == FL_ECORRUPT)
-				rc = err_set(e, FL_EIO, "sts: POST %s: HTTP status %ld", url, status);
-		}
+	const char *hl[1 + FL_ARRAY_LEN(sg.h)];
+	char lines[FL_ARRAY_LEN(sg.h)][sizeof sg.h[0].name + sizeof sg.h[0].value + 4];
+	size_t nh = 0;
+	hl[nh++] = ct;
+	for (int i = 0; !rc && i < sg.n; i++) {
+		snprintf(lines[i], sizeof lines[i], "%s: %s", sg.h[i].name, sg.h[i].value);
+		hl[nh++] = lines[i];
 	}
-	curl_slist_free_all(hl);
-	if (h)
-		curl_easy_cleanup(h);
-	buf_reset(&sb.b);
+	httpc_resp r = {.status = 0};
+	buf_init(&r.body);
+	if (!rc)
+		rc = httpc_post(url, NULL, hl, nh, form.p, form.len, STS_TIMEOUT_MS, STS_BODY_LIMIT, &r, e);
+	if (!rc) {
+		rc = sigv4_sts_parse(r.body.len ? (const char *)r.body.p : "", r.body.len, out, e);
+		if ((!rc || (e && e->code == FL_ECORRUPT)) && (r.status < 200 || r.status > 299))
+			rc = err_set(e, FL_EIO, "sts: POST %s: HTTP status %s", url, r.status_text);
+	}
+	buf_reset(&r.body);
 	buf_reset(&form);
+	memset(lines, 0, sizeof lines);
 	memset(&sg, 0, sizeof sg);
 	if (rc)
 		memset(out, 0, sizeof *out);
@@ -365,6 +326,7 @@ struct sigv4_signer {
 	pthread_mutex_t mu;  /* guards creds */
 	char region[64];     /* resolved once */
 	char role_arn[512];  /* "" when none */
+	char external_id[256]; /* "" when none */
 	sigv4_creds base;    /* the chain's credentials, resolved once */
 	sigv4_creds creds;   /* what signs: base, or the assumed role's (mu) */
 	bool have;           /* creds valid (mu) */
@@ -378,7 +340,9 @@ sigv4_signer *sigv4_signer_new(const scrape_sigv4 *c, err *e)
 		return NULL;
 	}
 	if (sigv4_resolve(c, &s->base, s->region, sizeof s->region, e) ||
-	    (c->role_arn && copy_str(s->role_arn, sizeof s->role_arn, c->role_arn, strlen(c->role_arn), "role_arn", e))) {
+	    (c->role_arn && copy_str(s->role_arn, sizeof s->role_arn, c->role_arn, strlen(c->role_arn), "role_arn", e)) ||
+	    (c->external_id &&
+	     copy_str(s->external_id, sizeof s->external_id, c->external_id, strlen(c->external_id), "external_id", e))) {
 		memset(s, 0, sizeof *s);
 		fl_free(s);
 		return NULL;
@@ -397,7 +361,7 @@ int sigv4_signer_sign(sigv4_signer *s, const char *method, const char *url, cons
 	pthread_mutex_lock(&s->mu);
 	if (!s->have || (s->creds.expires_ms && now_ms >= s->creds.expires_ms - EXPIRY_WINDOW_MS)) {
 		s->have = false;
-		rc = sigv4_assume_role(&s->base, s->region, s->role_arn, now_ms, &s->creds, e);
+		rc = sigv4_assume_role(&s->base, s->region, s->role_arn, s->external_id, now_ms, &s->creds, e);
 		s->have = !rc;
 	}
 	cr = s->creds;

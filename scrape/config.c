@@ -32,12 +32,15 @@
 #include "scrape/config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 #include "lib/timeparse.h"
@@ -864,11 +867,46 @@ scrape_config *scrape_config_parse(const char *text, size_t len, const char *fil
 	return c;
 }
 
+/* A character device (promtool reads /dev/null as an empty file): read at
+ * most SCRAPE_FILE_LIMIT bytes, so /dev/zero fails instead of hanging. */
+static int read_char_device(buf *b, const char *path, err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return err_set(e, FL_EIO, "open %s: %s", path, strerror(errno));
+	char chunk[4096];
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = err_set(e, FL_EIO, "read %s: %s", path, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		if (b->len + (size_t)n > SCRAPE_FILE_LIMIT) {
+			rc = err_set(e, FL_EIO, "read %s: larger than %u bytes", path, SCRAPE_FILE_LIMIT);
+			break;
+		}
+		buf_put(b, chunk, (size_t)n);
+	}
+	close(fd);
+	buf_cstr(b);
+	return rc ? rc : b->oom ? err_set(e, FL_ENOMEM, "read %s: out of memory", path) : 0;
+}
+
 int scrape_read_file(buf *b, const char *path, err *e)
 {
 	struct stat st;
 	if (stat(path, &st))
 		return err_set(e, errno == ENOENT ? FL_ENOTFOUND : FL_EIO, "open %s: %s", path, strerror(errno));
+	/* the kernel's memory devices (/dev/null, /dev/zero, /dev/full,
+	 * /dev/urandom: major 1) never block, so a bounded read of them cannot
+	 * hang; a terminal or another device could */
+	if (S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) >= 3)
+		return read_char_device(b, path, e);
 	if (!S_ISREG(st.st_mode))
 		return err_set(e, FL_EIO, "read %s: not a regular file", path);
 	if ((uint64_t)st.st_size > SCRAPE_FILE_LIMIT)
@@ -891,6 +929,17 @@ scrape_config *scrape_config_load(const char *path, err *e)
 		log_warn("config", "Config sections loaded and validated but not acted on yet", "file", path, "sections",
 			 c->inactive, NULL);
 	return c;
+}
+
+int scrape_config_check_agent(const scrape_config *c, err *e)
+{
+	if (c->alerting.n_alertmanagers || c->alerting.n_alert_relabel_configs)
+		return err_set(e, FL_EINVAL, "field alerting is not allowed in agent mode");
+	if (c->n_rule_files)
+		return err_set(e, FL_EINVAL, "field rule_files is not allowed in agent mode");
+	if (c->n_remote_read)
+		return err_set(e, FL_EINVAL, "field remote_read is not allowed in agent mode");
+	return 0;
 }
 
 scrape_config *scrape_config_default(err *e) { return scrape_config_parse("", 0, "", e); }

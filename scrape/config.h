@@ -21,6 +21,8 @@
 #ifndef FL_SCRAPE_CONFIG_H
 #define FL_SCRAPE_CONFIG_H
 
+#include <pthread.h>
+
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -54,7 +56,21 @@ typedef struct scrape_oauth2 {
 	const char *token_url;          /* required */
 	scrape_kv *endpoint_params;     /* extra form parameters of the token request */
 	size_t n_endpoint_params;
+	/* added by the oauth2 helper (issue 18): */
+	struct scrape_http_client *http; /* the token request's tls_config and proxy settings (never auth) */
+	struct scrape_oauth2_token *token; /* the cached token (scrape/httpc_oauth2.c), allocated with the config */
 } scrape_oauth2;
+
+/* The token an oauth2 block holds between requests: allocated with the
+ * config, so a reload fetches anew, as Prometheus's new clients do. */
+typedef struct scrape_oauth2_token {
+	pthread_mutex_t mu;          /* guards the fields below */
+	char access_token[8192];     /* "" when none */
+	char token_type[32];         /* as the server said ("" = Bearer) */
+	int64_t expiry_ms;           /* 0: the server gave no expires_in */
+	uint8_t secret_hash[32];     /* sha256 of the client secret it was fetched with */
+	int auth_style;              /* 0 not probed yet, 1 basic auth header, 2 form parameters */
+} scrape_oauth2_token;
 
 typedef struct scrape_http_client {
 	const char *basic_auth_user;   /* or NULL */
@@ -177,6 +193,7 @@ typedef struct scrape_sigv4 {
 	const char *secret_key;   /* or NULL (a secret: printed as <secret>) */
 	const char *profile;      /* or NULL */
 	const char *role_arn;     /* or NULL */
+	const char *external_id;  /* or NULL: AssumeRole's ExternalId (with role_arn) */
 } scrape_sigv4;
 
 /* remote_write[].queue_config, Prometheus's DefaultQueueConfig. */
@@ -257,6 +274,10 @@ scrape_config *scrape_config_parse(const char *text, size_t len, const char *fil
 /* Read and parse a file; logs one warning naming the inactive sections
  * (c->inactive). */
 scrape_config *scrape_config_load(const char *path, err *e);
+/* Agent mode (Prometheus's config.LoadFile with agentMode): alerting,
+ * rule_files and remote_read are refused with Prometheus's messages
+ * ("field rule_files is not allowed in agent mode"). 0 or FL_EINVAL. */
+int scrape_config_check_agent(const scrape_config *c, err *e);
 /* The default config (no file given). */
 scrape_config *scrape_config_default(err *e);
 /* Drops a reference: frees when none is left (scrape_config_ref adds one,

@@ -5,10 +5,12 @@
  * (static, file, http, dns; every other *_sd_configs is refused by name),
  * alerting (validated; not acted on yet). remote_write/remote_read: config_remote.c.
  *
- * Refused in HTTP client blocks, with a message naming the key: oauth2
- * (flint has no token fetcher), *_ref secrets (Prometheus itself refuses
- * them without a secret manager) and inline TLS PEMs (ca, cert, key: use
- * the *_file keys). Relative file paths are joined to the config file's
+ * oauth2 is the client credentials grant (the token is fetched by
+ * scrape/httpc_oauth2.c), with its own tls_config and proxy settings for
+ * the token request; the jwt-bearer grant is refused by name. Refused in
+ * HTTP client blocks, with a message naming the key: *_ref secrets
+ * (Prometheus itself refuses them without a secret manager) and inline TLS
+ * PEMs (ca, cert, key: use the *_file keys). Relative file paths are joined to the config file's
  * directory as Prometheus's SetDirectory does. username_file, header
  * secrets and header files are read at load (Prometheus reads them per
  * request): the values are what the scraper sends.
@@ -225,6 +227,85 @@ static void proxy_headers(cfgp *p, scrape_http_client *h, yaml_node_t *v, const 
 	}
 }
 
+/* ---- oauth2 (common/config.OAuth2, client credentials grant) ---- */
+typedef struct oauth2_ctx {
+	scrape_oauth2 *o;       /* being filled */
+	scrape_http_client *th; /* its token request's TLS and proxy settings */
+} oauth2_ctx;
+
+static void endpoint_params(cfgp *p, scrape_oauth2 *o, yaml_node_t *v, const char *path)
+{
+	if (config__is_null(v))
+		return;
+	if (v->type != YAML_MAPPING_NODE) {
+		config__fail(p, v, path, "expected a mapping of parameter names to values");
+		return;
+	}
+	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top && !p->failed; pr++) {
+		const char *k = config__scalar(p, config__node(p, pr->key), path);
+		const char *val = config__scalar(p, config__node(p, pr->value), path);
+		if (k && val)
+			kv_add(p, &o->endpoint_params, &o->n_endpoint_params, k, val);
+	}
+}
+
+static void oauth2_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)
+{
+	oauth2_ctx *x = ctx;
+	scrape_oauth2 *o = x->o;
+	(void)k;
+	if (!strcmp(key, "client_id"))
+		o->client_id = config__scalar(p, v, path);
+	else if (!strcmp(key, "client_secret"))
+		o->client_secret = config__scalar(p, v, path);
+	else if (!strcmp(key, "client_secret_file"))
+		o->client_secret_file = config__path(p, config__scalar(p, v, path));
+	else if (!strcmp(key, "client_secret_ref") || !strcmp(key, "client_certificate_key_ref"))
+		refuse_ref(p, v, path, key);
+	else if (!strcmp(key, "scopes"))
+		o->scopes = config__string_list(p, v, path, &o->n_scopes);
+	else if (!strcmp(key, "token_url"))
+		o->token_url = config__scalar(p, v, path);
+	else if (!strcmp(key, "endpoint_params"))
+		endpoint_params(p, o, v, path);
+	else if (!strcmp(key, "grant_type")) {
+		const char *g = config__scalar(p, v, path);
+		if (g && !strcmp(g, "urn:ietf:params:oauth:grant-type:jwt-bearer"))
+			config__fail(p, v, path, "oauth2 grant_type %s is not supported by flint", g);
+	} else if (!strcmp(key, "claims")) {
+		if (!config__is_null(v) && v->type != YAML_MAPPING_NODE)
+			config__fail(p, v, path, "expected a mapping of claims");
+	} else if (!config__http_field(p, x->th, key, v, path))
+		config__scalar(p, v, path); /* used by the jwt-bearer grant only */
+}
+
+/* An oauth2 block, validated as its UnmarshalYAML does (the proxy and TLS
+ * settings); the checks against the rest of the client are in
+ * config__http_validate. */
+static void oauth2_block(cfgp *p, scrape_http_client *h, yaml_node_t *v, const char *path)
+{
+	static const char *const keys[] = {
+		"client_id", "client_secret", "client_secret_file", "client_secret_ref", "client_certificate_key_id",
+		"client_certificate_key", "client_certificate_key_file", "client_certificate_key_ref", "grant_type",
+		"signature_algorithm", "iss", "audience", "claims", "scopes", "token_url", "endpoint_params",
+		"tls_config", "proxy_url", "no_proxy", "proxy_from_environment", "proxy_connect_header", NULL,
+	};
+	arena *a = &p->c->arena;
+	oauth2_ctx x = {arena_calloc(a, 1, sizeof *x.o), arena_calloc(a, 1, sizeof *x.th)};
+	scrape_oauth2_token *t = arena_calloc(a, 1, sizeof *t);
+	if (!x.o || !x.th || !t) {
+		config__fail(p, v, path, "out of memory");
+		return;
+	}
+	pthread_mutex_init(&t->mu, NULL);
+	config__http_defaults(x.th);
+	x.o->http = x.th;
+	x.o->token = t;
+	h->oauth2 = x.o;
+	config__walk_map(p, v, path, "config.OAuth2", keys, oauth2_field, &x);
+	config__http_validate(p, x.th, v, path);
+}
+
 /* The pending state of a block being parsed lives in the client itself:
  * bearer_token lands in auth_credentials with auth_type NULL until
  * config__http_validate sorts it out (the marks below tell them apart). */
@@ -272,7 +353,7 @@ bool config__http_field(cfgp *p, scrape_http_client *h, const char *key, yaml_no
 			h->auth_type = "";
 	} else if (!strcmp(key, "oauth2")) {
 		if (!config__is_null(v))
-			config__fail(p, v, path, "oauth2 is not supported by flint");
+			oauth2_block(p, h, v, path);
 	} else if (!strcmp(key, "bearer_token") || !strcmp(key, "bearer_token_file")) {
 		const char *s = config__scalar(p, v, path);
 		if (!s || !*s)
@@ -311,13 +392,29 @@ bool config__http_field(cfgp *p, scrape_http_client *h, const char *key, yaml_no
 	return true;
 }
 
+/* HTTPClientConfig.Validate's oauth2 checks: -1 when one failed. */
+static int oauth2_validate(cfgp *p, scrape_http_client *h, yaml_node_t *n, const char *path)
+{
+	const scrape_oauth2 *o = h->oauth2;
+	if (h->basic_auth_user)
+		config__fail(p, n, path, "at most one of basic_auth, oauth2 & authorization must be configured");
+	else if (!o->client_id || !*o->client_id)
+		config__fail(p, n, path, "oauth2 client_id must be configured");
+	else if (!o->token_url || !*o->token_url)
+		config__fail(p, n, path, "oauth2 token_url must be configured");
+	else if (o->client_secret && *o->client_secret && o->client_secret_file && *o->client_secret_file)
+		config__fail(p, n, path, "at most one of oauth2 client_secret, client_secret_file & client_secret_ref "
+					 "must be configured using grant-type=client_credentials");
+	return p->failed ? -1 : 0;
+}
+
 void config__http_validate(cfgp *p, scrape_http_client *h, yaml_node_t *n, const char *path)
 {
 	if (p->failed)
 		return;
 	bool basic = h->basic_auth_user != NULL;
 	if (h->auth_type == BEARER_MARK) {
-		if (basic) {
+		if (basic || h->oauth2) {
 			config__fail(p, n, path, "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured");
 			return;
 		}
@@ -335,11 +432,13 @@ void config__http_validate(cfgp *p, scrape_http_client *h, yaml_node_t *n, const
 			config__fail(p, n, path, "authorization type cannot be set to \"basic\", use \"basic_auth\" instead");
 			return;
 		}
-		if (basic) {
+		if (basic || h->oauth2) {
 			config__fail(p, n, path, "at most one of basic_auth, oauth2 & authorization must be configured");
 			return;
 		}
 	}
+	if (h->oauth2 && oauth2_validate(p, h, n, path))
+		return;
 	if (basic && h->basic_auth_pass && *h->basic_auth_pass && h->basic_auth_pass_file && *h->basic_auth_pass_file) {
 		config__fail(p, n, path, "at most one of basic_auth password, password_file & password_ref must be configured");
 		return;

@@ -87,6 +87,89 @@ static void ylimits(buf *b, int64_t body, int64_t sample, int64_t target, int64_
 	buf_put_str(b, "  metric_name_validation_scheme: utf8\n  metric_name_escaping_scheme: allow-utf-8\n");
 }
 
+/* tls_config of a client block (never omitted, as Prometheus prints it). */
+static void ytls(buf *b, const char *in, const scrape_http_client *h)
+{
+	buf_printf(b, "%stls_config:\n", in);
+	char sub[32];
+	snprintf(sub, sizeof sub, "%s  ", in);
+	if (h->tls_ca_file)
+		ykv(b, sub, "ca_file", h->tls_ca_file);
+	if (h->tls_cert_file)
+		ykv(b, sub, "cert_file", h->tls_cert_file);
+	if (h->tls_key_file)
+		ykv(b, sub, "key_file", h->tls_key_file);
+	if (h->tls_server_name)
+		ykv(b, sub, "server_name", h->tls_server_name);
+	buf_printf(b, "%sinsecure_skip_verify: %s\n", sub, h->tls_insecure_skip_verify ? "true" : "false");
+	if (h->tls_min_version)
+		ykv(b, sub, "min_version", h->tls_min_version);
+	if (h->tls_max_version)
+		ykv(b, sub, "max_version", h->tls_max_version);
+}
+
+/* proxy_url, no_proxy, proxy_from_environment, proxy_connect_header. */
+static void yproxy(buf *b, const char *in, const scrape_http_client *h)
+{
+	char sub[32];
+	snprintf(sub, sizeof sub, "%s  ", in);
+	if (h->proxy_url)
+		ykv(b, in, "proxy_url", h->proxy_url);
+	if (h->no_proxy)
+		ykv(b, in, "no_proxy", h->no_proxy);
+	if (h->proxy_from_environment)
+		buf_printf(b, "%sproxy_from_environment: true\n", in);
+	if (h->n_proxy_connect_headers) {
+		buf_printf(b, "%sproxy_connect_header:\n", in);
+		for (size_t i = 0; i < h->n_proxy_connect_headers; i++) {
+			if (!i || strcmp(h->proxy_connect_headers[i - 1].key, h->proxy_connect_headers[i].key)) {
+				buf_put_str(b, sub);
+				yaml_out_scalar(b, h->proxy_connect_headers[i].key, 0, true);
+				buf_put_str(b, ":\n");
+			}
+			buf_printf(b, "%s- <secret>\n", sub);
+		}
+	}
+}
+
+/* oauth2 (common/config.OAuth2's field order; endpoint_params sorted as a Go map). */
+static void yoauth2(buf *b, const char *in, const scrape_oauth2 *o)
+{
+	char sub[32], sub2[40];
+	snprintf(sub, sizeof sub, "%s  ", in);
+	snprintf(sub2, sizeof sub2, "%s  ", sub);
+	buf_printf(b, "%soauth2:\n", in);
+	ykv(b, sub, "client_id", o->client_id);
+	if (o->client_secret && *o->client_secret)
+		buf_printf(b, "%sclient_secret: <secret>\n", sub);
+	if (o->client_secret_file && *o->client_secret_file)
+		ykv(b, sub, "client_secret_file", o->client_secret_file);
+	if (o->n_scopes) {
+		buf_printf(b, "%sscopes:\n", sub);
+		for (size_t i = 0; i < o->n_scopes; i++)
+			yitem(b, sub, o->scopes[i]);
+	}
+	ykv(b, sub, "token_url", o->token_url);
+	if (o->n_endpoint_params) {
+		buf_printf(b, "%sendpoint_params:\n", sub);
+		bool *done = fl_calloc(o->n_endpoint_params, sizeof *done);
+		for (size_t n = 0; done && n < o->n_endpoint_params; n++) { /* smallest key not yet printed */
+			size_t m = SIZE_MAX;
+			for (size_t i = 0; i < o->n_endpoint_params; i++)
+				if (!done[i] && (m == SIZE_MAX || strcmp(o->endpoint_params[i].key, o->endpoint_params[m].key) < 0))
+					m = i;
+			done[m] = true;
+			ykv(b, sub2, o->endpoint_params[m].key, o->endpoint_params[m].value);
+		}
+		fl_free(done);
+	}
+	const scrape_http_client *t = o->http;
+	if (t->tls_ca_file || t->tls_cert_file || t->tls_key_file || t->tls_server_name || t->tls_insecure_skip_verify ||
+	    t->tls_min_version || t->tls_max_version)
+		ytls(b, sub, t); /* omitempty here */
+	yproxy(b, sub, t);
+}
+
 static void yhttp(buf *b, const char *in, const scrape_http_client *h)
 {
 	if (h->basic_auth_user) {
@@ -110,41 +193,14 @@ static void yhttp(buf *b, const char *in, const scrape_http_client *h)
 		if (h->auth_credentials_file)
 			ykv(b, sub, "credentials_file", h->auth_credentials_file);
 	}
-	buf_printf(b, "%stls_config:\n", in);
+	if (h->oauth2)
+		yoauth2(b, in, h->oauth2);
+	ytls(b, in, h);
 	char sub[32];
 	snprintf(sub, sizeof sub, "%s  ", in);
-	if (h->tls_ca_file)
-		ykv(b, sub, "ca_file", h->tls_ca_file);
-	if (h->tls_cert_file)
-		ykv(b, sub, "cert_file", h->tls_cert_file);
-	if (h->tls_key_file)
-		ykv(b, sub, "key_file", h->tls_key_file);
-	if (h->tls_server_name)
-		ykv(b, sub, "server_name", h->tls_server_name);
-	buf_printf(b, "%sinsecure_skip_verify: %s\n", sub, h->tls_insecure_skip_verify ? "true" : "false");
-	if (h->tls_min_version)
-		ykv(b, sub, "min_version", h->tls_min_version);
-	if (h->tls_max_version)
-		ykv(b, sub, "max_version", h->tls_max_version);
 	buf_printf(b, "%sfollow_redirects: %s\n", in, h->follow_redirects ? "true" : "false");
 	buf_printf(b, "%senable_http2: %s\n", in, h->enable_http2 ? "true" : "false");
-	if (h->proxy_url)
-		ykv(b, in, "proxy_url", h->proxy_url);
-	if (h->no_proxy)
-		ykv(b, in, "no_proxy", h->no_proxy);
-	if (h->proxy_from_environment)
-		buf_printf(b, "%sproxy_from_environment: true\n", in);
-	if (h->n_proxy_connect_headers) {
-		buf_printf(b, "%sproxy_connect_header:\n", in);
-		for (size_t i = 0; i < h->n_proxy_connect_headers; i++) {
-			if (!i || strcmp(h->proxy_connect_headers[i - 1].key, h->proxy_connect_headers[i].key)) {
-				buf_put_str(b, sub);
-				yaml_out_scalar(b, h->proxy_connect_headers[i].key, 0, true);
-				buf_put_str(b, ":\n");
-			}
-			buf_printf(b, "%s- <secret>\n", sub);
-		}
-	}
+	yproxy(b, in, h);
 	if (h->n_headers) {
 		buf_printf(b, "%shttp_headers:\n", in);
 		for (size_t i = 0; i < h->n_headers; i++) {
@@ -337,10 +393,10 @@ static void yremote(buf *b, const scrape_config *c, bool rw)
 		if (r->sigv4) {
 			const scrape_sigv4 *v = r->sigv4;
 			buf_put_str(b, "  sigv4:\n");
-			const char *k[] = {"region", "access_key", "secret_key", "profile", "role_arn"};
+			const char *k[] = {"region", "access_key", "secret_key", "profile", "role_arn", "external_id"};
 			const char *x[] = {v->region, v->access_key, v->secret_key && *v->secret_key ? "<secret>" : NULL,
-					   v->profile, v->role_arn};
-			for (size_t f = 0; f < 5; f++)
+					   v->profile, v->role_arn, v->external_id};
+			for (size_t f = 0; f < FL_ARRAY_LEN(k); f++)
 				if (x[f] && *x[f])
 					ykv(b, "    ", k[f], x[f]);
 		}

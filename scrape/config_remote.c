@@ -103,7 +103,9 @@ static void sigv4_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yam
 		s->profile = x;
 	else if (!strcmp(key, "role_arn"))
 		s->role_arn = x;
-	/* external_id, use_fips_sts_endpoint: accepted (STS is not called by flint) */
+	else if (!strcmp(key, "external_id"))
+		s->external_id = x;
+	/* use_fips_sts_endpoint: accepted (flint has no FIPS endpoint table; AWS_ENDPOINT_URL_STS names one) */
 }
 
 static void string_map_field(cfgp *p, void *ctx, const char *key, yaml_node_t *k, yaml_node_t *v, const char *path)

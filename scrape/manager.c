@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "lib/fmtfloat.h"
+#include "lib/godur.h"
 #include "lib/log.h"
 #include "lib/version.h"
 #include "scrape/httpc.h"
@@ -229,31 +230,6 @@ void scrape_accept_header(const scrape_job_config *j, buf *out)
 	buf_printf(out, "*/*;q=0.%d", weight);
 }
 
-/* Go's time.Duration.String() for whole milliseconds: "15s", "1m0s", "500ms". */
-static void go_duration(int64_t ms, char *out, size_t cap)
-{
-	if (ms < 1000) {
-		snprintf(out, cap, "%" PRId64 "ms", ms);
-		return;
-	}
-	int64_t h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60, frac = ms % 1000;
-	char sec[32];
-	if (frac) {
-		snprintf(sec, sizeof sec, "%" PRId64 ".%03" PRId64, s, frac);
-		size_t n = strlen(sec);
-		while (sec[n - 1] == '0')
-			sec[--n] = 0;
-	} else {
-		snprintf(sec, sizeof sec, "%" PRId64, s);
-	}
-	if (h)
-		snprintf(out, cap, "%" PRId64 "h%" PRId64 "m%ss", h, m, sec);
-	else if (m)
-		snprintf(out, cap, "%" PRId64 "m%ss", m, sec);
-	else
-		snprintf(out, cap, "%ss", sec);
-}
-
 /* ---- summaries ---- */
 
 static void summary_observe(summary *s, double v, int64_t now_ns)
@@ -296,7 +272,11 @@ static void summary_write(buf *b, const char *name, const char *label, const sum
 static summary *interval_summary(scrape_manager *m, int64_t interval_ms)
 {
 	char lbl[64];
-	go_duration(interval_ms, lbl, sizeof lbl);
+	buf d;
+	buf_init(&d);
+	godur_format(&d, interval_ms * 1000000);
+	snprintf(lbl, sizeof lbl, "%s", buf_cstr(&d));
+	buf_reset(&d);
 	for (size_t i = 0; i < m->n_ivals; i++)
 		if (!strcmp(m->ivals[i].label, lbl))
 			return &m->ivals[i];

@@ -170,25 +170,6 @@ static int64_t now_ms(void)
 
 /* ---- directory and lock ---- */
 
-static int mkdir_p(const char *dir, err *e)
-{
-	char path[4096];
-	size_t n = strlen(dir);
-	if (n == 0 || n >= sizeof path)
-		return err_set(e, FL_EINVAL, "db: bad directory name \"%s\"", dir);
-	memcpy(path, dir, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (path[i] != '/' && path[i] != 0)
-			continue;
-		char c = path[i];
-		path[i] = 0;
-		if (mkdir(path, 0777) && errno != EEXIST)
-			return err_set(e, FL_EIO, "db: create %s: %s", path, strerror(errno));
-		path[i] = c;
-	}
-	return 0;
-}
-
 static int take_lock(db *d, err *e)
 {
 	char path[4096];
@@ -660,7 +641,7 @@ db *db_open(const char *dir, const db_opts *o, err *e)
 	d->dir = fl_strdup(dir);
 	int rc = d->dir ? 0 : err_set(e, FL_ENOMEM, "db: out of memory");
 	if (rc == 0 && !d->opts.read_only)
-		rc = mkdir_p(dir, e);
+		rc = fsutil_mkdir_all(dir, e) ? err_wrap(e, "db") : 0;
 	if (rc == 0 && !d->opts.read_only)
 		rc = take_lock(d, e);
 	if (rc == 0)

@@ -146,6 +146,14 @@ static void count_dropped(remote_state *st, const rw_series *s)
 		atomic_fetch_add_explicit(&st->exemplars_dropped, s->n_exemplars, memory_order_relaxed);
 }
 
+/* The storage's appender: the db's, or in agent mode the agent's WAL
+ * (Prometheus's agent accepts remote write into its WAL too). */
+static appender *rw_appender(web_env *env) { return env->agent ? agent_appender(env->agent) : db_appender(env->db); }
+
+/* The series cache of the 1.0 decoder: the db's; none in agent mode (the
+ * agent's appender finds its series by labels). */
+static refcache *rw_refcache(web_env *env) { return env->db ? db_refcache(env->db) : NULL; }
+
 /* The refcache hook of the 1.0 decoder. */
 static series_ref known_series(void *cache, const uint8_t *raw, size_t n) { return refcache_get(cache, raw, n); }
 
@@ -189,10 +197,10 @@ static int v1_series(remote_state *st, appender *app, refcache *cache, rw_series
 /* 1.0: all or nothing. */
 static void write_v1(web_env *env, remote_state *st, rw_request *req, arena *a, http_resp *w)
 {
-	appender *app = db_appender(env->db);
+	appender *app = rw_appender(env);
 	if (!app)
 		return remote_http_error(w, 500, "cannot open an appender");
-	refcache *cache = db_refcache(env->db);
+	refcache *cache = rw_refcache(env);
 	int64_t max_t = remote_now_ms() + MAX_AHEAD_MS;
 	size_t written = 0, invalid = 0;
 	err e;
@@ -234,7 +242,7 @@ static void set_v2_headers(http_resp *w, const http_req *r, size_t samples, size
 /* 2.0: partial writes on 4xx, rollback on 5xx. Reasons joined by "\n". */
 static void write_v2(web_env *env, remote_state *st, const http_req *r, const rw_request *req, http_resp *w)
 {
-	appender *app = db_appender(env->db);
+	appender *app = rw_appender(env);
 	if (!app) {
 		set_v2_headers(w, r, 0, 0, 0);
 		return remote_http_error(w, 500, "cannot open an appender");
@@ -315,8 +323,6 @@ void remote_write_handler(web_env *env, const http_req *r, http_resp *w)
 	w->no_gzip = true;
 	if (!env->opts.enable_remote_write_receiver)
 		return remote_http_error(w, 404, "remote write receiver needs to be enabled with --web.enable-remote-write-receiver");
-	if (!env->db)
-		return remote_http_error(w, 503, "Service Unavailable");
 	char msg[512];
 	int version = parse_content_type(r->header(r, "Content-Type"), msg, sizeof msg);
 	if (!version) {
@@ -329,7 +335,7 @@ void remote_write_handler(web_env *env, const http_req *r, http_resp *w)
 	rw_request req;
 	buf pb; /* the decoded body: series borrow their label bytes from it */
 	buf_init(&pb);
-	if (read_body(r, w, version, db_refcache(env->db), &pb, &a, &req) == 0) {
+	if (read_body(r, w, version, rw_refcache(env), &pb, &a, &req) == 0) {
 		if (version == RW_V2)
 			write_v2(env, st, r, &req, w);
 		else

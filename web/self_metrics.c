@@ -322,4 +322,6 @@ void self_metrics_handler(web_env *env, const http_req *r, http_resp *w)
 	if (env->sender)
 		remote_sender_metrics(env->sender, &w->body); /* prometheus_remote_storage_*, prometheus_wal_watcher_* */
 	write_tsdb(env, &w->body);
+	if (env->agent)
+		agent_metrics(env->agent, &w->body); /* prometheus_agent_*, the agent WAL's prometheus_tsdb_wal_* */
 }

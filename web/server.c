@@ -138,6 +138,22 @@ static void set_allow(http_resp *w, const http_route *rt)
 
 static bool needs_ready(const char *path) { return !strncmp(path, "/api/", 5) || !strcmp(path, "/federate"); }
 
+/* The routes Prometheus's agent answers with errorExec (api.go wrapAgent):
+ * whatever needs local queries, rules or the TSDB. */
+static bool agent_gated(const char *route_path)
+{
+	static const char *const gated[] = {
+		"/api/v1/query", "/api/v1/query_range", "/api/v1/query_exemplars", "/api/v1/format_query",
+		"/api/v1/parse_query", "/api/v1/series", "/api/v1/labels", "/api/v1/label/*", "/api/v1/alertmanagers",
+		"/api/v1/status/tsdb", "/api/v1/rules", "/api/v1/alerts", "/api/v1/admin/tsdb/snapshot",
+		"/api/v1/admin/tsdb/delete_series", "/api/v1/admin/tsdb/clean_tombstones",
+	};
+	for (size_t i = 0; i < FL_ARRAY_LEN(gated); i++)
+		if (!strcmp(route_path, gated[i]))
+			return true;
+	return false;
+}
+
 /* Route and run; returns the route index or -1. */
 static int route(web_env *env, const http_req *r, http_resp *w)
 {
@@ -172,6 +188,10 @@ static int route(web_env *env, const http_req *r, http_resp *w)
 	}
 	if (needs_ready(r->path) && !atomic_load(&env->ready)) {
 		web_text(w, 503, "Service Unavailable");
+		return idx;
+	}
+	if (env->opts.agent && agent_gated(found->path)) {
+		api_error(w, API_EXECUTION, "unavailable with Prometheus Agent");
 		return idx;
 	}
 	found->fn(env, &rr, w);

@@ -19,6 +19,7 @@
 #include "lib/json.h"
 #include "promql/engine.h"
 #include "scrape/config.h"
+#include "tsdb/agent.h"
 #include "tsdb/db.h"
 #include "web/http.h"
 #include "web/query_durations.h"
@@ -43,6 +44,7 @@ typedef struct web_opts {
 	int64_t lookback_ms;          /* --query.lookback-delta (5m): /federate */
 	int64_t retention_ms;         /* for runtimeinfo's storageRetention */
 	int64_t retention_bytes;      /* 0 = none */
+	bool agent;                   /* --agent: the query, rules and TSDB routes answer Prometheus's agent error */
 } web_opts;
 
 void web_opts_default(web_opts *o);
@@ -66,7 +68,8 @@ struct webconfig;
 
 struct web_env {
 	web_opts opts;              /* flags, copied at init (strings borrowed for the process) */
-	db *db;                     /* NULL until ready */
+	db *db;                     /* NULL until ready (and in agent mode) */
+	agent_db *agent;            /* agent mode's storage (its /metrics), NULL otherwise */
 	queryable *queryable;       /* what queries read: db_queryable(db), or a test's */
 	promql_engine *engine;      /* owned by cmd/flint.c */
 	promql_engine_opts engine_opts; /* as the engine was built */

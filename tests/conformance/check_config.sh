@@ -26,7 +26,8 @@ command -v promtool >/dev/null || { bad setup "promtool not installed (tests/dep
 
 # Messages worded differently on purpose: the regexp anchoring 2.42 prints
 # (^(?:...)$, 3.x prints ^(?s:...)$) and Go's JSON decoder's words.
-OWN_WORDS="invalid_relabel_regex.yml invalid_bad_sd_file.yml"
+# invalid_oauth2_secret_and_file.yml: 3.x names client_secret_ref and the grant type.
+OWN_WORDS="invalid_relabel_regex.yml invalid_bad_sd_file.yml invalid_oauth2_secret_and_file.yml"
 
 cd "$DATA" || exit 1
 for f in *.yml; do

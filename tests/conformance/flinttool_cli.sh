@@ -93,6 +93,9 @@ same "unknown short flag" check -x
 same "lone dash" -
 same "missing argument" check config
 same "missing argument (test rules)" test rules
+same "check config on /dev/null (an empty character device)" check config /dev/null
+same "check config --lint=all on /dev/null" check config --lint=all /dev/null
+check_has "check config on /dev/zero stops at the size limit" "$(run "$FT" check config /dev/zero)" "rc=1"
 same "flag without its value" check config --lint
 same "flag value is a flag" check config --lint --help
 same "repeated flag" check config --lint-fatal --lint-fatal good.yml

@@ -67,6 +67,8 @@ def case_text(c):
     if "cfg" in c:
         for k, v in c["cfg"].items():
             lines.append("cfg %s %s" % (k, v))
+        if c.get("signer"):
+            lines.append("signer %d" % c["signer"])
     else:
         lines.append("creds %s %s %s" % (c["ak"], c["sk"], c.get("token", "")))
         lines.append("region " + c["region"])
@@ -197,6 +199,8 @@ for name, cfg, env, want in [
 # ---- role_arn: AssumeRole against a fake STS on 127.0.0.1 ----
 class FakeSTS(http.server.BaseHTTPRequestHandler):
     seen = []
+    expiration = "2099-01-01T00:00:00Z"
+    external_id = None
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -210,7 +214,8 @@ class FakeSTS(http.server.BaseHTTPRequestHandler):
         req = {"time": ms, "method": "POST", "url": url, "headers": hdrs, "body": body}
         want = boto_headers(req, "AKIABASE", "sbase", None, "us-east-1", "sts")
         ok = (self.headers.get("Authorization") == want["Authorization"] and form.get("Action") == ["AssumeRole"]
-              and form.get("RoleArn") == ["arn:aws:iam::123456789012:role/prom"])
+              and form.get("RoleArn") == ["arn:aws:iam::123456789012:role/prom"]
+              and form.get("ExternalId") == FakeSTS.external_id)
         FakeSTS.seen.append(ok or ("got %r want %r form %r" % (self.headers.get("Authorization"), want, form)))
         if not ok:
             self.send_response(403)
@@ -228,11 +233,11 @@ class FakeSTS(http.server.BaseHTTPRequestHandler):
       <AccessKeyId>ASIATEMP</AccessKeyId>
       <SecretAccessKey>stemp/&amp;+</SecretAccessKey>
       <SessionToken>FwoGZXIvYXdzEtemp&amp;token</SessionToken>
-      <Expiration>2099-01-01T00:00:00Z</Expiration>
+      <Expiration>%s</Expiration>
     </Credentials>
   </AssumeRoleResult>
   <ResponseMetadata><RequestId>c6104cbe</RequestId></ResponseMetadata>
-</AssumeRoleResponse>""")
+</AssumeRoleResponse>""" % FakeSTS.expiration.encode())
 
     def log_message(self, *a):
         pass
@@ -251,6 +256,24 @@ c = base("role_arn_sts_refuses", cfg={"region": "us-east-1", "access_key": "AKIA
                                       "role_arn": "arn:aws:iam::123456789012:role/prom"})
 g = run_flint([c], sts_env).get(c["name"], {})
 results.append((c["name"], None if "SignatureDoesNotMatch: bad & wrong" in g.get("error", "") else "got %r" % g))
+
+# the caching signer: one AssumeRole for many requests while the
+# credentials last; one per request once they are within 30 s of expiring
+ROLE = {"region": "us-east-1", "access_key": "AKIABASE", "secret_key": "sbase",
+        "role_arn": "arn:aws:iam::123456789012:role/prom"}
+for name, expiration, n, want in [("signer_caches_credentials", "2099-01-01T00:00:00Z", 5, 1),
+                                  ("signer_refreshes_expiring", "2023-11-14T22:13:40Z", 3, 3)]:
+    FakeSTS.seen, FakeSTS.expiration = [], expiration
+    c = base(name, cfg=ROLE, signer=n)
+    g = run_flint([c], sts_env).get(name, {})
+    compare(c, g, "ASIATEMP", "stemp/&+", "FwoGZXIvYXdzEtemp&token", "us-east-1")
+    results.append((name + "_sts_calls", None if len(FakeSTS.seen) == want and all(x is True for x in FakeSTS.seen)
+                    else "want %d good AssumeRole calls, got %r" % (want, FakeSTS.seen)))
+FakeSTS.seen, FakeSTS.expiration, FakeSTS.external_id = [], "2099-01-01T00:00:00Z", ["ext-42/x=y"]
+c = base("role_arn_external_id", cfg=dict(ROLE, external_id="ext-42/x=y"))
+g = run_flint([c], sts_env).get(c["name"], {})
+compare(c, g, "ASIATEMP", "stemp/&+", "FwoGZXIvYXdzEtemp&token", "us-east-1")
+results.append(("role_arn_external_id_sent", None if FakeSTS.seen == [True] else "fake STS saw %r" % FakeSTS.seen))
 srv.shutdown()
 
 passed = failed = 0

@@ -4,8 +4,11 @@
  * Reads cases from stdin, one field a line:
  *   case NAME | time UNIX_MS | creds AK SK [TOKEN] | region R | service S
  *   cfg KEY VALUE   (scrape_sigv4 field: region, access_key, secret_key,
- *                    profile, role_arn; the case then goes through
+ *                    profile, role_arn, external_id; the case then goes through
  *                    sigv4_sign: the credentials chain and STS)
+ *   signer N        (with cfg: sign N times, a second apart, through one
+ *                    sigv4_signer: its cached credentials; the last
+ *                    signature is printed)
  *   method M | url U | header NAME: VALUE | body HEX | end
  * and prints "NAME<TAB>Header: value" per added header, or
  * "NAME<TAB>error: message".
@@ -27,7 +30,8 @@ typedef struct tcase {
 	long long time_ms;
 	sigv4_creds cr;
 	bool use_cfg;
-	char cfg_v[5][512];
+	int signer_n;
+	char cfg_v[6][512];
 } tcase;
 
 static void run(tcase *t)
@@ -38,11 +42,19 @@ static void run(tcase *t)
 	int rc;
 	if (t->use_cfg) {
 		scrape_sigv4 c = {0};
-		const char **f[5] = {&c.region, &c.access_key, &c.secret_key, &c.profile, &c.role_arn};
-		for (int i = 0; i < 5; i++)
+		const char **f[6] = {&c.region, &c.access_key, &c.secret_key, &c.profile, &c.role_arn, &c.external_id};
+		for (int i = 0; i < 6; i++)
 			*f[i] = t->cfg_v[i][0] ? t->cfg_v[i] : NULL;
-		rc = sigv4_sign(&c, t->method, t->url, (const char *const *)t->headers, t->n_headers, t->body, t->body_len,
-				t->time_ms, &out, &e);
+		if (t->signer_n) {
+			sigv4_signer *s = sigv4_signer_new(&c, &e);
+			rc = s ? 0 : -1;
+			for (int i = 0; s && !rc && i < t->signer_n; i++)
+				rc = sigv4_signer_sign(s, t->method, t->url, (const char *const *)t->headers, t->n_headers,
+						       t->body, t->body_len, t->time_ms - (t->signer_n - 1 - i) * 1000LL, &out, &e);
+			sigv4_signer_free(s);
+		} else
+			rc = sigv4_sign(&c, t->method, t->url, (const char *const *)t->headers, t->n_headers, t->body,
+					t->body_len, t->time_ms, &out, &e);
 	} else
 		rc = sigv4_sign_creds(&t->cr, t->region, t->service, t->method, t->url, (const char *const *)t->headers,
 				      t->n_headers, t->body, t->body_len, t->time_ms, &out, &e);
@@ -62,7 +74,7 @@ int main(void)
 {
 	static tcase t;
 	static char line[16384];
-	static const char *const cfg_keys[5] = {"region", "access_key", "secret_key", "profile", "role_arn"};
+	static const char *const cfg_keys[6] = {"region", "access_key", "secret_key", "profile", "role_arn", "external_id"};
 	memset(&t, 0, sizeof t);
 	strcpy(t.service, "aps");
 	strcpy(t.method, "POST");
@@ -78,6 +90,8 @@ int main(void)
 			t.time_ms = atoll(arg);
 		else if (!strcmp(line, "creds"))
 			sscanf(arg, "%127s %255s %2047s", t.cr.access_key, t.cr.secret_key, t.cr.session_token);
+		else if (!strcmp(line, "signer"))
+			t.signer_n = atoi(arg);
 		else if (!strcmp(line, "region"))
 			snprintf(t.region, sizeof t.region, "%s", arg);
 		else if (!strcmp(line, "service"))
@@ -97,7 +111,7 @@ int main(void)
 		else if (!strcmp(line, "cfg")) {
 			char k[32], v[512] = "";
 			if (sscanf(arg, "%31s %511s", k, v) >= 1)
-				for (int i = 0; i < 5; i++)
+				for (int i = 0; i < 6; i++)
 					if (!strcmp(k, cfg_keys[i]))
 						snprintf(t.cfg_v[i], sizeof t.cfg_v[i], "%s", v), t.use_cfg = true;
 		} else if (!strcmp(line, "end"))

@@ -241,8 +241,8 @@ static void config_keys_refused_name_the_key(void)
 		 "p.yml:3: scrape_configs[0].tls_config.server_name: tls_config.server_name is not supported by flint"},
 		{"scrape_configs:\n- job_name: x\n  proxy_url: http://p:1\n  proxy_connect_header: {X-P: [v]}\n",
 		 "p.yml:4: scrape_configs[0].proxy_connect_header: proxy_connect_header is not supported by flint"},
-		{"scrape_configs:\n- job_name: o\n  oauth2: {client_id: a, token_url: http://t}\n",
-		 "p.yml:3: scrape_configs[0].oauth2: oauth2 is not supported by flint"},
+		{"scrape_configs:\n- job_name: o\n  oauth2: {client_id: a, token_url: http://t, grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer'}\n",
+		 "p.yml:3: scrape_configs[0].oauth2.grant_type: oauth2 grant_type urn:ietf:params:oauth:grant-type:jwt-bearer is not supported by flint"},
 		{"scrape_configs:\n- job_name: n\n  scrape_native_histograms: true\n",
 		 "p.yml:3: scrape_configs[0].scrape_native_histograms: scrape_native_histograms: true is not supported by flint (flint stores no native histograms)"},
 		{"global:\n  convert_classic_histograms_to_nhcb: true\n", "p.yml:2: global.convert_classic_histograms_to_nhcb: convert_classic_histograms_to_nhcb: true is not supported by flint (flint stores no native histograms)"},
@@ -297,7 +297,7 @@ static void config_keys_refused_name_the_key(void)
 		 "p.yml:3: remote_write[0].bogus: field bogus not found in type config.RemoteWriteConfig"},
 		{"storage:\n  bogus: 1\n", "p.yml:2: storage.bogus: field bogus not found in type config.StorageConfig"},
 		{"scrape_configs:\n- job_name: x\n  scrape_classic_histograms: true\n", NULL},
-		{"scrape_config_files: [/dev/zero]\n", "p.yml:0: scrape_config_files: read /dev/zero: not a regular file"},
+		{"scrape_config_files: [/dev/zero]\n", "p.yml:0: scrape_config_files: read /dev/zero: larger than 67108864 bytes"},
 	};
 	for (size_t i = 0; i < FL_ARRAY_LEN(cases); i++) {
 		err e;
