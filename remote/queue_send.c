@@ -23,7 +23,9 @@
  * past 64 KiB the transfer is cut, so a receiver that streams gigabytes
  * costs nothing but that request.
  */
+#include <arpa/inet.h>
 #include <inttypes.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +175,47 @@ static int request_headers(rw_shard *sh, const buf *body, struct curl_slist **hd
 	return 0;
 }
 
+bool rw_round_robin_target(const char *url, long (*pick)(long n), char *out, size_t cap)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL;
+	bool ok = false;
+	if (!u || curl_url_set(u, CURLUPART_URL, url, 0) || curl_url_get(u, CURLUPART_HOST, &host, 0) ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) || host[0] == '[')
+		goto done;
+	struct in6_addr probe;
+	if (inet_pton(AF_INET, host, &probe) == 1) /* an IP literal: nothing to choose */
+		goto done;
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+	if (getaddrinfo(host, NULL, &hints, &res) || !res)
+		goto done;
+	long n = 0;
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+		n++;
+	long k = pick(n);
+	struct addrinfo *ai = res;
+	for (; ai && k > 0; k--)
+		ai = ai->ai_next;
+	char addr[INET6_ADDRSTRLEN] = "";
+	if (ai && ai->ai_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, addr, sizeof addr);
+	else if (ai && ai->ai_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, addr, sizeof addr);
+	freeaddrinfo(res);
+	if (addr[0]) {
+		bool v6 = strchr(addr, ':') != NULL;
+		int w = snprintf(out, cap, "%s:%s:%s%s%s:%s", host, port, v6 ? "[" : "", addr, v6 ? "]" : "", port);
+		ok = w > 0 && (size_t)w < cap;
+	}
+done:
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+static long pick_random(long n) { return n > 0 ? random() % n : 0; }
+
 enum outcome { SENT, RETRY, FAIL, ABORTED };
 
 static enum outcome post(rw_shard *sh, const buf *body, attempt *a, char *why, size_t why_len)
@@ -191,6 +234,12 @@ static enum outcome post(rw_shard *sh, const buf *body, attempt *a, char *why, s
 	buf_clear(&sh->resp);
 	a->resp = &sh->resp;
 	curl_easy_setopt(h, CURLOPT_URL, c->url);
+	struct curl_slist *connect_to = NULL;
+	char target[512];
+	if (c->round_robin_dns && rw_round_robin_target(c->url, pick_random, target, sizeof target)) {
+		connect_to = curl_slist_append(NULL, target);
+		curl_easy_setopt(h, CURLOPT_CONNECT_TO, connect_to);
+	}
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_POST, 1L);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, (const char *)body->p);
@@ -206,6 +255,7 @@ static enum outcome post(rw_shard *sh, const buf *body, attempt *a, char *why, s
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, a);
 	CURLcode rc = curl_easy_perform(h);
 	curl_slist_free_all(hdrs);
+	curl_slist_free_all(connect_to);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
 	if (atomic_load(&q->abort_sends))
 		return ABORTED;

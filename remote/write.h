@@ -25,8 +25,9 @@
  * The watchers poll the WAL every 100 ms (remote_sender_notify wakes them
  * sooner); cmd/flint.c does not call it: the polling bounds the delay.
  * Not sent yet: metadata (metadata_config is parsed and printed), exemplars
- * and native histograms (flint stores neither); round_robin_dns is parsed
- * only.
+ * and native histograms (flint stores neither). round_robin_dns resolves
+ * the URL's host before each request and connects to one of its addresses
+ * at random (libcurl's CONNECT_TO; Host and TLS stay the URL's).
  */
 #ifndef FL_REMOTE_WRITE_H
 #define FL_REMOTE_WRITE_H

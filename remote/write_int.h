@@ -236,5 +236,10 @@ int rw_pos_parse(const char *s, rw_pos *p);
  * (at most RW_POS_SHARDS; *n 0 when absent or bad). */
 int rw_pos_file_parse(const char *s, rw_pos *p, rw_pos *shard, int *n);
 void rw_pos_file_format(char *out, size_t cap, rw_pos p, const rw_pos *shard, int n);
+/* round_robin_dns: resolve the URL's host and pick one of its addresses at
+ * random (pick(n) gives an index below n), as libcurl's CURLOPT_CONNECT_TO
+ * entry "host:port:addr:port" in out; false when the host is an IP literal,
+ * does not resolve or the entry does not fit: then libcurl resolves as usual. */
+bool rw_round_robin_target(const char *url, long (*pick)(long n), char *out, size_t cap);
 
 #endif

@@ -282,7 +282,29 @@ static void rw_queue_watcher_truncation(void)
 	wal_close(w, &e);
 }
 
+static long pick_last(long n) { return n - 1; }
+static long pick_first(long n) { (void)n; return 0; }
+
+/* round_robin_dns: a name resolves to a CONNECT_TO entry with one of its
+ * addresses; an IP literal or a name that does not resolve gives none. */
+static void rw_queue_round_robin_target(void)
+{
+	char out[256];
+	ASSERT(rw_round_robin_target("http://localhost:9201/api/v1/write", pick_first, out, sizeof out));
+	ASSERT(!strcmp(out, "localhost:9201:127.0.0.1:9201") || !strcmp(out, "localhost:9201:[::1]:9201"));
+	ASSERT(rw_round_robin_target("https://localhost/w", pick_last, out, sizeof out));
+	ASSERT(!strcmp(out, "localhost:443:127.0.0.1:443") || !strcmp(out, "localhost:443:[::1]:443"));
+	strcpy(out, "untouched");
+	ASSERT(!rw_round_robin_target("http://127.0.0.1:9/w", pick_first, out, sizeof out));
+	ASSERT(!rw_round_robin_target("http://[::1]:9/w", pick_first, out, sizeof out));
+	ASSERT(!rw_round_robin_target("http://no-such-host.invalid:9/w", pick_first, out, sizeof out));
+	ASSERT(!rw_round_robin_target("not a url", pick_first, out, sizeof out));
+	ASSERT(!rw_round_robin_target("http://localhost:9/w", pick_first, out, 8)); /* too small */
+	ASSERT(!strcmp(out, "untouched") || strlen(out) < 8);
+}
+
 const struct test tests_rw_queue[] = {
+	{"rw_queue_round_robin_target", rw_queue_round_robin_target},
 	{"rw_queue_desired_shards", rw_queue_desired_shards},
 	{"rw_queue_backoff_and_retry_after", rw_queue_backoff_and_retry_after},
 	{"rw_queue_response_headers", rw_queue_response_headers},
