@@ -436,9 +436,11 @@ static void allocation_failures_are_survived(void)
 		put(&f, "x", "a", t - 1000, 10);
 		put(&f, "x", "b", t - 1000, 10);
 		rule_group *g = group_of(&f, rules, 2, (labels){NULL, 0}, 0, true);
+		/* appended before the failures start (the eval at t reads up to t
+		 * only): the failing allocation must land in an evaluation */
+		put(&f, "x", "a", t + 59000, 10);
 		fl_alloc_fail_after(n);
 		rule_group_eval(g, t);
-		put(&f, "x", "a", t + 59000, 10);
 		rule_group_eval(g, t + 60000);
 		fl_alloc_fail_after(0);
 		put(&f, "x", "a", t + 119000, 1);
