@@ -39,10 +39,78 @@ typedef struct rbuf {
 	bool any_st; /* the last series read had a start timestamp */
 } rbuf;
 
-static int read_series(ev *v, sample_iter *it, int64_t mint, int64_t maxt, bool keep_stale, rbuf *b, size_t *n)
+/* Room for at least need samples in b. */
+static int rbuf_reserve(ev *v, rbuf *b, size_t need)
+{
+	if (need <= b->cap)
+		return 0;
+	size_t nc = b->cap ? b->cap : 256;
+	while (nc < need)
+		nc *= 2;
+	sample *nb = fl_realloc(b->s, nc * sizeof *nb);
+	if (nb)
+		b->s = nb;
+	int64_t *ns = nb ? fl_realloc(b->st, nc * sizeof *ns) : NULL;
+	if (!ns)
+		return pq_nomem(v);
+	b->st = ns;
+	b->cap = nc;
+	return 0;
+}
+
+/* read_series through the iterator's read op: runs of samples straight
+ * into the buffer, stale markers squeezed out after each run. */
+static int read_runs(ev *v, sample_iter *it, int64_t mint, int64_t maxt, bool keep_stale, rbuf *b, size_t *n)
+{
+	size_t k = 0;
+	int rc = 0;
+	int vt = sample_iter_seek(it, mint);
+	while (vt != VAL_NONE && vt != VAL_FLOAT)
+		vt = sample_iter_next(it);
+	if (vt == VAL_FLOAT) {
+		int64_t t;
+		double x;
+		sample_iter_at(it, &t, &x);
+		if (t <= maxt) {
+			if ((rc = rbuf_reserve(v, b, 1)))
+				return rc;
+			b->s[0] = (sample){t, x};
+			b->st[0] = sample_iter_at_st(it);
+			k = keep_stale || !is_stale_nan(x);
+			if (k && (rc = pq_account(v, 1)))
+				return rc;
+			for (;;) {
+				if ((rc = rbuf_reserve(v, b, k + 128)))
+					return rc;
+				size_t room = b->cap - k, got = it->ops->read(it, maxt, b->s + k, b->st + k, room);
+				size_t end = k + got;
+				if (!keep_stale) {
+					size_t w = k;
+					for (size_t i = k; i < end; i++)
+						if (!is_stale_nan(b->s[i].v)) {
+							b->s[w] = b->s[i];
+							b->st[w++] = b->st[i];
+						}
+					end = w;
+				}
+				if ((rc = pq_account(v, (int64_t)(end - k))))
+					return rc;
+				k = end;
+				if (got < room)
+					break;
+			}
+		}
+	}
+	for (size_t i = 0; i < k; i++)
+		b->any_st |= b->st[i] != 0;
+	*n = k;
+	return 0;
+}
+
+/* read_series one next/at at a time. */
+static int read_each(ev *v, sample_iter *it, int64_t mint, int64_t maxt, bool keep_stale, rbuf *b, size_t *n)
 {
 	size_t k = 0, counted = 0;
-	b->any_st = false;
 	int rc = 0;
 	for (int vt = sample_iter_seek(it, mint); vt != VAL_NONE; vt = sample_iter_next(it)) {
 		if (vt != VAL_FLOAT)
@@ -55,15 +123,8 @@ static int read_series(ev *v, sample_iter *it, int64_t mint, int64_t maxt, bool 
 		if (!keep_stale && is_stale_nan(x))
 			continue;
 		if (k == b->cap) {
-			size_t nc = b->cap ? b->cap * 2 : 256;
-			sample *nb = fl_realloc(b->s, nc * sizeof *nb);
-			if (nb)
-				b->s = nb;
-			int64_t *ns = nb ? fl_realloc(b->st, nc * sizeof *ns) : NULL;
-			if (!ns)
-				return pq_nomem(v);
-			b->st = ns;
-			b->cap = nc;
+			if ((rc = rbuf_reserve(v, b, k + 1)))
+				return rc;
 			if ((rc = pq_account(v, (int64_t)(k - counted))))
 				return rc;
 			counted = k;
@@ -76,11 +137,21 @@ static int read_series(ev *v, sample_iter *it, int64_t mint, int64_t maxt, bool 
 	}
 	if ((rc = pq_account(v, (int64_t)(k - counted))))
 		return rc;
+	*n = k;
+	return 0;
+}
+
+static int read_series(ev *v, sample_iter *it, int64_t mint, int64_t maxt, bool keep_stale, rbuf *b, size_t *n)
+{
+	b->any_st = false;
+	int rc = it->ops->read ? read_runs(v, it, mint, maxt, keep_stale, b, n)
+			       : read_each(v, it, mint, maxt, keep_stale, b, n);
+	if (rc)
+		return rc;
 	err e2;
 	err_clear(&e2);
 	if (sample_iter_err(it, &e2))
 		return pq_fail(v, PE_INTERNAL, e2.code, "%s", e2.msg);
-	*n = k;
 	return 0;
 }
 

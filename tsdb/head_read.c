@@ -254,12 +254,64 @@ static void hi_at(sample_iter *si, int64_t *t, double *v)
 	*v = it->v;
 }
 
+/* The start timestamp of the sample at t (times only grow). */
+static int64_t hi_st_of(hiter *it, int64_t t)
+{
+	while (it->sti < it->n_st && it->st[it->sti].t < t)
+		it->sti++;
+	return it->sti < it->n_st && it->st[it->sti].t == t ? it->st[it->sti].st : 0;
+}
+
 static int64_t hi_at_st(sample_iter *si)
 {
 	hiter *it = (hiter *)si;
-	while (it->sti < it->n_st && it->st[it->sti].t < it->t)
-		it->sti++;
-	return it->sti < it->n_st && it->st[it->sti].t == it->t ? it->st[it->sti].st : 0;
+	return hi_st_of(it, it->t);
+}
+
+/* sample_iter read: runs of the decoded chunk copied straight out; the
+ * rest (chunk openings, deletions, samples before mint) one hi_next at a
+ * time, taking back a sample past maxt (bt[bi - 1] of the chunk then). */
+static size_t hi_read(sample_iter *si, int64_t maxt, sample *out, int64_t *st, size_t cap)
+{
+	hiter *it = (hiter *)si;
+	size_t k = 0;
+	if (maxt > it->maxt)
+		maxt = it->maxt;
+	while (k < cap) {
+		if (it->in_chunk && it->bi < it->bn && it->n_del == 0 && it->bt[it->bi] >= it->mint) {
+			size_t from = it->bi;
+			it->bi = sample_run_copy(it->bt, it->bv, from, it->bn, maxt, out + k, cap - k);
+			for (size_t j = from; st && j < it->bi; j++)
+				st[k + j - from] = hi_st_of(it, it->bt[j]);
+			k += it->bi - from;
+			if (it->bi > from) {
+				it->t = out[k - 1].t;
+				it->v = out[k - 1].v;
+				it->valid = true;
+			}
+			if (it->bi < it->bn)
+				break; /* past maxt, or cap reached */
+			continue;
+		}
+		int64_t pt = it->t;
+		double pv = it->v;
+		bool pvalid = it->valid;
+		if (hi_next(si) != VAL_FLOAT)
+			break;
+		if (it->t > maxt) {
+			it->bi--;
+			it->t = pt;
+			it->v = pv;
+			it->valid = pvalid;
+			break;
+		}
+		out[k].t = it->t;
+		out[k].v = it->v;
+		if (st)
+			st[k] = hi_st_of(it, it->t);
+		k++;
+	}
+	return k;
 }
 
 static int hi_err(sample_iter *si, err *e)
@@ -282,7 +334,7 @@ static void hi_close(sample_iter *si)
 	fl_free(it);
 }
 
-static const struct sample_iter_ops hiter_ops = {hi_next, hi_seek, hi_at, hi_err, hi_close, hi_at_st};
+static const struct sample_iter_ops hiter_ops = {hi_next, hi_seek, hi_at, hi_err, hi_close, hi_at_st, hi_read};
 
 /* ---- series set ---- */
 

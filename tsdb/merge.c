@@ -164,6 +164,51 @@ static int ch_seek(sample_iter *s, int64_t target)
 	return ch_emit(c);
 }
 
+/* sample_iter read: while streaming, a sub's own read up to the other
+ * subs' bound; otherwise the smallest pending sample (peeked, so one past
+ * maxt stays pending) through ch_emit, which may start streaming again.
+ * Start timestamps: none, as at_st (NULL) says for a chain. */
+static size_t ch_read(sample_iter *s, int64_t maxt, sample *out, int64_t *st, size_t cap)
+{
+	chain *c = (chain *)s;
+	size_t k = 0;
+	if (!c->started) {
+		c->started = true;
+		for (size_t i = 0; i < c->n; i++)
+			ch_step(c, i, 0, false);
+	}
+	while (k < cap) {
+		if (c->fast < c->n) {
+			sample_iter *sub = c->subs[c->fast];
+			if (sub->ops->read) {
+				size_t got = sub->ops->read(sub, FL_MIN(maxt, c->bound - 1), out + k, NULL, cap - k);
+				if (got) {
+					k += got;
+					c->cur_t = out[k - 1].t;
+					c->cur_v = out[k - 1].v;
+				}
+				if (k == cap)
+					break;
+			}
+			ch_settle(c); /* its next sample is past maxt or bound, or it ended */
+			continue;
+		}
+		size_t best = c->n;
+		for (size_t i = 0; i < c->n; i++)
+			if (c->valid[i] && (best == c->n || c->t[i] < c->t[best]))
+				best = i;
+		if (best == c->n || c->t[best] > maxt)
+			break;
+		ch_emit(c);
+		out[k].t = c->cur_t;
+		out[k++].v = c->cur_v;
+	}
+	if (st)
+		for (size_t i = 0; i < k; i++)
+			st[i] = 0;
+	return k;
+}
+
 static void ch_at(sample_iter *s, int64_t *t, double *v)
 {
 	chain *c = (chain *)s;
@@ -190,7 +235,7 @@ static void ch_close(sample_iter *s)
 	fl_free(c);
 }
 
-static const struct sample_iter_ops chain_ops = {ch_next, ch_seek, ch_at, ch_err, ch_close, NULL};
+static const struct sample_iter_ops chain_ops = {ch_next, ch_seek, ch_at, ch_err, ch_close, NULL, ch_read};
 
 /* ---------------------------------------------------------------- series set */
 

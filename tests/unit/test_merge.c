@@ -46,7 +46,7 @@ static int mi_seek(sample_iter *it, int64_t t)
 static void mi_at(sample_iter *it, int64_t *t, double *v) { miter *m = (miter *)it; *t = m->s->t[m->i - 1]; *v = m->s->v[m->i - 1]; }
 static int mi_err(sample_iter *it, err *e) { return 0; }
 static void mi_close(sample_iter *it) { free(it); }
-static const struct sample_iter_ops mi_ops = {mi_next, mi_seek, mi_at, mi_err, mi_close, NULL};
+static const struct sample_iter_ops mi_ops = {mi_next, mi_seek, mi_at, mi_err, mi_close, NULL, NULL};
 
 static bool ms_match(mset *s, size_t i)
 {
@@ -269,6 +269,24 @@ static void merge_chain_streams(void)
 	ASSERT_EQ(drain(it, t, v), 2);
 	ASSERT_EQ(t[0], 11);
 	ASSERT_EQ(t[1], 20);
+	series_set_close(s);
+	/* read in runs over subs without a read op of their own */
+	s = querier_select(q, true, NULL, NULL, 0);
+	ASSERT(series_set_next(s));
+	it = series_set_iter(s, it);
+	sample buf[16];
+	ASSERT_EQ(it->ops->read(it, 6, buf, NULL, 4), 4);
+	ASSERT_EQ(buf[3].t, 4);
+	ASSERT_EQ(it->ops->read(it, 6, buf, NULL, 4), 2);
+	ASSERT_EQ(buf[1].t, 6);
+	ASSERT_EQ(sample_iter_next(it), VAL_FLOAT);
+	sample_iter_at(it, &t[0], &v[0]);
+	ASSERT_EQ(t[0], 7);
+	ASSERT_EQ(it->ops->read(it, INT64_MAX, buf, NULL, 16), 4);
+	ASSERT_EQ(buf[1].t, 10);
+	ASSERT_DBL_EQ(buf[1].v, 100);
+	ASSERT_EQ(buf[3].t, 20);
+	ASSERT_EQ(sample_iter_next(it), VAL_NONE);
 	sample_iter_close(it);
 	series_set_close(s);
 	querier_close(q);
