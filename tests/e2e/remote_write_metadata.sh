@@ -11,10 +11,11 @@
 #         R3  a third flint, twice: a 1.0 queue with send: false and a 2.0
 #             queue (Prometheus 3.x sends no 2.0 metadata without its
 #             metadata-wal-records feature): R3 gets none;
-#   P   also scrapes T and remote-writes its metadata to R2, a fourth flint.
+#   P   also scrapes T and remote-writes its metadata to R2, a fourth flint;
+#   A   flint --agent scrapes T and remote-writes to R4, a fifth flint.
 # Checks (bounded waits):
 #   1. R's /api/v1/metadata equals S's (every family, type, help, unit);
-#   2. R2's (what Prometheus 2.42 sent) equals R's (what flint sent);
+#   2. R2's (what Prometheus 2.42 sent) and R4's (the agent's) equal R's;
 #   3. P and V answered 2xx: metadata_total > 0, none failed or retried;
 #   4. send: false and 2.0 send none (R3 has no metadata, the counters stay
 #      0 after R saw two rounds), the 2.0 warning is logged;
@@ -29,8 +30,8 @@ need "$FLINT" prometheus curl "$NODE_EXPORTER"
 [ -n "$VM" ] || need victoria-metrics
 
 NP=$(free_port) TP=$(free_port) SP=$(free_port) RP=$(free_port) R2P=$(free_port) R3P=$(free_port) PP=$(free_port)
-VP=$(free_port)
-S=http://127.0.0.1:$SP R=http://127.0.0.1:$RP R2=http://127.0.0.1:$R2P R3=http://127.0.0.1:$R3P
+VP=$(free_port) AP=$(free_port) R4P=$(free_port)
+S=http://127.0.0.1:$SP R=http://127.0.0.1:$RP R2=http://127.0.0.1:$R2P R3=http://127.0.0.1:$R3P R4=http://127.0.0.1:$R4P
 P=http://127.0.0.1:$PP V=http://127.0.0.1:$VP
 cd "$tmp" || exit 1
 
@@ -80,12 +81,10 @@ pids+=($!)
 start_node_exporter "$NP"
 wait_for 10 curl -sf "http://127.0.0.1:$TP/metrics" -o /dev/null || fail "page starts" "$(tail -3 "$tmp/page.log")"
 
-for r in r r2 r3; do
-	port=$RP
-	[ $r = r2 ] && port=$R2P
-	[ $r = r3 ] && port=$R3P
-	start_flint $r "$port" --web.enable-remote-write-receiver
-done
+start_flint r "$RP" --web.enable-remote-write-receiver
+start_flint r2 "$R2P" --web.enable-remote-write-receiver
+start_flint r3 "$R3P" --web.enable-remote-write-receiver
+start_flint r4 "$R4P" --web.enable-remote-write-receiver
 "$VM" -httpListenAddr=127.0.0.1:"$VP" -storageDataPath="$tmp/vm-data" -retentionPeriod=1y -loggerLevel=WARN \
 	>"$tmp/vm.log" 2>&1 &
 pids+=($!)
@@ -118,6 +117,16 @@ EOF
 s_pid=$!
 pids+=($s_pid)
 started_or_exit s "$SP"
+cat >"$tmp/a.yml" <<EOF
+global: {scrape_interval: 1s}
+$scrape
+remote_write:
+- {url: "$R4/api/v1/write", name: r4, $q, $m}
+EOF
+"$FLINT" --agent --config.file="$tmp/a.yml" --storage.agent.path="$tmp/a-data" --web.listen-address=127.0.0.1:"$AP" \
+	>"$tmp/a.log" 2>&1 &
+pids+=($!)
+started_or_exit a "$AP"
 
 # meta URL: /api/v1/metadata's data, normalised (families sorted, each
 # family's entries sorted), one family per line
@@ -149,6 +158,11 @@ if wait_for 60 same_as "$tmp/r.meta" "$R2"; then
 	ok "2. what Prometheus 2.42 sends equals what flint sends"
 else
 	fail "2. what Prometheus 2.42 sends equals what flint sends" "$(head -c 600 "$tmp/diff")"
+fi
+if wait_for 60 same_as "$tmp/r.meta" "$R4"; then
+	ok "2. flint --agent sends the same"
+else
+	fail "2. flint --agent sends the same" "$(head -c 600 "$tmp/diff")"
 fi
 
 for qn in prom vm; do

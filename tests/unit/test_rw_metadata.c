@@ -47,11 +47,11 @@ static void rw_metadata_dedup(void)
 }
 
 /* A receiver on loopback: one request per connection, the first fail_first
- * answered 500, the others 204; what each carried is kept. */
+ * answered fail_status, the others 204; what each carried is kept. */
 typedef struct fake_rw {
 	int fd, port;
 	pthread_t th;
-	int fail_first;
+	int fail_first, fail_status;
 	_Atomic int n_req;
 	size_t n_md[MAX_REQ], n_series[MAX_REQ];
 	char first[MAX_REQ][64]; /* the first family of each request */
@@ -91,8 +91,12 @@ static void handle(fake_rw *f, int c)
 		arena_reset(&a);
 		buf_reset(&pb);
 	}
-	const char *resp = i < f->fail_first ? "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy"
-					     : "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n";
+	char resp[128];
+	if (i < f->fail_first)
+		snprintf(resp, sizeof resp, "HTTP/1.1 %d Nope\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy",
+			 f->fail_status);
+	else
+		snprintf(resp, sizeof resp, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
 	ssize_t w = write(c, resp, strlen(resp));
 	(void)w;
 	atomic_fetch_add(&f->n_req, 1);
@@ -114,10 +118,11 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-static void fake_start(fake_rw *f, int fail_first)
+static void fake_start(fake_rw *f, int fail_first, int fail_status)
 {
 	memset(f, 0, sizeof *f);
 	f->fail_first = fail_first;
+	f->fail_status = fail_status;
 	f->fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	ASSERT_EQ(bind(f->fd, (struct sockaddr *)&a, sizeof a), 0);
@@ -162,31 +167,41 @@ static double metric(remote_sender *s, const char *name)
 	return v;
 }
 
-static void rw_metadata_batches(void)
+/* A sender on a fresh WAL in dir with the one queue of yml (port %d). */
+static remote_sender *sender(const char *dir, wal **w, const char *yml_fmt, int port, void *calls)
 {
-	char dir[1024], wal_dir[1100], yml[1100];
-	snprintf(dir, sizeof dir, "%s/rwmeta", test_tmpdir());
+	char wal_dir[1100], yml[1024];
 	mkdir(dir, 0777);
 	snprintf(wal_dir, sizeof wal_dir, "%s/wal", dir);
 	err e;
 	wal_opts wo = {0};
-	wal *w = wal_open(wal_dir, &wo, &e);
-	ASSERT(w != NULL);
-	fake_rw f;
-	fake_start(&f, 1);
-	_Atomic int calls = 0;
-	remote_sender_opts o = {.data_dir = dir, .flush_deadline_ms = 200, .metadata = source, .metadata_ctx = &calls};
+	*w = wal_open(wal_dir, &wo, &e);
+	ASSERT(*w != NULL);
+	remote_sender_opts o = {.data_dir = dir, .flush_deadline_ms = 200, .metadata = source, .metadata_ctx = calls};
 	remote_sender *s = remote_sender_new(&o, &e);
 	ASSERT(s != NULL);
-	snprintf(yml, sizeof yml,
-		 "remote_write:\n- url: 'http://127.0.0.1:%d/w'\n  name: m\n"
-		 "  queue_config: {min_backoff: 10ms, max_backoff: 20ms}\n"
-		 "  metadata_config: {send_interval: 50ms, max_samples_per_send: 2}\n",
-		 f.port);
+	snprintf(yml, sizeof yml, yml_fmt, port);
 	scrape_config *c = scrape_config_parse(yml, strlen(yml), "p.yml", &e);
 	ASSERT(c != NULL);
 	ASSERT_EQ(remote_sender_apply(s, c, &e), 0);
 	scrape_config_free(c);
+	return s;
+}
+
+static void rw_metadata_batches(void)
+{
+	char dir[1024];
+	wal *w;
+	err e;
+	fake_rw f;
+	fake_start(&f, 1, 500);
+	_Atomic int calls = 0;
+	snprintf(dir, sizeof dir, "%s/rwmeta", test_tmpdir());
+	remote_sender *s = sender(dir, &w,
+				  "remote_write:\n- url: 'http://127.0.0.1:%d/w'\n  name: m\n"
+				  "  queue_config: {min_backoff: 10ms, max_backoff: 20ms}\n"
+				  "  metadata_config: {send_interval: 50ms, max_samples_per_send: 2}\n",
+				  f.port, &calls);
 	/* bounded wait: the 500, then 2 + 2 + 1 (<= 20 s) */
 	for (int i = 0; i < 400 && atomic_load(&f.n_req) < 4; i++)
 		usleep(50000);
@@ -217,8 +232,52 @@ static void rw_metadata_batches(void)
 	wal_close(w, &e);
 }
 
+/* A 400 fails the request for good (the round goes on with the next); a
+ * receiver that answers 500 forever costs a stop no more than the flush
+ * deadline (the retries are aborted). */
+static void rw_metadata_failures(void)
+{
+	char dir[1024];
+	wal *w;
+	err e;
+	_Atomic int calls = 0;
+	fake_rw f;
+	fake_start(&f, 1, 400);
+	snprintf(dir, sizeof dir, "%s/rwmeta400", test_tmpdir());
+	remote_sender *s = sender(dir, &w,
+				  "remote_write:\n- url: 'http://127.0.0.1:%d/w'\n  name: m\n"
+				  "  queue_config: {min_backoff: 10ms, max_backoff: 20ms}\n"
+				  "  metadata_config: {send_interval: 50ms, max_samples_per_send: 3}\n",
+				  f.port, &calls);
+	for (int i = 0; i < 400 && metric(s, "prometheus_remote_storage_metadata_total") < 2; i++)
+		usleep(50000);
+	ASSERT_DBL_EQ(metric(s, "prometheus_remote_storage_metadata_failed_total"), 3); /* the first request's */
+	ASSERT(metric(s, "prometheus_remote_storage_metadata_total") >= 2);         /* the second's, same round */
+	ASSERT_DBL_EQ(metric(s, "prometheus_remote_storage_metadata_retried_total"), 0);
+	ASSERT_EQ(f.n_md[1], 2);
+	remote_sender_free(s);
+	wal_close(w, &e);
+	fake_stop(&f);
+
+	fake_start(&f, 1 << 30, 503);
+	snprintf(dir, sizeof dir, "%s/rwmeta503", test_tmpdir());
+	s = sender(dir, &w,
+		   "remote_write:\n- url: 'http://127.0.0.1:%d/w'\n  name: m\n"
+		   "  queue_config: {min_backoff: 10ms, max_backoff: 20ms}\n"
+		   "  metadata_config: {send_interval: 50ms}\n",
+		   f.port, &calls);
+	for (int i = 0; i < 400 && metric(s, "prometheus_remote_storage_metadata_retried_total") < 10; i++)
+		usleep(50000);
+	ASSERT(metric(s, "prometheus_remote_storage_metadata_retried_total") >= 10);
+	ASSERT_DBL_EQ(metric(s, "prometheus_remote_storage_metadata_total"), 0);
+	remote_sender_free(s); /* returns: the retrying round is aborted after the deadline */
+	wal_close(w, &e);
+	fake_stop(&f);
+}
+
 const struct test tests_rw_metadata[] = {
 	{"rw_metadata_dedup", rw_metadata_dedup},
 	{"rw_metadata_batches", rw_metadata_batches},
+	{"rw_metadata_failures", rw_metadata_failures},
 	{NULL, NULL},
 };
