@@ -81,18 +81,23 @@ static void ent_unref(rw_series_ent *s)
 		fl_free(s);
 }
 
-/* One allocation: the struct, the label array, then the strings. */
+/* One allocation: the struct, the label array, the strings, then the
+ * 1.0 Label fields (rw_batch_encode copies them into each request). */
 static rw_series_ent *ent_new(labels ls, bool dropped, int seg)
 {
-	size_t bytes = sizeof(rw_series_ent) + ls.n * sizeof(label);
+	size_t bytes = sizeof(rw_series_ent) + ls.n * sizeof(label), pb_len = rw_labels_pb_size(ls);
 	for (size_t i = 0; i < ls.n; i++)
 		bytes += strlen(ls.v[i].name) + strlen(ls.v[i].value) + 2;
-	rw_series_ent *s = fl_malloc(bytes);
+	rw_series_ent *s = fl_malloc(bytes + pb_len);
 	if (!s)
 		return NULL;
+	memset(s, 0, sizeof *s);
 	atomic_init(&s->refs, 1);
 	s->seg = seg;
 	s->dropped = dropped;
+	s->pb = (const uint8_t *)s + bytes;
+	s->pb_len = pb_len;
+	rw_labels_pb_put((uint8_t *)s + bytes, ls);
 	label *v = (label *)(s + 1);
 	char *p = (char *)(v + ls.n);
 	for (size_t i = 0; i < ls.n; i++) {
@@ -223,6 +228,7 @@ static bool on_samples(void *ctx, const record_sample *x, size_t n, rw_pos at)
 	rw_queue *q = ctx;
 	rw_shard *held = NULL;
 	bool ok = true;
+	int64_t in = 0, unknown = 0, dropped = 0, highest = INT64_MIN; /* counted once per record */
 	for (size_t i = 0; i < n && ok; i++) {
 		if (q->resume_n) { /* before the last run's positions: sent already? */
 			rw_pos here = {at.seg, at.off, false, at.idx + (int32_t)i};
@@ -233,22 +239,33 @@ static bool on_samples(void *ctx, const record_sample *x, size_t n, rw_pos at)
 		}
 		series_slot *sl = map_find(&q->series, &series_map, ref_hash(x[i].ref), &x[i].ref);
 		if (!sl) {
-			atomic_fetch_add(&q->st.dropped_unknown, 1);
-			atomic_fetch_add(&q->data_dropped, 1);
+			unknown++;
 			continue;
 		}
-		max_store(&q->st.highest_ts_ms, x[i].t);
+		if (x[i].t > highest)
+			highest = x[i].t;
 		if (sl->s->dropped) {
-			atomic_fetch_add(&q->st.dropped_series, 1);
-			atomic_fetch_add(&q->data_dropped, 1);
+			dropped++;
 			continue;
 		}
 		q->mid = (rw_pos){at.seg, at.off, false, at.idx + (int32_t)i};
+		if (highest > atomic_load(&q->st.highest_ts_ms) && in % 256 == 0)
+			max_store(&q->st.highest_ts_ms, highest); /* before a wait for space, too */
 		if ((ok = enqueue(q, &held, sl->s, &x[i], q->mid)))
-			atomic_fetch_add(&q->data_in, 1);
+			in++;
 	}
 	if (held)
 		pthread_mutex_unlock(&held->mu);
+	if (highest != INT64_MIN)
+		max_store(&q->st.highest_ts_ms, highest);
+	if (in)
+		atomic_fetch_add(&q->data_in, in);
+	if (unknown)
+		atomic_fetch_add(&q->st.dropped_unknown, unknown);
+	if (dropped)
+		atomic_fetch_add(&q->st.dropped_series, dropped);
+	if (unknown + dropped)
+		atomic_fetch_add(&q->data_dropped, unknown + dropped);
 	if (ok)
 		q->mid.seg = -1;
 	return ok;

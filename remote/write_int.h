@@ -96,7 +96,11 @@ typedef struct rw_series_ent {
 	_Atomic int refs;
 	int seg;             /* segment it was last seen in */
 	bool dropped;        /* relabeling dropped it */
+	uint32_t group;      /* its series' index in the batch `batch` (rw_batch_encode) */
+	uint64_t batch;      /* the last batch that grouped it: a series is in one shard at a time */
 	labels ls;           /* points into the block after the struct */
+	const uint8_t *pb;   /* ls as a 1.0 TimeSeries' Label fields, encoded once (in the block) */
+	size_t pb_len;
 } rw_series_ent;
 
 typedef struct rw_entry {
@@ -107,6 +111,18 @@ typedef struct rw_entry {
 	int32_t idx;         /* its index there */
 	int64_t off;
 } rw_entry;
+
+/* ---- queue_encode.c: a batch as a request body ---- */
+
+/* Bytes of ls as 1.0 TimeSeries.labels fields (field 1, one per label). */
+size_t rw_labels_pb_size(labels ls);
+/* Write them at p (rw_labels_pb_size bytes); returns the end. */
+uint8_t *rw_labels_pb_put(uint8_t *p, labels ls);
+/* Append the protobuf request of ents (any order) to pb: one series per
+ * distinct series, in order of first appearance, each with its samples in
+ * the order of ents. batch: a number no earlier call used (it marks the
+ * series). *highest: the highest timestamp. 0, or FL_ENOMEM. */
+int rw_batch_encode(rw_version v, rw_entry **ents, size_t n, uint64_t batch, arena *a, buf *pb, int64_t *highest);
 
 typedef struct rw_queue rw_queue;
 typedef struct rw_cfg_hold rw_cfg_hold;
@@ -188,6 +204,7 @@ struct rw_queue {
 	int64_t last_reshard_tick_ms;
 	_Atomic int64_t last_send_ok_ms;
 
+	_Atomic uint64_t batches;  /* numbers rw_batch_encode's calls */
 	rw_queue_stats st;
 };
 
