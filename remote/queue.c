@@ -81,32 +81,41 @@ static void ent_unref(rw_series_ent *s)
 		fl_free(s);
 }
 
-/* One allocation: the struct, the label array, the strings, then the
- * 1.0 Label fields (rw_batch_encode copies them into each request). */
-static rw_series_ent *ent_new(labels ls, bool dropped, int seg)
+/* One allocation: the struct, then for 1.0 the Label fields
+ * (rw_batch_encode copies them into each request), for 2.0 the label
+ * array and the strings. */
+static rw_series_ent *ent_new(labels ls, bool dropped, int seg, rw_version v, uint64_t in_hash)
 {
-	size_t bytes = sizeof(rw_series_ent) + ls.n * sizeof(label), pb_len = rw_labels_pb_size(ls);
-	for (size_t i = 0; i < ls.n; i++)
-		bytes += strlen(ls.v[i].name) + strlen(ls.v[i].value) + 2;
-	rw_series_ent *s = fl_malloc(bytes + pb_len);
+	size_t bytes = sizeof(rw_series_ent);
+	if (v == RW_V1)
+		bytes += rw_labels_pb_size(ls);
+	else {
+		bytes += ls.n * sizeof(label);
+		for (size_t i = 0; i < ls.n; i++)
+			bytes += strlen(ls.v[i].name) + strlen(ls.v[i].value) + 2;
+	}
+	rw_series_ent *s = fl_malloc(bytes);
 	if (!s)
 		return NULL;
 	memset(s, 0, sizeof *s);
 	atomic_init(&s->refs, 1);
 	s->seg = seg;
 	s->dropped = dropped;
-	s->pb = (const uint8_t *)s + bytes;
-	s->pb_len = pb_len;
-	rw_labels_pb_put((uint8_t *)s + bytes, ls);
-	label *v = (label *)(s + 1);
-	char *p = (char *)(v + ls.n);
+	s->in_hash = in_hash;
+	if (v == RW_V1) {
+		s->pb_len = bytes - sizeof *s;
+		rw_labels_pb_put((uint8_t *)(s + 1), ls);
+		return s;
+	}
+	label *lv = (label *)(s + 1);
+	char *p = (char *)(lv + ls.n);
 	for (size_t i = 0; i < ls.n; i++) {
 		size_t a = strlen(ls.v[i].name) + 1, b = strlen(ls.v[i].value) + 1;
-		v[i].name = memcpy(p, ls.v[i].name, a);
-		v[i].value = memcpy(p + a, ls.v[i].value, b);
+		lv[i].name = memcpy(p, ls.v[i].name, a);
+		lv[i].value = memcpy(p + a, ls.v[i].value, b);
 		p += a + b;
 	}
-	s->ls = (labels){v, ls.n};
+	s->ls = (labels){lv, ls.n};
 	return s;
 }
 
@@ -138,13 +147,14 @@ static void on_series(void *ctx, const record_series *s, size_t n, int seg)
 		series_slot *sl = map_slot(&q->series, &series_map, h, &s[i].ref);
 		if (!sl)
 			return;
-		if (sl->tag && sl->s && labels_equal(sl->s->ls, s[i].ls) && !sl->s->dropped) {
+		uint64_t in_hash = labels_hash(s[i].ls);
+		if (sl->tag && sl->s && sl->s->in_hash == in_hash && !sl->s->dropped) {
 			sl->s->seg = seg; /* seen again (a checkpoint, a restart) */
 			continue;
 		}
 		labels ls = {0};
 		bool kept = series_labels(q, s[i].ls, &ls);
-		rw_series_ent *e = ent_new(kept ? ls : (labels){0}, !kept, seg);
+		rw_series_ent *e = ent_new(kept ? ls : (labels){0}, !kept, seg, q->version, in_hash);
 		if (!e)
 			return;
 		if (sl->tag) {

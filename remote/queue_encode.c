@@ -118,7 +118,7 @@ static int encode_v1(rw_entry **ord, const uint32_t *start, size_t ng, arena *a,
 		const rw_series_ent *s = ord[start[g]]->s;
 		*p++ = 0x0a;
 		p = uv_put(p, ts[g]);
-		memcpy(p, s->pb, s->pb_len);
+		memcpy(p, rw_ent_pb(s), s->pb_len);
 		p += s->pb_len;
 		for (uint32_t i = start[g]; i < start[g + 1]; i++)
 			p = sample_put(p, ord[i]);

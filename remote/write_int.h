@@ -90,18 +90,23 @@ rw_pos wal_watcher_end(const char *wal_dir);
 /* ---- queue.c: one remote_write entry ---- */
 
 /* A series as the queue sends it: labels after external labels and
- * write_relabel_configs, in one block. Shared by the cache and the
- * samples queued for it (refs counts both). */
+ * write_relabel_configs, in one block after the struct: for a 1.0 queue
+ * only their Label fields, encoded once (rw_labels_pb_put; each request
+ * copies them), for a 2.0 queue the labels (ls). Shared by the cache and
+ * the samples queued for it (refs counts both). */
 typedef struct rw_series_ent {
 	_Atomic int refs;
 	int seg;             /* segment it was last seen in */
 	bool dropped;        /* relabeling dropped it */
 	uint32_t group;      /* its series' index in the batch `batch` (rw_batch_encode) */
 	uint64_t batch;      /* the last batch that grouped it: a series is in one shard at a time */
-	labels ls;           /* points into the block after the struct */
-	const uint8_t *pb;   /* ls as a 1.0 TimeSeries' Label fields, encoded once (in the block) */
-	size_t pb_len;
+	uint64_t in_hash;    /* labels_hash of its labels in the WAL (seen again: unchanged?) */
+	labels ls;           /* 2.0: the labels (1.0: none) */
+	size_t pb_len;       /* 1.0: bytes of the Label fields after the struct */
 } rw_series_ent;
+
+/* The 1.0 Label fields of s. */
+static inline const uint8_t *rw_ent_pb(const rw_series_ent *s) { return (const uint8_t *)(s + 1); }
 
 typedef struct rw_entry {
 	rw_series_ent *s;

@@ -6,16 +6,17 @@
 #include "remote/write_int.h"
 #include "tests/unit/test.h"
 
-/* A series entry as queue.c's ent_new builds it (labels borrowed). */
+/* A series entry as queue.c's ent_new builds it, both versions' fields
+ * (labels borrowed). */
 static rw_series_ent *ent(labels ls)
 {
 	size_t n = rw_labels_pb_size(ls);
 	rw_series_ent *s = calloc(1, sizeof *s + n);
 	ASSERT(s != NULL);
 	s->ls = ls;
-	s->pb = (const uint8_t *)(s + 1);
 	s->pb_len = n;
 	ASSERT(rw_labels_pb_put((uint8_t *)(s + 1), ls) == (uint8_t *)(s + 1) + n);
+	ASSERT(rw_ent_pb(s) == (uint8_t *)(s + 1));
 	return s;
 }
 
