@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "lib/fsutil.h"
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "remote/sigv4.h"
 #include "remote/write_int.h"
@@ -139,6 +140,32 @@ static bool series_labels(rw_queue *q, labels in, labels *out)
 	return ls.n > 0;
 }
 
+/* A hash of labels as the WAL gives them, to tell a series seen again
+ * from a ref given new labels: xxhash64 over "name\xffvalue\xff..." in
+ * blocks of up to 512 bytes (one call per block, not per string). */
+static uint64_t wal_labels_hash(labels ls)
+{
+	uint8_t b[512];
+	size_t n = 0;
+	uint64_t h = 0;
+	for (size_t i = 0; i < 2 * ls.n; i++) {
+		const char *str = i & 1 ? ls.v[i / 2].value : ls.v[i / 2].name;
+		size_t k = strlen(str);
+		if (n + k + 1 > sizeof b) {
+			h = (h ^ hash_xxh64(b, n)) * 0x9e3779b97f4a7c15ULL;
+			n = 0;
+		}
+		if (k + 1 > sizeof b) { /* a long string: a block of its own */
+			h = (h ^ hash_xxh64(str, k)) * 0x9e3779b97f4a7c15ULL;
+			k = 0;
+		}
+		memcpy(b + n, str, k);
+		n += k;
+		b[n++] = 0xff;
+	}
+	return h ^ hash_xxh64(b, n);
+}
+
 static void on_series(void *ctx, const record_series *s, size_t n, int seg)
 {
 	rw_queue *q = ctx;
@@ -147,7 +174,7 @@ static void on_series(void *ctx, const record_series *s, size_t n, int seg)
 		series_slot *sl = map_slot(&q->series, &series_map, h, &s[i].ref);
 		if (!sl)
 			return;
-		uint64_t in_hash = labels_hash(s[i].ls);
+		uint64_t in_hash = wal_labels_hash(s[i].ls);
 		if (sl->tag && sl->s && sl->s->in_hash == in_hash && !sl->s->dropped) {
 			sl->s->seg = seg; /* seen again (a checkpoint, a restart) */
 			continue;

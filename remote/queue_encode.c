@@ -76,12 +76,13 @@ static inline size_t sample_len(const rw_entry *e)
 	return (bits ? 9 : 0) + (e->t ? 1 + uv_len((uint64_t)e->t) : 0);
 }
 
-static uint8_t *sample_put(uint8_t *p, const rw_entry *e)
+/* The Sample field of e, whose message is len bytes. */
+static inline uint8_t *sample_put(uint8_t *p, const rw_entry *e, size_t len)
 {
 	uint64_t bits;
 	memcpy(&bits, &e->v, 8);
 	*p++ = 0x12;
-	*p++ = (uint8_t)sample_len(e);
+	*p++ = (uint8_t)len;
 	if (bits) {
 		*p++ = 0x09;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -102,12 +103,15 @@ static uint8_t *sample_put(uint8_t *p, const rw_entry *e)
 static int encode_v1(rw_entry **ord, const uint32_t *start, size_t ng, arena *a, buf *pb)
 {
 	size_t *ts = arena_alloc(a, ng * sizeof *ts), total = 0;
-	if (!ts)
+	uint8_t *lens = arena_alloc(a, start[ng]); /* each Sample message's size, from the first pass */
+	if (!ts || !lens)
 		return FL_ENOMEM;
 	for (size_t g = 0; g < ng; g++) {
 		size_t sz = ord[start[g]]->s->pb_len;
-		for (uint32_t i = start[g]; i < start[g + 1]; i++)
-			sz += 2 + sample_len(ord[i]);
+		for (uint32_t i = start[g]; i < start[g + 1]; i++) {
+			lens[i] = (uint8_t)sample_len(ord[i]);
+			sz += 2 + lens[i];
+		}
 		ts[g] = sz;
 		total += 1 + uv_len(sz) + sz;
 	}
@@ -121,7 +125,7 @@ static int encode_v1(rw_entry **ord, const uint32_t *start, size_t ng, arena *a,
 		memcpy(p, rw_ent_pb(s), s->pb_len);
 		p += s->pb_len;
 		for (uint32_t i = start[g]; i < start[g + 1]; i++)
-			p = sample_put(p, ord[i]);
+			p = sample_put(p, ord[i], lens[i]);
 	}
 	pb->len += total;
 	return 0;

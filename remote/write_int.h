@@ -100,7 +100,7 @@ typedef struct rw_series_ent {
 	bool dropped;        /* relabeling dropped it */
 	uint32_t group;      /* its series' index in the batch `batch` (rw_batch_encode) */
 	uint64_t batch;      /* the last batch that grouped it: a series is in one shard at a time */
-	uint64_t in_hash;    /* labels_hash of its labels in the WAL (seen again: unchanged?) */
+	uint64_t in_hash;    /* a hash of its labels in the WAL (seen again: unchanged?) */
 	labels ls;           /* 2.0: the labels (1.0: none) */
 	size_t pb_len;       /* 1.0: bytes of the Label fields after the struct */
 } rw_series_ent;
