@@ -19,11 +19,13 @@
  * new number; it is skipped while sends fail, as Prometheus skips it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -396,20 +398,27 @@ static void write_pos(rw_queue *q)
 	rw_pos shard[RW_POS_SHARDS];
 	rw_pos p = queue_pos(q, shard);
 	atomic_store(&q->lowest_segment, p.seg);
-	char text[sizeof q->last_pos_text];
-	rw_pos_file_format(text, sizeof text, p, shard, q->n_shards <= RW_POS_SHARDS ? q->n_shards : 0);
+	char text[sizeof q->last_pos_text + 1024];
+	rw_pos_file_format(text, sizeof q->last_pos_text, p, shard, q->n_shards <= RW_POS_SHARDS ? q->n_shards : 0);
 	if (!strcmp(text, q->last_pos_text))
 		return;
-	char tmp[1200];
-	snprintf(tmp, sizeof tmp, "%s.tmp", q->pos_path);
+	/* written in place, one pwrite of the whole text padded with newlines
+	 * over what the file held (the parser reads only the lines it needs):
+	 * after every acknowledged batch, a new file and a rename each time
+	 * cost the kernel more than the batch's encoding */
 	size_t n = strlen(text);
-	FILE *f = fopen(tmp, "w");
-	if (!f || fwrite(text, 1, n, f) != n || fclose(f) || rename(tmp, q->pos_path)) {
-		if (f)
-			unlink(tmp);
+	if (q->pos_fd < 0)
+		q->pos_fd = open(q->pos_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	struct stat sb;
+	size_t len = q->pos_fd >= 0 && fstat(q->pos_fd, &sb) == 0 && (size_t)sb.st_size > n ? (size_t)sb.st_size : n;
+	if (len > sizeof text - 1)
+		len = sizeof text - 1;
+	memset(text + n, '\n', len - n);
+	if (q->pos_fd < 0 || pwrite(q->pos_fd, text, len, 0) != (ssize_t)len) {
 		log_warn("remote", "Cannot write the queue position", "file", q->pos_path, "err", strerror(errno), NULL);
 		return;
 	}
+	text[n] = 0;
 	memcpy(q->last_pos_text, text, n + 1);
 	q->acked = p;
 }
@@ -526,6 +535,7 @@ rw_queue *rw_queue_new(const scrape_remote_config *cfg, const char *hash, const 
 	q->version = cfg->protobuf_message && !strcmp(cfg->protobuf_message, "io.prometheus.write.v2.Request") ? RW_V2 : RW_V1;
 	q->flush_deadline_ms = flush_deadline_ms;
 	snprintf(q->pos_path, sizeof q->pos_path, "%s/remote_write/%s.pos", data_dir, hash);
+	q->pos_fd = -1;
 	map_init(&q->series);
 	labels_builder_init(&q->lb);
 	labels_builder_init(&q->rb);
@@ -628,6 +638,8 @@ void rw_queue_free(rw_queue *q)
 	pthread_cond_destroy(&q->wake);
 	fl_free(q->shards);
 	pthread_mutex_destroy(&q->shards_mu);
+	if (q->pos_fd >= 0)
+		close(q->pos_fd);
 	rw__cfg_release(q->hold);
 	sigv4_signer_free(q->signer);
 	fl_free(q);

@@ -171,6 +171,7 @@ struct rw_queue {
 	struct sigv4_signer *signer; /* cfg->sigv4's, or NULL */
 	labels ext;                /* external labels (in hold's config) */
 	char pos_path[1100];       /* <data>/remote_write/<hash>.pos */
+	int pos_fd;                /* open on it once written, -1 before */
 	rw_version version;
 	int64_t flush_deadline_ms;
 
