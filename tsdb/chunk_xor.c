@@ -570,7 +570,12 @@ static size_t run_tail(xor_iter *it, xstate *s, int64_t *t, double *v, size_t n,
  * twice: the copy for CPUs with BMI2 (shifts by any register, no moves to
  * cl; the loop is mostly shifts) is picked when the program loads (an
  * ifunc), the other serves the rest. */
-__attribute__((target_clones("default", "arch=haswell"))) static size_t decode_fast(xor_iter *it, int64_t *t, double *v, size_t n)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__APPLE__)
+#define XOR_CLONES __attribute__((target_clones("default", "arch=haswell")))
+#else
+#define XOR_CLONES
+#endif
+XOR_CLONES static size_t decode_fast(xor_iter *it, int64_t *t, double *v, size_t n)
 {
 	xstate s;
 	state_load(it, &s);
