@@ -92,12 +92,11 @@ rw_pos wal_watcher_end(const char *wal_dir);
 /* A series as the queue sends it: labels after external labels and
  * write_relabel_configs, in one block after the struct: for a 1.0 queue
  * only their Label fields, encoded once (rw_labels_pb_put; each request
- * copies them), for a 2.0 queue the labels (ls). Shared by the cache and
- * the samples queued for it (refs counts both). */
+ * copies them), for a 2.0 queue the labels (ls). The samples queued for
+ * it point to it: one that leaves the cache is freed once the shards have
+ * popped them (queue.c's graveyard), so a sample costs no reference count. */
 typedef struct rw_series_ent {
-	_Atomic int refs;
 	int seg;             /* segment it was last seen in */
-	bool dropped;        /* relabeling dropped it */
 	uint32_t group;      /* its series' index in the batch `batch` (rw_batch_encode) */
 	uint64_t batch;      /* the last batch that grouped it: a series is in one shard at a time */
 	uint64_t in_hash;    /* a hash of its labels in the WAL (seen again: unchanged?) */
@@ -144,6 +143,7 @@ typedef struct rw_shard {
 	pthread_cond_t space;    /* entries popped */
 	rw_entry *ring;          /* capacity entries */
 	size_t head, count;
+	uint64_t pushed, popped; /* entries ever appended and removed (the graveyard's clock) */
 	int64_t batch_start_ms;  /* monotonic ms when the oldest unbatched entry came */
 	bool stop;               /* exit after the current batch */
 	CURL *curl;
@@ -179,6 +179,8 @@ struct rw_queue {
 	pthread_t th;              /* the watcher thread */
 	bool started;              /* th runs */
 	map series;                /* ref -> rw_series_ent* (watcher thread only) */
+	struct rw_grave *grave, *grave_tail; /* series out of the cache, maybe still queued (watcher) */
+	bool grave_open;           /* grave_tail takes more (the same callback buried them) */
 	labels_builder lb, rb;     /* external labels, relabeling */
 	arena relabel_scratch;
 
