@@ -2,16 +2,9 @@
  * several series, interleaved) becomes the same request bytes codec.h's
  * rw_encode gives for one series per distinct series (in order of first
  * appearance, samples in batch order), in 1.0 and 2.0; it decodes back;
- * the cached Label fields equal codec.c's; a later batch groups afresh.
- * And queue.c's graveyard: a series whose ref gets new labels while its
- * samples wait in a shard is freed after them, not under them (ASan). */
-#include <sys/stat.h>
-#include <unistd.h>
-
+ * the cached Label fields equal codec.c's; a later batch groups afresh. */
 #include "remote/write_int.h"
 #include "tests/unit/test.h"
-#include "tsdb/record.h"
-#include "tsdb/wal.h"
 
 /* A series entry as queue.c's ent_new builds it, both versions' fields
  * (labels borrowed). */
@@ -94,67 +87,7 @@ static void rw_encode_batch_matches_codec(void)
 		free(s[i]);
 }
 
-static void log_rec(wal *w, buf *b)
-{
-	err e;
-	ASSERT_EQ(wal_log1(w, b->p, b->len, &e), 0);
-	buf_clear(b);
-}
-
-static void rw_encode_graveyard(void)
-{
-	char dir[1024], wal_dir[1100], path[1100];
-	snprintf(dir, sizeof dir, "%s/rwgrave", test_tmpdir());
-	mkdir(dir, 0777);
-	snprintf(wal_dir, sizeof wal_dir, "%s/wal", dir);
-	err e;
-	wal_opts wo = {0};
-	wal *w = wal_open(wal_dir, &wo, &e);
-	ASSERT(w != NULL);
-	remote_sender_opts o = {.data_dir = dir, .flush_deadline_ms = 200};
-	remote_sender *s = remote_sender_new(&o, &e);
-	ASSERT(s != NULL);
-	snprintf(path, sizeof path, "%s/p.yml", dir);
-	FILE *f = fopen(path, "w");
-	ASSERT(f != NULL);
-	fputs("remote_write:\n- {url: 'http://127.0.0.1:1/w', queue_config: {min_backoff: 10ms, max_backoff: 20ms}}\n", f);
-	fclose(f);
-	scrape_config *c = scrape_config_load(path, &e);
-	ASSERT(c != NULL);
-	ASSERT_EQ(remote_sender_apply(s, c, &e), 0);
-	/* ref 1 as a, a sample, ref 1 as b (a is buried, its sample still
-	 * queued: the receiver refuses), a sample, ref 1 as a again */
-	label la[1] = {{"__name__", "a"}}, lb[1] = {{"__name__", "b"}};
-	buf rb;
-	buf_init(&rb);
-	for (int round = 0; round < 3; round++) {
-		record_series rs = {1, {round == 1 ? lb : la, 1}};
-		record_sample smp = {1, 1000 * (round + 1), round};
-		record_encode_series(&rb, &rs, 1);
-		log_rec(w, &rb);
-		record_encode_samples(&rb, &smp, 1);
-		log_rec(w, &rb);
-	}
-	buf_reset(&rb);
-	remote_sender_notify(s);
-	bool read = false;
-	for (int i = 0; i < 250 && !read; i++) { /* the watcher read the three samples */
-		buf m;
-		buf_init(&m);
-		remote_sender_metrics(s, &m);
-		read = strstr(buf_cstr(&m), "prometheus_remote_storage_highest_timestamp_in_seconds 3\n") != NULL;
-		buf_reset(&m);
-		if (!read)
-			usleep(20000);
-	}
-	ASSERT(read);
-	remote_sender_free(s); /* the queued samples are dropped, then their series freed */
-	scrape_config_free(c);
-	wal_close(w, &e);
-}
-
 const struct test tests_rw_encode[] = {
-	{"rw_encode_graveyard", rw_encode_graveyard},
 	{"rw_encode_batch_matches_codec", rw_encode_batch_matches_codec},
 	{NULL, NULL},
 };
