@@ -39,6 +39,7 @@
 #define SHARD_UPDATE_MS 10000
 #define EWMA_ALPHA 0.2
 #define SHARD_TOLERANCE 0.3
+#define PREFETCH_AHEAD 8 /* samples */
 
 int64_t rw__clock_ms(clockid_t clk)
 {
@@ -344,6 +345,9 @@ static bool on_samples(void *ctx, const record_sample *x, size_t n, rw_pos at)
 			else if (rw_pos_before(here, q->resume[x[i].ref % (uint64_t)q->resume_n]))
 				continue;
 		}
+		if (i + PREFETCH_AHEAD < n && q->series.cap) /* the cache's slots are random accesses */
+			__builtin_prefetch((char *)q->series.tab + (ref_hash(x[i + PREFETCH_AHEAD].ref) & (q->series.cap - 1)) *
+									   sizeof(series_slot));
 		series_slot *sl = map_find(&q->series, &series_map, ref_hash(x[i].ref), &x[i].ref);
 		if (!sl) {
 			unknown++;

@@ -163,6 +163,8 @@ int rw_batch_encode(rw_version v, rw_entry **ents, size_t n, uint64_t batch, are
 		return FL_ENOMEM;
 	uint32_t ng = 0;
 	for (size_t i = 0; i < n; i++) {
+		if (i + 8 < n) /* series entries are random accesses */
+			__builtin_prefetch(ents[i + 8]->s);
 		rw_series_ent *s = ents[i]->s;
 		if (s->batch != batch) {
 			s->batch = batch;
