@@ -148,42 +148,6 @@ static void reap(rw_queue *q, bool all)
 	}
 }
 
-/* One allocation: the struct, then for 1.0 the Label fields
- * (rw_batch_encode copies them into each request), for 2.0 the label
- * array and the strings. */
-static rw_series_ent *ent_new(labels ls, int seg, rw_version v, uint64_t in_hash)
-{
-	size_t bytes = sizeof(rw_series_ent);
-	if (v == RW_V1)
-		bytes += rw_labels_pb_size(ls);
-	else {
-		bytes += ls.n * sizeof(label);
-		for (size_t i = 0; i < ls.n; i++)
-			bytes += strlen(ls.v[i].name) + strlen(ls.v[i].value) + 2;
-	}
-	rw_series_ent *s = fl_malloc(bytes);
-	if (!s)
-		return NULL;
-	memset(s, 0, sizeof *s);
-	s->seg = seg;
-	s->in_hash = in_hash;
-	if (v == RW_V1) {
-		s->pb_len = bytes - sizeof *s;
-		rw_labels_pb_put((uint8_t *)(s + 1), ls);
-		return s;
-	}
-	label *lv = (label *)(s + 1);
-	char *p = (char *)(lv + ls.n);
-	for (size_t i = 0; i < ls.n; i++) {
-		size_t a = strlen(ls.v[i].name) + 1, b = strlen(ls.v[i].value) + 1;
-		lv[i].name = memcpy(p, ls.v[i].name, a);
-		lv[i].value = memcpy(p + a, ls.v[i].value, b);
-		p += a + b;
-	}
-	s->ls = (labels){lv, ls.n};
-	return s;
-}
-
 /* External labels the series lacks, then write_relabel_configs
  * (Prometheus's StoreSeries order). false: dropped. */
 static bool series_labels(rw_queue *q, labels in, labels *out)
@@ -245,9 +209,11 @@ static void on_series(void *ctx, const record_series *s, size_t n, int seg)
 		}
 		labels ls = {0};
 		bool kept = series_labels(q, s[i].ls, &ls);
-		rw_series_ent *e = ent_new(kept ? ls : (labels){0}, seg, q->version, in_hash);
+		rw_series_ent *e = rw_ent_new(kept ? ls : (labels){0}, q->version);
 		if (!e)
 			break;
+		e->seg = seg;
+		e->in_hash = in_hash;
 		if (sl->tag) {
 			bury(q, sl->s);
 			sl->s = e;

@@ -90,22 +90,31 @@ rw_pos wal_watcher_end(const char *wal_dir);
 /* ---- queue.c: one remote_write entry ---- */
 
 /* A series as the queue sends it: labels after external labels and
- * write_relabel_configs, in one block after the struct: for a 1.0 queue
- * only their Label fields, encoded once (rw_labels_pb_put; each request
- * copies them), for a 2.0 queue the labels (ls). The samples queued for
- * it point to it: one that leaves the cache is freed once the shards have
- * popped them (queue.c's graveyard), so a sample costs no reference count. */
+ * write_relabel_configs, in one block after the struct (rw_ent_new), in
+ * the form its requests copy: for a 1.0 queue the Label fields, encoded
+ * once; for a 2.0 queue its symbols (name, value per label) with their
+ * lengths and hashes, for the request's symbol table. The samples queued
+ * for it point to it: one that leaves the cache is freed once the shards
+ * have popped them (queue.c's graveyard), so a sample costs no reference
+ * count. */
+typedef struct rw_sym {
+	const char *s;       /* in the block */
+	uint32_t len;
+	uint32_t hash;
+} rw_sym;
+
 typedef struct rw_series_ent {
 	int seg;             /* segment it was last seen in */
 	uint32_t group;      /* its series' index in the batch `batch` (rw_batch_encode) */
 	uint64_t batch;      /* the last batch that grouped it: a series is in one shard at a time */
 	uint64_t in_hash;    /* a hash of its labels in the WAL (seen again: unchanged?) */
-	labels ls;           /* 2.0: the labels (1.0: none) */
-	size_t pb_len;       /* 1.0: bytes of the Label fields after the struct */
+	uint32_t pb_len;     /* 1.0: bytes of the Label fields after the struct */
+	uint32_t n_syms;     /* 2.0: symbols after the struct (2 per label) */
 } rw_series_ent;
 
-/* The 1.0 Label fields of s. */
+/* The 1.0 Label fields, or the 2.0 symbols, of s. */
 static inline const uint8_t *rw_ent_pb(const rw_series_ent *s) { return (const uint8_t *)(s + 1); }
+static inline const rw_sym *rw_ent_syms(const rw_series_ent *s) { return (const rw_sym *)(s + 1); }
 
 typedef struct rw_entry {
 	rw_series_ent *s;
@@ -118,6 +127,9 @@ typedef struct rw_entry {
 
 /* ---- queue_encode.c: a batch as a request body ---- */
 
+/* A series entry for ls in a queue of version v (seg, in_hash 0), one
+ * fl_malloc'd block; NULL when out of memory. */
+rw_series_ent *rw_ent_new(labels ls, rw_version v);
 /* Bytes of ls as 1.0 TimeSeries.labels fields (field 1, one per label). */
 size_t rw_labels_pb_size(labels ls);
 /* Write them at p (rw_labels_pb_size bytes); returns the end. */
