@@ -80,7 +80,7 @@ typedef struct attempt {
 	long status;
 	rw_resp r;
 	buf *resp;
-	rw_queue *q;
+	_Atomic bool *abort; /* give up the transfer (the queue's abort_sends) */
 } attempt;
 
 void rw_response_header(const char *p, size_t n, int64_t now_unix_ms, rw_resp *r)
@@ -132,7 +132,7 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
 {
 	attempt *a = ud;
 	(void)dt, (void)ut, (void)un;
-	return atomic_load(&a->q->abort_sends) || dn > RESP_CUT;
+	return atomic_load(a->abort) || dn > RESP_CUT;
 }
 
 static const char *const RW_CT_V1 = "Content-Type: application/x-protobuf";
@@ -257,7 +257,7 @@ static enum outcome post(rw_shard *sh, const buf *body, attempt *a, char *why, s
 	curl_slist_free_all(hdrs);
 	curl_slist_free_all(connect_to);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
-	if (atomic_load(&q->abort_sends))
+	if (atomic_load(a->abort))
 		return ABORTED;
 	if (rc != CURLE_OK && !(rc == CURLE_ABORTED_BY_CALLBACK && a->status >= 200)) {
 		snprintf(why, why_len, "Post \"%s\": %s", c->url, curl_easy_strerror(rc));
@@ -313,6 +313,16 @@ static void observe(rw_queue *q, int64_t us)
 			atomic_fetch_add(&q->st.batch_buckets[i], 1);
 }
 
+int rw__post(rw_shard *sh, const buf *body, _Atomic bool *abort, int64_t *retry_after_ms, char *why, size_t why_len)
+{
+	attempt a = {.abort = abort};
+	int64_t t0 = rw__mono_ms();
+	enum outcome o = post(sh, body, &a, why, why_len);
+	observe(sh->q, (rw__mono_ms() - t0) * 1000);
+	*retry_after_ms = a.r.retry_after_ms;
+	return o == SENT ? 0 : o == RETRY ? 1 : o == FAIL ? 2 : -1;
+}
+
 /* Sleep ms unless sends are aborted. */
 static bool nap(rw_queue *q, int64_t ms)
 {
@@ -343,7 +353,7 @@ static int send_batch(rw_shard *sh, rw_entry **ents, size_t n)
 			return 0;
 		n = k; /* the too old stay dropped on later tries */
 		atomic_fetch_add(&q->st.samples_total, (int64_t)k);
-		attempt a = {.q = q};
+		attempt a = {.abort = &q->abort_sends};
 		char why[512] = "";
 		int64_t t0 = rw__mono_ms();
 		enum outcome o = post(sh, &sh->body, &a, why, sizeof why);

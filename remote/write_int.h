@@ -172,6 +172,8 @@ typedef struct rw_queue_stats {
 	_Atomic int64_t batch_us_sum;
 	_Atomic int64_t batch_buckets[15];
 	_Atomic int64_t shards_desired_milli;
+	/* metadata_send.c: prometheus_remote_storage_metadata_* (entries, bytes) */
+	_Atomic int64_t meta_total, meta_failed, meta_retried, meta_bytes;
 } rw_queue_stats;
 
 struct rw_queue {
@@ -226,6 +228,7 @@ struct rw_queue {
 
 	_Atomic uint64_t batches;  /* numbers rw_batch_encode's calls */
 	rw_queue_stats st;
+	struct rw_meta *meta;      /* metadata_send.c's sender, or NULL (write.c starts and stops it) */
 };
 
 /* queue.c */
@@ -278,5 +281,36 @@ void rw_pos_file_format(char *out, size_t cap, rw_pos p, const rw_pos *shard, in
  * entry "host:port:addr:port" in out; false when the host is an IP literal,
  * does not resolve or the entry does not fit: then libcurl resolves as usual. */
 bool rw_round_robin_target(const char *url, long (*pick)(long n), char *out, size_t cap);
+
+/* queue_send.c's hook for metadata_send.c: one POST of body (snappy) for
+ * sh's queue on sh's curl handle and scratch, observed in
+ * sent_batch_duration_seconds; abort gives up the transfer. 0 sent, 1 to
+ * retry (*retry_after_ms from the response, 0 none), 2 failed for good,
+ * -1 aborted; why says what went wrong. */
+int rw__post(rw_shard *sh, const buf *body, _Atomic bool *abort, int64_t *retry_after_ms, char *why, size_t why_len);
+
+/* ---- metadata_send.c: metadata_config (Prometheus's MetadataWatcher) ---- */
+
+/* Where the metadata comes from (the sender's opts), behind a mutex that
+ * remote_sender_metadata_source takes to change it. */
+typedef struct rw_meta_source {
+	pthread_mutex_t mu;
+	remote_metadata_fn fn; /* or NULL: nothing to send */
+	void *ctx;
+} rw_meta_source;
+
+/* Start q's metadata sender when its entry sends metadata (1.0 only: a
+ * 2.0 entry logs Prometheus's warning and sends none). 0 or an error. */
+int rw_meta_start(rw_queue *q, rw_meta_source *src, err *e);
+/* Stop it: no new round; the round in flight may finish within the
+ * queue's flush deadline, then its send is aborted. NULL meta is fine. */
+void rw_meta_stop(rw_queue *q);
+/* Prometheus's collect: the distinct (family, type, help, unit) of tm, in
+ * a, sorted. The count. */
+size_t rw_meta_dedup(const scrape_target_metadata *tm, size_t n, arena *a, rw_metadata **out);
+/* One round: send md in 1.0 WriteRequests of at most
+ * metadata_config.max_samples_per_send entries each, with the queue's
+ * retries and backoff, counting in q->st.meta_*. -1 when aborted. */
+int rw_meta_send(struct rw_meta *m, const rw_metadata *md, size_t n);
 
 #endif
