@@ -40,7 +40,7 @@
 #include <stdio.h>
 
 /* Every label name and value q's source knows, into the block's symbol
- * table: Prometheus's populateBlock writes its inputs' Symbols() - for a
+ * table, sealed: Prometheus's populateBlock writes its inputs' Symbols() - for a
  * RangeHead all of the head's, for blocks all of theirs - so strings of
  * series with no sample in the range (new, deleted) are in it too, and
  * the index comes out byte for byte the same. */
@@ -57,7 +57,8 @@ static int add_symbols(querier *q, block_writer *bw, err *e)
 		strlist_free(&vals);
 	}
 	strlist_free(&names);
-	return rc;
+	/* a superset of every series' strings: the series stream to the index */
+	return rc ? rc : block_writer_seal_symbols(bw, e);
 }
 
 int compact_write(querier *q, const char *dir, int64_t mint, int64_t maxt, const block_compaction *c, block_meta *out,
