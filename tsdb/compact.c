@@ -73,7 +73,7 @@ static int add_symbols(querier *q, block_writer *bw, err *e)
 static int write_series(querier *q, const char *dir, int64_t mint, int64_t maxt, const block_compaction *c,
 			block *const *bs, size_t nb, block_meta *out, err *e)
 {
-	select_hints h = {.start_ms = mint, .end_ms = maxt - 1};
+	select_hints h = {.start_ms = mint, .end_ms = maxt - 1, .labels_transient = true};
 	series_set *ss = querier_select(q, true, &h, NULL, 0);
 	block_writer *bw = NULL;
 	chunks_item *items = NULL;

@@ -7,6 +7,7 @@
 #include "lib/arena.h"
 #include "tsdb/block.h"
 #include "tsdb/chunk.h"
+#include "tsdb/compact.h"
 #include "tsdb/head.h"
 
 #include <dirent.h>
@@ -178,6 +179,78 @@ static void block_drop_pages_keeps_data(void)
 		index_drop_pages(block_index(b));
 	}
 	block_close(b);
+}
+
+/* Block of series s<lo..hi) with one 10-sample chunk each at t0. */
+static void write_range_block(const char *dir, int lo, int hi, int64_t t0, block_meta *m)
+{
+	err e;
+	block_writer *bw = block_writer_open(dir, t0, t0 + 1000, NULL, &e);
+	ASSERT(bw);
+	xor_app a;
+	chunks_item it;
+	make_chunk(&a, &it, t0, 10, 10, t0);
+	for (int s = lo; s < hi; s++) {
+		char name[32];
+		snprintf(name, sizeof name, "s%05d", s);
+		label lv[3] = {{"__name__", "metric_with_a_long_name"}, {"job", s < 2000 ? "early" : "late"}, {"series", name}};
+		ASSERT_EQ(block_writer_add_series(bw, (labels){lv, 3}, &it, 1, &e), 0);
+	}
+	xor_app_free(&a);
+	ASSERT_EQ(block_writer_commit(bw, m, &e), 0);
+}
+
+/* Compaction reads its inputs with labels_transient: each set's labels
+ * are reused once past 64 KiB, while the merge still compares the labels
+ * of the sets it did not advance. 3000 + 3000 series overlapping in 1500:
+ * every series comes out once, in order, with its chunks. */
+static void block_compact_many_series_transient_labels(void)
+{
+	const char *dir = test_tmpdir();
+	block_meta ma, mb, out;
+	write_range_block(dir, 0, 3000, 0, &ma);
+	write_range_block(dir, 1500, 4500, 1000, &mb);
+	err e;
+	block *in[2];
+	const block_meta *ms[2] = {&ma, &mb};
+	for (int i = 0; i < 2; i++) {
+		char bdir[1200];
+		snprintf(bdir, sizeof bdir, "%s/%s", dir, ms[i]->ulid);
+		in[i] = block_open(bdir, &e);
+		ASSERT(in[i]);
+	}
+	ASSERT_EQ(compact_blocks(in, 2, dir, &out, &e), 0);
+	ASSERT_U64_EQ(out.num_series, 4500);
+	ASSERT_U64_EQ(out.num_chunks, 6000);
+	char bdir[1200];
+	snprintf(bdir, sizeof bdir, "%s/%s", dir, out.ulid);
+	block *b = block_open(bdir, &e);
+	ASSERT(b);
+	querier *q = queryable_querier(block_queryable(b), INT64_MIN, INT64_MAX, &e);
+	ASSERT(q);
+	select_hints h = {.start_ms = INT64_MIN, .end_ms = INT64_MAX, .labels_transient = true};
+	series_set *ss = querier_select(q, true, &h, NULL, 0);
+	int s = 0;
+	while (series_set_next(ss)) {
+		labels ls = series_set_labels(ss);
+		char name[32];
+		snprintf(name, sizeof name, "s%05d", s);
+		ASSERT_STR_EQ(labels_get(ls, "series"), name);
+		ASSERT_STR_EQ(labels_get(ls, "job"), s < 2000 ? "early" : "late");
+		const chunk_data *cd;
+		size_t n;
+		ASSERT_EQ(series_set_chunks(ss, &cd, &n, &e), 0);
+		ASSERT_EQ(n, (size_t)(s >= 1500 && s < 3000 ? 2 : 1));
+		ASSERT_EQ(cd[0].mint, s < 3000 ? 0 : 1000);
+		s++;
+	}
+	ASSERT_EQ(s, 4500);
+	ASSERT_EQ(series_set_err(ss, &e), 0);
+	series_set_close(ss);
+	querier_close(q);
+	block_close(b);
+	for (int i = 0; i < 2; i++)
+		block_close(in[i]);
 }
 
 /* Sealed or not, the same series and symbols give the same files. */
@@ -534,6 +607,7 @@ const struct test tests_block_write[] = {
 	{"block_write_out_of_order_series_refused", block_write_out_of_order_series_refused},
 	{"block_write_sealed_streams_same_bytes", block_write_sealed_streams_same_bytes},
 	{"block_drop_pages_keeps_data", block_drop_pages_keeps_data},
+	{"block_compact_many_series_transient_labels", block_compact_many_series_transient_labels},
 	{"block_write_sealed_refuses_bad_series", block_write_sealed_refuses_bad_series},
 	{"block_write_meta_json_format", block_write_meta_json_format},
 	{"block_write_empty_block_opens", block_write_empty_block_opens},
