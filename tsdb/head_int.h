@@ -59,6 +59,7 @@
 #include <stdatomic.h>
 
 #include "lib/map.h"
+#include "lib/slab.h"
 #include "tsdb/chunk.h"
 #include "tsdb/head.h"
 #include "tsdb/head_chunks.h"
@@ -159,6 +160,7 @@ struct head {
 	pthread_mutex_t ref_mu;   /* serializes ref page allocation */
 	_Atomic uint32_t last_ref; /* highest ref handed out */
 	intern *strs;             /* interned label names and values */
+	slab_pool *mem;           /* series, open-chunk buffers, closed lists (head_mem.c) */
 	hchunks *chunks;          /* full chunks' bytes (chunks_head/, or memory) */
 	struct hmmap *pending;    /* chunks found at open, until replay attaches them */
 	size_t n_pending, cap_pending; /* their count (sorted by series ref), allocated */
@@ -289,6 +291,22 @@ void head__series_hist_free(hseries *s);
 int head__epoch_enter(head *h);
 void head__epoch_exit(head *h, int token);
 bool head__epoch_sync(head *h, int timeout_ms);
+
+/* Open-chunk buffers, from h->mem (head_mem.c). xor_app_append needs
+ * HEAD_XOR_HEADROOM bytes of room past len (chunk_xor.c: the largest
+ * sample, 32, and 16 zeroed bytes), or it reallocates through fl_realloc,
+ * which a slab buffer must never meet: reserve before every append. */
+#define HEAD_XOR_HEADROOM 48
+/* Start an empty open chunk in a (as xor_app_init). 0 or FL_ENOMEM. */
+int head__open_init(head *h, xor_app *a);
+/* Move a's bytes to a larger buffer: room for HEAD_XOR_HEADROOM more. */
+int head__open_grow(head *h, xor_app *a);
+static inline int head__open_reserve(head *h, xor_app *a)
+{
+	return a->len + HEAD_XOR_HEADROOM <= a->cap ? 0 : head__open_grow(h, a);
+}
+/* Free a's buffer (as xor_app_free). */
+void head__open_free(head *h, xor_app *a);
 
 /* Append one sample to s (caller holds s's lock and has checked
  * t > last). Applies Prometheus's chunk cutting. 0 or FL_ENOMEM. */
