@@ -19,8 +19,10 @@
  * any class may take it. So when every series cuts its chunk, the slabs of
  * the full chunks' buffers empty and the new, smaller buffers fill them
  * again, instead of leaving one small live buffer on each page as malloc
- * does. slab_release madvises the empty slabs away (DONTNEED) and keeps
- * them on a second list, used only when no resident empty slab is left.
+ * does. Empty slabs beyond a reserve (SLAB_KEEP_*) are madvised away
+ * (DONTNEED) as they empty, and slab_release does it to the reserve too;
+ * either way they move to a second list, used only when no resident empty
+ * slab is left (their pages come back zeroed on first touch).
  *
  * Invariants:
  *   1. A slab is in exactly one state: on its class's partial list (some
@@ -60,6 +62,8 @@
 #define REGION_MAX_BITS 30         /* 1 GiB */
 #define REGION_IDX_BITS 14         /* slabs per region <= 2^14 */
 #define SLAB_REGIONS 64
+#define SLAB_KEEP_MIN 32           /* empty slabs kept resident: 2 MiB, */
+#define SLAB_KEEP_FRACTION 16      /* or 1/16 of the slabs in use; more go back at once */
 
 /* A slab's metadata. Guarded by its class's lock while assigned, by the
  * pool mutex while empty. */
@@ -95,6 +99,7 @@ struct slab_pool {
 	uint32_t empty;              /* resident empty slabs (a stack through next) */
 	uint32_t released;           /* madvised empty slabs */
 	size_t n_empty, n_released;  /* their counts */
+	size_t n_assigned;           /* slabs holding objects */
 	region reg[SLAB_REGIONS];    /* reg[0..n_regions) mapped; entries never move */
 	_Atomic uint32_t n_regions;  /* published after the entry is written */
 	size_t mapped;               /* bytes of all regions */
@@ -216,6 +221,7 @@ static uint32_t slab_take(slab_pool *p, unsigned c)
 		}
 		id = (n - 1) << REGION_IDX_BITS | p->reg[n - 1].carved++;
 	}
+	p->n_assigned++;
 	pthread_mutex_unlock(&p->mu);
 	*meta_of(p, id) = (smeta){NULL, 0, 0, SLAB_NONE, SLAB_NONE, (uint8_t)c, 0};
 	count(&p->cls[c].slabs, 1);
@@ -223,14 +229,27 @@ static uint32_t slab_take(slab_pool *p, unsigned c)
 	return id;
 }
 
-/* Slab id holds nothing any more: to the resident empty list. */
+/* Slab id holds nothing any more: to the resident empty list, or, when
+ * that holds enough already, back to the system at once. */
 static void slab_give(slab_pool *p, uint32_t id)
 {
 	fl_alloc_account(-(int64_t)SLAB_SIZE);
 	pthread_mutex_lock(&p->mu);
-	meta_of(p, id)->next = p->empty;
-	p->empty = id;
-	p->n_empty++;
+	p->n_assigned--;
+	bool keep = p->n_empty < SLAB_KEEP_MIN || p->n_empty < p->n_assigned / SLAB_KEEP_FRACTION;
+	if (keep) {
+		meta_of(p, id)->next = p->empty;
+		p->empty = id;
+		p->n_empty++;
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (keep)
+		return;
+	madvise(base_of(p, id), SLAB_SIZE, MADV_DONTNEED);
+	pthread_mutex_lock(&p->mu);
+	meta_of(p, id)->next = p->released;
+	p->released = id;
+	p->n_released++;
 	pthread_mutex_unlock(&p->mu);
 }
 

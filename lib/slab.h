@@ -6,7 +6,9 @@
  *   - objects of one size class share 64 KiB slabs, so a buffer freed when
  *     a chunk is cut is reused by the next buffer of its size, and a slab
  *     whose objects are all freed goes back to a pool of empty slabs that
- *     any class may take, or that slab_release returns to the system.
+ *     any class may take; beyond a small reserve (2 MiB, or 1/16 of the
+ *     slabs in use) it goes back to the system at once, and slab_release
+ *     returns the reserve too.
  * Requests above SLAB_MAX go to fl_malloc; slab_free and slab_realloc tell
  * the two apart by address, so callers never pass sizes.
  *

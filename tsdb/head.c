@@ -489,7 +489,7 @@ static int attach_mmapped(head *h, hseries *s)
 		k++;
 	if (!k)
 		return 0;
-	hchunk *c = slab_alloc(h->mem, head__closed_cap((uint16_t)k) * sizeof *c);
+	hchunk *c = slab_alloc(h->mem, head__closed_cap(k) * sizeof *c);
 	if (!c)
 		return FL_ENOMEM;
 	for (size_t i = 0; i < k; i++) {
@@ -663,6 +663,12 @@ static int64_t series_truncate(head *h, hseries *s, int64_t mint)
 		memmove(s->closed, s->closed + k, (size_t)(s->n_closed - k) * sizeof *s->closed);
 		s->n_closed = (uint16_t)(s->n_closed - k);
 		s->n_dropped += k;
+		size_t room = head__closed_cap(s->n_closed);
+		hchunk *c = room && room < head__closed_cap((size_t)s->n_closed + k)
+				    ? slab_realloc(h->mem, s->closed, room * sizeof *c)
+				    : NULL;
+		if (c) /* else it keeps its larger room */
+			s->closed = c;
 	}
 	int64_t dropped = k;
 	if (!s->n_closed && s->app.n && s->app.t < mint) {

@@ -57,8 +57,8 @@ static int close_chunk(head *h, hseries *s)
 {
 	if (s->n_closed == UINT16_MAX)
 		return FL_ENOMEM;
-	if (!s->closed || (s->n_closed & (s->n_closed - 1)) == 0) { /* full: 0 or a power of two */
-		hchunk *c = slab_realloc(h->mem, s->closed, head__closed_cap((uint16_t)(s->n_closed + 1)) * sizeof *c);
+	if (s->n_closed == head__closed_cap(s->n_closed)) { /* full (head_int.h) */
+		hchunk *c = slab_realloc(h->mem, s->closed, head__closed_cap((size_t)s->n_closed + 1) * sizeof *c);
 		if (!c)
 			return FL_ENOMEM;
 		s->closed = c;

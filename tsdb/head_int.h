@@ -116,7 +116,7 @@ typedef struct hseries {
 	uint64_t hash;       /* labels_hash of its labels (immutable) */
 	uint32_t ref;        /* its ref (immutable) */
 	uint16_t n_labels;   /* label pairs in lbl (immutable) */
-	uint16_t n_closed;   /* closed chunks; closed has room for head__closed_cap(n_closed) */
+	uint16_t n_closed;   /* closed chunks; closed has room for head__closed_cap(n_closed) at least */
 	_Atomic uint8_t lock; /* spin lock guarding every mutable field */
 	uint8_t dead;        /* garbage-collected: unlinked, freed after a grace period */
 	uint16_t pending;    /* samples appenders hold for it, not yet committed
@@ -223,11 +223,18 @@ static inline void head__series_unlock(hseries *s)
 	atomic_store_explicit(&s->lock, 0, memory_order_release);
 }
 
-/* Room the closed array has for n chunks: the next power of two (it only
- * ever grows by doubling; truncation shrinks n, never the array). */
-static inline size_t head__closed_cap(uint16_t n)
+/* Room the closed array has for n chunks (at least; 0 for n == 0): its
+ * slab class, which fits n hchunks exactly up to 10 (every 8 bytes is a
+ * class up to 256), then within 1/16; past SLAB_MAX bytes a power of two
+ * of chunks. A cut that finds the array full (n == cap) grows it to
+ * head__closed_cap(n + 1): every cut while small, one move per 120 samples
+ * at most. Truncation shrinks it to head__closed_cap of what is left (or
+ * leaves it larger when that fails: room is never less). */
+static inline size_t head__closed_cap(size_t n)
 {
-	size_t c = 1;
+	if (n * sizeof(hchunk) <= SLAB_MAX)
+		return slab_good_size(n * sizeof(hchunk)) / sizeof(hchunk);
+	size_t c = SLAB_MAX / sizeof(hchunk);
 	while (c < n)
 		c *= 2;
 	return c;

@@ -43,6 +43,21 @@ static void head_mem_headroom_is_enough(void)
 	}
 }
 
+/* The closed-chunk list's room: exact while small, never less than asked,
+ * growing with n. */
+static void head_mem_closed_cap(void)
+{
+	size_t prev = 0;
+	for (size_t n = 0; n <= 70000; n++) {
+		size_t c = head__closed_cap(n);
+		ASSERT(c >= n);
+		ASSERT(c >= prev);
+		if (n <= 10)
+			ASSERT_EQ(c, n);
+		prev = c;
+	}
+}
+
 /* Chunks the head builds in its slab buffers equal xor_app's. */
 static void head_mem_chunks_identical(void)
 {
@@ -108,6 +123,7 @@ static void head_mem_cut_empties_slabs(void)
 
 const struct test tests_head_mem[] = {
 	{"head_mem_headroom_is_enough", head_mem_headroom_is_enough},
+	{"head_mem_closed_cap", head_mem_closed_cap},
 	{"head_mem_chunks_identical", head_mem_chunks_identical},
 	{"head_mem_cut_empties_slabs", head_mem_cut_empties_slabs},
 	{NULL, NULL},

@@ -163,6 +163,42 @@ static void slab_empty_slabs_reused_and_released(void)
 	slab_pool_free(p);
 }
 
+/* Beyond a reserve, slabs that empty go back to the system at once. */
+static void slab_empty_reserve_is_bounded(void)
+{
+	slab_pool *p = slab_pool_new();
+	enum { N = 200 * 16 }; /* 4096-byte objects: 200 slabs */
+	static void *v[N];
+	for (int i = 0; i < N; i++) {
+		ASSERT((v[i] = slab_alloc(p, 4096)));
+		memset(v[i], 1, 4096);
+	}
+	for (int i = 0; i < N; i++)
+		slab_free(p, v[i]);
+	slab_stats st;
+	slab_get_stats(p, &st);
+	ASSERT_EQ(st.slab_bytes, 0);
+	ASSERT_EQ(st.empty_bytes, 32 * 65536);
+	ASSERT_EQ(st.released_bytes, 168 * 65536);
+	/* a big pool keeps up to 1/16 of its slabs in use: 1200 slabs, the
+	 * first 600 emptied */
+	enum { M = 1200 * 16 };
+	void **w = malloc(M * sizeof *w);
+	ASSERT(w);
+	for (int i = 0; i < M; i++)
+		ASSERT((w[i] = slab_alloc(p, 4096)));
+	for (int i = 0; i < M / 2; i++)
+		slab_free(p, w[i]);
+	slab_get_stats(p, &st);
+	ASSERT_EQ(st.slab_bytes, 600 * 65536);
+	ASSERT(st.empty_bytes > 32 * 65536);
+	ASSERT(st.empty_bytes <= 1200 / 16 * 65536);
+	for (int i = M / 2; i < M; i++)
+		slab_free(p, w[i]);
+	free(w);
+	slab_pool_free(p);
+}
+
 typedef struct worker {
 	slab_pool *p;
 	uint32_t seed;
@@ -244,6 +280,7 @@ const struct test tests_slab[] = {
 	{"slab_objects_do_not_overlap", slab_objects_do_not_overlap},
 	{"slab_realloc_keeps_bytes", slab_realloc_keeps_bytes},
 	{"slab_empty_slabs_reused_and_released", slab_empty_slabs_reused_and_released},
+	{"slab_empty_reserve_is_bounded", slab_empty_reserve_is_bounded},
 	{"slab_threads", slab_threads},
 	{"slab_failure_and_accounting", slab_failure_and_accounting},
 	{NULL, NULL},
