@@ -435,10 +435,10 @@ static void allocation_failures_are_survived(void)
 		int64_t t = T0 + n * 600000;
 		put(&f, "x", "a", t - 1000, 10);
 		put(&f, "x", "b", t - 1000, 10);
+		put(&f, "x", "a", t + 59000, 10); /* data for the second round: never under injection */
 		rule_group *g = group_of(&f, rules, 2, (labels){NULL, 0}, 0, true);
 		fl_alloc_fail_after(n);
 		rule_group_eval(g, t);
-		put(&f, "x", "a", t + 59000, 10);
 		rule_group_eval(g, t + 60000);
 		fl_alloc_fail_after(0);
 		put(&f, "x", "a", t + 119000, 1);
