@@ -114,9 +114,21 @@ void rw__series_finish_labels(rw_series *s)
 		}
 }
 
+/* Go's utf8.ValidString. ASCII, nearly every label, is checked eight
+ * bytes at a time; the rest rune by rune from the first non-ASCII word. */
 static bool utf8_valid(const char *p)
 {
-	const uint8_t *s = (const uint8_t *)p;
+	size_t n = strlen(p), i = 0;
+	for (uint64_t w; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		if (w & 0x8080808080808080ull)
+			break;
+	}
+	while (i < n && !(p[i] & 0x80))
+		i++;
+	if (i == n)
+		return true;
+	const uint8_t *s = (const uint8_t *)p + i;
 	while (*s) {
 		uint8_t c = *s;
 		int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;

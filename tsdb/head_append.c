@@ -53,21 +53,8 @@ static int64_t compute_chunk_end(int64_t start, int64_t cur, int64_t max, double
 }
 
 /* Start an open chunk with a small buffer (xor_app_init's first buffer is
- * sized for a whole chunk; at 1M series that would dominate memory). */
-static int open_chunk(xor_app *a)
-{
-	int rc = xor_app_init(a);
-	if (rc)
-		return rc;
-	if (a->cap > HEAD_OPEN_CHUNK_CAP) {
-		uint8_t *p = fl_realloc(a->b, HEAD_OPEN_CHUNK_CAP);
-		if (p) { /* bytes past len are zero already (chunk.h invariant) */
-			a->b = p;
-			a->cap = HEAD_OPEN_CHUNK_CAP;
-		}
-	}
-	return 0;
-}
+ * sized for 128 bytes of samples; at 1M series that would dominate memory). */
+static int open_chunk(xor_app *a) { return xor_app_init_cap(a, HEAD_OPEN_CHUNK_CAP); }
 
 /* Write the open chunk to the head-chunk files and add it to the closed
  * list (as Prometheus's mmapHeadChunk when it cuts a chunk); the caller

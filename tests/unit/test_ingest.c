@@ -2,12 +2,14 @@
  * test_ingest.c - the fast paths of the remote-write ingest path keep
  * their answers: labels_hash's one-shot hash equals the streamed XXH64 of
  * name 0xff value 0xff ... (Prometheus's labels.Hash) for small sets and
- * for sets past its stack buffer.
+ * for sets past its stack buffer; rw_series_check's word-at-a-time ASCII
+ * pass still finds invalid UTF-8 at any offset.
  */
 #include "test.h"
 
 #include <xxhash.h>
 
+#include "remote/codec.h"
 #include "tsdb/labels.h"
 
 /* The definition: XXH64 over the pieces, streamed. */
@@ -44,7 +46,33 @@ static void ingest_labels_hash(void)
 	ASSERT_U64_EQ(labels_hash((labels){w, 1}), hash_ref((labels){w, 1}));
 }
 
+/* Does a series named ok with label v=value pass the check? */
+static bool value_ok(const char *value)
+{
+	label l[2] = {{"__name__", "ok"}, {"v", value}};
+	rw_series s = {.labels = l, .n_labels = 2};
+	err e;
+	return rw_series_check(&s, &e) == 0;
+}
+
+static void ingest_utf8_check(void)
+{
+	static const char *const bad[] = {"\xff", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"};
+	static const char *const good[] = {"", "a", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+	char v[64];
+	for (size_t pre = 0; pre < 20; pre++) /* the bad bytes at every offset around the 8-byte words */
+		for (size_t j = 0; j < FL_ARRAY_LEN(bad); j++) {
+			snprintf(v, sizeof v, "%.*s%s", (int)pre, "abcdefghijklmnopqrstu", bad[j]);
+			ASSERT(!value_ok(v));
+			snprintf(v, sizeof v, "%.*s%sxyz", (int)pre, "abcdefghijklmnopqrstu", bad[j]);
+			ASSERT(!value_ok(v));
+			snprintf(v, sizeof v, "%.*s%sxyz", (int)pre, "abcdefghijklmnopqrstu", good[j]);
+			ASSERT(value_ok(v));
+		}
+}
+
 const struct test tests_ingest[] = {
 	{"ingest_labels_hash", ingest_labels_hash},
+	{"ingest_utf8_check", ingest_utf8_check},
 	{NULL, NULL},
 };
