@@ -285,8 +285,8 @@ static int decode_v2(const uint8_t *pb, size_t len, arena *a, rw_request *out, e
 	return 0;
 }
 
-static int decode(rw_version v, bool fast, const uint8_t *pb, size_t len, arena *a, rw_known_fn known, void *ctx,
-		  rw_request *out, err *e)
+static int decode(rw_version v, bool fast, const uint8_t *pb, size_t len, arena *a, rw_known_fn known,
+		  rw_ahead_fn ahead, void *ctx, rw_request *out, err *e)
 {
 	memset(out, 0, sizeof *out);
 	out->version = v;
@@ -295,7 +295,7 @@ static int decode(rw_version v, bool fast, const uint8_t *pb, size_t len, arena 
 	if (v == RW_V2)
 		rc = decode_v2(pb, len, a, out, e);
 	else if (fast) {
-		rc = rw__decode_v1_fast(pb, len, a, known, ctx, out);
+		rc = rw__decode_v1_fast(pb, len, a, known, ahead, ctx, out);
 		if (rc == FL_ELIMIT)
 			err_set(e, rc, "remote write 1.0 WriteRequest: message expands beyond the decode limit");
 		else if (rc)
@@ -310,17 +310,23 @@ static int decode(rw_version v, bool fast, const uint8_t *pb, size_t len, arena 
 
 int rw_decode(rw_version v, const uint8_t *pb, size_t len, arena *a, rw_request *out, err *e)
 {
-	return decode(v, true, pb, len, a, NULL, NULL, out, e);
+	return decode(v, true, pb, len, a, NULL, NULL, NULL, out, e);
 }
 
 int rw_decode_v1_known(const uint8_t *pb, size_t len, arena *a, rw_known_fn known, void *ctx, rw_request *out, err *e)
 {
-	return decode(RW_V1, true, pb, len, a, known, ctx, out, e);
+	return decode(RW_V1, true, pb, len, a, known, NULL, ctx, out, e);
+}
+
+int rw_decode_v1_ahead(const uint8_t *pb, size_t len, arena *a, rw_known_fn known, rw_ahead_fn ahead, void *ctx,
+		       rw_request *out, err *e)
+{
+	return decode(RW_V1, true, pb, len, a, known, ahead, ctx, out, e);
 }
 
 int rw_decode_reference(rw_version v, const uint8_t *pb, size_t len, arena *a, rw_request *out, err *e)
 {
-	return decode(v, false, pb, len, a, NULL, NULL, out, e);
+	return decode(v, false, pb, len, a, NULL, NULL, NULL, out, e);
 }
 
 static bool md_equal(const rw_metadata *a, const rw_metadata *b)

@@ -3,7 +3,9 @@
  * their answers: labels_hash's one-shot hash equals the streamed XXH64 of
  * name 0xff value 0xff ... (Prometheus's labels.Hash) for small sets and
  * for sets past its stack buffer; rw_series_check's word-at-a-time ASCII
- * pass still finds invalid UTF-8 at any offset.
+ * pass still finds invalid UTF-8 at any offset; the decoder's ahead hook
+ * announces each series' label bytes once, in order, before known is
+ * asked about them and at most RW_AHEAD series early.
  */
 #include "test.h"
 
@@ -71,7 +73,78 @@ static void ingest_utf8_check(void)
 		}
 }
 
+/* What the hooks saw: announced spans and known calls, in order. */
+typedef struct hook_log {
+	const uint8_t *told[64];
+	size_t told_n[64], n_told, n_known;
+	bool bad;
+} hook_log;
+
+static void log_ahead(void *ctx, const uint8_t *raw, size_t n)
+{
+	hook_log *h = ctx;
+	if (h->n_told == 64)
+		h->bad = true;
+	else {
+		h->told[h->n_told] = raw;
+		h->told_n[h->n_told++] = n;
+	}
+}
+
+static series_ref log_known(void *ctx, const uint8_t *raw, size_t n)
+{
+	hook_log *h = ctx;
+	/* the series asked about was told, in order, and not too early */
+	if (h->n_known >= h->n_told || h->told[h->n_known] != raw || h->told_n[h->n_known] != n ||
+	    h->n_told > h->n_known + 1 + RW_AHEAD)
+		h->bad = true;
+	h->n_known++;
+	return h->n_known % 3 == 0 ? h->n_known : 0; /* every third one "known" */
+}
+
+static void ingest_decode_ahead(void)
+{
+	enum { N = 40 };
+	label l[N][2];
+	char val[N][16];
+	sample sm[N];
+	rw_series rs[N];
+	for (int i = 0; i < N; i++) {
+		snprintf(val[i], sizeof val[i], "%d", i);
+		l[i][0] = (label){"__name__", "m"};
+		l[i][1] = (label){"i", val[i]};
+		sm[i] = (sample){1000 + i, i};
+		rs[i] = (rw_series){.labels = l[i], .n_labels = 2, .samples = &sm[i], .n_samples = 1};
+	}
+	rs[7].n_labels = 0; /* no labels: neither told nor asked */
+	rw_request rq = {.version = RW_V1, .series = rs, .n_series = N};
+	buf pb;
+	buf_init(&pb);
+	err e;
+	ASSERT_EQ(rw_encode(&rq, &pb, &e), 0);
+	arena a;
+	arena_init(&a);
+	rw_request dec;
+	hook_log h = {0};
+	ASSERT_EQ(rw_decode_v1_ahead(pb.p, pb.len, &a, log_known, log_ahead, &h, &dec, &e), 0);
+	ASSERT(!h.bad);
+	ASSERT_EQ(h.n_told, N - 1);
+	ASSERT_EQ(h.n_known, N - 1);
+	ASSERT_EQ(dec.n_series, N);
+	for (int i = 0, k = 0; i < N; i++) {
+		if (i == 7)
+			continue;
+		k++;
+		ASSERT(dec.series[i].raw_labels == h.told[k - 1]);
+		ASSERT_EQ(dec.series[i].known_ref, k % 3 == 0 ? (series_ref)k : 0);
+		ASSERT_EQ(dec.series[i].n_labels, k % 3 == 0 ? 0 : 2);
+	}
+	arena_reset(&a);
+	buf_reset(&pb);
+}
+
 const struct test tests_ingest[] = {
+	{"ingest_decode_ahead", ingest_decode_ahead},
 	{"ingest_labels_hash", ingest_labels_hash},
 	{"ingest_utf8_check", ingest_utf8_check},
 	{NULL, NULL},
