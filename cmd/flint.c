@@ -404,6 +404,18 @@ static int reload_config(web_env *env, err *e)
 	return 0;
 }
 
+/* metadata_config's source: the active targets' metadata (none before
+ * scraping starts; remote_sender_metadata_source(NULL) before the manager
+ * is freed). */
+static int remote_metadata(void *ctx, arena *a, scrape_target_metadata **out, size_t *n, err *e)
+{
+	flint *fl = ctx;
+	scrape_manager *m = atomic_load(&fl->mgr);
+	*out = NULL;
+	*n = 0;
+	return m ? scrape_manager_metadata(m, a, out, n, e) : 0;
+}
+
 /* The remote-write sender on the current config: its queues tail the
  * WAL on disk (polling every 100 ms), so nothing else is hooked in. */
 static int remote_start(flint *fl, err *e)
@@ -413,7 +425,8 @@ static int remote_start(flint *fl, err *e)
 	const scrape_config *c = fl->env.config;
 	pthread_mutex_unlock(&fl->env.cfg_mu);
 	remote_sender_opts ro = {.data_dir = fl->env.opts.data_dir, .external_labels = c->external_labels,
-				 .flush_deadline_ms = fdur_ms("storage.remote.flush-deadline")};
+				 .flush_deadline_ms = fdur_ms("storage.remote.flush-deadline"),
+				 .metadata = remote_metadata, .metadata_ctx = fl};
 	int rc = 0;
 	fl->rw = remote_sender_new(&ro, e);
 	if (!fl->rw || remote_sender_apply(fl->rw, c, e))
@@ -790,6 +803,7 @@ int main(int argc, char **argv)
 	rules_manager_stop(fl.rules); /* finishes the group being evaluated */
 	notifier_stop(fl.notif);       /* finishes the request in flight */
 	web_server_stop(&fl.env); /* stop accepting, finish in-flight requests */
+	remote_sender_metadata_source(fl.rw, NULL, NULL); /* no collection reads the manager past this */
 	pthread_mutex_lock(&fl.reload_mu);
 	scrape_manager *m = atomic_exchange(&fl.mgr, NULL);
 	fl.env.scrape = NULL;

@@ -21,6 +21,7 @@
  */
 #include "promql/lex.h"
 #include "lib/utf8.h"
+#include "lib/urlenc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -347,15 +348,11 @@ static void lex_number_or_duration(lexer *l, token *t)
 
 /* ---- strings ---- */
 
+/* A digit's value in bases up to 16; 16 for anything else. */
 static int digit_val(int32_t c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return 16;
+	int d = c >= 0 && c < 128 ? hex_digit((int)c) : -1;
+	return d < 0 ? 16 : d;
 }
 
 static void error_escape_u(lexer *l, token *t, const char *pre, int32_t c)

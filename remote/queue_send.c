@@ -80,7 +80,7 @@ typedef struct attempt {
 	long status;
 	rw_resp r;
 	buf *resp;
-	rw_queue *q;
+	_Atomic bool *abort; /* give up the transfer (the queue's abort_sends) */
 } attempt;
 
 void rw_response_header(const char *p, size_t n, int64_t now_unix_ms, rw_resp *r)
@@ -132,7 +132,7 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
 {
 	attempt *a = ud;
 	(void)dt, (void)ut, (void)un;
-	return atomic_load(&a->q->abort_sends) || dn > RESP_CUT;
+	return atomic_load(a->abort) || dn > RESP_CUT;
 }
 
 static const char *const RW_CT_V1 = "Content-Type: application/x-protobuf";
@@ -257,7 +257,7 @@ static enum outcome post(rw_shard *sh, const buf *body, attempt *a, char *why, s
 	curl_slist_free_all(hdrs);
 	curl_slist_free_all(connect_to);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
-	if (atomic_load(&q->abort_sends))
+	if (atomic_load(a->abort))
 		return ABORTED;
 	if (rc != CURLE_OK && !(rc == CURLE_ABORTED_BY_CALLBACK && a->status >= 200)) {
 		snprintf(why, why_len, "Post \"%s\": %s", c->url, curl_easy_strerror(rc));
@@ -275,14 +275,6 @@ static enum outcome post(rw_shard *sh, const buf *body, attempt *a, char *why, s
 }
 
 /* ---- a batch ---- */
-
-static int by_series(const void *a, const void *b)
-{
-	const rw_entry *x = *(const rw_entry *const *)a, *y = *(const rw_entry *const *)b;
-	if (x->s != y->s)
-		return x->s < y->s ? -1 : 1;
-	return x < y ? -1 : x > y;
-}
 
 /* Encode entries (those not too old) into sh->body; *kept: samples in it;
  * *highest: their highest timestamp. */
@@ -304,28 +296,10 @@ static int encode(rw_shard *sh, rw_entry **ents, size_t n, size_t *kept, int64_t
 	buf_clear(&sh->body);
 	if (!k)
 		return 0;
-	qsort(ents, k, sizeof *ents, by_series);
 	arena_reset(&sh->a);
-	rw_request r = {.version = q->version};
-	r.series = arena_calloc(&sh->a, k, sizeof *r.series);
-	sample *smp = arena_calloc(&sh->a, k, sizeof *smp);
-	if (!r.series || !smp)
-		return -1;
-	for (size_t i = 0; i < k; i++) {
-		if (!i || ents[i]->s != ents[i - 1]->s) {
-			rw_series *s = &r.series[r.n_series++];
-			s->labels = (label *)ents[i]->s->ls.v;
-			s->n_labels = ents[i]->s->ls.n;
-			s->samples = &smp[i];
-		}
-		smp[i] = (sample){ents[i]->t, ents[i]->v};
-		r.series[r.n_series - 1].n_samples++;
-		if (ents[i]->t > *highest)
-			*highest = ents[i]->t;
-	}
-	err e = {0};
 	buf_clear(&sh->pb);
-	if (rw_encode(&r, &sh->pb, &e) || sh->pb.oom || remote_snappy_encode(sh->pb.p, sh->pb.len, &sh->body))
+	if (rw_batch_encode(q->version, ents, k, atomic_fetch_add(&q->batches, 1) + 1, &sh->a, &sh->pb, highest) ||
+	    sh->pb.oom || remote_snappy_encode(sh->pb.p, sh->pb.len, &sh->body))
 		return -1;
 	return 0;
 }
@@ -337,6 +311,16 @@ static void observe(rw_queue *q, int64_t us)
 	for (size_t i = 0; i < FL_ARRAY_LEN(batch_bounds); i++)
 		if (us <= (int64_t)(batch_bounds[i] * 1e6))
 			atomic_fetch_add(&q->st.batch_buckets[i], 1);
+}
+
+int rw__post(rw_shard *sh, const buf *body, _Atomic bool *abort, int64_t *retry_after_ms, char *why, size_t why_len)
+{
+	attempt a = {.abort = abort};
+	int64_t t0 = rw__mono_ms();
+	enum outcome o = post(sh, body, &a, why, why_len);
+	observe(sh->q, (rw__mono_ms() - t0) * 1000);
+	*retry_after_ms = a.r.retry_after_ms;
+	return o == SENT ? 0 : o == RETRY ? 1 : o == FAIL ? 2 : -1;
 }
 
 /* Sleep ms unless sends are aborted. */
@@ -369,7 +353,7 @@ static int send_batch(rw_shard *sh, rw_entry **ents, size_t n)
 			return 0;
 		n = k; /* the too old stay dropped on later tries */
 		atomic_fetch_add(&q->st.samples_total, (int64_t)k);
-		attempt a = {.q = q};
+		attempt a = {.abort = &q->abort_sends};
 		char why[512] = "";
 		int64_t t0 = rw__mono_ms();
 		enum outcome o = post(sh, &sh->body, &a, why, sizeof why);

@@ -44,6 +44,7 @@
 
 #include "lib/buf.h"
 #include "lib/sha256.h"
+#include "lib/urlenc.h"
 
 typedef struct url_parts {
 	const char *scheme, *host, *path, *query; /* into the URL */
@@ -72,33 +73,16 @@ static int parse_url(const char *url, url_parts *u, err *e)
 	return 0;
 }
 
-static int unhex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..n) into out (NUL-terminated); in a query component
  * '+' is a space. -1 on a bad escape (Go's url.unescape refuses it). */
 static int unescape(const char *s, size_t n, bool query, buf *out)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%') {
-			int hi = i + 2 < n ? unhex((unsigned char)s[i + 1]) : -1;
-			int lo = i + 2 < n ? unhex((unsigned char)s[i + 2]) : -1;
-			if (hi < 0 || lo < 0)
-				return -1;
-			buf_put_byte(out, (uint8_t)(hi << 4 | lo));
-			i += 2;
-		} else
-			buf_put_byte(out, query && s[i] == '+' ? ' ' : (uint8_t)s[i]);
-	}
-	buf_cstr(out);
+	if (!buf_reserve(out, n + 1))
+		return -1;
+	long l = url_unescape(s, n, query, (char *)out->p + out->len, NULL);
+	if (l < 0)
+		return -1;
+	out->len += (size_t)l;
 	return 0;
 }
 

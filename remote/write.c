@@ -49,6 +49,7 @@ struct remote_sender {
 	rw_queue **queues;
 	size_t n_queues;
 	rw_stopper *stoppers; /* apply's thread (and free) only */
+	rw_meta_source src;   /* the queues' metadata source (metadata_send.c) */
 };
 
 void rw__cfg_release(rw_cfg_hold *h)
@@ -69,6 +70,9 @@ remote_sender *remote_sender_new(const remote_sender_opts *o, err *e)
 	snprintf(s->data_dir, sizeof s->data_dir, "%s", o->data_dir);
 	s->flush_deadline_ms = o->flush_deadline_ms;
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->src.mu, NULL);
+	s->src.fn = o->metadata;
+	s->src.ctx = o->metadata_ctx;
 	return s;
 }
 
@@ -114,9 +118,26 @@ static void secrets_sum(const scrape_remote_config *r, uint8_t out[16])
 	md5_final(&m, out);
 }
 
+void remote_sender_metadata_source(remote_sender *s, remote_metadata_fn fn, void *ctx)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->src.mu); /* waits for a collection in flight */
+	s->src.fn = fn;
+	s->src.ctx = ctx;
+	pthread_mutex_unlock(&s->src.mu);
+}
+
+/* Stop q's metadata sender, then flush, stop and free q. */
+static void queue_free(rw_queue *q)
+{
+	rw_meta_stop(q);
+	rw_queue_free(q);
+}
+
 static void *stopper_main(void *arg)
 {
-	rw_queue_free(arg);
+	queue_free(arg);
 	return NULL;
 }
 
@@ -134,7 +155,7 @@ static void stop_in_background(remote_sender *s, rw_queue *q)
 		}
 		fl_free(st);
 	}
-	rw_queue_free(q);
+	queue_free(q);
 }
 
 /* Join the stoppers of hash (NULL: the finished ones; "": all). */
@@ -215,8 +236,8 @@ int remote_sender_apply(remote_sender *s, const scrape_config *c, err *e)
 		memcpy(next[i]->secrets_sum, sum, sizeof sum);
 		atomic_fetch_add(&hold->refs, 1);
 		next[i]->hold = hold;
-		if (rw_queue_start(next[i], e)) {
-			rw_queue_free(next[i]);
+		if (rw_queue_start(next[i], e) || rw_meta_start(next[i], &s->src, e)) {
+			queue_free(next[i]);
 			next[i] = NULL;
 			rc = e->code;
 		}
@@ -232,7 +253,7 @@ int remote_sender_apply(remote_sender *s, const scrape_config *c, err *e)
 				}
 		pthread_mutex_unlock(&s->mu);
 		for (size_t i = 0; i < n; i++)
-			rw_queue_free(next[i]);
+			queue_free(next[i]);
 		fl_free(next);
 		rw__cfg_release(hold);
 		return rc;
@@ -279,10 +300,13 @@ void remote_sender_free(remote_sender *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n_queues; i++)
+		rw_meta_stop(s->queues[i]); /* all of them first: the queues' flushes follow */
+	for (size_t i = 0; i < s->n_queues; i++)
 		rw_queue_free(s->queues[i]);
 	join_stoppers(s, "");
 	fl_free(s->queues);
 	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->src.mu);
 	fl_free(s);
 }
 
@@ -317,7 +341,8 @@ static void series_start(buf *b, const char *name, const rw_queue *q, const char
 }
 
 enum { F_SAMPLES, F_FAILED, F_RETRIED, F_ENQ_RETRIES, F_BYTES, F_PENDING, F_SHARDS, F_SHARDS_DESIRED, F_SHARDS_MAX,
-       F_SHARDS_MIN, F_CAPACITY, F_MAX_PER_SEND, F_HIGHEST, F_HIGHEST_SENT };
+       F_SHARDS_MIN, F_CAPACITY, F_MAX_PER_SEND, F_HIGHEST, F_HIGHEST_SENT, F_META, F_META_FAILED, F_META_RETRIED,
+       F_META_BYTES };
 
 static const struct family {
 	const char *name, *type, *help;
@@ -346,6 +371,13 @@ static const struct family {
 		       "Highest timestamp that was enqueued, in seconds since epoch. Initialized to 0 when no data has been received yet."},
 	[F_HIGHEST_SENT] = {"prometheus_remote_storage_queue_highest_sent_timestamp_seconds", "gauge",
 			    "Highest timestamp successfully sent by this queue, in seconds since epoch. Initialized to 0 when no data has been sent yet."},
+	[F_META] = {"prometheus_remote_storage_metadata_total", "counter", "Total number of metadata entries sent to remote storage."},
+	[F_META_FAILED] = {"prometheus_remote_storage_metadata_failed_total", "counter",
+			   "Total number of metadata entries which failed on send to remote storage, non-recoverable errors."},
+	[F_META_RETRIED] = {"prometheus_remote_storage_metadata_retried_total", "counter",
+			    "Total number of metadata entries which failed on send to remote storage but were retried because the send error was recoverable."},
+	[F_META_BYTES] = {"prometheus_remote_storage_metadata_bytes_total", "counter",
+			  "The total number of bytes of metadata sent by the queue after compression."},
 };
 
 static double family_value(rw_queue *q, int f)
@@ -364,6 +396,10 @@ static double family_value(rw_queue *q, int f)
 	case F_CAPACITY: return (double)q->cfg->queue.capacity;
 	case F_MAX_PER_SEND: return (double)q->cfg->queue.max_samples_per_send;
 	case F_HIGHEST: return (double)(atomic_load(&q->st.highest_ts_ms) / 1000);
+	case F_META: return (double)atomic_load(&q->st.meta_total);
+	case F_META_FAILED: return (double)atomic_load(&q->st.meta_failed);
+	case F_META_RETRIED: return (double)atomic_load(&q->st.meta_retried);
+	case F_META_BYTES: return (double)atomic_load(&q->st.meta_bytes);
 	default: return (double)(atomic_load(&q->st.highest_sent_ts_ms) / 1000);
 	}
 }

@@ -24,8 +24,12 @@
  *
  * The watchers poll the WAL every 100 ms (remote_sender_notify wakes them
  * sooner); cmd/flint.c does not call it: the polling bounds the delay.
- * Not sent yet: metadata (metadata_config is parsed and printed), exemplars
- * and native histograms (flint stores neither). round_robin_dns resolves
+ * metadata_config: every send_interval, each 1.0 queue sends the
+ * metadata of the active scrape targets (remote_sender_opts.metadata),
+ * deduplicated, in WriteRequests carrying only metadata (metadata_send.c);
+ * a 2.0 queue sends none, as Prometheus 3.x without its
+ * metadata-wal-records feature (flint's WAL has no metadata records).
+ * Not sent: exemplars and native histograms (flint stores neither). round_robin_dns resolves
  * the URL's host before each request and connects to one of its addresses
  * at random (libcurl's CONNECT_TO; Host and TLS stay the URL's).
  */
@@ -36,14 +40,24 @@
 
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "remote/codec.h"
 #include "scrape/config.h"
+#include "scrape/manager.h"
 
 typedef struct remote_sender remote_sender;
+
+/* The metadata of the active scrape targets, one entry per target and
+ * family (scrape_manager_metadata), copied into a; n 0 when there is
+ * nothing (no scrape manager yet). Called from the queues' metadata
+ * threads, every metadata_config.send_interval. */
+typedef int (*remote_metadata_fn)(void *ctx, arena *a, scrape_target_metadata **out, size_t *n, err *e);
 
 typedef struct remote_sender_opts {
 	const char *data_dir;   /* <data>: the WAL is <data>/wal, positions under <data>/remote_write */
 	labels external_labels; /* added to every series sent (the config's, refreshed by apply) */
 	int64_t flush_deadline_ms; /* --storage.remote.flush-deadline: how long stop() and a reload wait */
+	remote_metadata_fn metadata; /* metadata_config's source, or NULL */
+	void *metadata_ctx;
 } remote_sender_opts;
 
 remote_sender *remote_sender_new(const remote_sender_opts *o, err *e);
@@ -63,6 +77,9 @@ int remote_sender_lowest_segment(remote_sender *s);
 /* prometheus_remote_storage_* and prometheus_wal_watcher_* in the text
  * format, appended to out (flint's /metrics). */
 void remote_sender_metrics(remote_sender *s, buf *out);
+/* Change the metadata source (NULL: none); returns once no queue calls
+ * the old one, so its owner may be freed afterwards. */
+void remote_sender_metadata_source(remote_sender *s, remote_metadata_fn fn, void *ctx);
 /* Flush (up to the flush deadline), stop and free. NULL is fine. */
 void remote_sender_free(remote_sender *s);
 

@@ -90,14 +90,23 @@ rw_pos wal_watcher_end(const char *wal_dir);
 /* ---- queue.c: one remote_write entry ---- */
 
 /* A series as the queue sends it: labels after external labels and
- * write_relabel_configs, in one block. Shared by the cache and the
- * samples queued for it (refs counts both). */
+ * write_relabel_configs, in one block after the struct: for a 1.0 queue
+ * only their Label fields, encoded once (rw_labels_pb_put; each request
+ * copies them), for a 2.0 queue the labels (ls). Shared by the cache and
+ * the samples queued for it (refs counts both). */
 typedef struct rw_series_ent {
 	_Atomic int refs;
 	int seg;             /* segment it was last seen in */
 	bool dropped;        /* relabeling dropped it */
-	labels ls;           /* points into the block after the struct */
+	uint32_t group;      /* its series' index in the batch `batch` (rw_batch_encode) */
+	uint64_t batch;      /* the last batch that grouped it: a series is in one shard at a time */
+	uint64_t in_hash;    /* a hash of its labels in the WAL (seen again: unchanged?) */
+	labels ls;           /* 2.0: the labels (1.0: none) */
+	size_t pb_len;       /* 1.0: bytes of the Label fields after the struct */
 } rw_series_ent;
+
+/* The 1.0 Label fields of s. */
+static inline const uint8_t *rw_ent_pb(const rw_series_ent *s) { return (const uint8_t *)(s + 1); }
 
 typedef struct rw_entry {
 	rw_series_ent *s;
@@ -107,6 +116,18 @@ typedef struct rw_entry {
 	int32_t idx;         /* its index there */
 	int64_t off;
 } rw_entry;
+
+/* ---- queue_encode.c: a batch as a request body ---- */
+
+/* Bytes of ls as 1.0 TimeSeries.labels fields (field 1, one per label). */
+size_t rw_labels_pb_size(labels ls);
+/* Write them at p (rw_labels_pb_size bytes); returns the end. */
+uint8_t *rw_labels_pb_put(uint8_t *p, labels ls);
+/* Append the protobuf request of ents (any order) to pb: one series per
+ * distinct series, in order of first appearance, each with its samples in
+ * the order of ents. batch: a number no earlier call used (it marks the
+ * series). *highest: the highest timestamp. 0, or FL_ENOMEM. */
+int rw_batch_encode(rw_version v, rw_entry **ents, size_t n, uint64_t batch, arena *a, buf *pb, int64_t *highest);
 
 typedef struct rw_queue rw_queue;
 typedef struct rw_cfg_hold rw_cfg_hold;
@@ -139,6 +160,8 @@ typedef struct rw_queue_stats {
 	_Atomic int64_t batch_us_sum;
 	_Atomic int64_t batch_buckets[15];
 	_Atomic int64_t shards_desired_milli;
+	/* metadata_send.c: prometheus_remote_storage_metadata_* (entries, bytes) */
+	_Atomic int64_t meta_total, meta_failed, meta_retried, meta_bytes;
 } rw_queue_stats;
 
 struct rw_queue {
@@ -150,6 +173,7 @@ struct rw_queue {
 	struct sigv4_signer *signer; /* cfg->sigv4's, or NULL */
 	labels ext;                /* external labels (in hold's config) */
 	char pos_path[1100];       /* <data>/remote_write/<hash>.pos */
+	int pos_fd;                /* open on it once written, -1 before */
 	rw_version version;
 	int64_t flush_deadline_ms;
 
@@ -188,7 +212,9 @@ struct rw_queue {
 	int64_t last_reshard_tick_ms;
 	_Atomic int64_t last_send_ok_ms;
 
+	_Atomic uint64_t batches;  /* numbers rw_batch_encode's calls */
 	rw_queue_stats st;
+	struct rw_meta *meta;      /* metadata_send.c's sender, or NULL (write.c starts and stops it) */
 };
 
 /* queue.c */
@@ -241,5 +267,36 @@ void rw_pos_file_format(char *out, size_t cap, rw_pos p, const rw_pos *shard, in
  * entry "host:port:addr:port" in out; false when the host is an IP literal,
  * does not resolve or the entry does not fit: then libcurl resolves as usual. */
 bool rw_round_robin_target(const char *url, long (*pick)(long n), char *out, size_t cap);
+
+/* queue_send.c's hook for metadata_send.c: one POST of body (snappy) for
+ * sh's queue on sh's curl handle and scratch, observed in
+ * sent_batch_duration_seconds; abort gives up the transfer. 0 sent, 1 to
+ * retry (*retry_after_ms from the response, 0 none), 2 failed for good,
+ * -1 aborted; why says what went wrong. */
+int rw__post(rw_shard *sh, const buf *body, _Atomic bool *abort, int64_t *retry_after_ms, char *why, size_t why_len);
+
+/* ---- metadata_send.c: metadata_config (Prometheus's MetadataWatcher) ---- */
+
+/* Where the metadata comes from (the sender's opts), behind a mutex that
+ * remote_sender_metadata_source takes to change it. */
+typedef struct rw_meta_source {
+	pthread_mutex_t mu;
+	remote_metadata_fn fn; /* or NULL: nothing to send */
+	void *ctx;
+} rw_meta_source;
+
+/* Start q's metadata sender when its entry sends metadata (1.0 only: a
+ * 2.0 entry logs Prometheus's warning and sends none). 0 or an error. */
+int rw_meta_start(rw_queue *q, rw_meta_source *src, err *e);
+/* Stop it: no new round; the round in flight may finish within the
+ * queue's flush deadline, then its send is aborted. NULL meta is fine. */
+void rw_meta_stop(rw_queue *q);
+/* Prometheus's collect: the distinct (family, type, help, unit) of tm, in
+ * a, sorted. The count. */
+size_t rw_meta_dedup(const scrape_target_metadata *tm, size_t n, arena *a, rw_metadata **out);
+/* One round: send md in 1.0 WriteRequests of at most
+ * metadata_config.max_samples_per_send entries each, with the queue's
+ * retries and backoff, counting in q->st.meta_*. -1 when aborted. */
+int rw_meta_send(struct rw_meta *m, const rw_metadata *md, size_t n);
 
 #endif

@@ -930,13 +930,19 @@ static int float_to_time(double v, int64_t *ms, buf *msg)
 	return 0;
 }
 
+/* The argument as a float *v and, through float_to_time, a time *ms. */
+static int arg_time(const tval *a, double *v, int64_t *ms, buf *msg)
+{
+	if (to_float(a, v, msg))
+		return -1;
+	return float_to_time(*v, ms, msg);
+}
+
 FN(fn_humanizeTimestamp)
 {
 	double v;
 	int64_t ms;
-	if (to_float(&a[0], &v, msg))
-		return -1;
-	int rc = float_to_time(v, &ms, msg);
+	int rc = arg_time(&a[0], &v, &ms, msg);
 	if (rc < 0)
 		return -1;
 	buf b;
@@ -952,9 +958,7 @@ FN(fn_toTime)
 {
 	double v;
 	int64_t ms;
-	if (to_float(&a[0], &v, msg))
-		return -1;
-	int rc = float_to_time(v, &ms, msg);
+	int rc = arg_time(&a[0], &v, &ms, msg);
 	if (rc < 0)
 		return -1;
 	if (rc)

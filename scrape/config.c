@@ -812,14 +812,6 @@ static void note_inactive(scrape_config *c, yaml_node_t *root, cfgp *p)
 			    !config__is_null(config__node(p, pr->value)))
 				snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", *out ? ", " : "", names[i]);
 		}
-	/* the sender does not send metadata yet: say so when an entry asks for
-	 * it (send defaults to true, as Prometheus's) */
-	for (size_t i = 0; i < c->n_remote_write; i++)
-		if (c->remote_write[i].metadata.send) {
-			snprintf(out + strlen(out), sizeof out - strlen(out), "%sremote_write.metadata_config",
-				 *out ? ", " : "");
-			break;
-		}
 	if (*out)
 		c->inactive = arena_strdup(&c->arena, out);
 }

@@ -48,6 +48,7 @@
 #include <zlib.h>
 
 #include "lib/log.h"
+#include "lib/urlenc.h"
 
 const double web_duration_buckets[WEB_N_BUCKETS] = {0.1, 0.2, 0.4, 1, 3, 8, 20, 60, 120};
 
@@ -270,45 +271,18 @@ void web_write_http_metrics(web_env *env, buf *b)
 }
 
 /* ---- URL decoding (Go net/url) ---- */
-static int unhex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode s[0..n) into the arena; query mode maps '+' to ' '. On a bad
  * escape returns NULL and sets *bad to the offending text (arena). */
-static char *url_unescape(arena *a, const char *s, size_t n, bool query, const char **bad)
+static char *url_decode(arena *a, const char *s, size_t n, bool query, const char **bad)
 {
 	char *out = arena_alloc(a, n + 1);
 	if (!out)
 		return NULL;
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%') {
-			if (i + 2 >= n) {
-				*bad = arena_strndup(a, s + i, n - i);
-				return NULL;
-			}
-			int hi = unhex((unsigned char)s[i + 1]), lo = unhex((unsigned char)s[i + 2]);
-			if (hi < 0 || lo < 0) {
-				*bad = arena_strndup(a, s + i, 3);
-				return NULL;
-			}
-			out[o++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else if (s[i] == '+' && query) {
-			out[o++] = ' ';
-		} else {
-			out[o++] = s[i];
-		}
+	size_t at;
+	if (url_unescape(s, n, query, out, &at) < 0) {
+		*bad = arena_strndup(a, s + at, at + 2 < n ? 3 : n - at);
+		return NULL;
 	}
-	out[o] = 0;
 	return out;
 }
 
@@ -355,8 +329,8 @@ static void parse_query(arena *a, const char *s, size_t n, param_vec *pv, const 
 		const char *eq = memchr(k, '=', kl);
 		size_t nl = eq ? (size_t)(eq - k) : kl;
 		const char *bad = NULL;
-		char *name = url_unescape(a, k, nl, true, &bad);
-		char *val = name ? (eq ? url_unescape(a, eq + 1, kl - nl - 1, true, &bad) : arena_strdup(a, "")) : NULL;
+		char *name = url_decode(a, k, nl, true, &bad);
+		char *val = name ? (eq ? url_decode(a, eq + 1, kl - nl - 1, true, &bad) : arena_strdup(a, "")) : NULL;
 		if (!name || !val) {
 			if (!*form_err && bad) {
 				size_t m = strlen(bad) + 32;
@@ -492,7 +466,7 @@ static int build_request(web_env *env, struct MHD_Connection *c, conn_state *st,
 	const char *q = strchr(st->uri, '?');
 	size_t pl = q ? (size_t)(q - st->uri) : strlen(st->uri);
 	const char *bad = NULL;
-	char *path = url_unescape(a, st->uri, pl, false, &bad);
+	char *path = url_decode(a, st->uri, pl, false, &bad);
 	if (!path)
 		return -1;
 	r->method = method;

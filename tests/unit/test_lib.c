@@ -2,6 +2,7 @@
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "lib/hash.h"
+#include "lib/urlenc.h"
 #include "tests/unit/test.h"
 
 static void varint_roundtrip(void)
@@ -131,6 +132,28 @@ static void buf_read_file_cases(void)
 	buf_reset(&b);
 }
 
+static void url_unescape_cases(void)
+{
+	char out[32];
+	size_t at = 99;
+	ASSERT_EQ(url_unescape("a%2Fb+c", 7, false, out, &at), 5);
+	ASSERT_STR_EQ(out, "a/b+c");
+	ASSERT_EQ(url_unescape("a%2fb+c", 7, true, out, &at), 5);
+	ASSERT_STR_EQ(out, "a/b c");
+	ASSERT_EQ(url_unescape("", 0, true, out, &at), 0);
+	ASSERT_STR_EQ(out, "");
+	ASSERT_EQ(url_unescape("%41%", 4, true, out, &at), -1); /* truncated */
+	ASSERT_EQ(at, 3);
+	ASSERT_EQ(url_unescape("x%4", 3, true, out, &at), -1);
+	ASSERT_EQ(at, 1);
+	ASSERT_EQ(url_unescape("x%zz", 4, true, out, &at), -1); /* not hex */
+	ASSERT_EQ(at, 1);
+	ASSERT_EQ(url_unescape("%00", 3, false, out, NULL), 1); /* a NUL byte decodes */
+	ASSERT_EQ(out[0], 0);
+	ASSERT_EQ(hex_digit('F'), 15);
+	ASSERT_EQ(hex_digit('g'), -1);
+}
+
 const struct test tests_lib[] = {
 	{"varint_roundtrip", varint_roundtrip},
 	{"uvarint_go_encoding", uvarint_go_encoding},
@@ -139,5 +162,6 @@ const struct test tests_lib[] = {
 	{"arena_many", arena_many},
 	{"fl_grow_doubles", fl_grow_doubles},
 	{"buf_read_file_cases", buf_read_file_cases},
+	{"url_unescape_cases", url_unescape_cases},
 	{NULL, NULL},
 };

@@ -13,8 +13,11 @@ static void rw_config_defaults(void)
 	scrape_config *c = parse("remote_write:\n- url: http://a:1/w\n", &e);
 	ASSERT(c != NULL);
 	const scrape_remote_config *r = &c->remote_write[0];
-	/* metadata is not sent yet: the load warning names it */
-	ASSERT(c->inactive != NULL && !strcmp(c->inactive, "remote_write.metadata_config"));
+	/* metadata_config takes effect (remote/metadata_send.c): no load warning */
+	ASSERT(c->inactive == NULL);
+	ASSERT(r->metadata.send);
+	ASSERT_EQ(r->metadata.send_interval_ms, 60000);
+	ASSERT_EQ(r->metadata.max_samples_per_send, 2000);
 	ASSERT_EQ(r->remote_timeout_ms, 30000);
 	ASSERT_STR_EQ(r->protobuf_message, "prometheus.WriteRequest");
 	ASSERT_EQ(r->queue.capacity, 10000);
