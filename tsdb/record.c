@@ -65,9 +65,13 @@ static double f64_from(uint64_t u)
  * creates many series is most of its WAL cost). */
 static void put_ref_labels(buf *b, bool ref_too, uint64_t ref, labels ls)
 {
-	size_t need = 8 + 10;
-	for (size_t i = 0; i < ls.n; i++)
-		need += strlen(ls.v[i].name) + strlen(ls.v[i].value) + 20;
+	size_t lens[64], need = 8 + 10; /* the lengths of the first 32 labels' strings, measured once */
+	for (size_t i = 0; i < 2 * ls.n; i++) {
+		size_t n = strlen(i % 2 ? ls.v[i / 2].value : ls.v[i / 2].name);
+		if (i < FL_ARRAY_LEN(lens))
+			lens[i] = n;
+		need += n + 10;
+	}
 	if (!buf_reserve(b, need))
 		return;
 	uint8_t *p = b->p + b->len;
@@ -76,14 +80,12 @@ static void put_ref_labels(buf *b, bool ref_too, uint64_t ref, labels ls)
 		p += 8;
 	}
 	p += uvarint_put(p, ls.n);
-	for (size_t i = 0; i < ls.n; i++) {
-		const char *str[2] = {ls.v[i].name, ls.v[i].value};
-		for (int j = 0; j < 2; j++) {
-			size_t n = strlen(str[j]);
-			p += uvarint_put(p, n);
-			memcpy(p, str[j], n);
-			p += n;
-		}
+	for (size_t i = 0; i < 2 * ls.n; i++) {
+		const char *str = i % 2 ? ls.v[i / 2].value : ls.v[i / 2].name;
+		size_t n = i < FL_ARRAY_LEN(lens) ? lens[i] : strlen(str);
+		p += uvarint_put(p, n);
+		memcpy(p, str, n);
+		p += n;
 	}
 	b->len = (size_t)(p - b->p);
 }
