@@ -447,6 +447,9 @@ static void allocation_failures_are_survived(void)
 		put(&f, "x", "b", t - 1000, 10);
 		put(&f, "x", "a", t + 59000, 10); /* data for the second round: never under injection */
 		rule_group *g = group_of(&f, rules, 2, (labels){NULL, 0}, 0, true);
+		/* appended before the failures start (the eval at t reads up to t
+		 * only): the failing allocation must land in an evaluation */
+		put(&f, "x", "a", t + 59000, 10);
 		fl_alloc_fail_after(n);
 		rule_group_eval(g, t);
 		rule_group_eval(g, t + 60000);
