@@ -13,7 +13,10 @@
  *
  * Ownership: label arrays come from the querier's arena and point at the
  * index's symbol strings, so they live until querier_close; the block must
- * outlive its queriers. A querier is used by one thread at a time.
+ * outlive its queriers. With hints' labels_transient (compaction) they come
+ * from the set's own arena, emptied now and then by the next series_set_next
+ * instead (a million series' labels are not kept). A querier is used by one
+ * thread at a time.
  */
 #include "tsdb/block_int.h"
 #include "tsdb/chunk.h"
@@ -43,6 +46,8 @@ typedef struct bset {
 	series_chunks cl;     /* the current series' chunk view (bs_chunks) */
 	tinterval *del;    /* its deleted intervals, for cl */
 	size_t del_cap;    /* capacity of del */
+	bool transient;    /* labels_transient: labels from la, not q->a */
+	arena la;          /* transient labels */
 	err e;             /* first error */
 } bset;
 
@@ -276,6 +281,9 @@ static const struct sample_iter_ops biter_ops = {bi_next, bi_seek, bi_at, bi_err
 
 /* ---------------------------------------------------------------- series set */
 
+/* A transient set's label arena is emptied once it holds this much. */
+#define TRANSIENT_LABELS_BYTES (64u << 10)
+
 static bool chunk_visible(const chunk_meta *c, int64_t mint, int64_t maxt, const tomb *tb, size_t n_tb)
 {
 	return c->maxt >= mint && c->mint <= maxt && !tombstones_cover(tb, n_tb, c->mint, c->maxt);
@@ -287,7 +295,10 @@ static bool bs_next(series_set *s)
 	while (!bs->e.code && bs->i < bs->n_refs) {
 		uint32_t ref = bs->refs[bs->i++];
 		bs->n_chks = 0;
-		if (index_series(bs->q->b->ix, ref, &bs->q->a, &bs->cur, &bs->chks, &bs->n_chks, &bs->chks_cap, &bs->e) != 0)
+		if (bs->transient && bs->la.used > TRANSIENT_LABELS_BYTES)
+			arena_reset(&bs->la); /* the previous series' labels are done with */
+		arena *a = bs->transient ? &bs->la : &bs->q->a;
+		if (index_series(bs->q->b->ix, ref, a, &bs->cur, &bs->chks, &bs->n_chks, &bs->chks_cap, &bs->e) != 0)
 			return false;
 		size_t n_tb;
 		const tomb *tb = tombstones_set_get(bs->q->ts, ref, &n_tb);
@@ -390,6 +401,7 @@ static void bs_close(series_set *s)
 {
 	bset *bs = (bset *)s;
 	series_chunks_free(&bs->cl);
+	arena_reset(&bs->la);
 	fl_free(bs->del);
 	fl_free(bs->refs);
 	fl_free(bs->chks);
@@ -408,6 +420,8 @@ static series_set *bq_select(querier *q, bool sorted, const select_hints *h, con
 		return series_set_error(FL_ENOMEM, "block querier: out of memory");
 	bs->base.ops = &bset_ops;
 	bs->q = bq;
+	bs->transient = h && h->labels_transient;
+	arena_init(&bs->la);
 	series_chunks_init(&bs->cl);
 	querier_select_range(q, h, &bs->mint, &bs->maxt);
 	if (bs->mint > bs->maxt || bs->maxt < bq->b->meta.min_time || bs->mint >= bq->b->meta.max_time)

@@ -142,6 +142,9 @@ typedef struct select_hints {
 	const char *func; /* surrounding function name or NULL */
 	int64_t range_ms; /* range of a range selector, 0 otherwise */
 	bool series_only; /* only labels needed (api/v1/series): no samples */
+	bool labels_transient; /* a series' labels are read only until the next
+				  series_set_next (compaction): the set may reuse
+				  their memory instead of keeping every series' */
 } select_hints;
 
 /* A list of strings (label names or values); the array is owned by the
