@@ -119,17 +119,24 @@ static void report(const char *what, long samples, double cpu)
 
 static appender *head_app(void *ctx) { return head_appender(ctx); }
 
-/* Pass 5: the page through scrape_loop_scrape, rounds times after a first
- * scrape, into a fresh head. 0 or 1 (printed). */
-static int scrape_loop_pass(const buf *page, long rounds)
+/* A fresh in-memory head, NULL (printed) when it cannot open. */
+static head *new_head(void)
 {
 	err e;
 	head_opts o = {0};
 	head *h = head_open(&o, &e);
-	if (!h) {
+	if (!h)
 		fprintf(stderr, "bench_scrape_parse: %s\n", e.msg);
+	return h;
+}
+
+/* Pass 5: the page through scrape_loop_scrape, rounds times after a first
+ * scrape, into a fresh head. 0 or 1 (printed). */
+static int scrape_loop_pass(const buf *page, long rounds)
+{
+	head *h = new_head();
+	if (!h)
 		return 1;
-	}
 	scrape_job_config j = {.job_name = "node", .honor_timestamps = true, .enable_compression = true};
 	const label tl[] = {{"instance", "127.0.0.1:9100"}, {"job", "node"}};
 	const label al[] = {{"__address__", "127.0.0.1:9100"}, {"instance", "127.0.0.1:9100"}, {"job", "node"}};
@@ -213,12 +220,9 @@ int main(void)
 		report(passes[i].what, n, cpu_s() - c0);
 	}
 
-	head_opts o = {0};
-	head *h = head_open(&o, &e);
-	if (!h) {
-		fprintf(stderr, "bench_scrape_parse: %s\n", e.msg);
+	head *h = new_head();
+	if (!h)
 		return 1;
-	}
 	map cache;
 	map_init(&cache);
 	int64_t t = 1700000000000;
