@@ -189,17 +189,19 @@ static void put_dod(xor_app *a, int64_t dod)
 	}
 }
 
-int xor_app_init(xor_app *a)
+int xor_app_init_cap(xor_app *a, size_t cap)
 {
 	memset(a, 0, sizeof *a);
 	a->leading = 0xff;
 	a->len = 2; /* count header; bits_left 0 as in NewXORChunk */
-	if (app_grow(a, 128) != 0) {
+	if (app_grow(a, cap > 64 ? cap - 2 - XOR_SLACK : 64 - 2 - XOR_SLACK) != 0) {
 		xor_app_free(a);
 		return FL_ENOMEM;
 	}
 	return 0;
 }
+
+int xor_app_init(xor_app *a) { return xor_app_init_cap(a, 2 + 128 + XOR_SLACK); }
 
 int xor_app_append(xor_app *a, int64_t t, double v)
 {
