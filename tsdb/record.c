@@ -412,8 +412,9 @@ int record_decode_samples(const uint8_t *rec, size_t len, arena *a, record_sampl
 	record_sample *v = max ? arena_alloc(a, max * sizeof *v) : NULL;
 	if (max && !v)
 		return err_set(e, FL_ENOMEM, "record: samples: out of memory");
-	while ((rc = record_samples_next(&it, &v[k])) > 0)
-		k++;
+	record_sample s;
+	while ((rc = record_samples_next(&it, &s)) > 0)
+		v[k++] = s; /* k < max: an entry takes at least 10 bytes */
 	if (rc < 0)
 		return record_samples_error(&it, e);
 	*out = v;
