@@ -114,6 +114,13 @@ const char *block_writer_ulid(const block_writer *bw);
 /* Add a string to the symbol table although no series uses it, as
  * Prometheus does with its inputs' symbols when it compacts (optional). */
 int block_writer_add_symbol(block_writer *bw, const char *s, err *e);
+/* Declare the symbols added so far (and "") all the index will hold, before
+ * the first series: the index is opened at once and every series goes to
+ * it as it is added, so the writer keeps no series (compaction, whose
+ * symbols are its inputs'). A series with a label string not among them
+ * then fails; add_symbol after this is FL_EINVAL. Optional: unsealed,
+ * the series are kept and the symbols collected at commit (same bytes). */
+int block_writer_seal_symbols(block_writer *bw, err *e);
 /* One series with its chunks (oldest first, not overlapping), written to
  * chunks/ at once; labels and chunk bytes are borrowed for the call only.
  * n == 0 skips the series. FL_EINVAL when out of order. */

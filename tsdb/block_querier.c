@@ -13,7 +13,10 @@
  *
  * Ownership: label arrays come from the querier's arena and point at the
  * index's symbol strings, so they live until querier_close; the block must
- * outlive its queriers. A querier is used by one thread at a time.
+ * outlive its queriers. With hints' labels_transient (compaction) they come
+ * from the set's own arena, emptied now and then by the next series_set_next
+ * instead (a million series' labels are not kept). A querier is used by one
+ * thread at a time.
  */
 #include "tsdb/block_int.h"
 #include "tsdb/chunk.h"
@@ -43,6 +46,8 @@ typedef struct bset {
 	series_chunks cl;     /* the current series' chunk view (bs_chunks) */
 	tinterval *del;    /* its deleted intervals, for cl */
 	size_t del_cap;    /* capacity of del */
+	bool transient;    /* labels_transient: labels from la, not q->a */
+	arena la;          /* transient labels */
 	err e;             /* first error */
 } bset;
 
@@ -201,6 +206,53 @@ static int bi_seek(sample_iter *s, int64_t t)
 	return bi_advance(it, t);
 }
 
+/* sample_iter read: runs of the open chunk copied straight out; the rest
+ * (chunk openings, tombstones, samples before mint) one bi_advance at a
+ * time, taking back a sample past maxt (it is bt[bi - 1] of the open
+ * chunk then, so bi - 1 makes it next again). */
+static size_t bi_read(sample_iter *s, int64_t maxt, sample *out, int64_t *st, size_t cap)
+{
+	biter *it = (biter *)s;
+	size_t k = 0;
+	if (maxt > it->maxt)
+		maxt = it->maxt;
+	while (k < cap && !it->done) {
+		if (it->in_chunk && it->bi < it->bn && it->n_tombs == 0 && it->bt[it->bi] >= it->mint) {
+			size_t i = sample_run_copy(it->bt, it->bv, it->bi, it->bn, maxt, out + k, cap - k);
+			if (st)
+				memset(st + k, 0, (i - it->bi) * sizeof *st);
+			k += i - it->bi;
+			if (i > it->bi) {
+				it->t = out[k - 1].t;
+				it->v = out[k - 1].v;
+				it->started = true;
+				it->bi = i;
+			}
+			if (i < it->bn)
+				break; /* past maxt, or cap reached */
+			continue;
+		}
+		int64_t pt = it->t;
+		double pv = it->v;
+		bool ps = it->started;
+		if (bi_advance(it, it->mint) != VAL_FLOAT)
+			break;
+		if (it->t > maxt) {
+			it->bi--;
+			it->t = pt;
+			it->v = pv;
+			it->started = ps;
+			break;
+		}
+		out[k].t = it->t;
+		out[k].v = it->v;
+		if (st)
+			st[k] = 0;
+		k++;
+	}
+	return k;
+}
+
 static void bi_at(sample_iter *s, int64_t *t, double *v)
 {
 	biter *it = (biter *)s;
@@ -225,9 +277,12 @@ static void bi_close(sample_iter *s)
 	fl_free(it);
 }
 
-static const struct sample_iter_ops biter_ops = {bi_next, bi_seek, bi_at, bi_err, bi_close, NULL};
+static const struct sample_iter_ops biter_ops = {bi_next, bi_seek, bi_at, bi_err, bi_close, NULL, bi_read};
 
 /* ---------------------------------------------------------------- series set */
+
+/* A transient set's label arena is emptied once it holds this much. */
+#define TRANSIENT_LABELS_BYTES (64u << 10)
 
 static bool chunk_visible(const chunk_meta *c, int64_t mint, int64_t maxt, const tomb *tb, size_t n_tb)
 {
@@ -240,7 +295,10 @@ static bool bs_next(series_set *s)
 	while (!bs->e.code && bs->i < bs->n_refs) {
 		uint32_t ref = bs->refs[bs->i++];
 		bs->n_chks = 0;
-		if (index_series(bs->q->b->ix, ref, &bs->q->a, &bs->cur, &bs->chks, &bs->n_chks, &bs->chks_cap, &bs->e) != 0)
+		if (bs->transient && bs->la.used > TRANSIENT_LABELS_BYTES)
+			arena_reset(&bs->la); /* the previous series' labels are done with */
+		arena *a = bs->transient ? &bs->la : &bs->q->a;
+		if (index_series(bs->q->b->ix, ref, a, &bs->cur, &bs->chks, &bs->n_chks, &bs->chks_cap, &bs->e) != 0)
 			return false;
 		size_t n_tb;
 		const tomb *tb = tombstones_set_get(bs->q->ts, ref, &n_tb);
@@ -343,6 +401,7 @@ static void bs_close(series_set *s)
 {
 	bset *bs = (bset *)s;
 	series_chunks_free(&bs->cl);
+	arena_reset(&bs->la);
 	fl_free(bs->del);
 	fl_free(bs->refs);
 	fl_free(bs->chks);
@@ -361,6 +420,8 @@ static series_set *bq_select(querier *q, bool sorted, const select_hints *h, con
 		return series_set_error(FL_ENOMEM, "block querier: out of memory");
 	bs->base.ops = &bset_ops;
 	bs->q = bq;
+	bs->transient = h && h->labels_transient;
+	arena_init(&bs->la);
 	series_chunks_init(&bs->cl);
 	querier_select_range(q, h, &bs->mint, &bs->maxt);
 	if (bs->mint > bs->maxt || bs->maxt < bq->b->meta.min_time || bs->mint >= bq->b->meta.max_time)

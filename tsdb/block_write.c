@@ -7,6 +7,10 @@
  *                          and its chunks/ directory
  *   block_writer_add_series   label-sorted; writes the chunks at once
  *                          (chunks_write.c), keeps labels and chunk metas
+ *   block_writer_seal_symbols  (optional, before the first series) the
+ *                          symbols added are all there are: the index is
+ *                          opened and gets them, and from then on every
+ *                          series goes to it as it comes (streaming)
  *   block_writer_commit    writes index (index_write.c; the symbols are every
  *                          label string seen, "" and any added symbols),
  *                          meta.json, an empty tombstones file; fsyncs the
@@ -21,7 +25,11 @@
  * meta.json is written as Go's json.MarshalIndent(meta, "", "\t") writes
  * BlockMeta: no trailing newline, omitempty fields left out.
  *
- * Memory: the series' labels (one arena) and chunk metas until commit.
+ * Memory: unsealed, the series' labels (one arena) and chunk metas until
+ * commit; sealed (what compaction does, Prometheus's streaming of series
+ * through its index writer), only the index writer's (index_write.c): the
+ * symbols and four 32-bit numbers per label of every series. Both ways
+ * write the same bytes for the same symbols and series.
  *
  * Invariants:
  *  1. Series arrive in strictly increasing labels_compare order (checked,
@@ -68,6 +76,9 @@ struct block_writer {
 	size_t n_extra, extra_cap; /* count, capacity */
 	uint64_t *refs;        /* scratch for chunk refs */
 	size_t refs_cap;       /* capacity */
+	index_writer *iw;      /* sealed: the index, series go to it at once */
+	chunk_meta *smeta;     /* sealed: the current series' chunk metas */
+	size_t smeta_cap;      /* capacity */
 	uint64_t num_samples;  /* stats */
 };
 
@@ -108,6 +119,8 @@ const char *block_writer_ulid(const block_writer *bw) { return bw->ulid; }
 
 int block_writer_add_symbol(block_writer *bw, const char *s, err *e)
 {
+	if (bw->iw)
+		return err_set(e, FL_EINVAL, "block writer: symbol \"%s\" added after the symbols were sealed", s);
 	const char *copy = arena_strdup(&bw->a, s);
 	if (!copy || !fl_grow((void **)&bw->extra, &bw->extra_cap, bw->n_extra + 1, sizeof *bw->extra))
 		return err_set(e, FL_ENOMEM, "block writer: out of memory");
@@ -115,10 +128,39 @@ int block_writer_add_symbol(block_writer *bw, const char *s, err *e)
 	return 0;
 }
 
+/* The sample count at the start of every chunk. */
+static uint64_t chunk_samples(const chunks_item *c)
+{
+	return c->len >= 2 ? (uint64_t)c->data[0] << 8 | c->data[1] : 0;
+}
+
+/* Sealed: chunks to chunks/, then the series straight to the index
+ * (which checks the order: FL_EINVAL). */
+static int add_series_sealed(block_writer *bw, labels ls, const chunks_item *chunks, size_t n, err *e)
+{
+	if (!fl_grow((void **)&bw->refs, &bw->refs_cap, n, sizeof *bw->refs) ||
+	    !fl_grow((void **)&bw->smeta, &bw->smeta_cap, n, sizeof *bw->smeta))
+		return err_set(e, FL_ENOMEM, "block writer: out of memory");
+	int rc = chunks_writer_write(bw->cw, chunks, n, bw->refs, e);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		bw->smeta[i] = (chunk_meta){.mint = chunks[i].mint, .maxt = chunks[i].maxt, .ref = bw->refs[i]};
+	if (rc == 0)
+		rc = index_writer_add_series(bw->iw, ls, bw->smeta, n, e);
+	if (rc)
+		return rc;
+	bw->n_series++;
+	bw->n_chks += n;
+	for (size_t i = 0; i < n; i++)
+		bw->num_samples += chunk_samples(&chunks[i]);
+	return 0;
+}
+
 int block_writer_add_series(block_writer *bw, labels ls, const chunks_item *chunks, size_t n, err *e)
 {
 	if (n == 0)
 		return 0;
+	if (bw->iw)
+		return add_series_sealed(bw, ls, chunks, n, e);
 	if (bw->n_series > 0 && labels_compare(bw->series[bw->n_series - 1].ls, ls) >= 0) {
 		buf b;
 		buf_init(&b);
@@ -143,8 +185,7 @@ int block_writer_add_series(block_writer *bw, labels ls, const chunks_item *chun
 	s->n = n;
 	for (size_t i = 0; i < n; i++) {
 		bw->chks[bw->n_chks++] = (chunk_meta){.mint = chunks[i].mint, .maxt = chunks[i].maxt, .ref = bw->refs[i]};
-		if (chunks[i].len >= 2)
-			bw->num_samples += (uint64_t)chunks[i].data[0] << 8 | chunks[i].data[1];
+		bw->num_samples += chunk_samples(&chunks[i]);
 	}
 	return 0;
 }
@@ -184,21 +225,57 @@ static const char **collect_symbols(block_writer *bw, size_t *n_out)
 	return v;
 }
 
-static int write_index(block_writer *bw, err *e)
+/* Open the index and give it syms[0..n) (sorted, unique); NULL with e. */
+static index_writer *open_index(block_writer *bw, const char **syms, size_t n, err *e)
 {
 	char path[1200];
 	snprintf(path, sizeof path, "%s/index", bw->tmp);
+	index_writer *iw = index_writer_open(path, e);
+	int rc = iw ? 0 : (e && e->code ? e->code : FL_EIO);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = index_writer_add_symbol(iw, syms[i], e);
+	if (rc == 0)
+		return iw;
+	index_writer_abort(iw);
+	return NULL;
+}
+
+int block_writer_seal_symbols(block_writer *bw, err *e)
+{
+	if (bw->iw || bw->n_series > 0)
+		return err_set(e, FL_EINVAL, "block writer: symbols sealed after series or twice");
 	size_t n_syms;
 	const char **syms = collect_symbols(bw, &n_syms);
 	if (!syms)
 		return err_set(e, FL_ENOMEM, "block writer: out of memory");
-	index_writer *iw = index_writer_open(path, e);
+	bw->iw = open_index(bw, syms, n_syms, e);
+	fl_free(syms);
+	if (!bw->iw)
+		return e && e->code ? e->code : FL_EIO;
+	/* the index holds its own copies now */
+	arena_reset(&bw->a);
+	fl_free(bw->extra);
+	bw->extra = NULL;
+	bw->n_extra = bw->extra_cap = 0;
+	return 0;
+}
+
+static int write_index(block_writer *bw, err *e)
+{
+	if (bw->iw) { /* sealed: every series is in it already */
+		index_writer *iw = bw->iw;
+		bw->iw = NULL;
+		return index_writer_close(iw, e);
+	}
+	size_t n_syms;
+	const char **syms = collect_symbols(bw, &n_syms);
+	if (!syms)
+		return err_set(e, FL_ENOMEM, "block writer: out of memory");
+	index_writer *iw = open_index(bw, syms, n_syms, e);
+	fl_free(syms);
 	int rc = iw ? 0 : (e && e->code ? e->code : FL_EIO);
-	for (size_t i = 0; i < n_syms && rc == 0; i++)
-		rc = index_writer_add_symbol(iw, syms[i], e);
 	for (size_t i = 0; i < bw->n_series && rc == 0; i++)
 		rc = index_writer_add_series(iw, bw->series[i].ls, &bw->chks[bw->series[i].first], bw->series[i].n, e);
-	fl_free(syms);
 	if (rc) {
 		index_writer_abort(iw);
 		return rc;
@@ -339,12 +416,14 @@ void block_writer_abort(block_writer *bw)
 	if (!bw)
 		return;
 	chunks_writer_abort(bw->cw);
+	index_writer_abort(bw->iw);
 	fsutil_remove_all(bw->tmp, NULL);
 	arena_reset(&bw->a);
 	fl_free(bw->series);
 	fl_free(bw->chks);
 	fl_free(bw->extra);
 	fl_free(bw->refs);
+	fl_free(bw->smeta);
 	fl_free(bw);
 }
 

@@ -139,6 +139,13 @@ void chunks_close(chunks_reader *r)
 	fl_free(r);
 }
 
+void chunks_drop_pages(chunks_reader *r)
+{
+	for (size_t i = 0; i < r->n_seg; i++)
+		if (r->seg[i].p)
+			madvise((void *)r->seg[i].p, r->seg[i].len, MADV_DONTNEED);
+}
+
 size_t chunks_n_segments(const chunks_reader *r) { return r->n_seg; }
 
 /* Parse the chunk at off of a segment's bytes. */

@@ -25,6 +25,11 @@ typedef struct chunks_reader chunks_reader;
 /* Open every segment file of dir (a block's chunks/ directory). */
 chunks_reader *chunks_open(const char *dir, err *e);
 void chunks_close(chunks_reader *r);
+/* Let go of the mapped pages read so far (madvise MADV_DONTNEED): the
+ * process's RSS drops, the bytes stay in the page cache and are mapped
+ * again when next read. What was handed out stays valid. For a long
+ * sequential read such as a compaction's. */
+void chunks_drop_pages(chunks_reader *r);
 size_t chunks_n_segments(const chunks_reader *r);
 
 /* The chunk at ref: encoding and data (borrowed until chunks_close).

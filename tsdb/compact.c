@@ -40,7 +40,7 @@
 #include <stdio.h>
 
 /* Every label name and value q's source knows, into the block's symbol
- * table: Prometheus's populateBlock writes its inputs' Symbols() - for a
+ * table, sealed: Prometheus's populateBlock writes its inputs' Symbols() - for a
  * RangeHead all of the head's, for blocks all of theirs - so strings of
  * series with no sample in the range (new, deleted) are in it too, and
  * the index comes out byte for byte the same. */
@@ -57,17 +57,27 @@ static int add_symbols(querier *q, block_writer *bw, err *e)
 		strlist_free(&vals);
 	}
 	strlist_free(&names);
-	return rc;
+	/* a superset of every series' strings: the series stream to the index */
+	return rc ? rc : block_writer_seal_symbols(bw, e);
 }
 
-int compact_write(querier *q, const char *dir, int64_t mint, int64_t maxt, const block_compaction *c, block_meta *out,
-		  err *e)
+/* Input blocks' mapped pages are let go after every this many chunk
+ * bytes written (see write_series). */
+#define DROP_PAGES_EVERY (8u << 20)
+
+/* compact_write reading from the blocks bs[0..nb) (none for the head):
+ * as the series go by in label order, each input's chunk segments and
+ * index are read front to back once, and the pages read stay mapped, so
+ * the process's RSS would grow by the inputs' size; every
+ * DROP_PAGES_EVERY bytes they are let go (the page cache keeps them). */
+static int write_series(querier *q, const char *dir, int64_t mint, int64_t maxt, const block_compaction *c,
+			block *const *bs, size_t nb, block_meta *out, err *e)
 {
-	select_hints h = {.start_ms = mint, .end_ms = maxt - 1};
+	select_hints h = {.start_ms = mint, .end_ms = maxt - 1, .labels_transient = true};
 	series_set *ss = querier_select(q, true, &h, NULL, 0);
 	block_writer *bw = NULL;
 	chunks_item *items = NULL;
-	size_t cap = 0;
+	size_t cap = 0, since_drop = 0;
 	int rc = 0;
 	while (rc == 0 && series_set_next(ss)) {
 		const chunk_data *cd;
@@ -78,15 +88,24 @@ int compact_write(querier *q, const char *dir, int64_t mint, int64_t maxt, const
 			rc = err_set(e, FL_ENOMEM, "compaction: out of memory");
 			break;
 		}
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			items[i] = (chunks_item){.mint = cd[i].mint, .maxt = cd[i].maxt, .enc = CHUNK_ENC_XOR,
 						 .data = cd[i].b, .len = cd[i].len};
+			since_drop += cd[i].len;
+		}
 		if (!bw && (bw = block_writer_open(dir, mint, maxt, c, e)) != NULL)
 			rc = add_symbols(q, bw, e);
 		else if (!bw)
 			rc = e && e->code ? e->code : FL_EIO;
 		if (rc == 0)
 			rc = block_writer_add_series(bw, series_set_labels(ss), items, n, e);
+		if (since_drop >= DROP_PAGES_EVERY) {
+			since_drop = 0;
+			for (size_t i = 0; i < nb; i++) {
+				chunks_drop_pages(block_chunks(bs[i]));
+				index_drop_pages(block_index(bs[i]));
+			}
+		}
 	}
 	if (rc == 0)
 		rc = series_set_err(ss, e);
@@ -98,6 +117,12 @@ int compact_write(querier *q, const char *dir, int64_t mint, int64_t maxt, const
 		return block_writer_commit(bw, out, e);
 	block_writer_abort(bw);
 	return rc;
+}
+
+int compact_write(querier *q, const char *dir, int64_t mint, int64_t maxt, const block_compaction *c, block_meta *out,
+		  err *e)
+{
+	return write_series(q, dir, mint, maxt, c, NULL, 0, out, e);
 }
 
 /* meta.json of block b, with what a rewrite carries over. */
@@ -144,7 +169,7 @@ static int write_blocks(block *const *bs, size_t n, const char *dir, int64_t min
 	querier *q = open_merged(bs, n, mint, maxt, e);
 	if (!q)
 		return e && e->code ? e->code : FL_ENOMEM;
-	int rc = compact_write(q, dir, mint, maxt, c, out, e);
+	int rc = write_series(q, dir, mint, maxt, c, bs, n, out, e);
 	querier_close(q);
 	return rc;
 }

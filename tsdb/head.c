@@ -21,7 +21,8 @@
  *     under the series' stripe mutex before the ref is published anywhere.
  *     Replay may alias a second ref to an existing series (duplicate label
  *     set in the WAL, Prometheus's multiRef).
- *   - by hash: n_stripes (16384) stripes picked by hash & mask, each a
+ *   - by hash: n_stripes (1024: their mutexes stay in cache, where 16384
+ *     cost a miss a new series) stripes picked by hash & mask, each a
  *     lib/map.h table of {ref, hash >> 32} probed from hash >> 32;
  *     collisions are resolved by comparing labels.
  *   - labels: interned id pairs inside the series allocation (intern.h);
@@ -43,7 +44,7 @@
 #include "lib/log.h"
 
 #define HEAD_DEFAULT_RANGE (2 * 3600 * 1000LL)
-#define HEAD_DEFAULT_STRIPES 16384
+#define HEAD_DEFAULT_STRIPES 1024
 #define HEAD_REFCACHE_MAX (4u << 20) /* entries: 16 bytes each, ~90 MB at most */
 
 static querier *head_querier_open(queryable *q, int64_t mint, int64_t maxt, err *e);

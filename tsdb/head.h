@@ -41,7 +41,7 @@ typedef struct head_log_batch {
 
 typedef struct head_opts {
 	int64_t chunk_range_ms; /* block/chunk range, 0 = 2h */
-	int n_stripes;          /* series hash stripes (power of 2), 0 = 16384 */
+	int n_stripes;          /* series hash stripes (power of 2), 0 = 1024 */
 	/* Also cut a chunk once its bytes exceed this minus 19 (Prometheus
 	 * >= 2.46 uses 1024, chunkenc.MaxBytesPerXORChunk); 0 = no byte limit,
 	 * as Prometheus 2.42 which wrote conformance/tsdb's head chunks. */

@@ -99,6 +99,8 @@ index_reader *index_open(const char *path, err *e);
  * checked either way. */
 index_reader *index_open_mem(const uint8_t *p, size_t len, const char *name, bool verify_crc, err *e);
 void index_close(index_reader *r);
+/* Let go of the mapped file pages read so far (as chunks_drop_pages). */
+void index_drop_pages(index_reader *r);
 
 /* Sorted label names of all series (borrowed until close). */
 size_t index_label_names(const index_reader *r, const char *const **names);

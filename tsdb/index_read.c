@@ -285,6 +285,12 @@ index_reader *index_open(const char *path, err *e)
 	return finish_open(r, e);
 }
 
+void index_drop_pages(index_reader *r)
+{
+	if (r->mapped)
+		madvise((void *)r->p, r->len, MADV_DONTNEED);
+}
+
 void index_close(index_reader *r)
 {
 	if (!r)

@@ -4,8 +4,10 @@
  * and failure paths leave no block behind. Byte identity with promtool is
  * tests/conformance/backfill.sh. */
 #include "tests/unit/test.h"
+#include "lib/arena.h"
 #include "tsdb/block.h"
 #include "tsdb/chunk.h"
+#include "tsdb/compact.h"
 #include "tsdb/head.h"
 
 #include <dirent.h>
@@ -39,13 +41,27 @@ static void make_chunk(xor_app *a, chunks_item *it, int64_t t0, int64_t step, in
 #define N_CHUNKS 3
 #define N_PER_CHUNK 100
 
-static void write_test_block(const char *dir, uint64_t seg_size_unused, block_meta *m)
+/* sealed: every symbol first, then block_writer_seal_symbols (the series
+ * stream to the index); else the series are kept until commit. */
+static void write_test_block(const char *dir, bool sealed, block_meta *m)
 {
-	(void)seg_size_unused;
 	err e;
 	block_writer *bw = block_writer_open(dir, 1000, 1000 + N_CHUNKS * N_PER_CHUNK * 10, NULL, &e);
 	ASSERT(bw);
 	char name[32];
+	if (sealed) {
+		static const char *fixed[] = {"series", "odd", "job", "even", "m", "__name__", "unused_symbol"};
+		for (size_t i = 0; i < FL_ARRAY_LEN(fixed); i++)
+			ASSERT_EQ(block_writer_add_symbol(bw, fixed[i], &e), 0);
+		for (int s = N_SERIES; s-- > 0;) { /* any order, repeats allowed */
+			snprintf(name, sizeof name, "s%03d", s);
+			ASSERT_EQ(block_writer_add_symbol(bw, name, &e), 0);
+			ASSERT_EQ(block_writer_add_symbol(bw, name, &e), 0);
+		}
+		ASSERT_EQ(block_writer_seal_symbols(bw, &e), 0);
+		ASSERT_EQ(block_writer_add_symbol(bw, "late", &e), FL_EINVAL);
+		ASSERT_EQ(block_writer_seal_symbols(bw, &e), FL_EINVAL);
+	}
 	for (int s = 0; s < N_SERIES; s++) {
 		snprintf(name, sizeof name, "s%03d", s);
 		label lv[3] = {{"__name__", "m"}, {"job", s < N_SERIES / 2 ? "even" : "odd"}, {"series", name}};
@@ -59,7 +75,8 @@ static void write_test_block(const char *dir, uint64_t seg_size_unused, block_me
 	}
 	label empty[1] = {{"__name__", "n"}};
 	ASSERT_EQ(block_writer_add_series(bw, (labels){empty, 1}, NULL, 0, &e), 0); /* skipped: no chunks */
-	ASSERT_EQ(block_writer_add_symbol(bw, "unused_symbol", &e), 0);
+	if (!sealed)
+		ASSERT_EQ(block_writer_add_symbol(bw, "unused_symbol", &e), 0);
 	ASSERT_EQ(block_writer_commit(bw, m, &e), 0);
 }
 
@@ -67,7 +84,7 @@ static void block_write_roundtrip(void)
 {
 	const char *dir = test_tmpdir();
 	block_meta m;
-	write_test_block(dir, 0, &m);
+	write_test_block(dir, false, &m);
 	ASSERT_EQ(count_entries(dir, NULL), 1);
 	ASSERT_EQ(count_entries(dir, ".tmp"), 0);
 	ASSERT_U64_EQ(m.num_series, N_SERIES);
@@ -117,6 +134,177 @@ static void block_write_roundtrip(void)
 	series_set_close(ss);
 	querier_close(q);
 	block_close(b);
+}
+
+/* Pages let go (what compaction does as it reads its inputs) come back
+ * when read again: a chunk and the index read the same before and after. */
+static void block_drop_pages_keeps_data(void)
+{
+	const char *dir = test_tmpdir();
+	block_meta m;
+	write_test_block(dir, false, &m);
+	char bdir[1200];
+	snprintf(bdir, sizeof bdir, "%s/%s", dir, m.ulid);
+	err e;
+	block *b = block_open(bdir, &e);
+	ASSERT(b);
+	uint64_t ref = 0;
+	const char *const *vals;
+	for (int round = 0; round < 2; round++) {
+		chunk_meta *chks = NULL;
+		size_t n = 0, cap = 0;
+		labels ls;
+		arena a;
+		arena_init(&a);
+		uint32_t *refs = NULL;
+		size_t n_refs = 0;
+		ASSERT_EQ(index_select(block_index(b), NULL, 0, &refs, &n_refs, &e), 0);
+		ASSERT_EQ(n_refs, N_SERIES);
+		ASSERT_EQ(index_series(block_index(b), refs[N_SERIES - 1], &a, &ls, &chks, &n, &cap, &e), 0);
+		ASSERT_STR_EQ(labels_get(ls, "series"), "s039");
+		ASSERT_EQ(n, N_CHUNKS);
+		if (round == 0)
+			ref = chks[N_CHUNKS - 1].ref;
+		ASSERT_U64_EQ(chks[N_CHUNKS - 1].ref, ref);
+		uint8_t enc;
+		const uint8_t *data;
+		size_t len;
+		ASSERT_EQ(chunks_get(block_chunks(b), ref, true, &enc, &data, &len, &e), 0);
+		ASSERT_EQ(data[0] << 8 | data[1], N_PER_CHUNK);
+		ASSERT_EQ(index_label_values(block_index(b), "job", &vals), 2);
+		fl_free(chks);
+		fl_free(refs);
+		arena_reset(&a);
+		chunks_drop_pages(block_chunks(b));
+		index_drop_pages(block_index(b));
+	}
+	block_close(b);
+}
+
+/* Block of series s<lo..hi) with one 10-sample chunk each at t0. */
+static void write_range_block(const char *dir, int lo, int hi, int64_t t0, block_meta *m)
+{
+	err e;
+	block_writer *bw = block_writer_open(dir, t0, t0 + 1000, NULL, &e);
+	ASSERT(bw);
+	xor_app a;
+	chunks_item it;
+	make_chunk(&a, &it, t0, 10, 10, t0);
+	for (int s = lo; s < hi; s++) {
+		char name[32];
+		snprintf(name, sizeof name, "s%05d", s);
+		label lv[3] = {{"__name__", "metric_with_a_long_name"}, {"job", s < 2000 ? "early" : "late"}, {"series", name}};
+		ASSERT_EQ(block_writer_add_series(bw, (labels){lv, 3}, &it, 1, &e), 0);
+	}
+	xor_app_free(&a);
+	ASSERT_EQ(block_writer_commit(bw, m, &e), 0);
+}
+
+/* Compaction reads its inputs with labels_transient: each set's labels
+ * are reused once past 64 KiB, while the merge still compares the labels
+ * of the sets it did not advance. 3000 + 3000 series overlapping in 1500:
+ * every series comes out once, in order, with its chunks. */
+static void block_compact_many_series_transient_labels(void)
+{
+	const char *dir = test_tmpdir();
+	block_meta ma, mb, out;
+	write_range_block(dir, 0, 3000, 0, &ma);
+	write_range_block(dir, 1500, 4500, 1000, &mb);
+	err e;
+	block *in[2];
+	const block_meta *ms[2] = {&ma, &mb};
+	for (int i = 0; i < 2; i++) {
+		char bdir[1200];
+		snprintf(bdir, sizeof bdir, "%s/%s", dir, ms[i]->ulid);
+		in[i] = block_open(bdir, &e);
+		ASSERT(in[i]);
+	}
+	ASSERT_EQ(compact_blocks(in, 2, dir, &out, &e), 0);
+	ASSERT_U64_EQ(out.num_series, 4500);
+	ASSERT_U64_EQ(out.num_chunks, 6000);
+	char bdir[1200];
+	snprintf(bdir, sizeof bdir, "%s/%s", dir, out.ulid);
+	block *b = block_open(bdir, &e);
+	ASSERT(b);
+	querier *q = queryable_querier(block_queryable(b), INT64_MIN, INT64_MAX, &e);
+	ASSERT(q);
+	select_hints h = {.start_ms = INT64_MIN, .end_ms = INT64_MAX, .labels_transient = true};
+	series_set *ss = querier_select(q, true, &h, NULL, 0);
+	int s = 0;
+	while (series_set_next(ss)) {
+		labels ls = series_set_labels(ss);
+		char name[32];
+		snprintf(name, sizeof name, "s%05d", s);
+		ASSERT_STR_EQ(labels_get(ls, "series"), name);
+		ASSERT_STR_EQ(labels_get(ls, "job"), s < 2000 ? "early" : "late");
+		const chunk_data *cd;
+		size_t n;
+		ASSERT_EQ(series_set_chunks(ss, &cd, &n, &e), 0);
+		ASSERT_EQ(n, (size_t)(s >= 1500 && s < 3000 ? 2 : 1));
+		ASSERT_EQ(cd[0].mint, s < 3000 ? 0 : 1000);
+		s++;
+	}
+	ASSERT_EQ(s, 4500);
+	ASSERT_EQ(series_set_err(ss, &e), 0);
+	series_set_close(ss);
+	querier_close(q);
+	block_close(b);
+	for (int i = 0; i < 2; i++)
+		block_close(in[i]);
+}
+
+/* Sealed or not, the same series and symbols give the same files. */
+static void block_write_sealed_streams_same_bytes(void)
+{
+	const char *dir = test_tmpdir();
+	block_meta m[2];
+	write_test_block(dir, false, &m[0]);
+	write_test_block(dir, true, &m[1]);
+	buf f[2][2];
+	err e;
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < 2; k++) {
+			char path[1400];
+			snprintf(path, sizeof path, "%s/%s/%s", dir, m[i].ulid, k ? "chunks/000001" : "index");
+			buf_init(&f[i][k]);
+			ASSERT_EQ(buf_read_file(&f[i][k], path, &e), 0);
+		}
+	for (int k = 0; k < 2; k++) {
+		ASSERT_EQ(f[0][k].len, f[1][k].len);
+		ASSERT(memcmp(f[0][k].p, f[1][k].p, f[0][k].len) == 0);
+	}
+	ASSERT_U64_EQ(m[1].num_series, m[0].num_series);
+	ASSERT_U64_EQ(m[1].num_chunks, m[0].num_chunks);
+	ASSERT_U64_EQ(m[1].num_samples, m[0].num_samples);
+	for (int i = 0; i < 2; i++)
+		for (int k = 0; k < 2; k++)
+			buf_reset(&f[i][k]);
+}
+
+/* Sealed: a series out of order, or with a string not among the symbols,
+ * is refused, and abort leaves nothing. */
+static void block_write_sealed_refuses_bad_series(void)
+{
+	const char *dir = test_tmpdir();
+	err e;
+	block_writer *bw = block_writer_open(dir, 0, 100, NULL, &e);
+	ASSERT(bw);
+	ASSERT_EQ(block_writer_add_symbol(bw, "__name__", &e), 0);
+	ASSERT_EQ(block_writer_add_symbol(bw, "b", &e), 0);
+	ASSERT_EQ(block_writer_add_symbol(bw, "a", &e), 0);
+	ASSERT_EQ(block_writer_seal_symbols(bw, &e), 0);
+	xor_app a;
+	chunks_item it;
+	make_chunk(&a, &it, 0, 1, 10, 0);
+	label l1[1] = {{"__name__", "b"}}, l2[1] = {{"__name__", "a"}}, l3[1] = {{"__name__", "c"}};
+	ASSERT_EQ(block_writer_add_series(bw, (labels){l1, 1}, &it, 1, &e), 0);
+	ASSERT_EQ(block_writer_add_series(bw, (labels){l2, 1}, &it, 1, &e), FL_EINVAL);
+	ASSERT(strstr(e.msg, "out-of-order"));
+	ASSERT_EQ(block_writer_add_series(bw, (labels){l3, 1}, &it, 1, &e), FL_EINVAL);
+	ASSERT(strstr(e.msg, "not in the symbol table"));
+	block_writer_abort(bw);
+	xor_app_free(&a);
+	ASSERT_EQ(count_entries(dir, NULL), 0);
 }
 
 static void block_write_out_of_order_series_refused(void)
@@ -328,15 +516,21 @@ static void block_write_head_roundtrip(void)
 	head_close(h);
 }
 
-/* Write a 3-series block from prepared chunks; the error code. */
-static int try_write(const char *dir, const chunks_item *it, size_t n, block_meta *m)
+/* Write a 3-series block from prepared chunks (sealed: symbols first, as
+ * compaction does); the error code. */
+static int try_write(const char *dir, const chunks_item *it, size_t n, bool sealed, block_meta *m)
 {
 	err e;
 	block_writer *bw = block_writer_open(dir, 0, 100000, NULL, &e);
 	if (!bw)
 		return e.code ? e.code : -100;
 	static const char *names[] = {"a", "b", "c"};
+	static const char *syms[] = {"__name__", "m", "s", "a", "b", "c"};
 	int rc = 0;
+	for (size_t i = 0; sealed && i < FL_ARRAY_LEN(syms) && rc == 0; i++)
+		rc = block_writer_add_symbol(bw, syms[i], &e);
+	if (sealed && rc == 0)
+		rc = block_writer_seal_symbols(bw, &e);
 	for (int s = 0; s < 3 && rc == 0; s++) {
 		label lv[2] = {{"__name__", "m"}, {"s", names[s]}};
 		rc = block_writer_add_series(bw, (labels){lv, 2}, it, n, &e);
@@ -357,20 +551,22 @@ static void block_write_alloc_failures_leave_nothing(void)
 	make_chunk(&a[0], &it[0], 0, 10, 50, 1);
 	make_chunk(&a[1], &it[1], 500, 10, 50, 2);
 	const char *dir = test_tmpdir();
-	bool ok = false;
-	for (long n = 1; n < 2000 && !ok; n++) {
-		block_meta m;
-		fl_alloc_fail_after(n);
-		int rc = try_write(dir, it, 2, &m);
-		fl_alloc_fail_after(0);
-		if (rc == 0) {
-			ok = true;
-			ASSERT_EQ(count_entries(dir, NULL), 1);
-		} else {
-			ASSERT_EQ(count_entries(dir, NULL), 0);
+	for (int sealed = 0; sealed < 2; sealed++) {
+		bool ok = false;
+		for (long n = 1; n < 2000 && !ok; n++) {
+			block_meta m;
+			fl_alloc_fail_after(n);
+			int rc = try_write(dir, it, 2, sealed, &m);
+			fl_alloc_fail_after(0);
+			if (rc == 0) {
+				ok = true;
+				ASSERT_EQ(count_entries(dir, NULL), sealed + 1);
+			} else {
+				ASSERT_EQ(count_entries(dir, NULL), sealed);
+			}
 		}
+		ASSERT(ok);
 	}
-	ASSERT(ok);
 	for (int c = 0; c < 2; c++)
 		xor_app_free(&a[c]);
 }
@@ -385,7 +581,7 @@ static void block_write_disk_full_leaves_previous_state(void)
 	make_chunk(&a[1], &it[1], 1200, 10, 120, 2);
 	const char *dir = test_tmpdir();
 	block_meta first;
-	ASSERT_EQ(try_write(dir, it, 2, &first), 0);
+	ASSERT_EQ(try_write(dir, it, 2, false, &first), 0);
 	signal(SIGXFSZ, SIG_IGN);
 	struct rlimit orig;
 	ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &orig), 0);
@@ -393,7 +589,7 @@ static void block_write_disk_full_leaves_previous_state(void)
 		struct rlimit rl = {lim, orig.rlim_max}; /* the soft limit only */
 		ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &rl), 0);
 		block_meta m;
-		int rc = try_write(dir, it, 2, &m);
+		int rc = try_write(dir, it, 2, lim / 16 % 2 == 0, &m); /* sealed every other time */
 		if (rc == 0)
 			break; /* the limit now fits every file */
 		ASSERT_EQ(rc, FL_EIO);
@@ -409,6 +605,10 @@ const struct test tests_block_write[] = {
 	{"block_write_disk_full_leaves_previous_state", block_write_disk_full_leaves_previous_state},
 	{"block_write_roundtrip", block_write_roundtrip},
 	{"block_write_out_of_order_series_refused", block_write_out_of_order_series_refused},
+	{"block_write_sealed_streams_same_bytes", block_write_sealed_streams_same_bytes},
+	{"block_drop_pages_keeps_data", block_drop_pages_keeps_data},
+	{"block_compact_many_series_transient_labels", block_compact_many_series_transient_labels},
+	{"block_write_sealed_refuses_bad_series", block_write_sealed_refuses_bad_series},
 	{"block_write_meta_json_format", block_write_meta_json_format},
 	{"block_write_empty_block_opens", block_write_empty_block_opens},
 	{"block_compaction_merge_like_prometheus", block_compaction_merge_like_prometheus},
