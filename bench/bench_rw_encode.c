@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/fsutil.h"
 #include "remote/write.h"
 #include "tsdb/record.h"
 #include "tsdb/wal.h"
@@ -205,9 +206,7 @@ int main(int argc, char **argv)
 	printf("\n");
 	remote_sender_free(s);
 	scrape_config_free(c);
-	char cmd[400];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-	if (system(cmd))
-		return 1;
+	if (fsutil_remove_all(tmp, &e))
+		fprintf(stderr, "bench_rw_encode: %s\n", e.msg);
 	return got >= total ? 0 : 1;
 }
