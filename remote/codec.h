@@ -117,7 +117,8 @@ int rw_decode_v1_known(const uint8_t *pb, size_t len, arena *a, rw_known_fn know
  * of each series known will be asked about, once, in request order, and
  * up to RW_AHEAD series before known is asked about it: so that a cache
  * can start fetching their entries from memory while the decoder works
- * on the series before them. */
+ * on the series before them. (A series whose label fields are split by
+ * other fields may be told a shorter span, and is not asked about.) */
 #define RW_AHEAD 8
 typedef void (*rw_ahead_fn)(void *ctx, const uint8_t *raw, size_t n);
 int rw_decode_v1_ahead(const uint8_t *pb, size_t len, arena *a, rw_known_fn known, rw_ahead_fn ahead, void *ctx,

@@ -319,9 +319,11 @@ static bool rd_metadata(pbr m, arena *a, rw_metadata *md)
 	return !m.bad && md->family && md->help && md->unit;
 }
 
-/* The contiguous label fields of the series message m (as rd_series finds
- * them: from the first label field's key to the end of the last, with no
- * other field between them); false when there is none or they are split. */
+/* The first run of label fields of the series message m: from the first
+ * label field's key to the end of the run (what rd_series takes as the
+ * series' label bytes unless more label fields follow other fields, which
+ * no sender writes: this stops at the run's end, the hooks' users match
+ * spans exactly); false when there is none. */
 static bool label_span(pbr m, const uint8_t **raw, size_t *n)
 {
 	const uint8_t *first = NULL, *end = NULL;
@@ -330,12 +332,12 @@ static bool label_span(pbr m, const uint8_t **raw, size_t *n)
 	for (const uint8_t *at = m.p; rd_key(&m, &f, &wt); at = m.p) {
 		if (f == 1 && wt == WT_LEN) {
 			rd_len(&m);
-			if (first && end != at)
-				return false;
 			if (!first)
 				first = at;
 			end = m.p;
-		} else
+		} else if (first)
+			break;
+		else
 			rd_skip(&m, wt);
 	}
 	if (m.bad || !first)

@@ -25,7 +25,9 @@
  *     cost a miss a new series) stripes picked by hash & mask, each a
  *     lib/map.h table of {ref, hash >> 32} probed from hash >> 32;
  *     collisions are resolved by comparing labels.
- *   - labels: interned id pairs inside the series allocation (intern.h).
+ *   - labels: interned id pairs inside the series allocation (intern.h);
+ *     series, open-chunk buffers and closed-chunk lists come from the
+ *     head's slab pool (head_mem.c).
  * New refs come from an atomic counter: sequential from 1, above every
  * replayed ref. Appending to a series takes only its spin lock (and the
  * shared side of commit_mu at commit, see head_isolation.c); creating a

@@ -158,7 +158,8 @@ static refcache *rw_refcache(web_env *env) { return env->db ? db_refcache(env->d
  * decoder announced (rw_decode_v1_ahead), in request order, hashed once
  * for the lookup, the prefetch and the put of a new series. */
 typedef struct known_key {
-	const uint8_t *raw; /* the series' label bytes (in the decoded body) */
+	const uint8_t *raw; /* the series' label bytes (in the decoded body; series come in address order) */
+	size_t n;           /* their length */
 	refcache_key k;     /* their hash */
 	uint32_t ref;       /* what the cache held, 0 = nothing (a put will follow) */
 } known_key;
@@ -178,14 +179,16 @@ static void ahead_series(void *ctx, const uint8_t *raw, size_t n)
 	refcache_key k = refcache_key_of(kc->c, raw, n);
 	refcache_prefetch(kc->c, k);
 	if (fl_grow((void **)&kc->keys, &kc->cap, kc->n + 1, sizeof *kc->keys))
-		kc->keys[kc->n++] = (known_key){raw, k, 0};
+		kc->keys[kc->n++] = (known_key){raw, n, k, 0};
 }
 
 /* The decoder's known hook: the ref the cache holds for raw. */
 static series_ref known_series(void *ctx, const uint8_t *raw, size_t n)
 {
 	known_ctx *kc = ctx;
-	if (kc->next < kc->n && kc->keys[kc->next].raw == raw) {
+	while (kc->next < kc->n && kc->keys[kc->next].raw < raw) /* told, never asked (split labels) */
+		kc->next++;
+	if (kc->next < kc->n && kc->keys[kc->next].raw == raw && kc->keys[kc->next].n == n) {
 		known_key *kk = &kc->keys[kc->next++];
 		return kk->ref = refcache_get_key(kc->c, kk->k);
 	}
@@ -196,7 +199,11 @@ static series_ref known_series(void *ctx, const uint8_t *raw, size_t n)
  * come in the order they were announced; write_v1 asks for each. */
 static const known_key *series_key(known_ctx *kc, const rw_series *s)
 {
-	if (!kc || !s->raw_labels || kc->put >= kc->n || kc->keys[kc->put].raw != s->raw_labels)
+	if (!kc || !s->raw_labels)
+		return NULL;
+	while (kc->put < kc->n && kc->keys[kc->put].raw < s->raw_labels)
+		kc->put++;
+	if (kc->put >= kc->n || kc->keys[kc->put].raw != s->raw_labels || kc->keys[kc->put].n != s->raw_labels_len)
 		return NULL;
 	return &kc->keys[kc->put++];
 }
