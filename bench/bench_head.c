@@ -12,7 +12,8 @@
  *      RSS per series with the full chunks mmapped (issue 15; Prometheus
  *      2.42 measured ~3.9 KB here, the aim is <= 450 B): just after the
  *      cut (the open chunks' high-water mark) and after
- *      head_release_memory, which the db's maintenance runs every minute.
+ *      head_release_memory, which the db's maintenance runs every minute;
+ *      and how much of it the head's slab pool holds (tsdb/head_mem.c).
  * N = BENCH_HEAD_SERIES (default 1,000,000), rounds = BENCH_HEAD_ROUNDS
  * (default 20). Label sets look like node_exporter targets: 200 metric
  * names x N/200 instances, 6 labels.
@@ -198,6 +199,10 @@ int main(void)
 	double per_trim = (double)(rss3 - rss0) / (double)n;
 	printf("    after head_release_memory (the db's maintenance, every minute): %.0f B/series (took %.3f s)\n",
 	       per_trim, trim_s);
+	printf("    of which the head's slabs (series, open-chunk buffers, closed-chunk lists): %.0f B/series "
+	       "(%.0f B of objects), %.1f MiB of empty slabs kept\n",
+	       (double)st2.mem_slab_bytes / (double)n, (double)st2.mem_live_bytes / (double)n,
+	       (double)st2.mem_empty_bytes / 1048576.0);
 	printf("    vs Prometheus 2.42 ~3.9 KB (%.1fx less); aim <= 450 B\n", 3900.0 / per_trim);
 	head_close(h);
 	free(refs);

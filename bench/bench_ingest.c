@@ -6,7 +6,9 @@
  * series a round, 2000 series a request, as bench_remote load sends them)
  * go through remote_write_handler into a db with its WAL in a temporary
  * directory. Prints samples per CPU-second of the handler alone (thread
- * CPU time around each call; building the requests is not counted).
+ * CPU time around each call; building the requests is not counted), and
+ * the same for each round (the first creates every series, the others
+ * append to known series) on stderr.
  *
  *   bench_ingest [SERIES [ROUNDS]]   (default 10000 x 120)
  */
@@ -67,7 +69,8 @@ int main(int argc, char **argv)
 	int64_t t0 = (remote_now_ms() / 15000 - rounds) * 15000;
 	double cpu = 0;
 	long sent = 0, failed = 0;
-	for (long r = 0; r < rounds; r++)
+	for (long r = 0; r < rounds; r++) {
+		double round_cpu = cpu;
 		for (long off = 0; off < n; off += batch) {
 			long k = n - off < batch ? n - off : batch;
 			for (long j = 0; j < k; j++) {
@@ -103,6 +106,8 @@ int main(int argc, char **argv)
 			buf_reset(&w.body);
 			arena_reset(&a);
 		}
+		fprintf(stderr, "round %ld: %.0f samples per CPU-s\n", r + 1, (double)n / (cpu - round_cpu));
+	}
 	printf("remote write 1.0 in process, %ld series x %ld rounds (%d a request, WAL on): %.0f samples per CPU-s "
 	       "of the handler (%.2f CPU-s), %ld failed requests\n",
 	       n, rounds, BATCH, (double)sent / cpu, cpu, failed);

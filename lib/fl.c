@@ -105,3 +105,7 @@ bool fl_grow(void **p, size_t *cap, size_t need, size_t elem)
 }
 
 void fl_alloc_fail_after(long n) { atomic_store(&fail_after, n); }
+
+void fl_alloc_account(int64_t delta) { atomic_fetch_add_explicit(&alloc_bytes, delta, memory_order_relaxed); }
+
+bool fl_alloc_should_fail(void) { return should_fail(); }

@@ -33,6 +33,12 @@ int64_t fl_alloc_bytes(void);
 /* Test hook: make the n-th allocation from now fail (0 disables). */
 void fl_alloc_fail_after(long n);
 
+/* For pools that take memory from the system themselves (lib/slab.c):
+ * count delta bytes in fl_alloc_bytes(), and ask whether the allocation
+ * about to be made should fail (the fl_alloc_fail_after hook). */
+void fl_alloc_account(int64_t delta);
+bool fl_alloc_should_fail(void);
+
 /*
  * Invariant checks (STYLE.md "assert"): plain assert() for O(1) checks, on
  * in every build without NDEBUG (the release build included). FL_SLOW_ASSERT

@@ -73,6 +73,29 @@ static inline void copy_back(uint8_t *d, size_t off, uint32_t n)
 	}
 }
 
+/* A literal: false if it does not fit the input or the output. */
+static inline bool literal(const uint8_t **ipp, const uint8_t *iend, uint8_t **opp, const uint8_t *oend, uint32_t k)
+{
+	const uint8_t *ip = *ipp;
+	uint32_t lit = k + 1;
+	if (k >= 60) {
+		unsigned nb = k - 59;
+		if ((size_t)(iend - ip) < nb)
+			return false;
+		lit = le32n(ip, nb) + 1; /* 32 bits: wraps as libsnappy's */
+		ip += nb;
+	}
+	if (lit > (size_t)(iend - ip) || lit > (size_t)(oend - *opp))
+		return false;
+	if (lit <= 16 && iend - ip >= 16)
+		copy16(*opp, ip);
+	else
+		memcpy(*opp, ip, lit);
+	*ipp = ip + lit;
+	*opp += lit;
+	return true;
+}
+
 bool snappy_dec(const uint8_t *src, size_t n, uint8_t *dst, size_t len)
 {
 	size_t want, hdr;
@@ -81,33 +104,16 @@ bool snappy_dec(const uint8_t *src, size_t n, uint8_t *dst, size_t len)
 	const uint8_t *ip = src + hdr, *iend = src + n;
 	uint8_t *op = dst, *oend = dst + len;
 	while (ip < iend) {
-		uint8_t tag = *ip++;
-		uint32_t k = tag >> 2;
-		if ((tag & 3) == 0) {
-			uint32_t lit = k + 1;
-			if (k >= 60) {
-				unsigned nb = k - 59;
-				if ((size_t)(iend - ip) < nb)
-					return false;
-				lit = le32n(ip, nb) + 1; /* 32 bits: wraps as libsnappy's */
-				ip += nb;
-			}
-			if (lit > (size_t)(iend - ip) || lit > (size_t)(oend - op))
-				return false;
-			if (lit <= 16 && iend - ip >= 16)
-				copy16(op, ip);
-			else
-				memcpy(op, ip, lit);
-			ip += lit;
-			op += lit;
-			continue;
-		}
-		uint32_t cn, off;
-		if ((tag & 3) == 1) {
+		uint32_t tag = *ip++, k = tag >> 2, cn, off;
+		if ((tag & 3) == 1) { /* most elements: a short copy, 1-byte offset */
 			if (ip >= iend)
 				return false;
 			cn = 4 + (k & 7);
-			off = (uint32_t)(tag >> 5) << 8 | *ip++;
+			off = (tag >> 5) << 8 | *ip++;
+		} else if ((tag & 3) == 0) {
+			if (!literal(&ip, iend, &op, oend, k))
+				return false;
+			continue;
 		} else if ((tag & 3) == 2) {
 			if (iend - ip < 2)
 				return false;
@@ -121,9 +127,12 @@ bool snappy_dec(const uint8_t *src, size_t n, uint8_t *dst, size_t len)
 			off = le32n(ip, 4);
 			ip += 4;
 		}
-		if (off == 0 || off > (size_t)(op - dst) || cn > (size_t)(oend - op))
-			return false;
-		copy_back(op, off, cn);
+		if ((size_t)off - 1 >= (size_t)(op - dst) || cn > (size_t)(oend - op))
+			return false; /* offset 0 (wraps), past the start, or past the length */
+		if (off >= 16 && cn <= 16)
+			copy16(op, op - off);
+		else
+			copy_back(op, off, cn);
 		op += cn;
 	}
 	return op == oend;

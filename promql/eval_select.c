@@ -39,10 +39,78 @@ typedef struct rbuf {
 	bool any_st; /* the last series read had a start timestamp */
 } rbuf;
 
-static int read_series(ev *v, sample_iter *it, int64_t mint, int64_t maxt, bool keep_stale, rbuf *b, size_t *n)
+/* Room for at least need samples in b. */
+static int rbuf_reserve(ev *v, rbuf *b, size_t need)
+{
+	if (need <= b->cap)
+		return 0;
+	size_t nc = b->cap ? b->cap : 256;
+	while (nc < need)
+		nc *= 2;
+	sample *nb = fl_realloc(b->s, nc * sizeof *nb);
+	if (nb)
+		b->s = nb;
+	int64_t *ns = nb ? fl_realloc(b->st, nc * sizeof *ns) : NULL;
+	if (!ns)
+		return pq_nomem(v);
+	b->st = ns;
+	b->cap = nc;
+	return 0;
+}
+
+/* read_series through the iterator's read op: runs of samples straight
+ * into the buffer, stale markers squeezed out after each run. */
+static int read_runs(ev *v, sample_iter *it, int64_t mint, int64_t maxt, bool keep_stale, rbuf *b, size_t *n)
+{
+	size_t k = 0;
+	int rc = 0;
+	int vt = sample_iter_seek(it, mint);
+	while (vt != VAL_NONE && vt != VAL_FLOAT)
+		vt = sample_iter_next(it);
+	if (vt == VAL_FLOAT) {
+		int64_t t;
+		double x;
+		sample_iter_at(it, &t, &x);
+		if (t <= maxt) {
+			if ((rc = rbuf_reserve(v, b, 1)))
+				return rc;
+			b->s[0] = (sample){t, x};
+			b->st[0] = sample_iter_at_st(it);
+			k = keep_stale || !is_stale_nan(x);
+			if (k && (rc = pq_account(v, 1)))
+				return rc;
+			for (;;) {
+				if ((rc = rbuf_reserve(v, b, k + 128)))
+					return rc;
+				size_t room = b->cap - k, got = it->ops->read(it, maxt, b->s + k, b->st + k, room);
+				size_t end = k + got;
+				if (!keep_stale) {
+					size_t w = k;
+					for (size_t i = k; i < end; i++)
+						if (!is_stale_nan(b->s[i].v)) {
+							b->s[w] = b->s[i];
+							b->st[w++] = b->st[i];
+						}
+					end = w;
+				}
+				if ((rc = pq_account(v, (int64_t)(end - k))))
+					return rc;
+				k = end;
+				if (got < room)
+					break;
+			}
+		}
+	}
+	for (size_t i = 0; i < k; i++)
+		b->any_st |= b->st[i] != 0;
+	*n = k;
+	return 0;
+}
+
+/* read_series one next/at at a time. */
+static int read_each(ev *v, sample_iter *it, int64_t mint, int64_t maxt, bool keep_stale, rbuf *b, size_t *n)
 {
 	size_t k = 0, counted = 0;
-	b->any_st = false;
 	int rc = 0;
 	for (int vt = sample_iter_seek(it, mint); vt != VAL_NONE; vt = sample_iter_next(it)) {
 		if (vt != VAL_FLOAT)
@@ -55,15 +123,8 @@ static int read_series(ev *v, sample_iter *it, int64_t mint, int64_t maxt, bool 
 		if (!keep_stale && is_stale_nan(x))
 			continue;
 		if (k == b->cap) {
-			size_t nc = b->cap ? b->cap * 2 : 256;
-			sample *nb = fl_realloc(b->s, nc * sizeof *nb);
-			if (nb)
-				b->s = nb;
-			int64_t *ns = nb ? fl_realloc(b->st, nc * sizeof *ns) : NULL;
-			if (!ns)
-				return pq_nomem(v);
-			b->st = ns;
-			b->cap = nc;
+			if ((rc = rbuf_reserve(v, b, k + 1)))
+				return rc;
 			if ((rc = pq_account(v, (int64_t)(k - counted))))
 				return rc;
 			counted = k;
@@ -76,23 +137,37 @@ static int read_series(ev *v, sample_iter *it, int64_t mint, int64_t maxt, bool 
 	}
 	if ((rc = pq_account(v, (int64_t)(k - counted))))
 		return rc;
-	err e2;
-	err_clear(&e2);
-	if (sample_iter_err(it, &e2))
-		return pq_fail(v, PE_INTERNAL, e2.code, "%s", e2.msg);
 	*n = k;
 	return 0;
 }
 
-/*
- * Load every series matching vs with samples in [mint, maxt]; series with
- * none are left out. Each kept series gets an exactly sized array in the
- * arena (no growth waste: the arena never frees).
- */
-static int load(ev *v, const node *vs, int64_t mint, int64_t maxt, int64_t range_ms, bool keep_stale,
-		pq_matrix *out)
+static int read_series(ev *v, sample_iter *it, int64_t mint, int64_t maxt, bool keep_stale, rbuf *b, size_t *n)
 {
-	memset(out, 0, sizeof *out);
+	b->any_st = false;
+	int rc = it->ops->read ? read_runs(v, it, mint, maxt, keep_stale, b, n)
+			       : read_each(v, it, mint, maxt, keep_stale, b, n);
+	if (rc)
+		return rc;
+	err e2;
+	err_clear(&e2);
+	if (sample_iter_err(it, &e2))
+		return pq_fail(v, PE_INTERNAL, e2.code, "%s", e2.msg);
+	return 0;
+}
+
+/* Called by for_each_series with one series' samples (b->s[0..n), n > 0;
+ * b->st too when b->any_st), already counted against the budget. ls is the
+ * querier's (valid until the querier closes, not the query's arena). */
+typedef int (*series_fn)(ev *v, void *ctx, labels ls, const rbuf *b, size_t n);
+
+/*
+ * Read every series matching vs with samples in [mint, maxt], one at a
+ * time into a reused scratch buffer, and hand each to fn; series with
+ * none are left out.
+ */
+static int for_each_series(ev *v, const node *vs, int64_t mint, int64_t maxt, int64_t range_ms, bool keep_stale,
+			   series_fn fn, void *ctx)
+{
 	select_hints h = {.start_ms = mint, .end_ms = maxt, .step_ms = v->interval, .range_ms = range_ms};
 	series_set *ss = querier_select(v->qr, false, &h, vs->vs.matchers, vs->vs.n_matchers);
 	if (!ss)
@@ -111,21 +186,7 @@ static int load(ev *v, const node *vs, int64_t mint, int64_t maxt, int64_t range
 		size_t n = 0;
 		if ((rc = read_series(v, it, mint, maxt, keep_stale, &buf, &n)) || n == 0)
 			continue;
-		labels ls = pq_labels_copy(v, series_set_labels(ss));
-		pq_series *s = v->errtype ? NULL : pq_matrix_add(v, out, ls, false);
-		if (!s || !(s->s = arena_alloc(v->a, n * sizeof *s->s))) {
-			rc = pq_nomem(v);
-			break;
-		}
-		memcpy(s->s, buf.s, n * sizeof *s->s);
-		s->n = s->cap = n;
-		if (buf.any_st) {
-			if (!(s->st = arena_alloc(v->a, n * sizeof *s->st))) {
-				rc = pq_nomem(v);
-				break;
-			}
-			memcpy(s->st, buf.st, n * sizeof *s->st);
-		}
+		rc = fn(v, ctx, series_set_labels(ss), &buf, n);
 	}
 	fl_free(buf.s);
 	fl_free(buf.st);
@@ -138,6 +199,33 @@ static int load(ev *v, const node *vs, int64_t mint, int64_t maxt, int64_t range
 	}
 	series_set_close(ss);
 	return rc;
+}
+
+/* Keep the series in the matrix ctx: labels and samples copied into the
+ * arena, each array exactly sized (no growth waste: the arena never frees). */
+static int keep_series(ev *v, void *ctx, labels lsq, const rbuf *b, size_t n)
+{
+	pq_matrix *out = ctx;
+	labels ls = pq_labels_copy(v, lsq);
+	pq_series *s = v->errtype ? NULL : pq_matrix_add(v, out, ls, false);
+	if (!s || !(s->s = arena_alloc(v->a, n * sizeof *s->s)))
+		return pq_nomem(v);
+	memcpy(s->s, b->s, n * sizeof *s->s);
+	s->n = s->cap = n;
+	if (b->any_st) {
+		if (!(s->st = arena_alloc(v->a, n * sizeof *s->st)))
+			return pq_nomem(v);
+		memcpy(s->st, b->st, n * sizeof *s->st);
+	}
+	return 0;
+}
+
+/* Load every series matching vs with samples in [mint, maxt] into out. */
+static int load(ev *v, const node *vs, int64_t mint, int64_t maxt, int64_t range_ms, bool keep_stale,
+		pq_matrix *out)
+{
+	memset(out, 0, sizeof *out);
+	return for_each_series(v, vs, mint, maxt, range_ms, keep_stale, keep_series, out);
 }
 
 int64_t pq_range_ref(const pq_range *r, int64_t ts) { return (r->has_at ? r->at_ms : ts) - r->offset_ms; }
@@ -232,53 +320,66 @@ int pq_eval_range_arg(ev *v, const node *n, pq_range *out)
 	return pq_fail(v, PE_BAD_DATA, FL_EINVAL, "expected a range vector");
 }
 
+/* A vector selector being evaluated over the grid, series by series. */
+typedef struct vsel {
+	pq_range r;   /* modifiers */
+	bool want_ts; /* the value is the sample's timestamp in seconds */
+	pq_matrix *out;
+} vsel;
+
+/* The grid points of one raw series (for_each_series's callback): its raw
+ * samples are dropped from the budget once stepped over, only the points
+ * stay (Prometheus counts a selector's output, not what it read). */
+static int step_series(ev *v, void *ctx, labels ls, const rbuf *b, size_t n)
+{
+	vsel *sel = ctx;
+	const pq_range *r = &sel->r;
+	const sample *in = b->s;
+	int64_t lb = v->o->lookback_ms;
+	size_t steps = pq_nsteps(v), c = 0;
+	pq_series *o = NULL;
+	int rc = 0;
+	for (size_t k = 0; k < steps; k++) {
+		int64_t ts = pq_step_ts(v, k), ref = pq_range_ref(r, ts);
+		if (r->has_at)
+			c = 0;
+		while (c < n && in[c].t <= ref)
+			c++;
+		if (c == 0)
+			continue;
+		const sample *sm = &in[c - 1];
+		if (sm->t <= ref - lb || is_stale_nan(sm->v))
+			continue;
+		double x = sel->want_ts ? (double)sm->t / 1000.0 : sm->v;
+		/* smoothed: interpolate towards the next sample within the lookback */
+		if (r->smoothed && !sel->want_ts && sm->t < ref && c < n && in[c].t <= ref + lb && !is_stale_nan(in[c].v))
+			x = interp(*sm, in[c], ref);
+		if (!o) {
+			labels m = pq_labels_copy(v, ls);
+			if (v->errtype || !(o = pq_matrix_add(v, sel->out, m, false)) || pq_series_reserve(v, o, steps - k))
+				return FL_ENOMEM;
+		}
+		if ((rc = pq_series_push(v, o, ts, x)))
+			return rc;
+	}
+	return pq_account(v, -(int64_t)n);
+}
+
 /*
  * Vector selector over the grid. want_ts: the value is the sample's
- * timestamp in seconds (timestamp(x) on a plain selector).
+ * timestamp in seconds (timestamp(x) on a plain selector). Each series is
+ * read once into a scratch buffer and stepped over there: the raw samples
+ * never reach the arena.
  */
 int pq_select_vector(ev *v, const node *n, bool want_ts, pq_val *out)
 {
 	memset(out, 0, sizeof *out);
 	out->type = PT_VECTOR;
-	pq_range r;
-	sel_modifiers(v, n, 0, &r);
-	int64_t lb = v->o->lookback_ms, mint, maxt;
-	bool smooth = n->vs.smoothed;
-	sel_window(&r, true, v->start, v->end, &mint, &maxt);
-	pq_matrix raw;
-	int rc = load(v, n, mint, maxt, 0, true, &raw);
-	if (rc)
-		return rc;
-	size_t steps = pq_nsteps(v);
-	for (size_t i = 0; i < raw.n; i++) {
-		pq_series *in = &raw.s[i], *o = NULL;
-		size_t c = 0;
-		for (size_t k = 0; k < steps; k++) {
-			int64_t ts = pq_step_ts(v, k), ref = pq_range_ref(&r, ts);
-			if (r.has_at)
-				c = 0;
-			while (c < in->n && in->s[c].t <= ref)
-				c++;
-			if (c == 0)
-				continue;
-			const sample *sm = &in->s[c - 1];
-			if (sm->t <= ref - lb || is_stale_nan(sm->v))
-				continue;
-			double x = want_ts ? (double)sm->t / 1000.0 : sm->v;
-			/* smoothed: interpolate towards the next sample within the lookback */
-			if (smooth && !want_ts && sm->t < ref && c < in->n && in->s[c].t <= ref + lb &&
-			    !is_stale_nan(in->s[c].v))
-				x = interp(*sm, in->s[c], ref);
-			if (!o && (!(o = pq_matrix_add(v, &out->m, in->metric, false)) ||
-				   pq_series_reserve(v, o, steps - k)))
-				return FL_ENOMEM;
-			if ((rc = pq_series_push(v, o, ts, x)))
-				return rc;
-		}
-		if ((rc = pq_check(v)))
-			return rc;
-	}
-	return 0;
+	vsel sel = {.want_ts = want_ts, .out = &out->m};
+	sel_modifiers(v, n, 0, &sel.r);
+	int64_t mint, maxt;
+	sel_window(&sel.r, true, v->start, v->end, &mint, &maxt);
+	return for_each_series(v, n, mint, maxt, 0, true, step_series, &sel);
 }
 
 int pq_eval_vector_selector(ev *v, const node *n, pq_val *out) { return pq_select_vector(v, n, false, out); }

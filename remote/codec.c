@@ -114,9 +114,21 @@ void rw__series_finish_labels(rw_series *s)
 		}
 }
 
+/* Go's utf8.ValidString. ASCII, nearly every label, is checked eight
+ * bytes at a time; the rest rune by rune from the first non-ASCII word. */
 static bool utf8_valid(const char *p)
 {
-	const uint8_t *s = (const uint8_t *)p;
+	size_t n = strlen(p), i = 0;
+	for (uint64_t w; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		if (w & 0x8080808080808080ull)
+			break;
+	}
+	while (i < n && !(p[i] & 0x80))
+		i++;
+	if (i == n)
+		return true;
+	const uint8_t *s = (const uint8_t *)p + i;
 	while (*s) {
 		uint8_t c = *s;
 		int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
@@ -273,8 +285,8 @@ static int decode_v2(const uint8_t *pb, size_t len, arena *a, rw_request *out, e
 	return 0;
 }
 
-static int decode(rw_version v, bool fast, const uint8_t *pb, size_t len, arena *a, rw_known_fn known, void *ctx,
-		  rw_request *out, err *e)
+static int decode(rw_version v, bool fast, const uint8_t *pb, size_t len, arena *a, rw_known_fn known,
+		  rw_ahead_fn ahead, void *ctx, rw_request *out, err *e)
 {
 	memset(out, 0, sizeof *out);
 	out->version = v;
@@ -283,7 +295,7 @@ static int decode(rw_version v, bool fast, const uint8_t *pb, size_t len, arena 
 	if (v == RW_V2)
 		rc = decode_v2(pb, len, a, out, e);
 	else if (fast) {
-		rc = rw__decode_v1_fast(pb, len, a, known, ctx, out);
+		rc = rw__decode_v1_fast(pb, len, a, known, ahead, ctx, out);
 		if (rc == FL_ELIMIT)
 			err_set(e, rc, "remote write 1.0 WriteRequest: message expands beyond the decode limit");
 		else if (rc)
@@ -298,17 +310,23 @@ static int decode(rw_version v, bool fast, const uint8_t *pb, size_t len, arena 
 
 int rw_decode(rw_version v, const uint8_t *pb, size_t len, arena *a, rw_request *out, err *e)
 {
-	return decode(v, true, pb, len, a, NULL, NULL, out, e);
+	return decode(v, true, pb, len, a, NULL, NULL, NULL, out, e);
 }
 
 int rw_decode_v1_known(const uint8_t *pb, size_t len, arena *a, rw_known_fn known, void *ctx, rw_request *out, err *e)
 {
-	return decode(RW_V1, true, pb, len, a, known, ctx, out, e);
+	return decode(RW_V1, true, pb, len, a, known, NULL, ctx, out, e);
+}
+
+int rw_decode_v1_ahead(const uint8_t *pb, size_t len, arena *a, rw_known_fn known, rw_ahead_fn ahead, void *ctx,
+		       rw_request *out, err *e)
+{
+	return decode(RW_V1, true, pb, len, a, known, ahead, ctx, out, e);
 }
 
 int rw_decode_reference(rw_version v, const uint8_t *pb, size_t len, arena *a, rw_request *out, err *e)
 {
-	return decode(v, false, pb, len, a, NULL, NULL, out, e);
+	return decode(v, false, pb, len, a, NULL, NULL, NULL, out, e);
 }
 
 static bool md_equal(const rw_metadata *a, const rw_metadata *b)

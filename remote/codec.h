@@ -113,6 +113,15 @@ int rw_decode(rw_version v, const uint8_t *pb, size_t len, arena *a, rw_request 
  */
 typedef series_ref (*rw_known_fn)(void *ctx, const uint8_t *raw, size_t n);
 int rw_decode_v1_known(const uint8_t *pb, size_t len, arena *a, rw_known_fn known, void *ctx, rw_request *out, err *e);
+/* The same with a second hook, ahead (may be NULL), told the label bytes
+ * of each series known will be asked about, once, in request order, and
+ * up to RW_AHEAD series before known is asked about it: so that a cache
+ * can start fetching their entries from memory while the decoder works
+ * on the series before them. */
+#define RW_AHEAD 8
+typedef void (*rw_ahead_fn)(void *ctx, const uint8_t *raw, size_t n);
+int rw_decode_v1_ahead(const uint8_t *pb, size_t len, arena *a, rw_known_fn known, rw_ahead_fn ahead, void *ctx,
+		       rw_request *out, err *e);
 /* Decode the labels of a series decoded with known_ref (from raw_labels,
  * which must still be alive) as rw_decode would have. 0, FL_ECORRUPT or
  * FL_ENOMEM. */
@@ -211,6 +220,7 @@ int rr_frames_decode(const uint8_t *p, size_t len, arena *a, rr_chunks_cb cb, vo
 void rw__series_finish_labels(rw_series *s);
 /* The hand-written 1.0 decoder: 0, FL_ECORRUPT or FL_ELIMIT (no message);
  * known may be NULL. */
-int rw__decode_v1_fast(const uint8_t *pb, size_t len, arena *a, rw_known_fn known, void *ctx, rw_request *out);
+int rw__decode_v1_fast(const uint8_t *pb, size_t len, arena *a, rw_known_fn known, rw_ahead_fn ahead, void *ctx,
+		       rw_request *out);
 
 #endif

@@ -319,7 +319,53 @@ static bool rd_metadata(pbr m, arena *a, rw_metadata *md)
 	return !m.bad && md->family && md->help && md->unit;
 }
 
-int rw__decode_v1_fast(const uint8_t *pb, size_t len, arena *a, rw_known_fn known, void *ctx, rw_request *out)
+/* The contiguous label fields of the series message m (as rd_series finds
+ * them: from the first label field's key to the end of the last, with no
+ * other field between them); false when there is none or they are split. */
+static bool label_span(pbr m, const uint8_t **raw, size_t *n)
+{
+	const uint8_t *first = NULL, *end = NULL;
+	uint32_t f;
+	int wt;
+	for (const uint8_t *at = m.p; rd_key(&m, &f, &wt); at = m.p) {
+		if (f == 1 && wt == WT_LEN) {
+			rd_len(&m);
+			if (first && end != at)
+				return false;
+			if (!first)
+				first = at;
+			end = m.p;
+		} else
+			rd_skip(&m, wt);
+	}
+	if (m.bad || !first)
+		return false;
+	*raw = first;
+	*n = (size_t)(end - first);
+	return true;
+}
+
+/* Tell ahead about the series of the request read by ar until *told
+ * reaches upto (or the request ends). */
+static void tell_ahead(pbr *ar, size_t *told, size_t upto, rw_ahead_fn ahead, void *ctx)
+{
+	uint32_t f;
+	int wt;
+	while (*told < upto && rd_key(ar, &f, &wt)) {
+		if (f != 1) {
+			rd_skip(ar, wt);
+			continue;
+		}
+		const uint8_t *raw;
+		size_t n;
+		if (label_span(rd_len(ar), &raw, &n))
+			ahead(ctx, raw, n);
+		(*told)++;
+	}
+}
+
+int rw__decode_v1_fast(const uint8_t *pb, size_t len, arena *a, rw_known_fn known, rw_ahead_fn ahead, void *ctx,
+		       rw_request *out)
 {
 	pbr c = {pb, pb ? pb + len : pb, false}, r = c; /* (NULL, 0) is an empty message: no NULL + 0 */
 	size_t n_ts = 0, n_md = 0;
@@ -339,8 +385,12 @@ int rw__decode_v1_fast(const uint8_t *pb, size_t len, arena *a, rw_known_fn know
 	out->md = arena_alloc(a, (n_md ? n_md : 1) * sizeof(rw_metadata));
 	if (!out->series || !out->md)
 		return FL_ELIMIT;
+	pbr ar = r; /* the series told to ahead so far */
+	size_t told = 0;
 	while (rd_key(&r, &f, &wt)) {
 		if (f == 1) {
+			if (ahead && known)
+				tell_ahead(&ar, &told, out->n_series + 1 + RW_AHEAD, ahead, ctx);
 			if (!rd_series(rd_len(&r), a, known, ctx, &out->series[out->n_series++]))
 				return a->limit && a->used + 4096 > a->limit ? FL_ELIMIT : FL_ECORRUPT;
 		} else if (f == 3) {

@@ -39,6 +39,7 @@
 #define SHARD_UPDATE_MS 10000
 #define EWMA_ALPHA 0.2
 #define SHARD_TOLERANCE 0.3
+#define PREFETCH_AHEAD 8 /* samples */
 
 int64_t rw__clock_ms(clockid_t clk)
 {
@@ -62,6 +63,7 @@ void rw__cond_wait_ms(pthread_cond_t *cond, pthread_mutex_t *mu, int64_t ms)
 
 typedef struct series_slot {
 	uint32_t tag;
+	bool dropped;        /* relabeling dropped the series (no sample goes to its entry) */
 	uint64_t ref;
 	rw_series_ent *s;
 } series_slot;
@@ -78,48 +80,72 @@ static uint64_t slot_hash(const void *e) { return ref_hash(((const series_slot *
 static bool slot_eq(const void *e, const void *key) { return ((const series_slot *)e)->ref == *(const uint64_t *)key; }
 static const map_type series_map = {sizeof(series_slot), 1024, slot_hash, slot_eq};
 
-static void ent_unref(rw_series_ent *s)
+/* ---- the graveyard: series out of the cache, perhaps still queued ----
+ * A series that leaves the cache (its ref got new labels, a checkpoint
+ * dropped it) may have samples in the shards' rings that point to it. It
+ * is buried with a snapshot of how many entries each shard had pushed,
+ * and freed once every shard has popped that many: a sample costs no
+ * reference count, and only the watcher thread buries and frees. A
+ * reshard or a stop empties the rings, and with them the graveyard. */
+typedef struct rw_grave {
+	struct rw_grave *next;
+	rw_series_ent **ents;
+	size_t n, cap;
+	int n_shards;
+	uint64_t pushed[]; /* each shard's pushed count at burial */
+} rw_grave;
+
+static void bury(rw_queue *q, rw_series_ent *s)
 {
-	if (s && atomic_fetch_sub(&s->refs, 1) == 1)
-		fl_free(s);
+	rw_grave *g = q->grave_open ? q->grave_tail : NULL;
+	if (!g) {
+		g = fl_calloc(1, sizeof *g + (size_t)q->n_shards * sizeof g->pushed[0]);
+		if (!g) {
+			log_error("remote", "Out of memory: a series entry is not freed", "remote_name", q->name, NULL);
+			return; /* leaked rather than freed under a queued sample */
+		}
+		g->n_shards = q->n_shards;
+		for (int i = 0; i < g->n_shards; i++) {
+			pthread_mutex_lock(&q->shards[i].mu);
+			g->pushed[i] = q->shards[i].pushed;
+			pthread_mutex_unlock(&q->shards[i].mu);
+		}
+		if (q->grave_tail)
+			q->grave_tail->next = g;
+		else
+			q->grave = g;
+		q->grave_tail = g;
+		q->grave_open = true;
+	}
+	if (!fl_grow((void **)&g->ents, &g->cap, g->n + 1, sizeof *g->ents)) {
+		log_error("remote", "Out of memory: a series entry is not freed", "remote_name", q->name, NULL);
+		return;
+	}
+	g->ents[g->n++] = s;
 }
 
-/* One allocation: the struct, then for 1.0 the Label fields
- * (rw_batch_encode copies them into each request), for 2.0 the label
- * array and the strings. */
-static rw_series_ent *ent_new(labels ls, bool dropped, int seg, rw_version v, uint64_t in_hash)
+/* Free the buried entries the shards are done with (all: every one, the
+ * rings being empty or discarded). */
+static void reap(rw_queue *q, bool all)
 {
-	size_t bytes = sizeof(rw_series_ent);
-	if (v == RW_V1)
-		bytes += rw_labels_pb_size(ls);
-	else {
-		bytes += ls.n * sizeof(label);
-		for (size_t i = 0; i < ls.n; i++)
-			bytes += strlen(ls.v[i].name) + strlen(ls.v[i].value) + 2;
+	while (q->grave) {
+		rw_grave *g = q->grave;
+		for (int i = 0; i < g->n_shards && !all; i++) {
+			pthread_mutex_lock(&q->shards[i].mu);
+			bool done = q->shards[i].popped >= g->pushed[i];
+			pthread_mutex_unlock(&q->shards[i].mu);
+			if (!done)
+				return;
+		}
+		for (size_t i = 0; i < g->n; i++)
+			fl_free(g->ents[i]);
+		fl_free(g->ents);
+		q->grave = g->next;
+		if (!q->grave)
+			q->grave_tail = NULL;
+		q->grave_open = false;
+		fl_free(g);
 	}
-	rw_series_ent *s = fl_malloc(bytes);
-	if (!s)
-		return NULL;
-	memset(s, 0, sizeof *s);
-	atomic_init(&s->refs, 1);
-	s->seg = seg;
-	s->dropped = dropped;
-	s->in_hash = in_hash;
-	if (v == RW_V1) {
-		s->pb_len = bytes - sizeof *s;
-		rw_labels_pb_put((uint8_t *)(s + 1), ls);
-		return s;
-	}
-	label *lv = (label *)(s + 1);
-	char *p = (char *)(lv + ls.n);
-	for (size_t i = 0; i < ls.n; i++) {
-		size_t a = strlen(ls.v[i].name) + 1, b = strlen(ls.v[i].value) + 1;
-		lv[i].name = memcpy(p, ls.v[i].name, a);
-		lv[i].value = memcpy(p + a, ls.v[i].value, b);
-		p += a + b;
-	}
-	s->ls = (labels){lv, ls.n};
-	return s;
 }
 
 /* External labels the series lacks, then write_relabel_configs
@@ -175,45 +201,54 @@ static void on_series(void *ctx, const record_series *s, size_t n, int seg)
 		uint64_t h = ref_hash(s[i].ref);
 		series_slot *sl = map_slot(&q->series, &series_map, h, &s[i].ref);
 		if (!sl)
-			return;
+			break;
 		uint64_t in_hash = wal_labels_hash(s[i].ls);
-		if (sl->tag && sl->s && sl->s->in_hash == in_hash && !sl->s->dropped) {
+		if (sl->tag && sl->s && sl->s->in_hash == in_hash && !sl->dropped) {
 			sl->s->seg = seg; /* seen again (a checkpoint, a restart) */
 			continue;
 		}
 		labels ls = {0};
 		bool kept = series_labels(q, s[i].ls, &ls);
-		rw_series_ent *e = ent_new(kept ? ls : (labels){0}, !kept, seg, q->version, in_hash);
+		rw_series_ent *e = rw_ent_new(kept ? ls : (labels){0}, q->version);
 		if (!e)
-			return;
+			break;
+		e->seg = seg;
+		e->in_hash = in_hash;
 		if (sl->tag) {
-			ent_unref(sl->s);
+			bury(q, sl->s);
 			sl->s = e;
+			sl->dropped = !kept;
 			continue;
 		}
 		sl->tag = (uint32_t)(h | 1);
 		sl->ref = s[i].ref;
 		sl->s = e;
+		sl->dropped = !kept;
 		map_added(&q->series, sl);
 	}
+	q->grave_open = false;
 }
 
 static void on_reset(void *ctx, int checkpoint)
 {
 	rw_queue *q = ctx;
 	series_slot *sl;
-	for (;;) { /* map_del moves entries: restart the scan after each */
-		bool found = false;
-		for (size_t i = 0; (sl = map_next(&q->series, &series_map, &i));)
-			if (sl->s->seg < checkpoint) {
-				ent_unref(sl->s);
-				map_del(&q->series, &series_map, sl);
-				found = true;
-				break;
-			}
-		if (!found)
-			break;
+	/* the refs first (map_del moves entries), then each one out: linear */
+	uint64_t *refs = NULL;
+	size_t n = 0, cap = 0;
+	for (size_t i = 0; (sl = map_next(&q->series, &series_map, &i));)
+		if (sl->s->seg < checkpoint) {
+			if (!fl_grow((void **)&refs, &cap, n + 1, sizeof *refs))
+				break; /* out of memory: the rest stays until the next checkpoint */
+			refs[n++] = sl->ref;
+		}
+	for (size_t i = 0; i < n; i++) {
+		sl = map_find(&q->series, &series_map, ref_hash(refs[i]), &refs[i]);
+		bury(q, sl->s);
+		map_del(&q->series, &series_map, sl);
 	}
+	fl_free(refs);
+	q->grave_open = false;
 }
 
 static void write_pos(rw_queue *q);
@@ -253,8 +288,8 @@ static bool enqueue(rw_queue *q, rw_shard **held, rw_series_ent *s, const record
 		rw__cond_wait_ms(&sh->space, &sh->mu, 100);
 	}
 	rw_entry *e = &sh->ring[(sh->head + sh->count) % cap];
-	atomic_fetch_add(&s->refs, 1);
 	*e = (rw_entry){s, x->t, x->v, at.seg, at.idx, at.off};
+	sh->pushed++;
 	if (!sh->count++)
 		sh->batch_start_ms = rw__mono_ms();
 	if (sh->count == 1 || sh->count == (size_t)q->cfg->queue.max_samples_per_send)
@@ -276,6 +311,9 @@ static bool on_samples(void *ctx, const record_sample *x, size_t n, rw_pos at)
 			else if (rw_pos_before(here, q->resume[x[i].ref % (uint64_t)q->resume_n]))
 				continue;
 		}
+		if (i + PREFETCH_AHEAD < n && q->series.cap) /* the cache's slots are random accesses */
+			__builtin_prefetch((char *)q->series.tab + (ref_hash(x[i + PREFETCH_AHEAD].ref) & (q->series.cap - 1)) *
+									   sizeof(series_slot));
 		series_slot *sl = map_find(&q->series, &series_map, ref_hash(x[i].ref), &x[i].ref);
 		if (!sl) {
 			unknown++;
@@ -283,7 +321,7 @@ static bool on_samples(void *ctx, const record_sample *x, size_t n, rw_pos at)
 		}
 		if (x[i].t > highest)
 			highest = x[i].t;
-		if (sl->s->dropped) {
+		if (sl->dropped) {
 			dropped++;
 			continue;
 		}
@@ -476,6 +514,7 @@ static void maybe_reshard(rw_queue *q, int64_t now)
 	log_info("remote", "Remote storage resharding", "remote_name", q->name, "from", a, "to", b, NULL);
 	pthread_mutex_lock(&q->shards_mu);
 	rw__shards_stop(q);
+	reap(q, true); /* the rings are empty */
 	err e = {0};
 	if (rw__shards_start(q, n, &e) && rw__shards_start(q, 1, &e))
 		log_error("remote", "Cannot start shards", "remote_name", q->name, "err", e.msg, NULL);
@@ -497,6 +536,7 @@ static void *queue_main(void *arg)
 		}
 		if (rc < 0 || atomic_load(&q->stopping) || (rc == 0 && atomic_load(&q->flushing)))
 			break;
+		reap(q, false);
 		maybe_reshard(q, now);
 		if (rc > 0)
 			continue;
@@ -626,9 +666,10 @@ void rw_queue_free(rw_queue *q)
 	pthread_mutex_lock(&q->shards_mu);
 	rw__shards_stop(q); /* writes the final position */
 	pthread_mutex_unlock(&q->shards_mu);
+	reap(q, true);
 	series_slot *sl;
 	for (size_t i = 0; (sl = map_next(&q->series, &series_map, &i));)
-		ent_unref(sl->s);
+		fl_free(sl->s);
 	map_free(&q->series);
 	wal_watcher_free(&q->w);
 	labels_builder_free(&q->lb);

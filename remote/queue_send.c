@@ -431,11 +431,7 @@ static void *shard_main(void *arg)
 		if (send_batch(sh, ents, n) < 0)
 			continue; /* aborted: the loop exits above */
 		pthread_mutex_lock(&sh->mu);
-		for (size_t i = 0; i < n; i++) {
-			rw_series_ent *s = sh->ring[(sh->head + i) % cap].s;
-			if (atomic_fetch_sub(&s->refs, 1) == 1)
-				fl_free(s);
-		}
+		sh->popped += n; /* the watcher may free series entries of these now */
 		sh->head = (sh->head + n) % cap;
 		sh->count -= n;
 		sh->batch_start_ms = rw__mono_ms();
@@ -475,7 +471,6 @@ int rw__shards_start(rw_queue *q, int n, err *e)
 
 void rw__shards_stop(rw_queue *q)
 {
-	size_t cap = (size_t)q->cfg->queue.capacity;
 	for (int i = 0; i < q->n_shards; i++) {
 		rw_shard *sh = &q->shards[i];
 		pthread_mutex_lock(&sh->mu);
@@ -490,12 +485,7 @@ void rw__shards_stop(rw_queue *q)
 		rw__write_pos(q); /* the final position, with what each shard still holds */
 	for (int i = 0; i < q->n_shards; i++) {
 		rw_shard *sh = &q->shards[i];
-		for (size_t k = 0; k < sh->count; k++) {
-			rw_series_ent *s = sh->ring[(sh->head + k) % cap].s;
-			if (atomic_fetch_sub(&s->refs, 1) == 1)
-				fl_free(s);
-		}
-		fl_free(sh->ring);
+		fl_free(sh->ring); /* entries left (aborted) are dropped: the caller reaps the graveyard */
 		if (sh->curl)
 			curl_easy_cleanup(sh->curl);
 		buf_reset(&sh->pb);

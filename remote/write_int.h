@@ -90,23 +90,31 @@ rw_pos wal_watcher_end(const char *wal_dir);
 /* ---- queue.c: one remote_write entry ---- */
 
 /* A series as the queue sends it: labels after external labels and
- * write_relabel_configs, in one block after the struct: for a 1.0 queue
- * only their Label fields, encoded once (rw_labels_pb_put; each request
- * copies them), for a 2.0 queue the labels (ls). Shared by the cache and
- * the samples queued for it (refs counts both). */
+ * write_relabel_configs, in one block after the struct (rw_ent_new), in
+ * the form its requests copy: for a 1.0 queue the Label fields, encoded
+ * once; for a 2.0 queue its symbols (name, value per label) with their
+ * lengths and hashes, for the request's symbol table. The samples queued
+ * for it point to it: one that leaves the cache is freed once the shards
+ * have popped them (queue.c's graveyard), so a sample costs no reference
+ * count. */
+typedef struct rw_sym {
+	const char *s;       /* in the block */
+	uint32_t len;
+	uint32_t hash;
+} rw_sym;
+
 typedef struct rw_series_ent {
-	_Atomic int refs;
 	int seg;             /* segment it was last seen in */
-	bool dropped;        /* relabeling dropped it */
 	uint32_t group;      /* its series' index in the batch `batch` (rw_batch_encode) */
 	uint64_t batch;      /* the last batch that grouped it: a series is in one shard at a time */
 	uint64_t in_hash;    /* a hash of its labels in the WAL (seen again: unchanged?) */
-	labels ls;           /* 2.0: the labels (1.0: none) */
-	size_t pb_len;       /* 1.0: bytes of the Label fields after the struct */
+	uint32_t pb_len;     /* 1.0: bytes of the Label fields after the struct */
+	uint32_t n_syms;     /* 2.0: symbols after the struct (2 per label) */
 } rw_series_ent;
 
-/* The 1.0 Label fields of s. */
+/* The 1.0 Label fields, or the 2.0 symbols, of s. */
 static inline const uint8_t *rw_ent_pb(const rw_series_ent *s) { return (const uint8_t *)(s + 1); }
+static inline const rw_sym *rw_ent_syms(const rw_series_ent *s) { return (const rw_sym *)(s + 1); }
 
 typedef struct rw_entry {
 	rw_series_ent *s;
@@ -119,6 +127,9 @@ typedef struct rw_entry {
 
 /* ---- queue_encode.c: a batch as a request body ---- */
 
+/* A series entry for ls in a queue of version v (seg, in_hash 0), one
+ * fl_malloc'd block; NULL when out of memory. */
+rw_series_ent *rw_ent_new(labels ls, rw_version v);
 /* Bytes of ls as 1.0 TimeSeries.labels fields (field 1, one per label). */
 size_t rw_labels_pb_size(labels ls);
 /* Write them at p (rw_labels_pb_size bytes); returns the end. */
@@ -144,6 +155,7 @@ typedef struct rw_shard {
 	pthread_cond_t space;    /* entries popped */
 	rw_entry *ring;          /* capacity entries */
 	size_t head, count;
+	uint64_t pushed, popped; /* entries ever appended and removed (the graveyard's clock) */
 	int64_t batch_start_ms;  /* monotonic ms when the oldest unbatched entry came */
 	bool stop;               /* exit after the current batch */
 	CURL *curl;
@@ -181,6 +193,8 @@ struct rw_queue {
 	pthread_t th;              /* the watcher thread */
 	bool started;              /* th runs */
 	map series;                /* ref -> rw_series_ent* (watcher thread only) */
+	struct rw_grave *grave, *grave_tail; /* series out of the cache, maybe still queued (watcher) */
+	bool grave_open;           /* grave_tail takes more (the same callback buried them) */
 	labels_builder lb, rb;     /* external labels, relabeling */
 	arena relabel_scratch;
 

@@ -51,6 +51,9 @@ void scrape_cache_init(scrape_cache *c)
 	c->good_count = 0;
 	c->seq = c->cur = NULL;
 	c->n_seq = c->n_cur = c->cap_seq = c->cap_cur = c->pos = 0;
+	c->seq_lossy = c->cur_lossy = false;
+	c->n_seen = c->n_meta_seen = 0;
+	c->stale_pass = 0;
 	pthread_mutex_init(&c->meta_mu, NULL);
 }
 
@@ -89,35 +92,47 @@ size_t scrape_cache_len(const scrape_cache *c) { return map_len(&c->series); }
 /* Record e as this scrape's next entry. */
 static void seq_push(scrape_cache *c, scrape_centry *e)
 {
-	if (c->n_cur == c->cap_cur && !fl_grow((void **)&c->cur, &c->cap_cur, c->n_cur + 1, sizeof *c->cur))
-		return; /* a hint less */
+	if (c->n_cur == c->cap_cur && !fl_grow((void **)&c->cur, &c->cap_cur, c->n_cur + 1, sizeof *c->cur)) {
+		c->cur_lossy = true; /* a hint less; the stale walk takes the table */
+		return;
+	}
 	c->cur[c->n_cur++] = e;
 }
 
-scrape_centry *scrape_cache_get(scrape_cache *c, slice key, bool *already)
+/* e is this scrape's next series: past it in the previous order, seen. */
+static scrape_centry *take(scrape_cache *c, scrape_centry *e, bool *already)
 {
-	scrape_centry *e = NULL;
-	*already = false;
-	if (c->pos < c->n_seq) {
-		scrape_centry *g = c->seq[c->pos];
-		if (g->key_len == key.len && !memcmp(g->key, key.p, key.len))
-			e = g;
-	}
-	if (!e) {
-		uint64_t h = hash_xxh64(key.p, key.len);
-		slot *s = map_find(&c->series, &centry_type, h, &key);
-		if (!s)
-			return NULL;
-		e = s->p;
-		if (e->idx < c->n_seq && c->seq[e->idx] == e)
-			c->pos = e->idx; /* resync the cursor */
-	}
 	c->pos++;
 	*already = e->seen == c->iter;
+	if (!*already)
+		c->n_seen++;
 	e->seen = c->iter;
 	e->idx = c->n_cur;
 	seq_push(c, e);
 	return e;
+}
+
+scrape_centry *scrape_cache_get(scrape_cache *c, slice key, bool *already)
+{
+	*already = false;
+	if (c->pos < c->n_seq) {
+		scrape_centry *g = c->seq[c->pos];
+		if (g->key_len == key.len && !memcmp(g->key, key.p, key.len))
+			return take(c, g, already);
+	}
+	uint64_t h = hash_xxh64(key.p, key.len);
+	slot *s = map_find(&c->series, &centry_type, h, &key);
+	if (!s)
+		return NULL;
+	scrape_centry *e = s->p;
+	if (e->idx < c->n_seq && c->seq[e->idx] == e)
+		c->pos = e->idx; /* resync the cursor */
+	return take(c, e, already);
+}
+
+scrape_centry *scrape_cache_take_hint(scrape_cache *c, bool *already)
+{
+	return take(c, c->seq[c->pos], already);
 }
 
 scrape_centry *scrape_cache_add(scrape_cache *c, slice key, series_ref ref, labels lset, bool dropped)
@@ -126,7 +141,8 @@ scrape_centry *scrape_cache_add(scrape_cache *c, slice key, series_ref ref, labe
 	scrape_centry *e = fl_malloc(sizeof *e + key.len);
 	if (!e)
 		return NULL;
-	*e = (scrape_centry){.ref = dropped ? 0 : ref, .seen = c->iter, .dropped = dropped, .khash = h, .key_len = key.len};
+	*e = (scrape_centry){.ref = dropped ? 0 : ref, .seen = c->iter, .dropped = dropped, .khash = h, .key_len = key.len,
+			     .hint_ok = key.len && !memchr(key.p, '\n', key.len)};
 	memcpy(e->key, key.p, key.len);
 	if (!dropped && lset.n) {
 		e->lset = labels_dup(lset);
@@ -146,17 +162,35 @@ scrape_centry *scrape_cache_add(scrape_cache *c, slice key, series_ref ref, labe
 	}
 	*s = (slot){tag_of(h), 0, e};
 	map_added(&c->series, s);
+	c->n_seen++;
 	e->idx = c->n_cur;
 	seq_push(c, e);
 	return e;
 }
 
+static bool stale_candidate(const scrape_cache *c, const scrape_centry *e)
+{
+	return e->tracked && e->tracked + 1 == c->iter;
+}
+
 void scrape_cache_each_stale(scrape_cache *c, bool (*fn)(void *ctx, scrape_centry *e), void *ctx)
 {
-	slot *s;
-	for (size_t i = 0; (s = map_next(&c->series, &centry_type, &i));) {
-		scrape_centry *e = s->p;
-		if (e->tracked && e->tracked + 1 == c->iter && !fn(ctx, e))
+	if (c->seq_lossy) {
+		slot *s;
+		for (size_t i = 0; (s = map_next(&c->series, &centry_type, &i));)
+			if (stale_candidate(c, s->p) && !fn(ctx, s->p))
+				return;
+		return;
+	}
+	/* an entry may stand twice in the sequence (repeated on its page):
+	 * the pass number visits it once */
+	uint64_t pass = ++c->stale_pass;
+	for (size_t i = 0; i < c->n_seq; i++) {
+		scrape_centry *e = c->seq[i];
+		if (e->stale_pass == pass || !stale_candidate(c, e))
+			continue;
+		e->stale_pass = pass;
+		if (!fn(ctx, e))
 			return;
 	}
 }
@@ -169,7 +203,7 @@ bool scrape_cache_iter_done(scrape_cache *c, bool flush)
 		c->good_count = count;
 	else if (count > c->good_count * 2 + 1000)
 		flush = forced = true; /* varying labels in failed scrapes: Prometheus's forced flush */
-	if (flush) {
+	if (flush && c->n_seen < map_len(&c->series)) {
 		/* map_del moves later entries back: restart the scan at the
 		 * hole after each deletion. */
 		slot *s;
@@ -181,6 +215,9 @@ bool scrape_cache_iter_done(scrape_cache *c, bool flush)
 				i--;
 			}
 		}
+	}
+	if (flush && c->n_meta_seen < map_len(&c->meta)) {
+		slot *s;
 		pthread_mutex_lock(&c->meta_mu);
 		for (size_t i = 0; (s = map_next(&c->meta, &meta_type, &i));) {
 			scrape_meta *m = s->p;
@@ -202,8 +239,11 @@ bool scrape_cache_iter_done(scrape_cache *c, bool flush)
 	c->cur = t;
 	c->cap_cur = tc;
 	c->n_cur = 0;
+	c->seq_lossy = c->cur_lossy;
+	c->cur_lossy = false;
 	c->pos = 0;
 	c->iter++;
+	c->n_seen = c->n_meta_seen = 0;
 	return forced;
 }
 
@@ -259,6 +299,8 @@ bool scrape_cache_set_meta(scrape_cache *c, slice name, char kind, slice text)
 		map_added(&c->meta, s);
 		changed = true;
 	}
+	if (m->seen != c->iter)
+		c->n_meta_seen++;
 	m->seen = c->iter;
 	if (kind == 't') {
 		if (strcmp(m->type, text.p))

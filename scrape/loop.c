@@ -311,7 +311,8 @@ static int append_series(app_state *st, textparse *p, int64_t *added, int64_t *s
 	int64_t t = has_ts ? ts : st->t;
 	slice key = textparse_series(p);
 	bool already;
-	scrape_centry *ce = scrape_cache_get(&l->cache, key, &already);
+	scrape_centry *ce = textparse_expect_met(p) ? scrape_cache_take_hint(&l->cache, &already)
+						    : scrape_cache_get(&l->cache, key, &already);
 	if (ce && ce->dropped)
 		return 0;
 	labels ls;
@@ -399,7 +400,15 @@ static int append_body(scrape_loop *l, const scrape_sink *s, appender *app, cons
 	int rc = 0;
 	textparse_entry kind;
 	int n;
-	while ((n = textparse_next(p, &kind, e)) == 1) {
+	/* the previous page's series in its order guide the parser: a steady
+	 * page's label sets are compared, not tokenized (keys of this format) */
+	bool hints = l->seq_format == (int)f + 1;
+	l->seq_format = (int)f + 1;
+	for (;;) {
+		const scrape_centry *h = hints ? scrape_cache_hint(&l->cache) : NULL;
+		textparse_expect(p, h ? (slice){h->key, h->key_len} : (slice){NULL, 0});
+		if ((n = textparse_next(p, &kind, e)) != 1)
+			break;
 		if (kind == TEXTPARSE_TYPE || kind == TEXTPARSE_HELP || kind == TEXTPARSE_UNIT) {
 			learn_meta(l, s, p, kind);
 			continue;

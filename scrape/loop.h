@@ -84,6 +84,8 @@ typedef struct scrape_loop {
 	char last_error[512];      /* "" when the last scrape worked */
 	int64_t last_t_ms;         /* timestamp of the last scrape (for end-of-run staleness), 0 = none */
 	int64_t last_bytes;        /* body bytes of the last successful scrape */
+	int seq_format;            /* textparse_format + 1 of the page the cache's order
+				      came from (its keys guide the parser), 0 none */
 } scrape_loop;
 
 /* What one scrape did (for tests and the report). */

@@ -55,6 +55,7 @@ void textparse_free(textparse *p)
 
 int textparse_next(textparse *p, textparse_entry *kind, err *e)
 {
+	p->expect_met = false;
 	if (p->done)
 		return 0;
 	int rc = p->f == TEXTPARSE_OM ? tp__om_next(p, kind, e) : tp__prom_next(p, kind, e);
@@ -152,10 +153,14 @@ int tp__build_labels(textparse *p, bool normalise, err *e)
 	return 0;
 }
 
+void textparse_expect(textparse *p, slice series) { p->expect = series; }
+
+bool textparse_expect_met(const textparse *p) { return p->expect_met; }
+
 labels textparse_labels(textparse *p, err *e)
 {
 	int mode = p->flags & TEXTPARSE_V2 ? 1 : 2;
-	if (p->lv_mode != mode && tp__build_labels(p, mode == 2, e))
+	if (p->lv_mode != mode && (tp__head_labels(p, e) || tp__build_labels(p, mode == 2, e)))
 		return (labels){NULL, 0};
 	return (labels){p->lv, p->n_lv};
 }

@@ -69,6 +69,16 @@ int textparse_next(textparse *p, textparse_entry *kind, err *e);
 /* TEXTPARSE_SERIES: the series' bytes as written (name and labels, no value):
  * the scrape cache's key. Valid until the next call to next(). */
 slice textparse_series(const textparse *p);
+/* A guess at the next series' bytes (the scrape cache's next key; {NULL,
+ * 0} for none), borrowed until next(): when the next series line starts
+ * with exactly these bytes and its series ends there, next() takes them
+ * without tokenizing the label set (textparse_labels does it if asked) and
+ * textparse_expect_met() is true. The bytes must be ones textparse_series
+ * gave for this same format, without a newline. The validator
+ * (TEXTPARSE_STRICT) ignores it. */
+void textparse_expect(textparse *p, slice series);
+/* TEXTPARSE_SERIES: the entry's series is the expected one. */
+bool textparse_expect_met(const textparse *p);
 /* TEXTPARSE_SERIES: labels, __name__ included, sorted by name, values
  * unescaped, le/quantile normalised (textparse.c); a name given twice is
  * there twice (labels_valid_order says no). {NULL, 0} with e set when out

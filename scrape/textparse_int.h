@@ -49,6 +49,8 @@ struct textparse {
 	size_t ex_runes;     /* SERIES (OM): runes in the exemplar's label names and values */
 	bool trailing_comma; /* SERIES (OM): a label set ended in ",}" */
 	bool reserved;       /* SERIES (OM): an exemplar label name starts with "__" */
+	slice expect;        /* textparse_expect's guess at the next series' bytes */
+	bool expect_met;     /* SERIES: it was right; mname and lab were not filled */
 	slice meta_name;     /* TYPE/HELP/UNIT: family name (quotes stripped) */
 	slice meta_text;     /* TYPE/HELP/UNIT: text (HELP unescaped into help) */
 	textparse_mtype meta_type; /* TYPE: the type */
@@ -79,8 +81,13 @@ int tp__labels(textparse *p, bool om, bool exemplar, err *e);
  * p->meta_type set, or `invalid metric type "..."`. */
 int tp__type(textparse *p, err *e);
 /* A series line up to its value: the metric name and/or the label set
- * (p->i at a name start or '{'); resets the entry and sets p->series. */
+ * (p->i at a name start or '{'); resets the entry and sets p->series.
+ * When the line starts with p->expect's bytes (and the series ends
+ * there), it takes them without tokenizing: p->expect_met, p->mname and
+ * p->lab unset until tp__head_labels. */
 int tp__series_head(textparse *p, bool om, err *e);
+/* After an expected series: tokenize its head now (p->mname, p->lab). */
+int tp__head_labels(textparse *p, err *e);
 /* A float as Prometheus reads one: strconv.ParseFloat without hex, 'p'
  * or '_' (hex_ok lifts the first two, for le/quantile values); NaN comes
  * back as Go's canonical NaN. 0 ok, 1 bad syntax, 2 out of range; the

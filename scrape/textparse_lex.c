@@ -22,7 +22,6 @@
 #include "scrape/textparse_int.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <math.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -31,28 +30,30 @@
 #include "lib/utf8.h"
 
 /* Byte classes of names: bit 0 starts a label name, bit 1 continues one,
- * bit 2 starts a metric name, bit 3 continues one. */
-static uint8_t name_class[256];
-static pthread_once_t name_class_once = PTHREAD_ONCE_INIT;
-
-static void name_class_init(void)
-{
-	for (int c = 0; c < 256; c++) {
-		bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-		bool digit = c >= '0' && c <= '9';
-		name_class[c] = (uint8_t)((alpha ? 1 | 2 | 4 | 8 : 0) | (digit ? 2 | 8 : 0) | (c == ':' ? 4 | 8 : 0));
-	}
-}
+ * bit 2 starts a metric name, bit 3 continues one. A constant table (no
+ * once-init call on the hot path). */
+#define NC_ALPHA (1 | 2 | 4 | 8)
+#define NC_DIGIT (2 | 8)
+#define NC_D(c) [c] = NC_DIGIT /* one digit */
+#define NC_AZ(a) /* 26 letters from a */ [a] = NC_ALPHA, [a + 1] = NC_ALPHA, [a + 2] = NC_ALPHA, [a + 3] = NC_ALPHA, [a + 4] = NC_ALPHA, \
+	[a + 5] = NC_ALPHA, [a + 6] = NC_ALPHA, [a + 7] = NC_ALPHA, [a + 8] = NC_ALPHA, [a + 9] = NC_ALPHA,        \
+	[a + 10] = NC_ALPHA, [a + 11] = NC_ALPHA, [a + 12] = NC_ALPHA, [a + 13] = NC_ALPHA, [a + 14] = NC_ALPHA,   \
+	[a + 15] = NC_ALPHA, [a + 16] = NC_ALPHA, [a + 17] = NC_ALPHA, [a + 18] = NC_ALPHA, [a + 19] = NC_ALPHA,   \
+	[a + 20] = NC_ALPHA, [a + 21] = NC_ALPHA, [a + 22] = NC_ALPHA, [a + 23] = NC_ALPHA, [a + 24] = NC_ALPHA,   \
+	[a + 25] = NC_ALPHA
+static const uint8_t name_class[256] = {
+	NC_D('0'), NC_D('1'), NC_D('2'), NC_D('3'), NC_D('4'),
+	NC_D('5'), NC_D('6'), NC_D('7'), NC_D('8'), NC_D('9'),
+	NC_AZ('a'), NC_AZ('A'), ['_'] = NC_ALPHA, [':'] = 4 | 8,
+};
 
 bool tp__is_name_start(char c, bool metric)
 {
-	pthread_once(&name_class_once, name_class_init);
 	return name_class[(uint8_t)c] & (metric ? 4 : 1);
 }
 
 size_t tp__name_end(const textparse *p, size_t i, bool metric)
 {
-	pthread_once(&name_class_once, name_class_init);
 	uint8_t start = metric ? 4 : 1, cont = metric ? 8 : 2;
 	if (i < p->n && (name_class[(uint8_t)p->b[i]] & start))
 		for (i++; i < p->n && (name_class[(uint8_t)p->b[i]] & cont); i++)
@@ -282,6 +283,25 @@ int tp__type(textparse *p, err *e)
 	return FL_EPARSE;
 }
 
+/* Does the series at p->start end exactly after the expected bytes? The
+ * tokenizer reads the same bytes the same way, so it would end there too
+ * unless a bare name (no label set) goes on: a name byte, or a '{' (after
+ * blanks in text 0.0.4), follows it. The expected bytes hold no newline. */
+static bool expect_matches(const textparse *p, bool om)
+{
+	slice x = p->expect;
+	if (!x.len || p->n - p->start < x.len || memcmp(p->b + p->start, x.p, x.len))
+		return false;
+	if (x.p[x.len - 1] == '}')
+		return true;
+	size_t j = p->start + x.len;
+	if (j < p->n && (name_class[(uint8_t)p->b[j]] & 8))
+		return false;
+	while (!om && j < p->n && (p->b[j] == ' ' || p->b[j] == '\t'))
+		j++;
+	return j >= p->n || p->b[j] != '{';
+}
+
 int tp__series_head(textparse *p, bool om, err *e)
 {
 	p->mname = (slice){NULL, 0};
@@ -291,6 +311,14 @@ int tp__series_head(textparse *p, bool om, err *e)
 	p->has_ex = false;
 	p->trailing_comma = false;
 	p->reserved = false;
+	p->expect_met = false;
+	if (!p->chk && expect_matches(p, om)) {
+		p->expect_met = true;
+		p->series = (slice){p->b + p->start, p->expect.len};
+		p->mname = (slice){p->series.p, 0}; /* set (the tokenizer found one), read by tp__head_labels */
+		p->i = p->start + p->expect.len;
+		return 0;
+	}
 	if (p->b[p->i] != '{') {
 		size_t end = tp__name_end(p, p->i, true);
 		p->mname = (slice){p->b + p->i, end - p->i};
@@ -306,6 +334,26 @@ int tp__series_head(textparse *p, bool om, err *e)
 		p->series = (slice){p->b + p->start, p->i - p->start};
 	}
 	return 0;
+}
+
+int tp__head_labels(textparse *p, err *e)
+{
+	if (!p->expect_met)
+		return 0;
+	/* the entry's other fields stay (an OpenMetrics exemplar set them) */
+	size_t i = p->i, nl = p->nl;
+	bool has_ex = p->has_ex, tc = p->trailing_comma, res = p->reserved;
+	slice x = p->expect;
+	p->expect = (slice){NULL, 0};
+	p->i = p->start;
+	bool om = p->f == TEXTPARSE_OM;
+	while (!om && p->i < p->n && (p->b[p->i] == ' ' || p->b[p->i] == '\t'))
+		p->i++; /* as tp__prom_next before the head */
+	int rc = tp__series_head(p, om, e);
+	p->expect = x;
+	p->i = i, p->nl = nl;
+	p->has_ex = has_ex, p->trailing_comma = tc, p->reserved = res;
+	return rc;
 }
 
 int tp__float(slice tok, double *v, bool hex_ok, err *e)

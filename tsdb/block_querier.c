@@ -206,6 +206,53 @@ static int bi_seek(sample_iter *s, int64_t t)
 	return bi_advance(it, t);
 }
 
+/* sample_iter read: runs of the open chunk copied straight out; the rest
+ * (chunk openings, tombstones, samples before mint) one bi_advance at a
+ * time, taking back a sample past maxt (it is bt[bi - 1] of the open
+ * chunk then, so bi - 1 makes it next again). */
+static size_t bi_read(sample_iter *s, int64_t maxt, sample *out, int64_t *st, size_t cap)
+{
+	biter *it = (biter *)s;
+	size_t k = 0;
+	if (maxt > it->maxt)
+		maxt = it->maxt;
+	while (k < cap && !it->done) {
+		if (it->in_chunk && it->bi < it->bn && it->n_tombs == 0 && it->bt[it->bi] >= it->mint) {
+			size_t i = sample_run_copy(it->bt, it->bv, it->bi, it->bn, maxt, out + k, cap - k);
+			if (st)
+				memset(st + k, 0, (i - it->bi) * sizeof *st);
+			k += i - it->bi;
+			if (i > it->bi) {
+				it->t = out[k - 1].t;
+				it->v = out[k - 1].v;
+				it->started = true;
+				it->bi = i;
+			}
+			if (i < it->bn)
+				break; /* past maxt, or cap reached */
+			continue;
+		}
+		int64_t pt = it->t;
+		double pv = it->v;
+		bool ps = it->started;
+		if (bi_advance(it, it->mint) != VAL_FLOAT)
+			break;
+		if (it->t > maxt) {
+			it->bi--;
+			it->t = pt;
+			it->v = pv;
+			it->started = ps;
+			break;
+		}
+		out[k].t = it->t;
+		out[k].v = it->v;
+		if (st)
+			st[k] = 0;
+		k++;
+	}
+	return k;
+}
+
 static void bi_at(sample_iter *s, int64_t *t, double *v)
 {
 	biter *it = (biter *)s;
@@ -230,7 +277,7 @@ static void bi_close(sample_iter *s)
 	fl_free(it);
 }
 
-static const struct sample_iter_ops biter_ops = {bi_next, bi_seek, bi_at, bi_err, bi_close, NULL};
+static const struct sample_iter_ops biter_ops = {bi_next, bi_seek, bi_at, bi_err, bi_close, NULL, bi_read};
 
 /* ---------------------------------------------------------------- series set */
 

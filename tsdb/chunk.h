@@ -35,6 +35,8 @@ typedef struct xor_app { /* 48 bytes: one per head series */
 
 /* Start an empty chunk. Returns 0 or FL_ENOMEM. */
 int xor_app_init(xor_app *a);
+/* The same with a first buffer of cap bytes (a power of two >= 64). */
+int xor_app_init_cap(xor_app *a, size_t cap);
 /* Continue appending to existing chunk bytes (copies them; decodes the state). */
 int xor_app_init_from(xor_app *a, const uint8_t *b, size_t len, err *e);
 /* Append one sample (the caller enforces time order). 0 or FL_ENOMEM. */

@@ -189,17 +189,19 @@ static void put_dod(xor_app *a, int64_t dod)
 	}
 }
 
-int xor_app_init(xor_app *a)
+int xor_app_init_cap(xor_app *a, size_t cap)
 {
 	memset(a, 0, sizeof *a);
 	a->leading = 0xff;
 	a->len = 2; /* count header; bits_left 0 as in NewXORChunk */
-	if (app_grow(a, 128) != 0) {
+	if (app_grow(a, cap > 64 ? cap - 2 - XOR_SLACK : 64 - 2 - XOR_SLACK) != 0) {
 		xor_app_free(a);
 		return FL_ENOMEM;
 	}
 	return 0;
 }
+
+int xor_app_init(xor_app *a) { return xor_app_init_cap(a, 2 + 128 + XOR_SLACK); }
 
 int xor_app_append(xor_app *a, int64_t t, double v)
 {
@@ -570,7 +572,12 @@ static size_t run_tail(xor_iter *it, xstate *s, int64_t *t, double *v, size_t n,
  * twice: the copy for CPUs with BMI2 (shifts by any register, no moves to
  * cl; the loop is mostly shifts) is picked when the program loads (an
  * ifunc), the other serves the rest. */
-__attribute__((target_clones("default", "arch=haswell"))) static size_t decode_fast(xor_iter *it, int64_t *t, double *v, size_t n)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__APPLE__)
+#define XOR_CLONES __attribute__((target_clones("default", "arch=haswell")))
+#else
+#define XOR_CLONES
+#endif
+XOR_CLONES static size_t decode_fast(xor_iter *it, int64_t *t, double *v, size_t n)
 {
 	xstate s;
 	state_load(it, &s);

@@ -279,32 +279,53 @@ static int replay_series(replay *r, const uint8_t *rec, size_t len, err *e)
 	return 0;
 }
 
+/* A sample to hand over once its record decoded whole: hs, or NULL when
+ * the ref is looked up then (not in the table). */
+typedef struct rkeep {
+	struct hseries *hs;
+	record_sample s;
+} rkeep;
+
+/* Decode a samples record and drop, on the way, the samples below the min
+ * valid time and those in their series' m-mapped chunks; the rest are
+ * kept in the arena and handed over only when the whole record decoded
+ * (a record that does not decode counts and appends nothing, as before). */
 static int replay_samples(replay *r, const uint8_t *rec, size_t len, err *e)
 {
-	record_sample *s;
-	size_t n;
-	int rc = record_decode_samples(rec, len, &r->a, &s, &n, e);
+	record_samples_iter it;
+	int rc = record_samples_begin(&it, rec, len, e);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i].t < r->min_valid) {
-			r->st->skipped_old++;
+	size_t max = record_samples_max(&it), n = 0;
+	rkeep *keep = max ? arena_alloc(&r->a, max * sizeof *keep) : NULL;
+	if (max && !keep)
+		return err_set(e, FL_ENOMEM, "replay: out of memory");
+	int64_t old = 0, in_mm = 0;
+	record_sample s;
+	while ((rc = record_samples_next(&it, &s)) > 0) {
+		if (s.t < r->min_valid) {
+			old++;
 			continue;
 		}
-		const rref *x = s[i].ref < r->n_refs ? &r->refs[s[i].ref] : NULL;
-		struct hseries *hs;
-		if (x && x->s) {
-			if (s[i].t <= x->mm_maxt) {
-				r->st->in_mmapped++;
-				continue;
-			}
-			hs = x->s;
-		} else if (!(hs = head_replay_lookup(r->h, s[i].ref))) {
+		const rref *x = s.ref < r->n_refs ? &r->refs[s.ref] : NULL;
+		if (x && x->s && s.t <= x->mm_maxt) {
+			in_mm++;
+			continue;
+		}
+		keep[n++] = (rkeep){x ? x->s : NULL, s};
+	}
+	if (rc < 0)
+		return record_samples_error(&it, e);
+	r->st->skipped_old += old;
+	r->st->in_mmapped += in_mm;
+	for (size_t i = 0; i < n; i++) {
+		struct hseries *hs = keep[i].hs;
+		if (!hs && !(hs = head_replay_lookup(r->h, keep[i].s.ref))) {
 			r->st->unknown_refs++;
 			continue;
 		}
 		rworker *w = worker_of(r, hs);
-		w->buf[w->put % REPLAY_RING][w->fill++] = (head_replay_item){hs, s[i].t, s[i].v};
+		w->buf[w->put % REPLAY_RING][w->fill++] = (head_replay_item){hs, keep[i].s.t, keep[i].s.v};
 		if (w->fill == REPLAY_BATCH && (rc = worker_put(r, w)))
 			return err_set(e, rc, "replay samples: %s", fl_strerror(rc));
 	}

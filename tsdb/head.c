@@ -21,7 +21,8 @@
  *     under the series' stripe mutex before the ref is published anywhere.
  *     Replay may alias a second ref to an existing series (duplicate label
  *     set in the WAL, Prometheus's multiRef).
- *   - by hash: n_stripes (16384) stripes picked by hash & mask, each a
+ *   - by hash: n_stripes (1024: their mutexes stay in cache, where 16384
+ *     cost a miss a new series) stripes picked by hash & mask, each a
  *     lib/map.h table of {ref, hash >> 32} probed from hash >> 32;
  *     collisions are resolved by comparing labels.
  *   - labels: interned id pairs inside the series allocation (intern.h).
@@ -34,7 +35,6 @@
 #include "tsdb/head_int.h"
 
 #include <inttypes.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -42,7 +42,7 @@
 #include "lib/log.h"
 
 #define HEAD_DEFAULT_RANGE (2 * 3600 * 1000LL)
-#define HEAD_DEFAULT_STRIPES 16384
+#define HEAD_DEFAULT_STRIPES 1024
 #define HEAD_REFCACHE_MAX (4u << 20) /* entries: 16 bytes each, ~90 MB at most */
 
 static querier *head_querier_open(queryable *q, int64_t mint, int64_t maxt, err *e);
@@ -65,13 +65,15 @@ head *head_open(const head_opts *o, err *e)
 	h->stripe_mask = (uint32_t)ns - 1;
 	h->qable.querier = head_querier_open;
 	h->stripes = fl_calloc((size_t)ns, sizeof *h->stripes);
+	h->mem = slab_pool_new();
 	h->strs = intern_new();
 	h->postings = mem_postings_new();
 	h->chunks = hchunks_open(h->opts.chunks_dir, h->opts.chunks_read_only, e);
 	h->opts.chunks_dir = NULL; /* borrowed only for the open */
-	if (!h->stripes || !h->strs || !h->postings || !h->chunks) {
+	if (!h->stripes || !h->mem || !h->strs || !h->postings || !h->chunks) {
 		int code = h->chunks ? FL_ENOMEM : (e && e->code ? e->code : FL_ENOMEM);
 		hchunks_close(h->chunks, NULL);
+		slab_pool_free(h->mem);
 		intern_free(h->strs);
 		mem_postings_free(h->postings);
 		fl_free(h->stripes);
@@ -103,13 +105,13 @@ head *head_open(const head_opts *o, err *e)
 	return h;
 }
 
-static void series_free(hseries *s)
+static void series_free(head *h, hseries *s)
 {
-	fl_free(s->closed);
-	xor_app_free(&s->app);
+	slab_free(h->mem, s->closed);
+	head__open_free(h, &s->app);
 	head__series_hist_free(s);
 	head__series_st_free(s);
-	fl_free(s);
+	slab_free(h->mem, s);
 }
 
 void head_close(head *h)
@@ -127,7 +129,7 @@ void head_close(head *h)
 				if (s && pass == 0 && s->ref != ref)
 					atomic_store(&pg[i], NULL);
 				else if (s && pass == 1)
-					series_free(s);
+					series_free(h, s);
 			}
 			if (pass == 1)
 				fl_free((void *)pg);
@@ -147,13 +149,14 @@ void head_close(head *h)
 		log_error("tsdb", "Closing the head chunk files failed", "err", e.msg, NULL);
 	fl_free(h->pending);
 	for (size_t i = 0; i < h->n_grave; i++)
-		series_free(h->grave[i]);
+		series_free(h, h->grave[i]);
 	fl_free(h->grave);
 	pthread_mutex_destroy(&h->ref_mu);
 	pthread_mutex_destroy(&h->readers_mu);
 	pthread_cond_destroy(&h->readers_cv);
 	fl_free(h->readers);
 	pthread_rwlock_destroy(&h->commit_mu);
+	slab_pool_free(h->mem);
 	fl_free(h);
 }
 
@@ -232,7 +235,7 @@ static void bump_last_ref(head *h, uint32_t ref)
 /* Allocate the series with interned labels; NULL on OOM. */
 static hseries *series_new(head *h, labels ls, uint64_t hash)
 {
-	hseries *s = fl_calloc(1, sizeof *s + 2 * ls.n * sizeof(uint32_t));
+	hseries *s = slab_calloc(h->mem, sizeof *s + 2 * ls.n * sizeof(uint32_t));
 	if (!s)
 		return NULL;
 	s->hash = hash;
@@ -242,7 +245,7 @@ static hseries *series_new(head *h, labels ls, uint64_t hash)
 		s->lbl[2 * i] = intern_id(h->strs, ls.v[i].name, strlen(ls.v[i].name));
 		s->lbl[2 * i + 1] = intern_id(h->strs, ls.v[i].value, strlen(ls.v[i].value));
 		if (!s->lbl[2 * i] || !s->lbl[2 * i + 1]) {
-			fl_free(s);
+			slab_free(h->mem, s);
 			return NULL;
 		}
 	}
@@ -300,7 +303,7 @@ static hseries *insert_new(head *h, hstripe *st, hslot *slot, labels ls, uint64_
 		bump_last_ref(h, ref);
 	s->ref = ref;
 	if (!set_ref(h, ref, s)) {
-		fl_free(s);
+		slab_free(h->mem, s);
 		err_set(e, FL_ENOMEM, "head: out of memory creating series");
 		return NULL;
 	}
@@ -487,7 +490,7 @@ static int attach_mmapped(head *h, hseries *s)
 		k++;
 	if (!k)
 		return 0;
-	hchunk *c = fl_malloc(head__closed_cap((uint16_t)k) * sizeof *c);
+	hchunk *c = slab_alloc(h->mem, head__closed_cap(k) * sizeof *c);
 	if (!c)
 		return FL_ENOMEM;
 	for (size_t i = 0; i < k; i++) {
@@ -497,7 +500,7 @@ static int attach_mmapped(head *h, hseries *s)
 		m->series_ref = 0;
 	}
 	head__series_lock(s);
-	fl_free(s->closed);
+	slab_free(h->mem, s->closed);
 	s->closed = c;
 	s->n_closed = (uint16_t)k;
 	head__series_unlock(s);
@@ -667,18 +670,24 @@ static int64_t series_truncate(head *h, hseries *s, int64_t mint)
 		memmove(s->closed, s->closed + k, (size_t)(s->n_closed - k) * sizeof *s->closed);
 		s->n_closed = (uint16_t)(s->n_closed - k);
 		s->n_dropped += k;
+		size_t room = head__closed_cap(s->n_closed);
+		hchunk *c = room && room < head__closed_cap((size_t)s->n_closed + k)
+				    ? slab_realloc(h->mem, s->closed, room * sizeof *c)
+				    : NULL;
+		if (c) /* else it keeps its larger room */
+			s->closed = c;
 	}
 	int64_t dropped = k;
 	if (!s->n_closed && s->app.n && s->app.t < mint) {
 		/* The open chunk goes too; it keeps its number, so a view of it
 		 * (in a querier reading at or above mint) finds it dropped. */
-		xor_app_free(&s->app);
+		head__open_free(h, &s->app);
 		s->app.n = 0;
 		s->n_dropped++;
 		dropped++;
 	}
 	if (!s->n_closed && !s->app.n) {
-		fl_free(s->closed);
+		slab_free(h->mem, s->closed);
 		s->closed = NULL;
 	}
 	if (s->st)
@@ -719,7 +728,7 @@ static void grave_reap(head *h, int timeout_ms)
 	if (!h->n_grave || !head__epoch_sync(h, timeout_ms))
 		return;
 	for (size_t i = 0; i < h->n_grave; i++)
-		series_free(h->grave[i]);
+		series_free(h, h->grave[i]);
 	h->n_grave = 0;
 }
 
@@ -768,19 +777,6 @@ static int64_t gc_series(head *h, const uint32_t *cand, size_t n)
 	fl_free(pairs);
 	fl_free(dead);
 	return (int64_t)n_dead;
-}
-
-bool head_release_memory(head *h)
-{
-	int64_t cuts = atomic_load_explicit(&h->n_cuts, memory_order_relaxed);
-	if (cuts == atomic_exchange(&h->cuts_trimmed, cuts))
-		return false;
-#ifdef __GLIBC__
-	malloc_trim(0);
-	return true;
-#else
-	return false;
-#endif
 }
 
 int64_t head_truncate(head *h, int64_t mint)
@@ -835,6 +831,11 @@ void head_get_stats(head *h, head_stats *s)
 	s->truncations = atomic_load(&h->n_truncations);
 	s->series_removed = atomic_load(&h->n_removed);
 	s->chunks_disk_bytes = hchunks_disk_bytes(h->chunks);
+	slab_stats m;
+	slab_get_stats(h->mem, &m);
+	s->mem_slab_bytes = (int64_t)m.slab_bytes;
+	s->mem_live_bytes = (int64_t)m.live_bytes;
+	s->mem_empty_bytes = (int64_t)m.empty_bytes;
 }
 
 static int visit_series(head *h, hseries *s, head_chunk_meta **metas, size_t *cap, arena *a,

@@ -41,7 +41,7 @@ typedef struct head_log_batch {
 
 typedef struct head_opts {
 	int64_t chunk_range_ms; /* block/chunk range, 0 = 2h */
-	int n_stripes;          /* series hash stripes (power of 2), 0 = 16384 */
+	int n_stripes;          /* series hash stripes (power of 2), 0 = 1024 */
 	/* Also cut a chunk once its bytes exceed this minus 19 (Prometheus
 	 * >= 2.46 uses 1024, chunkenc.MaxBytesPerXORChunk); 0 = no byte limit,
 	 * as Prometheus 2.42 which wrote conformance/tsdb's head chunks. */
@@ -78,6 +78,9 @@ typedef struct head_stats {
 	int64_t truncations;      /* prometheus_tsdb_head_truncations_total */
 	int64_t series_removed;   /* prometheus_tsdb_head_series_removed_total */
 	int64_t chunks_disk_bytes; /* bytes of chunks_head/ files */
+	int64_t mem_slab_bytes;   /* slabs holding series, open-chunk buffers, closed-chunk lists */
+	int64_t mem_live_bytes;   /* of which the objects themselves (head_mem.c) */
+	int64_t mem_empty_bytes;  /* empty slabs head_release_memory would return */
 } head_stats;
 
 head *head_open(const head_opts *o, err *e);
@@ -184,14 +187,14 @@ int head_cardinality_get(head *h, size_t limit, arena *a, head_cardinality *out,
  * bounds"): the db sets it to the newest block's max time. */
 void head_set_min_valid_time(head *h, int64_t t);
 void head_get_stats(head *h, head_stats *s);
-/* Give the heap pages that freed open-chunk buffers left behind back to
- * the system (glibc's malloc_trim), when chunks were cut since the last
- * call. A cut frees the open chunk's buffer when it is largest, and series
- * that share a scrape interval cut at about the same moment, so without it
- * RSS stays at the open chunks' high-water mark (bench_head phase 5: 866
- * B/series; after: ~540). Walks the heap holding malloc's arena locks:
- * for a maintenance loop (db.c runs it every round), not the append path.
- * Returns true when it trimmed. */
+/* Give the pages of the slabs that freed open-chunk buffers emptied back
+ * to the system (head_mem.c), and malloc's free pages (malloc_trim), when
+ * chunks were cut since the last call. A cut frees the open chunk's buffer
+ * when it is largest, and series that share a scrape interval cut at about
+ * the same moment, so the slabs of the old buffers empty together; new
+ * buffers reuse them first. malloc_trim walks the heap holding malloc's
+ * arena locks: for a maintenance loop (db.c runs it every round), not the
+ * append path. Returns true when it released. */
 bool head_release_memory(head *h);
 
 /* Drop every chunk whose samples are all older than mint (after compaction

@@ -33,8 +33,6 @@
 #include <assert.h>
 #include <math.h>
 
-#define HEAD_OPEN_CHUNK_CAP 64 /* first buffer of an open chunk */
-
 #if FL_SLOW_CHECKS_ON
 _Thread_local int head__series_locks_held; /* see head__series_lock */
 #endif
@@ -52,23 +50,6 @@ static int64_t compute_chunk_end(int64_t start, int64_t cur, int64_t max, double
 	return (int64_t)((double)start + (double)(max - start) / floor(n));
 }
 
-/* Start an open chunk with a small buffer (xor_app_init's first buffer is
- * sized for a whole chunk; at 1M series that would dominate memory). */
-static int open_chunk(xor_app *a)
-{
-	int rc = xor_app_init(a);
-	if (rc)
-		return rc;
-	if (a->cap > HEAD_OPEN_CHUNK_CAP) {
-		uint8_t *p = fl_realloc(a->b, HEAD_OPEN_CHUNK_CAP);
-		if (p) { /* bytes past len are zero already (chunk.h invariant) */
-			a->b = p;
-			a->cap = HEAD_OPEN_CHUNK_CAP;
-		}
-	}
-	return 0;
-}
-
 /* Write the open chunk to the head-chunk files and add it to the closed
  * list (as Prometheus's mmapHeadChunk when it cuts a chunk); the caller
  * frees the open chunk's buffer. */
@@ -76,8 +57,8 @@ static int close_chunk(head *h, hseries *s)
 {
 	if (s->n_closed == UINT16_MAX)
 		return FL_ENOMEM;
-	if (!s->closed || (s->n_closed & (s->n_closed - 1)) == 0) { /* full: 0 or a power of two */
-		hchunk *c = fl_realloc(s->closed, head__closed_cap((uint16_t)(s->n_closed + 1)) * sizeof *c);
+	if (s->n_closed == head__closed_cap(s->n_closed)) { /* full (head_int.h) */
+		hchunk *c = slab_realloc(h->mem, s->closed, head__closed_cap((size_t)s->n_closed + 1) * sizeof *c);
 		if (!c)
 			return FL_ENOMEM;
 		s->closed = c;
@@ -94,8 +75,8 @@ static int cut_chunk(head *h, hseries *s, int64_t t)
 {
 	if (s->app.n && close_chunk(h, s))
 		return FL_ENOMEM;
-	xor_app_free(&s->app);
-	if (open_chunk(&s->app))
+	head__open_free(h, &s->app);
+	if (head__open_init(h, &s->app))
 		return FL_ENOMEM;
 	s->open_mint = t;
 	s->next_at = range_end(t, h->opts.chunk_range_ms);
@@ -134,6 +115,8 @@ int head__series_append(head *h, hseries *s, int64_t t, double v)
 				return FL_ENOMEM;
 		}
 	}
+	if (head__open_reserve(h, &s->app)) /* xor_app never reallocates a slab buffer */
+		return FL_ENOMEM;
 	int rc = xor_app_append(&s->app, t, v);
 	FL_SLOW_ASSERT(rc || (s->app.t == t && series_check(s))); /* per sample: debug builds only */
 	return rc;

@@ -59,6 +59,7 @@
 #include <stdatomic.h>
 
 #include "lib/map.h"
+#include "lib/slab.h"
 #include "tsdb/chunk.h"
 #include "tsdb/head.h"
 #include "tsdb/head_chunks.h"
@@ -115,7 +116,7 @@ typedef struct hseries {
 	uint64_t hash;       /* labels_hash of its labels (immutable) */
 	uint32_t ref;        /* its ref (immutable) */
 	uint16_t n_labels;   /* label pairs in lbl (immutable) */
-	uint16_t n_closed;   /* closed chunks; closed has room for head__closed_cap(n_closed) */
+	uint16_t n_closed;   /* closed chunks; closed has room for head__closed_cap(n_closed) at least */
 	_Atomic uint8_t lock; /* spin lock guarding every mutable field */
 	uint8_t dead;        /* garbage-collected: unlinked, freed after a grace period */
 	uint16_t pending;    /* samples appenders hold for it, not yet committed
@@ -159,6 +160,7 @@ struct head {
 	pthread_mutex_t ref_mu;   /* serializes ref page allocation */
 	_Atomic uint32_t last_ref; /* highest ref handed out */
 	intern *strs;             /* interned label names and values */
+	slab_pool *mem;           /* series, open-chunk buffers, closed lists (head_mem.c) */
 	hchunks *chunks;          /* full chunks' bytes (chunks_head/, or memory) */
 	struct hmmap *pending;    /* chunks found at open, until replay attaches them */
 	size_t n_pending, cap_pending; /* their count (sorted by series ref), allocated */
@@ -221,11 +223,18 @@ static inline void head__series_unlock(hseries *s)
 	atomic_store_explicit(&s->lock, 0, memory_order_release);
 }
 
-/* Room the closed array has for n chunks: the next power of two (it only
- * ever grows by doubling; truncation shrinks n, never the array). */
-static inline size_t head__closed_cap(uint16_t n)
+/* Room the closed array has for n chunks (at least; 0 for n == 0): its
+ * slab class, which fits n hchunks exactly up to 10 (every 8 bytes is a
+ * class up to 256), then within 1/16; past SLAB_MAX bytes a power of two
+ * of chunks. A cut that finds the array full (n == cap) grows it to
+ * head__closed_cap(n + 1): every cut while small, one move per 120 samples
+ * at most. Truncation shrinks it to head__closed_cap of what is left (or
+ * leaves it larger when that fails: room is never less). */
+static inline size_t head__closed_cap(size_t n)
 {
-	size_t c = 1;
+	if (n * sizeof(hchunk) <= SLAB_MAX)
+		return slab_good_size(n * sizeof(hchunk)) / sizeof(hchunk);
+	size_t c = SLAB_MAX / sizeof(hchunk);
 	while (c < n)
 		c *= 2;
 	return c;
@@ -289,6 +298,22 @@ void head__series_hist_free(hseries *s);
 int head__epoch_enter(head *h);
 void head__epoch_exit(head *h, int token);
 bool head__epoch_sync(head *h, int timeout_ms);
+
+/* Open-chunk buffers, from h->mem (head_mem.c). xor_app_append needs
+ * HEAD_XOR_HEADROOM bytes of room past len (chunk_xor.c: the largest
+ * sample, 32, and 16 zeroed bytes), or it reallocates through fl_realloc,
+ * which a slab buffer must never meet: reserve before every append. */
+#define HEAD_XOR_HEADROOM 48
+/* Start an empty open chunk in a (as xor_app_init). 0 or FL_ENOMEM. */
+int head__open_init(head *h, xor_app *a);
+/* Move a's bytes to a larger buffer: room for HEAD_XOR_HEADROOM more. */
+int head__open_grow(head *h, xor_app *a);
+static inline int head__open_reserve(head *h, xor_app *a)
+{
+	return a->len + HEAD_XOR_HEADROOM <= a->cap ? 0 : head__open_grow(h, a);
+}
+/* Free a's buffer (as xor_app_free). */
+void head__open_free(head *h, xor_app *a);
 
 /* Append one sample to s (caller holds s's lock and has checked
  * t > last). Applies Prometheus's chunk cutting. 0 or FL_ENOMEM. */

@@ -154,9 +154,15 @@ typedef struct hiter {
 	uint8_t *copy;      /* open chunk copy */
 	size_t copy_cap;
 	size_t ci;          /* current chunk */
-	bool in_chunk;      /* xi is positioned in ck[ci] */
+	bool in_chunk;      /* bt/bv hold ck[ci]'s samples */
 	bool valid;         /* a current sample exists (t, v) */
-	xor_iter xi;        /* decoder of ck[ci] */
+	int64_t *bt;        /* ck[ci]'s samples, decoded at once (xor_iter_next_batch) */
+	double *bv;         /* their values */
+	size_t bn, bi;      /* decoded, next unread */
+	size_t bt_cap, bv_cap; /* allocated */
+	int bad;            /* ck[ci] is corrupt after its bn samples */
+	int64_t t;          /* current sample */
+	double v;
 	const tomb *del;    /* the series' deleted intervals (the querier's pinned set) */
 	size_t n_del;       /* count */
 	hst_ent *st;        /* copy of the series' start timestamps in range */
@@ -164,19 +170,39 @@ typedef struct hiter {
 	int err;            /* 0 or FL_ECORRUPT / FL_ENOMEM */
 } hiter;
 
+/* Decode chunk ci whole into bt/bv. */
+static bool hi_open_chunk(hiter *it)
+{
+	hck *c = &it->ck[it->ci];
+	xor_iter x;
+	xor_iter_init(&x, c->b, c->len, c->limit);
+	size_t n = x.err ? 0 : x.total;
+	if (!fl_grow((void **)&it->bt, &it->bt_cap, n, sizeof *it->bt) ||
+	    !fl_grow((void **)&it->bv, &it->bv_cap, n, sizeof *it->bv)) {
+		it->err = FL_ENOMEM;
+		it->ci = it->n_ck;
+		return false;
+	}
+	it->bn = n ? xor_iter_next_batch(&x, it->bt, it->bv, n) : 0;
+	it->bad = x.err ? x.err : it->bn < n ? FL_ECORRUPT : 0;
+	it->bi = 0;
+	it->in_chunk = true;
+	return true;
+}
+
 /* Advance to the next decoded sample at all (ignoring the range start). */
 static bool hi_step(hiter *it)
 {
 	while (it->ci < it->n_ck) {
-		if (!it->in_chunk) {
-			hck *c = &it->ck[it->ci];
-			xor_iter_init(&it->xi, c->b, c->len, c->limit);
-			it->in_chunk = true;
-		}
-		if (xor_iter_next(&it->xi))
+		if (!it->in_chunk && !hi_open_chunk(it))
+			return false;
+		if (it->bi < it->bn) {
+			it->t = it->bt[it->bi];
+			it->v = it->bv[it->bi++];
 			return true;
-		if (it->xi.err) {
-			it->err = it->xi.err;
+		}
+		if (it->bad) {
+			it->err = it->bad;
 			it->ci = it->n_ck;
 			return false;
 		}
@@ -188,7 +214,7 @@ static bool hi_step(hiter *it)
 
 static int hi_finish(hiter *it, bool ok)
 {
-	it->valid = ok && it->xi.t <= it->maxt;
+	it->valid = ok && it->t <= it->maxt;
 	if (!it->valid)
 		it->ci = it->n_ck;
 	return it->valid ? VAL_FLOAT : VAL_NONE;
@@ -198,7 +224,7 @@ static int hi_next(sample_iter *si)
 {
 	hiter *it = (hiter *)si;
 	bool ok;
-	while ((ok = hi_step(it)) && (it->xi.t < it->mint || tombstones_contain(it->del, it->n_del, it->xi.t)))
+	while ((ok = hi_step(it)) && (it->t < it->mint || tombstones_contain(it->del, it->n_del, it->t)))
 		;
 	return hi_finish(it, ok);
 }
@@ -206,7 +232,7 @@ static int hi_next(sample_iter *si)
 static int hi_seek(sample_iter *si, int64_t t)
 {
 	hiter *it = (hiter *)si;
-	if (it->valid && it->xi.t >= t)
+	if (it->valid && it->t >= t)
 		return VAL_FLOAT;
 	if (t < it->mint)
 		t = it->mint;
@@ -216,7 +242,7 @@ static int hi_seek(sample_iter *si, int64_t t)
 		it->in_chunk = false;
 	}
 	bool ok;
-	while ((ok = hi_step(it)) && (it->xi.t < t || tombstones_contain(it->del, it->n_del, it->xi.t)))
+	while ((ok = hi_step(it)) && (it->t < t || tombstones_contain(it->del, it->n_del, it->t)))
 		;
 	return hi_finish(it, ok);
 }
@@ -224,16 +250,68 @@ static int hi_seek(sample_iter *si, int64_t t)
 static void hi_at(sample_iter *si, int64_t *t, double *v)
 {
 	hiter *it = (hiter *)si;
-	*t = it->xi.t;
-	*v = it->xi.v;
+	*t = it->t;
+	*v = it->v;
+}
+
+/* The start timestamp of the sample at t (times only grow). */
+static int64_t hi_st_of(hiter *it, int64_t t)
+{
+	while (it->sti < it->n_st && it->st[it->sti].t < t)
+		it->sti++;
+	return it->sti < it->n_st && it->st[it->sti].t == t ? it->st[it->sti].st : 0;
 }
 
 static int64_t hi_at_st(sample_iter *si)
 {
 	hiter *it = (hiter *)si;
-	while (it->sti < it->n_st && it->st[it->sti].t < it->xi.t)
-		it->sti++;
-	return it->sti < it->n_st && it->st[it->sti].t == it->xi.t ? it->st[it->sti].st : 0;
+	return hi_st_of(it, it->t);
+}
+
+/* sample_iter read: runs of the decoded chunk copied straight out; the
+ * rest (chunk openings, deletions, samples before mint) one hi_next at a
+ * time, taking back a sample past maxt (bt[bi - 1] of the chunk then). */
+static size_t hi_read(sample_iter *si, int64_t maxt, sample *out, int64_t *st, size_t cap)
+{
+	hiter *it = (hiter *)si;
+	size_t k = 0;
+	if (maxt > it->maxt)
+		maxt = it->maxt;
+	while (k < cap) {
+		if (it->in_chunk && it->bi < it->bn && it->n_del == 0 && it->bt[it->bi] >= it->mint) {
+			size_t from = it->bi;
+			it->bi = sample_run_copy(it->bt, it->bv, from, it->bn, maxt, out + k, cap - k);
+			for (size_t j = from; st && j < it->bi; j++)
+				st[k + j - from] = hi_st_of(it, it->bt[j]);
+			k += it->bi - from;
+			if (it->bi > from) {
+				it->t = out[k - 1].t;
+				it->v = out[k - 1].v;
+				it->valid = true;
+			}
+			if (it->bi < it->bn)
+				break; /* past maxt, or cap reached */
+			continue;
+		}
+		int64_t pt = it->t;
+		double pv = it->v;
+		bool pvalid = it->valid;
+		if (hi_next(si) != VAL_FLOAT)
+			break;
+		if (it->t > maxt) {
+			it->bi--;
+			it->t = pt;
+			it->v = pv;
+			it->valid = pvalid;
+			break;
+		}
+		out[k].t = it->t;
+		out[k].v = it->v;
+		if (st)
+			st[k] = hi_st_of(it, it->t);
+		k++;
+	}
+	return k;
 }
 
 static int hi_err(sample_iter *si, err *e)
@@ -249,12 +327,14 @@ static void hi_close(sample_iter *si)
 {
 	hiter *it = (hiter *)si;
 	fl_free(it->ck);
+	fl_free(it->bt);
+	fl_free(it->bv);
 	fl_free(it->copy);
 	fl_free(it->st);
 	fl_free(it);
 }
 
-static const struct sample_iter_ops hiter_ops = {hi_next, hi_seek, hi_at, hi_err, hi_close, hi_at_st};
+static const struct sample_iter_ops hiter_ops = {hi_next, hi_seek, hi_at, hi_err, hi_close, hi_at_st, hi_read};
 
 /* ---- series set ---- */
 

@@ -9,8 +9,26 @@
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
+/* Prometheus's Labels.Hash: XXH64 (seed 0) of name 0xff value 0xff ...
+ * A set that fits 1 KiB is gathered on the stack and hashed in one call
+ * (the streaming API costs a call and a copy per piece, a third of the
+ * hash on the ingest path); a larger one streams. Same value either way. */
 uint64_t labels_hash(labels ls)
 {
+	char tmp[1024];
+	size_t n = 0;
+	for (size_t i = 0; i < ls.n; i++) {
+		size_t a = strlen(ls.v[i].name), b = strlen(ls.v[i].value);
+		if (a + b + 2 > sizeof tmp - n)
+			goto stream;
+		memcpy(tmp + n, ls.v[i].name, a);
+		tmp[n + a] = '\xff';
+		memcpy(tmp + n + a + 1, ls.v[i].value, b);
+		tmp[n + a + 1 + b] = '\xff';
+		n += a + b + 2;
+	}
+	return XXH64(tmp, n, 0);
+stream:;
 	XXH64_state_t st;
 	XXH64_reset(&st, 0);
 	static const char sep = '\xff';

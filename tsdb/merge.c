@@ -13,7 +13,11 @@
  *  1. In mset, live[i] says whether child i has a current series;
  *     cur[0..n_cur) are the live children whose labels equal the output's.
  *  2. A chain iterator's subs with valid[i] are positioned at t[i] > last
- *     emitted timestamp.
+ *     emitted timestamp, except in streaming mode (fast < n): there sub
+ *     fast is positioned at the emitted sample and every other valid sub
+ *     at t[i] >= bound > it, so the following samples of sub fast below
+ *     bound come out without looking at the others (children rarely
+ *     overlap in time: a block, the next block, the head).
  * Ownership: the merged querier owns its children and closes them; labels
  * and strings it hands out are borrowed from them.
  */
@@ -50,7 +54,8 @@ int strlist_take_sorted(strlist *out, const char **v, size_t n, err *e)
 
 typedef struct chain {
 	sample_iter base;   /* must be first */
-	sample_iter **subs; /* owned */
+	sample_iter **pool; /* one iterator per child of the set (or NULL), owned */
+	sample_iter **subs; /* the current series' children's, from pool */
 	int64_t *t;         /* subs' current timestamps */
 	bool *valid;        /* sub has a current sample */
 	size_t n;           /* subs */
@@ -58,6 +63,9 @@ typedef struct chain {
 	bool have;          /* cur_t/cur_v hold a sample */
 	int64_t cur_t;      /* last emitted */
 	double cur_v;       /* last emitted */
+	size_t fast;        /* streaming from this sub (n = not streaming) */
+	int64_t bound;      /* while streaming: the other subs' smallest t */
+	size_t cap;         /* the set's children: room in pool, subs, t, valid */
 } chain;
 
 static void ch_step(chain *c, size_t i, int64_t target, bool seek)
@@ -70,7 +78,8 @@ static void ch_step(chain *c, size_t i, int64_t target, bool seek)
 	}
 }
 
-/* Emit the smallest current timestamp and move every sub past it. */
+/* Emit the smallest current timestamp and move every sub past it; when
+ * no other sub holds that timestamp, stream from its sub instead. */
 static int ch_emit(chain *c)
 {
 	size_t best = c->n;
@@ -83,15 +92,52 @@ static int ch_emit(chain *c)
 	}
 	sample_iter_at(c->subs[best], &c->cur_t, &c->cur_v);
 	c->have = true;
+	int64_t bound = INT64_MAX;
+	for (size_t i = 0; i < c->n; i++)
+		if (i != best && c->valid[i] && c->t[i] < bound)
+			bound = c->t[i];
+	if (bound > c->cur_t) {
+		c->fast = best;
+		c->bound = bound;
+		return VAL_FLOAT;
+	}
 	for (size_t i = 0; i < c->n; i++)
 		while (c->valid[i] && c->t[i] <= c->cur_t)
 			ch_step(c, i, 0, false);
 	return VAL_FLOAT;
 }
 
+/* Leave streaming mode: move its sub past the emitted sample (invariant 2). */
+static void ch_settle(chain *c)
+{
+	size_t i = c->fast;
+	if (i < c->n) {
+		c->fast = c->n;
+		ch_step(c, i, 0, false);
+	}
+}
+
 static int ch_next(sample_iter *s)
 {
 	chain *c = (chain *)s;
+	if (c->fast < c->n) {
+		sample_iter *sub = c->subs[c->fast];
+		if (sample_iter_next(sub) == VAL_FLOAT) {
+			int64_t t;
+			double v;
+			sample_iter_at(sub, &t, &v);
+			if (t < c->bound) {
+				c->cur_t = t;
+				c->cur_v = v;
+				return VAL_FLOAT;
+			}
+			c->t[c->fast] = t;
+		} else {
+			c->valid[c->fast] = false;
+		}
+		c->fast = c->n;
+		return ch_emit(c);
+	}
 	if (!c->started) {
 		c->started = true;
 		for (size_t i = 0; i < c->n; i++)
@@ -105,6 +151,7 @@ static int ch_seek(sample_iter *s, int64_t target)
 	chain *c = (chain *)s;
 	if (c->have && c->cur_t >= target)
 		return VAL_FLOAT;
+	ch_settle(c);
 	if (!c->started) {
 		c->started = true;
 		for (size_t i = 0; i < c->n; i++)
@@ -115,6 +162,51 @@ static int ch_seek(sample_iter *s, int64_t target)
 				ch_step(c, i, target, true);
 	}
 	return ch_emit(c);
+}
+
+/* sample_iter read: while streaming, a sub's own read up to the other
+ * subs' bound; otherwise the smallest pending sample (peeked, so one past
+ * maxt stays pending) through ch_emit, which may start streaming again.
+ * Start timestamps: none, as at_st (NULL) says for a chain. */
+static size_t ch_read(sample_iter *s, int64_t maxt, sample *out, int64_t *st, size_t cap)
+{
+	chain *c = (chain *)s;
+	size_t k = 0;
+	if (!c->started) {
+		c->started = true;
+		for (size_t i = 0; i < c->n; i++)
+			ch_step(c, i, 0, false);
+	}
+	while (k < cap) {
+		if (c->fast < c->n) {
+			sample_iter *sub = c->subs[c->fast];
+			if (sub->ops->read) {
+				size_t got = sub->ops->read(sub, FL_MIN(maxt, c->bound - 1), out + k, NULL, cap - k);
+				if (got) {
+					k += got;
+					c->cur_t = out[k - 1].t;
+					c->cur_v = out[k - 1].v;
+				}
+				if (k == cap)
+					break;
+			}
+			ch_settle(c); /* its next sample is past maxt or bound, or it ended */
+			continue;
+		}
+		size_t best = c->n;
+		for (size_t i = 0; i < c->n; i++)
+			if (c->valid[i] && (best == c->n || c->t[i] < c->t[best]))
+				best = i;
+		if (best == c->n || c->t[best] > maxt)
+			break;
+		ch_emit(c);
+		out[k].t = c->cur_t;
+		out[k++].v = c->cur_v;
+	}
+	if (st)
+		for (size_t i = 0; i < k; i++)
+			st[i] = 0;
+	return k;
 }
 
 static void ch_at(sample_iter *s, int64_t *t, double *v)
@@ -138,12 +230,12 @@ static int ch_err(sample_iter *s, err *e)
 static void ch_close(sample_iter *s)
 {
 	chain *c = (chain *)s;
-	for (size_t i = 0; i < c->n; i++)
-		sample_iter_close(c->subs[i]);
+	for (size_t i = 0; i < c->cap; i++)
+		sample_iter_close(c->pool[i]);
 	fl_free(c);
 }
 
-static const struct sample_iter_ops chain_ops = {ch_next, ch_seek, ch_at, ch_err, ch_close, NULL};
+static const struct sample_iter_ops chain_ops = {ch_next, ch_seek, ch_at, ch_err, ch_close, NULL, ch_read};
 
 /* ---------------------------------------------------------------- series set */
 
@@ -205,25 +297,49 @@ static labels ms_labels(series_set *s)
 static sample_iter *ms_iter(series_set *s, sample_iter *reuse)
 {
 	mset *m = (mset *)s;
-	sample_iter_close(reuse);
-	if (m->n_cur == 1)
-		return series_set_iter(m->sets[m->cur[0]], NULL);
+	if (m->n_cur == 1) {
+		/* a series from one child: its own iterator (reusing a chain's) */
+		if (reuse && reuse->ops == &chain_ops) {
+			chain *c = (chain *)reuse;
+			sample_iter *sub = c->cap == m->n ? c->pool[m->cur[0]] : NULL;
+			if (sub)
+				c->pool[m->cur[0]] = NULL;
+			sample_iter_close(reuse);
+			reuse = sub;
+		}
+		return series_set_iter(m->sets[m->cur[0]], reuse);
+	}
+	/* The chain keeps each child's iterator in pool[child] and reuses it
+	 * from series to series; subs lists those of the current series. */
+	chain *c = reuse && reuse->ops == &chain_ops ? (chain *)reuse : NULL;
+	if (!c || c->cap != m->n) {
+		sample_iter_close(reuse);
+		size_t k = m->n;
+		c = fl_calloc(1, sizeof *c + k * (2 * sizeof(sample_iter *) + sizeof(int64_t) + sizeof(bool)));
+		if (!c)
+			return NULL;
+		c->base.ops = &chain_ops;
+		c->cap = k;
+		c->pool = (sample_iter **)(c + 1);
+		c->subs = c->pool + k;
+		c->t = (int64_t *)(c->subs + k);
+		c->valid = (bool *)(c->t + k);
+	}
 	size_t n = m->n_cur;
-	chain *c = fl_calloc(1, sizeof *c + n * (sizeof(sample_iter *) + sizeof(int64_t) + sizeof(bool)));
-	if (!c)
-		return NULL;
-	c->base.ops = &chain_ops;
-	c->subs = (sample_iter **)(c + 1);
-	c->t = (int64_t *)(c->subs + n);
-	c->valid = (bool *)(c->t + n);
+	c->n = 0;
 	for (size_t k = 0; k < n; k++) {
-		c->subs[k] = series_set_iter(m->sets[m->cur[k]], NULL);
-		if (!c->subs[k]) {
+		size_t i = m->cur[k];
+		c->pool[i] = series_set_iter(m->sets[i], c->pool[i]);
+		if (!c->pool[i]) {
 			ch_close(&c->base);
 			return NULL;
 		}
-		c->n++;
+		c->subs[k] = c->pool[i];
+		c->valid[k] = false;
 	}
+	c->n = n;
+	c->started = c->have = false;
+	c->fast = n;
 	return &c->base;
 }
 

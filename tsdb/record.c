@@ -59,22 +59,44 @@ static double f64_from(uint64_t u)
 
 /* ---- encoders ---- */
 
-static void put_labels(buf *b, labels ls)
+/* A label set (count, then name and value strings, each uvarint length
+ * and bytes), after the 8-byte big-endian ref when ref_too: sized first
+ * and written with one reserve (the series record of a commit that
+ * creates many series is most of its WAL cost). */
+static void put_ref_labels(buf *b, bool ref_too, uint64_t ref, labels ls)
 {
-	buf_put_uvarint(b, ls.n);
-	for (size_t i = 0; i < ls.n; i++) {
-		buf_put_uvarint_str(b, ls.v[i].name, strlen(ls.v[i].name));
-		buf_put_uvarint_str(b, ls.v[i].value, strlen(ls.v[i].value));
+	size_t lens[64], need = 8 + 10; /* the lengths of the first 32 labels' strings, measured once */
+	for (size_t i = 0; i < 2 * ls.n; i++) {
+		size_t n = strlen(i % 2 ? ls.v[i / 2].value : ls.v[i / 2].name);
+		if (i < FL_ARRAY_LEN(lens))
+			lens[i] = n;
+		need += n + 10;
 	}
+	if (!buf_reserve(b, need))
+		return;
+	uint8_t *p = b->p + b->len;
+	if (ref_too) {
+		put_be64(p, ref);
+		p += 8;
+	}
+	p += uvarint_put(p, ls.n);
+	for (size_t i = 0; i < 2 * ls.n; i++) {
+		const char *str = i % 2 ? ls.v[i / 2].value : ls.v[i / 2].name;
+		size_t n = i < FL_ARRAY_LEN(lens) ? lens[i] : strlen(str);
+		p += uvarint_put(p, n);
+		memcpy(p, str, n);
+		p += n;
+	}
+	b->len = (size_t)(p - b->p);
 }
+
+static void put_labels(buf *b, labels ls) { put_ref_labels(b, false, 0, ls); }
 
 void record_encode_series(buf *b, const record_series *s, size_t n)
 {
 	buf_put_byte(b, RECORD_SERIES);
-	for (size_t i = 0; i < n; i++) {
-		buf_put_be64(b, s[i].ref);
-		put_labels(b, s[i].ls);
-	}
+	for (size_t i = 0; i < n; i++)
+		put_ref_labels(b, true, s[i].ref, s[i].ls);
 }
 
 void record_encode_samples(buf *b, const record_sample *s, size_t n)
@@ -349,61 +371,51 @@ int record_decode_series(const uint8_t *rec, size_t len, arena *a, record_series
 	return dec_records(&k_series, rec, len, a, (void **)out, n, e);
 }
 
-/* Inline varint for the replay hot path: 1 and 2-byte values take no call;
- * anything longer, truncated or overlong goes to uvarint_get. */
-static inline bool fast_varint(const uint8_t **pp, const uint8_t *end, int64_t *v)
+int record_samples_begin(record_samples_iter *it, const uint8_t *rec, size_t len, err *e)
 {
-	const uint8_t *p = *pp;
-	uint64_t u;
-	if (p < end && p[0] < 0x80) {
-		u = p[0];
-		p += 1;
-	} else if (end - p >= 2 && p[1] < 0x80) {
-		u = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
-		p += 2;
-	} else {
-		int k = uvarint_get(p, (size_t)(end - p), &u);
-		if (k <= 0)
-			return false;
-		p += k;
-	}
-	*v = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
-	*pp = p;
-	return true;
-}
-
-/*
- * Samples are most of what a replay decodes, so they get their own loop
- * instead of dec_records' callback per entry: same layout, same bounds
- * (base, then entries of at least 10 bytes), same errors.
- */
-int record_decode_samples(const uint8_t *rec, size_t len, arena *a, record_sample **out, size_t *n, err *e)
-{
-	*out = NULL;
-	*n = 0;
+	it->p = it->end = rec;
+	it->base_ref = it->base_t = 0;
+	it->k = 0;
 	if (len < 1 || rec[0] != RECORD_SAMPLES)
 		return err_set(e, FL_ECORRUPT, "record: samples: invalid record type %u", len ? (unsigned)rec[0] : 0u);
 	if (len == 1)
 		return 0;
 	if (len < 17)
 		return err_set(e, FL_ECORRUPT, "record: samples: decode error after 0 entries");
-	uint64_t base_ref = be64(rec + 1), base_t = be64(rec + 9);
-	const uint8_t *p = rec + 17, *end = rec + len;
-	size_t max = (size_t)(end - p) / 10, k = 0;
+	it->base_ref = be64(rec + 1);
+	it->base_t = be64(rec + 9);
+	it->p = rec + 17;
+	it->end = rec + len;
+	return 0;
+}
+
+int record_samples_error(const record_samples_iter *it, err *e)
+{
+	return err_set(e, FL_ECORRUPT, "record: samples: decode error after %zu entries", it->k);
+}
+
+/*
+ * Samples are most of what a replay decodes, so they get their own loop
+ * (record_samples_next, inline) instead of dec_records' callback per
+ * entry: same layout, same bounds (base, then entries of at least 10
+ * bytes), same errors.
+ */
+int record_decode_samples(const uint8_t *rec, size_t len, arena *a, record_sample **out, size_t *n, err *e)
+{
+	*out = NULL;
+	*n = 0;
+	record_samples_iter it;
+	int rc = record_samples_begin(&it, rec, len, e);
+	if (rc)
+		return rc;
+	size_t max = record_samples_max(&it), k = 0;
 	record_sample *v = max ? arena_alloc(a, max * sizeof *v) : NULL;
 	if (max && !v)
 		return err_set(e, FL_ENOMEM, "record: samples: out of memory");
-	while (p < end) {
-		int64_t dref, dt;
-		if (k == max || !fast_varint(&p, end, &dref) || !fast_varint(&p, end, &dt) || end - p < 8)
-			return err_set(e, FL_ECORRUPT, "record: samples: decode error after %zu entries", k);
-		v[k].ref = base_ref + (uint64_t)dref;
-		v[k].t = (int64_t)(base_t + (uint64_t)dt);
-		uint64_t bits = be64(p);
-		memcpy(&v[k].v, &bits, sizeof bits);
-		p += 8;
+	while ((rc = record_samples_next(&it, &v[k])) > 0)
 		k++;
-	}
+	if (rc < 0)
+		return record_samples_error(&it, e);
 	*out = v;
 	*n = k;
 	return 0;

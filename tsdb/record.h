@@ -104,6 +104,62 @@ void record_encode_metadata(buf *b, const record_metadata *s, size_t n);
 int record_decode_series(const uint8_t *rec, size_t len, arena *a, record_series **out, size_t *n, err *e);
 int record_decode_samples(const uint8_t *rec, size_t len, arena *a, record_sample **out, size_t *n, err *e);
 int record_decode_tombstones(const uint8_t *rec, size_t len, arena *a, record_tombstone **out, size_t *n, err *e);
+
+/*
+ * A samples record one entry at a time, without an array: for the WAL
+ * replay, which drops most of them (record_decode_samples runs the same
+ * loop). begin checks the type and the base (0 or FL_ECORRUPT); next gives
+ * 1 with the next sample, 0 at the end, -1 on a truncated or overlong
+ * entry (then record_samples_error fills e as record_decode_samples
+ * would). An entry takes at least 10 bytes: record_samples_max bounds
+ * the count.
+ */
+typedef struct record_samples_iter {
+	const uint8_t *p, *end; /* entries left */
+	uint64_t base_ref, base_t;
+	size_t k; /* entries decoded */
+} record_samples_iter;
+int record_samples_begin(record_samples_iter *it, const uint8_t *rec, size_t len, err *e);
+int record_samples_error(const record_samples_iter *it, err *e);
+static inline size_t record_samples_max(const record_samples_iter *it) { return (size_t)(it->end - it->p) / 10; }
+
+/* A zigzag varint; 1 and 2-byte values take no call (internal). */
+static inline bool record__varint(const uint8_t **pp, const uint8_t *end, int64_t *v)
+{
+	const uint8_t *p = *pp;
+	uint64_t u;
+	if (p < end && p[0] < 0x80) {
+		u = p[0];
+		p += 1;
+	} else if (end - p >= 2 && p[1] < 0x80) {
+		u = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+		p += 2;
+	} else {
+		int k = uvarint_get(p, (size_t)(end - p), &u);
+		if (k <= 0)
+			return false;
+		p += k;
+	}
+	*v = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+	*pp = p;
+	return true;
+}
+
+static inline int record_samples_next(record_samples_iter *it, record_sample *s)
+{
+	if (it->p >= it->end)
+		return 0;
+	int64_t dref, dt;
+	if (!record__varint(&it->p, it->end, &dref) || !record__varint(&it->p, it->end, &dt) || it->end - it->p < 8)
+		return -1;
+	s->ref = it->base_ref + (uint64_t)dref;
+	s->t = (int64_t)(it->base_t + (uint64_t)dt);
+	uint64_t bits = be64(it->p);
+	memcpy(&s->v, &bits, sizeof bits);
+	it->p += 8;
+	it->k++;
+	return 1;
+}
 int record_decode_exemplars(const uint8_t *rec, size_t len, arena *a, record_exemplar **out, size_t *n, err *e);
 int record_decode_mmap_markers(const uint8_t *rec, size_t len, arena *a, record_mmap_marker **out, size_t *n, err *e);
 int record_decode_metadata(const uint8_t *rec, size_t len, arena *a, record_metadata **out, size_t *n, err *e);

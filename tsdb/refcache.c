@@ -21,16 +21,11 @@ typedef struct rentry {
 	uint64_t lo;  /* low 64 bits */
 } rentry;
 
-typedef struct rkey {
-	uint32_t hi;
-	uint64_t lo;
-} rkey;
-
 MAP_INLINE uint64_t rentry_hash(const void *e) { return ((const rentry *)e)->lo >> 6; }
 MAP_INLINE bool rentry_eq(const void *e, const void *k)
 {
 	const rentry *x = e;
-	const rkey *y = k;
+	const refcache_key *y = k;
 	return x->lo == y->lo && x->hi == y->hi;
 }
 static const map_type rentry_type = {sizeof(rentry), 64, rentry_hash, rentry_eq};
@@ -60,15 +55,14 @@ void refcache_free(refcache *c)
 		map_free(&c->stripes[i].tab);
 }
 
-static rkey key_of(const refcache *c, const void *p, size_t n)
+refcache_key refcache_key_of(const refcache *c, const void *p, size_t n)
 {
 	XXH128_hash_t h = XXH3_128bits_withSeed(p, n, c->seed);
-	return (rkey){(uint32_t)(h.high64 >> 32), h.low64};
+	return (refcache_key){h.low64, (uint32_t)(h.high64 >> 32)};
 }
 
-uint32_t refcache_get(refcache *c, const void *key, size_t n)
+uint32_t refcache_get_key(refcache *c, refcache_key k)
 {
-	rkey k = key_of(c, key, n);
 	refcache_stripe *st = &c->stripes[k.lo % REFCACHE_STRIPES];
 	lock(st);
 	const rentry *e = map_find(&st->tab, &rentry_type, k.lo >> 6, &k);
@@ -77,11 +71,10 @@ uint32_t refcache_get(refcache *c, const void *key, size_t n)
 	return ref;
 }
 
-void refcache_put(refcache *c, const void *key, size_t n, uint32_t ref)
+void refcache_put_key(refcache *c, refcache_key k, uint32_t ref)
 {
 	if (!ref)
 		return;
-	rkey k = key_of(c, key, n);
 	refcache_stripe *st = &c->stripes[k.lo % REFCACHE_STRIPES];
 	lock(st);
 	if (map_len(&st->tab) >= c->max_stripe)
@@ -94,6 +87,23 @@ void refcache_put(refcache *c, const void *key, size_t n, uint32_t ref)
 			map_added(&st->tab, e);
 	}
 	unlock(st);
+}
+
+void refcache_prefetch(refcache *c, refcache_key k)
+{
+	map *m = &c->stripes[k.lo % REFCACHE_STRIPES].tab;
+	char *tab = __atomic_load_n((char **)&m->tab, __ATOMIC_RELAXED);
+	uint32_t cap = __atomic_load_n(&m->cap, __ATOMIC_RELAXED);
+	if (tab && cap)
+		__builtin_prefetch(tab + ((k.lo >> 6) & (cap - 1)) * sizeof(rentry));
+}
+
+uint32_t refcache_get(refcache *c, const void *key, size_t n) { return refcache_get_key(c, refcache_key_of(c, key, n)); }
+
+void refcache_put(refcache *c, const void *key, size_t n, uint32_t ref)
+{
+	if (ref)
+		refcache_put_key(c, refcache_key_of(c, key, n), ref);
 }
 
 void refcache_clear(refcache *c)

@@ -45,6 +45,12 @@ typedef struct refcache {
 	refcache_stripe stripes[REFCACHE_STRIPES];
 } refcache;
 
+/* A key's hash, to look it up and put it without hashing it again. */
+typedef struct refcache_key {
+	uint64_t lo; /* low 64 bits of the XXH3-128 (the stripe and probe start) */
+	uint32_t hi; /* its high 32 bits */
+} refcache_key;
+
 /* max_entries bounds the whole cache (spread over the stripes). */
 void refcache_init(refcache *c, size_t max_entries);
 void refcache_free(refcache *c);
@@ -52,6 +58,14 @@ void refcache_free(refcache *c);
 uint32_t refcache_get(refcache *c, const void *key, size_t n);
 /* Remember key -> ref (ref != 0); best effort (out of memory: forgotten). */
 void refcache_put(refcache *c, const void *key, size_t n, uint32_t ref);
+/* The same by a key's hash (refcache_key_of). */
+refcache_key refcache_key_of(const refcache *c, const void *key, size_t n);
+uint32_t refcache_get_key(refcache *c, refcache_key k);
+void refcache_put_key(refcache *c, refcache_key k, uint32_t ref);
+/* Start loading the slot where k's entry is or would go into the CPU's
+ * cache, without the lock (a hint: reads the table's address racily, as
+ * a relaxed atomic load, and never dereferences it). */
+void refcache_prefetch(refcache *c, refcache_key k);
 /* Forget everything. */
 void refcache_clear(refcache *c);
 /* Entries held (for tests and stats). */

@@ -51,6 +51,13 @@ struct sample_iter_ops {
 	/* Optional (NULL when the storage keeps none): the current sample's
 	 * start timestamp (Prometheus AtST), 0 = unknown. Same validity as at(). */
 	int64_t (*at_st)(sample_iter *it);
+	/* Optional (NULL: next/at one by one). The samples next() would
+	 * return from here on, while their t <= maxt, at most cap: into out,
+	 * and their start timestamps into st (0 = unknown) unless st is NULL.
+	 * A sample past maxt stays unread. Returns how many; fewer than cap
+	 * at the end, past maxt, or on an error (err tells). at() is then the
+	 * last sample read. Float samples only. */
+	size_t (*read)(sample_iter *it, int64_t maxt, sample *out, int64_t *st, size_t cap);
 };
 struct sample_iter {
 	const struct sample_iter_ops *ops;
@@ -60,6 +67,19 @@ static inline int sample_iter_seek(sample_iter *it, int64_t t) { return it->ops-
 static inline void sample_iter_at(sample_iter *it, int64_t *t, double *v) { it->ops->at(it, t, v); }
 static inline int sample_iter_err(sample_iter *it, err *e) { return it->ops->err(it, e); }
 static inline void sample_iter_close(sample_iter *it) { if (it) it->ops->close(it); }
+/* For read ops over decoded arrays: copy samples i.. of bt/bv (n in all)
+ * with t <= maxt into out, at most cap; returns the index after the last
+ * one copied. */
+static inline size_t sample_run_copy(const int64_t *bt, const double *bv, size_t i, size_t n, int64_t maxt,
+				     sample *out, size_t cap)
+{
+	size_t end = n - i < cap ? n : i + cap;
+	for (; i < end && bt[i] <= maxt; i++, out++) {
+		out->t = bt[i];
+		out->v = bv[i];
+	}
+	return i;
+}
 static inline int64_t sample_iter_at_st(sample_iter *it) { return it->ops->at_st ? it->ops->at_st(it) : 0; }
 
 /* ---- chunks (the chunk view of a select; Prometheus ChunkQuerier) ---- */

@@ -154,17 +154,71 @@ static appender *rw_appender(web_env *env) { return env->agent ? agent_appender(
  * agent's appender finds its series by labels). */
 static refcache *rw_refcache(web_env *env) { return env->db ? db_refcache(env->db) : NULL; }
 
-/* The refcache hook of the 1.0 decoder. */
-static series_ref known_series(void *cache, const uint8_t *raw, size_t n) { return refcache_get(cache, raw, n); }
+/* The series cache's side of a 1.0 request: the keys of the series the
+ * decoder announced (rw_decode_v1_ahead), in request order, hashed once
+ * for the lookup, the prefetch and the put of a new series. */
+typedef struct known_key {
+	const uint8_t *raw; /* the series' label bytes (in the decoded body) */
+	refcache_key k;     /* their hash */
+	uint32_t ref;       /* what the cache held, 0 = nothing (a put will follow) */
+} known_key;
+
+typedef struct known_ctx {
+	refcache *c;
+	known_key *keys; /* announced series (fl_grow; NULL on OOM: hashed again) */
+	size_t n, cap;
+	size_t next;     /* the next one the decoder asks about */
+	size_t put;      /* write_v1's cursor over keys */
+} known_ctx;
+
+/* The decoder's ahead hook: hash, remember, start the slot's load. */
+static void ahead_series(void *ctx, const uint8_t *raw, size_t n)
+{
+	known_ctx *kc = ctx;
+	refcache_key k = refcache_key_of(kc->c, raw, n);
+	refcache_prefetch(kc->c, k);
+	if (fl_grow((void **)&kc->keys, &kc->cap, kc->n + 1, sizeof *kc->keys))
+		kc->keys[kc->n++] = (known_key){raw, k, 0};
+}
+
+/* The decoder's known hook: the ref the cache holds for raw. */
+static series_ref known_series(void *ctx, const uint8_t *raw, size_t n)
+{
+	known_ctx *kc = ctx;
+	if (kc->next < kc->n && kc->keys[kc->next].raw == raw) {
+		known_key *kk = &kc->keys[kc->next++];
+		return kk->ref = refcache_get_key(kc->c, kk->k);
+	}
+	return refcache_get(kc->c, raw, n);
+}
+
+/* The key announced for s, or NULL (then the put hashes again). Series
+ * come in the order they were announced; write_v1 asks for each. */
+static const known_key *series_key(known_ctx *kc, const rw_series *s)
+{
+	if (!kc || !s->raw_labels || kc->put >= kc->n || kc->keys[kc->put].raw != s->raw_labels)
+		return NULL;
+	return &kc->keys[kc->put++];
+}
+
+/* Prefetch the cache slot of the next new series a few places ahead of
+ * the cursor (its put follows its append). */
+static void prefetch_put(known_ctx *kc)
+{
+	if (kc && kc->put + RW_AHEAD < kc->n && !kc->keys[kc->put + RW_AHEAD].ref)
+		refcache_prefetch(kc->c, kc->keys[kc->put + RW_AHEAD].k);
+}
 
 /* One 1.0 series: 0, or its first failure (message in e). A series with
  * invalid labels is skipped (*invalid counts its samples), as Prometheus
  * does; a valid one's label bytes go into the cache once it has a ref. A
  * cached ref whose series was removed since reads as an empty label set
  * (FL_EINVAL before any sample): then the labels are decoded after all. */
-static int v1_series(remote_state *st, appender *app, refcache *cache, rw_series *s, arena *a, int64_t max_t,
+static int v1_series(remote_state *st, appender *app, known_ctx *kc, rw_series *s, arena *a, int64_t max_t,
 		     size_t *written, size_t *invalid, err *e)
 {
+	const known_key *kk = series_key(kc, s);
+	prefetch_put(kc);
 	if (s->known_ref) {
 		size_t before = *written;
 		int rc = append_series(app, s, max_t, NULL, written, NULL, e);
@@ -189,24 +243,27 @@ static int v1_series(remote_state *st, appender *app, refcache *cache, rw_series
 	count_dropped(st, s);
 	series_ref ref = 0;
 	int rc = append_series(app, s, max_t, NULL, written, &ref, e);
-	if (!rc && ref && ref <= UINT32_MAX && s->raw_labels && cache)
-		refcache_put(cache, s->raw_labels, s->raw_labels_len, (uint32_t)ref);
+	if (!rc && ref && ref <= UINT32_MAX && s->raw_labels && kc) {
+		if (kk)
+			refcache_put_key(kc->c, kk->k, (uint32_t)ref);
+		else
+			refcache_put(kc->c, s->raw_labels, s->raw_labels_len, (uint32_t)ref);
+	}
 	return rc;
 }
 
 /* 1.0: all or nothing. */
-static void write_v1(web_env *env, remote_state *st, rw_request *req, arena *a, http_resp *w)
+static void write_v1(web_env *env, remote_state *st, rw_request *req, known_ctx *kc, arena *a, http_resp *w)
 {
 	appender *app = rw_appender(env);
 	if (!app)
 		return remote_http_error(w, 500, "cannot open an appender");
-	refcache *cache = rw_refcache(env);
 	int64_t max_t = remote_now_ms() + MAX_AHEAD_MS;
 	size_t written = 0, invalid = 0;
 	err e;
 	err_clear(&e);
 	for (size_t i = 0; i < req->n_series; i++) {
-		int rc = v1_series(st, app, cache, &req->series[i], a, max_t, &written, &invalid, &e);
+		int rc = v1_series(st, app, kc, &req->series[i], a, max_t, &written, &invalid, &e);
 		if (rc) {
 			appender_rollback(app);
 			if (is_reject(rc)) {
@@ -292,7 +349,7 @@ static void write_v2(web_env *env, remote_state *st, const http_req *r, const rw
 
 /* Decompress and decode the body (1.0 with the series cache); answers the
  * error itself. */
-static int read_body(const http_req *r, http_resp *w, int version, refcache *cache, buf *pb, arena *a, rw_request *req)
+static int read_body(const http_req *r, http_resp *w, int version, known_ctx *kc, buf *pb, arena *a, rw_request *req)
 {
 	if (r->body_len > REMOTE_MAX_BODY) {
 		remote_http_error(w, 413, "http: request body too large");
@@ -307,8 +364,8 @@ static int read_body(const http_req *r, http_resp *w, int version, refcache *cac
 	}
 	err e;
 	int rc = remote_snappy_decode(r->body, r->body_len, REMOTE_MAX_DECODED, pb, &e);
-	if (!rc && version == RW_V1 && cache)
-		rc = rw_decode_v1_known(pb->p, pb->len, a, known_series, cache, req, &e);
+	if (!rc && version == RW_V1 && kc)
+		rc = rw_decode_v1_ahead(pb->p, pb->len, a, known_series, ahead_series, kc, req, &e);
 	else if (!rc)
 		rc = rw_decode((rw_version)version, pb->p, pb->len, a, req, &e);
 	if (rc) {
@@ -335,12 +392,14 @@ void remote_write_handler(web_env *env, const http_req *r, http_resp *w)
 	rw_request req;
 	buf pb; /* the decoded body: series borrow their label bytes from it */
 	buf_init(&pb);
-	if (read_body(r, w, version, rw_refcache(env), &pb, &a, &req) == 0) {
+	known_ctx kc = {.c = rw_refcache(env)};
+	if (read_body(r, w, version, kc.c ? &kc : NULL, &pb, &a, &req) == 0) {
 		if (version == RW_V2)
 			write_v2(env, st, r, &req, w);
 		else
-			write_v1(env, st, &req, &a, w);
+			write_v1(env, st, &req, kc.c ? &kc : NULL, &a, w);
 	}
+	fl_free(kc.keys);
 	buf_reset(&pb);
 	arena_reset(&a);
 }

@@ -56,7 +56,7 @@ static void mi_at(sample_iter *it, int64_t *t, double *v)
 }
 static int mi_err(sample_iter *it, err *e) { return 0; }
 static void mi_close(sample_iter *it) { fl_free(it); }
-static const struct sample_iter_ops mi_ops = {mi_next, mi_seek, mi_at, mi_err, mi_close, NULL};
+static const struct sample_iter_ops mi_ops = {mi_next, mi_seek, mi_at, mi_err, mi_close, NULL, NULL};
 
 typedef struct mset {
 	series_set base;

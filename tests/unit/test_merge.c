@@ -46,7 +46,7 @@ static int mi_seek(sample_iter *it, int64_t t)
 static void mi_at(sample_iter *it, int64_t *t, double *v) { miter *m = (miter *)it; *t = m->s->t[m->i - 1]; *v = m->s->v[m->i - 1]; }
 static int mi_err(sample_iter *it, err *e) { return 0; }
 static void mi_close(sample_iter *it) { free(it); }
-static const struct sample_iter_ops mi_ops = {mi_next, mi_seek, mi_at, mi_err, mi_close, NULL};
+static const struct sample_iter_ops mi_ops = {mi_next, mi_seek, mi_at, mi_err, mi_close, NULL, NULL};
 
 static bool ms_match(mset *s, size_t i)
 {
@@ -198,6 +198,100 @@ static void merge_chain_seek(void)
 	querier_close(q);
 }
 
+/* Three children mostly apart in time (as blocks and the head are): the
+ * chain streams from one child while it stays below the others, a
+ * duplicate timestamp still comes out once (the earliest child's), seek
+ * works mid-stream, and the iterator is reused across series of one, two
+ * and three children. */
+static const int64_t t_x0[] = {1, 2, 3, 10}, t_x1[] = {4, 5, 6, 10, 11}, t_x2[] = {7, 8, 20};
+static const double v_x0[] = {1, 2, 3, 100}, v_x1[] = {4, 5, 6, 101, 11}, v_x2[] = {7, 8, 20};
+static const int64_t t_y1[] = {3, 4}, t_y2[] = {1, 5};
+static const double v_y1[] = {3, 4}, v_y2[] = {1, 5};
+static const mseries X0[] = {{"x", t_x0, v_x0, 4}};
+static const mseries X1[] = {{"x", t_x1, v_x1, 5}, {"y", t_y1, v_y1, 2}};
+static const mseries X2[] = {{"x", t_x2, v_x2, 3}, {"y", t_y2, v_y2, 2}, {"z", t_x2, v_x2, 3}};
+
+static size_t drain(sample_iter *it, int64_t *t, double *v)
+{
+	size_t n = 0;
+	while (n < 16 && sample_iter_next(it) == VAL_FLOAT) {
+		sample_iter_at(it, &t[n], &v[n]);
+		n++;
+	}
+	return n;
+}
+
+static void merge_chain_streams(void)
+{
+	querier *qs[3] = {mock(X0, 1), mock(X1, 2), mock(X2, 3)};
+	err e;
+	querier *q = querier_merge(qs, 3, 0, 100, &e);
+	series_set *s = querier_select(q, true, NULL, NULL, 0);
+	static const int64_t want_x[] = {1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 20};
+	static const int64_t want_y[] = {1, 3, 4, 5};
+	int64_t t[16];
+	double v[16];
+	sample_iter *it = NULL;
+	ASSERT(series_set_next(s));
+	it = series_set_iter(s, it);
+	ASSERT_EQ(drain(it, t, v), 11);
+	for (size_t i = 0; i < 11; i++) {
+		ASSERT_EQ(t[i], want_x[i]);
+		ASSERT_DBL_EQ(v[i], t[i] == 10 ? 100 : (double)t[i]);
+	}
+	ASSERT(series_set_next(s));
+	it = series_set_iter(s, it);
+	ASSERT_EQ(drain(it, t, v), 4);
+	for (size_t i = 0; i < 4; i++)
+		ASSERT_EQ(t[i], want_y[i]);
+	ASSERT(series_set_next(s));
+	it = series_set_iter(s, it);
+	ASSERT_EQ(drain(it, t, v), 3);
+	ASSERT_EQ(t[2], 20);
+	ASSERT(!series_set_next(s));
+	series_set_close(s);
+	/* seek while streaming */
+	s = querier_select(q, true, NULL, NULL, 0);
+	ASSERT(series_set_next(s));
+	it = series_set_iter(s, it);
+	ASSERT_EQ(sample_iter_next(it), VAL_FLOAT);
+	ASSERT_EQ(sample_iter_next(it), VAL_FLOAT);
+	ASSERT_EQ(sample_iter_seek(it, 5), VAL_FLOAT);
+	sample_iter_at(it, &t[0], &v[0]);
+	ASSERT_EQ(t[0], 5);
+	ASSERT_EQ(sample_iter_next(it), VAL_FLOAT);
+	sample_iter_at(it, &t[0], &v[0]);
+	ASSERT_EQ(t[0], 6);
+	ASSERT_EQ(sample_iter_seek(it, 9), VAL_FLOAT);
+	sample_iter_at(it, &t[0], &v[0]);
+	ASSERT_EQ(t[0], 10);
+	ASSERT_DBL_EQ(v[0], 100);
+	ASSERT_EQ(drain(it, t, v), 2);
+	ASSERT_EQ(t[0], 11);
+	ASSERT_EQ(t[1], 20);
+	series_set_close(s);
+	/* read in runs over subs without a read op of their own */
+	s = querier_select(q, true, NULL, NULL, 0);
+	ASSERT(series_set_next(s));
+	it = series_set_iter(s, it);
+	sample buf[16];
+	ASSERT_EQ(it->ops->read(it, 6, buf, NULL, 4), 4);
+	ASSERT_EQ(buf[3].t, 4);
+	ASSERT_EQ(it->ops->read(it, 6, buf, NULL, 4), 2);
+	ASSERT_EQ(buf[1].t, 6);
+	ASSERT_EQ(sample_iter_next(it), VAL_FLOAT);
+	sample_iter_at(it, &t[0], &v[0]);
+	ASSERT_EQ(t[0], 7);
+	ASSERT_EQ(it->ops->read(it, INT64_MAX, buf, NULL, 16), 4);
+	ASSERT_EQ(buf[1].t, 10);
+	ASSERT_DBL_EQ(buf[1].v, 100);
+	ASSERT_EQ(buf[3].t, 20);
+	ASSERT_EQ(sample_iter_next(it), VAL_NONE);
+	sample_iter_close(it);
+	series_set_close(s);
+	querier_close(q);
+}
+
 static void merge_label_values_union(void)
 {
 	querier *qs[2] = {mock(A, 2), mock(B, 2)};
@@ -260,6 +354,7 @@ static void merge_golden_blocks(void)
 const struct test tests_merge[] = {
 	{"merge_series_and_samples", merge_series_and_samples},
 	{"merge_chain_seek", merge_chain_seek},
+	{"merge_chain_streams", merge_chain_streams},
 	{"merge_label_values_union", merge_label_values_union},
 	{"merge_golden_blocks", merge_golden_blocks},
 	{NULL, NULL},

@@ -369,6 +369,64 @@ static size_t check_view(querier *q, const select_hints *h, const matcher *m, si
 	return n_chunks;
 }
 
+/* Compare the run a read op returned with the next samples of want. */
+static void check_run(const sample *buf, size_t k, const sample *want, size_t n, size_t *got)
+{
+	for (size_t i = 0; i < k; i++, (*got)++) {
+		ASSERT(*got < n);
+		ASSERT_EQ(buf[i].t, want[*got].t);
+		ASSERT(memcmp(&buf[i].v, &want[*got].v, sizeof buf[i].v) == 0);
+	}
+}
+
+/* For every series of a select: reading in runs of 7 (the iterator's read
+ * op) up to a cut in the middle, one next() past it, then runs to the end,
+ * returns exactly what next/at do. Returns the samples seen. */
+static size_t check_read(querier *q, const select_hints *h, const matcher *m, size_t nm)
+{
+	series_set *a = querier_select(q, true, h, m, nm), *b = querier_select(q, true, h, m, nm);
+	sample_iter *ia = NULL, *ib = NULL;
+	sample *want = NULL, buf[7];
+	size_t cap = 0, total = 0;
+	while (series_set_next(a)) {
+		ASSERT(series_set_next(b));
+		ia = series_set_iter(a, ia);
+		ib = series_set_iter(b, ib);
+		ASSERT(ib->ops->read != NULL);
+		size_t n = 0, got = 0, k;
+		while (sample_iter_next(ia) == VAL_FLOAT) {
+			ASSERT(fl_grow((void **)&want, &cap, n + 1, sizeof *want));
+			sample_iter_at(ia, &want[n].t, &want[n].v);
+			n++;
+		}
+		int64_t cut = n ? want[n / 2].t : 0;
+		do {
+			k = ib->ops->read(ib, cut, buf, NULL, 7);
+			check_run(buf, k, want, n, &got);
+		} while (k == 7);
+		ASSERT_EQ(got, n ? n / 2 + 1 : 0);
+		if (got < n) {
+			ASSERT_EQ(sample_iter_next(ib), VAL_FLOAT);
+			sample_iter_at(ib, &buf[0].t, &buf[0].v);
+			check_run(buf, 1, want, n, &got);
+		}
+		do {
+			k = ib->ops->read(ib, INT64_MAX, buf, NULL, 7);
+			check_run(buf, k, want, n, &got);
+		} while (k == 7);
+		ASSERT_EQ(got, n);
+		ASSERT_EQ(sample_iter_next(ib), VAL_NONE);
+		total += n;
+	}
+	ASSERT(!series_set_next(b));
+	fl_free(want);
+	sample_iter_close(ia);
+	sample_iter_close(ib);
+	series_set_close(a);
+	series_set_close(b);
+	return total;
+}
+
 /* A block's chunk view hands out the stored chunks themselves (pointers
  * into the chunk segment, nothing decoded), and a trimmed range re-encodes
  * only the cut chunks. */
@@ -415,6 +473,8 @@ static void querier_chunk_view_block(void)
 	int64_t span = bm->max_time - bm->min_time;
 	select_hints h = {.start_ms = bm->min_time + span / 3, .end_ms = bm->max_time - span / 3};
 	ASSERT(check_view(q, &h, &m, 1) > 0);
+	ASSERT(check_read(q, NULL, &m, 1) > 1000);
+	ASSERT(check_read(q, &h, &m, 1) > 0);
 	querier_close(q);
 	matcher_reset(&m);
 	block_close(b);
@@ -434,7 +494,7 @@ static void append_series(head *h, const char *i, int64_t from, int64_t step, in
 /* The head's chunk view (closed chunks, the open one as a copy) and the
  * merged view of two overlapping sources (runs of overlapping chunks
  * re-encoded, the earlier source winning on equal times) both decode to
- * exactly what the sample iterators return. */
+ * exactly what the sample iterators return; reading them in runs too. */
 static void querier_chunk_view_head_and_merge(void)
 {
 	head_opts o = {0};
@@ -451,11 +511,13 @@ static void querier_chunk_view_head_and_merge(void)
 		select_hints h = {.start_ms = r == 0 ? INT64_MIN / 2 : 123456, .end_ms = r == 2 ? 654321 : INT64_MAX / 2};
 		querier *q1 = queryable_querier(head_queryable(h1), INT64_MIN / 2, INT64_MAX / 2, &e);
 		ASSERT(check_view(q1, &h, &m, 1) >= 3);
+		ASSERT(check_read(q1, &h, &m, 1) > 0);
 		querier_close(q1);
 		querier *qs[2] = {queryable_querier(head_queryable(h1), INT64_MIN / 2, INT64_MAX / 2, &e),
 				  queryable_querier(head_queryable(h2), INT64_MIN / 2, INT64_MAX / 2, &e)};
 		querier *mq = querier_merge(qs, 2, INT64_MIN / 2, INT64_MAX / 2, &e);
 		ASSERT(check_view(mq, &h, &m, 1) >= 4);
+		ASSERT(check_read(mq, &h, &m, 1) > 0);
 		querier_close(mq);
 	}
 	matcher_reset(&m);

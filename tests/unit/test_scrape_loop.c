@@ -465,6 +465,49 @@ static void invalid_utf8_fails(void)
 	fix_close(&f);
 }
 
+/* The previous page's keys guide the parser only for the format that made
+ * them: a text 0.0.4 key with a blank is no OpenMetrics series, and a
+ * steady page then a changed one store what a fresh parse would. */
+static void cache_keys_guide_same_format(void)
+{
+	fix f;
+	fix_open(&f);
+	const char *page = "foo {a=\"b\"} 1\nbar 2\n";
+	scrape_result r;
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(scrape_loop_scrape(f.l, &f.sink, page, strlen(page), "text/plain; version=0.0.4", NULL,
+					     (int64_t)strlen(page), 1000 + i * 1000, scrape_mono_ns(), &r),
+			  0);
+		ASSERT_EQ(r.up, 1);
+		ASSERT_EQ(r.scraped, 2);
+	}
+	ASSERT_EQ(scrape_loop_scrape(f.l, &f.sink, page, strlen(page), OM, NULL, (int64_t)strlen(page), 3000,
+				     scrape_mono_ns(), &r),
+		  0);
+	ASSERT_EQ(r.up, 0); /* OpenMetrics has no blank before '{' */
+	/* OpenMetrics pages: steady, then a series renamed by one byte, one
+	 * gone and one new (a guess that is a prefix of the line) */
+	r = scrape(&f, "foo{a=\"b\"} 1\nbar 2\nbaz 3\n# EOF\n", 4000);
+	ASSERT_EQ(r.up, 1);
+	r = scrape(&f, "foo{a=\"b\"} 1\nbar 2\nbaz 3\n# EOF\n", 5000);
+	ASSERT_EQ(r.series_added, 0);
+	r = scrape(&f, "foo{a=\"c\"} 4\nbarx 5\nbaz 6\n# EOF\n", 6000);
+	ASSERT_EQ(r.up, 1);
+	ASSERT_EQ(r.series_added, 2);
+	int64_t ts[8];
+	double vs[8];
+	ASSERT_EQ(series(&f, "barx", NULL, NULL, ts, vs, 8), 1);
+	ASSERT_DBL_EQ(vs[0], 5);
+	ASSERT_EQ(series(&f, "foo", "a", "c", ts, vs, 8), 1);
+	ASSERT_DBL_EQ(vs[0], 4);
+	/* 2 at 1000, 2000, 4000 and 5000; stale markers at 3000 and 6000 */
+	ASSERT_EQ(series(&f, "bar", NULL, NULL, ts, vs, 8), 6);
+	ASSERT(is_stale_nan(vs[2]) && ts[2] == 3000);
+	ASSERT(is_stale_nan(vs[5]) && ts[5] == 6000);
+	ASSERT_DBL_EQ(vs[4], 2);
+	fix_close(&f);
+}
+
 /* scrape/target.go offset: (hash ^ seed) % interval after the next boundary. */
 static void offsets(void)
 {
@@ -517,6 +560,7 @@ const struct test tests_scrape_loop[] = {
 	{"metadata_learned", metadata_learned},
 	{"metric_relabel_drop", metric_relabel_drop},
 	{"invalid_utf8_fails", invalid_utf8_fails},
+	{"cache_keys_guide_same_format", cache_keys_guide_same_format},
 	{"offsets", offsets},
 	{"accept_header", accept_header},
 	{NULL, NULL},

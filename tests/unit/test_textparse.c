@@ -11,7 +11,14 @@
 /* Every entry of text as one line each: "HELP name|text", "TYPE name|type",
  * "UNIT name|unit", "EOF", "S series|labels|value[|ts]"; then "ERR line: msg"
  * or nothing at a clean end. */
-static void dump(textparse_format f, unsigned flags, const char *text, size_t len, buf *out)
+/* Guesses for textparse_expect: before the i-th series, v[(i + shift) % n]
+ * (none when n is 0). */
+typedef struct hints {
+	const slice *v;
+	size_t n, shift;
+} hints;
+
+static void dump_hinted(textparse_format f, unsigned flags, const char *text, size_t len, const hints *h, buf *out)
 {
 	static const char *const types[] = {"unknown", "counter", "gauge", "histogram", "gaugehistogram", "summary", "info", "stateset"};
 	textparse *p = textparse_new(f, text, len, flags);
@@ -19,7 +26,13 @@ static void dump(textparse_format f, unsigned flags, const char *text, size_t le
 	textparse_entry k;
 	err e = {0};
 	int rc;
-	while ((rc = textparse_next(p, &k, &e)) == 1) {
+	size_t n_series = 0;
+	slice guess = {NULL, 0};
+	for (;;) {
+		guess = h && h->n ? h->v[(n_series + h->shift) % h->n] : (slice){NULL, 0};
+		textparse_expect(p, guess);
+		if ((rc = textparse_next(p, &k, &e)) != 1)
+			break;
 		if (k == TEXTPARSE_EOF) {
 			buf_put_str(out, "EOF\n");
 			continue;
@@ -38,6 +51,9 @@ static void dump(textparse_format f, unsigned flags, const char *text, size_t le
 			continue;
 		}
 		slice s = textparse_series(p);
+		/* met exactly when the series is the guess */
+		ASSERT_EQ(textparse_expect_met(p), guess.len && s.len == guess.len && !memcmp(s.p, guess.p, s.len));
+		n_series++;
 		labels ls = textparse_labels(p, &e);
 		ASSERT(ls.v);
 		double v;
@@ -55,6 +71,11 @@ static void dump(textparse_format f, unsigned flags, const char *text, size_t le
 		buf_printf(out, "ERR %zu: %s\n", textparse_line(p), e.msg);
 	ASSERT_EQ(textparse_next(p, &k, &e), 0); /* an error or the end is final */
 	textparse_free(p);
+}
+
+static void dump(textparse_format f, unsigned flags, const char *text, size_t len, buf *out)
+{
+	dump_hinted(f, flags, text, len, NULL, out);
 }
 
 static void expect(textparse_format f, unsigned flags, const char *text, const char *want)
@@ -489,6 +510,70 @@ static void exposition_pages(void)
 	ASSERT_EQ(st.types, 1);
 }
 
+/* The series keys of text (slices into it, none with a newline). */
+static size_t keys_of(textparse_format f, const char *text, size_t len, slice *v, size_t cap)
+{
+	textparse *p = textparse_new(f, text, len, 0);
+	textparse_entry k;
+	size_t n = 0;
+	while (textparse_next(p, &k, NULL) == 1)
+		if (k == TEXTPARSE_SERIES && n < cap) {
+			slice s = textparse_series(p);
+			if (!memchr(s.p, '\n', s.len))
+				v[n++] = s;
+		}
+	textparse_free(p);
+	return n;
+}
+
+/* Entries and errors come out the same with any guesses: every key of the
+ * page tried before every line (right, wrong, a prefix of the real one). */
+static void expect_same(textparse_format f, const char *text, size_t len)
+{
+	slice keys[1024];
+	size_t nk = keys_of(f, text, len, keys, FL_ARRAY_LEN(keys));
+	buf plain, got;
+	buf_init(&plain);
+	buf_init(&got);
+	dump(f, 0, text, len, &plain);
+	for (size_t shift = 0; shift < (nk > 40 ? 2 : nk); shift++) {
+		hints h = {keys, nk, shift};
+		buf_clear(&got);
+		dump_hinted(f, 0, text, len, &h, &got);
+		if (strcmp(buf_cstr(&plain), buf_cstr(&got)))
+			test_fail(__FILE__, __LINE__, "shift %zu:\ngot:\n%s\nwant:\n%s", shift, buf_cstr(&got),
+				  buf_cstr(&plain));
+	}
+	buf_reset(&plain);
+	buf_reset(&got);
+}
+
+static void expected_series(void)
+{
+	static const char prom[] =
+		"foo 1\nfoo{a=\"b\"} 2\nfoo  {a=\"b\"} 3\nfoobar 4\nfoo\t5\n  foo{a=\"b\"}6\n{\"foo\"} 7\n"
+		"{\"foo\",a=\"x\"} 8\nfoo:bar 9\nfoo 10 123\nfoo{a=\"b\"\tb=\"c\",} 11\nfoo{a=\"b\"} 12 34\n"
+		"# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\nfoo {a=\"x\\ny\"} 13\nfoo";
+	expect_same(TEXTPARSE_PROM, prom, sizeof prom - 1);
+	static const char om[] =
+		"# TYPE foo gauge\nfoo 1\nfoo{a=\"b\"} 2\nfoobar 4\n{\"foo\"} 7\nfoo{a=\"b\"} 3 # {x=\"y\"} 1 2\n"
+		"# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\nfoo {a=\"b\"} 5\n# EOF\n";
+	expect_same(TEXTPARSE_OM, om, sizeof om - 1);
+	static const char *const pages[] = {"conformance/exposition/node-exporter-1.5.0.txt",
+					    "conformance/exposition/alltypes.237mfs.prom.txt"};
+	for (size_t i = 0; i < FL_ARRAY_LEN(pages); i++) {
+		char full[512];
+		snprintf(full, sizeof full, "%s/%s", test_shared_dir(), pages[i]);
+		buf in;
+		buf_init(&in);
+		err e = {0};
+		if (buf_read_file(&in, full, &e))
+			test_fail(__FILE__, __LINE__, "%s: %s", full, e.msg);
+		expect_same(TEXTPARSE_PROM, (const char *)in.p, in.len);
+		buf_reset(&in);
+	}
+}
+
 const struct test tests_textparse[] = {
 	{"prom_entries", prom_entries},
 	{"prom_values", prom_values},
@@ -500,5 +585,6 @@ const struct test tests_textparse[] = {
 	{"format_choice", format_choice},
 	{"node_exporter_scrapes", node_exporter_scrapes},
 	{"exposition_pages", exposition_pages},
+	{"expected_series", expected_series},
 	{NULL, NULL},
 };
