@@ -10,6 +10,9 @@
 #   samples shipped, seconds until all were shipped, sender CPU seconds
 #   (with - without), samples shipped per sender CPU-second, and the peak
 #   RSS difference per shard (memory per shard).
+# Then bench_rw_encode (when built) ships the same number of samples from
+# a WAL written beforehand to the same receiver, in-process: its CPU is
+# the sender's alone, without the ingest the subtraction above removes.
 # Env: BENCH_RW_SERIES (default 30000), BENCH_RW_ROUNDS (default 20: the
 # timestamps reach 5 minutes ahead, which both servers accept).
 set -u
@@ -101,3 +104,7 @@ for s in flint prometheus; do
 	mem=$(awk -v a="$hwm" -v b="$base_hwm" -v n="${shards:-1}" 'BEGIN { d = (a - b) / (n > 0 ? n : 1); printf "%.0f", (d > 0 ? d : 0) }')
 	printf '  %-11s %10s %8s %10s %10s %14s %12s\n' "$s" "$shipped" "$secs" "$cpu" "$base" "$per" "$mem"
 done
+ENC=$BUILD/bench/bench_rw_encode
+if [ -x "$ENC" ]; then
+	"$ENC" "http://127.0.0.1:$RP/api/v1/write" "$SERIES" "$ROUNDS" 2>/dev/null | sed 's/^bench_rw_encode: /  flint, sender alone (bench_rw_encode): /'
+fi

@@ -19,15 +19,18 @@
  * new number; it is skipped while sends fail, as Prometheus skips it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/fsutil.h"
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "remote/sigv4.h"
 #include "remote/write_int.h"
@@ -81,27 +84,41 @@ static void ent_unref(rw_series_ent *s)
 		fl_free(s);
 }
 
-/* One allocation: the struct, the label array, then the strings. */
-static rw_series_ent *ent_new(labels ls, bool dropped, int seg)
+/* One allocation: the struct, then for 1.0 the Label fields
+ * (rw_batch_encode copies them into each request), for 2.0 the label
+ * array and the strings. */
+static rw_series_ent *ent_new(labels ls, bool dropped, int seg, rw_version v, uint64_t in_hash)
 {
-	size_t bytes = sizeof(rw_series_ent) + ls.n * sizeof(label);
-	for (size_t i = 0; i < ls.n; i++)
-		bytes += strlen(ls.v[i].name) + strlen(ls.v[i].value) + 2;
+	size_t bytes = sizeof(rw_series_ent);
+	if (v == RW_V1)
+		bytes += rw_labels_pb_size(ls);
+	else {
+		bytes += ls.n * sizeof(label);
+		for (size_t i = 0; i < ls.n; i++)
+			bytes += strlen(ls.v[i].name) + strlen(ls.v[i].value) + 2;
+	}
 	rw_series_ent *s = fl_malloc(bytes);
 	if (!s)
 		return NULL;
+	memset(s, 0, sizeof *s);
 	atomic_init(&s->refs, 1);
 	s->seg = seg;
 	s->dropped = dropped;
-	label *v = (label *)(s + 1);
-	char *p = (char *)(v + ls.n);
+	s->in_hash = in_hash;
+	if (v == RW_V1) {
+		s->pb_len = bytes - sizeof *s;
+		rw_labels_pb_put((uint8_t *)(s + 1), ls);
+		return s;
+	}
+	label *lv = (label *)(s + 1);
+	char *p = (char *)(lv + ls.n);
 	for (size_t i = 0; i < ls.n; i++) {
 		size_t a = strlen(ls.v[i].name) + 1, b = strlen(ls.v[i].value) + 1;
-		v[i].name = memcpy(p, ls.v[i].name, a);
-		v[i].value = memcpy(p + a, ls.v[i].value, b);
+		lv[i].name = memcpy(p, ls.v[i].name, a);
+		lv[i].value = memcpy(p + a, ls.v[i].value, b);
 		p += a + b;
 	}
-	s->ls = (labels){v, ls.n};
+	s->ls = (labels){lv, ls.n};
 	return s;
 }
 
@@ -125,6 +142,32 @@ static bool series_labels(rw_queue *q, labels in, labels *out)
 	return ls.n > 0;
 }
 
+/* A hash of labels as the WAL gives them, to tell a series seen again
+ * from a ref given new labels: xxhash64 over "name\xffvalue\xff..." in
+ * blocks of up to 512 bytes (one call per block, not per string). */
+static uint64_t wal_labels_hash(labels ls)
+{
+	uint8_t b[512];
+	size_t n = 0;
+	uint64_t h = 0;
+	for (size_t i = 0; i < 2 * ls.n; i++) {
+		const char *str = i & 1 ? ls.v[i / 2].value : ls.v[i / 2].name;
+		size_t k = strlen(str);
+		if (n + k + 1 > sizeof b) {
+			h = (h ^ hash_xxh64(b, n)) * 0x9e3779b97f4a7c15ULL;
+			n = 0;
+		}
+		if (k + 1 > sizeof b) { /* a long string: a block of its own */
+			h = (h ^ hash_xxh64(str, k)) * 0x9e3779b97f4a7c15ULL;
+			k = 0;
+		}
+		memcpy(b + n, str, k);
+		n += k;
+		b[n++] = 0xff;
+	}
+	return h ^ hash_xxh64(b, n);
+}
+
 static void on_series(void *ctx, const record_series *s, size_t n, int seg)
 {
 	rw_queue *q = ctx;
@@ -133,13 +176,14 @@ static void on_series(void *ctx, const record_series *s, size_t n, int seg)
 		series_slot *sl = map_slot(&q->series, &series_map, h, &s[i].ref);
 		if (!sl)
 			return;
-		if (sl->tag && sl->s && labels_equal(sl->s->ls, s[i].ls) && !sl->s->dropped) {
+		uint64_t in_hash = wal_labels_hash(s[i].ls);
+		if (sl->tag && sl->s && sl->s->in_hash == in_hash && !sl->s->dropped) {
 			sl->s->seg = seg; /* seen again (a checkpoint, a restart) */
 			continue;
 		}
 		labels ls = {0};
 		bool kept = series_labels(q, s[i].ls, &ls);
-		rw_series_ent *e = ent_new(kept ? ls : (labels){0}, !kept, seg);
+		rw_series_ent *e = ent_new(kept ? ls : (labels){0}, !kept, seg, q->version, in_hash);
 		if (!e)
 			return;
 		if (sl->tag) {
@@ -223,6 +267,7 @@ static bool on_samples(void *ctx, const record_sample *x, size_t n, rw_pos at)
 	rw_queue *q = ctx;
 	rw_shard *held = NULL;
 	bool ok = true;
+	int64_t in = 0, unknown = 0, dropped = 0, highest = INT64_MIN; /* counted once per record */
 	for (size_t i = 0; i < n && ok; i++) {
 		if (q->resume_n) { /* before the last run's positions: sent already? */
 			rw_pos here = {at.seg, at.off, false, at.idx + (int32_t)i};
@@ -233,22 +278,33 @@ static bool on_samples(void *ctx, const record_sample *x, size_t n, rw_pos at)
 		}
 		series_slot *sl = map_find(&q->series, &series_map, ref_hash(x[i].ref), &x[i].ref);
 		if (!sl) {
-			atomic_fetch_add(&q->st.dropped_unknown, 1);
-			atomic_fetch_add(&q->data_dropped, 1);
+			unknown++;
 			continue;
 		}
-		max_store(&q->st.highest_ts_ms, x[i].t);
+		if (x[i].t > highest)
+			highest = x[i].t;
 		if (sl->s->dropped) {
-			atomic_fetch_add(&q->st.dropped_series, 1);
-			atomic_fetch_add(&q->data_dropped, 1);
+			dropped++;
 			continue;
 		}
 		q->mid = (rw_pos){at.seg, at.off, false, at.idx + (int32_t)i};
+		if (highest > atomic_load(&q->st.highest_ts_ms) && in % 256 == 0)
+			max_store(&q->st.highest_ts_ms, highest); /* before a wait for space, too */
 		if ((ok = enqueue(q, &held, sl->s, &x[i], q->mid)))
-			atomic_fetch_add(&q->data_in, 1);
+			in++;
 	}
 	if (held)
 		pthread_mutex_unlock(&held->mu);
+	if (highest != INT64_MIN)
+		max_store(&q->st.highest_ts_ms, highest);
+	if (in)
+		atomic_fetch_add(&q->data_in, in);
+	if (unknown)
+		atomic_fetch_add(&q->st.dropped_unknown, unknown);
+	if (dropped)
+		atomic_fetch_add(&q->st.dropped_series, dropped);
+	if (unknown + dropped)
+		atomic_fetch_add(&q->data_dropped, unknown + dropped);
 	if (ok)
 		q->mid.seg = -1;
 	return ok;
@@ -342,20 +398,27 @@ static void write_pos(rw_queue *q)
 	rw_pos shard[RW_POS_SHARDS];
 	rw_pos p = queue_pos(q, shard);
 	atomic_store(&q->lowest_segment, p.seg);
-	char text[sizeof q->last_pos_text];
-	rw_pos_file_format(text, sizeof text, p, shard, q->n_shards <= RW_POS_SHARDS ? q->n_shards : 0);
+	char text[sizeof q->last_pos_text + 1024];
+	rw_pos_file_format(text, sizeof q->last_pos_text, p, shard, q->n_shards <= RW_POS_SHARDS ? q->n_shards : 0);
 	if (!strcmp(text, q->last_pos_text))
 		return;
-	char tmp[1200];
-	snprintf(tmp, sizeof tmp, "%s.tmp", q->pos_path);
+	/* written in place, one pwrite of the whole text padded with newlines
+	 * over what the file held (the parser reads only the lines it needs):
+	 * after every acknowledged batch, a new file and a rename each time
+	 * cost the kernel more than the batch's encoding */
 	size_t n = strlen(text);
-	FILE *f = fopen(tmp, "w");
-	if (!f || fwrite(text, 1, n, f) != n || fclose(f) || rename(tmp, q->pos_path)) {
-		if (f)
-			unlink(tmp);
+	if (q->pos_fd < 0)
+		q->pos_fd = open(q->pos_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	struct stat sb;
+	size_t len = q->pos_fd >= 0 && fstat(q->pos_fd, &sb) == 0 && (size_t)sb.st_size > n ? (size_t)sb.st_size : n;
+	if (len > sizeof text - 1)
+		len = sizeof text - 1;
+	memset(text + n, '\n', len - n);
+	if (q->pos_fd < 0 || pwrite(q->pos_fd, text, len, 0) != (ssize_t)len) {
 		log_warn("remote", "Cannot write the queue position", "file", q->pos_path, "err", strerror(errno), NULL);
 		return;
 	}
+	text[n] = 0;
 	memcpy(q->last_pos_text, text, n + 1);
 	q->acked = p;
 }
@@ -472,6 +535,7 @@ rw_queue *rw_queue_new(const scrape_remote_config *cfg, const char *hash, const 
 	q->version = cfg->protobuf_message && !strcmp(cfg->protobuf_message, "io.prometheus.write.v2.Request") ? RW_V2 : RW_V1;
 	q->flush_deadline_ms = flush_deadline_ms;
 	snprintf(q->pos_path, sizeof q->pos_path, "%s/remote_write/%s.pos", data_dir, hash);
+	q->pos_fd = -1;
 	map_init(&q->series);
 	labels_builder_init(&q->lb);
 	labels_builder_init(&q->rb);
@@ -574,6 +638,8 @@ void rw_queue_free(rw_queue *q)
 	pthread_cond_destroy(&q->wake);
 	fl_free(q->shards);
 	pthread_mutex_destroy(&q->shards_mu);
+	if (q->pos_fd >= 0)
+		close(q->pos_fd);
 	rw__cfg_release(q->hold);
 	sigv4_signer_free(q->signer);
 	fl_free(q);

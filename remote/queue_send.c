@@ -276,14 +276,6 @@ static enum outcome post(rw_shard *sh, const buf *body, attempt *a, char *why, s
 
 /* ---- a batch ---- */
 
-static int by_series(const void *a, const void *b)
-{
-	const rw_entry *x = *(const rw_entry *const *)a, *y = *(const rw_entry *const *)b;
-	if (x->s != y->s)
-		return x->s < y->s ? -1 : 1;
-	return x < y ? -1 : x > y;
-}
-
 /* Encode entries (those not too old) into sh->body; *kept: samples in it;
  * *highest: their highest timestamp. */
 static int encode(rw_shard *sh, rw_entry **ents, size_t n, size_t *kept, int64_t *highest)
@@ -304,28 +296,10 @@ static int encode(rw_shard *sh, rw_entry **ents, size_t n, size_t *kept, int64_t
 	buf_clear(&sh->body);
 	if (!k)
 		return 0;
-	qsort(ents, k, sizeof *ents, by_series);
 	arena_reset(&sh->a);
-	rw_request r = {.version = q->version};
-	r.series = arena_calloc(&sh->a, k, sizeof *r.series);
-	sample *smp = arena_calloc(&sh->a, k, sizeof *smp);
-	if (!r.series || !smp)
-		return -1;
-	for (size_t i = 0; i < k; i++) {
-		if (!i || ents[i]->s != ents[i - 1]->s) {
-			rw_series *s = &r.series[r.n_series++];
-			s->labels = (label *)ents[i]->s->ls.v;
-			s->n_labels = ents[i]->s->ls.n;
-			s->samples = &smp[i];
-		}
-		smp[i] = (sample){ents[i]->t, ents[i]->v};
-		r.series[r.n_series - 1].n_samples++;
-		if (ents[i]->t > *highest)
-			*highest = ents[i]->t;
-	}
-	err e = {0};
 	buf_clear(&sh->pb);
-	if (rw_encode(&r, &sh->pb, &e) || sh->pb.oom || remote_snappy_encode(sh->pb.p, sh->pb.len, &sh->body))
+	if (rw_batch_encode(q->version, ents, k, atomic_fetch_add(&q->batches, 1) + 1, &sh->a, &sh->pb, highest) ||
+	    sh->pb.oom || remote_snappy_encode(sh->pb.p, sh->pb.len, &sh->body))
 		return -1;
 	return 0;
 }

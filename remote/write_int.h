@@ -92,14 +92,23 @@ rw_pos wal_watcher_end(const char *wal_dir);
 /* ---- queue.c: one remote_write entry ---- */
 
 /* A series as the queue sends it: labels after external labels and
- * write_relabel_configs, in one block. Shared by the cache and the
- * samples queued for it (refs counts both). */
+ * write_relabel_configs, in one block after the struct: for a 1.0 queue
+ * only their Label fields, encoded once (rw_labels_pb_put; each request
+ * copies them), for a 2.0 queue the labels (ls). Shared by the cache and
+ * the samples queued for it (refs counts both). */
 typedef struct rw_series_ent {
 	_Atomic int refs;
 	int seg;             /* segment it was last seen in */
 	bool dropped;        /* relabeling dropped it */
-	labels ls;           /* points into the block after the struct */
+	uint32_t group;      /* its series' index in the batch `batch` (rw_batch_encode) */
+	uint64_t batch;      /* the last batch that grouped it: a series is in one shard at a time */
+	uint64_t in_hash;    /* a hash of its labels in the WAL (seen again: unchanged?) */
+	labels ls;           /* 2.0: the labels (1.0: none) */
+	size_t pb_len;       /* 1.0: bytes of the Label fields after the struct */
 } rw_series_ent;
+
+/* The 1.0 Label fields of s. */
+static inline const uint8_t *rw_ent_pb(const rw_series_ent *s) { return (const uint8_t *)(s + 1); }
 
 typedef struct rw_entry {
 	rw_series_ent *s;
@@ -109,6 +118,18 @@ typedef struct rw_entry {
 	int32_t idx;         /* its index there */
 	int64_t off;
 } rw_entry;
+
+/* ---- queue_encode.c: a batch as a request body ---- */
+
+/* Bytes of ls as 1.0 TimeSeries.labels fields (field 1, one per label). */
+size_t rw_labels_pb_size(labels ls);
+/* Write them at p (rw_labels_pb_size bytes); returns the end. */
+uint8_t *rw_labels_pb_put(uint8_t *p, labels ls);
+/* Append the protobuf request of ents (any order) to pb: one series per
+ * distinct series, in order of first appearance, each with its samples in
+ * the order of ents. batch: a number no earlier call used (it marks the
+ * series). *highest: the highest timestamp. 0, or FL_ENOMEM. */
+int rw_batch_encode(rw_version v, rw_entry **ents, size_t n, uint64_t batch, arena *a, buf *pb, int64_t *highest);
 
 typedef struct rw_queue rw_queue;
 typedef struct rw_cfg_hold rw_cfg_hold;
@@ -154,6 +175,7 @@ struct rw_queue {
 	struct sigv4_signer *signer; /* cfg->sigv4's, or NULL */
 	labels ext;                /* external labels (in hold's config) */
 	char pos_path[1100];       /* <data>/remote_write/<hash>.pos */
+	int pos_fd;                /* open on it once written, -1 before */
 	rw_version version;
 	int64_t flush_deadline_ms;
 
@@ -192,6 +214,7 @@ struct rw_queue {
 	int64_t last_reshard_tick_ms;
 	_Atomic int64_t last_send_ok_ms;
 
+	_Atomic uint64_t batches;  /* numbers rw_batch_encode's calls */
 	rw_queue_stats st;
 	struct rw_meta *meta;      /* metadata_send.c's sender, or NULL (write.c starts and stops it) */
 };

@@ -566,8 +566,11 @@ static size_t run_tail(xor_iter *it, xstate *s, int64_t *t, double *v, size_t n,
 	return k;
 }
 
-/* Samples 2.. of the chunk: up to n more (n <= samples left). */
-static size_t decode_fast(xor_iter *it, int64_t *t, double *v, size_t n)
+/* Samples 2.. of the chunk: up to n more (n <= samples left). Compiled
+ * twice: the copy for CPUs with BMI2 (shifts by any register, no moves to
+ * cl; the loop is mostly shifts) is picked when the program loads (an
+ * ifunc), the other serves the rest. */
+__attribute__((target_clones("default", "arch=haswell"))) static size_t decode_fast(xor_iter *it, int64_t *t, double *v, size_t n)
 {
 	xstate s;
 	state_load(it, &s);

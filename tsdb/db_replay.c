@@ -7,7 +7,8 @@
  *   0. the head-chunk files (chunks_head/, loadMmappedChunks): their
  *      chunks wait, by series ref, for the series records below, which
  *      attach them; samples at or before a series' last such chunk are
- *      skipped (they are in it);
+ *      skipped (they are in it), by this thread from a table by ref
+ *      (rref) without touching the series;
  *   1. the last checkpoint wal/checkpoint.NNNNNNNN (all its segments);
  *   2. the WAL segments after NNNNNNNN (all of them when there is no
  *      checkpoint).
@@ -83,7 +84,24 @@ typedef struct rworker {
 	head_replay_counts c;                  /* worker's until joined: what it did */
 } rworker;
 
+/* The decoder's entry for a series ref, in a table indexed by ref (refs
+ * are dense: Prometheus gives them out one by one): the series it names
+ * (NULL: no series record introduced it yet) and the max time of the
+ * m-mapped chunks the series was given at creation. A WAL sample at or
+ * before that is in those chunks: it is dropped here, before a worker
+ * touches the series (Prometheus's mmMaxTime check in loadWAL's decoder),
+ * which makes a long WAL over m-mapped chunks cheap to replay. */
+typedef struct rref {
+	struct hseries *s; /* head_replay_lookup's answer for the ref */
+	int64_t mm_maxt;   /* INT64_MIN: no m-mapped chunk (or not known here) */
+} rref;
+
+#define RREF_MAX (UINT64_C(1) << 27) /* refs at or above go through head_replay_lookup */
+
 typedef struct replay {
+	rref *refs;           /* by ref, n_refs entries */
+	size_t n_refs;
+	int64_t n_series;     /* series records seen (bounds the table) */
 	head *h;              /* target */
 	int64_t min_valid;    /* samples below are skipped */
 	arena a;              /* per-record decode memory */
@@ -219,6 +237,27 @@ static rworker *worker_of(replay *r, const struct hseries *s)
 	return &r->w[((x * UINT64_C(0x9E3779B97F4A7C15)) >> 32) % (uint64_t)r->n_w];
 }
 
+/* The table entry for ref, grown to hold it while refs stay about as dense
+ * as the series seen; NULL when ref is past that (or memory is short):
+ * the ref then goes through head_replay_lookup each time. */
+static rref *ref_slot(replay *r, uint64_t ref)
+{
+	if (ref < r->n_refs)
+		return &r->refs[ref];
+	if (ref >= RREF_MAX || ref > 4 * (uint64_t)r->n_series + 65536)
+		return NULL;
+	size_t n = FL_MAX(2 * r->n_refs, (size_t)ref + 1);
+	n = FL_MAX(n, (size_t)4096);
+	rref *p = fl_realloc(r->refs, n * sizeof *p);
+	if (!p)
+		return NULL;
+	for (size_t i = r->n_refs; i < n; i++)
+		p[i] = (rref){NULL, INT64_MIN};
+	r->refs = p;
+	r->n_refs = n;
+	return &r->refs[ref];
+}
+
 static int replay_series(replay *r, const uint8_t *rec, size_t len, err *e)
 {
 	record_series *s;
@@ -227,9 +266,14 @@ static int replay_series(replay *r, const uint8_t *rec, size_t len, err *e)
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		rc = head_replay_series(r->h, s[i].ref, s[i].ls, e);
+		int64_t mm_maxt;
+		rc = head_replay_series_mm(r->h, s[i].ref, s[i].ls, &mm_maxt, e);
 		if (rc)
 			return rc;
+		r->n_series++;
+		rref *x = ref_slot(r, s[i].ref);
+		if (x && !x->s) /* first record of the ref (a repeat changes nothing) */
+			*x = (rref){head_replay_lookup(r->h, s[i].ref), mm_maxt};
 	}
 	r->st->series += (int64_t)n;
 	return 0;
@@ -247,8 +291,15 @@ static int replay_samples(replay *r, const uint8_t *rec, size_t len, err *e)
 			r->st->skipped_old++;
 			continue;
 		}
-		struct hseries *hs = head_replay_lookup(r->h, s[i].ref);
-		if (!hs) {
+		const rref *x = s[i].ref < r->n_refs ? &r->refs[s[i].ref] : NULL;
+		struct hseries *hs;
+		if (x && x->s) {
+			if (s[i].t <= x->mm_maxt) {
+				r->st->in_mmapped++;
+				continue;
+			}
+			hs = x->s;
+		} else if (!(hs = head_replay_lookup(r->h, s[i].ref))) {
 			r->st->unknown_refs++;
 			continue;
 		}
@@ -577,6 +628,7 @@ static int replay_wal_records(struct head *h, const char *waldir, int64_t min_va
 		rc = replay_ranges(&r, &seg, 1, "segments", repair ? waldir : NULL, e);
 	}
 	int wrc = workers_stop(&r);
+	fl_free(r.refs);
 	if (rc == 0 && wrc)
 		rc = err_set(e, wrc, "replay samples: %s", fl_strerror(wrc));
 	arena_reset(&r.a);

@@ -522,8 +522,12 @@ void head_replay_mmapped_end(head *h, head_mmap_stats *st)
 
 /* ---- replay ---- */
 
-int head_replay_series(head *h, uint64_t ref, labels ls, err *e)
+int head_replay_series(head *h, uint64_t ref, labels ls, err *e) { return head_replay_series_mm(h, ref, ls, NULL, e); }
+
+int head_replay_series_mm(head *h, uint64_t ref, labels ls, int64_t *mm_maxt, err *e)
 {
+	if (mm_maxt)
+		*mm_maxt = INT64_MIN;
 	if (ref == 0 || ref > UINT32_MAX)
 		return err_set(e, FL_ECORRUPT, "head: series ref %" PRIu64 " out of range", ref);
 	if (head__series_by_ref(h, ref)) {
@@ -536,6 +540,8 @@ int head_replay_series(head *h, uint64_t ref, labels ls, err *e)
 		return e && e->code ? e->code : FL_ENOMEM;
 	if (created && h->n_pending && attach_mmapped(h, s))
 		return err_set(e, FL_ENOMEM, "head: out of memory");
+	if (created && mm_maxt && s->n_closed) /* new: no worker has it yet */
+		*mm_maxt = s->closed[s->n_closed - 1].maxt;
 	if (!created) {
 		/* Same labels under another ref: alias it (Prometheus multiRef). */
 		bump_last_ref(h, (uint32_t)ref);

@@ -97,6 +97,10 @@ queryable *head_queryable(head *h);
  * under another ref, ref becomes an alias of that series (as Prometheus's
  * multiRef on replay). Later refs given out are above every replayed ref. */
 int head_replay_series(head *h, uint64_t ref, labels ls, err *e);
+/* The same; *mm_maxt becomes the max time of the m-mapped chunks a series
+ * created now was given (its WAL samples at or before it are in them), or
+ * INT64_MIN (no chunks, or ref named a known series or became an alias). */
+int head_replay_series_mm(head *h, uint64_t ref, labels ls, int64_t *mm_maxt, err *e);
 /* Append a sample to ref: 0 if appended; FL_ENOTFOUND for an unknown ref,
  * FL_EOUT_OF_ORDER / FL_ETOO_OLD when rejected (counted in stats, skipped).
  * A sample equal to the last one (t and value bits) is a no-op returning 0. */
