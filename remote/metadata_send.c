@@ -35,14 +35,14 @@
 #include "remote/write_int.h"
 
 typedef struct rw_meta {
-	rw_queue *q;
-	rw_meta_source *src;
-	pthread_t th;
-	pthread_mutex_t mu;
+	rw_queue *q;         /* the queue whose entry and counters it uses */
+	rw_meta_source *src; /* the sender's (outlives the queue) */
+	pthread_t th;        /* meta_main */
+	pthread_mutex_t mu;  /* guards stop; cond's */
 	pthread_cond_t cond; /* stop or abort */
 	bool stop;           /* no new round */
-	_Atomic bool abort;  /* give up the request in flight */
-	rw_shard sh;         /* rw__post's handle: q, curl, pb, body, resp */
+	_Atomic bool abort;  /* give up the request in flight (atomic: libcurl's progress callback reads it unlocked) */
+	rw_shard sh;         /* rw__post's handle: q, curl, pb, body, resp (this thread only) */
 } rw_meta;
 
 static int type_of(const char *name)

@@ -2,7 +2,9 @@
  * write_int.h - what the files of the remote-write sender share
  * (write.c: the sender, its queues by config hash, positions, metrics;
  * watcher.c: tailing <data>/wal; queue.c: series cache, shards, batches,
- * HTTP and retries). Not a public header: the SQLite btreeInt.h pattern.
+ * HTTP and retries; metadata_send.c: metadata_config's thread per queue,
+ * which posts through queue_send.c's rw__post). Not a public header: the
+ * SQLite btreeInt.h pattern.
  *
  * Threads of one queue: its watcher thread (reads the WAL, relabels
  * series, appends samples to the shards, reshards, writes the position
