@@ -19,33 +19,10 @@
 
 #include "lib/fsutil.h"
 #include "tsdb/agent.h"
+#include "bench/bench_clock.h"
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
-static double cpu_s(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-	       ru.ru_stime.tv_usec / 1e6;
-}
 
-static double rss_bytes(void)
-{
-	FILE *f = fopen("/proc/self/statm", "r");
-	long pages = 0, rss = 0;
-	if (f) {
-		if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-			rss = 0;
-		fclose(f);
-	}
-	return (double)rss * (double)sysconf(_SC_PAGESIZE);
-}
 
 static long env_long(const char *name, long dflt)
 {
@@ -77,7 +54,7 @@ int main(void)
 	double rss0 = rss_bytes();
 	agent_db *a = open_or_die(dir);
 	err e;
-	double t0 = now_s(), c0 = cpu_s();
+	double t0 = now_s(), c0 = proc_cpu_s();
 	appender *app = NULL;
 	for (long i = 0; i < n; i++) {
 		char name[32], inst[32];
@@ -94,8 +71,8 @@ int main(void)
 			app = NULL;
 		}
 	}
-	double t_new = now_s() - t0, c_new = cpu_s() - c0;
-	t0 = now_s(), c0 = cpu_s();
+	double t_new = now_s() - t0, c_new = proc_cpu_s() - c0;
+	t0 = now_s(), c0 = proc_cpu_s();
 	for (long r = 1; r <= rounds; r++)
 		for (long i = 0; i < n; i++) {
 			if (!app)
@@ -106,7 +83,7 @@ int main(void)
 				app = NULL;
 			}
 		}
-	double t_app = now_s() - t0, c_app = cpu_s() - c0;
+	double t_app = now_s() - t0, c_app = proc_cpu_s() - c0;
 	double per_series = (rss_bytes() - rss0) / (double)n;
 	agent_stats st;
 	agent_get_stats(a, &st);

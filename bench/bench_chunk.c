@@ -13,6 +13,7 @@
  */
 #include "tsdb/block.h"
 #include "tsdb/chunk.h"
+#include "bench/bench_clock.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -54,12 +55,6 @@ static double value_at(enum kind k, int i, double prev)
 	}
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); /* CPU time: per core, robust to a busy machine */
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 typedef struct chunkset {
 	xor_app app[N_CHUNKS]; /* the chunks */
@@ -88,7 +83,7 @@ static double build(chunkset *cs, enum kind k, int jitter_ms)
 		if (trial)
 			for (int c = 0; c < n_chunks; c++)
 				xor_app_free(&cs->app[c]);
-		double t0 = now_s();
+		double t0 = thread_cpu_s();
 		cs->bytes = 0;
 		for (int c = 0; c < n_chunks; c++) {
 			xor_app *a = &cs->app[c];
@@ -97,7 +92,7 @@ static double build(chunkset *cs, enum kind k, int jitter_ms)
 				xor_app_append(a, gen_t[c][i], gen_v[c][i]);
 			cs->bytes += xor_app_len(a);
 		}
-		best = fmin(best, now_s() - t0);
+		best = fmin(best, thread_cpu_s() - t0);
 	}
 	return best;
 }
@@ -106,7 +101,7 @@ static double build(chunkset *cs, enum kind k, int jitter_ms)
  * checksum so the work is not optimised away. */
 static double decode(const chunkset *cs, int rounds, double *sum)
 {
-	double t0 = now_s();
+	double t0 = thread_cpu_s();
 	double vs = 0;
 	int64_t ts = 0;
 	for (int r = 0; r < rounds; r++) {
@@ -120,7 +115,7 @@ static double decode(const chunkset *cs, int rounds, double *sum)
 		}
 	}
 	*sum += vs + (double)ts;
-	return now_s() - t0;
+	return thread_cpu_s() - t0;
 }
 
 /* Bytes per sample of the four kinds mixed, timestamps on the 15 s grid. */
@@ -141,7 +136,7 @@ static double decode_batch(const chunkset *cs, int rounds, double *sum)
 {
 	static int64_t ts[PER_CHUNK];
 	static double vs[PER_CHUNK];
-	double t0 = now_s();
+	double t0 = thread_cpu_s();
 	double vsum = 0;
 	int64_t tsum = 0;
 	for (int r = 0; r < rounds; r++) {
@@ -156,7 +151,7 @@ static double decode_batch(const chunkset *cs, int rounds, double *sum)
 		}
 	}
 	*sum += vsum + (double)tsum;
-	return now_s() - t0;
+	return thread_cpu_s() - t0;
 }
 
 /* Prometheus's BenchmarkXorRead (tsdb/chunkenc/xor_test.go) shape: one
@@ -173,14 +168,14 @@ static void bench_go_shape(void)
 	static double vs[PER_CHUNK];
 	double best_next = 1e9, best_batch = 1e9, sum = 0;
 	for (int trial = 0; trial < n_trials; trial++) {
-		double t0 = now_s();
+		double t0 = thread_cpu_s();
 		for (int r = 0; r < REPS; r++) {
 			xor_iter it;
 			xor_iter_init(&it, xor_app_bytes(&a), xor_app_len(&a), 0);
 			while (xor_iter_next(&it))
 				sum += it.v;
 		}
-		double t1 = now_s();
+		double t1 = thread_cpu_s();
 		for (int r = 0; r < REPS; r++) {
 			xor_iter it;
 			xor_iter_init(&it, xor_app_bytes(&a), xor_app_len(&a), 0);
@@ -188,7 +183,7 @@ static void bench_go_shape(void)
 			sum += vs[n - 1];
 		}
 		best_next = fmin(best_next, t1 - t0);
-		best_batch = fmin(best_batch, now_s() - t1);
+		best_batch = fmin(best_batch, thread_cpu_s() - t1);
 	}
 	double n = 120.0 * REPS;
 	printf("Go BenchmarkXorRead shape (1 chunk, in cache): next() %.1fM, batch %.1fM samples/s per core "
@@ -216,7 +211,7 @@ static void bench_blocks(void)
 	}
 	double best = 1e9, n = 0, vsum = 0;
 	for (int trial = 0; trial < 5; trial++) {
-		double t0 = now_s();
+		double t0 = thread_cpu_s();
 		n = 0;
 		for (int r = 0; r < 20; r++) {
 			err e;
@@ -239,7 +234,7 @@ static void bench_blocks(void)
 			series_set_close(ss);
 			querier_close(q);
 		}
-		best = fmin(best, now_s() - t0);
+		best = fmin(best, thread_cpu_s() - t0);
 	}
 	printf("blocks: %.1fM samples/s per core through select + merge + iterators (golden blocks, %.0f samples; "
 	       "checksum %g)\n", n / best / 1e6, n, vsum);

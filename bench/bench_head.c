@@ -25,33 +25,10 @@
 #include <unistd.h>
 
 #include "tsdb/head.h"
+#include "bench/bench_clock.h"
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
-static double cpu_s(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-	       ru.ru_stime.tv_usec / 1e6;
-}
 
-static long rss_bytes(void)
-{
-	long pages = 0, rss = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-		rss = 0;
-	fclose(f);
-	return rss * sysconf(_SC_PAGESIZE);
-}
 
 static long env_long(const char *name, long def)
 {
@@ -118,7 +95,7 @@ int main(void)
 	}
 	int64_t t0 = 1700000000000;
 
-	double w0 = now_s(), cc0 = cpu_s();
+	double w0 = now_s(), cc0 = proc_cpu_s();
 	appender *a = head_appender(h);
 	for (long i = 0; i < n; i++) {
 		label l[6];
@@ -133,18 +110,18 @@ int main(void)
 		}
 	}
 	appender_commit(a, &e);
-	double create_s = now_s() - w0, create_cpu = cpu_s() - cc0;
+	double create_s = now_s() - w0, create_cpu = proc_cpu_s() - cc0;
 
-	double c0 = cpu_s();
+	double c0 = proc_cpu_s();
 	w0 = now_s();
 	if (append_rounds(h, refs, n, 1, rounds + 1, t0))
 		return 1;
-	double app_cpu = cpu_s() - c0, app_wall = now_s() - w0;
+	double app_cpu = proc_cpu_s() - c0, app_wall = now_s() - w0;
 	long rss1 = rss_bytes();
 	double heap1 = (double)fl_alloc_bytes() / (double)n;
 
 	/* One more round by labels, as remote write appends (no ref cache). */
-	double l0 = cpu_s();
+	double l0 = proc_cpu_s();
 	a = head_appender(h);
 	for (long i = 0; i < n; i++) {
 		label l[6];
@@ -159,7 +136,7 @@ int main(void)
 		}
 	}
 	appender_commit(a, &e);
-	double lab_cpu = cpu_s() - l0;
+	double lab_cpu = proc_cpu_s() - l0;
 	head_stats st;
 	head_get_stats(h, &st);
 	int64_t samples4 = st.samples_appended, chunks4 = st.chunks;

@@ -20,6 +20,7 @@
  */
 #include "lib/log.h"
 #include "tsdb/db.h"
+#include "bench/bench_clock.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -29,12 +30,6 @@
 #define BATCH 10000
 #define COMPACT_EVERY_MS (30 * 60 * 1000)
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* One round: a sample at t for each series (refs learned on the first). */
 static int write_round(db *d, series_ref *refs, long n_series, int64_t t, long round, err *e)

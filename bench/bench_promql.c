@@ -20,24 +20,13 @@
 
 #include "promql/engine.h"
 #include "tsdb/head.h"
+#include "bench/bench_clock.h"
 
 #define STEP_MS 15000
 #define SPAN_MS (2 * 3600 * 1000)
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* the engine runs on the calling thread: its CPU time, not the wall's */
-static double cpu_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static long env_long(const char *name, long def)
 {
@@ -130,9 +119,9 @@ static void run(promql_engine *eng, queryable *q, const char *query, int runs)
 	size_t arena_bytes = 0, n_series = 0;
 	int64_t loaded = 0, peak = 0;
 	for (int i = 0; i < runs; i++) {
-		double t0 = cpu_s();
+		double t0 = thread_cpu_s();
 		int rc = promql_query_range(eng, q, query, start, end, g_step, NULL, &r, &e);
-		double dt = cpu_s() - t0;
+		double dt = thread_cpu_s() - t0;
 		if (rc) {
 			printf("  %-58s error: %s\n", query, e.msg);
 			promql_result_free(&r);
@@ -180,13 +169,13 @@ int main(void)
 		promql_engine_opts_default(&o);
 		promql_engine *eng = promql_engine_new(&o);
 		queryable *q = head_queryable(h);
-		double c0 = cpu_s();
+		double c0 = thread_cpu_s();
 		run(eng, q, "sum(bench_metric_1)", runs);
 		run(eng, q, "sum by (instance) (rate(bench_metric_2[5m]))", runs);
 		run(eng, q, "count({job=\"bench\"})", runs);
 		run(eng, q, "bench_metric_3{series=\"303\"}", runs);
 		run(eng, q, "max_over_time(bench_metric_4[10m])", runs);
-		printf("  query CPU, all runs: %.3f s\n", cpu_s() - c0);
+		printf("  query CPU, all runs: %.3f s\n", thread_cpu_s() - c0);
 		promql_engine_free(eng);
 		head_close(h);
 		return 0;

@@ -30,6 +30,7 @@
 
 #include "bench/node_shape.h"
 #include "remote/codec.h"
+#include "bench/bench_clock.h"
 
 #define STEP_MS 15000
 
@@ -56,12 +57,6 @@ typedef struct sender {
 	char last_err[256];
 } sender;
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Label storage for one series (names static, values in the struct). */
 typedef struct series_lbl {

@@ -12,6 +12,7 @@
  */
 #include "lib/log.h"
 #include "tsdb/db.h"
+#include "bench/bench_clock.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,12 +20,6 @@
 #include <string.h>
 #include <time.h>
 
-static double clock_s(clockid_t id)
-{
-	struct timespec ts;
-	clock_gettime(id, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static long rss_kb(void)
 {

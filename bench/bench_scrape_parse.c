@@ -27,14 +27,8 @@
 #include "scrape/loop.h"
 #include "scrape/textparse.h"
 #include "tsdb/head.h"
+#include "bench/bench_clock.h"
 
-static double cpu_s(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-	       ru.ru_stime.tv_usec / 1e6;
-}
 
 /* The scrape cache: series bytes -> head ref (Prometheus's scrapeCache). */
 typedef struct cache_e {
@@ -150,7 +144,7 @@ static int scrape_loop_pass(const buf *page, long rounds)
 	double c0 = 0;
 	for (long r = 0; !rc && r <= rounds; r++) {
 		if (r == 1)
-			c0 = cpu_s(); /* the first scrape (new series) is not counted */
+			c0 = proc_cpu_s(); /* the first scrape (new series) is not counted */
 		scrape_result res;
 		rc = scrape_loop_scrape(l, &sink, (const char *)page->p, page->len, "text/plain; version=0.0.4", NULL,
 					(int64_t)page->len, t0 + r * 15000, scrape_mono_ns(), &res);
@@ -161,7 +155,7 @@ static int scrape_loop_pass(const buf *page, long rounds)
 	if (rc)
 		fprintf(stderr, "bench_scrape_parse: the scrape loop failed: %s\n", l ? l->last_error : "out of memory");
 	else
-		report("text: scrape loop (steady page)", n, cpu_s() - c0);
+		report("text: scrape loop (steady page)", n, proc_cpu_s() - c0);
 	scrape_loop_free(l);
 	head_close(h);
 	return rc;
@@ -209,7 +203,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof passes / sizeof passes[0]; i++) {
 		const buf *in = passes[i].f == TEXTPARSE_OM ? &om : &page;
 		long n = 0;
-		double c0 = cpu_s();
+		double c0 = proc_cpu_s();
 		sink sk = {.mode = passes[i].mode};
 		for (long r = 0; r < rounds; r++) {
 			long got = pass(passes[i].f, in, &sk);
@@ -217,7 +211,7 @@ int main(void)
 				return 1;
 			n += got;
 		}
-		report(passes[i].what, n, cpu_s() - c0);
+		report(passes[i].what, n, proc_cpu_s() - c0);
 	}
 
 	head *h = new_head();
@@ -226,12 +220,12 @@ int main(void)
 	map cache;
 	map_init(&cache);
 	int64_t t = 1700000000000;
-	double c0 = cpu_s();
+	double c0 = proc_cpu_s();
 	sink sk = {2, h, &cache, t};
 	long first = pass(TEXTPARSE_PROM, &page, &sk);
-	report("text: first scrape (labels, new series)", first, cpu_s() - c0);
+	report("text: first scrape (labels, new series)", first, proc_cpu_s() - c0);
 	long n = 0;
-	c0 = cpu_s();
+	c0 = proc_cpu_s();
 	for (long r = 1; r <= rounds && first >= 0; r++) {
 		sk.t = t + r * 15000;
 		long got = pass(TEXTPARSE_PROM, &page, &sk);
@@ -239,7 +233,7 @@ int main(void)
 			return 1;
 		n += got;
 	}
-	report("text: parse + append (cached refs)", n, cpu_s() - c0);
+	report("text: parse + append (cached refs)", n, proc_cpu_s() - c0);
 	map_free(&cache);
 	head_close(h);
 	if (first < 0 || scrape_loop_pass(&page, rounds))

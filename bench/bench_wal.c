@@ -15,17 +15,12 @@
 
 #include "tsdb/record.h"
 #include "tsdb/wal.h"
+#include "bench/bench_clock.h"
 
 #define SAMPLES_PER_REC 1000
 #define MAX_BYTES (64 << 20) /* per mode: bounded disk use */
 #define MAX_SECONDS 1.0
 
-static double clock_s(clockid_t c)
-{
-	struct timespec ts;
-	clock_gettime(c, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static double now(void) { return clock_s(CLOCK_MONOTONIC); }
 /* CPU seconds of this process: the machine may be shared, so rates are
