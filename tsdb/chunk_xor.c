@@ -45,7 +45,8 @@
  * stream (the same samples the bit-by-bit reader in test_chunk_xor.c
  * yields). Corrupt or short input stops the iterator with FL_ECORRUPT,
  * never a read out of bounds. The dod field is sign-extended without a
- * compare (DOD_FIELD); the XOR window is kept as a shift and a mask.
+ * compare (DOD_FIELD); the XOR window is kept as a shift and a mask. The
+ * value payload is taken from the dod's 64-bit window when it fits there.
  * xor_iter_next_batch runs step() with the state in locals (registers).
  */
 #include "tsdb/chunk.h"
@@ -431,21 +432,23 @@ typedef struct xstate {
 	unsigned sig;  /* bits in the window (1..64) */
 } xstate;
 
-static inline uint64_t window_mask(unsigned lead, unsigned trail)
-{
-	return (~UINT64_C(0) >> lead) & (~UINT64_C(0) << trail);
-}
 
 /* An n-bit dod field at the top of f (Go: a field above 2^(n-1) is
  * negative): sign-extending f-1 and adding 1 maps 2^(n-1) to itself and
  * the values above it to field - 2^n. */
 #define DOD_FIELD(f, n) ((uint64_t)((int64_t)((f) - (UINT64_C(1) << (64 - (n)))) >> (64 - (n))) + 1)
 
+static inline uint64_t window_mask(unsigned lead, unsigned trail)
+{
+	return (~UINT64_C(0) >> lead) & (~UINT64_C(0) << trail);
+}
+
 /* Advance s over the dod of a sample, unchecked; returns the bits after
  * it, left aligned (at least 33 valid). Branches ordered by frequency. */
-__attribute__((always_inline)) static inline uint64_t step_dod(const uint8_t *b, xstate *s)
+__attribute__((always_inline)) static inline uint64_t step_dod(const uint8_t *b, xstate *s, size_t *wend)
 {
 	uint64_t w = load_at(b, s->pos);
+	*wend = (s->pos | 7) + 57; /* first bit past the stream bits in w */
 	if (!(w >> 63)) {
 		s->pos += 1;
 		return w << 1;
@@ -467,6 +470,7 @@ __attribute__((always_inline)) static inline uint64_t step_dod(const uint8_t *b,
 	}
 	s->td += load64_at(b, s->pos + 4);
 	s->pos += 68;
+	*wend = (s->pos | 7) + 57;
 	return load_at(b, s->pos);
 }
 
@@ -474,25 +478,31 @@ __attribute__((always_inline)) static inline uint64_t step_dod(const uint8_t *b,
  * pos/8. w is step_dod's result. False on an impossible XOR window. */
 __attribute__((always_inline)) static inline bool step(const uint8_t *b, xstate *s)
 {
-	uint64_t w = step_dod(b, s);
+	size_t wend;
+	uint64_t w = step_dod(b, s, &wend);
 	s->t += s->td;
 	if (!(w >> 63)) {
 		s->pos += 1;
 		return true;
 	}
+	uint64_t x;
 	if ((int64_t)(w << 1) < 0) {
 		unsigned lead = (unsigned)(w >> 57) & 31;
 		unsigned sig = (((unsigned)(w >> 51) - 1) & 63) + 1; /* 0 means 64 */
 		if (XOR_UNLIKELY(lead + sig > 64))
 			return false; /* Go wraps uint8s here; no writer emits it */
-		s->lead = lead;
 		s->sig = sig;
+		s->lead = lead;
 		s->mask = window_mask(lead, 64 - lead - sig);
 		s->pos += 13;
+		x = w << 13;
 	} else {
 		s->pos += 2;
+		x = w << 2;
 	}
-	uint64_t x = XOR_LIKELY(s->sig <= 57) ? load_at(b, s->pos) : load64_at(b, s->pos);
+	/* the payload is usually still in w: no second load */
+	if (XOR_UNLIKELY(s->pos + s->sig > wend))
+		x = XOR_LIKELY(s->sig <= 57) ? load_at(b, s->pos) : load64_at(b, s->pos);
 	s->vb ^= (x >> s->lead) & s->mask;
 	s->pos += s->sig;
 	return true;
