@@ -445,10 +445,9 @@ static inline uint64_t window_mask(unsigned lead, unsigned trail)
 
 /* Advance s over the dod of a sample, unchecked; returns the bits after
  * it, left aligned (at least 33 valid). Branches ordered by frequency. */
-__attribute__((always_inline)) static inline uint64_t step_dod(const uint8_t *b, xstate *s, size_t *wend)
+__attribute__((always_inline)) static inline uint64_t step_dod(const uint8_t *b, xstate *s)
 {
 	uint64_t w = load_at(b, s->pos);
-	*wend = (s->pos | 7) + 57; /* first bit past the stream bits in w */
 	if (!(w >> 63)) {
 		s->pos += 1;
 		return w << 1;
@@ -470,16 +469,25 @@ __attribute__((always_inline)) static inline uint64_t step_dod(const uint8_t *b,
 	}
 	s->td += load64_at(b, s->pos + 4);
 	s->pos += 68;
-	*wend = (s->pos | 7) + 57;
 	return load_at(b, s->pos);
+}
+
+/* step_dod's result holds at least this many stream bits (after a
+ * 24-bit dod at byte offset 7); a value payload within them needs no
+ * second load. */
+#define XOR_W_BITS 33
+
+/* The value payload at pos, s->sig bits, left aligned. */
+static inline uint64_t reload(const uint8_t *b, const xstate *s)
+{
+	return XOR_LIKELY(s->sig <= 57) ? load_at(b, s->pos) : load64_at(b, s->pos);
 }
 
 /* One sample (k >= 2), unchecked: XOR_LOOKAHEAD bytes must be readable at
  * pos/8. w is step_dod's result. False on an impossible XOR window. */
 __attribute__((always_inline)) static inline bool step(const uint8_t *b, xstate *s)
 {
-	size_t wend;
-	uint64_t w = step_dod(b, s, &wend);
+	uint64_t w = step_dod(b, s);
 	s->t += s->td;
 	if (!(w >> 63)) {
 		s->pos += 1;
@@ -496,13 +504,14 @@ __attribute__((always_inline)) static inline bool step(const uint8_t *b, xstate 
 		s->mask = window_mask(lead, 64 - lead - sig);
 		s->pos += 13;
 		x = w << 13;
+		if (XOR_UNLIKELY(sig > XOR_W_BITS - 13))
+			x = reload(b, s);
 	} else {
 		s->pos += 2;
 		x = w << 2;
+		if (XOR_UNLIKELY(s->sig > XOR_W_BITS - 2))
+			x = reload(b, s);
 	}
-	/* the payload is usually still in w: no second load */
-	if (XOR_UNLIKELY(s->pos + s->sig > wend))
-		x = XOR_LIKELY(s->sig <= 57) ? load_at(b, s->pos) : load64_at(b, s->pos);
 	s->vb ^= (x >> s->lead) & s->mask;
 	s->pos += s->sig;
 	return true;
