@@ -52,6 +52,20 @@ static int pos_files(const char *dir)
 	return n;
 }
 
+/* pos_files once it reaches want, polled for up to 10 s: each queue's
+ * watcher thread writes its file on its first turn, and a removed queue's
+ * final write comes from its background stop, neither of which the test's
+ * thread waits for. */
+static int pos_files_wait(const char *dir, int want)
+{
+	int n = pos_files(dir);
+	for (int i = 0; i < 1000 && n != want; i++) {
+		usleep(10000);
+		n = pos_files(dir);
+	}
+	return n;
+}
+
 /* <tmp>/name with a WAL and a sender over it (flush deadline 200 ms). */
 static wal *sender_setup(const char *name, char *dir, size_t cap, remote_sender **s)
 {
@@ -103,7 +117,7 @@ static void rw_sender_reload(void)
 	scrape_config *c3 = load(dir, b);
 	ASSERT_EQ(remote_sender_apply(s, c3, &e), 0); /* a is flushed up to the deadline and stopped */
 	ASSERT(!has_queue(s, "a") && has_queue(s, "b"));
-	ASSERT_EQ(pos_files(dir), 2); /* one per queue that ran */
+	ASSERT_EQ(pos_files_wait(dir, 2), 2); /* one per queue that ran */
 	scrape_config *none = load(dir, "global: {scrape_interval: 1m}\n");
 	ASSERT_EQ(remote_sender_apply(s, none, &e), 0);
 	ASSERT(!has_queue(s, "b"));
