@@ -1,8 +1,10 @@
 /*
  * snappy.h - a snappy block decoder (the "block" format of
  * google/snappy's format_description.txt, which Prometheus's WAL records
- * use), for the WAL replay at restart: libsnappy calls memmove for every
- * literal and copy, which made decompression half of a restart's CPU.
+ * and remote-write bodies use), for the WAL replay at restart and the
+ * remote-write receivers: libsnappy calls memmove for every literal and
+ * copy, which made decompression half of a restart's CPU. Encoding stays
+ * with libsnappy.
  *
  * Same answers as libsnappy's snappy_uncompress on every input: the same
  * bytes when it succeeds, a failure when it fails (tests/fuzz/fuzz_snappy.c

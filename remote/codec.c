@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include "lib/hash.h"
+#include "lib/snappy.h"
 #include "lib/map.h"
 #include "tsdb/chunk.h"
 #include "remote/proto/remote_v1.pb-c.h"
@@ -35,16 +36,15 @@
 
 int remote_snappy_decode(const uint8_t *in, size_t in_len, size_t max_len, buf *out, err *e)
 {
-	size_t n = 0;
+	size_t n = 0, hdr;
 	buf_clear(out);
-	if (snappy_uncompressed_length((const char *)in, in_len, &n) != SNAPPY_OK)
+	if (!snappy_dec_length(in, in_len, &n, &hdr))
 		return err_set(e, FL_ECORRUPT, "snappy: corrupt input");
 	if (n > max_len)
 		return err_set(e, FL_ELIMIT, "snappy: decoded length %zu exceeds the limit of %zu bytes", n, max_len);
-	if (!buf_reserve(out, n + 1))
+	if (!buf_reserve(out, n + SNAPPY_DEC_SLACK))
 		return err_set(e, FL_ENOMEM, "snappy: cannot allocate %zu bytes", n);
-	size_t got = n;
-	if (snappy_uncompress((const char *)in, in_len, (char *)out->p, &got) != SNAPPY_OK || got != n)
+	if (!snappy_dec(in, in_len, out->p, n))
 		return err_set(e, FL_ECORRUPT, "snappy: corrupt input");
 	out->len = n;
 	return 0;
