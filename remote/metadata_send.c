@@ -139,7 +139,7 @@ static int send_request(rw_meta *m, const rw_metadata *md, size_t n)
 		if (try == 0 || log_get_level() == LOG_DEBUG)
 			log_warn("remote", "Failed to send batch, retrying", "remote_name", q->name, "url", q->cfg->url, "err",
 				 why, NULL);
-		if (!wait_unless_aborted(m, retry_after > 0 ? FL_MIN(retry_after, 3600 * 1000) : backoff)) {
+		if (!wait_unless_aborted(m, rw_retry_wait_ms(retry_after, backoff))) {
 			count_failed(q, n, "context canceled");
 			return -1;
 		}

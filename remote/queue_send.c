@@ -51,6 +51,11 @@ int64_t rw_next_backoff(int64_t cur_ms, int64_t max_ms)
 	return n > max_ms ? max_ms : n;
 }
 
+int64_t rw_retry_wait_ms(int64_t retry_after_ms, int64_t backoff_ms)
+{
+	return retry_after_ms > 0 ? FL_MIN(retry_after_ms, 3600 * 1000) : backoff_ms;
+}
+
 int64_t rw_retry_after_ms(const char *v, int64_t now_unix_ms)
 {
 	if (!v)
@@ -391,7 +396,7 @@ static int send_batch(rw_shard *sh, rw_entry **ents, size_t n)
 			return 0;
 		}
 		atomic_fetch_add(&q->st.retried, (int64_t)k);
-		int64_t wait = a.r.retry_after_ms > 0 ? FL_MIN(a.r.retry_after_ms, 3600 * 1000) : backoff;
+		int64_t wait = rw_retry_wait_ms(a.r.retry_after_ms, backoff);
 		if (try == 0 || log_get_level() == LOG_DEBUG)
 			log_warn("remote", "Failed to send batch, retrying", "remote_name", q->name, "url", q->cfg->url, "err",
 				 why, NULL);

@@ -260,6 +260,9 @@ int rw_desired_shards(int cur, int min_shards, int max_shards, double rate_in, d
 		      double out_seconds_per_second, double delay_seconds, double *desired);
 /* The next backoff after a failed attempt: min(2 x cur, max). */
 int64_t rw_next_backoff(int64_t cur_ms, int64_t max_ms);
+/* How long to wait before a retry: the receiver's Retry-After (capped at
+ * an hour) when it gave one, else the current backoff. */
+int64_t rw_retry_wait_ms(int64_t retry_after_ms, int64_t backoff_ms);
 /* Retry-After as seconds or an HTTP date: ms to wait, 0 when absent/bad. */
 int64_t rw_retry_after_ms(const char *v, int64_t now_unix_ms);
 /* What a receiver's response headers say (Prometheus's
